@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KOUBEI := $(VENV)/bin/koubei
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+
+.PHONY: setup browser run test bench demo-sources lint clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's chromium and a CJK font for the browser tests (never `playwright install`).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wqy; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	fi
+	@test -x /usr/bin/chromium || { echo "chromium could not be installed: browser tests cannot run" >&2; exit 1; }
+
+run: setup
+	$(KOUBEI) seed
+	$(KOUBEI) dashboard --port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: setup
+	$(PY) -m benchmarks
+
+demo-sources: setup
+	$(KOUBEI) demo-sources
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) data/koubei.duckdb data/koubei.duckdb.wal tests/artifacts

@@ -1,0 +1,1 @@
+"""Alerts: spike detection, incidents, notification channels."""

@@ -1,0 +1,1 @@
+"""Collectors: one module per source, a shared polite HTTP layer, file import."""

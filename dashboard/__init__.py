@@ -1,0 +1,1 @@
+"""Dashboard: Streamlit pages and components."""

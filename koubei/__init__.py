@@ -1,0 +1,3 @@
+"""koubei: social listening and review monitoring."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,30 @@
+"""What every CLI command gets: the settings and a way to open the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from koubei.config import Settings, load_settings
+from storage import Store, open_store
+
+
+@dataclass
+class AppContext:
+    config_path: Path | None = None
+    db: Path | None = None
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, self.db)
+        return self._settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db_path
+
+    def open_store(self, read_only: bool = False) -> Store:
+        """A short-lived connection; see storage/db.py for why."""
+        return open_store(self.db_path, read_only=read_only)

@@ -1,0 +1,44 @@
+"""The typed record every collector yields and storage keeps.
+
+A mention is identified by (source, native_id): the source's own stable id, or
+a content hash where the site has none. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    source: str
+    native_id: str
+    text: str
+    published_at: datetime
+    url: str | None = None
+    author: str | None = None  # as the site shows it; storage keeps only a hash
+    rating: float | None = None  # stars 1-5 where the source rates
+    brand: str | None = None
+    product: str | None = None
+    language: str | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    raw: dict[str, Any] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.native_id:
+            raise ValueError("a mention needs a source and a native_id")
+        if self.published_at.tzinfo is None:
+            raise ValueError(f"{self.source}/{self.native_id}: published_at must be timezone-aware")
+        if self.published_at.utcoffset() != timezone.utc.utcoffset(None):
+            object.__setattr__(self, "published_at", self.published_at.astimezone(timezone.utc))
+
+
+def content_id(*parts: str | None) -> str:
+    """A stable id for items whose site gives none (sqlite-utils' hash_id)."""
+    joined = "\x1f".join(p or "" for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:24]

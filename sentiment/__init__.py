@@ -1,0 +1,1 @@
+"""Sentiment: scoring models, training, evaluation, aspects, triage."""
