@@ -1,0 +1,86 @@
+"""Keywords that name what a set of mentions is about (e.g. a negative spike).
+
+jieba's TF-IDF with its bundled IDF table, minus a stopword list of words that
+say nothing about the topic (sentiment words, fillers, platform boilerplate).
+With a `background` set, a word scores by how much more often it occurs in
+`texts` than in the background, so a spike is named by what is new in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from importlib import resources
+
+_TOKEN_OK = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+\-]*$")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    text = resources.files("sentiment").joinpath("lexicons/stopwords.txt").read_text(encoding="utf-8")
+    return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+
+    loader = IDFLoader(DEFAULT_IDF)
+    return loader.idf_freq, loader.median_idf
+
+
+def _tokens(text: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is noise on the CLI
+
+    stop = stopwords()
+    out = []
+    for word in jieba.lcut(text):
+        word = word.strip()
+        if len(word) < 2 or word.lower() in stop or not _TOKEN_OK.match(word):
+            continue
+        out.append(word)
+    return out
+
+
+def _doc_freq(texts: list[str]) -> Counter[str]:
+    """In how many texts each word occurs (a copy-pasted word counts once per text)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(set(_tokens(text)))
+    return counts
+
+
+def top_keywords(texts: list[str], k: int = 10, background: list[str] | None = None) -> list[tuple[str, float]]:
+    """The k words that best name `texts`, with weights (higher = more characteristic).
+
+    Without background: document frequency x jieba IDF. With background: that
+    weight times the smoothed lift of the word's share in `texts` over its share
+    in `background`; words no more common than in the background are dropped.
+    """
+    texts = [t for t in texts if t and t.strip()]
+    if not texts or k <= 0:
+        return []
+    idf, median_idf = _idf()
+    freq = _doc_freq(texts)
+    n = len(texts)
+    bg = _doc_freq(background) if background else None
+    bg_n = len(background) if background else 0
+    scored: list[tuple[str, float]] = []
+    for word, df in freq.items():
+        weight = (df / n) * idf.get(word, median_idf)
+        if bg is not None:
+            share = (df + 0.5) / (n + 1.0)
+            bg_share = (bg.get(word, 0) + 0.5) / (bg_n + 1.0)
+            lift = share / bg_share
+            if lift <= 1.0:
+                continue
+            weight *= math.log1p(lift)
+        scored.append((word, round(weight, 6)))
+    # Ties broken by the word, so the result is deterministic.
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:k]

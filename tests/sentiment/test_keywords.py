@@ -1,0 +1,29 @@
+from sentiment.keywords import stopwords, top_keywords
+
+
+def test_names_the_topic_of_a_spike() -> None:
+    spike = ["声浪P20充电宝充电时发热严重，电池鼓包了", "充电宝发热烫手，电池有问题", "电池发热，真的不敢用了"]
+    words = [w for w, _ in top_keywords(spike, k=3)]
+    assert "发热" in words and "电池" in words
+
+
+def test_background_drops_words_that_are_always_there() -> None:
+    spike = ["物流太慢了，声浪耳机等了十天", "声浪耳机物流延迟一周", "物流延迟，声浪客服也不回"]
+    background = ["声浪耳机音质很好", "声浪耳机续航不错", "声浪耳机做工精致", "声浪耳机降噪好"]
+    words = [w for w, _ in top_keywords(spike, k=5, background=background)]
+    assert words[0] == "物流"
+    assert "声浪" not in words and "耳机" not in words
+
+
+def test_stopwords_and_empty_input() -> None:
+    assert top_keywords([], k=5) == []
+    assert top_keywords(["", "  "], k=5) == []
+    words = [w for w, _ in top_keywords(["这个真的非常失望，感觉不错"] * 3, k=10)]
+    assert not set(words) & stopwords()
+
+
+def test_deterministic_and_bounded() -> None:
+    texts = ["包装破损，快递员态度差", "包装破了，快递很慢", "外包装压坏了"]
+    first = top_keywords(texts, k=2)
+    assert first == top_keywords(list(texts), k=2)
+    assert len(first) == 2 and first[0][1] >= first[1][1] > 0
