@@ -1,0 +1,216 @@
+"""The demo source: a deterministic stream of Chinese reviews and social posts.
+
+For every configured brand it writes mentions across five channels with a
+daily and weekly rhythm, a positive campaign (a volume spike that is not a
+negative spike), a delivery-delay incident, and the seeded crisis: a burst of
+negative, partly safety-critical posts about one product's battery heating.
+
+Determinism: each (brand, hour) has its own random generator seeded from the
+configured seed, so the same hour always yields the same mentions and ids,
+whatever the run boundaries. A run ends at `end` (default: now); the cursor
+remembers where the last run ended, and the next run regenerates from that
+hour on (the merge absorbs the overlap).
+
+Options ([sources.demo]): seed, days (history on first run), end (ISO time, for
+reproducible data), rate (mentions per brand-hour at the daily peak),
+crisis_hours_ago (how long before the first run's end the crisis starts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from collectors import demo_corpus as corpus
+from collectors.base import Collector, Page
+from koubei.records import Mention
+
+CHINA = timezone(timedelta(hours=8))
+HOUR = timedelta(hours=1)
+DEFAULT_BRANDS = [
+    {"name": "声浪", "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
+    {"name": "鲜到家", "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
+]
+# Channel, share of volume, whether it carries star ratings.
+CHANNELS = [("weibo", 0.35, False), ("jd", 0.30, True), ("bilibili", 0.12, False),
+            ("douban", 0.08, True), ("appstore", 0.15, True)]
+# Relative volume by hour of day, Beijing time: quiet nights, lunch and evening peaks.
+HOURLY_RHYTHM = [0.25, 0.15, 0.08, 0.05, 0.05, 0.08, 0.18, 0.35, 0.55, 0.65, 0.7, 0.8,
+                 0.95, 0.85, 0.7, 0.65, 0.7, 0.75, 0.85, 0.95, 1.0, 1.0, 0.85, 0.5]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A stretch of time in which one brand's stream changes character."""
+
+    kind: str  # crisis | delay | campaign
+    brand_index: int
+    start: datetime
+    hours: float
+    peak_extra: float  # extra mentions per hour at the peak
+    product_index: int
+    aspect: str
+
+    def intensity(self, moment: datetime) -> float:
+        """0 outside the episode; a fast rise and slower decay inside."""
+        elapsed = (moment - self.start).total_seconds() / 3600
+        if elapsed < 0 or elapsed > self.hours:
+            return 0.0
+        rise = min(1.0, elapsed / max(self.hours * 0.15, 1))
+        decay = math.exp(-max(0.0, elapsed - self.hours * 0.4) / (self.hours * 0.3))
+        return rise * decay
+
+
+def _parse_time(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+class DemoCollector(Collector):
+    name = "demo"
+
+    def pages(self) -> Iterator[Page]:
+        seed = int(self.options.get("seed", 7))
+        end = _parse_time(self.options["end"]) if "end" in self.options else datetime.now(timezone.utc)
+        end = end.astimezone(timezone.utc)
+        state = self.cursors.get("", {})
+        # The anchor fixes the story's timeline at the first run, so later runs extend it.
+        anchor = datetime.fromisoformat(state["anchor"]) if "anchor" in state else end
+        start = (_floor_hour(datetime.fromisoformat(state["until"])) if "until" in state
+                 else _floor_hour(end - timedelta(days=float(self.options.get("days", 21)))))
+        brands = self.options.get("brands") or DEFAULT_BRANDS
+        stream = DemoStream(brands, seed, anchor, float(self.options.get("rate", 24)),
+                            float(self.options.get("crisis_hours_ago", 40)))
+        day_start = start
+        while day_start < end:
+            day_end = min(day_start + timedelta(days=1), end)
+            mentions = [m for hour in _hours(day_start, day_end) for m in stream.hour(hour)
+                        if m.published_at <= end]
+            yield Page(mentions, cursor={"until": day_end.isoformat(), "anchor": anchor.isoformat()},
+                       origin=f"demo {day_start:%Y-%m-%d %H:%M}")
+            day_start = day_end
+
+
+def _hours(start: datetime, end: datetime) -> Iterator[datetime]:
+    hour = _floor_hour(start)
+    while hour < end:
+        yield hour
+        hour += HOUR
+
+
+class DemoStream:
+    def __init__(self, brands: list[dict[str, Any]], seed: int, anchor: datetime, rate: float,
+                 crisis_hours_ago: float) -> None:
+        self.brands = [b for b in brands if b.get("products")]
+        self.seed = seed
+        self.rate = rate
+        crisis_start = _floor_hour(anchor - timedelta(hours=crisis_hours_ago)).astimezone(CHINA)
+        self.episodes = [
+            Episode("crisis", 0, crisis_start, 30, rate * 4, 1 % len(self.brands[0]["products"]), "质量"),
+        ]
+        if len(self.brands) > 1:
+            delay_start = _floor_hour(anchor - timedelta(days=6, hours=2))
+            campaign_start = _floor_hour(anchor - timedelta(days=10, hours=14))
+            self.episodes += [
+                Episode("delay", 1, delay_start, 10, rate * 1.2, 0, "物流"),
+                Episode("campaign", 1, campaign_start, 12, rate * 3, 1, "价格"),
+            ]
+
+    def hour(self, hour: datetime) -> list[Mention]:
+        mentions: list[Mention] = []
+        local = hour.astimezone(CHINA)
+        weekly = 1.2 if local.weekday() >= 5 else 1.0
+        for index, brand in enumerate(self.brands):
+            rng = random.Random(f"{self.seed}|{brand['name']}|{hour.isoformat()}")
+            base = self.rate * HOURLY_RHYTHM[local.hour] * weekly * (1.0 if index == 0 else 0.7)
+            count = _poisson(rng, base)
+            mentions += [self._ordinary(rng, brand, hour, n) for n in range(count)]
+            for episode in self.episodes:
+                if episode.brand_index != index:
+                    continue
+                extra = _poisson(rng, episode.peak_extra * episode.intensity(local + timedelta(minutes=30)))
+                mentions += [self._episode(rng, brand, episode, hour, n) for n in range(extra)]
+        return mentions
+
+    def _ordinary(self, rng: random.Random, brand: dict[str, Any], hour: datetime, n: int) -> Mention:
+        product = rng.choice(brand["products"])
+        mood = rng.choices(["pos", "neu", "neg"], weights=[0.68, 0.16, 0.16])[0]
+        return self._mention(rng, brand, product, hour, f"o{n}", mood, _compose(rng, product, mood), reach=1.0)
+
+    def _episode(self, rng: random.Random, brand: dict[str, Any], episode: Episode, hour: datetime,
+                 n: int) -> Mention:
+        product = brand["products"][episode.product_index]
+        if episode.kind == "campaign":
+            text = _compose(rng, product, "pos", aspect=episode.aspect) + rng.choice(
+                ["会员日活动太划算了！", "抢到了会员日优惠[哈哈]", "活动价囤了一堆"])
+            return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=2.0)
+        if episode.kind == "delay":
+            text = rng.choice(corpus.DELAY_PHRASES).format(product=product) + rng.choice(corpus.NEGATIVE_CLOSERS)
+            return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=1.5)
+        text = rng.choice(corpus.CRISIS_PHRASES).format(product=product)
+        if rng.random() < 0.3:
+            text += "，" + rng.choice(corpus.CRISIS_ESCALATIONS)
+        text += rng.choice(["！", "。", "[怒]", "，大家千万别买！", ""])
+        return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=6.0)
+
+    def _mention(self, rng: random.Random, brand: dict[str, Any], product: str, hour: datetime, slot: str,
+                 mood: str, text: str, reach: float) -> Mention:
+        channel, _, rated = rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
+        language = "zh"
+        if channel == "appstore" and rng.random() < 0.25:
+            text, language = rng.choice(corpus.ENGLISH_NEGATIVE if mood == "neg" else corpus.ENGLISH_POSITIVE), "en"
+        elif rng.random() < 0.05:
+            text, language = rng.choice(corpus.TRADITIONAL_NEGATIVE if mood == "neg"
+                                        else corpus.TRADITIONAL_POSITIVE), "zh-Hant"
+        if channel == "weibo":
+            text = f"#{product}# {text}" if rng.random() < 0.4 else text
+        if mood == "neg" and rng.random() < 0.02:
+            text += rng.choice(corpus.CONTACT_TAILS)
+        published = hour + timedelta(seconds=rng.randrange(3600))
+        native_id = hashlib.sha1(f"{self.seed}|{brand['name']}|{hour.isoformat()}|{slot}".encode()).hexdigest()[:16]
+        likes = int(rng.lognormvariate(1.0, 1.3) * reach)
+        rating = None
+        if rated:
+            rating = {"pos": rng.choice([4.0, 5.0, 5.0]), "neu": 3.0, "neg": rng.choice([1.0, 1.0, 2.0])}[mood]
+        return Mention(
+            source=f"demo.{channel}", native_id=native_id, text=text, published_at=published,
+            url=f"https://demo.koubei.invalid/{channel}/{native_id}",
+            author=f"demo_user_{rng.randrange(50_000)}", rating=rating, brand=brand["name"], product=product,
+            language=language, likes=likes,
+            reposts=int(likes * rng.random() * 0.3) if channel == "weibo" else None,
+            replies=int(likes * rng.random() * 0.2),
+            raw={"channel": channel, "generator": "koubei demo", "mood": mood, "episode": slot.rstrip("0123456789")},
+        )
+
+
+def _compose(rng: random.Random, product: str, mood: str, aspect: str | None = None) -> str:
+    if mood == "neu":
+        return rng.choice(corpus.OPENERS).format(product=product) + rng.choice(corpus.NEUTRAL_PHRASES)
+    side = 0 if mood == "pos" else 1
+    aspects = [aspect] if aspect else rng.sample(list(corpus.ASPECT_PHRASES), k=rng.choice([1, 1, 2]))
+    body = "，".join(rng.choice(corpus.ASPECT_PHRASES[a][side]) for a in aspects)
+    closer = rng.choice(corpus.POSITIVE_CLOSERS if side == 0 else corpus.NEGATIVE_CLOSERS)
+    tag = rng.choice(corpus.WEIBO_POSITIVE_TAGS if side == 0 else corpus.WEIBO_NEGATIVE_TAGS)
+    return f"{rng.choice(corpus.OPENERS).format(product=product)}{body}。{closer}{tag}"
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method; fine for the small means of an hour's mentions."""
+    if mean <= 0:
+        return 0
+    if mean > 50:  # normal approximation keeps large campaign hours cheap
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    threshold, count, product = math.exp(-mean), 0, rng.random()
+    while product > threshold:
+        count += 1
+        product *= rng.random()
+    return count
