@@ -1,9 +1,134 @@
-"""`koubei run`: collect, score, detect once."""
+"""One pass of the whole loop: collect -> store -> score -> detect -> alert.
+
+`koubei run` does one pass over the configured sources; `koubei seed` (what
+`make run` calls) fills an empty database from the demo source first; `koubei
+watch` (alerts/) repeats passes on each source's interval. Each step opens its
+own short-lived connections, so the dashboard can read between them.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from koubei.context import AppContext
+
+console = Console(stderr=True)
+
+
+@dataclass
+class PassSummary:
+    collected: list[Any] = field(default_factory=list)  # collectors.runner.RunResult
+    scored: Any = None  # sentiment.pipeline.ScoreSummary
+    detected: Any = None  # alerts.pipeline.DetectSummary
+    delivered: Any = None  # alerts.pipeline.DeliverSummary
+    seconds: float = 0.0
+
+    @property
+    def new_mentions(self) -> int:
+        return sum(r.inserted for r in self.collected)
+
+    @property
+    def failed_sources(self) -> list[str]:
+        return [r.source for r in self.collected if not r.ok]
+
+    def line(self) -> str:
+        parts = [f"{self.new_mentions} new mentions from {len(self.collected)} source(s)"]
+        if self.failed_sources:
+            parts.append(f"{len(self.failed_sources)} failed ({', '.join(self.failed_sources)})")
+        if self.scored is not None:
+            parts.append(f"{getattr(self.scored, 'scored', 0)} scored")
+        if self.detected is not None:
+            parts.append(f"{getattr(self.detected, 'opened', 0)} incidents opened")
+        if self.delivered is not None:
+            parts.append(f"{getattr(self.delivered, 'sent', 0)} alerts sent")
+        return ", ".join(parts) + f" in {self.seconds:.1f}s"
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def score_step(ctx: AppContext) -> Any:
+    from sentiment.pipeline import score_pending
+
+    with _progress() as bar:
+        task = bar.add_task("scoring", total=None)
+        return score_pending(ctx.open_store, ctx.settings,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+
+def detect_step(ctx: AppContext) -> tuple[Any, Any]:
+    from alerts.pipeline import deliver_alerts, detect_incidents
+
+    detected = detect_incidents(ctx.open_store, ctx.settings)
+    delivered = deliver_alerts(ctx.open_store, ctx.settings)
+    return detected, delivered
+
+
+def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = True) -> PassSummary:
+    """Collect the named (or all enabled) sources, then score, detect and alert."""
+    from collectors.runner import collect
+
+    started = time.perf_counter()
+    summary = PassSummary()
+    summary.collected = collect(ctx.open_store, ctx.settings, sources)
+    summary.scored = score_step(ctx)
+    if deliver:
+        summary.detected, summary.delivered = detect_step(ctx)
+    else:
+        from alerts.pipeline import detect_incidents
+
+        summary.detected = detect_incidents(ctx.open_store, ctx.settings)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def seed(ctx: AppContext) -> PassSummary:
+    """Fill an empty database from the demo source, then score and detect."""
+    from collectors.base import SourceConfig
+    from collectors.demo import DemoCollector
+    from collectors.runner import run_collector
+    from storage import count_mentions
+
+    started = time.perf_counter()
+    summary = PassSummary()
+    with ctx.open_store() as store:
+        empty = count_mentions(store) == 0
+    if empty:
+        options = dict(ctx.settings.sources.get("demo", {}))
+        with _progress() as bar:
+            task = bar.add_task("demo data", total=None)
+            result = run_collector(DemoCollector(SourceConfig("demo", "demo", options)), ctx.open_store,
+                                   on_page=lambda r: bar.update(task, completed=r.pages))
+        summary.collected = [result]
+    summary.scored = score_step(ctx)
+    summary.detected, summary.delivered = detect_step(ctx)
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    @app.command("run")
+    def run_command(
+        ctx: typer.Context,
+        sources: list[str] = typer.Argument(None, help="Sources to collect (default: every enabled one)."),
+        no_alerts: bool = typer.Option(False, "--no-alerts", help="Detect but do not send notifications."),
+    ) -> None:
+        """Collect, score, detect and alert once."""
+        summary = run_once(ctx.obj, sources or None, deliver=not no_alerts)
+        typer.echo(summary.line())
+        if summary.collected and len(summary.failed_sources) == len(summary.collected):
+            raise typer.Exit(1)
+
+    @app.command("seed")
+    def seed_command(ctx: typer.Context) -> None:
+        """Fill an empty database from the demo source, then score and detect (what `make run` does)."""
+        summary = seed(ctx.obj)
+        typer.echo(summary.line() if summary.collected else "database not empty: kept it; " + summary.line())
