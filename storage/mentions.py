@@ -73,31 +73,36 @@ def _utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _content_hash(m: Mention, author: str | None) -> str:
-    parts = [m.brand, m.product, m.url, author, m.text, m.rating, m.language,
-             _utc_naive(m.published_at).isoformat(), m.likes, m.reposts, m.replies]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[:24]
+# Computed by the engine, vectorised, over everything a person would see change.
+CONTENT_HASH_SQL = (
+    "md5(concat_ws('\x1f', brand, product, url, author_hash, text, rating, language, published_at,"
+    " likes, reposts, replies))"
+)
 
 
 def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> pa.Table:
     """Arrow table of a batch; a key seen twice keeps its last version."""
     stamp = _utc_naive(now or datetime.now(timezone.utc))
-    latest: dict[tuple[str, str], Mention] = {}
-    for m in mentions:
-        latest[(m.source, m.native_id)] = m
-    columns: dict[str, list[object]] = {name: [] for name in COLUMNS}
-    for m in latest.values():
-        hashed = author_hash(m.source, m.author)
-        row = {
-            "source": m.source, "native_id": m.native_id, "brand": m.brand, "product": m.product,
-            "url": m.url, "author_hash": hashed, "text": m.text, "rating": m.rating,
-            "language": m.language, "published_at": _utc_naive(m.published_at),
-            "collected_at": stamp, "updated_at": stamp, "likes": m.likes, "reposts": m.reposts,
-            "replies": m.replies, "content_hash": _content_hash(m, hashed),
-            "raw": json.dumps(m.raw, ensure_ascii=False, default=str) if m.raw is not None else None,
-        }
-        for name in COLUMNS:
-            columns[name].append(row[name])
+    latest = list({(m.source, m.native_id): m for m in mentions}.values())
+    columns: dict[str, list[Any]] = {
+        "source": [m.source for m in latest],
+        "native_id": [m.native_id for m in latest],
+        "brand": [m.brand for m in latest],
+        "product": [m.product for m in latest],
+        "url": [m.url for m in latest],
+        "author_hash": [author_hash(m.source, m.author) for m in latest],
+        "text": [m.text for m in latest],
+        "rating": [m.rating for m in latest],
+        "language": [m.language for m in latest],
+        "published_at": [_utc_naive(m.published_at) for m in latest],
+        "collected_at": [stamp] * len(latest),
+        "updated_at": [stamp] * len(latest),
+        "likes": [m.likes for m in latest],
+        "reposts": [m.reposts for m in latest],
+        "replies": [m.replies for m in latest],
+        "content_hash": [None] * len(latest),
+        "raw": [None if m.raw is None else json.dumps(m.raw, ensure_ascii=False, default=str) for m in latest],
+    }
     return pa.Table.from_pydict(columns, schema=MENTION_SCHEMA)
 
 
@@ -123,7 +128,11 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
         return UpsertResult(0, 0, 0)
     con = store.con
-    con.register("koubei_batch", batch)
+    con.register("koubei_batch_in", batch)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE koubei_batch AS SELECT * REPLACE ({CONTENT_HASH_SQL} AS content_hash)"
+        " FROM koubei_batch_in"
+    )
     try:
         with store.transaction():
             existing, changed = con.execute(
@@ -140,7 +149,8 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             if cursor is not None:
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
     finally:
-        con.unregister("koubei_batch")
+        con.unregister("koubei_batch_in")
+        con.execute("DROP TABLE IF EXISTS koubei_batch")
     return UpsertResult(inserted=batch.num_rows - existing, updated=changed, unchanged=existing - changed)
 
 
