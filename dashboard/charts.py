@@ -1,0 +1,102 @@
+"""The overview's time-series figure: volume on top, sentiment and negative share
+below, incidents shaded and marked. A pure function of frames, so it is tested
+without a browser.
+
+Incidents are shaded with add_vrect, but a click on a shape selects nothing in
+Streamlit, so each incident also gets a marker point carrying its id in
+`customdata`; selecting that point tells the page which incident was clicked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.components import chart_text, json_list
+from dashboard.i18n import t, t_value
+
+INCIDENT_TRACE = "incidents"
+KIND_COLORS = {"volume": "rgba(255, 165, 0, 0.18)", "negative": "rgba(220, 20, 60, 0.18)"}
+DEFAULT_SHADE = "rgba(128, 128, 128, 0.18)"
+
+
+def _to_local(values: pd.Series, tz: str) -> pd.Series:
+    return pd.to_datetime(values).dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> go.Figure:
+    """`series` from storage.queries.volume_series (local buckets), `markers` from
+    incidents_between (UTC windows)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.6, 0.4])
+    fig.add_trace(
+        go.Bar(x=series["bucket"], y=series["mentions"], name=t("series_mentions"), marker_color="#4C78A8"),
+        row=1, col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=series["bucket"], y=series["avg_score"], name=t("series_avg"), mode="lines",
+                   line={"color": "#54A24B"}, connectgaps=False),
+        row=2, col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=series["bucket"], y=series["negative_share"], name=t("series_neg_share"), mode="lines",
+                   line={"color": "#E45756"}, connectgaps=False),
+        row=2, col=1,
+    )
+    if not markers.empty:
+        starts = _to_local(markers["window_start"], tz)
+        ends = _to_local(markers["window_end"], tz)
+        peaks = _to_local(markers["peak_at"], tz)
+        for kind, start, end in zip(markers["kind"], starts, ends):
+            fig.add_vrect(x0=start, x1=end, fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE), line_width=0,
+                          layer="below", row="all", col=1)
+        top = float(series["mentions"].max()) if not series.empty else 1.0
+        hover = [_incident_hover(row) for row in markers.to_dict("records")]
+        fig.add_trace(
+            go.Scatter(
+                x=peaks, y=[max(top, 1.0) * 1.08] * len(markers), mode="markers", name=t("series_incidents"),
+                uid=INCIDENT_TRACE, marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
+                customdata=[[incident_id] for incident_id in markers["id"]],
+                hovertext=hover, hoverinfo="text",
+            ),
+            row=1, col=1,
+        )
+    fig.update_yaxes(title_text=t("axis_volume"), rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=t("axis_share"), range=[0, 1], row=2, col=1)
+    fig.update_layout(
+        height=460, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.1, clickmode="event+select",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        hovermode="closest",
+    )
+    return fig
+
+
+def _incident_hover(row: dict[str, Any]) -> str:
+    # Scope values and keywords come from mention data: escaped for plotly's HTML subset.
+    lines = [
+        f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])}",
+        f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g}",
+        f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}",
+    ]
+    keywords = json_list(row.get("keywords"))
+    if keywords:
+        lines.append(chart_text(keywords))
+    return "<br>".join(lines)
+
+
+def selected_incident_ids(event: Any) -> list[str]:
+    """Incident ids among the points selected in the chart (clicks on markers)."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    found = []
+    for point in points or []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, (list, tuple)) and data:
+            found.append(str(data[0]))
+        elif isinstance(data, str):
+            found.append(data)
+    return found

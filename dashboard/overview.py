@@ -1,0 +1,239 @@
+"""总览 / Overview page: KPIs vs the previous period, volume and sentiment over
+time with incident markers, open incidents, latest negative mentions, export.
+
+Run by st.navigation from streamlit_app.py, which draws the shared filters
+first. Only queries and draws: every number comes from storage.queries via
+dashboard.data. Mention text is shown only in st.dataframe cells, masked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data, exports
+from dashboard.components import json_list, local_times, masked
+from dashboard.filters import Filters, current
+from dashboard.i18n import current_lang, t, t_value
+from storage import DatabaseBusy, StorageError, open_store
+from storage import queries
+
+BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
+SELECTED_INCIDENT = "overview_selected_incident"
+TIME_FORMAT = "YYYY-MM-DD HH:mm"
+
+
+def auto_bucket(days: int) -> int:
+    """Hourly up to a week, 6-hourly up to a month, then daily: about 50-200 points."""
+    if days <= 7:
+        return 3600
+    if days <= 31:
+        return 6 * 3600
+    return 86400
+
+
+def _delta_pp(current: float | None, previous: float | None) -> str | None:
+    if current is None or previous is None:
+        return None
+    return f"{(current - previous) * 100:+.1f} pp"
+
+
+def _delta_num(current: float | None, previous: float | None, digits: int = 2) -> float | None:
+    if current is None or previous is None:
+        return None
+    return round(current - previous, digits)
+
+
+def render_kpis(view: data.OverviewData) -> None:
+    cur, prev = view.current, view.previous
+    cols = st.columns(4)
+    cols[0].metric(t("kpi_mentions"), f"{cur.mentions:,}", delta=cur.mentions - prev.mentions,
+                   help=t("kpi_mentions_help"), border=True)
+    cols[1].metric(t("kpi_avg_sentiment"), "—" if cur.avg_score is None else f"{cur.avg_score:.2f}",
+                   delta=_delta_num(cur.avg_score, prev.avg_score), help=t("kpi_avg_help"), border=True)
+    share = cur.negative_share
+    cols[2].metric(t("kpi_negative_share"), "—" if share is None else f"{share:.1%}",
+                   delta=_delta_pp(share, prev.negative_share), delta_color="inverse",
+                   help=t("kpi_neg_help"), border=True)
+    cols[3].metric(t("kpi_open_incidents"), view.open_incidents_now,
+                   delta=view.incidents_this_period - view.incidents_previous_period, delta_color="inverse",
+                   help=t("kpi_inc_help"), border=True)
+
+
+def _incident_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = local_times(frame, ["window_start", "window_end", "peak_at"])
+    out["kind"] = out["kind"].map(lambda v: t_value("kind", v))
+    out["status"] = out["status"].map(lambda v: t_value("status", v))
+    out["keywords"] = out["keywords"].map(json_list)
+    return masked(out, ["scope_value", "keywords"])
+
+
+def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
+    """Open incidents as a table; returns the selected row positions."""
+    columns = ["severity", "kind", "brand", "scope_value", "window_start", "window_end", "observed", "expected",
+               "status", "keywords", "mention_count"]
+    shown = _incident_frame(frame)
+    event = st.dataframe(
+        shown, key=key, hide_index=True, on_select="rerun", selection_mode="single-row",
+        column_order=[c for c in columns if c in shown.columns],
+        column_config={
+            "severity": st.column_config.NumberColumn(t("col_severity"), format="%d"),
+            "kind": st.column_config.TextColumn(t("col_kind")),
+            "brand": st.column_config.TextColumn(t("brand")),
+            "scope_value": st.column_config.TextColumn(t("col_scope")),
+            "window_start": st.column_config.DatetimeColumn(t("col_window_start"), format=TIME_FORMAT),
+            "window_end": st.column_config.DatetimeColumn(t("col_window_end"), format=TIME_FORMAT),
+            "observed": st.column_config.NumberColumn(t("col_observed"), format="%.3g"),
+            "expected": st.column_config.NumberColumn(t("col_expected"), format="%.3g"),
+            "status": st.column_config.TextColumn(t("col_status")),
+            "keywords": st.column_config.TextColumn(t("col_keywords")),
+            "mention_count": st.column_config.NumberColumn(t("col_mentions"), format="%d"),
+        },
+    )
+    try:
+        return list(event["selection"]["rows"])
+    except (KeyError, TypeError):
+        return []
+
+
+def mention_table(frame: pd.DataFrame, key: str) -> None:
+    """Mentions (untrusted text) in a dataframe: masked text, http(s)-only links, local times."""
+    shown = local_times(masked(frame, ["text", "brand", "product", "source"]), ["published_at"])
+    if "label" in shown.columns:
+        shown["label"] = shown["label"].map(lambda v: t_value("label", v))
+    columns = ["rank", "published_at", "brand", "product", "source", "text", "score", "label", "rating",
+               "likes", "reposts", "replies", "url"]
+    st.dataframe(
+        shown, key=key, hide_index=True, column_order=[c for c in columns if c in shown.columns],
+        column_config={
+            "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
+            "published_at": st.column_config.DatetimeColumn(t("col_time"), format=TIME_FORMAT),
+            "brand": st.column_config.TextColumn(t("brand")),
+            "product": st.column_config.TextColumn(t("product")),
+            "source": st.column_config.TextColumn(t("source")),
+            "text": st.column_config.TextColumn(t("col_text"), width="large"),
+            "score": st.column_config.ProgressColumn(t("col_score"), min_value=0.0, max_value=1.0, format="%.2f"),
+            "label": st.column_config.TextColumn(t("col_label")),
+            "rating": st.column_config.NumberColumn(t("col_rating"), format="%.1f"),
+            "likes": st.column_config.NumberColumn(t("col_likes"), format="%d"),
+            "reposts": st.column_config.NumberColumn(t("col_reposts"), format="%d"),
+            "replies": st.column_config.NumberColumn(t("col_replies"), format="%d"),
+            "url": st.column_config.LinkColumn(t("col_link"), display_text=t("open_link")),
+        },
+    )
+
+
+def render_incident_detail(db: str, incident_id: str) -> None:
+    incident, drivers = data.incident_detail(db, incident_id)
+    if incident is None:
+        return
+    st.subheader(t("selected_incident"))
+    one = pd.DataFrame([incident])
+    one["mention_count"] = len(drivers)
+    incident_table(one, key="overview_incident_detail")
+    st.markdown(f"**{t('incident_drivers')}**")
+    mention_table(drivers, key="overview_incident_mentions")
+
+
+def export_section(db: str, f: Filters) -> None:
+    lang = current_lang()
+    stamp = f"{f.start_day:%Y%m%d}-{f.end_day:%Y%m%d}"
+
+    # Deferred: built only when clicked, on another thread, so no session state
+    # here; the language is captured now.
+    def sheets() -> dict[str, pd.DataFrame]:
+        mf = queries.MentionFilter(f.start, f.end, f.brands, f.products, f.sources)
+        with open_store(db, read_only=True, lock_timeout=data.LOCK_TIMEOUT) as store:
+            summary = queries.review_summary(store, mf)
+            negative = queries.latest_negative(store, mf, limit=1000)
+            incidents = queries.open_incidents(store, f.brands)
+        return {
+            t("sheet_summary", lang): exports.summary_table(summary, data.DISPLAY_TZ, lang),
+            t("sheet_negative", lang): exports.negative_table(negative, data.DISPLAY_TZ, lang),
+            t("sheet_incidents", lang): exports.incidents_table(incidents, data.DISPLAY_TZ, lang),
+        }
+
+    def csv_bytes() -> bytes:
+        return exports.to_csv(next(iter(sheets().values())))
+
+    def xlsx_bytes() -> bytes:
+        return exports.to_xlsx(sheets())
+
+    st.subheader(t("export"))
+    left, right = st.columns(2)
+    left.download_button(t("export_csv"), data=csv_bytes, file_name=f"koubei-summary-{stamp}.csv",
+                         mime="text/csv", on_click="ignore", key="export_csv", icon=":material/download:")
+    right.download_button(t("export_xlsx"), data=xlsx_bytes, file_name=f"koubei-summary-{stamp}.xlsx",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          on_click="ignore", key="export_xlsx", icon=":material/download:")
+
+
+def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
+    try:
+        view = data.overview(db, f.start, f.end, f.brands, f.products, f.sources, bucket_seconds)
+    except DatabaseBusy:
+        st.warning(t("database_busy"))
+        return
+    except StorageError as exc:
+        st.error(t("no_database"))
+        st.text(str(exc))
+        return
+
+    render_kpis(view)
+    prev = queries.MentionFilter(f.start, f.end).previous()
+    prev_days = (prev.end - prev.start).days
+    prev_first = f.start_day - timedelta(days=prev_days)
+    st.caption(t("period_note", prev=f"{prev_first:%Y-%m-%d} – {f.start_day - timedelta(days=1):%Y-%m-%d}"))
+
+    st.subheader(t("chart_title"))
+    fig = charts.timeseries_figure(view.series, view.markers, data.DISPLAY_TZ)
+    event = st.plotly_chart(fig, key="overview_ts", on_select="rerun", selection_mode=("points",),
+                            config={"displaylogo": False})
+    st.caption(t("chart_hint"))
+    clicked = charts.selected_incident_ids(event)
+
+    st.subheader(t("open_incidents"))
+    if view.open_incidents.empty:
+        st.info(t("no_open_incidents"))
+        rows: list[int] = []
+    else:
+        rows = incident_table(view.open_incidents, key="overview_open_incidents")
+    chosen = clicked[0] if clicked else (str(view.open_incidents.iloc[rows[0]]["id"]) if rows else None)
+    if chosen:
+        render_incident_detail(db, chosen)
+
+    st.subheader(t("latest_negative"))
+    if view.latest_negative.empty:
+        st.info(t("no_negative"))
+    else:
+        mention_table(view.latest_negative, key="overview_latest_negative")
+
+    export_section(db, f)
+    loaded = view.loaded_at.astimezone(pd.Timestamp.now(tz=data.DISPLAY_TZ).tzinfo)
+    st.caption(t("updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))
+
+
+def main() -> None:
+    st.title(t("overview_title"))
+    f = current()
+    if f is None:  # the entrypoint found no data and said so
+        return
+    db = str(data.db_path())
+    choice = st.segmented_control(
+        t("bucket"), options=list(BUCKETS), format_func=lambda k: t(f"bucket_{k}"), default="auto",
+        required=True, key="bucket", bind="query-params",
+    ) or "auto"
+    bucket_seconds = BUCKETS[choice] or auto_bucket(f.days)
+    refresh = data.refresh_seconds()
+
+    # Live refresh: only this fragment reruns on the timer, not the whole app.
+    @st.fragment(run_every=timedelta(seconds=refresh))
+    def live() -> None:
+        body(db, f, bucket_seconds, refresh)
+
+    live()
+
+
+main()

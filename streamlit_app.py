@@ -1,0 +1,68 @@
+"""koubei dashboard entrypoint: `koubei dashboard` (or `streamlit run streamlit_app.py`).
+
+Draws the language switch and the shared filters (bound to the URL), then runs
+the selected page. Pages owned by other packages are listed only once their
+file exists, so a page that has not landed yet cannot break the app.
+The database comes from $KOUBEI_DB (set by `koubei dashboard`) or koubei.toml.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+# `streamlit run` puts this file's folder on sys.path; make sure of it anyway so
+# the packages import from a checkout that is not installed.
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import data, filters  # noqa: E402
+from dashboard.i18n import t  # noqa: E402
+from storage import DatabaseBusy, StorageError  # noqa: E402
+
+st.set_page_config(page_title="koubei 口碑监测", page_icon=":material/forum:", layout="wide")
+
+filters.language_switch()
+
+# (file, title key, url path, section key); optional pages appear once they exist.
+PAGES = [
+    ("dashboard/overview.py", "page_overview", "overview", "nav_monitor"),
+    ("dashboard/pages/triage.py", "page_triage", "triage", "nav_monitor"),
+    ("dashboard/pages/incidents.py", "page_incidents", "incidents", "nav_manage"),
+    ("dashboard/pages/settings.py", "page_settings", "settings", "nav_manage"),
+]
+
+
+def navigation() -> StreamlitPage:
+    sections: dict[str, list[StreamlitPage]] = {}
+    for path, title, url_path, section in PAGES:
+        if not (ROOT / path).exists():
+            continue
+        page = st.Page(str(ROOT / path), title=t(title), url_path=url_path, default=url_path == "overview")
+        sections.setdefault(t(section), []).append(page)
+    return st.navigation(sections)
+
+
+page = navigation()
+
+try:
+    options = data.filter_options(str(data.db_path()))
+except DatabaseBusy:
+    st.warning(t("database_busy"))
+    st.stop()
+except StorageError as exc:
+    st.error(t("no_database"))
+    st.text(str(exc))
+    st.stop()
+
+if options["last"] is None:
+    st.info(t("no_data"))
+    st.session_state.pop(filters.FILTERS_STATE, None)
+else:
+    filters.render(options)
+
+page.run()
