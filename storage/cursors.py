@@ -23,3 +23,9 @@ def set_cursor(store: Store, source: str, state: dict[str, Any], scope: str = ""
         " ON CONFLICT (source, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
         [source, scope, json.dumps(state, ensure_ascii=False, default=str)],
     )
+
+
+def get_cursors(store: Store, source: str) -> dict[str, dict[str, Any]]:
+    """Every scope's cursor of a source."""
+    rows = store.query("SELECT scope, state FROM cursors WHERE source = ?", [source])
+    return {scope: json.loads(state) for scope, state in rows}

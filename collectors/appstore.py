@@ -1,0 +1,97 @@
+"""Apple App Store customer reviews (itunes.apple.com RSS, JSON flavour).
+
+URL: {base}/{cc}/rss/customerreviews/page={1..10}/id={appid}/sortby=mostrecent/json
+Needs: nothing (no auth). Limits: 50 reviews a page, 10 pages (about 500 reviews) per country.
+Quirks: every scalar is wrapped in {"label": ...}; `entry` is a single object when there is one
+review; older feeds put the app itself as entry[0] (no im:rating); entries may lack `updated`.
+Times: updated.label, ISO 8601 with a Pacific offset; converted to UTC. An entry without it gets
+       the feed's `updated`, else the fetch time (stated in raw.koubei_time).
+Ids: entry.id.label. The country code is kept in raw.cc.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from collectors.base import Fetched, HttpCollector, Target
+from collectors.text import as_int, iso_time, load_json
+from koubei.errors import LayoutChanged, ParseError
+from koubei.records import Mention
+
+NAME = "appstore"
+BASE_URL = "https://itunes.apple.com"
+MAX_PAGES = 10
+_PAGE = re.compile(r"page=(\d+)")
+
+
+def _label(node: Any) -> Any:
+    return node.get("label") if isinstance(node, dict) else None
+
+
+def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
+               now: datetime | None = None, origin: str = "", cc: str | None = None,
+               **_: Any) -> tuple[list[Mention], int | None]:
+    """Reviews of one page and the last page number the feed links to (None if it does not say)."""
+    at = f" from {origin}" if origin else ""
+    data = load_json(body, source, origin)
+    feed = data.get("feed") if isinstance(data, dict) else None
+    if not isinstance(feed, dict):
+        raise LayoutChanged(source, f"no 'feed' object{at}: not a customerreviews JSON feed")
+    entries = feed.get("entry") or []
+    if isinstance(entries, dict):  # one review: Apple sends the object, not a list of one
+        entries = [entries]
+    feed_time = _label(feed.get("updated"))
+    mentions = []
+    for index, entry in enumerate(entries):
+        where = f"feed.entry[{index}]{at}"
+        if not isinstance(entry, dict):
+            raise ParseError(source, f"{where}: not an object")
+        if "im:rating" not in entry:
+            continue  # the app's own metadata entry in older feeds
+        review_id = _label(entry.get("id"))
+        if not review_id:
+            raise ParseError(source, f"{where}: review without id.label")
+        stamp, how = _label(entry.get("updated")), "entry.updated"
+        if not stamp:
+            stamp, how = feed_time, "feed.updated (entry has none)"
+        published = iso_time(stamp, f"{where}.updated", source) if stamp else (now or datetime.now(timezone.utc))
+        title, content = _label(entry.get("title")) or "", _label(entry.get("content")) or ""
+        author = entry.get("author") or {}
+        link = ((entry.get("link") or {}).get("attributes") or {}).get("href") if isinstance(entry.get("link"), dict) else None
+        rating = _label(entry.get("im:rating"))
+        mentions.append(Mention(
+            source=source, native_id=str(review_id), text="\n".join(p for p in (title.strip(), content.strip()) if p),
+            published_at=published, url=link, author=_label(author.get("name")),
+            rating=float(rating) if rating else None, brand=brand, product=product,
+            likes=as_int(_label(entry.get("im:voteSum"))),
+            raw={**entry, "cc": cc, "koubei_time": how if stamp else "fetch time (no updated anywhere)"},
+        ))
+    last = None
+    for link in feed.get("link") or []:
+        attrs = (link or {}).get("attributes") or {}
+        if attrs.get("rel") == "last" and (m := _PAGE.search(attrs.get("href", ""))):
+            last = int(m.group(1))
+    return mentions, last
+
+
+def parse(body: bytes | str, **context: Any) -> list[Mention]:
+    return parse_page(body, **context)[0]
+
+
+class AppStoreCollector(HttpCollector):
+    name = NAME
+    target_key = "app_ids"
+    default_base_url = BASE_URL
+    parse = staticmethod(parse)
+
+    def fetch(self, target: Target, token: Any) -> Fetched:
+        page = int(token or 1)
+        cc = str(target.options.get("cc") or self.options.get("cc", "cn"))
+        url = f"{self.base_url}/{cc}/rss/customerreviews/page={page}/id={target.value}/sortby=mostrecent/json"
+        resp = self.get(url)
+        mentions, last = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
+                                    origin=resp.url, cc=cc)
+        more = bool(mentions) and page < min(last or MAX_PAGES, MAX_PAGES)
+        return Fetched(mentions, page + 1 if more else None, resp.url)

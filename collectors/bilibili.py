@@ -1,0 +1,86 @@
+"""Bilibili video comments (api.bilibili.com x/v2/reply, JSON).
+
+URL: {base}/x/v2/reply?type=1&oid={aid}&sort=0&pn={n}&ps=20  (oid is the numeric avid, not the BV id).
+Needs: a cookie with buvid3 (anonymous) or SESSDATA (logged in); set `cookie_env`. Hosting IPs get
+       code -412 "request was banned" (SocialSisterYi/bilibili-API-collect#872); -352 and -401 are risk control.
+Paging: pn from 1, ps at most 20; data.page.count is the number of root comments.
+Quirk: the API has answered {"code":0,"message":"0","ttl":1} with no data at all (PR #538): an error here.
+Times: ctime, Unix seconds (UTC). Ids: rpid_str (rpid is an int64 JS tooling mangles).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.base import Fetched, HttpCollector, Target
+from collectors.text import as_int, from_epoch, html_to_text, load_json
+from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
+from koubei.records import Mention
+
+NAME = "bilibili"
+BASE_URL = "https://api.bilibili.com"
+PAGE_SIZE = 20
+# Codes Bilibili uses when its risk control refuses a client.
+BLOCKED_CODES = {-352, -401, -403, -412, -509, 12002}
+
+
+def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """A root reply and the sub-replies Bilibili inlines under it."""
+    return [reply] + [sub for sub in (reply.get("replies") or []) if isinstance(sub, dict)]
+
+
+def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
+               origin: str = "", **_: Any) -> tuple[list[Mention], bool]:
+    """Comments of one page, and whether data.page says more root comments follow."""
+    at = f" from {origin}" if origin else ""
+    data = load_json(body, source, origin)
+    if not isinstance(data, dict) or "code" not in data:
+        raise LayoutChanged(source, f"no 'code' field{at}: not an x/v2/reply answer")
+    code = data["code"]
+    if code in BLOCKED_CODES:
+        raise SourceBlocked(source, f"code {code} {data.get('message', '')!r}{at}: Bilibili's risk control refused "
+                            "us (set cookie_env with buvid3/SESSDATA, slow down)")
+    if code != 0:
+        raise SourceUnavailable(source, f"code {code} {data.get('message', '')!r}{at}")
+    payload = data.get("data")
+    if not isinstance(payload, dict):
+        raise ParseError(source, f"answered code 0 without data{at} (a known failure of x/v2/reply): no comments read")
+    mentions = []
+    for index, root in enumerate(payload.get("replies") or []):
+        for reply in _replies(root):
+            where = f"data.replies[{index}]{at}"
+            rpid = reply.get("rpid_str") or reply.get("rpid")
+            if not rpid:
+                raise ParseError(source, f"{where}: reply without rpid")
+            content = reply.get("content") or {}
+            oid = reply.get("oid")
+            mentions.append(Mention(
+                source=source, native_id=str(rpid), text=html_to_text(content.get("message")),
+                published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
+                url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
+                author=(reply.get("member") or {}).get("uname"), brand=brand, product=product, language="zh",
+                likes=as_int(reply.get("like")), replies=as_int(reply.get("rcount")), raw=reply,
+            ))
+    page = payload.get("page") or {}
+    num, size, count = (as_int(page.get(k)) or 0 for k in ("num", "size", "count"))
+    return mentions, bool(mentions) and num * size < count
+
+
+def parse(body: bytes | str, **context: Any) -> list[Mention]:
+    return parse_page(body, **context)[0]
+
+
+class BilibiliCollector(HttpCollector):
+    name = NAME
+    target_key = "oids"
+    default_base_url = BASE_URL
+    parse = staticmethod(parse)
+
+    def fetch(self, target: Target, token: Any) -> Fetched:
+        page = int(token or 1)
+        params = {"type": 1, "oid": target.value, "sort": 0, "pn": page, "ps": PAGE_SIZE}
+        resp = self.get(self.base_url + "/x/v2/reply", params=params,
+                        headers={"Referer": f"https://www.bilibili.com/video/av{target.value}"})
+        mentions, more = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
+                                    origin=resp.url)
+        return Fetched(mentions, page + 1 if more else None, resp.url)

@@ -1,0 +1,313 @@
+"""The one HTTP layer below every source (snscrape's `_request`, dlt's session).
+
+Collectors never call `requests` directly. This module gives them:
+- connect and read timeouts;
+- retries with exponential backoff and full jitter on connection errors,
+  timeouts, 5xx and 429, honouring `Retry-After` (seconds or HTTP date);
+- a per-host rate limit shared by every source in the process;
+- robots.txt, respected by default (`robots = false` per source turns it off);
+- a descriptive User-Agent, an optional proxy, and headers / cookies per
+  source, from config or from environment variables the config names;
+- body decoding that works for GBK, GB18030, Big5 and UTF-8 sites.
+
+Failures become koubei's named errors: `SourceBlocked` (401/403/412/451,
+robots.txt), `SourceUnavailable` (timeouts, 5xx, 429 that outlast retries).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from koubei import __version__
+from koubei.errors import ConfigError, SourceBlocked, SourceUnavailable
+
+DEFAULT_USER_AGENT = (
+    f"koubei/{__version__} (brand review monitor; +https://github.com/koubei/koubei; polite, honours robots.txt)"
+)
+BLOCKED_STATUSES = {401, 403, 412, 451}
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+@dataclass
+class HttpOptions:
+    """Per-source HTTP behaviour; every field can be set in [sources.NAME]."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    retries: int = 3  # extra attempts after the first
+    backoff: float = 1.0  # first backoff in seconds, doubled each attempt
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0  # a longer Retry-After gives up instead of stalling a run
+    min_interval: float = 1.0  # seconds between two requests to the same host
+    robots: bool = True
+    user_agent: str = DEFAULT_USER_AGENT
+    proxy: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_options(cls, source: str, options: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> HttpOptions:
+        """Build from a [sources.NAME] table (falling back to [collect] defaults).
+
+        Secrets never sit in the file: `cookie_env = "VAR"` reads a whole Cookie
+        header from $VAR, `headers_env = {Name = "VAR"}` a header from $VAR,
+        `proxy_env = "VAR"` the proxy URL.
+        """
+        merged: dict[str, Any] = {**(defaults or {}), **options}
+        opts = cls()
+        for name in ("connect_timeout", "read_timeout", "backoff", "backoff_max", "retry_after_max", "min_interval"):
+            if name in merged:
+                opts.__setattr__(name, _number(source, name, merged[name]))
+        if "timeout" in merged:  # one number sets both
+            opts.connect_timeout = opts.read_timeout = _number(source, "timeout", merged["timeout"])
+        if "retries" in merged:
+            opts.retries = int(_number(source, "retries", merged["retries"]))
+        if "robots" in merged:
+            opts.robots = bool(merged["robots"])
+        if merged.get("user_agent"):
+            opts.user_agent = str(merged["user_agent"])
+        opts.proxy = merged.get("proxy") or _env(source, merged.get("proxy_env"))
+        opts.headers = {str(k): str(v) for k, v in dict(merged.get("headers", {})).items()}
+        for header, var in dict(merged.get("headers_env", {})).items():
+            if value := _env(source, var):
+                opts.headers[str(header)] = value
+        if cookie := _env(source, merged.get("cookie_env")):
+            opts.headers["Cookie"] = cookie
+        opts.cookies = {str(k): str(v) for k, v in dict(merged.get("cookies", {})).items()}
+        return opts
+
+
+def _number(source: str, name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"[sources.{source}] {name} must be a number, got {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"[sources.{source}] {name} must not be negative")
+    return number
+
+
+def _env(source: str, var: Any) -> str | None:
+    if not var:
+        return None
+    value = os.environ.get(str(var))
+    if not value:
+        # Missing credentials are reported, not silently skipped: the site would
+        # answer with a login wall that looks like a layout change.
+        raise ConfigError(f"[sources.{source}] needs environment variable {var} (set it or remove the *_env key)")
+    return value
+
+
+@dataclass
+class Response:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return decode_body(self.body, self.headers.get("Content-Type"))
+
+
+# ---------------------------------------------------------------- encodings
+
+_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+# GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a
+# character a site mislabelled (JD and old forums often say gb2312 but send GBK).
+_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "utf8": "utf-8"}
+
+
+def _normalise_charset(name: str) -> str | None:
+    name = name.strip().lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        "".encode(name)
+    except LookupError:
+        return None
+    return name
+
+
+def detect_encoding(body: bytes, content_type: str | None = None) -> str:
+    """The charset a body is in: header, then <meta>/<?xml?>, then sniffing."""
+    if content_type and (match := _CHARSET_HEADER.search(content_type)):
+        if charset := _normalise_charset(match.group(1)):
+            return charset
+    if match := _CHARSET_META.search(body[:2048]):
+        declared = (match.group(1) or match.group(2) or b"").decode("ascii", "ignore")
+        if charset := _normalise_charset(declared):
+            return charset
+    if body.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: a Chinese site sends GB18030-family or Big5. charset_normalizer
+    # (a requests dependency) tells them apart by which decoding reads as text.
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body, cp_isolation=["gb18030", "big5", "big5hkscs"]).best()
+    if best is not None and best.encoding:
+        return _normalise_charset(best.encoding) or "gb18030"
+    return "gb18030"
+
+
+def decode_body(body: bytes | str, content_type: str | None = None) -> str:
+    if isinstance(body, str):
+        return body
+    encoding = detect_encoding(body, content_type)
+    return body.decode(encoding, errors="replace")
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+class HostLimiter:
+    """Spaces requests to one host at least `interval` apart, across sources and threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def wait(self, host: str, interval: float) -> None:
+        if interval <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(host, 0.0))
+            self._next[host] = slot + interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+LIMITER = HostLimiter()
+
+
+# ---------------------------------------------------------------- client
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class HttpClient:
+    """One per collector instance; `get` returns a `Response` or raises a named error."""
+
+    def __init__(self, source: str, options: HttpOptions, session: requests.Session | None = None) -> None:
+        self.source = source
+        self.options = options
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = options.user_agent
+        self.session.headers["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.8"
+        self.session.headers.update(options.headers)
+        for name, value in options.cookies.items():
+            self.session.cookies.set(name, value)
+        if options.proxy:
+            self.session.proxies = {"http": options.proxy, "https": options.proxy}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- robots.txt
+    def _robots_allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            self._robots[origin] = self._load_robots(origin)
+        parser = self._robots[origin]
+        return True if parser is None else parser.can_fetch(self.options.user_agent, url)
+
+    def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
+        robots_url = f"{origin}/robots.txt"
+        LIMITER.wait(urlsplit(origin).netloc, self.options.min_interval)
+        try:
+            resp = self.session.get(robots_url, timeout=(self.options.connect_timeout, self.options.read_timeout))
+        except requests.RequestException as exc:
+            raise SourceUnavailable(self.source, f"cannot read {robots_url}: {type(exc).__name__}") from exc
+        self.requests_made += 1
+        if 400 <= resp.status_code < 500:
+            return None  # no robots.txt: everything is allowed (RFC 9309, 2.3.1.3)
+        if resp.status_code >= 500:
+            # RFC 9309 2.3.1.4: an unreachable robots.txt means "assume complete disallow".
+            raise SourceBlocked(
+                self.source, f"{robots_url} answered HTTP {resp.status_code}; robots.txt unreachable means disallow "
+                "(set robots = false for this source only if you have permission)")
+        parser = urllib.robotparser.RobotFileParser(robots_url)
+        parser.parse(decode_body(resp.content, resp.headers.get("Content-Type")).splitlines())
+        return parser
+
+    # -- requests
+    def get(self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> Response:
+        prepared = requests.Request("GET", url, params=params).prepare()
+        full_url = prepared.url or url
+        if self.options.robots and not self._robots_allows(full_url):
+            raise SourceBlocked(self.source, f"robots.txt disallows {full_url} for our user agent "
+                                "(set robots = false for this source only if you have permission)")
+        host = urlsplit(full_url).netloc
+        attempt = 0
+        while True:
+            LIMITER.wait(host, self.options.min_interval)
+            problem: str
+            wait_hint: float | None = None
+            try:
+                resp = self.session.get(
+                    full_url, headers=dict(headers or {}),
+                    timeout=(self.options.connect_timeout, self.options.read_timeout),
+                )
+                self.requests_made += 1
+            except requests.Timeout:
+                problem = f"timed out after {self.options.read_timeout:g}s reading {full_url}"
+            except requests.ConnectionError as exc:
+                problem = f"connection failed to {host} ({type(exc).__name__})"
+            except requests.RequestException as exc:
+                raise SourceUnavailable(self.source, f"request to {full_url} failed: {exc}") from exc
+            else:
+                status = resp.status_code
+                if status < 400 and status not in RETRY_STATUSES:
+                    return Response(resp.url, status, resp.headers, resp.content)
+                if status in BLOCKED_STATUSES:
+                    raise SourceBlocked(self.source, f"HTTP {status} from {full_url}: the site refused us "
+                                        "(check cookie/Referer config, rate and terms)")
+                if status not in RETRY_STATUSES:
+                    raise SourceUnavailable(self.source, f"HTTP {status} from {full_url}")
+                problem = f"HTTP {status} from {full_url}"
+                wait_hint = _retry_after(resp.headers.get("Retry-After"))
+                if wait_hint is not None and wait_hint > self.options.retry_after_max:
+                    raise SourceUnavailable(self.source, f"{problem} with Retry-After {wait_hint:.0f}s, longer than "
+                                            f"retry_after_max {self.options.retry_after_max:g}s; try again later")
+            if attempt >= self.options.retries:
+                raise SourceUnavailable(self.source, f"{problem}; gave up after {attempt + 1} attempts")
+            if wait_hint is None:
+                # Exponential backoff with full jitter (AWS architecture blog), capped.
+                wait_hint = random.uniform(0, min(self.options.backoff_max, self.options.backoff * 2 ** attempt))
+            time.sleep(wait_hint)
+            attempt += 1

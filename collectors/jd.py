@@ -1,0 +1,94 @@
+"""JD.com product comments (club.jd.com productPageComments, JSON or JSONP).
+
+URL: {base}/comment/productPageComments.action?callback=fetchJSON_comment98&productId={sku}
+     &score=0&sortType=5&page={n}&pageSize=10&isShadowSku=0&rid=0&fold=1
+Needs: `Referer: https://item.jd.com/{sku}.html` (sent by default); since late 2023
+JD answers `{}` without a logged-in cookie (Dimlitter/jd_AutoComment#46), so
+set `cookie_env`. Paging: page from 0, 10 per page, `maxPage` <= 100.
+Times: "YYYY-MM-DD HH:MM:SS" in Beijing time (UTC+8). Id: comments[].id (int64).
+Body: JSONP with a varying callback name; some responses are GBK.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from collectors.base import Fetched, HttpCollector, Target
+from collectors.text import as_int, china_local, html_to_text, load_json
+from koubei.errors import LayoutChanged, ParseError, SourceBlocked
+from koubei.records import Mention
+
+NAME = "jd"
+BASE_URL = "https://club.jd.com"
+PATH = "/comment/productPageComments.action"
+PAGE_SIZE = 10  # fixed by the server
+MAX_PAGE = 100  # the API refuses page >= 100
+# fetchJSON_comment98vv122({...}); : the callback name varies per page view.
+_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+
+
+def unwrap_jsonp(text: str) -> str:
+    match = _JSONP.match(text)
+    return match.group(1) if match else text
+
+
+def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
+               origin: str = "", **_: Any) -> tuple[list[Mention], int]:
+    """Mentions of one page and the page count the server reports (maxPage)."""
+    from collectors.http import decode_body
+
+    data = load_json(unwrap_jsonp(decode_body(body)), source, origin)
+    if not isinstance(data, dict):
+        raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
+    if not data:
+        raise SourceBlocked(source, f"answered {{}}{_at(origin)}: JD does this without a logged-in cookie "
+                            "(set cookie_env for this source)")
+    if "comments" not in data:
+        raise LayoutChanged(source, f"no 'comments' key{_at(origin)}; keys are {sorted(data)[:8]}")
+    comments = data["comments"] or []
+    mentions = []
+    for index, item in enumerate(comments):
+        where = f"comments[{index}]{_at(origin)}"
+        if not isinstance(item, dict) or item.get("id") is None:
+            raise ParseError(source, f"{where}: comment without an id")
+        sku = item.get("referenceId")
+        mentions.append(Mention(
+            source=source, native_id=str(item["id"]), text=html_to_text(item.get("content")),
+            published_at=china_local(item.get("creationTime", ""), f"{where}.creationTime", source),
+            url=f"https://item.jd.com/{sku}.html" if sku else None,
+            author=item.get("nickname"), rating=float(item["score"]) if item.get("score") else None,
+            brand=brand, product=product, language="zh",
+            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")), raw=item,
+        ))
+    return mentions, as_int(data.get("maxPage")) or 0
+
+
+def parse(body: bytes | str, **context: Any) -> list[Mention]:
+    return parse_page(body, **context)[0]
+
+
+def _at(origin: str) -> str:
+    return f" from {origin}" if origin else ""
+
+
+class JdCollector(HttpCollector):
+    name = NAME
+    target_key = "skus"
+    default_base_url = BASE_URL
+    parse = staticmethod(parse)
+
+    def fetch(self, target: Target, token: Any) -> Fetched:
+        page = int(token or 0)
+        params = {
+            "callback": "fetchJSON_comment98", "productId": target.value, "score": target.options.get("score", 0),
+            "sortType": 5, "page": page, "pageSize": PAGE_SIZE, "isShadowSku": 0, "rid": 0, "fold": 1,
+        }
+        referer = str(self.options.get("referer", "https://item.jd.com/{sku}.html")).format(sku=target.value)
+        resp = self.get(self.base_url + PATH, params=params, headers={"Referer": referer})
+        # resp.text decodes by the charset header, else by sniffing (some JD answers are GBK).
+        mentions, max_page = parse_page(resp.text, source=self.source, brand=target.brand,
+                                        product=target.product, origin=resp.url)
+        more = mentions and page + 1 < min(max_page, MAX_PAGE)
+        return Fetched(mentions, page + 1 if more else None, resp.url)
+

@@ -1,0 +1,94 @@
+"""Helpers every parser shares: HTML fragments to clean text, times to UTC, JSON bodies."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from koubei.errors import ParseError
+
+# China has had no daylight saving since 1991: a fixed offset is exact and needs no tzdata.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/h\d)\b[^>]*>", re.I)
+_IMG_ALT = re.compile(r"<img\b[^>]*?\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))[^>]*>", re.I)
+_DROP_BLOCK = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def html_to_text(fragment: str | None) -> str:
+    """Clean text from an HTML fragment: tags dropped, emoji images kept as their
+    alt text ([赞]), line breaks kept, entities decoded, whitespace collapsed.
+
+    A regex pass rather than a DOM parse: the fragments are small, and this is
+    what keeps the JSON sources above 20,000 mentions/s. The result is plain
+    text; whoever shows it escapes it.
+    """
+    if not fragment:
+        return ""
+    text = fragment
+    if "<" in text:
+        text = _DROP_BLOCK.sub("", text)
+        text = _BREAK.sub("\n", text)
+        text = _IMG_ALT.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
+        text = _TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = _SPACES.sub(" ", text)
+    text = _NEWLINES.sub("\n", text)
+    return text.strip()
+
+
+def from_epoch(value: Any, where: str, source: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        raise ParseError(source, f"{where}: {value!r} is not a Unix time") from None
+
+
+def china_local(value: str, where: str, source: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
+    """'YYYY-MM-DD HH:MM:SS' without offset, as JD and Douban send it: Beijing time."""
+    try:
+        return datetime.strptime(value.strip(), fmt).replace(tzinfo=CHINA).astimezone(timezone.utc)
+    except (AttributeError, ValueError):
+        raise ParseError(source, f"{where}: time {value!r} is not {fmt}") from None
+
+
+def iso_time(value: str, where: str, source: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        raise ParseError(source, f"{where}: time {value!r} is not ISO 8601") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def load_json(body: bytes | str, source: str, origin: str = "") -> Any:
+    """JSON, or a ParseError that says where and shows the start of the body."""
+    from collectors.http import decode_body
+
+    text = decode_body(body).strip()
+    where = f" from {origin}" if origin else ""
+    if not text:
+        raise ParseError(source, f"empty body{where}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        snippet = text[:80].replace("\n", " ")
+        raise ParseError(source, f"malformed JSON{where} at line {exc.lineno} column {exc.colno}: {exc.msg} "
+                         f"(body starts {snippet!r}, {len(text)} chars)") from None
+
+
+def as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,198 @@
+"""Weibo search and timelines through m.weibo.cn (JSON).
+
+URL: {base}/api/container/getIndex?containerid=100103type%3D1%26q%3D{kw}&page_type=searchall&page={n}
+     (a user timeline: containerid=107603{uid}, as a target table {id = "...", containerid = "107603..."}).
+Needs: a cookie (visitor passport or logged in; Panniantong/Agent-Reach#116); set `cookie_env`.
+Limits: IP and account limits answer 414/418 (Euclid-Jie/Euclidweibo-search#6); keep min_interval high.
+Paging: `page` from 1; data.cardlistInfo.page names the next page; stop when cards are empty or ok != 1.
+Times: "Thu Jul 16 16:31:14 +0800 2026" in newer answers; older ones say 刚刚, 15分钟前, 15小时前,
+       昨天 12:30, 06-27 or 2019-06-27, all Beijing time (UTC+8), resolved against the fetch time.
+Ids: mblog.id (16 digits, sometimes a string). Text is HTML; `isLongText` or a trailing 全文 link means the
+     text is truncated: the collector fetches {base}/statuses/extend?id= for the full text (full_text = true).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from collectors.base import Fetched, HttpCollector, Target
+from collectors.text import CHINA, html_to_text, load_json
+from koubei.errors import CollectorError, LayoutChanged, ParseError
+from koubei.records import Mention
+
+NAME = "weibo"
+BASE_URL = "https://m.weibo.cn"
+SEARCH_CONTAINER = "100103type=1&q={keyword}"
+
+_MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
+_HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
+_SECONDS_AGO = re.compile(r"^(\d+)\s*秒前$")
+_YESTERDAY = re.compile(r"^昨天\s*(\d{1,2}):(\d{2})$")
+_TODAY = re.compile(r"^今天\s*(\d{1,2}):(\d{2})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+# The "...全文" link Weibo appends to a truncated post, with the ellipsis before it.
+_FULL_TEXT_LINK = re.compile(r"(?:\.\.\.|…)?\s*<a[^>]*href=\"[^\"]*/status(?:es)?/[^\"]*\"[^>]*>\s*全文\s*</a>\s*$")
+_COUNT = re.compile(r"^([\d.]+)\s*(万|亿)?\+?$")
+
+
+def parse_time(value: str, now: datetime, source: str = NAME, where: str = "created_at") -> datetime:
+    """Weibo's created_at in any of its formats, to UTC. Relative forms resolve against `now`.
+
+    Weibo returns relative times like 15小时前 for recent posts and MM-DD without a
+    year for posts of this year (seen in answers since at least 2019).
+    """
+    value = (value or "").strip()
+    local_now = now.astimezone(CHINA)
+    try:
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+    except ValueError:
+        pass
+    if value in ("刚刚", "刚才"):
+        return now.astimezone(timezone.utc)
+    if m := _SECONDS_AGO.match(value):
+        return (now - timedelta(seconds=int(m.group(1)))).astimezone(timezone.utc)
+    if m := _MINUTES_AGO.match(value):
+        return (now - timedelta(minutes=int(m.group(1)))).astimezone(timezone.utc)
+    if m := _HOURS_AGO.match(value):
+        return (now - timedelta(hours=int(m.group(1)))).astimezone(timezone.utc)
+    if m := _TODAY.match(value):
+        return local_now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
+                                 microsecond=0).astimezone(timezone.utc)
+    if m := _YESTERDAY.match(value):
+        day = local_now - timedelta(days=1)
+        return day.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
+                           microsecond=0).astimezone(timezone.utc)
+    if m := _MONTH_DAY.match(value):
+        hour, minute = int(m.group(3) or 0), int(m.group(4) or 0)
+        moment = local_now.replace(month=int(m.group(1)), day=int(m.group(2)), hour=hour, minute=minute,
+                                   second=0, microsecond=0)
+        if moment > local_now:  # "12-31" seen on 01-02 is last year's
+            moment = moment.replace(year=moment.year - 1)
+        return moment.astimezone(timezone.utc)
+    if m := _FULL_DATE.match(value):
+        parts = [int(p) if p else 0 for p in m.groups()]
+        return datetime(*parts, tzinfo=CHINA).astimezone(timezone.utc)  # type: ignore[misc]
+    raise ParseError(source, f"{where}: unknown Weibo time format {value!r}")
+
+
+def parse_count(value: Any) -> int | None:
+    """Counts are ints, or strings such as "100万+" on popular posts."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    m = _COUNT.match(str(value).strip())
+    if not m:
+        return None
+    scale = {"万": 10_000, "亿": 100_000_000}.get(m.group(2) or "", 1)
+    return int(float(m.group(1)) * scale)
+
+
+def is_truncated(mblog: dict[str, Any]) -> bool:
+    return bool(mblog.get("isLongText")) or bool(_FULL_TEXT_LINK.search(mblog.get("text") or ""))
+
+
+def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | None, product: str | None,
+             where: str) -> Mention:
+    mid = mblog.get("id") or mblog.get("mid") or mblog.get("idstr")
+    if not mid:
+        raise ParseError(source, f"{where}: post without an id")
+    raw_html = mblog.get("text") or ""
+    truncated = is_truncated(mblog)
+    text = html_to_text(_FULL_TEXT_LINK.sub("", raw_html)) if truncated else html_to_text(raw_html)
+    user = mblog.get("user") or {}
+    bid = mblog.get("bid") or mid
+    raw = mblog if not truncated else {**mblog, "koubei_truncated": True}
+    return Mention(
+        source=source, native_id=str(mid), text=text,
+        published_at=parse_time(str(mblog.get("created_at", "")), now, source, f"{where}.created_at"),
+        url=f"https://m.weibo.cn/status/{bid}", author=user.get("screen_name"), brand=brand, product=product,
+        language="zh", likes=parse_count(mblog.get("attitudes_count")),
+        reposts=parse_count(mblog.get("reposts_count")), replies=parse_count(mblog.get("comments_count")), raw=raw,
+    )
+
+
+def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
+               now: datetime | None = None, origin: str = "", **_: Any) -> tuple[list[Mention], int | None]:
+    """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
+    now = now or datetime.now(timezone.utc)
+    at = f" from {origin}" if origin else ""
+    data = load_json(body, source, origin)
+    if not isinstance(data, dict) or "ok" not in data:
+        raise LayoutChanged(source, f"not a getIndex answer{at}: no 'ok' field")
+    if data.get("ok") != 1:
+        return [], None  # Weibo answers ok=0 ("这里还没有内容") past the last page and for no results
+    payload = data.get("data") or {}
+    cards = payload.get("cards")
+    if cards is None:
+        raise LayoutChanged(source, f"ok=1 but no data.cards{at}")
+    mentions: list[Mention] = []
+    seen: set[str] = set()
+    typed_cards = 0
+    for index, card in enumerate(cards):
+        if isinstance(card, dict) and "card_type" in card:
+            typed_cards += 1
+        group = [card] + list(card.get("card_group") or []) if isinstance(card, dict) else []
+        for sub, item in enumerate(group):
+            mblog = item.get("mblog") if isinstance(item, dict) else None
+            if not mblog:
+                continue
+            where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + f".mblog{at}"
+            for post, post_where in ((mblog, where), (mblog.get("retweeted_status"), where + ".retweeted_status")):
+                if post and str(post.get("id")) not in seen:
+                    mention = _mention(post, source, now, brand, product, post_where)
+                    seen.add(mention.native_id)
+                    mentions.append(mention)
+    if cards and not mentions and not typed_cards:
+        raise LayoutChanged(source, f"{len(cards)} cards{at} but none has card_type or mblog: the layout changed")
+    next_page = (payload.get("cardlistInfo") or {}).get("page")
+    return mentions, int(next_page) if cards and next_page else None
+
+
+def parse(body: bytes | str, **context: Any) -> list[Mention]:
+    return parse_page(body, **context)[0]
+
+
+def parse_long_text(body: bytes | str, source: str = NAME, origin: str = "") -> str:
+    """The full text from statuses/extend: {"ok": 1, "data": {"longTextContent": "<html>"}}."""
+    data = load_json(body, source, origin)
+    content = (data.get("data") or {}).get("longTextContent") if isinstance(data, dict) else None
+    if not content:
+        raise LayoutChanged(source, f"no data.longTextContent in {origin or 'statuses/extend answer'}")
+    return html_to_text(content)
+
+
+class WeiboCollector(HttpCollector):
+    name = NAME
+    target_key = "keywords"
+    default_base_url = BASE_URL
+    parse = staticmethod(parse)
+
+    def fetch(self, target: Target, token: Any) -> Fetched:
+        page = int(token or 1)
+        container = target.options.get("containerid") or SEARCH_CONTAINER.format(keyword=target.value)
+        params = {"containerid": container, "page_type": "searchall", "page": page}
+        resp = self.get(self.base_url + "/api/container/getIndex", params=params)
+        mentions, next_page = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
+                                         now=datetime.now(timezone.utc), origin=resp.url)
+        if self.options.get("full_text", True):
+            mentions = [self._complete(m) for m in mentions]
+        if next_page is not None and next_page <= page:
+            next_page = None  # a server that repeats the page number would loop forever
+        return Fetched(mentions, next_page, resp.url)
+
+    def _complete(self, mention: Mention) -> Mention:
+        if not (mention.raw or {}).get("koubei_truncated"):
+            return mention
+        try:
+            resp = self.get(self.base_url + "/statuses/extend", params={"id": mention.native_id})
+            text = parse_long_text(resp.text, self.source, resp.url)
+        except CollectorError:
+            # The truncated text is still a real mention: keep it rather than fail the page.
+            return mention
+        raw = {**(mention.raw or {}), "koubei_truncated": False, "longTextContent": text}
+        return dataclasses.replace(mention, text=text, raw=raw)
