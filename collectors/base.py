@@ -108,6 +108,9 @@ class Fetched:
     mentions: list[Mention]
     next: Any = None
     origin: str = ""
+    # A source that drops items it already stored (to spare a request) says so here,
+    # so that paging still stops at known items.
+    dropped_known: bool = False
 
 
 class HttpCollector(Collector):
@@ -190,6 +193,15 @@ class HttpCollector(Collector):
             joined = "; ".join(str(f).removeprefix(f"{self.source}: ") for f in failures)
             raise type(first)(self.source, f"{len(failures)} targets failed: {joined}")
 
+    def is_known(self, target: Target, mention: Mention) -> bool:
+        """Whether a stored walk of `target` has already covered this mention."""
+        state = self.cursors.get(target.scope) or {}
+        newest = _parse_iso(state.get("newest"))
+        if newest is None:
+            return False
+        return mention.published_at < newest or (
+            mention.published_at == newest and mention.native_id in set(state.get("newest_ids", [])))
+
     def _walk(self, target: Target) -> Iterator[Page]:
         state = self.cursors.get(target.scope) or {}
         newest = _parse_iso(state.get("newest"))
@@ -201,10 +213,9 @@ class HttpCollector(Collector):
         while True:
             fetched = self.fetch(target, token)
             pages += 1
-            reached_known = False
+            reached_known = fetched.dropped_known
             for m in fetched.mentions:
-                if newest is not None and (m.published_at < newest or
-                                           (m.published_at == newest and m.native_id in newest_ids)):
+                if self.is_known(target, m):
                     reached_known = True
                 if run_newest is None or m.published_at > run_newest:
                     run_newest, run_ids = m.published_at, {m.native_id}

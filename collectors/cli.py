@@ -91,7 +91,8 @@ def register(app: typer.Typer) -> None:
                    + (f"; failed: {', '.join(r.source for r in failed)}" if failed else "")
                    + f" in {time.perf_counter() - started:.1f}s")
         if len(failed) == len(results):
-            raise typer.Exit(1)
+            # A KoubeiError, not typer.Exit: koubei.cli.run() maps it to exit code 1 in every mode.
+            raise KoubeiError(f"every source failed ({', '.join(r.source for r in failed)}); see the table above")
 
     @app.command("import")
     def import_command(
@@ -230,7 +231,7 @@ def register(app: typer.Typer) -> None:
             console.print(summary_table(results))
             server.shutdown()
             if all(not r.ok for r in results):
-                raise typer.Exit(1)
+                raise KoubeiError("every demo source failed; see the table above")
             return
         typer.echo("serving; Ctrl-C stops")
         try:

@@ -216,7 +216,7 @@ class DemoSite:
 
     def forum(self, q: dict[str, str]) -> Reply:
         # The generic `html` source reads this page with selectors from its config.
-        return self.douban({"start": "0"}, "forum")
+        return self.douban(q, "forum")
 
 
 def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:

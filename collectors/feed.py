@@ -46,7 +46,8 @@ def parse(body: bytes | str, *, source: str = NAME, brand: str | None = None, pr
             continue
         link = entry.get("link")
         native_id = entry.get("id") or link or content_id(title, link)
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        # Plain dict lookups: feedparser's own get() maps a missing `published` to `updated` with a warning.
+        stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
         published = (datetime.fromtimestamp(calendar.timegm(stamp), tz=timezone.utc) if stamp
                      else (now or datetime.now(timezone.utc)))
         if not text:
@@ -55,8 +56,8 @@ def parse(body: bytes | str, *, source: str = NAME, brand: str | None = None, pr
             source=source, native_id=str(native_id), text=text, published_at=published, url=link,
             author=entry.get("author"), brand=brand, product=product,
             language=(parsed.feed.get("language") or None),
-            raw={"id": native_id, "title": entry.get("title"), "link": link, "published": entry.get("published"),
-                 "updated": entry.get("updated"), "source": (entry.get("source") or {}).get("title"),
+            raw={"id": native_id, "title": entry.get("title"), "link": link, "published": dict.get(entry, "published"),
+                 "updated": dict.get(entry, "updated"), "source": (entry.get("source") or {}).get("title"),
                  "feed_title": parsed.feed.get("title")},
         ))
     return mentions

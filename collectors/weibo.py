@@ -179,11 +179,16 @@ class WeiboCollector(HttpCollector):
         resp = self.get(self.base_url + "/api/container/getIndex", params=params)
         mentions, next_page = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
                                          now=datetime.now(timezone.utc), origin=resp.url)
+        dropped = False
         if self.options.get("full_text", True):
-            mentions = [self._complete(m) for m in mentions]
+            # A truncated post already stored was stored with its full text: skip it rather
+            # than spend a request on statuses/extend or overwrite it with the truncated text.
+            kept = [m for m in mentions if not ((m.raw or {}).get("koubei_truncated") and self.is_known(target, m))]
+            dropped = len(kept) < len(mentions)
+            mentions = [self._complete(m) for m in kept]
         if next_page is not None and next_page <= page:
             next_page = None  # a server that repeats the page number would loop forever
-        return Fetched(mentions, next_page, resp.url)
+        return Fetched(mentions, next_page, resp.url, dropped_known=dropped)
 
     def _complete(self, mention: Mention) -> Mention:
         if not (mention.raw or {}).get("koubei_truncated"):
