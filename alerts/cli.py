@@ -1,9 +1,234 @@
-"""Commands of this package (filled in by its issue)."""
+"""Commands: detect, eval spikes, backtest, watch, alerts (deliver / outbox), incidents (list/show/ack/resolve/respond)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from koubei.errors import ConfigError, KoubeiError
+from koubei.privacy import mask_pii
+
+console = Console() if sys.stdout.isatty() else Console(width=200)
+REPO_SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def _parse_date(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-01 or 2026-11-01T08:00", param_hint=option) from exc
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _fmt(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ("-" if value is None else str(value))
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
-    pass
+    incidents_app = typer.Typer(help="The incident queue: list, show, acknowledge, resolve, log responses.",
+                                no_args_is_help=True)
+    app.add_typer(incidents_app, name="incidents")
+
+    @app.command("detect")
+    def detect_command(
+        ctx: typer.Context,
+        series_file: Optional[Path] = typer.Option(None, "--series", help="CSV: timestamp,value or timestamp,total,negative."),
+        as_json: bool = typer.Option(False, "--json", help="Print incidents as a JSON list."),
+        now: Optional[str] = typer.Option(None, "--now", help="Detect as of this UTC time (default: now)."),
+    ) -> None:
+        """Detect spikes: over stored mentions (opens incidents), or over a CSV series (prints them)."""
+        if series_file is not None:
+            from alerts.series_io import detect_series
+
+            found = detect_series(series_file)
+            if as_json:
+                typer.echo(json.dumps(found, ensure_ascii=False))
+            else:
+                for item in found:
+                    typer.echo(f"{item['start']} .. {item['end']} {item['kind']} peak {item['peak']}"
+                               f" score {item['score']} tier {item['severity']}")
+                typer.echo(f"{len(found)} incidents")
+            return
+        from alerts.pipeline import detect_incidents
+
+        summary = detect_incidents(ctx.obj.open_store, ctx.obj.settings, _parse_date(now, "--now") if now else None)
+        if as_json:
+            typer.echo(json.dumps({"opened": summary.opened, "updated": summary.updated, "escalated": summary.escalated,
+                                   "queued": summary.queued, "source_down": summary.source_down,
+                                   "incidents": summary.incident_ids}, ensure_ascii=False))
+        else:
+            typer.echo(summary.line())
+
+    @eval_app.command("spikes")
+    def eval_spikes(
+        nab_dir: Optional[Path] = typer.Option(None, "--nab-dir", help="NAB data (default ../shared/datasets/nab)."),
+        streams: int = typer.Option(60, "--streams", help="Synthetic streams to generate (0: skip)."),
+        seed: int = typer.Option(20261123, "--seed"),
+        skip_nab: bool = typer.Option(False, "--skip-nab"),
+    ) -> None:
+        """NAB realTweets score (as NAB defines it) and synthetic recall / precision / delay; exit 1 if a target is missed."""
+        from alerts.evaluate import run
+
+        directory = None
+        if not skip_nab:
+            directory = nab_dir or Path(__import__("os").environ.get("KOUBEI_SHARED", REPO_SHARED)) / "datasets" / "nab"
+            if nab_dir is None and not directory.is_dir():
+                directory = Path.cwd().parent / "shared" / "datasets" / "nab"
+            if not (directory / "labels" / "combined_windows.json").is_file():
+                raise ConfigError(f"NAB data not found at {directory} (pass --nab-dir)")
+        lines, ok = run(directory, streams, seed)
+        for line in lines:
+            typer.echo(line)
+        if not ok:
+            raise typer.Exit(1)
+
+    @app.command("backtest")
+    def backtest_command(
+        ctx: typer.Context,
+        rule: str = typer.Option(..., "--rule", help="Rule name from [alerts.rules] (built in: negative-spike, volume-spike)."),
+        since: str = typer.Option(..., "--since", help="Replay from this date (UTC)."),
+        until: Optional[str] = typer.Option(None, "--until"),
+        scope: Optional[str] = typer.Option(None, "--scope", help="Only this scope type (brand, product, source, aspect)."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Replay stored history through a rule and show when it would have fired (nothing is written)."""
+        from alerts.backtest import backtest
+
+        result = backtest(ctx.obj.open_store, ctx.obj.settings, rule, _parse_date(since, "--since"),
+                          _parse_date(until, "--until") if until else None, scope)
+        if as_json:
+            typer.echo(json.dumps([{**f.__dict__, "start": str(f.start), "end": str(f.end), "peak": str(f.peak)}
+                                   for f in result.firings], ensure_ascii=False, default=str))
+            return
+        table = Table(title=f"backtest {rule} since {_fmt(result.since)}")
+        for col in ("start (UTC)", "end", "scope", "observed", "expected", "z", "tier"):
+            table.add_column(col)
+        for f in result.firings:
+            table.add_row(_fmt(f.start), _fmt(f.end), Text(f"{f.scope_type}:{f.brand}/{f.scope_value}"),
+                          f"{f.observed:.0f}", f"{f.expected:.1f}", f"{f.score:.1f}", str(f.severity))
+        console.print(table)
+        typer.echo(f"{len(result.firings)} firings, {result.per_week():.1f} per week")
+
+    @app.command("watch")
+    def watch_command(
+        ctx: typer.Context,
+        max_passes: Optional[int] = typer.Option(None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."),
+    ) -> None:
+        """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
+        from alerts.watch import watch
+
+        state = watch(ctx.obj, max_passes=max_passes, log=lambda line: typer.echo(line, err=True))
+        typer.echo(f"{state.passes} passes, {len(state.errors)} failed")
+
+    @app.command("alerts")
+    def alerts_command(
+        ctx: typer.Context,
+        deliver: bool = typer.Option(True, "--deliver/--no-deliver", help="Send what is due."),
+        show: bool = typer.Option(False, "--outbox", help="List the outbox."),
+    ) -> None:
+        """Send due alerts from the outbox (retries included) and/or list it."""
+        from alerts.pipeline import deliver_alerts
+        from storage import incidents as inc
+
+        if deliver:
+            summary = deliver_alerts(ctx.obj.open_store, ctx.obj.settings)
+            typer.echo(summary.line())
+            for err in summary.errors[:5]:
+                typer.echo(f"  {err}", err=True)
+        if show:
+            with ctx.obj.open_store() as store:
+                rows = inc.outbox_rows(store)
+            table = Table(title="outbox")
+            for col in ("incident", "channel", "route", "event", "tier", "status", "attempts", "next", "error"):
+                table.add_column(col)
+            for r in rows:
+                table.add_row(r["incident_id"], r["channel"], r["route"], r["event"], str(r["severity"]), r["status"],
+                              str(r["attempts"]), _fmt(r["next_attempt_at"]), Text(str(r["last_error"] or "")[:80]))
+            console.print(table)
+
+    @incidents_app.command("list")
+    def incidents_list(
+        ctx: typer.Context,
+        status: Optional[str] = typer.Option(None, "--status", help="open | acknowledged | resolved"),
+        brand: Optional[str] = typer.Option(None, "--brand"),
+        as_json: bool = typer.Option(False, "--json"),
+        limit: int = typer.Option(50, "--limit"),
+    ) -> None:
+        """The incident queue, most severe first."""
+        from storage import incidents as inc
+
+        with ctx.obj.open_store(read_only=True) as store:
+            rows = inc.list_incidents(store, status, brand, limit)
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+            return
+        table = Table(title="incidents")
+        for col in ("id", "status", "tier", "kind", "scope", "window (UTC)", "observed/expected", "z", "keywords"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(r["id"], r["status"], str(r["severity"]), r["kind"],
+                          Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
+                          f"{_fmt(r['window_start'])} .. {_fmt(r['window_end'])}",
+                          f"{r['observed']:.0f}/{r['expected']:.1f}", f"{r['score']:.1f}",
+                          Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))))
+        console.print(table)
+        typer.echo(f"{len(rows)} incidents")
+
+    @incidents_app.command("show")
+    def incidents_show(ctx: typer.Context, incident_id: str = typer.Argument(...)) -> None:
+        """One incident with its facts and driving mentions."""
+        from storage import incidents as inc
+
+        with ctx.obj.open_store(read_only=True) as store:
+            row = inc.get_incident(store, incident_id)
+            if row is None:
+                raise KoubeiError(f"no incident {incident_id}")
+            mentions = inc.incident_mentions(store, incident_id)
+            log = inc.responses(store, incident_id)
+        for key in ("id", "status", "severity", "kind", "scope_type", "brand", "scope_value", "window_start",
+                    "window_end", "peak_at", "observed", "expected", "factor", "score", "reliable", "note",
+                    "first_response_at"):
+            typer.echo(f"{key}: {_fmt(row.get(key))}")
+        typer.echo("keywords: " + mask_pii("、".join(map(str, row["keywords"] or []))))
+        typer.echo("aspects: " + ", ".join(f"{a['aspect']} {a['observed']} (expected {a['expected']})" for a in row["aspects"] or []))
+        typer.echo("sources: " + ", ".join(f"{s['source']} {s['count']}" for s in row["sources"] or []))
+        for m in mentions:
+            typer.echo(f"  #{m['rank']} reach {m['reach']} {m['source']} {m['url'] or ''} {mask_pii(m['text'])[:80]}")
+        for entry in log:
+            typer.echo(f"  {_fmt(entry['acted_at'])} {entry['actor']} {entry['action']} {entry['note'] or ''}")
+
+    def _act(ctx: typer.Context, incident_id: str, action: str, actor: str, note: Optional[str]) -> None:
+        from storage import incidents as inc
+
+        with ctx.obj.open_store() as store:
+            try:
+                inc.log_response(store, incident_id, action, actor, note, datetime.now(timezone.utc).replace(tzinfo=None))
+            except KeyError:
+                raise KoubeiError(f"no incident {incident_id}") from None
+        typer.echo(f"{incident_id}: {action} logged")
+
+    @incidents_app.command("ack")
+    def incidents_ack(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
+                      note: Optional[str] = typer.Option(None, "--note")) -> None:
+        """Acknowledge: someone is on it."""
+        _act(ctx, incident_id, "acknowledge", by, note)
+
+    @incidents_app.command("resolve")
+    def incidents_resolve(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
+                          note: Optional[str] = typer.Option(None, "--note")) -> None:
+        """Resolve: the burst is over or handled."""
+        _act(ctx, incident_id, "resolve", by, note)
+
+    @incidents_app.command("respond")
+    def incidents_respond(ctx: typer.Context, incident_id: str, note: str = typer.Option(..., "--note"),
+                          by: str = typer.Option("cli", "--by")) -> None:
+        """Log a response (a public reply, a statement, a remedy offered)."""
+        _act(ctx, incident_id, "respond", by, note)

@@ -99,7 +99,8 @@ class AlertSettings:
 
 # Defaults for hourly buckets (what the demo and most brands need); NAB's 5-minute
 # evaluation uses VolumeParams() as is.
-HOURLY_VOLUME = VolumeParams(smooth=1, scale_halflife=168.0, tail_halflife=168.0, cooldown=24)
+HOURLY_VOLUME = VolumeParams(smooth=1, scale_halflife=168.0, tail_halflife=168.0, cooldown=24, transform="sqrt",
+                             scale_floor=0.5)
 HOURLY_NEGATIVE = NegativeParams(windows=(1, 3, 12), share_halflife=168.0, cooldown=12)
 DEFAULT_RULES = (
     Rule("negative-spike", "negative", SCOPE_TYPES, timedelta(hours=1), negative=HOURLY_NEGATIVE),

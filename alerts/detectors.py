@@ -40,6 +40,7 @@ class VolumeParams:
     tail_halflife: float = 2016.0
     min_excess: float = 0.0  # least absolute excess count over expected (per bucket, smoothed)
     cooldown: int = 288  # buckets after an onset in which the same burst does not alarm again
+    transform: str = "log"  # log: relative changes; sqrt: variance-stabilised counts (low hourly counts)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
     x = np.where(ok, x, 0.0)
     smooth_ok = _moving_sum(ok.astype(float), p.smooth)
     xs = np.where(smooth_ok > 0, _moving_sum(x, p.smooth) / np.maximum(smooth_ok, 1), np.nan)
-    y = np.log1p(xs)
+    y = np.log1p(xs) if p.transform == "log" else np.sqrt(xs)
     usable = ok & np.isfinite(y)
     # Seasonal baseline: trimmed mean (drop highest and lowest) of the same bucket on previous days.
     if period > 0 and p.season_days > 0:
@@ -156,7 +157,7 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
     zpos = np.clip(z, 0.0, 8.0) ** 2
     tail = np.sqrt(np.nan_to_num(_shift(_ewm_mean(zpos, w, p.tail_halflife), 1), nan=0.0))
     threshold = np.maximum(p.z_min, p.tail_factor * 2.576 * tail)
-    expected = np.expm1(base)
+    expected = np.expm1(base) if p.transform == "log" else np.square(np.maximum(base, 0.0))
     excess = xs - np.nan_to_num(expected)
     warm = np.isfinite(base)
     alarm = usable & warm & (z > threshold) & (excess >= p.min_excess)

@@ -190,6 +190,7 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
                 return mask
 
             keys, events = run_rule(rule, frame, first, last, cfg, valid)
+            events = merge_events(events, int(cfg.merge_gap.total_seconds() // rule.bucket_seconds))
             for ev in events:
                 if ev.start + first < data_first + WARMUP.total_seconds() // rule.bucket_seconds:
                     continue
@@ -201,10 +202,7 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
                         incident["reliable"] = False
                         incident["note"] = "; ".join(f"{s}: {sources.why[s]}" for s in affected)
                         summary.unreliable_scopes.append(f"{scope_type}:{brand}/{value}")
-                with open_store() as store:
-                    mentions, facts = _facts(store, cfg, incident)
-                incident.update(facts)
-                _persist(open_store, cfg, incident, mentions, now, summary)
+                _persist(open_store, cfg, incident, None, now, summary)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -252,8 +250,26 @@ def _facts(store: Store, cfg: AlertSettings, incident: dict[str, Any]) -> tuple[
     return mentions, {"keywords": keywords, "aspects": aspects[:8], "sources": sources}
 
 
-def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, Any], mentions: list[dict[str, Any]],
-             now: datetime, summary: DetectSummary) -> None:
+def merge_events(events: list[Event], gap: int) -> list[Event]:
+    """One event per ongoing burst: onsets of the same scope within `gap` buckets of the
+    previous event's end join it (the peak and tier are the larger ones)."""
+    out: list[Event] = []
+    for ev in sorted(events, key=lambda e: (e.scope, e.start)):
+        prev = out[-1] if out else None
+        if prev is not None and prev.scope == ev.scope and ev.start - prev.end <= gap:
+            prev.end = max(prev.end, ev.end)
+            prev.severity = max(prev.severity, ev.severity)
+            if ev.score > prev.score:
+                prev.peak, prev.observed, prev.expected, prev.score = ev.peak, ev.observed, ev.expected, ev.score
+            continue
+        out.append(Event(**ev.as_dict()))
+    return out
+
+
+def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, Any],
+             mentions: list[dict[str, Any]] | None, now: datetime, summary: DetectSummary) -> None:
+    """Store one incident (merged into an unresolved one of the same burst); `mentions`
+    None means: gather the facts for the final window here."""
     with open_store() as store:
         existing = inc.get_incident(store, incident["id"])
         if existing is None and incident["kind"] != "source_down":
@@ -271,6 +287,9 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
                 incident["severity"] = max(merge["severity"], incident["severity"])
         if existing is not None and existing.get("status") == "resolved" and incident["window_end"] <= existing["window_end"]:
             return  # nothing new since someone resolved it
+        if mentions is None:
+            mentions, facts = _facts(store, cfg, incident)
+            incident.update(facts)
         incident["created_at"] = existing["created_at"] if existing else now
         incident["updated_at"] = now
         if existing is None:

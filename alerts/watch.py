@@ -1,0 +1,111 @@
+"""`koubei watch`: collect -> score -> detect -> alert, on each source's interval.
+
+Each source has `interval` in its [sources.NAME] table (default 5m). The loop
+wakes when the next source is due, runs one pass for the due sources
+(koubei.pipeline.run_once, which also detects and delivers), writes a
+heartbeat row ("koubei-watch") into source health, and sleeps. SIGTERM and
+SIGINT end it after the current step: a pass is never cut in half, and the
+outbox keeps whatever was not yet sent for the next start. Delivery is also
+retried between passes, so a channel that comes back is served without
+waiting for the slowest source.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from alerts.config import parse_duration
+from storage import incidents as inc
+
+HEARTBEAT = "koubei-watch"
+DEFAULT_INTERVAL = 300.0
+
+
+@dataclass
+class WatchState:
+    passes: int = 0
+    errors: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def source_intervals(ctx: Any) -> dict[str, float]:
+    out = {}
+    for name, options in ctx.settings.sources.items():
+        if isinstance(options, dict) and options.get("enabled", True):
+            raw = options.get("interval")
+            out[name] = parse_duration(raw, f"[sources.{name}] interval").total_seconds() if raw else DEFAULT_INTERVAL
+    return out
+
+
+def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max_passes: int | None = None,
+          deliver_every: float = 30.0, log: Callable[[str], None] = print, install_signals: bool = True,
+          state: WatchState | None = None) -> WatchState:
+    """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
+    if run_pass is None:
+        from koubei.pipeline import run_once
+
+        def run_pass(c: Any, sources: list[str]) -> Any:
+            return run_once(c, sources)
+
+    state = state or WatchState()
+    if install_signals:
+        def _stop(signum: int, _frame: Any) -> None:
+            log(f"watch: signal {signum}, stopping after the current step")
+            state.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+    intervals = source_intervals(ctx)
+    if not intervals:
+        log("watch: no enabled sources; only delivering queued alerts")
+    due = {name: 0.0 for name in intervals}  # monotonic time each source is next due
+    last_delivery = time.monotonic()
+    while not state.stop.is_set():
+        now = time.monotonic()
+        ready = sorted(n for n, t in due.items() if t <= now)
+        if ready:
+            try:
+                summary = run_pass(ctx, ready)
+                log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): "
+                    f"{summary.line() if hasattr(summary, 'line') else summary}")
+            except Exception as exc:  # one bad pass must not end the watch
+                state.errors.append(f"{type(exc).__name__}: {exc}")
+                log(f"watch: pass failed: {type(exc).__name__}: {exc}")
+            state.passes += 1
+            for n in ready:
+                due[n] = time.monotonic() + intervals[n]
+            last_delivery = time.monotonic()
+            _heartbeat(ctx, f"pass {state.passes} {','.join(ready)}")
+            if max_passes is not None and state.passes >= max_passes:
+                break
+        elif time.monotonic() - last_delivery >= deliver_every:
+            _deliver(ctx, state, log)
+            last_delivery = time.monotonic()
+            _heartbeat(ctx, "deliver")
+        wait = min([t for t in due.values()] + [time.monotonic() + deliver_every]) - time.monotonic()
+        state.stop.wait(max(0.05, min(wait, 5.0)))
+    log(f"watch: stopped after {state.passes} passes")
+    return state
+
+
+def _heartbeat(ctx: Any, detail: str) -> None:
+    with ctx.open_store() as store:
+        inc.heartbeat(store, HEARTBEAT, datetime.now(timezone.utc).replace(tzinfo=None), detail)
+
+
+def _deliver(ctx: Any, state: WatchState, log: Callable[[str], None]) -> None:
+    from alerts.pipeline import deliver_alerts
+
+    try:
+        result = deliver_alerts(ctx.open_store, ctx.settings)
+        if result.sent or result.failed or result.dead:
+            log(f"watch: {result.line()}")
+    except Exception as exc:
+        state.errors.append(f"deliver: {exc}")
+        log(f"watch: delivery failed: {exc}")
