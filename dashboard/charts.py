@@ -49,7 +49,7 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         starts = _to_local(markers["window_start"], tz)
         ends = _to_local(markers["window_end"], tz)
         peaks = _to_local(markers["peak_at"], tz)
-        for kind, start, end in zip(markers["kind"], starts, ends):
+        for kind, start, end in merged_windows(markers["kind"], starts, ends):
             fig.add_vrect(x0=start, x1=end, fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE), line_width=0,
                           layer="below", row="all", col=1)
         top = float(series["mentions"].max()) if not series.empty else 1.0
@@ -71,6 +71,23 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         hovermode="closest",
     )
     return fig
+
+
+def merged_windows(kinds: pd.Series, starts: pd.Series, ends: pd.Series) -> list[tuple[str, object, object]]:
+    """One shaded span per kind for overlapping windows: a crisis flagged for the brand, the
+    product and each channel at once would otherwise stack seven translucent layers into one dark block."""
+    spans: list[tuple[str, object, object]] = []
+    for kind in sorted(set(kinds)):
+        windows = sorted((s, e) for k, s, e in zip(kinds, starts, ends) if k == kind)
+        current_start, current_end = windows[0]
+        for start, end in windows[1:]:
+            if start <= current_end:
+                current_end = max(current_end, end)
+            else:
+                spans.append((kind, current_start, current_end))
+                current_start, current_end = start, end
+        spans.append((kind, current_start, current_end))
+    return spans
 
 
 def _incident_hover(row: dict[str, Any]) -> str:

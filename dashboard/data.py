@@ -84,6 +84,30 @@ class OverviewData:
     loaded_at: datetime
 
 
+def load_overview(
+    db: str,
+    f: queries.MentionFilter,
+    bucket_seconds: int,
+    tz: str = DISPLAY_TZ,
+) -> OverviewData:
+    """Everything the overview shows, read in one short read-only connection.
+    Plain function (no cache) so other processes and tests run the same code."""
+    prev = f.previous()
+    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        return OverviewData(
+            current=queries.kpis(store, f),
+            previous=queries.kpis(store, prev),
+            open_incidents_now=queries.open_incident_count(store, f.brands),
+            incidents_this_period=queries.incidents_started(store, f.start, f.end, f.brands),
+            incidents_previous_period=queries.incidents_started(store, prev.start, prev.end, f.brands),
+            series=queries.volume_series(store, f, timedelta(seconds=bucket_seconds), tz),
+            markers=queries.incidents_between(store, f.start, f.end, f.brands),
+            open_incidents=queries.open_incidents(store, f.brands),
+            latest_negative=queries.latest_negative(store, f, limit=50),
+            loaded_at=datetime.now(timezone.utc),
+        )
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
 def overview(
     db: str,
@@ -95,40 +119,12 @@ def overview(
     bucket_seconds: int,
     tz: str = DISPLAY_TZ,
 ) -> OverviewData:
-    """Everything the overview shows, read in one short read-only connection."""
+    """load_overview, cached for CACHE_TTL seconds (arguments are plain hashable values)."""
     f = queries.MentionFilter(start=start, end=end, brands=brands, products=products, sources=sources)
-    prev = f.previous()
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return OverviewData(
-            current=queries.kpis(store, f),
-            previous=queries.kpis(store, prev),
-            open_incidents_now=queries.open_incident_count(store, brands),
-            incidents_this_period=queries.incidents_started(store, f.start, f.end, brands),
-            incidents_previous_period=queries.incidents_started(store, prev.start, prev.end, brands),
-            series=queries.volume_series(store, f, timedelta(seconds=bucket_seconds), tz),
-            markers=queries.incidents_between(store, f.start, f.end, brands),
-            open_incidents=queries.open_incidents(store, brands),
-            latest_negative=queries.latest_negative(store, f, limit=50),
-            loaded_at=datetime.now(timezone.utc),
-        )
+    return load_overview(db, f, bucket_seconds, tz)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
 def incident_detail(db: str, incident_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame]:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
         return queries.incident_by_id(store, incident_id), queries.incident_mentions(store, incident_id)
-
-
-@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
-def export_frames(
-    db: str, start: datetime, end: datetime, brands: tuple[str, ...], products: tuple[str, ...],
-    sources: tuple[str, ...],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(summary, negative mentions, open incidents) for the review-summary export."""
-    f = queries.MentionFilter(start=start, end=end, brands=brands, products=products, sources=sources)
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return (
-            queries.review_summary(store, f),
-            queries.latest_negative(store, f, limit=1000),
-            queries.open_incidents(store, brands),
-        )

@@ -1,0 +1,85 @@
+"""A small database built by the real pipeline: demo collect -> score -> detect.
+
+The demo runs over a few days at a low rate so the whole build takes seconds;
+its `end` is fixed so the data (and the seeded crisis) are the same every run.
+A few hostile mentions (markdown, HTML, PII, formula) are stored as a collector
+would, newest of all, so they are among the latest negative mentions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from koubei.config import Settings
+from koubei.records import Mention
+from storage import open_store, upsert_mentions
+
+DEMO_END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+DEMO_OPTIONS: dict[str, Any] = {"seed": 7, "days": 6, "rate": 10, "end": DEMO_END.isoformat()}
+HOSTILE_TEXT = (
+    "![x](http://evil.example/p.png) <img src=x onerror=alert(1)> :red[hi] **粗体** "
+    "声浪P20充电宝电池发热烫手，太差了，垃圾，客服不理人，要求退款！电话13812345678"
+)
+PHONE = "13812345678"
+MASKED_PHONE = "138****5678"
+
+
+def demo_settings() -> Settings:
+    return Settings(raw={
+        "brands": [
+            {"name": "声浪", "keywords": ["声浪"], "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
+            {"name": "鲜到家", "keywords": ["鲜到家"], "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
+        ],
+        "sources": {"demo": dict(DEMO_OPTIONS)},
+    })
+
+
+def hostile_mentions() -> list[Mention]:
+    newest = DEMO_END.astimezone(timezone.utc) - timedelta(minutes=1)
+    return [
+        Mention(source="import.csv", native_id="hostile-1", text=HOSTILE_TEXT, published_at=newest,
+                url="javascript:alert(document.cookie)", brand="声浪", product="声浪P20充电宝", likes=5),
+        Mention(source="import.csv", native_id="hostile-2",
+                text="=HYPERLINK(\"http://evil.example\",\"点这里\") 充电宝爆炸了，质量太差，退货！",
+                published_at=newest - timedelta(minutes=1), url="https://weibo.example/hostile-2",
+                brand="声浪", product="声浪P20充电宝"),
+    ]
+
+
+def build_demo_db(path: Path) -> Path:
+    """The real pipeline, step by step, with each step's own short-lived connections."""
+    from alerts.pipeline import detect_incidents
+    from collectors.base import SourceConfig
+    from collectors.demo import DemoCollector
+    from collectors.runner import run_collector
+    from sentiment.pipeline import score_pending
+
+    settings = demo_settings()
+
+    def opener() -> Any:
+        return open_store(path)
+
+    result = run_collector(DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))), opener)
+    assert result.ok, result.error
+    with open_store(path) as store:
+        upsert_mentions(store, hostile_mentions())
+    score_pending(opener, settings)
+    detect_incidents(opener, settings, now=DEMO_END.astimezone(timezone.utc))
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_demo_db(tmp_path_factory.mktemp("demo") / "koubei.duckdb")
+
+
+@pytest.fixture
+def dashboard_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point the app at the demo database, as `koubei dashboard` does with $KOUBEI_DB."""
+    monkeypatch.setenv("KOUBEI_DB", str(demo_db))
+    yield demo_db

@@ -1,0 +1,77 @@
+"""End to end: the real pipeline's database, `koubei dashboard` (streamlit run) on a
+free localhost port, loaded in Debian's headless Chromium through Playwright.
+
+No skip: without /usr/bin/chromium this test fails and says how to install it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from storage import open_store
+from storage.incidents import list_incidents
+from tests.dashboard.browser import dashboard_server, launch
+
+PLOT = ".js-plotly-plot .main-svg"
+
+
+def _incident_trace(page: Page) -> dict[str, object]:
+    """The chart's incident marker trace, read from plotly's own figure data in the page."""
+    return page.evaluate(
+        """() => {
+            const gd = document.querySelector('.js-plotly-plot');
+            const trace = gd.data.find(t => Array.isArray(t.customdata));
+            return trace ? {ids: trace.customdata.map(c => c[0]), name: trace.name,
+                            shapes: (gd.layout.shapes || []).length} : null;
+        }"""
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
+    demo_db: Path, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    with open_store(demo_db, read_only=True) as store:
+        crisis = [i for i in list_incidents(store) if i["brand"] == "声浪" and i["status"] == "open"]
+    assert crisis, "the pipeline should have flagged the demo's seeded crisis"
+
+    with dashboard_server(demo_db, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.goto(url + "/", wait_until="domcontentloaded")
+            page.wait_for_selector(PLOT, timeout=60_000)
+            page.get_by_role("heading", name="口碑总览").wait_for(timeout=30_000)
+
+            # KPI cards with numbers.
+            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+            assert [label.strip() for label in labels] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
+            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+            assert int(values[0].replace(",", "")) > 0
+
+            # The chart carries a marker for the seeded incident and shades its window.
+            trace = _incident_trace(page)
+            assert trace is not None and trace["name"] == "事件"
+            assert {i["id"] for i in crisis} <= set(trace["ids"])  # type: ignore[arg-type]
+            assert trace["shapes"] >= 1  # type: ignore[operator]
+            assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= len(crisis)
+            page.wait_for_timeout(1000)  # tables paint on canvas after the chart
+            page.screenshot(path=str(artifacts_dir / "dashboard_overview.png"))
+
+            # A click on the marker selects the incident and shows the mentions behind it.
+            # (the lines are drawn without points, so every scatter point is an incident marker)
+            page.locator(".js-plotly-plot .scatterlayer .point").first.click(force=True)
+            page.get_by_role("heading", name="所选事件").wait_for(timeout=30_000)
+            page.get_by_text("引发事件的提及").wait_for(timeout=10_000)
+
+            # English from the sidebar switch.
+            page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+            page.get_by_role("heading", name="Word-of-mouth overview").wait_for(timeout=30_000)
+            page.wait_for_selector(PLOT, timeout=30_000)
+            page.screenshot(path=str(artifacts_dir / "dashboard_overview_en.png"))
+        finally:
+            browser.close()

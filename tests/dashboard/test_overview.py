@@ -1,0 +1,166 @@
+"""AppTest (no browser) of the overview: KPIs, chart, incidents, language,
+filters from the URL, untrusted text only in dataframe cells, PII masked."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from collectors.base import SourceConfig
+from collectors.demo import DemoCollector
+from dashboard.i18n import t
+from storage import open_store
+from storage.incidents import list_incidents
+from tests.dashboard.conftest import DEMO_OPTIONS, MASKED_PHONE, PHONE, hostile_mentions
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+HOSTILE_MARKERS = ("evil.example", "onerror", ":red[", "**粗体**", "<img", PHONE, "HYPERLINK")
+
+
+def run_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def expected_counts() -> Counter[str]:
+    """Mentions per brand, from the demo generator itself (not from the database)."""
+    keys: dict[tuple[str, str], str] = {}
+    for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages():
+        for m in page.mentions:
+            keys[(m.source, m.native_id)] = m.brand or ""
+    for m in hostile_mentions():
+        keys[(m.source, m.native_id)] = m.brand or ""
+    return Counter(keys.values())
+
+
+def open_incidents(db: Path) -> list[dict[str, Any]]:
+    with open_store(db, read_only=True) as store:
+        return [i for i in list_incidents(store) if i["status"] in ("open", "acknowledged")]
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart_spec(at: AppTest) -> dict[str, Any]:
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    return json.loads(charts[0].proto.spec)
+
+
+def frame_by_column(at: AppTest, column: str) -> pd.DataFrame:
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no dataframe with a {column!r} column")
+
+
+def all_rendered_text(at: AppTest) -> list[str]:
+    """Every string Streamlit renders as Markdown (or shows as a label)."""
+    texts: list[str] = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success",
+                 "toast", "exception"):
+        texts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    texts += [m.label for m in at.metric] + [str(m.value) for m in at.metric]
+    texts += [b.label for b in at.get("download_button")]
+    return texts
+
+
+def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
+    at = run_app()
+    assert [m.label for m in at.metric] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
+    values = metric_values(at)
+    assert values["提及量"] == f"{sum(expected_counts().values()):,}"
+    incidents = open_incidents(dashboard_env)
+    assert incidents, "the demo's seeded crisis should have opened an incident"
+    assert values["未关闭事件"] == str(len(incidents))
+    assert values["负面占比"].endswith("%") and 0 < float(values["负面占比"].rstrip("%")) < 100
+
+    spec = chart_spec(at)
+    names = [trace.get("name") for trace in spec["data"]]
+    assert names[:3] == ["提及量", "平均情感", "负面占比"]
+    markers = next(trace for trace in spec["data"] if trace.get("name") == "事件")
+    marked = {row[0] for row in markers["customdata"]}
+    crisis = [i for i in incidents if i["brand"] == "声浪"]
+    assert crisis, incidents
+    assert {i["id"] for i in crisis} <= marked
+    assert len(spec["layout"]["shapes"]) >= 1  # shaded windows (overlapping ones merged)
+
+    table = frame_by_column(at, "scope_value")
+    assert "声浪" in set(table["brand"])
+    assert len(table) == len(incidents)
+
+
+def test_language_switch_to_english(dashboard_env: Path) -> None:
+    at = run_app()
+    at.segmented_control(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Word-of-mouth overview"
+    assert [m.label for m in at.metric] == ["Mentions", "Average sentiment", "Negative share", "Open incidents"]
+    names = [trace.get("name") for trace in chart_spec(at)["data"]]
+    assert "Incidents" in names and "Mentions" in names
+    # The same from a shared URL.
+    shared = run_app({"lang": "English"})  # the URL holds the option as shown
+    assert shared.title[0].value == "Word-of-mouth overview"
+
+
+def test_untrusted_text_only_in_dataframe_cells_and_masked(dashboard_env: Path) -> None:
+    at = run_app()
+    for text in all_rendered_text(at):
+        for marker in HOSTILE_MARKERS:
+            assert marker not in text, (marker, text)
+    negative = frame_by_column(at, "text")
+    hostile = negative[negative["text"].str.contains("onerror", regex=False, na=False)]
+    assert len(hostile) == 1, "the hostile mention is shown, as a plain cell"
+    cell = hostile["text"].iloc[0]
+    assert ":red[hi]" in cell and MASKED_PHONE in cell and PHONE not in cell
+    assert pd.isna(hostile["url"].iloc[0]), "javascript: links are dropped"
+    assert not negative["text"].str.contains(PHONE, regex=False, na=False).any()
+    links = negative["url"].dropna()
+    assert links.str.match(r"^https?://").all()
+
+
+def test_filters_come_from_the_url(dashboard_env: Path) -> None:
+    at = run_app({"brand": "鲜到家"})
+    assert metric_values(at)["提及量"] == f"{expected_counts()['鲜到家']:,}"
+    negative = frame_by_column(at, "text")
+    assert set(negative["brand"]) == {"鲜到家"}
+    open_for_brand = [i for i in open_incidents(dashboard_env) if i["brand"] == "鲜到家"]
+    assert metric_values(at)["未关闭事件"] == str(len(open_for_brand))
+
+
+def test_selecting_an_incident_shows_its_mentions(dashboard_env: Path) -> None:
+    at = run_app()
+    table = frame_by_column(at, "scope_value")
+    at.session_state["overview_open_incidents"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert t("selected_incident") in [s.value for s in at.subheader]
+    drivers = [f.value for f in at.dataframe if "rank" in f.value.columns]
+    assert drivers and len(drivers[0]) > 0
+    assert len(table) >= 1
+
+
+def test_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KOUBEI_DB", str(tmp_path / "nothing.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("koubei run" in e.value for e in at.error)
+    assert not (tmp_path / "nothing.duckdb").exists(), "the dashboard never creates a database"
+
+
+def test_export_buttons(dashboard_env: Path) -> None:
+    at = run_app()
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["下载 CSV", "下载 Excel"]
