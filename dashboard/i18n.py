@@ -52,7 +52,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "kpi_avg_sentiment": {"zh": "平均情感", "en": "Average sentiment"},
     "kpi_negative_share": {"zh": "负面占比", "en": "Negative share"},
     "kpi_open_incidents": {"zh": "未关闭事件", "en": "Open incidents"},
-    "kpi_mentions_help": {"zh": "所选范围内的提及数，对比上一同长周期。", "en": "Mentions in range vs the previous period of the same length."},
+    "kpi_mentions_help": {
+        "zh": "所选范围内的提及数（不含识别为模板或刷评的评论），对比上一同长周期。",
+        "en": "Mentions in range (template and copy-paste reviews left out) vs the previous period of the same length.",
+    },
     "kpi_avg_help": {"zh": "情感得分 0（负面）到 1（正面）的平均值。", "en": "Mean sentiment score, 0 (negative) to 1 (positive)."},
     "kpi_neg_help": {"zh": "已评分提及中负面的比例。", "en": "Share of scored mentions labelled negative."},
     "kpi_inc_help": {
@@ -135,7 +138,7 @@ def current_lang() -> str:
         import streamlit as st
 
         lang = st.session_state.get(LANG_KEY, DEFAULT_LANG)
-    except Exception:  # outside a Streamlit run (plain scripts, unit tests)
+    except Exception:  # noqa: BLE001 - outside a Streamlit run (plain scripts, unit tests)
         lang = DEFAULT_LANG
     return lang if lang in LANGUAGES else DEFAULT_LANG
 

@@ -4,6 +4,11 @@ All times in and out are UTC (naive TIMESTAMP, as stored) except the time
 buckets of `volume_series`, which are cut in the viewer's time zone so that a
 "day" is a local day (China has no DST, but any IANA zone works through ICU).
 Filters are a frozen `MentionFilter`; an empty tuple means "all".
+
+Counts, shares and lists read `trusted_mentions` (migration 021): the mentions
+not excluded by a trust signal (template reviews, copy-paste campaigns), the
+same population the spike detector sees. An incident's own driving mentions
+are shown as stored.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from storage.db import Store
 # Incidents that still need someone: not resolved yet. "acknowledged" counts as
 # open because the problem is still there, someone has only seen it.
 OPEN_STATUSES = ("open", "acknowledged")
+MENTIONS = "trusted_mentions"
 INCIDENT_COLUMNS = (
     "id, kind, scope_type, brand, scope_value, bucket, window_start, window_end, peak_at,"
     " observed, expected, score, severity, status, keywords, aspects, sources"
@@ -87,7 +93,7 @@ def kpis(store: Store, f: MentionFilter) -> Kpis:
     where, params = _where(f)
     mentions, scored, negative, avg_score = store.query(
         "SELECT count(*), count(s.score), count(*) FILTER (WHERE s.label = 'neg'), avg(s.score)"
-        f" FROM mentions m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}",
+        f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}",
         params,
     )[0]
     return Kpis(mentions=mentions, scored=scored, negative=negative, avg_score=avg_score)
@@ -120,7 +126,7 @@ def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
             SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket,
                    count(*) AS mentions, count(s.score) AS scored,
                    count(*) FILTER (WHERE s.label = 'neg') AS negative, avg(s.score) AS avg_score
-            FROM mentions m LEFT JOIN sentiment s USING (source, native_id)
+            FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)
             WHERE {where}
             GROUP BY 1
         ), grid AS (
@@ -190,7 +196,7 @@ def latest_negative(store: Store, f: MentionFilter, limit: int = 50) -> pd.DataF
     return store.frame(
         "SELECT m.published_at, m.source, m.brand, m.product, m.text, m.url, s.score, m.rating,"
         " m.likes, m.reposts, m.replies"
-        f" FROM mentions m JOIN sentiment s USING (source, native_id) WHERE s.label = 'neg' AND {where}"
+        f" FROM {MENTIONS} m JOIN sentiment s USING (source, native_id) WHERE s.label = 'neg' AND {where}"
         " ORDER BY m.published_at DESC, m.source, m.native_id LIMIT ?",
         [*params, limit],
     )
@@ -210,7 +216,7 @@ def review_summary(store: Store, f: MentionFilter) -> pd.DataFrame:
         " avg(m.rating) AS avg_rating,"
         " coalesce(sum(m.likes), 0) + coalesce(sum(m.reposts), 0) + coalesce(sum(m.replies), 0) AS reach,"
         " min(m.published_at) AS first_at, max(m.published_at) AS last_at"
-        f" FROM mentions m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}"
+        f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}"
         " GROUP BY ALL ORDER BY mentions DESC, m.brand, m.product, m.source",
         params,
     )

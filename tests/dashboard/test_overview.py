@@ -17,6 +17,7 @@ from collectors.demo import DemoCollector
 from dashboard.i18n import t
 from storage import open_store
 from storage.incidents import list_incidents
+from storage.sentiment import excluded_keys
 from tests.dashboard.conftest import DEMO_OPTIONS, MASKED_PHONE, PHONE, hostile_mentions
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
@@ -32,15 +33,18 @@ def run_app(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
-def expected_counts() -> Counter[str]:
-    """Mentions per brand, from the demo generator itself (not from the database)."""
+def expected_counts(db: Path) -> Counter[str]:
+    """Mentions per brand, from the demo generator itself, less those the trust
+    signals excluded (template and copy-paste reviews)."""
+    with open_store(db, read_only=True) as store:
+        excluded = excluded_keys(store)
     keys: dict[tuple[str, str], str] = {}
     for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages():
         for m in page.mentions:
             keys[(m.source, m.native_id)] = m.brand or ""
     for m in hostile_mentions():
         keys[(m.source, m.native_id)] = m.brand or ""
-    return Counter(keys.values())
+    return Counter(brand for key, brand in keys.items() if key not in excluded)
 
 
 def open_incidents(db: Path) -> list[dict[str, Any]]:
@@ -80,7 +84,7 @@ def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     at = run_app()
     assert [m.label for m in at.metric] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
     values = metric_values(at)
-    assert values["提及量"] == f"{sum(expected_counts().values()):,}"
+    assert values["提及量"] == f"{sum(expected_counts(dashboard_env).values()):,}"
     incidents = open_incidents(dashboard_env)
     assert incidents, "the demo's seeded crisis should have opened an incident"
     assert values["未关闭事件"] == str(len(incidents))
@@ -132,7 +136,7 @@ def test_untrusted_text_only_in_dataframe_cells_and_masked(dashboard_env: Path) 
 
 def test_filters_come_from_the_url(dashboard_env: Path) -> None:
     at = run_app({"brand": "鲜到家"})
-    assert metric_values(at)["提及量"] == f"{expected_counts()['鲜到家']:,}"
+    assert metric_values(at)["提及量"] == f"{expected_counts(dashboard_env)['鲜到家']:,}"
     negative = frame_by_column(at, "text")
     assert set(negative["brand"]) == {"鲜到家"}
     open_for_brand = [i for i in open_incidents(dashboard_env) if i["brand"] == "鲜到家"]
