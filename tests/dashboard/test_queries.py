@@ -17,7 +17,6 @@ from storage.incidents import save_incident
 from storage.queries import MentionFilter
 from storage.sentiment import write_scores
 
-UTC = UTC
 DAY = datetime(2026, 11, 10)  # naive UTC, as stored and as queries take it
 
 
