@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import data, filters  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
-from storage import DatabaseBusy, StorageError  # noqa: E402
+from dashboard import data, filters
+from dashboard.i18n import t
+from storage import DatabaseBusy, StorageError
 
 st.set_page_config(page_title="koubei 口碑监测", page_icon=":material/forum:", layout="wide")
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from koubei.config import load_settings
-from storage import Store, open_store
-from storage import queries
+from storage import Store, open_store, queries
 
 # Seconds a cached result may be reused; kept below the refresh interval so a
 # live refresh shows new data (a ttl longer than run_every would show stale data).
@@ -46,7 +45,7 @@ def refresh_seconds() -> int:
     try:
         value = load_settings().section("dashboard").get("refresh_seconds", 30)
         return max(5, int(value))
-    except Exception:  # a bad value must not take the dashboard down; the CLI reports config errors
+    except Exception:  # noqa: BLE001 - a bad value must not take the dashboard down; the CLI reports config errors
         return 30
 
 
@@ -104,7 +103,7 @@ def load_overview(
             markers=queries.incidents_between(store, f.start, f.end, f.brands),
             open_incidents=queries.open_incidents(store, f.brands),
             latest_negative=queries.latest_negative(store, f, limit=50),
-            loaded_at=datetime.now(timezone.utc),
+            loaded_at=datetime.now(UTC),
         )
 
 

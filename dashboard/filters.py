@@ -9,7 +9,7 @@ bind="query-params", so every page sees the same selection and a URL such as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,14 +48,14 @@ class Filters:
 
 def _utc(day: date) -> datetime:
     local = datetime.combine(day, time.min, tzinfo=ZoneInfo(DISPLAY_TZ))
-    return local.astimezone(timezone.utc).replace(tzinfo=None)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def local_day(moment: datetime | None) -> date | None:
     """The local date of a stored (naive UTC) timestamp."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(DISPLAY_TZ)).date()
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(DISPLAY_TZ)).date()
 
 
 def language_switch() -> str:
@@ -83,7 +83,7 @@ def render(options: dict[str, Any]) -> Filters:
     sources = sidebar.multiselect(
         t("source"), options["sources"], key=KEYS["sources"], placeholder=t("all"), bind="query-params"
     )
-    last = local_day(options["last"]) or datetime.now(timezone.utc).date()
+    last = local_day(options["last"]) or datetime.now(UTC).date()
     first = local_day(options["first"]) or last
     default_start = max(first, last - timedelta(days=DEFAULT_DAYS - 1))
     picked = sidebar.date_input(

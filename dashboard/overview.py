@@ -17,8 +17,7 @@ from dashboard import charts, data, exports
 from dashboard.components import json_list, local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.i18n import current_lang, t, t_value
-from storage import DatabaseBusy, StorageError, open_store
-from storage import queries
+from storage import DatabaseBusy, StorageError, open_store, queries
 
 BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
 SELECTED_INCIDENT = "overview_selected_incident"

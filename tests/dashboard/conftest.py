@@ -9,7 +9,7 @@ would, newest of all, so they are among the latest negative mentions.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ def demo_settings() -> Settings:
 
 
 def hostile_mentions() -> list[Mention]:
-    newest = DEMO_END.astimezone(timezone.utc) - timedelta(minutes=1)
+    newest = DEMO_END.astimezone(UTC) - timedelta(minutes=1)
     return [
         Mention(source="import.csv", native_id="hostile-1", text=HOSTILE_TEXT, published_at=newest,
                 url="javascript:alert(document.cookie)", brand="声浪", product="声浪P20充电宝", likes=5),
@@ -53,11 +53,12 @@ def hostile_mentions() -> list[Mention]:
 
 def build_demo_db(path: Path) -> Path:
     """The real pipeline, step by step, with each step's own short-lived connections."""
+    from sentiment.pipeline import score_pending
+
     from alerts.pipeline import detect_incidents
     from collectors.base import SourceConfig
     from collectors.demo import DemoCollector
     from collectors.runner import run_collector
-    from sentiment.pipeline import score_pending
 
     settings = demo_settings()
 
@@ -69,7 +70,7 @@ def build_demo_db(path: Path) -> Path:
     with open_store(path) as store:
         upsert_mentions(store, hostile_mentions())
     score_pending(opener, settings)
-    detect_incidents(opener, settings, now=DEMO_END.astimezone(timezone.utc))
+    detect_incidents(opener, settings, now=DEMO_END.astimezone(UTC))
     return path
 
 

@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import time
 import traceback
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from koubei.records import Mention
@@ -23,7 +23,7 @@ from storage.queries import MentionFilter
 
 DURATION = 4.0
 BATCH = 200
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _batch(number: int) -> list[Mention]:
@@ -45,7 +45,7 @@ def writer(db: str, out: str, duration: float) -> None:
                 upsert_mentions(store, _batch(number))
             report["batches"] = number
             number += 1
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure is what this test counts
             report["errors"].append(traceback.format_exc())  # type: ignore[union-attr]
         time.sleep(0.02)
     Path(out).write_text(json.dumps(report))
@@ -64,7 +64,7 @@ def reader(db: str, out: str, duration: float) -> None:
             view = load_overview(db, f, bucket_seconds=86400, tz="Asia/Shanghai")
             report["counts"].append(view.current.mentions)  # type: ignore[union-attr]
             report["seconds"].append(time.perf_counter() - started)  # type: ignore[union-attr]
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure is what this test counts
             report["errors"].append(traceback.format_exc())  # type: ignore[union-attr]
     Path(out).write_text(json.dumps(report))
 
