@@ -1,0 +1,101 @@
+"""Scoring the database: every mention without a current score, in batches.
+
+"Current" means scored by the configured model and version from the same text
+(md5 of the text is stored with the score), so re-running skips everything
+already done and a changed text is re-scored. Each batch reads in one
+short-lived Store and writes in another, so the database is free while the
+model works (the dashboard can read between units of work). After scoring,
+near-duplicate detection runs over the recent window and marks template copies
+as excluded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from koubei.config import Settings
+from sentiment.analysis import analyse
+from sentiment.aspects import tagger_from_settings
+from sentiment.model import scorer_from_settings
+from sentiment.trust import find_duplicates
+from storage import Store
+from storage import sentiment as db
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    scored: int
+    negatives: int
+    urgent: int  # tier 4-5
+    model: str
+    model_version: str
+    duplicates_excluded: int = 0
+
+    def line(self) -> str:
+        return (f"scored {self.scored} mentions with {self.model} {self.model_version}: {self.negatives} negative,"
+                f" {self.urgent} tier 4-5; {self.duplicates_excluded} template copies excluded")
+
+
+def score_pending(open_store: Callable[[], Store], settings: Settings, batch_size: int = 2000,
+                  progress: Callable[[int, int], None] | None = None, model: str | None = None) -> ScoreSummary:
+    scorer = scorer_from_settings(settings, model)
+    tagger = tagger_from_settings(settings)
+    name, version = scorer.name, scorer.version
+    with open_store() as store:
+        total = db.count_pending(store, name, version)
+    scored = negatives = urgent = 0
+    after: tuple[str, str] | None = None
+    while True:
+        with open_store() as store:
+            batch = db.pending_mentions(store, name, version, batch_size, after=after)
+        if not batch:
+            break
+        after = (batch[-1].source, batch[-1].native_id)
+        results = analyse(scorer, tagger, [m.text for m in batch], brands=[m.brand for m in batch],
+                          reaches=[m.reach for m in batch], ratings=[m.rating for m in batch],
+                          languages=[m.language for m in batch])
+        scores, aspects, triage_rows, flags = [], [], [], []
+        for m, r in zip(batch, results):
+            key = {"source": m.source, "native_id": m.native_id}
+            scores.append({**key, "score": r.score, "label": r.label, "model": name, "model_version": version,
+                           "text_hash": m.text_hash})
+            aspects += [{**key, "aspect": a, "polarity": p} for a, p in r.aspects.items()]
+            if r.needs_triage:
+                t = r.triage
+                triage_rows.append({**key, "urgency": t.urgency, "motive": t.motive or None, "reason": t.reason,
+                                    "reply": t.reply, "flags": json.dumps(
+                                        {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
+                                        ensure_ascii=False)})
+            flags.append({**key, "rating_conflict": r.rating_conflict, "default_review": r.default_review,
+                          "duplicate_group": None, "duplicate_count": None, "excluded": r.default_review})
+            negatives += r.label == "neg"
+            urgent += r.needs_triage and r.triage.urgency >= 4
+        with open_store() as store:
+            db.write_scores(store, scores, aspects, triage_rows, flags)
+        scored += len(batch)
+        if progress:
+            progress(scored, max(total, scored))
+    excluded = mark_duplicates(open_store, settings)
+    return ScoreSummary(scored, negatives, urgent, name, version, excluded)
+
+
+def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> int:
+    """Find template / copy-paste groups among mentions of the last
+    [sentiment] duplicate_window_days (default 30); returns how many copies are excluded."""
+    section = settings.section("sentiment")
+    days = section.get("duplicate_window_days", 30)
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=days) if days else None
+    with open_store() as store:
+        items = db.recent_texts(store, since)
+    members = find_duplicates(items, min_accounts=int(section.get("duplicate_min_accounts", 3)))
+    if not section.get("exclude_duplicates", True):
+        members = [type(m)(m.source, m.native_id, m.group, m.accounts, False) for m in members]
+    with open_store() as store:
+        db.write_duplicate_groups(
+            store, [{"source": m.source, "native_id": m.native_id, "group": m.group, "accounts": m.accounts,
+                     "excluded": m.excluded} for m in members],
+            scope=[(s, n) for s, n, *_ in items])
+    return sum(m.excluded for m in members)

@@ -1,0 +1,55 @@
+"""Text preparation shared by every model: traditional -> simplified, language.
+
+The traditional-to-simplified table is snownlp's own (snownlp/normal/zh.py),
+read as data so that converting does not import snownlp (5-10 s). Only the
+single-character entries are used: str.translate is fast, and phrase-level
+differences hardly matter for sentiment.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Characters common in simplified text that the table would still rewrite (著名 -> 着名).
+_KEEP = set("著覆乾幺余")
+
+
+@lru_cache(maxsize=1)
+def _t2s_table() -> dict[int, str]:
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or spec.origin is None:
+        return {}
+    source = (Path(spec.origin).parent / "normal" / "zh.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "zh2hans" for t in node.targets):
+            mapping: dict[str, str] = ast.literal_eval(node.value)
+            singles = {k: v for k, v in mapping.items() if len(k) == 1 and len(v) == 1 and k != v}
+            # A key that is itself some character's simplified form (余 for 餘) is a
+            # simplified character: converting it would damage simplified text.
+            simplified = set(singles.values()) | _KEEP
+            return {ord(k): v for k, v in singles.items() if k not in simplified}
+    return {}
+
+
+def to_simplified(text: str) -> str:
+    """繁體 -> 简体, character by character; simplified text comes back unchanged."""
+    return text.translate(_t2s_table())
+
+
+def detect_language(text: str) -> str:
+    """'zh' when the text has Chinese characters enough to matter, 'en' when it is
+    Latin-script words, 'und' when neither (emoji, numbers only)."""
+    cjk = len(_CJK.findall(text))
+    latin = sum(len(w) for w in _LATIN_WORD.findall(text))
+    if cjk == 0 and latin == 0:
+        return "und"
+    # A Chinese review quoting a model name ("iPhone 手机太烫") is still Chinese:
+    # one CJK character weighs as much as a short English word.
+    return "zh" if cjk * 3 >= latin else "en"

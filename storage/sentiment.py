@@ -1,0 +1,269 @@
+"""All SQL of the sentiment package: scores, aspects, triage, trust flags, labels.
+
+Writes go through one Arrow table per batch and kind (never one INSERT per
+row), inside one transaction per batch, so a crash leaves whole batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from storage.db import Store
+
+SCORE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("native_id", pa.string()), ("score", pa.float64()), ("label", pa.string()),
+    ("model", pa.string()), ("model_version", pa.string()), ("text_hash", pa.string()),
+    ("scored_at", pa.timestamp("us")),
+])
+ASPECT_SCHEMA = pa.schema([
+    ("source", pa.string()), ("native_id", pa.string()), ("aspect", pa.string()), ("polarity", pa.string()),
+])
+TRIAGE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("native_id", pa.string()), ("urgency", pa.int32()), ("motive", pa.string()),
+    ("reason", pa.string()), ("reply", pa.string()), ("flags", pa.string()),
+])
+FLAG_SCHEMA = pa.schema([
+    ("source", pa.string()), ("native_id", pa.string()), ("rating_conflict", pa.string()),
+    ("default_review", pa.bool_()), ("duplicate_group", pa.string()), ("duplicate_count", pa.int32()),
+    ("excluded", pa.bool_()), ("flagged_at", pa.timestamp("us")),
+])
+LABELS = ("pos", "neu", "neg")
+
+
+@dataclass(frozen=True)
+class PendingMention:
+    source: str
+    native_id: str
+    text: str
+    text_hash: str
+    rating: float | None
+    reach: int
+    language: str | None
+    brand: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def pending_mentions(store: Store, model: str, version: str, limit: int,
+                     after: tuple[str, str] | None = None) -> list[PendingMention]:
+    """Mentions with no score from this model and version, or whose text changed
+    since they were scored; in key order, after `after` (keyset paging)."""
+    params: list[Any] = [model, version]
+    where_after = ""
+    if after is not None:
+        where_after = " AND (m.source, m.native_id) > (?, ?)"
+        params += list(after)
+    rows = store.query(
+        "SELECT m.source, m.native_id, m.text, md5(m.text), m.rating,"
+        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0), m.language, m.brand"
+        " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
+        " WHERE (s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text))"
+        f"{where_after} ORDER BY m.source, m.native_id LIMIT {int(limit)}",
+        params,
+    )
+    return [PendingMention(*row) for row in rows]
+
+
+def count_pending(store: Store, model: str, version: str) -> int:
+    return store.query(
+        "SELECT count(*) FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
+        " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)",
+        [model, version],
+    )[0][0]
+
+
+def _replace(store: Store, table: str, batch: pa.Table, keys: pa.Table, on: str = "source, native_id") -> None:
+    """Delete the rows of `keys` from `table`, then insert `batch` (inside a transaction)."""
+    con = store.con
+    con.register("koubei_keys", keys)
+    con.register("koubei_rows", batch)
+    try:
+        con.execute(f"DELETE FROM {table} WHERE ({on}) IN (SELECT {on} FROM koubei_keys)")
+        if batch.num_rows:
+            con.execute(f"INSERT INTO {table} ({', '.join(batch.schema.names)}) SELECT * FROM koubei_rows")
+    finally:
+        con.unregister("koubei_keys")
+        con.unregister("koubei_rows")
+
+
+def write_scores(store: Store, scores: Sequence[dict[str, Any]], aspects: Sequence[dict[str, Any]],
+                 triage: Sequence[dict[str, Any]], flags: Sequence[dict[str, Any]]) -> None:
+    """One scoring batch: scores, and the aspects, triage and rating flags that
+    replace whatever those mentions had before. All or nothing."""
+    if not scores:
+        return
+    stamp = _now()
+    score_rows = pa.Table.from_pylist([{**s, "scored_at": stamp} for s in scores], schema=SCORE_SCHEMA)
+    keys = score_rows.select(["source", "native_id"])
+    with store.transaction():
+        _replace(store, "sentiment", score_rows, keys)
+        _replace(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), keys)
+        _replace(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA), keys)
+        # Rating flags are per mention; duplicate groups are kept (they come from a separate pass).
+        flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
+        store.con.register("koubei_flags", flag_rows)
+        try:
+            store.con.execute(
+                "INSERT INTO mention_flags SELECT * FROM koubei_flags ON CONFLICT (source, native_id) DO UPDATE SET"
+                " rating_conflict = excluded.rating_conflict, default_review = excluded.default_review,"
+                " excluded = excluded.default_review OR (mention_flags.duplicate_group IS NOT NULL"
+                "   AND mention_flags.excluded AND NOT mention_flags.default_review),"
+                " flagged_at = excluded.flagged_at"
+            )
+        finally:
+            store.con.unregister("koubei_flags")
+
+
+def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime]]:
+    """(source, native_id, author_hash, text, published_at) of mentions published since `since`."""
+    if since is None:
+        return store.query("SELECT source, native_id, author_hash, text, published_at FROM mentions")
+    return store.query(
+        "SELECT source, native_id, author_hash, text, published_at FROM mentions WHERE published_at >= ?",
+        [since.astimezone(timezone.utc).replace(tzinfo=None) if since.tzinfo else since],
+    )
+
+
+def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]],
+                           scope: Sequence[tuple[str, str]]) -> None:
+    """Set duplicate_group/count/excluded for `members` and clear them for the other
+    mentions of `scope` (the window that was examined). One transaction."""
+    stamp = _now()
+    rows = pa.Table.from_pylist(
+        [{"source": m["source"], "native_id": m["native_id"], "duplicate_group": m["group"],
+          "duplicate_count": m["accounts"], "excluded": m["excluded"]} for m in members],
+        schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("duplicate_group", pa.string()),
+                          ("duplicate_count", pa.int32()), ("excluded", pa.bool_())]),
+    )
+    scope_rows = pa.Table.from_pylist([{"source": s, "native_id": n} for s, n in scope],
+                                      schema=pa.schema([("source", pa.string()), ("native_id", pa.string())]))
+    con = store.con
+    con.register("koubei_dups", rows)
+    con.register("koubei_scope", scope_rows)
+    try:
+        with store.transaction():
+            con.execute(
+                "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
+                " WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_scope)"
+            )
+            con.execute(
+                "INSERT INTO mention_flags (source, native_id, duplicate_group, duplicate_count, excluded, flagged_at)"
+                " SELECT source, native_id, duplicate_group, duplicate_count, excluded, ? FROM koubei_dups"
+                " ON CONFLICT (source, native_id) DO UPDATE SET duplicate_group = excluded.duplicate_group,"
+                " duplicate_count = excluded.duplicate_count,"
+                " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
+                [stamp],
+            )
+    finally:
+        con.unregister("koubei_dups")
+        con.unregister("koubei_scope")
+
+
+def excluded_keys(store: Store) -> set[tuple[str, str]]:
+    return {(s, n) for s, n in store.query("SELECT source, native_id FROM mention_flags WHERE excluded")}
+
+
+def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
+    """Store people's corrections: (source, native_id, label). The mention's text is
+    copied from `mentions`. Returns how many were stored; unknown mentions raise."""
+    if not labels:
+        return 0
+    for source, native_id, label in labels:
+        if label not in LABELS:
+            raise ValueError(f"{source}/{native_id}: label must be one of {LABELS}, got {label!r}")
+    rows = pa.Table.from_pylist([{"source": s, "native_id": n, "label": lab} for s, n, lab in labels],
+                                schema=pa.schema([("source", pa.string()), ("native_id", pa.string()),
+                                                  ("label", pa.string())]))
+    con = store.con
+    con.register("koubei_labels", rows)
+    try:
+        missing = con.execute(
+            "SELECT l.source, l.native_id FROM koubei_labels l LEFT JOIN mentions m USING (source, native_id)"
+            " WHERE m.source IS NULL LIMIT 1"
+        ).fetchall()
+        if missing:
+            raise ValueError(f"no mention {missing[0][0]}/{missing[0][1]} to label")
+        with store.transaction():
+            con.execute(
+                "INSERT INTO sentiment_labels SELECT l.source, l.native_id, l.label, m.text, ?"
+                " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
+                " ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label, text = excluded.text,"
+                " labelled_at = excluded.labelled_at",
+                [_now()],
+            )
+    finally:
+        con.unregister("koubei_labels")
+    return rows.num_rows
+
+
+def labelled_texts(store: Store) -> list[tuple[str, str]]:
+    """(text, label) of every correction, oldest first."""
+    return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
+
+
+def triage_queue(store: Store, brand: str | None = None, min_urgency: int = 1, limit: int = 200,
+                 include_excluded: bool = False) -> Any:
+    """Negative (and urgent) mentions with their triage, most urgent and newest first, as a DataFrame."""
+    params: list[Any] = [min_urgency]
+    where = "t.urgency >= ?"
+    if brand:
+        where += " AND m.brand = ?"
+        params.append(brand)
+    if not include_excluded:
+        where += " AND NOT coalesce(f.excluded, FALSE)"
+    return store.frame(
+        "SELECT m.source, m.native_id, m.brand, m.product, m.published_at, m.url, m.text,"
+        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach,"
+        " s.score, s.label, t.urgency, t.motive, t.reason, t.reply,"
+        " (SELECT string_agg(a.aspect || ':' || a.polarity, ' ' ORDER BY a.aspect) FROM mention_aspects a"
+        "   WHERE a.source = m.source AND a.native_id = m.native_id) AS aspects,"
+        " l.label AS corrected_label, f.rating_conflict, f.duplicate_count"
+        " FROM triage t JOIN mentions m USING (source, native_id)"
+        " LEFT JOIN sentiment s USING (source, native_id)"
+        " LEFT JOIN sentiment_labels l USING (source, native_id)"
+        " LEFT JOIN mention_flags f USING (source, native_id)"
+        f" WHERE {where} ORDER BY t.urgency DESC, m.published_at DESC LIMIT {int(limit)}",
+        params,
+    )
+
+
+def brands_with_triage(store: Store) -> list[str]:
+    return [r[0] for r in store.query(
+        "SELECT DISTINCT m.brand FROM triage t JOIN mentions m USING (source, native_id)"
+        " WHERE m.brand IS NOT NULL ORDER BY 1")]
+
+
+def aspect_summary(store: Store, brand: str | None = None) -> Any:
+    """Mentions per aspect and polarity (trusted mentions only), as a DataFrame."""
+    params: list[Any] = []
+    where = ""
+    if brand:
+        where = " WHERE m.brand = ?"
+        params.append(brand)
+    return store.frame(
+        "SELECT a.aspect, a.polarity, count(*) AS mentions FROM mention_aspects a"
+        " JOIN trusted_mentions m USING (source, native_id)"
+        f"{where} GROUP BY 1, 2 ORDER BY 1, 2",
+        params,
+    )
+
+
+def scores_for(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, str, str]]:
+    """(score, label, model) of the given mentions."""
+    if not keys:
+        return {}
+    rows = pa.Table.from_pylist([{"source": s, "native_id": n} for s, n in keys])
+    store.con.register("koubei_want", rows)
+    try:
+        found = store.query("SELECT s.source, s.native_id, s.score, s.label, s.model FROM sentiment s"
+                            " JOIN koubei_want w USING (source, native_id)")
+    finally:
+        store.con.unregister("koubei_want")
+    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in found}
