@@ -27,7 +27,7 @@ from storage import Store, open_store, queries
 
 # Seconds a cached result may be reused; kept below the refresh interval so a
 # live refresh shows new data (a ttl longer than run_every would show stale data).
-CACHE_TTL = 10
+CACHE_TTL = 5
 # How long a dashboard read waits for a writer to let go of the file.
 LOCK_TIMEOUT = 10.0
 DISPLAY_TZ = "Asia/Shanghai"

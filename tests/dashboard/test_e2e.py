@@ -6,14 +6,21 @@ No skip: without /usr/bin/chromium this test fails and says how to install it.
 
 from __future__ import annotations
 
+import re
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from storage import open_store
+from koubei.records import Mention
+from storage import open_store, upsert_mentions
 from storage.incidents import list_incidents
 from tests.dashboard.browser import dashboard_server, launch
+from tests.dashboard.conftest import DEMO_END
+
+LIVE_BATCH = 300
 
 PLOT = ".js-plotly-plot .main-svg"
 
@@ -35,11 +42,15 @@ def _incident_trace(page: Page) -> dict[str, object]:
 def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
     demo_db: Path, artifacts_dir: Path, tmp_path: Path
 ) -> None:
-    with open_store(demo_db, read_only=True) as store:
+    db = tmp_path / "koubei.duckdb"
+    shutil.copy(demo_db, db)  # this test writes; the shared demo database stays as built
+    config = tmp_path / "koubei.toml"
+    config.write_text("[dashboard]\nrefresh_seconds = 5\n", encoding="utf-8")
+    with open_store(db, read_only=True) as store:
         crisis = [i for i in list_incidents(store) if i["brand"] == "声浪" and i["status"] == "open"]
     assert crisis, "the pipeline should have flagged the demo's seeded crisis"
 
-    with dashboard_server(demo_db, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+    with dashboard_server(db, tmp_path / "streamlit.log", config=config) as url, sync_playwright() as p:
         browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
@@ -51,7 +62,8 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
             assert [label.strip() for label in labels] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
             values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-            assert int(values[0].replace(",", "")) > 0
+            before = int(values[0].replace(",", ""))
+            assert before > 0
 
             # The chart carries a marker for the seeded incident and shades its window.
             trace = _incident_trace(page)
@@ -67,6 +79,21 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             page.locator(".js-plotly-plot .scatterlayer .point").first.click(force=True)
             page.get_by_role("heading", name="所选事件").wait_for(timeout=30_000)
             page.get_by_text("引发事件的提及").wait_for(timeout=10_000)
+
+            # Live refresh while a collector writes: a batch stored now shows up on its own.
+            with open_store(db) as store:
+                upsert_mentions(store, [
+                    Mention(source="live.test", native_id=str(i), text=f"刚刚的评论{i}", brand="声浪",
+                            product="声浪X1耳机", published_at=DEMO_END - timedelta(minutes=30))
+                    for i in range(LIVE_BATCH)
+                ])
+            first_metric = page.locator('[data-testid="stMetricValue"]').first
+            expected = f"{before + LIVE_BATCH:,}"
+            page.wait_for_function(
+                "expected => document.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim() === expected",
+                arg=expected, timeout=40_000,
+            )
+            assert re.sub(r"\s", "", first_metric.inner_text()) == expected
 
             # English from the sidebar switch.
             page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
