@@ -72,15 +72,17 @@ def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str
     result = Backtest(rule, since, until)
     b = rule.bucket_seconds
     start = since - CONTEXT
-    first = int(start.replace(tzinfo=timezone.utc).timestamp() // b)
+    context_first = int(start.replace(tzinfo=timezone.utc).timestamp() // b)
     last = int(until.replace(tzinfo=timezone.utc).timestamp() // b)
-    since_idx = int(since.replace(tzinfo=timezone.utc).timestamp() // b) - first
     epoch = datetime(1970, 1, 1)
     for stype in [scope_type] if scope_type else list(rule.scopes):
         with open_store() as store:
             frame = series.bucket_counts(store, stype, b, start, until)
         if len(frame) == 0:
             continue
+        # Buckets before the first stored mention are "not collected yet", not zeros.
+        first = max(context_first, int(frame["bucket"].min()))
+        since_idx = max(int(since.replace(tzinfo=timezone.utc).timestamp() // b) - first, 0)
         keys = sorted(set(zip(frame["brand"].tolist(), frame["scope_value"].astype(str).tolist())))
         index = {k: i for i, k in enumerate(keys)}
         n = last - first + 1

@@ -144,7 +144,10 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
         trimmed = (total - edges) / np.where(count >= 3, count - 2, np.maximum(count, 1))
         level = _shift(_ewm_mean(np.nan_to_num(y), usable.astype(float), period / 4), 1)
         base = np.where(count > 0, trimmed, level)
+        # With a daily rhythm, no decision before a first day of history shows what the hour looks like.
+        seasonal_ready = count > 0
     else:
+        seasonal_ready = np.ones_like(y, dtype=bool)
         base = _shift(_ewm_mean(np.nan_to_num(y), usable.astype(float), 12.0), 1)
     res = y - base
     # Running robust scale: EW mean absolute residual (clipped, so a spike barely moves it), before t.
@@ -159,7 +162,7 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
     threshold = np.maximum(p.z_min, p.tail_factor * 2.576 * tail)
     expected = np.expm1(base) if p.transform == "log" else np.square(np.maximum(base, 0.0))
     excess = xs - np.nan_to_num(expected)
-    warm = np.isfinite(base)
+    warm = np.isfinite(base) & seasonal_ready
     alarm = usable & warm & (z > threshold) & (excess >= p.min_excess)
     return Scores(z=z, alarm=alarm, observed=np.nan_to_num(xs), expected=np.nan_to_num(expected),
                   extra={"threshold": threshold})

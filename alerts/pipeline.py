@@ -149,12 +149,18 @@ def run_rule(rule: Rule, frame: Any, first: int, last: int, cfg: AlertSettings,
     keys, totals, negatives = _arrays(frame, first, last)
     if not keys:
         return keys, []
-    mask = valid(keys, totals.shape[1]) if valid else None
+    mask = valid(keys, totals.shape[1]) if valid is not None else np.ones(totals.shape, dtype=bool)
+    # Before a scope's first mention nothing was collected for it (a new product, a new
+    # source): unknown, not zero. And its first days only teach the baseline.
+    seen = totals > 0
+    scope_first = np.where(seen.any(axis=1), seen.argmax(axis=1), totals.shape[1])
+    mask &= np.arange(totals.shape[1])[None, :] >= scope_first[:, None]
+    warmup = int(WARMUP.total_seconds() // rule.bucket_seconds)
     if rule.kind == "volume":
         events = detect_volume(totals, rule.period, rule.volume, mask, cfg.severity)
     else:
         events = detect_negative(negatives, totals, rule.negative, mask, cfg.severity)
-    return keys, events
+    return keys, [e for e in events if e.start >= scope_first[e.scope] + warmup]
 
 
 def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime | None = None) -> DetectSummary:
@@ -169,7 +175,7 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
         _persist(open_store, cfg, found, [], now, summary)
     for rule in cfg.rules:
         since = now - cfg.lookback
-        first = int(since.replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
+        lookback_first = int(since.replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
         last = int(now.replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
         for scope_type in rule.scopes:
             with open_store() as store:
@@ -177,6 +183,8 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
             if frame is None or len(frame) == 0:
                 continue
             data_first = int(frame["bucket"].min())
+            # Buckets before the first stored mention are "not collected yet", not zeros.
+            first = max(lookback_first, data_first)
 
             def valid(keys: list[tuple[str, str]], n: int, scope_type: str = scope_type, rule: Rule = rule) -> np.ndarray:
                 mask = np.ones((len(keys), n), dtype=bool)
@@ -192,8 +200,6 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
             keys, events = run_rule(rule, frame, first, last, cfg, valid)
             events = merge_events(events, int(cfg.merge_gap.total_seconds() // rule.bucket_seconds))
             for ev in events:
-                if ev.start + first < data_first + WARMUP.total_seconds() // rule.bucket_seconds:
-                    continue
                 brand, value = keys[ev.scope]
                 incident = _incident_from_event(rule, scope_type, brand, value, ev, first, now)
                 if sources.down:
@@ -304,6 +310,13 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
             return  # history: stored for the record and the dashboard, not sent at 3 a.m.
         if alerted is not None and incident["severity"] <= alerted:
             return
+        if incident["scope_type"] != "brand" and incident["kind"] != "source_down":
+            # No alert storm: a product / source / aspect burst inside an alerted brand
+            # incident is part of it (stored, shown, not sent again) unless it is worse.
+            cover = inc.covering_brand_incident(store, incident["kind"], incident["brand"],
+                                                incident["window_start"], incident["window_end"])
+            if cover is not None and cover["severity"] >= incident["severity"]:
+                return
         event = "opened" if alerted is None else f"escalated:{incident['severity']}"
         if alerted is not None:
             summary.escalated += 1

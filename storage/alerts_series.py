@@ -120,17 +120,33 @@ def put_labels(store: Store, rows: list[tuple[str, str, str]], model: str = "tes
     labelled data, where the scorer is not the thing under test."""
     if not rows:
         return
-    with store.transaction() as con:
-        con.executemany(
-            "INSERT INTO sentiment VALUES (?, ?, ?, ?, ?, '0', '', now()::TIMESTAMP)"
-            " ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label, score = excluded.score",
-            [[s, n, {"pos": 0.9, "neu": 0.5, "neg": 0.1}[label], label, model] for s, n, label in rows],
-        )
+    import pyarrow as pa
+
+    batch = pa.table({
+        "source": [r[0] for r in rows], "native_id": [r[1] for r in rows],
+        "score": [{"pos": 0.9, "neu": 0.5, "neg": 0.1}[r[2]] for r in rows], "label": [r[2] for r in rows],
+    })
+    store.con.register("koubei_labels", batch)
+    try:
+        with store.transaction() as con:
+            con.execute(
+                "INSERT INTO sentiment SELECT source, native_id, score, label, ?, '0', '', now()::TIMESTAMP"
+                " FROM koubei_labels ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label,"
+                " score = excluded.score", [model])
+    finally:
+        store.con.unregister("koubei_labels")
 
 
 def put_aspects(store: Store, rows: list[tuple[str, str, str, str]]) -> None:
     """Write mention aspects (source, native_id, aspect, polarity): for tests, as put_labels."""
     if not rows:
         return
-    with store.transaction() as con:
-        con.executemany("INSERT INTO mention_aspects VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    import pyarrow as pa
+
+    batch = pa.table({name: [r[i] for r in rows] for i, name in enumerate(("source", "native_id", "aspect", "polarity"))})
+    store.con.register("koubei_aspects", batch)
+    try:
+        with store.transaction() as con:
+            con.execute("INSERT INTO mention_aspects SELECT * FROM koubei_aspects ON CONFLICT DO NOTHING")
+    finally:
+        store.con.unregister("koubei_aspects")

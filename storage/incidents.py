@@ -217,3 +217,15 @@ def heartbeat(store: Store, name: str, at: datetime, detail: str) -> None:
 
 def health_rows(store: Store) -> list[dict[str, Any]]:
     return _rows(store, "SELECT * FROM source_health ORDER BY source")
+
+
+def covering_brand_incident(store: Store, kind: str, brand: str, start: datetime, end: datetime) -> dict[str, Any] | None:
+    """An unresolved, already alerted brand-level incident of this kind overlapping [start, end]."""
+    rows = _rows(
+        store,
+        f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE kind = ? AND scope_type = 'brand'"
+        " AND coalesce(brand, '') = ? AND status <> 'resolved' AND alerted_severity IS NOT NULL"
+        " AND window_start <= ? AND window_end >= ? ORDER BY severity DESC LIMIT 1",
+        [kind, brand, end, start],
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,55 @@
+"""Fixtures for alerts tests: a demo database with labels, built once and copied per test."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from collectors.base import SourceConfig
+from collectors.demo import DemoCollector
+from collectors.runner import run_collector
+from koubei.config import Settings, load_settings
+from storage import Store, open_store
+from storage.alerts_series import put_labels
+
+DEMO_END = "2026-11-23T12:00:00+00:00"
+DEMO_NOW = datetime(2026, 11, 23, 12, 0)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = run_collector(DemoCollector(SourceConfig("demo", "demo", {"days": 21, "seed": 7, "end": DEMO_END})),
+                           lambda: open_store(path))
+    assert result.ok, result.error
+    # Labels from the generator's own ground truth (raw.mood), so these tests measure
+    # detection, not the sentiment model (tested in tests/sentiment).
+    with open_store(path) as store:
+        rows = store.query("SELECT source, native_id, raw FROM mentions")
+        put_labels(store, [(s, n, json.loads(r)["mood"]) for s, n, r in rows])
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_template, path)
+    return path
+
+
+@pytest.fixture
+def store_factory(demo_db: Path) -> Callable[[], Store]:
+    return lambda: open_store(demo_db)
+
+
+def settings_with(alerts: dict, tmp_path: Path | None = None) -> Settings:
+    """The repository's settings with the [alerts] section replaced."""
+    base = load_settings()
+    raw = dict(base.raw)
+    raw["alerts"] = alerts
+    return Settings(raw=raw, path=base.path)
