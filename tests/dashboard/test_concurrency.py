@@ -16,6 +16,7 @@ import time
 import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from koubei.records import Mention
 from storage import count_mentions, open_store, upsert_mentions
@@ -35,8 +36,9 @@ def _batch(number: int) -> list[Mention]:
     ]
 
 
-def writer(db: str, out: str, duration: float) -> None:
+def writer(db: str, out: str, duration: float, start: Any) -> None:
     report: dict[str, object] = {"batches": 0, "errors": []}
+    start.wait(timeout=120)  # both processes have imported what they need: go together
     deadline = time.monotonic() + duration
     number = 1
     while time.monotonic() < deadline:
@@ -51,12 +53,13 @@ def writer(db: str, out: str, duration: float) -> None:
     Path(out).write_text(json.dumps(report))
 
 
-def reader(db: str, out: str, duration: float) -> None:
+def reader(db: str, out: str, duration: float, start: Any) -> None:
     # The same loader the overview page calls on each (uncached) refresh.
     from dashboard.data import load_overview
 
     report: dict[str, object] = {"counts": [], "errors": [], "seconds": []}
     f = MentionFilter(start=datetime(2026, 10, 1), end=datetime(2026, 12, 1))
+    start.wait(timeout=120)
     deadline = time.monotonic() + duration
     while time.monotonic() < deadline:
         started = time.perf_counter()
@@ -66,6 +69,7 @@ def reader(db: str, out: str, duration: float) -> None:
             report["seconds"].append(time.perf_counter() - started)  # type: ignore[union-attr]
         except Exception:  # noqa: BLE001 - any failure is what this test counts
             report["errors"].append(traceback.format_exc())  # type: ignore[union-attr]
+        time.sleep(0.02)  # a busy dashboard, not a spin loop: leave the writer a gap
     Path(out).write_text(json.dumps(report))
 
 
@@ -75,9 +79,10 @@ def test_reader_and_writer_processes_never_fail(tmp_path: Path) -> None:
         upsert_mentions(store, _batch(0))
     spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing shared with pytest
     writer_out, reader_out = tmp_path / "writer.json", tmp_path / "reader.json"
+    start = spawn.Barrier(2)
     processes = [
-        spawn.Process(target=writer, args=(db, str(writer_out), DURATION)),
-        spawn.Process(target=reader, args=(db, str(reader_out), DURATION)),
+        spawn.Process(target=writer, args=(db, str(writer_out), DURATION, start)),
+        spawn.Process(target=reader, args=(db, str(reader_out), DURATION, start)),
     ]
     for process in processes:
         process.start()
