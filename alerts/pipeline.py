@@ -236,9 +236,10 @@ def _facts(store: Store, cfg: AlertSettings, incident: dict[str, Any]) -> tuple[
     start, end = incident["window_start"], incident["window_end"]
     negative_only = incident["kind"] == "negative"
     mentions = series.window_mentions(store, *args, start, end, negative_only, cfg.top_mentions)
-    texts = series.window_texts(store, *args, start, end, negative_only)
+    # Keyword extraction tokenises every text: a few hundred of each side name a burst well enough.
+    texts = series.window_texts(store, *args, start, end, negative_only, limit=300)
     before = start - timedelta(days=7)
-    background = series.window_texts(store, *args, before, start, negative_only)
+    background = series.window_texts(store, *args, before, start, negative_only, limit=300)
     keywords: list[str] = []
     if texts:
         from sentiment.keywords import top_keywords
