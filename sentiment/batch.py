@@ -1,0 +1,96 @@
+"""The batch contract: `koubei score --input FILE.csv --output OUT.csv`.
+
+Input: a UTF-8 CSV with columns id,text (other columns are ignored; optional
+rating, reach, brand and language columns are used when present). Output:
+id,score,label,urgency,motive,aspects - score in [0, 1], label pos|neu|neg,
+aspects as "物流:neg;质量:neg". Ids are exported through koubei.privacy's
+formula defusing; the texts themselves are not written back.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from koubei.errors import KoubeiError
+from koubei.privacy import neutralize_formula
+from sentiment.analysis import analyse
+from sentiment.aspects import AspectTagger
+from sentiment.model import Scorer
+
+OUTPUT_COLUMNS = ("id", "score", "label", "urgency", "motive", "aspects")
+
+
+class BatchFileError(KoubeiError):
+    """An input CSV is malformed; the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    rows: int
+    negatives: int
+    urgent: int
+
+
+def _number(path: Path, row_no: int, column: str, value: str | None, kind: type) -> float | int | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return kind(float(value)) if kind is int else float(value)
+    except ValueError:
+        raise BatchFileError(f"{path}: row {row_no}, column {column}: {value!r} is not a number") from None
+
+
+def read_input(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        raise BatchFileError(f"{path}: file not found")
+    rows: list[dict[str, object]] = []
+    seen: dict[str, int] = {}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"id", "text"} - set(reader.fieldnames or [])
+            if missing:
+                raise BatchFileError(f"{path}: missing column(s) {', '.join(sorted(missing))} (need id,text)")
+            for row_no, row in enumerate(reader, start=2):
+                ident = (row.get("id") or "").strip()
+                if not ident:
+                    raise BatchFileError(f"{path}: row {row_no}, column id: empty")
+                if ident in seen:
+                    raise BatchFileError(f"{path}: row {row_no}, column id: {ident!r} repeats row {seen[ident]}")
+                seen[ident] = row_no
+                text = row.get("text")
+                if text is None:
+                    raise BatchFileError(f"{path}: row {row_no}, column text: missing (row too short)")
+                rows.append({
+                    "id": ident, "text": text, "brand": (row.get("brand") or None),
+                    "language": (row.get("language") or None),
+                    "rating": _number(path, row_no, "rating", row.get("rating"), float),
+                    "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
+                })
+    except UnicodeDecodeError as exc:
+        raise BatchFileError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise BatchFileError(f"{path}: malformed CSV: {exc}") from None
+    return rows
+
+
+def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_path: Path) -> BatchSummary:
+    rows = read_input(input_path)
+    results = analyse(scorer, tagger, [str(r["text"]) for r in rows], brands=[r["brand"] for r in rows],  # type: ignore[misc]
+                      reaches=[int(r["reach"]) for r in rows],  # type: ignore[call-overload]
+                      ratings=[r["rating"] for r in rows],  # type: ignore[misc]
+                      languages=[r["language"] for r in rows])  # type: ignore[misc]
+    # Write to a temporary name and rename, so a failure never leaves half a file.
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = output_path.with_name(output_path.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(OUTPUT_COLUMNS)
+        for row, r in zip(rows, results):
+            writer.writerow([neutralize_formula(row["id"]), f"{r.score:.4f}", r.label, r.triage.urgency,
+                             r.triage.motive, ";".join(f"{a}:{p}" for a, p in sorted(r.aspects.items()))])
+    partial.replace(output_path)
+    return BatchSummary(rows=len(rows), negatives=sum(r.label == "neg" for r in results),
+                        urgent=sum(r.triage.urgency >= 4 for r in results))
