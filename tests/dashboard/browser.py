@@ -75,7 +75,7 @@ def launch(playwright):  # type: ignore[no-untyped-def]
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-def screenshot(url: str, out: Path, width: int = 1400, height: int = 2300) -> None:
+def screenshot(url: str, out: Path, width: int = 1400, height: int = 2150) -> None:
     """Streamlit scrolls inside its own container, so a tall viewport rather than full_page."""
     from playwright.sync_api import sync_playwright
 
