@@ -55,8 +55,8 @@ except DatabaseBusy:
     st.warning(t("database_busy"))
     st.stop()
 except StorageError as exc:
-    st.error(t("no_database"))
-    st.text(str(exc))
+    st.error(t("no_database") if not data.db_path().exists() else t("cannot_read"))
+    st.text(str(exc))  # our own message: the path and what to run
     st.stop()
 
 if options["last"] is None:

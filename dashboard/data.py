@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from koubei.config import load_settings
-from storage import Store, open_store, queries
+from storage import StorageError, Store, open_store, queries
 
 # Seconds a cached result may be reused; kept below the refresh interval so a
 # live refresh shows new data (a ttl longer than run_every would show stale data).
@@ -66,6 +66,11 @@ def writing() -> Iterator[Store]:
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def filter_options(db: str) -> dict[str, Any]:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        if missing := queries.missing_migrations(store):
+            raise StorageError(
+                f"{db} predates this version of koubei (missing {', '.join(missing)}):"
+                " run `koubei run` (or any writing command) once to migrate it"
+            )
         return queries.filter_options(store)
 
 

@@ -28,6 +28,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "还没有数据库：先运行 `koubei run`（或 `make run`）采集数据。",
         "en": "No database yet: run `koubei run` (or `make run`) to collect data first.",
     },
+    "cannot_read": {"zh": "无法读取数据库：", "en": "Cannot read the database:"},
     "database_busy": {
         "zh": "数据库正被写入，稍后自动重试。",
         "en": "The database is busy being written; retrying shortly.",

@@ -176,7 +176,7 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
         st.warning(t("database_busy"))
         return
     except StorageError as exc:
-        st.error(t("no_database"))
+        st.error(t("cannot_read"))
         st.text(str(exc))
         return
 

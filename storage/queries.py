@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from storage.db import Store
+from storage.db import Store, migration_files
 
 # Incidents that still need someone: not resolved yet. "acknowledged" counts as
 # open because the problem is still there, someone has only seen it.
@@ -72,6 +72,16 @@ def _brand_clause(brands: tuple[str, ...], params: list[Any]) -> str:
         return "TRUE"
     params.append(list(brands))
     return "list_contains(?::VARCHAR[], brand)"
+
+
+def missing_migrations(store: Store) -> list[str]:
+    """Migrations this code has that the database has not applied yet. A read-only
+    reader cannot migrate, so it must say so instead of failing on a missing table."""
+    try:
+        applied = {row[0] for row in store.query("SELECT version FROM schema_migrations")}
+    except Exception:  # noqa: BLE001 - no schema_migrations table at all: nothing applied
+        applied = set()
+    return [name for version, name, _ in migration_files() if version not in applied]
 
 
 def filter_options(store: Store) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from collectors.base import SourceConfig
 from collectors.demo import DemoCollector
 from dashboard.i18n import t
-from storage import open_store
+from storage import open_store, queries
+from storage.db import migration_files
 from storage.incidents import list_incidents
 from storage.sentiment import excluded_keys
 from tests.dashboard.conftest import DEMO_OPTIONS, MASKED_PHONE, PHONE, hostile_mentions
@@ -162,6 +164,21 @@ def test_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Mo
     assert not at.exception
     assert any("koubei run" in e.value for e in at.error)
     assert not (tmp_path / "nothing.duckdb").exists(), "the dashboard never creates a database"
+
+
+def test_database_from_an_older_version_says_how_to_migrate(
+    dashboard_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # This code knowing one migration more than the database has applied is what an
+    # old database looks like to a new dashboard (which, read-only, cannot migrate).
+    known = migration_files()
+    monkeypatch.setattr(queries, "migration_files", lambda: [*known, (999, "999_future", "")])
+    st.cache_data.clear()  # the same database was read (and cached) by other tests
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["无法读取数据库："]
+    assert any("999_future" in x.value and "koubei run" in x.value for x in at.text)
 
 
 def test_export_buttons(dashboard_env: Path) -> None:
