@@ -61,7 +61,8 @@ class AspectTagger:
             named = [c for c in clauses if pattern.search(c)]
             if not named:
                 continue
-            scores = [self.lexicon.score(c) for c in named]
+            # The aspect's own words are not sentiment: 快递 contains 快 (fast).
+            scores = [self.lexicon.score(pattern.sub(" ", c)) for c in named]
             total = sum(s.words for s in scores)
             if any(s.hits for s in scores) and total != 0:
                 found[aspect] = "pos" if total > 0 else "neg"

@@ -1,0 +1,125 @@
+"""The sentiment commands end to end through the real CLI: batch contract,
+train on labels, select the model in koubei.toml, feedback corrections, eval."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from koubei.cli import app
+from sentiment.corpus import text_key
+from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
+
+runner = CliRunner()
+
+
+def invoke(tmp_path: Path, *args: str, config: str = "") -> tuple[int, str]:
+    cfg = tmp_path / "koubei.toml"
+    cfg.write_text(f'[sentiment]\nmodels_dir = "{tmp_path / "models"}"\n{config}', encoding="utf-8")
+    result = runner.invoke(app, ["--db", str(tmp_path / "k.duckdb"), "--config", str(cfg), *args])
+    return result.exit_code, result.output + (str(result.exception) if result.exception else "")
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def test_batch_contract(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "in.csv", ["id", "text"], [
+        ["a1", "物流太慢了，等了一周还没到，要求退款"],
+        ["a2", "质量很好，非常满意"],
+        ["a3", "充电宝起火了，我要找律师"],
+        ["=cmd", "This is the best purchase I have made"],
+    ])
+    code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "out.csv"))
+    assert code == 0, out
+    with (tmp_path / "out.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["id", "score", "label", "urgency", "motive", "aspects"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["a1"]["label"] == "neg" and by_id["a1"]["motive"] == "补偿" and "物流:neg" in by_id["a1"]["aspects"]
+    assert by_id["a2"]["label"] == "pos" and by_id["a2"]["urgency"] == "1"
+    assert by_id["a3"]["urgency"] == "5"
+    assert by_id["'=cmd"]["label"] == "pos"  # English via VADER; the id is defused for spreadsheets
+    assert all(0.0 <= float(r["score"]) <= 1.0 for r in rows)
+
+
+def test_batch_errors_name_row_and_column(tmp_path: Path) -> None:
+    bad = write_csv(tmp_path / "bad.csv", ["id", "text"], [["x1", "好"], ["", "差"]])
+    code, out = invoke(tmp_path, "score", "--input", str(bad), "--output", str(tmp_path / "o.csv"))
+    assert code != 0 and "row 3, column id" in out
+    assert not (tmp_path / "o.csv").exists()
+    missing = write_csv(tmp_path / "m.csv", ["id", "body"], [["x1", "好"]])
+    code, out = invoke(tmp_path, "score", "--input", str(missing), "--output", str(tmp_path / "o.csv"))
+    assert code != 0 and "missing column(s) text" in out
+
+
+def test_train_on_labels_select_in_config_and_eval(tmp_path: Path) -> None:
+    texts, labels = tiny_corpus(copies=4)
+    labels_csv = write_csv(tmp_path / "labels.csv", ["text", "label"], [[t, y] for t, y in zip(texts, labels)])
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "mine")
+    assert code == 0, out
+    model_dir = tmp_path / "models" / "mine"
+    metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["rows"] == len(texts) and "holdout_accuracy" in metrics
+    assert text_key(POSITIVE[0]) in (model_dir / "training_keys.txt").read_text(encoding="utf-8")
+
+    source = write_csv(tmp_path / "in.csv", ["id", "text"], [["p", POSITIVE[0]], ["n", NEGATIVE[0]]])
+    code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"),
+                       config='model = "mine"\n')
+    assert code == 0, out
+    with (tmp_path / "o.csv").open(encoding="utf-8") as handle:
+        labels_out = {r["id"]: r["label"] for r in csv.DictReader(handle)}
+    assert labels_out == {"p": "pos", "n": "neg"}
+
+    # The harness leaves out test rows the model was trained on.
+    data = tmp_path / "datasets"
+    data.mkdir()
+    rows = [[1, t] for t in POSITIVE] + [[0, t] for t in NEGATIVE] + [[1, "服务好，环境也不错"], [0, "环境差，服务也差"]] * 3
+    write_csv(data / "waimai_10k.csv", ["label", "text"], rows)
+    code, out = invoke(tmp_path, "eval", "sentiment", "--model", "mine", "--dataset", "waimai",
+                       "--datasets-dir", str(data), "--json", str(tmp_path / "eval.json"))
+    assert code == 0, out
+    result = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["results"][0]
+    test_rows = rows[::5]
+    seen = sum(1 for _, t in test_rows if t in POSITIVE + NEGATIVE)
+    assert (result["rows"], result["excluded"]) == (len(test_rows) - seen, seen)
+    for key in ("accuracy", "macro_f1", "roc_auc", "ece", "texts_per_s"):
+        assert key in result
+
+
+def test_missing_model_is_a_config_error(tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "in.csv", ["id", "text"], [["p", "好"]])
+    code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"),
+                       config='model = "nope"\n')
+    assert code != 0 and "koubei train --labels" in out
+
+
+def test_feedback_corrections_used_by_train(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from koubei.records import Mention
+    from storage import open_store, upsert_mentions
+
+    odd = "这款耳机的低音炮效果让邻居都来敲门了"
+    with open_store(tmp_path / "k.duckdb") as store:
+        upsert_mentions(store, [Mention("t", "1", odd, datetime.now(timezone.utc))])
+    code, out = invoke(tmp_path, "label", "t", "1", "pos")
+    assert code == 0, out
+    code, out = invoke(tmp_path, "label", "t", "1", "great")
+    assert code != 0 and "label must be one of" in out
+    texts, labels = tiny_corpus(copies=4)
+    labels_csv = write_csv(tmp_path / "labels.csv", ["text", "label"], [[t, y] for t, y in zip(texts, labels)])
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "fb")
+    assert code == 0 and "(1 corrections)" in out, out
+    keys = (tmp_path / "models" / "fb" / "training_keys.txt").read_text(encoding="utf-8")
+    assert text_key(odd) in keys
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "nofb", "--no-feedback")
+    assert text_key(odd) not in (tmp_path / "models" / "nofb" / "training_keys.txt").read_text(encoding="utf-8")
