@@ -210,14 +210,27 @@ def labelled_texts(store: Store) -> list[tuple[str, str]]:
     return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
 
 
-def triage_queue(store: Store, brand: str | None = None, min_urgency: int = 1, limit: int = 200,
-                 include_excluded: bool = False) -> Any:
-    """Negative (and urgent) mentions with their triage, most urgent and newest first, as a DataFrame."""
+def triage_queue(store: Store, brands: Sequence[str] = (), min_urgency: int = 1, limit: int = 200,
+                 include_excluded: bool = False, start: datetime | None = None, end: datetime | None = None,
+                 sources: Sequence[str] = ()) -> Any:
+    """Negative (and urgent) mentions with their triage, most urgent and newest first,
+    as a DataFrame. start/end are naive UTC (as stored), end exclusive."""
     params: list[Any] = [min_urgency]
     where = "t.urgency >= ?"
-    if brand:
-        where += " AND m.brand = ?"
-        params.append(brand)
+    if isinstance(brands, str):
+        brands = (brands,)
+    if brands:
+        where += f" AND m.brand IN ({', '.join('?' for _ in brands)})"
+        params += list(brands)
+    if sources:
+        where += f" AND m.source IN ({', '.join('?' for _ in sources)})"
+        params += list(sources)
+    if start is not None:
+        where += " AND m.published_at >= ?"
+        params.append(start)
+    if end is not None:
+        where += " AND m.published_at < ?"
+        params.append(end)
     if not include_excluded:
         where += " AND NOT coalesce(f.excluded, FALSE)"
     return store.frame(
@@ -231,7 +244,7 @@ def triage_queue(store: Store, brand: str | None = None, min_urgency: int = 1, l
         " LEFT JOIN sentiment s USING (source, native_id)"
         " LEFT JOIN sentiment_labels l USING (source, native_id)"
         " LEFT JOIN mention_flags f USING (source, native_id)"
-        f" WHERE {where} ORDER BY t.urgency DESC, m.published_at DESC LIMIT {int(limit)}",
+        f" WHERE {where} ORDER BY t.urgency DESC, m.published_at DESC, m.source, m.native_id LIMIT {int(limit)}",
         params,
     )
 
@@ -242,17 +255,26 @@ def brands_with_triage(store: Store) -> list[str]:
         " WHERE m.brand IS NOT NULL ORDER BY 1")]
 
 
-def aspect_summary(store: Store, brand: str | None = None) -> Any:
+def aspect_summary(store: Store, brands: Sequence[str] = (), start: datetime | None = None,
+                   end: datetime | None = None) -> Any:
     """Mentions per aspect and polarity (trusted mentions only), as a DataFrame."""
     params: list[Any] = []
-    where = ""
-    if brand:
-        where = " WHERE m.brand = ?"
-        params.append(brand)
+    where = ["TRUE"]
+    if isinstance(brands, str):
+        brands = (brands,)
+    if brands:
+        where.append(f"m.brand IN ({', '.join('?' for _ in brands)})")
+        params += list(brands)
+    if start is not None:
+        where.append("m.published_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("m.published_at < ?")
+        params.append(end)
     return store.frame(
         "SELECT a.aspect, a.polarity, count(*) AS mentions FROM mention_aspects a"
         " JOIN trusted_mentions m USING (source, native_id)"
-        f"{where} GROUP BY 1, 2 ORDER BY 1, 2",
+        f" WHERE {' AND '.join(where)} GROUP BY 1, 2 ORDER BY 1, 2",
         params,
     )
 
