@@ -8,6 +8,7 @@ would, newest of all, so they are among the latest negative mentions.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -53,12 +54,11 @@ def hostile_mentions() -> list[Mention]:
 
 def build_demo_db(path: Path) -> Path:
     """The real pipeline, step by step, with each step's own short-lived connections."""
-    from sentiment.pipeline import score_pending
-
     from alerts.pipeline import detect_incidents
     from collectors.base import SourceConfig
     from collectors.demo import DemoCollector
     from collectors.runner import run_collector
+    from sentiment.pipeline import score_pending
 
     settings = demo_settings()
 
@@ -75,8 +75,22 @@ def build_demo_db(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_db(tmp_path_factory.mktemp("demo") / "koubei.duckdb")
+def demo_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Built once per test run: under pytest-xdist the workers share one copy (the
+    first to take the lock builds it; everyone only reads it afterwards)."""
+    if worker_id == "master":
+        return build_demo_db(tmp_path_factory.mktemp("demo") / "koubei.duckdb")
+    shared = tmp_path_factory.getbasetemp().parent / "dashboard-demo"
+    shared.mkdir(exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (shared / "built").exists():
+                build_demo_db(shared / "koubei.duckdb")
+                (shared / "built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return shared / "koubei.duckdb"
 
 
 @pytest.fixture
