@@ -59,14 +59,17 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         published = iso_time(stamp, f"{where}.updated", source) if stamp else (now or datetime.now(timezone.utc))
         title, content = _label(entry.get("title")) or "", _label(entry.get("content")) or ""
         author = entry.get("author") or {}
-        link = ((entry.get("link") or {}).get("attributes") or {}).get("href") if isinstance(entry.get("link"), dict) else None
+        link_node = entry.get("link")
+        link = ((link_node.get("attributes") or {}).get("href")) if isinstance(link_node, dict) else None
         rating = _label(entry.get("im:rating"))
         mentions.append(Mention(
             source=source, native_id=str(review_id), text="\n".join(p for p in (title.strip(), content.strip()) if p),
             published_at=published, url=link, author=_label(author.get("name")),
             rating=float(rating) if rating else None, brand=brand, product=product,
             likes=as_int(_label(entry.get("im:voteSum"))),
-            raw={**entry, "cc": cc, "koubei_time": how if stamp else "fetch time (no updated anywhere)"},
+            raw={"id": review_id, "updated": _label(entry.get("updated")), "rating": rating, "version": _label(entry.get("im:version")),
+                 "voteSum": _label(entry.get("im:voteSum")), "voteCount": _label(entry.get("im:voteCount")),
+                 "cc": cc, "koubei_time": how if stamp else "fetch time (no updated anywhere)"},
         ))
     last = None
     for link in feed.get("link") or []:

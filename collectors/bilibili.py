@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, load_json
+from collectors.text import as_int, from_epoch, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
 from koubei.records import Mention
 
@@ -21,6 +21,7 @@ NAME = "bilibili"
 BASE_URL = "https://api.bilibili.com"
 PAGE_SIZE = 20
 # Codes Bilibili uses when its risk control refuses a client.
+RAW_FIELDS = ("rpid_str", "oid", "type", "root_str", "parent_str", "ctime", "like", "rcount")
 BLOCKED_CODES = {-352, -401, -403, -412, -509, 12002}
 
 
@@ -59,7 +60,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
                 published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
                 url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
                 author=(reply.get("member") or {}).get("uname"), brand=brand, product=product, language="zh",
-                likes=as_int(reply.get("like")), replies=as_int(reply.get("rcount")), raw=reply,
+                likes=as_int(reply.get("like")), replies=as_int(reply.get("rcount")),
+                raw={**pick(reply, RAW_FIELDS),
+                     "level": ((reply.get("member") or {}).get("level_info") or {}).get("current_level")},
             ))
     page = payload.get("page") or {}
     num, size, count = (as_int(page.get(k)) or 0 for k in ("num", "size", "count"))

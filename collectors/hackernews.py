@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, iso_time, load_json
+from collectors.text import as_int, from_epoch, html_to_text, iso_time, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
 NAME = "hackernews"
 BASE_URL = "https://hn.algolia.com"
 PAGE_SIZE = 50
+RAW_FIELDS = ("objectID", "created_at", "created_at_i", "url", "story_id", "parent_id", "story_title",
+              "story_url", "points", "num_comments", "_tags")
 
 
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
@@ -45,7 +47,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             published_at=published, url=f"https://news.ycombinator.com/item?id={object_id}",
             author=hit.get("author"), brand=brand, product=product, language="en",
             likes=as_int(hit.get("points")), replies=as_int(hit.get("num_comments")),
-            raw={k: v for k, v in hit.items() if k != "_highlightResult"},
+            raw=pick(hit, RAW_FIELDS),
         ))
     return mentions, as_int(data.get("nbPages")) or 0
 

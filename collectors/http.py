@@ -59,7 +59,8 @@ class HttpOptions:
     cookies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, source: str, options: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> HttpOptions:
+    def from_options(cls, source: str, options: Mapping[str, Any],
+                     defaults: Mapping[str, Any] | None = None) -> HttpOptions:
         """Build from a [sources.NAME] table (falling back to [collect] defaults).
 
         Secrets never sit in the file: `cookie_env = "VAR"` reads a whole Cookie
@@ -126,7 +127,8 @@ class Response:
 # ---------------------------------------------------------------- encodings
 
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
-_CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+_CHARSET_META = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
 # GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a
 # character a site mislabelled (JD and old forums often say gb2312 but send GBK).
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "utf8": "utf-8"}
@@ -171,6 +173,12 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
 def decode_body(body: bytes | str, content_type: str | None = None) -> str:
     if isinstance(body, str):
         return body
+    declared = content_type and _CHARSET_HEADER.search(content_type)
+    if not declared and not _CHARSET_META.search(body[:2048]):
+        try:  # the common case, decoded once rather than checked and then decoded
+            return body.decode("utf-8-sig" if body.startswith(b"\xef\xbb\xbf") else "utf-8")
+        except UnicodeDecodeError:
+            pass
     encoding = detect_encoding(body, content_type)
     return body.decode(encoding, errors="replace")
 
@@ -266,7 +274,8 @@ class HttpClient:
         return parser
 
     # -- requests
-    def get(self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    def get(self, url: str, params: Mapping[str, Any] | None = None,
+            headers: Mapping[str, str] | None = None) -> Response:
         prepared = requests.Request("GET", url, params=params).prepare()
         full_url = prepared.url or url
         if self.options.robots and not self._robots_allows(full_url):

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, china_local, html_to_text, load_json
+from collectors.text import as_int, china_local, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 from koubei.records import Mention
 
@@ -25,12 +25,20 @@ PATH = "/comment/productPageComments.action"
 PAGE_SIZE = 10  # fixed by the server
 MAX_PAGE = 100  # the API refuses page >= 100
 # fetchJSON_comment98vv122({...}); : the callback name varies per page view.
-_JSONP = re.compile(r"^\s*[\w$.]+\s*\((.*)\)\s*;?\s*$", re.S)
+_CALLBACK = re.compile(r"\s*[\w$.]+\s*$")
+# The text goes to its own column; raw keeps the rest of what carries meaning.
+RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
+              "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
+              "userClientShow", "isMobile", "days", "afterDays", "afterUserComment", "imageCount", "status")
 
 
 def unwrap_jsonp(text: str) -> str:
-    match = _JSONP.match(text)
-    return match.group(1) if match else text
+    """The JSON inside `callback(...);`; text that is not JSONP comes back as it is."""
+    start = text.find("(")
+    if start <= 0 or not _CALLBACK.fullmatch(text[:start]):
+        return text
+    end = text.rfind(")")
+    return text[start + 1:end] if end > start else text
 
 
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
@@ -38,7 +46,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
     """Mentions of one page and the page count the server reports (maxPage)."""
     from collectors.http import decode_body
 
-    data = load_json(unwrap_jsonp(decode_body(body)), source, origin)
+    data = load_json(unwrap_jsonp(decode_body(body)), source, origin)  # decode_body: a str passes through
     if not isinstance(data, dict):
         raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
     if not data:
@@ -59,7 +67,8 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             url=f"https://item.jd.com/{sku}.html" if sku else None,
             author=item.get("nickname"), rating=float(item["score"]) if item.get("score") else None,
             brand=brand, product=product, language="zh",
-            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")), raw=item,
+            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")),
+            raw=pick(item, RAW_FIELDS),
         ))
     return mentions, as_int(data.get("maxPage")) or 0
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, load_json
+from collectors.text import as_int, from_epoch, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
 NAME = "reddit"
 BASE_URL = "https://www.reddit.com"
+RAW_FIELDS = ("name", "id", "subreddit", "created_utc", "score", "ups", "upvote_ratio",
+              "num_comments", "permalink", "url", "domain", "over_18", "is_self", "link_flair_text", "link_id")
 
 
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
@@ -43,7 +45,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
             url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
             author=post.get("author"), brand=brand, product=product,
-            likes=as_int(post.get("score")), replies=as_int(post.get("num_comments")), raw=post,
+            likes=as_int(post.get("score")), replies=as_int(post.get("num_comments")), raw=pick(post, RAW_FIELDS),
         ))
     return mentions, listing.get("after")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import orjson
 
 from koubei.errors import ParseError
 
@@ -53,6 +54,13 @@ def from_epoch(value: Any, where: str, source: str) -> datetime:
 
 def china_local(value: str, where: str, source: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
     """'YYYY-MM-DD HH:MM:SS' without offset, as JD and Douban send it: Beijing time."""
+    if fmt == "%Y-%m-%d %H:%M:%S" and isinstance(value, str) and len(value) == 19:
+        # Slicing is ~10x faster than strptime, and this runs once per JD comment.
+        try:
+            return datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
+                            int(value[14:16]), int(value[17:19]), tzinfo=CHINA).astimezone(timezone.utc)
+        except ValueError:
+            pass  # fall through to strptime for the precise error
     try:
         return datetime.strptime(value.strip(), fmt).replace(tzinfo=CHINA).astimezone(timezone.utc)
     except (AttributeError, ValueError):
@@ -70,19 +78,39 @@ def iso_time(value: str, where: str, source: str) -> datetime:
 
 
 def load_json(body: bytes | str, source: str, origin: str = "") -> Any:
-    """JSON, or a ParseError that says where and shows the start of the body."""
-    from collectors.http import decode_body
+    """JSON, or a ParseError that says where and shows the start of the body.
 
-    text = decode_body(body).strip()
+    orjson, because the JSON sources must parse and store 20,000 mentions/s and
+    the stdlib parser alone manages ~19,000/s on JD's 4 KB comments. UTF-8 bytes
+    go to it directly; anything else is decoded (GBK, Big5 ...) first.
+    """
     where = f" from {origin}" if origin else ""
+    if isinstance(body, bytes):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # not UTF-8, or not JSON: decode and retry for the precise message
+        from collectors.http import decode_body
+
+        body = decode_body(body)
+    text = body.strip()
     if not text:
         raise ParseError(source, f"empty body{where}")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         snippet = text[:80].replace("\n", " ")
         raise ParseError(source, f"malformed JSON{where} at line {exc.lineno} column {exc.colno}: {exc.msg} "
                          f"(body starts {snippet!r}, {len(text)} chars)") from None
+
+
+def pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The raw payload koubei keeps: the fields that carry meaning, not avatars, images and UI flags.
+
+    Whole items are 1-4 KB of presentation data; keeping them would make storage
+    the bottleneck and hold personal data (avatars, profile URLs) for nothing.
+    """
+    return {k: item[k] for k in keys if k in item}
 
 
 def as_int(value: Any) -> int | None:

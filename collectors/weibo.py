@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import CHINA, html_to_text, load_json
+from collectors.text import CHINA, html_to_text, load_json, pick
 from koubei.errors import CollectorError, LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -36,7 +36,30 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 # The "...全文" link Weibo appends to a truncated post, with the ellipsis before it.
 _FULL_TEXT_LINK = re.compile(r"(?:\.\.\.|…)?\s*<a[^>]*href=\"[^\"]*/status(?:es)?/[^\"]*\"[^>]*>\s*全文\s*</a>\s*$")
+# The text goes to its own column; raw keeps the rest of what carries meaning.
+RAW_FIELDS = ("id", "mid", "bid", "created_at", "textLength", "isLongText", "source", "reposts_count",
+              "comments_count", "attitudes_count", "pic_num", "region_name", "mblogtype")
+USER_FIELDS = ("verified", "verified_type", "followers_count", "mbrank")
 _COUNT = re.compile(r"^([\d.]+)\s*(万|亿)?\+?$")
+
+
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                        "Dec"), start=1)}
+
+
+def _absolute(value: str) -> datetime | None:
+    """"Thu Jul 16 16:31:14 +0800 2026" without strptime (5x faster; one call per post)."""
+    parts = value.split(" ")
+    if len(parts) != 6 or parts[1] not in _MONTHS or len(parts[3]) != 8 or len(parts[4]) != 5:
+        return None
+    try:
+        hms, zone = parts[3], parts[4]
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+        tz = timezone(offset if zone[0] == "+" else -offset)
+        return datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hms[0:2]), int(hms[3:5]),
+                        int(hms[6:8]), tzinfo=tz).astimezone(timezone.utc)
+    except ValueError:
+        return None
 
 
 def parse_time(value: str, now: datetime, source: str = NAME, where: str = "created_at") -> datetime:
@@ -46,6 +69,8 @@ def parse_time(value: str, now: datetime, source: str = NAME, where: str = "crea
     year for posts of this year (seen in answers since at least 2019).
     """
     value = (value or "").strip()
+    if fast := _absolute(value):
+        return fast
     local_now = now.astimezone(CHINA)
     try:
         return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
@@ -106,7 +131,12 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
     text = html_to_text(_FULL_TEXT_LINK.sub("", raw_html)) if truncated else html_to_text(raw_html)
     user = mblog.get("user") or {}
     bid = mblog.get("bid") or mid
-    raw = mblog if not truncated else {**mblog, "koubei_truncated": True}
+    raw = pick(mblog, RAW_FIELDS)
+    raw["user"] = pick(user, USER_FIELDS)  # how far it reaches, not who it is
+    if retweeted := mblog.get("retweeted_status"):
+        raw["retweeted_id"] = str(retweeted.get("id"))
+    if truncated:
+        raw["koubei_truncated"] = True
     return Mention(
         source=source, native_id=str(mid), text=text,
         published_at=parse_time(str(mblog.get("created_at", "")), now, source, f"{where}.created_at"),
@@ -199,5 +229,5 @@ class WeiboCollector(HttpCollector):
         except CollectorError:
             # The truncated text is still a real mention: keep it rather than fail the page.
             return mention
-        raw = {**(mention.raw or {}), "koubei_truncated": False, "longTextContent": text}
+        raw = {**(mention.raw or {}), "koubei_truncated": False, "koubei_full_text": True}
         return dataclasses.replace(mention, text=text, raw=raw)
