@@ -48,6 +48,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "bucket_1d": {"zh": "天", "en": "Day"},
     # overview
     "overview_title": {"zh": "口碑总览", "en": "Word-of-mouth overview"},
+    "period_empty": {
+        "zh": "上一周期（{prev}）没有数据，不显示变化。",
+        "en": "No data in the previous period ({prev}): no deltas shown.",
+    },
     "period_note": {"zh": "与上一周期对比：{prev}", "en": "Compared with the previous period: {prev}"},
     "kpi_mentions": {"zh": "提及量", "en": "Mentions"},
     "kpi_avg_sentiment": {"zh": "平均情感", "en": "Average sentiment"},

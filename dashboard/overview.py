@@ -45,20 +45,27 @@ def _delta_num(current: float | None, previous: float | None, digits: int = 2) -
     return round(current - previous, digits)
 
 
-def render_kpis(view: data.OverviewData) -> None:
+def render_kpis(view: data.OverviewData) -> bool:
+    """The four cards; deltas only when the previous period has data to compare with
+    (before the first stored mention every delta would just repeat the value).
+    Returns whether deltas were shown."""
     cur, prev = view.current, view.previous
+    compare = prev.mentions > 0
     cols = st.columns(4)
-    cols[0].metric(t("kpi_mentions"), f"{cur.mentions:,}", delta=cur.mentions - prev.mentions,
+    cols[0].metric(t("kpi_mentions"), f"{cur.mentions:,}", delta=cur.mentions - prev.mentions if compare else None,
                    help=t("kpi_mentions_help"), border=True)
     cols[1].metric(t("kpi_avg_sentiment"), "—" if cur.avg_score is None else f"{cur.avg_score:.2f}",
-                   delta=_delta_num(cur.avg_score, prev.avg_score), help=t("kpi_avg_help"), border=True)
+                   delta=_delta_num(cur.avg_score, prev.avg_score) if compare else None,
+                   help=t("kpi_avg_help"), border=True)
     share = cur.negative_share
     cols[2].metric(t("kpi_negative_share"), "—" if share is None else f"{share:.1%}",
-                   delta=_delta_pp(share, prev.negative_share), delta_color="inverse",
+                   delta=_delta_pp(share, prev.negative_share) if compare else None, delta_color="inverse",
                    help=t("kpi_neg_help"), border=True)
+    incidents_delta = view.incidents_this_period - view.incidents_previous_period
     cols[3].metric(t("kpi_open_incidents"), view.open_incidents_now,
-                   delta=view.incidents_this_period - view.incidents_previous_period, delta_color="inverse",
+                   delta=incidents_delta if compare else None, delta_color="inverse",
                    help=t("kpi_inc_help"), border=True)
+    return compare
 
 
 def _incident_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -180,11 +187,11 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
         st.text(str(exc))
         return
 
-    render_kpis(view)
-    prev = queries.MentionFilter(f.start, f.end).previous()
-    prev_days = (prev.end - prev.start).days
-    prev_first = f.start_day - timedelta(days=prev_days)
-    st.caption(t("period_note", prev=f"{prev_first:%Y-%m-%d} – {f.start_day - timedelta(days=1):%Y-%m-%d}"))
+    compared = render_kpis(view)
+    prev_first = f.start_day - timedelta(days=f.days)
+    prev_last = f.start_day - timedelta(days=1)
+    note = "period_note" if compared else "period_empty"
+    st.caption(t(note, prev=f"{prev_first:%Y-%m-%d} – {prev_last:%Y-%m-%d}"))
 
     st.subheader(t("chart_title"))
     fig = charts.timeseries_figure(view.series, view.markers, data.DISPLAY_TZ)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from storage.incidents import list_incidents
 from storage.sentiment import excluded_keys
 from tests.dashboard.conftest import DEMO_OPTIONS, MASKED_PHONE, PHONE, hostile_mentions
 
+BEIJING = timezone(timedelta(hours=8))
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 HOSTILE_MARKERS = ("evil.example", "onerror", ":red[", "**粗体**", "<img", PHONE, "HYPERLINK")
 
@@ -35,18 +37,20 @@ def run_app(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
-def expected_counts(db: Path) -> Counter[str]:
-    """Mentions per brand, from the demo generator itself, less those the trust
-    signals excluded (template and copy-paste reviews)."""
+def expected_counts(db: Path, first: date | None = None, last: date | None = None) -> Counter[str]:
+    """Mentions per brand (published on Beijing days first..last if given), from the demo
+    generator itself, less those the trust signals excluded (template and copy-paste reviews)."""
     with open_store(db, read_only=True) as store:
         excluded = excluded_keys(store)
-    keys: dict[tuple[str, str], str] = {}
-    for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages():
-        for m in page.mentions:
-            keys[(m.source, m.native_id)] = m.brand or ""
-    for m in hostile_mentions():
-        keys[(m.source, m.native_id)] = m.brand or ""
-    return Counter(brand for key, brand in keys.items() if key not in excluded)
+    keys: dict[tuple[str, str], tuple[str, date]] = {}
+    mentions = [m for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages()
+                for m in page.mentions]
+    for m in [*mentions, *hostile_mentions()]:
+        keys[(m.source, m.native_id)] = (m.brand or "", m.published_at.astimezone(BEIJING).date())
+    return Counter(
+        brand for key, (brand, day) in keys.items()
+        if key not in excluded and (first is None or day >= first) and (last is None or day <= last)
+    )
 
 
 def open_incidents(db: Path) -> list[dict[str, Any]]:
@@ -105,6 +109,21 @@ def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     table = frame_by_column(at, "scope_value")
     assert "声浪" in set(table["brand"])
     assert len(table) == len(incidents)
+
+
+def test_deltas_against_the_previous_period(dashboard_env: Path) -> None:
+    # The default range covers all the demo data: nothing before it to compare with.
+    at = run_app()
+    assert all(m.proto.delta == "" for m in at.metric)
+    assert any("上一周期" in c.value and "没有数据" in c.value for c in at.caption)
+    # The last three days against the three before.
+    at = run_app({"dates": ["2026-11-18", "2026-11-20"]})
+    now = sum(expected_counts(dashboard_env, date(2026, 11, 18), date(2026, 11, 20)).values())
+    before = sum(expected_counts(dashboard_env, date(2026, 11, 15), date(2026, 11, 17)).values())
+    mentions = at.metric[0]
+    assert mentions.value == f"{now:,}"
+    assert mentions.proto.delta == str(now - before)
+    assert any("2026-11-15 – 2026-11-17" in c.value for c in at.caption)
 
 
 def test_language_switch_to_english(dashboard_env: Path) -> None:
