@@ -172,7 +172,7 @@ def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:
         collector = ReplayCollector(name, pages, parse)
         started, cpu_started = time.perf_counter(), time.process_time()
         # The runner's own path: pages batched into short-lived write transactions with their cursor.
-        result = run_collector(collector, lambda: open_store(db))  # type: ignore[arg-type]
+        result = run_collector(collector, lambda db=db: open_store(db))  # type: ignore[arg-type,misc]
         total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if not result.ok or result.inserted != ITEMS:
             raise AssertionError(f"{name}: stored {result.inserted} of {ITEMS} mentions ({result.error})")

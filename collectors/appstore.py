@@ -67,7 +67,8 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             published_at=published, url=link, author=_label(author.get("name")),
             rating=float(rating) if rating else None, brand=brand, product=product,
             likes=as_int(_label(entry.get("im:voteSum"))),
-            raw={"id": review_id, "updated": _label(entry.get("updated")), "rating": rating, "version": _label(entry.get("im:version")),
+            raw={"id": review_id, "updated": _label(entry.get("updated")), "rating": rating,
+                 "version": _label(entry.get("im:version")),
                  "voteSum": _label(entry.get("im:voteSum")), "voteCount": _label(entry.get("im:voteCount")),
                  "cc": cc, "koubei_time": how if stamp else "fetch time (no updated anywhere)"},
         ))

@@ -36,7 +36,8 @@ def summary_table(results: list[Any]) -> Table:
 
     for r in results:
         table.add_row(
-            Text(r.source), Text(r.kind), Text("ok", style="green") if r.ok else Text(r.error_kind or "error", style="red"),
+            Text(r.source), Text(r.kind),
+            Text("ok", style="green") if r.ok else Text(r.error_kind or "error", style="red"),
             str(r.pages), str(r.inserted), str(r.updated), str(r.unchanged), f"{r.seconds:.2f}",
             f"{r.items_per_second:.0f}", Text(r.error or ""),
         )

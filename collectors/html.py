@@ -121,7 +121,8 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         likes_match = _NUMBER.search(_pick(item, sel.get("likes")) or "")
         mentions.append(Mention(
             source=source, native_id=native_id, text=text, published_at=published, url=url or origin or None,
-            author=author, rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None, brand=brand, product=product,
+            author=author, brand=brand, product=product,
+            rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None,
             likes=as_int(likes_match.group()) if likes_match else None,
             raw={"page": origin, "index": index, "time": stamp, "rating": rating_text},
         ))

@@ -17,7 +17,8 @@ from tests.collectors.conftest import source_options
 KINDS = ["appstore", "bilibili", "douban", "feed", "hackernews", "html", "jd", "reddit", "weibo"]
 
 
-def koubei(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+def koubei(args: list[str], capsys: pytest.CaptureFixture[str],
+           monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     monkeypatch.setattr("sys.argv", ["koubei", *args])
     code = 0
     try:

@@ -78,7 +78,8 @@ def test_jd_sends_referer_and_cookie_from_environment(
     assert request.headers["X-Extra"] == "1" and request.headers["User-Agent"] == "koubei-test/1.0 (+contact)"
 
 
-def test_missing_cookie_variable_is_a_clear_config_error(served: HTTPServer, store_factory: Callable[[], Store]) -> None:
+def test_missing_cookie_variable_is_a_clear_config_error(served: HTTPServer,
+                                                          store_factory: Callable[[], Store]) -> None:
     options = {**source_options(served)["weibo"], "cookie_env": "KOUBEI_TEST_UNSET_COOKIE"}
     (result,) = collect(store_factory, settings_for({"weibo": options}))
     assert result.error_kind == "config" and "KOUBEI_TEST_UNSET_COOKIE" in (result.error or "")
@@ -132,3 +133,37 @@ def test_crash_mid_run_loses_nothing_and_rerun_duplicates_nothing(
     assert rerun.ok and rerun.pages == 3
     assert _count(store_factory, kind) == 3 * PER_PAGE[kind]  # everything, once
     assert rerun.unchanged == PER_PAGE[kind]  # the page stored before the crash, merged not duplicated
+
+
+# The saved responses byte for byte, each at the path its collector asks for.
+RAW = [
+    ("jd", "jd_comments.jsonp", "/jd/comment/productPageComments.action", "text/html;charset=utf-8", 2),
+    ("jd", "jd_comments.json", "/jd/comment/productPageComments.action", "application/json", 2),
+    ("weibo", "weibo_search.json", "/weibo/api/container/getIndex", "application/json", 2),
+    ("weibo", "weibo_getindex_timeline.json", "/weibo/api/container/getIndex", "application/json", 2),
+    ("bilibili", "bilibili_replies.json", "/bilibili/x/v2/reply", "application/json", 4),
+    ("douban", "douban_comments.html", "/douban/subject/26934346/comments", "text/html", 4),
+    ("appstore", "appstore_reviews.json",
+     "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json", "application/json", 2),
+    ("appstore", "appstore_reviews_jp_2020.json",
+     "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json", "application/json", 3),
+    ("hackernews", "hn_algolia.json", "/hn/api/v1/search_by_date", "application/json", 1),
+    ("reddit", "reddit_listing.json", "/reddit/search.json", "application/json", 1),
+    ("feed", "news_rss.xml", "/feeds/rss.xml", "application/rss+xml", 2),
+    ("feed", "news_atom.xml", "/feeds/atom.xml", "application/atom+xml", 1),
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "path", "content_type", "expected"), RAW, ids=[r[1] for r in RAW])
+def test_each_collector_reads_its_saved_response_verbatim(
+    kind: str, name: str, path: str, content_type: str, expected: int, httpserver: HTTPServer,
+    fixtures_dir: Any, store_factory: Callable[[], Store]
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
+    httpserver.expect_request(path).respond_with_data((fixtures_dir / name).read_bytes(), content_type=content_type)
+    options = {**source_options(httpserver)[kind], "max_pages": 1, "full_text": False}
+    if kind == "feed":
+        options["feeds"] = [httpserver.url_for(path)]
+    (result,) = collect(store_factory, settings_for({kind: options}))
+    assert result.ok, result.error
+    assert result.inserted == expected and _count(store_factory, kind) == expected

@@ -181,7 +181,8 @@ def test_403_is_blocked_without_retrying(served: HTTPServer, faults: dict, store
 def test_empty_and_blocked_bodies(served: HTTPServer, faults: dict, store_factory: Callable[[], Store]) -> None:
     _, bad, _ = _run_with_fault(served, faults, store_factory, "reddit", "/reddit/", always(200, b""))
     assert bad.error_kind == "parse" and "empty body" in bad.error
-    _, jd_bad, _ = _run_with_fault(served, faults, store_factory, "jd", "/jd/", always(200, b"fetchJSON_comment98({});"))
+    _, jd_bad, _ = _run_with_fault(served, faults, store_factory, "jd", "/jd/",
+                                   always(200, b"fetchJSON_comment98({});"))
     assert jd_bad.error_kind == "blocked" and "answered {}" in jd_bad.error
     _, bili_bad, _ = _run_with_fault(served, faults, store_factory, "bilibili", "/bilibili/",
                                      always(200, b'{"code":0,"message":"0","ttl":1}'), healthy="jd")

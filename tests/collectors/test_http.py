@@ -53,8 +53,8 @@ def test_client_sends_configured_headers_and_honours_min_interval(
     monkeypatch.setenv("KOUBEI_TEST_TOKEN", "Bearer abc")
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)  # no robots.txt: allowed
     httpserver.expect_request("/api").respond_with_json({"ok": 1})
-    options = HttpOptions.from_options("t", {"min_interval": 0.15, "headers_env": {"Authorization": "KOUBEI_TEST_TOKEN"},
-                                             "cookies": {"buvid3": "x"}, "retries": 0})
+    options = HttpOptions.from_options("t", {"min_interval": 0.15, "retries": 0, "cookies": {"buvid3": "x"},
+                                             "headers_env": {"Authorization": "KOUBEI_TEST_TOKEN"}})
     client = HttpClient("t", options)
     started = time.monotonic()
     for _ in range(3):
