@@ -52,11 +52,11 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         for kind, start, end in merged_windows(markers["kind"], starts, ends):
             fig.add_vrect(x0=start, x1=end, fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE), line_width=0,
                           layer="below", row="all", col=1)
-        top = float(series["mentions"].max()) if not series.empty else 1.0
+        top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
         hover = [_incident_hover(row) for row in markers.to_dict("records")]
         fig.add_trace(
             go.Scatter(
-                x=peaks, y=[max(top, 1.0) * 1.08] * len(markers), mode="markers", name=t("series_incidents"),
+                x=peaks, y=stacked_heights(peaks, top), mode="markers", name=t("series_incidents"),
                 uid=INCIDENT_TRACE, marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
                 customdata=[[incident_id] for incident_id in markers["id"]],
                 hovertext=hover, hoverinfo="text",
@@ -71,6 +71,20 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         hovermode="closest",
     )
     return fig
+
+
+def stacked_heights(peaks: pd.Series, top: float, step: float = 0.07) -> list[float]:
+    """Marker heights above the bars: incidents peaking within the same hour (one
+    crisis flagged for the brand, its product and several channels) are stacked so
+    each stays visible and clickable."""
+    heights: list[float] = []
+    seen: dict[object, int] = {}
+    for peak in peaks:
+        hour = pd.Timestamp(peak).floor("h")
+        level = seen.get(hour, 0)
+        seen[hour] = level + 1
+        heights.append(top * (1.08 + step * level))
+    return heights
 
 
 def merged_windows(kinds: pd.Series, starts: pd.Series, ends: pd.Series) -> list[tuple[str, object, object]]:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import openpyxl
 import pandas as pd
+import pytest
 
 from dashboard import exports
 from dashboard.components import chart_text, masked, safe_url
@@ -124,3 +125,11 @@ def test_overlapping_incident_windows_shade_once() -> None:
         ("negative", pd.Timestamp("2026-11-20 00:00"), pd.Timestamp("2026-11-20 01:00")),
         ("volume", pd.Timestamp("2026-11-19 01:00"), pd.Timestamp("2026-11-19 02:00")),
     ]
+
+
+def test_incidents_peaking_together_are_stacked() -> None:
+    from dashboard.charts import stacked_heights
+
+    peaks = pd.Series(pd.to_datetime(["2026-11-19 10:05", "2026-11-19 10:40", "2026-11-19 12:00",
+                                      "2026-11-19 10:10"]))
+    assert stacked_heights(peaks, 100.0) == pytest.approx([108.0, 115.0, 108.0, 122.0])
