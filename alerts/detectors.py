@@ -67,33 +67,81 @@ class Scores:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+# Single precision halves the memory traffic, which is what bounds these passes; counts
+# and z-scores need far fewer than 7 significant digits. Cumulative sums stay in double.
+DTYPE = np.float32
+
+
 def _ewma(x: np.ndarray, halflife: float) -> np.ndarray:
     """Exponentially weighted running sum-normalised mean along axis 1 (inclusive of t)."""
     alpha = 1.0 - 0.5 ** (1.0 / halflife)
-    return lfilter([alpha], [1.0, alpha - 1.0], x, axis=1)
+    return lfilter(np.array([alpha], dtype=x.dtype), np.array([1.0, alpha - 1.0], dtype=x.dtype), x, axis=1)
 
 
-def _ewm_mean(x: np.ndarray, weight: np.ndarray, halflife: float) -> np.ndarray:
-    """Weighted EW mean that ignores buckets of weight 0 (missing or unreliable)."""
-    num = _ewma(np.where(weight > 0, x * weight, 0.0), halflife)
-    den = _ewma(weight.astype(float), halflife)
+def _ewm_mean(x: np.ndarray, weight: np.ndarray | None, halflife: float) -> np.ndarray:
+    """Weighted EW mean that ignores buckets of weight 0 (missing or unreliable).
+    `weight` None means every bucket counts (then the normaliser is a closed form)."""
+    alpha = 1.0 - 0.5 ** (1.0 / halflife)
+    if weight is None or weight.all():
+        num = _ewma(x, halflife)
+        den = (1.0 - (1.0 - alpha) ** np.arange(1, x.shape[1] + 1, dtype=float)).astype(x.dtype)
+        return num / den[None, :]
+    w = weight.astype(x.dtype)
+    num = _ewma(np.where(w > 0, x * w, 0.0), halflife)
+    den = _ewma(w, halflife)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 1e-12, num / np.maximum(den, 1e-12), np.nan)
 
 
+def _seasonal(y: np.ndarray, usable: np.ndarray, period: int, days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Trimmed mean (highest and lowest dropped once there are 3 or more) of y at the same
+    bucket on each of the previous `days` days, and how many of those days were usable.
+    Works on a (scopes, days, period) view with in-place passes: no per-lag copies."""
+    s, t = y.shape
+    d_count = -(-t // period)
+    width = (d_count + days) * period
+    vals = np.zeros((s, width), dtype=y.dtype)
+    have = np.zeros((s, width), dtype=y.dtype)
+    hi = np.full((s, width), -np.inf, dtype=y.dtype)
+    lo = np.full((s, width), np.inf, dtype=y.dtype)
+    view = slice(days * period, days * period + t)
+    vals[:, view] = np.where(usable, y, 0.0)
+    have[:, view] = usable
+    hi[:, view] = np.where(usable, y, -np.inf)
+    lo[:, view] = np.where(usable, y, np.inf)
+    shape = (s, d_count + days, period)
+    vals, have, hi, lo = vals.reshape(shape), have.reshape(shape), hi.reshape(shape), lo.reshape(shape)
+    total = np.zeros((s, d_count, period), dtype=y.dtype)
+    count = np.zeros((s, d_count, period), dtype=y.dtype)
+    top = np.full((s, d_count, period), -np.inf, dtype=y.dtype)
+    bottom = np.full((s, d_count, period), np.inf, dtype=y.dtype)
+    for lag in range(1, days + 1):
+        # Day k (padded index k + days) looks back `lag` days: padded index k + days - lag.
+        window = slice(days - lag, days - lag + d_count)
+        total += vals[:, window]
+        count += have[:, window]
+        np.maximum(top, hi[:, window], out=top)
+        np.minimum(bottom, lo[:, window], out=bottom)
+    trim = count >= 3
+    with np.errstate(invalid="ignore"):  # -inf + inf where fewer than 3 days: not used
+        edges = np.where(trim, top + bottom, 0)
+    mean = (total - edges) / np.where(trim, count - 2, np.maximum(count, 1))
+    return mean.reshape(s, -1)[:, :t], count.reshape(s, -1)[:, :t]
+
+
 def _shift(x: np.ndarray, k: int, fill: float = np.nan) -> np.ndarray:
     """x moved k buckets later along axis 1: out[:, t] = x[:, t - k]."""
-    out = np.full_like(x, fill, dtype=float)
+    out = np.full_like(x, fill)
     if k < x.shape[1]:
         out[:, k:] = x[:, : x.shape[1] - k]
     return out
 
 
-def _moving_sum(x: np.ndarray, w: int) -> np.ndarray:
+def _moving_sum(x: np.ndarray, w: int, dtype: type = DTYPE) -> np.ndarray:
     if w <= 1:
-        return x.astype(float)
-    c = np.cumsum(x, axis=1, dtype=float)
-    out = c.copy()
+        return x.astype(dtype)
+    c = np.cumsum(x, axis=1, dtype=np.float64)
+    out = c.astype(dtype)
     out[:, w:] = c[:, w:] - c[:, :-w]
     return out
 
@@ -119,86 +167,89 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
                   valid: np.ndarray | None = None) -> Scores:
     """Volume spikes. counts: (scopes, buckets); period: buckets per day (0: no season)."""
     p = params or VolumeParams()
-    x = np.atleast_2d(np.asarray(counts, dtype=float))
+    x = np.atleast_2d(np.asarray(counts, dtype=DTYPE))
     ok = np.ones_like(x, dtype=bool) if valid is None else np.atleast_2d(valid).astype(bool)
-    x = np.where(ok, x, 0.0)
-    smooth_ok = _moving_sum(ok.astype(float), p.smooth)
+    x = x if valid is None else np.where(ok, x, 0)
+    smooth_ok = _moving_sum(ok, p.smooth)
     xs = np.where(smooth_ok > 0, _moving_sum(x, p.smooth) / np.maximum(smooth_ok, 1), np.nan)
     y = np.log1p(xs) if p.transform == "log" else np.sqrt(xs)
     usable = ok & np.isfinite(y)
     # Seasonal baseline: trimmed mean (drop highest and lowest) of the same bucket on previous days.
     if period > 0 and p.season_days > 0:
-        total = np.zeros_like(y)
-        count = np.zeros_like(y)
-        hi = np.full_like(y, -np.inf)
-        lo = np.full_like(y, np.inf)
-        for d in range(1, p.season_days + 1):
-            lag = _shift(np.where(usable, y, np.nan), d * period)
-            has = np.isfinite(lag)
-            lag0 = np.where(has, lag, 0.0)
-            total += lag0
-            count += has
-            hi = np.where(has, np.maximum(hi, lag), hi)
-            lo = np.where(has, np.minimum(lo, lag), lo)
-        edges = np.where(count >= 3, np.where(np.isfinite(hi), hi, 0.0) + np.where(np.isfinite(lo), lo, 0.0), 0.0)
-        trimmed = (total - edges) / np.where(count >= 3, count - 2, np.maximum(count, 1))
-        level = _shift(_ewm_mean(np.nan_to_num(y), usable.astype(float), period / 4), 1)
-        base = np.where(count > 0, trimmed, level)
+        trimmed, count = _seasonal(np.where(usable, y, 0.0), usable, period, p.season_days)
+        base = trimmed
+        # No seasonal history yet (the first day): a short EW level, only where needed.
+        early = int(min(y.shape[1], period * p.season_days))
+        if early and (count[:, :early] == 0).any():
+            level = _shift(_ewm_mean(np.where(usable[:, :early], y[:, :early], 0.0), usable[:, :early], period / 4), 1)
+            base = base.copy()
+            base[:, :early] = np.where(count[:, :early] > 0, trimmed[:, :early], level)
         # With a daily rhythm, no decision before a first day of history shows what the hour looks like.
         seasonal_ready = count > 0
     else:
+        base = _shift(_ewm_mean(np.where(usable, y, 0.0), usable, 12.0), 1)
         seasonal_ready = np.ones_like(y, dtype=bool)
-        base = _shift(_ewm_mean(np.nan_to_num(y), usable.astype(float), 12.0), 1)
-    res = y - base
+    w = usable & np.isfinite(base)
+    res = np.where(w, y - base, 0.0)
     # Running robust scale: EW mean absolute residual (clipped, so a spike barely moves it), before t.
-    clipped = np.clip(np.abs(np.nan_to_num(res)), 0.0, 1.0)
-    w = (usable & np.isfinite(res)).astype(float)
-    mad = _shift(_ewm_mean(clipped, w, p.scale_halflife), 1)
-    scale = np.maximum(1.2533 * np.nan_to_num(mad, nan=p.scale_floor), p.scale_floor)
-    z = np.nan_to_num(res / scale)
+    mad = _shift(_ewm_mean(np.minimum(np.abs(res), 1.0), w, p.scale_halflife), 1)
+    scale = np.maximum(np.where(np.isfinite(mad), 1.2533 * mad, p.scale_floor), p.scale_floor)
+    z = res / scale
     # The series' own tail: RMS of positive z, before t. A noisy series must spike harder.
-    zpos = np.clip(z, 0.0, 8.0) ** 2
-    tail = np.sqrt(np.nan_to_num(_shift(_ewm_mean(zpos, w, p.tail_halflife), 1), nan=0.0))
-    threshold = np.maximum(p.z_min, p.tail_factor * 2.576 * tail)
+    zpos = np.square(np.clip(z, 0.0, 8.0))
+    tail = np.sqrt(_shift(_ewm_mean(zpos, w, p.tail_halflife), 1, 0.0))
+    threshold = np.maximum(p.z_min, p.tail_factor * 2.576 * np.where(np.isfinite(tail), tail, 0.0))
     expected = np.expm1(base) if p.transform == "log" else np.square(np.maximum(base, 0.0))
-    excess = xs - np.nan_to_num(expected)
-    warm = np.isfinite(base) & seasonal_ready
-    alarm = usable & warm & (z > threshold) & (excess >= p.min_excess)
-    return Scores(z=z, alarm=alarm, observed=np.nan_to_num(xs), expected=np.nan_to_num(expected),
-                  extra={"threshold": threshold})
+    expected = np.where(np.isfinite(expected), expected, 0.0)
+    xs = np.where(np.isfinite(xs), xs, 0.0)
+    alarm = w & seasonal_ready & (z > threshold) & (xs - expected >= p.min_excess)
+    return Scores(z=z, alarm=alarm, observed=xs, expected=expected, extra={"threshold": threshold})
 
 
 def negative_scores(negatives: np.ndarray, totals: np.ndarray, params: NegativeParams | None = None,
                     valid: np.ndarray | None = None) -> Scores:
     """Negative-share spikes. negatives, totals: (scopes, buckets)."""
     p = params or NegativeParams()
-    n = np.atleast_2d(np.asarray(negatives, dtype=float))
-    m = np.atleast_2d(np.asarray(totals, dtype=float))
+    n = np.atleast_2d(np.asarray(negatives, dtype=DTYPE))
+    m = np.atleast_2d(np.asarray(totals, dtype=DTYPE))
     ok = np.ones_like(n, dtype=bool) if valid is None else np.atleast_2d(valid).astype(bool)
-    n = np.where(ok, n, 0.0)
-    m = np.where(ok, m, 0.0)
+    if valid is not None:
+        n = np.where(ok, n, 0)
+        m = np.where(ok, m, 0)
     # Baseline share from buckets strictly before the window, with a prior for the first days.
     alpha = 1.0 - 0.5 ** (1.0 / p.share_halflife)
-    ew_n = _ewma(n, p.share_halflife) / alpha
-    ew_m = _ewma(m, p.share_halflife) / alpha
+    ew_n = _ewma(n, p.share_halflife) / DTYPE(alpha)
+    ew_m = _ewma(m, p.share_halflife) / DTYPE(alpha)
     best_z = np.zeros_like(n)
     alarm = np.zeros_like(n, dtype=bool)
     observed = np.zeros_like(n)
     expected = np.zeros_like(n)
+    prior_n = DTYPE(p.prior_share * p.prior_weight)
+    od2 = DTYPE(p.overdispersion**2)
+    # In-place arithmetic throughout: these passes are bound by memory traffic, not by flops.
     for w in p.windows:
         # Shares known before the window began: the burst must not dilute its own baseline.
-        base_n = _shift(ew_n, w, 0.0)
-        base_m = _shift(ew_m, w, 0.0)
-        share = (base_n + p.prior_share * p.prior_weight) / (base_m + p.prior_weight)
+        share = _shift(ew_n, w, 0)
+        share += prior_n
+        share /= _shift(ew_m, w, 0) + DTYPE(p.prior_weight)
         obs = _moving_sum(n, w)
-        tot = _moving_sum(m, w)
-        exp = tot * share
-        var = exp + (p.overdispersion * exp) ** 2 + 1.0
-        z = (obs - exp) / np.sqrt(var)
-        fire = ok & (obs >= p.min_negatives) & (obs >= p.min_factor * exp) & (z >= p.z_min)
-        better = z > best_z
-        best_z = np.where(better, z, best_z)
-        observed = np.where(better, obs, observed)
-        expected = np.where(better, exp, expected)
+        exp = _moving_sum(m, w)
+        exp *= share
+        var = np.square(exp)
+        var *= od2
+        var += exp
+        var += 1
+        np.sqrt(var, out=var)
+        z = obs - exp
+        z /= var
+        fire = obs >= p.min_negatives
+        fire &= obs >= exp * DTYPE(p.min_factor)
+        fire &= z >= p.z_min
+        if valid is not None:
+            fire &= ok
         alarm |= fire
+        better = z > best_z
+        np.copyto(best_z, z, where=better)
+        np.copyto(observed, obs, where=better)
+        np.copyto(expected, exp, where=better)
     return Scores(z=best_z, alarm=alarm, observed=observed, expected=expected)

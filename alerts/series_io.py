@@ -62,7 +62,8 @@ def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
             numeric[name] = values.to_numpy(float)
     if len(ts) < 2:
         raise ImportFileError(f"{path}: need at least two rows")
-    seconds = ts.astype("int64").to_numpy() // 10**9
+    # Whole seconds since the epoch, whatever resolution pandas chose for the column.
+    seconds = ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
     order = np.argsort(seconds, kind="stable")
     seconds = seconds[order]
     steps = np.diff(seconds)
