@@ -21,6 +21,29 @@ _CLAUSE_END = "，。！？；,.!?;~～\n…"
 _EMOTICON = re.compile(r"\[([^\[\]]{1,8})\]")
 
 
+def trie_regex(words: list[str]) -> str:
+    """One regex alternation with shared prefixes factored out (很好|很差 -> 很(?:好|差)).
+    Python's re tries alternatives one by one at every position; a trie-shaped
+    pattern lets it drop most of them after the first character. Longer words
+    still win: at each node the longer continuations come before the end."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
 def _read(name: str) -> list[str]:
     text = resources.files("sentiment").joinpath(f"lexicons/{name}").read_text(encoding="utf-8")
     return [line.strip("\n") for line in text.splitlines() if line.strip() and not line.startswith("#")]
@@ -48,9 +71,9 @@ class Lexicon:
         self.negators = negators
         self.degree = degree
         self.emoticons = emoticons
-        words = sorted(set(polarity) | negators | set(degree), key=len, reverse=True)
-        # Longest alternative first, so 不错 wins over 不 and 很好 over 很.
-        self._pattern = re.compile("|".join(map(re.escape, words)) + "|[" + re.escape(_CLAUSE_END) + "]")
+        words = sorted(set(polarity) | negators | set(degree))
+        # Greedy trie: the longest entry wins, so 不错 beats 不 and 很好 beats 很.
+        self._pattern = re.compile(trie_regex(words) + "|[" + re.escape(_CLAUSE_END) + "]")
 
     def score(self, text: str) -> LexiconScore:
         total = 0.0
@@ -58,8 +81,8 @@ class Lexicon:
         negated = False
         scale = 1.0
         polarity, negators, degree = self.polarity, self.negators, self.degree
-        for match in self._pattern.finditer(_EMOTICON.sub("，", text)):
-            token = match.group()
+        has_emoticons = "[" in text
+        for token in self._pattern.findall(_EMOTICON.sub("，", text) if has_emoticons else text):
             if token in polarity:
                 weight = polarity[token] * scale
                 total += -0.8 * weight if negated else weight  # "不太好" is milder than "差"
@@ -72,6 +95,8 @@ class Lexicon:
             else:  # clause boundary
                 negated, scale = False, 1.0
         emo = 0.0
+        if not has_emoticons:
+            return LexiconScore(words=total, emoticons=emo, hits=hits)
         for code in _EMOTICON.findall(text):
             weight = self.emoticons.get(code.strip().lower())
             if weight is not None:
