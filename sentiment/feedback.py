@@ -3,14 +3,17 @@
 Corrections made in the dashboard are rows (text, label) added to the training
 data by `koubei train`. To measure what N of them are worth without waiting
 for real users, the harness treats the first N rows of a dataset's *train*
-split as N corrections, trains builtin corpus + corrections, and scores the
-dataset's unseen test rows.
+split (shuffled with a fixed seed: some files are sorted by label) as N
+corrections, trains builtin corpus + corrections, and scores the dataset's
+unseen test rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from sentiment.corpus import builtin_corpus, text_key
 from sentiment.evaluate import evaluate_model, load_split
@@ -20,12 +23,14 @@ STEPS = (0, 500, 2000)
 
 
 def feedback_curve(directory: Path, datasets: Sequence[str], steps: Sequence[int] = STEPS,
-                   calibrate_folds: int = 2) -> list[dict[str, object]]:
+                   calibrate_folds: int = 2, seed: int = 0) -> list[dict[str, object]]:
     base_texts, base_labels = builtin_corpus()
     base_keys = {text_key(t) for t in base_texts}
     points: list[dict[str, object]] = []
     for dataset in datasets:
         train, test = load_split(directory, dataset)
+        order = np.random.default_rng(seed).permutation(len(train))
+        train = [train[i] for i in order]
         for n in steps:
             extra = train[:n]
             model = train_linear(f"feedback-{n}", base_texts + [t for t, _ in extra],
