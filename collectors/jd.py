@@ -29,7 +29,7 @@ _CALLBACK = re.compile(r"\s*[\w$.]+\s*$")
 # The text goes to its own column; raw keeps the rest of what carries meaning.
 RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
               "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
-              "userClientShow", "isMobile", "days", "afterDays", "afterUserComment", "imageCount", "status")
+              "userClientShow", "isMobile", "days", "afterDays", "imageCount", "status")
 
 
 def unwrap_jsonp(text: str) -> str:
@@ -61,14 +61,20 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         if not isinstance(item, dict) or item.get("id") is None:
             raise ParseError(source, f"{where}: comment without an id")
         sku = item.get("referenceId")
+        text = html_to_text(item.get("content"))
+        raw = pick(item, RAW_FIELDS)
+        after = item.get("afterUserComment") or {}
+        if follow_up := html_to_text((after.get("hAfterUserComment") or {}).get("content")):
+            # A 追评 (follow-up review, days later) is part of what the buyer says about the product.
+            text = f"{text}\n追评：{follow_up}" if text else f"追评：{follow_up}"
+            raw["afterCreated"] = after.get("created")
         mentions.append(Mention(
-            source=source, native_id=str(item["id"]), text=html_to_text(item.get("content")),
+            source=source, native_id=str(item["id"]), text=text,
             published_at=china_local(item.get("creationTime", ""), f"{where}.creationTime", source),
             url=f"https://item.jd.com/{sku}.html" if sku else None,
             author=item.get("nickname"), rating=float(item["score"]) if item.get("score") else None,
             brand=brand, product=product, language="zh",
-            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")),
-            raw=pick(item, RAW_FIELDS),
+            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")), raw=raw,
         ))
     return mentions, as_int(data.get("maxPage")) or 0
 

@@ -40,8 +40,10 @@ def html_to_text(fragment: str | None) -> str:
         text = _TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    text = _SPACES.sub(" ", text)
-    text = _NEWLINES.sub("\n", text)
+    if "\n" in text:
+        text = _NEWLINES.sub("\n", _SPACES.sub(" ", text))
+    elif "  " in text or "\t" in text or "\u3000" in text or "\u00a0" in text or "\r" in text:
+        text = _SPACES.sub(" ", text)
     return text.strip()
 
 

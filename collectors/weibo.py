@@ -14,6 +14,7 @@ Ids: mblog.id (16 digits, sometimes a string). Text is HTML; `isLongText` or a t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -53,13 +54,18 @@ def _absolute(value: str) -> datetime | None:
     if len(parts) != 6 or parts[1] not in _MONTHS or len(parts[3]) != 8 or len(parts[4]) != 5:
         return None
     try:
-        hms, zone = parts[3], parts[4]
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
-        tz = timezone(offset if zone[0] == "+" else -offset)
+        hms = parts[3]
         return datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hms[0:2]), int(hms[3:5]),
-                        int(hms[6:8]), tzinfo=tz).astimezone(timezone.utc)
+                        int(hms[6:8]), tzinfo=_zone(parts[4])).astimezone(timezone.utc)
     except ValueError:
         return None
+
+
+@functools.cache
+def _zone(spec: str) -> timezone:
+    """"+0800" as a tzinfo; cached, as every post of a page carries the same one."""
+    offset = timedelta(hours=int(spec[1:3]), minutes=int(spec[3:5]))
+    return timezone(offset if spec[0] == "+" else -offset)
 
 
 def parse_time(value: str, now: datetime, source: str = NAME, where: str = "created_at") -> datetime:
@@ -118,7 +124,10 @@ def parse_count(value: Any) -> int | None:
 
 
 def is_truncated(mblog: dict[str, Any]) -> bool:
-    return bool(mblog.get("isLongText")) or bool(_FULL_TEXT_LINK.search(mblog.get("text") or ""))
+    if mblog.get("isLongText"):
+        return True
+    text = mblog.get("text") or ""
+    return "全文" in text and bool(_FULL_TEXT_LINK.search(text))  # the cheap test first: one call per post
 
 
 def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | None, product: str | None,

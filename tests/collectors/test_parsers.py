@@ -25,6 +25,7 @@ def test_jd_jsonp_and_json_give_the_same_mentions(fixtures_dir: Path) -> None:
     assert first.rating == 5.0 and first.author == "测***甲" and first.likes == 1 and first.replies == 0
     assert first.text.startswith("检查完了") and first.url == "https://item.jd.com/2667959.html"
     assert plain[1].likes == 31 and plain[1].replies == 3
+    assert plain[1].text.endswith("\n追评：挺好的，不会有唇纹，用过的最好的一款口红了")  # the follow-up review
 
 
 def test_jd_gbk_body_is_decoded(fixtures_dir: Path) -> None:
