@@ -1,0 +1,253 @@
+"""Incident queue: status, tier, scope, window, observed vs expected, score, keywords,
+aspects, sources, the driving mentions with their links, the response log, and the
+actions acknowledge / resolve / log a response (a dialog with a form).
+
+Every value shown is a stored fact (storage/incidents.py). Keywords, scope values
+and mention text come from strangers: they appear only in st.dataframe cells or
+st.text, masked with koubei.privacy.mask_pii; links only when http/https.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from dashboard.components import local_times, masked, safe_url
+from dashboard.i18n import add_strings, t, t_value
+from koubei.privacy import mask_pii
+from storage import incidents as inc
+
+PICK_KEY = "incidents_pick"
+DIALOG_KEY = "incidents_dialog"
+STATUSES = ["open", "acknowledged", "resolved"]
+
+add_strings({
+    "inc_title": {"zh": "事件队列", "en": "Incident queue"},
+    "inc_intro": {"zh": "每个事件都是一次持续的异常：范围、时间窗、观测值与预期值、倍数与 z 分数、等级，以及驱动它的提及。",
+                  "en": "Each incident is one ongoing burst: scope, window, observed vs expected, factor and z-score, tier, and the mentions that drove it."},
+    "inc_status_filter": {"zh": "状态", "en": "Status"},
+    "inc_none": {"zh": "没有符合条件的事件。", "en": "No incidents match."},
+    "inc_pick": {"zh": "查看事件", "en": "Incident"},
+    "inc_facts": {"zh": "事实", "en": "Facts"},
+    "inc_mentions": {"zh": "驱动提及（按传播量）", "en": "Driving mentions (most reach first)"},
+    "inc_log": {"zh": "处理记录", "en": "Response log"},
+    "inc_ack": {"zh": "确认", "en": "Acknowledge"},
+    "inc_resolve": {"zh": "解决", "en": "Resolve"},
+    "inc_respond": {"zh": "记录回应", "en": "Log response"},
+    "inc_dialog": {"zh": "处理事件", "en": "Handle incident"},
+    "inc_actor": {"zh": "处理人", "en": "Handled by"},
+    "inc_note": {"zh": "说明（例如：已在微博公开致歉并提供换新）", "en": "Note (e.g. public apology on Weibo, replacement offered)"},
+    "inc_save": {"zh": "保存", "en": "Save"},
+    "inc_saved": {"zh": "已记录：{action}", "en": "Logged: {action}"},
+    "inc_need_note": {"zh": "请填写回应内容。", "en": "Please describe the response."},
+    "inc_ttfr": {"zh": "首次响应用时", "en": "Time to first response"},
+    "inc_unreliable": {"zh": "数据不完整：有数据源中断，此范围的检测不可靠。", "en": "Incomplete data: a source is down, detection over this scope is unreliable."},
+    "col_status": {"zh": "状态", "en": "Status"},
+    "col_tier": {"zh": "等级", "en": "Tier"},
+    "col_kind": {"zh": "类型", "en": "Kind"},
+    "col_scope": {"zh": "范围", "en": "Scope"},
+    "col_start": {"zh": "开始", "en": "Start"},
+    "col_end": {"zh": "结束", "en": "End"},
+    "col_observed": {"zh": "观测", "en": "Observed"},
+    "col_expected": {"zh": "预期", "en": "Expected"},
+    "col_factor": {"zh": "倍数", "en": "Factor"},
+    "col_z": {"zh": "z 分数", "en": "z"},
+    "col_keywords": {"zh": "关键词", "en": "Keywords"},
+    "col_inc_aspects": {"zh": "上升的方面", "en": "Aspects that rose"},
+    "col_sources": {"zh": "来源", "en": "Sources"},
+    "col_reliable": {"zh": "可靠", "en": "Reliable"},
+    "col_ttfr": {"zh": "首次响应(分钟)", "en": "First response (min)"},
+    "col_field": {"zh": "项目", "en": "Field"},
+    "col_value": {"zh": "值", "en": "Value"},
+    "col_rank": {"zh": "排名", "en": "Rank"},
+    "col_time": {"zh": "时间", "en": "Time"},
+    "col_actor": {"zh": "处理人", "en": "By"},
+    "col_action": {"zh": "动作", "en": "Action"},
+    "col_note": {"zh": "说明", "en": "Note"},
+    "action_acknowledge": {"zh": "确认", "en": "Acknowledge"},
+    "action_resolve": {"zh": "解决", "en": "Resolve"},
+    "action_respond": {"zh": "回应", "en": "Response"},
+    "action_reopen": {"zh": "重新打开", "en": "Reopen"},
+})
+
+
+@st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
+def load_queue(db_file: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    with data.reading() as store:
+        rows = inc.list_incidents(store, limit=500)
+    return [r for r in rows if r["status"] in statuses]
+
+
+@st.cache_data(ttl=data.CACHE_TTL, max_entries=32, show_spinner=False)
+def load_detail(db_file: str, incident_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    with data.reading() as store:
+        return inc.get_incident(store, incident_id), inc.incident_mentions(store, incident_id), inc.responses(store, incident_id)
+
+
+def _minutes(a: Any, b: Any) -> float | None:
+    if a is None or b is None or pd.isna(a) or pd.isna(b):
+        return None
+    return round((pd.Timestamp(a) - pd.Timestamp(b)).total_seconds() / 60.0, 1)
+
+
+def _listing(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame([{
+        "id": r["id"],
+        "status": t_value("status", r["status"]),
+        "tier": int(r["severity"]),
+        "kind": t_value("kind", r["kind"]),
+        "scope": f"{r['scope_type']}: {r['brand'] or ''} / {r['scope_value']}",
+        "start": r["window_start"], "end": r["window_end"],
+        "observed": float(r["observed"]), "expected": float(r["expected"]),
+        "factor": r.get("factor"), "z": float(r["score"]),
+        "keywords": "、".join(map(str, r.get("keywords") or [])),
+        "aspects": ", ".join(f"{a['aspect']} {a['observed']}" for a in r.get("aspects") or []),
+        "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
+        "reliable": bool(r["reliable"]),
+        "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
+    } for r in rows])
+    frame = masked(frame, ["scope", "keywords", "aspects", "sources"])
+    return local_times(frame, ["start", "end"])
+
+
+def _queue_table(frame: pd.DataFrame) -> None:
+    col = st.column_config
+    st.dataframe(
+        frame, hide_index=True, width="stretch", key="incidents_table",
+        column_config={
+            "id": col.TextColumn("ID"),
+            "status": col.TextColumn(t("col_status")),
+            "tier": col.NumberColumn(t("col_tier"), format="%d"),
+            "kind": col.TextColumn(t("col_kind")),
+            "scope": col.TextColumn(t("col_scope")),
+            "start": col.DatetimeColumn(t("col_start"), format="YYYY-MM-DD HH:mm"),
+            "end": col.DatetimeColumn(t("col_end"), format="YYYY-MM-DD HH:mm"),
+            "observed": col.NumberColumn(t("col_observed"), format="%.0f"),
+            "expected": col.NumberColumn(t("col_expected"), format="%.1f"),
+            "factor": col.NumberColumn(t("col_factor"), format="%.1f"),
+            "z": col.NumberColumn(t("col_z"), format="%.1f"),
+            "keywords": col.TextColumn(t("col_keywords")),
+            "aspects": col.TextColumn(t("col_inc_aspects")),
+            "sources": col.TextColumn(t("col_sources")),
+            "reliable": col.CheckboxColumn(t("col_reliable")),
+            "ttfr": col.NumberColumn(t("col_ttfr"), format="%.0f"),
+        },
+    )
+
+
+@st.dialog("处理事件 / Handle incident")
+def action_dialog(incident_id: str, action: str) -> None:
+    with st.form("incident_action_form"):
+        actor = st.text_input(t("inc_actor"), value="值班经理")
+        note = st.text_area(t("inc_note"))
+        if st.form_submit_button(t("inc_save")):
+            if action == "respond" and not note.strip():
+                st.error(t("inc_need_note"))
+                return
+            with data.writing() as store:
+                inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note.strip() or None,
+                                 datetime.now(UTC).replace(tzinfo=None))
+            load_queue.clear()
+            load_detail.clear()
+            st.session_state.pop(DIALOG_KEY, None)
+            st.session_state["incidents_flash"] = t("inc_saved", action=t(f"action_{action}"))
+            st.rerun()
+
+
+def _open_dialog(incident_id: str, action: str) -> None:
+    st.session_state[DIALOG_KEY] = (incident_id, action)
+
+
+def _facts(row: dict[str, Any]) -> pd.DataFrame:
+    facts = [
+        ("ID", row["id"]), (t("col_status"), t_value("status", row["status"])), (t("col_tier"), str(row["severity"])),
+        (t("col_kind"), t_value("kind", row["kind"])),
+        (t("col_scope"), f"{row['scope_type']}: {row['brand'] or ''} / {row['scope_value']}"),
+        ("UTC", f"{row['window_start']:%Y-%m-%d %H:%M} ~ {row['window_end']:%Y-%m-%d %H:%M} (peak {row['peak_at']:%m-%d %H:%M})"),
+        (t("col_observed"), f"{row['observed']:.0f}"), (t("col_expected"), f"{row['expected']:.1f}"),
+        (t("col_factor"), "" if row.get("factor") is None else f"{row['factor']:.1f}"),
+        (t("col_z"), f"{row['score']:.1f}"),
+        (t("col_keywords"), "、".join(map(str, row.get("keywords") or []))),
+        (t("col_inc_aspects"), ", ".join(f"{a['aspect']} {a['observed']} (exp {a['expected']})" for a in row.get("aspects") or [])),
+        (t("col_sources"), ", ".join(f"{s['source']} {s['count']}" for s in row.get("sources") or [])),
+        (t("col_reliable"), "yes" if row["reliable"] else f"no: {row.get('note') or ''}"),
+        (t("inc_ttfr"), "" if row.get("first_response_at") is None
+         else f"{_minutes(row['first_response_at'], row['created_at'])} min"),
+    ]
+    return pd.DataFrame([{"field": k, "value": mask_pii(str(v))} for k, v in facts])
+
+
+def main() -> None:
+    st.header(t("inc_title"))
+    st.caption(t("inc_intro"))
+    if flash := st.session_state.pop("incidents_flash", None):
+        st.success(flash)
+    db_file = str(data.db_path())
+    statuses = st.multiselect(t("inc_status_filter"), STATUSES, default=["open", "acknowledged"],
+                              format_func=lambda s: t_value("status", s), key="incidents_status")
+    rows = load_queue(db_file, tuple(statuses))
+    if not rows:
+        st.info(t("inc_none"))
+        return
+    frame = _listing(rows)
+    _queue_table(frame)
+
+    ids = [r["id"] for r in rows]
+    labels = {r["id"]: f"[{r['severity']}] {t_value('kind', r['kind'])} · {r['scope_type']}:{r['scope_value']} · {r['id']}"
+              for r in rows}
+    if st.session_state.get(PICK_KEY) not in ids:
+        st.session_state[PICK_KEY] = ids[0]
+    # Labels are shown in a selectbox: masked, and a selectbox renders plain text only.
+    picked = st.selectbox(t("inc_pick"), ids, key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i)))
+    row, mentions, log = load_detail(db_file, picked)
+    if row is None:
+        st.info(t("inc_none"))
+        return
+    if not row["reliable"]:
+        st.warning(t("inc_unreliable"))
+
+    c1, c2, c3 = st.columns(3)
+    c1.button(t("inc_ack"), on_click=_open_dialog, args=(picked, "acknowledge"), key="inc_btn_ack",
+              disabled=row["status"] != "open")
+    c2.button(t("inc_resolve"), on_click=_open_dialog, args=(picked, "resolve"), key="inc_btn_resolve",
+              disabled=row["status"] == "resolved")
+    c3.button(t("inc_respond"), on_click=_open_dialog, args=(picked, "respond"), key="inc_btn_respond")
+    if (pending := st.session_state.get(DIALOG_KEY)) and pending[0] == picked:
+        action_dialog(*pending)
+
+    st.subheader(t("inc_facts"))
+    st.dataframe(_facts(row), hide_index=True, width="stretch", key="incident_facts",
+                 column_config={"field": st.column_config.TextColumn(t("col_field")),
+                                "value": st.column_config.TextColumn(t("col_value"))})
+    st.subheader(t("inc_mentions"))
+    if mentions:
+        ments = pd.DataFrame(mentions)
+        ments["url"] = ments["url"].map(safe_url)
+        ments = local_times(masked(ments[["rank", "source", "published_at", "reach", "text", "url"]], ["text"]),
+                            ["published_at"])
+        st.dataframe(ments, hide_index=True, width="stretch", key="incident_mentions", column_config={
+            "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
+            "source": st.column_config.TextColumn(t("col_sources")),
+            "published_at": st.column_config.DatetimeColumn(t("col_time"), format="MM-DD HH:mm"),
+            "reach": st.column_config.NumberColumn("reach", format="%d"),
+            "text": st.column_config.TextColumn("text", width="large"),
+            "url": st.column_config.LinkColumn("link"),
+        })
+    st.subheader(t("inc_log"))
+    if log:
+        entries = pd.DataFrame([{"acted_at": e["acted_at"], "actor": e["actor"], "action": t(f"action_{e['action']}"),
+                                 "note": e["note"] or ""} for e in log])
+        entries = local_times(masked(entries, ["actor", "note"]), ["acted_at"])
+        st.dataframe(entries, hide_index=True, width="stretch", key="incident_log", column_config={
+            "acted_at": st.column_config.DatetimeColumn(t("col_time"), format="YYYY-MM-DD HH:mm"),
+            "actor": st.column_config.TextColumn(t("col_actor")),
+            "action": st.column_config.TextColumn(t("col_action")),
+            "note": st.column_config.TextColumn(t("col_note")),
+        })
+
+
+main()

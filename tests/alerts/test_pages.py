@@ -1,0 +1,91 @@
+"""AppTest of the dashboard pages owned by alerts: the incident queue and rules/backtest."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from alerts.pipeline import detect_incidents
+from koubei.records import Mention
+from storage import open_store, upsert_mentions
+from storage import incidents as inc
+from storage.alerts_series import put_labels
+from tests.alerts.conftest import DEMO_NOW, settings_with
+
+REPO = Path(__file__).resolve().parents[2]
+HOSTILE = "![x](http://evil.example/p.png) **充电宝** 发热冒烟 电话13812345678"
+
+
+@pytest.fixture
+def incident_db(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from datetime import timedelta
+
+    hostile = Mention(source="demo.weibo", native_id="hostile", brand="声浪", product="声浪P20充电宝", text=HOSTILE,
+                      published_at=(DEMO_NOW - timedelta(hours=30)).replace(tzinfo=__import__("datetime").timezone.utc),
+                      url="javascript:alert(1)", likes=10**6)
+    with open_store(demo_db) as store:
+        upsert_mentions(store, [hostile])
+        put_labels(store, [("demo.weibo", "hostile", "neg")])
+    detect_incidents(lambda: open_store(demo_db), settings_with({}), now=DEMO_NOW)
+    monkeypatch.setenv("KOUBEI_DB", str(demo_db))
+    return demo_db
+
+
+def _all_markdown(at: AppTest) -> str:
+    return " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.info, *at.success, *at.warning])
+
+
+def test_incident_queue_shows_facts_and_logs_actions(incident_db: Path) -> None:
+    at = AppTest.from_file(str(REPO / "dashboard" / "pages" / "incidents.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    queue = at.dataframe[0].value
+    crisis = queue[(queue["scope"].str.contains("声浪P20充电宝")) & (queue["tier"] >= 4)]
+    assert len(crisis) == 1
+    incident_id = crisis["id"].iloc[0]
+    at.selectbox(key="incidents_pick").set_value(incident_id).run()
+    facts = at.dataframe[1].value
+    assert "声浪P20充电宝" in " ".join(facts["value"])
+    mentions = at.dataframe[2].value
+    top = mentions.iloc[0]  # the hostile post has the most reach
+    assert "138****5678" in top["text"] and "13812345678" not in top["text"]
+    assert top["url"] is None or (isinstance(top["url"], float))  # javascript: links are dropped
+    assert all(u is None or str(u).startswith(("http://", "https://")) or isinstance(u, float) for u in mentions["url"])
+    assert "evil.example" not in _all_markdown(at) and "13812345678" not in _all_markdown(at)
+
+    at.button(key="inc_btn_ack").click().run()
+    assert not at.exception, at.exception
+    at.text_input[0].set_value("小李")
+    at.text_area[0].set_value("已在微博置顶回应，提供免费换新")
+    at.button[-1].click().run()  # the form's save button
+    assert not at.exception, at.exception
+    with open_store(incident_db) as store:
+        row = inc.get_incident(store, incident_id)
+        log = inc.responses(store, incident_id)
+    assert row["status"] == "acknowledged" and row["first_response_at"] is not None
+    assert log[0]["actor"] == "小李" and "免费换新" in log[0]["note"]
+    at.run()
+    assert "小李" in " ".join(at.dataframe[3].value["actor"])
+
+
+def test_settings_backtest_chart(incident_db: Path) -> None:
+    at = AppTest.from_file(str(REPO / "dashboard" / "pages" / "settings.py"), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    at.date_input(key="settings_since").set_value(date(2026, 11, 10)).run()
+    at.selectbox(key="settings_scope").set_value("brand").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1
+    # Tables in page order: the firings, then rules, routes and channels.
+    assert len(at.dataframe) == 4
+    firings = at.dataframe[0].value
+    assert (firings["brand"] == "声浪").any()
+    assert any("firings" in str(x.value) or "触发" in str(x.value) for x in at.text)
+    # A much stricter threshold fires less.
+    at.number_input(key="settings_z").set_value(30.0).run()
+    assert not at.exception, at.exception
+    stricter = at.dataframe[0].value if len(at.dataframe) == 4 else []
+    assert len(stricter) < len(firings)
