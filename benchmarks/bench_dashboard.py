@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dashboard.data import load_overview
+from dashboard.loaders import load_overview
 from koubei.records import Mention
 from storage import open_store, upsert_mentions
 from storage.queries import MentionFilter

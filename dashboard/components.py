@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import DISPLAY_TZ
+from dashboard.loaders import DISPLAY_TZ
 from koubei.privacy import mask_pii
 
 SAFE_SCHEMES = ("http", "https")

@@ -1,115 +1,45 @@
-"""How the dashboard reaches the database without ever holding it.
+"""The pages' access to the database: dashboard.loaders, cached.
 
-DuckDB lets no other process open a file that one process has open for writing
-(see storage/db.py), and a collector may be writing at any time. So the
-dashboard never keeps a connection: each unit of work opens a read-only Store,
-runs its queries and closes it; a locked file is retried with backoff inside
-open_store. Results are cached with st.cache_data(ttl=CACHE_TTL) so reruns and
-other browser sessions do not reopen the file at all. Writes from pages (ack an
-incident, correct a label) use `writing()`: a short read-write Store.
+Results are cached with st.cache_data(ttl=CACHE_TTL) so reruns and other
+browser sessions do not reopen the file at all; see dashboard/loaders.py for
+why every read opens and closes its own read-only connection.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from koubei.config import load_settings
-from storage import StorageError, Store, open_store, queries
+from dashboard.loaders import (
+    DISPLAY_TZ,
+    LOCK_TIMEOUT,
+    OverviewData,
+    db_path,
+    load_filter_options,
+    load_incident_detail,
+    load_overview,
+    reading,
+    refresh_seconds,
+    writing,
+)
+from storage import queries
+
+__all__ = [
+    "CACHE_TTL", "DISPLAY_TZ", "LOCK_TIMEOUT", "OverviewData", "db_path", "filter_options", "incident_detail",
+    "load_overview", "overview", "reading", "refresh_seconds", "writing",
+]
 
 # Seconds a cached result may be reused; kept below the refresh interval so a
 # live refresh shows new data (a ttl longer than run_every would show stale data).
 CACHE_TTL = 5
-# How long a dashboard read waits for a writer to let go of the file.
-LOCK_TIMEOUT = 10.0
-DISPLAY_TZ = "Asia/Shanghai"
-
-
-def db_path() -> Path:
-    """$KOUBEI_DB (set by `koubei dashboard`), else the configured database."""
-    if env := os.environ.get("KOUBEI_DB"):
-        return Path(env)
-    return load_settings().db_path
-
-
-def refresh_seconds() -> int:
-    """[dashboard] refresh_seconds in koubei.toml, default 30."""
-    try:
-        value = load_settings().section("dashboard").get("refresh_seconds", 30)
-        return max(5, int(value))
-    except Exception:  # noqa: BLE001 - a bad value must not take the dashboard down; the CLI reports config errors
-        return 30
-
-
-@contextmanager
-def reading() -> Iterator[Store]:
-    """A read-only Store for one unit of work, closed right after."""
-    with open_store(db_path(), read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        yield store
-
-
-@contextmanager
-def writing() -> Iterator[Store]:
-    """A short read-write Store for one click's worth of writing."""
-    with open_store(db_path(), lock_timeout=LOCK_TIMEOUT) as store:
-        yield store
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def filter_options(db: str) -> dict[str, Any]:
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        if missing := queries.missing_migrations(store):
-            raise StorageError(
-                f"{db} predates this version of koubei (missing {', '.join(missing)}):"
-                " run `koubei run` (or any writing command) once to migrate it"
-            )
-        return queries.filter_options(store)
-
-
-@dataclass
-class OverviewData:
-    current: queries.Kpis
-    previous: queries.Kpis
-    open_incidents_now: int
-    incidents_this_period: int
-    incidents_previous_period: int
-    series: pd.DataFrame
-    markers: pd.DataFrame
-    open_incidents: pd.DataFrame
-    latest_negative: pd.DataFrame
-    loaded_at: datetime
-
-
-def load_overview(
-    db: str,
-    f: queries.MentionFilter,
-    bucket_seconds: int,
-    tz: str = DISPLAY_TZ,
-) -> OverviewData:
-    """Everything the overview shows, read in one short read-only connection.
-    Plain function (no cache) so other processes and tests run the same code."""
-    prev = f.previous()
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return OverviewData(
-            current=queries.kpis(store, f),
-            previous=queries.kpis(store, prev),
-            open_incidents_now=queries.open_incident_count(store, f.brands),
-            incidents_this_period=queries.incidents_started(store, f.start, f.end, f.brands),
-            incidents_previous_period=queries.incidents_started(store, prev.start, prev.end, f.brands),
-            series=queries.volume_series(store, f, timedelta(seconds=bucket_seconds), tz),
-            markers=queries.incidents_between(store, f.start, f.end, f.brands),
-            open_incidents=queries.open_incidents(store, f.brands),
-            latest_negative=queries.latest_negative(store, f, limit=50),
-            loaded_at=datetime.now(UTC),
-        )
+    return load_filter_options(db)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
@@ -130,5 +60,4 @@ def overview(
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
 def incident_detail(db: str, incident_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame]:
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return queries.incident_by_id(store, incident_id), queries.incident_mentions(store, incident_id)
+    return load_incident_detail(db, incident_id)

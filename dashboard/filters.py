@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard.data import DISPLAY_TZ
 from dashboard.i18n import DEFAULT_LANG, LANG_KEY, LANGUAGES, t
+from dashboard.loaders import DISPLAY_TZ
 
 DEFAULT_DAYS = 14
 KEYS = {"brands": "brand", "products": "product", "sources": "source", "dates": "dates"}

@@ -55,7 +55,7 @@ def writer(db: str, out: str, duration: float, start: Any) -> None:
 
 def reader(db: str, out: str, duration: float, start: Any) -> None:
     # The same loader the overview page calls on each (uncached) refresh.
-    from dashboard.data import load_overview
+    from dashboard.loaders import load_overview
 
     report: dict[str, object] = {"counts": [], "errors": [], "seconds": []}
     f = MentionFilter(start=datetime(2026, 10, 1), end=datetime(2026, 12, 1))
