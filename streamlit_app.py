@@ -9,6 +9,7 @@ The database comes from $KOUBEI_DB (set by `koubei dashboard`) or koubei.toml.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -52,8 +53,10 @@ page = navigation()
 try:
     options = data.filter_options(str(data.db_path()))
 except DatabaseBusy:
+    # A writer held the file for the whole lock timeout: say so, then try again on our own.
     st.warning(t("database_busy"))
-    st.stop()
+    time.sleep(2)
+    st.rerun()
 except StorageError as exc:
     st.error(t("no_database") if not data.db_path().exists() else t("cannot_read"))
     st.text(str(exc))  # our own message: the path and what to run
