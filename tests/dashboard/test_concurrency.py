@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
+import sys
 import time
 import traceback
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from koubei.records import Mention
-from storage import count_mentions, open_store, upsert_mentions
+from storage import DatabaseBusy, count_mentions, open_store, upsert_mentions
 from storage.queries import MentionFilter
 
 DURATION = 4.0
@@ -108,3 +112,34 @@ def test_reader_and_writer_processes_never_fail(tmp_path: Path) -> None:
         final = count_mentions(store)
     assert final == (wrote["batches"] + 1) * BATCH
     assert counts[-1] <= final
+
+
+HOLD = """
+import sys, time
+from storage import open_store
+with open_store(sys.argv[1]) as store:
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_writer_that_never_lets_go_gives_database_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import loaders
+
+    db = tmp_path / "koubei.duckdb"
+    with open_store(db) as store:
+        upsert_mentions(store, _batch(0))
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        monkeypatch.setattr(loaders, "LOCK_TIMEOUT", 0.5)
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy, match="stayed locked"):
+            loaders.load_overview(str(db), MentionFilter(datetime(2026, 10, 1), datetime(2026, 12, 1)), 86400)
+        assert time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    # Once the writer is gone the same read works.
+    view = loaders.load_overview(str(db), MentionFilter(datetime(2026, 10, 1), datetime(2026, 12, 1)), 86400)
+    assert view.current.mentions == BATCH
