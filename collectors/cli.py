@@ -167,7 +167,8 @@ def register(app: typer.Typer) -> None:
         health: dict[str, dict[str, Any]] = {}
         if Path(context.db_path).exists():
             try:
-                with open_store(context.db_path) as store:
+                # Read-only: listing must not take the write lock a running collector or scorer needs.
+                with open_store(context.db_path, read_only=True) as store:
                     health = {row["source"]: row for row in source_health(store)}
             except KoubeiError as exc:
                 status_console.print(f"health unavailable: {exc}", highlight=False)
