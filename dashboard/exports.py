@@ -53,6 +53,8 @@ def _prepare(frame: pd.DataFrame, columns: Mapping[str, str], tz: str, lang: str
     if "keywords" in out.columns:
         out["keywords"] = out["keywords"].map(json_list)
     for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(4)  # scores and shares: 4 places are plenty in a sheet
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(safe_cell).astype(object)
     return out.rename(columns={c: t(key, lang) for c, key in columns.items()})

@@ -206,7 +206,9 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
         rows: list[int] = []
     else:
         rows = incident_table(view.open_incidents, key="overview_open_incidents")
-    chosen = clicked[0] if clicked else (str(view.open_incidents.iloc[rows[0]]["id"]) if rows else None)
+    # (a live refresh can shrink the table under a selection: ignore a row that is gone)
+    picked = [r for r in rows if r < len(view.open_incidents)]
+    chosen = clicked[0] if clicked else (str(view.open_incidents.iloc[picked[0]]["id"]) if picked else None)
     if chosen:
         render_incident_detail(db, chosen)
 

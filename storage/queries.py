@@ -224,7 +224,7 @@ def review_summary(store: Store, f: MentionFilter) -> pd.DataFrame:
         " CASE WHEN count(s.score) > 0 THEN count(*) FILTER (WHERE s.label = 'neg') / count(s.score) END"
         "   AS negative_share,"
         " avg(m.rating) AS avg_rating,"
-        " coalesce(sum(m.likes), 0) + coalesce(sum(m.reposts), 0) + coalesce(sum(m.replies), 0) AS reach,"
+        " (coalesce(sum(m.likes), 0) + coalesce(sum(m.reposts), 0) + coalesce(sum(m.replies), 0))::BIGINT AS reach,"
         " min(m.published_at) AS first_at, max(m.published_at) AS last_at"
         f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}"
         " GROUP BY ALL ORDER BY mentions DESC, m.brand, m.product, m.source",

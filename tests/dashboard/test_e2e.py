@@ -6,11 +6,13 @@ No skip: without /usr/bin/chromium this test fails and says how to install it.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
@@ -18,7 +20,7 @@ from koubei.records import Mention
 from storage import open_store, upsert_mentions
 from storage.incidents import list_incidents
 from tests.dashboard.browser import dashboard_server, launch
-from tests.dashboard.conftest import DEMO_END
+from tests.dashboard.conftest import DEMO_END, MASKED_PHONE, PHONE
 
 LIVE_BATCH = 300
 
@@ -53,7 +55,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
     with dashboard_server(db, tmp_path / "streamlit.log", config=config) as url, sync_playwright() as p:
         browser = launch(p)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
             page.goto(url + "/", wait_until="domcontentloaded")
             page.wait_for_selector(PLOT, timeout=60_000)
             page.get_by_role("heading", name="口碑总览").wait_for(timeout=30_000)
@@ -94,6 +96,17 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
                 arg=expected, timeout=40_000,
             )
             assert re.sub(r"\s", "", first_metric.inner_text()) == expected
+
+            # The Excel export, as a browser downloads it: text masked, formulas defused.
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name="下载 Excel").click()
+            book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+            assert book.sheetnames == ["摘要", "负面提及", "事件"]
+            cells = [c for row in book["负面提及"].iter_rows() for c in row]
+            texts = [str(c.value) for c in cells if isinstance(c.value, str)]
+            assert any(MASKED_PHONE in text for text in texts) and not any(PHONE in text for text in texts)
+            assert any(text.startswith("'=HYPERLINK") for text in texts)
+            assert all(c.data_type != "f" for c in cells)
 
             # English from the sidebar switch.
             page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
