@@ -294,6 +294,10 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
                 incident["severity"] = max(merge["severity"], incident["severity"])
         if existing is not None and existing.get("status") == "resolved" and incident["window_end"] <= existing["window_end"]:
             return  # nothing new since someone resolved it
+        if (existing is not None and incident["window_end"] <= existing["window_end"]
+                and incident["severity"] <= existing["severity"] and incident["score"] <= existing["score"]
+                and incident.get("reliable", True) == existing.get("reliable", True)):
+            return  # the same burst as last pass: its facts are stored, nothing to recompute or send
         if mentions is None:
             mentions, facts = _facts(store, cfg, incident)
             incident.update(facts)
