@@ -3,11 +3,18 @@
 Every page uses `t(key)`. A page that needs its own strings registers them once
 with `add_strings({...})`; keys are plain names, values {"zh": ..., "en": ...}.
 The language lives in st.session_state["lang"] (the sidebar switch, bound to
-the URL as ?lang=en); outside Streamlit the default applies.
+the URL as ?lang=English); outside Streamlit the default applies.
+
+Registrations are scoped to the file that makes them: if a page gives a shared
+key its own wording (the triage page's "col_label" is 模型标签), `t()` called
+from that page's file uses it, while every other page keeps the shared wording.
+Without this, visiting one page would silently rename columns on the others.
+New keys are also added to the shared table.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -132,10 +139,20 @@ _STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+_OVERRIDES: dict[str, dict[str, dict[str, str]]] = {}
+
+
 def add_strings(strings: Mapping[str, Mapping[str, str]]) -> None:
-    """Register a page's own strings (later registrations win)."""
+    """Register a page's own strings (for t() calls made from the same file)."""
+    scope = _OVERRIDES.setdefault(_caller_file(), {})
     for key, values in strings.items():
-        _STRINGS[key] = dict(values)
+        scope[key] = dict(values)
+        _STRINGS.setdefault(key, dict(values))
+
+
+def _caller_file(depth: int = 2) -> str:
+    """The file of the code that called our caller (page scripts get __file__ from Streamlit)."""
+    return str(sys._getframe(depth).f_globals.get("__file__", ""))
 
 
 def current_lang() -> str:
@@ -148,16 +165,28 @@ def current_lang() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANG
 
 
-def t(key: str, lang: str | None = None, **fmt: object) -> str:
-    """The text for `key` in the current language; falls back to Chinese, then the key."""
-    values = _STRINGS.get(key)
+def _lookup(key: str, caller: str) -> dict[str, str] | None:
+    scoped = _OVERRIDES.get(caller)
+    if scoped is not None and key in scoped:
+        return scoped[key]
+    return _STRINGS.get(key)
+
+
+def _text(key: str, lang: str | None, caller: str, fmt: Mapping[str, object]) -> str:
+    values = _lookup(key, caller)
     if values is None:
         return key
     text = values.get(lang or current_lang()) or values.get(DEFAULT_LANG) or key
     return text.format(**fmt) if fmt else text
 
 
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    """The text for `key` in the current language; falls back to Chinese, then the key."""
+    return _text(key, lang, _caller_file(), fmt)
+
+
 def t_value(prefix: str, value: object, lang: str | None = None) -> str:
     """Translate a stored code such as an incident kind (`kind_volume`); unknown codes as is."""
     key = f"{prefix}_{value}"
-    return t(key, lang) if key in _STRINGS else str(value)
+    caller = _caller_file()
+    return _text(key, lang, caller, {}) if _lookup(key, caller) is not None else str(value)

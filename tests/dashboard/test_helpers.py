@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -133,3 +134,19 @@ def test_incidents_peaking_together_are_stacked() -> None:
     peaks = pd.Series(pd.to_datetime(["2026-11-19 10:05", "2026-11-19 10:40", "2026-11-19 12:00",
                                       "2026-11-19 10:10"]))
     assert stacked_heights(peaks, 100.0) == pytest.approx([108.0, 115.0, 108.0, 122.0])
+
+
+def test_a_page_rewording_a_shared_key_changes_only_its_own_text(tmp_path: Path) -> None:
+    # A page script as Streamlit runs it: its own file, its own globals.
+    page = tmp_path / "page.py"
+    page.write_text(
+        "from dashboard.i18n import add_strings, t\n"
+        "add_strings({'col_label': {'zh': '模型标签', 'en': 'Model label'}, 'page_only': {'zh': '本页'}})\n"
+        "seen = (t('col_label'), t('col_label', 'en'), (lambda: t('page_only'))())\n",
+        encoding="utf-8",
+    )
+    scope: dict[str, object] = {"__file__": str(page)}
+    exec(compile(page.read_text(encoding="utf-8"), str(page), "exec"), scope)  # noqa: S102 - what streamlit does
+    assert scope["seen"] == ("模型标签", "Model label", "本页")
+    assert t("col_label", "zh") == "情感"  # every other page keeps the shared wording
+    assert t("page_only", "zh") == "本页"  # a new key is shared
