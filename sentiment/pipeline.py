@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from koubei.config import Settings
+from koubei.errors import ConfigError
 from sentiment.analysis import analyse
 from sentiment.aspects import tagger_from_settings
 from sentiment.model import scorer_from_settings
@@ -82,20 +83,47 @@ def score_pending(open_store: Callable[[], Store], settings: Settings, batch_siz
     return ScoreSummary(scored, negatives, urgent, name, version, excluded)
 
 
+EXCLUDE_MODES = ("positive", "all", "none")
+
+
+def exclude_mode(section: dict[str, object]) -> str:
+    """[sentiment] exclude_duplicates: "positive" (default), "all", "none"; true/false mean all/none."""
+    value = section.get("exclude_duplicates", "positive")
+    if value is True:
+        return "all"
+    if value is False:
+        return "none"
+    if value not in EXCLUDE_MODES:
+        raise ConfigError(f"[sentiment] exclude_duplicates must be one of {EXCLUDE_MODES} or true/false, got {value!r}")
+    return str(value)
+
+
 def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> int:
     """Find template / copy-paste groups among mentions of the last
-    [sentiment] duplicate_window_days (default 30); returns how many copies are excluded."""
+    [sentiment] duplicate_window_days (default 30); returns how many copies are excluded.
+
+    Which groups lose their copies is `exclude_duplicates`: by default only groups
+    that are mostly positive (刷单 / 好评返现 templates inflate the score). A
+    negative copy-paste wave stays counted - it may be how a real crisis spreads,
+    and hiding it from spikes would be worse than counting it - but is flagged.
+    """
     section = settings.section("sentiment")
+    mode = exclude_mode(section)
     days = section.get("duplicate_window_days", 30)
     since = (now or datetime.now(timezone.utc)) - timedelta(days=days) if days else None
     with open_store() as store:
         items = db.recent_texts(store, since)
-    members = find_duplicates(items, min_accounts=int(section.get("duplicate_min_accounts", 3)))
-    if not section.get("exclude_duplicates", True):
-        members = [type(m)(m.source, m.native_id, m.group, m.accounts, False) for m in members]
+    members = find_duplicates([row[:5] for row in items], min_accounts=int(section.get("duplicate_min_accounts", 3)))
+    labels = {(row[0], row[1]): row[5] for row in items}
+    groups: dict[str, list[str | None]] = {}
+    for m in members:
+        groups.setdefault(m.group, []).append(labels.get((m.source, m.native_id)))
+    positive_groups = {g for g, ls in groups.items() if sum(label == "pos" for label in ls) * 2 > len(ls)}
+    rows = []
+    for m in members:
+        excluded = m.excluded and (mode == "all" or (mode == "positive" and m.group in positive_groups))
+        rows.append({"source": m.source, "native_id": m.native_id, "group": m.group, "accounts": m.accounts,
+                     "excluded": excluded})
     with open_store() as store:
-        db.write_duplicate_groups(
-            store, [{"source": m.source, "native_id": m.native_id, "group": m.group, "accounts": m.accounts,
-                     "excluded": m.excluded} for m in members],
-            scope=[(s, n) for s, n, *_ in items])
-    return sum(m.excluded for m in members)
+        db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items])
+    return sum(r["excluded"] for r in rows)

@@ -8,8 +8,9 @@
   (punctuation, spaces, digits, emoji stripped, traditional converted), or that
   share a 16-bit band of their character-bigram SimHash and have a bigram
   Jaccard similarity >= `min_jaccard`, posted by >= `min_accounts`
-  distinct accounts, form a group. The earliest member stays; the copies are
-  excluded from scores and spikes (刷单 templates, copy-paste campaigns).
+  distinct accounts, form a group. The earliest member stays; the copies can be
+  excluded from scores and spikes (see sentiment/pipeline.py: by default only
+  the copies of mostly-positive groups, the 刷单 / 好评返现 templates).
 """
 
 from __future__ import annotations
@@ -71,12 +72,13 @@ class DuplicateMember:
 
 
 def find_duplicates(items: Sequence[tuple[str, str, str | None, str, datetime]], *, min_accounts: int = 3,
-                    min_chars: int = 6, min_jaccard: float = 0.7) -> list[DuplicateMember]:
+                    min_chars: int = 10, min_jaccard: float = 0.7) -> list[DuplicateMember]:
     """Groups of near-identical texts from >= min_accounts accounts.
 
     items: (source, native_id, author_hash, text, published_at). A mention without
     an author counts as its own account. Texts shorter than min_chars after
-    normalisation ("好评", "不错") are too short to call a template.
+    normalisation ("质量很好物流很快") are too short to call a template: many people
+    write them independently.
     """
     norm = [normalise(text) for _, _, _, text, _ in items]
     parent = list(range(len(items)))

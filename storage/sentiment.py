@@ -121,14 +121,14 @@ def write_scores(store: Store, scores: Sequence[dict[str, Any]], aspects: Sequen
             store.con.unregister("koubei_flags")
 
 
-def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime]]:
-    """(source, native_id, author_hash, text, published_at) of mentions published since `since`."""
+def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime, str | None]]:
+    """(source, native_id, author_hash, text, published_at, label) of mentions published since `since`."""
+    sql = ("SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label"
+           " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)")
     if since is None:
-        return store.query("SELECT source, native_id, author_hash, text, published_at FROM mentions")
-    return store.query(
-        "SELECT source, native_id, author_hash, text, published_at FROM mentions WHERE published_at >= ?",
-        [since.astimezone(timezone.utc).replace(tzinfo=None) if since.tzinfo else since],
-    )
+        return store.query(sql)
+    return store.query(sql + " WHERE m.published_at >= ?",
+                       [since.astimezone(timezone.utc).replace(tzinfo=None) if since.tzinfo else since])
 
 
 def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]],

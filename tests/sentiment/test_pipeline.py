@@ -128,3 +128,34 @@ def test_failed_batch_leaves_earlier_batches(db_path: Path, settings: Settings, 
         assert store.query("SELECT count(*) FROM sentiment")[0][0] == 2
     monkeypatch.setattr(db, "write_scores", original)
     assert score_pending(opener(db_path), settings).scored == len(MENTIONS) - 2
+
+
+NEGATIVE_WAVE = "声浪P20充电宝发热到能煎鸡蛋，这是什么质量，大家千万别买"
+WAVE = [mention(20 + i, NEGATIVE_WAVE + "！" * i, author=f"angry{i}") for i in range(4)]
+
+
+def test_negative_copy_paste_wave_is_flagged_but_still_counted(db_path: Path, settings: Settings) -> None:
+    with open_store(db_path) as store:
+        upsert_mentions(store, COPIES + WAVE)
+    summary = score_pending(opener(db_path), settings)
+    assert summary.duplicates_excluded == 3  # only the positive template's copies
+    with open_store(db_path) as store:
+        flagged = store.query("SELECT native_id, excluded FROM mention_flags WHERE duplicate_group IS NOT NULL"
+                              " AND native_id IN ('m20', 'm21', 'm22', 'm23') ORDER BY 1")
+    assert flagged == [("m20", False), ("m21", False), ("m22", False), ("m23", False)]
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("all", 6), ("none", 0), (True, 6), (False, 0)])
+def test_exclusion_modes(db_path: Path, mode: object, expected: int) -> None:
+    with open_store(db_path) as store:
+        upsert_mentions(store, COPIES + WAVE)
+    settings = Settings(raw={"sentiment": {"duplicate_window_days": 0, "exclude_duplicates": mode}}, db_override=db_path)
+    assert score_pending(opener(db_path), settings).duplicates_excluded == expected
+
+
+def test_bad_exclusion_mode_is_a_config_error(db_path: Path) -> None:
+    from koubei.errors import ConfigError
+
+    settings = Settings(raw={"sentiment": {"exclude_duplicates": "some"}}, db_override=db_path)
+    with pytest.raises(ConfigError, match="exclude_duplicates"):
+        score_pending(opener(db_path), settings)
