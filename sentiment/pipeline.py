@@ -79,7 +79,9 @@ def score_pending(open_store: Callable[[], Store], settings: Settings, batch_siz
         scored += len(batch)
         if progress:
             progress(scored, max(total, scored))
-    excluded = mark_duplicates(open_store, settings)
+    # Groups only change when mentions do: nothing scored, nothing to regroup
+    # (keeps a `koubei watch` pass with no new mentions cheap).
+    excluded = mark_duplicates(open_store, settings) if scored else 0
     return ScoreSummary(scored, negatives, urgent, name, version, excluded)
 
 
