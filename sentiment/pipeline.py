@@ -42,6 +42,7 @@ class ScoreSummary:
 
 def score_pending(open_store: Callable[[], Store], settings: Settings, batch_size: int = 2000,
                   progress: Callable[[int, int], None] | None = None, model: str | None = None) -> ScoreSummary:
+    exclude_mode(settings.section("sentiment"))  # a bad value fails before any work
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
     name, version = scorer.name, scorer.version
