@@ -14,12 +14,12 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 SPEED_TARGET = 5000.0  # texts/s, one core, default model
 
@@ -75,7 +75,7 @@ def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         mentions = [Mention("bench", str(i), t, now - timedelta(minutes=i), author=f"u{i}", brand="声浪")
                     for i, t in enumerate(texts)]
         with open_store(path) as store:

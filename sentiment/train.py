@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -92,4 +92,4 @@ def _write_keys(directory: Path, texts: Sequence[str]) -> None:
 
 def _today() -> str:
     # A date, not a time: rebuilding the same day gives a byte-identical model.json.
-    return datetime.now(timezone.utc).date().isoformat()
+    return datetime.now(UTC).date().isoformat()

@@ -124,7 +124,7 @@ def find_duplicates(items: Sequence[tuple[str, str, str | None, str, datetime]],
         if len(norm[i]) >= min_chars:
             groups[find(i)].append(i)
     members: list[DuplicateMember] = []
-    for root, indices in groups.items():
+    for indices in groups.values():
         if len(indices) < 2:
             continue
         accounts = len({items[i][2] or f"{items[i][0]}/{items[i][1]}" for i in indices})

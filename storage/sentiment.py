@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -48,7 +48,7 @@ class PendingMention:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def pending_mentions(store: Store, model: str, version: str, limit: int,
@@ -128,7 +128,7 @@ def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, s
     if since is None:
         return store.query(sql)
     return store.query(sql + " WHERE m.published_at >= ?",
-                       [since.astimezone(timezone.utc).replace(tzinfo=None) if since.tzinfo else since])
+                       [since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since])
 
 
 def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -103,14 +104,14 @@ def test_missing_model_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_feedback_corrections_used_by_train(tmp_path: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from koubei.records import Mention
     from storage import open_store, upsert_mentions
 
     odd = "这款耳机的低音炮效果让邻居都来敲门了"
     with open_store(tmp_path / "k.duckdb") as store:
-        upsert_mentions(store, [Mention("t", "1", odd, datetime.now(timezone.utc))])
+        upsert_mentions(store, [Mention("t", "1", odd, datetime.now(UTC))])
     code, out = invoke(tmp_path, "label", "t", "1", "pos")
     assert code == 0, out
     code, out = invoke(tmp_path, "label", "t", "1", "great")

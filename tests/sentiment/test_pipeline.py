@@ -3,7 +3,7 @@ triage, trust flags and label corrections."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from sentiment.pipeline import score_pending
 from storage import open_store, upsert_mentions
 from storage import sentiment as db
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def mention(i: int, text: str, **extra: object) -> Mention:

@@ -3,7 +3,7 @@ untrusted text only in editor cells and masked, and label corrections stored."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from storage.sentiment import labelled_texts
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGE = "dashboard/pages/triage.py"
-NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 PHONE = "13812345678"
 HOSTILE = f"客服太差了！![](http://evil.example/x.png) <img src=x onerror=alert(1)> 电话{PHONE} :red[骗子]"
 
@@ -50,7 +50,7 @@ def run_page() -> AppTest:
 def test_lists_triaged_negatives_and_stores_corrections(triage_db: Path) -> None:
     at = run_page()
     frame = at.dataframe[0].value
-    assert list(frame["urgency"])[0] == 5  # most urgent first
+    assert frame["urgency"].iloc[0] == 5  # most urgent first
     by_text = {row.text: row for row in frame.itertuples()}
     fire = next(r for text, r in by_text.items() if "起火" in text)
     assert "safety" in fire.reason and fire.reply
