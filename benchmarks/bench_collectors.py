@@ -22,7 +22,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ PAGE = 1_000
 TARGET = 20_000  # mentions/s, parse + store, one core
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("KOUBEI_SHARED", REPO.parent / "shared")) / "fixtures" / "sources"
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _load(name: str) -> Any:
@@ -52,7 +52,7 @@ def _jd_page(base: dict[str, Any], start: int) -> bytes:
         item["creationTime"] = _moment(n).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
         comments.append(item)
     data["comments"] = comments
-    return f"fetchJSON_comment98vv1({json.dumps(data, ensure_ascii=False)});".encode("utf-8")
+    return f"fetchJSON_comment98vv1({json.dumps(data, ensure_ascii=False)});".encode()
 
 
 def _weibo_page(base: dict[str, Any], start: int) -> bytes:

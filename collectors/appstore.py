@@ -12,7 +12,7 @@ Ids: entry.id.label. The country code is kept in raw.cc.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
@@ -56,7 +56,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         stamp, how = _label(entry.get("updated")), "entry.updated"
         if not stamp:
             stamp, how = feed_time, "feed.updated (entry has none)"
-        published = iso_time(stamp, f"{where}.updated", source) if stamp else (now or datetime.now(timezone.utc))
+        published = iso_time(stamp, f"{where}.updated", source) if stamp else (now or datetime.now(UTC))
         title, content = _label(entry.get("title")) or "", _label(entry.get("content")) or ""
         author = entry.get("author") or {}
         link_node = entry.get("link")

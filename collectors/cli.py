@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -49,7 +49,7 @@ def _mention_json(m: Any, unmasked: bool) -> str:
     record = {
         "source": m.source, "native_id": m.native_id, "text": m.text if unmasked else mask_pii(m.text),
         "author": m.author, "url": m.url, "rating": m.rating,
-        "published_at": m.published_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "reach": reach,
+        "published_at": m.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "reach": reach,
     }
     return json.dumps(record, ensure_ascii=False)
 
@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
     @app.command("collect")
     def collect_command(
         ctx: typer.Context,
-        sources: Optional[list[str]] = typer.Argument(None, help="Sources to collect (default: every enabled one)."),
+        sources: list[str] | None = typer.Argument(None, help="Sources to collect (default: every enabled one)."),
     ) -> None:
         """Collect new mentions from every enabled source (or the named ones) and print a per-source table.
 
@@ -100,9 +100,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         file: Path = typer.Argument(..., help="CSV, JSONL or XLSX export."),
         source: str = typer.Option(..., "--source", help="Source name to store the rows under."),
-        mapping: Optional[list[str]] = typer.Option(None, "--map", help="field=column, repeatable (e.g. text=内容)."),
-        brand: Optional[str] = typer.Option(None, "--brand", help="Brand for rows without one."),
-        product: Optional[str] = typer.Option(None, "--product", help="Product for rows without one."),
+        mapping: list[str] | None = typer.Option(None, "--map", help="field=column, repeatable (e.g. text=内容)."),
+        brand: str | None = typer.Option(None, "--brand", help="Brand for rows without one."),
+        product: str | None = typer.Option(None, "--product", help="Product for rows without one."),
     ) -> None:
         """Import a file of mentions; a malformed file is rejected whole, naming row and column."""
         from collectors.file_import import import_file
@@ -120,8 +120,8 @@ def register(app: typer.Typer) -> None:
     @app.command("parse")
     def parse_command(
         ctx: typer.Context,
-        source: Optional[str] = typer.Argument(None, help="Source kind (jd, weibo, ...) or a configured source name."),
-        file: Optional[Path] = typer.Argument(None, help="A saved response of that source."),
+        source: str | None = typer.Argument(None, help="Source kind (jd, weibo, ...) or a configured source name."),
+        file: Path | None = typer.Argument(None, help="A saved response of that source."),
         list_sources: bool = typer.Option(False, "--list", help="Name the sources that can be parsed."),
         unmasked: bool = typer.Option(False, "--unmasked", help="Print text without masking phone numbers etc."),
     ) -> None:
@@ -157,8 +157,9 @@ def register(app: typer.Typer) -> None:
     @app.command("sources")
     def sources_command(ctx: typer.Context) -> None:
         """List the configured sources with their targets and health."""
-        from collectors.runner import configured_sources
         from rich.text import Text
+
+        from collectors.runner import configured_sources
         from storage import open_store
         from storage.health import source_health
 

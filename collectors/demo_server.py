@@ -19,7 +19,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ class DemoSite:
             raise ConfigError(f"{fixtures} lacks {', '.join(missing)}")
         self.fixtures = fixtures
         self.pages = pages
-        self.now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+        self.now = (now or datetime.now(UTC)).replace(microsecond=0)
         self._text = {name: (fixtures / name).read_text(encoding="utf-8") for name in FIXTURE_FILES}
         self._json = {name: json.loads(text) for name, text in self._text.items() if name.endswith(".json")}
         self.requests = 0
@@ -144,7 +144,7 @@ class DemoSite:
         cids = re.findall(r'data-cid="(\d+)"', html)
         if page >= self.pages:
             html = re.sub(r'(<div class="mod-bd" id="comments">).*(</div>\s*</body>)', r"\1\n    </div>\n\2", html,
-                          flags=re.S)
+                          flags=re.DOTALL)
             return 200, "text/html; charset=utf-8", html.encode("utf-8")
         for cid in cids:
             html = html.replace(f'data-cid="{cid}"', f'data-cid="{int(cid) + page}"')
@@ -223,7 +223,7 @@ def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> ThreadingHT
     """Start serving `site` in a background thread; returns the server (server_address has the port)."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             status, content_type, body = site.route(parts.path, query)

@@ -11,7 +11,7 @@ Times: pubDate (RFC 822) or Atom published/updated (RFC 3339), to UTC; an entry 
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -48,8 +48,8 @@ def parse(body: bytes | str, *, source: str = NAME, brand: str | None = None, pr
         native_id = entry.get("id") or link or content_id(title, link)
         # Plain dict lookups: feedparser's own get() maps a missing `published` to `updated` with a warning.
         stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-        published = (datetime.fromtimestamp(calendar.timegm(stamp), tz=timezone.utc) if stamp
-                     else (now or datetime.now(timezone.utc)))
+        published = (datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp
+                     else (now or datetime.now(UTC)))
         if not text:
             raise ParseError(source, f"entry[{index}] {native_id}{at}: no title or summary")
         mentions.append(Mention(

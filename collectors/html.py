@@ -24,7 +24,7 @@ A page with content whose `item` selector matches nothing is a layout change, no
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
 
@@ -68,8 +68,8 @@ def _time(value: str, fmt: str | None, zone: timezone, where: str, source: str) 
     candidates = (fmt,) if fmt else _FORMATS
     if not fmt:
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(timezone.utc)
+            parsed = datetime.fromisoformat(value)  # 3.11 reads a trailing Z
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
         except ValueError:
             pass
     for candidate in candidates:
@@ -77,7 +77,7 @@ def _time(value: str, fmt: str | None, zone: timezone, where: str, source: str) 
             parsed = datetime.strptime(value, candidate)  # type: ignore[arg-type]
         except ValueError:
             continue
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(timezone.utc)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
     raise ParseError(source, f"{where}: time {value!r} matches none of {fmt or 'ISO 8601, ' + ', '.join(_FORMATS)}")
 
 
@@ -111,7 +111,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         if sel.get("time") and not stamp:
             raise LayoutChanged(source, f"{where}: time selector {sel['time']!r} found nothing")
         published = (_time(stamp, sel.get("time_format"), zone, where, source) if stamp
-                     else (now or datetime.now(timezone.utc)))
+                     else (now or datetime.now(UTC)))
         author = _pick(item, sel.get("author"))
         link = _pick(item, sel.get("url"))
         url = urljoin(origin, link) if link and origin else link

@@ -25,7 +25,7 @@ import time
 import urllib.robotparser
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -126,9 +126,9 @@ class Response:
 
 # ---------------------------------------------------------------- encodings
 
-_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHARSET_META = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+    rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
 # GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a
 # character a site mislabelled (JD and old forums often say gb2312 but send GBK).
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "utf8": "utf-8"}
@@ -146,9 +146,9 @@ def _normalise_charset(name: str) -> str | None:
 
 def detect_encoding(body: bytes, content_type: str | None = None) -> str:
     """The charset a body is in: header, then <meta>/<?xml?>, then sniffing."""
-    if content_type and (match := _CHARSET_HEADER.search(content_type)):
-        if charset := _normalise_charset(match.group(1)):
-            return charset
+    if content_type and (match := _CHARSET_HEADER.search(content_type)) and (
+            charset := _normalise_charset(match.group(1))):
+        return charset
     if match := _CHARSET_META.search(body[:2048]):
         declared = (match.group(1) or match.group(2) or b"").decode("ascii", "ignore")
         if charset := _normalise_charset(declared):
@@ -221,8 +221,8 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class HttpClient:

@@ -11,13 +11,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Collector, Page, SourceConfig, registry
 from koubei.config import Settings
 from koubei.errors import (
-    CollectorError, ConfigError, KoubeiError, LayoutChanged, ParseError, SourceBlocked, SourceUnavailable,
+    CollectorError,
+    ConfigError,
+    KoubeiError,
+    LayoutChanged,
+    ParseError,
+    SourceBlocked,
+    SourceUnavailable,
 )
 from storage import CursorUpdate, Store, upsert_mentions
 from storage.cursors import get_cursors
@@ -139,7 +145,7 @@ class PageWriter:
 def run_collector(collector: Collector, open_store: StoreFactory,
                   on_page: Callable[[RunResult], None] | None = None) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched)."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     result = RunResult(source=collector.source, kind=getattr(collector, "name", ""))
     writer = PageWriter(collector.source, open_store, result,
                         max_items=int(collector.options.get("batch_items", 10_000)),
@@ -155,7 +161,7 @@ def run_collector(collector: Collector, open_store: StoreFactory,
     except Exception as exc:  # a bug in one source must not stop the others
         result.error = f"{collector.source}: unexpected {type(exc).__name__}: {exc}"
         result.error_kind = "bug"
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     result.seconds = (finished - started).total_seconds()
     _record(open_store, result, started, finished)
     return result
@@ -194,7 +200,7 @@ def collect(open_store: StoreFactory, settings: Settings, names: list[str] | Non
             collector = build_collector(config, open_store)
         except KoubeiError as exc:
             # A source that cannot even be built (bad config) is a failed source, not a crash.
-            started = datetime.now(timezone.utc)
+            started = datetime.now(UTC)
             result.error, result.error_kind = str(exc), error_kind(exc)
             if not result.error.startswith(config.name):
                 result.error = f"{config.name}: {result.error}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
@@ -56,7 +56,7 @@ def _absolute(value: str) -> datetime | None:
     try:
         hms = parts[3]
         return datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hms[0:2]), int(hms[3:5]),
-                        int(hms[6:8]), tzinfo=_zone(parts[4])).astimezone(timezone.utc)
+                        int(hms[6:8]), tzinfo=_zone(parts[4])).astimezone(UTC)
     except ValueError:
         return None
 
@@ -79,34 +79,34 @@ def parse_time(value: str, now: datetime, source: str = NAME, where: str = "crea
         return fast
     local_now = now.astimezone(CHINA)
     try:
-        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+        return datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
     except ValueError:
         pass
     if value in ("刚刚", "刚才"):
-        return now.astimezone(timezone.utc)
+        return now.astimezone(UTC)
     if m := _SECONDS_AGO.match(value):
-        return (now - timedelta(seconds=int(m.group(1)))).astimezone(timezone.utc)
+        return (now - timedelta(seconds=int(m.group(1)))).astimezone(UTC)
     if m := _MINUTES_AGO.match(value):
-        return (now - timedelta(minutes=int(m.group(1)))).astimezone(timezone.utc)
+        return (now - timedelta(minutes=int(m.group(1)))).astimezone(UTC)
     if m := _HOURS_AGO.match(value):
-        return (now - timedelta(hours=int(m.group(1)))).astimezone(timezone.utc)
+        return (now - timedelta(hours=int(m.group(1)))).astimezone(UTC)
     if m := _TODAY.match(value):
         return local_now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
-                                 microsecond=0).astimezone(timezone.utc)
+                                 microsecond=0).astimezone(UTC)
     if m := _YESTERDAY.match(value):
         day = local_now - timedelta(days=1)
         return day.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
-                           microsecond=0).astimezone(timezone.utc)
+                           microsecond=0).astimezone(UTC)
     if m := _MONTH_DAY.match(value):
         hour, minute = int(m.group(3) or 0), int(m.group(4) or 0)
         moment = local_now.replace(month=int(m.group(1)), day=int(m.group(2)), hour=hour, minute=minute,
                                    second=0, microsecond=0)
         if moment > local_now:  # "12-31" seen on 01-02 is last year's
             moment = moment.replace(year=moment.year - 1)
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     if m := _FULL_DATE.match(value):
         parts = [int(p) if p else 0 for p in m.groups()]
-        return datetime(*parts, tzinfo=CHINA).astimezone(timezone.utc)  # type: ignore[misc]
+        return datetime(*parts, tzinfo=CHINA).astimezone(UTC)  # type: ignore[misc]
     raise ParseError(source, f"{where}: unknown Weibo time format {value!r}")
 
 
@@ -158,7 +158,7 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                now: datetime | None = None, origin: str = "", **_: Any) -> tuple[list[Mention], int | None]:
     """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     at = f" from {origin}" if origin else ""
     data = load_json(body, source, origin)
     if not isinstance(data, dict) or "ok" not in data:
@@ -217,7 +217,7 @@ class WeiboCollector(HttpCollector):
         params = {"containerid": container, "page_type": "searchall", "page": page}
         resp = self.get(self.base_url + "/api/container/getIndex", params=params)
         mentions, next_page = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                         now=datetime.now(timezone.utc), origin=resp.url)
+                                         now=datetime.now(UTC), origin=resp.url)
         dropped = False
         if self.options.get("full_text", True):
             # A truncated post already stored was stored with its full text: skip it rather

@@ -115,7 +115,7 @@ def test_demo_sources_fills_the_database_from_every_source(
     tmp_path: Path, fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, config = tmp_path / "demo.duckdb", tmp_path / "demo.toml"
-    code, out, err = koubei(["--db", str(db), "demo-sources", "--fixtures", str(fixtures_dir), "--port", "0",
+    code, _, err = koubei(["--db", str(db), "demo-sources", "--fixtures", str(fixtures_dir), "--port", "0",
                              "--write-config", str(config), "--collect"], capsys, monkeypatch)
     assert code == 0, err
     import tomllib

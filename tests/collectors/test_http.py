@@ -60,7 +60,7 @@ def test_client_sends_configured_headers_and_honours_min_interval(
     for _ in range(3):
         assert client.get(httpserver.url_for("/api")).status == 200
     assert time.monotonic() - started >= 0.3
-    request = [r for r, _ in httpserver.log if r.path == "/api"][0]
+    request = next(r for r, _ in httpserver.log if r.path == "/api")
     assert request.headers["Authorization"] == "Bearer abc" and "buvid3=x" in request.headers["Cookie"]
     assert request.headers["User-Agent"].startswith("koubei/")
 

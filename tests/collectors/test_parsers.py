@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,6 @@ import pytest
 from collectors import appstore, bilibili, douban, feed, hackernews, html, jd, reddit, weibo
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 
-UTC = timezone.utc
 
 
 def test_jd_jsonp_and_json_give_the_same_mentions(fixtures_dir: Path) -> None:
