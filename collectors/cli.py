@@ -187,11 +187,16 @@ def register(app: typer.Typer) -> None:
             shown = ", ".join(str(t.get("id") if isinstance(t, dict) else t) for t in targets) if targets else "-"
             row = health.get(config.name, {})
             status = row.get("status") or "never run"
+            shown_status = status
+            if status == "error":
+                # "error (blocked, 3 runs)": what kind of failure, and for how long it has lasted.
+                runs = row.get("consecutive_failures") or 1
+                shown_status = f"error ({row.get('last_error_kind') or 'unknown'}, {runs} run{'s' if runs > 1 else ''})"
             table.add_row(
                 Text(config.name), Text(config.kind + ("" if cls else " (unknown kind)")),
                 "yes" if config.options.get("enabled", True) else "no", Text(shown),
                 Text(str(config.options.get("interval", "-"))),
-                Text(status, style="green" if status == "ok" else "red" if status == "error" else ""),
+                Text(shown_status, style="green" if status == "ok" else "red" if status == "error" else ""),
                 _fmt_time(row.get("last_success_at")), str(row.get("last_items") if row else "-"),
                 Text(row.get("last_error") or "" if status == "error" else ""),
             )

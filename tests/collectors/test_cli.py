@@ -90,7 +90,7 @@ def test_collect_prints_a_table_and_exits_one_only_when_every_source_failed(
     assert code == 0
     lines = {line.split()[1]: line for line in out.splitlines() if line.startswith("│")}
     assert "ok" in lines["jd"] and "error" in lines["reddit"] and "never run" in lines["douban"]
-    assert "HTTP 403" in lines["reddit"]
+    assert "HTTP 403" in lines["reddit"] and "error (blocked, 2 runs)" in lines["reddit"]
 
 
 def test_import_command_uses_the_file_importer(tmp_path: Path, capsys: pytest.CaptureFixture[str],
