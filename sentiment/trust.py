@@ -31,6 +31,7 @@ DEFAULT_REVIEW = re.compile(
 )
 _NOISE = re.compile(r"[\W\d_]+", re.UNICODE)
 _BANDS, _ROWS = 8, 3  # MinHash LSH: 8 bands of 3 hashes
+_BUCKET_PROBES = 8
 
 
 def normalise(text: str) -> str:
@@ -126,7 +127,9 @@ def find_duplicates(items: Sequence[tuple[str, str, str | None, str, datetime]],
         grams[i] = _bigrams(text)
         for band, values in enumerate(minhash_bands(text)):
             key = (band, values)
-            for j in buckets[key]:
+            # A few members per bucket are enough to join a group; comparing with
+            # all of them made templated streams quadratic.
+            for j in buckets[key][:_BUCKET_PROBES]:
                 if find(i) == find(j):
                     continue
                 # Sharing a band makes it a candidate; the bigram overlap decides.
