@@ -231,6 +231,9 @@ def register(app: typer.Typer) -> None:
         write_config.write_text("# Written by `koubei demo-sources`: every source points at the local demo server.\n"
                                 + to_toml(raw), encoding="utf-8")
         typer.echo(f"demo sources on {base} (fixtures {fixtures}), {pages} pages each")
+        if not collect_once:
+            # The snippet to paste into your own koubei.toml, if you prefer that to --config.
+            typer.echo("\n# ---- [sources.*] for koubei.toml ----\n" + to_toml({"sources": raw["sources"]}))
         typer.echo(f"config written to {write_config}; in another shell run:\n"
                    f"  koubei --config {write_config} collect\n  koubei --config {write_config} dashboard")
         if collect_once:
