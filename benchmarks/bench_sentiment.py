@@ -115,7 +115,7 @@ def main() -> None:
     rate = bench_speed(texts)
     if rate < SPEED_TARGET:
         missed.append(f"default model {rate:,.0f} texts/s < {SPEED_TARGET:,.0f}")
-    if not bench_snownlp(texts[:400]):
+    if not bench_snownlp(texts[:800]):
         missed.append("snownlp parallel results differ from serial")
     rescored, _, _ = bench_rescoring(texts[:5000])
     if rescored:
