@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -67,13 +67,13 @@ def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str
              cfg: AlertSettings | None = None) -> Backtest:
     cfg = cfg or load_alert_settings(settings)
     rule = apply_overrides(cfg.rule(rule_name), overrides or {})
-    until = until or datetime.now(timezone.utc).replace(tzinfo=None)
-    since = since.replace(tzinfo=None) if since.tzinfo is None else since.astimezone(timezone.utc).replace(tzinfo=None)
+    until = until or datetime.now(UTC).replace(tzinfo=None)
+    since = since.replace(tzinfo=None) if since.tzinfo is None else since.astimezone(UTC).replace(tzinfo=None)
     result = Backtest(rule, since, until)
     b = rule.bucket_seconds
     start = since - CONTEXT
-    context_first = int(start.replace(tzinfo=timezone.utc).timestamp() // b)
-    last = int(until.replace(tzinfo=timezone.utc).timestamp() // b)
+    context_first = int(start.replace(tzinfo=UTC).timestamp() // b)
+    last = int(until.replace(tzinfo=UTC).timestamp() // b)
     epoch = datetime(1970, 1, 1)
     for stype in [scope_type] if scope_type else list(rule.scopes):
         with open_store() as store:
@@ -82,7 +82,7 @@ def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str
             continue
         # Buckets before the first stored mention are "not collected yet", not zeros.
         first = max(context_first, int(frame["bucket"].min()))
-        since_idx = max(int(since.replace(tzinfo=timezone.utc).timestamp() // b) - first, 0)
+        since_idx = max(int(since.replace(tzinfo=UTC).timestamp() // b) - first, 0)
         keys = sorted(set(zip(frame["brand"].tolist(), frame["scope_value"].astype(str).tolist())))
         index = {k: i for i, k in enumerate(keys)}
         n = last - first + 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ def _parse_date(text: str, option: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise typer.BadParameter(f"{text!r} is not a date like 2026-11-01 or 2026-11-01T08:00", param_hint=option) from exc
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _fmt(value: Any) -> str:
@@ -40,9 +40,9 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command("detect")
     def detect_command(
         ctx: typer.Context,
-        series_file: Optional[Path] = typer.Option(None, "--series", help="CSV: timestamp,value or timestamp,total,negative."),
+        series_file: Path | None = typer.Option(None, "--series", help="CSV: timestamp,value or timestamp,total,negative."),
         as_json: bool = typer.Option(False, "--json", help="Print incidents as a JSON list."),
-        now: Optional[str] = typer.Option(None, "--now", help="Detect as of this UTC time (default: now)."),
+        now: str | None = typer.Option(None, "--now", help="Detect as of this UTC time (default: now)."),
     ) -> None:
         """Detect spikes: over stored mentions (opens incidents), or over a CSV series (prints them)."""
         if series_file is not None:
@@ -69,7 +69,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
 
     @eval_app.command("spikes")
     def eval_spikes(
-        nab_dir: Optional[Path] = typer.Option(None, "--nab-dir", help="NAB data (default ../shared/datasets/nab)."),
+        nab_dir: Path | None = typer.Option(None, "--nab-dir", help="NAB data (default ../shared/datasets/nab)."),
         streams: int = typer.Option(60, "--streams", help="Synthetic streams to generate (0: skip)."),
         seed: int = typer.Option(20261123, "--seed"),
         skip_nab: bool = typer.Option(False, "--skip-nab"),
@@ -95,8 +95,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ctx: typer.Context,
         rule: str = typer.Option(..., "--rule", help="Rule name from [alerts.rules] (built in: negative-spike, volume-spike)."),
         since: str = typer.Option(..., "--since", help="Replay from this date (UTC)."),
-        until: Optional[str] = typer.Option(None, "--until"),
-        scope: Optional[str] = typer.Option(None, "--scope", help="Only this scope type (brand, product, source, aspect)."),
+        until: str | None = typer.Option(None, "--until"),
+        scope: str | None = typer.Option(None, "--scope", help="Only this scope type (brand, product, source, aspect)."),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Replay stored history through a rule and show when it would have fired (nothing is written)."""
@@ -120,7 +120,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command("watch")
     def watch_command(
         ctx: typer.Context,
-        max_passes: Optional[int] = typer.Option(None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."),
+        max_passes: int | None = typer.Option(None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."),
     ) -> None:
         """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
         from alerts.watch import watch
@@ -157,8 +157,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @incidents_app.command("list")
     def incidents_list(
         ctx: typer.Context,
-        status: Optional[str] = typer.Option(None, "--status", help="open | acknowledged | resolved"),
-        brand: Optional[str] = typer.Option(None, "--brand"),
+        status: str | None = typer.Option(None, "--status", help="open | acknowledged | resolved"),
+        brand: str | None = typer.Option(None, "--brand"),
         as_json: bool = typer.Option(False, "--json"),
         limit: int = typer.Option(50, "--limit"),
     ) -> None:
@@ -205,25 +205,25 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         for entry in log:
             typer.echo(f"  {_fmt(entry['acted_at'])} {entry['actor']} {entry['action']} {entry['note'] or ''}")
 
-    def _act(ctx: typer.Context, incident_id: str, action: str, actor: str, note: Optional[str]) -> None:
+    def _act(ctx: typer.Context, incident_id: str, action: str, actor: str, note: str | None) -> None:
         from storage import incidents as inc
 
         with ctx.obj.open_store() as store:
             try:
-                inc.log_response(store, incident_id, action, actor, note, datetime.now(timezone.utc).replace(tzinfo=None))
+                inc.log_response(store, incident_id, action, actor, note, datetime.now(UTC).replace(tzinfo=None))
             except KeyError:
                 raise KoubeiError(f"no incident {incident_id}") from None
         typer.echo(f"{incident_id}: {action} logged")
 
     @incidents_app.command("ack")
     def incidents_ack(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
-                      note: Optional[str] = typer.Option(None, "--note")) -> None:
+                      note: str | None = typer.Option(None, "--note")) -> None:
         """Acknowledge: someone is on it."""
         _act(ctx, incident_id, "acknowledge", by, note)
 
     @incidents_app.command("resolve")
     def incidents_resolve(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
-                          note: Optional[str] = typer.Option(None, "--note")) -> None:
+                          note: str | None = typer.Option(None, "--note")) -> None:
         """Resolve: the burst is over or handled."""
         _act(ctx, incident_id, "resolve", by, note)
 

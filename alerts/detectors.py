@@ -86,6 +86,15 @@ def _ewm_mean(x: np.ndarray, weight: np.ndarray | None, halflife: float) -> np.n
         num = _ewma(x, halflife)
         den = (1.0 - (1.0 - alpha) ** np.arange(1, x.shape[1] + 1, dtype=float)).astype(x.dtype)
         return num / den[None, :]
+    first = weight.argmax(axis=1)
+    if (weight.sum(axis=1) == x.shape[1] - first).all():
+        # Weight 0 only before each row's first counted bucket (the usual warm-up):
+        # the normaliser is still a closed form, counted from that bucket.
+        num = _ewma(np.where(weight, x, 0), halflife)
+        steps = np.arange(1, x.shape[1] + 1, dtype=float)[None, :] - first[:, None]
+        den = np.where(steps > 0, 1.0 - (1.0 - alpha) ** np.maximum(steps, 1), 0.0).astype(x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(steps > 0, num / np.where(steps > 0, den, 1), np.nan)
     w = weight.astype(x.dtype)
     num = _ewma(np.where(w > 0, x * w, 0.0), halflife)
     den = _ewma(w, halflife)
@@ -99,34 +108,44 @@ def _seasonal(y: np.ndarray, usable: np.ndarray, period: int, days: int) -> tupl
     Works on a (scopes, days, period) view with in-place passes: no per-lag copies."""
     s, t = y.shape
     d_count = -(-t // period)
-    width = (d_count + days) * period
-    vals = np.zeros((s, width), dtype=y.dtype)
-    have = np.zeros((s, width), dtype=y.dtype)
-    hi = np.full((s, width), -np.inf, dtype=y.dtype)
-    lo = np.full((s, width), np.inf, dtype=y.dtype)
-    view = slice(days * period, days * period + t)
-    vals[:, view] = np.where(usable, y, 0.0)
-    have[:, view] = usable
-    hi[:, view] = np.where(usable, y, -np.inf)
-    lo[:, view] = np.where(usable, y, np.inf)
-    shape = (s, d_count + days, period)
-    vals, have, hi, lo = vals.reshape(shape), have.reshape(shape), hi.reshape(shape), lo.reshape(shape)
+    width = d_count * period
+    everything = bool(usable.all())
+
+    def grid(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full((s, width), fill, dtype=y.dtype)
+        out[:, :t] = values
+        return out.reshape(s, d_count, period)
+
+    if everything:
+        # The common case (no gaps): one grid serves the sum, the max and the min.
+        vals = grid(y, 0.0)
+        hi = lo = vals
+        have = None
+    else:
+        vals = grid(np.where(usable, y, 0.0), 0.0)
+        hi = grid(np.where(usable, y, -np.inf), -np.inf)
+        lo = grid(np.where(usable, y, np.inf), np.inf)
+        have = grid(usable, 0.0)
     total = np.zeros((s, d_count, period), dtype=y.dtype)
-    count = np.zeros((s, d_count, period), dtype=y.dtype)
     top = np.full((s, d_count, period), -np.inf, dtype=y.dtype)
     bottom = np.full((s, d_count, period), np.inf, dtype=y.dtype)
-    for lag in range(1, days + 1):
-        # Day k (padded index k + days) looks back `lag` days: padded index k + days - lag.
-        window = slice(days - lag, days - lag + d_count)
-        total += vals[:, window]
-        count += have[:, window]
-        np.maximum(top, hi[:, window], out=top)
-        np.minimum(bottom, lo[:, window], out=bottom)
+    if have is None:
+        # Day k has min(k, days) earlier days.
+        count = np.broadcast_to(np.minimum(np.arange(d_count), days).astype(y.dtype)[None, :, None], total.shape)
+    else:
+        count = np.zeros((s, d_count, period), dtype=y.dtype)
+    for lag in range(1, min(days, d_count - 1) + 1):
+        # Day k looks back `lag` days, to day k - lag.
+        total[:, lag:] += vals[:, : d_count - lag]
+        np.maximum(top[:, lag:], hi[:, : d_count - lag], out=top[:, lag:])
+        np.minimum(bottom[:, lag:], lo[:, : d_count - lag], out=bottom[:, lag:])
+        if have is not None:
+            count[:, lag:] += have[:, : d_count - lag]
     trim = count >= 3
     with np.errstate(invalid="ignore"):  # -inf + inf where fewer than 3 days: not used
-        edges = np.where(trim, top + bottom, 0)
-    mean = (total - edges) / np.where(trim, count - 2, np.maximum(count, 1))
-    return mean.reshape(s, -1)[:, :t], count.reshape(s, -1)[:, :t]
+        total -= np.where(trim, top + bottom, 0)
+    total /= np.where(trim, count - 2, np.maximum(count, 1))
+    return total.reshape(s, -1)[:, :t], np.ascontiguousarray(count).reshape(s, -1)[:, :t]
 
 
 def _shift(x: np.ndarray, k: int, fill: float = np.nan) -> np.ndarray:
@@ -170,7 +189,10 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
     x = np.atleast_2d(np.asarray(counts, dtype=DTYPE))
     ok = np.ones_like(x, dtype=bool) if valid is None else np.atleast_2d(valid).astype(bool)
     x = x if valid is None else np.where(ok, x, 0)
-    smooth_ok = _moving_sum(ok, p.smooth)
+    if valid is None:  # every bucket counts: the window sizes are known without a pass
+        smooth_ok = np.minimum(np.arange(1, x.shape[1] + 1), p.smooth).astype(DTYPE)[None, :]
+    else:
+        smooth_ok = _moving_sum(ok, p.smooth)
     xs = np.where(smooth_ok > 0, _moving_sum(x, p.smooth) / np.maximum(smooth_ok, 1), np.nan)
     y = np.log1p(xs) if p.transform == "log" else np.sqrt(xs)
     usable = ok & np.isfinite(y)

@@ -16,7 +16,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,7 @@ class DeliverSummary:
 def _utc_naive(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _stable_id(*parts: object) -> str:
@@ -103,7 +103,7 @@ def check_sources(store: Store, cfg: AlertSettings, now: datetime) -> tuple[Sour
         last_ok = row.get("last_success_at")
         sub = frame[frame["source"] == name] if len(frame) else frame
         counts = dict(zip(sub["bucket"].tolist(), sub["total"].tolist())) if len(sub) else {}
-        now_bucket = int(now.timestamp() // hour) if now.tzinfo else int(now.replace(tzinfo=timezone.utc).timestamp() // hour)
+        now_bucket = int(now.timestamp() // hour) if now.tzinfo else int(now.replace(tzinfo=UTC).timestamp() // hour)
         recent = sum(counts.get(b, 0) for b in range(now_bucket - int(cfg.silence_hours), now_bucket + 1))
         usual = np.mean([sum(counts.get(b - d * 24, 0) for b in range(now_bucket - int(cfg.silence_hours), now_bucket + 1))
                          for d in range(1, 8)])
@@ -166,7 +166,7 @@ def run_rule(rule: Rule, frame: Any, first: int, last: int, cfg: AlertSettings,
 def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime | None = None) -> DetectSummary:
     started = time.perf_counter()
     cfg = load_alert_settings(settings)
-    now = _utc_naive(now or datetime.now(timezone.utc))
+    now = _utc_naive(now or datetime.now(UTC))
     summary = DetectSummary()
     with open_store() as store:
         sources, down_incidents = check_sources(store, cfg, now)
@@ -175,8 +175,8 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
         _persist(open_store, cfg, found, [], now, summary)
     for rule in cfg.rules:
         since = now - cfg.lookback
-        lookback_first = int(since.replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
-        last = int(now.replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
+        lookback_first = int(since.replace(tzinfo=UTC).timestamp() // rule.bucket_seconds)
+        last = int(now.replace(tzinfo=UTC).timestamp() // rule.bucket_seconds)
         for scope_type in rule.scopes:
             with open_store() as store:
                 frame = series.bucket_counts(store, scope_type, rule.bucket_seconds, since, now + timedelta(seconds=1))
@@ -186,14 +186,15 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
             # Buckets before the first stored mention are "not collected yet", not zeros.
             first = max(lookback_first, data_first)
 
-            def valid(keys: list[tuple[str, str]], n: int, scope_type: str = scope_type, rule: Rule = rule) -> np.ndarray:
+            def valid(keys: list[tuple[str, str]], n: int, scope_type: str = scope_type, rule: Rule = rule,
+                      first: int = first) -> np.ndarray:
                 mask = np.ones((len(keys), n), dtype=bool)
                 # A source that is down has not delivered its buckets since its last success:
                 # those buckets are unknown, not calm, and a later backfill into them is no spike.
                 if scope_type == "source":
                     for i, (_, value) in enumerate(keys):
                         if value in sources.down:
-                            cut = int(sources.down[value].replace(tzinfo=timezone.utc).timestamp() // rule.bucket_seconds)
+                            cut = int(sources.down[value].replace(tzinfo=UTC).timestamp() // rule.bucket_seconds)
                             mask[i, max(cut - first, 0):] = False
                 return mask
 
@@ -375,7 +376,7 @@ def deliver_alerts(open_store: StoreFactory, settings: Settings, now: datetime |
 
     cfg = load_alert_settings(settings)
     send = sender or ch.send
-    now = _utc_naive(now or datetime.now(timezone.utc))
+    now = _utc_naive(now or datetime.now(UTC))
     summary = DeliverSummary()
     with open_store() as store:
         rows = inc.claim_due(store, now, now + timedelta(minutes=5))

@@ -10,7 +10,7 @@ alert below tier 5 until they end; tier 5 (红色警戒) always goes out at once
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ def quiet_until(route: Route, now_utc: datetime, tz: ZoneInfo) -> datetime | Non
     if route.quiet_hours is None:
         return None
     begin, end = route.quiet_hours
-    local = now_utc.replace(tzinfo=timezone.utc).astimezone(tz)
+    local = now_utc.replace(tzinfo=UTC).astimezone(tz)
     t = local.time()
     inside = (begin <= t < end) if begin <= end else (t >= begin or t < end)
     if not inside:
@@ -49,4 +49,4 @@ def quiet_until(route: Route, now_utc: datetime, tz: ZoneInfo) -> datetime | Non
     release = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     if release <= local:
         release += timedelta(days=1)
-    return release.astimezone(timezone.utc).replace(tzinfo=None)
+    return release.astimezone(UTC).replace(tzinfo=None)

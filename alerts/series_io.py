@@ -10,6 +10,7 @@ baseline half-lives) stay the same in hours.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
 
 
 def detect_series(path: Path) -> list[dict[str, Any]]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     times, cols, bucket = read_series(path)
     period = 86400 // bucket if 86400 // bucket >= 2 else 0
@@ -97,7 +98,7 @@ def detect_series(path: Path) -> list[dict[str, Any]]:
         events = detect_negative(cols["negative"][None, :], cols["total"][None, :], negative_params_for(bucket))
 
     def iso(i: int) -> str:
-        return datetime.fromtimestamp(int(times[0] + i * bucket), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(int(times[0] + i * bucket), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     return [{"start": iso(e.start), "end": iso(e.end + 1), "peak": iso(e.peak), "kind": e.kind,
              "score": round(e.score, 3), "severity": e.severity, "observed": round(e.observed, 3),

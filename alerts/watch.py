@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from alerts.config import parse_duration
@@ -74,7 +74,7 @@ def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max
                 summary = run_pass(ctx, ready)
                 log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): "
                     f"{summary.line() if hasattr(summary, 'line') else summary}")
-            except Exception as exc:  # one bad pass must not end the watch
+            except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
                 state.errors.append(f"{type(exc).__name__}: {exc}")
                 log(f"watch: pass failed: {type(exc).__name__}: {exc}")
             state.passes += 1
@@ -96,7 +96,7 @@ def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max
 
 def _heartbeat(ctx: Any, detail: str) -> None:
     with ctx.open_store() as store:
-        inc.heartbeat(store, HEARTBEAT, datetime.now(timezone.utc).replace(tzinfo=None), detail)
+        inc.heartbeat(store, HEARTBEAT, datetime.now(UTC).replace(tzinfo=None), detail)
 
 
 def _deliver(ctx: Any, state: WatchState, log: Callable[[str], None]) -> None:
@@ -106,6 +106,6 @@ def _deliver(ctx: Any, state: WatchState, log: Callable[[str], None]) -> None:
         result = deliver_alerts(ctx.open_store, ctx.settings)
         if result.sent or result.failed or result.dead:
             log(f"watch: {result.line()}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a delivery failure must not end the watch
         state.errors.append(f"deliver: {exc}")
         log(f"watch: delivery failed: {exc}")

@@ -16,15 +16,15 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import json  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 SCOPES = 1000
 BUCKETS = 365 * 288
@@ -75,7 +75,7 @@ def bench_detection() -> dict[str, float]:
 class _Receiver(BaseHTTPRequestHandler):
     got: list[tuple[float, dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         _Receiver.got.append((time.perf_counter(), json.loads(body)))
         self.send_response(200)
@@ -106,13 +106,13 @@ def bench_latency() -> float:
     settings = Settings(raw=raw, path=base.path)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
-        now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         demo = {"days": 14, "seed": 3, "end": now.isoformat(), "crisis_hours_ago": 300}  # crisis long ago
         run_collector(DemoCollector(SourceConfig("demo", "demo", demo)), lambda: open_store(path))
         with open_store(path) as store:
             rows = store.query("SELECT source, native_id, raw FROM mentions")
             put_labels(store, [(s, n, json.loads(r)["mood"]) for s, n, r in rows])
-        factory = lambda: open_store(path)  # noqa: E731
+        factory = lambda: open_store(path)
         detect_incidents(factory, settings, now=now.replace(tzinfo=None))  # the steady state before the burst
         deliver_alerts(factory, settings)
         _Receiver.got.clear()

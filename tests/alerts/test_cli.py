@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from alerts.pipeline import detect_incidents
 from koubei.cli import app
-from storage import open_store
 from storage import incidents as inc
+from storage import open_store
 from tests.alerts.conftest import DEMO_NOW, settings_with
 
 runner = CliRunner()
@@ -78,7 +78,7 @@ def test_detect_series_bad_file_names_row_and_column(tmp_path: Path) -> None:
 
 
 def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
-    factory = lambda: open_store(demo_db)  # noqa: E731
+    factory = lambda: open_store(demo_db)
     detect_incidents(factory, settings_with({}), now=DEMO_NOW)
     with factory() as store:
         crisis = next(r for r in inc.list_incidents(store) if r["scope_type"] == "brand" and r["brand"] == "声浪"

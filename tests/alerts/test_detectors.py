@@ -95,6 +95,7 @@ def test_streaming_cut_short_gives_same_incidents_before_the_cut(seed: int) -> N
     full_vol = detect_volume(stream.totals[None, :], 96, VolumeParams(), stream.valid[None, :])
     assert full_neg, "the stream has injected spikes"
     n = stream.totals.size
+    compared = 0
     for cut in (n // 2, 2 * n // 3, n - 5):
         part_neg = detect_negative(stream.negatives[None, :cut], stream.totals[None, :cut],
                                    valid=stream.valid[None, :cut])
@@ -102,9 +103,19 @@ def test_streaming_cut_short_gives_same_incidents_before_the_cut(seed: int) -> N
         for full, part in ((full_neg, part_neg), (full_vol, part_vol)):
             before = [e for e in full if e.start < cut]
             assert [e.start for e in part] == [e.start for e in before]
-            # Events that ended before the cut are identical in every fact.
-            done = [e.as_dict() for e in before if e.end < cut - 1 and e.end < (before[before.index(e) + 1].start if before.index(e) + 1 < len(before) else cut)]
-            assert all(d in [p.as_dict() for p in part] for d in done)
+            # Events that ended before the cut are the same in every fact (floats to single
+            # precision: vectorised log/exp may round the last bit differently by position).
+            for i, e in enumerate(before):
+                next_start = before[i + 1].start if i + 1 < len(before) else cut
+                if e.end >= cut - 1 or e.end >= next_start:
+                    continue
+                p = next(q for q in part if q.start == e.start)
+                assert (p.kind, p.end, p.peak, p.severity) == (e.kind, e.end, e.peak, e.severity)
+                assert p.observed == pytest.approx(e.observed, rel=1e-5)
+                assert p.expected == pytest.approx(e.expected, rel=1e-5, abs=1e-4)
+                assert p.score == pytest.approx(e.score, rel=1e-4, abs=1e-4)
+                compared += 1
+    assert compared > 0
 
 
 def test_scores_are_causal_bucket_by_bucket() -> None:
@@ -112,10 +123,10 @@ def test_scores_are_causal_bucket_by_bucket() -> None:
     full = negative_scores(negatives[None, :], totals[None, :], HOURLY)
     cut = 300
     part = negative_scores(negatives[None, :cut], totals[None, :cut], HOURLY)
-    np.testing.assert_allclose(full.z[:, :cut], part.z, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(full.z[:, :cut], part.z, rtol=1e-5, atol=1e-5)
     vfull = volume_scores(totals[None, :], PER_DAY)
     vpart = volume_scores(totals[None, :cut], PER_DAY)
-    np.testing.assert_allclose(vfull.z[:, :cut], vpart.z, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(vfull.z[:, :cut], vpart.z, rtol=1e-5, atol=1e-5)
 
 
 def test_severity_tiers() -> None:

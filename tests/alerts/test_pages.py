@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from alerts.pipeline import detect_incidents
 from koubei.records import Mention
-from storage import open_store, upsert_mentions
 from storage import incidents as inc
+from storage import open_store, upsert_mentions
 from storage.alerts_series import put_labels
 from tests.alerts.conftest import DEMO_NOW, settings_with
 

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from koubei.context import AppContext
-from storage import open_store
 from storage import incidents as inc
+from storage import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 
