@@ -3,8 +3,13 @@ below, incidents shaded and marked. A pure function of frames, so it is tested
 without a browser.
 
 Incidents are shaded with add_vrect, but a click on a shape selects nothing in
-Streamlit, so each incident also gets a marker point carrying its id in
-`customdata`; selecting that point tells the page which incident was clicked.
+Streamlit, so incidents also get marker points carrying their ids in
+`customdata`; selecting a point tells the page which incident was clicked.
+One crisis is usually flagged at once for the brand, the product, an aspect and
+several channels; their markers would pile up into one unclickable heap, so
+incidents with overlapping windows share one marker: its hover lists them all,
+its click selects the lead (highest tier, then the largest observed/expected),
+and the others are a row click away in the incidents table.
 """
 
 from __future__ import annotations
@@ -53,13 +58,19 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
             fig.add_vrect(x0=start, x1=end, fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE), line_width=0,
                           layer="below", row="all", col=1)
         top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
-        hover = [_incident_hover(row) for row in markers.to_dict("records")]
+        rows = markers.to_dict("records")
+        clusters = [sorted(group, key=lambda i: _lead_key(rows[i]), reverse=True)
+                    for group in overlapping_groups(starts, ends)]
         fig.add_trace(
             go.Scatter(
-                x=peaks, y=stacked_heights(peaks, top), mode="markers", name=t("series_incidents"),
-                uid=INCIDENT_TRACE, marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
-                customdata=[[incident_id] for incident_id in markers["id"]],
-                hovertext=hover, hoverinfo="text",
+                x=[peaks.iloc[group[0]] for group in clusters], y=[top * 1.1] * len(clusters),
+                mode="markers+text", name=t("series_incidents"), uid=INCIDENT_TRACE,
+                marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
+                text=[f"×{len(group)}" if len(group) > 1 else "" for group in clusters],
+                textposition="top center", textfont={"color": "#C0392B", "size": 11},
+                # lead first: a click selects customdata[0]
+                customdata=[[str(rows[i]["id"]) for i in group] for group in clusters],
+                hovertext=[_cluster_hover([rows[i] for i in group]) for group in clusters], hoverinfo="text",
             ),
             row=1, col=1,
         )
@@ -73,18 +84,25 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
     return fig
 
 
-def stacked_heights(peaks: pd.Series, top: float, step: float = 0.07) -> list[float]:
-    """Marker heights above the bars: incidents peaking within the same hour (one
-    crisis flagged for the brand, its product and several channels) are stacked so
-    each stays visible and clickable."""
-    heights: list[float] = []
-    seen: dict[object, int] = {}
-    for peak in peaks:
-        hour = pd.Timestamp(peak).floor("h")
-        level = seen.get(hour, 0)
-        seen[hour] = level + 1
-        heights.append(top * (1.08 + step * level))
-    return heights
+def overlapping_groups(starts: pd.Series, ends: pd.Series) -> list[list[int]]:
+    """Row positions grouped by overlapping windows (any kind), in time order."""
+    order = sorted(range(len(starts)), key=lambda i: (starts.iloc[i], ends.iloc[i]))
+    groups: list[list[int]] = []
+    group_end = None
+    for i in order:
+        if groups and group_end is not None and starts.iloc[i] <= group_end:
+            groups[-1].append(i)
+            group_end = max(group_end, ends.iloc[i])
+        else:
+            groups.append([i])
+            group_end = ends.iloc[i]
+    return groups
+
+
+def _lead_key(row: dict[str, Any]) -> tuple[float, float]:
+    expected = float(row["expected"] or 0)
+    factor = float(row["observed"]) / expected if expected > 0 else float("inf")
+    return float(row["severity"]), factor
 
 
 def merged_windows(kinds: pd.Series, starts: pd.Series, ends: pd.Series) -> list[tuple[str, object, object]]:
@@ -104,17 +122,24 @@ def merged_windows(kinds: pd.Series, starts: pd.Series, ends: pd.Series) -> list
     return spans
 
 
-def _incident_hover(row: dict[str, Any]) -> str:
+MAX_HOVER_LINES = 12
+
+
+def _cluster_hover(rows: list[dict[str, Any]]) -> str:
     # Scope values and keywords come from mention data: escaped for plotly's HTML subset.
-    lines = [
-        f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])}",
-        f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g}",
-        f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}",
-    ]
-    keywords = json_list(row.get("keywords"))
+    lines = [_incident_line(row) for row in rows[:MAX_HOVER_LINES]]
+    if len(rows) > MAX_HOVER_LINES:
+        lines.append(f"+{len(rows) - MAX_HOVER_LINES}")
+    keywords = json_list(rows[0].get("keywords"))
     if keywords:
         lines.append(chart_text(keywords))
     return "<br>".join(lines)
+
+
+def _incident_line(row: dict[str, Any]) -> str:
+    return (f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])} · "
+            f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g} · "
+            f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}")
 
 
 def selected_incident_ids(event: Any) -> list[str]:

@@ -20,7 +20,7 @@ from koubei.records import Mention
 from storage import open_store, upsert_mentions
 from storage.incidents import list_incidents
 from tests.dashboard.browser import dashboard_server, launch
-from tests.dashboard.conftest import DEMO_END, MASKED_PHONE, PHONE
+from tests.dashboard.conftest import DEMO_END, MASKED_PHONE, PHONE, is_seeded_crisis
 
 LIVE_BATCH = 300
 
@@ -33,7 +33,7 @@ def _incident_trace(page: Page) -> dict[str, object]:
         """() => {
             const gd = document.querySelector('.js-plotly-plot');
             const trace = gd.data.find(t => Array.isArray(t.customdata));
-            return trace ? {ids: trace.customdata.map(c => c[0]), name: trace.name,
+            return trace ? {clusters: trace.customdata, name: trace.name,
                             shapes: (gd.layout.shapes || []).length} : null;
         }"""
     )
@@ -49,7 +49,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
     config = tmp_path / "koubei.toml"
     config.write_text("[dashboard]\nrefresh_seconds = 5\n", encoding="utf-8")
     with open_store(db, read_only=True) as store:
-        crisis = [i for i in list_incidents(store) if i["brand"] == "声浪" and i["status"] == "open"]
+        crisis = [i for i in list_incidents(store) if is_seeded_crisis(i) and i["status"] == "open"]
     assert crisis, "the pipeline should have flagged the demo's seeded crisis"
 
     with dashboard_server(db, tmp_path / "streamlit.log", config=config) as url, sync_playwright() as p:
@@ -70,15 +70,22 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             # The chart carries a marker for the seeded incident and shades its window.
             trace = _incident_trace(page)
             assert trace is not None and trace["name"] == "事件"
-            assert {i["id"] for i in crisis} <= set(trace["ids"])  # type: ignore[arg-type]
+            clusters: list[list[str]] = trace["clusters"]  # type: ignore[assignment]
+            holding = [n for n, ids in enumerate(clusters) if crisis[0]["id"] in ids]
+            assert len(crisis) == 1 and len(holding) == 1, (crisis, clusters)
             assert trace["shapes"] >= 1  # type: ignore[operator]
-            assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= len(crisis)
+            # (the lines are drawn without points, so the scatter points are the incident markers, in order)
+            marker = page.locator(".js-plotly-plot .scatterlayer .point").nth(holding[0])
+            marker.hover(force=True)
+            page.wait_for_function(  # the hover label (SVG text) names the product
+                "name => (document.querySelector('.js-plotly-plot .hoverlayer').textContent || '').includes(name)",
+                arg=crisis[0]["scope_value"], timeout=10_000,
+            )
             page.wait_for_timeout(1000)  # tables paint on canvas after the chart
             page.screenshot(path=str(artifacts_dir / "dashboard_overview.png"))
 
-            # A click on the marker selects the incident and shows the mentions behind it.
-            # (the lines are drawn without points, so every scatter point is an incident marker)
-            page.locator(".js-plotly-plot .scatterlayer .point").first.click(force=True)
+            # A click on the marker selects its lead incident and shows the mentions behind it.
+            marker.click(force=True)
             page.get_by_role("heading", name="所选事件").wait_for(timeout=30_000)
             page.get_by_text("引发事件的提及").wait_for(timeout=10_000)
 

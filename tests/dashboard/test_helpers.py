@@ -9,7 +9,6 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 
 from dashboard import exports
 from dashboard.components import chart_text, masked, safe_url
@@ -128,12 +127,37 @@ def test_overlapping_incident_windows_shade_once() -> None:
     ]
 
 
-def test_incidents_peaking_together_are_stacked() -> None:
-    from dashboard.charts import stacked_heights
+def test_incidents_with_overlapping_windows_share_a_marker() -> None:
+    from dashboard.charts import overlapping_groups
 
-    peaks = pd.Series(pd.to_datetime(["2026-11-19 10:05", "2026-11-19 10:40", "2026-11-19 12:00",
-                                      "2026-11-19 10:10"]))
-    assert stacked_heights(peaks, 100.0) == pytest.approx([108.0, 115.0, 108.0, 122.0])
+    starts = pd.Series(pd.to_datetime(["2026-11-19 10:00", "2026-11-18 01:00", "2026-11-19 12:00",
+                                       "2026-11-19 20:00", "2026-11-19 11:00"]))
+    ends = pd.Series(pd.to_datetime(["2026-11-19 13:00", "2026-11-18 02:00", "2026-11-19 19:00",
+                                     "2026-11-19 21:00", "2026-11-19 11:30"]))
+    assert overlapping_groups(starts, ends) == [[1], [0, 4, 2], [3]]
+
+
+def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None:
+    from dashboard.charts import selected_incident_ids, timeseries_figure
+
+    series = pd.DataFrame({"bucket": pd.to_datetime(["2026-11-19 08:00", "2026-11-19 09:00"]),
+                           "mentions": [10, 40], "avg_score": [0.7, 0.3], "negative_share": [0.1, 0.6]})
+    base = {"observed": 30.0, "expected": 10.0, "status": "open", "keywords": '["发热"]', "kind": "negative"}
+    markers = pd.DataFrame([
+        {**base, "id": "brand", "scope_value": "声浪", "severity": 3,
+         "window_start": "2026-11-19 00:00", "window_end": "2026-11-19 02:00", "peak_at": "2026-11-19 01:00"},
+        {**base, "id": "product", "scope_value": "<b>声浪P20充电宝</b>", "severity": 4, "observed": 12.0,
+         "window_start": "2026-11-19 01:00", "window_end": "2026-11-19 03:00", "peak_at": "2026-11-19 01:30"},
+    ])
+    for column in ("window_start", "window_end", "peak_at"):
+        markers[column] = pd.to_datetime(markers[column])
+    fig = timeseries_figure(series, markers, "Asia/Shanghai")
+    trace = fig.data[-1]
+    assert list(trace.customdata) == [["product", "brand"]]  # tier 4 leads
+    assert trace.text == ("×2",)
+    assert "&lt;b&gt;声浪P20充电宝&lt;/b&gt;" in trace.hovertext[0] and "<b>" not in trace.hovertext[0]
+    assert pd.Timestamp(trace.x[0]) == pd.Timestamp("2026-11-19 09:30")  # the lead's peak, Beijing time
+    assert selected_incident_ids({"selection": {"points": [{"customdata": ["product", "brand"]}]}}) == ["product"]
 
 
 def test_a_page_rewording_a_shared_key_changes_only_its_own_text(tmp_path: Path) -> None:
