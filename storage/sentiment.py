@@ -210,29 +210,46 @@ def labelled_texts(store: Store) -> list[tuple[str, str]]:
     return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
 
 
+def _triage_filter(brands: Sequence[str], sources: Sequence[str], start: datetime | None, end: datetime | None,
+                   include_excluded: bool) -> tuple[str, list[Any]]:
+    params: list[Any] = []
+    where = ["TRUE"]
+    if isinstance(brands, str):
+        brands = (brands,)
+    if brands:
+        where.append(f"m.brand IN ({', '.join('?' for _ in brands)})")
+        params += list(brands)
+    if sources:
+        where.append(f"m.source IN ({', '.join('?' for _ in sources)})")
+        params += list(sources)
+    if start is not None:
+        where.append("m.published_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("m.published_at < ?")
+        params.append(end)
+    if not include_excluded:
+        where.append("NOT coalesce(f.excluded, FALSE)")
+    return " AND ".join(where), params
+
+
+def triage_counts(store: Store, brands: Sequence[str] = (), start: datetime | None = None,
+                  end: datetime | None = None, sources: Sequence[str] = (),
+                  include_excluded: bool = False) -> dict[int, int]:
+    """How many mentions each tier holds (same filters as triage_queue)."""
+    where, params = _triage_filter(brands, sources, start, end, include_excluded)
+    rows = store.query(
+        "SELECT t.urgency, count(*) FROM triage t JOIN mentions m USING (source, native_id)"
+        f" LEFT JOIN mention_flags f USING (source, native_id) WHERE {where} GROUP BY 1", params)
+    return {int(tier): int(n) for tier, n in rows}
+
+
 def triage_queue(store: Store, brands: Sequence[str] = (), min_urgency: int = 1, limit: int = 200,
                  include_excluded: bool = False, start: datetime | None = None, end: datetime | None = None,
                  sources: Sequence[str] = ()) -> Any:
     """Negative (and urgent) mentions with their triage, most urgent and newest first,
     as a DataFrame. start/end are naive UTC (as stored), end exclusive."""
-    params: list[Any] = [min_urgency]
-    where = "t.urgency >= ?"
-    if isinstance(brands, str):
-        brands = (brands,)
-    if brands:
-        where += f" AND m.brand IN ({', '.join('?' for _ in brands)})"
-        params += list(brands)
-    if sources:
-        where += f" AND m.source IN ({', '.join('?' for _ in sources)})"
-        params += list(sources)
-    if start is not None:
-        where += " AND m.published_at >= ?"
-        params.append(start)
-    if end is not None:
-        where += " AND m.published_at < ?"
-        params.append(end)
-    if not include_excluded:
-        where += " AND NOT coalesce(f.excluded, FALSE)"
+    where, params = _triage_filter(brands, sources, start, end, include_excluded)
     return store.frame(
         "SELECT m.source, m.native_id, m.brand, m.product, m.published_at, m.url, m.text,"
         " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach,"
@@ -244,8 +261,9 @@ def triage_queue(store: Store, brands: Sequence[str] = (), min_urgency: int = 1,
         " LEFT JOIN sentiment s USING (source, native_id)"
         " LEFT JOIN sentiment_labels l USING (source, native_id)"
         " LEFT JOIN mention_flags f USING (source, native_id)"
-        f" WHERE {where} ORDER BY t.urgency DESC, m.published_at DESC, m.source, m.native_id LIMIT {int(limit)}",
-        params,
+        f" WHERE t.urgency >= ? AND {where}"
+        f" ORDER BY t.urgency DESC, m.published_at DESC, m.source, m.native_id LIMIT {int(limit)}",
+        [min_urgency, *params],
     )
 
 

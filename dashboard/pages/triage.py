@@ -20,6 +20,7 @@ from dashboard.i18n import add_strings, t
 from storage import sentiment as db
 
 EDITOR_KEY = "triage_editor"
+QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
 
 add_strings({
@@ -52,6 +53,7 @@ add_strings({
     "save_labels": {"zh": "保存标签纠正", "en": "Save label corrections"},
     "saved_labels": {"zh": "已保存 {n} 条纠正。", "en": "Saved {n} correction(s)."},
     "no_changes": {"zh": "没有需要保存的修改。", "en": "Nothing to save."},
+    "showing_top": {"zh": "显示最紧急的 {n} 条（共 {total} 条）。", "en": "Showing the {n} most urgent of {total}."},
     "no_triage": {"zh": "所选范围内没有需要分诊的提及。", "en": "No mentions to triage in range."},
 })
 
@@ -60,7 +62,14 @@ add_strings({
 def load_queue(db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any,
                min_tier: int) -> pd.DataFrame:
     with data.reading() as store:
-        return db.triage_queue(store, brands=brands, sources=sources, start=start, end=end, min_urgency=min_tier)
+        return db.triage_queue(store, brands=brands, sources=sources, start=start, end=end, min_urgency=min_tier,
+                               limit=QUEUE_LIMIT)
+
+
+@st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
+def load_counts(db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any) -> dict[int, int]:
+    with data.reading() as store:
+        return db.triage_counts(store, brands=brands, sources=sources, start=start, end=end)
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
@@ -107,9 +116,12 @@ def main() -> None:
     min_tier = st.select_slider(t("min_tier"), options=[1, 2, 3, 4, 5], value=2, key="triage_min_tier")
     queue = load_queue(str(data.db_path()), chosen.brands, chosen.sources, chosen.start, chosen.end, min_tier)
 
-    counts = queue["urgency"].value_counts() if len(queue) else pd.Series(dtype=int)
-    for column, tier in zip(st.columns(5), (5, 4, 3, 2, 1)):
-        column.metric(f"{t('tier_n', n=tier)} · {t(f'tier_label_{tier}')}", int(counts.get(tier, 0)))
+    counts = load_counts(str(data.db_path()), chosen.brands, chosen.sources, chosen.start, chosen.end)
+    for column, tier in zip(st.columns(5), (5, 4, 3, 2, 1), strict=True):
+        column.metric(f"{t('tier_n', n=tier)} · {t(f'tier_label_{tier}')}", counts.get(tier, 0))
+    shown_total = sum(n for tier, n in counts.items() if tier >= min_tier)
+    if shown_total > len(queue):
+        st.caption(t("showing_top", n=len(queue), total=shown_total))
 
     if notice := st.session_state.pop("triage_notice", None):
         st.success(notice)  # our own message (a count), never mention text
@@ -143,7 +155,8 @@ def main() -> None:
     aspects = load_aspects(str(data.db_path()), chosen.brands, chosen.start, chosen.end)
     if not aspects.empty:
         st.subheader(t("aspect_title"))
-        pivot = aspects.pivot_table(index="aspect", columns="polarity", values="mentions", fill_value=0)
+        pivot = aspects.pivot_table(index="aspect", columns="polarity", values="mentions", fill_value=0,
+                                    aggfunc="sum").astype(int)
         st.dataframe(pivot, width="stretch")
 
 
