@@ -74,6 +74,12 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
             ),
             row=1, col=1,
         )
+        fig.update_yaxes(range=[0, top * 1.28], row=1, col=1)  # room for the markers' "×n" labels
+    # Numeric dates, not plotly's English month names, in either language.
+    fig.update_xaxes(tickformatstops=[
+        {"dtickrange": [None, 86_400_000], "value": "%m-%d %H:%M"},
+        {"dtickrange": [86_400_000, None], "value": "%m-%d"},
+    ], hoverformat="%Y-%m-%d %H:%M")
     fig.update_yaxes(title_text=t("axis_volume"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text=t("axis_share"), range=[0, 1], row=2, col=1)
     fig.update_layout(
