@@ -26,6 +26,8 @@ HOSTILE_TEXT = (
     "![x](http://evil.example/p.png) <img src=x onerror=alert(1)> :red[hi] **粗体** "
     "声浪P20充电宝电池发热烫手，太差了，垃圾，客服不理人，要求退款！电话13812345678"
 )
+# The demo's seeded crisis: negative posts about this product's battery heating.
+CRISIS_PRODUCT = "声浪P20充电宝"
 PHONE = "13812345678"
 MASKED_PHONE = "138****5678"
 
@@ -72,6 +74,11 @@ def build_demo_db(path: Path) -> Path:
     score_pending(opener, settings)
     detect_incidents(opener, settings, now=DEMO_END.astimezone(UTC))
     return path
+
+
+def is_seeded_crisis(incident: dict[str, Any]) -> bool:
+    """The negative spike the demo seeds, as the detector reports it for the product."""
+    return incident["kind"] == "negative" and incident["scope_value"] == CRISIS_PRODUCT
 
 
 @pytest.fixture(scope="session")
