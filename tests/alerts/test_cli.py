@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from alerts.pipeline import detect_incidents
@@ -135,3 +136,22 @@ def test_eval_spikes_prints_targets(shared_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "NAB score" in result.stdout and "(target >= 75: met)" in result.stdout
     assert "recall" in result.stdout and "MISSED" not in result.stdout
+
+
+def test_detect_series_is_what_the_nab_evaluation_scores(shared_dir: Path, tmp_path: Path) -> None:
+    """The CLI contract and `eval spikes` agree: the starts printed for a NAB file score the same."""
+    import pandas as pd
+
+    from alerts.evaluate import nab_eval
+    from alerts.nab import load_realtweets, score_file
+
+    nab_dir = shared_dir / "datasets" / "nab"
+    series = next(s for s in load_realtweets(nab_dir) if s.name == "AAPL")
+    result = runner.invoke(app, ["detect", "--series", str(nab_dir / "realTweets" / "Twitter_volume_AAPL.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    stamps = pd.to_datetime(pd.Series(series.timestamps)).dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    index = {stamp: i for i, stamp in enumerate(stamps)}
+    flags = np.array([index[item["start"]] for item in json.loads(result.stdout)], dtype=int)
+    from_cli = score_file("AAPL", len(series.values), flags, series.windows).raw
+    from_eval = next(f for f in nab_eval(nab_dir).files if f.name == "AAPL").raw
+    assert from_cli == pytest.approx(from_eval)
