@@ -316,11 +316,17 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
             return  # history: stored for the record and the dashboard, not sent at 3 a.m.
         if alerted is not None and incident["severity"] <= alerted:
             return
-        if incident["scope_type"] != "brand" and incident["kind"] != "source_down":
+        if incident["kind"] != "source_down":
             # No alert storm: a product / source / aspect burst inside an alerted brand
-            # incident is part of it (stored, shown, not sent again) unless it is worse.
-            cover = inc.covering_brand_incident(store, incident["kind"], incident["brand"],
-                                                incident["window_start"], incident["window_end"])
+            # incident is part of it (stored, shown, not sent again) unless it is worse;
+            # so is the volume spike of a burst already alerted as a negative spike.
+            cover = None
+            if incident["scope_type"] != "brand":
+                cover = inc.covering_brand_incident(store, incident["kind"], incident["brand"],
+                                                    incident["window_start"], incident["window_end"])
+            if cover is None and incident["kind"] == "volume":
+                cover = inc.covering_brand_incident(store, "negative", incident["brand"],
+                                                    incident["window_start"], incident["window_end"])
             if cover is not None and cover["severity"] >= incident["severity"]:
                 return
         event = "opened" if alerted is None else f"escalated:{incident['severity']}"

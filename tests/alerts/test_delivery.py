@@ -272,3 +272,30 @@ def test_email_over_real_smtp(db_path: Path, smtp_server: tuple[int, _Inbox]) ->
     assert "138****5678" in body and "13812345678" not in body and "javascript:" not in body
     assert deliver_alerts(factory, settings_with(alerts), now=NOW + timedelta(minutes=1)).sent == 0
     assert len(inbox.messages) == 1
+
+
+def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(demo_db: Path, httpserver: HTTPServer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full path on the demo data: detect -> route -> outbox -> HTTP. The crisis shows up as
+    brand, product, source and aspect incidents, plus a volume spike; one alert goes out."""
+    from alerts.pipeline import detect_incidents
+    from tests.alerts.conftest import DEMO_NOW
+
+    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    alerts = {"channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+              "keyword_groups": {"safety": ["发热", "发烫", "冒烟"]},
+              "routes": [{"name": "safety", "channels": ["hook"], "keyword_groups": ["safety"], "min_tier": 3}]}
+    factory = _open(demo_db)
+    summary = detect_incidents(factory, settings_with(alerts), now=DEMO_NOW)
+    assert summary.opened >= 4
+    sent = deliver_alerts(factory, settings_with(alerts), now=DEMO_NOW)
+    assert sent.sent == summary.queued == 1, (summary.line(), sent.line())
+    (request, _), = httpserver.log
+    body = json.loads(request.get_data())
+    assert body["brand"] == "声浪" and body["kind"] == "negative" and body["scope_type"] == "brand"
+    assert body["severity"] >= 4 and {"发热", "发烫"} & set(body["keywords"])
+    assert body["mentions"] and body["mentions"][0]["reach"] >= body["mentions"][-1]["reach"]
+    # The next pass over the same data sends nothing new.
+    detect_incidents(factory, settings_with(alerts), now=DEMO_NOW)
+    assert deliver_alerts(factory, settings_with(alerts), now=DEMO_NOW).sent == 0
