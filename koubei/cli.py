@@ -48,7 +48,8 @@ _register_all()
 def run() -> None:
     """Console-script entry: KoubeiErrors become one clear line and an exit code."""
     try:
-        app(standalone_mode=False)
+        # In standalone_mode=False click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
     except ConfigError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise SystemExit(2)
@@ -66,3 +67,4 @@ def run() -> None:
             exc.show()
             raise SystemExit(exc.exit_code)
         raise
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -8,8 +8,7 @@ through one Arrow table per batch, never one INSERT per row.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
+import orjson
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,7 +65,11 @@ def author_hash(source: str, author: str | None) -> str | None:
     if not author:
         return None
     key = os.environ.get(AUTHOR_KEY_ENV, "koubei-author").encode()
-    return hmac.new(key, f"{source}\x1f{author}".encode(), hashlib.sha256).hexdigest()[:20]
+    return _keyed_hash(key, source, author)
+
+
+def _keyed_hash(key: bytes, source: str, author: str) -> str:
+    return hashlib.blake2b(f"{source}\x1f{author}".encode(), key=key[:64], digest_size=10).hexdigest()
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -84,13 +87,14 @@ def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> 
     """Arrow table of a batch; a key seen twice keeps its last version."""
     stamp = _utc_naive(now or datetime.now(timezone.utc))
     latest = list({(m.source, m.native_id): m for m in mentions}.values())
+    key = os.environ.get(AUTHOR_KEY_ENV, "koubei-author").encode()
     columns: dict[str, list[Any]] = {
         "source": [m.source for m in latest],
         "native_id": [m.native_id for m in latest],
         "brand": [m.brand for m in latest],
         "product": [m.product for m in latest],
         "url": [m.url for m in latest],
-        "author_hash": [author_hash(m.source, m.author) for m in latest],
+        "author_hash": [_keyed_hash(key, m.source, m.author) if m.author else None for m in latest],
         "text": [m.text for m in latest],
         "rating": [m.rating for m in latest],
         "language": [m.language for m in latest],
@@ -101,7 +105,7 @@ def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> 
         "reposts": [m.reposts for m in latest],
         "replies": [m.replies for m in latest],
         "content_hash": [None] * len(latest),
-        "raw": [None if m.raw is None else json.dumps(m.raw, ensure_ascii=False, default=str) for m in latest],
+        "raw": [None if m.raw is None else orjson.dumps(m.raw, default=str) for m in latest],
     }
     return pa.Table.from_pydict(columns, schema=MENTION_SCHEMA)
 
@@ -129,8 +133,9 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
         return UpsertResult(0, 0, 0)
     con = store.con
     con.register("koubei_batch_in", batch)
+    # A view, not a copy: raw payloads can be kilobytes each and are read once, by the INSERT.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE koubei_batch AS SELECT * REPLACE ({CONTENT_HASH_SQL} AS content_hash)"
+        f"CREATE OR REPLACE TEMP VIEW koubei_batch AS SELECT * REPLACE ({CONTENT_HASH_SQL} AS content_hash)"
         " FROM koubei_batch_in"
     )
     try:
@@ -150,7 +155,7 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
     finally:
         con.unregister("koubei_batch_in")
-        con.execute("DROP TABLE IF EXISTS koubei_batch")
+        con.execute("DROP VIEW IF EXISTS koubei_batch")
     return UpsertResult(inserted=batch.num_rows - existing, updated=changed, unchanged=existing - changed)
 
 
