@@ -64,6 +64,12 @@ def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]]
     return TrainResult(model, directory, {})
 
 
+# Weaker regularisation than the shipped default (C = 1): in-domain labels are worth
+# trusting more. Chosen on a held-out fifth of the train splits (not the test rows):
+# C = 3 beat C = 1 on waimai, weibo and hotel (0.905 / 0.965 / 0.876 vs 0.898 / 0.962 / 0.867).
+LABELS_C = 3.0
+
+
 def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Path,
                  with_builtin: bool = False, holdout: bool = True) -> TrainResult:
     """A model for the user's own data, saved under models_dir/name with metrics.json
@@ -74,8 +80,8 @@ def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Pat
         base_texts, base_labels = builtin_corpus()
         all_texts, all_labels = base_texts + all_texts, base_labels + all_labels
         corpus = "builtin+labels"
-    metrics = _holdout_metrics(name, all_texts, all_labels) if holdout else {}
-    model = train_linear(name, all_texts, all_labels, meta={"corpus": corpus, "trained_at": _today()})
+    metrics = _holdout_metrics(name, all_texts, all_labels, C=LABELS_C) if holdout else {}
+    model = train_linear(name, all_texts, all_labels, C=LABELS_C, meta={"corpus": corpus, "trained_at": _today()})
     directory = models_dir / name
     model.save(directory)
     _write_keys(directory, texts)
