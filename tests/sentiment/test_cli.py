@@ -124,3 +124,22 @@ def test_feedback_corrections_used_by_train(tmp_path: Path) -> None:
     assert text_key(odd) in keys
     code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "nofb", "--no-feedback")
     assert text_key(odd) not in (tmp_path / "models" / "nofb" / "training_keys.txt").read_text(encoding="utf-8")
+
+
+def test_feedback_curve_counts_corrections_and_leaves_them_out_of_the_test(tmp_path: Path) -> None:
+    from sentiment.feedback import feedback_curve
+
+    data = tmp_path / "datasets"
+    data.mkdir()
+    extra_pos = [f"这家店第{i}次点了，味道很好吃，送得也快" for i in range(30)]
+    extra_neg = [f"第{i}次点，菜都凉了，太难吃了" for i in range(30)]
+    rows = [[1, t] for t in extra_pos] + [[0, t] for t in extra_neg]
+    write_csv(data / "waimai_10k.csv", ["label", "text"], rows)
+    texts, labels = tiny_corpus(copies=2)
+    points = feedback_curve(data, ["waimai"], steps=(0, 20), base=(texts, labels))
+    assert [p["corrections"] for p in points] == [0, 20]
+    test_rows = len(rows[::5])
+    assert points[0]["rows"] == test_rows  # nothing of the test split was trained on
+    assert points[1]["rows"] == test_rows  # corrections come from the train split only
+    # In-domain corrections teach what the base corpus lacks.
+    assert float(points[1]["accuracy"]) >= max(0.9, float(points[0]["accuracy"]))  # type: ignore[arg-type]
