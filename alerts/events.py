@@ -24,6 +24,9 @@ class SeverityRules:
     volume_factor: tuple[float, float, float] = (2.0, 4.0, 8.0)
     negative_excess: tuple[float, float, float] = (15.0, 50.0, 150.0)
     negative_factor: tuple[float, float, float] = (2.0, 3.0, 5.0)
+    # A negative burst carrying this many mentions that the triage put at tier 5 (safety,
+    # legal, regulator, media, mass impact) is a red alert whatever its size.
+    red_alert_mentions: int = 3
 
 
 def severity(kind: str, observed: float, expected: float, rules: SeverityRules | None = None) -> int:

@@ -255,7 +255,14 @@ def _facts(store: Store, cfg: AlertSettings, incident: dict[str, Any]) -> tuple[
         key=lambda x: x["observed"] - x["expected"], reverse=True)
     sources = [{"source": s, "count": c} for s, c in
                series.window_breakdown(store, *args, start, end, negative_only, "source").items()]
-    return mentions, {"keywords": keywords, "aspects": aspects[:8], "sources": sources}
+    facts: dict[str, Any] = {"keywords": keywords, "aspects": aspects[:8], "sources": sources}
+    if negative_only and incident["severity"] < 5:
+        urgent = series.window_urgent_count(store, *args, start, end)
+        if urgent >= cfg.severity.red_alert_mentions:
+            facts["severity"] = 5
+            why = f"tier 5 (红色警戒): {urgent} mentions in the window triaged tier 5"
+            facts["note"] = f"{incident['note']}; {why}" if incident.get("note") else why
+    return mentions, facts
 
 
 def merge_events(events: list[Event], gap: int) -> list[Event]:

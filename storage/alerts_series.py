@@ -78,6 +78,18 @@ def window_texts(store: Store, scope_type: str, brand: str, scope_value: str, st
     return [r[0] for r in rows]
 
 
+def window_urgent_count(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime,
+                        end: datetime, min_urgency: int = 5) -> int:
+    """How many mentions in a window the triage put at `min_urgency` or above."""
+    join, params, where = _scope_filter(scope_type, brand, scope_value)
+    return int(store.query(
+        f"SELECT count(*) FROM mentions m{join}"
+        " JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND t.urgency >= ?",
+        [*params, start, end, min_urgency],
+    )[0][0])
+
+
 def window_breakdown(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime,
                      negative_only: bool, what: str) -> dict[str, int]:
     """Counts by source or by negative aspect in a window."""
