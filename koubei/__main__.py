@@ -1,0 +1,5 @@
+"""`python -m koubei` is the `koubei` command."""
+
+from koubei.cli import run
+
+run()

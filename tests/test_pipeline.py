@@ -1,0 +1,55 @@
+"""The whole loop through the real `koubei` command: seed, run, exit codes scripts rely on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+KOUBEI = [sys.executable, "-m", "koubei"]
+
+
+def koubei(*args: str, config: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KOUBEI_CONFIG": str(config), "KOUBEI_DB": str(db)}
+    return subprocess.run([*KOUBEI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def write_config(tmp_path: Path, sources: str) -> Path:
+    path = tmp_path / "koubei.toml"
+    path.write_text(sources, encoding="utf-8")
+    return path
+
+
+def test_seed_fills_an_empty_database_scores_and_flags_the_crisis(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[sources.demo]\ndays = 10\nseed = 7\nend = "2026-11-20T12:00:00+08:00"\n')
+    db = tmp_path / "k.duckdb"
+    first = koubei("seed", config=config, db=db)
+    assert first.returncode == 0, first.stderr
+    new = int(first.stdout.split(" new mentions")[0])
+    assert new > 3000 and f"{new} scored" in first.stdout
+    listed = koubei("incidents", "list", config=config, db=db)
+    assert "声浪P20充电宝" in listed.stdout and "negative" in listed.stdout
+    # A second seed keeps the data it finds: nothing new, nothing rescored.
+    second = koubei("seed", config=config, db=db)
+    assert second.returncode == 0 and second.stdout.startswith("database not empty")
+    assert "0 scored" in second.stdout
+
+
+def test_run_exits_1_only_when_every_source_failed(tmp_path: Path) -> None:
+    dead = 'kind = "hackernews"\nkeywords = ["koubei"]\nbase_url = "http://127.0.0.1:9"\nretries = 0\nrobots = false\n'
+    config = write_config(tmp_path, f"[sources.dead]\n{dead}")
+    failed = koubei("run", "--no-alerts", config=config, db=tmp_path / "a.duckdb")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "1 failed (dead)" in failed.stdout
+    mixed = write_config(tmp_path, f'[sources.dead]\n{dead}\n[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n')
+    partial = koubei("run", "--no-alerts", config=mixed, db=tmp_path / "b.duckdb")
+    assert partial.returncode == 0, partial.stdout + partial.stderr
+    assert "1 failed (dead)" in partial.stdout
+
+
+def test_bad_config_is_exit_2_with_the_file_named(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "[sources.demo\n")
+    result = koubei("run", config=config, db=tmp_path / "c.duckdb")
+    assert result.returncode == 2
+    assert str(config) in result.stderr
