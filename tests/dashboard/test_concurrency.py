@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import traceback
+import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,10 @@ def reader(db: str, out: str, duration: float, start: Any) -> None:
     Path(out).write_text(json.dumps(report))
 
 
-def test_reader_and_writer_processes_never_fail(tmp_path: Path) -> None:
+def test_reader_and_writer_processes_never_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # "spawn" re-runs the parent's __main__ file in each child. After an AppTest in the same
+    # worker, __main__ can be a dashboard page, which the children would execute: give them none.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     db = str(tmp_path / "koubei.duckdb")
     with open_store(db) as store:
         upsert_mentions(store, _batch(0))
