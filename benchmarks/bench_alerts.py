@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def bench_detection() -> dict[str, float]:
     timings = {"volume": 0.0, "negative": 0.0}
     alarms = {"volume": 0, "negative": 0}
     wall = time.perf_counter()
-    for block in range(SCOPES // CHUNK):
+    for _block in range(SCOPES // CHUNK):
         level = rng.uniform(2, 60, size=(CHUNK, 1))
         totals = rng.poisson(level * rhythm[None, :]).astype(float)
         negatives = rng.binomial(totals.astype(np.int64), 0.12).astype(float)
@@ -112,7 +113,7 @@ def bench_latency() -> float:
         with open_store(path) as store:
             rows = store.query("SELECT source, native_id, raw FROM mentions")
             put_labels(store, [(s, n, json.loads(r)["mood"]) for s, n, r in rows])
-        factory = lambda: open_store(path)
+        factory = partial(open_store, path)
         detect_incidents(factory, settings, now=now.replace(tzinfo=None))  # the steady state before the burst
         deliver_alerts(factory, settings)
         _Receiver.got.clear()

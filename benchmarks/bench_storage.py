@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,7 +22,7 @@ BATCH = 10_000
 
 
 def _mentions() -> list[Mention]:
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
     return [
         Mention("bench", str(i), f"第{i}条：物流很快，质量不错，客服态度也好", start + timedelta(seconds=i),
                 url=f"https://example.invalid/{i}", author=f"user{i % 5000}", rating=float(i % 5 + 1),

@@ -23,7 +23,7 @@ import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from collectors import demo_corpus as corpus
@@ -72,7 +72,7 @@ def _parse_time(value: Any) -> datetime:
 
 
 def _floor_hour(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
 class DemoCollector(Collector):
@@ -80,8 +80,8 @@ class DemoCollector(Collector):
 
     def pages(self) -> Iterator[Page]:
         seed = int(self.options.get("seed", 7))
-        end = _parse_time(self.options["end"]) if "end" in self.options else datetime.now(timezone.utc)
-        end = end.astimezone(timezone.utc)
+        end = _parse_time(self.options["end"]) if "end" in self.options else datetime.now(UTC)
+        end = end.astimezone(UTC)
         state = self.cursors.get("", {})
         # The anchor fixes the story's timeline at the first run, so later runs extend it.
         anchor = datetime.fromisoformat(state["anchor"]) if "anchor" in state else end

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -247,7 +247,7 @@ def _parse_time(value: Any, tz: ZoneInfo) -> datetime | None:
         number = float(value)
         if number > 1e11:  # milliseconds
             number /= 1000
-        return datetime.fromtimestamp(number, timezone.utc)
+        return datetime.fromtimestamp(number, UTC)
     else:
         text = str(value).replace("/", "-").replace("Z", "+00:00")
         try:
@@ -256,6 +256,6 @@ def _parse_time(value: Any, tz: ZoneInfo) -> datetime | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if moment.year < 1990 or moment > datetime.now(timezone.utc) + timedelta(days=2):
+    if moment.year < 1990 or moment > datetime.now(UTC) + timedelta(days=2):
         return None
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 the work failed (a message says what and where);
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,8 +21,8 @@ app.add_typer(eval_app, name="eval")
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Optional[Path] = typer.Option(None, "--db", envvar="KOUBEI_DB", help="DuckDB file (default data/koubei.duckdb)."),
-    config: Optional[Path] = typer.Option(None, "--config", envvar="KOUBEI_CONFIG", help="koubei.toml to use."),
+    db: Path | None = typer.Option(None, "--db", envvar="KOUBEI_DB", help="DuckDB file (default data/koubei.duckdb)."),
+    config: Path | None = typer.Option(None, "--config", envvar="KOUBEI_CONFIG", help="koubei.toml to use."),
 ) -> None:
     ctx.obj = AppContext(config_path=config, db=db)
 
@@ -52,19 +51,19 @@ def run() -> None:
         code = app(standalone_mode=False)
     except ConfigError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     except KoubeiError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except typer.Exit as exc:
-        raise SystemExit(exc.exit_code)
+        raise SystemExit(exc.exit_code) from None
     except typer.Abort:
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except Exception as exc:  # click's usage errors
         import click
 
         if isinstance(exc, click.ClickException):
             exc.show()
-            raise SystemExit(exc.exit_code)
+            raise SystemExit(exc.exit_code) from None
         raise
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -34,8 +34,8 @@ class Mention:
             raise ValueError("a mention needs a source and a native_id")
         if self.published_at.tzinfo is None:
             raise ValueError(f"{self.source}/{self.native_id}: published_at must be timezone-aware")
-        if self.published_at.utcoffset() != timezone.utc.utcoffset(None):
-            object.__setattr__(self, "published_at", self.published_at.astimezone(timezone.utc))
+        if self.published_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "published_at", self.published_at.astimezone(UTC))
 
 
 def content_id(*parts: str | None) -> str:

@@ -8,13 +8,13 @@ through one Arrow table per batch, never one INSERT per row.
 from __future__ import annotations
 
 import hashlib
-import orjson
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from koubei.records import Mention
@@ -73,7 +73,7 @@ def _keyed_hash(key: bytes, source: str, author: str) -> str:
 
 
 def _utc_naive(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 # Computed by the engine, vectorised, over everything a person would see change.
@@ -85,7 +85,7 @@ CONTENT_HASH_SQL = (
 
 def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> pa.Table:
     """Arrow table of a batch; a key seen twice keeps its last version."""
-    stamp = _utc_naive(now or datetime.now(timezone.utc))
+    stamp = _utc_naive(now or datetime.now(UTC))
     latest = list({(m.source, m.native_id): m for m in mentions}.values())
     key = os.environ.get(AUTHOR_KEY_ENV, "koubei-author").encode()
     columns: dict[str, list[Any]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from koubei.records import Mention
 from storage import CursorUpdate, count_mentions, get_cursor, open_store, upsert_mentions
 from storage.db import StorageError, migration_files
 
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def mention(native_id: str, text: str = "物流很快", **kw: object) -> Mention:

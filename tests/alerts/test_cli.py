@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,7 @@ def test_detect_series_bad_file_names_row_and_column(tmp_path: Path) -> None:
 
 
 def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
-    factory = lambda: open_store(demo_db)
+    factory = partial(open_store, demo_db)
     detect_incidents(factory, settings_with({}), now=DEMO_NOW)
     with factory() as store:
         crisis = next(r for r in inc.list_incidents(store) if r["scope_type"] == "brand" and r["brand"] == "声浪"

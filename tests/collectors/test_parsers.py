@@ -12,7 +12,6 @@ from collectors import appstore, bilibili, douban, feed, hackernews, html, jd, r
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 
 
-
 def test_jd_jsonp_and_json_give_the_same_mentions(fixtures_dir: Path) -> None:
     wrapped = jd.parse((fixtures_dir / "jd_comments.jsonp").read_bytes())
     plain = jd.parse((fixtures_dir / "jd_comments.json").read_bytes())
