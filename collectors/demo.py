@@ -2,7 +2,8 @@
 
 For every configured brand it writes mentions across five channels with a
 daily and weekly rhythm, a positive campaign (a volume spike that is not a
-negative spike), a delivery-delay incident, and the seeded crisis: a burst of
+negative spike), a paid-posting wave of five-star templates (which the trust
+checks catch), a delivery-delay incident, and the seeded crisis: a burst of
 negative, partly safety-critical posts about one product's battery heating.
 
 Determinism: each (brand, hour) has its own random generator seeded from the
@@ -48,7 +49,7 @@ HOURLY_RHYTHM = [0.25, 0.15, 0.08, 0.05, 0.05, 0.08, 0.18, 0.35, 0.55, 0.65, 0.7
 class Episode:
     """A stretch of time in which one brand's stream changes character."""
 
-    kind: str  # crisis | delay | campaign
+    kind: str  # crisis | delay | campaign | paid (a 刷单 wave of five-star templates)
     brand_index: int
     start: datetime
     hours: float
@@ -124,6 +125,7 @@ class DemoStream:
                 Episode("delay", 1, delay_start, 10, rate * 1.2, 0, "物流"),
                 Episode("campaign", 1, campaign_start, 12, rate * 3, 1, "价格"),
             ]
+        self.episodes.append(Episode("paid", 0, _floor_hour(anchor - timedelta(days=4, hours=9)), 5, 14, 0, "质量"))
 
     def hour(self, hour: datetime) -> list[Mention]:
         mentions: list[Mention] = []
@@ -153,24 +155,32 @@ class DemoStream:
             text = _compose(rng, product, "pos", aspect=episode.aspect) + rng.choice(
                 ["会员日活动太划算了！", "抢到了会员日优惠[哈哈]", "活动价囤了一堆"])
             return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=2.0)
+        if episode.kind == "paid":
+            text = corpus.PAID_TEMPLATE.format(product=product, tail=rng.choice(corpus.PAID_TAILS))
+            return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3,
+                                 channel=("jd", 0.0, True))
         if episode.kind == "delay":
-            text = rng.choice(corpus.DELAY_PHRASES).format(product=product) + rng.choice(corpus.NEGATIVE_CLOSERS)
+            text = (f"{_context(rng)}，{rng.choice(corpus.DELAY_PHRASES).format(product=product)}。"
+                    f"{rng.choice(corpus.NEGATIVE_CLOSERS)}")
             return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=1.5)
         text = rng.choice(corpus.CRISIS_PHRASES).format(product=product)
+        text = f"{_context(rng)}，{text}，{_context(rng)}"
         if rng.random() < 0.3:
             text += "，" + rng.choice(corpus.CRISIS_ESCALATIONS)
         text += rng.choice(["！", "。", "[怒]", "，大家千万别买！", ""])
         return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=6.0)
 
     def _mention(self, rng: random.Random, brand: dict[str, Any], product: str, hour: datetime, slot: str,
-                 mood: str, text: str, reach: float) -> Mention:
-        channel, _, rated = rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
+                 mood: str, text: str, reach: float, channel: tuple[str, float, bool] | None = None) -> Mention:
+        channel, _, rated = channel or rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
         language = "zh"
-        if channel == "appstore" and rng.random() < 0.25:
-            text, language = rng.choice(corpus.ENGLISH_NEGATIVE if mood == "neg" else corpus.ENGLISH_POSITIVE), "en"
-        elif rng.random() < 0.05:
-            text, language = rng.choice(corpus.TRADITIONAL_NEGATIVE if mood == "neg"
-                                        else corpus.TRADITIONAL_POSITIVE), "zh-Hant"
+        if not slot.startswith("paid"):  # a paid wave is pasted as is
+            if channel == "appstore" and rng.random() < 0.25:
+                pool = corpus.ENGLISH_NEGATIVE if mood == "neg" else corpus.ENGLISH_POSITIVE
+                text, language = rng.choice(pool), "en"
+            elif rng.random() < 0.05:
+                pool = corpus.TRADITIONAL_NEGATIVE if mood == "neg" else corpus.TRADITIONAL_POSITIVE
+                text, language = rng.choice(pool), "zh-Hant"
         if channel == "weibo":
             text = f"#{product}# {text}" if rng.random() < 0.4 else text
         if mood == "neg" and rng.random() < 0.02:
@@ -192,15 +202,26 @@ class DemoStream:
         )
 
 
+def _context(rng: random.Random) -> str:
+    """A personal detail ("给爸妈买的", "通勤路上用了半个月"): real reviews are each their own."""
+    return rng.choice(corpus.CONTEXT_PHRASES).format(
+        who=rng.choice(corpus.WHO), duration=rng.choice(corpus.DURATIONS), scene=rng.choice(corpus.SCENES),
+        occasion=rng.choice(corpus.OCCASIONS), colour=rng.choice(corpus.COLOURS), price=rng.randrange(59, 1999),
+        days=rng.randrange(2, 9), nth=rng.choice("二三四五"))
+
+
 def _compose(rng: random.Random, product: str, mood: str, aspect: str | None = None) -> str:
+    opener = rng.choice(corpus.OPENERS).format(product=product)
+    details = [_context(rng) for _ in range(rng.choice([1, 2, 2, 3]))]
     if mood == "neu":
-        return rng.choice(corpus.OPENERS).format(product=product) + rng.choice(corpus.NEUTRAL_PHRASES)
+        return opener + "，".join([*details, rng.choice(corpus.NEUTRAL_PHRASES)])
     side = 0 if mood == "pos" else 1
     aspects = [aspect] if aspect else rng.sample(list(corpus.ASPECT_PHRASES), k=rng.choice([1, 1, 2]))
-    body = "，".join(rng.choice(corpus.ASPECT_PHRASES[a][side]) for a in aspects)
+    clauses = details + [rng.choice(corpus.ASPECT_PHRASES[a][side]) for a in aspects]
+    rng.shuffle(clauses)
     closer = rng.choice(corpus.POSITIVE_CLOSERS if side == 0 else corpus.NEGATIVE_CLOSERS)
     tag = rng.choice(corpus.WEIBO_POSITIVE_TAGS if side == 0 else corpus.WEIBO_NEGATIVE_TAGS)
-    return f"{rng.choice(corpus.OPENERS).format(product=product)}{body}。{closer}{tag}"
+    return f"{opener}{'，'.join(clauses)}。{closer}{tag}"
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

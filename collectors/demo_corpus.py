@@ -80,3 +80,19 @@ TRADITIONAL_NEGATIVE = ["充電寶發燙，太危險了", "客服一直不回覆
 
 # Contact details customers really do paste into complaints; masked on display.
 CONTACT_TAILS = ["有问题请联系我13812345678", "我的邮箱是 buyer.demo@example.com，请尽快回复"]
+
+# Personal details people weave into reviews; they make each one its own text.
+WHO = ["老婆", "老公", "爸妈", "孩子", "女朋友", "男朋友", "室友", "自己", "同事", "外婆"]
+DURATIONS = ["两天", "三天", "一周", "十来天", "半个月", "三周", "一个月", "两个月", "大半年"]
+SCENES = ["通勤路上", "健身的时候", "出差", "宿舍里", "办公室", "开车时", "晚上跑步", "上网课", "地铁上", "露营"]
+OCCASIONS = ["618", "双十一", "年货节", "会员日", "开学季", "周末"]
+COLOURS = ["星空灰", "月光白", "薄荷绿", "深海蓝", "樱花粉"]
+CONTEXT_PHRASES = [
+    "给{who}买的", "用了{duration}", "{scene}用", "{occasion}下单的", "颜色选的{colour}",
+    "之前用的是别的牌子", "朋友推荐的", "看了B站测评才买", "{price}块入手", "等了{days}天才到",
+    "第{nth}次在这家买", "{scene}用了{duration}", "{who}很喜欢",
+]
+
+# A paid-posting wave (刷单 / 好评返现): near-identical five-star texts from many accounts.
+PAID_TEMPLATE = "{product}音质超级棒，物流超快，客服超贴心，强烈推荐大家购买！好评{tail}"
+PAID_TAILS = ["！", "！！", "！！！", "~", "。"]

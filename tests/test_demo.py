@@ -75,3 +75,20 @@ def test_rerun_continues_from_the_cursor_and_duplicates_nothing(tmp_path) -> Non
     assert result.ok and total == stored + result.inserted
     # Same story whatever the run boundaries: the two runs together equal one long run.
     assert total == full
+
+
+def test_ordinary_reviews_are_not_templates_but_the_paid_wave_is() -> None:
+    """Regression: a too-small phrase pool made 66% of the demo look like 刷单 copies, and
+    excluding them inflated the dashboard's negative share from ~25% to 64%."""
+    from sentiment.trust import find_duplicates
+    from storage.mentions import author_hash
+
+    mentions = collect(demo(days=21))
+    copies = {(d.source, d.native_id) for d in find_duplicates(
+        [(m.source, m.native_id, author_hash(m.source, m.author), m.text, m.published_at) for m in mentions])
+        if d.excluded}
+    ordinary_positive = [m for m in mentions if m.raw["episode"] == "o" and m.raw["mood"] == "pos"]
+    paid = [m for m in mentions if m.raw["episode"] == "paid"]
+    assert sum((m.source, m.native_id) in copies for m in ordinary_positive) < 0.1 * len(ordinary_positive)
+    assert len(paid) >= 20
+    assert sum((m.source, m.native_id) in copies for m in paid) >= 0.9 * len(paid)
