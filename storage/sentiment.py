@@ -276,23 +276,12 @@ def brands_with_triage(store: Store) -> list[str]:
 def aspect_summary(store: Store, brands: Sequence[str] = (), start: datetime | None = None,
                    end: datetime | None = None) -> Any:
     """Mentions per aspect and polarity (trusted mentions only), as a DataFrame."""
-    params: list[Any] = []
-    where = ["TRUE"]
-    if isinstance(brands, str):
-        brands = (brands,)
-    if brands:
-        where.append(f"m.brand IN ({', '.join('?' for _ in brands)})")
-        params += list(brands)
-    if start is not None:
-        where.append("m.published_at >= ?")
-        params.append(start)
-    if end is not None:
-        where.append("m.published_at < ?")
-        params.append(end)
+    # trusted_mentions already leaves the excluded copies out: no flag filter needed.
+    where, params = _triage_filter(brands, (), start, end, include_excluded=True)
     return store.frame(
         "SELECT a.aspect, a.polarity, count(*) AS mentions FROM mention_aspects a"
         " JOIN trusted_mentions m USING (source, native_id)"
-        f" WHERE {' AND '.join(where)} GROUP BY 1, 2 ORDER BY 1, 2",
+        f" WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
         params,
     )
 
