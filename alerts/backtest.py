@@ -13,11 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
-
 from alerts.config import AlertSettings, Rule, load_alert_settings
 from alerts.detectors import negative_scores, volume_scores
 from alerts.events import events_from_scores
+from alerts.pipeline import dense_arrays
 from koubei.config import Settings
 from storage import Store
 from storage import alerts_series as series
@@ -83,15 +82,8 @@ def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str
         # Buckets before the first stored mention are "not collected yet", not zeros.
         first = max(context_first, int(frame["bucket"].min()))
         since_idx = max(int(since.replace(tzinfo=UTC).timestamp() // b) - first, 0)
-        keys = sorted(set(zip(frame["brand"].tolist(), frame["scope_value"].astype(str).tolist())))
-        index = {k: i for i, k in enumerate(keys)}
+        keys, totals, negatives = dense_arrays(frame, first, last)
         n = last - first + 1
-        totals = np.zeros((len(keys), n))
-        negatives = np.zeros((len(keys), n))
-        rows = [index[(bb, str(v))] for bb, v in zip(frame["brand"].tolist(), frame["scope_value"].tolist())]
-        cols = (frame["bucket"].to_numpy() - first).astype(int)
-        totals[rows, cols] = frame["total"].to_numpy()
-        negatives[rows, cols] = frame["negative"].to_numpy()
         if rule.kind == "volume":
             scores = volume_scores(totals, rule.period, rule.volume)
         else:

@@ -130,7 +130,7 @@ def check_sources(store: Store, cfg: AlertSettings, now: datetime) -> tuple[Sour
 # ------------------------------------------------------------------ detection
 
 
-def _arrays(frame: Any, first: int, last: int) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+def dense_arrays(frame: Any, first: int, last: int) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
     """Dense (scopes x buckets) totals and negatives from the long bucket_counts frame."""
     keys = sorted(set(zip(frame["brand"].tolist(), frame["scope_value"].astype(str).tolist())))
     index = {k: i for i, k in enumerate(keys)}
@@ -146,7 +146,7 @@ def _arrays(frame: Any, first: int, last: int) -> tuple[list[tuple[str, str]], n
 
 def run_rule(rule: Rule, frame: Any, first: int, last: int, cfg: AlertSettings,
              valid: Callable[[list[tuple[str, str]], int], np.ndarray] | None = None) -> tuple[list[tuple[str, str]], list[Event]]:
-    keys, totals, negatives = _arrays(frame, first, last)
+    keys, totals, negatives = dense_arrays(frame, first, last)
     if not keys:
         return keys, []
     mask = valid(keys, totals.shape[1]) if valid is not None else np.ones(totals.shape, dtype=bool)
