@@ -192,12 +192,32 @@ class LinearModel:
                    neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])), meta=meta)
 
 
+def lexicon_terms(lexicon: Lexicon, text: str, length_scale: float) -> tuple[float, float]:
+    """(emoticon sum, faded word term) of one text, as LinearModel.logits adds them."""
+    lex = lexicon.score(text)
+    fade = math.exp(-len(text) / length_scale) if len(text) < 8 * length_scale else 0.0
+    return lex.emoticons, math.tanh(lex.words / 3.0) * fade
+
+
+def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float) -> np.ndarray:
+    """log((p / |p|) / (q / |q|)) over binarised features, p and q smoothed by alpha."""
+    present = (matrix > 0).astype(np.float64)
+    p = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
 def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: float = 1.0,
                  synthetic: bool = True, emoticon_weight: float = 2.0, lexicon_weight: float = 2.0,
                  lexicon_length_scale: float = 40.0, calibrate_folds: int = 5,
-                 neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0,
+                 neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
+                 stack: bool = False,
                  meta: dict[str, Any] | None = None) -> LinearModel:
-    """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds)."""
+    """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds).
+
+    nb_alpha > 0: NB-LR feature weighting; stack: learn the emoticon and lexicon
+    weights with the Platt scale (see below). Both are used for models of the user's
+    own labels (train.LABELS_OPTIONS), not for the shipped default."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -214,22 +234,44 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF,
                                  dtype=np.float64)
     matrix = vectorizer.fit_transform(train_texts)
+    ratio = nb_log_count_ratio(matrix, y, nb_alpha) if nb_alpha > 0 else None
+    if ratio is not None:
+        # NB-LR (Wang & Manning 2012): each normalised TF-IDF column scaled by its
+        # log-count ratio. Scaling after the L2 norm means w . (x * r) = (w * r) . x,
+        # so the stored weights are w * r and the scorer is unchanged.
+        matrix = matrix.multiply(ratio[None, :]).tocsr()
     classifier = LogisticRegression(C=C, max_iter=3000)
     platt = (1.0, 0.0)
     if calibrate_folds >= 2 and min(np.bincount(y)) >= calibrate_folds:
         folds = StratifiedKFold(n_splits=calibrate_folds, shuffle=True, random_state=seed)
         oof = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function")
-        calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
+        if stack:
+            # Learn the emoticon and lexicon-term weights with the Platt scale, from
+            # out-of-fold log-odds: on in-domain labels the n-grams may already know
+            # the emoticons, and fixed weights would count them twice.
+            extra = np.array([lexicon_terms(lexicon, t, lexicon_length_scale) for t in train_texts])
+            calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(
+                np.column_stack([oof, extra]), y)
+            emoticon_weight, lexicon_weight = float(calibrator.coef_[0, 1]), float(calibrator.coef_[0, 2])
+        else:
+            calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
         platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
     classifier.fit(matrix, y)
     grams = sorted(vectorizer.vocabulary_, key=gram_key)
     columns = np.array([vectorizer.vocabulary_[g] for g in grams], dtype=np.int64)
     keys = np.array([gram_key(g) for g in grams], dtype=np.int64)
     coef = classifier.coef_[0][columns]
+    if ratio is not None:
+        coef = coef * ratio[columns]
     idf = vectorizer.idf_[columns]
     info = dict(meta or {})
     info.update(n_train=len(texts), n_synthetic=len(train_texts) - len(texts), C=C, ngram=list(NGRAM),
                 min_df=MIN_DF, vocabulary=len(grams))
+    # Recorded only when used, so the shipped default's model.json is unchanged.
+    if nb_alpha > 0:
+        info["nb_alpha"] = nb_alpha
+    if stack:
+        info["stack"] = True
     return LinearModel(name=name, keys=keys, coef=coef, idf=idf, intercept=float(classifier.intercept_[0]), platt=platt,
                        emoticon_weight=emoticon_weight, lexicon_weight=lexicon_weight,
                        lexicon_length_scale=lexicon_length_scale, neutral=neutral, meta=info, lexicon=lexicon)

@@ -55,3 +55,37 @@ def test_batch_is_chunk_independent() -> None:
     model = load_model("builtin")
     texts = (POSITIVE + NEGATIVE) * 7
     assert np.allclose(model.score(texts, chunk=9), model.score(texts), atol=1e-12)
+
+
+def test_nb_weighting_folds_into_the_stored_weights() -> None:
+    """NB-LR scales each normalised column by its log-count ratio; the scorer must give
+    what sklearn gives on the scaled matrix, with no change to the scoring path."""
+    from sentiment.linear import nb_log_count_ratio
+
+    texts, labels = tiny_corpus()
+    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0,
+                         lexicon_weight=0.0, nb_alpha=1.0)
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    matrix = vec.fit_transform([to_simplified(t) for t in texts])
+    ratio = nb_log_count_ratio(matrix, np.array(labels), 1.0)
+    clf = LogisticRegression(C=1.0, max_iter=3000).fit(matrix.multiply(ratio[None, :]).tocsr(), labels)
+    probe = POSITIVE + NEGATIVE + ["", "全新的词汇完全没见过", "质量很好但是物流太慢"]
+    expected = clf.decision_function(vec.transform([to_simplified(t) for t in probe]).multiply(ratio[None, :]))
+    assert np.allclose(model.raw_logits(probe), expected, atol=1e-9)
+    # Negative-class grams get negative ratios: 差 is a negative word in the tiny corpus.
+    assert ratio[vec.vocabulary_["差"]] < 0 < ratio[vec.vocabulary_["好"]]
+
+
+def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
+    """With stack=True the emoticon weight comes from the data: posts whose only cue is an
+    emoticon teach it a clearly positive weight, and it survives save/load."""
+    texts = [f"今天{w}[哈哈]" for w in "一二三四五六七八九十"] + [f"今天{w}[泪]" for w in "一二三四五六七八九十"]
+    texts = texts * 3 + POSITIVE + NEGATIVE
+    labels = ([1] * 10 + [0] * 10) * 3 + [1] * len(POSITIVE) + [0] * len(NEGATIVE)
+    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=3, stack=True)
+    assert model.meta["stack"] is True
+    assert model.emoticon_weight > 0.1
+    model.save(tmp_path / "m")
+    loaded = LinearModel.load(tmp_path / "m")
+    assert loaded.emoticon_weight == model.emoticon_weight
+    assert loaded.lexicon_weight == model.lexicon_weight
