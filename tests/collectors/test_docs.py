@@ -1,4 +1,4 @@
-"""docs/sources.md documents every source kind and every collector command (sqlite-utils' test_docs)."""
+"""README.md documents every source kind and every collector command (sqlite-utils' test_docs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from collectors.base import registry
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 COMMANDS = ["koubei collect", "koubei import", "koubei parse", "koubei parse --list", "koubei sources",
             "koubei demo-sources", "make demo-sources"]
 
@@ -17,7 +17,7 @@ def test_every_source_kind_is_documented_with_its_url_pattern() -> None:
     assert kinds == ["appstore", "bilibili", "douban", "feed", "hackernews", "html", "jd", "reddit", "weibo"]
     rows = {line.split("|")[1].strip().strip("`"): line for line in text.splitlines() if line.startswith("| `")}
     for kind in kinds:
-        assert kind in rows, f"{kind} has no row in docs/sources.md"
+        assert kind in rows, f"{kind} has no row in README.md"
         assert "http" in rows[kind] or kind == "html", f"{kind}: no URL pattern documented"
         target_key = registry()[kind].target_key  # type: ignore[attr-defined]
         assert f"`{target_key}`" in rows[kind], f"{kind}: its targets key {target_key} is not documented"
