@@ -17,6 +17,32 @@ def test_aspects_with_their_own_polarity() -> None:
     assert tagger.tag("今天天气不错", "pos") == {}
 
 
+def test_aspect_polarity_reads_turns_questions_requests_and_verdict_keywords() -> None:
+    tagger = AspectTagger()
+    # 说好 (as promised) praises nothing; the turn after it carries the verdict.
+    assert tagger.tag("保修说好上门，结果一直没人来", "neg") == {"售后": "neg"}
+    # A turn inside one clause still splits it; 不但 is not a turn.
+    assert tagger.tag("价格不便宜但质量确实好", "pos") == {"价格": "neg", "质量": "pos"}
+    assert tagger.tag("不但价格便宜而且质量好", "pos") == {"价格": "pos", "质量": "pos"}
+    # Verdict keywords, flipped by a negator; a negated plain keyword is a failure.
+    assert tagger.tag("用了两天就鼓包了", "pos") == {"质量": "neg"}
+    assert tagger.tag("这个不耐用", "neg") == {"质量": "neg"}
+    assert tagger.tag("客服半天不回复，女朋友很喜欢", "pos") == {"客服": "neg"}
+    # A question asks, a request asks for something: neither judges.
+    assert tagger.tag("请问支持无线充电吗", "pos") == {}
+    assert tagger.tag("请问电池支持快充吗", "neg") == {"质量": "neu"}
+    assert tagger.tag("发货太慢了，希望商家重视", "neg") == {"物流": "neg"}
+    # The clause after the aspect speaks only when it is a turn.
+    assert tagger.tag("申请退款一周了还没处理，外婆很喜欢", "neg") == {"售后": "neg"}
+
+
+def test_product_names_name_no_aspect() -> None:
+    tagger = AspectTagger({"电池": ("电池", "充电"), "物流": ("配送",)}, names=["声浪P20充电宝", "鲜到家生鲜配送"])
+    assert tagger.tag("声浪P20充电宝的颜色很好看", "pos") == {}
+    assert tagger.tag("鲜到家生鲜配送的菜很新鲜", "pos") == {}
+    assert tagger.tag("声浪P20充电宝充电太慢", "neg") == {"电池": "neg"}
+
+
 def test_brand_aspects_from_config() -> None:
     tagger = AspectTagger(brand_aspects={"声浪": {"续航": ["续航", "待机"]}})
     assert tagger.tag("待机时间太短", "neg", "声浪") == {"续航": "neg"}
