@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, iso_time, load_json
+from collectors.text import as_int, gc_paused, iso_time, load_json
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -30,6 +30,7 @@ def _label(node: Any) -> Any:
     return node.get("label") if isinstance(node, dict) else None
 
 
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                now: datetime | None = None, origin: str = "", cc: str | None = None,
                **_: Any) -> tuple[list[Mention], int | None]:

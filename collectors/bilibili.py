@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, load_json, pick
+from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
 from koubei.records import Mention
 
@@ -30,6 +30,7 @@ def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
     return [reply] + [sub for sub in (reply.get("replies") or []) if isinstance(sub, dict)]
 
 
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                origin: str = "", **_: Any) -> tuple[list[Mention], bool]:
     """Comments of one page, and whether data.page says more root comments follow."""

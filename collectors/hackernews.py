@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, iso_time, load_json, pick
+from collectors.text import as_int, from_epoch, gc_paused, html_to_text, iso_time, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -23,6 +23,7 @@ RAW_FIELDS = ("objectID", "created_at", "created_at_i", "url", "story_id", "pare
               "story_url", "points", "num_comments", "_tags")
 
 
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                origin: str = "", **_: Any) -> tuple[list[Mention], int]:
     """Hits of one page and nbPages."""

@@ -11,11 +11,12 @@ Body: JSONP with a varying callback name; some responses are GBK.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, china_local, html_to_text, load_json, pick
+from collectors.text import as_int, china_local, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 from koubei.records import Mention
 
@@ -26,6 +27,7 @@ PAGE_SIZE = 10  # fixed by the server
 MAX_PAGE = 100  # the API refuses page >= 100
 # fetchJSON_comment98vv122({...}); : the callback name varies per page view.
 _CALLBACK = re.compile(r"\s*[\w$.]+\s*$")
+_CALLBACK_BYTES = re.compile(rb"\s*[\w$.]+\s*$")
 # The text goes to its own column; raw keeps the rest of what carries meaning.
 RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
               "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
@@ -41,12 +43,26 @@ def unwrap_jsonp(text: str) -> str:
     return text[start + 1:end] if end > start else text
 
 
+def _unwrap_jsonp_bytes(body: bytes) -> bytes | memoryview:
+    """unwrap_jsonp on the undecoded body ('(' and ')' are single bytes in UTF-8 and GBK alike).
+
+    A view, not a copy: orjson reads UTF-8 bytes directly, so a JD page is neither
+    decoded to str nor copied before it is parsed (about 3 us a comment).
+    """
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8):]
+    start = body.find(b"(")
+    if start <= 0 or not _CALLBACK_BYTES.fullmatch(body, 0, start):
+        return body
+    end = body.rfind(b")")
+    return memoryview(body)[start + 1:end] if end > start else body
+
+
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                origin: str = "", **_: Any) -> tuple[list[Mention], int]:
     """Mentions of one page and the page count the server reports (maxPage)."""
-    from collectors.http import decode_body
-
-    data = load_json(unwrap_jsonp(decode_body(body)), source, origin)  # decode_body: a str passes through
+    data = load_json(_unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body), source, origin)
     if not isinstance(data, dict):
         raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
     if not data:

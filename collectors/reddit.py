@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import as_int, from_epoch, html_to_text, load_json, pick
+from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -22,6 +22,7 @@ RAW_FIELDS = ("name", "id", "subreddit", "created_utc", "score", "ups", "upvote_
               "num_comments", "permalink", "url", "domain", "over_18", "is_self", "link_flair_text", "link_id")
 
 
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                origin: str = "", **_: Any) -> tuple[list[Mention], str | None]:
     """Posts (t3) and comments (t1) of one Listing, and its `after` token."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import html
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -79,7 +82,7 @@ def iso_time(value: str, where: str, source: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def load_json(body: bytes | str, source: str, origin: str = "") -> Any:
+def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> Any:
     """JSON, or a ParseError that says where and shows the start of the body.
 
     orjson, because the JSON sources must parse and store 20,000 mentions/s and
@@ -87,14 +90,14 @@ def load_json(body: bytes | str, source: str, origin: str = "") -> Any:
     go to it directly; anything else is decoded (GBK, Big5 ...) first.
     """
     where = f" from {origin}" if origin else ""
-    if isinstance(body, bytes):
+    if isinstance(body, (bytes, memoryview)):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
             pass  # not UTF-8, or not JSON: decode and retry for the precise message
         from collectors.http import decode_body
 
-        body = decode_body(body)
+        body = decode_body(bytes(body))
     text = body.strip()
     if not text:
         raise ParseError(source, f"empty body{where}")
@@ -104,6 +107,34 @@ def load_json(body: bytes | str, source: str, origin: str = "") -> Any:
         snippet = text[:80].replace("\n", " ")
         raise ParseError(source, f"malformed JSON{where} at line {exc.lineno} column {exc.colno}: {exc.msg} "
                          f"(body starts {snippet!r}, {len(text)} chars)") from None
+
+
+Parser = TypeVar("Parser", bound=Callable[..., Any])
+
+
+def gc_paused(parse: Parser) -> Parser:
+    """Run a page parser with Python's cycle collector paused.
+
+    Parsing a JSON page builds one tree of tens of thousands of dicts and lists
+    that cannot hold a reference cycle and is freed as soon as the parser
+    returns. Left on, the collector walks that tree again and again while it is
+    built (and walks every mention of the pending batch with it): measured at a
+    third of JD's parse time. Reference counting still frees everything; the
+    collector resumes when the page is parsed. If something else paused it, it
+    stays paused.
+    """
+
+    @functools.wraps(parse)
+    def paused(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return parse(*args, **kwargs)
+        gc.disable()
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused  # type: ignore[return-value]
 
 
 def pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

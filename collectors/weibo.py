@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import CHINA, html_to_text, load_json, pick
+from collectors.text import CHINA, gc_paused, html_to_text, load_json, pick
 from koubei.errors import CollectorError, LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -155,6 +155,7 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
     )
 
 
+@gc_paused
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                now: datetime | None = None, origin: str = "", **_: Any) -> tuple[list[Mention], int | None]:
     """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
