@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
+from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
 from koubei.records import Mention
@@ -23,6 +24,11 @@ PAGE_SIZE = 20
 # Codes Bilibili uses when its risk control refuses a client.
 RAW_FIELDS = ("rpid_str", "oid", "type", "root_str", "parent_str", "ctime", "like", "rcount")
 BLOCKED_CODES = {-352, -401, -403, -412, -509, 12002}
+# Everything parse_page reads, decoded without the rest of each reply (collectors/partial.py).
+_REPLY = {**dict.fromkeys((*RAW_FIELDS, "rpid", "ctime"), LEAF), "content": {"message": LEAF},
+          "member": {"uname": LEAF, "level_info": {"current_level": LEAF}}}
+_ANSWER = PartialDecoder({"code": LEAF, "message": LEAF, "data": {
+    "replies": [{**_REPLY, "replies": [_REPLY]}], "page": dict.fromkeys(("num", "size", "count"), LEAF)}})
 
 
 def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,7 +41,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
                origin: str = "", **_: Any) -> tuple[list[Mention], bool]:
     """Comments of one page, and whether data.page says more root comments follow."""
     at = f" from {origin}" if origin else ""
-    data = load_json(body, source, origin)
+    data = _ANSWER.decode(body)
+    if data is None:
+        data = load_json(body, source, origin)  # the full decode, to name what is wrong
     if not isinstance(data, dict) or "code" not in data:
         raise LayoutChanged(source, f"no 'code' field{at}: not an x/v2/reply answer")
     code = data["code"]

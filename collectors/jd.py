@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
+from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, china_local, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 from koubei.records import Mention
@@ -32,6 +33,11 @@ _CALLBACK_BYTES = re.compile(rb"\s*[\w$.]+\s*$")
 RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
               "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
               "userClientShow", "isMobile", "days", "afterDays", "imageCount", "status")
+# Everything parse_page reads, decoded without the rest of each ~4 KB comment (collectors/partial.py).
+_PAGE = PartialDecoder({
+    "comments": [{**dict.fromkeys(RAW_FIELDS, LEAF), "content": LEAF, "nickname": LEAF, "afterUserComment": LEAF}],
+    "maxPage": LEAF,
+})
 
 
 def unwrap_jsonp(text: str) -> str:
@@ -62,7 +68,10 @@ def _unwrap_jsonp_bytes(body: bytes) -> bytes | memoryview:
 def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
                origin: str = "", **_: Any) -> tuple[list[Mention], int]:
     """Mentions of one page and the page count the server reports (maxPage)."""
-    data = load_json(_unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body), source, origin)
+    unwrapped = _unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body)
+    data = _PAGE.decode(unwrapped)
+    if data is None or "comments" not in data:
+        data = load_json(unwrapped, source, origin)  # the full decode, to name what is wrong
     if not isinstance(data, dict):
         raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
     if not data:

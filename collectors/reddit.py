@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
+from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
@@ -20,6 +21,9 @@ NAME = "reddit"
 BASE_URL = "https://www.reddit.com"
 RAW_FIELDS = ("name", "id", "subreddit", "created_utc", "score", "ups", "upvote_ratio",
               "num_comments", "permalink", "url", "domain", "over_18", "is_self", "link_flair_text", "link_id")
+# Everything parse_page reads, decoded without the rest of each ~3 KB post (collectors/partial.py).
+_POST = {**dict.fromkeys(RAW_FIELDS, LEAF), **dict.fromkeys(("title", "selftext", "body", "author"), LEAF)}
+_LISTING = PartialDecoder({"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": _POST}], "after": LEAF}})
 
 
 @gc_paused
@@ -27,7 +31,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
                origin: str = "", **_: Any) -> tuple[list[Mention], str | None]:
     """Posts (t3) and comments (t1) of one Listing, and its `after` token."""
     at = f" from {origin}" if origin else ""
-    data = load_json(body, source, origin)
+    data = _LISTING.decode(body)
+    if data is None:
+        data = load_json(body, source, origin)  # the full decode, to name what is wrong
     listing = data.get("data") if isinstance(data, dict) and data.get("kind") == "Listing" else None
     if not isinstance(listing, dict) or not isinstance(listing.get("children"), list):
         raise LayoutChanged(source, f"not a Listing with data.children{at}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import codecs
 import gc
+import re
 from pathlib import Path
 
+import orjson
 import pytest
 
 from collectors import appstore, bilibili, hackernews, jd, reddit, weibo
@@ -70,3 +72,51 @@ def test_gc_resumes_after_a_parse_error_and_stays_off_if_it_was_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jd._PAGE, "decode", lambda body: None)
+
+
+PARTIAL = [(jd, "_PAGE", "jd_comments.jsonp"), (jd, "_PAGE", "jd_comments.json"),
+           (reddit, "_LISTING", "reddit_listing.json"), (bilibili, "_ANSWER", "bilibili_replies.json")]
+
+
+@pytest.mark.parametrize("module, decoder, name", PARTIAL, ids=[p[2] for p in PARTIAL])
+def test_partial_decode_matches_the_full_parse(module, decoder: str, name: str, fixtures_dir: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shape that left out a field the parser reads would show here as a difference."""
+    body = (fixtures_dir / name).read_bytes()
+    partial, decoded = getattr(module, decoder), []
+    monkeypatch.setattr(partial, "decode", lambda body, decode=partial.decode: decoded.append(decode(body)) or decoded[-1])
+    fast = module.parse_page(body)
+    assert decoded and decoded[0] is not None  # the partial decode is the path taken
+    monkeypatch.setattr(partial, "decode", lambda body: None)
+    full = module.parse_page(body)
+    assert fast[0] and fast == full and _fields(fast[0]) == _fields(full[0])
+
+
+def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    comments = [
+        {"id": 1, "content": "好<br/>用", "creationTime": "2026-11-01 08:00:00", "score": 5, "nickname": None,
+         "images": [{"imgUrl": "//x"}], "guid": None, "days": "3"},
+        {"id": "2", "creationTime": "2026-11-01 08:00:01", "replyCount": "7",
+         "afterUserComment": {"created": "2026-11-03 09:00:00", "hAfterUserComment": {"content": "追加&amp;好"}}},
+    ]
+    body = orjson.dumps({"comments": comments, "maxPage": "12", "other": {"deep": [1, 2]}})
+    fast = jd.parse_page(body)
+    _generic_only(monkeypatch)
+    generic = jd.parse_page(body)
+    assert fast == generic and _fields(fast[0]) == _fields(generic[0]) and fast[1] == 12
+    assert fast[0][0].raw == {"id": 1, "guid": None, "creationTime": "2026-11-01 08:00:00", "score": 5, "days": "3"}
+
+
+@pytest.mark.parametrize("body, error", [
+    (b"{}", "answered {}"), (b'{"productCommentSummary": {}}', "no 'comments' key"),
+    (b"[1, 2]", "expected a JSON object"), (b'{"comments": [5]}', "comment without an id"),
+    (b'{"comments": [{"content": "x"}]}', "comment without an id"),
+])
+def test_jd_bodies_the_partial_decode_refuses_still_get_their_precise_error(body: bytes, error: str) -> None:
+    with pytest.raises(Exception, match=re.escape(error)):
+        jd.parse(body)
