@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
+from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, html_to_text, iso_time, load_json, pick
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
@@ -21,6 +22,10 @@ BASE_URL = "https://hn.algolia.com"
 PAGE_SIZE = 50
 RAW_FIELDS = ("objectID", "created_at", "created_at_i", "url", "story_id", "parent_id", "story_title",
               "story_url", "points", "num_comments", "_tags")
+# Everything parse_page reads, decoded without the rest of each hit (its _highlightResult
+# repeats every text field as nested objects; collectors/partial.py).
+_HIT = dict.fromkeys((*RAW_FIELDS, "title", "story_text", "comment_text", "author"), LEAF)
+_ANSWER = PartialDecoder({"hits": [_HIT], "nbPages": LEAF})
 
 
 @gc_paused
@@ -28,7 +33,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
                origin: str = "", **_: Any) -> tuple[list[Mention], int]:
     """Hits of one page and nbPages."""
     at = f" from {origin}" if origin else ""
-    data = load_json(body, source, origin)
+    data = _ANSWER.decode(body)
+    if data is None or "hits" not in data:
+        data = load_json(body, source, origin)  # the full decode, to name what is wrong
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         raise LayoutChanged(source, f"no 'hits' list{at}: not an Algolia search answer")
     mentions = []

@@ -33,11 +33,10 @@ _CALLBACK_BYTES = re.compile(rb"\s*[\w$.]+\s*$")
 RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
               "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
               "userClientShow", "isMobile", "days", "afterDays", "imageCount", "status")
-# Everything parse_page reads, decoded without the rest of each ~4 KB comment (collectors/partial.py).
-_PAGE = PartialDecoder({
-    "comments": [{**dict.fromkeys(RAW_FIELDS, LEAF), "content": LEAF, "nickname": LEAF, "afterUserComment": LEAF}],
-    "maxPage": LEAF,
-})
+# Everything parse_page reads of a comment, and the page decoded without the rest of each ~4 KB
+# comment (collectors/partial.py).
+_READ_FIELDS = (*RAW_FIELDS, "content", "nickname", "afterUserComment")
+_PAGE = PartialDecoder({"comments": [dict.fromkeys(_READ_FIELDS, LEAF)], "maxPage": LEAF})
 
 
 def unwrap_jsonp(text: str) -> str:
@@ -70,7 +69,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
     """Mentions of one page and the page count the server reports (maxPage)."""
     unwrapped = _unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body)
     data = _PAGE.decode(unwrapped)
-    if data is None or "comments" not in data:
+    # The partial decode's comments are fresh dicts of _READ_FIELDS only: parse_page may take them apart.
+    projected = data is not None and "comments" in data
+    if not projected:
         data = load_json(unwrapped, source, origin)  # the full decode, to name what is wrong
     if not isinstance(data, dict):
         raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
@@ -82,24 +83,26 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
     comments = data["comments"] or []
     mentions = []
     for index, item in enumerate(comments):
-        where = f"comments[{index}]{_at(origin)}"
         if not isinstance(item, dict) or item.get("id") is None:
-            raise ParseError(source, f"{where}: comment without an id")
-        sku = item.get("referenceId")
-        text = html_to_text(item.get("content"))
-        raw = pick(item, RAW_FIELDS)
-        after = item.get("afterUserComment") or {}
+            raise ParseError(source, f"comments[{index}]{_at(origin)}: comment without an id")
+        # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
+        raw = item if projected else pick(item, _READ_FIELDS)
+        text = html_to_text(raw.pop("content", None))
+        author = raw.pop("nickname", None)
+        after = raw.pop("afterUserComment", None) or {}
         if follow_up := html_to_text((after.get("hAfterUserComment") or {}).get("content")):
             # A 追评 (follow-up review, days later) is part of what the buyer says about the product.
             text = f"{text}\n追评：{follow_up}" if text else f"追评：{follow_up}"
             raw["afterCreated"] = after.get("created")
+        sku = raw.get("referenceId")
         mentions.append(Mention(
-            source=source, native_id=str(item["id"]), text=text,
-            published_at=china_local(item.get("creationTime", ""), f"{where}.creationTime", source),
+            source=source, native_id=str(raw["id"]), text=text,
+            published_at=china_local(raw.get("creationTime", ""), f"comments[{index}]{_at(origin)}.creationTime",
+                                     source),
             url=f"https://item.jd.com/{sku}.html" if sku else None,
-            author=item.get("nickname"), rating=float(item["score"]) if item.get("score") else None,
+            author=author, rating=float(raw["score"]) if raw.get("score") else None,
             brand=brand, product=product, language="zh",
-            likes=as_int(item.get("usefulVoteCount")), replies=as_int(item.get("replyCount")), raw=raw,
+            likes=as_int(raw.get("usefulVoteCount")), replies=as_int(raw.get("replyCount")), raw=raw,
         ))
     return mentions, as_int(data.get("maxPage")) or 0
 

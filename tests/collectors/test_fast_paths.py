@@ -79,7 +79,8 @@ def _generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 PARTIAL = [(jd, "_PAGE", "jd_comments.jsonp"), (jd, "_PAGE", "jd_comments.json"),
-           (reddit, "_LISTING", "reddit_listing.json"), (bilibili, "_ANSWER", "bilibili_replies.json")]
+           (reddit, "_LISTING", "reddit_listing.json"), (bilibili, "_ANSWER", "bilibili_replies.json"),
+           (hackernews, "_ANSWER", "hn_algolia.json")]
 
 
 @pytest.mark.parametrize("module, decoder, name", PARTIAL, ids=[p[2] for p in PARTIAL])
