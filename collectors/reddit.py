@@ -22,8 +22,9 @@ BASE_URL = "https://www.reddit.com"
 RAW_FIELDS = ("name", "id", "subreddit", "created_utc", "score", "ups", "upvote_ratio",
               "num_comments", "permalink", "url", "domain", "over_18", "is_self", "link_flair_text", "link_id")
 # Everything parse_page reads, decoded without the rest of each ~3 KB post (collectors/partial.py).
-_POST = {**dict.fromkeys(RAW_FIELDS, LEAF), **dict.fromkeys(("title", "selftext", "body", "author"), LEAF)}
-_LISTING = PartialDecoder({"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": _POST}], "after": LEAF}})
+_READ_FIELDS = (*RAW_FIELDS, "title", "selftext", "body", "author")
+_LISTING = PartialDecoder({"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": dict.fromkeys(_READ_FIELDS, LEAF)}],
+                                                  "after": LEAF}})
 
 
 @gc_paused
@@ -32,7 +33,9 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
     """Posts (t3) and comments (t1) of one Listing, and its `after` token."""
     at = f" from {origin}" if origin else ""
     data = _LISTING.decode(body)
-    if data is None:
+    # The partial decode's posts are fresh dicts of _READ_FIELDS only: parse_page may take them apart.
+    projected = data is not None
+    if not projected:
         data = load_json(body, source, origin)  # the full decode, to name what is wrong
     listing = data.get("data") if isinstance(data, dict) and data.get("kind") == "Listing" else None
     if not isinstance(listing, dict) or not isinstance(listing.get("children"), list):
@@ -44,15 +47,18 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         name = post.get("name") or (f"{child.get('kind')}_{post['id']}" if post.get("id") else None)
         if not name:
             raise ParseError(source, f"{where}: item without name or id")
-        text = "\n".join(p for p in (post.get("title") or "", html_to_text(post.get("selftext") or post.get("body")))
-                         if p)
+        # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
+        raw = post if projected and post else pick(post, _READ_FIELDS)
+        title, selftext, body_text = raw.pop("title", None), raw.pop("selftext", None), raw.pop("body", None)
+        author = raw.pop("author", None)
+        text = "\n".join(p for p in (title or "", html_to_text(selftext or body_text)) if p)
         permalink = post.get("permalink")
         mentions.append(Mention(
             source=source, native_id=str(name), text=text,
             published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
             url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
-            author=post.get("author"), brand=brand, product=product,
-            likes=as_int(post.get("score")), replies=as_int(post.get("num_comments")), raw=pick(post, RAW_FIELDS),
+            author=author, brand=brand, product=product,
+            likes=as_int(post.get("score")), replies=as_int(post.get("num_comments")), raw=raw,
         ))
     return mentions, listing.get("after")
 
