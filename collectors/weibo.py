@@ -146,12 +146,16 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
         raw["retweeted_id"] = str(retweeted.get("id"))
     if truncated:
         raw["koubei_truncated"] = True
+    created = str(mblog.get("created_at", ""))
+    likes, reposts, replies = mblog.get("attitudes_count"), mblog.get("reposts_count"), mblog.get("comments_count")
     return Mention(
         source=source, native_id=str(mid), text=text,
-        published_at=parse_time(str(mblog.get("created_at", "")), now, source, f"{where}.created_at"),
+        # The absolute form first: the error location is only built for the other forms.
+        published_at=_absolute(created) or parse_time(created, now, source, f"{where}.created_at"),
         url=f"https://m.weibo.cn/status/{bid}", author=user.get("screen_name"), brand=brand, product=product,
-        language="zh", likes=parse_count(mblog.get("attitudes_count")),
-        reposts=parse_count(mblog.get("reposts_count")), replies=parse_count(mblog.get("comments_count")), raw=raw,
+        language="zh", likes=likes if type(likes) is int else parse_count(likes),
+        reposts=reposts if type(reposts) is int else parse_count(reposts),
+        replies=replies if type(replies) is int else parse_count(replies), raw=raw,
     )
 
 
@@ -182,8 +186,11 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             if not mblog:
                 continue
             where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + f".mblog{at}"
-            for post, post_where in ((mblog, where), (mblog.get("retweeted_status"), where + ".retweeted_status")):
-                if post and str(post.get("id")) not in seen:
+            posts = [(mblog, where)]
+            if retweeted := mblog.get("retweeted_status"):
+                posts.append((retweeted, where + ".retweeted_status"))
+            for post, post_where in posts:
+                if str(post.get("id")) not in seen:
                     mention = _mention(post, source, now, brand, product, post_where)
                     seen.add(mention.native_id)
                     mentions.append(mention)

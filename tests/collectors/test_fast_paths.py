@@ -6,13 +6,16 @@ from __future__ import annotations
 import codecs
 import gc
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collectors import appstore, bilibili, hackernews, jd, reddit, weibo
-from collectors.text import gc_paused
+from collectors.text import china_local, gc_paused
 from koubei.errors import ParseError
 
 JSON_SOURCES = {
@@ -121,3 +124,21 @@ def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_d
 def test_jd_bodies_the_partial_decode_refuses_still_get_their_precise_error(body: bytes, error: str) -> None:
     with pytest.raises(Exception, match=re.escape(error)):
         jd.parse(body)
+
+
+moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 12, 31),
+                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-7)),
+                                                  timezone(timedelta(hours=5, minutes=30))]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(moments)
+def test_fast_time_parsers_give_the_instant_strptime_gives(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    now = datetime(2091, 1, 1, tzinfo=UTC)
+    weibo_form = moment.strftime("%a %b %d %H:%M:%S %z %Y")
+    assert weibo.parse_time(weibo_form, now) == datetime.strptime(weibo_form, "%a %b %d %H:%M:%S %z %Y")
+    assert weibo.parse_time(weibo_form, now).utcoffset() == timedelta(0)
+    beijing = moment.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+    expected = datetime.strptime(beijing, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone(timedelta(hours=8)))
+    assert china_local(beijing, "t", "jd") == expected == moment
