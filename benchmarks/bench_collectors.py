@@ -4,9 +4,9 @@
    fixture's items are replicated to 100,000 (unique ids and times), cut into
    pages of 1,000 in the site's own wire format (bytes, as read from the wire),
    then parsed and merged into a fresh DuckDB file through the runner itself
-   (collectors.runner.run_collector: pages merged into batches of up to 10,000
-   mentions or 2 s, one short-lived connection and one transaction per batch,
-   the cursor saved in the same transaction). The process is pinned to one core.
+   (collectors.runner.run_collector: pages merged into batches of up to 25,000
+   mentions or 2 s, its defaults; one short-lived connection and one transaction
+   per batch, the cursor saved in the same transaction). The process is pinned to one core.
    Target: >= 20,000 mentions/s each, per CPU-second of the process (wall-clock is printed
    too; on a shared machine it also counts the time other processes hold the core).
 2. A full `collect` of every source kind against the demo server on 127.0.0.1
