@@ -105,10 +105,17 @@ class Lexicon:
         return LexiconScore(words=total, emoticons=emo, hits=hits)
 
 
-@lru_cache(maxsize=1)
-def builtin_lexicon() -> Lexicon:
+@lru_cache(maxsize=2)
+def builtin_lexicon(domain: bool = False) -> Lexicon:
+    """The general lexicon; with domain=True also domain.tsv, the longer phrases of
+    food-delivery, hotel and shop reviews (送得太慢, 隔音差, 掉色) that the shipped
+    default model learns from (aspects and triage keep the general one)."""
+    polarity = _weights("polarity.tsv")
+    if domain:
+        for word, weight in _weights("domain.tsv").items():
+            polarity.setdefault(word, weight)  # the general entry wins where both have one
     return Lexicon(
-        polarity=_weights("polarity.tsv"),
+        polarity=polarity,
         negators=set(_read("negators.txt")),
         degree=_weights("degree.tsv"),
         emoticons={k.lower(): v for k, v in _weights("emoticons.tsv").items()},

@@ -51,6 +51,13 @@ def synthetic_lexicon_examples(lexicon: Lexicon) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
+# A gapped bigram ("不_好": two characters one apart) is stored as the trigram
+# "不\x00好". Texts never contain U+0000 (_prepare and char_grams remove it), so
+# its key, (a << 42) | b, cannot be a real trigram's, and it is >= 2**42, so it
+# cannot be a bigram's either.
+GAP = "\x00"
+
+
 def gram_key(gram: str) -> int:
     """An n-gram (n <= 3) as one integer: code points packed 21 bits apart. Unigrams
     are < 2**21, bigrams < 2**42, trigrams < 2**63 (no text has U+0000), so the
@@ -64,6 +71,18 @@ def gram_key(gram: str) -> int:
 def _prepare(text: str) -> str:
     # sklearn's char analyzer: lowercase, then collapse runs of whitespace to one space.
     return _WS.sub(" ", to_simplified(text).replace("\x00", "").lower())
+
+
+def char_grams(text: str) -> list[str]:
+    """The training analyzer of a gapped model: sklearn's char 1-3-grams plus gapped
+    bigrams. The gapped ones let a negation reach over a character ("不太好" gives
+    "不_好", "没吃到" gives "没_到") with one feature the corpus sees often enough."""
+    t = _WS.sub(" ", text.replace(GAP, "").lower())
+    grams = list(t)
+    grams += [t[i:i + 2] for i in range(len(t) - 1)]
+    grams += [t[i:i + 3] for i in range(len(t) - 2)]
+    grams += [t[i] + GAP + t[i + 2] for i in range(len(t) - 2)]
+    return grams
 
 
 @dataclass
@@ -83,6 +102,7 @@ class LinearModel:
     # n-gram model has little to go on, and stays out of long ones.
     lexicon_weight: float = 2.0
     lexicon_length_scale: float = 40.0
+    gapped: bool = False  # the vocabulary also has gapped bigrams (char_grams)
 
     @property
     def version(self) -> str:
@@ -98,7 +118,8 @@ class LinearModel:
 
     def raw_logits(self, texts: Sequence[str]) -> np.ndarray:
         """sklearn's TfidfVectorizer(char, 1-3, sublinear_tf) + decision_function,
-        computed for the whole batch at once with numpy."""
+        computed for the whole batch at once with numpy (with char_grams as the
+        analyzer when the model is gapped)."""
         n_docs = len(texts)
         if n_docs == 0:
             return np.zeros(0)
@@ -117,6 +138,11 @@ class LinearModel:
             same_doc = docs[: len(cps) - n + 1] == docs[n - 1:]
             all_keys.append(key[same_doc])
             all_docs.append(docs[: len(cps) - n + 1][same_doc])
+        if self.gapped and len(cps) >= 3:
+            key = (cps[:-2] << 42) | cps[2:]  # gram_key(a + GAP + b): the middle code point is 0
+            same_doc = docs[:-2] == docs[2:]
+            all_keys.append(key[same_doc])
+            all_docs.append(docs[:-2][same_doc])
         keys = np.concatenate(all_keys)
         doc_of = np.concatenate(all_docs)
         # A hash lookup (pandas' khash index): 3x faster than searchsorted here,
@@ -166,6 +192,8 @@ class LinearModel:
                             idf=self.idf.astype(np.float32))
         payload = buffer.getvalue()
         meta = dict(self.meta)
+        if self.gapped:  # recorded only when set, so older models' model.json is unchanged
+            meta["gapped"] = True
         meta.update(name=self.name, kind="linear", intercept=self.intercept, platt=list(self.platt),
                     emoticon_weight=self.emoticon_weight, lexicon_weight=self.lexicon_weight,
                     lexicon_length_scale=self.lexicon_length_scale, neutral=list(self.neutral),
@@ -189,7 +217,9 @@ class LinearModel:
                    emoticon_weight=float(meta.get("emoticon_weight", 0.0)),
                    lexicon_weight=float(meta.get("lexicon_weight", 0.0)),
                    lexicon_length_scale=float(meta.get("lexicon_length_scale", 40.0)),
-                   neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])), meta=meta)
+                   neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])), meta=meta,
+                   gapped=bool(meta.get("gapped", False)),
+                   lexicon=builtin_lexicon(domain=bool(meta.get("domain_lexicon", False))))
 
 
 def lexicon_terms(lexicon: Lexicon, text: str, length_scale: float) -> tuple[float, float]:
@@ -211,28 +241,40 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
                  synthetic: bool = True, emoticon_weight: float = 2.0, lexicon_weight: float = 2.0,
                  lexicon_length_scale: float = 40.0, calibrate_folds: int = 5,
                  neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
-                 stack: bool = False,
+                 stack: bool = False, gapped: bool = False, domain_lexicon: bool = False,
+                 nb_mix: float = 0.0, nb_mix_C: float = 1.0, synthetic_copies: int = 3,
                  meta: dict[str, Any] | None = None) -> LinearModel:
     """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds).
 
     nb_alpha > 0: NB-LR feature weighting; stack: learn the emoticon and lexicon
     weights with the Platt scale (see below). Both are used for models of the user's
-    own labels (train.LABELS_OPTIONS), not for the shipped default."""
+    own labels (train.LABELS_OPTIONS), not for the shipped default.
+    gapped: char_grams features; domain_lexicon: builtin_lexicon(domain=True) for the
+    synthetic phrases and the lexicon term; nb_mix > 0: the average, with that weight
+    on the second, of the plain model and an NB-LR model (alpha 1, C = nb_mix_C) on
+    the same features. Both models are linear in the same TF-IDF vector, so their
+    average is one weight vector and scoring is unchanged. These are the shipped
+    default's (train.BUILTIN_OPTIONS)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    lexicon = builtin_lexicon()
+    if nb_mix and nb_alpha:
+        raise ValueError("nb_mix averages a plain and an NB-LR model; it cannot be combined with nb_alpha")
+    lexicon = builtin_lexicon(domain=domain_lexicon)
     train_texts = [to_simplified(t) for t in texts]
     train_labels = list(labels)
     if synthetic:
         syn_texts, syn_labels = synthetic_lexicon_examples(lexicon)
-        # Three copies: enough to register against a corpus of tens of thousands.
-        train_texts += syn_texts * 3
-        train_labels += syn_labels * 3
+        # Three copies by default: enough to register against a corpus of tens of thousands.
+        train_texts += syn_texts * synthetic_copies
+        train_labels += syn_labels * synthetic_copies
     y = np.array(train_labels)
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF,
-                                 dtype=np.float64)
+    if gapped:
+        vectorizer = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
+    else:
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF,
+                                     dtype=np.float64)
     matrix = vectorizer.fit_transform(train_texts)
     ratio = nb_log_count_ratio(matrix, y, nb_alpha) if nb_alpha > 0 else None
     if ratio is not None:
@@ -240,11 +282,17 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         # log-count ratio. Scaling after the L2 norm means w . (x * r) = (w * r) . x,
         # so the stored weights are w * r and the scorer is unchanged.
         matrix = matrix.multiply(ratio[None, :]).tocsr()
+    mix_ratio = nb_log_count_ratio(matrix, y, 1.0) if nb_mix > 0 else None
+    mix_matrix = matrix.multiply(mix_ratio[None, :]).tocsr() if mix_ratio is not None else None
+    mix_classifier = LogisticRegression(C=nb_mix_C, max_iter=3000)
     classifier = LogisticRegression(C=C, max_iter=3000)
     platt = (1.0, 0.0)
     if calibrate_folds >= 2 and min(np.bincount(y)) >= calibrate_folds:
         folds = StratifiedKFold(n_splits=calibrate_folds, shuffle=True, random_state=seed)
         oof = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function")
+        if mix_matrix is not None:  # the same folds (fixed seed): the averaged model's out-of-fold log-odds
+            oof = (1.0 - nb_mix) * oof + nb_mix * cross_val_predict(
+                mix_classifier, mix_matrix, y, cv=folds, method="decision_function")
         if stack:
             # Learn the emoticon and lexicon-term weights with the Platt scale, from
             # out-of-fold log-odds: on in-domain labels the n-grams may already know
@@ -257,10 +305,16 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
             calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
         platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
     classifier.fit(matrix, y)
+    weights = classifier.coef_[0]
+    intercept = float(classifier.intercept_[0])
+    if mix_matrix is not None and mix_ratio is not None:
+        mix_classifier.fit(mix_matrix, y)
+        weights = (1.0 - nb_mix) * weights + nb_mix * mix_classifier.coef_[0] * mix_ratio
+        intercept = (1.0 - nb_mix) * intercept + nb_mix * float(mix_classifier.intercept_[0])
     grams = sorted(vectorizer.vocabulary_, key=gram_key)
     columns = np.array([vectorizer.vocabulary_[g] for g in grams], dtype=np.int64)
     keys = np.array([gram_key(g) for g in grams], dtype=np.int64)
-    coef = classifier.coef_[0][columns]
+    coef = weights[columns]
     if ratio is not None:
         coef = coef * ratio[columns]
     idf = vectorizer.idf_[columns]
@@ -272,6 +326,13 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         info["nb_alpha"] = nb_alpha
     if stack:
         info["stack"] = True
-    return LinearModel(name=name, keys=keys, coef=coef, idf=idf, intercept=float(classifier.intercept_[0]), platt=platt,
+    if gapped:
+        info["gapped"] = True
+    if domain_lexicon:
+        info["domain_lexicon"] = True
+    if nb_mix > 0:
+        info.update(nb_mix=nb_mix, nb_mix_C=nb_mix_C)
+    return LinearModel(name=name, keys=keys, coef=coef, idf=idf, intercept=intercept, platt=platt,
                        emoticon_weight=emoticon_weight, lexicon_weight=lexicon_weight,
-                       lexicon_length_scale=lexicon_length_scale, neutral=neutral, meta=info, lexicon=lexicon)
+                       lexicon_length_scale=lexicon_length_scale, neutral=neutral, meta=info, lexicon=lexicon,
+                       gapped=gapped)

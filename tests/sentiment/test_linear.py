@@ -89,3 +89,25 @@ def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
     loaded = LinearModel.load(tmp_path / "m")
     assert loaded.emoticon_weight == model.emoticon_weight
     assert loaded.lexicon_weight == model.lexicon_weight
+
+
+def test_gapped_scoring_equals_sklearn_with_the_same_analyzer(tmp_path: Path) -> None:
+    """A gapped model's numpy scorer must give sklearn's decision function with
+    char_grams as the analyzer, and keep doing so after save/load."""
+    from sentiment.linear import GAP, char_grams
+
+    texts, labels = tiny_corpus()
+    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0, gapped=True)
+    vec = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=2)
+    clf = LogisticRegression(C=1.0, max_iter=3000).fit(vec.fit_transform([to_simplified(t) for t in texts]), labels)
+    probe = POSITIVE + NEGATIVE + ["", "ab", "  A  b\t\tC  ", "质量质量质量很好很好", "不太好", "好\x00差", "全新的词汇完全没见过"]
+    expected = clf.decision_function(vec.transform([to_simplified(t) for t in probe]))
+    assert np.allclose(model.raw_logits(probe), expected, atol=1e-9)
+    assert any(GAP in g for g in vec.vocabulary_)  # the gapped grams are really in the vocabulary
+    assert gram_key("a" + GAP + "b") >= 2**42 and gram_key("a" + GAP + "b") not in {gram_key("ab"), gram_key("aab")}
+    model.save(tmp_path / "g")
+    loaded = LinearModel.load(tmp_path / "g")
+    assert loaded.gapped and np.allclose(loaded.raw_logits(probe), expected, atol=1e-5)
+    # Not gapped: the same texts give different log-odds (the extra grams are not looked up).
+    plain = LinearModel(name="p", keys=loaded.keys, coef=loaded.coef, idf=loaded.idf, intercept=loaded.intercept)
+    assert not np.allclose(plain.raw_logits(probe[:4]), expected[:4], atol=1e-5)

@@ -25,3 +25,13 @@ def test_negation_degree_and_emoticons() -> None:
     assert lex.score("今天好开心[哈哈]").emoticons > 0
     assert lex.score("又加班[泪][抓狂]").emoticons < 0
     assert lex.score("[不存在的表情]").hits == 0
+
+
+def test_domain_lexicon_extends_the_general_one() -> None:
+    general, domain = builtin_lexicon(), builtin_lexicon(domain=True)
+    assert set(general.polarity) < set(domain.polarity)
+    assert all(domain.polarity[w] == v for w, v in general.polarity.items())  # general entries win
+    # Food-delivery and hotel phrases the general lexicon does not know.
+    assert "送得太慢" not in general.polarity and domain.score("送得太慢").words < 0
+    assert domain.score("隔音差，不会再住").words < general.score("隔音差，不会再住").words
+    assert domain.score("分量很足，还会再点").words > 0
