@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -111,3 +112,25 @@ def test_gapped_scoring_equals_sklearn_with_the_same_analyzer(tmp_path: Path) ->
     # Not gapped: the same texts give different log-odds (the extra grams are not looked up).
     plain = LinearModel(name="p", keys=loaded.keys, coef=loaded.coef, idf=loaded.idf, intercept=loaded.intercept)
     assert not np.allclose(plain.raw_logits(probe[:4]), expected[:4], atol=1e-5)
+
+
+def test_nb_mix_is_the_average_of_the_plain_and_the_nb_model() -> None:
+    """nb_mix folds two linear models on the same TF-IDF vector into one weight vector:
+    the scorer must give the average of sklearn's two decision functions."""
+    from sentiment.linear import nb_log_count_ratio
+
+    texts, labels = tiny_corpus()
+    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0,
+                         lexicon_weight=0.0, C=2.0, nb_mix=0.5, nb_mix_C=1.0)
+    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
+    matrix = vec.fit_transform([to_simplified(t) for t in texts])
+    ratio = nb_log_count_ratio(matrix, np.array(labels), 1.0)
+    plain = LogisticRegression(C=2.0, max_iter=3000).fit(matrix, labels)
+    nb = LogisticRegression(C=1.0, max_iter=3000).fit(matrix.multiply(ratio[None, :]).tocsr(), labels)
+    probe = POSITIVE + NEGATIVE + ["", "全新的词汇完全没见过", "质量很好但是物流太慢"]
+    x = vec.transform([to_simplified(t) for t in probe])
+    expected = 0.5 * plain.decision_function(x) + 0.5 * nb.decision_function(x.multiply(ratio[None, :]).tocsr())
+    assert np.allclose(model.raw_logits(probe), expected, atol=1e-9)
+    assert model.meta["nb_mix"] == 0.5
+    with pytest.raises(ValueError):
+        train_linear("t", texts, labels, nb_mix=0.5, nb_alpha=1.0)
