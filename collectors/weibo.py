@@ -31,6 +31,9 @@ SEARCH_CONTAINER = "100103type=1&q={keyword}"
 _MINUTES_AGO = re.compile(r"^(\d+)\s*分钟前$")
 _HOURS_AGO = re.compile(r"^(\d+)\s*小时前$")
 _SECONDS_AGO = re.compile(r"^(\d+)\s*秒前$")
+# "刚刚", "30秒前", "15分钟前", "15小时前": resolved against the fetch time, so they move a
+# little with every fetch (today's and yesterday's HH:MM, and MM-DD, do not).
+_AGO = re.compile(r"^(?:刚刚|刚才|\d+\s*(?:秒|分钟|小时)前)$")
 _YESTERDAY = re.compile(r"^昨天\s*(\d{1,2}):(\d{2})$")
 _TODAY = re.compile(r"^今天\s*(\d{1,2}):(\d{2})$")
 _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
@@ -110,6 +113,10 @@ def parse_time(value: str, now: datetime, source: str = NAME, where: str = "crea
     raise ParseError(source, f"{where}: unknown Weibo time format {value!r}")
 
 
+def is_relative_time(value: str) -> bool:
+    return bool(_AGO.match((value or "").strip()))
+
+
 def parse_count(value: Any) -> int | None:
     """Counts are ints, or strings such as "100万+" on popular posts."""
     if value is None or value == "":
@@ -148,10 +155,11 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
         raw["koubei_truncated"] = True
     created = str(mblog.get("created_at", ""))
     likes, reposts, replies = mblog.get("attitudes_count"), mblog.get("reposts_count"), mblog.get("comments_count")
+    published_at = _absolute(created)  # the usual form first: the error location is built only for the others
     return Mention(
         source=source, native_id=str(mid), text=text,
-        # The absolute form first: the error location is only built for the other forms.
-        published_at=_absolute(created) or parse_time(created, now, source, f"{where}.created_at"),
+        published_at=published_at or parse_time(created, now, source, f"{where}.created_at"),
+        approximate_time=published_at is None and is_relative_time(created),
         url=f"https://m.weibo.cn/status/{bid}", author=user.get("screen_name"), brand=brand, product=product,
         language="zh", likes=likes if type(likes) is int else parse_count(likes),
         reposts=reposts if type(reposts) is int else parse_count(reposts),

@@ -28,6 +28,9 @@ class Mention:
     reposts: int | None = None
     replies: int | None = None
     raw: dict[str, Any] | None = field(default=None, compare=False)
+    # published_at was resolved from a relative time ("15分钟前") against the fetch time:
+    # a refetch resolves it a little differently, so storage keeps the first value.
+    approximate_time: bool = False
 
     def __post_init__(self) -> None:
         if not self.source or not self.native_id:

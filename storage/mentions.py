@@ -48,6 +48,9 @@ MENTION_SCHEMA = pa.schema(
 )
 COLUMNS = MENTION_SCHEMA.names
 UPDATED_ON_CHANGE = [c for c in COLUMNS if c not in ("source", "native_id", "collected_at")]
+# What a batch carries beyond the stored columns: whether published_at was resolved
+# from a relative time ("15分钟前"), which moves with every fetch.
+BATCH_SCHEMA = MENTION_SCHEMA.append(pa.field("approximate_time", pa.bool_()))
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,12 @@ def _utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-# Computed by the engine, vectorised, over everything a person would see change.
+# Computed by the engine, vectorised, over everything a person would see change. A time
+# resolved from "15分钟前" is left out: refetched later it says "45分钟前" and resolves a
+# few seconds off, which is not a change; the first sighting's time is kept (see below).
 CONTENT_HASH_SQL = (
-    "md5(concat_ws('\x1f', brand, product, url, author_hash, text, rating, language, published_at,"
-    " likes, reposts, replies))"
+    "md5(concat_ws('\x1f', brand, product, url, author_hash, text, rating, language,"
+    " CASE WHEN approximate_time THEN NULL ELSE published_at END, likes, reposts, replies))"
 )
 
 
@@ -109,8 +114,9 @@ def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> 
         # As str, not orjson's bytes: thousands of live bytes objects, each allocated at
         # orjson's working size then shrunk, cost 3x the dump itself (measured 6.4 vs 2.1 us).
         "raw": [None if m.raw is None else orjson.dumps(m.raw, default=str).decode() for m in latest],
+        "approximate_time": [m.approximate_time for m in latest],
     }
-    return pa.Table.from_pydict(columns, schema=MENTION_SCHEMA)
+    return pa.Table.from_pydict(columns, schema=BATCH_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,13 @@ def upsert_mentions(
     return upsert_table(store, mentions_table(mentions, now), cursor)
 
 
+# An approximate time never replaces a stored one: the first sighting was the closest.
+_ASSIGN = {"published_at": "published_at = CASE WHEN b.approximate_time THEN mentions.published_at"
+                           " ELSE b.published_at END"}
+
+
 def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = None) -> UpsertResult:
-    """Merge an Arrow batch (MENTION_SCHEMA) in one transaction, with the
+    """Merge an Arrow batch (BATCH_SCHEMA) in one transaction, with the
     cursor that covers it, so the cursor never runs ahead of stored data."""
     if batch.num_rows == 0:
         if cursor is not None:
@@ -153,7 +164,7 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             ).fetchone()[0]  # type: ignore[index]
             existing, changed = batch.num_rows - inserted, 0
             if existing:
-                assignments = ", ".join(f"{c} = b.{c}" for c in UPDATED_ON_CHANGE)
+                assignments = ", ".join(_ASSIGN.get(c, f"{c} = b.{c}") for c in UPDATED_ON_CHANGE)
                 changed = con.execute(
                     f"UPDATE mentions SET {assignments} FROM koubei_batch b"
                     " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"

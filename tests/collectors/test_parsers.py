@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,6 +75,22 @@ def test_weibo_timeline_with_retweet_and_relative_times(fixtures_dir: Path) -> N
 ])
 def test_weibo_times(shown: str, expected: datetime) -> None:
     assert weibo.parse_time(shown, datetime(2026, 7, 20, 4, 0, tzinfo=UTC)) == expected
+    # Only the "ago" forms move with the fetch time; storage keeps their first value.
+    assert weibo.is_relative_time(shown) == (shown in ("刚刚", "5分钟前", "15小时前"))
+
+
+def test_weibo_relative_times_refetched_later_store_no_update(fixtures_dir: Path, store) -> None:
+    from storage import upsert_mentions
+
+    # Every post of the page (retweeted originals too) as Weibo shows recent ones.
+    body = re.sub(r'"created_at":\s*"[^"]*"', '"created_at": "15分钟前"',
+                  (fixtures_dir / "weibo_search.json").read_text(encoding="utf-8"))
+    first = weibo.parse(body, now=datetime(2026, 7, 20, 4, 0, tzinfo=UTC))
+    later = weibo.parse(body, now=datetime(2026, 7, 20, 4, 0, 40, tzinfo=UTC))  # same "15分钟前", 40 s later
+    assert first and all(m.approximate_time for m in first)
+    upsert_mentions(store, first)
+    result = upsert_mentions(store, later)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, len(first))
 
 
 def test_weibo_unknown_time_and_changed_layout_are_errors() -> None:

@@ -13,7 +13,8 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def mention(native_id: str, text: str = "好评", **kw: object) -> Mention:
-    return Mention(source="test", native_id=native_id, text=text, published_at=T0, **kw)  # type: ignore[arg-type]
+    kw.setdefault("published_at", T0)
+    return Mention(source="test", native_id=native_id, text=text, **kw)  # type: ignore[arg-type]
 
 
 def test_a_mixed_batch_counts_new_changed_and_unchanged_keys(store) -> None:
@@ -51,3 +52,19 @@ def test_published_at_is_stored_as_the_same_utc_instant(store) -> None:
     beijing = datetime(2026, 11, 1, 16, 30, 15, 123456, tzinfo=timezone(timedelta(hours=8)))
     upsert_mentions(store, [Mention(source="test", native_id="1", text="x", published_at=beijing)])
     assert store.query("SELECT published_at FROM mentions") == [(datetime(2026, 11, 1, 8, 30, 15, 123456),)]
+
+
+def test_a_relative_time_refetched_later_is_not_a_change_and_keeps_the_first_time(store) -> None:
+    # Weibo's "15分钟前" resolves against the fetch time: the refetch lands a little later.
+    first = mention("w1", published_at=T0, approximate_time=True)
+    refetched = mention("w1", published_at=T0 + timedelta(minutes=1, seconds=3), approximate_time=True)
+    upsert_mentions(store, [first])
+    assert upsert_mentions(store, [refetched]).unchanged == 1
+    # A real change (more likes) updates the row but keeps the first sighting's time.
+    liked = mention("w1", published_at=T0 + timedelta(minutes=40), approximate_time=True, likes=9)
+    assert upsert_mentions(store, [liked]).updated == 1
+    assert store.query("SELECT likes, published_at FROM mentions") == [(9, T0.replace(tzinfo=None))]
+    # An exact time, when the site gives one, replaces the approximate one.
+    exact = mention("w1", published_at=T0 + timedelta(minutes=2), likes=9)
+    assert upsert_mentions(store, [exact]).updated == 1
+    assert store.query("SELECT published_at FROM mentions") == [((T0 + timedelta(minutes=2)).replace(tzinfo=None),)]
