@@ -113,6 +113,9 @@ class Fetched:
     dropped_known: bool = False
 
 
+MAX_GAPS = 10
+
+
 class HttpCollector(Collector):
     """A source that pages through a site newest first, per target.
 
@@ -122,6 +125,9 @@ class HttpCollector(Collector):
     a known item, or at `max_pages`. The high-water mark moves only when the
     walk ends; pages stored before a crash carry the *old* mark, so a rerun
     walks over them again (the merge absorbs them) and never skips a gap.
+    A walk stopped by `max_pages` before it reached the old mark leaves a gap
+    (after a burst or an outage); the cursor keeps where it stopped, and each run
+    then walks up to `max_pages` more pages into the gap until it is closed.
     """
 
     target_key: ClassVar[str] = ""  # the option that lists targets: "skus", "keywords", ...
@@ -197,15 +203,15 @@ class HttpCollector(Collector):
         """Whether a stored walk of `target` has already covered this mention."""
         state = self.cursors.get(target.scope) or {}
         newest = _parse_iso(state.get("newest"))
-        if newest is None:
+        if newest is None or any(_in_gap(gap, mention) for gap in state.get("gaps", [])):
             return False
-        return mention.published_at < newest or (
-            mention.published_at == newest and mention.native_id in set(state.get("newest_ids", [])))
+        return _at_or_before(mention, newest, state.get("newest_ids", []))
 
     def _walk(self, target: Target) -> Iterator[Page]:
         state = self.cursors.get(target.scope) or {}
         newest = _parse_iso(state.get("newest"))
         newest_ids = set(state.get("newest_ids", []))
+        gaps: list[dict[str, Any]] = list(state.get("gaps", []))
         run_newest: datetime | None = None
         run_ids: set[str] = set()
         token: Any = None
@@ -228,19 +234,59 @@ class HttpCollector(Collector):
                 mark, mark_ids = newest, newest_ids | run_ids
             else:
                 mark, mark_ids = newest, newest_ids
+            capped = pages >= self.max_pages and fetched.next is not None and fetched.mentions
+            if done and capped and not reached_known and newest is not None:
+                # Stopped by max_pages before reaching what the last run stored (a burst, an
+                # outage): remember where, and later runs walk on from there until they reach it.
+                oldest = min(m.published_at for m in fetched.mentions)
+                gaps.insert(0, {"token": fetched.next, "after": newest.isoformat(), "after_ids": sorted(newest_ids),
+                                "before": oldest.isoformat()})
+                # A source that outpaces max_pages on every run can never catch up: keep the newest gaps.
+                del gaps[MAX_GAPS:]
             cursor: dict[str, Any] = {
                 "newest": mark.isoformat() if mark else None,
                 "newest_ids": sorted(mark_ids),
             }
+            if gaps:
+                cursor["gaps"] = gaps
             if done:
                 cursor["last_run_pages"] = pages
             else:
                 cursor["in_progress_page"] = pages  # informative: a crash here restarts from the newest page
             yield Page(fetched.mentions, cursor=cursor, scope=target.scope, origin=fetched.origin)
             if done:
-                return
+                break
             token = fetched.next
+        if gaps:
+            yield from self._fill_gaps(target, cursor)
+
+    def _fill_gaps(self, target: Target, cursor: dict[str, Any]) -> Iterator[Page]:
+        """Walk on from where capped runs stopped (newest gap first), up to max_pages more pages.
+        Each page is stored with the gap's new position, so a crash resumes there."""
+        pages = 0
+        while cursor.get("gaps") and pages < self.max_pages:
+            gap = cursor["gaps"][0]
+            fetched = self.fetch(target, gap["token"])
+            pages += 1
+            after = datetime.fromisoformat(gap["after"])
+            closed = fetched.next is None or not fetched.mentions or any(
+                _at_or_before(m, after, gap["after_ids"]) for m in fetched.mentions)
+            rest = cursor["gaps"][1:]
+            cursor = {**cursor, "gaps": rest if closed else [{**gap, "token": fetched.next}, *rest]}
+            if not cursor["gaps"]:
+                del cursor["gaps"]
+            yield Page(fetched.mentions, cursor=cursor, scope=target.scope, origin=fetched.origin)
 
 
 def _parse_iso(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _at_or_before(mention: Mention, moment: datetime, ids: list[str]) -> bool:
+    return mention.published_at < moment or (mention.published_at == moment and mention.native_id in ids)
+
+
+def _in_gap(gap: dict[str, Any], mention: Mention) -> bool:
+    """Between what a run stored before a capped run and the oldest item that run reached."""
+    after, before = datetime.fromisoformat(gap["after"]), datetime.fromisoformat(gap["before"])
+    return not _at_or_before(mention, after, gap["after_ids"]) and mention.published_at <= before
