@@ -74,9 +74,12 @@ class HackerNewsCollector(HttpCollector):
         page = int(token or 0)
         params: dict[str, Any] = {"query": target.value, "tags": self.options.get("tags", "(story,comment)"),
                                   "page": page, "hitsPerPage": PAGE_SIZE}
-        newest = (self.cursors.get(target.scope) or {}).get("newest")
-        if newest:  # Algolia filters server-side: a rerun downloads only what is new
-            params["numericFilters"] = f"created_at_i>{int(datetime.fromisoformat(newest).timestamp()) - 1}"
+        state = self.cursors.get(target.scope) or {}
+        # Algolia filters server-side: a rerun downloads only what is new, or still missing
+        # below a gap a capped run left (whose page token counts in the same filtered list).
+        bounds = [datetime.fromisoformat(b) for b in [state.get("newest")] + [g["after"] for g in state.get("gaps", [])] if b]
+        if bounds:
+            params["numericFilters"] = f"created_at_i>{int(min(bounds).timestamp()) - 1}"
         resp = self.get(self.base_url + "/api/v1/search_by_date", params=params)
         mentions, pages = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
                                      origin=resp.url)
