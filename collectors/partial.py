@@ -21,7 +21,6 @@ A shape is a dict of key -> LEAF (any value, kept as decoded), a nested dict
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -34,8 +33,7 @@ _counter = itertools.count()
 
 class PartialDecoder:
     def __init__(self, shape: Shape) -> None:
-        self._type, self._convert = _compile(shape)
-        self._decoder = msgspec.json.Decoder(self._type)
+        self._decoder = msgspec.json.Decoder(_compile(shape))
 
     def decode(self, body: bytes | memoryview | str) -> dict[str, Any] | None:
         """The declared part of the document as plain dicts and lists, or None if it does not fit."""
@@ -43,37 +41,22 @@ class PartialDecoder:
             decoded = self._decoder.decode(body)
         except (msgspec.DecodeError, ValueError):  # ValueError: not UTF-8 (a GBK body)
             return None
-        return self._convert(decoded)  # type: ignore[no-any-return]
+        # Back to plain dicts under the JSON keys; to_builtins leaves out the absent (UNSET) fields.
+        return msgspec.to_builtins(decoded)  # type: ignore[no-any-return]
 
 
-def _compile(shape: Any) -> tuple[Any, Callable[[Any], Any] | None]:
-    """(msgspec type, converter back to plain values or None when none is needed) for a shape."""
+def _compile(shape: Any) -> Any:
+    """The msgspec type that decodes a shape: Structs for objects, lists of them for lists."""
     if isinstance(shape, list):
-        item_type, item_convert = _compile(shape[0])
-        list_type = list[item_type | None] if isinstance(shape[0], dict) else list[Any]  # type: ignore[valid-type]
-        if item_convert is None:
-            return list_type, None
-        return list_type, lambda values: [None if v is None else item_convert(v) for v in values]
+        item_type = _compile(shape[0])
+        return list[item_type | None] if isinstance(shape[0], dict) else list[Any]  # type: ignore[valid-type]
     if not isinstance(shape, dict):
-        return Any, None
-    keys = tuple(shape)
-    fields, nested = [], []
-    for index, (key, sub) in enumerate(shape.items()):
-        sub_type, sub_convert = _compile(sub)
+        return Any
+    fields = []
+    for index, sub in enumerate(shape.values()):
+        sub_type = _compile(sub)
         # Field names are positional: JSON keys such as "im:rating" are not identifiers.
-        field_type = Any if sub_type is Any else sub_type | None | msgspec.UnsetType
-        fields.append((f"f{index}", field_type, _UNSET))
-        if sub_convert is not None:
-            nested.append((key, sub_convert))
-    struct = msgspec.defstruct(f"Partial{next(_counter)}", fields, rename=dict(zip([f[0] for f in fields], keys)),
-                               gc=False)  # a decoded tree holds no reference cycles
-    astuple = msgspec.structs.astuple
-
-    def convert(obj: Any) -> dict[str, Any]:
-        plain = {k: v for k, v in zip(keys, astuple(obj)) if v is not _UNSET}
-        for key, sub_convert in nested:
-            if plain.get(key) is not None:
-                plain[key] = sub_convert(plain[key])
-        return plain
-
-    return struct, convert
+        fields.append((f"f{index}", Any if sub_type is Any else sub_type | None | msgspec.UnsetType, _UNSET))
+    return msgspec.defstruct(f"Partial{next(_counter)}", fields,
+                             rename=dict(zip([f[0] for f in fields], shape)),
+                             gc=False)  # a decoded tree holds no reference cycles

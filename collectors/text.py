@@ -57,15 +57,22 @@ def from_epoch(value: Any, where: str, source: str) -> datetime:
         raise ParseError(source, f"{where}: {value!r} is not a Unix time") from None
 
 
-def china_local(value: str, where: str, source: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
-    """'YYYY-MM-DD HH:MM:SS' without offset, as JD and Douban send it: Beijing time."""
-    if fmt == "%Y-%m-%d %H:%M:%S" and isinstance(value, str) and len(value) == 19:
-        # Slicing is ~10x faster than strptime, and this runs once per JD comment.
+def beijing_fast(value: Any) -> datetime | None:
+    """'YYYY-MM-DD HH:MM:SS' in Beijing time by slicing (~10x faster than strptime; it runs
+    once per JD comment), or None for anything else, which china_local then reads or names."""
+    if isinstance(value, str) and len(value) == 19:
         try:
             return datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
                             int(value[14:16]), int(value[17:19]), tzinfo=CHINA).astimezone(UTC)
         except ValueError:
-            pass  # fall through to strptime for the precise error
+            return None
+    return None
+
+
+def china_local(value: str, where: str, source: str, fmt: str = "%Y-%m-%d %H:%M:%S") -> datetime:
+    """'YYYY-MM-DD HH:MM:SS' without offset, as JD and Douban send it: Beijing time."""
+    if fmt == "%Y-%m-%d %H:%M:%S" and (fast := beijing_fast(value)):
+        return fast
     try:
         return datetime.strptime(value.strip(), fmt).replace(tzinfo=CHINA).astimezone(UTC)
     except (AttributeError, ValueError):
