@@ -13,10 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 from collectors.runner import collect
+from koubei.config import Settings
 from storage import Store
 from storage.cursors import get_cursors
 from tests.collectors.conftest import FAST, base, settings_for
@@ -52,14 +54,23 @@ class GrowingListing:
         return Response(json.dumps(data), content_type="application/json")
 
 
-def test_a_capped_run_leaves_a_gap_that_later_runs_close(
-    httpserver: HTTPServer, fixtures_dir: Path, store_factory: Callable[[], Store]
-) -> None:
-    listing = GrowingListing(json.loads((fixtures_dir / "reddit_listing.json").read_text(encoding="utf-8")))
+@pytest.fixture
+def listing(httpserver: HTTPServer, fixtures_dir: Path) -> GrowingListing:
+    served = GrowingListing(json.loads((fixtures_dir / "reddit_listing.json").read_text(encoding="utf-8")))
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
-    httpserver.expect_request("/reddit/search.json").respond_with_handler(listing.handle)
-    settings = settings_for({"reddit": {"base_url": f"{base(httpserver)}/reddit", "keywords": ["SonicWave"],
-                                        "max_pages": 2, **FAST}})
+    httpserver.expect_request("/reddit/search.json").respond_with_handler(served.handle)
+    return served
+
+
+def reddit_settings(server: HTTPServer) -> Settings:
+    return settings_for({"reddit": {"base_url": f"{base(server)}/reddit", "keywords": ["SonicWave"],
+                                    "max_pages": 2, **FAST}})
+
+
+def test_a_capped_run_leaves_a_gap_that_later_runs_close(
+    httpserver: HTTPServer, listing: GrowingListing, store_factory: Callable[[], Store]
+) -> None:
+    settings = reddit_settings(httpserver)
 
     def stored() -> set[str]:
         with store_factory() as store:
@@ -90,16 +101,11 @@ def test_a_capped_run_leaves_a_gap_that_later_runs_close(
 
 
 def test_a_first_run_capped_by_max_pages_leaves_no_gap(
-    httpserver: HTTPServer, fixtures_dir: Path, store_factory: Callable[[], Store]
+    httpserver: HTTPServer, listing: GrowingListing, store_factory: Callable[[], Store]
 ) -> None:
     # History older than max_pages on the very first run is out of scope by design, not a hole.
-    listing = GrowingListing(json.loads((fixtures_dir / "reddit_listing.json").read_text(encoding="utf-8")))
-    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
-    httpserver.expect_request("/reddit/search.json").respond_with_handler(listing.handle)
     listing.publish(10)
-    settings = settings_for({"reddit": {"base_url": f"{base(httpserver)}/reddit", "keywords": ["SonicWave"],
-                                        "max_pages": 2, **FAST}})
-    (run,) = collect(store_factory, settings)
+    (run,) = collect(store_factory, reddit_settings(httpserver))
     assert run.ok and run.inserted == 4
     with store_factory() as store:
         (cursor,) = get_cursors(store, "reddit").values()
