@@ -16,6 +16,7 @@ from koubei.errors import ParseError
 
 # China has had no daylight saving since 1991: a fixed offset is exact and needs no tzdata.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+_BEIJING_OFFSET = timedelta(hours=8)
 
 _BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/h\d)\b[^>]*>", re.IGNORECASE)
 _IMG_ALT = re.compile(r"<img\b[^>]*?\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))[^>]*>", re.IGNORECASE)
@@ -58,12 +59,12 @@ def from_epoch(value: Any, where: str, source: str) -> datetime:
 
 
 def beijing_fast(value: Any) -> datetime | None:
-    """'YYYY-MM-DD HH:MM:SS' in Beijing time by slicing (~10x faster than strptime; it runs
-    once per JD comment), or None for anything else, which china_local then reads or names."""
-    if isinstance(value, str) and len(value) == 19:
+    """'YYYY-MM-DD HH:MM:SS' in Beijing time, fast (it runs once per JD comment), or None
+    for anything else, which china_local then reads or names."""
+    if isinstance(value, str) and len(value) == 19 and value[10] == " " and value[4] == "-":
         try:
-            return datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]),
-                            int(value[14:16]), int(value[17:19]), tzinfo=CHINA).astimezone(UTC)
+            # fromisoformat is C; at 19 characters with a space there is no offset to lose.
+            return (datetime.fromisoformat(value) - _BEIJING_OFFSET).replace(tzinfo=UTC)
         except ValueError:
             return None
     return None
