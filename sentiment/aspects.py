@@ -29,7 +29,8 @@ from sentiment.lexicon import Lexicon, builtin_lexicon
 from sentiment.text import to_simplified
 
 _CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*")
-_QUESTION = re.compile(r"[？?]|[吗么呢嘛]\W*$|^\W*请问|是不是|会不会|能不能|有没有|是否|怎么回事")
+# 吗/么 end a question; 呢 does not ("等了三天还没到呢" is a complaint).
+_QUESTION = re.compile(r"[？?]|[吗么]\W*$|^\W*请问|是不是|会不会|能不能|有没有|是否|怎么回事")
 _REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否)")
 _TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知)")
 # A turn inside a clause starts a new one: "充电很快但是一充电就烫".

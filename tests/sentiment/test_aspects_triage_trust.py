@@ -31,6 +31,7 @@ def test_aspect_polarity_reads_turns_questions_requests_and_verdict_keywords() -
     # A question asks, a request asks for something: neither judges.
     assert tagger.tag("请问支持无线充电吗", "pos") == {}
     assert tagger.tag("请问电池支持快充吗", "neg") == {"质量": "neu"}
+    assert tagger.tag("快递等了三天还没到呢", "neg") == {"物流": "neg"}
     assert tagger.tag("发货太慢了，希望商家重视", "neg") == {"物流": "neg"}
     # The clause after the aspect speaks only when it is a turn.
     assert tagger.tag("申请退款一周了还没处理，外婆很喜欢", "neg") == {"售后": "neg"}
