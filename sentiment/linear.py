@@ -241,14 +241,13 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
                  synthetic: bool = True, emoticon_weight: float = 2.0, lexicon_weight: float = 2.0,
                  lexicon_length_scale: float = 40.0, calibrate_folds: int = 5,
                  neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
-                 stack: bool = False, gapped: bool = False, domain_lexicon: bool = False,
+                 gapped: bool = False, domain_lexicon: bool = False,
                  nb_mix: float = 0.0, nb_mix_C: float = 1.0, synthetic_copies: int = 3,
                  meta: dict[str, Any] | None = None) -> LinearModel:
     """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds).
 
-    nb_alpha > 0: NB-LR feature weighting; stack: learn the emoticon and lexicon
-    weights with the Platt scale (see below). Both are used for models of the user's
-    own labels (train.LABELS_OPTIONS), not for the shipped default.
+    nb_alpha > 0: NB-LR feature weighting, a recipe for models of the user's own labels
+    (train.RECIPES), which learn their Platt scale and lexicon weights themselves.
     gapped: char_grams features; domain_lexicon: builtin_lexicon(domain=True) for the
     synthetic phrases and the lexicon term; nb_mix > 0: the average, with that weight
     on the second, of the plain model and an NB-LR model (alpha 1, C = nb_mix_C) on
@@ -293,16 +292,7 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         if mix_matrix is not None:  # the same folds (fixed seed): the averaged model's out-of-fold log-odds
             oof = (1.0 - nb_mix) * oof + nb_mix * cross_val_predict(
                 mix_classifier, mix_matrix, y, cv=folds, method="decision_function")
-        if stack:
-            # Learn the emoticon and lexicon-term weights with the Platt scale, from
-            # out-of-fold log-odds: on in-domain labels the n-grams may already know
-            # the emoticons, and fixed weights would count them twice.
-            extra = np.array([lexicon_terms(lexicon, t, lexicon_length_scale) for t in train_texts])
-            calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(
-                np.column_stack([oof, extra]), y)
-            emoticon_weight, lexicon_weight = float(calibrator.coef_[0, 1]), float(calibrator.coef_[0, 2])
-        else:
-            calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
+        calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
         platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
     classifier.fit(matrix, y)
     weights = classifier.coef_[0]
@@ -324,8 +314,6 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
     # Recorded only when used, so the shipped default's model.json is unchanged.
     if nb_alpha > 0:
         info["nb_alpha"] = nb_alpha
-    if stack:
-        info["stack"] = True
     if gapped:
         info["gapped"] = True
     if domain_lexicon:

@@ -77,21 +77,6 @@ def test_nb_weighting_folds_into_the_stored_weights() -> None:
     assert ratio[vec.vocabulary_["差"]] < 0 < ratio[vec.vocabulary_["好"]]
 
 
-def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
-    """With stack=True the emoticon weight comes from the data: posts whose only cue is an
-    emoticon teach it a clearly positive weight, and it survives save/load."""
-    texts = [f"今天{w}[哈哈]" for w in "一二三四五六七八九十"] + [f"今天{w}[泪]" for w in "一二三四五六七八九十"]
-    texts = texts * 3 + POSITIVE + NEGATIVE
-    labels = ([1] * 10 + [0] * 10) * 3 + [1] * len(POSITIVE) + [0] * len(NEGATIVE)
-    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=3, stack=True)
-    assert model.meta["stack"] is True
-    assert model.emoticon_weight > 0.1
-    model.save(tmp_path / "m")
-    loaded = LinearModel.load(tmp_path / "m")
-    assert loaded.emoticon_weight == model.emoticon_weight
-    assert loaded.lexicon_weight == model.lexicon_weight
-
-
 def test_gapped_scoring_equals_sklearn_with_the_same_analyzer(tmp_path: Path) -> None:
     """A gapped model's numpy scorer must give sklearn's decision function with
     char_grams as the analyzer, and keep doing so after save/load."""

@@ -102,6 +102,19 @@ def test_final_model_carries_the_stacker_fitted_on_out_of_fold_log_odds(tmp_path
     assert np.allclose(loaded.score(probe), result.model.score(probe), atol=1e-6)
 
 
+def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
+    """The emoticon weight comes from the user's data: posts whose only cue is an
+    emoticon teach it a clearly positive weight, and it survives save/load."""
+    texts = [f"今天{w}[哈哈]" for w in "一二三四五六七八九十"] + [f"今天{w}[泪]" for w in "一二三四五六七八九十"]
+    texts = texts * 3 + POSITIVE + NEGATIVE
+    labels = ([1] * 10 + [0] * 10) * 3 + [1] * len(POSITIVE) + [0] * len(NEGATIVE)
+    model = train_labels("emo", texts, labels, tmp_path, with_builtin=False).model
+    assert model.emoticon_weight > 0.1
+    loaded = load_model("emo", models_dir=tmp_path)
+    assert loaded.emoticon_weight == model.emoticon_weight
+    assert loaded.lexicon_weight == model.lexicon_weight
+
+
 def test_too_few_rows_of_a_class_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LabelFileError, match="two positive and two negative"):
         train_labels("x", ["好", "很好", "差"], [1, 1, 0], tmp_path, with_builtin=False)
