@@ -32,6 +32,7 @@ from sentiment.text import to_simplified
 _WS = re.compile(r"\s\s+")
 NGRAM = (1, 3)
 MIN_DF = 2
+LEXICON_LENGTH_SCALE = 40.0
 
 
 def synthetic_lexicon_examples(lexicon: Lexicon) -> tuple[list[str], list[int]]:
@@ -101,7 +102,7 @@ class LinearModel:
     # it helps short texts (a food-delivery review of ten characters) where the
     # n-gram model has little to go on, and stays out of long ones.
     lexicon_weight: float = 2.0
-    lexicon_length_scale: float = 40.0
+    lexicon_length_scale: float = LEXICON_LENGTH_SCALE
     gapped: bool = False  # the vocabulary also has gapped bigrams (char_grams)
 
     @property
@@ -216,7 +217,7 @@ class LinearModel:
                    platt=(float(meta["platt"][0]), float(meta["platt"][1])),
                    emoticon_weight=float(meta.get("emoticon_weight", 0.0)),
                    lexicon_weight=float(meta.get("lexicon_weight", 0.0)),
-                   lexicon_length_scale=float(meta.get("lexicon_length_scale", 40.0)),
+                   lexicon_length_scale=float(meta.get("lexicon_length_scale", LEXICON_LENGTH_SCALE)),
                    neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])), meta=meta,
                    gapped=bool(meta.get("gapped", False)),
                    lexicon=builtin_lexicon(domain=bool(meta.get("domain_lexicon", False))))
@@ -237,9 +238,19 @@ def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float) -> np.ndarray:
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
+def tfidf_vectorizer(gapped: bool = False) -> Any:
+    """The features LinearModel scores: sklearn's char 1-3-gram TF-IDF (sublinear tf),
+    with char_grams as the analyzer for a gapped model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if gapped:
+        return TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
+    return TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
+
+
 def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: float = 1.0,
                  synthetic: bool = True, emoticon_weight: float = 2.0, lexicon_weight: float = 2.0,
-                 lexicon_length_scale: float = 40.0, calibrate_folds: int = 5,
+                 lexicon_length_scale: float = LEXICON_LENGTH_SCALE, calibrate_folds: int = 5,
                  neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
                  gapped: bool = False, domain_lexicon: bool = False,
                  nb_mix: float = 0.0, nb_mix_C: float = 1.0, synthetic_copies: int = 3,
@@ -254,7 +265,6 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
     the same features. Both models are linear in the same TF-IDF vector, so their
     average is one weight vector and scoring is unchanged. These are the shipped
     default's (train.BUILTIN_OPTIONS)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -269,11 +279,7 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         train_texts += syn_texts * synthetic_copies
         train_labels += syn_labels * synthetic_copies
     y = np.array(train_labels)
-    if gapped:
-        vectorizer = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
-    else:
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF,
-                                     dtype=np.float64)
+    vectorizer = tfidf_vectorizer(gapped)
     matrix = vectorizer.fit_transform(train_texts)
     ratio = nb_log_count_ratio(matrix, y, nb_alpha) if nb_alpha > 0 else None
     if ratio is not None:

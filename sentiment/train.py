@@ -18,7 +18,14 @@ import numpy as np
 
 from sentiment.corpus import LabelFileError, builtin_corpus, text_key
 from sentiment.lexicon import builtin_lexicon
-from sentiment.linear import MIN_DF, NGRAM, LinearModel, lexicon_terms, nb_log_count_ratio, train_linear
+from sentiment.linear import (
+    LEXICON_LENGTH_SCALE,
+    LinearModel,
+    lexicon_terms,
+    nb_log_count_ratio,
+    tfidf_vectorizer,
+    train_linear,
+)
 from sentiment.model import DEFAULT_MODEL, PACKAGE_MODELS
 from sentiment.text import to_simplified
 
@@ -104,13 +111,6 @@ class Recipe:
 RECIPES = (Recipe("nb", 1.0, False), Recipe("plain", 0.0, False), Recipe("builtin+nb", 1.0, True))
 
 
-def _vectorizer() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    # The same features train_linear fits (and LinearModel scores).
-    return TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
-
-
 def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Sequence[Recipe],
                        base: tuple[list[str], list[int]], folds: int = CV_FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
     """Each recipe's n-gram log-odds for every user row, from a model fitted on the
@@ -128,7 +128,7 @@ def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Seq
                 continue
             fold_texts = [texts[i] for i in train] + (list(base[0]) if with_base else [])
             fold_y = np.concatenate([y[train], base_y]) if with_base else y[train]
-            vectorizer = _vectorizer()
+            vectorizer = tfidf_vectorizer()
             matrix = vectorizer.fit_transform(fold_texts)
             held_out = vectorizer.transform([texts[i] for i in test])
             for recipe in group:
@@ -194,8 +194,6 @@ def _lexicon_features(texts: Sequence[str]) -> np.ndarray:
     lexicon = builtin_lexicon()
     return np.array([lexicon_terms(lexicon, t, LEXICON_LENGTH_SCALE) for t in texts]).reshape(len(texts), 2)
 
-
-LEXICON_LENGTH_SCALE = 40.0
 
 
 def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Path,
