@@ -248,7 +248,7 @@ class HttpCollector(Collector):
                 "newest_ids": sorted(mark_ids),
             }
             if gaps:
-                cursor["gaps"] = gaps
+                cursor["gaps"] = list(gaps)  # a copy: the page keeps the state it was stored with
             if done:
                 cursor["last_run_pages"] = pages
             else:
