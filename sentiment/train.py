@@ -203,17 +203,25 @@ def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Pat
 
     with_builtin: None compares every recipe and keeps the best; True / False only the
     recipes with / without the base corpus (default: the built-in corpus)."""
-    simple = [to_simplified(t) for t in texts]
     y = np.asarray(labels)
+    if len(set(labels)) < 2 or int(np.bincount(y).min()) < 2:
+        raise LabelFileError("need at least two positive and two negative rows to train")
+    simple = [to_simplified(t) for t in texts]
     recipes = [r for r in RECIPES if with_builtin is None or r.base == with_builtin]
     needs_base = any(r.base for r in recipes)
     original = (base or builtin_corpus()) if needs_base else ([], [])
     base_keys = {text_key(t) for t in original[0]}
     in_base = np.array([text_key(t) in base_keys for t in texts], dtype=bool)
     base_rows = ([to_simplified(t) for t in original[0]], list(original[1]))
-    if len(set(labels)) < 2 or int(np.bincount(y).min()) < 2:
-        raise LabelFileError("need at least two positive and two negative rows to train")
-    chosen, oof, metrics = compare_recipes(simple, labels, recipes, base_rows, in_base)
+    try:
+        chosen, oof, metrics = compare_recipes(simple, labels, recipes, base_rows, in_base)
+    except ValueError as exc:
+        # sklearn's "After pruning, no terms remain" / "empty vocabulary": a handful of rows
+        # whose cross-validation folds share no character n-gram twice (MIN_DF).
+        if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
+            raise
+        raise LabelFileError(f"{len(texts)} labelled rows are too few to learn from: the cross-validation folds"
+                             " share no character n-gram; add more rows (hundreds per class work well)") from None
     # The final model: every row (plus the base corpus), and the stacker fitted on all
     # of the user's out-of-fold log-odds - calibrated to the user's data, not the base's.
     stacker = _stacker().fit(_stack_features(oof[chosen.name], _lexicon_features(simple)), y)

@@ -118,3 +118,9 @@ def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
 def test_too_few_rows_of_a_class_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LabelFileError, match="two positive and two negative"):
         train_labels("x", ["好", "很好", "差"], [1, 1, 0], tmp_path, with_builtin=False)
+
+
+def test_a_handful_of_rows_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    # Two rows a class pass the count check, but each fold then trains on texts sharing no n-gram.
+    with pytest.raises(LabelFileError, match="too few to learn from"):
+        train_labels("x", ["好的很好", "好评", "太差了", "很差"], [1, 1, 0, 0], tmp_path, with_builtin=False)
