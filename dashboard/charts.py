@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from alerts.cases import lead_key, overlapping_groups
 from dashboard.components import chart_text, json_list
 from dashboard.i18n import t, t_value
 
@@ -59,8 +60,8 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
                           layer="below", row="all", col=1)
         top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
         rows = markers.to_dict("records")
-        clusters = [sorted(group, key=lambda i: _lead_key(rows[i]), reverse=True)
-                    for group in overlapping_groups(starts, ends)]
+        clusters = [sorted(group, key=lambda i: lead_key(rows[i]), reverse=True)
+                    for group in overlapping_groups(list(zip(starts, ends)))]
         fig.add_trace(
             go.Scatter(
                 x=[peaks.iloc[group[0]] for group in clusters], y=[top * 1.1] * len(clusters),
@@ -88,27 +89,6 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         hovermode="closest",
     )
     return fig
-
-
-def overlapping_groups(starts: pd.Series, ends: pd.Series) -> list[list[int]]:
-    """Row positions grouped by overlapping windows (any kind), in time order."""
-    order = sorted(range(len(starts)), key=lambda i: (starts.iloc[i], ends.iloc[i]))
-    groups: list[list[int]] = []
-    group_end = None
-    for i in order:
-        if groups and group_end is not None and starts.iloc[i] <= group_end:
-            groups[-1].append(i)
-            group_end = max(group_end, ends.iloc[i])
-        else:
-            groups.append([i])
-            group_end = ends.iloc[i]
-    return groups
-
-
-def _lead_key(row: dict[str, Any]) -> tuple[float, float]:
-    expected = float(row["expected"] or 0)
-    factor = float(row["observed"]) / expected if expected > 0 else float("inf")
-    return float(row["severity"]), factor
 
 
 def merged_windows(kinds: pd.Series, starts: pd.Series, ends: pd.Series) -> list[tuple[str, object, object]]:

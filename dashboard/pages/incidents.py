@@ -2,6 +2,10 @@
 aspects, sources, the driving mentions with their links, the response log, and the
 actions acknowledge / resolve / log a response (a dialog with a form).
 
+By default the queue lists cases (alerts/cases.py): the incidents one event raised for
+the brand, its product, aspects and channels are one row, headed by the lead incident,
+and an action on a case is logged on each of its incidents.
+
 Every value shown is a stored fact (storage/incidents.py). Keywords, scope values
 and mention text come from strangers: they appear only in st.dataframe cells or
 st.text, masked with koubei.privacy.mask_pii; links only when http/https.
@@ -15,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from alerts.cases import Case, group_cases
 from dashboard import data
 from dashboard.components import local_times, masked, safe_url
 from dashboard.i18n import add_strings, t, t_value
@@ -46,6 +51,18 @@ add_strings({
     "inc_need_note": {"zh": "请填写回应内容。", "en": "Please describe the response."},
     "inc_ttfr": {"zh": "首次响应用时", "en": "Time to first response"},
     "inc_unreliable": {"zh": "数据不完整：有数据源中断，此范围的检测不可靠。", "en": "Incomplete data: a source is down, detection over this scope is unreliable."},
+    "inc_grouped": {"zh": "合并同一事件的告警", "en": "Group each event's incidents into one case"},
+    "inc_grouped_help": {"zh": "同一品牌、时间窗重叠的事件（品牌、产品、方面、各渠道）合并为一个案件，由最严重的事件领头。",
+                         "en": "Incidents of one brand with overlapping windows (brand, product, aspects, channels) form one case, led by the most severe."},
+    "inc_case_count": {"zh": "{cases} 个案件，共 {incidents} 个事件", "en": "{cases} cases, {incidents} incidents"},
+    "inc_related": {"zh": "同一案件的其他事件", "en": "Other incidents in this case"},
+    "inc_case_applies": {"zh": "操作将记录到本案件的全部 {n} 个事件。", "en": "Actions are logged on all {n} incidents of this case."},
+    "col_related": {"zh": "相关事件", "en": "Related"},
+    "col_also": {"zh": "同时波及", "en": "Also flagged"},
+    "scope_brand": {"zh": "品牌", "en": "brand"},
+    "scope_product": {"zh": "产品", "en": "product"},
+    "scope_aspect": {"zh": "方面", "en": "aspect"},
+    "scope_source": {"zh": "来源", "en": "source"},
     "col_status": {"zh": "状态", "en": "Status"},
     "col_tier": {"zh": "等级", "en": "Tier"},
     "col_kind": {"zh": "类型", "en": "Kind"},
@@ -94,8 +111,18 @@ def _minutes(a: Any, b: Any) -> float | None:
     return round((pd.Timestamp(a) - pd.Timestamp(b)).total_seconds() / 60.0, 1)
 
 
-def _listing(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame([{
+def _also(case: Case) -> str:
+    """What else the case's event was flagged for: "产品 声浪P20充电宝; 来源 demo.jd、demo.weibo"."""
+    scopes: dict[str, list[str]] = {}
+    for member in case.related:
+        scopes.setdefault(str(member["scope_type"]), []).append(str(member["scope_value"]))
+    return "; ".join(f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items())
+
+
+def _listing(rows: list[dict[str, Any]], cases: list[Case] | None = None) -> pd.DataFrame:
+    """One row per incident, or with `cases` one row per case (its lead's facts, the
+    case's status, tier and overall window, and what else it was flagged for)."""
+    records = [{
         "id": r["id"],
         "status": t_value("status", r["status"]),
         "tier": int(r["severity"]),
@@ -109,21 +136,38 @@ def _listing(rows: list[dict[str, Any]]) -> pd.DataFrame:
         "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
         "reliable": bool(r["reliable"]),
         "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
-    } for r in rows])
-    frame = masked(frame, ["scope", "keywords", "aspects", "sources"])
+    } for r in rows]
+    untrusted = ["scope", "keywords", "aspects", "sources"]
+    if cases is not None:
+        for record, case in zip(records, cases):
+            start, end = case.window
+            record.update(status=t_value("status", case.status), tier=case.severity, start=start, end=end,
+                          reliable=all(bool(m["reliable"]) for m in case.members),
+                          related=len(case.related), also=_also(case))
+        untrusted.append("also")
+    frame = pd.DataFrame(records)
+    if cases is not None:
+        order = list(frame.columns)
+        for column in ("also", "related"):
+            order.remove(column)
+            order.insert(order.index("scope") + 1, column)
+        frame = frame[order]
+    frame = masked(frame, untrusted)
     return local_times(frame, ["start", "end"])
 
 
-def _queue_table(frame: pd.DataFrame) -> None:
+def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
     col = st.column_config
     st.dataframe(
-        frame, hide_index=True, width="stretch", key="incidents_table",
+        frame, hide_index=True, width="stretch", key=key,
         column_config={
             "id": col.TextColumn("ID"),
             "status": col.TextColumn(t("col_status")),
             "tier": col.NumberColumn(t("col_tier"), format="%d"),
             "kind": col.TextColumn(t("col_kind")),
             "scope": col.TextColumn(t("col_scope")),
+            "related": col.NumberColumn(t("col_related"), format="%d"),
+            "also": col.TextColumn(t("col_also")),
             "start": col.DatetimeColumn(t("col_start"), format="YYYY-MM-DD HH:mm"),
             "end": col.DatetimeColumn(t("col_end"), format="YYYY-MM-DD HH:mm"),
             "observed": col.NumberColumn(t("col_observed"), format="%.0f"),
@@ -139,8 +183,17 @@ def _queue_table(frame: pd.DataFrame) -> None:
     )
 
 
+# Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
+_ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"),
+            "respond": ("open", "acknowledged", "resolved")}
+
+
+def _targets(case: Case, action: str) -> list[str]:
+    return [str(m["id"]) for m in case.members if m["status"] in _ACTS_ON[action]]
+
+
 @st.dialog("处理事件 / Handle incident")
-def action_dialog(incident_id: str, action: str) -> None:
+def action_dialog(incident_ids: list[str], action: str) -> None:
     with st.form("incident_action_form"):
         actor = st.text_input(t("inc_actor"), value="值班经理")
         note = st.text_area(t("inc_note"))
@@ -148,9 +201,10 @@ def action_dialog(incident_id: str, action: str) -> None:
             if action == "respond" and not note.strip():
                 st.error(t("inc_need_note"))
                 return
+            at = datetime.now(UTC).replace(tzinfo=None)
             with data.writing() as store:
-                inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note.strip() or None,
-                                 datetime.now(UTC).replace(tzinfo=None))
+                for incident_id in incident_ids:
+                    inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note.strip() or None, at)
             load_queue.clear()
             load_detail.clear()
             st.session_state.pop(DIALOG_KEY, None)
@@ -189,40 +243,47 @@ def main() -> None:
     db_file = str(data.db_path())
     statuses = st.multiselect(t("inc_status_filter"), STATUSES, default=["open", "acknowledged"],
                               format_func=lambda s: t_value("status", s), key="incidents_status")
+    grouped = st.toggle(t("inc_grouped"), value=True, key="incidents_grouped", help=t("inc_grouped_help"))
     rows = load_queue(db_file, tuple(statuses))
     if not rows:
         st.info(t("inc_none"))
         return
-    frame = _listing(rows)
-    _queue_table(frame)
+    cases = group_cases(rows) if grouped else [Case((r,)) for r in rows]
+    if grouped:
+        st.caption(t("inc_case_count", cases=len(cases), incidents=len(rows)))
+    _queue_table(_listing([c.lead for c in cases], cases if grouped else None))
 
-    ids = [r["id"] for r in rows]
-    labels = {r["id"]: f"[{r['severity']}] {t_value('kind', r['kind'])} · {r['scope_type']}:{r['scope_value']} · {r['id']}"
-              for r in rows}
-    if st.session_state.get(PICK_KEY) not in ids:
-        st.session_state[PICK_KEY] = ids[0]
+    by_id = {c.id: c for c in cases}
+    labels = {c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {c.lead['scope_type']}:{c.lead['scope_value']}"
+              + (f" (+{len(c.related)})" if c.related else "") + f" · {c.id}" for c in cases}
+    if st.session_state.get(PICK_KEY) not in by_id:
+        st.session_state[PICK_KEY] = cases[0].id
     # Labels are shown in a selectbox: masked, and a selectbox renders plain text only.
-    picked = st.selectbox(t("inc_pick"), ids, key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i)))
+    picked = st.selectbox(t("inc_pick"), list(by_id), key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i)))
+    case = by_id[picked]
     row, mentions, log = load_detail(db_file, picked)
     if row is None:
         st.info(t("inc_none"))
         return
-    if not row["reliable"]:
+    if not all(m["reliable"] for m in case.members):
         st.warning(t("inc_unreliable"))
 
     c1, c2, c3 = st.columns(3)
-    c1.button(t("inc_ack"), on_click=_open_dialog, args=(picked, "acknowledge"), key="inc_btn_ack",
-              disabled=row["status"] != "open")
-    c2.button(t("inc_resolve"), on_click=_open_dialog, args=(picked, "resolve"), key="inc_btn_resolve",
-              disabled=row["status"] == "resolved")
-    c3.button(t("inc_respond"), on_click=_open_dialog, args=(picked, "respond"), key="inc_btn_respond")
+    for column, action, short in ((c1, "acknowledge", "ack"), (c2, "resolve", "resolve"), (c3, "respond", "respond")):
+        column.button(t(f"inc_{short}"), on_click=_open_dialog, args=(picked, action), key=f"inc_btn_{short}",
+                      disabled=not _targets(case, action))
+    if case.related:
+        st.caption(t("inc_case_applies", n=len(case.members)))
     if (pending := st.session_state.get(DIALOG_KEY)) and pending[0] == picked:
-        action_dialog(*pending)
+        action_dialog(_targets(case, pending[1]), pending[1])
 
     st.subheader(t("inc_facts"))
     st.dataframe(_facts(row), hide_index=True, width="stretch", key="incident_facts",
                  column_config={"field": st.column_config.TextColumn(t("col_field")),
                                 "value": st.column_config.TextColumn(t("col_value"))})
+    if case.related:
+        st.subheader(t("inc_related"))
+        _queue_table(_listing(list(case.related)), key="incident_related")
     st.subheader(t("inc_mentions"))
     if mentions:
         ments = pd.DataFrame(mentions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -38,18 +39,30 @@ def _all_markdown(at: AppTest) -> str:
     return " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.info, *at.success, *at.warning])
 
 
-def test_incident_queue_shows_facts_and_logs_actions(incident_db: Path) -> None:
+def _table(at: AppTest, column: str, nth: int = 0) -> Any:
+    """The page's nth table that has `column` (tables appear only when they have rows)."""
+    return [d.value for d in at.dataframe if column in d.value.columns][nth]
+
+
+def test_incident_queue_groups_a_crisis_into_one_case_and_logs_actions_on_all(incident_db: Path) -> None:
     at = AppTest.from_file(str(REPO / "dashboard" / "pages" / "incidents.py"), default_timeout=60)
     at.run()
     assert not at.exception, at.exception
     queue = at.dataframe[0].value
-    crisis = queue[(queue["scope"].str.contains("声浪P20充电宝")) & (queue["tier"] >= 4)]
-    assert len(crisis) == 1
-    incident_id = crisis["id"].iloc[0]
-    at.selectbox(key="incidents_pick").set_value(incident_id).run()
-    facts = at.dataframe[1].value
-    assert "声浪P20充电宝" in " ".join(facts["value"])
-    mentions = at.dataframe[2].value
+    with open_store(incident_db) as store:
+        unhandled = [r for r in inc.list_incidents(store, limit=500) if r["status"] != "resolved"]
+    assert len(queue) < len(unhandled)  # cases, not incidents
+    assert queue["related"].sum() + len(queue) == len(unhandled)
+    crisis = queue[(queue["scope"] + queue["also"]).str.contains("声浪P20充电宝") & (queue["tier"] >= 4)]
+    assert len(crisis) == 1 and crisis["related"].iloc[0] >= 2
+    case_id = crisis["id"].iloc[0]
+    at.selectbox(key="incidents_pick").set_value(case_id).run()
+    facts = _table(at, "field")
+    assert case_id in " ".join(facts["value"])
+    related = _table(at, "scope", nth=1)  # the queue, then this case's other incidents
+    assert len(related) == crisis["related"].iloc[0]
+    assert any("声浪P20充电宝" in s for s in [*facts["value"], *related["scope"]])
+    mentions = _table(at, "text")
     top = mentions.iloc[0]  # the hostile post has the most reach
     assert "138****5678" in top["text"] and "13812345678" not in top["text"]
     assert top["url"] is None or (isinstance(top["url"], float))  # javascript: links are dropped
@@ -62,13 +75,31 @@ def test_incident_queue_shows_facts_and_logs_actions(incident_db: Path) -> None:
     at.text_area[0].set_value("已在微博置顶回应，提供免费换新")
     at.button[-1].click().run()  # the form's save button
     assert not at.exception, at.exception
+    member_ids = [case_id, *related["id"]]
     with open_store(incident_db) as store:
-        row = inc.get_incident(store, incident_id)
-        log = inc.responses(store, incident_id)
-    assert row["status"] == "acknowledged" and row["first_response_at"] is not None
-    assert log[0]["actor"] == "小李" and "免费换新" in log[0]["note"]
+        members = [inc.get_incident(store, i) for i in member_ids]
+        logs = [inc.responses(store, i) for i in member_ids]
+    # one action, logged on every incident of the case
+    assert all(m["status"] == "acknowledged" and m["first_response_at"] is not None for m in members)
+    assert all(log[0]["actor"] == "小李" and "免费换新" in log[0]["note"] for log in logs)
     at.run()
-    assert "小李" in " ".join(at.dataframe[3].value["actor"])
+    assert "小李" in " ".join(_table(at, "actor")["actor"])
+    # nothing of the case is open now: acknowledging again is disabled
+    assert at.button(key="inc_btn_ack").disabled
+
+
+def test_incident_queue_lists_every_incident_when_not_grouped(incident_db: Path) -> None:
+    at = AppTest.from_file(str(REPO / "dashboard" / "pages" / "incidents.py"), default_timeout=60)
+    at.run()
+    at.toggle(key="incidents_grouped").set_value(False).run()
+    assert not at.exception, at.exception
+    queue = at.dataframe[0].value
+    with open_store(incident_db) as store:
+        unhandled = [r for r in inc.list_incidents(store, limit=500) if r["status"] != "resolved"]
+    assert sorted(queue["id"]) == sorted(r["id"] for r in unhandled)
+    assert "related" not in queue.columns
+    crisis = queue[(queue["scope"].str.contains("声浪P20充电宝")) & (queue["tier"] >= 4)]
+    assert len(crisis) == 1
 
 
 def test_settings_backtest_chart(incident_db: Path) -> None:

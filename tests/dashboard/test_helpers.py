@@ -127,16 +127,6 @@ def test_overlapping_incident_windows_shade_once() -> None:
     ]
 
 
-def test_incidents_with_overlapping_windows_share_a_marker() -> None:
-    from dashboard.charts import overlapping_groups
-
-    starts = pd.Series(pd.to_datetime(["2026-11-19 10:00", "2026-11-18 01:00", "2026-11-19 12:00",
-                                       "2026-11-19 20:00", "2026-11-19 11:00"]))
-    ends = pd.Series(pd.to_datetime(["2026-11-19 13:00", "2026-11-18 02:00", "2026-11-19 19:00",
-                                     "2026-11-19 21:00", "2026-11-19 11:30"]))
-    assert overlapping_groups(starts, ends) == [[1], [0, 4, 2], [3]]
-
-
 def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None:
     from dashboard.charts import selected_incident_ids, timeseries_figure
 

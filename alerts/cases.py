@@ -1,0 +1,88 @@
+"""Cases: the incidents that one event raises together.
+
+A crisis is flagged at once for the brand, the product, the aspects and every channel
+it reaches: the demo's power-bank crisis opens eleven incidents in the same hours. Alerts
+are already sent once per crisis (pipeline._persist suppresses what a brand incident
+covers); cases do the same for the people working the queue. Incidents of one brand whose
+windows overlap form a case, headed by its lead incident (highest tier, then the largest
+observed/expected). A source outage stands alone: it is about collection, not the brand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+STATUS_ORDER = ("open", "acknowledged", "resolved")  # a case is as far along as its least handled incident
+
+
+def lead_key(row: dict[str, Any]) -> tuple[float, float]:
+    """Higher is more of a headline: the tier, then how far observed exceeds expected."""
+    expected = float(row.get("expected") or 0)
+    factor = float(row["observed"]) / expected if expected > 0 else float("inf")
+    return float(row["severity"]), factor
+
+
+def overlapping_groups(windows: Sequence[tuple[Any, Any]]) -> list[list[int]]:
+    """Positions of (start, end) windows grouped where they overlap (transitively), in time order."""
+    order = sorted(range(len(windows)), key=lambda i: (windows[i][0], windows[i][1]))
+    groups: list[list[int]] = []
+    group_end: Any = None
+    for i in order:
+        start, end = windows[i]
+        if groups and start <= group_end:
+            groups[-1].append(i)
+            group_end = max(group_end, end)
+        else:
+            groups.append([i])
+            group_end = end
+    return groups
+
+
+@dataclass(frozen=True)
+class Case:
+    members: tuple[dict[str, Any], ...]  # the lead first, then by lead_key
+
+    @property
+    def lead(self) -> dict[str, Any]:
+        return self.members[0]
+
+    @property
+    def id(self) -> str:
+        return str(self.lead["id"])
+
+    @property
+    def related(self) -> tuple[dict[str, Any], ...]:
+        return self.members[1:]
+
+    @property
+    def status(self) -> str:
+        return min((str(m["status"]) for m in self.members), key=STATUS_ORDER.index)
+
+    @property
+    def severity(self) -> int:
+        return max(int(m["severity"]) for m in self.members)
+
+    @property
+    def window(self) -> tuple[Any, Any]:
+        return min(m["window_start"] for m in self.members), max(m["window_end"] for m in self.members)
+
+
+def group_cases(incidents: Sequence[dict[str, Any]]) -> list[Case]:
+    """`incidents` as storage.incidents.list_incidents returns them, grouped into cases;
+    unhandled cases first, then by tier, newest first (the queue's own order)."""
+    by_brand: dict[str, list[dict[str, Any]]] = {}
+    cases: list[Case] = []
+    for row in incidents:
+        if row["kind"] == "source_down" or not row.get("brand"):
+            cases.append(Case((row,)))
+        else:
+            by_brand.setdefault(str(row["brand"]), []).append(row)
+    for rows in by_brand.values():
+        for group in overlapping_groups([(r["window_start"], r["window_end"]) for r in rows]):
+            members = sorted((rows[i] for i in group), key=lead_key, reverse=True)
+            cases.append(Case(tuple(members)))
+    cases.sort(key=lambda c: c.window[0], reverse=True)
+    cases.sort(key=lambda c: (c.status == "resolved", -c.severity))
+    return cases

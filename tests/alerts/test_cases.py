@@ -1,0 +1,65 @@
+"""Cases: incidents one event raises together, grouped for the queue and the chart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from alerts.cases import group_cases, overlapping_groups
+
+T0 = datetime(2026, 11, 22, 0, 0)
+
+
+def _incident(id_: str, brand: str, scope_type: str, value: str, start_h: float, end_h: float, severity: int,
+              observed: float = 10, expected: float = 2, status: str = "open", kind: str = "negative") -> dict[str, Any]:
+    return {"id": id_, "kind": kind, "brand": brand, "scope_type": scope_type, "scope_value": value,
+            "window_start": T0 + timedelta(hours=start_h), "window_end": T0 + timedelta(hours=end_h),
+            "severity": severity, "observed": observed, "expected": expected, "status": status}
+
+
+def test_overlapping_windows_group_transitively_in_time_order() -> None:
+    starts = pd.to_datetime(["2026-11-19 10:00", "2026-11-18 01:00", "2026-11-19 12:00",
+                             "2026-11-19 20:00", "2026-11-19 11:00"])
+    ends = pd.to_datetime(["2026-11-19 13:00", "2026-11-18 02:00", "2026-11-19 19:00",
+                           "2026-11-19 21:00", "2026-11-19 11:30"])
+    assert overlapping_groups(list(zip(starts, ends))) == [[1], [0, 4, 2], [3]]
+
+
+def test_one_crisis_across_scopes_is_one_case_led_by_its_headline() -> None:
+    rows = [
+        _incident("brand", "声浪", "brand", "声浪", 2, 24, 5, observed=300, expected=30),
+        _incident("product", "声浪", "product", "声浪P20充电宝", 1, 17, 5, observed=200, expected=5),
+        _incident("weibo", "声浪", "source", "demo.weibo", 2, 24, 4, status="acknowledged"),
+        _incident("aspect", "声浪", "aspect", "电池", 1, 15, 5, observed=80, expected=4),
+        # the same hours, another brand: its own case
+        _incident("other", "鲜到家", "brand", "鲜到家", 3, 6, 3),
+        # the same brand two days later: a new event
+        _incident("later", "声浪", "brand", "声浪", 60, 62, 2),
+        # a collection outage is not about the brand
+        _incident("down", "", "source", "demo.jd", 2, 24, 3, kind="source_down"),
+    ]
+    cases = group_cases(rows)
+    by_id = {c.id: c for c in cases}
+    assert set(by_id) == {"product", "other", "later", "down"}
+    crisis = by_id["product"]
+    # tier 5 first, then observed/expected: the product (x40) leads the aspect (x20) and brand (x10)
+    assert [m["id"] for m in crisis.members] == ["product", "aspect", "brand", "weibo"]
+    assert crisis.severity == 5 and crisis.status == "open"
+    assert crisis.window == (T0 + timedelta(hours=1), T0 + timedelta(hours=24))
+    assert [m["id"] for m in crisis.related] == ["aspect", "brand", "weibo"]
+    # queue order: tier, then newest first
+    assert [c.id for c in cases] == ["product", "other", "down", "later"]
+
+
+def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:
+    rows = [_incident("a", "b", "brand", "b", 0, 5, 3, status="resolved"),
+            _incident("b", "b", "source", "s", 1, 4, 3, status="acknowledged")]
+    assert group_cases(rows)[0].status == "acknowledged"
+    rows[1]["status"] = "resolved"
+    (case,) = group_cases(rows)
+    assert case.status == "resolved"
+    # resolved cases go last in the queue
+    fresh = _incident("c", "b", "brand", "b", 10, 11, 1)
+    assert [c.id for c in group_cases([*rows, fresh])] == ["c", case.id]
