@@ -111,6 +111,12 @@ def _minutes(a: Any, b: Any) -> float | None:
     return round((pd.Timestamp(a) - pd.Timestamp(b)).total_seconds() / 60.0, 1)
 
 
+def _scope(row: dict[str, Any]) -> str:
+    """"产品: 声浪 / 声浪P20充电宝"; a source outage has no brand: "来源: demo.jd"."""
+    brand = f"{row['brand']} / " if row.get("brand") else ""
+    return f"{t_value('scope', row['scope_type'])}: {brand}{row['scope_value']}"
+
+
 def _also(case: Case) -> str:
     """What else the case's event was flagged for: "产品 声浪P20充电宝; 来源 demo.jd、demo.weibo"."""
     scopes: dict[str, list[str]] = {}
@@ -127,7 +133,7 @@ def _listing(rows: list[dict[str, Any]], cases: list[Case] | None = None) -> pd.
         "status": t_value("status", r["status"]),
         "tier": int(r["severity"]),
         "kind": t_value("kind", r["kind"]),
-        "scope": f"{r['scope_type']}: {r['brand'] or ''} / {r['scope_value']}",
+        "scope": _scope(r),
         "start": r["window_start"], "end": r["window_end"],
         "observed": float(r["observed"]), "expected": float(r["expected"]),
         "factor": r.get("factor"), "z": float(r["score"]),
@@ -220,7 +226,7 @@ def _facts(row: dict[str, Any]) -> pd.DataFrame:
     facts = [
         ("ID", row["id"]), (t("col_status"), t_value("status", row["status"])), (t("col_tier"), str(row["severity"])),
         (t("col_kind"), t_value("kind", row["kind"])),
-        (t("col_scope"), f"{row['scope_type']}: {row['brand'] or ''} / {row['scope_value']}"),
+        (t("col_scope"), _scope(row)),
         ("UTC", f"{row['window_start']:%Y-%m-%d %H:%M} ~ {row['window_end']:%Y-%m-%d %H:%M} (peak {row['peak_at']:%m-%d %H:%M})"),
         (t("col_observed"), f"{row['observed']:.0f}"), (t("col_expected"), f"{row['expected']:.1f}"),
         (t("col_factor"), "" if row.get("factor") is None else f"{row['factor']:.1f}"),
@@ -254,7 +260,7 @@ def main() -> None:
     _queue_table(_listing([c.lead for c in cases], cases if grouped else None))
 
     by_id = {c.id: c for c in cases}
-    labels = {c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {c.lead['scope_type']}:{c.lead['scope_value']}"
+    labels = {c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {_scope(c.lead)}"
               + (f" (+{len(c.related)})" if c.related else "") + f" · {c.id}" for c in cases}
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = cases[0].id
