@@ -4,8 +4,10 @@ A crisis is flagged at once for the brand, the product, the aspects and every ch
 it reaches: the demo's power-bank crisis opens eleven incidents in the same hours. Alerts
 are already sent once per crisis (pipeline._persist suppresses what a brand incident
 covers); cases do the same for the people working the queue. Incidents of one brand whose
-windows overlap form a case, headed by its lead incident (highest tier, then the largest
-observed/expected). A source outage stands alone: it is about collection, not the brand.
+windows overlap form a case, headed by its lead incident: the highest tier; among equals a
+negative spike before a volume one, then the most specific scope that names what it is about
+(a product, then the brand, an aspect, a channel), then the largest observed/expected. A
+source outage stands alone: it is about collection, not the brand.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ from typing import Any
 STATUS_ORDER = ("open", "acknowledged", "resolved")  # a case is as far along as its least handled incident
 
 
-def lead_key(row: dict[str, Any]) -> tuple[float, float]:
-    """Higher is more of a headline: the tier, then how far observed exceeds expected."""
+# A case headed "source demo.bilibili" tells a brand manager less than "product 声浪P20充电宝".
+SCOPE_RANK = {"product": 3, "brand": 2, "aspect": 1, "source": 0}
+
+
+def lead_key(row: dict[str, Any]) -> tuple[float, int, int, float]:
+    """Higher is more of a headline (see the module docstring)."""
     expected = float(row.get("expected") or 0)
     factor = float(row["observed"]) / expected if expected > 0 else float("inf")
-    return float(row["severity"]), factor
+    return (float(row["severity"]), int(row["kind"] == "negative"), SCOPE_RANK.get(str(row.get("scope_type")), -1),
+            factor)
 
 
 def overlapping_groups(windows: Sequence[tuple[Any, Any]]) -> list[list[int]]:

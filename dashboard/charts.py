@@ -8,7 +8,7 @@ Streamlit, so incidents also get marker points carrying their ids in
 One crisis is usually flagged at once for the brand, the product, an aspect and
 several channels; their markers would pile up into one unclickable heap, so
 incidents with overlapping windows share one marker: its hover lists them all,
-its click selects the lead (highest tier, then the largest observed/expected),
+its click selects the lead (alerts.cases.lead_key: the worst tier, then the most specific scope),
 and the others are a row click away in the incidents table.
 """
 

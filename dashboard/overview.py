@@ -13,6 +13,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from alerts.cases import group_cases
 from dashboard import charts, data, exports
 from dashboard.components import json_list, local_times, masked
 from dashboard.filters import Filters, current
@@ -76,10 +77,23 @@ def _incident_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return masked(out, ["scope_value", "keywords"])
 
 
+def open_cases(incidents: pd.DataFrame) -> pd.DataFrame:
+    """One row per case (alerts/cases.py): its lead incident with the case's tier, status
+    and overall window, and how many more incidents the same event raised."""
+    if incidents.empty:
+        return incidents
+    return pd.DataFrame([
+        {**case.lead, "severity": case.severity, "status": case.status, "window_start": case.window[0],
+         "window_end": case.window[1], "related": len(case.related),
+         "mention_count": sum(int(m.get("mention_count") or 0) for m in case.members)}
+        for case in group_cases(incidents.to_dict("records"))
+    ])
+
+
 def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
     """Open incidents as a table; returns the selected row positions."""
-    columns = ["severity", "kind", "brand", "scope_value", "window_start", "window_end", "observed", "expected",
-               "status", "keywords", "mention_count"]
+    columns = ["severity", "kind", "brand", "scope_value", "related", "window_start", "window_end", "observed",
+               "expected", "status", "keywords", "mention_count"]
     shown = _incident_frame(frame)
     event = st.dataframe(
         shown, key=key, hide_index=True, on_select="rerun", selection_mode="single-row",
@@ -89,6 +103,7 @@ def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
             "kind": st.column_config.TextColumn(t("col_kind")),
             "brand": st.column_config.TextColumn(t("brand")),
             "scope_value": st.column_config.TextColumn(t("col_scope")),
+            "related": st.column_config.NumberColumn(t("col_related"), format="+%d", help=t("related_help")),
             "window_start": st.column_config.DatetimeColumn(t("col_window_start"), format=TIME_FORMAT),
             "window_end": st.column_config.DatetimeColumn(t("col_window_end"), format=TIME_FORMAT),
             "observed": st.column_config.NumberColumn(t("col_observed"), format="%.3g"),
@@ -201,14 +216,15 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
     clicked = charts.selected_incident_ids(event)
 
     st.subheader(t("open_incidents"))
-    if view.open_incidents.empty:
+    cases = open_cases(view.open_incidents)
+    if cases.empty:
         st.info(t("no_open_incidents"))
         rows: list[int] = []
     else:
-        rows = incident_table(view.open_incidents, key="overview_open_incidents")
+        rows = incident_table(cases, key="overview_open_incidents")
     # (a live refresh can shrink the table under a selection: ignore a row that is gone)
-    picked = [r for r in rows if r < len(view.open_incidents)]
-    chosen = clicked[0] if clicked else (str(view.open_incidents.iloc[picked[0]]["id"]) if picked else None)
+    picked = [r for r in rows if r < len(cases)]
+    chosen = clicked[0] if clicked else (str(cases.iloc[picked[0]]["id"]) if picked else None)
     if chosen:
         render_incident_detail(db, chosen)
 

@@ -57,7 +57,6 @@ add_strings({
     "inc_case_count": {"zh": "{cases} 个案件，共 {incidents} 个事件", "en": "{cases} cases, {incidents} incidents"},
     "inc_related": {"zh": "同一案件的其他事件", "en": "Other incidents in this case"},
     "inc_case_applies": {"zh": "操作将记录到本案件的全部 {n} 个事件。", "en": "Actions are logged on all {n} incidents of this case."},
-    "col_related": {"zh": "相关事件", "en": "Related"},
     "col_also": {"zh": "同时波及", "en": "Also flagged"},
     "scope_brand": {"zh": "品牌", "en": "brand"},
     "scope_product": {"zh": "产品", "en": "product"},

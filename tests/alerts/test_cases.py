@@ -44,13 +44,29 @@ def test_one_crisis_across_scopes_is_one_case_led_by_its_headline() -> None:
     by_id = {c.id: c for c in cases}
     assert set(by_id) == {"product", "other", "later", "down"}
     crisis = by_id["product"]
-    # tier 5 first, then observed/expected: the product (x40) leads the aspect (x20) and brand (x10)
-    assert [m["id"] for m in crisis.members] == ["product", "aspect", "brand", "weibo"]
+    # tier 5 first, then the scope that says most: product, brand, aspect; the channel (tier 4) last
+    assert [m["id"] for m in crisis.members] == ["product", "brand", "aspect", "weibo"]
     assert crisis.severity == 5 and crisis.status == "open"
     assert crisis.window == (T0 + timedelta(hours=1), T0 + timedelta(hours=24))
-    assert [m["id"] for m in crisis.related] == ["aspect", "brand", "weibo"]
+    assert [m["id"] for m in crisis.related] == ["brand", "aspect", "weibo"]
     # queue order: tier, then newest first
     assert [c.id for c in cases] == ["product", "other", "down", "later"]
+
+
+def test_the_lead_is_the_worst_then_negative_then_the_most_specific_scope_then_the_largest_factor() -> None:
+    rows = [
+        _incident("channel", "b", "source", "demo.weibo", 0, 5, 5, observed=100, expected=1),
+        _incident("aspect", "b", "aspect", "电池", 0, 5, 5, observed=100, expected=2),
+        _incident("buzz", "b", "product", "P20", 0, 5, 5, observed=100, expected=1, kind="volume"),
+        _incident("brand", "b", "brand", "b", 0, 5, 5, observed=10, expected=5),
+    ]
+    assert [m["id"] for m in group_cases(rows)[0].members] == ["brand", "aspect", "channel", "buzz"]
+    rows.append(_incident("worse", "b", "source", "demo.jd", 1, 2, 5, observed=9, expected=3))
+    rows.append(_incident("p1", "b", "product", "P20", 0, 4, 5, observed=10, expected=5))
+    rows.append(_incident("p2", "b", "product", "X1", 0, 4, 5, observed=30, expected=5))
+    assert [m["id"] for m in group_cases(rows)[0].members][:2] == ["p2", "p1"]
+    rows.append(_incident("tier", "b", "source", "demo.jd", 1, 2, 4, observed=900, expected=3))
+    assert group_cases(rows)[0].members[-1]["id"] == "tier"
 
 
 def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:

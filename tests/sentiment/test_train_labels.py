@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from sentiment.corpus import LabelFileError, text_key
+from sentiment.linear import train_linear
 from sentiment.model import load_model
 from sentiment.text import to_simplified
-from sentiment.linear import train_linear
 from sentiment.train import (
     LABELS_CLAUSE_WEIGHT,
     LABELS_OPTIONS,
