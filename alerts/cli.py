@@ -161,26 +161,39 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         brand: str | None = typer.Option(None, "--brand"),
         as_json: bool = typer.Option(False, "--json"),
         limit: int = typer.Option(50, "--limit"),
+        cases: bool = typer.Option(False, "--cases", help="One row per case: the incidents one event raised together."),
     ) -> None:
         """The incident queue, most severe first."""
+        from alerts.cases import Case, group_cases
         from storage import incidents as inc
 
         with ctx.obj.open_store(read_only=True) as store:
             rows = inc.list_incidents(store, status, brand, limit)
+        grouped = group_cases(rows) if cases else []
         if as_json:
-            typer.echo(json.dumps(rows, ensure_ascii=False, default=str))
+            out: list[dict[str, Any]] = rows if not cases else [
+                {"id": c.id, "status": c.status, "severity": c.severity, "window_start": c.window[0],
+                 "window_end": c.window[1], "lead": c.lead, "related": [m["id"] for m in c.related]} for c in grouped]
+            typer.echo(json.dumps(out, ensure_ascii=False, default=str))
             return
-        table = Table(title="incidents")
-        for col in ("id", "status", "tier", "kind", "scope", "window (UTC)", "observed/expected", "z", "keywords"):
+        table = Table(title="cases" if cases else "incidents")
+        columns = ["id", "status", "tier", "kind", "scope", *(["related"] if cases else []), "window (UTC)",
+                   "observed/expected", "z", "keywords"]
+        for col in columns:
             table.add_column(col, overflow="fold")
-        for r in rows:
-            table.add_row(r["id"], r["status"], str(r["severity"]), r["kind"],
+        entries: list[tuple[dict[str, Any], Case | None]] = [(c.lead, c) for c in grouped] if cases else [
+            (r, None) for r in rows]
+        for r, case in entries:
+            status, tier, (start, end) = ((case.status, case.severity, case.window) if case
+                                          else (r["status"], r["severity"], (r["window_start"], r["window_end"])))
+            table.add_row(r["id"], status, str(tier), r["kind"],
                           Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
-                          f"{_fmt(r['window_start'])} .. {_fmt(r['window_end'])}",
+                          *([f"+{len(case.related)}"] if case else []),
+                          f"{_fmt(start)} .. {_fmt(end)}",
                           f"{r['observed']:.0f}/{r['expected']:.1f}", f"{r['score']:.1f}",
                           Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))))
         console.print(table)
-        typer.echo(f"{len(rows)} incidents")
+        typer.echo(f"{len(grouped)} cases, {len(rows)} incidents" if cases else f"{len(rows)} incidents")
 
     @incidents_app.command("show")
     def incidents_show(ctx: typer.Context, incident_id: str = typer.Argument(...)) -> None:

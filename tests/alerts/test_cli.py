@@ -87,7 +87,15 @@ def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
                       and r["kind"] == "negative")
     db = ["--db", str(demo_db)]
     listed = runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--json"])
-    assert crisis["id"] in [r["id"] for r in json.loads(listed.stdout)]
+    open_ids = [r["id"] for r in json.loads(listed.stdout)]
+    assert crisis["id"] in open_ids
+    # --cases: the brand incident is in the same case as the product, aspect and channel ones
+    cases = json.loads(runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--cases", "--json"]).stdout)
+    assert sorted(i for c in cases for i in [c["id"], *c["related"]]) == sorted(open_ids)
+    (holding,) = [c for c in cases if crisis["id"] in [c["id"], *c["related"]]]
+    assert holding["related"] and holding["lead"]["severity"] == holding["severity"]
+    table = runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--cases"])
+    assert table.exit_code == 0 and f"{len(cases)} cases, {len(open_ids)} incidents" in table.stdout
     assert runner.invoke(app, [*db, "incidents", "ack", crisis["id"], "--by", "小王"]).exit_code == 0
     assert runner.invoke(app, [*db, "incidents", "respond", crisis["id"], "--note", "微博已公开致歉并提供换新"]).exit_code == 0
     with factory() as store:
