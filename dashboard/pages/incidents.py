@@ -124,9 +124,9 @@ def _also(case: Case) -> str:
     return "; ".join(f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items())
 
 
-def _listing(rows: list[dict[str, Any]], cases: list[Case] | None = None) -> pd.DataFrame:
-    """One row per incident, or with `cases` one row per case (its lead's facts, the
-    case's status, tier and overall window, and what else it was flagged for)."""
+def _listing(cases: list[Case], grouped: bool) -> pd.DataFrame:
+    """One row per case: its lead's facts and, when `grouped`, the case's status, tier and
+    overall window, how many incidents it holds besides the lead and what they are about."""
     records = [{
         "id": r["id"],
         "status": t_value("status", r["status"]),
@@ -141,9 +141,9 @@ def _listing(rows: list[dict[str, Any]], cases: list[Case] | None = None) -> pd.
         "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
         "reliable": bool(r["reliable"]),
         "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
-    } for r in rows]
+    } for r in (c.lead for c in cases)]
     untrusted = ["scope", "keywords", "aspects", "sources"]
-    if cases is not None:
+    if grouped:
         for record, case in zip(records, cases):
             start, end = case.window
             record.update(status=t_value("status", case.status), tier=case.severity, start=start, end=end,
@@ -151,7 +151,7 @@ def _listing(rows: list[dict[str, Any]], cases: list[Case] | None = None) -> pd.
                           related=len(case.related), also=_also(case))
         untrusted.append("also")
     frame = pd.DataFrame(records)
-    if cases is not None:
+    if grouped:
         order = list(frame.columns)
         for column in ("also", "related"):
             order.remove(column)
@@ -256,7 +256,7 @@ def main() -> None:
     cases = group_cases(rows) if grouped else [Case((r,)) for r in rows]
     if grouped:
         st.caption(t("inc_case_count", cases=len(cases), incidents=len(rows)))
-    _queue_table(_listing([c.lead for c in cases], cases if grouped else None))
+    _queue_table(_listing(cases, grouped))
 
     by_id = {c.id: c for c in cases}
     labels = {c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {_scope(c.lead)}"
@@ -288,7 +288,7 @@ def main() -> None:
                                 "value": st.column_config.TextColumn(t("col_value"))})
     if case.related:
         st.subheader(t("inc_related"))
-        _queue_table(_listing(list(case.related)), key="incident_related")
+        _queue_table(_listing([Case((m,)) for m in case.related], grouped=False), key="incident_related")
     st.subheader(t("inc_mentions"))
     if mentions:
         ments = pd.DataFrame(mentions)
