@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-STATUS_ORDER = ("open", "acknowledged", "resolved")  # a case is as far along as its least handled incident
-
+from storage.incidents import INCIDENT_STATUSES
 
 # A case headed "source demo.bilibili" tells a brand manager less than "product 声浪P20充电宝".
 SCOPE_RANK = {"product": 3, "brand": 2, "aspect": 1, "source": 0}
@@ -65,7 +64,8 @@ class Case:
 
     @property
     def status(self) -> str:
-        return min((str(m["status"]) for m in self.members), key=STATUS_ORDER.index)
+        """As far along as its least handled incident."""
+        return min((str(m["status"]) for m in self.members), key=INCIDENT_STATUSES.index)
 
     @property
     def severity(self) -> int:

@@ -167,13 +167,16 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         from alerts.cases import Case, group_cases
         from storage import incidents as inc
 
+        if status is not None and status not in inc.INCIDENT_STATUSES:
+            raise KoubeiError(f"--status {status!r}: one of {', '.join(inc.INCIDENT_STATUSES)}")
         with ctx.obj.open_store(read_only=True) as store:
             rows = inc.list_incidents(store, status, brand, limit)
-        grouped = group_cases(rows) if cases else []
+        # Without --cases every incident is a case of its own: one code path for both listings.
+        listed = group_cases(rows) if cases else [Case((r,)) for r in rows]
         if as_json:
             out: list[dict[str, Any]] = rows if not cases else [
                 {"id": c.id, "status": c.status, "severity": c.severity, "window_start": c.window[0],
-                 "window_end": c.window[1], "lead": c.lead, "related": [m["id"] for m in c.related]} for c in grouped]
+                 "window_end": c.window[1], "lead": c.lead, "related": [m["id"] for m in c.related]} for c in listed]
             typer.echo(json.dumps(out, ensure_ascii=False, default=str))
             return
         table = Table(title="cases" if cases else "incidents")
@@ -181,19 +184,16 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                    "observed/expected", "z", "keywords"]
         for col in columns:
             table.add_column(col, overflow="fold")
-        entries: list[tuple[dict[str, Any], Case | None]] = [(c.lead, c) for c in grouped] if cases else [
-            (r, None) for r in rows]
-        for r, case in entries:
-            status, tier, (start, end) = ((case.status, case.severity, case.window) if case
-                                          else (r["status"], r["severity"], (r["window_start"], r["window_end"])))
-            table.add_row(r["id"], status, str(tier), r["kind"],
+        for case in listed:
+            r = case.lead
+            table.add_row(r["id"], case.status, str(case.severity), r["kind"],
                           Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
-                          *([f"+{len(case.related)}"] if case else []),
-                          f"{_fmt(start)} .. {_fmt(end)}",
+                          *([f"+{len(case.related)}"] if cases else []),
+                          f"{_fmt(case.window[0])} .. {_fmt(case.window[1])}",
                           f"{r['observed']:.0f}/{r['expected']:.1f}", f"{r['score']:.1f}",
                           Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))))
         console.print(table)
-        typer.echo(f"{len(grouped)} cases, {len(rows)} incidents" if cases else f"{len(rows)} incidents")
+        typer.echo(f"{len(listed)} cases, {len(rows)} incidents" if cases else f"{len(rows)} incidents")
 
     @incidents_app.command("show")
     def incidents_show(ctx: typer.Context, incident_id: str = typer.Argument(...)) -> None:

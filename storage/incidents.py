@@ -22,6 +22,7 @@ INCIDENT_FIELDS = [
     "first_response_at", "rule", "note",
 ]
 _JSON_FIELDS = ("keywords", "aspects", "sources")
+INCIDENT_STATUSES = ("open", "acknowledged", "resolved")  # the lifecycle, in order
 
 
 def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:

@@ -28,7 +28,6 @@ from storage import incidents as inc
 
 PICK_KEY = "incidents_pick"
 DIALOG_KEY = "incidents_dialog"
-STATUSES = ["open", "acknowledged", "resolved"]
 
 add_strings({
     "inc_title": {"zh": "事件队列", "en": "Incident queue"},
@@ -190,7 +189,7 @@ def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
 
 # Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
 _ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"),
-            "respond": ("open", "acknowledged", "resolved")}
+            "respond": inc.INCIDENT_STATUSES}
 
 
 def _targets(case: Case, action: str) -> list[str]:
@@ -246,7 +245,7 @@ def main() -> None:
     if flash := st.session_state.pop("incidents_flash", None):
         st.success(flash)
     db_file = str(data.db_path())
-    statuses = st.multiselect(t("inc_status_filter"), STATUSES, default=["open", "acknowledged"],
+    statuses = st.multiselect(t("inc_status_filter"), list(inc.INCIDENT_STATUSES), default=["open", "acknowledged"],
                               format_func=lambda s: t_value("status", s), key="incidents_status")
     grouped = st.toggle(t("inc_grouped"), value=True, key="incidents_grouped", help=t("inc_grouped_help"))
     rows = load_queue(db_file, tuple(statuses))
