@@ -1,7 +1,7 @@
 """Cases: the incidents that one event raises together.
 
 A crisis is flagged at once for the brand, the product, the aspects and every channel
-it reaches: the demo's power-bank crisis opens eleven incidents in the same hours. Alerts
+it reaches: the demo's power-bank crisis opens eleven or twelve incidents in the same hours. Alerts
 are already sent once per crisis (pipeline._persist suppresses what a brand incident
 covers); cases do the same for the people working the queue. Incidents of one brand whose
 windows overlap form a case, headed by its lead incident: the highest tier; among equals a
