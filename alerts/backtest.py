@@ -61,9 +61,16 @@ def apply_overrides(rule: Rule, overrides: dict[str, Any]) -> Rule:
     return replace(rule, negative=replace(rule.negative, **overrides))
 
 
-def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str, since: datetime,
-             until: datetime | None = None, scope_type: str | None = None, overrides: dict[str, Any] | None = None,
-             cfg: AlertSettings | None = None) -> Backtest:
+def backtest(
+    open_store: Callable[[], Store],
+    settings: Settings,
+    rule_name: str,
+    since: datetime,
+    until: datetime | None = None,
+    scope_type: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    cfg: AlertSettings | None = None,
+) -> Backtest:
     cfg = cfg or load_alert_settings(settings)
     rule = apply_overrides(cfg.rule(rule_name), overrides or {})
     until = until or datetime.now(UTC).replace(tzinfo=None)
@@ -93,13 +100,27 @@ def backtest(open_store: Callable[[], Store], settings: Settings, rule_name: str
             if ev.start < since_idx:
                 continue
             brand, value = keys[ev.scope]
-            result.firings.append(Firing(stype, brand, value, times[ev.start], times[ev.end] + timedelta(seconds=b),
-                                         times[ev.peak], ev.observed, ev.expected, ev.score, ev.severity))
+            result.firings.append(
+                Firing(
+                    stype,
+                    brand,
+                    value,
+                    times[ev.start],
+                    times[ev.end] + timedelta(seconds=b),
+                    times[ev.peak],
+                    ev.observed,
+                    ev.expected,
+                    ev.score,
+                    ev.severity,
+                )
+            )
         for i, (brand, value) in enumerate(keys):
             observed = negatives[i] if rule.kind == "negative" else totals[i]
             result.traces[f"{stype}:{brand}/{value}"] = {
-                "time": times[since_idx:], "observed": observed[since_idx:],
-                "z": scores.z[i, since_idx:], "alarm": scores.alarm[i, since_idx:],
+                "time": times[since_idx:],
+                "observed": observed[since_idx:],
+                "z": scores.z[i, since_idx:],
+                "alarm": scores.alarm[i, since_idx:],
             }
     result.firings.sort(key=lambda f: (f.start, f.scope_type, f.scope_value))
     return result

@@ -26,8 +26,12 @@ def lead_key(row: dict[str, Any]) -> tuple[float, int, int, float]:
     """Higher is more of a headline (see the module docstring)."""
     expected = float(row.get("expected") or 0)
     factor = float(row["observed"]) / expected if expected > 0 else float("inf")
-    return (float(row["severity"]), int(row["kind"] == "negative"), SCOPE_RANK.get(str(row.get("scope_type")), -1),
-            factor)
+    return (
+        float(row["severity"]),
+        int(row["kind"] == "negative"),
+        SCOPE_RANK.get(str(row.get("scope_type")), -1),
+        factor,
+    )
 
 
 def overlapping_groups(windows: Sequence[tuple[Any, Any]]) -> list[list[int]]:

@@ -135,8 +135,12 @@ def send(channel: Channel, payload: dict[str, Any], idempotency_key: str) -> Non
     elif channel.type == "feishu":
         body = _feishu_sign(body, sign_secret)
     try:
-        response = requests.post(str(url), json=body, timeout=float(opts.get("timeout", TIMEOUT)),
-                                 headers={"Idempotency-Key": idempotency_key, "User-Agent": "koubei-alerts"})
+        response = requests.post(
+            str(url),
+            json=body,
+            timeout=float(opts.get("timeout", TIMEOUT)),
+            headers={"Idempotency-Key": idempotency_key, "User-Agent": "koubei-alerts"},
+        )
     except requests.RequestException as exc:
         raise DeliveryError(f"channel {channel.name}: {type(exc).__name__}: {exc}") from exc
     _check_chat_reply(channel, response)
@@ -151,8 +155,10 @@ def _send_email(channel: Channel, payload: dict[str, Any]) -> None:
         raise DeliveryError(f"channel {channel.name}: no recipients (to = [...])")
     msg = EmailMessage()
     tier = int(payload.get("severity", 2))
-    msg["Subject"] = (f"[koubei] 等级{tier} {KIND_NAMES.get(payload['kind'], payload['kind'])}: "
-                      f"{payload.get('brand') or ''} {payload['scope_value']}")
+    msg["Subject"] = (
+        f"[koubei] 等级{tier} {KIND_NAMES.get(payload['kind'], payload['kind'])}: "
+        f"{payload.get('brand') or ''} {payload['scope_value']}"
+    )
     msg["From"] = str(opts.get("from", "koubei@localhost"))
     msg["To"] = ", ".join(to)
     msg["X-Koubei-Incident"] = str(payload["incident_id"])

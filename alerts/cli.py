@@ -24,7 +24,9 @@ def _parse_date(text: str, option: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-01 or 2026-11-01T08:00", param_hint=option) from exc
+        raise typer.BadParameter(
+            f"{text!r} is not a date like 2026-11-01 or 2026-11-01T08:00", param_hint=option
+        ) from exc
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
@@ -33,14 +35,17 @@ def _fmt(value: Any) -> str:
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
-    incidents_app = typer.Typer(help="The incident queue: list, show, acknowledge, resolve, log responses.",
-                                no_args_is_help=True)
+    incidents_app = typer.Typer(
+        help="The incident queue: list, show, acknowledge, resolve, log responses.", no_args_is_help=True
+    )
     app.add_typer(incidents_app, name="incidents")
 
     @app.command("detect")
     def detect_command(
         ctx: typer.Context,
-        series_file: Path | None = typer.Option(None, "--series", help="CSV: timestamp,value or timestamp,total,negative."),
+        series_file: Path | None = typer.Option(
+            None, "--series", help="CSV: timestamp,value or timestamp,total,negative."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print incidents as a JSON list."),
         now: str | None = typer.Option(None, "--now", help="Detect as of this UTC time (default: now)."),
     ) -> None:
@@ -53,17 +58,29 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 typer.echo(json.dumps(found, ensure_ascii=False))
             else:
                 for item in found:
-                    typer.echo(f"{item['start']} .. {item['end']} {item['kind']} peak {item['peak']}"
-                               f" score {item['score']} tier {item['severity']}")
+                    typer.echo(
+                        f"{item['start']} .. {item['end']} {item['kind']} peak {item['peak']}"
+                        f" score {item['score']} tier {item['severity']}"
+                    )
                 typer.echo(f"{len(found)} incidents")
             return
         from alerts.pipeline import detect_incidents
 
         summary = detect_incidents(ctx.obj.open_store, ctx.obj.settings, _parse_date(now, "--now") if now else None)
         if as_json:
-            typer.echo(json.dumps({"opened": summary.opened, "updated": summary.updated, "escalated": summary.escalated,
-                                   "queued": summary.queued, "source_down": summary.source_down,
-                                   "incidents": summary.incident_ids}, ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    {
+                        "opened": summary.opened,
+                        "updated": summary.updated,
+                        "escalated": summary.escalated,
+                        "queued": summary.queued,
+                        "source_down": summary.source_down,
+                        "incidents": summary.incident_ids,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             typer.echo(summary.line())
 
@@ -93,34 +110,61 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_command(
         ctx: typer.Context,
-        rule: str = typer.Option(..., "--rule", help="Rule name from [alerts.rules] (built in: negative-spike, volume-spike)."),
+        rule: str = typer.Option(
+            ..., "--rule", help="Rule name from [alerts.rules] (built in: negative-spike, volume-spike)."
+        ),
         since: str = typer.Option(..., "--since", help="Replay from this date (UTC)."),
         until: str | None = typer.Option(None, "--until"),
-        scope: str | None = typer.Option(None, "--scope", help="Only this scope type (brand, product, source, aspect)."),
+        scope: str | None = typer.Option(
+            None, "--scope", help="Only this scope type (brand, product, source, aspect)."
+        ),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Replay stored history through a rule and show when it would have fired (nothing is written)."""
         from alerts.backtest import backtest
 
-        result = backtest(ctx.obj.open_store, ctx.obj.settings, rule, _parse_date(since, "--since"),
-                          _parse_date(until, "--until") if until else None, scope)
+        result = backtest(
+            ctx.obj.open_store,
+            ctx.obj.settings,
+            rule,
+            _parse_date(since, "--since"),
+            _parse_date(until, "--until") if until else None,
+            scope,
+        )
         if as_json:
-            typer.echo(json.dumps([{**f.__dict__, "start": str(f.start), "end": str(f.end), "peak": str(f.peak)}
-                                   for f in result.firings], ensure_ascii=False, default=str))
+            typer.echo(
+                json.dumps(
+                    [
+                        {**f.__dict__, "start": str(f.start), "end": str(f.end), "peak": str(f.peak)}
+                        for f in result.firings
+                    ],
+                    ensure_ascii=False,
+                    default=str,
+                )
+            )
             return
         table = Table(title=f"backtest {rule} since {_fmt(result.since)}")
         for col in ("start (UTC)", "end", "scope", "observed", "expected", "z", "tier"):
             table.add_column(col)
         for f in result.firings:
-            table.add_row(_fmt(f.start), _fmt(f.end), Text(f"{f.scope_type}:{f.brand}/{f.scope_value}"),
-                          f"{f.observed:.0f}", f"{f.expected:.1f}", f"{f.score:.1f}", str(f.severity))
+            table.add_row(
+                _fmt(f.start),
+                _fmt(f.end),
+                Text(f"{f.scope_type}:{f.brand}/{f.scope_value}"),
+                f"{f.observed:.0f}",
+                f"{f.expected:.1f}",
+                f"{f.score:.1f}",
+                str(f.severity),
+            )
         console.print(table)
         typer.echo(f"{len(result.firings)} firings, {result.per_week():.1f} per week")
 
     @app.command("watch")
     def watch_command(
         ctx: typer.Context,
-        max_passes: int | None = typer.Option(None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."),
+        max_passes: int | None = typer.Option(
+            None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."
+        ),
     ) -> None:
         """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
         from alerts.watch import watch
@@ -150,8 +194,17 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             for col in ("incident", "channel", "route", "event", "tier", "status", "attempts", "next", "error"):
                 table.add_column(col)
             for r in rows:
-                table.add_row(r["incident_id"], r["channel"], r["route"], r["event"], str(r["severity"]), r["status"],
-                              str(r["attempts"]), _fmt(r["next_attempt_at"]), Text(str(r["last_error"] or "")[:80]))
+                table.add_row(
+                    r["incident_id"],
+                    r["channel"],
+                    r["route"],
+                    r["event"],
+                    str(r["severity"]),
+                    r["status"],
+                    str(r["attempts"]),
+                    _fmt(r["next_attempt_at"]),
+                    Text(str(r["last_error"] or "")[:80]),
+                )
             console.print(table)
 
     @incidents_app.command("list")
@@ -174,24 +227,53 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         # Without --cases every incident is a case of its own: one code path for both listings.
         listed = group_cases(rows) if cases else [Case((r,)) for r in rows]
         if as_json:
-            out: list[dict[str, Any]] = rows if not cases else [
-                {"id": c.id, "status": c.status, "severity": c.severity, "window_start": c.window[0],
-                 "window_end": c.window[1], "lead": c.lead, "related": [m["id"] for m in c.related]} for c in listed]
+            out: list[dict[str, Any]] = (
+                rows
+                if not cases
+                else [
+                    {
+                        "id": c.id,
+                        "status": c.status,
+                        "severity": c.severity,
+                        "window_start": c.window[0],
+                        "window_end": c.window[1],
+                        "lead": c.lead,
+                        "related": [m["id"] for m in c.related],
+                    }
+                    for c in listed
+                ]
+            )
             typer.echo(json.dumps(out, ensure_ascii=False, default=str))
             return
         table = Table(title="cases" if cases else "incidents")
-        columns = ["id", "status", "tier", "kind", "scope", *(["related"] if cases else []), "window (UTC)",
-                   "observed/expected", "z", "keywords"]
+        columns = [
+            "id",
+            "status",
+            "tier",
+            "kind",
+            "scope",
+            *(["related"] if cases else []),
+            "window (UTC)",
+            "observed/expected",
+            "z",
+            "keywords",
+        ]
         for col in columns:
             table.add_column(col, overflow="fold")
         for case in listed:
             r = case.lead
-            table.add_row(r["id"], case.status, str(case.severity), r["kind"],
-                          Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
-                          *([f"+{len(case.related)}"] if cases else []),
-                          f"{_fmt(case.window[0])} .. {_fmt(case.window[1])}",
-                          f"{r['observed']:.0f}/{r['expected']:.1f}", f"{r['score']:.1f}",
-                          Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))))
+            table.add_row(
+                r["id"],
+                case.status,
+                str(case.severity),
+                r["kind"],
+                Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
+                *([f"+{len(case.related)}"] if cases else []),
+                f"{_fmt(case.window[0])} .. {_fmt(case.window[1])}",
+                f"{r['observed']:.0f}/{r['expected']:.1f}",
+                f"{r['score']:.1f}",
+                Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))),
+            )
         console.print(table)
         typer.echo(f"{len(listed)} cases, {len(rows)} incidents" if cases else f"{len(rows)} incidents")
 
@@ -206,12 +288,31 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 raise KoubeiError(f"no incident {incident_id}")
             mentions = inc.incident_mentions(store, incident_id)
             log = inc.responses(store, incident_id)
-        for key in ("id", "status", "severity", "kind", "scope_type", "brand", "scope_value", "window_start",
-                    "window_end", "peak_at", "observed", "expected", "factor", "score", "reliable", "note",
-                    "first_response_at"):
+        for key in (
+            "id",
+            "status",
+            "severity",
+            "kind",
+            "scope_type",
+            "brand",
+            "scope_value",
+            "window_start",
+            "window_end",
+            "peak_at",
+            "observed",
+            "expected",
+            "factor",
+            "score",
+            "reliable",
+            "note",
+            "first_response_at",
+        ):
             typer.echo(f"{key}: {_fmt(row.get(key))}")
         typer.echo("keywords: " + mask_pii("、".join(map(str, row["keywords"] or []))))
-        typer.echo("aspects: " + ", ".join(f"{a['aspect']} {a['observed']} (expected {a['expected']})" for a in row["aspects"] or []))
+        typer.echo(
+            "aspects: "
+            + ", ".join(f"{a['aspect']} {a['observed']} (expected {a['expected']})" for a in row["aspects"] or [])
+        )
         typer.echo("sources: " + ", ".join(f"{s['source']} {s['count']}" for s in row["sources"] or []))
         for m in mentions:
             typer.echo(f"  #{m['rank']} reach {m['reach']} {m['source']} {m['url'] or ''} {mask_pii(m['text'])[:80]}")
@@ -229,19 +330,31 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         typer.echo(f"{incident_id}: {action} logged")
 
     @incidents_app.command("ack")
-    def incidents_ack(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
-                      note: str | None = typer.Option(None, "--note")) -> None:
+    def incidents_ack(
+        ctx: typer.Context,
+        incident_id: str,
+        by: str = typer.Option("cli", "--by"),
+        note: str | None = typer.Option(None, "--note"),
+    ) -> None:
         """Acknowledge: someone is on it."""
         _act(ctx, incident_id, "acknowledge", by, note)
 
     @incidents_app.command("resolve")
-    def incidents_resolve(ctx: typer.Context, incident_id: str, by: str = typer.Option("cli", "--by"),
-                          note: str | None = typer.Option(None, "--note")) -> None:
+    def incidents_resolve(
+        ctx: typer.Context,
+        incident_id: str,
+        by: str = typer.Option("cli", "--by"),
+        note: str | None = typer.Option(None, "--note"),
+    ) -> None:
         """Resolve: the burst is over or handled."""
         _act(ctx, incident_id, "resolve", by, note)
 
     @incidents_app.command("respond")
-    def incidents_respond(ctx: typer.Context, incident_id: str, note: str = typer.Option(..., "--note"),
-                          by: str = typer.Option("cli", "--by")) -> None:
+    def incidents_respond(
+        ctx: typer.Context,
+        incident_id: str,
+        note: str = typer.Option(..., "--note"),
+        by: str = typer.Option("cli", "--by"),
+    ) -> None:
         """Log a response (a public reply, a statement, a remedy offered)."""
         _act(ctx, incident_id, "respond", by, note)

@@ -99,8 +99,9 @@ class AlertSettings:
 
 # Defaults for hourly buckets (what the demo and most brands need); NAB's 5-minute
 # evaluation uses VolumeParams() as is.
-HOURLY_VOLUME = VolumeParams(smooth=1, scale_halflife=168.0, tail_halflife=168.0, cooldown=24, transform="sqrt",
-                             scale_floor=0.5)
+HOURLY_VOLUME = VolumeParams(
+    smooth=1, scale_halflife=168.0, tail_halflife=168.0, cooldown=24, transform="sqrt", scale_floor=0.5
+)
 HOURLY_NEGATIVE = NegativeParams(windows=(1, 3, 12), share_halflife=168.0, cooldown=12)
 DEFAULT_RULES = (
     Rule("negative-spike", "negative", SCOPE_TYPES, timedelta(hours=1), negative=HOURLY_NEGATIVE),
@@ -142,8 +143,16 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
                 raise ConfigError(f"{where}: unknown scope {s!r}; known: {', '.join(SCOPE_TYPES)}")
         bucket = parse_duration(spec.get("bucket", "1h"), where)
         base = next((r for r in rules if r.name == name), None)
-        vol = _params(VolumeParams, base.volume if base else HOURLY_VOLUME, spec, where) if kind == "volume" else HOURLY_VOLUME
-        neg = _params(NegativeParams, base.negative if base else HOURLY_NEGATIVE, spec, where) if kind == "negative" else HOURLY_NEGATIVE
+        vol = (
+            _params(VolumeParams, base.volume if base else HOURLY_VOLUME, spec, where)
+            if kind == "volume"
+            else HOURLY_VOLUME
+        )
+        neg = (
+            _params(NegativeParams, base.negative if base else HOURLY_NEGATIVE, spec, where)
+            if kind == "negative"
+            else HOURLY_NEGATIVE
+        )
         rule = Rule(name, kind, scopes, bucket, vol, neg)
         rules = [r for r in rules if r.name != name] + [rule]
     channels = {}
@@ -163,9 +172,17 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
         if spec.get("quiet_hours"):
             a, _, b = str(spec["quiet_hours"]).partition("-")
             quiet = (_hhmm(a, where), _hhmm(b, where))
-        routes.append(Route(name, tuple(spec.get("channels", [])), tuple(spec.get("brands", [])),
-                            tuple(spec.get("kinds", [])), tuple(spec.get("keyword_groups", [])),
-                            int(spec.get("min_tier", 2)), quiet))
+        routes.append(
+            Route(
+                name,
+                tuple(spec.get("channels", [])),
+                tuple(spec.get("brands", [])),
+                tuple(spec.get("kinds", [])),
+                tuple(spec.get("keyword_groups", [])),
+                int(spec.get("min_tier", 2)),
+                quiet,
+            )
+        )
     groups = {k: tuple(v) for k, v in (raw.get("keyword_groups") or {}).items()}
     for route in routes:
         for g in route.keyword_groups:
@@ -173,7 +190,11 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
                 raise ConfigError(f"[[alerts.routes]] {route.name}: unknown keyword group {g!r}")
     sev = _params(SeverityRules, SeverityRules(), raw.get("severity") or {}, "[alerts.severity]")
     return AlertSettings(
-        rules=tuple(rules), routes=tuple(routes), channels=channels, keyword_groups=groups, severity=sev,
+        rules=tuple(rules),
+        routes=tuple(routes),
+        channels=channels,
+        keyword_groups=groups,
+        severity=sev,
         lookback=timedelta(days=float(raw.get("lookback_days", 28))),
         timezone=str(raw.get("timezone", "Asia/Shanghai")),
         max_attempts=int(raw.get("max_attempts", 6)),

@@ -211,7 +211,7 @@ def _window_sums(x: np.ndarray, windows: tuple[int, ...]) -> dict[int, np.ndarra
             continue
         acc = out[base].copy()
         for k in range(1, w // base):
-            acc[:, k * base:] += out[base][:, : -k * base]
+            acc[:, k * base :] += out[base][:, : -k * base]
         out[w] = acc
     return out
 
@@ -233,8 +233,9 @@ def onsets(alarm: np.ndarray, cooldown: int) -> np.ndarray:
     return out
 
 
-def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None = None,
-                  valid: np.ndarray | None = None) -> Scores:
+def volume_scores(
+    counts: np.ndarray, period: int, params: VolumeParams | None = None, valid: np.ndarray | None = None
+) -> Scores:
     """Volume spikes. counts: (scopes, buckets); period: buckets per day (0: no season)."""
     p = params or VolumeParams()
     x = np.atleast_2d(np.asarray(counts, dtype=DTYPE))
@@ -279,8 +280,9 @@ def volume_scores(counts: np.ndarray, period: int, params: VolumeParams | None =
     return Scores(z=z, alarm=alarm, observed=xs, expected=expected, extra={"threshold": threshold})
 
 
-def negative_scores(negatives: np.ndarray, totals: np.ndarray, params: NegativeParams | None = None,
-                    valid: np.ndarray | None = None) -> Scores:
+def negative_scores(
+    negatives: np.ndarray, totals: np.ndarray, params: NegativeParams | None = None, valid: np.ndarray | None = None
+) -> Scores:
     """Negative-share spikes. negatives, totals: (scopes, buckets)."""
     p = params or NegativeParams()
     n = np.atleast_2d(np.asarray(negatives, dtype=DTYPE))

@@ -53,14 +53,18 @@ def report(nab: NabResult | None, syn: SyntheticResult | None) -> tuple[list[str
     lines: list[str] = []
     ok = True
     if nab is not None:
-        lines.append("NAB realTweets, standard profile (tp 1.0, fp 0.11, fn 1.0), volume detector with default settings")
+        lines.append(
+            "NAB realTweets, standard profile (tp 1.0, fp 0.11, fn 1.0), volume detector with default settings"
+        )
         lines.append(f"{'series':<8}{'windows hit':>13}{'false alarms':>14}{'raw score':>11}")
         for f in nab.files:
             lines.append(f"{f.name:<8}{f'{f.windows_hit}/{f.windows}':>13}{f.false_positives:>14}{f.raw:>11.3f}")
         met = nab.score >= TARGETS["nab"]
         ok &= met
-        lines.append(f"NAB score {nab.score:.2f} (target >= {TARGETS['nab']:.0f}: {'met' if met else 'MISSED'});"
-                     f" windows hit {nab.hit}/{nab.windows}, false alarms {nab.false_alarms}")
+        lines.append(
+            f"NAB score {nab.score:.2f} (target >= {TARGETS['nab']:.0f}: {'met' if met else 'MISSED'});"
+            f" windows hit {nab.hit}/{nab.windows}, false alarms {nab.false_alarms}"
+        )
         lines.append("published on realTweets: " + ", ".join(f"{k} {v}" for k, v in PUBLISHED.items()))
     if syn is not None:
         r_ok = syn.recall >= TARGETS["recall"]
@@ -68,13 +72,24 @@ def report(nab: NabResult | None, syn: SyntheticResult | None) -> tuple[list[str
         d_ok = syn.median_delay <= TARGETS["delay"]
         ok &= r_ok and p_ok and d_ok
         lines.append("")
-        lines.append(f"synthetic negative spikes: {syn.streams} streams, {syn.spikes} injected spikes (sharp bursts and"
-                     " day-long slow burns) with decoys (campaigns, outages + backfills, quiet nights)")
-        lines.append(f"recall {syn.recall:.3f} ({syn.detected}/{syn.spikes}; target >= {TARGETS['recall']}: {'met' if r_ok else 'MISSED'})")
-        lines.append(f"precision {syn.precision:.3f} ({syn.true_alarms}/{syn.alarms} alarms; target >= {TARGETS['precision']}:"
-                     f" {'met' if p_ok else 'MISSED'})")
-        lines.append(f"median delay {syn.median_delay:.1f} buckets (target <= {TARGETS['delay']:.0f}: {'met' if d_ok else 'MISSED'})")
-        lines.append("false alarms by where they fell: " + (", ".join(f"{k} {v}" for k, v in sorted(syn.false_by_decoy.items())) or "none"))
+        lines.append(
+            f"synthetic negative spikes: {syn.streams} streams, {syn.spikes} injected spikes (sharp bursts and"
+            " day-long slow burns) with decoys (campaigns, outages + backfills, quiet nights)"
+        )
+        lines.append(
+            f"recall {syn.recall:.3f} ({syn.detected}/{syn.spikes}; target >= {TARGETS['recall']}: {'met' if r_ok else 'MISSED'})"
+        )
+        lines.append(
+            f"precision {syn.precision:.3f} ({syn.true_alarms}/{syn.alarms} alarms; target >= {TARGETS['precision']}:"
+            f" {'met' if p_ok else 'MISSED'})"
+        )
+        lines.append(
+            f"median delay {syn.median_delay:.1f} buckets (target <= {TARGETS['delay']:.0f}: {'met' if d_ok else 'MISSED'})"
+        )
+        lines.append(
+            "false alarms by where they fell: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(syn.false_by_decoy.items())) or "none")
+        )
     return lines, ok
 
 

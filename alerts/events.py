@@ -31,7 +31,9 @@ class SeverityRules:
 
 def severity(kind: str, observed: float, expected: float, rules: SeverityRules | None = None) -> int:
     r = rules or SeverityRules()
-    excess_t, factor_t = (r.negative_excess, r.negative_factor) if kind == "negative" else (r.volume_excess, r.volume_factor)
+    excess_t, factor_t = (
+        (r.negative_excess, r.negative_factor) if kind == "negative" else (r.volume_excess, r.volume_factor)
+    )
     excess = observed - expected
     factor = observed / max(expected, 1.0)
     tier = 2
@@ -72,19 +74,32 @@ def events_from_scores(kind: str, scores: Scores, cooldown: int, rules: Severity
             obs = float(scores.observed[row, peak])
             exp = float(scores.expected[row, peak])
             # Severity from the worst bucket of the event, so a growing burst re-tiers.
-            sev = max(severity(kind, float(scores.observed[row, i]), float(scores.expected[row, i]), rules)
-                      for i in range(s, end + 1) if scores.alarm[row, i])
+            sev = max(
+                severity(kind, float(scores.observed[row, i]), float(scores.expected[row, i]), rules)
+                for i in range(s, end + 1)
+                if scores.alarm[row, i]
+            )
             out.append(Event(kind, row, s, end, peak, obs, exp, float(scores.z[row, peak]), sev))
     return out
 
 
-def detect_volume(counts: np.ndarray, period: int, params: VolumeParams | None = None,
-                  valid: np.ndarray | None = None, rules: SeverityRules | None = None) -> list[Event]:
+def detect_volume(
+    counts: np.ndarray,
+    period: int,
+    params: VolumeParams | None = None,
+    valid: np.ndarray | None = None,
+    rules: SeverityRules | None = None,
+) -> list[Event]:
     p = params or VolumeParams()
     return events_from_scores("volume", volume_scores(counts, period, p, valid), p.cooldown, rules)
 
 
-def detect_negative(negatives: np.ndarray, totals: np.ndarray, params: NegativeParams | None = None,
-                    valid: np.ndarray | None = None, rules: SeverityRules | None = None) -> list[Event]:
+def detect_negative(
+    negatives: np.ndarray,
+    totals: np.ndarray,
+    params: NegativeParams | None = None,
+    valid: np.ndarray | None = None,
+    rules: SeverityRules | None = None,
+) -> list[Event]:
     p = params or NegativeParams()
     return events_from_scores("negative", negative_scores(negatives, totals, p, valid), p.cooldown, rules)

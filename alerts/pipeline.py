@@ -50,8 +50,10 @@ class DetectSummary:
 
     def line(self) -> str:
         down = f", sources down: {', '.join(self.source_down)}" if self.source_down else ""
-        return (f"{self.opened} incidents opened, {self.updated} updated, {self.escalated} escalated,"
-                f" {self.queued} alerts queued{down} in {self.seconds:.1f}s")
+        return (
+            f"{self.opened} incidents opened, {self.updated} updated, {self.escalated} escalated,"
+            f" {self.queued} alerts queued{down} in {self.seconds:.1f}s"
+        )
 
 
 @dataclass
@@ -105,25 +107,48 @@ def check_sources(store: Store, cfg: AlertSettings, now: datetime) -> tuple[Sour
         counts = dict(zip(sub["bucket"].tolist(), sub["total"].tolist())) if len(sub) else {}
         now_bucket = int(now.timestamp() // hour) if now.tzinfo else int(now.replace(tzinfo=UTC).timestamp() // hour)
         recent = sum(counts.get(b, 0) for b in range(now_bucket - int(cfg.silence_hours), now_bucket + 1))
-        usual = np.mean([sum(counts.get(b - d * 24, 0) for b in range(now_bucket - int(cfg.silence_hours), now_bucket + 1))
-                         for d in range(1, 8)])
+        usual = np.mean(
+            [
+                sum(counts.get(b - d * 24, 0) for b in range(now_bucket - int(cfg.silence_hours), now_bucket + 1))
+                for d in range(1, 8)
+            ]
+        )
         failing = row.get("status") == "error" and (last_ok is None or now - last_ok > silence)
         silent = recent == 0 and usual >= cfg.silence_min_expected
         if not (failing or silent):
             continue
         since = last_ok or row.get("last_error_at") or now
-        why = (f"collection failing since {since:%Y-%m-%d %H:%M} UTC: {str(row.get('last_error') or '')[:120]}"
-               if failing else f"0 items in the last {cfg.silence_hours:.0f}h where about {usual:.0f} are usual")
+        why = (
+            f"collection failing since {since:%Y-%m-%d %H:%M} UTC: {str(row.get('last_error') or '')[:120]}"
+            if failing
+            else f"0 items in the last {cfg.silence_hours:.0f}h where about {usual:.0f} are usual"
+        )
         state.down[name] = since
         state.why[name] = why
-        found.append({
-            "id": _stable_id("source_down", name, since),
-            "kind": "source_down", "scope_type": "source", "brand": "", "scope_value": name, "bucket": "1h",
-            "window_start": since, "window_end": now, "peak_at": now, "observed": float(recent),
-            "expected": float(usual), "score": 0.0, "factor": 0.0, "severity": 3, "reliable": False,
-            "keywords": [], "aspects": [], "sources": [{"source": name, "count": int(recent)}],
-            "rule": "source-health", "note": why,
-        })
+        found.append(
+            {
+                "id": _stable_id("source_down", name, since),
+                "kind": "source_down",
+                "scope_type": "source",
+                "brand": "",
+                "scope_value": name,
+                "bucket": "1h",
+                "window_start": since,
+                "window_end": now,
+                "peak_at": now,
+                "observed": float(recent),
+                "expected": float(usual),
+                "score": 0.0,
+                "factor": 0.0,
+                "severity": 3,
+                "reliable": False,
+                "keywords": [],
+                "aspects": [],
+                "sources": [{"source": name, "count": int(recent)}],
+                "rule": "source-health",
+                "note": why,
+            }
+        )
     return state, found
 
 
@@ -144,8 +169,14 @@ def dense_arrays(frame: Any, first: int, last: int) -> tuple[list[tuple[str, str
     return keys, totals, negatives
 
 
-def run_rule(rule: Rule, frame: Any, first: int, last: int, cfg: AlertSettings,
-             valid: Callable[[list[tuple[str, str]], int], np.ndarray] | None = None) -> tuple[list[tuple[str, str]], list[Event]]:
+def run_rule(
+    rule: Rule,
+    frame: Any,
+    first: int,
+    last: int,
+    cfg: AlertSettings,
+    valid: Callable[[list[tuple[str, str]], int], np.ndarray] | None = None,
+) -> tuple[list[tuple[str, str]], list[Event]]:
     keys, totals, negatives = dense_arrays(frame, first, last)
     if not keys:
         return keys, []
@@ -186,8 +217,9 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
             # Buckets before the first stored mention are "not collected yet", not zeros.
             first = max(lookback_first, data_first)
 
-            def valid(keys: list[tuple[str, str]], n: int, scope_type: str = scope_type, rule: Rule = rule,
-                      first: int = first) -> np.ndarray:
+            def valid(
+                keys: list[tuple[str, str]], n: int, scope_type: str = scope_type, rule: Rule = rule, first: int = first
+            ) -> np.ndarray:
                 mask = np.ones((len(keys), n), dtype=bool)
                 # A source that is down has not delivered its buckets since its last success:
                 # those buckets are unknown, not calm, and a later backfill into them is no spike.
@@ -195,7 +227,7 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
                     for i, (_, value) in enumerate(keys):
                         if value in sources.down:
                             cut = int(sources.down[value].replace(tzinfo=UTC).timestamp() // rule.bucket_seconds)
-                            mask[i, max(cut - first, 0):] = False
+                            mask[i, max(cut - first, 0) :] = False
                 return mask
 
             keys, events = run_rule(rule, frame, first, last, cfg, valid)
@@ -214,20 +246,30 @@ def detect_incidents(open_store: StoreFactory, settings: Settings, now: datetime
     return summary
 
 
-def _incident_from_event(rule: Rule, scope_type: str, brand: str, value: str, ev: Event, first: int,
-                         now: datetime) -> dict[str, Any]:
+def _incident_from_event(
+    rule: Rule, scope_type: str, brand: str, value: str, ev: Event, first: int, now: datetime
+) -> dict[str, Any]:
     b = rule.bucket_seconds
     start = _bucket_time(first + ev.start, b)
     end = min(_bucket_time(first + ev.end + 1, b), now)
     return {
         "id": _stable_id(rule.kind, scope_type, brand, value, rule.bucket_seconds, _bucket_time(first + ev.start, b)),
-        "kind": rule.kind, "scope_type": scope_type, "brand": brand, "scope_value": value,
+        "kind": rule.kind,
+        "scope_type": scope_type,
+        "brand": brand,
+        "scope_value": value,
         "bucket": f"{b // 60}m" if b < 3600 else f"{b // 3600}h",
         "window_start": start,
-        "window_end": end, "peak_at": _bucket_time(first + ev.peak, b),
-        "observed": round(ev.observed, 3), "expected": round(ev.expected, 3), "score": round(ev.score, 3),
+        "window_end": end,
+        "peak_at": _bucket_time(first + ev.peak, b),
+        "observed": round(ev.observed, 3),
+        "expected": round(ev.expected, 3),
+        "score": round(ev.score, 3),
         "factor": round(ev.observed / max(ev.expected, 1e-9), 3) if ev.expected > 0 else None,
-        "severity": ev.severity, "reliable": True, "rule": rule.name, "note": None,
+        "severity": ev.severity,
+        "reliable": True,
+        "rule": rule.name,
+        "note": None,
     }
 
 
@@ -250,11 +292,18 @@ def _facts(store: Store, cfg: AlertSettings, incident: dict[str, Any]) -> tuple[
     base_aspects = series.window_breakdown(store, *args, before, start, negative_only, "aspect")
     ratio = max((end - start) / (start - before), 1e-9)
     aspects = sorted(
-        ({"aspect": a, "observed": c, "expected": round(base_aspects.get(a, 0) * ratio, 2)} for a, c in now_aspects.items()
-         if c > base_aspects.get(a, 0) * ratio),
-        key=lambda x: x["observed"] - x["expected"], reverse=True)
-    sources = [{"source": s, "count": c} for s, c in
-               series.window_breakdown(store, *args, start, end, negative_only, "source").items()]
+        (
+            {"aspect": a, "observed": c, "expected": round(base_aspects.get(a, 0) * ratio, 2)}
+            for a, c in now_aspects.items()
+            if c > base_aspects.get(a, 0) * ratio
+        ),
+        key=lambda x: x["observed"] - x["expected"],
+        reverse=True,
+    )
+    sources = [
+        {"source": s, "count": c}
+        for s, c in series.window_breakdown(store, *args, start, end, negative_only, "source").items()
+    ]
     facts: dict[str, Any] = {"keywords": keywords, "aspects": aspects[:8], "sources": sources}
     if negative_only and incident["severity"] < 5:
         urgent = series.window_urgent_count(store, *args, start, end)
@@ -281,16 +330,28 @@ def merge_events(events: list[Event], gap: int) -> list[Event]:
     return out
 
 
-def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, Any],
-             mentions: list[dict[str, Any]] | None, now: datetime, summary: DetectSummary) -> None:
+def _persist(
+    open_store: StoreFactory,
+    cfg: AlertSettings,
+    incident: dict[str, Any],
+    mentions: list[dict[str, Any]] | None,
+    now: datetime,
+    summary: DetectSummary,
+) -> None:
     """Store one incident (merged into an unresolved one of the same burst); `mentions`
     None means: gather the facts for the final window here."""
     with open_store() as store:
         existing = inc.get_incident(store, incident["id"])
         if existing is None and incident["kind"] != "source_down":
             # One incident per ongoing burst: a new onset close to an unresolved one extends it.
-            merge = inc.find_mergeable(store, incident["kind"], incident["scope_type"], incident["brand"],
-                                       incident["scope_value"], incident["window_start"] - cfg.merge_gap)
+            merge = inc.find_mergeable(
+                store,
+                incident["kind"],
+                incident["scope_type"],
+                incident["brand"],
+                incident["scope_value"],
+                incident["window_start"] - cfg.merge_gap,
+            )
             if merge is not None and merge["window_start"] <= incident["window_start"]:
                 existing = merge
                 if merge["score"] >= incident["score"]:
@@ -300,11 +361,19 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
                 incident["window_start"] = merge["window_start"]
                 incident["window_end"] = max(merge["window_end"], incident["window_end"])
                 incident["severity"] = max(merge["severity"], incident["severity"])
-        if existing is not None and existing.get("status") == "resolved" and incident["window_end"] <= existing["window_end"]:
+        if (
+            existing is not None
+            and existing.get("status") == "resolved"
+            and incident["window_end"] <= existing["window_end"]
+        ):
             return  # nothing new since someone resolved it
-        if (existing is not None and incident["window_end"] <= existing["window_end"]
-                and incident["severity"] <= existing["severity"] and incident["score"] <= existing["score"]
-                and incident.get("reliable", True) == existing.get("reliable", True)):
+        if (
+            existing is not None
+            and incident["window_end"] <= existing["window_end"]
+            and incident["severity"] <= existing["severity"]
+            and incident["score"] <= existing["score"]
+            and incident.get("reliable", True) == existing.get("reliable", True)
+        ):
             return  # the same burst as last pass: its facts are stored, nothing to recompute or send
         if mentions is None:
             mentions, facts = _facts(store, cfg, incident)
@@ -329,11 +398,13 @@ def _persist(open_store: StoreFactory, cfg: AlertSettings, incident: dict[str, A
             # so is the volume spike of a burst already alerted as a negative spike.
             cover = None
             if incident["scope_type"] != "brand":
-                cover = inc.covering_brand_incident(store, incident["kind"], incident["brand"],
-                                                    incident["window_start"], incident["window_end"])
+                cover = inc.covering_brand_incident(
+                    store, incident["kind"], incident["brand"], incident["window_start"], incident["window_end"]
+                )
             if cover is None and incident["kind"] == "volume":
-                cover = inc.covering_brand_incident(store, "negative", incident["brand"],
-                                                    incident["window_start"], incident["window_end"])
+                cover = inc.covering_brand_incident(
+                    store, "negative", incident["brand"], incident["window_start"], incident["window_end"]
+                )
             if cover is not None and cover["severity"] >= incident["severity"]:
                 return
         event = "opened" if alerted is None else f"escalated:{incident['severity']}"
@@ -347,32 +418,61 @@ def alert_payload(incident: dict[str, Any], mentions: list[dict[str, Any]], even
     from koubei.privacy import mask_pii
 
     return {
-        "incident_id": incident["id"], "event": event, "kind": incident["kind"],
-        "scope_type": incident["scope_type"], "brand": incident["brand"], "scope_value": incident["scope_value"],
-        "window_start": str(incident["window_start"]), "window_end": str(incident["window_end"]),
-        "peak_at": str(incident["peak_at"]), "observed": incident["observed"], "expected": incident["expected"],
-        "factor": incident.get("factor"), "score": incident["score"], "severity": incident["severity"],
-        "reliable": incident.get("reliable", True), "note": incident.get("note"),
-        "keywords": incident.get("keywords") or [], "aspects": incident.get("aspects") or [],
+        "incident_id": incident["id"],
+        "event": event,
+        "kind": incident["kind"],
+        "scope_type": incident["scope_type"],
+        "brand": incident["brand"],
+        "scope_value": incident["scope_value"],
+        "window_start": str(incident["window_start"]),
+        "window_end": str(incident["window_end"]),
+        "peak_at": str(incident["peak_at"]),
+        "observed": incident["observed"],
+        "expected": incident["expected"],
+        "factor": incident.get("factor"),
+        "score": incident["score"],
+        "severity": incident["severity"],
+        "reliable": incident.get("reliable", True),
+        "note": incident.get("note"),
+        "keywords": incident.get("keywords") or [],
+        "aspects": incident.get("aspects") or [],
         "sources": incident.get("sources") or [],
-        "mentions": [{"source": m["source"], "native_id": m["native_id"],
-                      "url": m.get("url") if str(m.get("url") or "").startswith(("http://", "https://")) else None,
-                      "text": mask_pii(str(m.get("text") or ""))[:200], "reach": int(m.get("reach") or 0)}
-                     for m in mentions[:5]],
+        "mentions": [
+            {
+                "source": m["source"],
+                "native_id": m["native_id"],
+                "url": m.get("url") if str(m.get("url") or "").startswith(("http://", "https://")) else None,
+                "text": mask_pii(str(m.get("text") or ""))[:200],
+                "reach": int(m.get("reach") or 0),
+            }
+            for m in mentions[:5]
+        ],
     }
 
 
-def _queue(store: Store, cfg: AlertSettings, incident: dict[str, Any], mentions: list[dict[str, Any]], event: str,
-           now: datetime) -> int:
+def _queue(
+    store: Store,
+    cfg: AlertSettings,
+    incident: dict[str, Any],
+    mentions: list[dict[str, Any]],
+    event: str,
+    now: datetime,
+) -> int:
     payload = alert_payload(incident, mentions, event)
     texts = [str(m.get("text") or "") for m in mentions]
     queued = 0
     for route in matching_routes(cfg, incident, texts):
         for channel in route.channels:
             row = {
-                "id": _stable_id(incident["id"], channel, event), "incident_id": incident["id"], "channel": channel,
-                "route": route.name, "event": event, "severity": incident["severity"], "payload": payload,
-                "next_attempt_at": now, "created_at": now,
+                "id": _stable_id(incident["id"], channel, event),
+                "incident_id": incident["id"],
+                "channel": channel,
+                "route": route.name,
+                "event": event,
+                "severity": incident["severity"],
+                "payload": payload,
+                "next_attempt_at": now,
+                "created_at": now,
             }
             queued += inc.enqueue(store, row)
     return queued
@@ -381,8 +481,9 @@ def _queue(store: Store, cfg: AlertSettings, incident: dict[str, Any], mentions:
 # ------------------------------------------------------------------ delivery
 
 
-def deliver_alerts(open_store: StoreFactory, settings: Settings, now: datetime | None = None,
-                   sender: Callable[..., None] | None = None) -> DeliverSummary:
+def deliver_alerts(
+    open_store: StoreFactory, settings: Settings, now: datetime | None = None, sender: Callable[..., None] | None = None
+) -> DeliverSummary:
     """Send what is due. A failed send goes back to the outbox with exponential backoff;
     a row is marked sent only after the channel accepted it."""
     from alerts import channels as ch

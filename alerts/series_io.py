@@ -24,16 +24,22 @@ from koubei.errors import ImportFileError
 def volume_params_for(bucket_seconds: int, base: VolumeParams | None = None) -> VolumeParams:
     p = base or VolumeParams()
     k = 300.0 / bucket_seconds  # the defaults are for 5-minute buckets
-    return replace(p, smooth=max(1, round(p.smooth * k)), cooldown=max(1, round(p.cooldown * k)),
-                   scale_halflife=max(4.0, p.scale_halflife * k), tail_halflife=max(4.0, p.tail_halflife * k))
+    return replace(
+        p,
+        smooth=max(1, round(p.smooth * k)),
+        cooldown=max(1, round(p.cooldown * k)),
+        scale_halflife=max(4.0, p.scale_halflife * k),
+        tail_halflife=max(4.0, p.tail_halflife * k),
+    )
 
 
 def negative_params_for(bucket_seconds: int, base: NegativeParams | None = None) -> NegativeParams:
     p = base or NegativeParams()
     k = 900.0 / bucket_seconds  # the defaults are for 15-minute buckets
     windows = tuple(sorted({max(1, round(w * k)) for w in p.windows}))
-    return replace(p, windows=windows, cooldown=max(1, round(p.cooldown * k)),
-                   share_halflife=max(4.0, p.share_halflife * k))
+    return replace(
+        p, windows=windows, cooldown=max(1, round(p.cooldown * k)), share_halflife=max(4.0, p.share_halflife * k)
+    )
 
 
 def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
@@ -47,7 +53,9 @@ def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     cols = [c.strip().lower() for c in frame.columns]
     frame.columns = cols
     if "timestamp" not in cols or not ({"value"} <= set(cols) or {"total", "negative"} <= set(cols)):
-        raise ImportFileError(f"{path}: need columns timestamp,value or timestamp,total,negative; found {','.join(cols)}")
+        raise ImportFileError(
+            f"{path}: need columns timestamp,value or timestamp,total,negative; found {','.join(cols)}"
+        )
     ts = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True)
     bad = ts.isna()
     if bad.any():
@@ -100,6 +108,16 @@ def detect_series(path: Path) -> list[dict[str, Any]]:
     def iso(i: int) -> str:
         return datetime.fromtimestamp(int(times[0] + i * bucket), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    return [{"start": iso(e.start), "end": iso(e.end + 1), "peak": iso(e.peak), "kind": e.kind,
-             "score": round(e.score, 3), "severity": e.severity, "observed": round(e.observed, 3),
-             "expected": round(e.expected, 3)} for e in events]
+    return [
+        {
+            "start": iso(e.start),
+            "end": iso(e.end + 1),
+            "peak": iso(e.peak),
+            "kind": e.kind,
+            "score": round(e.score, 3),
+            "severity": e.severity,
+            "observed": round(e.observed, 3),
+            "expected": round(e.expected, 3),
+        }
+        for e in events
+    ]

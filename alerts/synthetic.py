@@ -149,8 +149,9 @@ class SyntheticResult:
         return float(np.median(self.delays)) if self.delays else float("nan")
 
 
-def evaluate(n_streams: int = 60, seed: int = 20261123, params: NegativeParams | None = None,
-             grace: int = 4) -> SyntheticResult:
+def evaluate(
+    n_streams: int = 60, seed: int = 20261123, params: NegativeParams | None = None, grace: int = 4
+) -> SyntheticResult:
     """Run the negative detector over fresh synthetic streams and score it.
 
     An alarm (event onset) within [spike start, spike end + grace] is true;

@@ -43,9 +43,15 @@ def source_intervals(ctx: Any) -> dict[str, float]:
     return out
 
 
-def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max_passes: int | None = None,
-          deliver_every: float = 30.0, log: Callable[[str], None] = print, install_signals: bool = True,
-          state: WatchState | None = None) -> WatchState:
+def watch(
+    ctx: Any,
+    run_pass: Callable[[Any, list[str]], Any] | None = None,
+    max_passes: int | None = None,
+    deliver_every: float = 30.0,
+    log: Callable[[str], None] = print,
+    install_signals: bool = True,
+    state: WatchState | None = None,
+) -> WatchState:
     """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
     if run_pass is None:
         from koubei.pipeline import run_once
@@ -55,6 +61,7 @@ def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max
 
     state = state or WatchState()
     if install_signals:
+
         def _stop(signum: int, _frame: Any) -> None:
             log(f"watch: signal {signum}, stopping after the current step")
             state.stop.set()
@@ -72,8 +79,10 @@ def watch(ctx: Any, run_pass: Callable[[Any, list[str]], Any] | None = None, max
         if ready:
             try:
                 summary = run_pass(ctx, ready)
-                log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): "
-                    f"{summary.line() if hasattr(summary, 'line') else summary}")
+                log(
+                    f"watch: pass {state.passes + 1} ({', '.join(ready)}): "
+                    f"{summary.line() if hasattr(summary, 'line') else summary}"
+                )
             except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
                 state.errors.append(f"{type(exc).__name__}: {exc}")
                 log(f"watch: pass failed: {type(exc).__name__}: {exc}")

@@ -64,12 +64,16 @@ def bench_detection() -> dict[str, float]:
         alarms["negative"] += int(onsets(ns.alarm, NegativeParams().cooldown).sum())
         timings["negative"] += time.process_time() - started
     wall = time.perf_counter() - wall
-    print(f"detection, {SCOPES} scopes x {BUCKETS} five-minute buckets (one year), one core (CPU seconds;"
-          f" wall {wall:.1f} s including data generation; load average {os.getloadavg()[0]:.1f}):")
+    print(
+        f"detection, {SCOPES} scopes x {BUCKETS} five-minute buckets (one year), one core (CPU seconds;"
+        f" wall {wall:.1f} s including data generation; load average {os.getloadavg()[0]:.1f}):"
+    )
     for kind in ("volume", "negative"):
         per_point = timings[kind] / (SCOPES * BUCKETS) * 1e9
-        print(f"  {kind:<9} {timings[kind]:6.2f} s  ({per_point:.1f} ns per scope-bucket; "
-              f"{alarms[kind]} onsets on spike-free noise)")
+        print(
+            f"  {kind:<9} {timings[kind]:6.2f} s  ({per_point:.1f} ns per scope-bucket; "
+            f"{alarms[kind]} onsets on spike-free noise)"
+        )
     return timings
 
 
@@ -102,8 +106,10 @@ def bench_latency() -> float:
     os.environ["KOUBEI_BENCH_HOOK"] = f"http://127.0.0.1:{server.server_address[1]}/hook"
     base = load_settings()
     raw = dict(base.raw)
-    raw["alerts"] = {"channels": {"hook": {"type": "webhook", "url_env": "KOUBEI_BENCH_HOOK"}},
-                     "routes": [{"name": "all", "channels": ["hook"]}]}
+    raw["alerts"] = {
+        "channels": {"hook": {"type": "webhook", "url_env": "KOUBEI_BENCH_HOOK"}},
+        "routes": [{"name": "all", "channels": ["hook"]}],
+    }
     settings = Settings(raw=raw, path=base.path)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
@@ -117,9 +123,19 @@ def bench_latency() -> float:
         detect_incidents(factory, settings, now=now.replace(tzinfo=None))  # the steady state before the burst
         deliver_alerts(factory, settings)
         _Receiver.got.clear()
-        burst = [Mention(source="demo.weibo", native_id=f"burst{i}", brand="声浪", product="声浪X1耳机",
-                         text=f"耳机左耳没声音，客服不理人，第{i}次投诉", published_at=now + timedelta(minutes=i % 50),
-                         url=f"https://weibo.example/burst{i}", likes=i) for i in range(120)]
+        burst = [
+            Mention(
+                source="demo.weibo",
+                native_id=f"burst{i}",
+                brand="声浪",
+                product="声浪X1耳机",
+                text=f"耳机左耳没声音，客服不理人，第{i}次投诉",
+                published_at=now + timedelta(minutes=i % 50),
+                url=f"https://weibo.example/burst{i}",
+                likes=i,
+            )
+            for i in range(120)
+        ]
         stored = time.perf_counter()
         with open_store(path) as store:
             upsert_mentions(store, burst)
@@ -132,9 +148,11 @@ def bench_latency() -> float:
         raise AssertionError(f"no alert arrived for a 120-mention negative burst ({summary.line()})")
     latency = _Receiver.got[0][0] - stored
     first = _Receiver.got[0][1]
-    print(f"stored mention -> alert at the local receiver: {latency:.2f} s "
-          f"({first['kind']} {first['scope_type']}:{first['scope_value']}, tier {first['severity']}; "
-          f"{summary.opened} incidents opened)")
+    print(
+        f"stored mention -> alert at the local receiver: {latency:.2f} s "
+        f"({first['kind']} {first['scope_type']}:{first['scope_value']}, tier {first['severity']}; "
+        f"{summary.opened} incidents opened)"
+    )
     return latency
 
 

@@ -186,11 +186,20 @@ def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:
         if not result.ok or result.inserted != ITEMS:
             raise AssertionError(f"{name}: stored {result.inserted} of {ITEMS} mentions ({result.error})")
         store_seconds = total - collector.parse_seconds
-        figures[name] = {"parse_per_s": ITEMS / collector.parse_seconds, "store_per_s": ITEMS / store_seconds,
-                         "total_per_s": ITEMS / total, "cpu_per_s": ITEMS / cpu, "seconds": total, "mb": size_mb}
-        print(f"  {name:<11} {ITEMS:>7} mentions {size_mb:6.1f} MB  parse {ITEMS / collector.parse_seconds:>8,.0f}/s"
-              f"  store {ITEMS / store_seconds:>8,.0f}/s  parse+store {ITEMS / total:>8,.0f}/s wall "
-              f"({total:.2f}s), {ITEMS / cpu:>8,.0f}/s per CPU-second", flush=True)
+        figures[name] = {
+            "parse_per_s": ITEMS / collector.parse_seconds,
+            "store_per_s": ITEMS / store_seconds,
+            "total_per_s": ITEMS / total,
+            "cpu_per_s": ITEMS / cpu,
+            "seconds": total,
+            "mb": size_mb,
+        }
+        print(
+            f"  {name:<11} {ITEMS:>7} mentions {size_mb:6.1f} MB  parse {ITEMS / collector.parse_seconds:>8,.0f}/s"
+            f"  store {ITEMS / store_seconds:>8,.0f}/s  parse+store {ITEMS / total:>8,.0f}/s wall "
+            f"({total:.2f}s), {ITEMS / cpu:>8,.0f}/s per CPU-second",
+            flush=True,
+        )
     return figures
 
 
@@ -229,11 +238,17 @@ def bench_full_collect(workdir: Path, pages: int = 20) -> list[Any]:
         server.shutdown()
     for r in results:
         status = "ok" if r.ok else f"FAILED: {r.error}"
-        print(f"  {r.source:<11} {r.kind:<10} {r.pages:>3} pages {r.items:>5} items {r.seconds:6.2f}s "
-              f"{r.items_per_second:>7,.0f} items/s  {status}", flush=True)
+        print(
+            f"  {r.source:<11} {r.kind:<10} {r.pages:>3} pages {r.items:>5} items {r.seconds:6.2f}s "
+            f"{r.items_per_second:>7,.0f} items/s  {status}",
+            flush=True,
+        )
     total = sum(r.items for r in results)
-    print(f"  all sources: {total} items in {elapsed:.2f}s ({total / elapsed:,.0f} items/s, "
-          f"{site.requests} HTTP requests)", flush=True)
+    print(
+        f"  all sources: {total} items in {elapsed:.2f}s ({total / elapsed:,.0f} items/s, "
+        f"{site.requests} HTTP requests)",
+        flush=True,
+    )
     return results
 
 
@@ -244,8 +259,11 @@ def main() -> None:
     os.sched_setaffinity(0, {cpus[0]})  # "on one core": DuckDB's threads share it too
     try:
         with tempfile.TemporaryDirectory(prefix="koubei-bench-collectors-") as tmp:
-            print(f"parse + store, {ITEMS:,} mentions per source in pages of {PAGE:,}, one core "
-                  f"(target >= {TARGET:,}/s):", flush=True)
+            print(
+                f"parse + store, {ITEMS:,} mentions per source in pages of {PAGE:,}, one core "
+                f"(target >= {TARGET:,}/s):",
+                flush=True,
+            )
             figures = bench_parse_store(Path(tmp))
             bench_gbk_decoding()
             print("full collect of every source against the local demo server (20 pages each):", flush=True)
@@ -259,8 +277,9 @@ def main() -> None:
     failed = [r.source for r in results if not r.ok]
     problems = []
     if missed:
-        problems.append("parse+store below target (per CPU-second): "
-                        + ", ".join(f"{k} {v:,.0f}/s" for k, v in missed.items()))
+        problems.append(
+            "parse+store below target (per CPU-second): " + ", ".join(f"{k} {v:,.0f}/s" for k, v in missed.items())
+        )
     if failed:
         problems.append("sources failed in the full collect: " + ", ".join(failed))
     if problems:

@@ -38,13 +38,29 @@ def build(path: Path, n: int, batch: int = 50_000) -> None:
                 brand = rng.choice(list(BRANDS))
                 source = rng.choice(SOURCES)
                 score = rng.random()
-                mentions.append(Mention(
-                    source=source, native_id=str(i), text=f"第{i}条 评论内容 质量 物流 客服",
-                    published_at=END - timedelta(seconds=rng.randrange(90 * 86400)), brand=brand,
-                    product=rng.choice(BRANDS[brand]), url=f"https://example.com/{i}", likes=rng.randrange(50)))
-                scores.append({"source": source, "native_id": str(i), "score": score,
-                               "label": "neg" if score < 0.3 else "neu" if score < 0.6 else "pos",
-                               "model": "bench", "model_version": "1", "text_hash": "-"})
+                mentions.append(
+                    Mention(
+                        source=source,
+                        native_id=str(i),
+                        text=f"第{i}条 评论内容 质量 物流 客服",
+                        published_at=END - timedelta(seconds=rng.randrange(90 * 86400)),
+                        brand=brand,
+                        product=rng.choice(BRANDS[brand]),
+                        url=f"https://example.com/{i}",
+                        likes=rng.randrange(50),
+                    )
+                )
+                scores.append(
+                    {
+                        "source": source,
+                        "native_id": str(i),
+                        "score": score,
+                        "label": "neg" if score < 0.3 else "neu" if score < 0.6 else "pos",
+                        "model": "bench",
+                        "model_version": "1",
+                        "text_hash": "-",
+                    }
+                )
             upsert_mentions(store, mentions)
             write_scores(store, scores, [], [], [])
 
@@ -69,7 +85,9 @@ def main() -> None:
         cases = {
             "14 days, all brands, hourly": (MentionFilter(end - timedelta(days=14), end), 3600),
             "14 days, one brand + product": (
-                MentionFilter(end - timedelta(days=14), end, brands=("声浪",), products=("声浪X1耳机",)), 3600),
+                MentionFilter(end - timedelta(days=14), end, brands=("声浪",), products=("声浪X1耳机",)),
+                3600,
+            ),
             "90 days, all brands, daily": (MentionFilter(end - timedelta(days=90), end), 86400),
         }
         results = {}

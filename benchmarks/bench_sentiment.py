@@ -62,8 +62,10 @@ def bench_snownlp(texts: list[str]) -> bool:
     parallel = SnowNLPModel(workers=workers, parallel_min=1).score(texts)
     parallel_rate = len(texts) / (time.perf_counter() - started)
     same = bool(np.array_equal(serial, parallel))
-    print(f"snownlp: serial {serial_rate:,.0f} texts/s, {workers} workers {parallel_rate:,.0f} texts/s,"
-          f" identical results: {same}")
+    print(
+        f"snownlp: serial {serial_rate:,.0f} texts/s, {workers} workers {parallel_rate:,.0f} texts/s,"
+        f" identical results: {same}"
+    )
     return same
 
 
@@ -76,8 +78,10 @@ def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
         now = datetime.now(UTC)
-        mentions = [Mention("bench", str(i), t, now - timedelta(minutes=i), author=f"u{i}", brand="声浪")
-                    for i, t in enumerate(texts)]
+        mentions = [
+            Mention("bench", str(i), t, now - timedelta(minutes=i), author=f"u{i}", brand="声浪")
+            for i, t in enumerate(texts)
+        ]
         with open_store(path) as store:
             upsert_mentions(store, mentions)
         settings = Settings(raw={}, db_override=path)
@@ -87,8 +91,10 @@ def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
         started = time.perf_counter()
         again = score_pending(lambda: open_store(path), settings)
         again_s = time.perf_counter() - started
-    print(f"pipeline: {first.scored} mentions scored+aspects+triage+stored in {first_s:.1f}s"
-          f" ({first.scored / first_s:,.0f}/s); re-run scored {again.scored} in {again_s:.2f}s")
+    print(
+        f"pipeline: {first.scored} mentions scored+aspects+triage+stored in {first_s:.1f}s"
+        f" ({first.scored / first_s:,.0f}/s); re-run scored {again.scored} in {again_s:.2f}s"
+    )
     return again.scored, first_s, again_s
 
 
@@ -98,9 +104,11 @@ def bench_accuracy(directory: Path) -> list[str]:
     missed = []
     for row in run_eval(list(DATASETS), ["builtin"], directory):
         status = "met" if row.met else "MISSED"
-        print(f"accuracy {row.dataset:9} {row.accuracy:.4f} (target {row.target}) {status};"
-              f" macro-F1 {row.macro_f1:.4f} ROC-AUC {row.roc_auc:.4f} ECE {row.ece:.4f}"
-              f" on {row.rows} unseen rows ({row.excluded} excluded); {row.texts_per_s:,.0f} texts/s")
+        print(
+            f"accuracy {row.dataset:9} {row.accuracy:.4f} (target {row.target}) {status};"
+            f" macro-F1 {row.macro_f1:.4f} ROC-AUC {row.roc_auc:.4f} ECE {row.ece:.4f}"
+            f" on {row.rows} unseen rows ({row.excluded} excluded); {row.texts_per_s:,.0f} texts/s"
+        )
         if not row.met:
             missed.append(f"{row.dataset} accuracy {row.accuracy:.4f} < {row.target}")
     return missed

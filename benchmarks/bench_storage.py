@@ -24,9 +24,19 @@ BATCH = 10_000
 def _mentions() -> list[Mention]:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     return [
-        Mention("bench", str(i), f"第{i}条：物流很快，质量不错，客服态度也好", start + timedelta(seconds=i),
-                url=f"https://example.invalid/{i}", author=f"user{i % 5000}", rating=float(i % 5 + 1),
-                brand="声浪", product="声浪X1耳机", likes=i % 97, raw={"id": i, "body": "x" * 80})
+        Mention(
+            "bench",
+            str(i),
+            f"第{i}条：物流很快，质量不错，客服态度也好",
+            start + timedelta(seconds=i),
+            url=f"https://example.invalid/{i}",
+            author=f"user{i % 5000}",
+            rating=float(i % 5 + 1),
+            brand="声浪",
+            product="声浪X1耳机",
+            likes=i % 97,
+            raw={"id": i, "body": "x" * 80},
+        )
         for i in range(COUNT)
     ]
 
@@ -40,7 +50,7 @@ def main() -> None:
         for label in ("first load", "reload (all unchanged)"):
             started = time.perf_counter()
             for i in range(0, COUNT, BATCH):
-                upsert_mentions(store, mentions[i:i + BATCH])
+                upsert_mentions(store, mentions[i : i + BATCH])
             rate = COUNT / (time.perf_counter() - started)
             rates.append(rate)
             print(f"storage {label}: {COUNT:,} mentions, {rate:,.0f} mentions/s (one thread)")

@@ -31,9 +31,17 @@ def _label(node: Any) -> Any:
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               now: datetime | None = None, origin: str = "", cc: str | None = None,
-               **_: Any) -> tuple[list[Mention], int | None]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    now: datetime | None = None,
+    origin: str = "",
+    cc: str | None = None,
+    **_: Any,
+) -> tuple[list[Mention], int | None]:
     """Reviews of one page and the last page number the feed links to (None if it does not say)."""
     at = f" from {origin}" if origin else ""
     data = load_json(body, source, origin)
@@ -63,16 +71,30 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         link_node = entry.get("link")
         link = ((link_node.get("attributes") or {}).get("href")) if isinstance(link_node, dict) else None
         rating = _label(entry.get("im:rating"))
-        mentions.append(Mention(
-            source=source, native_id=str(review_id), text="\n".join(p for p in (title.strip(), content.strip()) if p),
-            published_at=published, url=link, author=_label(author.get("name")),
-            rating=float(rating) if rating else None, brand=brand, product=product,
-            likes=as_int(_label(entry.get("im:voteSum"))),
-            raw={"id": review_id, "updated": _label(entry.get("updated")), "rating": rating,
-                 "version": _label(entry.get("im:version")),
-                 "voteSum": _label(entry.get("im:voteSum")), "voteCount": _label(entry.get("im:voteCount")),
-                 "cc": cc, "koubei_time": how if stamp else "fetch time (no updated anywhere)"},
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=str(review_id),
+                text="\n".join(p for p in (title.strip(), content.strip()) if p),
+                published_at=published,
+                url=link,
+                author=_label(author.get("name")),
+                rating=float(rating) if rating else None,
+                brand=brand,
+                product=product,
+                likes=as_int(_label(entry.get("im:voteSum"))),
+                raw={
+                    "id": review_id,
+                    "updated": _label(entry.get("updated")),
+                    "rating": rating,
+                    "version": _label(entry.get("im:version")),
+                    "voteSum": _label(entry.get("im:voteSum")),
+                    "voteCount": _label(entry.get("im:voteCount")),
+                    "cc": cc,
+                    "koubei_time": how if stamp else "fetch time (no updated anywhere)",
+                },
+            )
+        )
     last = None
     for link in feed.get("link") or []:
         attrs = (link or {}).get("attributes") or {}
@@ -96,7 +118,8 @@ class AppStoreCollector(HttpCollector):
         cc = str(target.options.get("cc") or self.options.get("cc", "cn"))
         url = f"{self.base_url}/{cc}/rss/customerreviews/page={page}/id={target.value}/sortby=mostrecent/json"
         resp = self.get(url)
-        mentions, last = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                    origin=resp.url, cc=cc)
+        mentions, last = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url, cc=cc
+        )
         more = bool(mentions) and page < min(last or MAX_PAGES, MAX_PAGES)
         return Fetched(mentions, page + 1 if more else None, resp.url)

@@ -166,8 +166,14 @@ class HttpCollector(Collector):
                 if "id" not in entry:
                     raise ConfigError(f"[sources.{self.source}] each table in {self.target_key} needs an id")
                 extra = {k: v for k, v in entry.items() if k not in ("id", "brand", "product")}
-                found.append(Target(str(entry["id"]), entry.get("brand", self.options.get("brand")),
-                                    entry.get("product", self.options.get("product")), extra))
+                found.append(
+                    Target(
+                        str(entry["id"]),
+                        entry.get("brand", self.options.get("brand")),
+                        entry.get("product", self.options.get("product")),
+                        extra,
+                    )
+                )
             else:
                 found.append(Target(str(entry), self.options.get("brand"), self.options.get("product")))
         return found
@@ -239,8 +245,15 @@ class HttpCollector(Collector):
                 # Stopped by max_pages before reaching what the last run stored (a burst, an
                 # outage): remember where, and later runs walk on from there until they reach it.
                 oldest = min(m.published_at for m in fetched.mentions)
-                gaps.insert(0, {"token": fetched.next, "after": newest.isoformat(), "after_ids": sorted(newest_ids),
-                                "before": oldest.isoformat()})
+                gaps.insert(
+                    0,
+                    {
+                        "token": fetched.next,
+                        "after": newest.isoformat(),
+                        "after_ids": sorted(newest_ids),
+                        "before": oldest.isoformat(),
+                    },
+                )
                 # A source that outpaces max_pages on every run can never catch up: keep the newest gaps.
                 del gaps[MAX_GAPS:]
             cursor: dict[str, Any] = {
@@ -269,8 +282,11 @@ class HttpCollector(Collector):
             fetched = self.fetch(target, gap["token"])
             pages += 1
             after = datetime.fromisoformat(gap["after"])
-            closed = fetched.next is None or not fetched.mentions or any(
-                _at_or_before(m, after, gap["after_ids"]) for m in fetched.mentions)
+            closed = (
+                fetched.next is None
+                or not fetched.mentions
+                or any(_at_or_before(m, after, gap["after_ids"]) for m in fetched.mentions)
+            )
             rest = cursor["gaps"][1:]
             cursor = {**cursor, "gaps": rest if closed else [{**gap, "token": fetched.next}, *rest]}
             if not cursor["gaps"]:

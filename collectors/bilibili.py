@@ -25,10 +25,18 @@ PAGE_SIZE = 20
 RAW_FIELDS = ("rpid_str", "oid", "type", "root_str", "parent_str", "ctime", "like", "rcount")
 BLOCKED_CODES = {-352, -401, -403, -412, -509, 12002}
 # Everything parse_page reads, decoded without the rest of each reply (collectors/partial.py).
-_REPLY = {**dict.fromkeys((*RAW_FIELDS, "rpid", "ctime"), LEAF), "content": {"message": LEAF},
-          "member": {"uname": LEAF, "level_info": {"current_level": LEAF}}}
-_ANSWER = PartialDecoder({"code": LEAF, "message": LEAF, "data": {
-    "replies": [{**_REPLY, "replies": [_REPLY]}], "page": dict.fromkeys(("num", "size", "count"), LEAF)}})
+_REPLY = {
+    **dict.fromkeys((*RAW_FIELDS, "rpid", "ctime"), LEAF),
+    "content": {"message": LEAF},
+    "member": {"uname": LEAF, "level_info": {"current_level": LEAF}},
+}
+_ANSWER = PartialDecoder(
+    {
+        "code": LEAF,
+        "message": LEAF,
+        "data": {"replies": [{**_REPLY, "replies": [_REPLY]}], "page": dict.fromkeys(("num", "size", "count"), LEAF)},
+    }
+)
 
 
 def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
@@ -37,8 +45,15 @@ def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               origin: str = "", **_: Any) -> tuple[list[Mention], bool]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], bool]:
     """Comments of one page, and whether data.page says more root comments follow."""
     at = f" from {origin}" if origin else ""
     data = _ANSWER.decode(body)
@@ -48,8 +63,11 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         raise LayoutChanged(source, f"no 'code' field{at}: not an x/v2/reply answer")
     code = data["code"]
     if code in BLOCKED_CODES:
-        raise SourceBlocked(source, f"code {code} {data.get('message', '')!r}{at}: Bilibili's risk control refused "
-                            "us (set cookie_env with buvid3/SESSDATA, slow down)")
+        raise SourceBlocked(
+            source,
+            f"code {code} {data.get('message', '')!r}{at}: Bilibili's risk control refused "
+            "us (set cookie_env with buvid3/SESSDATA, slow down)",
+        )
     if code != 0:
         raise SourceUnavailable(source, f"code {code} {data.get('message', '')!r}{at}")
     payload = data.get("data")
@@ -64,15 +82,25 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
                 raise ParseError(source, f"{where}: reply without rpid")
             content = reply.get("content") or {}
             oid = reply.get("oid")
-            mentions.append(Mention(
-                source=source, native_id=str(rpid), text=html_to_text(content.get("message")),
-                published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
-                url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
-                author=(reply.get("member") or {}).get("uname"), brand=brand, product=product, language="zh",
-                likes=as_int(reply.get("like")), replies=as_int(reply.get("rcount")),
-                raw={**pick(reply, RAW_FIELDS),
-                     "level": ((reply.get("member") or {}).get("level_info") or {}).get("current_level")},
-            ))
+            mentions.append(
+                Mention(
+                    source=source,
+                    native_id=str(rpid),
+                    text=html_to_text(content.get("message")),
+                    published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
+                    url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
+                    author=(reply.get("member") or {}).get("uname"),
+                    brand=brand,
+                    product=product,
+                    language="zh",
+                    likes=as_int(reply.get("like")),
+                    replies=as_int(reply.get("rcount")),
+                    raw={
+                        **pick(reply, RAW_FIELDS),
+                        "level": ((reply.get("member") or {}).get("level_info") or {}).get("current_level"),
+                    },
+                )
+            )
     page = payload.get("page") or {}
     num, size, count = (as_int(page.get(k)) or 0 for k in ("num", "size", "count"))
     return mentions, bool(mentions) and num * size < count
@@ -91,8 +119,12 @@ class BilibiliCollector(HttpCollector):
     def fetch(self, target: Target, token: Any) -> Fetched:
         page = int(token or 1)
         params = {"type": 1, "oid": target.value, "sort": 0, "pn": page, "ps": PAGE_SIZE}
-        resp = self.get(self.base_url + "/x/v2/reply", params=params,
-                        headers={"Referer": f"https://www.bilibili.com/video/av{target.value}"})
-        mentions, more = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                    origin=resp.url)
+        resp = self.get(
+            self.base_url + "/x/v2/reply",
+            params=params,
+            headers={"Referer": f"https://www.bilibili.com/video/av{target.value}"},
+        )
+        mentions, more = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url
+        )
         return Fetched(mentions, page + 1 if more else None, resp.url)

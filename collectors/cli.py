@@ -28,18 +28,33 @@ def _fmt_time(value: Any) -> str:
 def summary_table(results: list[Any]) -> Table:
     """Per-source summary of a collect run (rich escapes markup in cells it is given as Text)."""
     table = Table(title="koubei collect", show_lines=False)
-    for column, justify in (("source", "left"), ("kind", "left"), ("status", "left"), ("pages", "right"),
-                            ("new", "right"), ("updated", "right"), ("unchanged", "right"), ("seconds", "right"),
-                            ("items/s", "right"), ("error", "left")):
+    for column, justify in (
+        ("source", "left"),
+        ("kind", "left"),
+        ("status", "left"),
+        ("pages", "right"),
+        ("new", "right"),
+        ("updated", "right"),
+        ("unchanged", "right"),
+        ("seconds", "right"),
+        ("items/s", "right"),
+        ("error", "left"),
+    ):
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     from rich.text import Text
 
     for r in results:
         table.add_row(
-            Text(r.source), Text(r.kind),
+            Text(r.source),
+            Text(r.kind),
             Text("ok", style="green") if r.ok else Text(r.error_kind or "error", style="red"),
-            str(r.pages), str(r.inserted), str(r.updated), str(r.unchanged), f"{r.seconds:.2f}",
-            f"{r.items_per_second:.0f}", Text(r.error or ""),
+            str(r.pages),
+            str(r.inserted),
+            str(r.updated),
+            str(r.unchanged),
+            f"{r.seconds:.2f}",
+            f"{r.items_per_second:.0f}",
+            Text(r.error or ""),
         )
     return table
 
@@ -47,9 +62,14 @@ def summary_table(results: list[Any]) -> Table:
 def _mention_json(m: Any, unmasked: bool) -> str:
     reach = {k: getattr(m, k) for k in ("likes", "reposts", "replies") if getattr(m, k) is not None}
     record = {
-        "source": m.source, "native_id": m.native_id, "text": m.text if unmasked else mask_pii(m.text),
-        "author": m.author, "url": m.url, "rating": m.rating,
-        "published_at": m.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "reach": reach,
+        "source": m.source,
+        "native_id": m.native_id,
+        "text": m.text if unmasked else mask_pii(m.text),
+        "author": m.author,
+        "url": m.url,
+        "rating": m.rating,
+        "published_at": m.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reach": reach,
     }
     return json.dumps(record, ensure_ascii=False)
 
@@ -76,6 +96,7 @@ def register(app: typer.Typer) -> None:
         context = ctx.obj
         started = time.perf_counter()
         with status_console.status("collecting ...") as status:
+
             def progress(event: str, result: Any) -> None:
                 if event == "start":
                     status.update(f"collecting {result.source} ...")
@@ -88,9 +109,11 @@ def register(app: typer.Typer) -> None:
         console.print(summary_table(results))
         failed = [r for r in results if not r.ok]
         new = sum(r.inserted for r in results)
-        typer.echo(f"{new} new mentions from {len(results) - len(failed)}/{len(results)} sources"
-                   + (f"; failed: {', '.join(r.source for r in failed)}" if failed else "")
-                   + f" in {time.perf_counter() - started:.1f}s")
+        typer.echo(
+            f"{new} new mentions from {len(results) - len(failed)}/{len(results)} sources"
+            + (f"; failed: {', '.join(r.source for r in failed)}" if failed else "")
+            + f" in {time.perf_counter() - started:.1f}s"
+        )
         if len(failed) == len(results):
             # A KoubeiError, not typer.Exit: koubei.cli.run() maps it to exit code 1 in every mode.
             raise KoubeiError(f"every source failed ({', '.join(r.source for r in failed)}); see the table above")
@@ -114,8 +137,10 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"--map {item!r}: expected field=column")
             fields[field.strip()] = column.strip()
         result = import_file(file, source, fields, ctx.obj.open_store, brand=brand, product=product)
-        typer.echo(f"imported {result.rows} rows from {file} as {source}: {result.inserted} new, "
-                   f"{result.updated} updated, {result.unchanged} unchanged")
+        typer.echo(
+            f"imported {result.rows} rows from {file} as {source}: {result.inserted} new, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )
 
     @app.command("parse")
     def parse_command(
@@ -174,8 +199,17 @@ def register(app: typer.Typer) -> None:
             except KoubeiError as exc:
                 status_console.print(f"health unavailable: {exc}", highlight=False)
         table = Table(title="koubei sources")
-        for column in ("source", "kind", "enabled", "targets", "interval", "status", "last success", "items",
-                       "last error"):
+        for column in (
+            "source",
+            "kind",
+            "enabled",
+            "targets",
+            "interval",
+            "status",
+            "last success",
+            "items",
+            "last error",
+        ):
             table.add_column(column, overflow="fold")
         from collectors.base import registry
 
@@ -193,11 +227,14 @@ def register(app: typer.Typer) -> None:
                 runs = row.get("consecutive_failures") or 1
                 shown_status = f"error ({row.get('last_error_kind') or 'unknown'}, {runs} run{'s' if runs > 1 else ''})"
             table.add_row(
-                Text(config.name), Text(config.kind + ("" if cls else " (unknown kind)")),
-                "yes" if config.options.get("enabled", True) else "no", Text(shown),
+                Text(config.name),
+                Text(config.kind + ("" if cls else " (unknown kind)")),
+                "yes" if config.options.get("enabled", True) else "no",
+                Text(shown),
                 Text(str(config.options.get("interval", "-"))),
                 Text(shown_status, style="green" if status == "ok" else "red" if status == "error" else ""),
-                _fmt_time(row.get("last_success_at")), str(row.get("last_items") if row else "-"),
+                _fmt_time(row.get("last_success_at")),
+                str(row.get("last_items") if row else "-"),
                 Text(row.get("last_error") or "" if status == "error" else ""),
             )
         console.print(table)
@@ -205,13 +242,19 @@ def register(app: typer.Typer) -> None:
     @app.command("demo-sources")
     def demo_sources_command(
         ctx: typer.Context,
-        fixtures: Path = typer.Option(Path("../shared/fixtures/sources"), "--fixtures",
-                                      help="Directory with the saved responses (../shared/fixtures/sources)."),
+        fixtures: Path = typer.Option(
+            Path("../shared/fixtures/sources"),
+            "--fixtures",
+            help="Directory with the saved responses (../shared/fixtures/sources).",
+        ),
         host: str = typer.Option("127.0.0.1", "--host"),
         port: int = typer.Option(8765, "--port", help="Port to serve on (0: any free port)."),
         pages: int = typer.Option(3, "--pages", help="Pages per source and target."),
-        write_config: Path = typer.Option(Path("data/demo-sources.toml"), "--write-config",
-                                          help="Where to write a koubei.toml that points every source here."),
+        write_config: Path = typer.Option(
+            Path("data/demo-sources.toml"),
+            "--write-config",
+            help="Where to write a koubei.toml that points every source here.",
+        ),
         collect_once: bool = typer.Option(False, "--collect", help="Collect once into --db, print the table, stop."),
     ) -> None:
         """Serve every source's real response format locally and write a config that collects from it."""
@@ -221,21 +264,27 @@ def register(app: typer.Typer) -> None:
 
         context = ctx.obj
         if not fixtures.is_dir():
-            raise ConfigError(f"fixtures directory not found: {fixtures.resolve()}; pass --fixtures DIR "
-                              "(../shared/fixtures/sources in the koubei workspace)")
+            raise ConfigError(
+                f"fixtures directory not found: {fixtures.resolve()}; pass --fixtures DIR "
+                "(../shared/fixtures/sources in the koubei workspace)"
+            )
         site = DemoSite(fixtures, pages=pages)
         server = serve(site, host, port)
         base = f"http://{host}:{server.server_address[1]}"
         raw = demo_settings(context.settings.raw, base)
         write_config.parent.mkdir(parents=True, exist_ok=True)
-        write_config.write_text("# Written by `koubei demo-sources`: every source points at the local demo server.\n"
-                                + to_toml(raw), encoding="utf-8")
+        write_config.write_text(
+            "# Written by `koubei demo-sources`: every source points at the local demo server.\n" + to_toml(raw),
+            encoding="utf-8",
+        )
         typer.echo(f"demo sources on {base} (fixtures {fixtures}), {pages} pages each")
         if not collect_once:
             # The snippet to paste into your own koubei.toml, if you prefer that to --config.
             typer.echo("\n# ---- [sources.*] for koubei.toml ----\n" + to_toml({"sources": raw["sources"]}))
-        typer.echo(f"config written to {write_config}; in another shell run:\n"
-                   f"  koubei --config {write_config} collect\n  koubei --config {write_config} dashboard")
+        typer.echo(
+            f"config written to {write_config}; in another shell run:\n"
+            f"  koubei --config {write_config} collect\n  koubei --config {write_config} dashboard"
+        )
         if collect_once:
             settings = Settings(raw=raw, path=write_config, db_override=context.db)
             results = collect(context.open_store, settings)

@@ -38,11 +38,40 @@ DEFAULT_BRANDS = [
     {"name": "鲜到家", "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
 ]
 # Channel, share of volume, whether it carries star ratings.
-CHANNELS = [("weibo", 0.35, False), ("jd", 0.30, True), ("bilibili", 0.12, False),
-            ("douban", 0.08, True), ("appstore", 0.15, True)]
+CHANNELS = [
+    ("weibo", 0.35, False),
+    ("jd", 0.30, True),
+    ("bilibili", 0.12, False),
+    ("douban", 0.08, True),
+    ("appstore", 0.15, True),
+]
 # Relative volume by hour of day, Beijing time: quiet nights, lunch and evening peaks.
-HOURLY_RHYTHM = [0.25, 0.15, 0.08, 0.05, 0.05, 0.08, 0.18, 0.35, 0.55, 0.65, 0.7, 0.8,
-                 0.95, 0.85, 0.7, 0.65, 0.7, 0.75, 0.85, 0.95, 1.0, 1.0, 0.85, 0.5]
+HOURLY_RHYTHM = [
+    0.25,
+    0.15,
+    0.08,
+    0.05,
+    0.05,
+    0.08,
+    0.18,
+    0.35,
+    0.55,
+    0.65,
+    0.7,
+    0.8,
+    0.95,
+    0.85,
+    0.7,
+    0.65,
+    0.7,
+    0.75,
+    0.85,
+    0.95,
+    1.0,
+    1.0,
+    0.85,
+    0.5,
+]
 
 
 @dataclass(frozen=True)
@@ -86,18 +115,24 @@ class DemoCollector(Collector):
         state = self.cursors.get("", {})
         # The anchor fixes the story's timeline at the first run, so later runs extend it.
         anchor = datetime.fromisoformat(state["anchor"]) if "anchor" in state else end
-        start = (_floor_hour(datetime.fromisoformat(state["until"])) if "until" in state
-                 else _floor_hour(end - timedelta(days=float(self.options.get("days", 21)))))
+        start = (
+            _floor_hour(datetime.fromisoformat(state["until"]))
+            if "until" in state
+            else _floor_hour(end - timedelta(days=float(self.options.get("days", 21))))
+        )
         brands = self.options.get("brands") or DEFAULT_BRANDS
-        stream = DemoStream(brands, seed, anchor, float(self.options.get("rate", 24)),
-                            float(self.options.get("crisis_hours_ago", 40)))
+        stream = DemoStream(
+            brands, seed, anchor, float(self.options.get("rate", 24)), float(self.options.get("crisis_hours_ago", 40))
+        )
         day_start = start
         while day_start < end:
             day_end = min(day_start + timedelta(days=1), end)
-            mentions = [m for hour in _hours(day_start, day_end) for m in stream.hour(hour)
-                        if m.published_at <= end]
-            yield Page(mentions, cursor={"until": day_end.isoformat(), "anchor": anchor.isoformat()},
-                       origin=f"demo {day_start:%Y-%m-%d %H:%M}")
+            mentions = [m for hour in _hours(day_start, day_end) for m in stream.hour(hour) if m.published_at <= end]
+            yield Page(
+                mentions,
+                cursor={"until": day_end.isoformat(), "anchor": anchor.isoformat()},
+                origin=f"demo {day_start:%Y-%m-%d %H:%M}",
+            )
             day_start = day_end
 
 
@@ -109,8 +144,9 @@ def _hours(start: datetime, end: datetime) -> Iterator[datetime]:
 
 
 class DemoStream:
-    def __init__(self, brands: list[dict[str, Any]], seed: int, anchor: datetime, rate: float,
-                 crisis_hours_ago: float) -> None:
+    def __init__(
+        self, brands: list[dict[str, Any]], seed: int, anchor: datetime, rate: float, crisis_hours_ago: float
+    ) -> None:
         self.brands = [b for b in brands if b.get("products")]
         self.seed = seed
         self.rate = rate
@@ -148,20 +184,23 @@ class DemoStream:
         mood = rng.choices(["pos", "neu", "neg"], weights=[0.68, 0.16, 0.16])[0]
         return self._mention(rng, brand, product, hour, f"o{n}", mood, _compose(rng, product, mood), reach=1.0)
 
-    def _episode(self, rng: random.Random, brand: dict[str, Any], episode: Episode, hour: datetime,
-                 n: int) -> Mention:
+    def _episode(self, rng: random.Random, brand: dict[str, Any], episode: Episode, hour: datetime, n: int) -> Mention:
         product = brand["products"][episode.product_index]
         if episode.kind == "campaign":
             text = _compose(rng, product, "pos", aspect=episode.aspect) + rng.choice(
-                ["会员日活动太划算了！", "抢到了会员日优惠[哈哈]", "活动价囤了一堆"])
+                ["会员日活动太划算了！", "抢到了会员日优惠[哈哈]", "活动价囤了一堆"]
+            )
             return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=2.0)
         if episode.kind == "paid":
             text = corpus.PAID_TEMPLATE.format(product=product, tail=rng.choice(corpus.PAID_TAILS))
-            return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3,
-                                 channel=("jd", 0.0, True))
+            return self._mention(
+                rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3, channel=("jd", 0.0, True)
+            )
         if episode.kind == "delay":
-            text = (f"{_context(rng)}，{rng.choice(corpus.DELAY_PHRASES).format(product=product)}。"
-                    f"{rng.choice(corpus.NEGATIVE_CLOSERS)}")
+            text = (
+                f"{_context(rng)}，{rng.choice(corpus.DELAY_PHRASES).format(product=product)}。"
+                f"{rng.choice(corpus.NEGATIVE_CLOSERS)}"
+            )
             return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=1.5)
         text = rng.choice(corpus.CRISIS_PHRASES).format(product=product)
         text = f"{_context(rng)}，{text}，{_context(rng)}"
@@ -170,8 +209,18 @@ class DemoStream:
         text += rng.choice(["！", "。", "[怒]", "，大家千万别买！", ""])
         return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=6.0)
 
-    def _mention(self, rng: random.Random, brand: dict[str, Any], product: str, hour: datetime, slot: str,
-                 mood: str, text: str, reach: float, channel: tuple[str, float, bool] | None = None) -> Mention:
+    def _mention(
+        self,
+        rng: random.Random,
+        brand: dict[str, Any],
+        product: str,
+        hour: datetime,
+        slot: str,
+        mood: str,
+        text: str,
+        reach: float,
+        channel: tuple[str, float, bool] | None = None,
+    ) -> Mention:
         channel, _, rated = channel or rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
         language = "zh"
         if not slot.startswith("paid"):  # a paid wave is pasted as is
@@ -192,10 +241,17 @@ class DemoStream:
         if rated:
             rating = {"pos": rng.choice([4.0, 5.0, 5.0]), "neu": 3.0, "neg": rng.choice([1.0, 1.0, 2.0])}[mood]
         return Mention(
-            source=f"demo.{channel}", native_id=native_id, text=text, published_at=published,
+            source=f"demo.{channel}",
+            native_id=native_id,
+            text=text,
+            published_at=published,
             url=f"https://demo.koubei.invalid/{channel}/{native_id}",
-            author=f"demo_user_{rng.randrange(50_000)}", rating=rating, brand=brand["name"], product=product,
-            language=language, likes=likes,
+            author=f"demo_user_{rng.randrange(50_000)}",
+            rating=rating,
+            brand=brand["name"],
+            product=product,
+            language=language,
+            likes=likes,
             reposts=int(likes * rng.random() * 0.3) if channel == "weibo" else None,
             replies=int(likes * rng.random() * 0.2),
             raw={"channel": channel, "generator": "koubei demo", "mood": mood, "episode": slot.rstrip("0123456789")},
@@ -205,9 +261,15 @@ class DemoStream:
 def _context(rng: random.Random) -> str:
     """A personal detail ("给爸妈买的", "通勤路上用了半个月"): real reviews are each their own."""
     return rng.choice(corpus.CONTEXT_PHRASES).format(
-        who=rng.choice(corpus.WHO), duration=rng.choice(corpus.DURATIONS), scene=rng.choice(corpus.SCENES),
-        occasion=rng.choice(corpus.OCCASIONS), colour=rng.choice(corpus.COLOURS), price=rng.randrange(59, 1999),
-        days=rng.randrange(2, 9), nth=rng.choice("二三四五"))
+        who=rng.choice(corpus.WHO),
+        duration=rng.choice(corpus.DURATIONS),
+        scene=rng.choice(corpus.SCENES),
+        occasion=rng.choice(corpus.OCCASIONS),
+        colour=rng.choice(corpus.COLOURS),
+        price=rng.randrange(59, 1999),
+        days=rng.randrange(2, 9),
+        nth=rng.choice("二三四五"),
+    )
 
 
 def _compose(rng: random.Random, product: str, mood: str, aspect: str | None = None) -> str:

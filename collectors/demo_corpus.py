@@ -10,10 +10,23 @@ from __future__ import annotations
 # Per aspect: (positive phrases, negative phrases).
 ASPECT_PHRASES: dict[str, tuple[list[str], list[str]]] = {
     "质量": (
-        ["做工很精致，用料扎实", "质量不错，用了一个月没毛病", "手感很好，细节处理到位", "品质对得起这个价",
-         "音质清楚，低音也有力度", "续航很给力，一天一充足够", "屏幕显示细腻，看着舒服"],
-        ["质量一般，用了两周就出问题", "做工粗糙，边缘有毛刺", "用了几天就断连，很影响体验",
-         "按键松动，做工太差了", "续航虚标，半天就没电", "屏幕有坏点，品控不行"],
+        [
+            "做工很精致，用料扎实",
+            "质量不错，用了一个月没毛病",
+            "手感很好，细节处理到位",
+            "品质对得起这个价",
+            "音质清楚，低音也有力度",
+            "续航很给力，一天一充足够",
+            "屏幕显示细腻，看着舒服",
+        ],
+        [
+            "质量一般，用了两周就出问题",
+            "做工粗糙，边缘有毛刺",
+            "用了几天就断连，很影响体验",
+            "按键松动，做工太差了",
+            "续航虚标，半天就没电",
+            "屏幕有坏点，品控不行",
+        ],
     ),
     "物流": (
         ["物流很快，第二天就到了", "快递小哥很负责，送货上门", "发货及时，包裹完好", "隔天达，速度没得说"],
@@ -42,12 +55,28 @@ ASPECT_PHRASES: dict[str, tuple[list[str], list[str]]] = {
 }
 
 NEUTRAL_PHRASES = [
-    "刚收到，还没怎么用，用几天再来评价", "和之前那款差不多", "还行吧，中规中矩", "请问支持无线充电吗",
-    "有没有人知道怎么连接电脑", "看了测评来的，先观望一下", "颜色选了灰色", "已经下单了，等收货",
+    "刚收到，还没怎么用，用几天再来评价",
+    "和之前那款差不多",
+    "还行吧，中规中矩",
+    "请问支持无线充电吗",
+    "有没有人知道怎么连接电脑",
+    "看了测评来的，先观望一下",
+    "颜色选了灰色",
+    "已经下单了，等收货",
 ]
 
-OPENERS = ["", "", "刚买的{product}，", "{product}到手一周了，", "第二次购买了，", "说实话，", "入手{product}，",
-           "给家里人买的{product}，", "对比了好几家才买的，", "用了一段时间来评价一下，"]
+OPENERS = [
+    "",
+    "",
+    "刚买的{product}，",
+    "{product}到手一周了，",
+    "第二次购买了，",
+    "说实话，",
+    "入手{product}，",
+    "给家里人买的{product}，",
+    "对比了好几家才买的，",
+    "用了一段时间来评价一下，",
+]
 POSITIVE_CLOSERS = ["", "推荐购买！", "总体很满意。", "会回购的。", "好评！", "五星好评。", "值得入手。"]
 NEGATIVE_CLOSERS = ["", "不会再买了。", "大家慎重。", "很失望。", "希望商家重视。", "差评。", "要求退货。"]
 WEIBO_POSITIVE_TAGS = ["[赞]", "[哈哈]", "[good]", "[心]", ""]
@@ -55,26 +84,45 @@ WEIBO_NEGATIVE_TAGS = ["[怒]", "[泪]", "[失望]", "[抓狂]", ""]
 
 # The seeded crisis: a burst of safety complaints about one product and one aspect.
 CRISIS_PHRASES = [
-    "{product}充着充着就发烫，烫得不敢拿", "{product}电池鼓包了，太吓人了", "用了三天{product}发热严重，还有焦味",
-    "同一批次的{product}都有发热问题，大家注意安全", "{product}充电时突然冒烟，差点起火",
-    "{product}放在包里发烫，电池是不是有问题", "{product}发热到能煎鸡蛋，这是什么质量",
-    "新买的{product}一充电就烫手，不敢再用了", "{product}电池发热，客服让我自己观察，这是什么态度",
+    "{product}充着充着就发烫，烫得不敢拿",
+    "{product}电池鼓包了，太吓人了",
+    "用了三天{product}发热严重，还有焦味",
+    "同一批次的{product}都有发热问题，大家注意安全",
+    "{product}充电时突然冒烟，差点起火",
+    "{product}放在包里发烫，电池是不是有问题",
+    "{product}发热到能煎鸡蛋，这是什么质量",
+    "新买的{product}一充电就烫手，不敢再用了",
+    "{product}电池发热，客服让我自己观察，这是什么态度",
 ]
 CRISIS_ESCALATIONS = [
-    "孩子手被烫伤了，必须给个说法", "已经向12315投诉了", "准备找律师起诉", "已经联系记者曝光",
-    "集体维权群已经两百多人了", "要求召回这批产品", "市场监管局必须管一管",
+    "孩子手被烫伤了，必须给个说法",
+    "已经向12315投诉了",
+    "准备找律师起诉",
+    "已经联系记者曝光",
+    "集体维权群已经两百多人了",
+    "要求召回这批产品",
+    "市场监管局必须管一管",
 ]
 
 # A second, milder incident: deliveries running late for the grocery brand.
 DELAY_PHRASES = [
-    "约好上午送达，下午三点还没到", "配送延迟两个小时，菜都不新鲜了", "{product}又迟到了，冷冻的都化了",
-    "订单显示配送中，等了一整天", "物流太慢，晚饭都做不成了",
+    "约好上午送达，下午三点还没到",
+    "配送延迟两个小时，菜都不新鲜了",
+    "{product}又迟到了，冷冻的都化了",
+    "订单显示配送中，等了一整天",
+    "物流太慢，晚饭都做不成了",
 ]
 
-ENGLISH_POSITIVE = ["Great sound and the battery lasts all day.", "Fast delivery, works perfectly.",
-                    "Love it, excellent value for money."]
-ENGLISH_NEGATIVE = ["Stopped working after a week, very disappointed.", "Customer support never replied.",
-                    "The power bank gets dangerously hot while charging!"]
+ENGLISH_POSITIVE = [
+    "Great sound and the battery lasts all day.",
+    "Fast delivery, works perfectly.",
+    "Love it, excellent value for money.",
+]
+ENGLISH_NEGATIVE = [
+    "Stopped working after a week, very disappointed.",
+    "Customer support never replied.",
+    "The power bank gets dangerously hot while charging!",
+]
 TRADITIONAL_POSITIVE = ["音質很好，物流也很快", "品質不錯，推薦購買", "客服態度很好"]
 TRADITIONAL_NEGATIVE = ["充電寶發燙，太危險了", "客服一直不回覆，很失望", "物流太慢了"]
 
@@ -88,9 +136,19 @@ SCENES = ["通勤路上", "健身的时候", "出差", "宿舍里", "办公室",
 OCCASIONS = ["618", "双十一", "年货节", "会员日", "开学季", "周末"]
 COLOURS = ["星空灰", "月光白", "薄荷绿", "深海蓝", "樱花粉"]
 CONTEXT_PHRASES = [
-    "给{who}买的", "用了{duration}", "{scene}用", "{occasion}下单的", "颜色选的{colour}",
-    "之前用的是别的牌子", "朋友推荐的", "看了B站测评才买", "{price}块入手", "等了{days}天才到",
-    "第{nth}次在这家买", "{scene}用了{duration}", "{who}很喜欢",
+    "给{who}买的",
+    "用了{duration}",
+    "{scene}用",
+    "{occasion}下单的",
+    "颜色选的{colour}",
+    "之前用的是别的牌子",
+    "朋友推荐的",
+    "看了B站测评才买",
+    "{price}块入手",
+    "等了{days}天才到",
+    "第{nth}次在这家买",
+    "{scene}用了{duration}",
+    "{who}很喜欢",
 ]
 
 # A paid-posting wave (刷单 / 好评返现): near-identical five-star texts from many accounts.

@@ -29,8 +29,17 @@ from collectors.text import CHINA
 from koubei.errors import ConfigError
 
 DEFAULT_FIXTURES = Path("../shared/fixtures/sources")
-FIXTURE_FILES = ["jd_comments.json", "weibo_search.json", "bilibili_replies.json", "douban_comments.html",
-                 "appstore_reviews.json", "hn_algolia.json", "reddit_listing.json", "news_rss.xml", "news_atom.xml"]
+FIXTURE_FILES = [
+    "jd_comments.json",
+    "weibo_search.json",
+    "bilibili_replies.json",
+    "douban_comments.html",
+    "appstore_reviews.json",
+    "hn_algolia.json",
+    "reddit_listing.json",
+    "news_rss.xml",
+    "news_atom.xml",
+]
 STEP = timedelta(hours=2)  # time between two consecutive demo items
 
 Reply = tuple[int, str, bytes]  # status, content type, body
@@ -41,8 +50,10 @@ class DemoSite:
 
     def __init__(self, fixtures: Path, pages: int = 3, now: datetime | None = None) -> None:
         if not fixtures.is_dir():
-            raise ConfigError(f"fixtures directory not found: {fixtures} (pass --fixtures DIR; it holds "
-                              "jd_comments.json, weibo_search.json, ... from ../shared/fixtures/sources)")
+            raise ConfigError(
+                f"fixtures directory not found: {fixtures} (pass --fixtures DIR; it holds "
+                "jd_comments.json, weibo_search.json, ... from ../shared/fixtures/sources)"
+            )
         missing = [name for name in FIXTURE_FILES if not (fixtures / name).is_file()]
         if missing:
             raise ConfigError(f"{fixtures} lacks {', '.join(missing)}")
@@ -67,8 +78,10 @@ class DemoSite:
             (r"^/weibo/statuses/extend$", self.weibo_extend),
             (r"^/bilibili/x/v2/reply$", self.bilibili),
             (r"^/douban/subject/(?P<subject>\w+)/comments$", self.douban),
-            (r"^/appstore/(?P<cc>\w+)/rss/customerreviews/page=(?P<page>\d+)/id=(?P<app>\d+)/sortby=mostrecent/json$",
-             self.appstore),
+            (
+                r"^/appstore/(?P<cc>\w+)/rss/customerreviews/page=(?P<page>\d+)/id=(?P<app>\d+)/sortby=mostrecent/json$",
+                self.appstore,
+            ),
             (r"^/hn/api/v1/search_by_date$", self.hn),
             (r"^/reddit/search\.json$", self.reddit),
             (r"^/feeds/rss\.xml$", self.rss),
@@ -112,15 +125,22 @@ class DemoSite:
             mblog["id"] = mblog["mid"] = new_id
             mblog["text"] = mblog["text"].replace(f"/status/{int(new_id) - page}", f"/status/{new_id}")
             mblog["bid"] = f"{mblog['bid']}{page}"
-            mblog["created_at"] = self.when(page - 1, i, len(posts)).astimezone(CHINA).strftime(
-                "%a %b %d %H:%M:%S %z %Y")
+            mblog["created_at"] = (
+                self.when(page - 1, i, len(posts)).astimezone(CHINA).strftime("%a %b %d %H:%M:%S %z %Y")
+            )
         data["data"]["cardlistInfo"]["page"] = page + 1 if page < self.pages else None
         return self._json_reply(data)
 
     def weibo_extend(self, q: dict[str, str]) -> Reply:
-        return self._json_reply({"ok": 1, "data": {
-            "longTextContent": f"测试品牌客服半天不回消息，退货流程太麻烦了，打了三次电话都说等通知。"
-                               f"<br />（全文，微博 {q.get('id', '')}）"}})
+        return self._json_reply(
+            {
+                "ok": 1,
+                "data": {
+                    "longTextContent": f"测试品牌客服半天不回消息，退货流程太麻烦了，打了三次电话都说等通知。"
+                    f"<br />（全文，微博 {q.get('id', '')}）"
+                },
+            }
+        )
 
     def bilibili(self, q: dict[str, str]) -> Reply:
         page = int(q.get("pn", 1))
@@ -132,9 +152,12 @@ class DemoSite:
             reply["oid"] = int(q.get("oid", reply["oid"]))
             reply["ctime"] = int(self.when(page - 1, i, len(replies)).timestamp())
         data["data"]["replies"] = replies
-        data["data"]["page"] = {"num": page, "size": len(self._json["bilibili_replies.json"]["data"]["replies"]),
-                                "count": self.pages * len(self._json["bilibili_replies.json"]["data"]["replies"]),
-                                "acount": 0}
+        data["data"]["page"] = {
+            "num": page,
+            "size": len(self._json["bilibili_replies.json"]["data"]["replies"]),
+            "count": self.pages * len(self._json["bilibili_replies.json"]["data"]["replies"]),
+            "acount": 0,
+        }
         return self._json_reply(data)
 
     def douban(self, q: dict[str, str], subject: str) -> Reply:
@@ -143,18 +166,25 @@ class DemoSite:
         html = self._text["douban_comments.html"]
         cids = re.findall(r'data-cid="(\d+)"', html)
         if page >= self.pages:
-            html = re.sub(r'(<div class="mod-bd" id="comments">).*(</div>\s*</body>)', r"\1\n    </div>\n\2", html,
-                          flags=re.DOTALL)
+            html = re.sub(
+                r'(<div class="mod-bd" id="comments">).*(</div>\s*</body>)',
+                r"\1\n    </div>\n\2",
+                html,
+                flags=re.DOTALL,
+            )
             return 200, "text/html; charset=utf-8", html.encode("utf-8")
         for cid in cids:
             html = html.replace(f'data-cid="{cid}"', f'data-cid="{int(cid) + page}"')
-        stamps = iter(self.when(page, i, len(cids)).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
-                      for i in range(len(cids)))
-        html = re.sub(r'(class="comment-time " title=")[^"]+(")', lambda m: m.group(1) + next(stamps) + m.group(2),
-                      html)
+        stamps = iter(
+            self.when(page, i, len(cids)).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") for i in range(len(cids))
+        )
+        html = re.sub(
+            r'(class="comment-time " title=")[^"]+(")', lambda m: m.group(1) + next(stamps) + m.group(2), html
+        )
         if page + 1 < self.pages:
-            html = html.replace("</body>", f'<div id="paginator"><a class="next" href="?start={start + 20}">后页</a>'
-                                "</div></body>")
+            html = html.replace(
+                "</body>", f'<div id="paginator"><a class="next" href="?start={start + 20}">后页</a></div></body>'
+            )
         return 200, "text/html; charset=utf-8", html.encode("utf-8")
 
     def appstore(self, q: dict[str, str], cc: str, page: str, app: str) -> Reply:
@@ -169,8 +199,14 @@ class DemoSite:
             data["feed"]["entry"] = entries[0]  # Apple's quirk: one entry is an object
         else:
             data["feed"]["entry"] = entries
-        data["feed"]["link"] = [{"attributes": {"rel": "last", "href": f"/{cc}/rss/customerreviews/page={self.pages}"
-                                                f"/id={app}/sortby=mostrecent/xml"}}]
+        data["feed"]["link"] = [
+            {
+                "attributes": {
+                    "rel": "last",
+                    "href": f"/{cc}/rss/customerreviews/page={self.pages}/id={app}/sortby=mostrecent/xml",
+                }
+            }
+        ]
         return self._json_reply(data)
 
     def hn(self, q: dict[str, str]) -> Reply:
@@ -204,14 +240,18 @@ class DemoSite:
     def rss(self, q: dict[str, str]) -> Reply:
         text = self._text["news_rss.xml"]
         stamps = iter(range(100))
-        text = re.sub(r"<pubDate>[^<]+</pubDate>", lambda m: "<pubDate>" + self.when(0, next(stamps), 1).strftime(
-            "%a, %d %b %Y %H:%M:%S GMT") + "</pubDate>", text)
+        text = re.sub(
+            r"<pubDate>[^<]+</pubDate>",
+            lambda m: "<pubDate>" + self.when(0, next(stamps), 1).strftime("%a, %d %b %Y %H:%M:%S GMT") + "</pubDate>",
+            text,
+        )
         return 200, "application/rss+xml; charset=utf-8", text.encode("utf-8")
 
     def atom(self, q: dict[str, str]) -> Reply:
         text = self._text["news_atom.xml"].replace(
             "<updated>2026-09-23T18:21:37Z</updated>",
-            f"<updated>{self.when(0, 0, 1).strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>")
+            f"<updated>{self.when(0, 0, 1).strftime('%Y-%m-%dT%H:%M:%SZ')}</updated>",
+        )
         return 200, "application/atom+xml; charset=utf-8", text.encode("utf-8")
 
     def forum(self, q: dict[str, str]) -> Reply:
@@ -249,24 +289,56 @@ def demo_sources_config(base: str, brands: list[dict[str, Any]] | None = None) -
     brand, other = brand_names[0], brand_names[-1]
     polite = {"min_interval": 0.0, "retries": 1, "backoff": 0.05, "timeout": 5.0}
     return {
-        "jd": {"kind": "jd", "base_url": f"{base}/jd", "brand": brand, "product": products[0],
-               "skus": ["2667959"], **polite},
+        "jd": {
+            "kind": "jd",
+            "base_url": f"{base}/jd",
+            "brand": brand,
+            "product": products[0],
+            "skus": ["2667959"],
+            **polite,
+        },
         "weibo": {"kind": "weibo", "base_url": f"{base}/weibo", "brand": brand, "keywords": [brand], **polite},
         "bilibili": {"kind": "bilibili", "base_url": f"{base}/bilibili", "brand": brand, "oids": ["2"], **polite},
-        "douban": {"kind": "douban", "base_url": f"{base}/douban", "brand": other, "subjects": ["26934346"],
-                   **polite},
-        "appstore": {"kind": "appstore", "base_url": f"{base}/appstore", "brand": brand, "app_ids": ["1592550875"],
-                     "cc": "cn", **polite},
-        "hackernews": {"kind": "hackernews", "base_url": f"{base}/hn", "brand": brand, "keywords": ["SonicWave"],
-                       **polite},
-        "reddit": {"kind": "reddit", "base_url": f"{base}/reddit", "brand": brand, "keywords": ["SonicWave"],
-                   **polite},
-        "news": {"kind": "feed", "brand": other, "feeds": [f"{base}/feeds/rss.xml", f"{base}/feeds/atom.xml"],
-                 **polite},
-        "forum": {"kind": "html", "brand": other, "urls": [f"{base}/forum/"], **polite,
-                  "selectors": {"item": ".comment-item", "text": "p", "id": "@data-cid",
-                                "time": ".comment-time@title", "author": ".comment-info > a", "likes": ".votes",
-                                "rating": ".rating@class", "rating_scale": "10", "next": "a.next@href"}},
+        "douban": {"kind": "douban", "base_url": f"{base}/douban", "brand": other, "subjects": ["26934346"], **polite},
+        "appstore": {
+            "kind": "appstore",
+            "base_url": f"{base}/appstore",
+            "brand": brand,
+            "app_ids": ["1592550875"],
+            "cc": "cn",
+            **polite,
+        },
+        "hackernews": {
+            "kind": "hackernews",
+            "base_url": f"{base}/hn",
+            "brand": brand,
+            "keywords": ["SonicWave"],
+            **polite,
+        },
+        "reddit": {"kind": "reddit", "base_url": f"{base}/reddit", "brand": brand, "keywords": ["SonicWave"], **polite},
+        "news": {
+            "kind": "feed",
+            "brand": other,
+            "feeds": [f"{base}/feeds/rss.xml", f"{base}/feeds/atom.xml"],
+            **polite,
+        },
+        "forum": {
+            "kind": "html",
+            "brand": other,
+            "urls": [f"{base}/forum/"],
+            **polite,
+            "selectors": {
+                "item": ".comment-item",
+                "text": "p",
+                "id": "@data-cid",
+                "time": ".comment-time@title",
+                "author": ".comment-info > a",
+                "likes": ".votes",
+                "rating": ".rating@class",
+                "rating_scale": "10",
+                "next": "a.next@href",
+            },
+        },
     }
 
 

@@ -31,8 +31,15 @@ def _text(node: Tag | None) -> str:
     return re.sub(r"[ \t\r\f\v\u00a0\u3000]+", " ", node.get_text("\n")).replace(" \n", "\n").strip() if node else ""
 
 
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               origin: str = "", **_: Any) -> tuple[list[Mention], bool]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], bool]:
     """Comments of one page, and whether the page links to a next one."""
     from collectors.http import decode_body
 
@@ -45,8 +52,11 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             return [], False  # the list exists and is empty: past the last page
         if html.strip():
             title = _text(soup.title) if soup.title else ""
-            raise LayoutChanged(source, f"no .comment-item and no #comments block{at} (page title {title!r}): "
-                                "the layout changed or a login/verification page was served")
+            raise LayoutChanged(
+                source,
+                f"no .comment-item and no #comments block{at} (page title {title!r}): "
+                "the layout changed or a login/verification page was served",
+            )
         raise ParseError(source, f"empty body{at}")
     mentions = []
     for index, item in enumerate(items):
@@ -68,13 +78,26 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             stars = int(m.group(1)) / 10
         votes = item.select_one(".comment-vote .votes") or item.select_one(".vote-count")
         native_id = str(cid) if cid else content_id(author, stamp, text)
-        mentions.append(Mention(
-            source=source, native_id=native_id, text=text, published_at=published,
-            url=f"{origin.split('?')[0]}#{native_id}" if origin else None, author=author, rating=stars,
-            brand=brand, product=product, language="zh", likes=as_int(_text(votes)) if votes else None,
-            raw={"cid": cid, "rating_title": rating_node.get("title") if rating_node is not None else None,
-                 "time": stamp},
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=native_id,
+                text=text,
+                published_at=published,
+                url=f"{origin.split('?')[0]}#{native_id}" if origin else None,
+                author=author,
+                rating=stars,
+                brand=brand,
+                product=product,
+                language="zh",
+                likes=as_int(_text(votes)) if votes else None,
+                raw={
+                    "cid": cid,
+                    "rating_title": rating_node.get("title") if rating_node is not None else None,
+                    "time": stamp,
+                },
+            )
+        )
     has_next = soup.select_one("#paginator a.next, a.next") is not None
     return mentions, has_next
 
@@ -94,7 +117,8 @@ class DoubanCollector(HttpCollector):
         start = int(token or 0)
         params = {"start": start, "limit": PAGE_SIZE, "status": "P", "sort": "time"}
         resp = self.get(f"{self.base_url}/subject/{target.value}/comments", params=params)
-        mentions, has_next = parse_page(resp.text, source=self.source, brand=target.brand,
-                                        product=target.product, origin=resp.url)
+        mentions, has_next = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url
+        )
         more = bool(mentions) and (has_next or len(mentions) >= PAGE_SIZE)
         return Fetched(mentions, start + PAGE_SIZE if more else None, resp.url)

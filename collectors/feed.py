@@ -24,8 +24,17 @@ from koubei.records import Mention, content_id
 NAME = "feed"
 
 
-def parse(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-          now: datetime | None = None, origin: str = "", match: list[str] | None = None, **_: Any) -> list[Mention]:
+def parse(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    now: datetime | None = None,
+    origin: str = "",
+    match: list[str] | None = None,
+    **_: Any,
+) -> list[Mention]:
     at = f" from {origin}" if origin else ""
     raw_body = body.encode("utf-8") if isinstance(body, str) else body
     if not raw_body.strip():
@@ -48,18 +57,31 @@ def parse(body: bytes | str, *, source: str = NAME, brand: str | None = None, pr
         native_id = entry.get("id") or link or content_id(title, link)
         # Plain dict lookups: feedparser's own get() maps a missing `published` to `updated` with a warning.
         stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-        published = (datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp
-                     else (now or datetime.now(UTC)))
+        published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else (now or datetime.now(UTC))
         if not text:
             raise ParseError(source, f"entry[{index}] {native_id}{at}: no title or summary")
-        mentions.append(Mention(
-            source=source, native_id=str(native_id), text=text, published_at=published, url=link,
-            author=entry.get("author"), brand=brand, product=product,
-            language=(parsed.feed.get("language") or None),
-            raw={"id": native_id, "title": entry.get("title"), "link": link, "published": dict.get(entry, "published"),
-                 "updated": dict.get(entry, "updated"), "source": (entry.get("source") or {}).get("title"),
-                 "feed_title": parsed.feed.get("title")},
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=str(native_id),
+                text=text,
+                published_at=published,
+                url=link,
+                author=entry.get("author"),
+                brand=brand,
+                product=product,
+                language=(parsed.feed.get("language") or None),
+                raw={
+                    "id": native_id,
+                    "title": entry.get("title"),
+                    "link": link,
+                    "published": dict.get(entry, "published"),
+                    "updated": dict.get(entry, "updated"),
+                    "source": (entry.get("source") or {}).get("title"),
+                    "feed_title": parsed.feed.get("title"),
+                },
+            )
+        )
     return mentions
 
 
@@ -70,6 +92,12 @@ class FeedCollector(HttpCollector):
 
     def fetch(self, target: Target, token: Any) -> Fetched:
         resp = self.get(target.value)
-        mentions = parse(resp.body, source=self.source, brand=target.brand, product=target.product,
-                         origin=resp.url, match=self.options.get("match"))
+        mentions = parse(
+            resp.body,
+            source=self.source,
+            brand=target.brand,
+            product=target.product,
+            origin=resp.url,
+            match=self.options.get("match"),
+        )
         return Fetched(mentions, None, resp.url)

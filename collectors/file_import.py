@@ -23,8 +23,20 @@ from koubei.errors import ImportFileError
 from koubei.records import Mention, content_id
 from storage import Store, upsert_mentions
 
-FIELDS = ("native_id", "text", "published_at", "url", "author", "rating", "brand", "product", "language",
-          "likes", "reposts", "replies")
+FIELDS = (
+    "native_id",
+    "text",
+    "published_at",
+    "url",
+    "author",
+    "rating",
+    "brand",
+    "product",
+    "language",
+    "likes",
+    "reposts",
+    "replies",
+)
 REQUIRED = ("text", "published_at")
 # Column names companies' exports commonly use, tried when no mapping is given for a field.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -69,8 +81,14 @@ def import_file(
     return ImportResult(source, len(mentions), stored.inserted, stored.updated, stored.unchanged)
 
 
-def parse_file(path: Path, source: str, mapping: dict[str, str], brand: str | None = None,
-               product: str | None = None, zone: str = "Asia/Shanghai") -> Iterator[Mention]:
+def parse_file(
+    path: Path,
+    source: str,
+    mapping: dict[str, str],
+    brand: str | None = None,
+    product: str | None = None,
+    zone: str = "Asia/Shanghai",
+) -> Iterator[Mention]:
     unknown = set(mapping) - set(FIELDS)
     if unknown:
         raise ImportFileError(f"--map names unknown field(s) {', '.join(sorted(unknown))}; fields: {', '.join(FIELDS)}")
@@ -128,7 +146,8 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]
             continue
         if len(values) != len(header):
             raise ImportFileError(
-                f"{path}, row {reader.line_num}: {len(values)} columns where the header has {len(header)}")
+                f"{path}, row {reader.line_num}: {len(values)} columns where the header has {len(header)}"
+            )
         yield reader.line_num, dict(zip(header, values))
 
 
@@ -174,7 +193,8 @@ def _resolve_columns(path: Path, header: list[str], mapping: dict[str, str]) -> 
         if field in mapping:
             if mapping[field] not in header:
                 raise ImportFileError(
-                    f"{path}: --map {field}={mapping[field]}: no column {mapping[field]!r}; columns: {', '.join(header)}")
+                    f"{path}: --map {field}={mapping[field]}: no column {mapping[field]!r}; columns: {', '.join(header)}"
+                )
             columns[field] = mapping[field]
             continue
         for alias in ALIASES[field]:
@@ -185,12 +205,21 @@ def _resolve_columns(path: Path, header: list[str], mapping: dict[str, str]) -> 
     if missing:
         raise ImportFileError(
             f"{path}: no column for {', '.join(missing)}; map one with --map {missing[0]}=COLUMN "
-            f"(columns: {', '.join(header)})")
+            f"(columns: {', '.join(header)})"
+        )
     return columns
 
 
-def _mention(path: Path, line: int, row: dict[str, Any], columns: dict[str, str], source: str,
-             brand: str | None, product: str | None, tz: ZoneInfo) -> Mention:
+def _mention(
+    path: Path,
+    line: int,
+    row: dict[str, Any],
+    columns: dict[str, str],
+    source: str,
+    brand: str | None,
+    product: str | None,
+    tz: ZoneInfo,
+) -> Mention:
     def value(field: str) -> Any:
         raw = row.get(columns[field]) if field in columns else None
         return raw.strip() if isinstance(raw, str) else raw
@@ -221,13 +250,20 @@ def _mention(path: Path, line: int, row: dict[str, Any], columns: dict[str, str]
     author = value("author")
     return Mention(
         source=source,
-        native_id=str(native_id) if native_id not in (None, "") else content_id(str(text), published.isoformat(),
-                                                                               str(author or "")),
-        text=str(text), published_at=published, url=_text_or_none(value("url")),
-        author=_text_or_none(author), rating=numbers["rating"],
-        brand=_text_or_none(value("brand")) or brand, product=_text_or_none(value("product")) or product,
+        native_id=str(native_id)
+        if native_id not in (None, "")
+        else content_id(str(text), published.isoformat(), str(author or "")),
+        text=str(text),
+        published_at=published,
+        url=_text_or_none(value("url")),
+        author=_text_or_none(author),
+        rating=numbers["rating"],
+        brand=_text_or_none(value("brand")) or brand,
+        product=_text_or_none(value("product")) or product,
         language=_text_or_none(value("language")),
-        likes=numbers["likes"], reposts=numbers["reposts"], replies=numbers["replies"],
+        likes=numbers["likes"],
+        reposts=numbers["reposts"],
+        replies=numbers["replies"],
         raw={k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in row.items()},
     )
 

@@ -20,8 +20,19 @@ from koubei.records import Mention
 NAME = "hackernews"
 BASE_URL = "https://hn.algolia.com"
 PAGE_SIZE = 50
-RAW_FIELDS = ("objectID", "created_at", "created_at_i", "url", "story_id", "parent_id", "story_title",
-              "story_url", "points", "num_comments", "_tags")
+RAW_FIELDS = (
+    "objectID",
+    "created_at",
+    "created_at_i",
+    "url",
+    "story_id",
+    "parent_id",
+    "story_title",
+    "story_url",
+    "points",
+    "num_comments",
+    "_tags",
+)
 # Everything parse_page reads, decoded without the rest of each hit (its _highlightResult
 # repeats every text field as nested objects; collectors/partial.py).
 _HIT = dict.fromkeys((*RAW_FIELDS, "title", "story_text", "comment_text", "author"), LEAF)
@@ -29,8 +40,15 @@ _ANSWER = PartialDecoder({"hits": [_HIT], "nbPages": LEAF})
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               origin: str = "", **_: Any) -> tuple[list[Mention], int]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], int]:
     """Hits of one page and nbPages."""
     at = f" from {origin}" if origin else ""
     data = _ANSWER.decode(body)
@@ -48,15 +66,26 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             published = from_epoch(hit["created_at_i"], f"{where}.created_at_i", source)
         else:
             published = iso_time(hit.get("created_at", ""), f"{where}.created_at", source)
-        parts = [hit.get("title") or hit.get("story_title") or "",
-                 html_to_text(hit.get("story_text") or hit.get("comment_text") or "")]
-        mentions.append(Mention(
-            source=source, native_id=str(object_id), text="\n".join(p for p in parts if p),
-            published_at=published, url=f"https://news.ycombinator.com/item?id={object_id}",
-            author=hit.get("author"), brand=brand, product=product, language="en",
-            likes=as_int(hit.get("points")), replies=as_int(hit.get("num_comments")),
-            raw=pick(hit, RAW_FIELDS),
-        ))
+        parts = [
+            hit.get("title") or hit.get("story_title") or "",
+            html_to_text(hit.get("story_text") or hit.get("comment_text") or ""),
+        ]
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=str(object_id),
+                text="\n".join(p for p in parts if p),
+                published_at=published,
+                url=f"https://news.ycombinator.com/item?id={object_id}",
+                author=hit.get("author"),
+                brand=brand,
+                product=product,
+                language="en",
+                likes=as_int(hit.get("points")),
+                replies=as_int(hit.get("num_comments")),
+                raw=pick(hit, RAW_FIELDS),
+            )
+        )
     return mentions, as_int(data.get("nbPages")) or 0
 
 
@@ -72,15 +101,22 @@ class HackerNewsCollector(HttpCollector):
 
     def fetch(self, target: Target, token: Any) -> Fetched:
         page = int(token or 0)
-        params: dict[str, Any] = {"query": target.value, "tags": self.options.get("tags", "(story,comment)"),
-                                  "page": page, "hitsPerPage": PAGE_SIZE}
+        params: dict[str, Any] = {
+            "query": target.value,
+            "tags": self.options.get("tags", "(story,comment)"),
+            "page": page,
+            "hitsPerPage": PAGE_SIZE,
+        }
         state = self.cursors.get(target.scope) or {}
         # Algolia filters server-side: a rerun downloads only what is new, or still missing
         # below a gap a capped run left (whose page token counts in the same filtered list).
-        bounds = [datetime.fromisoformat(b) for b in [state.get("newest")] + [g["after"] for g in state.get("gaps", [])] if b]
+        bounds = [
+            datetime.fromisoformat(b) for b in [state.get("newest")] + [g["after"] for g in state.get("gaps", [])] if b
+        ]
         if bounds:
             params["numericFilters"] = f"created_at_i>{int(min(bounds).timestamp()) - 1}"
         resp = self.get(self.base_url + "/api/v1/search_by_date", params=params)
-        mentions, pages = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                     origin=resp.url)
+        mentions, pages = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url
+        )
         return Fetched(mentions, page + 1 if mentions and page + 1 < pages else None, resp.url)

@@ -81,24 +81,35 @@ def _time(value: str, fmt: str | None, zone: timezone, where: str, source: str) 
     raise ParseError(source, f"{where}: time {value!r} matches none of {fmt or 'ISO 8601, ' + ', '.join(_FORMATS)}")
 
 
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               now: datetime | None = None, origin: str = "", selectors: dict[str, str] | None = None,
-               **_: Any) -> tuple[list[Mention], str | None]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    now: datetime | None = None,
+    origin: str = "",
+    selectors: dict[str, str] | None = None,
+    **_: Any,
+) -> tuple[list[Mention], str | None]:
     """Items of one page and the absolute URL of the next page, if a `next` selector finds one."""
     from collectors.http import decode_body
 
     sel = dict(selectors or {})
     for required in ("item", "text"):
         if not sel.get(required):
-            raise ConfigError(f"[sources.{source}.selectors] needs {required} = \"css selector\"")
+            raise ConfigError(f'[sources.{source}.selectors] needs {required} = "css selector"')
     at = f" from {origin}" if origin else ""
     html = decode_body(body)
     soup = BeautifulSoup(html, "lxml")
     items = soup.select(sel["item"])
     if not items:
         if soup.get_text(strip=True):
-            raise LayoutChanged(source, f"item selector {sel['item']!r} matched nothing{at} although the page has "
-                                "content: the layout changed (update [sources.*.selectors])")
+            raise LayoutChanged(
+                source,
+                f"item selector {sel['item']!r} matched nothing{at} although the page has "
+                "content: the layout changed (update [sources.*.selectors])",
+            )
         raise ParseError(source, f"empty page{at}")
     zone = _zone(str(sel.get("timezone", "+08:00")), source)
     mentions = []
@@ -110,8 +121,7 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         stamp = _pick(item, sel.get("time"))
         if sel.get("time") and not stamp:
             raise LayoutChanged(source, f"{where}: time selector {sel['time']!r} found nothing")
-        published = (_time(stamp, sel.get("time_format"), zone, where, source) if stamp
-                     else (now or datetime.now(UTC)))
+        published = _time(stamp, sel.get("time_format"), zone, where, source) if stamp else (now or datetime.now(UTC))
         author = _pick(item, sel.get("author"))
         link = _pick(item, sel.get("url"))
         url = urljoin(origin, link) if link and origin else link
@@ -119,13 +129,21 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         rating_text = _pick(item, sel.get("rating"))
         rating_match = _NUMBER.search(rating_text or "")
         likes_match = _NUMBER.search(_pick(item, sel.get("likes")) or "")
-        mentions.append(Mention(
-            source=source, native_id=native_id, text=text, published_at=published, url=url or origin or None,
-            author=author, brand=brand, product=product,
-            rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None,
-            likes=as_int(likes_match.group()) if likes_match else None,
-            raw={"page": origin, "index": index, "time": stamp, "rating": rating_text},
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=native_id,
+                text=text,
+                published_at=published,
+                url=url or origin or None,
+                author=author,
+                brand=brand,
+                product=product,
+                rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None,
+                likes=as_int(likes_match.group()) if likes_match else None,
+                raw={"page": origin, "index": index, "time": stamp, "rating": rating_text},
+            )
+        )
     next_link = _pick(soup, sel.get("next")) if sel.get("next") else None
     return mentions, (urljoin(origin, next_link) if next_link and origin else next_link)
 
@@ -143,6 +161,12 @@ class HtmlCollector(HttpCollector):
     def fetch(self, target: Target, token: Any) -> Fetched:
         url = token or target.value
         resp = self.get(url)
-        mentions, next_url = parse_page(resp.body, source=self.source, brand=target.brand, product=target.product,
-                                        origin=resp.url, selectors=self.options.get("selectors"))
+        mentions, next_url = parse_page(
+            resp.body,
+            source=self.source,
+            brand=target.brand,
+            product=target.product,
+            origin=resp.url,
+            selectors=self.options.get("selectors"),
+        )
         return Fetched(mentions, next_url if mentions and next_url and next_url != url else None, resp.url)

@@ -59,8 +59,9 @@ class HttpOptions:
     cookies: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, source: str, options: Mapping[str, Any],
-                     defaults: Mapping[str, Any] | None = None) -> HttpOptions:
+    def from_options(
+        cls, source: str, options: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+    ) -> HttpOptions:
         """Build from a [sources.NAME] table (falling back to [collect] defaults).
 
         Secrets never sit in the file: `cookie_env = "VAR"` reads a whole Cookie
@@ -128,7 +129,8 @@ class Response:
 
 _CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _CHARSET_META = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
+    rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE
+)
 # GB2312 and GBK are subsets of GB18030: decoding with the superset never loses a
 # character a site mislabelled (JD and old forums often say gb2312 but send GBK).
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs", "utf8": "utf-8"}
@@ -146,8 +148,11 @@ def _normalise_charset(name: str) -> str | None:
 
 def detect_encoding(body: bytes, content_type: str | None = None) -> str:
     """The charset a body is in: header, then <meta>/<?xml?>, then sniffing."""
-    if content_type and (match := _CHARSET_HEADER.search(content_type)) and (
-            charset := _normalise_charset(match.group(1))):
+    if (
+        content_type
+        and (match := _CHARSET_HEADER.search(content_type))
+        and (charset := _normalise_charset(match.group(1)))
+    ):
         return charset
     if match := _CHARSET_META.search(body[:2048]):
         declared = (match.group(1) or match.group(2) or b"").decode("ascii", "ignore")
@@ -267,20 +272,26 @@ class HttpClient:
         if resp.status_code >= 500:
             # RFC 9309 2.3.1.4: an unreachable robots.txt means "assume complete disallow".
             raise SourceBlocked(
-                self.source, f"{robots_url} answered HTTP {resp.status_code}; robots.txt unreachable means disallow "
-                "(set robots = false for this source only if you have permission)")
+                self.source,
+                f"{robots_url} answered HTTP {resp.status_code}; robots.txt unreachable means disallow "
+                "(set robots = false for this source only if you have permission)",
+            )
         parser = urllib.robotparser.RobotFileParser(robots_url)
         parser.parse(decode_body(resp.content, resp.headers.get("Content-Type")).splitlines())
         return parser
 
     # -- requests
-    def get(self, url: str, params: Mapping[str, Any] | None = None,
-            headers: Mapping[str, str] | None = None) -> Response:
+    def get(
+        self, url: str, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         prepared = requests.Request("GET", url, params=params).prepare()
         full_url = prepared.url or url
         if self.options.robots and not self._robots_allows(full_url):
-            raise SourceBlocked(self.source, f"robots.txt disallows {full_url} for our user agent "
-                                "(set robots = false for this source only if you have permission)")
+            raise SourceBlocked(
+                self.source,
+                f"robots.txt disallows {full_url} for our user agent "
+                "(set robots = false for this source only if you have permission)",
+            )
         host = urlsplit(full_url).netloc
         attempt = 0
         while True:
@@ -289,7 +300,8 @@ class HttpClient:
             wait_hint: float | None = None
             try:
                 resp = self.session.get(
-                    full_url, headers=dict(headers or {}),
+                    full_url,
+                    headers=dict(headers or {}),
                     timeout=(self.options.connect_timeout, self.options.read_timeout),
                 )
                 self.requests_made += 1
@@ -304,19 +316,25 @@ class HttpClient:
                 if status < 400 and status not in RETRY_STATUSES:
                     return Response(resp.url, status, resp.headers, resp.content)
                 if status in BLOCKED_STATUSES:
-                    raise SourceBlocked(self.source, f"HTTP {status} from {full_url}: the site refused us "
-                                        "(check cookie/Referer config, rate and terms)")
+                    raise SourceBlocked(
+                        self.source,
+                        f"HTTP {status} from {full_url}: the site refused us "
+                        "(check cookie/Referer config, rate and terms)",
+                    )
                 if status not in RETRY_STATUSES:
                     raise SourceUnavailable(self.source, f"HTTP {status} from {full_url}")
                 problem = f"HTTP {status} from {full_url}"
                 wait_hint = _retry_after(resp.headers.get("Retry-After"))
                 if wait_hint is not None and wait_hint > self.options.retry_after_max:
-                    raise SourceUnavailable(self.source, f"{problem} with Retry-After {wait_hint:.0f}s, longer than "
-                                            f"retry_after_max {self.options.retry_after_max:g}s; try again later")
+                    raise SourceUnavailable(
+                        self.source,
+                        f"{problem} with Retry-After {wait_hint:.0f}s, longer than "
+                        f"retry_after_max {self.options.retry_after_max:g}s; try again later",
+                    )
             if attempt >= self.options.retries:
                 raise SourceUnavailable(self.source, f"{problem}; gave up after {attempt + 1} attempts")
             if wait_hint is None:
                 # Exponential backoff with full jitter (AWS architecture blog), capped.
-                wait_hint = random.uniform(0, min(self.options.backoff_max, self.options.backoff * 2 ** attempt))
+                wait_hint = random.uniform(0, min(self.options.backoff_max, self.options.backoff * 2**attempt))
             time.sleep(wait_hint)
             attempt += 1

@@ -30,9 +30,27 @@ MAX_PAGE = 100  # the API refuses page >= 100
 _CALLBACK = re.compile(r"\s*[\w$.]+\s*$")
 _CALLBACK_BYTES = re.compile(rb"\s*[\w$.]+\s*$")
 # The text goes to its own column; raw keeps the rest of what carries meaning.
-RAW_FIELDS = ("id", "guid", "creationTime", "referenceId", "referenceName", "referenceTime", "score",
-              "usefulVoteCount", "uselessVoteCount", "replyCount", "productColor", "productSize", "userLevelName",
-              "userClientShow", "isMobile", "days", "afterDays", "imageCount", "status")
+RAW_FIELDS = (
+    "id",
+    "guid",
+    "creationTime",
+    "referenceId",
+    "referenceName",
+    "referenceTime",
+    "score",
+    "usefulVoteCount",
+    "uselessVoteCount",
+    "replyCount",
+    "productColor",
+    "productSize",
+    "userLevelName",
+    "userClientShow",
+    "isMobile",
+    "days",
+    "afterDays",
+    "imageCount",
+    "status",
+)
 # Everything parse_page reads of a comment, and the page decoded without the rest of each ~4 KB
 # comment (collectors/partial.py).
 _READ_FIELDS = (*RAW_FIELDS, "content", "nickname", "afterUserComment")
@@ -45,7 +63,7 @@ def unwrap_jsonp(text: str) -> str:
     if start <= 0 or not _CALLBACK.fullmatch(text[:start]):
         return text
     end = text.rfind(")")
-    return text[start + 1:end] if end > start else text
+    return text[start + 1 : end] if end > start else text
 
 
 def _unwrap_jsonp_bytes(body: bytes) -> bytes | memoryview:
@@ -55,17 +73,24 @@ def _unwrap_jsonp_bytes(body: bytes) -> bytes | memoryview:
     decoded to str nor copied before it is parsed (about 3 us a comment).
     """
     if body.startswith(codecs.BOM_UTF8):
-        body = body[len(codecs.BOM_UTF8):]
+        body = body[len(codecs.BOM_UTF8) :]
     start = body.find(b"(")
     if start <= 0 or not _CALLBACK_BYTES.fullmatch(body, 0, start):
         return body
     end = body.rfind(b")")
-    return memoryview(body)[start + 1:end] if end > start else body
+    return memoryview(body)[start + 1 : end] if end > start else body
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               origin: str = "", **_: Any) -> tuple[list[Mention], int]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], int]:
     """Mentions of one page and the page count the server reports (maxPage)."""
     unwrapped = _unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body)
     data = _PAGE.decode(unwrapped)
@@ -76,8 +101,10 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
     if not isinstance(data, dict):
         raise ParseError(source, f"expected a JSON object{_at(origin)}, got {type(data).__name__}")
     if not data:
-        raise SourceBlocked(source, f"answered {{}}{_at(origin)}: JD does this without a logged-in cookie "
-                            "(set cookie_env for this source)")
+        raise SourceBlocked(
+            source,
+            f"answered {{}}{_at(origin)}: JD does this without a logged-in cookie (set cookie_env for this source)",
+        )
     if "comments" not in data:
         raise LayoutChanged(source, f"no 'comments' key{_at(origin)}; keys are {sorted(data)[:8]}")
     comments = data["comments"] or []
@@ -95,16 +122,25 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
             text = f"{text}\n追评：{follow_up}" if text else f"追评：{follow_up}"
             raw["afterCreated"] = after.get("created")
         sku = raw.get("referenceId")
-        mentions.append(Mention(
-            source=source, native_id=str(raw["id"]), text=text,
-            # The fast form first: the error location is built only for the others.
-            published_at=beijing_fast(raw.get("creationTime"))
-            or china_local(raw.get("creationTime", ""), f"comments[{index}]{_at(origin)}.creationTime", source),
-            url=f"https://item.jd.com/{sku}.html" if sku else None,
-            author=author, rating=float(raw["score"]) if raw.get("score") else None,
-            brand=brand, product=product, language="zh",
-            likes=as_int(raw.get("usefulVoteCount")), replies=as_int(raw.get("replyCount")), raw=raw,
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=str(raw["id"]),
+                text=text,
+                # The fast form first: the error location is built only for the others.
+                published_at=beijing_fast(raw.get("creationTime"))
+                or china_local(raw.get("creationTime", ""), f"comments[{index}]{_at(origin)}.creationTime", source),
+                url=f"https://item.jd.com/{sku}.html" if sku else None,
+                author=author,
+                rating=float(raw["score"]) if raw.get("score") else None,
+                brand=brand,
+                product=product,
+                language="zh",
+                likes=as_int(raw.get("usefulVoteCount")),
+                replies=as_int(raw.get("replyCount")),
+                raw=raw,
+            )
+        )
     return mentions, as_int(data.get("maxPage")) or 0
 
 
@@ -125,14 +161,21 @@ class JdCollector(HttpCollector):
     def fetch(self, target: Target, token: Any) -> Fetched:
         page = int(token or 0)
         params = {
-            "callback": "fetchJSON_comment98", "productId": target.value, "score": target.options.get("score", 0),
-            "sortType": 5, "page": page, "pageSize": PAGE_SIZE, "isShadowSku": 0, "rid": 0, "fold": 1,
+            "callback": "fetchJSON_comment98",
+            "productId": target.value,
+            "score": target.options.get("score", 0),
+            "sortType": 5,
+            "page": page,
+            "pageSize": PAGE_SIZE,
+            "isShadowSku": 0,
+            "rid": 0,
+            "fold": 1,
         }
         referer = str(self.options.get("referer", "https://item.jd.com/{sku}.html")).format(sku=target.value)
         resp = self.get(self.base_url + PATH, params=params, headers={"Referer": referer})
         # resp.text decodes by the charset header, else by sniffing (some JD answers are GBK).
-        mentions, max_page = parse_page(resp.text, source=self.source, brand=target.brand,
-                                        product=target.product, origin=resp.url)
+        mentions, max_page = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url
+        )
         more = mentions and page + 1 < min(max_page, MAX_PAGE)
         return Fetched(mentions, page + 1 if more else None, resp.url)
-

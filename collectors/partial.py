@@ -57,6 +57,6 @@ def _compile(shape: Any) -> Any:
         sub_type = _compile(sub)
         # Field names are positional: JSON keys such as "im:rating" are not identifiers.
         fields.append((f"f{index}", Any if sub_type is Any else sub_type | None | msgspec.UnsetType, _UNSET))
-    return msgspec.defstruct(f"Partial{next(_counter)}", fields,
-                             rename=dict(zip([f[0] for f in fields], shape)),
-                             gc=False)  # a decoded tree holds no reference cycles
+    return msgspec.defstruct(
+        f"Partial{next(_counter)}", fields, rename=dict(zip([f[0] for f in fields], shape)), gc=False
+    )  # a decoded tree holds no reference cycles

@@ -19,17 +19,40 @@ from koubei.records import Mention
 
 NAME = "reddit"
 BASE_URL = "https://www.reddit.com"
-RAW_FIELDS = ("name", "id", "subreddit", "created_utc", "score", "ups", "upvote_ratio",
-              "num_comments", "permalink", "url", "domain", "over_18", "is_self", "link_flair_text", "link_id")
+RAW_FIELDS = (
+    "name",
+    "id",
+    "subreddit",
+    "created_utc",
+    "score",
+    "ups",
+    "upvote_ratio",
+    "num_comments",
+    "permalink",
+    "url",
+    "domain",
+    "over_18",
+    "is_self",
+    "link_flair_text",
+    "link_id",
+)
 # Everything parse_page reads, decoded without the rest of each ~3 KB post (collectors/partial.py).
 _READ_FIELDS = (*RAW_FIELDS, "title", "selftext", "body", "author")
-_LISTING = PartialDecoder({"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": dict.fromkeys(_READ_FIELDS, LEAF)}],
-                                                  "after": LEAF}})
+_LISTING = PartialDecoder(
+    {"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": dict.fromkeys(_READ_FIELDS, LEAF)}], "after": LEAF}}
+)
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               origin: str = "", **_: Any) -> tuple[list[Mention], str | None]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], str | None]:
     """Posts (t3) and comments (t1) of one Listing, and its `after` token."""
     at = f" from {origin}" if origin else ""
     data = _LISTING.decode(body)
@@ -53,13 +76,21 @@ def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = Non
         author = raw.pop("author", None)
         text = "\n".join(p for p in (title or "", html_to_text(selftext or body_text)) if p)
         permalink = post.get("permalink")
-        mentions.append(Mention(
-            source=source, native_id=str(name), text=text,
-            published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
-            url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
-            author=author, brand=brand, product=product,
-            likes=as_int(post.get("score")), replies=as_int(post.get("num_comments")), raw=raw,
-        ))
+        mentions.append(
+            Mention(
+                source=source,
+                native_id=str(name),
+                text=text,
+                published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
+                url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
+                author=author,
+                brand=brand,
+                product=product,
+                likes=as_int(post.get("score")),
+                replies=as_int(post.get("num_comments")),
+                raw=raw,
+            )
+        )
     return mentions, listing.get("after")
 
 
@@ -81,6 +112,7 @@ class RedditCollector(HttpCollector):
         if token:
             params["after"] = token
         resp = self.get(self.base_url + path, params=params)
-        mentions, after = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                     origin=resp.url)
+        mentions, after = parse_page(
+            resp.text, source=self.source, brand=target.brand, product=target.product, origin=resp.url
+        )
         return Fetched(mentions, after if mentions and after and after != token else None, resp.url)

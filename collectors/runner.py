@@ -69,9 +69,15 @@ class RunResult:
 
 def error_kind(exc: BaseException) -> str:
     # Order matters: LayoutChanged is a ParseError.
-    for cls, kind in ((SourceBlocked, "blocked"), (SourceUnavailable, "unavailable"), (LayoutChanged, "layout"),
-                      (ParseError, "parse"), (ConfigError, "config"), (CollectorError, "source"),
-                      (KoubeiError, "storage")):
+    for cls, kind in (
+        (SourceBlocked, "blocked"),
+        (SourceUnavailable, "unavailable"),
+        (LayoutChanged, "layout"),
+        (ParseError, "parse"),
+        (ConfigError, "config"),
+        (CollectorError, "source"),
+        (KoubeiError, "storage"),
+    ):
         if isinstance(exc, cls):
             return kind
     return "bug"
@@ -114,8 +120,15 @@ class PageWriter:
     which the unmoved cursor makes the rerun fetch again.
     """
 
-    def __init__(self, source: str, open_store: StoreFactory, result: RunResult, max_items: int = BATCH_ITEMS,
-                 max_seconds: float = BATCH_SECONDS, on_store: Callable[[RunResult], None] | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        open_store: StoreFactory,
+        result: RunResult,
+        max_items: int = BATCH_ITEMS,
+        max_seconds: float = BATCH_SECONDS,
+        on_store: Callable[[RunResult], None] | None = None,
+    ) -> None:
         self.source, self.open_store, self.result = source, open_store, result
         self.max_items, self.max_seconds, self.on_store = max_items, max_seconds, on_store
         self._pages: list[Page] = []
@@ -150,14 +163,20 @@ class PageWriter:
             self.on_store(self.result)
 
 
-def run_collector(collector: Collector, open_store: StoreFactory,
-                  on_page: Callable[[RunResult], None] | None = None) -> RunResult:
+def run_collector(
+    collector: Collector, open_store: StoreFactory, on_page: Callable[[RunResult], None] | None = None
+) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched)."""
     started = datetime.now(UTC)
     result = RunResult(source=collector.source, kind=getattr(collector, "name", ""))
-    writer = PageWriter(collector.source, open_store, result,
-                        max_items=int(collector.options.get("batch_items", BATCH_ITEMS)),
-                        max_seconds=float(collector.options.get("batch_seconds", BATCH_SECONDS)), on_store=on_page)
+    writer = PageWriter(
+        collector.source,
+        open_store,
+        result,
+        max_items=int(collector.options.get("batch_items", BATCH_ITEMS)),
+        max_seconds=float(collector.options.get("batch_seconds", BATCH_SECONDS)),
+        on_store=on_page,
+    )
     try:
         try:
             for page in collector.pages():
@@ -177,13 +196,23 @@ def run_collector(collector: Collector, open_store: StoreFactory,
 
 def _record(open_store: StoreFactory, result: RunResult, started: datetime, finished: datetime) -> None:
     with open_store() as store:
-        record_run(store, result.source, started.replace(tzinfo=None), finished.replace(tzinfo=None),
-                   pages=result.pages, inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-                   error=result.error, error_kind=result.error_kind)
+        record_run(
+            store,
+            result.source,
+            started.replace(tzinfo=None),
+            finished.replace(tzinfo=None),
+            pages=result.pages,
+            inserted=result.inserted,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            error=result.error,
+            error_kind=result.error_kind,
+        )
 
 
-def collect(open_store: StoreFactory, settings: Settings, names: list[str] | None = None,
-            progress: Progress | None = None) -> list[RunResult]:
+def collect(
+    open_store: StoreFactory, settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+) -> list[RunResult]:
     """Run every configured and enabled source, or the named ones (even if disabled).
 
     Failures are isolated: each source's error lands in its RunResult and in

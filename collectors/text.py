@@ -113,8 +113,11 @@ def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> 
         return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         snippet = text[:80].replace("\n", " ")
-        raise ParseError(source, f"malformed JSON{where} at line {exc.lineno} column {exc.colno}: {exc.msg} "
-                         f"(body starts {snippet!r}, {len(text)} chars)") from None
+        raise ParseError(
+            source,
+            f"malformed JSON{where} at line {exc.lineno} column {exc.colno}: {exc.msg} "
+            f"(body starts {snippet!r}, {len(text)} chars)",
+        ) from None
 
 
 Parser = TypeVar("Parser", bound=Callable[..., Any])

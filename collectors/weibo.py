@@ -41,32 +41,54 @@ _FULL_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?:
 # The "...全文" link Weibo appends to a truncated post, with the ellipsis before it.
 _FULL_TEXT_LINK = re.compile(r"(?:\.\.\.|…)?\s*<a[^>]*href=\"[^\"]*/status(?:es)?/[^\"]*\"[^>]*>\s*全文\s*</a>\s*$")
 # The text goes to its own column; raw keeps the rest of what carries meaning.
-RAW_FIELDS = ("id", "mid", "bid", "created_at", "textLength", "isLongText", "source", "reposts_count",
-              "comments_count", "attitudes_count", "pic_num", "region_name", "mblogtype")
+RAW_FIELDS = (
+    "id",
+    "mid",
+    "bid",
+    "created_at",
+    "textLength",
+    "isLongText",
+    "source",
+    "reposts_count",
+    "comments_count",
+    "attitudes_count",
+    "pic_num",
+    "region_name",
+    "mblogtype",
+)
 USER_FIELDS = ("verified", "verified_type", "followers_count", "mbrank")
 _COUNT = re.compile(r"^([\d.]+)\s*(万|亿)?\+?$")
 
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                                        "Dec"), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)
+}
 
 
 def _absolute(value: str) -> datetime | None:
-    """"Thu Jul 16 16:31:14 +0800 2026" without strptime (5x faster; one call per post)."""
+    """ "Thu Jul 16 16:31:14 +0800 2026" without strptime (5x faster; one call per post)."""
     parts = value.split(" ")
     if len(parts) != 6 or parts[1] not in _MONTHS or len(parts[3]) != 8 or len(parts[4]) != 5:
         return None
     try:
         hms = parts[3]
-        return datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), int(hms[0:2]), int(hms[3:5]),
-                        int(hms[6:8]), tzinfo=_zone(parts[4])).astimezone(UTC)
+        return datetime(
+            int(parts[5]),
+            _MONTHS[parts[1]],
+            int(parts[2]),
+            int(hms[0:2]),
+            int(hms[3:5]),
+            int(hms[6:8]),
+            tzinfo=_zone(parts[4]),
+        ).astimezone(UTC)
     except ValueError:
         return None
 
 
 @functools.cache
 def _zone(spec: str) -> timezone:
-    """"+0800" as a tzinfo; cached, as every post of a page carries the same one."""
+    """ "+0800" as a tzinfo; cached, as every post of a page carries the same one."""
     offset = timedelta(hours=int(spec[1:3]), minutes=int(spec[3:5]))
     return timezone(offset if spec[0] == "+" else -offset)
 
@@ -94,16 +116,15 @@ def parse_time(value: str, now: datetime, source: str = NAME, where: str = "crea
     if m := _HOURS_AGO.match(value):
         return (now - timedelta(hours=int(m.group(1)))).astimezone(UTC)
     if m := _TODAY.match(value):
-        return local_now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
-                                 microsecond=0).astimezone(UTC)
+        return local_now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0).astimezone(UTC)
     if m := _YESTERDAY.match(value):
         day = local_now - timedelta(days=1)
-        return day.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0,
-                           microsecond=0).astimezone(UTC)
+        return day.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0).astimezone(UTC)
     if m := _MONTH_DAY.match(value):
         hour, minute = int(m.group(3) or 0), int(m.group(4) or 0)
-        moment = local_now.replace(month=int(m.group(1)), day=int(m.group(2)), hour=hour, minute=minute,
-                                   second=0, microsecond=0)
+        moment = local_now.replace(
+            month=int(m.group(1)), day=int(m.group(2)), hour=hour, minute=minute, second=0, microsecond=0
+        )
         if moment > local_now:  # "12-31" seen on 01-02 is last year's
             moment = moment.replace(year=moment.year - 1)
         return moment.astimezone(UTC)
@@ -137,8 +158,9 @@ def is_truncated(mblog: dict[str, Any]) -> bool:
     return "全文" in text and bool(_FULL_TEXT_LINK.search(text))  # the cheap test first: one call per post
 
 
-def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | None, product: str | None,
-             where: str) -> Mention:
+def _mention(
+    mblog: dict[str, Any], source: str, now: datetime, brand: str | None, product: str | None, where: str
+) -> Mention:
     mid = mblog.get("id") or mblog.get("mid") or mblog.get("idstr")
     if not mid:
         raise ParseError(source, f"{where}: post without an id")
@@ -157,19 +179,34 @@ def _mention(mblog: dict[str, Any], source: str, now: datetime, brand: str | Non
     likes, reposts, replies = mblog.get("attitudes_count"), mblog.get("reposts_count"), mblog.get("comments_count")
     published_at = _absolute(created)  # the usual form first: the error location is built only for the others
     return Mention(
-        source=source, native_id=str(mid), text=text,
+        source=source,
+        native_id=str(mid),
+        text=text,
         published_at=published_at or parse_time(created, now, source, f"{where}.created_at"),
         approximate_time=published_at is None and is_relative_time(created),
-        url=f"https://m.weibo.cn/status/{bid}", author=user.get("screen_name"), brand=brand, product=product,
-        language="zh", likes=likes if type(likes) is int else parse_count(likes),
+        url=f"https://m.weibo.cn/status/{bid}",
+        author=user.get("screen_name"),
+        brand=brand,
+        product=product,
+        language="zh",
+        likes=likes if type(likes) is int else parse_count(likes),
         reposts=reposts if type(reposts) is int else parse_count(reposts),
-        replies=replies if type(replies) is int else parse_count(replies), raw=raw,
+        replies=replies if type(replies) is int else parse_count(replies),
+        raw=raw,
     )
 
 
 @gc_paused
-def parse_page(body: bytes | str, *, source: str = NAME, brand: str | None = None, product: str | None = None,
-               now: datetime | None = None, origin: str = "", **_: Any) -> tuple[list[Mention], int | None]:
+def parse_page(
+    body: bytes | str,
+    *,
+    source: str = NAME,
+    brand: str | None = None,
+    product: str | None = None,
+    now: datetime | None = None,
+    origin: str = "",
+    **_: Any,
+) -> tuple[list[Mention], int | None]:
     """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
     now = now or datetime.now(UTC)
     at = f" from {origin}" if origin else ""
@@ -232,8 +269,14 @@ class WeiboCollector(HttpCollector):
         container = target.options.get("containerid") or SEARCH_CONTAINER.format(keyword=target.value)
         params = {"containerid": container, "page_type": "searchall", "page": page}
         resp = self.get(self.base_url + "/api/container/getIndex", params=params)
-        mentions, next_page = parse_page(resp.text, source=self.source, brand=target.brand, product=target.product,
-                                         now=datetime.now(UTC), origin=resp.url)
+        mentions, next_page = parse_page(
+            resp.text,
+            source=self.source,
+            brand=target.brand,
+            product=target.product,
+            now=datetime.now(UTC),
+            origin=resp.url,
+        )
         dropped = False
         if self.options.get("full_text", True):
             # A truncated post already stored was stored with its full text: skip it rather

@@ -39,52 +39,88 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.6, 0.4])
     fig.add_trace(
         go.Bar(x=series["bucket"], y=series["mentions"], name=t("series_mentions"), marker_color="#4C78A8"),
-        row=1, col=1,
+        row=1,
+        col=1,
     )
     fig.add_trace(
-        go.Scatter(x=series["bucket"], y=series["avg_score"], name=t("series_avg"), mode="lines",
-                   line={"color": "#54A24B"}, connectgaps=False),
-        row=2, col=1,
+        go.Scatter(
+            x=series["bucket"],
+            y=series["avg_score"],
+            name=t("series_avg"),
+            mode="lines",
+            line={"color": "#54A24B"},
+            connectgaps=False,
+        ),
+        row=2,
+        col=1,
     )
     fig.add_trace(
-        go.Scatter(x=series["bucket"], y=series["negative_share"], name=t("series_neg_share"), mode="lines",
-                   line={"color": "#E45756"}, connectgaps=False),
-        row=2, col=1,
+        go.Scatter(
+            x=series["bucket"],
+            y=series["negative_share"],
+            name=t("series_neg_share"),
+            mode="lines",
+            line={"color": "#E45756"},
+            connectgaps=False,
+        ),
+        row=2,
+        col=1,
     )
     if not markers.empty:
         starts = _to_local(markers["window_start"], tz)
         ends = _to_local(markers["window_end"], tz)
         peaks = _to_local(markers["peak_at"], tz)
         for kind, start, end in merged_windows(markers["kind"], starts, ends):
-            fig.add_vrect(x0=start, x1=end, fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE), line_width=0,
-                          layer="below", row="all", col=1)
+            fig.add_vrect(
+                x0=start,
+                x1=end,
+                fillcolor=KIND_COLORS.get(kind, DEFAULT_SHADE),
+                line_width=0,
+                layer="below",
+                row="all",
+                col=1,
+            )
         top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
         rows = markers.to_dict("records")
-        clusters = [sorted(group, key=lambda i: lead_key(rows[i]), reverse=True)
-                    for group in overlapping_groups(list(zip(starts, ends)))]
+        clusters = [
+            sorted(group, key=lambda i: lead_key(rows[i]), reverse=True)
+            for group in overlapping_groups(list(zip(starts, ends)))
+        ]
         fig.add_trace(
             go.Scatter(
-                x=[peaks.iloc[group[0]] for group in clusters], y=[top * 1.1] * len(clusters),
-                mode="markers+text", name=t("series_incidents"), uid=INCIDENT_TRACE,
+                x=[peaks.iloc[group[0]] for group in clusters],
+                y=[top * 1.1] * len(clusters),
+                mode="markers+text",
+                name=t("series_incidents"),
+                uid=INCIDENT_TRACE,
                 marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
                 text=[f"×{len(group)}" if len(group) > 1 else "" for group in clusters],
-                textposition="top center", textfont={"color": "#C0392B", "size": 11},
+                textposition="top center",
+                textfont={"color": "#C0392B", "size": 11},
                 # lead first: a click selects customdata[0]
                 customdata=[[str(rows[i]["id"]) for i in group] for group in clusters],
-                hovertext=[_cluster_hover([rows[i] for i in group]) for group in clusters], hoverinfo="text",
+                hovertext=[_cluster_hover([rows[i] for i in group]) for group in clusters],
+                hoverinfo="text",
             ),
-            row=1, col=1,
+            row=1,
+            col=1,
         )
         fig.update_yaxes(range=[0, top * 1.28], row=1, col=1)  # room for the markers' "×n" labels
     # Numeric dates, not plotly's English month names, in either language.
-    fig.update_xaxes(tickformatstops=[
-        {"dtickrange": [None, 86_400_000], "value": "%m-%d %H:%M"},
-        {"dtickrange": [86_400_000, None], "value": "%m-%d"},
-    ], hoverformat="%Y-%m-%d %H:%M")
+    fig.update_xaxes(
+        tickformatstops=[
+            {"dtickrange": [None, 86_400_000], "value": "%m-%d %H:%M"},
+            {"dtickrange": [86_400_000, None], "value": "%m-%d"},
+        ],
+        hoverformat="%Y-%m-%d %H:%M",
+    )
     fig.update_yaxes(title_text=t("axis_volume"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text=t("axis_share"), range=[0, 1], row=2, col=1)
     fig.update_layout(
-        height=460, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.1, clickmode="event+select",
+        height=460,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        bargap=0.1,
+        clickmode="event+select",
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
         hovermode="closest",
     )
@@ -123,9 +159,11 @@ def _cluster_hover(rows: list[dict[str, Any]]) -> str:
 
 
 def _incident_line(row: dict[str, Any]) -> str:
-    return (f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])} · "
-            f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g} · "
-            f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}")
+    return (
+        f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])} · "
+        f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g} · "
+        f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}"
+    )
 
 
 def selected_incident_ids(event: Any) -> list[str]:

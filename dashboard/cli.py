@@ -19,16 +19,27 @@ APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 def streamlit_command(port: int, address: str) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", address,
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--browser.gatherUsageStats",
+        "false",
         # No file watching: a served dashboard does not hot-reload, and polling costs CPU.
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
         # A served dashboard shows no developer menu or "Deploy" button.
-        "--client.toolbarMode", "viewer",
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 

@@ -28,8 +28,18 @@ from dashboard.loaders import (
 from storage import queries
 
 __all__ = [
-    "CACHE_TTL", "DISPLAY_TZ", "LOCK_TIMEOUT", "OverviewData", "db_path", "filter_options", "incident_detail",
-    "load_overview", "overview", "reading", "refresh_seconds", "writing",
+    "CACHE_TTL",
+    "DISPLAY_TZ",
+    "LOCK_TIMEOUT",
+    "OverviewData",
+    "db_path",
+    "filter_options",
+    "incident_detail",
+    "load_overview",
+    "overview",
+    "reading",
+    "refresh_seconds",
+    "writing",
 ]
 
 # Seconds a cached result may be reused; kept below the refresh interval so a

@@ -17,20 +17,47 @@ from dashboard.i18n import t, t_value
 from koubei.privacy import safe_cell
 
 SUMMARY_COLUMNS = {
-    "brand": "brand", "product": "product", "source": "source", "mentions": "col_mentions",
-    "scored": "col_scored", "avg_score": "col_score", "positive": "col_positive", "neutral": "col_neutral",
-    "negative": "col_negative", "negative_share": "kpi_negative_share", "avg_rating": "col_avg_rating",
-    "reach": "col_reach", "first_at": "col_first", "last_at": "col_last",
+    "brand": "brand",
+    "product": "product",
+    "source": "source",
+    "mentions": "col_mentions",
+    "scored": "col_scored",
+    "avg_score": "col_score",
+    "positive": "col_positive",
+    "neutral": "col_neutral",
+    "negative": "col_negative",
+    "negative_share": "kpi_negative_share",
+    "avg_rating": "col_avg_rating",
+    "reach": "col_reach",
+    "first_at": "col_first",
+    "last_at": "col_last",
 }
 NEGATIVE_COLUMNS = {
-    "published_at": "col_time", "source": "source", "brand": "brand", "product": "product", "text": "col_text",
-    "url": "col_link", "score": "col_score", "rating": "col_rating", "likes": "col_likes",
-    "reposts": "col_reposts", "replies": "col_replies",
+    "published_at": "col_time",
+    "source": "source",
+    "brand": "brand",
+    "product": "product",
+    "text": "col_text",
+    "url": "col_link",
+    "score": "col_score",
+    "rating": "col_rating",
+    "likes": "col_likes",
+    "reposts": "col_reposts",
+    "replies": "col_replies",
 }
 INCIDENT_COLUMNS = {
-    "id": "id", "kind": "col_kind", "brand": "brand", "scope_value": "col_scope", "window_start": "col_window_start",
-    "window_end": "col_window_end", "peak_at": "col_peak", "observed": "col_observed", "expected": "col_expected",
-    "severity": "col_severity", "status": "col_status", "keywords": "col_keywords",
+    "id": "id",
+    "kind": "col_kind",
+    "brand": "brand",
+    "scope_value": "col_scope",
+    "window_start": "col_window_start",
+    "window_end": "col_window_end",
+    "peak_at": "col_peak",
+    "observed": "col_observed",
+    "expected": "col_expected",
+    "severity": "col_severity",
+    "status": "col_status",
+    "keywords": "col_keywords",
 }
 
 

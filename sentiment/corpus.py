@@ -75,7 +75,8 @@ def read_labels(path: Path) -> tuple[list[str], list[int]]:
             label = parse_label(row.get("label") or "")
         except ValueError:
             raise LabelFileError(
-                f"{path}: row {row_no}, column label: {row.get('label')!r} is not 1/0/pos/neg/neu") from None
+                f"{path}: row {row_no}, column label: {row.get('label')!r} is not 1/0/pos/neg/neu"
+            ) from None
         if label is not None:
             texts.append(text)
             labels.append(label)
@@ -104,7 +105,9 @@ def read_written(path: Path = WRITTEN_CORPUS) -> list[tuple[int, str, str]]:
             continue
         parts = line.split("\t")
         if len(parts) != 3:
-            raise CorpusFileError(f"{path}: line {line_no}: expected label<TAB>source<TAB>text, got {len(parts)} fields")
+            raise CorpusFileError(
+                f"{path}: line {line_no}: expected label<TAB>source<TAB>text, got {len(parts)} fields"
+            )
         label, source, text = parts[0].strip(), parts[1].strip(), parts[2].strip()
         if label not in ("0", "1"):
             raise CorpusFileError(f"{path}: line {line_no}, field label: {label!r} is not 1 or 0")
@@ -118,8 +121,7 @@ def read_written(path: Path = WRITTEN_CORPUS) -> list[tuple[int, str, str]]:
     return rows
 
 
-def written_corpus(sources: Collection[str] | None = None,
-                   path: Path = WRITTEN_CORPUS) -> tuple[list[str], list[int]]:
+def written_corpus(sources: Collection[str] | None = None, path: Path = WRITTEN_CORPUS) -> tuple[list[str], list[int]]:
     """(texts, labels 1/0) of the project-written reviews, optionally only some sources
     (the file names they were written into, e.g. hotel_a, waimai_b, shop_a)."""
     texts: list[str] = []
@@ -146,7 +148,7 @@ def overlap_form(text: str) -> str:
 
 
 def _grams(text: str, n: int) -> set[str]:
-    return {text[i:i + n] for i in range(len(text) - n + 1)}
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
 def check_overlap(texts: Sequence[str], references: Iterable[str]) -> dict[int, tuple[str, str]]:

@@ -101,13 +101,23 @@ def metrics(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
 
     predicted = (scores > 0.5).astype(int)
     auc = float(roc_auc_score(truth, scores)) if len(set(truth.tolist())) == 2 else float("nan")
-    return {"accuracy": float(accuracy_score(truth, predicted)),
-            "macro_f1": float(f1_score(truth, predicted, average="macro")),
-            "roc_auc": auc, "ece": expected_calibration_error(scores, truth)}
+    return {
+        "accuracy": float(accuracy_score(truth, predicted)),
+        "macro_f1": float(f1_score(truth, predicted, average="macro")),
+        "roc_auc": auc,
+        "ece": expected_calibration_error(scores, truth),
+    }
 
 
-def evaluate_model(model: SentimentModel, name: str, dataset: str, test: Sequence[tuple[str, int]],
-                   exclude: set[str], target: float | None = None, limit: int | None = None) -> EvalRow:
+def evaluate_model(
+    model: SentimentModel,
+    name: str,
+    dataset: str,
+    test: Sequence[tuple[str, int]],
+    exclude: set[str],
+    target: float | None = None,
+    limit: int | None = None,
+) -> EvalRow:
     unseen = [(t, y) for t, y in test if text_key(t) not in exclude]
     if limit:
         unseen = unseen[:limit]
@@ -118,15 +128,28 @@ def evaluate_model(model: SentimentModel, name: str, dataset: str, test: Sequenc
     scores = np.asarray(model.score(texts), dtype=np.float64)
     elapsed = time.perf_counter() - started
     m = metrics(scores, truth)
-    return EvalRow(dataset=dataset, model=name, version=model.version, rows=len(unseen),
-                   excluded=len(test) - len([1 for t, _ in test if text_key(t) not in exclude]),
-                   accuracy=round(m["accuracy"], 4), macro_f1=round(m["macro_f1"], 4),
-                   roc_auc=round(m["roc_auc"], 4), ece=round(m["ece"], 4),
-                   texts_per_s=round(len(texts) / elapsed, 1) if elapsed > 0 else float("inf"), target=target)
+    return EvalRow(
+        dataset=dataset,
+        model=name,
+        version=model.version,
+        rows=len(unseen),
+        excluded=len(test) - len([1 for t, _ in test if text_key(t) not in exclude]),
+        accuracy=round(m["accuracy"], 4),
+        macro_f1=round(m["macro_f1"], 4),
+        roc_auc=round(m["roc_auc"], 4),
+        ece=round(m["ece"], 4),
+        texts_per_s=round(len(texts) / elapsed, 1) if elapsed > 0 else float("inf"),
+        target=target,
+    )
 
 
-def run_eval(datasets: Sequence[str], models: Sequence[str], directory: Path, models_dir: Path | None = None,
-             limit: int | None = None) -> list[EvalRow]:
+def run_eval(
+    datasets: Sequence[str],
+    models: Sequence[str],
+    directory: Path,
+    models_dir: Path | None = None,
+    limit: int | None = None,
+) -> list[EvalRow]:
     rows: list[EvalRow] = []
     for name in models:
         model = load_model(name, models_dir=models_dir)

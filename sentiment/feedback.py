@@ -22,9 +22,14 @@ from sentiment.linear import train_linear
 STEPS = (0, 500, 2000)
 
 
-def feedback_curve(directory: Path, datasets: Sequence[str], steps: Sequence[int] = STEPS,
-                   calibrate_folds: int = 2, seed: int = 0,
-                   base: tuple[list[str], list[int]] | None = None) -> list[dict[str, object]]:
+def feedback_curve(
+    directory: Path,
+    datasets: Sequence[str],
+    steps: Sequence[int] = STEPS,
+    calibrate_folds: int = 2,
+    seed: int = 0,
+    base: tuple[list[str], list[int]] | None = None,
+) -> list[dict[str, object]]:
     """Accuracy on each dataset's unseen test rows after adding N corrections to
     `base` (default: the built-in corpus, as `koubei train --corpus builtin` would)."""
     base_texts, base_labels = base or builtin_corpus()
@@ -36,8 +41,12 @@ def feedback_curve(directory: Path, datasets: Sequence[str], steps: Sequence[int
         train = [train[i] for i in order]
         for n in steps:
             extra = train[:n]
-            model = train_linear(f"feedback-{n}", base_texts + [t for t, _ in extra],
-                                 base_labels + [y for _, y in extra], calibrate_folds=calibrate_folds)
+            model = train_linear(
+                f"feedback-{n}",
+                base_texts + [t for t, _ in extra],
+                base_labels + [y for _, y in extra],
+                calibrate_folds=calibrate_folds,
+            )
             exclude = base_keys | {text_key(t) for t, _ in extra}
             row = evaluate_model(model, model.name, dataset, test, exclude)
             points.append({"dataset": dataset, "corrections": n, "accuracy": row.accuracy, "rows": row.rows})

@@ -65,8 +65,9 @@ class LexiconScore:
 
 
 class Lexicon:
-    def __init__(self, polarity: dict[str, float], negators: set[str], degree: dict[str, float],
-                 emoticons: dict[str, float]) -> None:
+    def __init__(
+        self, polarity: dict[str, float], negators: set[str], degree: dict[str, float], emoticons: dict[str, float]
+    ) -> None:
         self.polarity = polarity
         self.negators = negators
         self.degree = degree

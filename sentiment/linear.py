@@ -80,8 +80,8 @@ def char_grams(text: str) -> list[str]:
     "不_好", "没吃到" gives "没_到") with one feature the corpus sees often enough."""
     t = _WS.sub(" ", text.replace(GAP, "").lower())
     grams = list(t)
-    grams += [t[i:i + 2] for i in range(len(t) - 1)]
-    grams += [t[i:i + 3] for i in range(len(t) - 2)]
+    grams += [t[i : i + 2] for i in range(len(t) - 1)]
+    grams += [t[i : i + 3] for i in range(len(t) - 2)]
     grams += [t[i] + GAP + t[i + 2] for i in range(len(t) - 2)]
     return grams
 
@@ -135,8 +135,8 @@ class LinearModel:
                 break
             key = cps[: len(cps) - n + 1].copy()
             for offset in range(1, n):
-                key = (key << 21) | cps[offset: len(cps) - n + 1 + offset]
-            same_doc = docs[: len(cps) - n + 1] == docs[n - 1:]
+                key = (key << 21) | cps[offset : len(cps) - n + 1 + offset]
+            same_doc = docs[: len(cps) - n + 1] == docs[n - 1 :]
             all_keys.append(key[same_doc])
             all_docs.append(docs[: len(cps) - n + 1][same_doc])
         if self.gapped and len(cps) >= 3:
@@ -176,12 +176,15 @@ class LinearModel:
                 lex = score(to_simplified(text))
                 z[i] += self.emoticon_weight * lex.emoticons
                 if short and lex.words:
-                    z[i] += (self.lexicon_weight * math.tanh(lex.words / 3.0)
-                             * math.exp(-len(text) / self.lexicon_length_scale))
+                    z[i] += (
+                        self.lexicon_weight
+                        * math.tanh(lex.words / 3.0)
+                        * math.exp(-len(text) / self.lexicon_length_scale)
+                    )
         return z
 
     def score(self, texts: Sequence[str], chunk: int = 5000) -> np.ndarray:
-        parts = [self.logits(texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
+        parts = [self.logits(texts[i : i + chunk]) for i in range(0, len(texts), chunk)]
         z = np.concatenate(parts) if parts else np.zeros(0)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
 
@@ -189,18 +192,29 @@ class LinearModel:
     def save(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, keys=self.keys.astype(np.int64), coef=self.coef.astype(np.float32),
-                            idf=self.idf.astype(np.float32))
+        np.savez_compressed(
+            buffer, keys=self.keys.astype(np.int64), coef=self.coef.astype(np.float32), idf=self.idf.astype(np.float32)
+        )
         payload = buffer.getvalue()
         meta = dict(self.meta)
         if self.gapped:  # recorded only when set, so older models' model.json is unchanged
             meta["gapped"] = True
-        meta.update(name=self.name, kind="linear", intercept=self.intercept, platt=list(self.platt),
-                    emoticon_weight=self.emoticon_weight, lexicon_weight=self.lexicon_weight,
-                    lexicon_length_scale=self.lexicon_length_scale, neutral=list(self.neutral),
-                    version=hashlib.sha256(payload + repr((self.intercept, self.platt, self.emoticon_weight,
-                                                              self.lexicon_weight, self.lexicon_length_scale))
-                                           .encode()).hexdigest()[:12])
+        meta.update(
+            name=self.name,
+            kind="linear",
+            intercept=self.intercept,
+            platt=list(self.platt),
+            emoticon_weight=self.emoticon_weight,
+            lexicon_weight=self.lexicon_weight,
+            lexicon_length_scale=self.lexicon_length_scale,
+            neutral=list(self.neutral),
+            version=hashlib.sha256(
+                payload
+                + repr(
+                    (self.intercept, self.platt, self.emoticon_weight, self.lexicon_weight, self.lexicon_length_scale)
+                ).encode()
+            ).hexdigest()[:12],
+        )
         self.meta = meta
         (directory / "weights.npz").write_bytes(payload)
         (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -213,14 +227,21 @@ class LinearModel:
             keys = data["keys"].astype(np.int64)
             coef = data["coef"].astype(np.float64)
             idf = data["idf"].astype(np.float64)
-        return cls(name=meta["name"], keys=keys, coef=coef, idf=idf, intercept=float(meta["intercept"]),
-                   platt=(float(meta["platt"][0]), float(meta["platt"][1])),
-                   emoticon_weight=float(meta.get("emoticon_weight", 0.0)),
-                   lexicon_weight=float(meta.get("lexicon_weight", 0.0)),
-                   lexicon_length_scale=float(meta.get("lexicon_length_scale", LEXICON_LENGTH_SCALE)),
-                   neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])), meta=meta,
-                   gapped=bool(meta.get("gapped", False)),
-                   lexicon=builtin_lexicon(domain=bool(meta.get("domain_lexicon", False))))
+        return cls(
+            name=meta["name"],
+            keys=keys,
+            coef=coef,
+            idf=idf,
+            intercept=float(meta["intercept"]),
+            platt=(float(meta["platt"][0]), float(meta["platt"][1])),
+            emoticon_weight=float(meta.get("emoticon_weight", 0.0)),
+            lexicon_weight=float(meta.get("lexicon_weight", 0.0)),
+            lexicon_length_scale=float(meta.get("lexicon_length_scale", LEXICON_LENGTH_SCALE)),
+            neutral=(float(meta["neutral"][0]), float(meta["neutral"][1])),
+            meta=meta,
+            gapped=bool(meta.get("gapped", False)),
+            lexicon=builtin_lexicon(domain=bool(meta.get("domain_lexicon", False))),
+        )
 
 
 def lexicon_terms(lexicon: Lexicon, text: str, length_scale: float) -> tuple[float, float]:
@@ -230,8 +251,7 @@ def lexicon_terms(lexicon: Lexicon, text: str, length_scale: float) -> tuple[flo
     return lex.emoticons, math.tanh(lex.words / 3.0) * fade
 
 
-def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float,
-                       sample_weight: np.ndarray | None = None) -> np.ndarray:
+def nb_log_count_ratio(matrix: Any, y: np.ndarray, alpha: float, sample_weight: np.ndarray | None = None) -> np.ndarray:
     """log((p / |p|) / (q / |q|)) over binarised features, p and q smoothed by alpha
     (with sample_weight, a row counts that much)."""
     present = (matrix > 0).astype(np.float64)
@@ -252,14 +272,28 @@ def tfidf_vectorizer(gapped: bool = False) -> Any:
     return TfidfVectorizer(analyzer="char", ngram_range=NGRAM, sublinear_tf=True, min_df=MIN_DF, dtype=np.float64)
 
 
-def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: float = 1.0,
-                 synthetic: bool = True, emoticon_weight: float = 2.0, lexicon_weight: float = 2.0,
-                 lexicon_length_scale: float = LEXICON_LENGTH_SCALE, calibrate_folds: int = 5,
-                 neutral: tuple[float, float] = (0.4, 0.6), seed: int = 0, nb_alpha: float = 0.0,
-                 gapped: bool = False, domain_lexicon: bool = False,
-                 nb_mix: float = 0.0, nb_mix_C: float = 1.0, synthetic_copies: int = 3,
-                 sample_weight: Sequence[float] | None = None,
-                 meta: dict[str, Any] | None = None) -> LinearModel:
+def train_linear(
+    name: str,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    C: float = 1.0,
+    synthetic: bool = True,
+    emoticon_weight: float = 2.0,
+    lexicon_weight: float = 2.0,
+    lexicon_length_scale: float = LEXICON_LENGTH_SCALE,
+    calibrate_folds: int = 5,
+    neutral: tuple[float, float] = (0.4, 0.6),
+    seed: int = 0,
+    nb_alpha: float = 0.0,
+    gapped: bool = False,
+    domain_lexicon: bool = False,
+    nb_mix: float = 0.0,
+    nb_mix_C: float = 1.0,
+    synthetic_copies: int = 3,
+    sample_weight: Sequence[float] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> LinearModel:
     """Fit the model. Deterministic for the same inputs (liblinear-free lbfgs, fixed folds).
 
     nb_alpha > 0: NB-LR feature weighting, a recipe for models of the user's own labels
@@ -312,7 +346,8 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         oof = cross_val_predict(classifier, matrix, y, cv=folds, method="decision_function", params=fit_kw)
         if mix_matrix is not None:  # the same folds (fixed seed): the averaged model's out-of-fold log-odds
             oof = (1.0 - nb_mix) * oof + nb_mix * cross_val_predict(
-                mix_classifier, mix_matrix, y, cv=folds, method="decision_function", params=fit_kw)
+                mix_classifier, mix_matrix, y, cv=folds, method="decision_function", params=fit_kw
+            )
         calibrator = LogisticRegression(C=1e6, max_iter=1000).fit(oof[:, None], y, **fit_kw)
         platt = (float(calibrator.coef_[0, 0]), float(calibrator.intercept_[0]))
     classifier.fit(matrix, y, **fit_kw)
@@ -330,8 +365,14 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         coef = coef * ratio[columns]
     idf = vectorizer.idf_[columns]
     info = dict(meta or {})
-    info.update(n_train=len(texts), n_synthetic=len(train_texts) - len(texts), C=C, ngram=list(NGRAM),
-                min_df=MIN_DF, vocabulary=len(grams))
+    info.update(
+        n_train=len(texts),
+        n_synthetic=len(train_texts) - len(texts),
+        C=C,
+        ngram=list(NGRAM),
+        min_df=MIN_DF,
+        vocabulary=len(grams),
+    )
     # Recorded only when used, so the shipped default's model.json is unchanged.
     if nb_alpha > 0:
         info["nb_alpha"] = nb_alpha
@@ -341,7 +382,18 @@ def train_linear(name: str, texts: Sequence[str], labels: Sequence[int], *, C: f
         info["domain_lexicon"] = True
     if nb_mix > 0:
         info.update(nb_mix=nb_mix, nb_mix_C=nb_mix_C)
-    return LinearModel(name=name, keys=keys, coef=coef, idf=idf, intercept=intercept, platt=platt,
-                       emoticon_weight=emoticon_weight, lexicon_weight=lexicon_weight,
-                       lexicon_length_scale=lexicon_length_scale, neutral=neutral, meta=info, lexicon=lexicon,
-                       gapped=gapped)
+    return LinearModel(
+        name=name,
+        keys=keys,
+        coef=coef,
+        idf=idf,
+        intercept=intercept,
+        platt=platt,
+        emoticon_weight=emoticon_weight,
+        lexicon_weight=lexicon_weight,
+        lexicon_length_scale=lexicon_length_scale,
+        neutral=neutral,
+        meta=info,
+        lexicon=lexicon,
+        gapped=gapped,
+    )

@@ -84,7 +84,7 @@ class SnowNLPModel:
         if self.workers <= 1 or len(texts) < self.parallel_min:
             return np.array(_snow_scores(texts), dtype=np.float64)
         chunk = max(50, len(texts) // (self.workers * 4))
-        chunks = [texts[i:i + chunk] for i in range(0, len(texts), chunk)]
+        chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(self.workers) as pool:
             parts = pool.map(_snow_scores, chunks)  # map keeps chunk order
@@ -137,7 +137,11 @@ def load_model(name: str = DEFAULT_MODEL, models_dir: Path | None = None, worker
     directory = model_dir(name, models_dir)
     meta = directory / "model.json"
     if not meta.exists():
-        hint = "koubei train --corpus builtin" if name == DEFAULT_MODEL else f"koubei train --labels FILE.csv --name {name}"
+        hint = (
+            "koubei train --corpus builtin"
+            if name == DEFAULT_MODEL
+            else f"koubei train --labels FILE.csv --name {name}"
+        )
         raise ConfigError(f"sentiment model {name!r} not found at {directory} (build it with `{hint}`)")
     return _load_linear(str(directory), meta.stat().st_mtime)
 
@@ -145,8 +149,9 @@ def load_model(name: str = DEFAULT_MODEL, models_dir: Path | None = None, worker
 class Scorer:
     """The scoring entry point: language routing, one model name/version to store."""
 
-    def __init__(self, chinese: SentimentModel, english: bool = True,
-                 neutral: tuple[float, float] | None = None) -> None:
+    def __init__(
+        self, chinese: SentimentModel, english: bool = True, neutral: tuple[float, float] | None = None
+    ) -> None:
         self.chinese = chinese
         self.english = _vader() if english else None
         self.neutral = neutral or chinese.neutral
@@ -159,7 +164,9 @@ class Scorer:
     def version(self) -> str:
         return self.chinese.version + ("+vader" if self.english else "")
 
-    def score(self, texts: Sequence[str], languages: Sequence[str | None] | None = None) -> tuple[np.ndarray, list[str]]:
+    def score(
+        self, texts: Sequence[str], languages: Sequence[str | None] | None = None
+    ) -> tuple[np.ndarray, list[str]]:
         """Scores and labels (pos/neu/neg). `languages` (as stored) win over detection."""
         langs = [(languages[i] if languages and languages[i] else detect_language(t)) for i, t in enumerate(texts)]
         scores = np.full(len(texts), 0.5)
@@ -186,7 +193,9 @@ def scorer_from_settings(settings: object | None = None, model: str | None = Non
         try:
             low, high = (float(x) for x in section["neutral_band"])
         except (TypeError, ValueError):
-            raise ConfigError(f"[sentiment] neutral_band must be [low, high], got {section['neutral_band']!r}") from None
+            raise ConfigError(
+                f"[sentiment] neutral_band must be [low, high], got {section['neutral_band']!r}"
+            ) from None
         if not 0 <= low <= high <= 1:
             raise ConfigError(f"[sentiment] neutral_band must satisfy 0 <= low <= high <= 1, got {[low, high]}")
         band = (low, high)

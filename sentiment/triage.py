@@ -41,14 +41,18 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _signals() -> dict[str, tuple[int, re.Pattern[str]]]:
-    return {kind: (int(weight), _alternation([w.strip() for w in words.split(",") if w.strip()]))
-            for kind, weight, words in _lines("triage.tsv")}
+    return {
+        kind: (int(weight), _alternation([w.strip() for w in words.split(",") if w.strip()]))
+        for kind, weight, words in _lines("triage.tsv")
+    }
 
 
 @lru_cache(maxsize=1)
 def _motives() -> list[tuple[str, re.Pattern[str]]]:
-    return [(motive, _alternation([w.strip() for w in words.split(",") if w.strip()]))
-            for motive, words in _lines("motives.tsv")]
+    return [
+        (motive, _alternation([w.strip() for w in words.split(",") if w.strip()]))
+        for motive, words in _lines("motives.tsv")
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -129,5 +133,6 @@ def triage(text: str, label: str, reach: int = 0, aspects: Mapping[str, str] | N
     if not motive and (label == "neg" or tier >= 3):
         motive = VENT
         why.append(f"motive {VENT}: no remedy, respect or suggestion words")
-    return Triage(urgency=tier, motive=motive, reason=f"tier {tier}: " + "; ".join(why),
-                  reply=_reply(motive, aspects, tier == 5))
+    return Triage(
+        urgency=tier, motive=motive, reason=f"tier {tier}: " + "; ".join(why), reply=_reply(motive, aspects, tier == 5)
+    )

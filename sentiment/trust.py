@@ -53,7 +53,7 @@ def rating_conflict(rating: float | None, score: float, neutral: tuple[float, fl
 
 
 def _bigrams(text: str) -> set[str]:
-    return {text[i:i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
 
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -79,7 +79,7 @@ def minhash_bands(text: str) -> list[tuple[int, ...]]:
     if len(keys) == 0:
         return []
     minima = _mix64(keys[None, :] ^ _SEEDS[:, None]).min(axis=1)
-    return [tuple(int(v) for v in minima[b * _ROWS:(b + 1) * _ROWS]) for b in range(_BANDS)]
+    return [tuple(int(v) for v in minima[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,13 @@ class DuplicateMember:
     excluded: bool
 
 
-def find_duplicates(items: Sequence[tuple[str, str, str | None, str, datetime]], *, min_accounts: int = 3,
-                    min_chars: int = 10, min_jaccard: float = 0.7) -> list[DuplicateMember]:
+def find_duplicates(
+    items: Sequence[tuple[str, str, str | None, str, datetime]],
+    *,
+    min_accounts: int = 3,
+    min_chars: int = 10,
+    min_jaccard: float = 0.7,
+) -> list[DuplicateMember]:
     """Groups of near-identical texts from >= min_accounts accounts.
 
     items: (source, native_id, author_hash, text, published_at). A mention without

@@ -5,6 +5,14 @@ from storage.db import DatabaseBusy, StorageError, Store, open_store
 from storage.mentions import CursorUpdate, UpsertResult, count_mentions, upsert_mentions
 
 __all__ = [
-    "CursorUpdate", "DatabaseBusy", "StorageError", "Store", "UpsertResult", "count_mentions",
-    "get_cursor", "open_store", "set_cursor", "upsert_mentions",
+    "CursorUpdate",
+    "DatabaseBusy",
+    "StorageError",
+    "Store",
+    "UpsertResult",
+    "count_mentions",
+    "get_cursor",
+    "open_store",
+    "set_cursor",
+    "upsert_mentions",
 ]

@@ -24,7 +24,9 @@ _SCOPE_VALUE = {
 def _scope_sql(scope_type: str) -> tuple[str, str]:
     if scope_type not in _SCOPE_VALUE:
         raise ValueError(f"unknown scope type {scope_type!r}; known: {', '.join(_SCOPE_VALUE)}")
-    join = " JOIN mention_aspects a ON a.source = m.source AND a.native_id = m.native_id" if scope_type == "aspect" else ""
+    join = (
+        " JOIN mention_aspects a ON a.source = m.source AND a.native_id = m.native_id" if scope_type == "aspect" else ""
+    )
     return _SCOPE_VALUE[scope_type], join
 
 
@@ -48,8 +50,16 @@ def _scope_filter(scope_type: str, brand: str, scope_value: str) -> tuple[str, l
     return join, [brand, scope_value], f"coalesce(m.brand, '') = ? AND {value} = ?"
 
 
-def window_mentions(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime,
-                    negative_only: bool, limit: int = 20) -> list[dict[str, Any]]:
+def window_mentions(
+    store: Store,
+    scope_type: str,
+    brand: str,
+    scope_value: str,
+    start: datetime,
+    end: datetime,
+    negative_only: bool,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
     """The mentions that drove an incident, most reach first."""
     join, params, where = _scope_filter(scope_type, brand, scope_value)
     neg = " AND s.label = 'neg'" if negative_only else ""
@@ -65,8 +75,16 @@ def window_mentions(store: Store, scope_type: str, brand: str, scope_value: str,
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def window_texts(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime,
-                 negative_only: bool, limit: int = 500) -> list[str]:
+def window_texts(
+    store: Store,
+    scope_type: str,
+    brand: str,
+    scope_value: str,
+    start: datetime,
+    end: datetime,
+    negative_only: bool,
+    limit: int = 500,
+) -> list[str]:
     join, params, where = _scope_filter(scope_type, brand, scope_value)
     neg = " AND s.label = 'neg'" if negative_only else ""
     rows = store.query(
@@ -78,20 +96,31 @@ def window_texts(store: Store, scope_type: str, brand: str, scope_value: str, st
     return [r[0] for r in rows]
 
 
-def window_urgent_count(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime,
-                        end: datetime, min_urgency: int = 5) -> int:
+def window_urgent_count(
+    store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime, min_urgency: int = 5
+) -> int:
     """How many mentions in a window the triage put at `min_urgency` or above."""
     join, params, where = _scope_filter(scope_type, brand, scope_value)
-    return int(store.query(
-        f"SELECT count(*) FROM mentions m{join}"
-        " JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
-        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND t.urgency >= ?",
-        [*params, start, end, min_urgency],
-    )[0][0])
+    return int(
+        store.query(
+            f"SELECT count(*) FROM mentions m{join}"
+            " JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+            f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND t.urgency >= ?",
+            [*params, start, end, min_urgency],
+        )[0][0]
+    )
 
 
-def window_breakdown(store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime,
-                     negative_only: bool, what: str) -> dict[str, int]:
+def window_breakdown(
+    store: Store,
+    scope_type: str,
+    brand: str,
+    scope_value: str,
+    start: datetime,
+    end: datetime,
+    negative_only: bool,
+    what: str,
+) -> dict[str, int]:
     """Counts by source or by negative aspect in a window."""
     join, params, where = _scope_filter(scope_type, brand, scope_value)
     neg = " AND s.label = 'neg'" if negative_only else ""
@@ -134,17 +163,23 @@ def put_labels(store: Store, rows: list[tuple[str, str, str]], model: str = "tes
         return
     import pyarrow as pa
 
-    batch = pa.table({
-        "source": [r[0] for r in rows], "native_id": [r[1] for r in rows],
-        "score": [{"pos": 0.9, "neu": 0.5, "neg": 0.1}[r[2]] for r in rows], "label": [r[2] for r in rows],
-    })
+    batch = pa.table(
+        {
+            "source": [r[0] for r in rows],
+            "native_id": [r[1] for r in rows],
+            "score": [{"pos": 0.9, "neu": 0.5, "neg": 0.1}[r[2]] for r in rows],
+            "label": [r[2] for r in rows],
+        }
+    )
     store.con.register("koubei_labels", batch)
     try:
         with store.transaction() as con:
             con.execute(
                 "INSERT INTO sentiment SELECT source, native_id, score, label, ?, '0', '', now()::TIMESTAMP"
                 " FROM koubei_labels ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label,"
-                " score = excluded.score", [model])
+                " score = excluded.score",
+                [model],
+            )
     finally:
         store.con.unregister("koubei_labels")
 
@@ -155,7 +190,9 @@ def put_aspects(store: Store, rows: list[tuple[str, str, str, str]]) -> None:
         return
     import pyarrow as pa
 
-    batch = pa.table({name: [r[i] for r in rows] for i, name in enumerate(("source", "native_id", "aspect", "polarity"))})
+    batch = pa.table(
+        {name: [r[i] for r in rows] for i, name in enumerate(("source", "native_id", "aspect", "polarity"))}
+    )
     store.con.register("koubei_aspects", batch)
     try:
         with store.transaction() as con:

@@ -82,9 +82,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(sql)
-            con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name]
-            )
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
             con.execute("COMMIT")
         except Exception as exc:
             con.execute("ROLLBACK")

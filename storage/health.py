@@ -32,15 +32,34 @@ def record_failure(store: Store, source: str, error: str, items: int, at: dateti
 
 
 def record_run(
-    store: Store, source: str, started_at: datetime, finished_at: datetime, *, pages: int, inserted: int,
-    updated: int, unchanged: int, error: str | None = None, error_kind: str | None = None,
+    store: Store,
+    source: str,
+    started_at: datetime,
+    finished_at: datetime,
+    *,
+    pages: int,
+    inserted: int,
+    updated: int,
+    unchanged: int,
+    error: str | None = None,
+    error_kind: str | None = None,
 ) -> None:
     """One collect run of one source, and the health row it implies, in one transaction."""
     with store.transaction():
         store.con.execute(
             "INSERT INTO collect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [source, started_at, finished_at, "ok" if error is None else "error", pages, inserted, updated,
-             unchanged, error_kind, error],
+            [
+                source,
+                started_at,
+                finished_at,
+                "ok" if error is None else "error",
+                pages,
+                inserted,
+                updated,
+                unchanged,
+                error_kind,
+                error,
+            ],
         )
         items = inserted + updated + unchanged
         if error is None:

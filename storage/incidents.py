@@ -16,10 +16,33 @@ from typing import Any
 from storage.db import Store
 
 INCIDENT_FIELDS = [
-    "id", "kind", "scope_type", "brand", "scope_value", "bucket", "window_start", "window_end", "peak_at",
-    "observed", "expected", "score", "severity", "status", "reliable", "keywords", "aspects", "sources",
-    "created_at", "updated_at", "factor", "alerted_severity", "acknowledged_at", "resolved_at",
-    "first_response_at", "rule", "note",
+    "id",
+    "kind",
+    "scope_type",
+    "brand",
+    "scope_value",
+    "bucket",
+    "window_start",
+    "window_end",
+    "peak_at",
+    "observed",
+    "expected",
+    "score",
+    "severity",
+    "status",
+    "reliable",
+    "keywords",
+    "aspects",
+    "sources",
+    "created_at",
+    "updated_at",
+    "factor",
+    "alerted_severity",
+    "acknowledged_at",
+    "resolved_at",
+    "first_response_at",
+    "rule",
+    "note",
 ]
 _JSON_FIELDS = ("keywords", "aspects", "sources")
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")  # the lifecycle, in order
@@ -40,8 +63,9 @@ def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[
     return out
 
 
-def find_mergeable(store: Store, kind: str, scope_type: str, brand: str, scope_value: str,
-                   not_before: datetime) -> dict[str, Any] | None:
+def find_mergeable(
+    store: Store, kind: str, scope_type: str, brand: str, scope_value: str, not_before: datetime
+) -> dict[str, Any] | None:
     """The latest unresolved incident of this kind and scope that ended at or after `not_before`."""
     rows = _rows(
         store,
@@ -64,8 +88,12 @@ def save_incident(store: Store, incident: dict[str, Any], mentions: list[dict[st
     for key in _JSON_FIELDS:
         values[key] = json.dumps(values.get(key) or [], ensure_ascii=False, default=str)
     columns = [c for c in INCIDENT_FIELDS if c in values]
-    updatable = [c for c in columns if c not in ("id", "created_at", "status", "acknowledged_at", "resolved_at",
-                                                  "first_response_at", "alerted_severity")]
+    updatable = [
+        c
+        for c in columns
+        if c
+        not in ("id", "created_at", "status", "acknowledged_at", "resolved_at", "first_response_at", "alerted_severity")
+    ]
     with store.transaction() as con:
         con.execute(
             f"INSERT INTO incidents ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
@@ -80,8 +108,9 @@ def save_incident(store: Store, incident: dict[str, Any], mentions: list[dict[st
             )
 
 
-def list_incidents(store: Store, status: str | None = None, brand: str | None = None, limit: int = 200,
-                   since: datetime | None = None) -> list[dict[str, Any]]:
+def list_incidents(
+    store: Store, status: str | None = None, brand: str | None = None, limit: int = 200, since: datetime | None = None
+) -> list[dict[str, Any]]:
     where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
     if status:
         where.append("status = ?")
@@ -125,14 +154,17 @@ def log_response(store: Store, incident_id: str, action: str, actor: str, note: 
         if found is None:
             raise KeyError(incident_id)
         con.execute("INSERT INTO incident_responses VALUES (?, ?, ?, ?, ?)", [incident_id, at, actor, action, note])
-        con.execute("UPDATE incidents SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?",
-                    [at, incident_id])
+        con.execute(
+            "UPDATE incidents SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?", [at, incident_id]
+        )
         if action in _ACTION_STATUS:
             status = _ACTION_STATUS[action]
             stamp_col = {"acknowledged": "acknowledged_at", "resolved": "resolved_at"}.get(status)
             stamp = f", {stamp_col} = coalesce({stamp_col}, ?)" if stamp_col else ""
-            con.execute(f"UPDATE incidents SET status = ?, updated_at = ?{stamp} WHERE id = ?",
-                        [status, at, *([at] if stamp_col else []), incident_id])
+            con.execute(
+                f"UPDATE incidents SET status = ?, updated_at = ?{stamp} WHERE id = ?",
+                [status, at, *([at] if stamp_col else []), incident_id],
+            )
 
 
 def responses(store: Store, incident_id: str) -> list[dict[str, Any]]:
@@ -154,8 +186,17 @@ def enqueue(store: Store, row: dict[str, Any]) -> bool:
     store.con.execute(
         "INSERT INTO alert_outbox (id, incident_id, channel, route, event, severity, payload, status, attempts,"
         " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
-        [row["id"], row["incident_id"], row["channel"], row["route"], row["event"], row["severity"],
-         json.dumps(row["payload"], ensure_ascii=False, default=str), row["next_attempt_at"], row["created_at"]],
+        [
+            row["id"],
+            row["incident_id"],
+            row["channel"],
+            row["route"],
+            row["event"],
+            row["severity"],
+            json.dumps(row["payload"], ensure_ascii=False, default=str),
+            row["next_attempt_at"],
+            row["created_at"],
+        ],
     )
     return True
 
@@ -170,15 +211,18 @@ def claim_due(store: Store, now: datetime, lease_until: datetime, limit: int = 5
             [now, limit],
         )
         for row in rows:
-            con.execute("UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ?"
-                        " WHERE id = ?", [lease_until, row["id"]])
+            con.execute(
+                "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                [lease_until, row["id"]],
+            )
             row["attempts"] += 1
     return rows
 
 
 def mark_sent(store: Store, outbox_id: str, at: datetime) -> None:
-    store.con.execute("UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-                      [at, outbox_id])
+    store.con.execute(
+        "UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", [at, outbox_id]
+    )
 
 
 def mark_failed(store: Store, outbox_id: str, error: str, retry_at: datetime | None) -> None:
@@ -186,14 +230,18 @@ def mark_failed(store: Store, outbox_id: str, error: str, retry_at: datetime | N
     if retry_at is None:
         store.con.execute("UPDATE alert_outbox SET status = 'dead', last_error = ? WHERE id = ?", [error, outbox_id])
     else:
-        store.con.execute("UPDATE alert_outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-                          [error, retry_at, outbox_id])
+        store.con.execute(
+            "UPDATE alert_outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            [error, retry_at, outbox_id],
+        )
 
 
 def defer(store: Store, outbox_id: str, until: datetime) -> None:
     """Quiet hours: hold the row without counting an attempt."""
-    store.con.execute("UPDATE alert_outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?"
-                      " WHERE id = ?", [until, outbox_id])
+    store.con.execute(
+        "UPDATE alert_outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ? WHERE id = ?",
+        [until, outbox_id],
+    )
 
 
 def outbox_rows(store: Store, status: str | None = None) -> list[dict[str, Any]]:
@@ -220,7 +268,9 @@ def health_rows(store: Store) -> list[dict[str, Any]]:
     return _rows(store, "SELECT * FROM source_health ORDER BY source")
 
 
-def covering_brand_incident(store: Store, kind: str, brand: str, start: datetime, end: datetime) -> dict[str, Any] | None:
+def covering_brand_incident(
+    store: Store, kind: str, brand: str, start: datetime, end: datetime
+) -> dict[str, Any] | None:
     """An unresolved, already alerted brand-level incident of this kind overlapping [start, end]."""
     rows = _rows(
         store,

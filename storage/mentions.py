@@ -133,8 +133,9 @@ def upsert_mentions(
 
 
 # An approximate time never replaces a stored one: the first sighting was the closest.
-_ASSIGN = {"published_at": "published_at = CASE WHEN b.approximate_time THEN mentions.published_at"
-                           " ELSE b.published_at END"}
+_ASSIGN = {
+    "published_at": "published_at = CASE WHEN b.approximate_time THEN mentions.published_at ELSE b.published_at END"
+}
 
 
 def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = None) -> UpsertResult:

@@ -86,9 +86,7 @@ def missing_migrations(store: Store) -> list[str]:
 
 def filter_options(store: Store) -> dict[str, Any]:
     """What the filters can offer: brands, products per brand, sources, the data's time span."""
-    pairs = store.query(
-        "SELECT DISTINCT brand, product FROM mentions WHERE brand IS NOT NULL ORDER BY brand, product"
-    )
+    pairs = store.query("SELECT DISTINCT brand, product FROM mentions WHERE brand IS NOT NULL ORDER BY brand, product")
     sources = [r[0] for r in store.query("SELECT DISTINCT source FROM mentions ORDER BY source")]
     first, last = store.query("SELECT min(published_at), max(published_at) FROM mentions")[0]
     products: dict[str, list[str]] = {}

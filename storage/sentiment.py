@@ -15,23 +15,49 @@ import pyarrow as pa
 
 from storage.db import Store
 
-SCORE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("native_id", pa.string()), ("score", pa.float64()), ("label", pa.string()),
-    ("model", pa.string()), ("model_version", pa.string()), ("text_hash", pa.string()),
-    ("scored_at", pa.timestamp("us")),
-])
-ASPECT_SCHEMA = pa.schema([
-    ("source", pa.string()), ("native_id", pa.string()), ("aspect", pa.string()), ("polarity", pa.string()),
-])
-TRIAGE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("native_id", pa.string()), ("urgency", pa.int32()), ("motive", pa.string()),
-    ("reason", pa.string()), ("reply", pa.string()), ("flags", pa.string()),
-])
-FLAG_SCHEMA = pa.schema([
-    ("source", pa.string()), ("native_id", pa.string()), ("rating_conflict", pa.string()),
-    ("default_review", pa.bool_()), ("duplicate_group", pa.string()), ("duplicate_count", pa.int32()),
-    ("excluded", pa.bool_()), ("flagged_at", pa.timestamp("us")),
-])
+SCORE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("native_id", pa.string()),
+        ("score", pa.float64()),
+        ("label", pa.string()),
+        ("model", pa.string()),
+        ("model_version", pa.string()),
+        ("text_hash", pa.string()),
+        ("scored_at", pa.timestamp("us")),
+    ]
+)
+ASPECT_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("native_id", pa.string()),
+        ("aspect", pa.string()),
+        ("polarity", pa.string()),
+    ]
+)
+TRIAGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("native_id", pa.string()),
+        ("urgency", pa.int32()),
+        ("motive", pa.string()),
+        ("reason", pa.string()),
+        ("reply", pa.string()),
+        ("flags", pa.string()),
+    ]
+)
+FLAG_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("native_id", pa.string()),
+        ("rating_conflict", pa.string()),
+        ("default_review", pa.bool_()),
+        ("duplicate_group", pa.string()),
+        ("duplicate_count", pa.int32()),
+        ("excluded", pa.bool_()),
+        ("flagged_at", pa.timestamp("us")),
+    ]
+)
 LABELS = ("pos", "neu", "neg")
 
 
@@ -51,8 +77,9 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def pending_mentions(store: Store, model: str, version: str, limit: int,
-                     after: tuple[str, str] | None = None) -> list[PendingMention]:
+def pending_mentions(
+    store: Store, model: str, version: str, limit: int, after: tuple[str, str] | None = None
+) -> list[PendingMention]:
     """Mentions with no score from this model and version, or whose text changed
     since they were scored; in key order, after `after` (keyset paging)."""
     params: list[Any] = [model, version]
@@ -93,8 +120,13 @@ def _replace(store: Store, table: str, batch: pa.Table, keys: pa.Table, on: str 
         con.unregister("koubei_rows")
 
 
-def write_scores(store: Store, scores: Sequence[dict[str, Any]], aspects: Sequence[dict[str, Any]],
-                 triage: Sequence[dict[str, Any]], flags: Sequence[dict[str, Any]]) -> None:
+def write_scores(
+    store: Store,
+    scores: Sequence[dict[str, Any]],
+    aspects: Sequence[dict[str, Any]],
+    triage: Sequence[dict[str, Any]],
+    flags: Sequence[dict[str, Any]],
+) -> None:
     """One scoring batch: scores, and the aspects, triage and rating flags that
     replace whatever those mentions had before. All or nothing."""
     if not scores:
@@ -123,27 +155,46 @@ def write_scores(store: Store, scores: Sequence[dict[str, Any]], aspects: Sequen
 
 def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime, str | None]]:
     """(source, native_id, author_hash, text, published_at, label) of mentions published since `since`."""
-    sql = ("SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label"
-           " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)")
+    sql = (
+        "SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label"
+        " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
+    )
     if since is None:
         return store.query(sql)
-    return store.query(sql + " WHERE m.published_at >= ?",
-                       [since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since])
+    return store.query(
+        sql + " WHERE m.published_at >= ?", [since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since]
+    )
 
 
-def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]],
-                           scope: Sequence[tuple[str, str]]) -> None:
+def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]]) -> None:
     """Set duplicate_group/count/excluded for `members` and clear them for the other
     mentions of `scope` (the window that was examined). One transaction."""
     stamp = _now()
     rows = pa.Table.from_pylist(
-        [{"source": m["source"], "native_id": m["native_id"], "duplicate_group": m["group"],
-          "duplicate_count": m["accounts"], "excluded": m["excluded"]} for m in members],
-        schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("duplicate_group", pa.string()),
-                          ("duplicate_count", pa.int32()), ("excluded", pa.bool_())]),
+        [
+            {
+                "source": m["source"],
+                "native_id": m["native_id"],
+                "duplicate_group": m["group"],
+                "duplicate_count": m["accounts"],
+                "excluded": m["excluded"],
+            }
+            for m in members
+        ],
+        schema=pa.schema(
+            [
+                ("source", pa.string()),
+                ("native_id", pa.string()),
+                ("duplicate_group", pa.string()),
+                ("duplicate_count", pa.int32()),
+                ("excluded", pa.bool_()),
+            ]
+        ),
     )
-    scope_rows = pa.Table.from_pylist([{"source": s, "native_id": n} for s, n in scope],
-                                      schema=pa.schema([("source", pa.string()), ("native_id", pa.string())]))
+    scope_rows = pa.Table.from_pylist(
+        [{"source": s, "native_id": n} for s, n in scope],
+        schema=pa.schema([("source", pa.string()), ("native_id", pa.string())]),
+    )
     con = store.con
     con.register("koubei_dups", rows)
     con.register("koubei_scope", scope_rows)
@@ -178,9 +229,10 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
     for source, native_id, label in labels:
         if label not in LABELS:
             raise ValueError(f"{source}/{native_id}: label must be one of {LABELS}, got {label!r}")
-    rows = pa.Table.from_pylist([{"source": s, "native_id": n, "label": lab} for s, n, lab in labels],
-                                schema=pa.schema([("source", pa.string()), ("native_id", pa.string()),
-                                                  ("label", pa.string())]))
+    rows = pa.Table.from_pylist(
+        [{"source": s, "native_id": n, "label": lab} for s, n, lab in labels],
+        schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("label", pa.string())]),
+    )
     con = store.con
     con.register("koubei_labels", rows)
     try:
@@ -210,8 +262,9 @@ def labelled_texts(store: Store) -> list[tuple[str, str]]:
     return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
 
 
-def _triage_filter(brands: Sequence[str], sources: Sequence[str], start: datetime | None, end: datetime | None,
-                   include_excluded: bool) -> tuple[str, list[Any]]:
+def _triage_filter(
+    brands: Sequence[str], sources: Sequence[str], start: datetime | None, end: datetime | None, include_excluded: bool
+) -> tuple[str, list[Any]]:
     params: list[Any] = []
     where = ["TRUE"]
     if isinstance(brands, str):
@@ -233,20 +286,34 @@ def _triage_filter(brands: Sequence[str], sources: Sequence[str], start: datetim
     return " AND ".join(where), params
 
 
-def triage_counts(store: Store, brands: Sequence[str] = (), start: datetime | None = None,
-                  end: datetime | None = None, sources: Sequence[str] = (),
-                  include_excluded: bool = False) -> dict[int, int]:
+def triage_counts(
+    store: Store,
+    brands: Sequence[str] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+    sources: Sequence[str] = (),
+    include_excluded: bool = False,
+) -> dict[int, int]:
     """How many mentions each tier holds (same filters as triage_queue)."""
     where, params = _triage_filter(brands, sources, start, end, include_excluded)
     rows = store.query(
         "SELECT t.urgency, count(*) FROM triage t JOIN mentions m USING (source, native_id)"
-        f" LEFT JOIN mention_flags f USING (source, native_id) WHERE {where} GROUP BY 1", params)
+        f" LEFT JOIN mention_flags f USING (source, native_id) WHERE {where} GROUP BY 1",
+        params,
+    )
     return {int(tier): int(n) for tier, n in rows}
 
 
-def triage_queue(store: Store, brands: Sequence[str] = (), min_urgency: int = 1, limit: int = 200,
-                 include_excluded: bool = False, start: datetime | None = None, end: datetime | None = None,
-                 sources: Sequence[str] = ()) -> Any:
+def triage_queue(
+    store: Store,
+    brands: Sequence[str] = (),
+    min_urgency: int = 1,
+    limit: int = 200,
+    include_excluded: bool = False,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    sources: Sequence[str] = (),
+) -> Any:
     """Negative (and urgent) mentions with their triage, most urgent and newest first,
     as a DataFrame. start/end are naive UTC (as stored), end exclusive."""
     where, params = _triage_filter(brands, sources, start, end, include_excluded)
@@ -268,13 +335,18 @@ def triage_queue(store: Store, brands: Sequence[str] = (), min_urgency: int = 1,
 
 
 def brands_with_triage(store: Store) -> list[str]:
-    return [r[0] for r in store.query(
-        "SELECT DISTINCT m.brand FROM triage t JOIN mentions m USING (source, native_id)"
-        " WHERE m.brand IS NOT NULL ORDER BY 1")]
+    return [
+        r[0]
+        for r in store.query(
+            "SELECT DISTINCT m.brand FROM triage t JOIN mentions m USING (source, native_id)"
+            " WHERE m.brand IS NOT NULL ORDER BY 1"
+        )
+    ]
 
 
-def aspect_summary(store: Store, brands: Sequence[str] = (), start: datetime | None = None,
-                   end: datetime | None = None) -> Any:
+def aspect_summary(
+    store: Store, brands: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None
+) -> Any:
     """Mentions per aspect and polarity (trusted mentions only), as a DataFrame."""
     # trusted_mentions already leaves the excluded copies out: no flag filter needed.
     where, params = _triage_filter(brands, (), start, end, include_excluded=True)
@@ -293,8 +365,10 @@ def scores_for(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
     rows = pa.Table.from_pylist([{"source": s, "native_id": n} for s, n in keys])
     store.con.register("koubei_want", rows)
     try:
-        found = store.query("SELECT s.source, s.native_id, s.score, s.label, s.model FROM sentiment s"
-                            " JOIN koubei_want w USING (source, native_id)")
+        found = store.query(
+            "SELECT s.source, s.native_id, s.score, s.label, s.model FROM sentiment s"
+            " JOIN koubei_want w USING (source, native_id)"
+        )
     finally:
         store.con.unregister("koubei_want")
     return {(r[0], r[1]): (r[2], r[3], r[4]) for r in found}

@@ -42,12 +42,21 @@ def test_stream_has_a_daily_rhythm_channels_and_ratings() -> None:
 
 def test_crisis_is_a_burst_of_negatives_about_one_product_and_aspect() -> None:
     mentions = collect(demo())
-    crisis = [m for m in mentions if m.raw and m.raw["mood"] == "neg" and "充电宝" in (m.product or "")
-              and any(word in m.text for word in ("发烫", "发热", "鼓包", "冒烟", "烫手", "煎鸡蛋"))]
+    crisis = [
+        m
+        for m in mentions
+        if m.raw
+        and m.raw["mood"] == "neg"
+        and "充电宝" in (m.product or "")
+        and any(word in m.text for word in ("发烫", "发热", "鼓包", "冒烟", "烫手", "煎鸡蛋"))
+    ]
     hours = Counter(m.published_at.replace(minute=0, second=0) for m in crisis)
     peak_hour, peak = hours.most_common(1)[0]
-    ordinary_negatives = Counter(m.published_at.replace(minute=0, second=0) for m in mentions
-                                 if m.raw and m.raw["mood"] == "neg" and m.brand == "声浪")
+    ordinary_negatives = Counter(
+        m.published_at.replace(minute=0, second=0)
+        for m in mentions
+        if m.raw and m.raw["mood"] == "neg" and m.brand == "声浪"
+    )
     median_hour = sorted(ordinary_negatives.values())[len(ordinary_negatives) // 2]
     assert peak >= 10 * max(median_hour, 1)
     end = datetime.fromisoformat(END)
@@ -84,9 +93,13 @@ def test_ordinary_reviews_are_not_templates_but_the_paid_wave_is() -> None:
     from storage.mentions import author_hash
 
     mentions = collect(demo(days=21))
-    copies = {(d.source, d.native_id) for d in find_duplicates(
-        [(m.source, m.native_id, author_hash(m.source, m.author), m.text, m.published_at) for m in mentions])
-        if d.excluded}
+    copies = {
+        (d.source, d.native_id)
+        for d in find_duplicates(
+            [(m.source, m.native_id, author_hash(m.source, m.author), m.text, m.published_at) for m in mentions]
+        )
+        if d.excluded
+    }
     ordinary_positive = [m for m in mentions if m.raw["episode"] == "o" and m.raw["mood"] == "pos"]
     paid = [m for m in mentions if m.raw["episode"] == "paid"]
     assert sum((m.source, m.native_id) in copies for m in ordinary_positive) < 0.1 * len(ordinary_positive)

@@ -15,7 +15,7 @@ from storage import count_mentions, open_store
 CSV_TEXT = (
     "评论id,内容,评论时间,评分,昵称\n"
     "a1,物流很快，包装完好,2026-11-01 10:00:00,5,张三\n"
-    "a2,\"客服不回复，很失望\",2026-11-01 11:30:00,1,李四\n"
+    'a2,"客服不回复，很失望",2026-11-01 11:30:00,1,李四\n'
 )
 
 
@@ -52,8 +52,9 @@ def test_jsonl_with_explicit_mapping(tmp_path: Path, db_path: Path) -> None:
     path = tmp_path / "tickets.jsonl"
     lines = [{"ticket": "t1", "body": "退款一周还没到", "opened": "2026-11-02 09:00", "stars": 2}]
     path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
-    result = run_import(path, db_path, {"native_id": "ticket", "text": "body", "published_at": "opened",
-                                        "rating": "stars"})
+    result = run_import(
+        path, db_path, {"native_id": "ticket", "text": "body", "published_at": "opened", "rating": "stars"}
+    )
     assert result.inserted == 1
     with open_store(db_path) as store:
         assert store.query("SELECT native_id, text FROM mentions") == [("t1", "退款一周还没到")]
@@ -74,12 +75,24 @@ def test_xlsx_import(tmp_path: Path, db_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad_date.csv", "id,text,time\n1,好,2026-11-01 10:00\n2,差,not a date\n", r"row 3, column 'time' \(published_at\)"),
-        ("bad_rating.csv", "id,text,time,rating\n1,好,2026-11-01 10:00,five\n", r"row 2, column 'rating'.*not a number"),
+        (
+            "bad_date.csv",
+            "id,text,time\n1,好,2026-11-01 10:00\n2,差,not a date\n",
+            r"row 3, column 'time' \(published_at\)",
+        ),
+        (
+            "bad_rating.csv",
+            "id,text,time,rating\n1,好,2026-11-01 10:00,five\n",
+            r"row 2, column 'rating'.*not a number",
+        ),
         ("ragged.csv", "id,text,time\n1,好,2026-11-01 10:00\n2,差\n", r"row 3: 2 columns where the header has 3"),
         ("empty_text.csv", "id,text,time\n1,,2026-11-01 10:00\n", r"row 2, column 'text'.*empty text"),
         ("no_text.csv", "id,when\n1,2026-11-01\n", r"no column for text, published_at"),
-        ("broken.jsonl", '{"text": "好", "time": "2026-11-01"}\n{"text": "差", "time": \n', r"line 2, column \d+: invalid JSON"),
+        (
+            "broken.jsonl",
+            '{"text": "好", "time": "2026-11-01"}\n{"text": "差", "time": \n',
+            r"line 2, column \d+: invalid JSON",
+        ),
         ("empty.csv", "", r"the file is empty"),
     ],
 )

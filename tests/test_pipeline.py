@@ -42,7 +42,9 @@ def test_run_exits_1_only_when_every_source_failed(tmp_path: Path) -> None:
     failed = koubei("run", "--no-alerts", config=config, db=tmp_path / "a.duckdb")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "1 failed (dead)" in failed.stdout
-    mixed = write_config(tmp_path, f'[sources.dead]\n{dead}\n[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n')
+    mixed = write_config(
+        tmp_path, f'[sources.dead]\n{dead}\n[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n'
+    )
     partial = koubei("run", "--no-alerts", config=mixed, db=tmp_path / "b.duckdb")
     assert partial.returncode == 0, partial.stdout + partial.stderr
     assert "1 failed (dead)" in partial.stdout

@@ -29,65 +29,80 @@ from storage import incidents as inc
 PICK_KEY = "incidents_pick"
 DIALOG_KEY = "incidents_dialog"
 
-add_strings({
-    "inc_title": {"zh": "事件队列", "en": "Incident queue"},
-    "inc_intro": {"zh": "每个事件都是一次持续的异常：范围、时间窗、观测值与预期值、倍数与 z 分数、等级，以及驱动它的提及。",
-                  "en": "Each incident is one ongoing burst: scope, window, observed vs expected, factor and z-score, tier, and the mentions that drove it."},
-    "inc_status_filter": {"zh": "状态", "en": "Status"},
-    "inc_none": {"zh": "没有符合条件的事件。", "en": "No incidents match."},
-    "inc_pick": {"zh": "查看事件", "en": "Incident"},
-    "inc_facts": {"zh": "事实", "en": "Facts"},
-    "inc_mentions": {"zh": "驱动提及（按传播量）", "en": "Driving mentions (most reach first)"},
-    "inc_log": {"zh": "处理记录", "en": "Response log"},
-    "inc_ack": {"zh": "确认", "en": "Acknowledge"},
-    "inc_resolve": {"zh": "解决", "en": "Resolve"},
-    "inc_respond": {"zh": "记录回应", "en": "Log response"},
-    "inc_dialog": {"zh": "处理事件", "en": "Handle incident"},
-    "inc_actor": {"zh": "处理人", "en": "Handled by"},
-    "inc_note": {"zh": "说明（例如：已在微博公开致歉并提供换新）", "en": "Note (e.g. public apology on Weibo, replacement offered)"},
-    "inc_save": {"zh": "保存", "en": "Save"},
-    "inc_saved": {"zh": "已记录：{action}", "en": "Logged: {action}"},
-    "inc_need_note": {"zh": "请填写回应内容。", "en": "Please describe the response."},
-    "inc_ttfr": {"zh": "首次响应用时", "en": "Time to first response"},
-    "inc_unreliable": {"zh": "数据不完整：有数据源中断，此范围的检测不可靠。", "en": "Incomplete data: a source is down, detection over this scope is unreliable."},
-    "inc_grouped": {"zh": "合并同一事件的告警", "en": "Group each event's incidents into one case"},
-    "inc_grouped_help": {"zh": "同一品牌、时间窗重叠的事件（品牌、产品、方面、各渠道）合并为一个案件，由最严重的事件领头。",
-                         "en": "Incidents of one brand with overlapping windows (brand, product, aspects, channels) form one case, led by the most severe."},
-    "inc_case_count": {"zh": "{cases} 个案件，共 {incidents} 个事件", "en": "{cases} cases, {incidents} incidents"},
-    "inc_related": {"zh": "同一案件的其他事件", "en": "Other incidents in this case"},
-    "inc_case_applies": {"zh": "操作将记录到本案件的全部 {n} 个事件。", "en": "Actions are logged on all {n} incidents of this case."},
-    "col_also": {"zh": "同时波及", "en": "Also flagged"},
-    "scope_brand": {"zh": "品牌", "en": "brand"},
-    "scope_product": {"zh": "产品", "en": "product"},
-    "scope_aspect": {"zh": "方面", "en": "aspect"},
-    "scope_source": {"zh": "来源", "en": "source"},
-    "col_status": {"zh": "状态", "en": "Status"},
-    "col_tier": {"zh": "等级", "en": "Tier"},
-    "col_kind": {"zh": "类型", "en": "Kind"},
-    "col_scope": {"zh": "范围", "en": "Scope"},
-    "col_start": {"zh": "开始", "en": "Start"},
-    "col_end": {"zh": "结束", "en": "End"},
-    "col_observed": {"zh": "观测", "en": "Observed"},
-    "col_expected": {"zh": "预期", "en": "Expected"},
-    "col_factor": {"zh": "倍数", "en": "Factor"},
-    "col_z": {"zh": "z 分数", "en": "z"},
-    "col_keywords": {"zh": "关键词", "en": "Keywords"},
-    "col_inc_aspects": {"zh": "上升的方面", "en": "Aspects that rose"},
-    "col_sources": {"zh": "来源", "en": "Sources"},
-    "col_reliable": {"zh": "可靠", "en": "Reliable"},
-    "col_ttfr": {"zh": "首次响应(分钟)", "en": "First response (min)"},
-    "col_field": {"zh": "项目", "en": "Field"},
-    "col_value": {"zh": "值", "en": "Value"},
-    "col_rank": {"zh": "排名", "en": "Rank"},
-    "col_time": {"zh": "时间", "en": "Time"},
-    "col_actor": {"zh": "处理人", "en": "By"},
-    "col_action": {"zh": "动作", "en": "Action"},
-    "col_note": {"zh": "说明", "en": "Note"},
-    "action_acknowledge": {"zh": "确认", "en": "Acknowledge"},
-    "action_resolve": {"zh": "解决", "en": "Resolve"},
-    "action_respond": {"zh": "回应", "en": "Response"},
-    "action_reopen": {"zh": "重新打开", "en": "Reopen"},
-})
+add_strings(
+    {
+        "inc_title": {"zh": "事件队列", "en": "Incident queue"},
+        "inc_intro": {
+            "zh": "每个事件都是一次持续的异常：范围、时间窗、观测值与预期值、倍数与 z 分数、等级，以及驱动它的提及。",
+            "en": "Each incident is one ongoing burst: scope, window, observed vs expected, factor and z-score, tier, and the mentions that drove it.",
+        },
+        "inc_status_filter": {"zh": "状态", "en": "Status"},
+        "inc_none": {"zh": "没有符合条件的事件。", "en": "No incidents match."},
+        "inc_pick": {"zh": "查看事件", "en": "Incident"},
+        "inc_facts": {"zh": "事实", "en": "Facts"},
+        "inc_mentions": {"zh": "驱动提及（按传播量）", "en": "Driving mentions (most reach first)"},
+        "inc_log": {"zh": "处理记录", "en": "Response log"},
+        "inc_ack": {"zh": "确认", "en": "Acknowledge"},
+        "inc_resolve": {"zh": "解决", "en": "Resolve"},
+        "inc_respond": {"zh": "记录回应", "en": "Log response"},
+        "inc_dialog": {"zh": "处理事件", "en": "Handle incident"},
+        "inc_actor": {"zh": "处理人", "en": "Handled by"},
+        "inc_note": {
+            "zh": "说明（例如：已在微博公开致歉并提供换新）",
+            "en": "Note (e.g. public apology on Weibo, replacement offered)",
+        },
+        "inc_save": {"zh": "保存", "en": "Save"},
+        "inc_saved": {"zh": "已记录：{action}", "en": "Logged: {action}"},
+        "inc_need_note": {"zh": "请填写回应内容。", "en": "Please describe the response."},
+        "inc_ttfr": {"zh": "首次响应用时", "en": "Time to first response"},
+        "inc_unreliable": {
+            "zh": "数据不完整：有数据源中断，此范围的检测不可靠。",
+            "en": "Incomplete data: a source is down, detection over this scope is unreliable.",
+        },
+        "inc_grouped": {"zh": "合并同一事件的告警", "en": "Group each event's incidents into one case"},
+        "inc_grouped_help": {
+            "zh": "同一品牌、时间窗重叠的事件（品牌、产品、方面、各渠道）合并为一个案件，由最严重的事件领头。",
+            "en": "Incidents of one brand with overlapping windows (brand, product, aspects, channels) form one case, led by the most severe.",
+        },
+        "inc_case_count": {"zh": "{cases} 个案件，共 {incidents} 个事件", "en": "{cases} cases, {incidents} incidents"},
+        "inc_related": {"zh": "同一案件的其他事件", "en": "Other incidents in this case"},
+        "inc_case_applies": {
+            "zh": "操作将记录到本案件的全部 {n} 个事件。",
+            "en": "Actions are logged on all {n} incidents of this case.",
+        },
+        "col_also": {"zh": "同时波及", "en": "Also flagged"},
+        "scope_brand": {"zh": "品牌", "en": "brand"},
+        "scope_product": {"zh": "产品", "en": "product"},
+        "scope_aspect": {"zh": "方面", "en": "aspect"},
+        "scope_source": {"zh": "来源", "en": "source"},
+        "col_status": {"zh": "状态", "en": "Status"},
+        "col_tier": {"zh": "等级", "en": "Tier"},
+        "col_kind": {"zh": "类型", "en": "Kind"},
+        "col_scope": {"zh": "范围", "en": "Scope"},
+        "col_start": {"zh": "开始", "en": "Start"},
+        "col_end": {"zh": "结束", "en": "End"},
+        "col_observed": {"zh": "观测", "en": "Observed"},
+        "col_expected": {"zh": "预期", "en": "Expected"},
+        "col_factor": {"zh": "倍数", "en": "Factor"},
+        "col_z": {"zh": "z 分数", "en": "z"},
+        "col_keywords": {"zh": "关键词", "en": "Keywords"},
+        "col_inc_aspects": {"zh": "上升的方面", "en": "Aspects that rose"},
+        "col_sources": {"zh": "来源", "en": "Sources"},
+        "col_reliable": {"zh": "可靠", "en": "Reliable"},
+        "col_ttfr": {"zh": "首次响应(分钟)", "en": "First response (min)"},
+        "col_field": {"zh": "项目", "en": "Field"},
+        "col_value": {"zh": "值", "en": "Value"},
+        "col_rank": {"zh": "排名", "en": "Rank"},
+        "col_time": {"zh": "时间", "en": "Time"},
+        "col_actor": {"zh": "处理人", "en": "By"},
+        "col_action": {"zh": "动作", "en": "Action"},
+        "col_note": {"zh": "说明", "en": "Note"},
+        "action_acknowledge": {"zh": "确认", "en": "Acknowledge"},
+        "action_resolve": {"zh": "解决", "en": "Resolve"},
+        "action_respond": {"zh": "回应", "en": "Response"},
+        "action_reopen": {"zh": "重新打开", "en": "Reopen"},
+    }
+)
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
@@ -98,9 +113,15 @@ def load_queue(db_file: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=32, show_spinner=False)
-def load_detail(db_file: str, incident_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+def load_detail(
+    db_file: str, incident_id: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
     with data.reading() as store:
-        return inc.get_incident(store, incident_id), inc.incident_mentions(store, incident_id), inc.responses(store, incident_id)
+        return (
+            inc.get_incident(store, incident_id),
+            inc.incident_mentions(store, incident_id),
+            inc.responses(store, incident_id),
+        )
 
 
 def _minutes(a: Any, b: Any) -> float | None:
@@ -110,7 +131,7 @@ def _minutes(a: Any, b: Any) -> float | None:
 
 
 def _scope(row: dict[str, Any]) -> str:
-    """"产品: 声浪 / 声浪P20充电宝"; a source outage has no brand: "来源: demo.jd"."""
+    """ "产品: 声浪 / 声浪P20充电宝"; a source outage has no brand: "来源: demo.jd"."""
     brand = f"{row['brand']} / " if row.get("brand") else ""
     return f"{t_value('scope', row['scope_type'])}: {brand}{row['scope_value']}"
 
@@ -120,34 +141,48 @@ def _also(case: Case) -> str:
     scopes: dict[str, list[str]] = {}
     for member in case.related:
         scopes.setdefault(str(member["scope_type"]), []).append(str(member["scope_value"]))
-    return "; ".join(f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items())
+    return "; ".join(
+        f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items()
+    )
 
 
 def _listing(cases: list[Case], grouped: bool) -> pd.DataFrame:
     """One row per case: its lead's facts and, when `grouped`, the case's status, tier and
     overall window, how many incidents it holds besides the lead and what they are about."""
-    records = [{
-        "id": r["id"],
-        "status": t_value("status", r["status"]),
-        "tier": int(r["severity"]),
-        "kind": t_value("kind", r["kind"]),
-        "scope": _scope(r),
-        "start": r["window_start"], "end": r["window_end"],
-        "observed": float(r["observed"]), "expected": float(r["expected"]),
-        "factor": r.get("factor"), "z": float(r["score"]),
-        "keywords": "、".join(map(str, r.get("keywords") or [])),
-        "aspects": ", ".join(f"{a['aspect']} {a['observed']}" for a in r.get("aspects") or []),
-        "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
-        "reliable": bool(r["reliable"]),
-        "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
-    } for r in (c.lead for c in cases)]
+    records = [
+        {
+            "id": r["id"],
+            "status": t_value("status", r["status"]),
+            "tier": int(r["severity"]),
+            "kind": t_value("kind", r["kind"]),
+            "scope": _scope(r),
+            "start": r["window_start"],
+            "end": r["window_end"],
+            "observed": float(r["observed"]),
+            "expected": float(r["expected"]),
+            "factor": r.get("factor"),
+            "z": float(r["score"]),
+            "keywords": "、".join(map(str, r.get("keywords") or [])),
+            "aspects": ", ".join(f"{a['aspect']} {a['observed']}" for a in r.get("aspects") or []),
+            "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
+            "reliable": bool(r["reliable"]),
+            "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
+        }
+        for r in (c.lead for c in cases)
+    ]
     untrusted = ["scope", "keywords", "aspects", "sources"]
     if grouped:
         for record, case in zip(records, cases):
             start, end = case.window
-            record.update(status=t_value("status", case.status), tier=case.severity, start=start, end=end,
-                          reliable=all(bool(m["reliable"]) for m in case.members),
-                          related=len(case.related), also=_also(case))
+            record.update(
+                status=t_value("status", case.status),
+                tier=case.severity,
+                start=start,
+                end=end,
+                reliable=all(bool(m["reliable"]) for m in case.members),
+                related=len(case.related),
+                also=_also(case),
+            )
         untrusted.append("also")
     frame = pd.DataFrame(records)
     if grouped:
@@ -163,7 +198,10 @@ def _listing(cases: list[Case], grouped: bool) -> pd.DataFrame:
 def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
     col = st.column_config
     st.dataframe(
-        frame, hide_index=True, width="stretch", key=key,
+        frame,
+        hide_index=True,
+        width="stretch",
+        key=key,
         column_config={
             "id": col.TextColumn("ID"),
             "status": col.TextColumn(t("col_status")),
@@ -188,8 +226,7 @@ def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
 
 
 # Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
-_ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"),
-            "respond": inc.INCIDENT_STATUSES}
+_ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"), "respond": inc.INCIDENT_STATUSES}
 
 
 def _targets(case: Case, action: str) -> list[str]:
@@ -222,19 +259,32 @@ def _open_dialog(incident_id: str, action: str) -> None:
 
 def _facts(row: dict[str, Any]) -> pd.DataFrame:
     facts = [
-        ("ID", row["id"]), (t("col_status"), t_value("status", row["status"])), (t("col_tier"), str(row["severity"])),
+        ("ID", row["id"]),
+        (t("col_status"), t_value("status", row["status"])),
+        (t("col_tier"), str(row["severity"])),
         (t("col_kind"), t_value("kind", row["kind"])),
         (t("col_scope"), _scope(row)),
-        ("UTC", f"{row['window_start']:%Y-%m-%d %H:%M} ~ {row['window_end']:%Y-%m-%d %H:%M} (peak {row['peak_at']:%m-%d %H:%M})"),
-        (t("col_observed"), f"{row['observed']:.0f}"), (t("col_expected"), f"{row['expected']:.1f}"),
+        (
+            "UTC",
+            f"{row['window_start']:%Y-%m-%d %H:%M} ~ {row['window_end']:%Y-%m-%d %H:%M} (peak {row['peak_at']:%m-%d %H:%M})",
+        ),
+        (t("col_observed"), f"{row['observed']:.0f}"),
+        (t("col_expected"), f"{row['expected']:.1f}"),
         (t("col_factor"), "" if row.get("factor") is None else f"{row['factor']:.1f}"),
         (t("col_z"), f"{row['score']:.1f}"),
         (t("col_keywords"), "、".join(map(str, row.get("keywords") or []))),
-        (t("col_inc_aspects"), ", ".join(f"{a['aspect']} {a['observed']} (exp {a['expected']})" for a in row.get("aspects") or [])),
+        (
+            t("col_inc_aspects"),
+            ", ".join(f"{a['aspect']} {a['observed']} (exp {a['expected']})" for a in row.get("aspects") or []),
+        ),
         (t("col_sources"), ", ".join(f"{s['source']} {s['count']}" for s in row.get("sources") or [])),
         (t("col_reliable"), "yes" if row["reliable"] else f"no: {row.get('note') or ''}"),
-        (t("inc_ttfr"), "" if row.get("first_response_at") is None
-         else f"{_minutes(row['first_response_at'], row['created_at'])} min"),
+        (
+            t("inc_ttfr"),
+            ""
+            if row.get("first_response_at") is None
+            else f"{_minutes(row['first_response_at'], row['created_at'])} min",
+        ),
     ]
     return pd.DataFrame([{"field": k, "value": mask_pii(str(v))} for k, v in facts])
 
@@ -245,8 +295,13 @@ def main() -> None:
     if flash := st.session_state.pop("incidents_flash", None):
         st.success(flash)
     db_file = str(data.db_path())
-    statuses = st.multiselect(t("inc_status_filter"), list(inc.INCIDENT_STATUSES), default=["open", "acknowledged"],
-                              format_func=lambda s: t_value("status", s), key="incidents_status")
+    statuses = st.multiselect(
+        t("inc_status_filter"),
+        list(inc.INCIDENT_STATUSES),
+        default=["open", "acknowledged"],
+        format_func=lambda s: t_value("status", s),
+        key="incidents_status",
+    )
     grouped = st.toggle(t("inc_grouped"), value=True, key="incidents_grouped", help=t("inc_grouped_help"))
     rows = load_queue(db_file, tuple(statuses))
     if not rows:
@@ -258,8 +313,12 @@ def main() -> None:
     _queue_table(_listing(cases, grouped))
 
     by_id = {c.id: c for c in cases}
-    labels = {c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {_scope(c.lead)}"
-              + (f" (+{len(c.related)})" if c.related else "") + f" · {c.id}" for c in cases}
+    labels = {
+        c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {_scope(c.lead)}"
+        + (f" (+{len(c.related)})" if c.related else "")
+        + f" · {c.id}"
+        for c in cases
+    }
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = cases[0].id
     # Labels are shown in a selectbox: masked, and a selectbox renders plain text only.
@@ -274,17 +333,29 @@ def main() -> None:
 
     c1, c2, c3 = st.columns(3)
     for column, action, short in ((c1, "acknowledge", "ack"), (c2, "resolve", "resolve"), (c3, "respond", "respond")):
-        column.button(t(f"inc_{short}"), on_click=_open_dialog, args=(picked, action), key=f"inc_btn_{short}",
-                      disabled=not _targets(case, action))
+        column.button(
+            t(f"inc_{short}"),
+            on_click=_open_dialog,
+            args=(picked, action),
+            key=f"inc_btn_{short}",
+            disabled=not _targets(case, action),
+        )
     if case.related:
         st.caption(t("inc_case_applies", n=len(case.members)))
     if (pending := st.session_state.get(DIALOG_KEY)) and pending[0] == picked:
         action_dialog(_targets(case, pending[1]), pending[1])
 
     st.subheader(t("inc_facts"))
-    st.dataframe(_facts(row), hide_index=True, width="stretch", key="incident_facts",
-                 column_config={"field": st.column_config.TextColumn(t("col_field")),
-                                "value": st.column_config.TextColumn(t("col_value"))})
+    st.dataframe(
+        _facts(row),
+        hide_index=True,
+        width="stretch",
+        key="incident_facts",
+        column_config={
+            "field": st.column_config.TextColumn(t("col_field")),
+            "value": st.column_config.TextColumn(t("col_value")),
+        },
+    )
     if case.related:
         st.subheader(t("inc_related"))
         _queue_table(_listing([Case((m,)) for m in case.related], grouped=False), key="incident_related")
@@ -292,27 +363,49 @@ def main() -> None:
     if mentions:
         ments = pd.DataFrame(mentions)
         ments["url"] = ments["url"].map(safe_url)
-        ments = local_times(masked(ments[["rank", "source", "published_at", "reach", "text", "url"]], ["text"]),
-                            ["published_at"])
-        st.dataframe(ments, hide_index=True, width="stretch", key="incident_mentions", column_config={
-            "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
-            "source": st.column_config.TextColumn(t("col_sources")),
-            "published_at": st.column_config.DatetimeColumn(t("col_time"), format="MM-DD HH:mm"),
-            "reach": st.column_config.NumberColumn("reach", format="%d"),
-            "text": st.column_config.TextColumn("text", width="large"),
-            "url": st.column_config.LinkColumn("link"),
-        })
+        ments = local_times(
+            masked(ments[["rank", "source", "published_at", "reach", "text", "url"]], ["text"]), ["published_at"]
+        )
+        st.dataframe(
+            ments,
+            hide_index=True,
+            width="stretch",
+            key="incident_mentions",
+            column_config={
+                "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
+                "source": st.column_config.TextColumn(t("col_sources")),
+                "published_at": st.column_config.DatetimeColumn(t("col_time"), format="MM-DD HH:mm"),
+                "reach": st.column_config.NumberColumn("reach", format="%d"),
+                "text": st.column_config.TextColumn("text", width="large"),
+                "url": st.column_config.LinkColumn("link"),
+            },
+        )
     st.subheader(t("inc_log"))
     if log:
-        entries = pd.DataFrame([{"acted_at": e["acted_at"], "actor": e["actor"], "action": t(f"action_{e['action']}"),
-                                 "note": e["note"] or ""} for e in log])
+        entries = pd.DataFrame(
+            [
+                {
+                    "acted_at": e["acted_at"],
+                    "actor": e["actor"],
+                    "action": t(f"action_{e['action']}"),
+                    "note": e["note"] or "",
+                }
+                for e in log
+            ]
+        )
         entries = local_times(masked(entries, ["actor", "note"]), ["acted_at"])
-        st.dataframe(entries, hide_index=True, width="stretch", key="incident_log", column_config={
-            "acted_at": st.column_config.DatetimeColumn(t("col_time"), format="YYYY-MM-DD HH:mm"),
-            "actor": st.column_config.TextColumn(t("col_actor")),
-            "action": st.column_config.TextColumn(t("col_action")),
-            "note": st.column_config.TextColumn(t("col_note")),
-        })
+        st.dataframe(
+            entries,
+            hide_index=True,
+            width="stretch",
+            key="incident_log",
+            column_config={
+                "acted_at": st.column_config.DatetimeColumn(t("col_time"), format="YYYY-MM-DD HH:mm"),
+                "actor": st.column_config.TextColumn(t("col_actor")),
+                "action": st.column_config.TextColumn(t("col_action")),
+                "note": st.column_config.TextColumn(t("col_note")),
+            },
+        )
 
 
 main()

@@ -26,31 +26,43 @@ from koubei.config import load_settings
 from koubei.privacy import mask_pii
 from storage import open_store
 
-add_strings({
-    "set_title": {"zh": "规则与回测", "en": "Rules and backtest"},
-    "set_intro": {"zh": "选择规则和起始日期，用已存数据回放：规则会在何时触发、触发多少次。先调阈值，再上线，避免告警疲劳。",
-                  "en": "Pick a rule and a start date and replay stored history: when would the rule have fired, and how often? Tune thresholds before they go live, against alert fatigue."},
-    "set_rule": {"zh": "规则", "en": "Rule"},
-    "set_since": {"zh": "起始日期", "en": "Since"},
-    "set_scope": {"zh": "范围类型", "en": "Scope type"},
-    "set_tune": {"zh": "调整阈值（仅回测，不会保存）", "en": "Tune thresholds (backtest only, not saved)"},
-    "set_run": {"zh": "回测", "en": "Run backtest"},
-    "set_firings": {"zh": "触发 {n} 次，约每周 {w:.1f} 次", "en": "{n} firings, about {w:.1f} per week"},
-    "set_series": {"zh": "查看序列", "en": "Series"},
-    "set_none": {"zh": "这段时间内没有可回测的数据。", "en": "No stored data to replay in this period."},
-    "set_rules": {"zh": "当前规则", "en": "Rules in force"},
-    "set_routes": {"zh": "路由", "en": "Routes"},
-    "set_channels": {"zh": "通知渠道", "en": "Channels"},
-    "set_observed": {"zh": "观测", "en": "Observed"},
-    "set_fired": {"zh": "会触发", "en": "Would fire"},
-})
+add_strings(
+    {
+        "set_title": {"zh": "规则与回测", "en": "Rules and backtest"},
+        "set_intro": {
+            "zh": "选择规则和起始日期，用已存数据回放：规则会在何时触发、触发多少次。先调阈值，再上线，避免告警疲劳。",
+            "en": "Pick a rule and a start date and replay stored history: when would the rule have fired, and how often? Tune thresholds before they go live, against alert fatigue.",
+        },
+        "set_rule": {"zh": "规则", "en": "Rule"},
+        "set_since": {"zh": "起始日期", "en": "Since"},
+        "set_scope": {"zh": "范围类型", "en": "Scope type"},
+        "set_tune": {"zh": "调整阈值（仅回测，不会保存）", "en": "Tune thresholds (backtest only, not saved)"},
+        "set_run": {"zh": "回测", "en": "Run backtest"},
+        "set_firings": {"zh": "触发 {n} 次，约每周 {w:.1f} 次", "en": "{n} firings, about {w:.1f} per week"},
+        "set_series": {"zh": "查看序列", "en": "Series"},
+        "set_none": {"zh": "这段时间内没有可回测的数据。", "en": "No stored data to replay in this period."},
+        "set_rules": {"zh": "当前规则", "en": "Rules in force"},
+        "set_routes": {"zh": "路由", "en": "Routes"},
+        "set_channels": {"zh": "通知渠道", "en": "Channels"},
+        "set_observed": {"zh": "观测", "en": "Observed"},
+        "set_fired": {"zh": "会触发", "en": "Would fire"},
+    }
+)
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def run_backtest(db_file: str, rule: str, since: date, scope: str, overrides: tuple[tuple[str, float], ...]) -> dict[str, Any]:
+def run_backtest(
+    db_file: str, rule: str, since: date, scope: str, overrides: tuple[tuple[str, float], ...]
+) -> dict[str, Any]:
     settings = load_settings()
-    result = backtest(lambda: open_store(db_file, read_only=True, lock_timeout=data.LOCK_TIMEOUT), settings, rule,
-                      datetime.combine(since, datetime.min.time()), scope_type=scope, overrides=dict(overrides))
+    result = backtest(
+        lambda: open_store(db_file, read_only=True, lock_timeout=data.LOCK_TIMEOUT),
+        settings,
+        rule,
+        datetime.combine(since, datetime.min.time()),
+        scope_type=scope,
+        overrides=dict(overrides),
+    )
     firings = pd.DataFrame([asdict(f) for f in result.firings])
     return {"firings": firings, "traces": result.traces, "per_week": result.per_week()}
 
@@ -63,16 +75,31 @@ def chart(trace: dict[str, Any], firings: pd.DataFrame, title: str) -> go.Figure
         starts = pd.to_datetime(firings["start"]).dt.tz_localize("UTC").dt.tz_convert(data.DISPLAY_TZ)
         index = {ts: i for i, ts in enumerate(times)}
         ys = [trace["observed"][index[s]] if s in index else 0 for s in starts]
-        fig.add_trace(go.Scatter(x=starts, y=ys, mode="markers", name=t("set_fired"),
-                                 marker={"size": 12, "symbol": "triangle-up", "color": "crimson"},
-                                 hovertext=[f"tier {s} · z {z:.1f}" for s, z in zip(firings["severity"], firings["score"])]))
+        fig.add_trace(
+            go.Scatter(
+                x=starts,
+                y=ys,
+                mode="markers",
+                name=t("set_fired"),
+                marker={"size": 12, "symbol": "triangle-up", "color": "crimson"},
+                hovertext=[f"tier {s} · z {z:.1f}" for s, z in zip(firings["severity"], firings["score"])],
+            )
+        )
         for s, e in zip(firings["start"], firings["end"]):
-            fig.add_vrect(x0=pd.Timestamp(s).tz_localize("UTC").tz_convert(data.DISPLAY_TZ),
-                          x1=pd.Timestamp(e).tz_localize("UTC").tz_convert(data.DISPLAY_TZ),
-                          fillcolor="crimson", opacity=0.12, line_width=0)
+            fig.add_vrect(
+                x0=pd.Timestamp(s).tz_localize("UTC").tz_convert(data.DISPLAY_TZ),
+                x1=pd.Timestamp(e).tz_localize("UTC").tz_convert(data.DISPLAY_TZ),
+                fillcolor="crimson",
+                opacity=0.12,
+                line_width=0,
+            )
     # Scope names can come from imported data: escape them for plotly's HTML subset.
-    fig.update_layout(title=html.escape(mask_pii(title)), height=380, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h"})
+    fig.update_layout(
+        title=html.escape(mask_pii(title)),
+        height=380,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h"},
+    )
     return fig
 
 
@@ -90,14 +117,17 @@ def main() -> None:
     with st.expander(t("set_tune")):
         if rule.kind == "negative":
             overrides["z_min"] = st.number_input("z_min", value=float(rule.negative.z_min), step=0.5, key="settings_z")
-            overrides["min_factor"] = st.number_input("min_factor", value=float(rule.negative.min_factor), step=0.25,
-                                                      key="settings_factor")
-            overrides["min_negatives"] = st.number_input("min_negatives", value=float(rule.negative.min_negatives),
-                                                         step=1.0, key="settings_min")
+            overrides["min_factor"] = st.number_input(
+                "min_factor", value=float(rule.negative.min_factor), step=0.25, key="settings_factor"
+            )
+            overrides["min_negatives"] = st.number_input(
+                "min_negatives", value=float(rule.negative.min_negatives), step=1.0, key="settings_min"
+            )
         else:
             overrides["z_min"] = st.number_input("z_min", value=float(rule.volume.z_min), step=0.5, key="settings_z")
-            overrides["tail_factor"] = st.number_input("tail_factor", value=float(rule.volume.tail_factor), step=0.1,
-                                                       key="settings_tail")
+            overrides["tail_factor"] = st.number_input(
+                "tail_factor", value=float(rule.volume.tail_factor), step=0.1, key="settings_tail"
+            )
     result = run_backtest(str(data.db_path()), rule_name, since, scope, tuple(sorted(overrides.items())))
     firings: pd.DataFrame = result["firings"]
     if not result["traces"]:
@@ -109,29 +139,82 @@ def main() -> None:
             fired = [f"{s}:{b}/{v}" for s, b, v in zip(firings["scope_type"], firings["brand"], firings["scope_value"])]
             keys.sort(key=lambda k: -fired.count(k))
         key = st.selectbox(t("set_series"), keys, key="settings_series", format_func=mask_pii)
-        mine = firings[[f"{s}:{b}/{v}" == key for s, b, v in zip(firings["scope_type"], firings["brand"],
-                                                                   firings["scope_value"])]] if len(firings) else firings
+        mine = (
+            firings[
+                [
+                    f"{s}:{b}/{v}" == key
+                    for s, b, v in zip(firings["scope_type"], firings["brand"], firings["scope_value"])
+                ]
+            ]
+            if len(firings)
+            else firings
+        )
         st.plotly_chart(chart(result["traces"][key], mine, key), key="settings_chart")
         if len(firings):
-            shown = masked(firings[["start", "end", "scope_type", "brand", "scope_value", "observed", "expected",
-                                    "score", "severity"]], ["brand", "scope_value"])
+            shown = masked(
+                firings[
+                    ["start", "end", "scope_type", "brand", "scope_value", "observed", "expected", "score", "severity"]
+                ],
+                ["brand", "scope_value"],
+            )
             st.dataframe(shown, hide_index=True, width="stretch", key="settings_firings")
 
     st.subheader(t("set_rules"))
-    st.dataframe(pd.DataFrame([{"rule": r.name, "kind": r.kind, "scopes": ", ".join(r.scopes),
-                                "bucket": str(r.bucket),
-                                "thresholds": str(asdict(r.negative if r.kind == "negative" else r.volume))}
-                               for r in cfg.rules]), hide_index=True, width="stretch", key="settings_rules")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "rule": r.name,
+                    "kind": r.kind,
+                    "scopes": ", ".join(r.scopes),
+                    "bucket": str(r.bucket),
+                    "thresholds": str(asdict(r.negative if r.kind == "negative" else r.volume)),
+                }
+                for r in cfg.rules
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="settings_rules",
+    )
     st.subheader(t("set_routes"))
-    st.dataframe(pd.DataFrame([{"route": r.name, "channels": ", ".join(r.channels), "brands": ", ".join(r.brands),
-                                "kinds": ", ".join(r.kinds), "keyword_groups": ", ".join(r.keyword_groups),
-                                "min_tier": r.min_tier,
-                                "quiet_hours": "" if r.quiet_hours is None else f"{r.quiet_hours[0]:%H:%M}-{r.quiet_hours[1]:%H:%M}"}
-                               for r in cfg.routes]), hide_index=True, width="stretch", key="settings_routes")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "route": r.name,
+                    "channels": ", ".join(r.channels),
+                    "brands": ", ".join(r.brands),
+                    "kinds": ", ".join(r.kinds),
+                    "keyword_groups": ", ".join(r.keyword_groups),
+                    "min_tier": r.min_tier,
+                    "quiet_hours": ""
+                    if r.quiet_hours is None
+                    else f"{r.quiet_hours[0]:%H:%M}-{r.quiet_hours[1]:%H:%M}",
+                }
+                for r in cfg.routes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="settings_routes",
+    )
     st.subheader(t("set_channels"))
-    st.dataframe(pd.DataFrame([{"channel": c.name, "type": c.type,
-                                "settings": ", ".join(f"{k}={v}" for k, v in c.options.items() if k != "type")}
-                               for c in cfg.channels.values()]), hide_index=True, width="stretch", key="settings_channels")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "channel": c.name,
+                    "type": c.type,
+                    "settings": ", ".join(f"{k}={v}" for k, v in c.options.items() if k != "type"),
+                }
+                for c in cfg.channels.values()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="settings_channels",
+    )
 
 
 main()

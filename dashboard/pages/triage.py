@@ -23,51 +23,62 @@ EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
 
-add_strings({
-    "triage_title": {"zh": "负面分诊", "en": "Negative mention triage"},
-    "triage_intro": {"zh": "按紧急程度排列的负面提及：层级、投诉动机、涉及方面、判定依据和建议回复。在“纠正标签”列修改情感标签后点击保存，训练时会使用这些纠正。",
-                     "en": "Negative mentions by urgency: tier, complaint motive, aspects, the deciding rule and a suggested reply. Correct a label in the last column and save; `koubei train` uses the corrections."},
-    "min_tier": {"zh": "最低层级", "en": "Minimum tier"},
-    "tier_n": {"zh": "第 {n} 级", "en": "Tier {n}"},
-    "tier_label_5": {"zh": "红色警戒", "en": "Red alert"},
-    "tier_label_4": {"zh": "关键", "en": "Critical"},
-    "tier_label_3": {"zh": "紧急", "en": "Urgent"},
-    "tier_label_2": {"zh": "普通", "en": "Ordinary"},
-    "tier_label_1": {"zh": "建议/表扬", "en": "Suggestion/praise"},
-    "col_urgency": {"zh": "层级", "en": "Tier"},
-    "col_motive": {"zh": "动机", "en": "Motive"},
-    "col_aspects": {"zh": "方面", "en": "Aspects"},
-    "col_text": {"zh": "内容", "en": "Text"},
-    "col_reason": {"zh": "判定依据", "en": "Deciding rule"},
-    "col_reply": {"zh": "建议回复", "en": "Suggested reply"},
-    "col_score": {"zh": "情感得分", "en": "Score"},
-    "col_label": {"zh": "模型标签", "en": "Model label"},
-    "col_corrected": {"zh": "纠正标签", "en": "Corrected label"},
-    "col_published": {"zh": "发布时间", "en": "Published"},
-    "col_reach": {"zh": "传播量", "en": "Reach"},
-    "col_brand": {"zh": "品牌", "en": "Brand"},
-    "col_source": {"zh": "来源", "en": "Source"},
-    "col_link": {"zh": "链接", "en": "Link"},
-    "col_conflict": {"zh": "评分矛盾", "en": "Rating conflict"},
-    "aspect_title": {"zh": "各方面情感（不含模板评论）", "en": "Sentiment by aspect (template reviews left out)"},
-    "save_labels": {"zh": "保存标签纠正", "en": "Save label corrections"},
-    "saved_labels": {"zh": "已保存 {n} 条纠正。", "en": "Saved {n} correction(s)."},
-    "no_changes": {"zh": "没有需要保存的修改。", "en": "Nothing to save."},
-    "showing_top": {"zh": "显示最紧急的 {n} 条（共 {total} 条）。", "en": "Showing the {n} most urgent of {total}."},
-    "no_triage": {"zh": "所选范围内没有需要分诊的提及。", "en": "No mentions to triage in range."},
-})
+add_strings(
+    {
+        "triage_title": {"zh": "负面分诊", "en": "Negative mention triage"},
+        "triage_intro": {
+            "zh": "按紧急程度排列的负面提及：层级、投诉动机、涉及方面、判定依据和建议回复。在“纠正标签”列修改情感标签后点击保存，训练时会使用这些纠正。",
+            "en": "Negative mentions by urgency: tier, complaint motive, aspects, the deciding rule and a suggested reply. Correct a label in the last column and save; `koubei train` uses the corrections.",
+        },
+        "min_tier": {"zh": "最低层级", "en": "Minimum tier"},
+        "tier_n": {"zh": "第 {n} 级", "en": "Tier {n}"},
+        "tier_label_5": {"zh": "红色警戒", "en": "Red alert"},
+        "tier_label_4": {"zh": "关键", "en": "Critical"},
+        "tier_label_3": {"zh": "紧急", "en": "Urgent"},
+        "tier_label_2": {"zh": "普通", "en": "Ordinary"},
+        "tier_label_1": {"zh": "建议/表扬", "en": "Suggestion/praise"},
+        "col_urgency": {"zh": "层级", "en": "Tier"},
+        "col_motive": {"zh": "动机", "en": "Motive"},
+        "col_aspects": {"zh": "方面", "en": "Aspects"},
+        "col_text": {"zh": "内容", "en": "Text"},
+        "col_reason": {"zh": "判定依据", "en": "Deciding rule"},
+        "col_reply": {"zh": "建议回复", "en": "Suggested reply"},
+        "col_score": {"zh": "情感得分", "en": "Score"},
+        "col_label": {"zh": "模型标签", "en": "Model label"},
+        "col_corrected": {"zh": "纠正标签", "en": "Corrected label"},
+        "col_published": {"zh": "发布时间", "en": "Published"},
+        "col_reach": {"zh": "传播量", "en": "Reach"},
+        "col_brand": {"zh": "品牌", "en": "Brand"},
+        "col_source": {"zh": "来源", "en": "Source"},
+        "col_link": {"zh": "链接", "en": "Link"},
+        "col_conflict": {"zh": "评分矛盾", "en": "Rating conflict"},
+        "aspect_title": {"zh": "各方面情感（不含模板评论）", "en": "Sentiment by aspect (template reviews left out)"},
+        "save_labels": {"zh": "保存标签纠正", "en": "Save label corrections"},
+        "saved_labels": {"zh": "已保存 {n} 条纠正。", "en": "Saved {n} correction(s)."},
+        "no_changes": {"zh": "没有需要保存的修改。", "en": "Nothing to save."},
+        "showing_top": {
+            "zh": "显示最紧急的 {n} 条（共 {total} 条）。",
+            "en": "Showing the {n} most urgent of {total}.",
+        },
+        "no_triage": {"zh": "所选范围内没有需要分诊的提及。", "en": "No mentions to triage in range."},
+    }
+)
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_queue(db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any,
-               min_tier: int) -> pd.DataFrame:
+def load_queue(
+    db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any, min_tier: int
+) -> pd.DataFrame:
     with data.reading() as store:
-        return db.triage_queue(store, brands=brands, sources=sources, start=start, end=end, min_urgency=min_tier,
-                               limit=QUEUE_LIMIT)
+        return db.triage_queue(
+            store, brands=brands, sources=sources, start=start, end=end, min_urgency=min_tier, limit=QUEUE_LIMIT
+        )
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_counts(db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any) -> dict[int, int]:
+def load_counts(
+    db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any
+) -> dict[int, int]:
     with data.reading() as store:
         return db.triage_counts(store, brands=brands, sources=sources, start=start, end=end)
 
@@ -102,8 +113,23 @@ def table(queue: pd.DataFrame) -> pd.DataFrame:
     shown = masked(queue, ["text", "reason", "reply", "aspects", "product", "brand"])
     shown = local_times(shown, ["published_at"])
     shown["corrected_label"] = shown["corrected_label"].fillna("")
-    columns = ["urgency", "motive", "aspects", "text", "reason", "reply", "score", "label", "corrected_label",
-               "published_at", "reach", "brand", "source", "url", "rating_conflict"]
+    columns = [
+        "urgency",
+        "motive",
+        "aspects",
+        "text",
+        "reason",
+        "reply",
+        "score",
+        "label",
+        "corrected_label",
+        "published_at",
+        "reach",
+        "brand",
+        "source",
+        "url",
+        "rating_conflict",
+    ]
     return shown[columns]
 
 
@@ -130,7 +156,10 @@ def main() -> None:
         st.info(t("no_triage"))
     else:
         st.data_editor(
-            table(queue), key=EDITOR_KEY, hide_index=True, width="stretch",
+            table(queue),
+            key=EDITOR_KEY,
+            hide_index=True,
+            width="stretch",
             disabled=[c for c in table(queue).columns if c != "corrected_label"],
             column_config={
                 "urgency": st.column_config.NumberColumn(t("col_urgency"), format="%d"),
@@ -155,8 +184,9 @@ def main() -> None:
     aspects = load_aspects(str(data.db_path()), chosen.brands, chosen.start, chosen.end)
     if not aspects.empty:
         st.subheader(t("aspect_title"))
-        pivot = aspects.pivot_table(index="aspect", columns="polarity", values="mentions", fill_value=0,
-                                    aggfunc="sum").astype(int)
+        pivot = aspects.pivot_table(
+            index="aspect", columns="polarity", values="mentions", fill_value=0, aggfunc="sum"
+        ).astype(int)
         st.dataframe(pivot, width="stretch")
 
 

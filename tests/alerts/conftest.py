@@ -24,8 +24,9 @@ DEMO_NOW = datetime(2026, 11, 23, 12, 0)
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = run_collector(DemoCollector(SourceConfig("demo", "demo", {"days": 21, "seed": 7, "end": DEMO_END})),
-                           lambda: open_store(path))
+    result = run_collector(
+        DemoCollector(SourceConfig("demo", "demo", {"days": 21, "seed": 7, "end": DEMO_END})), lambda: open_store(path)
+    )
     assert result.ok, result.error
     # Labels from the generator's own ground truth (raw.mood), so these tests measure
     # detection, not the sentiment model (tested in tests/sentiment).

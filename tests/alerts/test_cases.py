@@ -12,18 +12,41 @@ from alerts.cases import group_cases, overlapping_groups
 T0 = datetime(2026, 11, 22, 0, 0)
 
 
-def _incident(id_: str, brand: str, scope_type: str, value: str, start_h: float, end_h: float, severity: int,
-              observed: float = 10, expected: float = 2, status: str = "open", kind: str = "negative") -> dict[str, Any]:
-    return {"id": id_, "kind": kind, "brand": brand, "scope_type": scope_type, "scope_value": value,
-            "window_start": T0 + timedelta(hours=start_h), "window_end": T0 + timedelta(hours=end_h),
-            "severity": severity, "observed": observed, "expected": expected, "status": status}
+def _incident(
+    id_: str,
+    brand: str,
+    scope_type: str,
+    value: str,
+    start_h: float,
+    end_h: float,
+    severity: int,
+    observed: float = 10,
+    expected: float = 2,
+    status: str = "open",
+    kind: str = "negative",
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "kind": kind,
+        "brand": brand,
+        "scope_type": scope_type,
+        "scope_value": value,
+        "window_start": T0 + timedelta(hours=start_h),
+        "window_end": T0 + timedelta(hours=end_h),
+        "severity": severity,
+        "observed": observed,
+        "expected": expected,
+        "status": status,
+    }
 
 
 def test_overlapping_windows_group_transitively_in_time_order() -> None:
-    starts = pd.to_datetime(["2026-11-19 10:00", "2026-11-18 01:00", "2026-11-19 12:00",
-                             "2026-11-19 20:00", "2026-11-19 11:00"])
-    ends = pd.to_datetime(["2026-11-19 13:00", "2026-11-18 02:00", "2026-11-19 19:00",
-                           "2026-11-19 21:00", "2026-11-19 11:30"])
+    starts = pd.to_datetime(
+        ["2026-11-19 10:00", "2026-11-18 01:00", "2026-11-19 12:00", "2026-11-19 20:00", "2026-11-19 11:00"]
+    )
+    ends = pd.to_datetime(
+        ["2026-11-19 13:00", "2026-11-18 02:00", "2026-11-19 19:00", "2026-11-19 21:00", "2026-11-19 11:30"]
+    )
     assert overlapping_groups(list(zip(starts, ends))) == [[1], [0, 4, 2], [3]]
 
 
@@ -70,8 +93,10 @@ def test_the_lead_is_the_worst_then_negative_then_the_most_specific_scope_then_t
 
 
 def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:
-    rows = [_incident("a", "b", "brand", "b", 0, 5, 3, status="resolved"),
-            _incident("b", "b", "source", "s", 1, 4, 3, status="acknowledged")]
+    rows = [
+        _incident("a", "b", "brand", "b", 0, 5, 3, status="resolved"),
+        _incident("b", "b", "source", "s", 1, 4, 3, status="acknowledged"),
+    ]
     assert group_cases(rows)[0].status == "acknowledged"
     rows[1]["status"] = "resolved"
     (case,) = group_cases(rows)

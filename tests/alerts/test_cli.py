@@ -28,7 +28,9 @@ def _write_volume_csv(path: Path, spike_at: int | None) -> None:
     values = rng.poisson(30 + 20 * np.sin(hours / 24 * 2 * np.pi))
     if spike_at is not None:
         values[spike_at : spike_at + 6] += 400
-    lines = ["timestamp,value"] + [f"{start + timedelta(minutes=5 * i):%Y-%m-%d %H:%M:%S},{v}" for i, v in enumerate(values)]
+    lines = ["timestamp,value"] + [
+        f"{start + timedelta(minutes=5 * i):%Y-%m-%d %H:%M:%S},{v}" for i, v in enumerate(values)
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -58,8 +60,9 @@ def test_detect_series_negative_columns(tmp_path: Path) -> None:
     totals[n - 30] += 80
     negatives[n - 30] += 80
     start = datetime(2026, 3, 1)
-    rows = ["timestamp,total,negative"] + [f"{(start + timedelta(hours=i)).isoformat()},{t},{k}"
-                                           for i, (t, k) in enumerate(zip(totals, negatives))]
+    rows = ["timestamp,total,negative"] + [
+        f"{(start + timedelta(hours=i)).isoformat()},{t},{k}" for i, (t, k) in enumerate(zip(totals, negatives))
+    ]
     path = tmp_path / "neg.csv"
     path.write_text("\n".join(rows))
     found = json.loads(runner.invoke(app, ["detect", "--series", str(path), "--json"]).stdout)
@@ -83,8 +86,11 @@ def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
     factory = partial(open_store, demo_db)
     detect_incidents(factory, settings_with({}), now=DEMO_NOW)
     with factory() as store:
-        crisis = next(r for r in inc.list_incidents(store) if r["scope_type"] == "brand" and r["brand"] == "声浪"
-                      and r["kind"] == "negative")
+        crisis = next(
+            r
+            for r in inc.list_incidents(store)
+            if r["scope_type"] == "brand" and r["brand"] == "声浪" and r["kind"] == "negative"
+        )
     db = ["--db", str(demo_db)]
     listed = runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--json"])
     open_ids = [r["id"] for r in json.loads(listed.stdout)]
@@ -100,7 +106,10 @@ def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
     typo = runner.invoke(app, [*db, "incidents", "list", "--status", "opne"])
     assert typo.exit_code != 0 and "open, acknowledged, resolved" in str(typo.exception)
     assert runner.invoke(app, [*db, "incidents", "ack", crisis["id"], "--by", "小王"]).exit_code == 0
-    assert runner.invoke(app, [*db, "incidents", "respond", crisis["id"], "--note", "微博已公开致歉并提供换新"]).exit_code == 0
+    assert (
+        runner.invoke(app, [*db, "incidents", "respond", crisis["id"], "--note", "微博已公开致歉并提供换新"]).exit_code
+        == 0
+    )
     with factory() as store:
         row = inc.get_incident(store, crisis["id"])
         log = inc.responses(store, crisis["id"])
@@ -122,8 +131,23 @@ def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
 
 
 def test_backtest_shows_when_a_rule_would_have_fired(demo_db: Path) -> None:
-    result = runner.invoke(app, ["--db", str(demo_db), "backtest", "--rule", "negative-spike", "--since", "2026-11-10",
-                                 "--until", "2026-11-23T12:00", "--scope", "brand", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "backtest",
+            "--rule",
+            "negative-spike",
+            "--since",
+            "2026-11-10",
+            "--until",
+            "2026-11-23T12:00",
+            "--scope",
+            "brand",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     firings = json.loads(result.stdout)
     crisis = [f for f in firings if f["brand"] == "声浪"]
@@ -131,10 +155,24 @@ def test_backtest_shows_when_a_rule_would_have_fired(demo_db: Path) -> None:
     # A stricter threshold fires less: the backtest is what tuning is judged by.
     from alerts.backtest import backtest
 
-    loose = backtest(lambda: open_store(demo_db), settings_with({}), "negative-spike", datetime(2026, 11, 10),
-                     DEMO_NOW, "source", overrides={"z_min": 3.0, "min_factor": 1.5})
-    strict = backtest(lambda: open_store(demo_db), settings_with({}), "negative-spike", datetime(2026, 11, 10),
-                      DEMO_NOW, "source", overrides={"z_min": 8.0})
+    loose = backtest(
+        lambda: open_store(demo_db),
+        settings_with({}),
+        "negative-spike",
+        datetime(2026, 11, 10),
+        DEMO_NOW,
+        "source",
+        overrides={"z_min": 3.0, "min_factor": 1.5},
+    )
+    strict = backtest(
+        lambda: open_store(demo_db),
+        settings_with({}),
+        "negative-spike",
+        datetime(2026, 11, 10),
+        DEMO_NOW,
+        "source",
+        overrides={"z_min": 8.0},
+    )
     assert len(strict.firings) < len(loose.firings)
     # Nothing was written.
     with open_store(demo_db) as store:
@@ -144,7 +182,9 @@ def test_backtest_shows_when_a_rule_would_have_fired(demo_db: Path) -> None:
 
 
 def test_eval_spikes_prints_targets(shared_dir: Path) -> None:
-    result = runner.invoke(app, ["eval", "spikes", "--nab-dir", str(shared_dir / "datasets" / "nab"), "--streams", "30"])
+    result = runner.invoke(
+        app, ["eval", "spikes", "--nab-dir", str(shared_dir / "datasets" / "nab"), "--streams", "30"]
+    )
     assert result.exit_code == 0, result.output
     assert "NAB score" in result.stdout and "(target >= 75: met)" in result.stdout
     assert "recall" in result.stdout and "MISSED" not in result.stdout
@@ -159,7 +199,9 @@ def test_detect_series_is_what_the_nab_evaluation_scores(shared_dir: Path, tmp_p
 
     nab_dir = shared_dir / "datasets" / "nab"
     series = next(s for s in load_realtweets(nab_dir) if s.name == "AAPL")
-    result = runner.invoke(app, ["detect", "--series", str(nab_dir / "realTweets" / "Twitter_volume_AAPL.csv"), "--json"])
+    result = runner.invoke(
+        app, ["detect", "--series", str(nab_dir / "realTweets" / "Twitter_volume_AAPL.csv"), "--json"]
+    )
     assert result.exit_code == 0, result.output
     stamps = pd.to_datetime(pd.Series(series.timestamps)).dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
     index = {stamp: i for i, stamp in enumerate(stamps)}

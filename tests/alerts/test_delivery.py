@@ -26,21 +26,43 @@ from tests.alerts.conftest import settings_with
 NOW = datetime(2026, 11, 23, 4, 0)  # 12:00 in Shanghai: outside any quiet hours below
 
 
-def _incident(severity: int = 4, brand: str = "声浪", keywords: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def _incident(
+    severity: int = 4, brand: str = "声浪", keywords: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     start = NOW - timedelta(hours=3)
     return {
-        "id": extra.pop("id", f"inc-{brand}-{severity}"), "kind": "negative", "scope_type": "brand", "brand": brand,
-        "scope_value": brand, "bucket": "1h", "window_start": start, "window_end": NOW, "peak_at": NOW - timedelta(hours=1),
-        "observed": 120.0, "expected": 12.5, "score": 9.5, "factor": 9.6, "severity": severity, "reliable": True,
+        "id": extra.pop("id", f"inc-{brand}-{severity}"),
+        "kind": "negative",
+        "scope_type": "brand",
+        "brand": brand,
+        "scope_value": brand,
+        "bucket": "1h",
+        "window_start": start,
+        "window_end": NOW,
+        "peak_at": NOW - timedelta(hours=1),
+        "observed": 120.0,
+        "expected": 12.5,
+        "score": 9.5,
+        "factor": 9.6,
+        "severity": severity,
+        "reliable": True,
         "keywords": keywords if keywords is not None else ["发热", "电池", "<b>x</b>"],
         "aspects": [{"aspect": "质量", "observed": 80, "expected": 6.0}],
         "sources": [{"source": "weibo", "count": 70}, {"source": "jd", "count": 50}],
-        "rule": "negative-spike", "note": None, **extra,
+        "rule": "negative-spike",
+        "note": None,
+        **extra,
     }
 
 
 MENTIONS = [
-    {"source": "weibo", "native_id": "1", "url": "https://weibo.example/1", "text": "充电宝发热冒烟，电话13812345678", "reach": 900},
+    {
+        "source": "weibo",
+        "native_id": "1",
+        "url": "https://weibo.example/1",
+        "text": "充电宝发热冒烟，电话13812345678",
+        "reach": 900,
+    },
     {"source": "jd", "native_id": "2", "url": "javascript:alert(1)", "text": "电池鼓包 @channel <!here>", "reach": 50},
 ]
 
@@ -49,8 +71,13 @@ def _open(store_path: Path) -> Callable[[], Store]:
     return lambda: open_store(store_path)
 
 
-def _raise(factory: Callable[[], Store], alerts: dict[str, Any], incident: dict[str, Any],
-           mentions: list[dict[str, Any]] | None = None, now: datetime = NOW) -> DetectSummary:
+def _raise(
+    factory: Callable[[], Store],
+    alerts: dict[str, Any],
+    incident: dict[str, Any],
+    mentions: list[dict[str, Any]] | None = None,
+    now: datetime = NOW,
+) -> DetectSummary:
     cfg = load_alert_settings(settings_with(alerts))
     summary = DetectSummary()
     _persist(factory, cfg, incident, list(mentions if mentions is not None else MENTIONS), now, summary)
@@ -62,15 +89,18 @@ def _chat_alerts(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dic
         monkeypatch.setenv(f"TEST_{name.upper()}_URL", httpserver.url_for(f"/{name}"))
     monkeypatch.setenv("TEST_DINGTALK_SECRET", "SECdingtalk")
     monkeypatch.setenv("TEST_FEISHU_SECRET", "feishu-secret")
-    channels = {name: {"type": name, "url_env": f"TEST_{name.upper()}_URL"}
-                for name in ("webhook", "wecom", "dingtalk", "feishu", "slack")}
+    channels = {
+        name: {"type": name, "url_env": f"TEST_{name.upper()}_URL"}
+        for name in ("webhook", "wecom", "dingtalk", "feishu", "slack")
+    }
     channels["dingtalk"]["secret_env"] = "TEST_DINGTALK_SECRET"
     channels["feishu"]["secret_env"] = "TEST_FEISHU_SECRET"
     return {"channels": channels, "routes": [{"name": "all", "channels": list(channels)}]}
 
 
-def test_every_chat_format_arrives_once_with_the_facts(db_path: Path, httpserver: HTTPServer,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_chat_format_arrives_once_with_the_facts(
+    db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     alerts = _chat_alerts(httpserver, monkeypatch)
     for name in ("webhook", "slack"):
         httpserver.expect_request(f"/{name}", method="POST").respond_with_data("ok")
@@ -119,11 +149,16 @@ def test_every_chat_format_arrives_once_with_the_facts(db_path: Path, httpserver
     assert len(httpserver.log) == 5
 
 
-def test_channel_down_retries_and_delivers_exactly_once(db_path: Path, httpserver: HTTPServer,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_channel_down_retries_and_delivers_exactly_once(
+    db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
-    alerts = {"channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-              "routes": [{"name": "r", "channels": ["hook"]}], "retry_base_seconds": 60, "max_attempts": 3}
+    alerts = {
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+        "routes": [{"name": "r", "channels": ["hook"]}],
+        "retry_base_seconds": 60,
+        "max_attempts": 3,
+    }
     factory = _open(db_path)
     _raise(factory, alerts, _incident())
     httpserver.expect_oneshot_request("/hook").respond_with_data("down", status=503)
@@ -142,14 +177,19 @@ def test_channel_down_retries_and_delivers_exactly_once(db_path: Path, httpserve
         assert inc.outbox_rows(store, "sent")[0]["sent_at"] == NOW + timedelta(seconds=61)
 
 
-def test_unreachable_channel_gives_up_after_max_attempts_and_keeps_the_row(db_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_channel_gives_up_after_max_attempts_and_keeps_the_row(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("TEST_HOOK", f"http://127.0.0.1:{port}/x")
-    alerts = {"channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK", "timeout": 2}},
-              "routes": [{"name": "r", "channels": ["hook"]}], "retry_base_seconds": 1, "max_attempts": 2}
+    alerts = {
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK", "timeout": 2}},
+        "routes": [{"name": "r", "channels": ["hook"]}],
+        "retry_base_seconds": 1,
+        "max_attempts": 2,
+    }
     factory = _open(db_path)
     _raise(factory, alerts, _incident())
     assert deliver_alerts(factory, settings_with(alerts), now=NOW).failed == 1
@@ -161,16 +201,19 @@ def test_unreachable_channel_gives_up_after_max_attempts_and_keeps_the_row(db_pa
 
 def test_missing_secret_fails_the_send_not_the_pass(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TEST_UNSET_URL", raising=False)
-    alerts = {"channels": {"hook": {"type": "wecom", "url_env": "TEST_UNSET_URL"}},
-              "routes": [{"name": "r", "channels": ["hook"]}]}
+    alerts = {
+        "channels": {"hook": {"type": "wecom", "url_env": "TEST_UNSET_URL"}},
+        "routes": [{"name": "r", "channels": ["hook"]}],
+    }
     factory = _open(db_path)
     _raise(factory, alerts, _incident())
     result = deliver_alerts(factory, settings_with(alerts), now=NOW)
     assert result.failed == 1 and "TEST_UNSET_URL" in result.errors[0]
 
 
-def test_routes_by_brand_kind_tier_and_keyword_group(db_path: Path, httpserver: HTTPServer,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_routes_by_brand_kind_tier_and_keyword_group(
+    db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("pr", "cs", "ops"):
         monkeypatch.setenv(f"TEST_{name.upper()}", httpserver.url_for(f"/{name}"))
         httpserver.expect_request(f"/{name}").respond_with_data("ok")
@@ -179,8 +222,13 @@ def test_routes_by_brand_kind_tier_and_keyword_group(db_path: Path, httpserver: 
         "keyword_groups": {"safety": ["发热", "起火"], "logistics": ["物流", "配送"]},
         "routes": [
             {"name": "safety", "channels": ["pr"], "keyword_groups": ["safety"], "min_tier": 3},
-            {"name": "fresh-logistics", "channels": ["cs"], "brands": ["鲜到家"], "kinds": ["negative"],
-             "keyword_groups": ["logistics"]},
+            {
+                "name": "fresh-logistics",
+                "channels": ["cs"],
+                "brands": ["鲜到家"],
+                "kinds": ["negative"],
+                "keyword_groups": ["logistics"],
+            },
             {"name": "red", "channels": ["ops"], "min_tier": 5},
         ],
     }
@@ -194,11 +242,16 @@ def test_routes_by_brand_kind_tier_and_keyword_group(db_path: Path, httpserver: 
     assert got == [("/cs", "b"), ("/ops", "d"), ("/pr", "a")]
 
 
-def test_quiet_hours_hold_all_but_tier_5(db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quiet_hours_hold_all_but_tier_5(
+    db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
     httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {"timezone": "Asia/Shanghai", "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-              "routes": [{"name": "night", "channels": ["hook"], "quiet_hours": "22:00-08:00"}]}
+    alerts = {
+        "timezone": "Asia/Shanghai",
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+        "routes": [{"name": "night", "channels": ["hook"], "quiet_hours": "22:00-08:00"}],
+    }
     night = datetime(2026, 11, 23, 17, 0)  # 01:00 in Shanghai
     factory = _open(db_path)
     _raise(factory, alerts, _incident(3, id="tier3", window_end=night), now=night)
@@ -214,10 +267,15 @@ def test_quiet_hours_hold_all_but_tier_5(db_path: Path, httpserver: HTTPServer, 
     assert deliver_alerts(factory, settings_with(alerts), now=datetime(2026, 11, 24, 0, 1)).sent == 1
 
 
-def test_growth_by_a_tier_re_escalates_once(db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_growth_by_a_tier_re_escalates_once(
+    db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
     httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {"channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}}, "routes": [{"name": "r", "channels": ["hook"]}]}
+    alerts = {
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+        "routes": [{"name": "r", "channels": ["hook"]}],
+    }
     factory = _open(db_path)
     assert _raise(factory, alerts, _incident(3, id="grow")).queued == 1
     assert _raise(factory, alerts, _incident(3, id="grow")).queued == 0
@@ -255,9 +313,18 @@ def smtp_server() -> Iterator[tuple[int, _Inbox]]:
 
 def test_email_over_real_smtp(db_path: Path, smtp_server: tuple[int, _Inbox]) -> None:
     port, inbox = smtp_server
-    alerts = {"channels": {"mail": {"type": "email", "host": "127.0.0.1", "port": port, "from": "koubei@test.local",
-                                    "to": ["pr@test.local", "cs@test.local"]}},
-              "routes": [{"name": "r", "channels": ["mail"]}]}
+    alerts = {
+        "channels": {
+            "mail": {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": port,
+                "from": "koubei@test.local",
+                "to": ["pr@test.local", "cs@test.local"],
+            }
+        },
+        "routes": [{"name": "r", "channels": ["mail"]}],
+    }
     factory = _open(db_path)
     _raise(factory, alerts, _incident(5))
     assert deliver_alerts(factory, settings_with(alerts), now=NOW).sent == 1
@@ -274,8 +341,9 @@ def test_email_over_real_smtp(db_path: Path, smtp_server: tuple[int, _Inbox]) ->
     assert len(inbox.messages) == 1
 
 
-def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(demo_db: Path, httpserver: HTTPServer,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(
+    demo_db: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Full path on the demo data: detect -> route -> outbox -> HTTP. The crisis shows up as
     brand, product, source and aspect incidents, plus a volume spike; one alert goes out."""
     from alerts.pipeline import detect_incidents
@@ -283,15 +351,17 @@ def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(demo_db: P
 
     monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
     httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {"channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-              "keyword_groups": {"safety": ["发热", "发烫", "冒烟"]},
-              "routes": [{"name": "safety", "channels": ["hook"], "keyword_groups": ["safety"], "min_tier": 3}]}
+    alerts = {
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+        "keyword_groups": {"safety": ["发热", "发烫", "冒烟"]},
+        "routes": [{"name": "safety", "channels": ["hook"], "keyword_groups": ["safety"], "min_tier": 3}],
+    }
     factory = _open(demo_db)
     summary = detect_incidents(factory, settings_with(alerts), now=DEMO_NOW)
     assert summary.opened >= 4
     sent = deliver_alerts(factory, settings_with(alerts), now=DEMO_NOW)
     assert sent.sent == summary.queued == 1, (summary.line(), sent.line())
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     body = json.loads(request.get_data())
     assert body["brand"] == "声浪" and body["kind"] == "negative" and body["scope_type"] == "brand"
     assert body["severity"] >= 4 and {"发热", "发烫"} & set(body["keywords"])

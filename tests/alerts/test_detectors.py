@@ -97,8 +97,9 @@ def test_streaming_cut_short_gives_same_incidents_before_the_cut(seed: int) -> N
     n = stream.totals.size
     compared = 0
     for cut in (n // 2, 2 * n // 3, n - 5):
-        part_neg = detect_negative(stream.negatives[None, :cut], stream.totals[None, :cut],
-                                   valid=stream.valid[None, :cut])
+        part_neg = detect_negative(
+            stream.negatives[None, :cut], stream.totals[None, :cut], valid=stream.valid[None, :cut]
+        )
         part_vol = detect_volume(stream.totals[None, :cut], 96, VolumeParams(), stream.valid[None, :cut])
         for full, part in ((full_neg, part_neg), (full_vol, part_vol)):
             before = [e for e in full if e.start < cut]

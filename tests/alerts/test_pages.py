@@ -24,9 +24,16 @@ HOSTILE = "![x](http://evil.example/p.png) **充电宝** 发热冒烟 电话1381
 def incident_db(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     from datetime import timedelta
 
-    hostile = Mention(source="demo.weibo", native_id="hostile", brand="声浪", product="声浪P20充电宝", text=HOSTILE,
-                      published_at=(DEMO_NOW - timedelta(hours=30)).replace(tzinfo=__import__("datetime").timezone.utc),
-                      url="javascript:alert(1)", likes=10**6)
+    hostile = Mention(
+        source="demo.weibo",
+        native_id="hostile",
+        brand="声浪",
+        product="声浪P20充电宝",
+        text=HOSTILE,
+        published_at=(DEMO_NOW - timedelta(hours=30)).replace(tzinfo=__import__("datetime").timezone.utc),
+        url="javascript:alert(1)",
+        likes=10**6,
+    )
     with open_store(demo_db) as store:
         upsert_mentions(store, [hostile])
         put_labels(store, [("demo.weibo", "hostile", "neg")])

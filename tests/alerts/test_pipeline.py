@@ -21,8 +21,11 @@ def test_seeded_crisis_is_flagged_with_facts(store_factory: Callable[[], Store])
     with store_factory() as store:
         rows = inc.list_incidents(store)
         brand = [r for r in rows if r["kind"] == "negative" and r["scope_type"] == "brand" and r["brand"] == "声浪"]
-        product = [r for r in rows if r["kind"] == "negative" and r["scope_type"] == "product"
-                   and r["scope_value"] == "声浪P20充电宝"]
+        product = [
+            r
+            for r in rows
+            if r["kind"] == "negative" and r["scope_type"] == "product" and r["scope_value"] == "声浪P20充电宝"
+        ]
         assert len(brand) == 1 and len(product) == 1, [(r["kind"], r["scope_type"], r["scope_value"]) for r in rows]
         crisis = brand[0]
         # The demo's crisis starts 40 hours before the end of its data.
@@ -40,8 +43,12 @@ def test_seeded_crisis_is_flagged_with_facts(store_factory: Callable[[], Store])
         # The positive campaign of 鲜到家 is a volume spike, never a negative one.
         assert any(r["kind"] == "volume" and r["brand"] == "鲜到家" for r in rows)
         campaign_day = DEMO_NOW - timedelta(days=10, hours=14)
-        assert not any(r["kind"] == "negative" and r["brand"] == "鲜到家"
-                       and abs(r["window_start"] - campaign_day) < timedelta(hours=12) for r in rows)
+        assert not any(
+            r["kind"] == "negative"
+            and r["brand"] == "鲜到家"
+            and abs(r["window_start"] - campaign_day) < timedelta(hours=12)
+            for r in rows
+        )
 
 
 def test_rerun_duplicates_nothing(store_factory: Callable[[], Store]) -> None:
@@ -62,12 +69,18 @@ def test_growing_burst_extends_one_incident(store_factory: Callable[[], Store]) 
     early = DEMO_NOW - timedelta(hours=36)
     detect_incidents(store_factory, settings, now=early)
     with store_factory() as store:
-        first = [r for r in inc.list_incidents(store) if r["scope_type"] == "brand" and r["kind"] == "negative"
-                 and r["brand"] == "声浪"]
+        first = [
+            r
+            for r in inc.list_incidents(store)
+            if r["scope_type"] == "brand" and r["kind"] == "negative" and r["brand"] == "声浪"
+        ]
     detect_incidents(store_factory, settings, now=DEMO_NOW)
     with store_factory() as store:
-        later = [r for r in inc.list_incidents(store) if r["scope_type"] == "brand" and r["kind"] == "negative"
-                 and r["brand"] == "声浪"]
+        later = [
+            r
+            for r in inc.list_incidents(store)
+            if r["scope_type"] == "brand" and r["kind"] == "negative" and r["brand"] == "声浪"
+        ]
     assert len(first) == 1 and len(later) == 1
     assert later[0]["id"] == first[0]["id"]
     assert later[0]["window_end"] > first[0]["window_end"]
@@ -77,7 +90,9 @@ def test_failing_source_raises_source_down_and_marks_detection_unreliable(store_
     settings = settings_with(NO_ROUTES)
     with store_factory() as store:
         record_success(store, "demo.weibo", 100, DEMO_NOW - timedelta(hours=30))
-        record_failure(store, "demo.weibo", "SourceUnavailable: HTTP 503 after 5 retries", 0, DEMO_NOW - timedelta(minutes=5))
+        record_failure(
+            store, "demo.weibo", "SourceUnavailable: HTTP 503 after 5 retries", 0, DEMO_NOW - timedelta(minutes=5)
+        )
         record_success(store, "demo.jd", 100, DEMO_NOW - timedelta(minutes=5))
     summary = detect_incidents(store_factory, settings, now=DEMO_NOW)
     assert summary.source_down == ["demo.weibo"]

@@ -19,8 +19,9 @@ def _brand_incidents(store_factory: Callable[[], Store], severity: dict) -> dict
     score_pending(store_factory, settings)
     detect_incidents(store_factory, settings, now=DEMO_NOW)
     with store_factory() as store:
-        return {r["brand"]: r for r in inc.list_incidents(store)
-                if r["kind"] == "negative" and r["scope_type"] == "brand"}
+        return {
+            r["brand"]: r for r in inc.list_incidents(store) if r["kind"] == "negative" and r["scope_type"] == "brand"
+        }
 
 
 def test_safety_crisis_is_tier_5_and_says_why(store_factory: Callable[[], Store]) -> None:

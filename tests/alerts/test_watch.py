@@ -18,7 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _config(tmp_path: Path) -> Path:
     path = tmp_path / "koubei.toml"
-    path.write_text('[sources.fast]\nkind = "demo"\ninterval = "1s"\n\n[sources.slow]\nkind = "demo"\ninterval = "1h"\n')
+    path.write_text(
+        '[sources.fast]\nkind = "demo"\ninterval = "1s"\n\n[sources.slow]\nkind = "demo"\ninterval = "1h"\n'
+    )
     return path
 
 
@@ -27,8 +29,13 @@ def test_each_source_runs_on_its_interval_and_heartbeats(tmp_path: Path) -> None
 
     ctx = AppContext(config_path=_config(tmp_path), db=tmp_path / "w.duckdb")
     calls: list[list[str]] = []
-    state = watch(ctx, run_pass=lambda c, sources: calls.append(sources) or "ok", max_passes=3,
-                  log=lambda line: None, install_signals=False)
+    state = watch(
+        ctx,
+        run_pass=lambda c, sources: calls.append(sources) or "ok",
+        max_passes=3,
+        log=lambda line: None,
+        install_signals=False,
+    )
     assert state.passes == 3
     assert calls[0] == ["fast", "slow"]  # everything is due at start
     assert calls[1:] == [["fast"], ["fast"]]  # then only the 1-second source
@@ -69,8 +76,14 @@ print("exited passes=%d" % state.passes, flush=True)
 
 def test_sigterm_stops_gracefully_after_the_current_pass(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(_config(tmp_path)), str(tmp_path / "w.duckdb")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(_config(tmp_path)), str(tmp_path / "w.duckdb")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     assert proc.stdout is not None
     deadline = time.monotonic() + 60
     line = ""

@@ -77,9 +77,18 @@ def source_options(server: HTTPServer) -> dict[str, dict[str, Any]]:
         "hackernews": {"base_url": f"{b}/hn", "keywords": ["SonicWave"], **FAST},
         "reddit": {"base_url": f"{b}/reddit", "keywords": ["SonicWave"], **FAST},
         "feed": {"feeds": [f"{b}/feeds/rss.xml", f"{b}/feeds/atom.xml"], **FAST},
-        "html": {"urls": [f"{b}/forum/"], **FAST, "selectors": {
-            "item": ".comment-item", "text": "p", "id": "@data-cid", "time": ".comment-time@title",
-            "author": ".comment-info > a", "next": "a.next@href"}},
+        "html": {
+            "urls": [f"{b}/forum/"],
+            **FAST,
+            "selectors": {
+                "item": ".comment-item",
+                "text": "p",
+                "id": "@data-cid",
+                "time": ".comment-time@title",
+                "author": ".comment-info > a",
+                "next": "a.next@href",
+            },
+        },
     }
 
 

@@ -23,8 +23,10 @@ class FastSource(Collector):
 
     def pages(self) -> Iterator[Page]:
         for page in range(self.count):
-            yield Page([Mention("fast", f"{page}-{i}", "好", T0 + timedelta(seconds=i)) for i in range(self.per_page)],
-                       cursor={"page": page})
+            yield Page(
+                [Mention("fast", f"{page}-{i}", "好", T0 + timedelta(seconds=i)) for i in range(self.per_page)],
+                cursor={"page": page},
+            )
 
 
 def _writes(collector: Collector, store_factory: Callable[[], Store]) -> list[int]:

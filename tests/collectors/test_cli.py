@@ -17,8 +17,9 @@ from tests.collectors.conftest import source_options
 KINDS = ["appstore", "bilibili", "douban", "feed", "hackernews", "html", "jd", "reddit", "weibo"]
 
 
-def koubei(args: list[str], capsys: pytest.CaptureFixture[str],
-           monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+def koubei(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
     monkeypatch.setattr("sys.argv", ["koubei", *args])
     code = 0
     try:
@@ -29,13 +30,21 @@ def koubei(args: list[str], capsys: pytest.CaptureFixture[str],
     return code, out, err
 
 
-def test_parse_lists_sources_and_prints_the_contract(fixtures_dir: Path, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parse_lists_sources_and_prints_the_contract(
+    fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = koubei(["parse", "--list"], capsys, monkeypatch)
     assert code == 0 and out.split() == KINDS
-    files = {"jd": "jd_comments.jsonp", "weibo": "weibo_search.json", "bilibili": "bilibili_replies.json",
-             "douban": "douban_comments.html", "appstore": "appstore_reviews.json", "hackernews": "hn_algolia.json",
-             "reddit": "reddit_listing.json", "feed": "news_rss.xml"}
+    files = {
+        "jd": "jd_comments.jsonp",
+        "weibo": "weibo_search.json",
+        "bilibili": "bilibili_replies.json",
+        "douban": "douban_comments.html",
+        "appstore": "appstore_reviews.json",
+        "hackernews": "hn_algolia.json",
+        "reddit": "reddit_listing.json",
+        "feed": "news_rss.xml",
+    }
     for kind, name in files.items():
         code, out, err = koubei(["parse", kind, str(fixtures_dir / name)], capsys, monkeypatch)
         assert code == 0, err
@@ -70,13 +79,17 @@ def _config(tmp_path: Path, sources: dict) -> Path:
 
 
 def test_collect_prints_a_table_and_exits_one_only_when_every_source_failed(
-    tmp_path: Path, served: HTTPServer, faults: dict, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    served: HTTPServer,
+    faults: dict,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("KOUBEI_DB", raising=False)
     options = source_options(served)
-    config = _config(tmp_path, {"jd": options["jd"], "reddit": options["reddit"],
-                                "douban": {**options["douban"], "enabled": False}})
+    config = _config(
+        tmp_path, {"jd": options["jd"], "reddit": options["reddit"], "douban": {**options["douban"], "enabled": False}}
+    )
     faults["/reddit/"] = lambda request: Response(b"", status=403)
     code, out, _ = koubei(["--config", str(config), "collect"], capsys, monkeypatch)
     assert code == 0
@@ -93,21 +106,41 @@ def test_collect_prints_a_table_and_exits_one_only_when_every_source_failed(
     assert "HTTP 403" in lines["reddit"] and "error (blocked, 2 runs)" in lines["reddit"]
 
 
-def test_import_command_uses_the_file_importer(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_command_uses_the_file_importer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     export = tmp_path / "export.csv"
-    export.write_text("编号,内容,时间\n1,电池发热严重,2026-11-01 10:00:00\n2,物流很快,2026-11-02 11:00:00\n",
-                      encoding="utf-8")
+    export.write_text(
+        "编号,内容,时间\n1,电池发热严重,2026-11-01 10:00:00\n2,物流很快,2026-11-02 11:00:00\n", encoding="utf-8"
+    )
     db = tmp_path / "k.duckdb"
-    code, out, err = koubei(["--db", str(db), "import", str(export), "--source", "crm", "--map", "native_id=编号",
-                             "--map", "text=内容", "--map", "published_at=时间", "--brand", "声浪"],
-                            capsys, monkeypatch)
+    code, out, err = koubei(
+        [
+            "--db",
+            str(db),
+            "import",
+            str(export),
+            "--source",
+            "crm",
+            "--map",
+            "native_id=编号",
+            "--map",
+            "text=内容",
+            "--map",
+            "published_at=时间",
+            "--brand",
+            "声浪",
+        ],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0, err
     assert "imported 2 rows" in out
     with open_store(db) as store:
         assert store.query("SELECT count(*) FROM mentions WHERE source = 'crm' AND brand = '声浪'")[0][0] == 2
-    code, _, err = koubei(["--db", str(db), "import", str(export), "--source", "crm", "--map", "text"],
-                          capsys, monkeypatch)
+    code, _, err = koubei(
+        ["--db", str(db), "import", str(export), "--source", "crm", "--map", "text"], capsys, monkeypatch
+    )
     assert code == 2 and "expected field=column" in err
 
 
@@ -115,14 +148,37 @@ def test_demo_sources_fills_the_database_from_every_source(
     tmp_path: Path, fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, config = tmp_path / "demo.duckdb", tmp_path / "demo.toml"
-    code, _, err = koubei(["--db", str(db), "demo-sources", "--fixtures", str(fixtures_dir), "--port", "0",
-                             "--write-config", str(config), "--collect"], capsys, monkeypatch)
+    code, _, err = koubei(
+        [
+            "--db",
+            str(db),
+            "demo-sources",
+            "--fixtures",
+            str(fixtures_dir),
+            "--port",
+            "0",
+            "--write-config",
+            str(config),
+            "--collect",
+        ],
+        capsys,
+        monkeypatch,
+    )
     assert code == 0, err
     import tomllib
 
     written = tomllib.loads(config.read_text(encoding="utf-8"))
-    assert set(written["sources"]) == {"jd", "weibo", "bilibili", "douban", "appstore", "hackernews", "reddit",
-                                       "news", "forum"}
+    assert set(written["sources"]) == {
+        "jd",
+        "weibo",
+        "bilibili",
+        "douban",
+        "appstore",
+        "hackernews",
+        "reddit",
+        "news",
+        "forum",
+    }
     with open_store(db) as store:
         counts = dict(store.query("SELECT source, count(*) FROM mentions GROUP BY source"))
         health = dict(store.query("SELECT source, status FROM source_health"))

@@ -16,8 +16,17 @@ from storage.health import recent_runs, source_health
 from tests.collectors.conftest import settings_for, source_options
 
 # Mentions per page in each fixture as the demo site serves it, and pages served (3).
-PER_PAGE = {"jd": 2, "weibo": 2, "bilibili": 4, "douban": 4, "appstore": 2, "hackernews": 1, "reddit": 1,
-            "feed": 3, "html": 4}
+PER_PAGE = {
+    "jd": 2,
+    "weibo": 2,
+    "bilibili": 4,
+    "douban": 4,
+    "appstore": 2,
+    "hackernews": 1,
+    "reddit": 1,
+    "feed": 3,
+    "html": 4,
+}
 PAGED = {"jd", "weibo", "bilibili", "douban", "appstore", "hackernews", "reddit", "html"}
 
 
@@ -68,8 +77,12 @@ def test_jd_sends_referer_and_cookie_from_environment(
     served: HTTPServer, store_factory: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KOUBEI_TEST_JD_COOKIE", "pin=test; thor=abc")
-    options = {**source_options(served)["jd"], "cookie_env": "KOUBEI_TEST_JD_COOKIE",
-               "headers": {"X-Extra": "1"}, "user_agent": "koubei-test/1.0 (+contact)"}
+    options = {
+        **source_options(served)["jd"],
+        "cookie_env": "KOUBEI_TEST_JD_COOKIE",
+        "headers": {"X-Extra": "1"},
+        "user_agent": "koubei-test/1.0 (+contact)",
+    }
     (result,) = collect(store_factory, settings_for({"jd": options}))
     assert result.ok
     request = next(r for r, _ in served.log if r.path.startswith("/jd/"))
@@ -78,8 +91,9 @@ def test_jd_sends_referer_and_cookie_from_environment(
     assert request.headers["X-Extra"] == "1" and request.headers["User-Agent"] == "koubei-test/1.0 (+contact)"
 
 
-def test_missing_cookie_variable_is_a_clear_config_error(served: HTTPServer,
-                                                          store_factory: Callable[[], Store]) -> None:
+def test_missing_cookie_variable_is_a_clear_config_error(
+    served: HTTPServer, store_factory: Callable[[], Store]
+) -> None:
     options = {**source_options(served)["weibo"], "cookie_env": "KOUBEI_TEST_UNSET_COOKIE"}
     (result,) = collect(store_factory, settings_for({"weibo": options}))
     assert result.error_kind == "config" and "KOUBEI_TEST_UNSET_COOKIE" in (result.error or "")
@@ -99,7 +113,7 @@ def test_hackernews_rerun_asks_only_for_newer_hits(served: HTTPServer, store_fac
     collect(store_factory, settings)
     served.log.clear()
     collect(store_factory, settings)
-    (request, _), = [(r, s) for r, s in served.log if r.path.startswith("/hn/")]
+    ((request, _),) = [(r, s) for r, s in served.log if r.path.startswith("/hn/")]
     assert request.args["numericFilters"].startswith("created_at_i>")
 
 
@@ -143,10 +157,20 @@ RAW = [
     ("weibo", "weibo_getindex_timeline.json", "/weibo/api/container/getIndex", "application/json", 2),
     ("bilibili", "bilibili_replies.json", "/bilibili/x/v2/reply", "application/json", 4),
     ("douban", "douban_comments.html", "/douban/subject/26934346/comments", "text/html", 4),
-    ("appstore", "appstore_reviews.json",
-     "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json", "application/json", 2),
-    ("appstore", "appstore_reviews_jp_2020.json",
-     "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json", "application/json", 3),
+    (
+        "appstore",
+        "appstore_reviews.json",
+        "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
+        "application/json",
+        2,
+    ),
+    (
+        "appstore",
+        "appstore_reviews_jp_2020.json",
+        "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
+        "application/json",
+        3,
+    ),
     ("hackernews", "hn_algolia.json", "/hn/api/v1/search_by_date", "application/json", 1),
     ("reddit", "reddit_listing.json", "/reddit/search.json", "application/json", 1),
     ("feed", "news_rss.xml", "/feeds/rss.xml", "application/rss+xml", 2),
@@ -156,8 +180,14 @@ RAW = [
 
 @pytest.mark.parametrize(("kind", "name", "path", "content_type", "expected"), RAW, ids=[r[1] for r in RAW])
 def test_each_collector_reads_its_saved_response_verbatim(
-    kind: str, name: str, path: str, content_type: str, expected: int, httpserver: HTTPServer,
-    fixtures_dir: Any, store_factory: Callable[[], Store]
+    kind: str,
+    name: str,
+    path: str,
+    content_type: str,
+    expected: int,
+    httpserver: HTTPServer,
+    fixtures_dir: Any,
+    store_factory: Callable[[], Store],
 ) -> None:
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
     httpserver.expect_request(path).respond_with_data((fixtures_dir / name).read_bytes(), content_type=content_type)

@@ -7,8 +7,15 @@ from pathlib import Path
 from collectors.base import registry
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
-COMMANDS = ["koubei collect", "koubei import", "koubei parse", "koubei parse --list", "koubei sources",
-            "koubei demo-sources", "make demo-sources"]
+COMMANDS = [
+    "koubei collect",
+    "koubei import",
+    "koubei parse",
+    "koubei parse --list",
+    "koubei sources",
+    "koubei demo-sources",
+    "make demo-sources",
+]
 
 
 def test_every_source_kind_is_documented_with_its_url_pattern() -> None:

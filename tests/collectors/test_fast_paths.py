@@ -19,14 +19,19 @@ from collectors.text import china_local, gc_paused
 from koubei.errors import ParseError
 
 JSON_SOURCES = {
-    jd: "jd_comments.jsonp", weibo: "weibo_search.json", bilibili: "bilibili_replies.json",
-    appstore: "appstore_reviews.json", hackernews: "hn_algolia.json", reddit: "reddit_listing.json",
+    jd: "jd_comments.jsonp",
+    weibo: "weibo_search.json",
+    bilibili: "bilibili_replies.json",
+    appstore: "appstore_reviews.json",
+    hackernews: "hn_algolia.json",
+    reddit: "reddit_listing.json",
 }
 
 
 def _fields(mentions: list) -> list[tuple]:
-    return [(m.native_id, m.text, m.published_at, m.url, m.author, m.rating, m.likes, m.replies, m.raw)
-            for m in mentions]
+    return [
+        (m.native_id, m.text, m.published_at, m.url, m.author, m.rating, m.likes, m.replies, m.raw) for m in mentions
+    ]
 
 
 @pytest.mark.parametrize("module", list(JSON_SOURCES), ids=lambda m: m.NAME)
@@ -81,18 +86,25 @@ def _generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jd._PAGE, "decode", lambda body: None)
 
 
-PARTIAL = [(jd, "_PAGE", "jd_comments.jsonp"), (jd, "_PAGE", "jd_comments.json"),
-           (reddit, "_LISTING", "reddit_listing.json"), (bilibili, "_ANSWER", "bilibili_replies.json"),
-           (hackernews, "_ANSWER", "hn_algolia.json")]
+PARTIAL = [
+    (jd, "_PAGE", "jd_comments.jsonp"),
+    (jd, "_PAGE", "jd_comments.json"),
+    (reddit, "_LISTING", "reddit_listing.json"),
+    (bilibili, "_ANSWER", "bilibili_replies.json"),
+    (hackernews, "_ANSWER", "hn_algolia.json"),
+]
 
 
 @pytest.mark.parametrize("module, decoder, name", PARTIAL, ids=[p[2] for p in PARTIAL])
-def test_partial_decode_matches_the_full_parse(module, decoder: str, name: str, fixtures_dir: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partial_decode_matches_the_full_parse(
+    module, decoder: str, name: str, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A shape that left out a field the parser reads would show here as a difference."""
     body = (fixtures_dir / name).read_bytes()
     partial, decoded = getattr(module, decoder), []
-    monkeypatch.setattr(partial, "decode", lambda body, decode=partial.decode: decoded.append(decode(body)) or decoded[-1])
+    monkeypatch.setattr(
+        partial, "decode", lambda body, decode=partial.decode: decoded.append(decode(body)) or decoded[-1]
+    )
     fast = module.parse_page(body)
     assert decoded and decoded[0] is not None  # the partial decode is the path taken
     monkeypatch.setattr(partial, "decode", lambda body: None)
@@ -101,12 +113,25 @@ def test_partial_decode_matches_the_full_parse(module, decoder: str, name: str, 
 
 
 def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_does(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     comments = [
-        {"id": 1, "content": "好<br/>用", "creationTime": "2026-11-01 08:00:00", "score": 5, "nickname": None,
-         "images": [{"imgUrl": "//x"}], "guid": None, "days": "3"},
-        {"id": "2", "creationTime": "2026-11-01 08:00:01", "replyCount": "7",
-         "afterUserComment": {"created": "2026-11-03 09:00:00", "hAfterUserComment": {"content": "追加&amp;好"}}},
+        {
+            "id": 1,
+            "content": "好<br/>用",
+            "creationTime": "2026-11-01 08:00:00",
+            "score": 5,
+            "nickname": None,
+            "images": [{"imgUrl": "//x"}],
+            "guid": None,
+            "days": "3",
+        },
+        {
+            "id": "2",
+            "creationTime": "2026-11-01 08:00:01",
+            "replyCount": "7",
+            "afterUserComment": {"created": "2026-11-03 09:00:00", "hAfterUserComment": {"content": "追加&amp;好"}},
+        },
     ]
     body = orjson.dumps({"comments": comments, "maxPage": "12", "other": {"deep": [1, 2]}})
     fast = jd.parse_page(body)
@@ -116,19 +141,28 @@ def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_d
     assert fast[0][0].raw == {"id": 1, "guid": None, "creationTime": "2026-11-01 08:00:00", "score": 5, "days": "3"}
 
 
-@pytest.mark.parametrize("body, error", [
-    (b"{}", "answered {}"), (b'{"productCommentSummary": {}}', "no 'comments' key"),
-    (b"[1, 2]", "expected a JSON object"), (b'{"comments": [5]}', "comment without an id"),
-    (b'{"comments": [{"content": "x"}]}', "comment without an id"),
-])
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        (b"{}", "answered {}"),
+        (b'{"productCommentSummary": {}}', "no 'comments' key"),
+        (b"[1, 2]", "expected a JSON object"),
+        (b'{"comments": [5]}', "comment without an id"),
+        (b'{"comments": [{"content": "x"}]}', "comment without an id"),
+    ],
+)
 def test_jd_bodies_the_partial_decode_refuses_still_get_their_precise_error(body: bytes, error: str) -> None:
     with pytest.raises(Exception, match=re.escape(error)):
         jd.parse(body)
 
 
-moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 12, 31),
-                       timezones=st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-7)),
-                                                  timezone(timedelta(hours=5, minutes=30))]))
+moments = st.datetimes(
+    min_value=datetime(1990, 1, 1),
+    max_value=datetime(2090, 12, 31),
+    timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -31,8 +31,15 @@ def _pair(served: HTTPServer, faulty: str, healthy: str = "bilibili", **override
     return {faulty: {**options[faulty], **overrides}, healthy: options[healthy]}
 
 
-def _run_with_fault(served: HTTPServer, faults: dict[str, Fault], store_factory: Callable[[], Store], faulty: str,
-                    prefix: str, fault: Fault, **overrides: object) -> tuple[int, object, object]:
+def _run_with_fault(
+    served: HTTPServer,
+    faults: dict[str, Fault],
+    store_factory: Callable[[], Store],
+    faulty: str,
+    prefix: str,
+    fault: Fault,
+    **overrides: object,
+) -> tuple[int, object, object]:
     """Collect once cleanly, inject the fault, collect again with a healthy neighbour."""
     faults.clear()
     clean = collect(store_factory, settings_for({faulty: source_options(served)[faulty]}))
@@ -92,8 +99,15 @@ def test_429_with_a_long_retry_after_gives_up_at_once(
     served: HTTPServer, faults: dict, store_factory: Callable[[], Store]
 ) -> None:
     started = time.monotonic()
-    _, bad, _ = _run_with_fault(served, faults, store_factory, "reddit", "/reddit/",
-                                always(429, b"", {"Retry-After": "3600"}), retry_after_max=5)
+    _, bad, _ = _run_with_fault(
+        served,
+        faults,
+        store_factory,
+        "reddit",
+        "/reddit/",
+        always(429, b"", {"Retry-After": "3600"}),
+        retry_after_max=5,
+    )
     assert time.monotonic() - started < 5
     assert bad.error_kind == "unavailable" and "Retry-After 3600s" in bad.error
 
@@ -114,8 +128,11 @@ def test_truncated_json_on_page_two_keeps_page_one(
 ) -> None:
     def truncated(request: Request) -> Response | None:
         if request.args.get("pn") == "2":
-            return Response(b'{"code":0,"message":"0","data":{"page":{"num":2},"replies":[{"rpid":1,', status=200,
-                            content_type="application/json")
+            return Response(
+                b'{"code":0,"message":"0","data":{"page":{"num":2},"replies":[{"rpid":1,',
+                status=200,
+                content_type="application/json",
+            )
         return None
 
     faults["/bilibili/"] = truncated
@@ -136,9 +153,11 @@ def test_truncated_json_on_page_two_keeps_page_one(
 def test_changed_html_layout_is_an_error_not_silence(
     served: HTTPServer, faults: dict, store_factory: Callable[[], Store]
 ) -> None:
-    redesigned = ("<html><head><title>短评</title></head><body><section class='reviews'>"
-                  "<article class='review-card' data-id='1'><div class='body'>电池发热</div></article>"
-                  "</section></body></html>").encode()
+    redesigned = (
+        "<html><head><title>短评</title></head><body><section class='reviews'>"
+        "<article class='review-card' data-id='1'><div class='body'>电池发热</div></article>"
+        "</section></body></html>"
+    ).encode()
     page = always(200, redesigned, {"Content-Type": "text/html; charset=utf-8"})
     _, bad, _ = _run_with_fault(served, faults, store_factory, "douban", "/douban/", page)
     assert bad.error_kind == "layout" and "no .comment-item" in bad.error and "短评" in bad.error
@@ -147,8 +166,9 @@ def test_changed_html_layout_is_an_error_not_silence(
     assert bad_html.error_kind == "layout" and "'.comment-item' matched nothing" in bad_html.error
 
 
-def test_gbk_body_with_and_without_charset(served: HTTPServer, faults: dict, store_factory: Callable[[], Store],
-                                           site: object) -> None:
+def test_gbk_body_with_and_without_charset(
+    served: HTTPServer, faults: dict, store_factory: Callable[[], Store], site: object
+) -> None:
     from collectors.demo_server import DemoSite
 
     assert isinstance(site, DemoSite)
@@ -181,26 +201,37 @@ def test_403_is_blocked_without_retrying(served: HTTPServer, faults: dict, store
 def test_empty_and_blocked_bodies(served: HTTPServer, faults: dict, store_factory: Callable[[], Store]) -> None:
     _, bad, _ = _run_with_fault(served, faults, store_factory, "reddit", "/reddit/", always(200, b""))
     assert bad.error_kind == "parse" and "empty body" in bad.error
-    _, jd_bad, _ = _run_with_fault(served, faults, store_factory, "jd", "/jd/",
-                                   always(200, b"fetchJSON_comment98({});"))
+    _, jd_bad, _ = _run_with_fault(
+        served, faults, store_factory, "jd", "/jd/", always(200, b"fetchJSON_comment98({});")
+    )
     assert jd_bad.error_kind == "blocked" and "answered {}" in jd_bad.error
-    _, bili_bad, _ = _run_with_fault(served, faults, store_factory, "bilibili", "/bilibili/",
-                                     always(200, b'{"code":0,"message":"0","ttl":1}'), healthy="jd")
+    _, bili_bad, _ = _run_with_fault(
+        served,
+        faults,
+        store_factory,
+        "bilibili",
+        "/bilibili/",
+        always(200, b'{"code":0,"message":"0","ttl":1}'),
+        healthy="jd",
+    )
     assert bili_bad.error_kind == "parse" and "code 0 without data" in bili_bad.error
 
 
-def test_one_bad_target_does_not_stop_the_others(served: HTTPServer, faults: dict,
-                                                 store_factory: Callable[[], Store]) -> None:
-    faults["/jd/"] = lambda request: (Response(b"gone", status=404) if request.args.get("productId") == "404404"
-                                      else None)
+def test_one_bad_target_does_not_stop_the_others(
+    served: HTTPServer, faults: dict, store_factory: Callable[[], Store]
+) -> None:
+    faults["/jd/"] = lambda request: (
+        Response(b"gone", status=404) if request.args.get("productId") == "404404" else None
+    )
     options = {**source_options(served)["jd"], "skus": ["404404", "2667959"]}
     (result,) = collect(store_factory, settings_for({"jd": options}))
     assert not result.ok and "HTTP 404" in result.error and "404404" in result.error
     assert result.inserted == 6  # the good SKU was collected and stored
 
 
-def test_robots_txt_is_respected_unless_turned_off(httpserver: HTTPServer, store_factory: Callable[[], Store],
-                                                   site: object) -> None:
+def test_robots_txt_is_respected_unless_turned_off(
+    httpserver: HTTPServer, store_factory: Callable[[], Store], site: object
+) -> None:
     from tests.collectors.conftest import site_handler
 
     httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nDisallow: /reddit/\n")

@@ -47,7 +47,7 @@ class GrowingListing:
     def handle(self, request: Request) -> Response:
         after = request.args.get("after")
         start = next((i + 1 for i, p in enumerate(self.posts) if p["name"] == after), 0)
-        page = self.posts[start:start + PER_PAGE]
+        page = self.posts[start : start + PER_PAGE]
         data = copy.deepcopy(self.template)
         data["data"]["children"] = [{"kind": "t3", "data": p} for p in page]
         data["data"]["after"] = page[-1]["name"] if start + PER_PAGE < len(self.posts) else None
@@ -63,8 +63,9 @@ def listing(httpserver: HTTPServer, fixtures_dir: Path) -> GrowingListing:
 
 
 def reddit_settings(server: HTTPServer) -> Settings:
-    return settings_for({"reddit": {"base_url": f"{base(server)}/reddit", "keywords": ["SonicWave"],
-                                    "max_pages": 2, **FAST}})
+    return settings_for(
+        {"reddit": {"base_url": f"{base(server)}/reddit", "keywords": ["SonicWave"], "max_pages": 2, **FAST}}
+    )
 
 
 def test_a_capped_run_leaves_a_gap_that_later_runs_close(

@@ -14,8 +14,9 @@ REVIEW = "這款耳機的電池續航很差，客服態度也不好，退貨流�
 SIMPLIFIED = "这款耳机的电池续航很差，客服态度也不好，退货流程太麻烦了。"
 
 
-@pytest.mark.parametrize(("text", "encoding"), [(SIMPLIFIED, "gbk"), (SIMPLIFIED, "gb18030"), (REVIEW, "big5"),
-                                                (REVIEW, "utf-8")])
+@pytest.mark.parametrize(
+    ("text", "encoding"), [(SIMPLIFIED, "gbk"), (SIMPLIFIED, "gb18030"), (REVIEW, "big5"), (REVIEW, "utf-8")]
+)
 def test_bodies_decode_without_a_charset_header(text: str, encoding: str) -> None:
     body = f'{{"content": "{text}"}}'.encode(encoding)
     assert decode_body(body) == f'{{"content": "{text}"}}'
@@ -25,9 +26,11 @@ def test_declared_charsets_win_and_gb2312_reads_as_gb18030() -> None:
     body = SIMPLIFIED.encode("gbk")
     assert detect_encoding(body, "text/html;charset=gb2312") == "gb18030"
     assert decode_body(f'<html><head><meta charset="big5"></head><p>{REVIEW}</p>'.encode("big5")).endswith(
-        f"<p>{REVIEW}</p>")
+        f"<p>{REVIEW}</p>"
+    )
     assert decode_body(b'<?xml version="1.0" encoding="GBK"?><rss>' + SIMPLIFIED.encode("gbk") + b"</rss>").endswith(
-        SIMPLIFIED + "</rss>")
+        SIMPLIFIED + "</rss>"
+    )
 
 
 def test_retry_after_seconds_and_http_dates() -> None:
@@ -53,8 +56,15 @@ def test_client_sends_configured_headers_and_honours_min_interval(
     monkeypatch.setenv("KOUBEI_TEST_TOKEN", "Bearer abc")
     httpserver.expect_request("/robots.txt").respond_with_data("", status=404)  # no robots.txt: allowed
     httpserver.expect_request("/api").respond_with_json({"ok": 1})
-    options = HttpOptions.from_options("t", {"min_interval": 0.15, "retries": 0, "cookies": {"buvid3": "x"},
-                                             "headers_env": {"Authorization": "KOUBEI_TEST_TOKEN"}})
+    options = HttpOptions.from_options(
+        "t",
+        {
+            "min_interval": 0.15,
+            "retries": 0,
+            "cookies": {"buvid3": "x"},
+            "headers_env": {"Authorization": "KOUBEI_TEST_TOKEN"},
+        },
+    )
     client = HttpClient("t", options)
     started = time.monotonic()
     for _ in range(3):
@@ -76,9 +86,10 @@ def test_bad_http_options_are_config_errors() -> None:
 def test_requests_go_through_the_configured_proxy(httpserver: HTTPServer) -> None:
     # The local server plays the proxy: a proxied request arrives with the absolute target URL.
     httpserver.expect_request("/reviews").respond_with_data("proxied", content_type="text/plain; charset=utf-8")
-    options = HttpOptions.from_options("t", {"proxy": f"http://127.0.0.1:{httpserver.port}", "robots": False,
-                                             "min_interval": 0})
+    options = HttpOptions.from_options(
+        "t", {"proxy": f"http://127.0.0.1:{httpserver.port}", "robots": False, "min_interval": 0}
+    )
     response = HttpClient("t", options).get("http://reviews.example.invalid/reviews")
     assert response.text == "proxied"
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     assert request.host == "reviews.example.invalid"

@@ -63,16 +63,19 @@ def test_weibo_timeline_with_retweet_and_relative_times(fixtures_dir: Path) -> N
     assert "\n1.任何水域中，" in retweet.text  # <br /> became a line break
 
 
-@pytest.mark.parametrize(("shown", "expected"), [
-    ("刚刚", datetime(2026, 7, 20, 4, 0, tzinfo=UTC)),
-    ("5分钟前", datetime(2026, 7, 20, 3, 55, tzinfo=UTC)),
-    ("15小时前", datetime(2026, 7, 19, 13, 0, tzinfo=UTC)),
-    ("昨天 12:30", datetime(2026, 7, 19, 4, 30, tzinfo=UTC)),
-    ("今天 08:05", datetime(2026, 7, 20, 0, 5, tzinfo=UTC)),
-    ("12-31", datetime(2025, 12, 30, 16, 0, tzinfo=UTC)),  # later than today: last year
-    ("2019-06-27", datetime(2019, 6, 26, 16, 0, tzinfo=UTC)),
-    ("Thu Jul 16 16:31:14 +0800 2026", datetime(2026, 7, 16, 8, 31, 14, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("刚刚", datetime(2026, 7, 20, 4, 0, tzinfo=UTC)),
+        ("5分钟前", datetime(2026, 7, 20, 3, 55, tzinfo=UTC)),
+        ("15小时前", datetime(2026, 7, 19, 13, 0, tzinfo=UTC)),
+        ("昨天 12:30", datetime(2026, 7, 19, 4, 30, tzinfo=UTC)),
+        ("今天 08:05", datetime(2026, 7, 20, 0, 5, tzinfo=UTC)),
+        ("12-31", datetime(2025, 12, 30, 16, 0, tzinfo=UTC)),  # later than today: last year
+        ("2019-06-27", datetime(2019, 6, 26, 16, 0, tzinfo=UTC)),
+        ("Thu Jul 16 16:31:14 +0800 2026", datetime(2026, 7, 16, 8, 31, 14, tzinfo=UTC)),
+    ],
+)
 def test_weibo_times(shown: str, expected: datetime) -> None:
     assert weibo.parse_time(shown, datetime(2026, 7, 20, 4, 0, tzinfo=UTC)) == expected
     # Only the "ago" forms move with the fetch time; storage keeps their first value.
@@ -83,8 +86,11 @@ def test_weibo_relative_times_refetched_later_store_no_update(fixtures_dir: Path
     from storage import upsert_mentions
 
     # Every post of the page (retweeted originals too) as Weibo shows recent ones.
-    body = re.sub(r'"created_at":\s*"[^"]*"', '"created_at": "15分钟前"',
-                  (fixtures_dir / "weibo_search.json").read_text(encoding="utf-8"))
+    body = re.sub(
+        r'"created_at":\s*"[^"]*"',
+        '"created_at": "15分钟前"',
+        (fixtures_dir / "weibo_search.json").read_text(encoding="utf-8"),
+    )
     first = weibo.parse(body, now=datetime(2026, 7, 20, 4, 0, tzinfo=UTC))
     later = weibo.parse(body, now=datetime(2026, 7, 20, 4, 0, 40, tzinfo=UTC))  # same "15分钟前", 40 s later
     assert first and all(m.approximate_time for m in first)
@@ -168,10 +174,18 @@ def test_hackernews_reddit_and_feeds(fixtures_dir: Path) -> None:
 
 
 def test_generic_html_selectors(fixtures_dir: Path) -> None:
-    selectors = {"item": ".comment-item", "text": "p", "id": "@data-cid", "time": ".comment-time@title",
-                 "rating": ".rating@class", "rating_scale": "10", "url": ".comment-info > a@href"}
-    mentions = html.parse((fixtures_dir / "douban_comments.html").read_bytes(), selectors=selectors,
-                          origin="https://example.com/c")
+    selectors = {
+        "item": ".comment-item",
+        "text": "p",
+        "id": "@data-cid",
+        "time": ".comment-time@title",
+        "rating": ".rating@class",
+        "rating_scale": "10",
+        "url": ".comment-info > a@href",
+    }
+    mentions = html.parse(
+        (fixtures_dir / "douban_comments.html").read_bytes(), selectors=selectors, origin="https://example.com/c"
+    )
     assert len(mentions) == 4 and mentions[0].rating == 4.0
     assert mentions[0].published_at == datetime(2017, 11, 8, 1, 44, 36, tzinfo=UTC)  # +08:00 default
     with pytest.raises(LayoutChanged, match="matched nothing"):

@@ -48,34 +48,71 @@ def project(value: Any, shape: Any) -> tuple[bool, Any]:
 
 
 def test_keeps_declared_keys_drops_the_rest_and_tells_missing_from_null() -> None:
-    body = orjson.dumps({"a": [1, {"z": 2}], "im:rating": {"label": "5", "other": 1}, "junk": {"deep": [1]},
-                         "items": [{"id": 1, "sub": None, "junk": [1, 2]}, None, {"sub": [{"x": 1, "y": 2}]}],
-                         "tags": ["a", 1]})
-    assert DECODER.decode(body) == {"a": [1, {"z": 2}], "im:rating": {"label": "5"},
-                                    "items": [{"id": 1, "sub": None}, None, {"sub": [{"x": 1}]}], "tags": ["a", 1]}
+    body = orjson.dumps(
+        {
+            "a": [1, {"z": 2}],
+            "im:rating": {"label": "5", "other": 1},
+            "junk": {"deep": [1]},
+            "items": [{"id": 1, "sub": None, "junk": [1, 2]}, None, {"sub": [{"x": 1, "y": 2}]}],
+            "tags": ["a", 1],
+        }
+    )
+    assert DECODER.decode(body) == {
+        "a": [1, {"z": 2}],
+        "im:rating": {"label": "5"},
+        "items": [{"id": 1, "sub": None}, None, {"sub": [{"x": 1}]}],
+        "tags": ["a", 1],
+    }
     assert DECODER.decode(b"{}") == {} and DECODER.decode('{"im:rating": null}') == {"im:rating": None}
 
 
 def test_a_document_that_does_not_fit_gives_none() -> None:
-    for body in (b"[]", b'{"items": 5}', b'{"items": [7]}', b'{"im:rating": "5"}', b"{not json", b"",
-                 "好评".encode("gbk"), b'{"a": 1'):
+    for body in (
+        b"[]",
+        b'{"items": 5}',
+        b'{"items": [7]}',
+        b'{"im:rating": "5"}',
+        b"{not json",
+        b"",
+        "好评".encode("gbk"),
+        b'{"a": 1',
+    ):
         assert DECODER.decode(body) is None, body
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "x", "id", "sub", "zz"]), inner,
-                                                                   max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "x", "id", "sub", "zz"]), inner, max_size=3)
+    ),
     max_leaves=12,
 )
-documents = st.fixed_dictionaries({}, optional={
-    "a": json_values, "im:rating": json_values | st.fixed_dictionaries({}, optional={"label": json_values}),
-    "items": json_values | st.lists(st.none() | st.fixed_dictionaries({}, optional={
-        "id": json_values, "sub": json_values | st.lists(st.dictionaries(st.sampled_from(["x", "y"]), json_values)),
-        "junk": json_values}), max_size=3),
-    "tags": json_values, "other": json_values,
-})
+documents = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": json_values,
+        "im:rating": json_values | st.fixed_dictionaries({}, optional={"label": json_values}),
+        "items": json_values
+        | st.lists(
+            st.none()
+            | st.fixed_dictionaries(
+                {},
+                optional={
+                    "id": json_values,
+                    "sub": json_values | st.lists(st.dictionaries(st.sampled_from(["x", "y"]), json_values)),
+                    "junk": json_values,
+                },
+            ),
+            max_size=3,
+        ),
+        "tags": json_values,
+        "other": json_values,
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -20,8 +20,13 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 KOUBEI = Path(sys.executable).with_name("koubei")
 
@@ -43,7 +48,10 @@ def dashboard_server(db: Path, log: Path, timeout: float = 60.0, config: Path | 
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [str(KOUBEI), "--db", str(db), "dashboard", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -33,24 +33,39 @@ MASKED_PHONE = "138****5678"
 
 
 def demo_settings() -> Settings:
-    return Settings(raw={
-        "brands": [
-            {"name": "声浪", "keywords": ["声浪"], "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
-            {"name": "鲜到家", "keywords": ["鲜到家"], "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
-        ],
-        "sources": {"demo": dict(DEMO_OPTIONS)},
-    })
+    return Settings(
+        raw={
+            "brands": [
+                {"name": "声浪", "keywords": ["声浪"], "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
+                {"name": "鲜到家", "keywords": ["鲜到家"], "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
+            ],
+            "sources": {"demo": dict(DEMO_OPTIONS)},
+        }
+    )
 
 
 def hostile_mentions() -> list[Mention]:
     newest = DEMO_END.astimezone(UTC) - timedelta(minutes=1)
     return [
-        Mention(source="import.csv", native_id="hostile-1", text=HOSTILE_TEXT, published_at=newest,
-                url="javascript:alert(document.cookie)", brand="声浪", product="声浪P20充电宝", likes=5),
-        Mention(source="import.csv", native_id="hostile-2",
-                text="=HYPERLINK(\"http://evil.example\",\"点这里\") 充电宝爆炸了，质量太差，退货！",
-                published_at=newest - timedelta(minutes=1), url="https://weibo.example/hostile-2",
-                brand="声浪", product="声浪P20充电宝"),
+        Mention(
+            source="import.csv",
+            native_id="hostile-1",
+            text=HOSTILE_TEXT,
+            published_at=newest,
+            url="javascript:alert(document.cookie)",
+            brand="声浪",
+            product="声浪P20充电宝",
+            likes=5,
+        ),
+        Mention(
+            source="import.csv",
+            native_id="hostile-2",
+            text='=HYPERLINK("http://evil.example","点这里") 充电宝爆炸了，质量太差，退货！',
+            published_at=newest - timedelta(minutes=1),
+            url="https://weibo.example/hostile-2",
+            brand="声浪",
+            product="声浪P20充电宝",
+        ),
     ]
 
 

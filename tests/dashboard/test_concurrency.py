@@ -34,9 +34,15 @@ START = datetime(2026, 11, 1, tzinfo=UTC)
 
 def _batch(number: int) -> list[Mention]:
     return [
-        Mention(source="demo.weibo", native_id=f"{number}-{i}", text=f"声浪X1耳机 第{number}批 第{i}条",
-                published_at=START + timedelta(minutes=number * BATCH + i), brand="声浪", product="声浪X1耳机",
-                url=f"https://example.com/{number}/{i}")
+        Mention(
+            source="demo.weibo",
+            native_id=f"{number}-{i}",
+            text=f"声浪X1耳机 第{number}批 第{i}条",
+            published_at=START + timedelta(minutes=number * BATCH + i),
+            brand="声浪",
+            product="声浪X1耳机",
+            url=f"https://example.com/{number}/{i}",
+        )
         for i in range(BATCH)
     ]
 
@@ -101,8 +107,10 @@ def test_reader_and_writer_processes_never_fail(tmp_path: Path, monkeypatch: pyt
     wrote = json.loads(writer_out.read_text())
     read = json.loads(reader_out.read_text())
     seconds = sorted(read["seconds"])
-    print(f"writer: {wrote['batches']} batches of {BATCH}; reader: {len(seconds)} reads,"
-          f" p50 {seconds[len(seconds) // 2] * 1000:.0f} ms, max {seconds[-1] * 1000:.0f} ms")
+    print(
+        f"writer: {wrote['batches']} batches of {BATCH}; reader: {len(seconds)} reads,"
+        f" p50 {seconds[len(seconds) // 2] * 1000:.0f} ms, max {seconds[-1] * 1000:.0f} ms"
+    )
     assert wrote["errors"] == [], wrote["errors"][:1]
     assert read["errors"] == [], read["errors"][:1]
     assert wrote["batches"] >= 3, wrote

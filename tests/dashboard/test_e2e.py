@@ -79,7 +79,8 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             marker.hover(force=True)
             page.wait_for_function(  # the hover label (SVG text) names the product
                 "name => (document.querySelector('.js-plotly-plot .hoverlayer').textContent || '').includes(name)",
-                arg=crisis[0]["scope_value"], timeout=10_000,
+                arg=crisis[0]["scope_value"],
+                timeout=10_000,
             )
             page.wait_for_timeout(1000)  # tables paint on canvas after the chart
             page.screenshot(path=str(artifacts_dir / "dashboard_overview.png"))
@@ -91,16 +92,26 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
 
             # Live refresh while a collector writes: a batch stored now shows up on its own.
             with open_store(db) as store:
-                upsert_mentions(store, [
-                    Mention(source="live.test", native_id=str(i), text=f"刚刚的评论{i}", brand="声浪",
-                            product="声浪X1耳机", published_at=DEMO_END - timedelta(minutes=30))
-                    for i in range(LIVE_BATCH)
-                ])
+                upsert_mentions(
+                    store,
+                    [
+                        Mention(
+                            source="live.test",
+                            native_id=str(i),
+                            text=f"刚刚的评论{i}",
+                            brand="声浪",
+                            product="声浪X1耳机",
+                            published_at=DEMO_END - timedelta(minutes=30),
+                        )
+                        for i in range(LIVE_BATCH)
+                    ],
+                )
             first_metric = page.locator('[data-testid="stMetricValue"]').first
             expected = f"{before + LIVE_BATCH:,}"
             page.wait_for_function(
                 "expected => document.querySelector('[data-testid=\"stMetricValue\"]').innerText.trim() === expected",
-                arg=expected, timeout=40_000,
+                arg=expected,
+                timeout=40_000,
             )
             assert re.sub(r"\s", "", first_metric.inner_text()) == expected
 

@@ -14,7 +14,7 @@ from dashboard import exports
 from dashboard.components import chart_text, masked, safe_url
 from dashboard.i18n import add_strings, t, t_value
 
-HOSTILE = "=HYPERLINK(\"http://evil/x\",\"点我\") 电话13812345678 邮箱 zhang.san@example.com"
+HOSTILE = '=HYPERLINK("http://evil/x","点我") 电话13812345678 邮箱 zhang.san@example.com'
 
 
 def _negative_frame() -> pd.DataFrame:
@@ -73,10 +73,20 @@ def test_xlsx_cells_are_text_not_formulas() -> None:
 
 def test_english_export_headers_and_codes() -> None:
     incidents = pd.DataFrame(
-        {"id": ["a"], "kind": ["negative"], "brand": ["声浪"], "scope_value": ["声浪P20充电宝"],
-         "window_start": [datetime(2026, 11, 19)], "window_end": [datetime(2026, 11, 20)],
-         "peak_at": [datetime(2026, 11, 19, 12)], "observed": [0.6], "expected": [0.15], "severity": [4],
-         "status": ["open"], "keywords": ['["发热", "电池"]']}
+        {
+            "id": ["a"],
+            "kind": ["negative"],
+            "brand": ["声浪"],
+            "scope_value": ["声浪P20充电宝"],
+            "window_start": [datetime(2026, 11, 19)],
+            "window_end": [datetime(2026, 11, 20)],
+            "peak_at": [datetime(2026, 11, 19, 12)],
+            "observed": [0.6],
+            "expected": [0.15],
+            "severity": [4],
+            "status": ["open"],
+            "keywords": ['["发热", "电池"]'],
+        }
     )
     table = exports.incidents_table(incidents, "Asia/Shanghai", lang="en")
     assert list(table.columns[:3]) == ["id", "Kind", "Brand"]
@@ -88,8 +98,17 @@ def test_english_export_headers_and_codes() -> None:
 def test_safe_url_allows_only_http_and_https() -> None:
     assert safe_url("https://item.jd.com/1.html") == "https://item.jd.com/1.html"
     assert safe_url("http://weibo.com/x") == "http://weibo.com/x"
-    for bad in ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,<b>x</b>", "//evil.com/x",
-                "file:///etc/passwd", "https://", None, 42, "  vbscript:x"]:
+    for bad in [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html,<b>x</b>",
+        "//evil.com/x",
+        "file:///etc/passwd",
+        "https://",
+        None,
+        42,
+        "  vbscript:x",
+    ]:
         assert safe_url(bad) is None, bad
 
 
@@ -130,15 +149,38 @@ def test_overlapping_incident_windows_shade_once() -> None:
 def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None:
     from dashboard.charts import selected_incident_ids, timeseries_figure
 
-    series = pd.DataFrame({"bucket": pd.to_datetime(["2026-11-19 08:00", "2026-11-19 09:00"]),
-                           "mentions": [10, 40], "avg_score": [0.7, 0.3], "negative_share": [0.1, 0.6]})
+    series = pd.DataFrame(
+        {
+            "bucket": pd.to_datetime(["2026-11-19 08:00", "2026-11-19 09:00"]),
+            "mentions": [10, 40],
+            "avg_score": [0.7, 0.3],
+            "negative_share": [0.1, 0.6],
+        }
+    )
     base = {"observed": 30.0, "expected": 10.0, "status": "open", "keywords": '["发热"]', "kind": "negative"}
-    markers = pd.DataFrame([
-        {**base, "id": "brand", "scope_value": "声浪", "severity": 3,
-         "window_start": "2026-11-19 00:00", "window_end": "2026-11-19 02:00", "peak_at": "2026-11-19 01:00"},
-        {**base, "id": "product", "scope_value": "<b>声浪P20充电宝</b>", "severity": 4, "observed": 12.0,
-         "window_start": "2026-11-19 01:00", "window_end": "2026-11-19 03:00", "peak_at": "2026-11-19 01:30"},
-    ])
+    markers = pd.DataFrame(
+        [
+            {
+                **base,
+                "id": "brand",
+                "scope_value": "声浪",
+                "severity": 3,
+                "window_start": "2026-11-19 00:00",
+                "window_end": "2026-11-19 02:00",
+                "peak_at": "2026-11-19 01:00",
+            },
+            {
+                **base,
+                "id": "product",
+                "scope_value": "<b>声浪P20充电宝</b>",
+                "severity": 4,
+                "observed": 12.0,
+                "window_start": "2026-11-19 01:00",
+                "window_end": "2026-11-19 03:00",
+                "peak_at": "2026-11-19 01:30",
+            },
+        ]
+    )
     for column in ("window_start", "window_end", "peak_at"):
         markers[column] = pd.to_datetime(markers[column])
     fig = timeseries_figure(series, markers, "Asia/Shanghai")

@@ -43,12 +43,14 @@ def expected_counts(db: Path, first: date | None = None, last: date | None = Non
     with open_store(db, read_only=True) as store:
         excluded = excluded_keys(store)
     keys: dict[tuple[str, str], tuple[str, date]] = {}
-    mentions = [m for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages()
-                for m in page.mentions]
+    mentions = [
+        m for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages() for m in page.mentions
+    ]
     for m in [*mentions, *hostile_mentions()]:
         keys[(m.source, m.native_id)] = (m.brand or "", m.published_at.astimezone(BEIJING).date())
     return Counter(
-        brand for key, (brand, day) in keys.items()
+        brand
+        for key, (brand, day) in keys.items()
         if key not in excluded and (first is None or day >= first) and (last is None or day <= last)
     )
 
@@ -78,8 +80,19 @@ def frame_by_column(at: AppTest, column: str) -> pd.DataFrame:
 def all_rendered_text(at: AppTest) -> list[str]:
     """Every string Streamlit renders as Markdown (or shows as a label)."""
     texts: list[str] = []
-    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success",
-                 "toast", "exception"):
+    for kind in (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "toast",
+        "exception",
+    ):
         texts += [str(getattr(e, "value", "")) for e in at.get(kind)]
     texts += [m.label for m in at.metric] + [str(m.value) for m in at.metric]
     texts += [b.label for b in at.get("download_button")]

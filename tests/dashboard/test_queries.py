@@ -20,11 +20,25 @@ from storage.sentiment import write_scores
 DAY = datetime(2026, 11, 10)  # naive UTC, as stored and as queries take it
 
 
-def _mention(native_id: str, hours: float, brand: str = "声浪", product: str = "声浪X1耳机",
-             source: str = "demo.weibo", likes: int = 0) -> Mention:
-    return Mention(source=source, native_id=native_id, text=f"文本{native_id}",
-                   published_at=(DAY + timedelta(hours=hours)).replace(tzinfo=UTC), brand=brand, product=product,
-                   url=f"https://example.com/{native_id}", likes=likes, rating=None)
+def _mention(
+    native_id: str,
+    hours: float,
+    brand: str = "声浪",
+    product: str = "声浪X1耳机",
+    source: str = "demo.weibo",
+    likes: int = 0,
+) -> Mention:
+    return Mention(
+        source=source,
+        native_id=native_id,
+        text=f"文本{native_id}",
+        published_at=(DAY + timedelta(hours=hours)).replace(tzinfo=UTC),
+        brand=brand,
+        product=product,
+        url=f"https://example.com/{native_id}",
+        likes=likes,
+        rating=None,
+    )
 
 
 # (id, hours after DAY, brand, product, source, score, label)
@@ -44,23 +58,80 @@ ROWS = [
 @pytest.fixture
 def filled(store: Store) -> Store:
     upsert_mentions(store, [_mention(i, h, b, p, s, likes=n) for n, (i, h, b, p, s, _, _) in enumerate(ROWS)])
-    scores = [{"source": s, "native_id": i, "score": sc, "label": lb, "model": "test", "model_version": "1",
-               "text_hash": "-"} for i, _, _, _, s, sc, lb in ROWS if sc is not None]
-    flags = [{"source": "demo.weibo", "native_id": "x", "rating_conflict": None, "default_review": True,
-              "duplicate_group": None, "duplicate_count": None, "excluded": True}]
+    scores = [
+        {"source": s, "native_id": i, "score": sc, "label": lb, "model": "test", "model_version": "1", "text_hash": "-"}
+        for i, _, _, _, s, sc, lb in ROWS
+        if sc is not None
+    ]
+    flags = [
+        {
+            "source": "demo.weibo",
+            "native_id": "x",
+            "rating_conflict": None,
+            "default_review": True,
+            "duplicate_group": None,
+            "duplicate_count": None,
+            "excluded": True,
+        }
+    ]
     write_scores(store, scores, [], [], flags)
-    base = {"scope_type": "brand", "bucket": "1h", "observed": 3.0, "expected": 1.0, "score": 4.0,
-            "severity": 3, "reliable": True, "created_at": DAY, "updated_at": DAY}
-    save_incident(store, {**base, "id": "i-open", "kind": "negative", "brand": "声浪", "scope_value": "声浪",
-                          "window_start": DAY + timedelta(hours=1), "window_end": DAY + timedelta(hours=4),
-                          "peak_at": DAY + timedelta(hours=3), "status": "open", "severity": 4},
-                  [{"source": "demo.weibo", "native_id": "c"}, {"source": "demo.jd", "native_id": "b"}])
-    save_incident(store, {**base, "id": "i-ack", "kind": "volume", "brand": "鲜到家", "scope_value": "鲜到家",
-                          "window_start": DAY - timedelta(hours=30), "window_end": DAY - timedelta(hours=26),
-                          "peak_at": DAY - timedelta(hours=28), "status": "acknowledged"}, [])
-    save_incident(store, {**base, "id": "i-done", "kind": "negative", "brand": "声浪", "scope_value": "声浪X1耳机",
-                          "window_start": DAY + timedelta(hours=10), "window_end": DAY + timedelta(hours=12),
-                          "peak_at": DAY + timedelta(hours=11), "status": "resolved"}, [])
+    base = {
+        "scope_type": "brand",
+        "bucket": "1h",
+        "observed": 3.0,
+        "expected": 1.0,
+        "score": 4.0,
+        "severity": 3,
+        "reliable": True,
+        "created_at": DAY,
+        "updated_at": DAY,
+    }
+    save_incident(
+        store,
+        {
+            **base,
+            "id": "i-open",
+            "kind": "negative",
+            "brand": "声浪",
+            "scope_value": "声浪",
+            "window_start": DAY + timedelta(hours=1),
+            "window_end": DAY + timedelta(hours=4),
+            "peak_at": DAY + timedelta(hours=3),
+            "status": "open",
+            "severity": 4,
+        },
+        [{"source": "demo.weibo", "native_id": "c"}, {"source": "demo.jd", "native_id": "b"}],
+    )
+    save_incident(
+        store,
+        {
+            **base,
+            "id": "i-ack",
+            "kind": "volume",
+            "brand": "鲜到家",
+            "scope_value": "鲜到家",
+            "window_start": DAY - timedelta(hours=30),
+            "window_end": DAY - timedelta(hours=26),
+            "peak_at": DAY - timedelta(hours=28),
+            "status": "acknowledged",
+        },
+        [],
+    )
+    save_incident(
+        store,
+        {
+            **base,
+            "id": "i-done",
+            "kind": "negative",
+            "brand": "声浪",
+            "scope_value": "声浪X1耳机",
+            "window_start": DAY + timedelta(hours=10),
+            "window_end": DAY + timedelta(hours=12),
+            "peak_at": DAY + timedelta(hours=11),
+            "status": "resolved",
+        },
+        [],
+    )
     return store
 
 

@@ -77,8 +77,12 @@ def test_lower_tiers_and_motives() -> None:
 
 
 def test_replies_offer_a_solution() -> None:
-    for text, label, aspects in [("物流太慢了", "neg", {"物流": "neg"}), ("要求退款", "neg", {}),
-                                 ("客服骂人", "neg", {"客服": "neg"}), ("太烂了", "neg", {})]:
+    for text, label, aspects in [
+        ("物流太慢了", "neg", {"物流": "neg"}),
+        ("要求退款", "neg", {}),
+        ("客服骂人", "neg", {"客服": "neg"}),
+        ("太烂了", "neg", {}),
+    ]:
         reply = triage(text, label, aspects=aspects).reply
         assert "今天" in reply or "立即" in reply or "可以" in reply
         assert "缺货" not in reply

@@ -33,12 +33,16 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
 
 
 def test_batch_contract(tmp_path: Path) -> None:
-    source = write_csv(tmp_path / "in.csv", ["id", "text"], [
-        ["a1", "物流太慢了，等了一周还没到，要求退款"],
-        ["a2", "质量很好，非常满意"],
-        ["a3", "充电宝起火了，我要找律师"],
-        ["=cmd", "This is the best purchase I have made"],
-    ])
+    source = write_csv(
+        tmp_path / "in.csv",
+        ["id", "text"],
+        [
+            ["a1", "物流太慢了，等了一周还没到，要求退款"],
+            ["a2", "质量很好，非常满意"],
+            ["a3", "充电宝起火了，我要找律师"],
+            ["=cmd", "This is the best purchase I have made"],
+        ],
+    )
     code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "out.csv"))
     assert code == 0, out
     with (tmp_path / "out.csv").open(encoding="utf-8") as handle:
@@ -75,8 +79,9 @@ def test_train_on_labels_select_in_config_and_eval(tmp_path: Path) -> None:
     assert text_key(POSITIVE[0]) in (model_dir / "training_keys.txt").read_text(encoding="utf-8")
 
     source = write_csv(tmp_path / "in.csv", ["id", "text"], [["p", POSITIVE[0]], ["n", NEGATIVE[0]]])
-    code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"),
-                       config='model = "mine"\n')
+    code, out = invoke(
+        tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"), config='model = "mine"\n'
+    )
     assert code == 0, out
     with (tmp_path / "o.csv").open(encoding="utf-8") as handle:
         labels_out = {r["id"]: r["label"] for r in csv.DictReader(handle)}
@@ -85,10 +90,25 @@ def test_train_on_labels_select_in_config_and_eval(tmp_path: Path) -> None:
     # The harness leaves out test rows the model was trained on.
     data = tmp_path / "datasets"
     data.mkdir()
-    rows = [[1, t] for t in POSITIVE] + [[0, t] for t in NEGATIVE] + [[1, "服务好，环境也不错"], [0, "环境差，服务也差"]] * 3
+    rows = (
+        [[1, t] for t in POSITIVE]
+        + [[0, t] for t in NEGATIVE]
+        + [[1, "服务好，环境也不错"], [0, "环境差，服务也差"]] * 3
+    )
     write_csv(data / "waimai_10k.csv", ["label", "text"], rows)
-    code, out = invoke(tmp_path, "eval", "sentiment", "--model", "mine", "--dataset", "waimai",
-                       "--datasets-dir", str(data), "--json", str(tmp_path / "eval.json"))
+    code, out = invoke(
+        tmp_path,
+        "eval",
+        "sentiment",
+        "--model",
+        "mine",
+        "--dataset",
+        "waimai",
+        "--datasets-dir",
+        str(data),
+        "--json",
+        str(tmp_path / "eval.json"),
+    )
     assert code == 0, out
     result = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["results"][0]
     test_rows = rows[::5]
@@ -100,8 +120,9 @@ def test_train_on_labels_select_in_config_and_eval(tmp_path: Path) -> None:
 
 def test_missing_model_is_a_config_error(tmp_path: Path) -> None:
     source = write_csv(tmp_path / "in.csv", ["id", "text"], [["p", "好"]])
-    code, out = invoke(tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"),
-                       config='model = "nope"\n')
+    code, out = invoke(
+        tmp_path, "score", "--input", str(source), "--output", str(tmp_path / "o.csv"), config='model = "nope"\n'
+    )
     assert code != 0 and "koubei train --labels" in out
 
 

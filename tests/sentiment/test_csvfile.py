@@ -10,8 +10,10 @@ from sentiment.batch import BatchFileError, read_input
 from sentiment.corpus import LabelFileError, read_labels
 
 
-@pytest.mark.parametrize(("reader", "error", "header"), [(read_input, BatchFileError, "id,text"),
-                                                        (read_labels, LabelFileError, "text,label")])
+@pytest.mark.parametrize(
+    ("reader", "error", "header"),
+    [(read_input, BatchFileError, "id,text"), (read_labels, LabelFileError, "text,label")],
+)
 def test_bad_bytes_missing_columns_and_missing_files_are_named(tmp_path: Path, reader, error, header) -> None:  # noqa: ANN001
     undecodable = tmp_path / "latin.csv"
     undecodable.write_bytes(f"{header}\n".encode() + b"\xff\xfe bad,1\n")

@@ -43,8 +43,15 @@ def test_save_load_roundtrip_and_reproducible_training(tmp_path: Path) -> None:
 
 def test_shipped_default_separates_obvious_reviews() -> None:
     model = load_model("builtin")
-    scores = model.score(["质量非常好，物流很快，很满意", "太差了，用两天就坏了，退货", "送餐太慢，菜都凉了",
-                          "今天好开心[哈哈][爱你]", "又被放鸽子[泪][抓狂]"])
+    scores = model.score(
+        [
+            "质量非常好，物流很快，很满意",
+            "太差了，用两天就坏了，退货",
+            "送餐太慢，菜都凉了",
+            "今天好开心[哈哈][爱你]",
+            "又被放鸽子[泪][抓狂]",
+        ]
+    )
     assert scores[0] > 0.8 and scores[3] > 0.8
     assert scores[1] < 0.2 and scores[2] < 0.4 and scores[4] < 0.2
     # Traditional Chinese is converted, so it scores like its simplified form.
@@ -64,8 +71,9 @@ def test_nb_weighting_folds_into_the_stored_weights() -> None:
     from sentiment.linear import nb_log_count_ratio
 
     texts, labels = tiny_corpus()
-    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0,
-                         lexicon_weight=0.0, nb_alpha=1.0)
+    model = train_linear(
+        "t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0, lexicon_weight=0.0, nb_alpha=1.0
+    )
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
     matrix = vec.fit_transform([to_simplified(t) for t in texts])
     ratio = nb_log_count_ratio(matrix, np.array(labels), 1.0)
@@ -86,7 +94,11 @@ def test_gapped_scoring_equals_sklearn_with_the_same_analyzer(tmp_path: Path) ->
     model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0, gapped=True)
     vec = TfidfVectorizer(analyzer=char_grams, sublinear_tf=True, min_df=2)
     clf = LogisticRegression(C=1.0, max_iter=3000).fit(vec.fit_transform([to_simplified(t) for t in texts]), labels)
-    probe = POSITIVE + NEGATIVE + ["", "ab", "  A  b\t\tC  ", "质量质量质量很好很好", "不太好", "好\x00差", "全新的词汇完全没见过"]
+    probe = (
+        POSITIVE
+        + NEGATIVE
+        + ["", "ab", "  A  b\t\tC  ", "质量质量质量很好很好", "不太好", "好\x00差", "全新的词汇完全没见过"]
+    )
     expected = clf.decision_function(vec.transform([to_simplified(t) for t in probe]))
     assert np.allclose(model.raw_logits(probe), expected, atol=1e-9)
     assert any(GAP in g for g in vec.vocabulary_)  # the gapped grams are really in the vocabulary
@@ -105,8 +117,18 @@ def test_nb_mix_is_the_average_of_the_plain_and_the_nb_model() -> None:
     from sentiment.linear import nb_log_count_ratio
 
     texts, labels = tiny_corpus()
-    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0,
-                         lexicon_weight=0.0, C=2.0, nb_mix=0.5, nb_mix_C=1.0)
+    model = train_linear(
+        "t",
+        texts,
+        labels,
+        synthetic=False,
+        calibrate_folds=0,
+        emoticon_weight=0.0,
+        lexicon_weight=0.0,
+        C=2.0,
+        nb_mix=0.5,
+        nb_mix_C=1.0,
+    )
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
     matrix = vec.fit_transform([to_simplified(t) for t in texts])
     ratio = nb_log_count_ratio(matrix, np.array(labels), 1.0)

@@ -3,8 +3,18 @@ import numpy as np
 from koubei.config import Settings
 from sentiment.model import Scorer, SnowNLPModel, label_of, load_model, scorer_from_settings
 
-TEXTS = ["这个手机质量太差了，客服也不理人", "非常好用，推荐购买", "物流很快", "一般般吧", "這個產品很好",
-         "电池发热严重", "包装破损", "服务周到", "不会再买了", "性价比很高"] * 6
+TEXTS = [
+    "这个手机质量太差了，客服也不理人",
+    "非常好用，推荐购买",
+    "物流很快",
+    "一般般吧",
+    "這個產品很好",
+    "电池发热严重",
+    "包装破损",
+    "服务周到",
+    "不会再买了",
+    "性价比很高",
+] * 6
 
 
 def test_snownlp_parallel_equals_serial() -> None:
@@ -16,8 +26,9 @@ def test_snownlp_parallel_equals_serial() -> None:
 
 def test_english_goes_to_vader_chinese_to_the_chinese_model() -> None:
     scorer = Scorer(load_model("builtin"))
-    scores, labels = scorer.score(["I love this phone, it is great", "Terrible battery, it broke in two days",
-                                   "质量很好，非常满意"])
+    scores, labels = scorer.score(
+        ["I love this phone, it is great", "Terrible battery, it broke in two days", "质量很好，非常满意"]
+    )
     assert labels == ["pos", "neg", "pos"]
     vader = scorer.english.score(["I love this phone, it is great"])  # type: ignore[union-attr]
     assert scores[0] == vader[0]

@@ -18,8 +18,15 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def mention(i: int, text: str, **extra: object) -> Mention:
-    return Mention(source="test", native_id=f"m{i}", text=text, published_at=NOW - timedelta(hours=i),
-                   author=str(extra.pop("author", f"user{i}")), brand=str(extra.pop("brand", "声浪")), **extra)  # type: ignore[arg-type]
+    return Mention(
+        source="test",
+        native_id=f"m{i}",
+        text=text,
+        published_at=NOW - timedelta(hours=i),
+        author=str(extra.pop("author", f"user{i}")),
+        brand=str(extra.pop("brand", "声浪")),
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 MENTIONS = [
@@ -109,7 +116,9 @@ def test_label_corrections_stored_and_validated(db_path: Path, settings: Setting
         assert len(db.labelled_texts(store)) == 2  # nothing half-written
 
 
-def test_failed_batch_leaves_earlier_batches(db_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_batch_leaves_earlier_batches(
+    db_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with open_store(db_path) as store:
         upsert_mentions(store, MENTIONS)
     calls = {"n": 0}
@@ -140,8 +149,10 @@ def test_negative_copy_paste_wave_is_flagged_but_still_counted(db_path: Path, se
     summary = score_pending(opener(db_path), settings)
     assert summary.duplicates_excluded == 3  # only the positive template's copies
     with open_store(db_path) as store:
-        flagged = store.query("SELECT native_id, excluded FROM mention_flags WHERE duplicate_group IS NOT NULL"
-                              " AND native_id IN ('m20', 'm21', 'm22', 'm23') ORDER BY 1")
+        flagged = store.query(
+            "SELECT native_id, excluded FROM mention_flags WHERE duplicate_group IS NOT NULL"
+            " AND native_id IN ('m20', 'm21', 'm22', 'm23') ORDER BY 1"
+        )
     assert flagged == [("m20", False), ("m21", False), ("m22", False), ("m23", False)]
 
 
@@ -149,7 +160,9 @@ def test_negative_copy_paste_wave_is_flagged_but_still_counted(db_path: Path, se
 def test_exclusion_modes(db_path: Path, mode: object, expected: int) -> None:
     with open_store(db_path) as store:
         upsert_mentions(store, COPIES + WAVE)
-    settings = Settings(raw={"sentiment": {"duplicate_window_days": 0, "exclude_duplicates": mode}}, db_override=db_path)
+    settings = Settings(
+        raw={"sentiment": {"duplicate_window_days": 0, "exclude_duplicates": mode}}, db_override=db_path
+    )
     assert score_pending(opener(db_path), settings).duplicates_excluded == expected
 
 

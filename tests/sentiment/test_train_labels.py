@@ -144,8 +144,9 @@ CLAUSES = Recipe("plain+clauses", 0.0, False, LABELS_CLAUSE_WEIGHT)
 
 
 def test_clause_rows_split_multi_clause_rows_and_keep_their_label() -> None:
-    texts, labels = clause_rows(["味道不错，就是送得太慢！", "好吃", "一般。差 评", "还行，a", "还行吧~不太好吃"],
-                                [0, 1, 1, 0, 1])
+    texts, labels = clause_rows(
+        ["味道不错，就是送得太慢！", "好吃", "一般。差 评", "还行，a", "还行吧~不太好吃"], [0, 1, 1, 0, 1]
+    )
     # One-character pieces ("差", "a") are dropped, and a row left with one clause gives nothing.
     assert (texts, labels) == (["味道不错", "就是送得太慢", "还行吧", "不太好吃"], [0, 0, 1, 1])
 
@@ -170,9 +171,15 @@ def test_final_clause_model_is_trained_on_the_rows_plus_weighted_clauses(tmp_pat
     extra_texts, extra_labels = clause_rows(texts, labels)
     assert saved["recipe"] == "plain+clauses" and saved["rows"] == len(texts)
     assert (saved["clause_rows"], saved["clause_weight"]) == (len(extra_texts), LABELS_CLAUSE_WEIGHT)
-    direct = train_linear("d", texts + extra_texts, labels + extra_labels, calibrate_folds=0,
-                          sample_weight=[1.0] * len(texts) + [LABELS_CLAUSE_WEIGHT] * len(extra_texts),
-                          lexicon_length_scale=result.model.lexicon_length_scale, **LABELS_OPTIONS)  # type: ignore[arg-type]
+    direct = train_linear(
+        "d",
+        texts + extra_texts,
+        labels + extra_labels,
+        calibrate_folds=0,
+        sample_weight=[1.0] * len(texts) + [LABELS_CLAUSE_WEIGHT] * len(extra_texts),
+        lexicon_length_scale=result.model.lexicon_length_scale,
+        **LABELS_OPTIONS,
+    )  # type: ignore[arg-type]
     assert np.allclose(result.model.raw_logits(POSITIVE + NEGATIVE), direct.raw_logits(POSITIVE + NEGATIVE))
     # An unweighted fit differs: the weight reaches the fit.
     plain = train_linear("p", texts + extra_texts, labels + extra_labels, calibrate_folds=0, **LABELS_OPTIONS)  # type: ignore[arg-type]
@@ -191,9 +198,15 @@ def test_base_and_clause_recipe_weights_only_the_users_clauses(tmp_path: Path) -
     result = train_labels("bc", texts, labels, tmp_path, base=base, candidates=[recipe])
     assert result.model.meta["corpus"] == "builtin+labels" and result.model.meta["clause_rows"] == 120
     extra_texts, extra_labels = clause_rows(texts, labels)
-    direct = train_linear("d", texts + extra_texts + base[0], labels + extra_labels + base[1], calibrate_folds=0,
-                          nb_alpha=1.0, lexicon_length_scale=result.model.lexicon_length_scale,
-                          sample_weight=[1.0] * 60 + [LABELS_CLAUSE_WEIGHT] * 120 + [1.0] * len(base[0]),
-                          **LABELS_OPTIONS)  # type: ignore[arg-type]
+    direct = train_linear(
+        "d",
+        texts + extra_texts + base[0],
+        labels + extra_labels + base[1],
+        calibrate_folds=0,
+        nb_alpha=1.0,
+        lexicon_length_scale=result.model.lexicon_length_scale,
+        sample_weight=[1.0] * 60 + [LABELS_CLAUSE_WEIGHT] * 120 + [1.0] * len(base[0]),
+        **LABELS_OPTIONS,
+    )  # type: ignore[arg-type]
     probe = [f"真{POS_WORDS[5]}", f"真{NEG_WORDS[5]}", "还好吧"]
     assert np.allclose(result.model.raw_logits(probe), direct.raw_logits(probe))

@@ -60,14 +60,20 @@ def test_lists_triaged_negatives_and_stores_corrections(triage_db: Path) -> None
 
     # Hostile text is masked and only in cells; nothing of it reaches Markdown.
     assert any("138****5678" in text for text in by_text) and not any(PHONE in text for text in by_text)
-    rendered = [str(getattr(e, "value", "")) for kind in ("markdown", "caption", "title", "success", "info")
-                for e in at.get(kind)]
+    rendered = [
+        str(getattr(e, "value", ""))
+        for kind in ("markdown", "caption", "title", "success", "info")
+        for e in at.get(kind)
+    ]
     assert not any(marker in text for text in rendered for marker in ("evil.example", "onerror", PHONE, ":red["))
 
     # Correct the first row's label through the editor, then save.
     row = list(frame.index).index(0)
-    at.session_state["triage_editor"] = {"edited_rows": {row: {"corrected_label": "neu"}}, "added_rows": [],
-                                         "deleted_rows": []}
+    at.session_state["triage_editor"] = {
+        "edited_rows": {row: {"corrected_label": "neu"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
     at.button(key="triage_save").click()
     at.run()
     assert not at.exception

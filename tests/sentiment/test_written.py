@@ -91,8 +91,18 @@ def test_sample_weight_is_sklearns_weighted_fit() -> None:
     """sample_weight weights the fit and the NB ratios; document frequencies are not weighted."""
     texts, labels = tiny_corpus(copies=2)
     weight = np.where(np.arange(len(texts)) % 3 == 0, 3.0, 0.5)
-    model = train_linear("t", texts, labels, synthetic=False, calibrate_folds=0, emoticon_weight=0.0,
-                         lexicon_weight=0.0, C=2.0, nb_mix=0.5, sample_weight=weight.tolist())
+    model = train_linear(
+        "t",
+        texts,
+        labels,
+        synthetic=False,
+        calibrate_folds=0,
+        emoticon_weight=0.0,
+        lexicon_weight=0.0,
+        C=2.0,
+        nb_mix=0.5,
+        sample_weight=weight.tolist(),
+    )
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2)
     matrix = vec.fit_transform([to_simplified(t) for t in texts])
     y = np.array(labels)

@@ -40,8 +40,13 @@ def test_an_update_can_move_published_at_which_is_indexed(store) -> None:
 
 
 def test_raw_round_trips_as_the_items_json(store) -> None:
-    raw = {"id": 12345678901234, "nested": {"颜色": "深空灰", "list": [1, 2.5, None, True]}, "emoji": "👍",
-           "quote": 'a "b" \\ c', "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}
+    raw = {
+        "id": 12345678901234,
+        "nested": {"颜色": "深空灰", "list": [1, 2.5, None, True]},
+        "emoji": "👍",
+        "quote": 'a "b" \\ c',
+        "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
     upsert_mentions(store, [mention("1", raw=raw), mention("2")])
     stored = dict(store.query("SELECT native_id, raw FROM mentions"))
     assert json.loads(stored["1"]) == {**raw, "when": "2026-01-02T03:04:05+00:00"}
