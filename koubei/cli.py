@@ -7,8 +7,11 @@ Exit codes: 0 success; 1 the work failed (a message says what and where);
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
 
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
@@ -45,25 +48,38 @@ _register_all()
 
 
 def run() -> None:
-    """Console-script entry: KoubeiErrors become one clear line and an exit code."""
+    """Console-script entry: every failure becomes one clear line and an exit code.
+
+    typer raises usage errors from its bundled click (`typer._click`), whose classes are
+    not click's: they share only typer's `TyperException` base, so that is what is caught.
+    """
     try:
         # In standalone_mode=False click returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)
     except ConfigError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise SystemExit(2) from None
+        _fail(str(exc), 2)
     except KoubeiError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise SystemExit(1) from None
+        _fail(str(exc), 1)
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except typer.Abort:
-        raise SystemExit(1) from None
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
+        _fail("aborted", 1)
+    except NoArgsIsHelpError as exc:
+        exc.show()  # the help itself (typer's rich help has already printed it and shows "")
+        raise SystemExit(exc.exit_code) from None
+    except TyperException as exc:
+        _fail(usage_error_line(exc), int(getattr(exc, "exit_code", 2)))
     raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def usage_error_line(exc: TyperException) -> str:
+    """One line for a usage error: the message and where to read the command's help."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    context = getattr(exc, "ctx", None)
+    command = context.command_path if context is not None else "koubei"
+    return f"{message} (see '{command} --help')"
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise SystemExit(code) from None
