@@ -14,12 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.config import AlertSettings, Rule, load_alert_settings
+from alerts.detect import dense_arrays
 from alerts.detectors import negative_scores, volume_scores
 from alerts.events import events_from_scores
-from alerts.pipeline import dense_arrays
 from koubei.config import Settings
 from storage import Store
 from storage import alerts_series as series
+from storage.db import naive_utc
 
 CONTEXT = timedelta(days=14)  # history before `since` that the baselines learn from
 
@@ -74,7 +75,7 @@ def backtest(
     cfg = cfg or load_alert_settings(settings)
     rule = apply_overrides(cfg.rule(rule_name), overrides or {})
     until = until or datetime.now(UTC).replace(tzinfo=None)
-    since = since.replace(tzinfo=None) if since.tzinfo is None else since.astimezone(UTC).replace(tzinfo=None)
+    since = naive_utc(since)
     result = Backtest(rule, since, until)
     b = rule.bucket_seconds
     start = since - CONTEXT

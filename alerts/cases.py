@@ -2,7 +2,7 @@
 
 A crisis is flagged at once for the brand, the product, the aspects and every channel
 it reaches: the demo's power-bank crisis opens eleven or twelve incidents in the same hours. Alerts
-are already sent once per crisis (pipeline._persist suppresses what a brand incident
+are already sent once per crisis (alerts/incidents.py suppresses what a brand incident
 covers); cases do the same for the people working the queue. Incidents of one brand whose
 windows overlap form a case, headed by its lead incident: the highest tier; among equals a
 negative spike before a volume one, then the most specific scope that names what it is about
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
 
 from storage.incidents import INCIDENT_STATUSES
 
@@ -22,14 +23,43 @@ from storage.incidents import INCIDENT_STATUSES
 SCOPE_RANK = {"product": 3, "brand": 2, "aspect": 1, "source": 0}
 
 
-def lead_key(row: dict[str, Any]) -> tuple[float, int, int, float]:
+class IncidentFacts(Protocol):
+    """What grouping reads of an incident: a storage.incidents.Incident, or a row of a frame
+    of incidents (DataFrame.itertuples) where the dashboard works on frames."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def scope_type(self) -> str: ...
+    @property
+    def brand(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def severity(self) -> int: ...
+    @property
+    def observed(self) -> float: ...
+    @property
+    def expected(self) -> float: ...
+    @property
+    def window_start(self) -> datetime: ...
+    @property
+    def window_end(self) -> datetime: ...
+
+
+IncidentT = TypeVar("IncidentT", bound=IncidentFacts)
+
+
+def lead_key(incident: IncidentFacts) -> tuple[float, int, int, float]:
     """Higher is more of a headline (see the module docstring)."""
-    expected = float(row.get("expected") or 0)
-    factor = float(row["observed"]) / expected if expected > 0 else float("inf")
+    expected = float(incident.expected or 0)
+    factor = float(incident.observed) / expected if expected > 0 else float("inf")
     return (
-        float(row["severity"]),
-        int(row["kind"] == "negative"),
-        SCOPE_RANK.get(str(row.get("scope_type")), -1),
+        float(incident.severity),
+        int(incident.kind == "negative"),
+        SCOPE_RANK.get(str(incident.scope_type), -1),
         factor,
     )
 
@@ -51,47 +81,47 @@ def overlapping_groups(windows: Sequence[tuple[Any, Any]]) -> list[list[int]]:
 
 
 @dataclass(frozen=True)
-class Case:
-    members: tuple[dict[str, Any], ...]  # the lead first, then by lead_key
+class Case(Generic[IncidentT]):
+    members: tuple[IncidentT, ...]  # the lead first, then by lead_key
 
     @property
-    def lead(self) -> dict[str, Any]:
+    def lead(self) -> IncidentT:
         return self.members[0]
 
     @property
     def id(self) -> str:
-        return str(self.lead["id"])
+        return str(self.lead.id)
 
     @property
-    def related(self) -> tuple[dict[str, Any], ...]:
+    def related(self) -> tuple[IncidentT, ...]:
         return self.members[1:]
 
     @property
     def status(self) -> str:
         """As far along as its least handled incident."""
-        return min((str(m["status"]) for m in self.members), key=INCIDENT_STATUSES.index)
+        return min((str(m.status) for m in self.members), key=INCIDENT_STATUSES.index)
 
     @property
     def severity(self) -> int:
-        return max(int(m["severity"]) for m in self.members)
+        return max(int(m.severity) for m in self.members)
 
     @property
-    def window(self) -> tuple[Any, Any]:
-        return min(m["window_start"] for m in self.members), max(m["window_end"] for m in self.members)
+    def window(self) -> tuple[datetime, datetime]:
+        return min(m.window_start for m in self.members), max(m.window_end for m in self.members)
 
 
-def group_cases(incidents: Sequence[dict[str, Any]]) -> list[Case]:
-    """`incidents` as storage.incidents.list_incidents returns them, grouped into cases;
+def group_cases(incidents: Sequence[IncidentT]) -> list[Case[IncidentT]]:
+    """`incidents` (as storage.incidents.list_incidents returns them) grouped into cases;
     unhandled cases first, then by tier, newest first (the queue's own order)."""
-    by_brand: dict[str, list[dict[str, Any]]] = {}
-    cases: list[Case] = []
-    for row in incidents:
-        if row["kind"] == "source_down" or not row.get("brand"):
-            cases.append(Case((row,)))
+    by_brand: dict[str, list[IncidentT]] = {}
+    cases: list[Case[IncidentT]] = []
+    for incident in incidents:
+        if incident.kind == "source_down" or not incident.brand:
+            cases.append(Case((incident,)))
         else:
-            by_brand.setdefault(str(row["brand"]), []).append(row)
+            by_brand.setdefault(str(incident.brand), []).append(incident)
     for rows in by_brand.values():
-        for group in overlapping_groups([(r["window_start"], r["window_end"]) for r in rows]):
+        for group in overlapping_groups([(r.window_start, r.window_end) for r in rows]):
             members = sorted((rows[i] for i in group), key=lead_key, reverse=True)
             cases.append(Case(tuple(members)))
     cases.sort(key=lambda c: c.window[0], reverse=True)

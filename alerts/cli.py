@@ -1,9 +1,10 @@
-"""Commands: detect, eval spikes, backtest, watch, alerts (deliver / outbox), incidents (list/show/ack/resolve/respond)."""
+"""Commands: detect, eval spikes, backtest, alerts (deliver / outbox), incidents (list/show/ack/resolve/respond)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                     )
                 typer.echo(f"{len(found)} incidents")
             return
-        from alerts.pipeline import detect_incidents
+        from alerts.detect import detect_incidents
 
         summary = detect_incidents(ctx.obj.open_store, ctx.obj.settings, _parse_date(now, "--now") if now else None)
         if as_json:
@@ -92,7 +93,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         skip_nab: bool = typer.Option(False, "--skip-nab"),
     ) -> None:
         """NAB realTweets score (as NAB defines it) and synthetic recall / precision / delay; exit 1 if a target is missed."""
-        from alerts.evaluate import run
+        from evaluation.spikes import run
 
         directory = None
         if not skip_nab:
@@ -159,19 +160,6 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         console.print(table)
         typer.echo(f"{len(result.firings)} firings, {result.per_week():.1f} per week")
 
-    @app.command("watch")
-    def watch_command(
-        ctx: typer.Context,
-        max_passes: int | None = typer.Option(
-            None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."
-        ),
-    ) -> None:
-        """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
-        from alerts.watch import watch
-
-        state = watch(ctx.obj, max_passes=max_passes, log=lambda line: typer.echo(line, err=True))
-        typer.echo(f"{state.passes} passes, {len(state.errors)} failed")
-
     @app.command("alerts")
     def alerts_command(
         ctx: typer.Context,
@@ -179,7 +167,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         show: bool = typer.Option(False, "--outbox", help="List the outbox."),
     ) -> None:
         """Send due alerts from the outbox (retries included) and/or list it."""
-        from alerts.pipeline import deliver_alerts
+        from alerts.delivery import deliver_alerts
         from storage import incidents as inc
 
         if deliver:
@@ -195,15 +183,15 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                 table.add_column(col)
             for r in rows:
                 table.add_row(
-                    r["incident_id"],
-                    r["channel"],
-                    r["route"],
-                    r["event"],
-                    str(r["severity"]),
-                    r["status"],
-                    str(r["attempts"]),
-                    _fmt(r["next_attempt_at"]),
-                    Text(str(r["last_error"] or "")[:80]),
+                    r.incident_id,
+                    r.channel,
+                    r.route,
+                    r.event,
+                    str(r.severity),
+                    r.status,
+                    str(r.attempts),
+                    _fmt(r.next_attempt_at),
+                    Text(str(r.last_error or "")[:80]),
                 )
             console.print(table)
 
@@ -228,7 +216,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         listed = group_cases(rows) if cases else [Case((r,)) for r in rows]
         if as_json:
             out: list[dict[str, Any]] = (
-                rows
+                [asdict(r) for r in rows]
                 if not cases
                 else [
                     {
@@ -237,8 +225,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
                         "severity": c.severity,
                         "window_start": c.window[0],
                         "window_end": c.window[1],
-                        "lead": c.lead,
-                        "related": [m["id"] for m in c.related],
+                        "lead": asdict(c.lead),
+                        "related": [m.id for m in c.related],
                     }
                     for c in listed
                 ]
@@ -263,16 +251,16 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         for case in listed:
             r = case.lead
             table.add_row(
-                r["id"],
+                r.id,
                 case.status,
                 str(case.severity),
-                r["kind"],
-                Text(f"{r['scope_type']}:{r['brand'] or ''}/{r['scope_value']}"),
+                r.kind,
+                Text(f"{r.scope_type}:{r.brand or ''}/{r.scope_value}"),
                 *([f"+{len(case.related)}"] if cases else []),
                 f"{_fmt(case.window[0])} .. {_fmt(case.window[1])}",
-                f"{r['observed']:.0f}/{r['expected']:.1f}",
-                f"{r['score']:.1f}",
-                Text(mask_pii("、".join(map(str, (r["keywords"] or [])[:5])))),
+                f"{r.observed:.0f}/{r.expected:.1f}",
+                f"{r.score:.1f}",
+                Text(mask_pii("、".join(r.keywords[:5]))),
             )
         console.print(table)
         typer.echo(f"{len(listed)} cases, {len(rows)} incidents" if cases else f"{len(rows)} incidents")
@@ -307,17 +295,14 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
             "note",
             "first_response_at",
         ):
-            typer.echo(f"{key}: {_fmt(row.get(key))}")
-        typer.echo("keywords: " + mask_pii("、".join(map(str, row["keywords"] or []))))
-        typer.echo(
-            "aspects: "
-            + ", ".join(f"{a['aspect']} {a['observed']} (expected {a['expected']})" for a in row["aspects"] or [])
-        )
-        typer.echo("sources: " + ", ".join(f"{s['source']} {s['count']}" for s in row["sources"] or []))
+            typer.echo(f"{key}: {_fmt(getattr(row, key))}")
+        typer.echo("keywords: " + mask_pii("、".join(row.keywords)))
+        typer.echo("aspects: " + ", ".join(f"{a.aspect} {a.observed} (expected {a.expected})" for a in row.aspects))
+        typer.echo("sources: " + ", ".join(f"{s.source} {s.count}" for s in row.sources))
         for m in mentions:
-            typer.echo(f"  #{m['rank']} reach {m['reach']} {m['source']} {m['url'] or ''} {mask_pii(m['text'])[:80]}")
+            typer.echo(f"  #{m.rank} reach {m.reach} {m.source} {m.url or ''} {mask_pii(m.text)[:80]}")
         for entry in log:
-            typer.echo(f"  {_fmt(entry['acted_at'])} {entry['actor']} {entry['action']} {entry['note'] or ''}")
+            typer.echo(f"  {_fmt(entry.acted_at)} {entry.actor} {entry.action} {entry.note or ''}")
 
     def _act(ctx: typer.Context, incident_id: str, action: str, actor: str, note: str | None) -> None:
         from storage import incidents as inc

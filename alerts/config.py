@@ -161,7 +161,7 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
         if ctype not in CHANNEL_TYPES:
             raise ConfigError(f"[alerts.channels.{name}]: type must be one of {', '.join(CHANNEL_TYPES)}")
         channels[name] = Channel(name, ctype, dict(spec))
-    routes = []
+    routes: list[Route] = []
     for spec in raw.get("routes") or []:
         name = spec.get("name") or f"route{len(routes) + 1}"
         where = f"[[alerts.routes]] {name}"

@@ -187,7 +187,7 @@ def _shift(x: np.ndarray, k: int, fill: float = np.nan) -> np.ndarray:
 def _moving_sum(x: np.ndarray, w: int, dtype: type = DTYPE) -> np.ndarray:
     """Sum over the last w buckets (fewer at the start). Short windows add shifted slices:
     exact, and an order of magnitude faster than a cumulative sum along the rows."""
-    out = x.astype(dtype)  # a copy
+    out: np.ndarray = x.astype(dtype)  # a copy
     if w <= 1:
         return out
     if w <= 48:
@@ -308,7 +308,7 @@ def negative_scores(
     # In-place arithmetic throughout: these passes are bound by memory traffic, not by flops.
     for w in p.windows:
         obs = sums_n[w]
-        exp = _shift(share_all, w, DTYPE(p.prior_share))
+        exp = _shift(share_all, w, p.prior_share)
         exp *= sums_m[w]
         var = np.square(exp)
         var *= od2

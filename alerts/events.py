@@ -8,8 +8,7 @@ alert) from how far observed exceeds expected; a spike is never below tier 2.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,9 +53,6 @@ class Event:
     expected: float
     score: float  # z at the peak
     severity: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def events_from_scores(kind: str, scores: Scores, cooldown: int, rules: SeverityRules | None = None) -> list[Event]:

@@ -11,28 +11,28 @@ alert below tier 5 until they end; tier 5 (红色警戒) always goes out at once
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from alerts.config import AlertSettings, Route
+from storage.incidents import Incident
 
 
-def route_matches(cfg: AlertSettings, route: Route, incident: dict[str, Any], texts: list[str]) -> bool:
-    if route.brands and (incident.get("brand") or "") not in route.brands:
+def route_matches(cfg: AlertSettings, route: Route, incident: Incident, texts: list[str]) -> bool:
+    if route.brands and (incident.brand or "") not in route.brands:
         return False
-    if route.kinds and incident["kind"] not in route.kinds:
+    if route.kinds and incident.kind not in route.kinds:
         return False
-    if incident["severity"] < route.min_tier:
+    if incident.severity < route.min_tier:
         return False
     if route.keyword_groups:
-        haystack = " ".join([*map(str, incident.get("keywords") or []), *texts])
+        haystack = " ".join([*incident.keywords, *texts])
         words = [w for g in route.keyword_groups for w in cfg.keyword_groups.get(g, ())]
         if not any(w in haystack for w in words):
             return False
     return True
 
 
-def matching_routes(cfg: AlertSettings, incident: dict[str, Any], texts: list[str]) -> list[Route]:
+def matching_routes(cfg: AlertSettings, incident: Incident, texts: list[str]) -> list[Route]:
     return [r for r in cfg.routes if route_matches(cfg, r, incident, texts)]
 
 

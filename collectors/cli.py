@@ -186,16 +186,16 @@ def register(app: typer.Typer) -> None:
 
         from collectors.runner import configured_sources
         from storage import open_store
-        from storage.health import source_health
+        from storage.health import SourceHealth, source_health
 
         context = ctx.obj
         configs = configured_sources(context.settings, include_disabled=True)
-        health: dict[str, dict[str, Any]] = {}
+        health: dict[str, SourceHealth] = {}
         if Path(context.db_path).exists():
             try:
                 # Read-only: listing must not take the write lock a running collector or scorer needs.
                 with open_store(context.db_path, read_only=True) as store:
-                    health = {row["source"]: row for row in source_health(store)}
+                    health = {row.source: row for row in source_health(store)}
             except KoubeiError as exc:
                 status_console.print(f"health unavailable: {exc}", highlight=False)
         table = Table(title="koubei sources")
@@ -219,13 +219,13 @@ def register(app: typer.Typer) -> None:
             key = getattr(cls, "target_key", "") if cls else ""
             targets = config.options.get(key, []) if key else []
             shown = ", ".join(str(t.get("id") if isinstance(t, dict) else t) for t in targets) if targets else "-"
-            row = health.get(config.name, {})
-            status = row.get("status") or "never run"
+            row = health.get(config.name)
+            status = (row.status if row else None) or "never run"
             shown_status = status
-            if status == "error":
+            if row and status == "error":
                 # "error (blocked, 3 runs)": what kind of failure, and for how long it has lasted.
-                runs = row.get("consecutive_failures") or 1
-                shown_status = f"error ({row.get('last_error_kind') or 'unknown'}, {runs} run{'s' if runs > 1 else ''})"
+                runs = row.consecutive_failures or 1
+                shown_status = f"error ({row.last_error_kind or 'unknown'}, {runs} run{'s' if runs > 1 else ''})"
             table.add_row(
                 Text(config.name),
                 Text(config.kind + ("" if cls else " (unknown kind)")),
@@ -233,9 +233,9 @@ def register(app: typer.Typer) -> None:
                 Text(shown),
                 Text(str(config.options.get("interval", "-"))),
                 Text(shown_status, style="green" if status == "ok" else "red" if status == "error" else ""),
-                _fmt_time(row.get("last_success_at")),
-                str(row.get("last_items") if row else "-"),
-                Text(row.get("last_error") or "" if status == "error" else ""),
+                _fmt_time(row.last_success_at if row else None),
+                str(row.last_items if row else "-"),
+                Text(row.last_error or "" if row and status == "error" else ""),
             )
         console.print(table)
 

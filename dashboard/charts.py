@@ -82,8 +82,9 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
             )
         top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
         rows = markers.to_dict("records")
+        facts = list(markers.itertuples(index=False))
         clusters = [
-            sorted(group, key=lambda i: lead_key(rows[i]), reverse=True)
+            sorted(group, key=lambda i: lead_key(facts[i]), reverse=True)
             for group in overlapping_groups(list(zip(starts, ends)))
         ]
         fig.add_trace(

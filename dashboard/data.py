@@ -26,6 +26,7 @@ from dashboard.loaders import (
     writing,
 )
 from storage import queries
+from storage.incidents import Incident
 
 __all__ = [
     "CACHE_TTL",
@@ -69,5 +70,5 @@ def overview(
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
-def incident_detail(db: str, incident_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame]:
+def incident_detail(db: str, incident_id: str) -> tuple[Incident | None, pd.DataFrame]:
     return load_incident_detail(db, incident_id)

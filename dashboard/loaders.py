@@ -23,6 +23,7 @@ import pandas as pd
 
 from koubei.config import load_settings
 from storage import StorageError, Store, open_store, queries
+from storage.incidents import Incident, get_incident
 
 # How long a dashboard read waits for a writer to let go of the file.
 LOCK_TIMEOUT = 10.0
@@ -106,6 +107,6 @@ def load_overview(
         )
 
 
-def load_incident_detail(db: str, incident_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame]:
+def load_incident_detail(db: str, incident_id: str) -> tuple[Incident | None, pd.DataFrame]:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return queries.incident_by_id(store, incident_id), queries.incident_mentions(store, incident_id)
+        return get_incident(store, incident_id), queries.incident_mentions(store, incident_id)

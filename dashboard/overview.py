@@ -104,15 +104,15 @@ def open_cases(incidents: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                **case.lead,
+                **case.lead._asdict(),
                 "severity": case.severity,
                 "status": case.status,
                 "window_start": case.window[0],
                 "window_end": case.window[1],
                 "related": len(case.related),
-                "mention_count": sum(int(m.get("mention_count") or 0) for m in case.members),
+                "mention_count": sum(int(m.mention_count or 0) for m in case.members),
             }
-            for case in group_cases(incidents.to_dict("records"))
+            for case in group_cases(list(incidents.itertuples(index=False)))
         ]
     )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from koubei.config import Settings, load_settings
-from storage import Store, open_store
+
+if TYPE_CHECKING:  # storage brings duckdb and pyarrow: imported when a command opens the store
+    from storage import Store
 
 
 @dataclass
@@ -27,4 +30,6 @@ class AppContext:
 
     def open_store(self, read_only: bool = False) -> Store:
         """A short-lived connection; see storage/db.py for why."""
+        from storage import open_store
+
         return open_store(self.db_path, read_only=read_only)

@@ -2,15 +2,15 @@
 
 `koubei run` does one pass over the configured sources; `koubei seed` (what
 `make run` calls) fills an empty database from the demo source first; `koubei
-watch` (alerts/) repeats passes on each source's interval. Each step opens its
-own short-lived connections, so the dashboard can read between them.
+watch` (koubei/watch.py) repeats passes on each source's interval. Each step
+opens its own short-lived connections, so the dashboard can read between them.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,15 +18,21 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from koubei.context import AppContext
 
+if TYPE_CHECKING:  # each step's module is imported when the step runs: the CLI starts fast
+    from alerts.delivery import DeliverSummary
+    from alerts.detect import DetectSummary
+    from collectors.runner import RunResult
+    from sentiment.pipeline import ScoreSummary
+
 console = Console(stderr=True)
 
 
 @dataclass
 class PassSummary:
-    collected: list[Any] = field(default_factory=list)  # collectors.runner.RunResult
-    scored: Any = None  # sentiment.pipeline.ScoreSummary
-    detected: Any = None  # alerts.pipeline.DetectSummary
-    delivered: Any = None  # alerts.pipeline.DeliverSummary
+    collected: list[RunResult] = field(default_factory=list)
+    scored: ScoreSummary | None = None
+    detected: DetectSummary | None = None
+    delivered: DeliverSummary | None = None
     seconds: float = 0.0
 
     @property
@@ -42,11 +48,11 @@ class PassSummary:
         if self.failed_sources:
             parts.append(f"{len(self.failed_sources)} failed ({', '.join(self.failed_sources)})")
         if self.scored is not None:
-            parts.append(f"{getattr(self.scored, 'scored', 0)} scored")
+            parts.append(f"{self.scored.scored} scored")
         if self.detected is not None:
-            parts.append(f"{getattr(self.detected, 'opened', 0)} incidents opened")
+            parts.append(f"{self.detected.opened} incidents opened")
         if self.delivered is not None:
-            parts.append(f"{getattr(self.delivered, 'sent', 0)} alerts sent")
+            parts.append(f"{self.delivered.sent} alerts sent")
         return ", ".join(parts) + f" in {self.seconds:.1f}s"
 
 
@@ -61,7 +67,7 @@ def _progress() -> Progress:
     )
 
 
-def score_step(ctx: AppContext) -> Any:
+def score_step(ctx: AppContext) -> ScoreSummary:
     from sentiment.pipeline import score_pending
 
     with _progress() as bar:
@@ -71,8 +77,9 @@ def score_step(ctx: AppContext) -> Any:
         )
 
 
-def detect_step(ctx: AppContext) -> tuple[Any, Any]:
-    from alerts.pipeline import deliver_alerts, detect_incidents
+def detect_step(ctx: AppContext) -> tuple[DetectSummary, DeliverSummary]:
+    from alerts.delivery import deliver_alerts
+    from alerts.detect import detect_incidents
 
     detected = detect_incidents(ctx.open_store, ctx.settings)
     delivered = deliver_alerts(ctx.open_store, ctx.settings)
@@ -90,7 +97,7 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
     if deliver:
         summary.detected, summary.delivered = detect_step(ctx)
     else:
-        from alerts.pipeline import detect_incidents
+        from alerts.detect import detect_incidents
 
         summary.detected = detect_incidents(ctx.open_store, ctx.settings)
     summary.seconds = time.perf_counter() - started
@@ -142,3 +149,16 @@ def register(app: typer.Typer) -> None:
         """Fill an empty database from the demo source, then score and detect (what `make run` does)."""
         summary = seed(ctx.obj)
         typer.echo(summary.line() if summary.collected else "database not empty: kept it; " + summary.line())
+
+    @app.command("watch")
+    def watch_command(
+        ctx: typer.Context,
+        max_passes: int | None = typer.Option(
+            None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."
+        ),
+    ) -> None:
+        """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
+        from koubei.watch import watch
+
+        state = watch(ctx.obj, max_passes=max_passes, log=lambda line: typer.echo(line, err=True))
+        typer.echo(f"{state.passes} passes, {len(state.errors)} failed")

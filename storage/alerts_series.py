@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Store
+from storage.incidents import IncidentMention
 
 # scope_type -> SQL for the scope value (brand-level scopes are per brand too).
 _SCOPE_VALUE = {
@@ -50,6 +51,19 @@ def _scope_filter(scope_type: str, brand: str, scope_value: str) -> tuple[str, l
     return join, [brand, scope_value], f"coalesce(m.brand, '') = ? AND {value} = ?"
 
 
+def _window(
+    scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime, negative_only: bool
+) -> tuple[str, list[Any]]:
+    """FROM ... WHERE for a scope's mentions (with their sentiment as s) in [start, end)."""
+    join, params, where = _scope_filter(scope_type, brand, scope_value)
+    neg = " AND s.label = 'neg'" if negative_only else ""
+    return (
+        f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
+        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ?{neg}",
+        [*params, start, end],
+    )
+
+
 def window_mentions(
     store: Store,
     scope_type: str,
@@ -59,20 +73,16 @@ def window_mentions(
     end: datetime,
     negative_only: bool,
     limit: int = 20,
-) -> list[dict[str, Any]]:
-    """The mentions that drove an incident, most reach first."""
-    join, params, where = _scope_filter(scope_type, brand, scope_value)
-    neg = " AND s.label = 'neg'" if negative_only else ""
-    cur = store.con.execute(
+) -> list[IncidentMention]:
+    """The mentions that drove an incident, most reach first (ranked 1, 2, ...)."""
+    window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
+    rows = store.query(
         "SELECT DISTINCT m.source, m.native_id, m.url, m.text, m.published_at,"
-        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach"
-        f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ?{neg}"
+        f" coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label{window}"
         " ORDER BY reach DESC, m.published_at, m.source, m.native_id LIMIT ?",
-        [*params, start, end, limit],
+        [*params, limit],
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [IncidentMention(rank, *row) for rank, row in enumerate(rows, 1)]
 
 
 def window_texts(
@@ -85,14 +95,8 @@ def window_texts(
     negative_only: bool,
     limit: int = 500,
 ) -> list[str]:
-    join, params, where = _scope_filter(scope_type, brand, scope_value)
-    neg = " AND s.label = 'neg'" if negative_only else ""
-    rows = store.query(
-        f"SELECT m.text FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ?{neg}"
-        " ORDER BY m.published_at DESC LIMIT ?",
-        [*params, start, end, limit],
-    )
+    window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
+    rows = store.query(f"SELECT m.text{window} ORDER BY m.published_at DESC LIMIT ?", [*params, limit])
     return [r[0] for r in rows]
 
 
@@ -122,16 +126,11 @@ def window_breakdown(
     what: str,
 ) -> dict[str, int]:
     """Counts by source or by negative aspect in a window."""
-    join, params, where = _scope_filter(scope_type, brand, scope_value)
-    neg = " AND s.label = 'neg'" if negative_only else ""
     if what == "source":
-        rows = store.query(
-            f"SELECT m.source, count(DISTINCT m.native_id) FROM mentions m{join}"
-            " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-            f" WHERE {where} AND m.published_at >= ? AND m.published_at < ?{neg} GROUP BY 1 ORDER BY 2 DESC",
-            [*params, start, end],
-        )
+        window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
+        rows = store.query(f"SELECT m.source, count(DISTINCT m.native_id){window} GROUP BY 1 ORDER BY 2 DESC", params)
     elif what == "aspect":
+        join, params, where = _scope_filter(scope_type, brand, scope_value)
         rows = store.query(
             f"SELECT x.aspect, count(*) FROM mentions m{join}"
             " JOIN mention_aspects x ON x.source = m.source AND x.native_id = m.native_id AND x.polarity = 'neg'"
@@ -150,52 +149,3 @@ def source_buckets(store: Store, bucket_seconds: int, since: datetime, until: da
         " FROM mentions WHERE published_at >= ? AND published_at < ? GROUP BY ALL ORDER BY 1, 2",
         [since, until],
     )
-
-
-def latest_published(store: Store) -> datetime | None:
-    return store.query("SELECT max(published_at) FROM mentions")[0][0]
-
-
-def put_labels(store: Store, rows: list[tuple[str, str, str]], model: str = "test") -> None:
-    """Write sentiment labels (source, native_id, label) directly: for tests and replays of
-    labelled data, where the scorer is not the thing under test."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    batch = pa.table(
-        {
-            "source": [r[0] for r in rows],
-            "native_id": [r[1] for r in rows],
-            "score": [{"pos": 0.9, "neu": 0.5, "neg": 0.1}[r[2]] for r in rows],
-            "label": [r[2] for r in rows],
-        }
-    )
-    store.con.register("koubei_labels", batch)
-    try:
-        with store.transaction() as con:
-            con.execute(
-                "INSERT INTO sentiment SELECT source, native_id, score, label, ?, '0', '', now()::TIMESTAMP"
-                " FROM koubei_labels ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label,"
-                " score = excluded.score",
-                [model],
-            )
-    finally:
-        store.con.unregister("koubei_labels")
-
-
-def put_aspects(store: Store, rows: list[tuple[str, str, str, str]]) -> None:
-    """Write mention aspects (source, native_id, aspect, polarity): for tests, as put_labels."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    batch = pa.table(
-        {name: [r[i] for r in rows] for i, name in enumerate(("source", "native_id", "aspect", "polarity"))}
-    )
-    store.con.register("koubei_aspects", batch)
-    try:
-        with store.transaction() as con:
-            con.execute("INSERT INTO mention_aspects SELECT * FROM koubei_aspects ON CONFLICT DO NOTHING")
-    finally:
-        store.con.unregister("koubei_aspects")

@@ -16,6 +16,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,11 @@ class StorageError(KoubeiError):
 
 class DatabaseBusy(StorageError):
     """Another process held the database longer than the lock timeout."""
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """A time as the database keeps it: naive UTC. A naive `moment` is taken to be UTC already."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _is_lock_error(exc: Exception) -> bool:

@@ -1,11 +1,47 @@
-"""Source health: when each source last worked, what broke when it did not, items per run."""
+"""Source health: when each source last worked, what broke when it did not, items per run.
+
+The watch loop keeps its heartbeat here too, as a row named `koubei-<loop>`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
 
 from storage.db import Store
+
+HEARTBEAT_PREFIX = "koubei-"  # rows that are a loop's heartbeat, not a source
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    source: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    last_items: int | None
+    status: str | None  # ok | error
+    last_error_kind: str | None  # blocked | unavailable | parse | layout | config | bug
+    consecutive_failures: int | None
+
+    @property
+    def is_heartbeat(self) -> bool:
+        return self.source.startswith(HEARTBEAT_PREFIX)
+
+
+@dataclass(frozen=True)
+class CollectRun:
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    status: str  # ok | error
+    pages: int
+    inserted: int
+    updated: int
+    unchanged: int
+    error_kind: str | None
+    error: str | None
 
 
 def record_success(store: Store, source: str, items: int, at: datetime) -> None:
@@ -68,16 +104,26 @@ def record_run(
             record_failure(store, source, error, items, finished_at, error_kind)
 
 
-def source_health(store: Store) -> list[dict[str, Any]]:
-    cur = store.con.execute("SELECT * FROM source_health ORDER BY source")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+def record_heartbeat(store: Store, loop: str, at: datetime) -> None:
+    """A loop's sign of life: the row `koubei-<loop>`, last run and last success at `at`."""
+    store.con.execute(
+        "INSERT INTO source_health (source, last_run_at, last_success_at, last_items, status, last_error)"
+        " VALUES (?, ?, ?, 0, 'ok', NULL) ON CONFLICT (source) DO UPDATE SET last_run_at = excluded.last_run_at,"
+        " last_success_at = excluded.last_success_at, status = 'ok'",
+        [HEARTBEAT_PREFIX + loop, at, at],
+    )
 
 
-def recent_runs(store: Store, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    cur = store.con.execute(
-        "SELECT * FROM collect_runs WHERE ? IS NULL OR source = ? ORDER BY started_at DESC LIMIT ?",
+def source_health(store: Store) -> list[SourceHealth]:
+    """Every source's row (and the loops' heartbeats), by name."""
+    columns = ", ".join(f.name for f in fields(SourceHealth))
+    return [SourceHealth(*row) for row in store.query(f"SELECT {columns} FROM source_health ORDER BY source")]
+
+
+def recent_runs(store: Store, source: str | None = None, limit: int = 20) -> list[CollectRun]:
+    columns = ", ".join(f.name for f in fields(CollectRun))
+    rows = store.query(
+        f"SELECT {columns} FROM collect_runs WHERE ? IS NULL OR source = ? ORDER BY started_at DESC LIMIT ?",
         [source, source, limit],
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [CollectRun(*row) for row in rows]

@@ -9,108 +9,180 @@ later next_attempt_at, or to dead after the last retry).
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
 from storage.db import Store
 
-INCIDENT_FIELDS = [
-    "id",
-    "kind",
-    "scope_type",
-    "brand",
-    "scope_value",
-    "bucket",
-    "window_start",
-    "window_end",
-    "peak_at",
-    "observed",
-    "expected",
-    "score",
-    "severity",
-    "status",
-    "reliable",
-    "keywords",
-    "aspects",
-    "sources",
-    "created_at",
-    "updated_at",
-    "factor",
-    "alerted_severity",
-    "acknowledged_at",
-    "resolved_at",
-    "first_response_at",
-    "rule",
-    "note",
-]
-_JSON_FIELDS = ("keywords", "aspects", "sources")
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")  # the lifecycle, in order
 
 
-def _rows(store: Store, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cur = store.con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    out = []
-    for row in cur.fetchall():
-        item = dict(zip(names, row))
-        for key in _JSON_FIELDS:
-            if isinstance(item.get(key), str):
-                item[key] = json.loads(item[key])
-        if isinstance(item.get("payload"), str):
-            item["payload"] = json.loads(item["payload"])
-        out.append(item)
-    return out
+def stable_id(*parts: object) -> str:
+    """The same parts give the same id on every run: what makes reruns update, not add."""
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class AspectRise:
+    """A negative aspect that rose in an incident's window, against the week before."""
+
+    aspect: str
+    observed: int
+    expected: float
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    source: str
+    count: int
+
+
+# kw_only: fields in the table's column order (what `incidents list --json` prints), defaults anywhere.
+@dataclass(frozen=True, kw_only=True)
+class Incident:
+    id: str
+    kind: str  # volume | negative | source_down
+    scope_type: str  # brand | product | source | aspect
+    brand: str | None  # "" or None when the scope has no brand (a source outage)
+    scope_value: str
+    bucket: str  # e.g. 1h
+    window_start: datetime  # naive UTC, as every time below
+    window_end: datetime
+    peak_at: datetime
+    observed: float
+    expected: float
+    score: float  # z at the peak
+    severity: int  # 1-5, the triage tiers
+    status: str = "open"  # one of INCIDENT_STATUSES
+    reliable: bool = True  # False when a source feeding the scope was down
+    keywords: tuple[str, ...] = ()
+    aspects: tuple[AspectRise, ...] = ()
+    sources: tuple[SourceCount, ...] = ()
+    created_at: datetime
+    updated_at: datetime
+    factor: float | None = None  # observed / expected at the peak (None when nothing was expected)
+    alerted_severity: int | None = None  # the tier last sent out
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    first_response_at: datetime | None = None
+    rule: str | None = None
+    note: str | None = None  # why reliable is false, why tier 5; built from facts
+
+
+@dataclass(frozen=True)
+class IncidentMention:
+    """A mention that drove an incident; rank 1 has the most reach."""
+
+    rank: int
+    source: str
+    native_id: str
+    url: str | None
+    text: str
+    published_at: datetime
+    reach: int
+    label: str | None  # the sentiment label, None before scoring
+
+
+@dataclass(frozen=True)
+class IncidentResponse:
+    incident_id: str
+    acted_at: datetime
+    actor: str
+    action: str  # acknowledge | resolve | respond | reopen
+    note: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxRow:
+    id: str  # stable_id(incident, channel, event)
+    incident_id: str
+    channel: str
+    route: str
+    event: str  # opened | escalated:<tier>
+    severity: int
+    payload: dict[str, Any]  # the facts the message is built from, as sent
+    status: str = "pending"  # pending | sending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+INCIDENT_FIELDS = [f.name for f in fields(Incident)]
+_OUTBOX_FIELDS = [f.name for f in fields(OutboxRow)]
+_INCIDENT_SELECT = f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents"
+# What a detection pass may change; the lifecycle belongs to the people handling the incident.
+_LIFECYCLE = ("id", "created_at", "status", "acknowledged_at", "resolved_at", "first_response_at", "alerted_severity")
+
+
+def _incident(row: tuple[Any, ...]) -> Incident:
+    values = dict(zip(INCIDENT_FIELDS, row))
+    aspects = json.loads(values["aspects"] or "[]")
+    sources = json.loads(values["sources"] or "[]")
+    return Incident(
+        **{
+            **values,
+            "keywords": tuple(str(k) for k in json.loads(values["keywords"] or "[]")),
+            "aspects": tuple(AspectRise(str(a["aspect"]), int(a["observed"]), float(a["expected"])) for a in aspects),
+            "sources": tuple(SourceCount(str(s["source"]), int(s["count"])) for s in sources),
+        }
+    )
+
+
+def _incidents(store: Store, where: str, params: Sequence[Any]) -> list[Incident]:
+    return [_incident(row) for row in store.query(f"{_INCIDENT_SELECT} {where}", params)]
 
 
 def find_mergeable(
     store: Store, kind: str, scope_type: str, brand: str, scope_value: str, not_before: datetime
-) -> dict[str, Any] | None:
+) -> Incident | None:
     """The latest unresolved incident of this kind and scope that ended at or after `not_before`."""
-    rows = _rows(
+    rows = _incidents(
         store,
-        f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE kind = ? AND scope_type = ?"
-        " AND coalesce(brand, '') = ? AND scope_value = ? AND status <> 'resolved' AND window_end >= ?"
-        " ORDER BY window_start DESC LIMIT 1",
+        "WHERE kind = ? AND scope_type = ? AND coalesce(brand, '') = ? AND scope_value = ?"
+        " AND status <> 'resolved' AND window_end >= ? ORDER BY window_start DESC LIMIT 1",
         [kind, scope_type, brand, scope_value, not_before],
     )
     return rows[0] if rows else None
 
 
-def get_incident(store: Store, incident_id: str) -> dict[str, Any] | None:
-    rows = _rows(store, f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE id = ?", [incident_id])
+def get_incident(store: Store, incident_id: str) -> Incident | None:
+    rows = _incidents(store, "WHERE id = ?", [incident_id])
     return rows[0] if rows else None
 
 
-def save_incident(store: Store, incident: dict[str, Any], mentions: list[dict[str, Any]]) -> None:
-    """Insert or update one incident and replace its driving mentions, in one transaction."""
-    values = dict(incident)
-    for key in _JSON_FIELDS:
-        values[key] = json.dumps(values.get(key) or [], ensure_ascii=False, default=str)
-    columns = [c for c in INCIDENT_FIELDS if c in values]
-    updatable = [
-        c
-        for c in columns
-        if c
-        not in ("id", "created_at", "status", "acknowledged_at", "resolved_at", "first_response_at", "alerted_severity")
-    ]
+def save_incident(store: Store, incident: Incident, drivers: Sequence[tuple[str, str]]) -> None:
+    """Insert or update one incident and replace its driving mentions ((source, native_id),
+    most reach first), in one transaction. An update keeps the incident's lifecycle."""
+    values = {
+        **{name: getattr(incident, name) for name in INCIDENT_FIELDS},
+        "keywords": json.dumps(list(incident.keywords), ensure_ascii=False),
+        "aspects": json.dumps([asdict(a) for a in incident.aspects], ensure_ascii=False),
+        "sources": json.dumps([asdict(s) for s in incident.sources], ensure_ascii=False),
+    }
+    updatable = [c for c in INCIDENT_FIELDS if c not in _LIFECYCLE]
     with store.transaction() as con:
         con.execute(
-            f"INSERT INTO incidents ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+            f"INSERT INTO incidents ({', '.join(INCIDENT_FIELDS)}) VALUES ({', '.join('?' for _ in INCIDENT_FIELDS)})"
             f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updatable)}",
-            [values[c] for c in columns],
+            [values[c] for c in INCIDENT_FIELDS],
         )
-        con.execute("DELETE FROM incident_mentions WHERE incident_id = ?", [incident["id"]])
-        if mentions:
+        con.execute("DELETE FROM incident_mentions WHERE incident_id = ?", [incident.id])
+        if drivers:
             con.executemany(
                 "INSERT INTO incident_mentions VALUES (?, ?, ?, ?)",
-                [[incident["id"], m["source"], m["native_id"], rank] for rank, m in enumerate(mentions, 1)],
+                [[incident.id, source, native_id, rank] for rank, (source, native_id) in enumerate(drivers, 1)],
             )
 
 
 def list_incidents(
     store: Store, status: str | None = None, brand: str | None = None, limit: int = 200, since: datetime | None = None
-) -> list[dict[str, Any]]:
+) -> list[Incident]:
     where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
     if status:
         where.append("status = ?")
@@ -121,17 +193,26 @@ def list_incidents(
     if since:
         where.append("window_end >= ?")
         params.append(since)
-    return _rows(
+    return _incidents(
         store,
-        f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE {' AND '.join(where)}"
-        " ORDER BY (status = 'resolved'), severity DESC, window_start DESC LIMIT ?",
+        f"WHERE {' AND '.join(where)} ORDER BY (status = 'resolved'), severity DESC, window_start DESC LIMIT ?",
         [*params, limit],
     )
 
 
-def incident_mentions(store: Store, incident_id: str) -> list[dict[str, Any]]:
-    return _rows(
+def covering_brand_incident(store: Store, kind: str, brand: str, start: datetime, end: datetime) -> Incident | None:
+    """An unresolved, already alerted brand-level incident of this kind overlapping [start, end]."""
+    rows = _incidents(
         store,
+        "WHERE kind = ? AND scope_type = 'brand' AND coalesce(brand, '') = ? AND status <> 'resolved'"
+        " AND alerted_severity IS NOT NULL AND window_start <= ? AND window_end >= ? ORDER BY severity DESC LIMIT 1",
+        [kind, brand, end, start],
+    )
+    return rows[0] if rows else None
+
+
+def incident_mentions(store: Store, incident_id: str) -> list[IncidentMention]:
+    rows = store.query(
         "SELECT im.rank, m.source, m.native_id, m.url, m.text, m.published_at,"
         " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label"
         " FROM incident_mentions im JOIN mentions m ON m.source = im.source AND m.native_id = im.native_id"
@@ -139,6 +220,7 @@ def incident_mentions(store: Store, incident_id: str) -> list[dict[str, Any]]:
         " WHERE im.incident_id = ? ORDER BY im.rank",
         [incident_id],
     )
+    return [IncidentMention(*row) for row in rows]
 
 
 _ACTION_STATUS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open"}
@@ -167,8 +249,13 @@ def log_response(store: Store, incident_id: str, action: str, actor: str, note: 
             )
 
 
-def responses(store: Store, incident_id: str) -> list[dict[str, Any]]:
-    return _rows(store, "SELECT * FROM incident_responses WHERE incident_id = ? ORDER BY acted_at", [incident_id])
+def responses(store: Store, incident_id: str) -> list[IncidentResponse]:
+    rows = store.query(
+        "SELECT incident_id, acted_at, actor, action, note FROM incident_responses WHERE incident_id = ?"
+        " ORDER BY acted_at",
+        [incident_id],
+    )
+    return [IncidentResponse(*row) for row in rows]
 
 
 def set_alerted_severity(store: Store, incident_id: str, severity: int) -> None:
@@ -178,45 +265,52 @@ def set_alerted_severity(store: Store, incident_id: str, severity: int) -> None:
 # ------------------------------------------------------------------ outbox
 
 
-def enqueue(store: Store, row: dict[str, Any]) -> bool:
+def _outbox(store: Store, where: str, params: Sequence[Any]) -> list[OutboxRow]:
+    rows = store.query(f"SELECT {', '.join(_OUTBOX_FIELDS)} FROM alert_outbox {where}", params)
+    return [
+        OutboxRow(**{**values, "payload": json.loads(values["payload"])})
+        for values in (dict(zip(_OUTBOX_FIELDS, row)) for row in rows)
+    ]
+
+
+def enqueue(store: Store, row: OutboxRow) -> bool:
     """Queue one notification; False if the same (incident, channel, event) is already queued or sent."""
-    before = store.query("SELECT count(*) FROM alert_outbox WHERE id = ?", [row["id"]])[0][0]
+    before = store.query("SELECT count(*) FROM alert_outbox WHERE id = ?", [row.id])[0][0]
     if before:
         return False
     store.con.execute(
         "INSERT INTO alert_outbox (id, incident_id, channel, route, event, severity, payload, status, attempts,"
         " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
         [
-            row["id"],
-            row["incident_id"],
-            row["channel"],
-            row["route"],
-            row["event"],
-            row["severity"],
-            json.dumps(row["payload"], ensure_ascii=False, default=str),
-            row["next_attempt_at"],
-            row["created_at"],
+            row.id,
+            row.incident_id,
+            row.channel,
+            row.route,
+            row.event,
+            row.severity,
+            json.dumps(row.payload, ensure_ascii=False, default=str),
+            row.next_attempt_at,
+            row.created_at,
         ],
     )
     return True
 
 
-def claim_due(store: Store, now: datetime, lease_until: datetime, limit: int = 50) -> list[dict[str, Any]]:
+def claim_due(store: Store, now: datetime, lease_until: datetime, limit: int = 50) -> list[OutboxRow]:
     """Take due rows (pending, or 'sending' whose lease ran out after a crash) and mark them sending."""
     with store.transaction() as con:
-        rows = _rows(
+        rows = _outbox(
             store,
-            "SELECT * FROM alert_outbox WHERE (status = 'pending' OR status = 'sending') AND next_attempt_at <= ?"
+            "WHERE (status = 'pending' OR status = 'sending') AND next_attempt_at <= ?"
             " ORDER BY severity DESC, created_at LIMIT ?",
             [now, limit],
         )
         for row in rows:
             con.execute(
                 "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                [lease_until, row["id"]],
+                [lease_until, row.id],
             )
-            row["attempts"] += 1
-    return rows
+    return [replace(row, status="sending", attempts=row.attempts + 1, next_attempt_at=lease_until) for row in rows]
 
 
 def mark_sent(store: Store, outbox_id: str, at: datetime) -> None:
@@ -244,39 +338,7 @@ def defer(store: Store, outbox_id: str, until: datetime) -> None:
     )
 
 
-def outbox_rows(store: Store, status: str | None = None) -> list[dict[str, Any]]:
+def outbox_rows(store: Store, status: str | None = None) -> list[OutboxRow]:
     if status:
-        return _rows(store, "SELECT * FROM alert_outbox WHERE status = ? ORDER BY created_at", [status])
-    return _rows(store, "SELECT * FROM alert_outbox ORDER BY created_at")
-
-
-# ------------------------------------------------------------------ watch heartbeat
-
-
-def heartbeat(store: Store, name: str, at: datetime, detail: str) -> None:
-    """The watch loop's heartbeat, kept in source_health under its own name."""
-    store.con.execute(
-        "INSERT INTO source_health (source, last_run_at, last_success_at, last_items, status, last_error)"
-        " VALUES (?, ?, ?, 0, 'ok', NULL) ON CONFLICT (source) DO UPDATE SET last_run_at = excluded.last_run_at,"
-        " last_success_at = excluded.last_success_at, status = 'ok'",
-        [name, at, at],
-    )
-    del detail  # kept in the signature for callers' logs; source_health has no free-text column for it
-
-
-def health_rows(store: Store) -> list[dict[str, Any]]:
-    return _rows(store, "SELECT * FROM source_health ORDER BY source")
-
-
-def covering_brand_incident(
-    store: Store, kind: str, brand: str, start: datetime, end: datetime
-) -> dict[str, Any] | None:
-    """An unresolved, already alerted brand-level incident of this kind overlapping [start, end]."""
-    rows = _rows(
-        store,
-        f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE kind = ? AND scope_type = 'brand'"
-        " AND coalesce(brand, '') = ? AND status <> 'resolved' AND alerted_severity IS NOT NULL"
-        " AND window_start <= ? AND window_end >= ? ORDER BY severity DESC LIMIT 1",
-        [kind, brand, end, start],
-    )
-    return rows[0] if rows else None
+        return _outbox(store, "WHERE status = ? ORDER BY created_at", [status])
+    return _outbox(store, "ORDER BY created_at", [])

@@ -180,4 +180,4 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
 
 
 def count_mentions(store: Store) -> int:
-    return store.query("SELECT count(*) FROM mentions")[0][0]
+    return int(store.query("SELECT count(*) FROM mentions")[0][0])

@@ -110,18 +110,22 @@ def kpis(store: Store, f: MentionFilter) -> Kpis:
 def open_incident_count(store: Store, brands: tuple[str, ...] = ()) -> int:
     params: list[Any] = [list(OPEN_STATUSES)]
     brand_sql = _brand_clause(brands, params)
-    return store.query(
-        f"SELECT count(*) FROM incidents WHERE list_contains(?::VARCHAR[], status) AND {brand_sql}", params
-    )[0][0]
+    return int(
+        store.query(
+            f"SELECT count(*) FROM incidents WHERE list_contains(?::VARCHAR[], status) AND {brand_sql}", params
+        )[0][0]
+    )
 
 
 def incidents_started(store: Store, start: datetime, end: datetime, brands: tuple[str, ...] = ()) -> int:
     """Incidents (any status) whose window began in [start, end)."""
     params: list[Any] = [start, end]
     brand_sql = _brand_clause(brands, params)
-    return store.query(
-        f"SELECT count(*) FROM incidents WHERE window_start >= ? AND window_start < ? AND {brand_sql}", params
-    )[0][0]
+    return int(
+        store.query(
+            f"SELECT count(*) FROM incidents WHERE window_start >= ? AND window_start < ? AND {brand_sql}", params
+        )[0][0]
+    )
 
 
 def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
@@ -176,14 +180,6 @@ def open_incidents(store: Store, brands: tuple[str, ...] = (), limit: int = 100)
         " ORDER BY severity DESC, peak_at DESC LIMIT ?",
         params,
     )
-
-
-def incident_by_id(store: Store, incident_id: str) -> dict[str, Any] | None:
-    cur = store.con.execute(f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?", [incident_id])
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cur.description], row))
 
 
 def incident_mentions(store: Store, incident_id: str, limit: int = 50) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from storage.db import Store
+from storage.db import Store, naive_utc
 
 SCORE_SCHEMA = pa.schema(
     [
@@ -99,11 +99,13 @@ def pending_mentions(
 
 
 def count_pending(store: Store, model: str, version: str) -> int:
-    return store.query(
-        "SELECT count(*) FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
-        " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)",
-        [model, version],
-    )[0][0]
+    return int(
+        store.query(
+            "SELECT count(*) FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
+            " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)",
+            [model, version],
+        )[0][0]
+    )
 
 
 def _replace(store: Store, table: str, batch: pa.Table, keys: pa.Table, on: str = "source, native_id") -> None:
@@ -161,9 +163,7 @@ def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, s
     )
     if since is None:
         return store.query(sql)
-    return store.query(
-        sql + " WHERE m.published_at >= ?", [since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since]
-    )
+    return store.query(sql + " WHERE m.published_at >= ?", [naive_utc(since)])
 
 
 def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]]) -> None:
@@ -252,7 +252,7 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
             )
     finally:
         con.unregister("koubei_labels")
-    return rows.num_rows
+    return int(rows.num_rows)
 
 
 def labelled_texts(store: Store) -> list[tuple[str, str]]:
@@ -334,16 +334,6 @@ def triage_queue(
     )
 
 
-def brands_with_triage(store: Store) -> list[str]:
-    return [
-        r[0]
-        for r in store.query(
-            "SELECT DISTINCT m.brand FROM triage t JOIN mentions m USING (source, native_id)"
-            " WHERE m.brand IS NOT NULL ORDER BY 1"
-        )
-    ]
-
-
 def aspect_summary(
     store: Store, brands: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None
 ) -> Any:
@@ -356,19 +346,3 @@ def aspect_summary(
         f" WHERE {where} GROUP BY 1, 2 ORDER BY 1, 2",
         params,
     )
-
-
-def scores_for(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, str, str]]:
-    """(score, label, model) of the given mentions."""
-    if not keys:
-        return {}
-    rows = pa.Table.from_pylist([{"source": s, "native_id": n} for s, n in keys])
-    store.con.register("koubei_want", rows)
-    try:
-        found = store.query(
-            "SELECT s.source, s.native_id, s.score, s.label, s.model FROM sentiment s"
-            " JOIN koubei_want w USING (source, native_id)"
-        )
-    finally:
-        store.con.unregister("koubei_want")
-    return {(r[0], r[1]): (r[2], r[3], r[4]) for r in found}

@@ -106,16 +106,16 @@ add_strings(
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_queue(db_file: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+def load_queue(db_file: str, statuses: tuple[str, ...]) -> list[inc.Incident]:
     with data.reading() as store:
         rows = inc.list_incidents(store, limit=500)
-    return [r for r in rows if r["status"] in statuses]
+    return [r for r in rows if r.status in statuses]
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=32, show_spinner=False)
 def load_detail(
     db_file: str, incident_id: str
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[inc.Incident | None, list[inc.IncidentMention], list[inc.IncidentResponse]]:
     with data.reading() as store:
         return (
             inc.get_incident(store, incident_id),
@@ -130,43 +130,43 @@ def _minutes(a: Any, b: Any) -> float | None:
     return round((pd.Timestamp(a) - pd.Timestamp(b)).total_seconds() / 60.0, 1)
 
 
-def _scope(row: dict[str, Any]) -> str:
+def _scope(row: inc.Incident) -> str:
     """ "产品: 声浪 / 声浪P20充电宝"; a source outage has no brand: "来源: demo.jd"."""
-    brand = f"{row['brand']} / " if row.get("brand") else ""
-    return f"{t_value('scope', row['scope_type'])}: {brand}{row['scope_value']}"
+    brand = f"{row.brand} / " if row.brand else ""
+    return f"{t_value('scope', row.scope_type)}: {brand}{row.scope_value}"
 
 
-def _also(case: Case) -> str:
+def _also(case: Case[inc.Incident]) -> str:
     """What else the case's event was flagged for: "产品 声浪P20充电宝; 来源 demo.jd、demo.weibo"."""
     scopes: dict[str, list[str]] = {}
     for member in case.related:
-        scopes.setdefault(str(member["scope_type"]), []).append(str(member["scope_value"]))
+        scopes.setdefault(member.scope_type, []).append(member.scope_value)
     return "; ".join(
         f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items()
     )
 
 
-def _listing(cases: list[Case], grouped: bool) -> pd.DataFrame:
+def _listing(cases: list[Case[inc.Incident]], grouped: bool) -> pd.DataFrame:
     """One row per case: its lead's facts and, when `grouped`, the case's status, tier and
     overall window, how many incidents it holds besides the lead and what they are about."""
     records = [
         {
-            "id": r["id"],
-            "status": t_value("status", r["status"]),
-            "tier": int(r["severity"]),
-            "kind": t_value("kind", r["kind"]),
+            "id": r.id,
+            "status": t_value("status", r.status),
+            "tier": r.severity,
+            "kind": t_value("kind", r.kind),
             "scope": _scope(r),
-            "start": r["window_start"],
-            "end": r["window_end"],
-            "observed": float(r["observed"]),
-            "expected": float(r["expected"]),
-            "factor": r.get("factor"),
-            "z": float(r["score"]),
-            "keywords": "、".join(map(str, r.get("keywords") or [])),
-            "aspects": ", ".join(f"{a['aspect']} {a['observed']}" for a in r.get("aspects") or []),
-            "sources": ", ".join(f"{s['source']} {s['count']}" for s in r.get("sources") or []),
-            "reliable": bool(r["reliable"]),
-            "ttfr": _minutes(r.get("first_response_at"), r.get("created_at")),
+            "start": r.window_start,
+            "end": r.window_end,
+            "observed": r.observed,
+            "expected": r.expected,
+            "factor": r.factor,
+            "z": r.score,
+            "keywords": "、".join(r.keywords),
+            "aspects": ", ".join(f"{a.aspect} {a.observed}" for a in r.aspects),
+            "sources": ", ".join(f"{s.source} {s.count}" for s in r.sources),
+            "reliable": r.reliable,
+            "ttfr": _minutes(r.first_response_at, r.created_at),
         }
         for r in (c.lead for c in cases)
     ]
@@ -179,7 +179,7 @@ def _listing(cases: list[Case], grouped: bool) -> pd.DataFrame:
                 tier=case.severity,
                 start=start,
                 end=end,
-                reliable=all(bool(m["reliable"]) for m in case.members),
+                reliable=all(m.reliable for m in case.members),
                 related=len(case.related),
                 also=_also(case),
             )
@@ -229,8 +229,8 @@ def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
 _ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"), "respond": inc.INCIDENT_STATUSES}
 
 
-def _targets(case: Case, action: str) -> list[str]:
-    return [str(m["id"]) for m in case.members if m["status"] in _ACTS_ON[action]]
+def _targets(case: Case[inc.Incident], action: str) -> list[str]:
+    return [m.id for m in case.members if m.status in _ACTS_ON[action]]
 
 
 @st.dialog("处理事件 / Handle incident")
@@ -257,33 +257,31 @@ def _open_dialog(incident_id: str, action: str) -> None:
     st.session_state[DIALOG_KEY] = (incident_id, action)
 
 
-def _facts(row: dict[str, Any]) -> pd.DataFrame:
+def _facts(row: inc.Incident) -> pd.DataFrame:
     facts = [
-        ("ID", row["id"]),
-        (t("col_status"), t_value("status", row["status"])),
-        (t("col_tier"), str(row["severity"])),
-        (t("col_kind"), t_value("kind", row["kind"])),
+        ("ID", row.id),
+        (t("col_status"), t_value("status", row.status)),
+        (t("col_tier"), str(row.severity)),
+        (t("col_kind"), t_value("kind", row.kind)),
         (t("col_scope"), _scope(row)),
         (
             "UTC",
-            f"{row['window_start']:%Y-%m-%d %H:%M} ~ {row['window_end']:%Y-%m-%d %H:%M} (peak {row['peak_at']:%m-%d %H:%M})",
+            f"{row.window_start:%Y-%m-%d %H:%M} ~ {row.window_end:%Y-%m-%d %H:%M} (peak {row.peak_at:%m-%d %H:%M})",
         ),
-        (t("col_observed"), f"{row['observed']:.0f}"),
-        (t("col_expected"), f"{row['expected']:.1f}"),
-        (t("col_factor"), "" if row.get("factor") is None else f"{row['factor']:.1f}"),
-        (t("col_z"), f"{row['score']:.1f}"),
-        (t("col_keywords"), "、".join(map(str, row.get("keywords") or []))),
+        (t("col_observed"), f"{row.observed:.0f}"),
+        (t("col_expected"), f"{row.expected:.1f}"),
+        (t("col_factor"), "" if row.factor is None else f"{row.factor:.1f}"),
+        (t("col_z"), f"{row.score:.1f}"),
+        (t("col_keywords"), "、".join(row.keywords)),
         (
             t("col_inc_aspects"),
-            ", ".join(f"{a['aspect']} {a['observed']} (exp {a['expected']})" for a in row.get("aspects") or []),
+            ", ".join(f"{a.aspect} {a.observed} (exp {a.expected})" for a in row.aspects),
         ),
-        (t("col_sources"), ", ".join(f"{s['source']} {s['count']}" for s in row.get("sources") or [])),
-        (t("col_reliable"), "yes" if row["reliable"] else f"no: {row.get('note') or ''}"),
+        (t("col_sources"), ", ".join(f"{s.source} {s.count}" for s in row.sources)),
+        (t("col_reliable"), "yes" if row.reliable else f"no: {row.note or ''}"),
         (
             t("inc_ttfr"),
-            ""
-            if row.get("first_response_at") is None
-            else f"{_minutes(row['first_response_at'], row['created_at'])} min",
+            "" if row.first_response_at is None else f"{_minutes(row.first_response_at, row.created_at)} min",
         ),
     ]
     return pd.DataFrame([{"field": k, "value": mask_pii(str(v))} for k, v in facts])
@@ -314,7 +312,7 @@ def main() -> None:
 
     by_id = {c.id: c for c in cases}
     labels = {
-        c.id: f"[{c.severity}] {t_value('kind', c.lead['kind'])} · {_scope(c.lead)}"
+        c.id: f"[{c.severity}] {t_value('kind', c.lead.kind)} · {_scope(c.lead)}"
         + (f" (+{len(c.related)})" if c.related else "")
         + f" · {c.id}"
         for c in cases
@@ -328,7 +326,7 @@ def main() -> None:
     if row is None:
         st.info(t("inc_none"))
         return
-    if not all(m["reliable"] for m in case.members):
+    if not all(m.reliable for m in case.members):
         st.warning(t("inc_unreliable"))
 
     c1, c2, c3 = st.columns(3)
@@ -385,10 +383,10 @@ def main() -> None:
         entries = pd.DataFrame(
             [
                 {
-                    "acted_at": e["acted_at"],
-                    "actor": e["actor"],
-                    "action": t(f"action_{e['action']}"),
-                    "note": e["note"] or "",
+                    "acted_at": e.acted_at,
+                    "actor": e.actor,
+                    "action": t(f"action_{e.action}"),
+                    "note": e.note or "",
                 }
                 for e in log
             ]

@@ -15,10 +15,24 @@ from collectors.demo import DemoCollector
 from collectors.runner import run_collector
 from koubei.config import Settings, load_settings
 from storage import Store, open_store
-from storage.alerts_series import put_labels
+from storage.sentiment import write_scores
 
 DEMO_END = "2026-11-23T12:00:00+00:00"
 DEMO_NOW = datetime(2026, 11, 23, 12, 0)
+
+
+def put_labels(store: Store, rows: list[tuple[str, str, str]]) -> None:
+    """Sentiment labels (source, native_id, label) written as scores of a "test" model, for
+    tests where the scorer is not the thing under test."""
+    score = {"pos": 0.9, "neu": 0.5, "neg": 0.1}
+    model = {"model": "test", "model_version": "0", "text_hash": ""}
+    write_scores(
+        store,
+        [{"source": s, "native_id": n, "score": score[lab], "label": lab, **model} for s, n, lab in rows],
+        [],
+        [],
+        [],
+    )
 
 
 @pytest.fixture(scope="session")

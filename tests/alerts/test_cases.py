@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import pandas as pd
 
 from alerts.cases import group_cases, overlapping_groups
+from storage.incidents import Incident
 
 T0 = datetime(2026, 11, 22, 0, 0)
 
@@ -24,20 +25,25 @@ def _incident(
     expected: float = 2,
     status: str = "open",
     kind: str = "negative",
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "kind": kind,
-        "brand": brand,
-        "scope_type": scope_type,
-        "scope_value": value,
-        "window_start": T0 + timedelta(hours=start_h),
-        "window_end": T0 + timedelta(hours=end_h),
-        "severity": severity,
-        "observed": observed,
-        "expected": expected,
-        "status": status,
-    }
+) -> Incident:
+    return Incident(
+        id=id_,
+        kind=kind,
+        brand=brand,
+        scope_type=scope_type,
+        scope_value=value,
+        bucket="1h",
+        window_start=T0 + timedelta(hours=start_h),
+        window_end=T0 + timedelta(hours=end_h),
+        peak_at=T0 + timedelta(hours=start_h),
+        severity=severity,
+        observed=observed,
+        expected=expected,
+        score=5.0,
+        status=status,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def test_overlapping_windows_group_transitively_in_time_order() -> None:
@@ -68,10 +74,10 @@ def test_one_crisis_across_scopes_is_one_case_led_by_its_headline() -> None:
     assert set(by_id) == {"product", "other", "later", "down"}
     crisis = by_id["product"]
     # tier 5 first, then the scope that says most: product, brand, aspect; the channel (tier 4) last
-    assert [m["id"] for m in crisis.members] == ["product", "brand", "aspect", "weibo"]
+    assert [m.id for m in crisis.members] == ["product", "brand", "aspect", "weibo"]
     assert crisis.severity == 5 and crisis.status == "open"
     assert crisis.window == (T0 + timedelta(hours=1), T0 + timedelta(hours=24))
-    assert [m["id"] for m in crisis.related] == ["brand", "aspect", "weibo"]
+    assert [m.id for m in crisis.related] == ["brand", "aspect", "weibo"]
     # queue order: tier, then newest first
     assert [c.id for c in cases] == ["product", "other", "down", "later"]
 
@@ -83,13 +89,13 @@ def test_the_lead_is_the_worst_then_negative_then_the_most_specific_scope_then_t
         _incident("buzz", "b", "product", "P20", 0, 5, 5, observed=100, expected=1, kind="volume"),
         _incident("brand", "b", "brand", "b", 0, 5, 5, observed=10, expected=5),
     ]
-    assert [m["id"] for m in group_cases(rows)[0].members] == ["brand", "aspect", "channel", "buzz"]
+    assert [m.id for m in group_cases(rows)[0].members] == ["brand", "aspect", "channel", "buzz"]
     rows.append(_incident("worse", "b", "source", "demo.jd", 1, 2, 5, observed=9, expected=3))
     rows.append(_incident("p1", "b", "product", "P20", 0, 4, 5, observed=10, expected=5))
     rows.append(_incident("p2", "b", "product", "X1", 0, 4, 5, observed=30, expected=5))
-    assert [m["id"] for m in group_cases(rows)[0].members][:2] == ["p2", "p1"]
+    assert [m.id for m in group_cases(rows)[0].members][:2] == ["p2", "p1"]
     rows.append(_incident("tier", "b", "source", "demo.jd", 1, 2, 4, observed=900, expected=3))
-    assert group_cases(rows)[0].members[-1]["id"] == "tier"
+    assert group_cases(rows)[0].members[-1].id == "tier"
 
 
 def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:
@@ -98,7 +104,7 @@ def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:
         _incident("b", "b", "source", "s", 1, 4, 3, status="acknowledged"),
     ]
     assert group_cases(rows)[0].status == "acknowledged"
-    rows[1]["status"] = "resolved"
+    rows[1] = replace(rows[1], status="resolved")
     (case,) = group_cases(rows)
     assert case.status == "resolved"
     # resolved cases go last in the queue

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from alerts.pipeline import detect_incidents
+from alerts.detect import detect_incidents
 from koubei.cli import app
 from storage import incidents as inc
 from storage import open_store
@@ -89,43 +89,43 @@ def test_incident_lifecycle_and_time_to_first_response(demo_db: Path) -> None:
         crisis = next(
             r
             for r in inc.list_incidents(store)
-            if r["scope_type"] == "brand" and r["brand"] == "声浪" and r["kind"] == "negative"
+            if r.scope_type == "brand" and r.brand == "声浪" and r.kind == "negative"
         )
     db = ["--db", str(demo_db)]
     listed = runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--json"])
     open_ids = [r["id"] for r in json.loads(listed.stdout)]
-    assert crisis["id"] in open_ids
+    assert crisis.id in open_ids
     # --cases: the brand incident is in the same case as the product, aspect and channel ones
     cases = json.loads(runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--cases", "--json"]).stdout)
     assert sorted(i for c in cases for i in [c["id"], *c["related"]]) == sorted(open_ids)
-    (holding,) = [c for c in cases if crisis["id"] in [c["id"], *c["related"]]]
+    (holding,) = [c for c in cases if crisis.id in [c["id"], *c["related"]]]
     assert holding["related"] and holding["lead"]["severity"] == holding["severity"]
     table = runner.invoke(app, [*db, "incidents", "list", "--status", "open", "--cases"])
     assert table.exit_code == 0 and f"{len(cases)} cases, {len(open_ids)} incidents" in table.stdout
     # a mistyped status is an error that names the valid ones, not an empty queue
     typo = runner.invoke(app, [*db, "incidents", "list", "--status", "opne"])
     assert typo.exit_code != 0 and "open, acknowledged, resolved" in str(typo.exception)
-    assert runner.invoke(app, [*db, "incidents", "ack", crisis["id"], "--by", "小王"]).exit_code == 0
+    assert runner.invoke(app, [*db, "incidents", "ack", crisis.id, "--by", "小王"]).exit_code == 0
     assert (
-        runner.invoke(app, [*db, "incidents", "respond", crisis["id"], "--note", "微博已公开致歉并提供换新"]).exit_code
+        runner.invoke(app, [*db, "incidents", "respond", crisis.id, "--note", "微博已公开致歉并提供换新"]).exit_code
         == 0
     )
     with factory() as store:
-        row = inc.get_incident(store, crisis["id"])
-        log = inc.responses(store, crisis["id"])
-    assert row["status"] == "acknowledged" and row["acknowledged_at"] is not None
-    assert row["first_response_at"] == row["acknowledged_at"]
-    assert [e["action"] for e in log] == ["acknowledge", "respond"] and log[0]["actor"] == "小王"
-    shown = runner.invoke(app, [*db, "incidents", "show", crisis["id"]])
+        row = inc.get_incident(store, crisis.id)
+        log = inc.responses(store, crisis.id)
+    assert row is not None and row.status == "acknowledged" and row.acknowledged_at is not None
+    assert row.first_response_at == row.acknowledged_at
+    assert [e.action for e in log] == ["acknowledge", "respond"] and log[0].actor == "小王"
+    shown = runner.invoke(app, [*db, "incidents", "show", crisis.id])
     assert "微博已公开致歉" in shown.stdout and "keywords:" in shown.stdout
-    assert runner.invoke(app, [*db, "incidents", "resolve", crisis["id"]]).exit_code == 0
+    assert runner.invoke(app, [*db, "incidents", "resolve", crisis.id]).exit_code == 0
     with factory() as store:
-        assert inc.get_incident(store, crisis["id"])["status"] == "resolved"
+        assert getattr(inc.get_incident(store, crisis.id), "status", None) == "resolved"
     # A resolved incident is not reopened or re-alerted by re-running detection over the same data.
     summary = detect_incidents(factory, settings_with({}), now=DEMO_NOW)
     with factory() as store:
-        assert inc.get_incident(store, crisis["id"])["status"] == "resolved"
-    assert crisis["id"] not in summary.incident_ids
+        assert getattr(inc.get_incident(store, crisis.id), "status", None) == "resolved"
+    assert crisis.id not in summary.incident_ids
     unknown = runner.invoke(app, [*db, "incidents", "ack", "nope"])
     assert unknown.exit_code != 0 and "no incident nope" in str(unknown.exception)
 
@@ -194,8 +194,8 @@ def test_detect_series_is_what_the_nab_evaluation_scores(shared_dir: Path, tmp_p
     """The CLI contract and `eval spikes` agree: the starts printed for a NAB file score the same."""
     import pandas as pd
 
-    from alerts.evaluate import nab_eval
-    from alerts.nab import load_realtweets, score_file
+    from evaluation.nab import load_realtweets, score_file
+    from evaluation.spikes import nab_eval
 
     nab_dir = shared_dir / "datasets" / "nab"
     series = next(s for s in load_realtweets(nab_dir) if s.name == "AAPL")

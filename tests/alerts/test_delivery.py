@@ -18,20 +18,21 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from alerts.config import load_alert_settings
-from alerts.pipeline import DetectSummary, _persist, deliver_alerts
+from alerts.delivery import deliver_alerts
+from alerts.detect import DetectSummary
+from alerts.incidents import record
 from storage import Store, open_store
 from storage import incidents as inc
+from storage.incidents import AspectRise, Incident, IncidentMention, SourceCount
 from tests.alerts.conftest import settings_with
 
 NOW = datetime(2026, 11, 23, 4, 0)  # 12:00 in Shanghai: outside any quiet hours below
 
 
-def _incident(
-    severity: int = 4, brand: str = "声浪", keywords: list[str] | None = None, **extra: Any
-) -> dict[str, Any]:
+def _incident(severity: int = 4, brand: str = "声浪", keywords: list[str] | None = None, **extra: Any) -> Incident:
     start = NOW - timedelta(hours=3)
-    return {
-        "id": extra.pop("id", f"inc-{brand}-{severity}"),
+    fields: dict[str, Any] = {
+        "id": f"inc-{brand}-{severity}",
         "kind": "negative",
         "scope_type": "brand",
         "brand": brand,
@@ -46,24 +47,20 @@ def _incident(
         "factor": 9.6,
         "severity": severity,
         "reliable": True,
-        "keywords": keywords if keywords is not None else ["发热", "电池", "<b>x</b>"],
-        "aspects": [{"aspect": "质量", "observed": 80, "expected": 6.0}],
-        "sources": [{"source": "weibo", "count": 70}, {"source": "jd", "count": 50}],
+        "keywords": tuple(keywords if keywords is not None else ["发热", "电池", "<b>x</b>"]),
+        "aspects": (AspectRise("质量", 80, 6.0),),
+        "sources": (SourceCount("weibo", 70), SourceCount("jd", 50)),
         "rule": "negative-spike",
         "note": None,
-        **extra,
+        "created_at": NOW,
+        "updated_at": NOW,
     }
+    return Incident(**{**fields, **extra})
 
 
 MENTIONS = [
-    {
-        "source": "weibo",
-        "native_id": "1",
-        "url": "https://weibo.example/1",
-        "text": "充电宝发热冒烟，电话13812345678",
-        "reach": 900,
-    },
-    {"source": "jd", "native_id": "2", "url": "javascript:alert(1)", "text": "电池鼓包 @channel <!here>", "reach": 50},
+    IncidentMention(1, "weibo", "1", "https://weibo.example/1", "充电宝发热冒烟，电话13812345678", NOW, 900, "neg"),
+    IncidentMention(2, "jd", "2", "javascript:alert(1)", "电池鼓包 @channel <!here>", NOW, 50, "neg"),
 ]
 
 
@@ -74,13 +71,13 @@ def _open(store_path: Path) -> Callable[[], Store]:
 def _raise(
     factory: Callable[[], Store],
     alerts: dict[str, Any],
-    incident: dict[str, Any],
-    mentions: list[dict[str, Any]] | None = None,
+    incident: Incident,
+    mentions: list[IncidentMention] | None = None,
     now: datetime = NOW,
 ) -> DetectSummary:
     cfg = load_alert_settings(settings_with(alerts))
     summary = DetectSummary()
-    _persist(factory, cfg, incident, list(mentions if mentions is not None else MENTIONS), now, summary)
+    summary.add(record(factory, cfg, incident, list(mentions if mentions is not None else MENTIONS), now))
     return summary
 
 
@@ -166,7 +163,7 @@ def test_channel_down_retries_and_delivers_exactly_once(
     assert (first.sent, first.failed) == (0, 1) and "503" in first.errors[0]
     with factory() as store:
         row = inc.outbox_rows(store)[0]
-    assert row["status"] == "pending" and row["attempts"] == 1 and row["next_attempt_at"] == NOW + timedelta(seconds=60)
+    assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at == NOW + timedelta(seconds=60)
     # Not due yet: nothing happens.
     assert deliver_alerts(factory, settings_with(alerts), now=NOW + timedelta(seconds=30)).sent == 0
     httpserver.expect_request("/hook").respond_with_data("ok")
@@ -174,7 +171,7 @@ def test_channel_down_retries_and_delivers_exactly_once(
     assert deliver_alerts(factory, settings_with(alerts), now=NOW + timedelta(hours=1)).sent == 0
     assert [resp.status_code for _, resp in httpserver.log] == [503, 200]
     with factory() as store:
-        assert inc.outbox_rows(store, "sent")[0]["sent_at"] == NOW + timedelta(seconds=61)
+        assert inc.outbox_rows(store, "sent")[0].sent_at == NOW + timedelta(seconds=61)
 
 
 def test_unreachable_channel_gives_up_after_max_attempts_and_keeps_the_row(
@@ -196,7 +193,7 @@ def test_unreachable_channel_gives_up_after_max_attempts_and_keeps_the_row(
     assert deliver_alerts(factory, settings_with(alerts), now=NOW + timedelta(seconds=5)).dead == 1
     with factory() as store:
         dead = inc.outbox_rows(store, "dead")
-    assert len(dead) == 1 and "Connection" in dead[0]["last_error"]
+    assert len(dead) == 1 and "Connection" in str(dead[0].last_error)
 
 
 def test_missing_secret_fails_the_send_not_the_pass(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,8 +258,8 @@ def test_quiet_hours_hold_all_but_tier_5(
     assert [json.loads(r.get_data())["incident_id"] for r, _ in httpserver.log] == ["tier5"]
     with factory() as store:
         held = inc.outbox_rows(store, "pending")
-    assert held[0]["next_attempt_at"] == datetime(2026, 11, 24, 0, 0)  # 08:00 Shanghai
-    assert held[0]["attempts"] == 0  # holding is not a failed attempt
+    assert held[0].next_attempt_at == datetime(2026, 11, 24, 0, 0)  # 08:00 Shanghai
+    assert held[0].attempts == 0  # holding is not a failed attempt
     assert deliver_alerts(factory, settings_with(alerts), now=datetime(2026, 11, 23, 23, 0)).sent == 0
     assert deliver_alerts(factory, settings_with(alerts), now=datetime(2026, 11, 24, 0, 1)).sent == 1
 
@@ -346,7 +343,7 @@ def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(
 ) -> None:
     """Full path on the demo data: detect -> route -> outbox -> HTTP. The crisis shows up as
     brand, product, source and aspect incidents, plus a volume spike; one alert goes out."""
-    from alerts.pipeline import detect_incidents
+    from alerts.detect import detect_incidents
     from tests.alerts.conftest import DEMO_NOW
 
     monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))

@@ -7,7 +7,7 @@ import pytest
 
 from alerts.detectors import NegativeParams, VolumeParams, negative_scores, onsets, volume_scores
 from alerts.events import detect_negative, detect_volume, severity
-from alerts.synthetic import evaluate, make_stream
+from evaluation.synthetic import evaluate, make_stream
 
 PER_DAY = 24
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from alerts.detectors import onsets
-from alerts.evaluate import nab_eval
-from alerts.nab import load_realtweets, normalised, probation_length, scaled_sigmoid, score_file
+from evaluation.nab import load_realtweets, normalised, probation_length, scaled_sigmoid, score_file
+from evaluation.spikes import nab_eval
 
 
 def test_scaled_sigmoid_matches_nab_formula() -> None:

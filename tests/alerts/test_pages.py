@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alerts.pipeline import detect_incidents
+from alerts.detect import detect_incidents
 from koubei.records import Mention
 from storage import incidents as inc
 from storage import open_store, upsert_mentions
-from storage.alerts_series import put_labels
-from tests.alerts.conftest import DEMO_NOW, settings_with
+from tests.alerts.conftest import DEMO_NOW, put_labels, settings_with
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTILE = "![x](http://evil.example/p.png) **充电宝** 发热冒烟 电话13812345678"
@@ -57,7 +56,7 @@ def test_incident_queue_groups_a_crisis_into_one_case_and_logs_actions_on_all(in
     assert not at.exception, at.exception
     queue = at.dataframe[0].value
     with open_store(incident_db) as store:
-        unhandled = [r for r in inc.list_incidents(store, limit=500) if r["status"] != "resolved"]
+        unhandled = [r for r in inc.list_incidents(store, limit=500) if r.status != "resolved"]
     assert len(queue) < len(unhandled)  # cases, not incidents
     assert queue["related"].sum() + len(queue) == len(unhandled)
     crisis = queue[(queue["scope"] + queue["also"]).str.contains("声浪P20充电宝") & (queue["tier"] >= 4)]
@@ -87,8 +86,8 @@ def test_incident_queue_groups_a_crisis_into_one_case_and_logs_actions_on_all(in
         members = [inc.get_incident(store, i) for i in member_ids]
         logs = [inc.responses(store, i) for i in member_ids]
     # one action, logged on every incident of the case
-    assert all(m["status"] == "acknowledged" and m["first_response_at"] is not None for m in members)
-    assert all(log[0]["actor"] == "小李" and "免费换新" in log[0]["note"] for log in logs)
+    assert all(m is not None and m.status == "acknowledged" and m.first_response_at is not None for m in members)
+    assert all(log[0].actor == "小李" and "免费换新" in str(log[0].note) for log in logs)
     at.run()
     assert "小李" in " ".join(_table(at, "actor")["actor"])
     # nothing of the case is open now: acknowledging again is disabled
@@ -102,8 +101,8 @@ def test_incident_queue_lists_every_incident_when_not_grouped(incident_db: Path)
     assert not at.exception, at.exception
     queue = at.dataframe[0].value
     with open_store(incident_db) as store:
-        unhandled = [r for r in inc.list_incidents(store, limit=500) if r["status"] != "resolved"]
-    assert sorted(queue["id"]) == sorted(r["id"] for r in unhandled)
+        unhandled = [r for r in inc.list_incidents(store, limit=500) if r.status != "resolved"]
+    assert sorted(queue["id"]) == sorted(r.id for r in unhandled)
     assert "related" not in queue.columns
     crisis = queue[(queue["scope"].str.contains("声浪P20充电宝")) & (queue["tier"] >= 4)]
     assert len(crisis) == 1

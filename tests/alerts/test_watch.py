@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from koubei.context import AppContext
-from storage import incidents as inc
+from koubei.pipeline import PassSummary
+from koubei.watch import watch
 from storage import open_store
+from storage.health import source_health
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,13 +27,16 @@ def _config(tmp_path: Path) -> Path:
 
 
 def test_each_source_runs_on_its_interval_and_heartbeats(tmp_path: Path) -> None:
-    from alerts.watch import watch
-
     ctx = AppContext(config_path=_config(tmp_path), db=tmp_path / "w.duckdb")
     calls: list[list[str]] = []
+
+    def run_pass(c: AppContext, sources: list[str]) -> PassSummary:
+        calls.append(sources)
+        return PassSummary()
+
     state = watch(
         ctx,
-        run_pass=lambda c, sources: calls.append(sources) or "ok",
+        run_pass=run_pass,
         max_passes=3,
         log=lambda line: None,
         install_signals=False,
@@ -40,16 +45,14 @@ def test_each_source_runs_on_its_interval_and_heartbeats(tmp_path: Path) -> None
     assert calls[0] == ["fast", "slow"]  # everything is due at start
     assert calls[1:] == [["fast"], ["fast"]]  # then only the 1-second source
     with open_store(tmp_path / "w.duckdb") as store:
-        beat = [r for r in inc.health_rows(store) if r["source"] == "koubei-watch"]
-    assert beat and beat[0]["status"] == "ok" and beat[0]["last_run_at"] is not None
+        beat = [r for r in source_health(store) if r.source == "koubei-watch"]
+    assert beat and beat[0].status == "ok" and beat[0].last_run_at is not None
 
 
 def test_a_failing_pass_does_not_end_the_watch(tmp_path: Path) -> None:
-    from alerts.watch import watch
-
     ctx = AppContext(config_path=_config(tmp_path), db=tmp_path / "w.duckdb")
 
-    def boom(c: object, sources: list[str]) -> str:
+    def boom(c: AppContext, sources: list[str]) -> PassSummary:
         raise RuntimeError("collector exploded")
 
     state = watch(ctx, run_pass=boom, max_passes=2, log=lambda line: None, install_signals=False)
@@ -59,14 +62,15 @@ def test_a_failing_pass_does_not_end_the_watch(tmp_path: Path) -> None:
 SCRIPT = """
 import sys, time
 from pathlib import Path
-from alerts.watch import watch
 from koubei.context import AppContext
+from koubei.pipeline import PassSummary
+from koubei.watch import watch
 
 def slow_pass(ctx, sources):
     print("pass-start", flush=True)
     time.sleep(1.0)  # a pass in progress when SIGTERM arrives must finish
     print("pass-end", flush=True)
-    return "ok"
+    return PassSummary()
 
 ctx = AppContext(config_path=Path(sys.argv[1]), db=Path(sys.argv[2]))
 state = watch(ctx, run_pass=slow_pass, log=lambda line: print(line, flush=True))

@@ -59,8 +59,8 @@ def test_each_source_pages_through_and_a_rerun_adds_nothing(
         assert len(fetched) == 1
     with store_factory() as store:
         (health,) = source_health(store)
-        assert health["status"] == "ok" and health["last_items"] == second.items
-        assert [r["status"] for r in recent_runs(store, kind)] == ["ok", "ok"]
+        assert health.status == "ok" and health.last_items == second.items
+        assert [r.status for r in recent_runs(store, kind)] == ["ok", "ok"]
 
 
 def test_mentions_carry_brand_product_and_clean_fields(served: HTTPServer, store_factory: Callable[[], Store]) -> None:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 from collectors.runner import collect
 from storage import Store
 from storage.cursors import get_cursors
-from storage.health import source_health
+from storage.health import SourceHealth, source_health
 from tests.collectors.conftest import Fault, settings_for, source_options
 
 
@@ -21,9 +21,9 @@ def _count(store_factory: Callable[[], Store], source: str) -> int:
         return store.query("SELECT count(*) FROM mentions WHERE source = ?", [source])[0][0]
 
 
-def _health(store_factory: Callable[[], Store], source: str) -> dict:
+def _health(store_factory: Callable[[], Store], source: str) -> SourceHealth:
     with store_factory() as store:
-        return next(row for row in source_health(store) if row["source"] == source)
+        return next(row for row in source_health(store) if row.source == source)
 
 
 def _pair(served: HTTPServer, faulty: str, healthy: str = "bilibili", **overrides: object) -> dict:
@@ -62,8 +62,8 @@ def test_http_500_that_outlasts_retries(served: HTTPServer, faults: dict, store_
     assert "HTTP 500" in bad.error and "/jd/comment/productPageComments.action" in bad.error
     assert "gave up after 2 attempts" in bad.error
     health = _health(store_factory, "jd")
-    assert health["status"] == "error" and health["last_error"] == bad.error and health["last_success_at"]
-    assert health["consecutive_failures"] == 1 and health["last_error_kind"] == "unavailable"
+    assert health.status == "error" and health.last_error == bad.error and health.last_success_at
+    assert health.consecutive_failures == 1 and health.last_error_kind == "unavailable"
 
 
 def test_http_500_once_is_retried(served: HTTPServer, faults: dict, store_factory: Callable[[], Store]) -> None:
@@ -161,7 +161,7 @@ def test_changed_html_layout_is_an_error_not_silence(
     page = always(200, redesigned, {"Content-Type": "text/html; charset=utf-8"})
     _, bad, _ = _run_with_fault(served, faults, store_factory, "douban", "/douban/", page)
     assert bad.error_kind == "layout" and "no .comment-item" in bad.error and "短评" in bad.error
-    assert _health(store_factory, "douban")["last_error_kind"] == "layout"
+    assert _health(store_factory, "douban").last_error_kind == "layout"
     _, bad_html, _ = _run_with_fault(served, faults, store_factory, "html", "/forum/", page)
     assert bad_html.error_kind == "layout" and "'.comment-item' matched nothing" in bad_html.error
 
@@ -195,7 +195,7 @@ def test_403_is_blocked_without_retrying(served: HTTPServer, faults: dict, store
     _, bad, _ = _run_with_fault(served, faults, store_factory, "weibo", "/weibo/api", forbidden)
     assert bad.error_kind == "blocked" and "HTTP 403" in bad.error and "refused" in bad.error
     assert len(hits) == 1
-    assert _health(store_factory, "weibo")["status"] == "error"
+    assert _health(store_factory, "weibo").status == "error"
 
 
 def test_empty_and_blocked_bodies(served: HTTPServer, faults: dict, store_factory: Callable[[], Store]) -> None:

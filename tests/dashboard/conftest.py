@@ -19,6 +19,7 @@ import pytest
 from koubei.config import Settings
 from koubei.records import Mention
 from storage import open_store, upsert_mentions
+from storage.incidents import Incident
 
 DEMO_END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 DEMO_OPTIONS: dict[str, Any] = {"seed": 7, "days": 6, "rate": 10, "end": DEMO_END.isoformat()}
@@ -71,7 +72,7 @@ def hostile_mentions() -> list[Mention]:
 
 def build_demo_db(path: Path) -> Path:
     """The real pipeline, step by step, with each step's own short-lived connections."""
-    from alerts.pipeline import detect_incidents
+    from alerts.detect import detect_incidents
     from collectors.base import SourceConfig
     from collectors.demo import DemoCollector
     from collectors.runner import run_collector
@@ -91,9 +92,9 @@ def build_demo_db(path: Path) -> Path:
     return path
 
 
-def is_seeded_crisis(incident: dict[str, Any]) -> bool:
+def is_seeded_crisis(incident: Incident) -> bool:
     """The negative spike the demo seeds, as the detector reports it for the product."""
-    return incident["kind"] == "negative" and incident["scope_value"] == CRISIS_PRODUCT
+    return incident.kind == "negative" and incident.scope_value == CRISIS_PRODUCT
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
     config = tmp_path / "koubei.toml"
     config.write_text("[dashboard]\nrefresh_seconds = 5\n", encoding="utf-8")
     with open_store(db, read_only=True) as store:
-        crisis = [i for i in list_incidents(store) if is_seeded_crisis(i) and i["status"] == "open"]
+        crisis = [i for i in list_incidents(store) if is_seeded_crisis(i) and i.status == "open"]
     assert crisis, "the pipeline should have flagged the demo's seeded crisis"
 
     with dashboard_server(db, tmp_path / "streamlit.log", config=config) as url, sync_playwright() as p:
@@ -71,7 +71,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             trace = _incident_trace(page)
             assert trace is not None and trace["name"] == "事件"
             clusters: list[list[str]] = trace["clusters"]  # type: ignore[assignment]
-            holding = [n for n, ids in enumerate(clusters) if crisis[0]["id"] in ids]
+            holding = [n for n, ids in enumerate(clusters) if crisis[0].id in ids]
             assert len(crisis) == 1 and len(holding) == 1, (crisis, clusters)
             assert trace["shapes"] >= 1  # type: ignore[operator]
             # (the lines are drawn without points, so the scatter points are the incident markers, in order)
@@ -79,7 +79,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             marker.hover(force=True)
             page.wait_for_function(  # the hover label (SVG text) names the product
                 "name => (document.querySelector('.js-plotly-plot .hoverlayer').textContent || '').includes(name)",
-                arg=crisis[0]["scope_value"],
+                arg=crisis[0].scope_value,
                 timeout=10_000,
             )
             page.wait_for_timeout(1000)  # tables paint on canvas after the chart

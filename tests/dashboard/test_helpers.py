@@ -157,7 +157,14 @@ def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None
             "negative_share": [0.1, 0.6],
         }
     )
-    base = {"observed": 30.0, "expected": 10.0, "status": "open", "keywords": '["发热"]', "kind": "negative"}
+    base = {
+        "observed": 30.0,
+        "expected": 10.0,
+        "status": "open",
+        "keywords": '["发热"]',
+        "kind": "negative",
+        "scope_type": "brand",
+    }
     markers = pd.DataFrame(
         [
             {

@@ -19,7 +19,7 @@ from collectors.demo import DemoCollector
 from dashboard.i18n import t
 from storage import open_store, queries
 from storage.db import migration_files
-from storage.incidents import list_incidents
+from storage.incidents import Incident, list_incidents
 from storage.sentiment import excluded_keys
 from tests.dashboard.conftest import DEMO_OPTIONS, MASKED_PHONE, PHONE, hostile_mentions, is_seeded_crisis
 
@@ -55,9 +55,9 @@ def expected_counts(db: Path, first: date | None = None, last: date | None = Non
     )
 
 
-def open_incidents(db: Path) -> list[dict[str, Any]]:
+def open_incidents(db: Path) -> list[Incident]:
     with open_store(db, read_only=True) as store:
-        return [i for i in list_incidents(store) if i["status"] in ("open", "acknowledged")]
+        return [i for i in list_incidents(store) if i.status in ("open", "acknowledged")]
 
 
 def metric_values(at: AppTest) -> dict[str, str]:
@@ -116,7 +116,7 @@ def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     marked = {incident_id for cluster in markers["customdata"] for incident_id in cluster}
     crisis = [i for i in incidents if is_seeded_crisis(i)]
     assert len(crisis) == 1, incidents
-    assert {i["id"] for i in crisis} <= marked
+    assert {i.id for i in crisis} <= marked
     assert len(spec["layout"]["shapes"]) >= 1  # shaded windows (overlapping ones merged)
 
     # One row per case: the crisis's brand, product, aspect and channel incidents are one row.
@@ -124,7 +124,7 @@ def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     assert len(table) + table["related"].sum() == len(incidents)
     assert len(table) < len(incidents)
     # the crisis's case is headed by its product incident, not one of its channels
-    assert crisis[0]["scope_value"] in set(table["scope_value"])
+    assert crisis[0].scope_value in set(table["scope_value"])
 
 
 def test_deltas_against_the_previous_period(dashboard_env: Path) -> None:
@@ -176,7 +176,7 @@ def test_filters_come_from_the_url(dashboard_env: Path) -> None:
     assert metric_values(at)["提及量"] == f"{expected_counts(dashboard_env)['鲜到家']:,}"
     negative = frame_by_column(at, "text")
     assert set(negative["brand"]) == {"鲜到家"}
-    open_for_brand = [i for i in open_incidents(dashboard_env) if i["brand"] == "鲜到家"]
+    open_for_brand = [i for i in open_incidents(dashboard_env) if i.brand == "鲜到家"]
     assert metric_values(at)["未关闭事件"] == str(len(open_for_brand))
 
 

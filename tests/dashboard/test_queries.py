@@ -8,12 +8,13 @@ worked out by hand from the rows, not by the code under test.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from koubei.records import Mention
 from storage import Store, queries, upsert_mentions
-from storage.incidents import save_incident
+from storage.incidents import Incident, get_incident, save_incident
 from storage.queries import MentionFilter
 from storage.sentiment import write_scores
 
@@ -75,7 +76,7 @@ def filled(store: Store) -> Store:
         }
     ]
     write_scores(store, scores, [], [], flags)
-    base = {
+    base: dict[str, Any] = {
         "scope_type": "brand",
         "bucket": "1h",
         "observed": 3.0,
@@ -88,48 +89,54 @@ def filled(store: Store) -> Store:
     }
     save_incident(
         store,
-        {
-            **base,
-            "id": "i-open",
-            "kind": "negative",
-            "brand": "声浪",
-            "scope_value": "声浪",
-            "window_start": DAY + timedelta(hours=1),
-            "window_end": DAY + timedelta(hours=4),
-            "peak_at": DAY + timedelta(hours=3),
-            "status": "open",
-            "severity": 4,
-        },
-        [{"source": "demo.weibo", "native_id": "c"}, {"source": "demo.jd", "native_id": "b"}],
+        Incident(
+            **{
+                **base,
+                "id": "i-open",
+                "kind": "negative",
+                "brand": "声浪",
+                "scope_value": "声浪",
+                "window_start": DAY + timedelta(hours=1),
+                "window_end": DAY + timedelta(hours=4),
+                "peak_at": DAY + timedelta(hours=3),
+                "status": "open",
+                "severity": 4,
+            }
+        ),
+        [("demo.weibo", "c"), ("demo.jd", "b")],
     )
     save_incident(
         store,
-        {
-            **base,
-            "id": "i-ack",
-            "kind": "volume",
-            "brand": "鲜到家",
-            "scope_value": "鲜到家",
-            "window_start": DAY - timedelta(hours=30),
-            "window_end": DAY - timedelta(hours=26),
-            "peak_at": DAY - timedelta(hours=28),
-            "status": "acknowledged",
-        },
+        Incident(
+            **{
+                **base,
+                "id": "i-ack",
+                "kind": "volume",
+                "brand": "鲜到家",
+                "scope_value": "鲜到家",
+                "window_start": DAY - timedelta(hours=30),
+                "window_end": DAY - timedelta(hours=26),
+                "peak_at": DAY - timedelta(hours=28),
+                "status": "acknowledged",
+            }
+        ),
         [],
     )
     save_incident(
         store,
-        {
-            **base,
-            "id": "i-done",
-            "kind": "negative",
-            "brand": "声浪",
-            "scope_value": "声浪X1耳机",
-            "window_start": DAY + timedelta(hours=10),
-            "window_end": DAY + timedelta(hours=12),
-            "peak_at": DAY + timedelta(hours=11),
-            "status": "resolved",
-        },
+        Incident(
+            **{
+                **base,
+                "id": "i-done",
+                "kind": "negative",
+                "brand": "声浪",
+                "scope_value": "声浪X1耳机",
+                "window_start": DAY + timedelta(hours=10),
+                "window_end": DAY + timedelta(hours=12),
+                "peak_at": DAY + timedelta(hours=11),
+                "status": "resolved",
+            }
+        ),
         [],
     )
     return store
@@ -191,8 +198,8 @@ def test_incident_queries(filled: Store) -> None:
     drivers = queries.incident_mentions(filled, "i-open")
     assert drivers["rank"].tolist() == [1, 2]
     assert drivers["text"].tolist() == ["文本c", "文本b"]
-    assert queries.incident_by_id(filled, "i-open")["status"] == "open"  # type: ignore[index]
-    assert queries.incident_by_id(filled, "nope") is None
+    assert getattr(get_incident(filled, "i-open"), "status", None) == "open"
+    assert get_incident(filled, "nope") is None
 
 
 def test_latest_negative_newest_first_without_excluded(filled: Store) -> None:

@@ -18,13 +18,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import FrameType
 
 from alerts.config import parse_duration
-from storage import incidents as inc
+from koubei.context import AppContext
+from koubei.pipeline import PassSummary, run_once
+from storage.health import record_heartbeat
 
-HEARTBEAT = "koubei-watch"
+HEARTBEAT = "watch"  # source health row koubei-watch
 DEFAULT_INTERVAL = 300.0
+RunPass = Callable[[AppContext, list[str]], PassSummary]
 
 
 @dataclass
@@ -34,8 +37,9 @@ class WatchState:
     stop: threading.Event = field(default_factory=threading.Event)
 
 
-def source_intervals(ctx: Any) -> dict[str, float]:
-    out = {}
+def source_intervals(ctx: AppContext) -> dict[str, float]:
+    """Seconds between passes of each enabled source."""
+    out: dict[str, float] = {}
     for name, options in ctx.settings.sources.items():
         if isinstance(options, dict) and options.get("enabled", True):
             raw = options.get("interval")
@@ -44,8 +48,8 @@ def source_intervals(ctx: Any) -> dict[str, float]:
 
 
 def watch(
-    ctx: Any,
-    run_pass: Callable[[Any, list[str]], Any] | None = None,
+    ctx: AppContext,
+    run_pass: RunPass = run_once,
     max_passes: int | None = None,
     deliver_every: float = 30.0,
     log: Callable[[str], None] = print,
@@ -53,16 +57,10 @@ def watch(
     state: WatchState | None = None,
 ) -> WatchState:
     """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
-    if run_pass is None:
-        from koubei.pipeline import run_once
-
-        def run_pass(c: Any, sources: list[str]) -> Any:
-            return run_once(c, sources)
-
     state = state or WatchState()
     if install_signals:
 
-        def _stop(signum: int, _frame: Any) -> None:
+        def _stop(signum: int, _frame: FrameType | None) -> None:
             log(f"watch: signal {signum}, stopping after the current step")
             state.stop.set()
 
@@ -77,39 +75,40 @@ def watch(
         now = time.monotonic()
         ready = sorted(n for n, t in due.items() if t <= now)
         if ready:
-            try:
-                summary = run_pass(ctx, ready)
-                log(
-                    f"watch: pass {state.passes + 1} ({', '.join(ready)}): "
-                    f"{summary.line() if hasattr(summary, 'line') else summary}"
-                )
-            except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
-                state.errors.append(f"{type(exc).__name__}: {exc}")
-                log(f"watch: pass failed: {type(exc).__name__}: {exc}")
-            state.passes += 1
+            _pass(ctx, run_pass, ready, state, log)
             for n in ready:
                 due[n] = time.monotonic() + intervals[n]
             last_delivery = time.monotonic()
-            _heartbeat(ctx, f"pass {state.passes} {','.join(ready)}")
+            _heartbeat(ctx)
             if max_passes is not None and state.passes >= max_passes:
                 break
         elif time.monotonic() - last_delivery >= deliver_every:
             _deliver(ctx, state, log)
             last_delivery = time.monotonic()
-            _heartbeat(ctx, "deliver")
+            _heartbeat(ctx)
         wait = min([t for t in due.values()] + [time.monotonic() + deliver_every]) - time.monotonic()
         state.stop.wait(max(0.05, min(wait, 5.0)))
     log(f"watch: stopped after {state.passes} passes")
     return state
 
 
-def _heartbeat(ctx: Any, detail: str) -> None:
+def _pass(ctx: AppContext, run_pass: RunPass, ready: list[str], state: WatchState, log: Callable[[str], None]) -> None:
+    try:
+        summary = run_pass(ctx, ready)
+        log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): {summary.line()}")
+    except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
+        state.errors.append(f"{type(exc).__name__}: {exc}")
+        log(f"watch: pass failed: {type(exc).__name__}: {exc}")
+    state.passes += 1
+
+
+def _heartbeat(ctx: AppContext) -> None:
     with ctx.open_store() as store:
-        inc.heartbeat(store, HEARTBEAT, datetime.now(UTC).replace(tzinfo=None), detail)
+        record_heartbeat(store, HEARTBEAT, datetime.now(UTC).replace(tzinfo=None))
 
 
-def _deliver(ctx: Any, state: WatchState, log: Callable[[str], None]) -> None:
-    from alerts.pipeline import deliver_alerts
+def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> None:
+    from alerts.delivery import deliver_alerts
 
     try:
         result = deliver_alerts(ctx.open_store, ctx.settings)

@@ -1,8 +1,8 @@
 """`koubei eval spikes`: the volume detector on NAB realTweets, the negative detector on synthetic streams.
 
 NAB: each event's onset (first bucket) is the detection, exactly what
-`koubei detect --series` reports as `start`; scored with alerts.nab as NAB
-defines it. Synthetic: alerts.synthetic.
+`koubei detect --series` reports as `start`; scored with evaluation.nab as NAB
+defines it. Synthetic: evaluation.synthetic.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import numpy as np
 
 from alerts.detectors import VolumeParams
 from alerts.events import detect_volume
-from alerts.nab import FileScore, load_realtweets, normalised, score_file
-from alerts.synthetic import SyntheticResult, evaluate
+from evaluation.nab import FileScore, load_realtweets, normalised, score_file
+from evaluation.synthetic import SyntheticResult, evaluate
 
 TARGETS = {"nab": 75.0, "recall": 0.95, "precision": 0.95, "delay": 2.0}
 PUBLISHED = {"ARTime": 81.84, "contextOSE": 74.48, "numenta (HTM)": 68.02, "twitterADVec": 59.62}

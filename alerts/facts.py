@@ -1,0 +1,68 @@
+"""The facts behind an incident, from stored data only.
+
+The driving mentions (most reach first), the keywords that rose against the week
+before, the negative aspects that rose (observed vs the previous week's rate) and
+the counts by source. A negative burst carrying enough mentions that the triage
+put at tier 5 becomes a red alert, and its note says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from alerts.config import AlertSettings
+from storage import Store
+from storage import alerts_series as series
+from storage.incidents import AspectRise, Incident, IncidentMention, SourceCount
+
+MAX_ASPECTS = 8
+KEYWORD_TEXTS = 300  # keyword extraction tokenises every text: a few hundred of each side name a burst well enough
+BASELINE = timedelta(days=7)
+
+
+def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[list[IncidentMention], Incident]:
+    """The incident's driving mentions, and the incident with its keywords, aspects and sources."""
+    scope = (incident.scope_type, incident.brand or "", incident.scope_value)
+    start, end = incident.window_start, incident.window_end
+    negative_only = incident.kind == "negative"
+    mentions = series.window_mentions(store, *scope, start, end, negative_only, cfg.top_mentions)
+    texts = series.window_texts(store, *scope, start, end, negative_only, limit=KEYWORD_TEXTS)
+    before = start - BASELINE
+    background = series.window_texts(store, *scope, before, start, negative_only, limit=KEYWORD_TEXTS)
+    keywords: tuple[str, ...] = ()
+    if texts:
+        from sentiment.keywords import top_keywords
+
+        keywords = tuple(word for word, _ in top_keywords(texts, k=10, background=background or None))
+    now_aspects = series.window_breakdown(store, *scope, start, end, negative_only, "aspect")
+    base_aspects = series.window_breakdown(store, *scope, before, start, negative_only, "aspect")
+    ratio = max((end - start) / (start - before), 1e-9)
+    rose = sorted(
+        (
+            AspectRise(aspect, count, round(base_aspects.get(aspect, 0) * ratio, 2))
+            for aspect, count in now_aspects.items()
+            if count > base_aspects.get(aspect, 0) * ratio
+        ),
+        key=lambda a: a.observed - a.expected,
+        reverse=True,
+    )
+    sources = series.window_breakdown(store, *scope, start, end, negative_only, "source")
+    found = replace(
+        incident,
+        keywords=keywords,
+        aspects=tuple(rose[:MAX_ASPECTS]),
+        sources=tuple(SourceCount(source, count) for source, count in sources.items()),
+    )
+    return mentions, _red_alert(store, cfg, found)
+
+
+def _red_alert(store: Store, cfg: AlertSettings, incident: Incident) -> Incident:
+    if incident.kind != "negative" or incident.severity >= 5:
+        return incident
+    scope = (incident.scope_type, incident.brand or "", incident.scope_value)
+    urgent = series.window_urgent_count(store, *scope, incident.window_start, incident.window_end)
+    if urgent < cfg.severity.red_alert_mentions:
+        return incident
+    why = f"tier 5 (红色警戒): {urgent} mentions in the window triaged tier 5"
+    return replace(incident, severity=5, note=f"{incident.note}; {why}" if incident.note else why)
