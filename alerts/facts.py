@@ -14,6 +14,7 @@ from datetime import timedelta
 from alerts.config import AlertSettings
 from storage import Store
 from storage import alerts_series as series
+from storage.alerts_series import ScopeWindow
 from storage.incidents import AspectRise, Incident, IncidentMention, SourceCount
 
 MAX_ASPECTS = 8
@@ -23,21 +24,26 @@ BASELINE = timedelta(days=7)
 
 def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[list[IncidentMention], Incident]:
     """The incident's driving mentions, and the incident with its keywords, aspects and sources."""
-    scope = (incident.scope_type, incident.brand or "", incident.scope_value)
-    start, end = incident.window_start, incident.window_end
-    negative_only = incident.kind == "negative"
-    mentions = series.window_mentions(store, *scope, start, end, negative_only, cfg.top_mentions)
-    texts = series.window_texts(store, *scope, start, end, negative_only, limit=KEYWORD_TEXTS)
-    before = start - BASELINE
-    background = series.window_texts(store, *scope, before, start, negative_only, limit=KEYWORD_TEXTS)
+    window = ScopeWindow(
+        incident.scope_type,
+        incident.brand or "",
+        incident.scope_value,
+        incident.window_start,
+        incident.window_end,
+        negative_only=incident.kind == "negative",
+    )
+    week_before = replace(window, start=window.start - BASELINE, end=window.start)
+    mentions = series.window_mentions(store, window, cfg.top_mentions)
+    texts = series.window_texts(store, window, limit=KEYWORD_TEXTS)
     keywords: tuple[str, ...] = ()
     if texts:
         from sentiment.keywords import top_keywords
 
+        background = series.window_texts(store, week_before, limit=KEYWORD_TEXTS)
         keywords = tuple(word for word, _ in top_keywords(texts, k=10, background=background or None))
-    now_aspects = series.window_breakdown(store, *scope, start, end, negative_only, "aspect")
-    base_aspects = series.window_breakdown(store, *scope, before, start, negative_only, "aspect")
-    ratio = max((end - start) / (start - before), 1e-9)
+    now_aspects = series.window_negative_aspects(store, window)
+    base_aspects = series.window_negative_aspects(store, week_before)
+    ratio = max((window.end - window.start) / BASELINE, 1e-9)
     rose = sorted(
         (
             AspectRise(aspect, count, round(base_aspects.get(aspect, 0) * ratio, 2))
@@ -47,21 +53,19 @@ def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[
         key=lambda a: a.observed - a.expected,
         reverse=True,
     )
-    sources = series.window_breakdown(store, *scope, start, end, negative_only, "source")
     found = replace(
         incident,
         keywords=keywords,
         aspects=tuple(rose[:MAX_ASPECTS]),
-        sources=tuple(SourceCount(source, count) for source, count in sources.items()),
+        sources=tuple(SourceCount(source, count) for source, count in series.window_sources(store, window).items()),
     )
-    return mentions, _red_alert(store, cfg, found)
+    return mentions, _red_alert(store, cfg, found, window)
 
 
-def _red_alert(store: Store, cfg: AlertSettings, incident: Incident) -> Incident:
+def _red_alert(store: Store, cfg: AlertSettings, incident: Incident, window: ScopeWindow) -> Incident:
     if incident.kind != "negative" or incident.severity >= 5:
         return incident
-    scope = (incident.scope_type, incident.brand or "", incident.scope_value)
-    urgent = series.window_urgent_count(store, *scope, incident.window_start, incident.window_end)
+    urgent = series.window_urgent_count(store, window)
     if urgent < cfg.severity.red_alert_mentions:
         return incident
     why = f"tier 5 (红色警戒): {urgent} mentions in the window triaged tier 5"

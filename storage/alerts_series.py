@@ -7,6 +7,7 @@ were written in, not in the bucket it was collected in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,99 +47,82 @@ def bucket_counts(store: Store, scope_type: str, bucket_seconds: int, since: dat
     )
 
 
-def _scope_filter(scope_type: str, brand: str, scope_value: str) -> tuple[str, list[Any], str]:
-    value, join = _scope_sql(scope_type)
-    return join, [brand, scope_value], f"coalesce(m.brand, '') = ? AND {value} = ?"
+@dataclass(frozen=True)
+class ScopeWindow:
+    """One scope's mentions published in [start, end): what an incident's facts are read from."""
+
+    scope_type: str
+    brand: str
+    scope_value: str
+    start: datetime  # naive UTC
+    end: datetime
+    negative_only: bool = False  # only the mentions labelled negative (for a negative spike)
 
 
-def _window(
-    scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime, negative_only: bool
-) -> tuple[str, list[Any]]:
-    """FROM ... WHERE for a scope's mentions (with their sentiment as s) in [start, end)."""
-    join, params, where = _scope_filter(scope_type, brand, scope_value)
-    neg = " AND s.label = 'neg'" if negative_only else ""
+def _in_window(w: ScopeWindow) -> tuple[str, str, list[Any]]:
+    """(join, where, params) selecting the window's mentions m, whatever their label."""
+    value, join = _scope_sql(w.scope_type)
+    where = f"coalesce(m.brand, '') = ? AND {value} = ? AND m.published_at >= ? AND m.published_at < ?"
+    return join, where, [w.brand, w.scope_value, w.start, w.end]
+
+
+def _labelled(w: ScopeWindow) -> tuple[str, list[Any]]:
+    """FROM ... WHERE for the window's mentions m with their sentiment s (negative ones only if asked)."""
+    join, where, params = _in_window(w)
+    neg = " AND s.label = 'neg'" if w.negative_only else ""
     return (
         f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ?{neg}",
-        [*params, start, end],
+        f" WHERE {where}{neg}",
+        params,
     )
 
 
-def window_mentions(
-    store: Store,
-    scope_type: str,
-    brand: str,
-    scope_value: str,
-    start: datetime,
-    end: datetime,
-    negative_only: bool,
-    limit: int = 20,
-) -> list[IncidentMention]:
+def window_mentions(store: Store, w: ScopeWindow, limit: int = 20) -> list[IncidentMention]:
     """The mentions that drove an incident, most reach first (ranked 1, 2, ...)."""
-    window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
+    sql, params = _labelled(w)
     rows = store.query(
         "SELECT DISTINCT m.source, m.native_id, m.url, m.text, m.published_at,"
-        f" coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label{window}"
+        f" coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label{sql}"
         " ORDER BY reach DESC, m.published_at, m.source, m.native_id LIMIT ?",
         [*params, limit],
     )
     return [IncidentMention(rank, *row) for rank, row in enumerate(rows, 1)]
 
 
-def window_texts(
-    store: Store,
-    scope_type: str,
-    brand: str,
-    scope_value: str,
-    start: datetime,
-    end: datetime,
-    negative_only: bool,
-    limit: int = 500,
-) -> list[str]:
-    window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
-    rows = store.query(f"SELECT m.text{window} ORDER BY m.published_at DESC LIMIT ?", [*params, limit])
-    return [r[0] for r in rows]
+def window_texts(store: Store, w: ScopeWindow, limit: int = 500) -> list[str]:
+    """The newest texts of the window."""
+    sql, params = _labelled(w)
+    return [r[0] for r in store.query(f"SELECT m.text{sql} ORDER BY m.published_at DESC LIMIT ?", [*params, limit])]
 
 
-def window_urgent_count(
-    store: Store, scope_type: str, brand: str, scope_value: str, start: datetime, end: datetime, min_urgency: int = 5
-) -> int:
-    """How many mentions in a window the triage put at `min_urgency` or above."""
-    join, params, where = _scope_filter(scope_type, brand, scope_value)
+def window_urgent_count(store: Store, w: ScopeWindow, min_urgency: int = 5) -> int:
+    """How many mentions in the window the triage put at `min_urgency` or above (any label)."""
+    join, where, params = _in_window(w)
     return int(
         store.query(
-            f"SELECT count(*) FROM mentions m{join}"
-            " JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
-            f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND t.urgency >= ?",
-            [*params, start, end, min_urgency],
+            f"SELECT count(*) FROM mentions m{join} JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+            f" WHERE {where} AND t.urgency >= ?",
+            [*params, min_urgency],
         )[0][0]
     )
 
 
-def window_breakdown(
-    store: Store,
-    scope_type: str,
-    brand: str,
-    scope_value: str,
-    start: datetime,
-    end: datetime,
-    negative_only: bool,
-    what: str,
-) -> dict[str, int]:
-    """Counts by source or by negative aspect in a window."""
-    if what == "source":
-        window, params = _window(scope_type, brand, scope_value, start, end, negative_only)
-        rows = store.query(f"SELECT m.source, count(DISTINCT m.native_id){window} GROUP BY 1 ORDER BY 2 DESC", params)
-    elif what == "aspect":
-        join, params, where = _scope_filter(scope_type, brand, scope_value)
-        rows = store.query(
-            f"SELECT x.aspect, count(*) FROM mentions m{join}"
-            " JOIN mention_aspects x ON x.source = m.source AND x.native_id = m.native_id AND x.polarity = 'neg'"
-            f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? GROUP BY 1 ORDER BY 2 DESC",
-            [*params, start, end],
-        )
-    else:
-        raise ValueError(what)
+def window_sources(store: Store, w: ScopeWindow) -> dict[str, int]:
+    """Mentions per source in the window, most first."""
+    sql, params = _labelled(w)
+    rows = store.query(f"SELECT m.source, count(DISTINCT m.native_id){sql} GROUP BY 1 ORDER BY 2 DESC", params)
+    return {str(k): int(v) for k, v in rows}
+
+
+def window_negative_aspects(store: Store, w: ScopeWindow) -> dict[str, int]:
+    """Negative aspect mentions per aspect in the window (any overall label), most first."""
+    join, where, params = _in_window(w)
+    rows = store.query(
+        f"SELECT x.aspect, count(*) FROM mentions m{join}"
+        " JOIN mention_aspects x ON x.source = m.source AND x.native_id = m.native_id AND x.polarity = 'neg'"
+        f" WHERE {where} GROUP BY 1 ORDER BY 2 DESC",
+        params,
+    )
     return {str(k): int(v) for k, v in rows}
 
 

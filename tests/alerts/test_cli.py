@@ -155,23 +155,17 @@ def test_backtest_shows_when_a_rule_would_have_fired(demo_db: Path) -> None:
     # A stricter threshold fires less: the backtest is what tuning is judged by.
     from alerts.backtest import backtest
 
-    loose = backtest(
-        lambda: open_store(demo_db),
-        settings_with({}),
-        "negative-spike",
-        datetime(2026, 11, 10),
-        DEMO_NOW,
-        "source",
-        overrides={"z_min": 3.0, "min_factor": 1.5},
-    )
-    strict = backtest(
-        lambda: open_store(demo_db),
-        settings_with({}),
-        "negative-spike",
-        datetime(2026, 11, 10),
-        DEMO_NOW,
-        "source",
-        overrides={"z_min": 8.0},
+    loose, strict = (
+        backtest(
+            lambda: open_store(demo_db),
+            settings_with({}),
+            "negative-spike",
+            datetime(2026, 11, 10),
+            DEMO_NOW,
+            "source",
+            overrides=overrides,
+        )
+        for overrides in ({"z_min": 3.0, "min_factor": 1.5}, {"z_min": 8.0})
     )
     assert len(strict.firings) < len(loose.firings)
     # Nothing was written.

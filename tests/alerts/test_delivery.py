@@ -81,6 +81,21 @@ def _raise(
     return summary
 
 
+def _webhook(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, answer: bool = True, **settings: Any
+) -> dict[str, Any]:
+    """[alerts] with one webhook channel "hook" at the local receiver (answering 200 unless
+    `answer` is False), routed everything unless `settings` give routes."""
+    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
+    if answer:
+        httpserver.expect_request("/hook").respond_with_data("ok")
+    return {
+        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
+        "routes": [{"name": "r", "channels": ["hook"]}],
+        **settings,
+    }
+
+
 def _chat_alerts(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     for name in ("webhook", "wecom", "dingtalk", "feishu", "slack"):
         monkeypatch.setenv(f"TEST_{name.upper()}_URL", httpserver.url_for(f"/{name}"))
@@ -149,13 +164,7 @@ def test_every_chat_format_arrives_once_with_the_facts(
 def test_channel_down_retries_and_delivers_exactly_once(
     db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
-    alerts = {
-        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-        "routes": [{"name": "r", "channels": ["hook"]}],
-        "retry_base_seconds": 60,
-        "max_attempts": 3,
-    }
+    alerts = _webhook(httpserver, monkeypatch, answer=False, retry_base_seconds=60, max_attempts=3)
     factory = _open(db_path)
     _raise(factory, alerts, _incident())
     httpserver.expect_oneshot_request("/hook").respond_with_data("down", status=503)
@@ -242,13 +251,8 @@ def test_routes_by_brand_kind_tier_and_keyword_group(
 def test_quiet_hours_hold_all_but_tier_5(
     db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {
-        "timezone": "Asia/Shanghai",
-        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-        "routes": [{"name": "night", "channels": ["hook"], "quiet_hours": "22:00-08:00"}],
-    }
+    route = {"name": "night", "channels": ["hook"], "quiet_hours": "22:00-08:00"}
+    alerts = _webhook(httpserver, monkeypatch, timezone="Asia/Shanghai", routes=[route])
     night = datetime(2026, 11, 23, 17, 0)  # 01:00 in Shanghai
     factory = _open(db_path)
     _raise(factory, alerts, _incident(3, id="tier3", window_end=night), now=night)
@@ -267,12 +271,7 @@ def test_quiet_hours_hold_all_but_tier_5(
 def test_growth_by_a_tier_re_escalates_once(
     db_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {
-        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-        "routes": [{"name": "r", "channels": ["hook"]}],
-    }
+    alerts = _webhook(httpserver, monkeypatch)
     factory = _open(db_path)
     assert _raise(factory, alerts, _incident(3, id="grow")).queued == 1
     assert _raise(factory, alerts, _incident(3, id="grow")).queued == 0
@@ -346,13 +345,8 @@ def test_demo_crisis_reaches_the_receiver_once_without_an_alert_storm(
     from alerts.detect import detect_incidents
     from tests.alerts.conftest import DEMO_NOW
 
-    monkeypatch.setenv("TEST_HOOK", httpserver.url_for("/hook"))
-    httpserver.expect_request("/hook").respond_with_data("ok")
-    alerts = {
-        "channels": {"hook": {"type": "webhook", "url_env": "TEST_HOOK"}},
-        "keyword_groups": {"safety": ["发热", "发烫", "冒烟"]},
-        "routes": [{"name": "safety", "channels": ["hook"], "keyword_groups": ["safety"], "min_tier": 3}],
-    }
+    route = {"name": "safety", "channels": ["hook"], "keyword_groups": ["safety"], "min_tier": 3}
+    alerts = _webhook(httpserver, monkeypatch, keyword_groups={"safety": ["发热", "发烫", "冒烟"]}, routes=[route])
     factory = _open(demo_db)
     summary = detect_incidents(factory, settings_with(alerts), now=DEMO_NOW)
     assert summary.opened >= 4

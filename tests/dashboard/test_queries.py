@@ -8,7 +8,6 @@ worked out by hand from the rows, not by the code under test.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -56,6 +55,32 @@ ROWS = [
 ]
 
 
+def _incident(
+    id_: str, kind: str, brand: str, value: str, hours: tuple[int, int, int], status: str, severity: int = 3
+) -> Incident:
+    """A brand incident whose window starts, peaks and ends `hours` after DAY."""
+    start, peak, end = (DAY + timedelta(hours=h) for h in hours)
+    return Incident(
+        id=id_,
+        kind=kind,
+        scope_type="brand",
+        brand=brand,
+        scope_value=value,
+        bucket="1h",
+        window_start=start,
+        window_end=end,
+        peak_at=peak,
+        observed=3.0,
+        expected=1.0,
+        score=4.0,
+        severity=severity,
+        status=status,
+        reliable=True,
+        created_at=DAY,
+        updated_at=DAY,
+    )
+
+
 @pytest.fixture
 def filled(store: Store) -> Store:
     upsert_mentions(store, [_mention(i, h, b, p, s, likes=n) for n, (i, h, b, p, s, _, _) in enumerate(ROWS)])
@@ -76,69 +101,13 @@ def filled(store: Store) -> Store:
         }
     ]
     write_scores(store, scores, [], [], flags)
-    base: dict[str, Any] = {
-        "scope_type": "brand",
-        "bucket": "1h",
-        "observed": 3.0,
-        "expected": 1.0,
-        "score": 4.0,
-        "severity": 3,
-        "reliable": True,
-        "created_at": DAY,
-        "updated_at": DAY,
-    }
     save_incident(
         store,
-        Incident(
-            **{
-                **base,
-                "id": "i-open",
-                "kind": "negative",
-                "brand": "声浪",
-                "scope_value": "声浪",
-                "window_start": DAY + timedelta(hours=1),
-                "window_end": DAY + timedelta(hours=4),
-                "peak_at": DAY + timedelta(hours=3),
-                "status": "open",
-                "severity": 4,
-            }
-        ),
+        _incident("i-open", "negative", "声浪", "声浪", (1, 3, 4), "open", severity=4),
         [("demo.weibo", "c"), ("demo.jd", "b")],
     )
-    save_incident(
-        store,
-        Incident(
-            **{
-                **base,
-                "id": "i-ack",
-                "kind": "volume",
-                "brand": "鲜到家",
-                "scope_value": "鲜到家",
-                "window_start": DAY - timedelta(hours=30),
-                "window_end": DAY - timedelta(hours=26),
-                "peak_at": DAY - timedelta(hours=28),
-                "status": "acknowledged",
-            }
-        ),
-        [],
-    )
-    save_incident(
-        store,
-        Incident(
-            **{
-                **base,
-                "id": "i-done",
-                "kind": "negative",
-                "brand": "声浪",
-                "scope_value": "声浪X1耳机",
-                "window_start": DAY + timedelta(hours=10),
-                "window_end": DAY + timedelta(hours=12),
-                "peak_at": DAY + timedelta(hours=11),
-                "status": "resolved",
-            }
-        ),
-        [],
-    )
+    save_incident(store, _incident("i-ack", "volume", "鲜到家", "鲜到家", (-30, -28, -26), "acknowledged"), [])
+    save_incident(store, _incident("i-done", "negative", "声浪", "声浪X1耳机", (10, 11, 12), "resolved"), [])
     return store
 
 
