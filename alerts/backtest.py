@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alerts.config import AlertSettings, Rule, load_alert_settings
+from alerts.config import Rule, load_alert_settings
 from alerts.detect import dense_arrays
 from alerts.detectors import negative_scores, volume_scores
 from alerts.events import events_from_scores
@@ -70,9 +70,8 @@ def backtest(
     until: datetime | None = None,
     scope_type: str | None = None,
     overrides: dict[str, Any] | None = None,
-    cfg: AlertSettings | None = None,
 ) -> Backtest:
-    cfg = cfg or load_alert_settings(settings)
+    cfg = load_alert_settings(settings)
     rule = apply_overrides(cfg.rule(rule_name), overrides or {})
     until = until or datetime.now(UTC).replace(tzinfo=None)
     since = naive_utc(since)

@@ -27,6 +27,7 @@ from storage.health import record_heartbeat
 
 HEARTBEAT = "watch"  # source health row koubei-watch
 DEFAULT_INTERVAL = 300.0
+DELIVER_EVERY = 30.0  # seconds between retries of queued alerts while no source is due
 RunPass = Callable[[AppContext, list[str]], PassSummary]
 
 
@@ -51,13 +52,11 @@ def watch(
     ctx: AppContext,
     run_pass: RunPass = run_once,
     max_passes: int | None = None,
-    deliver_every: float = 30.0,
     log: Callable[[str], None] = print,
     install_signals: bool = True,
-    state: WatchState | None = None,
 ) -> WatchState:
     """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
-    state = state or WatchState()
+    state = WatchState()
     if install_signals:
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -82,11 +81,11 @@ def watch(
             _heartbeat(ctx)
             if max_passes is not None and state.passes >= max_passes:
                 break
-        elif time.monotonic() - last_delivery >= deliver_every:
+        elif time.monotonic() - last_delivery >= DELIVER_EVERY:
             _deliver(ctx, state, log)
             last_delivery = time.monotonic()
             _heartbeat(ctx)
-        wait = min([t for t in due.values()] + [time.monotonic() + deliver_every]) - time.monotonic()
+        wait = min([*due.values(), time.monotonic() + DELIVER_EVERY]) - time.monotonic()
         state.stop.wait(max(0.05, min(wait, 5.0)))
     log(f"watch: stopped after {state.passes} passes")
     return state

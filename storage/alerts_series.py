@@ -14,6 +14,7 @@ from typing import Any
 from storage.db import Store
 from storage.incidents import IncidentMention
 
+RED_ALERT_TIER = 5
 # scope_type -> SQL for the scope value (brand-level scopes are per brand too).
 _SCOPE_VALUE = {
     "brand": "m.brand",
@@ -95,14 +96,14 @@ def window_texts(store: Store, w: ScopeWindow, limit: int = 500) -> list[str]:
     return [r[0] for r in store.query(f"SELECT m.text{sql} ORDER BY m.published_at DESC LIMIT ?", [*params, limit])]
 
 
-def window_urgent_count(store: Store, w: ScopeWindow, min_urgency: int = 5) -> int:
-    """How many mentions in the window the triage put at `min_urgency` or above (any label)."""
+def window_urgent_count(store: Store, w: ScopeWindow) -> int:
+    """How many mentions in the window the triage put at tier 5 (red alert), whatever their label."""
     join, where, params = _in_window(w)
     return int(
         store.query(
             f"SELECT count(*) FROM mentions m{join} JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
             f" WHERE {where} AND t.urgency >= ?",
-            [*params, min_urgency],
+            [*params, RED_ALERT_TIER],
         )[0][0]
     )
 

@@ -181,18 +181,17 @@ def save_incident(store: Store, incident: Incident, drivers: Sequence[tuple[str,
 
 
 def list_incidents(
-    store: Store, status: str | None = None, brand: str | None = None, limit: int = 200, since: datetime | None = None
+    store: Store, status: str | None = None, brand: str | None = None, limit: int = 200
 ) -> list[Incident]:
-    where, params = ["1 = 1"], []  # type: tuple[list[str], list[Any]]
+    """The queue: unresolved first, then the worst tier, then the newest."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if status:
         where.append("status = ?")
         params.append(status)
     if brand:
         where.append("brand = ?")
         params.append(brand)
-    if since:
-        where.append("window_end >= ?")
-        params.append(since)
     return _incidents(
         store,
         f"WHERE {' AND '.join(where)} ORDER BY (status = 'resolved'), severity DESC, window_start DESC LIMIT ?",
