@@ -193,6 +193,8 @@ def _rule_incidents(
 
 
 def detect_incidents(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> DetectSummary:
+    """One detection pass as of `now` (default: now): outages first, then every rule over every
+    scope; each incident stored (and its alert queued) in the order found."""
     started = time.perf_counter()
     cfg = load_alert_settings(settings)
     now = naive_utc(now or datetime.now(UTC))
