@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from koubei.context import AppContext
-from koubei.errors import ConfigError
+from koubei.errors import ConfigError, KoubeiError
 
 
 def _progress(description: str):  # type: ignore[no-untyped-def]
@@ -158,7 +158,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""
-        from sentiment.evaluate import DATASETS, DEFAULT_DATASETS_DIR, as_json, run_eval
+        from evaluation.sentiment import DATASETS, DEFAULT_DATASETS_DIR, as_json, missed_targets, run_eval
 
         app_ctx: AppContext = ctx.obj
         section = app_ctx.settings.section("sentiment")
@@ -170,7 +170,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         _print_table(rows)
         payload: dict[str, object] = {"results": as_json(rows)}
         if feedback_curve:
-            from sentiment.feedback import feedback_curve as curve
+            from evaluation.sentiment import feedback_curve as curve
 
             points = curve(directory, chosen)
             payload["feedback_curve"] = points
@@ -182,11 +182,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         typer.echo(text)
         if json_out:
             json_out.write_text(text + "\n", encoding="utf-8")
-        missed = [r for r in rows if r.met is False]
-        if missed:
-            typer.echo(
-                "targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.3f} < {r.target}" for r in missed)
-            )
+        if missed := missed_targets(rows):
+            raise KoubeiError(missed)  # exit 1: the work failed
 
 
 def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:

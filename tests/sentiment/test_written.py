@@ -11,6 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from evaluation.sentiment import DATASETS, load_split
 from sentiment.corpus import (
     WRITTEN_CORPUS,
     CorpusFileError,
@@ -19,7 +20,6 @@ from sentiment.corpus import (
     text_key,
     written_corpus,
 )
-from sentiment.evaluate import DATASETS, load_split
 from sentiment.linear import nb_log_count_ratio, train_linear
 from sentiment.model import PACKAGE_MODELS
 from sentiment.text import to_simplified
