@@ -1,8 +1,7 @@
 """koubei dashboard entrypoint: `koubei dashboard` (or `streamlit run streamlit_app.py`).
 
 Draws the language switch and the shared filters (bound to the URL), then runs
-the selected page. Pages owned by other packages are listed only once their
-file exists, so a page that has not landed yet cannot break the app.
+the selected page.
 The database comes from $KOUBEI_DB (set by `koubei dashboard`) or koubei.toml.
 """
 
@@ -29,7 +28,7 @@ st.set_page_config(page_title="koubei 口碑监测", page_icon=":material/forum:
 
 filters.language_switch()
 
-# (file, title key, url path, section key); optional pages appear once they exist.
+# (file, title key, url path, section key)
 PAGES = [
     ("dashboard/overview.py", "page_overview", "overview", "nav_monitor"),
     ("dashboard/pages/triage.py", "page_triage", "triage", "nav_monitor"),
@@ -41,8 +40,6 @@ PAGES = [
 def navigation() -> StreamlitPage:
     sections: dict[str, list[StreamlitPage]] = {}
     for path, title, url_path, section in PAGES:
-        if not (ROOT / path).exists():
-            continue
         page = st.Page(str(ROOT / path), title=t(title), url_path=url_path, default=url_path == "overview")
         sections.setdefault(t(section), []).append(page)
     return st.navigation(sections)

@@ -21,7 +21,6 @@ from dashboard.i18n import current_lang, t, t_value
 from storage import DatabaseBusy, StorageError, open_store, queries
 
 BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
-SELECTED_INCIDENT = "overview_selected_incident"
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
 
 

@@ -49,9 +49,6 @@ def label_of(score: float, neutral: tuple[float, float]) -> str:
 
 
 # ---------------------------------------------------------------- snownlp
-_SNOW = None
-
-
 def _snow_scores(texts: Sequence[str]) -> list[float]:
     from snownlp import SnowNLP
 
