@@ -30,10 +30,10 @@ filters.language_switch()
 
 # (file, title key, url path, section key)
 PAGES = [
-    ("dashboard/overview.py", "page_overview", "overview", "nav_monitor"),
-    ("dashboard/pages/triage.py", "page_triage", "triage", "nav_monitor"),
-    ("dashboard/pages/incidents.py", "page_incidents", "incidents", "nav_manage"),
-    ("dashboard/pages/settings.py", "page_settings", "settings", "nav_manage"),
+    ("dashboard/overview.py", "app.page_overview", "overview", "app.nav_monitor"),
+    ("dashboard/pages/triage.py", "app.page_triage", "triage", "app.nav_monitor"),
+    ("dashboard/pages/incidents.py", "app.page_incidents", "incidents", "app.nav_manage"),
+    ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
 ]
 
 
@@ -51,16 +51,16 @@ try:
     options = data.filter_options(str(data.db_path()))
 except DatabaseBusy:
     # A writer held the file for the whole lock timeout: say so, then try again on our own.
-    st.warning(t("database_busy"))
+    st.warning(t("app.database_busy"))
     time.sleep(2)
     st.rerun()
 except StorageError as exc:
-    st.error(t("no_database") if not data.db_path().exists() else t("cannot_read"))
+    st.error(t("app.no_database") if not data.db_path().exists() else t("app.cannot_read"))
     st.text(str(exc))  # our own message: the path and what to run
     st.stop()
 
 if options["last"] is None:
-    st.info(t("no_data"))
+    st.info(t("app.no_data"))
     st.session_state.pop(filters.FILTERS_STATE, None)
 else:
     filters.render(options)

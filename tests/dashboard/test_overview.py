@@ -186,7 +186,7 @@ def test_selecting_an_incident_shows_its_mentions(dashboard_env: Path) -> None:
     at.session_state["overview_open_incidents"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert t("selected_incident") in [s.value for s in at.subheader]
+    assert t("overview.selected_incident") in [s.value for s in at.subheader]
     drivers = [f.value for f in at.dataframe if "rank" in f.value.columns]
     assert drivers and len(drivers[0]) > 0
     assert len(table) >= 1
