@@ -74,9 +74,10 @@ def json_list(value: object) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            parsed = json.loads(value)
         except ValueError:
             return value
+        return parsed if isinstance(parsed, str) else json_list(parsed)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)

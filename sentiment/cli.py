@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
+if TYPE_CHECKING:  # imported where used: the CLI starts without rich's progress or the harness
+    from rich.progress import Progress
 
-def _progress(description: str):  # type: ignore[no-untyped-def]
+    from evaluation.sentiment import EvalRow
+
+
+def _progress(description: str) -> Progress:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
@@ -200,7 +207,7 @@ def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
     return [t for t, _ in pairs], [y for _, y in pairs]
 
 
-def _print_table(rows) -> None:  # type: ignore[no-untyped-def]
+def _print_table(rows: Sequence[EvalRow]) -> None:
     from rich.console import Console
     from rich.table import Table
 

