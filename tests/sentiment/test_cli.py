@@ -234,3 +234,13 @@ def test_eval_exits_1_naming_the_missed_targets(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["results"]
     assert [(r["dataset"], r["met"]) for r in results] == [("hotel", False), ("shopping", True)]
     assert '"met": false' in result.stdout
+
+
+def test_the_product_does_not_import_the_evaluation_harness() -> None:
+    """evaluation/ is for measuring: the CLI, scoring, training and the dashboard's
+    modules run without it (only `koubei eval` loads it, when it runs)."""
+    modules = "koubei.cli, sentiment.pipeline, sentiment.batch, sentiment.train, dashboard.loaders, dashboard.exports"
+    code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'evaluation'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
