@@ -1,8 +1,7 @@
 """koubei dashboard entrypoint: `koubei dashboard` (or `streamlit run streamlit_app.py`).
 
 Draws the language switch and the shared filters (bound to the URL), then runs
-the selected page. Pages owned by other packages are listed only once their
-file exists, so a page that has not landed yet cannot break the app.
+the selected page.
 The database comes from $KOUBEI_DB (set by `koubei dashboard`) or koubei.toml.
 """
 
@@ -29,20 +28,18 @@ st.set_page_config(page_title="koubei 口碑监测", page_icon=":material/forum:
 
 filters.language_switch()
 
-# (file, title key, url path, section key); optional pages appear once they exist.
+# (file, title key, url path, section key)
 PAGES = [
-    ("dashboard/overview.py", "page_overview", "overview", "nav_monitor"),
-    ("dashboard/pages/triage.py", "page_triage", "triage", "nav_monitor"),
-    ("dashboard/pages/incidents.py", "page_incidents", "incidents", "nav_manage"),
-    ("dashboard/pages/settings.py", "page_settings", "settings", "nav_manage"),
+    ("dashboard/overview.py", "app.page_overview", "overview", "app.nav_monitor"),
+    ("dashboard/pages/triage.py", "app.page_triage", "triage", "app.nav_monitor"),
+    ("dashboard/pages/incidents.py", "app.page_incidents", "incidents", "app.nav_manage"),
+    ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
 ]
 
 
 def navigation() -> StreamlitPage:
     sections: dict[str, list[StreamlitPage]] = {}
     for path, title, url_path, section in PAGES:
-        if not (ROOT / path).exists():
-            continue
         page = st.Page(str(ROOT / path), title=t(title), url_path=url_path, default=url_path == "overview")
         sections.setdefault(t(section), []).append(page)
     return st.navigation(sections)
@@ -54,16 +51,16 @@ try:
     options = data.filter_options(str(data.db_path()))
 except DatabaseBusy:
     # A writer held the file for the whole lock timeout: say so, then try again on our own.
-    st.warning(t("database_busy"))
+    st.warning(t("app.database_busy"))
     time.sleep(2)
     st.rerun()
 except StorageError as exc:
-    st.error(t("no_database") if not data.db_path().exists() else t("cannot_read"))
+    st.error(t("app.no_database") if not data.db_path().exists() else t("app.cannot_read"))
     st.text(str(exc))  # our own message: the path and what to run
     st.stop()
 
 if options["last"] is None:
-    st.info(t("no_data"))
+    st.info(t("app.no_data"))
     st.session_state.pop(filters.FILTERS_STATE, None)
 else:
     filters.render(options)

@@ -25,7 +25,7 @@ SPEED_TARGET = 5000.0  # texts/s, one core, default model
 
 
 def _texts(directory: Path, n: int) -> list[str]:
-    from sentiment.evaluate import DATASETS, load_split
+    from evaluation.sentiment import DATASETS, load_split
 
     pool: list[str] = []
     for name in DATASETS:
@@ -99,7 +99,7 @@ def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
 
 
 def bench_accuracy(directory: Path) -> list[str]:
-    from sentiment.evaluate import DATASETS, run_eval
+    from evaluation.sentiment import DATASETS, run_eval
 
     missed = []
     for row in run_eval(list(DATASETS), ["builtin"], directory):
@@ -115,7 +115,7 @@ def bench_accuracy(directory: Path) -> list[str]:
 
 
 def main() -> None:
-    from sentiment.evaluate import DEFAULT_DATASETS_DIR
+    from evaluation.sentiment import DEFAULT_DATASETS_DIR
 
     directory = Path(os.environ.get("KOUBEI_SENTIMENT_DATASETS", DEFAULT_DATASETS_DIR))
     texts = _texts(directory, 20000)

@@ -38,7 +38,7 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
     incidents_between (UTC windows)."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.6, 0.4])
     fig.add_trace(
-        go.Bar(x=series["bucket"], y=series["mentions"], name=t("series_mentions"), marker_color="#4C78A8"),
+        go.Bar(x=series["bucket"], y=series["mentions"], name=t("chart.series_mentions"), marker_color="#4C78A8"),
         row=1,
         col=1,
     )
@@ -46,7 +46,7 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         go.Scatter(
             x=series["bucket"],
             y=series["avg_score"],
-            name=t("series_avg"),
+            name=t("chart.series_avg"),
             mode="lines",
             line={"color": "#54A24B"},
             connectgaps=False,
@@ -58,7 +58,7 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         go.Scatter(
             x=series["bucket"],
             y=series["negative_share"],
-            name=t("series_neg_share"),
+            name=t("chart.series_neg_share"),
             mode="lines",
             line={"color": "#E45756"},
             connectgaps=False,
@@ -92,7 +92,7 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
                 x=[peaks.iloc[group[0]] for group in clusters],
                 y=[top * 1.1] * len(clusters),
                 mode="markers+text",
-                name=t("series_incidents"),
+                name=t("chart.series_incidents"),
                 uid=INCIDENT_TRACE,
                 marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
                 text=[f"×{len(group)}" if len(group) > 1 else "" for group in clusters],
@@ -115,8 +115,8 @@ def timeseries_figure(series: pd.DataFrame, markers: pd.DataFrame, tz: str) -> g
         ],
         hoverformat="%Y-%m-%d %H:%M",
     )
-    fig.update_yaxes(title_text=t("axis_volume"), rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text=t("axis_share"), range=[0, 1], row=2, col=1)
+    fig.update_yaxes(title_text=t("chart.axis_volume"), rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=t("chart.axis_share"), range=[0, 1], row=2, col=1)
     fig.update_layout(
         height=460,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -162,8 +162,8 @@ def _cluster_hover(rows: list[dict[str, Any]]) -> str:
 def _incident_line(row: dict[str, Any]) -> str:
     return (
         f"{t_value('kind', row['kind'])} · {chart_text(row['scope_value'])} · "
-        f"{t('col_observed')} {row['observed']:.3g} / {t('col_expected')} {row['expected']:.3g} · "
-        f"{t('col_severity')} {row['severity']} · {t_value('status', row['status'])}"
+        f"{t('col.observed')} {row['observed']:.3g} / {t('col.expected')} {row['expected']:.3g} · "
+        f"{t('col.severity')} {row['severity']} · {t_value('status', row['status'])}"
     )
 
 

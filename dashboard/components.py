@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
-import streamlit as st
 
 from dashboard.loaders import DISPLAY_TZ
 from koubei.privacy import mask_pii
@@ -36,11 +35,6 @@ def safe_url(url: object) -> str | None:
     if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
         return None
     return url
-
-
-def plain_text(text: object) -> None:
-    """Show one untrusted string: masked, as preformatted plain text."""
-    st.text(mask_pii(text if isinstance(text, str) else str(text or "")))
 
 
 def chart_text(text: object) -> str:
@@ -80,9 +74,10 @@ def json_list(value: object) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            parsed = json.loads(value)
         except ValueError:
             return value
+        return parsed if isinstance(parsed, str) else json_list(parsed)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)

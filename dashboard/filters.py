@@ -75,24 +75,24 @@ def language_switch() -> str:
 def render(options: dict[str, Any]) -> Filters:
     """Draw the filters in the sidebar and remember the selection for the pages."""
     sidebar = st.sidebar
-    sidebar.subheader(t("filters"))
+    sidebar.subheader(t("filters.title"))
     brands = sidebar.multiselect(
-        t("brand"), options["brands"], key=KEYS["brands"], placeholder=t("all"), bind="query-params"
+        t("filters.brand"), options["brands"], key=KEYS["brands"], placeholder=t("filters.all"), bind="query-params"
     )
     product_options = sorted(
         {p for brand, products in options["products"].items() if not brands or brand in brands for p in products}
     )
     products = sidebar.multiselect(
-        t("product"), product_options, key=KEYS["products"], placeholder=t("all"), bind="query-params"
+        t("filters.product"), product_options, key=KEYS["products"], placeholder=t("filters.all"), bind="query-params"
     )
     sources = sidebar.multiselect(
-        t("source"), options["sources"], key=KEYS["sources"], placeholder=t("all"), bind="query-params"
+        t("filters.source"), options["sources"], key=KEYS["sources"], placeholder=t("filters.all"), bind="query-params"
     )
     last = local_day(options["last"]) or datetime.now(UTC).date()
     first = local_day(options["first"]) or last
     default_start = max(first, last - timedelta(days=DEFAULT_DAYS - 1))
     picked = sidebar.date_input(
-        t("date_range"),
+        t("filters.date_range"),
         value=(default_start, last),
         min_value=first,
         max_value=max(last, first),

@@ -21,7 +21,12 @@ from dashboard.i18n import current_lang, t, t_value
 from storage import DatabaseBusy, StorageError, open_store, queries
 
 BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
-SELECTED_INCIDENT = "overview_selected_incident"
+BUCKET_LABELS = {
+    "auto": "overview.bucket_auto",
+    "1h": "overview.bucket_1h",
+    "6h": "overview.bucket_6h",
+    "1d": "overview.bucket_1d",
+}
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
 
 
@@ -54,35 +59,35 @@ def render_kpis(view: data.OverviewData) -> bool:
     compare = prev.mentions > 0
     cols = st.columns(4)
     cols[0].metric(
-        t("kpi_mentions"),
+        t("overview.kpi_mentions"),
         f"{cur.mentions:,}",
         delta=cur.mentions - prev.mentions if compare else None,
-        help=t("kpi_mentions_help"),
+        help=t("overview.kpi_mentions_help"),
         border=True,
     )
     cols[1].metric(
-        t("kpi_avg_sentiment"),
+        t("overview.kpi_avg_sentiment"),
         "—" if cur.avg_score is None else f"{cur.avg_score:.2f}",
         delta=_delta_num(cur.avg_score, prev.avg_score) if compare else None,
-        help=t("kpi_avg_help"),
+        help=t("overview.kpi_avg_help"),
         border=True,
     )
     share = cur.negative_share
     cols[2].metric(
-        t("kpi_negative_share"),
+        t("overview.kpi_negative_share"),
         "—" if share is None else f"{share:.1%}",
         delta=_delta_pp(share, prev.negative_share) if compare else None,
         delta_color="inverse",
-        help=t("kpi_neg_help"),
+        help=t("overview.kpi_neg_help"),
         border=True,
     )
     incidents_delta = view.incidents_this_period - view.incidents_previous_period
     cols[3].metric(
-        t("kpi_open_incidents"),
+        t("overview.kpi_open_incidents"),
         view.open_incidents_now,
         delta=incidents_delta if compare else None,
         delta_color="inverse",
-        help=t("kpi_inc_help"),
+        help=t("overview.kpi_inc_help"),
         border=True,
     )
     return compare
@@ -142,18 +147,18 @@ def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
         selection_mode="single-row",
         column_order=[c for c in columns if c in shown.columns],
         column_config={
-            "severity": st.column_config.NumberColumn(t("col_severity"), format="%d"),
-            "kind": st.column_config.TextColumn(t("col_kind")),
-            "brand": st.column_config.TextColumn(t("brand")),
-            "scope_value": st.column_config.TextColumn(t("col_scope")),
-            "related": st.column_config.NumberColumn(t("col_related"), format="+%d", help=t("related_help")),
-            "window_start": st.column_config.DatetimeColumn(t("col_window_start"), format=TIME_FORMAT),
-            "window_end": st.column_config.DatetimeColumn(t("col_window_end"), format=TIME_FORMAT),
-            "observed": st.column_config.NumberColumn(t("col_observed"), format="%.3g"),
-            "expected": st.column_config.NumberColumn(t("col_expected"), format="%.3g"),
-            "status": st.column_config.TextColumn(t("col_status")),
-            "keywords": st.column_config.TextColumn(t("col_keywords")),
-            "mention_count": st.column_config.NumberColumn(t("col_mentions"), format="%d"),
+            "severity": st.column_config.NumberColumn(t("col.severity"), format="%d"),
+            "kind": st.column_config.TextColumn(t("col.kind")),
+            "brand": st.column_config.TextColumn(t("col.brand")),
+            "scope_value": st.column_config.TextColumn(t("col.scope")),
+            "related": st.column_config.NumberColumn(t("col.related"), format="+%d", help=t("overview.related_help")),
+            "window_start": st.column_config.DatetimeColumn(t("col.window_start"), format=TIME_FORMAT),
+            "window_end": st.column_config.DatetimeColumn(t("col.window_end"), format=TIME_FORMAT),
+            "observed": st.column_config.NumberColumn(t("col.observed"), format="%.3g"),
+            "expected": st.column_config.NumberColumn(t("col.expected"), format="%.3g"),
+            "status": st.column_config.TextColumn(t("col.status")),
+            "keywords": st.column_config.TextColumn(t("col.keywords")),
+            "mention_count": st.column_config.NumberColumn(t("col.mentions"), format="%d"),
         },
     )
     try:
@@ -188,19 +193,19 @@ def mention_table(frame: pd.DataFrame, key: str) -> None:
         hide_index=True,
         column_order=[c for c in columns if c in shown.columns],
         column_config={
-            "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
-            "published_at": st.column_config.DatetimeColumn(t("col_time"), format=TIME_FORMAT),
-            "brand": st.column_config.TextColumn(t("brand")),
-            "product": st.column_config.TextColumn(t("product")),
-            "source": st.column_config.TextColumn(t("source")),
-            "text": st.column_config.TextColumn(t("col_text"), width="large"),
-            "score": st.column_config.ProgressColumn(t("col_score"), min_value=0.0, max_value=1.0, format="%.2f"),
-            "label": st.column_config.TextColumn(t("col_label")),
-            "rating": st.column_config.NumberColumn(t("col_rating"), format="%.1f"),
-            "likes": st.column_config.NumberColumn(t("col_likes"), format="%d"),
-            "reposts": st.column_config.NumberColumn(t("col_reposts"), format="%d"),
-            "replies": st.column_config.NumberColumn(t("col_replies"), format="%d"),
-            "url": st.column_config.LinkColumn(t("col_link"), display_text=t("open_link")),
+            "rank": st.column_config.NumberColumn(t("col.rank"), format="%d"),
+            "published_at": st.column_config.DatetimeColumn(t("col.time"), format=TIME_FORMAT),
+            "brand": st.column_config.TextColumn(t("col.brand")),
+            "product": st.column_config.TextColumn(t("col.product")),
+            "source": st.column_config.TextColumn(t("col.source")),
+            "text": st.column_config.TextColumn(t("col.text"), width="large"),
+            "score": st.column_config.ProgressColumn(t("col.score"), min_value=0.0, max_value=1.0, format="%.2f"),
+            "label": st.column_config.TextColumn(t("col.label")),
+            "rating": st.column_config.NumberColumn(t("col.rating"), format="%.1f"),
+            "likes": st.column_config.NumberColumn(t("col.likes"), format="%d"),
+            "reposts": st.column_config.NumberColumn(t("col.reposts"), format="%d"),
+            "replies": st.column_config.NumberColumn(t("col.replies"), format="%d"),
+            "url": st.column_config.LinkColumn(t("col.link"), display_text=t("overview.open_link")),
         },
     )
 
@@ -209,11 +214,11 @@ def render_incident_detail(db: str, incident_id: str) -> None:
     incident, drivers = data.incident_detail(db, incident_id)
     if incident is None:
         return
-    st.subheader(t("selected_incident"))
+    st.subheader(t("overview.selected_incident"))
     one = pd.DataFrame([incident])
     one["mention_count"] = len(drivers)
     incident_table(one, key="overview_incident_detail")
-    st.markdown(f"**{t('incident_drivers')}**")
+    st.markdown(f"**{t('overview.incident_drivers')}**")
     mention_table(drivers, key="overview_incident_mentions")
 
 
@@ -230,9 +235,9 @@ def export_section(db: str, f: Filters) -> None:
             negative = queries.latest_negative(store, mf, limit=1000)
             incidents = queries.open_incidents(store, f.brands)
         return {
-            t("sheet_summary", lang): exports.summary_table(summary, data.DISPLAY_TZ, lang),
-            t("sheet_negative", lang): exports.negative_table(negative, data.DISPLAY_TZ, lang),
-            t("sheet_incidents", lang): exports.incidents_table(incidents, data.DISPLAY_TZ, lang),
+            t("overview.sheet_summary", lang): exports.summary_table(summary, data.DISPLAY_TZ, lang),
+            t("overview.sheet_negative", lang): exports.negative_table(negative, data.DISPLAY_TZ, lang),
+            t("overview.sheet_incidents", lang): exports.incidents_table(incidents, data.DISPLAY_TZ, lang),
         }
 
     def csv_bytes() -> bytes:
@@ -241,10 +246,10 @@ def export_section(db: str, f: Filters) -> None:
     def xlsx_bytes() -> bytes:
         return exports.to_xlsx(sheets())
 
-    st.subheader(t("export"))
+    st.subheader(t("overview.export"))
     left, right = st.columns(2)
     left.download_button(
-        t("export_csv"),
+        t("overview.export_csv"),
         data=csv_bytes,
         file_name=f"koubei-summary-{stamp}.csv",
         mime="text/csv",
@@ -253,7 +258,7 @@ def export_section(db: str, f: Filters) -> None:
         icon=":material/download:",
     )
     right.download_button(
-        t("export_xlsx"),
+        t("overview.export_xlsx"),
         data=xlsx_bytes,
         file_name=f"koubei-summary-{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -267,31 +272,31 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
     try:
         view = data.overview(db, f.start, f.end, f.brands, f.products, f.sources, bucket_seconds)
     except DatabaseBusy:
-        st.warning(t("database_busy"))
+        st.warning(t("app.database_busy"))
         return
     except StorageError as exc:
-        st.error(t("cannot_read"))
+        st.error(t("app.cannot_read"))
         st.text(str(exc))
         return
 
     compared = render_kpis(view)
     prev_first = f.start_day - timedelta(days=f.days)
     prev_last = f.start_day - timedelta(days=1)
-    note = "period_note" if compared else "period_empty"
+    note = "overview.period_note" if compared else "overview.period_empty"
     st.caption(t(note, prev=f"{prev_first:%Y-%m-%d} – {prev_last:%Y-%m-%d}"))
 
-    st.subheader(t("chart_title"))
+    st.subheader(t("overview.chart_title"))
     fig = charts.timeseries_figure(view.series, view.markers, data.DISPLAY_TZ)
     event = st.plotly_chart(
         fig, key="overview_ts", on_select="rerun", selection_mode=("points",), config={"displaylogo": False}
     )
-    st.caption(t("chart_hint"))
+    st.caption(t("overview.chart_hint"))
     clicked = charts.selected_incident_ids(event)
 
-    st.subheader(t("open_incidents"))
+    st.subheader(t("overview.open_incidents"))
     cases = open_cases(view.open_incidents)
     if cases.empty:
-        st.info(t("no_open_incidents"))
+        st.info(t("overview.no_open_incidents"))
         rows: list[int] = []
     else:
         rows = incident_table(cases, key="overview_open_incidents")
@@ -301,28 +306,28 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
     if chosen:
         render_incident_detail(db, chosen)
 
-    st.subheader(t("latest_negative"))
+    st.subheader(t("overview.latest_negative"))
     if view.latest_negative.empty:
-        st.info(t("no_negative"))
+        st.info(t("overview.no_negative"))
     else:
         mention_table(view.latest_negative, key="overview_latest_negative")
 
     export_section(db, f)
     loaded = view.loaded_at.astimezone(pd.Timestamp.now(tz=data.DISPLAY_TZ).tzinfo)
-    st.caption(t("updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))
+    st.caption(t("overview.updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))
 
 
 def main() -> None:
-    st.title(t("overview_title"))
+    st.title(t("overview.title"))
     f = current()
     if f is None:  # the entrypoint found no data and said so
         return
     db = str(data.db_path())
     choice = (
         st.segmented_control(
-            t("bucket"),
+            t("overview.bucket"),
             options=list(BUCKETS),
-            format_func=lambda k: t(f"bucket_{k}"),
+            format_func=lambda k: t(BUCKET_LABELS[k]),
             default="auto",
             required=True,
             key="bucket",

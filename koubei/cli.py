@@ -16,7 +16,11 @@ from typer.exceptions import TyperException
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
-app = typer.Typer(help="koubei: collect, score and watch what people say about a brand.", no_args_is_help=True)
+# Help text is plain text, not rich markup: rich would read "[sentiment]" in "(default: [sentiment] model)" as a
+# style tag and drop it. The mode of the root app applies to every command and group under it.
+app = typer.Typer(
+    help="koubei: collect, score and watch what people say about a brand.", no_args_is_help=True, rich_markup_mode=None
+)
 eval_app = typer.Typer(help="Measure sentiment models and spike detectors.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 

@@ -34,17 +34,35 @@ class BatchSummary:
     urgent: int
 
 
-def _number(path: Path, row_no: int, column: str, value: str | None, kind: type) -> float | int | None:
+@dataclass(frozen=True)
+class InputRow:
+    id: str
+    text: str
+    brand: str | None
+    language: str | None
+    rating: float | None
+    reach: int
+
+
+def _number(path: Path, row_no: int, column: str, value: str | None) -> float | None:
     if value is None or not value.strip():
         return None
     try:
-        return kind(float(value)) if kind is int else float(value)
+        return float(value)
     except ValueError:
         raise BatchFileError(f"{path}: row {row_no}, column {column}: {value!r} is not a number") from None
 
 
-def read_input(path: Path) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
+def _count(path: Path, row_no: int, column: str, value: str | None) -> int:
+    number = _number(path, row_no, column, value)
+    try:
+        return 0 if number is None else int(number)
+    except (OverflowError, ValueError):  # inf, nan
+        raise BatchFileError(f"{path}: row {row_no}, column {column}: {value!r} is not a number") from None
+
+
+def read_input(path: Path) -> list[InputRow]:
+    rows: list[InputRow] = []
     seen: dict[str, int] = {}
     for row_no, row in csv_rows(path, ("id", "text"), BatchFileError):
         ident = (row.get("id") or "").strip()
@@ -57,14 +75,14 @@ def read_input(path: Path) -> list[dict[str, object]]:
         if text is None:
             raise BatchFileError(f"{path}: row {row_no}, column text: missing (row too short)")
         rows.append(
-            {
-                "id": ident,
-                "text": text,
-                "brand": (row.get("brand") or None),
-                "language": (row.get("language") or None),
-                "rating": _number(path, row_no, "rating", row.get("rating"), float),
-                "reach": _number(path, row_no, "reach", row.get("reach"), int) or 0,
-            }
+            InputRow(
+                id=ident,
+                text=text,
+                brand=row.get("brand") or None,
+                language=row.get("language") or None,
+                rating=_number(path, row_no, "rating", row.get("rating")),
+                reach=_count(path, row_no, "reach", row.get("reach")),
+            )
         )
     return rows
 
@@ -74,12 +92,12 @@ def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_pa
     results = analyse(
         scorer,
         tagger,
-        [str(r["text"]) for r in rows],
-        brands=[r["brand"] for r in rows],  # type: ignore[misc]
-        reaches=[int(r["reach"]) for r in rows],  # type: ignore[call-overload]
-        ratings=[r["rating"] for r in rows],  # type: ignore[misc]
-        languages=[r["language"] for r in rows],
-    )  # type: ignore[misc]
+        [r.text for r in rows],
+        brands=[r.brand for r in rows],
+        reaches=[r.reach for r in rows],
+        ratings=[r.rating for r in rows],
+        languages=[r.language for r in rows],
+    )
     # Write to a temporary name and rename, so a failure never leaves half a file.
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")
@@ -89,7 +107,7 @@ def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_pa
         for row, r in zip(rows, results):
             writer.writerow(
                 [
-                    neutralize_formula(row["id"]),
+                    neutralize_formula(row.id),
                     f"{r.score:.4f}",
                     r.label,
                     r.triage.urgency,

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from koubei.context import AppContext
-from koubei.errors import ConfigError
+from koubei.errors import ConfigError, KoubeiError
+
+if TYPE_CHECKING:  # imported where used: the CLI starts without rich's progress or the harness
+    from rich.progress import Progress
+
+    from evaluation.sentiment import EvalRow
 
 
-def _progress(description: str):  # type: ignore[no-untyped-def]
+def _progress(description: str) -> Progress:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
@@ -158,7 +165,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""
-        from sentiment.evaluate import DATASETS, DEFAULT_DATASETS_DIR, as_json, run_eval
+        from evaluation.sentiment import DATASETS, DEFAULT_DATASETS_DIR, as_json, missed_targets, run_eval
 
         app_ctx: AppContext = ctx.obj
         section = app_ctx.settings.section("sentiment")
@@ -170,7 +177,7 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         _print_table(rows)
         payload: dict[str, object] = {"results": as_json(rows)}
         if feedback_curve:
-            from sentiment.feedback import feedback_curve as curve
+            from evaluation.sentiment import feedback_curve as curve
 
             points = curve(directory, chosen)
             payload["feedback_curve"] = points
@@ -182,11 +189,8 @@ def register(app: typer.Typer, eval_app: typer.Typer) -> None:
         typer.echo(text)
         if json_out:
             json_out.write_text(text + "\n", encoding="utf-8")
-        missed = [r for r in rows if r.met is False]
-        if missed:
-            typer.echo(
-                "targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.3f} < {r.target}" for r in missed)
-            )
+        if missed := missed_targets(rows):
+            raise KoubeiError(missed)  # exit 1: the work failed
 
 
 def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
@@ -203,7 +207,7 @@ def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
     return [t for t, _ in pairs], [y for _, y in pairs]
 
 
-def _print_table(rows) -> None:  # type: ignore[no-untyped-def]
+def _print_table(rows: Sequence[EvalRow]) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -99,9 +99,9 @@ class Lexicon:
         if not has_emoticons:
             return LexiconScore(words=total, emoticons=emo, hits=hits)
         for code in _EMOTICON.findall(text):
-            weight = self.emoticons.get(code.strip().lower())
-            if weight is not None:
-                emo += weight
+            emoticon = self.emoticons.get(code.strip().lower())
+            if emoticon is not None:
+                emo += emoticon
                 hits += 1
         return LexiconScore(words=total, emoticons=emo, hits=hits)
 

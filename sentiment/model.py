@@ -49,9 +49,6 @@ def label_of(score: float, neutral: tuple[float, float]) -> str:
 
 
 # ---------------------------------------------------------------- snownlp
-_SNOW = None
-
-
 def _snow_scores(texts: Sequence[str]) -> list[float]:
     from snownlp import SnowNLP
 
@@ -168,11 +165,12 @@ class Scorer:
         self, texts: Sequence[str], languages: Sequence[str | None] | None = None
     ) -> tuple[np.ndarray, list[str]]:
         """Scores and labels (pos/neu/neg). `languages` (as stored) win over detection."""
-        langs = [(languages[i] if languages and languages[i] else detect_language(t)) for i, t in enumerate(texts)]
+        langs = [(languages[i] if languages else None) or detect_language(t) for i, t in enumerate(texts)]
         scores = np.full(len(texts), 0.5)
         bands: list[tuple[float, float]] = [self.neutral] * len(texts)
         en = [i for i, lang in enumerate(langs) if lang.startswith("en")] if self.english else []
-        zh = [i for i in range(len(texts)) if i not in set(en)]
+        english = set(en)
+        zh = [i for i in range(len(texts)) if i not in english]
         if zh:
             scores[zh] = self.chinese.score([texts[i] for i in zh])
         if en and self.english is not None:

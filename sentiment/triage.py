@@ -25,7 +25,6 @@ from importlib import resources
 from sentiment.text import to_simplified
 
 RED_KINDS = ("safety", "legal", "regulator", "media", "mass")
-MOTIVES = ("补偿", "尊重", "建议")
 VENT = "发泄"
 REACH_STEPS = (50, 1000)
 

@@ -22,87 +22,12 @@ import streamlit as st
 from alerts.cases import Case, group_cases
 from dashboard import data
 from dashboard.components import local_times, masked, safe_url
-from dashboard.i18n import add_strings, t, t_value
+from dashboard.i18n import t, t_value
 from koubei.privacy import mask_pii
 from storage import incidents as inc
 
 PICK_KEY = "incidents_pick"
 DIALOG_KEY = "incidents_dialog"
-
-add_strings(
-    {
-        "inc_title": {"zh": "事件队列", "en": "Incident queue"},
-        "inc_intro": {
-            "zh": "每个事件都是一次持续的异常：范围、时间窗、观测值与预期值、倍数与 z 分数、等级，以及驱动它的提及。",
-            "en": "Each incident is one ongoing burst: scope, window, observed vs expected, factor and z-score, tier, and the mentions that drove it.",
-        },
-        "inc_status_filter": {"zh": "状态", "en": "Status"},
-        "inc_none": {"zh": "没有符合条件的事件。", "en": "No incidents match."},
-        "inc_pick": {"zh": "查看事件", "en": "Incident"},
-        "inc_facts": {"zh": "事实", "en": "Facts"},
-        "inc_mentions": {"zh": "驱动提及（按传播量）", "en": "Driving mentions (most reach first)"},
-        "inc_log": {"zh": "处理记录", "en": "Response log"},
-        "inc_ack": {"zh": "确认", "en": "Acknowledge"},
-        "inc_resolve": {"zh": "解决", "en": "Resolve"},
-        "inc_respond": {"zh": "记录回应", "en": "Log response"},
-        "inc_dialog": {"zh": "处理事件", "en": "Handle incident"},
-        "inc_actor": {"zh": "处理人", "en": "Handled by"},
-        "inc_note": {
-            "zh": "说明（例如：已在微博公开致歉并提供换新）",
-            "en": "Note (e.g. public apology on Weibo, replacement offered)",
-        },
-        "inc_save": {"zh": "保存", "en": "Save"},
-        "inc_saved": {"zh": "已记录：{action}", "en": "Logged: {action}"},
-        "inc_need_note": {"zh": "请填写回应内容。", "en": "Please describe the response."},
-        "inc_ttfr": {"zh": "首次响应用时", "en": "Time to first response"},
-        "inc_unreliable": {
-            "zh": "数据不完整：有数据源中断，此范围的检测不可靠。",
-            "en": "Incomplete data: a source is down, detection over this scope is unreliable.",
-        },
-        "inc_grouped": {"zh": "合并同一事件的告警", "en": "Group each event's incidents into one case"},
-        "inc_grouped_help": {
-            "zh": "同一品牌、时间窗重叠的事件（品牌、产品、方面、各渠道）合并为一个案件，由最严重的事件领头。",
-            "en": "Incidents of one brand with overlapping windows (brand, product, aspects, channels) form one case, led by the most severe.",
-        },
-        "inc_case_count": {"zh": "{cases} 个案件，共 {incidents} 个事件", "en": "{cases} cases, {incidents} incidents"},
-        "inc_related": {"zh": "同一案件的其他事件", "en": "Other incidents in this case"},
-        "inc_case_applies": {
-            "zh": "操作将记录到本案件的全部 {n} 个事件。",
-            "en": "Actions are logged on all {n} incidents of this case.",
-        },
-        "col_also": {"zh": "同时波及", "en": "Also flagged"},
-        "scope_brand": {"zh": "品牌", "en": "brand"},
-        "scope_product": {"zh": "产品", "en": "product"},
-        "scope_aspect": {"zh": "方面", "en": "aspect"},
-        "scope_source": {"zh": "来源", "en": "source"},
-        "col_status": {"zh": "状态", "en": "Status"},
-        "col_tier": {"zh": "等级", "en": "Tier"},
-        "col_kind": {"zh": "类型", "en": "Kind"},
-        "col_scope": {"zh": "范围", "en": "Scope"},
-        "col_start": {"zh": "开始", "en": "Start"},
-        "col_end": {"zh": "结束", "en": "End"},
-        "col_observed": {"zh": "观测", "en": "Observed"},
-        "col_expected": {"zh": "预期", "en": "Expected"},
-        "col_factor": {"zh": "倍数", "en": "Factor"},
-        "col_z": {"zh": "z 分数", "en": "z"},
-        "col_keywords": {"zh": "关键词", "en": "Keywords"},
-        "col_inc_aspects": {"zh": "上升的方面", "en": "Aspects that rose"},
-        "col_sources": {"zh": "来源", "en": "Sources"},
-        "col_reliable": {"zh": "可靠", "en": "Reliable"},
-        "col_ttfr": {"zh": "首次响应(分钟)", "en": "First response (min)"},
-        "col_field": {"zh": "项目", "en": "Field"},
-        "col_value": {"zh": "值", "en": "Value"},
-        "col_rank": {"zh": "排名", "en": "Rank"},
-        "col_time": {"zh": "时间", "en": "Time"},
-        "col_actor": {"zh": "处理人", "en": "By"},
-        "col_action": {"zh": "动作", "en": "Action"},
-        "col_note": {"zh": "说明", "en": "Note"},
-        "action_acknowledge": {"zh": "确认", "en": "Acknowledge"},
-        "action_resolve": {"zh": "解决", "en": "Resolve"},
-        "action_respond": {"zh": "回应", "en": "Response"},
-        "action_reopen": {"zh": "重新打开", "en": "Reopen"},
-    }
-)
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
@@ -204,23 +129,23 @@ def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
         key=key,
         column_config={
             "id": col.TextColumn("ID"),
-            "status": col.TextColumn(t("col_status")),
-            "tier": col.NumberColumn(t("col_tier"), format="%d"),
-            "kind": col.TextColumn(t("col_kind")),
-            "scope": col.TextColumn(t("col_scope")),
-            "related": col.NumberColumn(t("col_related"), format="%d"),
-            "also": col.TextColumn(t("col_also")),
-            "start": col.DatetimeColumn(t("col_start"), format="YYYY-MM-DD HH:mm"),
-            "end": col.DatetimeColumn(t("col_end"), format="YYYY-MM-DD HH:mm"),
-            "observed": col.NumberColumn(t("col_observed"), format="%.0f"),
-            "expected": col.NumberColumn(t("col_expected"), format="%.1f"),
-            "factor": col.NumberColumn(t("col_factor"), format="%.1f"),
-            "z": col.NumberColumn(t("col_z"), format="%.1f"),
-            "keywords": col.TextColumn(t("col_keywords")),
-            "aspects": col.TextColumn(t("col_inc_aspects")),
-            "sources": col.TextColumn(t("col_sources")),
-            "reliable": col.CheckboxColumn(t("col_reliable")),
-            "ttfr": col.NumberColumn(t("col_ttfr"), format="%.0f"),
+            "status": col.TextColumn(t("col.status")),
+            "tier": col.NumberColumn(t("incidents.col_tier"), format="%d"),
+            "kind": col.TextColumn(t("col.kind")),
+            "scope": col.TextColumn(t("col.scope")),
+            "related": col.NumberColumn(t("col.related"), format="%d"),
+            "also": col.TextColumn(t("incidents.col_also")),
+            "start": col.DatetimeColumn(t("col.window_start"), format="YYYY-MM-DD HH:mm"),
+            "end": col.DatetimeColumn(t("col.window_end"), format="YYYY-MM-DD HH:mm"),
+            "observed": col.NumberColumn(t("incidents.col_observed"), format="%.0f"),
+            "expected": col.NumberColumn(t("incidents.col_expected"), format="%.1f"),
+            "factor": col.NumberColumn(t("incidents.col_factor"), format="%.1f"),
+            "z": col.NumberColumn(t("incidents.col_z"), format="%.1f"),
+            "keywords": col.TextColumn(t("col.keywords")),
+            "aspects": col.TextColumn(t("incidents.col_aspects")),
+            "sources": col.TextColumn(t("incidents.col_sources")),
+            "reliable": col.CheckboxColumn(t("incidents.col_reliable")),
+            "ttfr": col.NumberColumn(t("incidents.col_ttfr"), format="%.0f"),
         },
     )
 
@@ -236,11 +161,11 @@ def _targets(case: Case[inc.Incident], action: str) -> list[str]:
 @st.dialog("处理事件 / Handle incident")
 def action_dialog(incident_ids: list[str], action: str) -> None:
     with st.form("incident_action_form"):
-        actor = st.text_input(t("inc_actor"), value="值班经理")
-        note = st.text_area(t("inc_note"))
-        if st.form_submit_button(t("inc_save")):
+        actor = st.text_input(t("incidents.actor"), value="值班经理")
+        note = st.text_area(t("incidents.note"))
+        if st.form_submit_button(t("incidents.save")):
             if action == "respond" and not note.strip():
-                st.error(t("inc_need_note"))
+                st.error(t("incidents.need_note"))
                 return
             at = datetime.now(UTC).replace(tzinfo=None)
             with data.writing() as store:
@@ -249,7 +174,7 @@ def action_dialog(incident_ids: list[str], action: str) -> None:
             load_queue.clear()
             load_detail.clear()
             st.session_state.pop(DIALOG_KEY, None)
-            st.session_state["incidents_flash"] = t("inc_saved", action=t(f"action_{action}"))
+            st.session_state["incidents_flash"] = t("incidents.saved", action=t_value("action", action))
             st.rerun()
 
 
@@ -260,27 +185,27 @@ def _open_dialog(incident_id: str, action: str) -> None:
 def _facts(row: inc.Incident) -> pd.DataFrame:
     facts = [
         ("ID", row.id),
-        (t("col_status"), t_value("status", row.status)),
-        (t("col_tier"), str(row.severity)),
-        (t("col_kind"), t_value("kind", row.kind)),
-        (t("col_scope"), _scope(row)),
+        (t("col.status"), t_value("status", row.status)),
+        (t("incidents.col_tier"), str(row.severity)),
+        (t("col.kind"), t_value("kind", row.kind)),
+        (t("col.scope"), _scope(row)),
         (
             "UTC",
             f"{row.window_start:%Y-%m-%d %H:%M} ~ {row.window_end:%Y-%m-%d %H:%M} (peak {row.peak_at:%m-%d %H:%M})",
         ),
-        (t("col_observed"), f"{row.observed:.0f}"),
-        (t("col_expected"), f"{row.expected:.1f}"),
-        (t("col_factor"), "" if row.factor is None else f"{row.factor:.1f}"),
-        (t("col_z"), f"{row.score:.1f}"),
-        (t("col_keywords"), "、".join(row.keywords)),
+        (t("incidents.col_observed"), f"{row.observed:.0f}"),
+        (t("incidents.col_expected"), f"{row.expected:.1f}"),
+        (t("incidents.col_factor"), "" if row.factor is None else f"{row.factor:.1f}"),
+        (t("incidents.col_z"), f"{row.score:.1f}"),
+        (t("col.keywords"), "、".join(row.keywords)),
         (
-            t("col_inc_aspects"),
+            t("incidents.col_aspects"),
             ", ".join(f"{a.aspect} {a.observed} (exp {a.expected})" for a in row.aspects),
         ),
-        (t("col_sources"), ", ".join(f"{s.source} {s.count}" for s in row.sources)),
-        (t("col_reliable"), "yes" if row.reliable else f"no: {row.note or ''}"),
+        (t("incidents.col_sources"), ", ".join(f"{s.source} {s.count}" for s in row.sources)),
+        (t("incidents.col_reliable"), "yes" if row.reliable else f"no: {row.note or ''}"),
         (
-            t("inc_ttfr"),
+            t("incidents.ttfr"),
             "" if row.first_response_at is None else f"{_minutes(row.first_response_at, row.created_at)} min",
         ),
     ]
@@ -288,26 +213,26 @@ def _facts(row: inc.Incident) -> pd.DataFrame:
 
 
 def main() -> None:
-    st.header(t("inc_title"))
-    st.caption(t("inc_intro"))
+    st.header(t("incidents.title"))
+    st.caption(t("incidents.intro"))
     if flash := st.session_state.pop("incidents_flash", None):
         st.success(flash)
     db_file = str(data.db_path())
     statuses = st.multiselect(
-        t("inc_status_filter"),
+        t("incidents.status_filter"),
         list(inc.INCIDENT_STATUSES),
         default=["open", "acknowledged"],
         format_func=lambda s: t_value("status", s),
         key="incidents_status",
     )
-    grouped = st.toggle(t("inc_grouped"), value=True, key="incidents_grouped", help=t("inc_grouped_help"))
+    grouped = st.toggle(t("incidents.grouped"), value=True, key="incidents_grouped", help=t("incidents.grouped_help"))
     rows = load_queue(db_file, tuple(statuses))
     if not rows:
-        st.info(t("inc_none"))
+        st.info(t("incidents.none"))
         return
     cases = group_cases(rows) if grouped else [Case((r,)) for r in rows]
     if grouped:
-        st.caption(t("inc_case_count", cases=len(cases), incidents=len(rows)))
+        st.caption(t("incidents.case_count", cases=len(cases), incidents=len(rows)))
     _queue_table(_listing(cases, grouped))
 
     by_id = {c.id: c for c in cases}
@@ -320,44 +245,51 @@ def main() -> None:
     if st.session_state.get(PICK_KEY) not in by_id:
         st.session_state[PICK_KEY] = cases[0].id
     # Labels are shown in a selectbox: masked, and a selectbox renders plain text only.
-    picked = st.selectbox(t("inc_pick"), list(by_id), key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i)))
+    picked = st.selectbox(
+        t("incidents.pick"), list(by_id), key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i))
+    )
     case = by_id[picked]
     row, mentions, log = load_detail(db_file, picked)
     if row is None:
-        st.info(t("inc_none"))
+        st.info(t("incidents.none"))
         return
     if not all(m.reliable for m in case.members):
-        st.warning(t("inc_unreliable"))
+        st.warning(t("incidents.unreliable"))
 
     c1, c2, c3 = st.columns(3)
-    for column, action, short in ((c1, "acknowledge", "ack"), (c2, "resolve", "resolve"), (c3, "respond", "respond")):
+    buttons = (
+        (c1, "acknowledge", "ack", "incidents.ack"),
+        (c2, "resolve", "resolve", "incidents.resolve"),
+        (c3, "respond", "respond", "incidents.respond"),
+    )
+    for column, action, short, label in buttons:
         column.button(
-            t(f"inc_{short}"),
+            t(label),
             on_click=_open_dialog,
             args=(picked, action),
             key=f"inc_btn_{short}",
             disabled=not _targets(case, action),
         )
     if case.related:
-        st.caption(t("inc_case_applies", n=len(case.members)))
+        st.caption(t("incidents.case_applies", n=len(case.members)))
     if (pending := st.session_state.get(DIALOG_KEY)) and pending[0] == picked:
         action_dialog(_targets(case, pending[1]), pending[1])
 
-    st.subheader(t("inc_facts"))
+    st.subheader(t("incidents.facts"))
     st.dataframe(
         _facts(row),
         hide_index=True,
         width="stretch",
         key="incident_facts",
         column_config={
-            "field": st.column_config.TextColumn(t("col_field")),
-            "value": st.column_config.TextColumn(t("col_value")),
+            "field": st.column_config.TextColumn(t("incidents.col_field")),
+            "value": st.column_config.TextColumn(t("incidents.col_value")),
         },
     )
     if case.related:
-        st.subheader(t("inc_related"))
+        st.subheader(t("incidents.related"))
         _queue_table(_listing([Case((m,)) for m in case.related], grouped=False), key="incident_related")
-    st.subheader(t("inc_mentions"))
+    st.subheader(t("incidents.mentions"))
     if mentions:
         ments = pd.DataFrame(mentions)
         ments["url"] = ments["url"].map(safe_url)
@@ -370,22 +302,22 @@ def main() -> None:
             width="stretch",
             key="incident_mentions",
             column_config={
-                "rank": st.column_config.NumberColumn(t("col_rank"), format="%d"),
-                "source": st.column_config.TextColumn(t("col_sources")),
-                "published_at": st.column_config.DatetimeColumn(t("col_time"), format="MM-DD HH:mm"),
+                "rank": st.column_config.NumberColumn(t("col.rank"), format="%d"),
+                "source": st.column_config.TextColumn(t("incidents.col_sources")),
+                "published_at": st.column_config.DatetimeColumn(t("col.time"), format="MM-DD HH:mm"),
                 "reach": st.column_config.NumberColumn("reach", format="%d"),
                 "text": st.column_config.TextColumn("text", width="large"),
                 "url": st.column_config.LinkColumn("link"),
             },
         )
-    st.subheader(t("inc_log"))
+    st.subheader(t("incidents.log"))
     if log:
         entries = pd.DataFrame(
             [
                 {
                     "acted_at": e.acted_at,
                     "actor": e.actor,
-                    "action": t(f"action_{e.action}"),
+                    "action": t_value("action", e.action),
                     "note": e.note or "",
                 }
                 for e in log
@@ -398,10 +330,10 @@ def main() -> None:
             width="stretch",
             key="incident_log",
             column_config={
-                "acted_at": st.column_config.DatetimeColumn(t("col_time"), format="YYYY-MM-DD HH:mm"),
-                "actor": st.column_config.TextColumn(t("col_actor")),
-                "action": st.column_config.TextColumn(t("col_action")),
-                "note": st.column_config.TextColumn(t("col_note")),
+                "acted_at": st.column_config.DatetimeColumn(t("col.time"), format="YYYY-MM-DD HH:mm"),
+                "actor": st.column_config.TextColumn(t("incidents.col_actor")),
+                "action": st.column_config.TextColumn(t("incidents.col_action")),
+                "note": st.column_config.TextColumn(t("incidents.col_note")),
             },
         )
 

@@ -21,33 +21,10 @@ from alerts.backtest import backtest
 from alerts.config import load_alert_settings
 from dashboard import data
 from dashboard.components import masked
-from dashboard.i18n import add_strings, t
+from dashboard.i18n import t
 from koubei.config import load_settings
 from koubei.privacy import mask_pii
 from storage import open_store
-
-add_strings(
-    {
-        "set_title": {"zh": "规则与回测", "en": "Rules and backtest"},
-        "set_intro": {
-            "zh": "选择规则和起始日期，用已存数据回放：规则会在何时触发、触发多少次。先调阈值，再上线，避免告警疲劳。",
-            "en": "Pick a rule and a start date and replay stored history: when would the rule have fired, and how often? Tune thresholds before they go live, against alert fatigue.",
-        },
-        "set_rule": {"zh": "规则", "en": "Rule"},
-        "set_since": {"zh": "起始日期", "en": "Since"},
-        "set_scope": {"zh": "范围类型", "en": "Scope type"},
-        "set_tune": {"zh": "调整阈值（仅回测，不会保存）", "en": "Tune thresholds (backtest only, not saved)"},
-        "set_run": {"zh": "回测", "en": "Run backtest"},
-        "set_firings": {"zh": "触发 {n} 次，约每周 {w:.1f} 次", "en": "{n} firings, about {w:.1f} per week"},
-        "set_series": {"zh": "查看序列", "en": "Series"},
-        "set_none": {"zh": "这段时间内没有可回测的数据。", "en": "No stored data to replay in this period."},
-        "set_rules": {"zh": "当前规则", "en": "Rules in force"},
-        "set_routes": {"zh": "路由", "en": "Routes"},
-        "set_channels": {"zh": "通知渠道", "en": "Channels"},
-        "set_observed": {"zh": "观测", "en": "Observed"},
-        "set_fired": {"zh": "会触发", "en": "Would fire"},
-    }
-)
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
@@ -70,7 +47,7 @@ def run_backtest(
 def chart(trace: dict[str, Any], firings: pd.DataFrame, title: str) -> go.Figure:
     times = pd.to_datetime(pd.Series(trace["time"])).dt.tz_localize("UTC").dt.tz_convert(data.DISPLAY_TZ)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=times, y=trace["observed"], mode="lines", name=t("set_observed")))
+    fig.add_trace(go.Scatter(x=times, y=trace["observed"], mode="lines", name=t("settings.observed")))
     if len(firings):
         starts = pd.to_datetime(firings["start"]).dt.tz_localize("UTC").dt.tz_convert(data.DISPLAY_TZ)
         index = {ts: i for i, ts in enumerate(times)}
@@ -80,7 +57,7 @@ def chart(trace: dict[str, Any], firings: pd.DataFrame, title: str) -> go.Figure
                 x=starts,
                 y=ys,
                 mode="markers",
-                name=t("set_fired"),
+                name=t("settings.fired"),
                 marker={"size": 12, "symbol": "triangle-up", "color": "crimson"},
                 hovertext=[f"tier {s} · z {z:.1f}" for s, z in zip(firings["severity"], firings["score"])],
             )
@@ -104,17 +81,17 @@ def chart(trace: dict[str, Any], firings: pd.DataFrame, title: str) -> go.Figure
 
 
 def main() -> None:
-    st.header(t("set_title"))
-    st.caption(t("set_intro"))
+    st.header(t("settings.title"))
+    st.caption(t("settings.intro"))
     cfg = load_alert_settings(load_settings())
     names = [r.name for r in cfg.rules]
     c1, c2, c3 = st.columns(3)
-    rule_name = c1.selectbox(t("set_rule"), names, key="settings_rule")
+    rule_name = c1.selectbox(t("settings.rule"), names, key="settings_rule")
     rule = cfg.rule(rule_name)
-    since = c2.date_input(t("set_since"), value=date.today() - timedelta(days=14), key="settings_since")
-    scope = c3.selectbox(t("set_scope"), list(rule.scopes), key="settings_scope")
+    since = c2.date_input(t("settings.since"), value=date.today() - timedelta(days=14), key="settings_since")
+    scope = c3.selectbox(t("settings.scope"), list(rule.scopes), key="settings_scope")
     overrides: dict[str, float] = {}
-    with st.expander(t("set_tune")):
+    with st.expander(t("settings.tune")):
         if rule.kind == "negative":
             overrides["z_min"] = st.number_input("z_min", value=float(rule.negative.z_min), step=0.5, key="settings_z")
             overrides["min_factor"] = st.number_input(
@@ -131,14 +108,14 @@ def main() -> None:
     result = run_backtest(str(data.db_path()), rule_name, since, scope, tuple(sorted(overrides.items())))
     firings: pd.DataFrame = result["firings"]
     if not result["traces"]:
-        st.info(t("set_none"))
+        st.info(t("settings.none"))
     else:
-        st.text(t("set_firings", n=len(firings), w=result["per_week"]))
+        st.text(t("settings.firings", n=len(firings), w=result["per_week"]))
         keys = list(result["traces"])
         if len(firings):
             fired = [f"{s}:{b}/{v}" for s, b, v in zip(firings["scope_type"], firings["brand"], firings["scope_value"])]
             keys.sort(key=lambda k: -fired.count(k))
-        key = st.selectbox(t("set_series"), keys, key="settings_series", format_func=mask_pii)
+        key = st.selectbox(t("settings.series"), keys, key="settings_series", format_func=mask_pii)
         mine = (
             firings[
                 [
@@ -159,7 +136,7 @@ def main() -> None:
             )
             st.dataframe(shown, hide_index=True, width="stretch", key="settings_firings")
 
-    st.subheader(t("set_rules"))
+    st.subheader(t("settings.rules"))
     st.dataframe(
         pd.DataFrame(
             [
@@ -177,7 +154,7 @@ def main() -> None:
         width="stretch",
         key="settings_rules",
     )
-    st.subheader(t("set_routes"))
+    st.subheader(t("settings.routes"))
     st.dataframe(
         pd.DataFrame(
             [
@@ -199,7 +176,7 @@ def main() -> None:
         width="stretch",
         key="settings_routes",
     )
-    st.subheader(t("set_channels"))
+    st.subheader(t("settings.channels"))
     st.dataframe(
         pd.DataFrame(
             [

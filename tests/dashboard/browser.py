@@ -14,8 +14,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -77,7 +81,7 @@ def dashboard_server(db: Path, log: Path, timeout: float = 60.0, config: Path | 
                 proc.wait()
 
 
-def launch(playwright):  # type: ignore[no-untyped-def]
+def launch(playwright: Playwright) -> Browser:
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

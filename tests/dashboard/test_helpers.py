@@ -1,18 +1,17 @@
-"""Exports, safe-text helpers, chart helpers and i18n: PII masked, formulas defused,
+"""Exports, safe-text helpers and chart helpers: PII masked, formulas defused,
 links http(s) only, Chinese readable in Excel."""
 
 from __future__ import annotations
 
 import io
 from datetime import datetime
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
 
 from dashboard import exports
 from dashboard.components import chart_text, masked, safe_url
-from dashboard.i18n import add_strings, t, t_value
+from dashboard.i18n import t
 
 HOSTILE = '=HYPERLINK("http://evil/x","点我") 电话13812345678 邮箱 zhang.san@example.com'
 
@@ -37,15 +36,15 @@ def _negative_frame() -> pd.DataFrame:
 
 def test_negative_sheet_masks_pii_defuses_formulas_and_drops_unsafe_links() -> None:
     table = exports.negative_table(_negative_frame(), "Asia/Shanghai", lang="zh")
-    text = table[t("col_text", "zh")].tolist()
+    text = table[t("col.text", "zh")].tolist()
     assert text[0].startswith("'=HYPERLINK")
     assert "13812345678" not in text[0] and "138****5678" in text[0]
     assert "zhang.san@" not in text[0] and "z***@example.com" in text[0]
-    assert table[t("source", "zh")].tolist()[1].startswith("'+cmd")
-    links = table[t("col_link", "zh")].tolist()
+    assert table[t("col.source", "zh")].tolist()[1].startswith("'+cmd")
+    links = table[t("col.link", "zh")].tolist()
     assert pd.isna(links[0]) and links[1] == "https://weibo.example/1"
     # Stored UTC 04:00 is 12:00 in Beijing.
-    assert table[t("col_time", "zh")].iloc[0] == pd.Timestamp("2026-11-20 12:00")
+    assert table[t("col.time", "zh")].iloc[0] == pd.Timestamp("2026-11-20 12:00")
 
 
 def test_csv_has_bom_and_chinese_headers() -> None:
@@ -123,16 +122,6 @@ def test_masked_frame_and_chart_text() -> None:
     )
 
 
-def test_i18n_lookup_fallbacks_and_page_strings() -> None:
-    assert t("kpi_mentions", "zh") == "提及量" and t("kpi_mentions", "en") == "Mentions"
-    assert t("no_such_key") == "no_such_key"
-    assert t("updated_at", "en", at="12:00", every=30) == "Data as of 12:00 (refreshes every 30s)"
-    add_strings({"triage_only": {"zh": "分诊专用"}})
-    assert t("triage_only", "en") == "分诊专用"  # missing English falls back to Chinese
-    assert t_value("status", "resolved", "en") == "Resolved"
-    assert t_value("status", "merged", "en") == "merged"
-
-
 def test_overlapping_incident_windows_shade_once() -> None:
     from dashboard.charts import merged_windows
 
@@ -197,19 +186,3 @@ def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None
     assert "&lt;b&gt;声浪P20充电宝&lt;/b&gt;" in trace.hovertext[0] and "<b>" not in trace.hovertext[0]
     assert pd.Timestamp(trace.x[0]) == pd.Timestamp("2026-11-19 09:30")  # the lead's peak, Beijing time
     assert selected_incident_ids({"selection": {"points": [{"customdata": ["product", "brand"]}]}}) == ["product"]
-
-
-def test_a_page_rewording_a_shared_key_changes_only_its_own_text(tmp_path: Path) -> None:
-    # A page script as Streamlit runs it: its own file, its own globals.
-    page = tmp_path / "page.py"
-    page.write_text(
-        "from dashboard.i18n import add_strings, t\n"
-        "add_strings({'col_label': {'zh': '模型标签', 'en': 'Model label'}, 'page_only': {'zh': '本页'}})\n"
-        "seen = (t('col_label'), t('col_label', 'en'), (lambda: t('page_only'))())\n",
-        encoding="utf-8",
-    )
-    scope: dict[str, object] = {"__file__": str(page)}
-    exec(compile(page.read_text(encoding="utf-8"), str(page), "exec"), scope)  # noqa: S102 - what streamlit does
-    assert scope["seen"] == ("模型标签", "Model label", "本页")
-    assert t("col_label", "zh") == "情感"  # every other page keeps the shared wording
-    assert t("page_only", "zh") == "本页"  # a new key is shared

@@ -124,13 +124,13 @@ def test_kpis_for_a_day_and_the_day_before(filled: Store) -> None:
 
 
 def test_filters_by_brand_product_and_source(filled: Store) -> None:
-    span = {"start": DAY - timedelta(days=2), "end": DAY + timedelta(days=2)}
-    assert queries.kpis(filled, MentionFilter(**span, brands=("鲜到家",))).mentions == 1
-    assert queries.kpis(filled, MentionFilter(**span, products=("声浪P20充电宝",))).mentions == 2
-    assert queries.kpis(filled, MentionFilter(**span, sources=("demo.jd",))).mentions == 2
-    both = MentionFilter(**span, brands=("声浪",), sources=("demo.weibo",))
+    start, end = DAY - timedelta(days=2), DAY + timedelta(days=2)
+    assert queries.kpis(filled, MentionFilter(start, end, brands=("鲜到家",))).mentions == 1
+    assert queries.kpis(filled, MentionFilter(start, end, products=("声浪P20充电宝",))).mentions == 2
+    assert queries.kpis(filled, MentionFilter(start, end, sources=("demo.jd",))).mentions == 2
+    both = MentionFilter(start, end, brands=("声浪",), sources=("demo.weibo",))
     assert queries.kpis(filled, both).mentions == 6  # a c d f g u
-    empty = queries.kpis(filled, MentionFilter(**span, brands=("没有",)))
+    empty = queries.kpis(filled, MentionFilter(start, end, brands=("没有",)))
     assert (empty.mentions, empty.avg_score, empty.negative_share) == (0, None, None)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from datetime import UTC
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from sentiment.corpus import text_key
 from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
 
 runner = CliRunner()
+KOUBEI = str(Path(sys.executable).with_name("koubei"))
 
 
 def invoke(tmp_path: Path, *args: str, config: str = "") -> tuple[int, str]:
@@ -150,7 +153,7 @@ def test_feedback_corrections_used_by_train(tmp_path: Path) -> None:
 
 
 def test_feedback_curve_counts_corrections_and_leaves_them_out_of_the_test(tmp_path: Path) -> None:
-    from sentiment.feedback import feedback_curve
+    from evaluation.sentiment import feedback_curve
 
     data = tmp_path / "datasets"
     data.mkdir()
@@ -166,3 +169,78 @@ def test_feedback_curve_counts_corrections_and_leaves_them_out_of_the_test(tmp_p
     assert points[1]["rows"] == test_rows  # corrections come from the train split only
     # In-domain corrections teach what the base corpus lacks.
     assert float(points[1]["accuracy"]) >= max(0.9, float(points[0]["accuracy"]))  # type: ignore[arg-type]
+
+
+# Reviews the shipped default scores right with certainty (P >= 0.99 or <= 0.01) and that
+# are in none of its training data, so the harness scores every one of them.
+CLEAR_REVIEWS = [
+    (1, "前台小姐姐很热情，房间干净又安静，下次出差还住这里"),
+    (0, "房间有股霉味，空调还坏了，再也不来了"),
+    (1, "早餐种类丰富，位置方便，推荐"),
+    (0, "床单上有头发，隔音很差，一晚没睡好"),
+    (1, "服务员态度很好，房间视野棒极了"),
+    (1, "衣服做工精致，尺码合适，很满意"),
+    (0, "收到就是坏的，客服推来推去，差评"),
+    (1, "手机壳质量很好，颜色和图片一样"),
+    (0, "鞋子穿了两天就开胶了，太失望了"),
+    (0, "发货慢，包装破了，东西也少了一件"),
+]
+
+
+def write_dataset(directory: Path, dataset: str, rows: list[tuple[int, str]]) -> None:
+    """A dataset file in which every given row is a test row (0-based row i with i % 5 == 0):
+    four train rows, which the harness does not score, follow each."""
+    from evaluation.sentiment import DATASETS
+
+    padded = [row for label, text in rows for row in [[label, text]] + [[1, f"训练行{text}{k}"] for k in range(4)]]
+    write_csv(directory / DATASETS[dataset], ["label", "text"], padded)
+
+
+def eval_builtin(tmp_path: Path, datasets: Path) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "koubei.toml"
+    config.write_text("", encoding="utf-8")
+    command = [KOUBEI, "--db", str(tmp_path / "k.duckdb"), "--config", str(config), "eval", "sentiment"]
+    command += ["--model", "builtin", "--dataset", "hotel", "--dataset", "shopping", "--datasets-dir", str(datasets)]
+    command += ["--json", str(tmp_path / "eval.json")]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_eval_exits_0_when_every_target_is_met(tmp_path: Path) -> None:
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    write_dataset(datasets, "hotel", CLEAR_REVIEWS[:5])
+    write_dataset(datasets, "shopping", CLEAR_REVIEWS[5:])
+    result = eval_builtin(tmp_path, datasets)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    results = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["results"]
+    assert [(r["dataset"], r["rows"], r["accuracy"], r["met"]) for r in results] == [
+        ("hotel", 5, 1.0, True),
+        ("shopping", 5, 1.0, True),
+    ]
+
+
+def test_eval_exits_1_naming_the_missed_targets(tmp_path: Path) -> None:
+    """Regression: `koubei eval sentiment` printed "targets missed" and exited 0, so a
+    script or CI job could not tell a missed target from a met one."""
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    write_dataset(datasets, "hotel", [(1 - label, text) for label, text in CLEAR_REVIEWS[:5]])  # every label wrong
+    write_dataset(datasets, "shopping", CLEAR_REVIEWS[5:])
+    result = eval_builtin(tmp_path, datasets)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == ["error: targets missed: builtin/hotel 0.0000 < 0.92"]
+    # The figures are still printed and written before the command fails.
+    results = json.loads((tmp_path / "eval.json").read_text(encoding="utf-8"))["results"]
+    assert [(r["dataset"], r["met"]) for r in results] == [("hotel", False), ("shopping", True)]
+    assert '"met": false' in result.stdout
+
+
+def test_the_product_does_not_import_the_evaluation_harness() -> None:
+    """evaluation/ is for measuring: the CLI, scoring, training and the dashboard's
+    modules run without it (only `koubei eval` loads it, when it runs)."""
+    modules = "koubei.cli, sentiment.pipeline, sentiment.batch, sentiment.train, dashboard.loaders, dashboard.exports"
+    code = f"import sys, {modules}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'evaluation'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

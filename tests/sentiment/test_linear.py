@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from sentiment.linear import LinearModel, gram_key, train_linear
-from sentiment.model import load_model
+from sentiment.model import PACKAGE_MODELS, load_model
 from sentiment.text import to_simplified
 from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
 
@@ -60,7 +60,7 @@ def test_shipped_default_separates_obvious_reviews() -> None:
 
 
 def test_batch_is_chunk_independent() -> None:
-    model = load_model("builtin")
+    model = LinearModel.load(PACKAGE_MODELS / "builtin")
     texts = (POSITIVE + NEGATIVE) * 7
     assert np.allclose(model.score(texts, chunk=9), model.score(texts), atol=1e-12)
 

@@ -32,9 +32,12 @@ def test_english_goes_to_vader_chinese_to_the_chinese_model() -> None:
     assert labels == ["pos", "neg", "pos"]
     vader = scorer.english.score(["I love this phone, it is great"])  # type: ignore[union-attr]
     assert scores[0] == vader[0]
-    # A stored language wins over detection.
-    _, forced = scorer.score(["I love this phone, it is great"], languages=["zh"])
-    assert forced[0] in ("pos", "neu", "neg")
+    # A stored language wins over detection: stored as Chinese, the English text goes to the
+    # Chinese model, which reads it as negative (VADER: positive).
+    forced_scores, forced = scorer.score(["I love this phone, it is great"], languages=["zh"])
+    chinese = scorer.chinese.score(["I love this phone, it is great"])
+    assert forced_scores[0] == chinese[0] != vader[0]
+    assert forced == [label_of(float(chinese[0]), scorer.neutral)] == ["neg"]
 
 
 def test_neutral_band_from_config_and_labels() -> None:

@@ -3,30 +3,32 @@ triage, trust flags and label corrections."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from koubei.config import Settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
-from storage import open_store, upsert_mentions
+from storage import Store, open_store, upsert_mentions
 from storage import sentiment as db
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def mention(i: int, text: str, **extra: object) -> Mention:
+def mention(i: int, text: str, author: str | None = None, brand: str = "声浪", **extra: Any) -> Mention:
     return Mention(
         source="test",
         native_id=f"m{i}",
         text=text,
         published_at=NOW - timedelta(hours=i),
-        author=str(extra.pop("author", f"user{i}")),
-        brand=str(extra.pop("brand", "声浪")),
+        author=author or f"user{i}",
+        brand=brand,
         **extra,
-    )  # type: ignore[arg-type]
+    )
 
 
 MENTIONS = [
@@ -46,7 +48,7 @@ def settings(db_path: Path) -> Settings:
     return Settings(raw={"sentiment": {"duplicate_window_days": 0}}, db_override=db_path)
 
 
-def opener(db_path: Path):  # type: ignore[no-untyped-def]
+def opener(db_path: Path) -> Callable[[], Store]:
     return lambda: open_store(db_path)
 
 
@@ -124,7 +126,7 @@ def test_failed_batch_leaves_earlier_batches(
     calls = {"n": 0}
     original = db.write_scores
 
-    def failing(store, *args):  # type: ignore[no-untyped-def]
+    def failing(store: Store, *args: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")  # simulated: a real disk-full cannot be made here

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sentiment.corpus import LabelFileError, text_key
-from sentiment.linear import train_linear
+from sentiment.linear import LinearModel, train_linear
 from sentiment.model import load_model
 from sentiment.text import to_simplified
 from sentiment.train import (
@@ -124,7 +124,7 @@ def test_stacking_learns_the_emoticon_weight(tmp_path: Path) -> None:
     labels = ([1] * 10 + [0] * 10) * 3 + [1] * len(POSITIVE) + [0] * len(NEGATIVE)
     model = train_labels("emo", texts, labels, tmp_path, with_builtin=False).model
     assert model.emoticon_weight > 0.1
-    loaded = load_model("emo", models_dir=tmp_path)
+    loaded = LinearModel.load(tmp_path / "emo")
     assert loaded.emoticon_weight == model.emoticon_weight
     assert loaded.lexicon_weight == model.lexicon_weight
 
@@ -179,10 +179,10 @@ def test_final_clause_model_is_trained_on_the_rows_plus_weighted_clauses(tmp_pat
         sample_weight=[1.0] * len(texts) + [LABELS_CLAUSE_WEIGHT] * len(extra_texts),
         lexicon_length_scale=result.model.lexicon_length_scale,
         **LABELS_OPTIONS,
-    )  # type: ignore[arg-type]
+    )
     assert np.allclose(result.model.raw_logits(POSITIVE + NEGATIVE), direct.raw_logits(POSITIVE + NEGATIVE))
     # An unweighted fit differs: the weight reaches the fit.
-    plain = train_linear("p", texts + extra_texts, labels + extra_labels, calibrate_folds=0, **LABELS_OPTIONS)  # type: ignore[arg-type]
+    plain = train_linear("p", texts + extra_texts, labels + extra_labels, calibrate_folds=0, **LABELS_OPTIONS)
     assert not np.allclose(result.model.raw_logits(POSITIVE), plain.raw_logits(POSITIVE))
     metrics = json.loads((tmp_path / "cl" / "metrics.json").read_text(encoding="utf-8"))
     assert set(metrics["candidates"]) == {"plain+clauses"}
@@ -207,6 +207,6 @@ def test_base_and_clause_recipe_weights_only_the_users_clauses(tmp_path: Path) -
         lexicon_length_scale=result.model.lexicon_length_scale,
         sample_weight=[1.0] * 60 + [LABELS_CLAUSE_WEIGHT] * 120 + [1.0] * len(base[0]),
         **LABELS_OPTIONS,
-    )  # type: ignore[arg-type]
+    )
     probe = [f"真{POS_WORDS[5]}", f"真{NEG_WORDS[5]}", "还好吧"]
     assert np.allclose(result.model.raw_logits(probe), direct.raw_logits(probe))

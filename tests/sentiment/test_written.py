@@ -11,6 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from evaluation.sentiment import DATASETS, load_split
 from sentiment.corpus import (
     WRITTEN_CORPUS,
     CorpusFileError,
@@ -19,10 +20,10 @@ from sentiment.corpus import (
     text_key,
     written_corpus,
 )
-from sentiment.evaluate import DATASETS, load_split
 from sentiment.linear import nb_log_count_ratio, train_linear
 from sentiment.model import PACKAGE_MODELS
 from sentiment.text import to_simplified
+from sentiment.train import WRITTEN_WEIGHT
 from tests.sentiment.conftest import NEGATIVE, POSITIVE, tiny_corpus
 
 
@@ -45,15 +46,13 @@ def test_shipped_written_corpus_has_no_copy_of_any_benchmark_row(shared_dir: Pat
 def test_written_corpus_file_is_well_formed() -> None:
     rows = read_written()
     texts, labels = written_corpus()
-    assert len(texts) == len(labels) == len(rows)
+    assert len(texts) == len(labels) == len(rows) > 0
     assert set(labels) <= {0, 1}
     assert len({text_key(t) for t in texts}) == len(texts)
     header = [line for line in WRITTEN_CORPUS.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
     assert any("written for koubei" in line for line in header)  # the provenance note stays with the rows
-    if rows:
-        sources = {source for _, source, _ in rows}
-        one = sorted(sources)[0]
-        assert written_corpus({one})[0] == [text for _, source, text in rows if source == one]
+    one = sorted({source for _, source, _ in rows})[0]
+    assert written_corpus({one})[0] == [text for _, source, text in rows if source == one]
 
 
 def test_overlap_check_catches_copies_of_real_benchmark_rows(shared_dir: Path) -> None:
@@ -120,13 +119,10 @@ def test_sample_weight_is_sklearns_weighted_fit() -> None:
 
 
 def test_shipped_default_lists_the_written_rows_it_was_trained_on() -> None:
-    """The harness leaves out test rows the model saw: when the shipped default is
-    trained with written rows, their keys are in its training_keys.txt."""
+    """The harness leaves out test rows the model saw: the shipped default is trained
+    with the written rows, and their keys are in its training_keys.txt."""
     meta = json.loads((PACKAGE_MODELS / "builtin" / "model.json").read_text(encoding="utf-8"))
-    if meta["corpus"] == "builtin":
-        assert "n_written" not in meta and not (PACKAGE_MODELS / "builtin" / "training_keys.txt").exists()
-        return
-    assert meta["corpus"] == "builtin+written"
+    assert meta["corpus"] == "builtin+written" and meta["written_weight"] == WRITTEN_WEIGHT
     keys = set((PACKAGE_MODELS / "builtin" / "training_keys.txt").read_text(encoding="utf-8").split())
     texts, _ = written_corpus(meta.get("written_sources"))
     assert len(texts) == meta["n_written"] > 0

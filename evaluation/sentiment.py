@@ -1,4 +1,5 @@
-"""`koubei eval sentiment`: accuracy, macro-F1, ROC-AUC, ECE and speed per dataset.
+"""`koubei eval sentiment`: accuracy, macro-F1, ROC-AUC, ECE and speed per dataset, the
+accuracy targets they are checked against, and how accuracy moves with label corrections.
 
 Datasets are the CSVs of ../shared/datasets/sentiment (header label,text; 1 =
 positive). Split rule (their README): 0-based data row i is a test row when
@@ -9,6 +10,7 @@ out ("unseen" rows), so a model is never credited for memorising.
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -18,7 +20,8 @@ import numpy as np
 
 from koubei.errors import ConfigError
 from sentiment.corpus import builtin_corpus, text_key
-from sentiment.model import SentimentModel, load_model, model_dir
+from sentiment.linear import train_linear
+from sentiment.model import DEFAULT_MODEL, SentimentModel, load_model, model_dir
 
 DATASETS = {
     "hotel": "ChnSentiCorp_htl_all.csv",
@@ -27,9 +30,11 @@ DATASETS = {
     "weibo": "weibo_senti_100k_20k.csv",
 }
 DEFAULT_DATASETS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "sentiment"
-# issue 4's targets for the shipped default, and for a model trained on each corpus's own train split.
+# Issue 4's accuracy targets for the shipped default on each dataset's unseen test rows.
 TARGETS_DEFAULT = {"hotel": 0.92, "waimai": 0.88, "shopping": 0.92, "weibo": 0.80}
-TARGETS_OWN = {"hotel": 0.93, "waimai": 0.92, "shopping": 0.94, "weibo": 0.97}
+FEEDBACK_STEPS = (0, 500, 2000)
+
+Rows = list[tuple[str, int]]
 
 
 @dataclass
@@ -51,15 +56,15 @@ class EvalRow:
         return None if self.target is None else self.accuracy >= self.target
 
 
-def load_split(directory: Path, dataset: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def load_split(directory: Path, dataset: str) -> tuple[Rows, Rows]:
     """(train, test) rows of one dataset, by the fixed i % 5 rule."""
     if dataset not in DATASETS:
         raise ConfigError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
     path = directory / DATASETS[dataset]
     if not path.exists():
         raise ConfigError(f"dataset file not found: {path} (set [sentiment] datasets_dir)")
-    train: list[tuple[str, int]] = []
-    test: list[tuple[str, int]] = []
+    train: Rows = []
+    test: Rows = []
     with path.open(encoding="utf-8", newline="") as handle:
         for i, row in enumerate(csv.DictReader(handle)):
             item = (row["text"], int(row["label"]))
@@ -73,9 +78,8 @@ def training_keys(name: str, models_dir: Path | None = None) -> set[str]:
     directory = model_dir(name, models_dir)
     corpus = "builtin"
     if name != "snownlp" and (directory / "model.json").exists():
-        import json
-
-        corpus = json.loads((directory / "model.json").read_text(encoding="utf-8")).get("corpus", "builtin")
+        meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+        corpus = str(meta.get("corpus", "builtin"))
     if name == "snownlp" or corpus.startswith("builtin"):
         keys |= {text_key(t) for t in builtin_corpus()[0]}
     extra = directory / "training_keys.txt"
@@ -119,6 +123,7 @@ def evaluate_model(
     limit: int | None = None,
 ) -> EvalRow:
     unseen = [(t, y) for t, y in test if text_key(t) not in exclude]
+    excluded = len(test) - len(unseen)
     if limit:
         unseen = unseen[:limit]
     texts = [t for t, _ in unseen]
@@ -133,7 +138,7 @@ def evaluate_model(
         model=name,
         version=model.version,
         rows=len(unseen),
-        excluded=len(test) - len([1 for t, _ in test if text_key(t) not in exclude]),
+        excluded=excluded,
         accuracy=round(m["accuracy"], 4),
         macro_f1=round(m["macro_f1"], 4),
         roc_auc=round(m["roc_auc"], 4),
@@ -156,10 +161,54 @@ def run_eval(
         exclude = training_keys(name, models_dir)
         for dataset in datasets:
             _, test = load_split(directory, dataset)
-            target = TARGETS_DEFAULT.get(dataset) if name == "builtin" else None
+            target = TARGETS_DEFAULT.get(dataset) if name == DEFAULT_MODEL else None
             rows.append(evaluate_model(model, name, dataset, test, exclude, target=target, limit=limit))
     return rows
 
 
+def missed_targets(rows: Sequence[EvalRow]) -> str | None:
+    """One line naming every missed target ("builtin/hotel 0.909 < 0.92, ..."), or None if all are met."""
+    missed = [r for r in rows if r.met is False]
+    if not missed:
+        return None
+    return "targets missed: " + ", ".join(f"{r.model}/{r.dataset} {r.accuracy:.4f} < {r.target}" for r in missed)
+
+
 def as_json(rows: Sequence[EvalRow]) -> list[dict[str, object]]:
     return [{**asdict(r), "met": r.met} for r in rows]
+
+
+def feedback_curve(
+    directory: Path,
+    datasets: Sequence[str],
+    steps: Sequence[int] = FEEDBACK_STEPS,
+    calibrate_folds: int = 2,
+    seed: int = 0,
+    base: tuple[list[str], list[int]] | None = None,
+) -> list[dict[str, object]]:
+    """Accuracy on each dataset's unseen test rows after adding N corrections to `base`
+    (default: the built-in corpus, as `koubei train --corpus builtin` would).
+
+    Corrections made in the dashboard are rows (text, label) that `koubei train` adds to
+    its training data. To measure what N of them are worth without waiting for real
+    users, the first N rows of a dataset's train split (shuffled with a fixed seed: some
+    files are sorted by label) stand in for N corrections."""
+    base_texts, base_labels = base or builtin_corpus()
+    base_keys = {text_key(t) for t in base_texts}
+    points: list[dict[str, object]] = []
+    for dataset in datasets:
+        train, test = load_split(directory, dataset)
+        order = np.random.default_rng(seed).permutation(len(train))
+        train = [train[i] for i in order]
+        for n in steps:
+            extra = train[:n]
+            model = train_linear(
+                f"feedback-{n}",
+                base_texts + [t for t, _ in extra],
+                base_labels + [y for _, y in extra],
+                calibrate_folds=calibrate_folds,
+            )
+            exclude = base_keys | {text_key(t) for t, _ in extra}
+            row = evaluate_model(model, model.name, dataset, test, exclude)
+            points.append({"dataset": dataset, "corrections": n, "accuracy": row.accuracy, "rows": row.rows})
+    return points

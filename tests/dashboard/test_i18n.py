@@ -1,0 +1,108 @@
+"""The dashboard's strings: every key the code uses is in dashboard/strings.py in Chinese
+and English, every key there is used, and t() looks keys up directly."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from dashboard.i18n import LANGUAGES, t, t_value
+from dashboard.strings import STRINGS
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCES = sorted((REPO / "dashboard").rglob("*.py")) + [REPO / "streamlit_app.py"]
+PREFIXES = {key.split(".")[0] for key in STRINGS}
+KEY = re.compile(r"[a-z]+\.[a-z0-9_]+")
+
+
+def _trees() -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text(encoding="utf-8"), str(path))) for path in SOURCES]
+
+
+def _calls(name: str) -> list[tuple[Path, ast.Call]]:
+    return [
+        (path, node)
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+    ]
+
+
+def keys_in_code() -> set[str]:
+    """Every string constant in the dashboard's code shaped like a key of the table
+    (t("incidents.title"), and keys kept in constants: PAGES, export headers, tier labels)."""
+    return {
+        node.value
+        for _, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and KEY.fullmatch(node.value)
+        and node.value.split(".")[0] in PREFIXES
+    }
+
+
+def value_families() -> set[str]:
+    """The families of stored codes translated with t_value(family, code)."""
+    families = set()
+    for path, call in _calls("t_value"):
+        family = call.args[0]
+        assert isinstance(family, ast.Constant) and isinstance(family.value, str), (
+            f"{path}:{call.lineno}: t_value's family must be a literal"
+        )
+        families.add(family.value)
+    return families
+
+
+def test_keys_are_never_built_at_run_time() -> None:
+    """A key made by formatting (t(f"tier_label_{n}")) would escape the checks below."""
+    built = [
+        f"{path.relative_to(REPO)}:{call.lineno}"
+        for path, call in _calls("t")
+        if call.args and isinstance(call.args[0], (ast.JoinedStr, ast.BinOp))
+    ]
+    assert not built, built
+    assert len(_calls("t")) > 100  # the scan sees the pages, not an empty tree
+
+
+def test_every_key_used_has_both_languages() -> None:
+    used = keys_in_code()
+    assert {"app.page_overview", "incidents.title", "triage.title", "col.id"} <= used
+    missing = sorted(key for key in used if key not in STRINGS)
+    assert not missing, f"keys used in the code but not in dashboard/strings.py: {missing}"
+    for family in value_families():
+        assert any(key.startswith(f"{family}.") for key in STRINGS), f"no strings for t_value family {family!r}"
+    for key, values in STRINGS.items():
+        assert set(values) == set(LANGUAGES), (key, values)
+        assert all(text.strip() for text in values.values()), (key, values)
+
+
+def test_every_key_in_the_table_is_used() -> None:
+    used = keys_in_code()
+    families = value_families()
+    unused = sorted(key for key in STRINGS if key not in used and key.split(".")[0] not in families)
+    assert not unused, f"strings no code shows: {unused}"
+
+
+def test_both_languages_take_the_same_placeholders() -> None:
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+    for key, values in STRINGS.items():
+        assert fields(values["zh"]) == fields(values["en"]), key
+
+
+def test_lookup_formatting_and_stored_codes() -> None:
+    assert t("overview.kpi_mentions", "zh") == "提及量" and t("overview.kpi_mentions", "en") == "Mentions"
+    assert t("overview.updated_at", "en", at="12:00", every=30) == "Data as of 12:00 (refreshes every 30s)"
+    assert t("overview.kpi_mentions") == "提及量"  # outside a Streamlit run: Chinese
+    # A page's own wording is its own key: the triage page's label column does not rename the overview's.
+    assert (t("triage.col_label"), t("col.label")) == ("模型标签", "情感")
+    assert t_value("status", "resolved", "en") == "Resolved"
+    assert t_value("status", "merged", "en") == "merged"  # an unknown code is shown as it is
+    with pytest.raises(KeyError):
+        t("no_such_key")
