@@ -14,7 +14,7 @@ from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
+from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
 from koubei.records import Mention
 
@@ -86,7 +86,7 @@ def parse_page(
                 Mention(
                     source=source,
                     native_id=str(rpid),
-                    text=html_to_text(content.get("message")),
+                    text=plain_text(content.get("message")),
                     published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
                     url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
                     author=(reply.get("member") or {}).get("uname"),

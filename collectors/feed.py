@@ -17,7 +17,7 @@ from typing import Any
 import feedparser
 
 from collectors.base import Fetched, HttpCollector, Target
-from collectors.text import html_to_text
+from collectors.text import html_to_text, plain_text
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention, content_id
 
@@ -46,8 +46,7 @@ def parse(
         raise LayoutChanged(source, f"not an RSS or Atom feed{at}" + (f": {problem}" if problem else ""))
     mentions = []
     for index, entry in enumerate(parsed.entries):
-        title = html_to_text(entry.get("title"))
-        summary = html_to_text(entry.get("summary") or "")
+        title, summary = _field_text(entry, "title"), _field_text(entry, "summary")
         if summary and set(summary.split()) <= set(title.replace(" - ", " ").split()):
             summary = ""  # Google News repeats "headline outlet" as the description
         text = "\n".join(p for p in (title, summary) if p)
@@ -83,6 +82,14 @@ def parse(
             )
         )
     return mentions
+
+
+def _field_text(entry: Any, field: str) -> str:
+    """feedparser tells per field whether it holds plain text (an RSS or Atom title, usually)
+    or HTML (a description); only HTML is read as markup."""
+    detail = entry.get(f"{field}_detail") or {}
+    value = entry.get(field)
+    return plain_text(value) if detail.get("type") == "text/plain" else html_to_text(value)
 
 
 class FeedCollector(HttpCollector):

@@ -17,7 +17,7 @@ from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, beijing_fast, china_local, gc_paused, html_to_text, load_json, pick
+from collectors.text import as_int, beijing_fast, china_local, gc_paused, load_json, pick, unescaped_text
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 from koubei.records import Mention
 
@@ -114,10 +114,10 @@ def parse_page(
             raise ParseError(source, f"comments[{index}]{_at(origin)}: comment without an id")
         # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
         raw = item if projected else pick(item, _READ_FIELDS)
-        text = html_to_text(raw.pop("content", None))
+        text = unescaped_text(raw.pop("content", None))
         author = raw.pop("nickname", None)
         after = raw.pop("afterUserComment", None) or {}
-        if follow_up := html_to_text((after.get("hAfterUserComment") or {}).get("content")):
+        if follow_up := unescaped_text((after.get("hAfterUserComment") or {}).get("content")):
             # A 追评 (follow-up review, days later) is part of what the buyer says about the product.
             text = f"{text}\n追评：{follow_up}" if text else f"追评：{follow_up}"
             raw["afterCreated"] = after.get("created")

@@ -13,7 +13,7 @@ from typing import Any
 
 from collectors.base import Fetched, HttpCollector, Target
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, from_epoch, gc_paused, html_to_text, load_json, pick
+from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
 from koubei.errors import LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -74,7 +74,7 @@ def parse_page(
         raw = post if projected and post else pick(post, _READ_FIELDS)
         title, selftext, body_text = raw.pop("title", None), raw.pop("selftext", None), raw.pop("body", None)
         author = raw.pop("author", None)
-        text = "\n".join(p for p in (title or "", html_to_text(selftext or body_text)) if p)
+        text = "\n".join(p for p in (title or "", plain_text(selftext or body_text)) if p)
         permalink = post.get("permalink")
         mentions.append(
             Mention(
