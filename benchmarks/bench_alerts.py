@@ -107,8 +107,8 @@ def bench_latency() -> float:
     from alerts.delivery import deliver_alerts
     from alerts.detect import detect_incidents
     from collectors.base import SourceConfig
-    from collectors.demo import DemoCollector
     from collectors.runner import run_collector
+    from collectors.sources.demo import DemoCollector
     from koubei.config import Settings, load_settings
     from koubei.records import Mention
     from storage import open_store, upsert_mentions

@@ -23,10 +23,13 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from collectors.base import Collector, Page, SourceConfig
+from collectors.text import CHINA
 
 ITEMS = 100_000
 PAGE = 1_000
@@ -51,7 +54,7 @@ def _jd_page(base: dict[str, Any], start: int) -> bytes:
     for n in range(start, start + PAGE):
         item = dict(template[n % len(template)])
         item["id"] = 20_000_000_000 + n
-        item["creationTime"] = _moment(n).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+        item["creationTime"] = _moment(n).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
         comments.append(item)
     data["comments"] = comments
     return f"fetchJSON_comment98vv1({json.dumps(data, ensure_ascii=False)});".encode()
@@ -65,7 +68,7 @@ def _weibo_page(base: dict[str, Any], start: int) -> bytes:
         card = dict(template)
         mblog = dict(template["mblog"])
         mblog["id"] = mblog["mid"] = str(5_400_000_000_000_000 + n)
-        mblog["created_at"] = _moment(n).astimezone(timezone(timedelta(hours=8))).strftime("%a %b %d %H:%M:%S %z %Y")
+        mblog["created_at"] = _moment(n).astimezone(CHINA).strftime("%a %b %d %H:%M:%S %z %Y")
         card["mblog"] = mblog
         cards.append(card)
     data["data"]["cards"] = cards
@@ -127,35 +130,37 @@ def _reddit_page(base: dict[str, Any], start: int) -> bytes:
 
 
 def json_sources() -> dict[str, tuple[str, Callable[[Any, int], bytes], Callable[..., list[Any]]]]:
-    from collectors import appstore, bilibili, hackernews, jd, reddit, weibo
+    from collectors.sources.appstore import AppStoreCollector
+    from collectors.sources.bilibili import BilibiliCollector
+    from collectors.sources.hackernews import HackerNewsCollector
+    from collectors.sources.jd import JdCollector
+    from collectors.sources.reddit import RedditCollector
+    from collectors.sources.weibo import WeiboCollector
 
     return {
-        "jd": ("jd_comments.json", _jd_page, jd.parse),
-        "weibo": ("weibo_search.json", _weibo_page, weibo.parse),
-        "bilibili": ("bilibili_replies.json", _bilibili_page, bilibili.parse),
-        "appstore": ("appstore_reviews.json", _appstore_page, appstore.parse),
-        "hackernews": ("hn_algolia.json", _hn_page, hackernews.parse),
-        "reddit": ("reddit_listing.json", _reddit_page, reddit.parse),
+        "jd": ("jd_comments.json", _jd_page, JdCollector.parse),
+        "weibo": ("weibo_search.json", _weibo_page, WeiboCollector.parse),
+        "bilibili": ("bilibili_replies.json", _bilibili_page, BilibiliCollector.parse),
+        "appstore": ("appstore_reviews.json", _appstore_page, AppStoreCollector.parse),
+        "hackernews": ("hn_algolia.json", _hn_page, HackerNewsCollector.parse),
+        "reddit": ("reddit_listing.json", _reddit_page, RedditCollector.parse),
     }
 
 
-class ReplayCollector:
+class ReplayCollector(Collector[Any]):
     """Yields the prebuilt pages through a source's parser, timing the parse; the runner stores them."""
 
-    def __init__(self, name: str, pages: list[bytes], parse: Callable[..., list[Any]]) -> None:
-        from collectors.base import SourceConfig
+    name = "replay"
 
-        self.name, self.source, self.bodies, self.parse = name, name, pages, parse
-        self.config = SourceConfig(name, name, {})
-        self.options: dict[str, Any] = {}
+    def __init__(self, source: str, pages: list[bytes], parser: Callable[..., list[Any]]) -> None:
+        super().__init__(SourceConfig(source, source, {}))
+        self.bodies, self.parser = pages, parser
         self.parse_seconds = 0.0
 
-    def pages(self) -> Any:
-        from collectors.base import Page
-
+    def pages(self) -> Iterator[Page]:
         for index, body in enumerate(self.bodies):
             started = time.perf_counter()
-            mentions = self.parse(body, source=self.name)
+            mentions = self.parser(body, source=self.source)
             self.parse_seconds += time.perf_counter() - started
             yield Page(mentions, cursor={"page": index}, origin=f"page {index}")
 
@@ -167,10 +172,10 @@ def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:
     figures: dict[str, dict[str, float]] = {}
     # Process start-up (pyarrow loads pandas on the first batch, ~0.3 s) is paid once per
     # process, not per mention: a warm-up batch keeps it out of whichever source runs first.
-    from collectors import jd
+    from collectors.sources.jd import JdCollector
 
-    warm = ReplayCollector("warmup", [_jd_page(_load("jd_comments.json"), 0)], jd.parse)
-    run_collector(warm, lambda: open_store(workdir / "warmup.duckdb"))  # type: ignore[arg-type,misc]
+    warm = ReplayCollector("warmup", [_jd_page(_load("jd_comments.json"), 0)], JdCollector.parse)
+    run_collector(warm, lambda: open_store(workdir / "warmup.duckdb"))
     for name, (fixture, make_page, parse) in json_sources().items():
         base = _load(fixture)
         pages = [make_page(base, start) for start in range(0, ITEMS, PAGE)]
@@ -181,7 +186,7 @@ def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:
         collector = ReplayCollector(name, pages, parse)
         started, cpu_started = time.perf_counter(), time.process_time()
         # The runner's own path: pages batched into short-lived write transactions with their cursor.
-        result = run_collector(collector, lambda db=db: open_store(db))  # type: ignore[arg-type,misc]
+        result = run_collector(collector, lambda db=db: open_store(db))  # type: ignore[misc]
         total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if not result.ok or result.inserted != ITEMS:
             raise AssertionError(f"{name}: stored {result.inserted} of {ITEMS} mentions ({result.error})")
@@ -205,20 +210,20 @@ def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:
 
 def bench_gbk_decoding() -> float:
     """JD bodies may come GBK-encoded: decoding them costs extra (reported, not part of the target)."""
-    from collectors import jd
     from collectors.http import decode_body
+    from collectors.sources.jd import JdCollector
 
     base = _load("jd_comments.json")
     pages = [_jd_page(base, start).decode("utf-8").encode("gb18030") for start in range(0, 10 * PAGE, PAGE)]
     started = time.perf_counter()
-    count = sum(len(jd.parse(decode_body(body, "text/html;charset=GBK"))) for body in pages)
+    count = sum(len(JdCollector.parse(decode_body(body, "text/html;charset=GBK"))) for body in pages)
     rate = count / (time.perf_counter() - started)
     print(f"  jd, GBK-encoded body: decode + parse {rate:,.0f}/s ({count:,} mentions)", flush=True)
     return rate
 
 
 def bench_full_collect(workdir: Path, pages: int = 20) -> list[Any]:
-    from collectors.demo_server import DemoSite, demo_sources_config, serve
+    from collectors.demo.server import DemoSite, demo_sources_config, serve
     from collectors.runner import collect
     from koubei.config import Settings
     from storage import open_store

@@ -258,7 +258,7 @@ def register(app: typer.Typer) -> None:
         collect_once: bool = typer.Option(False, "--collect", help="Collect once into --db, print the table, stop."),
     ) -> None:
         """Serve every source's real response format locally and write a config that collects from it."""
-        from collectors.demo_server import DemoSite, demo_settings, serve, to_toml
+        from collectors.demo.server import DemoSite, demo_settings, serve, to_toml
         from collectors.runner import collect
         from koubei.config import Settings
 

@@ -154,8 +154,8 @@ def detect_encoding(body: bytes, content_type: str | None = None) -> str:
         and (charset := _normalise_charset(match.group(1)))
     ):
         return charset
-    if match := _CHARSET_META.search(body[:2048]):
-        declared = (match.group(1) or match.group(2) or b"").decode("ascii", "ignore")
+    if meta := _CHARSET_META.search(body[:2048]):
+        declared = (meta.group(1) or meta.group(2) or b"").decode("ascii", "ignore")
         if charset := _normalise_charset(declared):
             return charset
     if body.startswith(b"\xef\xbb\xbf"):

@@ -99,13 +99,14 @@ def configured_sources(settings: Settings, include_disabled: bool = False) -> li
     return found
 
 
-def build_collector(config: SourceConfig, open_store: StoreFactory) -> Collector:
+def build_collector(config: SourceConfig, open_store: StoreFactory) -> Collector[Any]:
     classes = registry()
     if config.kind not in classes:
         raise ConfigError(f"[sources.{config.name}]: unknown kind {config.kind!r}; known: {', '.join(sorted(classes))}")
+    cls = classes[config.kind]
     with open_store() as store:
-        cursors = get_cursors(store, config.name)
-    return classes[config.kind](config, cursors)
+        cursors = get_cursors(store, config.name, cls.cursor_type)
+    return cls(config, cursors)
 
 
 class PageWriter:
@@ -164,7 +165,7 @@ class PageWriter:
 
 
 def run_collector(
-    collector: Collector, open_store: StoreFactory, on_page: Callable[[RunResult], None] | None = None
+    collector: Collector[Any], open_store: StoreFactory, on_page: Callable[[RunResult], None] | None = None
 ) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched)."""
     started = datetime.now(UTC)

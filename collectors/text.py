@@ -9,16 +9,19 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from lxml import etree
 
 from koubei.errors import ParseError
 
-# China has had no daylight saving since 1991: a fixed offset is exact and needs no tzdata.
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+if TYPE_CHECKING:
+    from bs4 import Tag
+
 _BEIJING_OFFSET = timedelta(hours=8)
+# China has had no daylight saving since 1991: a fixed offset is exact and needs no tzdata.
+CHINA = timezone(_BEIJING_OFFSET, "Asia/Shanghai")
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 # Where markup starts: a tag, an end tag, a comment or a declaration. A "<" before anything
@@ -109,6 +112,12 @@ def _parsed_text(fragment: str) -> str:
     return "".join(parts)
 
 
+def element_text(node: Tag | None) -> str:
+    """The text of a parsed element (bs4): each text node on its own line, spaces collapsed,
+    a space before a line break dropped; "" without an element."""
+    return _SPACES.sub(" ", node.get_text("\n")).replace(" \n", "\n").strip() if node else ""
+
+
 def from_epoch(value: Any, where: str, source: str) -> datetime:
     try:
         return datetime.fromtimestamp(float(value), tz=UTC)
@@ -148,6 +157,11 @@ def iso_time(value: str, where: str, source: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def from_origin(origin: str) -> str:
+    """' from ORIGIN' for an error message, '' when the origin is unknown."""
+    return f" from {origin}" if origin else ""
+
+
 def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> Any:
     """JSON, or a ParseError that says where and shows the start of the body.
 
@@ -155,7 +169,7 @@ def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> 
     the stdlib parser alone manages ~19,000/s on JD's 4 KB comments. UTF-8 bytes
     go to it directly; anything else is decoded (GBK, Big5 ...) first.
     """
-    where = f" from {origin}" if origin else ""
+    where = from_origin(origin)
     if isinstance(body, (bytes, memoryview)):
         try:
             return orjson.loads(body)

@@ -107,8 +107,8 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
 def seed(ctx: AppContext) -> PassSummary:
     """Fill an empty database from the demo source, then score and detect."""
     from collectors.base import SourceConfig
-    from collectors.demo import DemoCollector
     from collectors.runner import run_collector
+    from collectors.sources.demo import DemoCollector
     from storage import count_mentions
 
     started = time.perf_counter()

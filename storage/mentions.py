@@ -18,7 +18,7 @@ import orjson
 import pyarrow as pa
 
 from koubei.records import Mention
-from storage.cursors import set_cursor
+from storage.cursors import CursorState, set_cursor
 from storage.db import Store
 
 # The author name is personal data: keep only a keyed hash, enough to count
@@ -122,7 +122,7 @@ def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> 
 @dataclass(frozen=True)
 class CursorUpdate:
     source: str
-    state: dict[str, Any]
+    state: CursorState
     scope: str = ""
 
 

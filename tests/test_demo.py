@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from collectors.base import SourceConfig
-from collectors.demo import DemoCollector
 from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector, DemoCursor
 from storage import count_mentions, get_cursor, open_store
 
 END = "2026-11-20T12:00:00+08:00"
@@ -71,15 +71,17 @@ def test_rerun_continues_from_the_cursor_and_duplicates_nothing(tmp_path) -> Non
 
     first = run_collector(demo(end="2026-11-19T12:00:00+08:00"), factory)
     with factory() as store:
-        cursor = get_cursor(store, "demo")
+        cursor = get_cursor(store, "demo", record=DemoCursor)
         stored = count_mentions(store)
-    assert first.ok and first.inserted == stored > 0
-    assert cursor["until"].startswith("2026-11-19T04:00")
+    assert first.ok and first.inserted == stored > 0 and cursor is not None
+    assert cursor.until == datetime(2026, 11, 19, 4, 0, tzinfo=UTC)
     second = DemoCollector(SourceConfig("demo", "demo", {"end": END}), {"": cursor})
     result = run_collector(second, factory)
     with factory() as store:
         total = count_mentions(store)
-    one_run = DemoCollector(SourceConfig("demo", "demo", {"end": END, "days": 8}), {"": {"anchor": cursor["anchor"]}})
+    one_run = DemoCollector(
+        SourceConfig("demo", "demo", {"end": END, "days": 8}), {"": DemoCursor(anchor=cursor.anchor)}
+    )
     full = len({(m.source, m.native_id) for m in collect(one_run)})
     assert result.ok and total == stored + result.inserted
     # Same story whatever the run boundaries: the two runs together equal one long run.

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from collectors.base import SourceConfig
-from collectors.demo import DemoCollector
 from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector
 from koubei.config import Settings, load_settings
 from storage import Store, open_store
 from storage.sentiment import write_scores

@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
-from collectors.demo_server import DemoSite
+from collectors.demo.server import DemoSite, demo_sources_config
 from koubei.config import Settings
 from storage import Store, open_store
 
@@ -66,30 +66,8 @@ def base(server: HTTPServer) -> str:
 
 
 def source_options(server: HTTPServer) -> dict[str, dict[str, Any]]:
-    """One configured source per kind, pointed at the local server."""
-    b = base(server)
-    return {
-        "jd": {"base_url": f"{b}/jd", "skus": ["2667959"], "brand": "声浪", "product": "声浪X1耳机", **FAST},
-        "weibo": {"base_url": f"{b}/weibo", "keywords": ["声浪"], "brand": "声浪", **FAST},
-        "bilibili": {"base_url": f"{b}/bilibili", "oids": ["2"], **FAST},
-        "douban": {"base_url": f"{b}/douban", "subjects": ["26934346"], **FAST},
-        "appstore": {"base_url": f"{b}/appstore", "app_ids": ["1592550875"], "cc": "in", **FAST},
-        "hackernews": {"base_url": f"{b}/hn", "keywords": ["SonicWave"], **FAST},
-        "reddit": {"base_url": f"{b}/reddit", "keywords": ["SonicWave"], **FAST},
-        "feed": {"feeds": [f"{b}/feeds/rss.xml", f"{b}/feeds/atom.xml"], **FAST},
-        "html": {
-            "urls": [f"{b}/forum/"],
-            **FAST,
-            "selectors": {
-                "item": ".comment-item",
-                "text": "p",
-                "id": "@data-cid",
-                "time": ".comment-time@title",
-                "author": ".comment-info > a",
-                "next": "a.next@href",
-            },
-        },
-    }
+    """One configured source per kind, pointed at the local server as its `Demo` says, named after its kind."""
+    return {kind: {**table, **FAST} for kind, table in demo_sources_config(base(server)).items()}
 
 
 def settings_for(sources: dict[str, dict[str, Any]]) -> Settings:

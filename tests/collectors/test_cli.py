@@ -9,12 +9,14 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
-from collectors.demo_server import to_toml
+from collectors.base import registry
+from collectors.demo.server import demo_sources_config, to_toml
 from koubei.cli import run
 from storage import open_store
 from tests.collectors.conftest import source_options
 
-KINDS = ["appstore", "bilibili", "douban", "feed", "hackernews", "html", "jd", "reddit", "weibo"]
+# The kinds that parse a saved response, each with its demo's saved response and config.
+PARSERS = {kind: cls for kind, cls in registry().items() if cls.parse is not None}
 
 
 def koubei(
@@ -31,28 +33,24 @@ def koubei(
 
 
 def test_parse_lists_sources_and_prints_the_contract(
-    fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, out, _ = koubei(["parse", "--list"], capsys, monkeypatch)
-    assert code == 0 and out.split() == KINDS
-    files = {
-        "jd": "jd_comments.jsonp",
-        "weibo": "weibo_search.json",
-        "bilibili": "bilibili_replies.json",
-        "douban": "douban_comments.html",
-        "appstore": "appstore_reviews.json",
-        "hackernews": "hn_algolia.json",
-        "reddit": "reddit_listing.json",
-        "feed": "news_rss.xml",
-    }
-    for kind, name in files.items():
-        code, out, err = koubei(["parse", kind, str(fixtures_dir / name)], capsys, monkeypatch)
+    assert code == 0 and out.split() == sorted(PARSERS) and "demo" not in out.split()
+    # Each kind's saved response, parsed as a configured source named after the kind plus "-saved"
+    # (so that its options, such as html's selectors, apply).
+    tables = {f"{kind}-saved": table for kind, table in demo_sources_config("http://127.0.0.1:9").items()}
+    config = _config(tmp_path, tables)
+    for kind, cls in PARSERS.items():
+        assert cls.demo is not None, f"{kind} has no Demo: no saved response to parse"
+        saved = fixtures_dir / cls.demo.fixtures[0]
+        code, out, err = koubei(["--config", str(config), "parse", f"{kind}-saved", str(saved)], capsys, monkeypatch)
         assert code == 0, err
         records = [json.loads(line) for line in out.splitlines()]
         assert records, kind
         for record in records:
             assert list(record) == ["source", "native_id", "text", "author", "url", "rating", "published_at", "reach"]
-            assert record["source"] == kind and record["native_id"] and record["text"]
+            assert record["source"] == f"{kind}-saved" and record["native_id"] and record["text"]
             assert record["published_at"].endswith("Z") and len(record["published_at"]) == 20
             assert set(record["reach"]) <= {"likes", "reposts", "replies"}
 
@@ -168,17 +166,7 @@ def test_demo_sources_fills_the_database_from_every_source(
     import tomllib
 
     written = tomllib.loads(config.read_text(encoding="utf-8"))
-    assert set(written["sources"]) == {
-        "jd",
-        "weibo",
-        "bilibili",
-        "douban",
-        "appstore",
-        "hackernews",
-        "reddit",
-        "news",
-        "forum",
-    }
+    assert set(written["sources"]) == {kind for kind, cls in registry().items() if cls.demo is not None}
     with open_store(db) as store:
         counts = dict(store.query("SELECT source, count(*) FROM mentions GROUP BY source"))
         health = dict(store.query("SELECT source, status FROM source_health"))

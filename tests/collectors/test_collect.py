@@ -8,26 +8,15 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from collectors.base import SourceConfig
+from collectors.base import SourceConfig, registry
 from collectors.runner import build_collector, collect, run_collector
 from storage import Store
-from storage.cursors import get_cursors
+from storage.cursors import Cursor, get_cursors
 from storage.health import recent_runs, source_health
 from tests.collectors.conftest import settings_for, source_options
 
-# Mentions per page in each fixture as the demo site serves it, and pages served (3).
-PER_PAGE = {
-    "jd": 2,
-    "weibo": 2,
-    "bilibili": 4,
-    "douban": 4,
-    "appstore": 2,
-    "hackernews": 1,
-    "reddit": 1,
-    "feed": 3,
-    "html": 4,
-}
-PAGED = {"jd", "weibo", "bilibili", "douban", "appstore", "hackernews", "reddit", "html"}
+# Each source's demo: its pages as the demo site serves them (3 pages a target, conftest's `site`).
+DEMOS = {kind: cls.demo for kind, cls in registry().items() if cls.demo is not None}
 
 
 def _count(store_factory: Callable[[], Store], source: str) -> int:
@@ -35,24 +24,25 @@ def _count(store_factory: Callable[[], Store], source: str) -> int:
         return store.query("SELECT count(*) FROM mentions WHERE source = ?", [source])[0][0]
 
 
-@pytest.mark.parametrize("kind", sorted(PER_PAGE))
+@pytest.mark.parametrize("kind", sorted(DEMOS))
 def test_each_source_pages_through_and_a_rerun_adds_nothing(
     kind: str, served: HTTPServer, store_factory: Callable[[], Store]
 ) -> None:
+    demo = DEMOS[kind]
     options = source_options(served)[kind]
     settings = settings_for({kind: options})
     (first,) = collect(store_factory, settings)
     assert first.ok, first.error
-    pages = 3 if kind in PAGED else (2 if kind == "feed" else 1)
-    expected = PER_PAGE[kind] * (3 if kind in PAGED else 1) if kind != "feed" else 3
-    assert (first.pages, first.inserted) == (pages, expected)
+    pages_per_target = 3 if demo.paged else 1
+    expected = pages_per_target * sum(demo.per_page)
+    assert (first.pages, first.inserted) == (pages_per_target * len(demo.per_page), expected)
     assert _count(store_factory, kind) == expected
 
     requests_before = len(served.log)
     (second,) = collect(store_factory, settings)
     assert second.ok and second.inserted == 0 and second.updated == 0
     assert _count(store_factory, kind) == expected
-    if kind in PAGED:
+    if demo.paged:
         # Incremental: the rerun stops on the first page, which holds known items.
         assert second.pages == 1
         fetched = [r for r, _ in served.log[requests_before:] if r.path != "/robots.txt"]
@@ -113,7 +103,7 @@ def test_hackernews_rerun_asks_only_for_newer_hits(served: HTTPServer, store_fac
     collect(store_factory, settings)
     served.log.clear()
     collect(store_factory, settings)
-    ((request, _),) = [(r, s) for r, s in served.log if r.path.startswith("/hn/")]
+    ((request, _),) = [(r, s) for r, s in served.log if r.path.startswith("/hackernews/")]
     assert request.args["numericFilters"].startswith("created_at_i>")
 
 
@@ -136,17 +126,18 @@ def test_crash_mid_run_loses_nothing_and_rerun_duplicates_nothing(
     collector.pages = dying_pages  # type: ignore[method-assign]
     crashed = run_collector(collector, store_factory)
     assert not crashed.ok and "simulated crash" in (crashed.error or "") and crashed.pages == 1
+    (per_page,) = DEMOS[kind].per_page
     stored_after_crash = _count(store_factory, kind)
-    assert stored_after_crash == PER_PAGE[kind]
+    assert stored_after_crash == per_page
     with store_factory() as store:
-        cursor = get_cursors(store, kind)
+        cursor = get_cursors(store, kind, Cursor)
     # The high-water mark has not moved: the first run never finished its walk.
-    assert all(state["newest"] is None for state in cursor.values())
+    assert all(state.newest is None for state in cursor.values())
 
     (rerun,) = collect(store_factory, settings_for({kind: source_options(served)[kind]}))
     assert rerun.ok and rerun.pages == 3
-    assert _count(store_factory, kind) == 3 * PER_PAGE[kind]  # everything, once
-    assert rerun.unchanged == PER_PAGE[kind]  # the page stored before the crash, merged not duplicated
+    assert _count(store_factory, kind) == 3 * per_page  # everything, once
+    assert rerun.unchanged == per_page  # the page stored before the crash, merged not duplicated
 
 
 # The saved responses byte for byte, each at the path its collector asks for.
@@ -160,21 +151,21 @@ RAW = [
     (
         "appstore",
         "appstore_reviews.json",
-        "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
+        "/appstore/cn/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
         "application/json",
         2,
     ),
     (
         "appstore",
         "appstore_reviews_jp_2020.json",
-        "/appstore/in/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
+        "/appstore/cn/rss/customerreviews/page=1/id=1592550875/sortby=mostrecent/json",
         "application/json",
         3,
     ),
-    ("hackernews", "hn_algolia.json", "/hn/api/v1/search_by_date", "application/json", 1),
+    ("hackernews", "hn_algolia.json", "/hackernews/api/v1/search_by_date", "application/json", 1),
     ("reddit", "reddit_listing.json", "/reddit/search.json", "application/json", 1),
-    ("feed", "news_rss.xml", "/feeds/rss.xml", "application/rss+xml", 2),
-    ("feed", "news_atom.xml", "/feeds/atom.xml", "application/atom+xml", 1),
+    ("feed", "news_rss.xml", "/feed/rss.xml", "application/rss+xml", 2),
+    ("feed", "news_atom.xml", "/feed/atom.xml", "application/atom+xml", 1),
 ]
 
 

@@ -1,10 +1,16 @@
-"""README.md documents every source kind and every collector command (sqlite-utils' test_docs)."""
+"""Every source documents itself in its module, and README.md documents every collector command
+(sqlite-utils' test_docs). The list of sources is the registry's, never one written here."""
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
+import pytest
+
 from collectors.base import registry
+from collectors.paging import HttpCollector
 
 DOC = Path(__file__).resolve().parents[2] / "README.md"
 COMMANDS = [
@@ -16,18 +22,28 @@ COMMANDS = [
     "koubei demo-sources",
     "make demo-sources",
 ]
+HTTP_SOURCES = {kind: cls for kind, cls in registry().items() if issubclass(cls, HttpCollector)}
+# What a user needs to know before configuring a source, one "Field:" line each in its module's docstring.
+FIELDS = ("URL", "Targets", "Needs", "Paging", "Times", "Ids", "Text")
 
 
-def test_every_source_kind_is_documented_with_its_url_pattern() -> None:
-    text = DOC.read_text(encoding="utf-8")
-    kinds = sorted(name for name, cls in registry().items() if getattr(cls, "target_key", ""))
-    assert kinds == ["appstore", "bilibili", "douban", "feed", "hackernews", "html", "jd", "reddit", "weibo"]
-    rows = {line.split("|")[1].strip().strip("`"): line for line in text.splitlines() if line.startswith("| `")}
-    for kind in kinds:
-        assert kind in rows, f"{kind} has no row in README.md"
-        assert "http" in rows[kind] or kind == "html", f"{kind}: no URL pattern documented"
-        target_key = registry()[kind].target_key  # type: ignore[attr-defined]
-        assert f"`{target_key}`" in rows[kind], f"{kind}: its targets key {target_key} is not documented"
+def test_the_registry_finds_every_source_module() -> None:
+    import collectors.sources
+
+    modules = {path.stem for path in Path(collectors.sources.__file__).parent.glob("*.py")} - {"__init__"}
+    assert {inspect.getmodule(cls).__name__.rsplit(".", 1)[1] for cls in registry().values()} == modules  # type: ignore[union-attr]
+    assert "demo" in registry() and len(HTTP_SOURCES) >= 9
+
+
+@pytest.mark.parametrize("kind", sorted(HTTP_SOURCES))
+def test_every_source_module_documents_url_targets_times_ids_and_text(kind: str) -> None:
+    cls = HTTP_SOURCES[kind]
+    doc = getattr(inspect.getmodule(cls), "__doc__", None) or ""
+    fields = {m.group(1): m.group(2) for m in re.finditer(r"^(\w+): (.+)$", doc, re.MULTILINE)}
+    missing = [name for name in FIELDS if name not in fields]
+    assert not missing, f"{kind}: its module docstring lacks {', '.join(missing)}"
+    assert "http" in fields["URL"] or "any" in fields["URL"], f"{kind}: no URL pattern documented"
+    assert f"`{cls.target_key}`" in fields["Targets"], f"{kind}: its targets key {cls.target_key} is not documented"
 
 
 def test_every_collector_command_is_documented() -> None:

@@ -8,23 +8,32 @@ import gc
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors import appstore, bilibili, hackernews, jd, reddit, weibo
+from collectors.base import ParseContext
+from collectors.paging import HttpCollector
+from collectors.sources import bilibili, hackernews, jd, reddit, weibo
+from collectors.sources.appstore import AppStoreCollector
+from collectors.sources.bilibili import BilibiliCollector
+from collectors.sources.hackernews import HackerNewsCollector
+from collectors.sources.jd import JdCollector
+from collectors.sources.reddit import RedditCollector
+from collectors.sources.weibo import WeiboCollector
 from collectors.text import china_local, gc_paused
 from koubei.errors import ParseError
 
-JSON_SOURCES = {
-    jd: "jd_comments.jsonp",
-    weibo: "weibo_search.json",
-    bilibili: "bilibili_replies.json",
-    appstore: "appstore_reviews.json",
-    hackernews: "hn_algolia.json",
-    reddit: "reddit_listing.json",
+JSON_SOURCES: dict[type[HttpCollector], str] = {
+    JdCollector: "jd_comments.jsonp",
+    WeiboCollector: "weibo_search.json",
+    BilibiliCollector: "bilibili_replies.json",
+    AppStoreCollector: "appstore_reviews.json",
+    HackerNewsCollector: "hn_algolia.json",
+    RedditCollector: "reddit_listing.json",
 }
 
 
@@ -34,26 +43,26 @@ def _fields(mentions: list) -> list[tuple]:
     ]
 
 
-@pytest.mark.parametrize("module", list(JSON_SOURCES), ids=lambda m: m.NAME)
-def test_bytes_and_text_bodies_give_the_same_mentions(module, fixtures_dir: Path) -> None:
-    body = (fixtures_dir / JSON_SOURCES[module]).read_bytes()
-    as_bytes = module.parse(body)
-    assert as_bytes and _fields(as_bytes) == _fields(module.parse(body.decode("utf-8")))
+@pytest.mark.parametrize("source", list(JSON_SOURCES), ids=lambda c: c.name)
+def test_bytes_and_text_bodies_give_the_same_mentions(source: type[HttpCollector], fixtures_dir: Path) -> None:
+    body = (fixtures_dir / JSON_SOURCES[source]).read_bytes()
+    as_bytes = source.parse(body)
+    assert as_bytes and _fields(as_bytes) == _fields(source.parse(body.decode("utf-8")))
 
 
 @pytest.mark.parametrize("name", ["jd_comments.jsonp", "jd_comments.json"])
 def test_jd_bytes_with_bom_whitespace_or_gbk_parse_like_text(name: str, fixtures_dir: Path) -> None:
     text = (fixtures_dir / name).read_text(encoding="utf-8")
-    expected = _fields(jd.parse(text))
-    assert _fields(jd.parse(codecs.BOM_UTF8 + text.encode("utf-8"))) == expected
-    assert _fields(jd.parse(b"\n  " + text.encode("utf-8") + b"\n")) == expected
-    assert _fields(jd.parse(text.encode("gbk"))) == expected
+    expected = _fields(JdCollector.parse(text))
+    assert _fields(JdCollector.parse(codecs.BOM_UTF8 + text.encode("utf-8"))) == expected
+    assert _fields(JdCollector.parse(b"\n  " + text.encode("utf-8") + b"\n")) == expected
+    assert _fields(JdCollector.parse(text.encode("gbk"))) == expected
 
 
 def test_jd_truncated_jsonp_bytes_still_name_the_problem(fixtures_dir: Path) -> None:
     body = (fixtures_dir / "jd_comments.jsonp").read_bytes()
     with pytest.raises(ParseError, match="malformed JSON from page 3"):
-        jd.parse(body[: len(body) // 2], origin="page 3")
+        JdCollector.parse(body[: len(body) // 2], origin="page 3")
 
 
 def test_gc_is_paused_while_a_page_parses_and_resumed_after(fixtures_dir: Path) -> None:
@@ -62,7 +71,7 @@ def test_gc_is_paused_while_a_page_parses_and_resumed_after(fixtures_dir: Path) 
     @gc_paused
     def parse(body: bytes) -> list:
         seen.append(gc.isenabled())
-        return jd.parse(body)
+        return JdCollector.parse(body)
 
     assert gc.isenabled()
     assert parse((fixtures_dir / "jd_comments.json").read_bytes())
@@ -71,12 +80,12 @@ def test_gc_is_paused_while_a_page_parses_and_resumed_after(fixtures_dir: Path) 
 
 def test_gc_resumes_after_a_parse_error_and_stays_off_if_it_was_off() -> None:
     with pytest.raises(ParseError):
-        jd.parse(b"{not json")
+        JdCollector.parse(b"{not json")
     assert gc.isenabled()
     gc.disable()
     try:
         with pytest.raises(ParseError):
-            jd.parse(b"{not json")
+            JdCollector.parse(b"{not json")
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -87,28 +96,31 @@ def _generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 PARTIAL = [
-    (jd, "_PAGE", "jd_comments.jsonp"),
-    (jd, "_PAGE", "jd_comments.json"),
-    (reddit, "_LISTING", "reddit_listing.json"),
-    (bilibili, "_ANSWER", "bilibili_replies.json"),
-    (hackernews, "_ANSWER", "hn_algolia.json"),
+    (JdCollector, jd._PAGE, "jd_comments.jsonp"),
+    (JdCollector, jd._PAGE, "jd_comments.json"),
+    (RedditCollector, reddit._LISTING, "reddit_listing.json"),
+    (BilibiliCollector, bilibili._ANSWER, "bilibili_replies.json"),
+    (HackerNewsCollector, hackernews._ANSWER, "hn_algolia.json"),
 ]
 
 
-@pytest.mark.parametrize("module, decoder, name", PARTIAL, ids=[p[2] for p in PARTIAL])
+@pytest.mark.parametrize("source, partial, name", PARTIAL, ids=[p[2] for p in PARTIAL])
 def test_partial_decode_matches_the_full_parse(
-    module, decoder: str, name: str, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
+    source: type[HttpCollector], partial: Any, name: str, fixtures_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A shape that left out a field the parser reads would show here as a difference."""
     body = (fixtures_dir / name).read_bytes()
-    partial, decoded = getattr(module, decoder), []
-    monkeypatch.setattr(
-        partial, "decode", lambda body, decode=partial.decode: decoded.append(decode(body)) or decoded[-1]
-    )
-    fast = module.parse_page(body)
+    decoded: list[Any] = []
+
+    def recording(body: bytes | str, decode: Any = partial.decode) -> Any:
+        decoded.append(decode(body))
+        return decoded[-1]
+
+    monkeypatch.setattr(partial, "decode", recording)
+    fast = source.read_page(body, ParseContext(source.name))
     assert decoded and decoded[0] is not None  # the partial decode is the path taken
     monkeypatch.setattr(partial, "decode", lambda body: None)
-    full = module.parse_page(body)
+    full = source.read_page(body, ParseContext(source.name))
     assert fast[0] and fast == full and _fields(fast[0]) == _fields(full[0])
 
 
@@ -134,9 +146,9 @@ def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_d
         },
     ]
     body = orjson.dumps({"comments": comments, "maxPage": "12", "other": {"deep": [1, 2]}})
-    fast = jd.parse_page(body)
+    fast = JdCollector.read_page(body, ParseContext("jd"))
     _generic_only(monkeypatch)
-    generic = jd.parse_page(body)
+    generic = JdCollector.read_page(body, ParseContext("jd"))
     assert fast == generic and _fields(fast[0]) == _fields(generic[0]) and fast[1] == 12
     assert fast[0][0].raw == {"id": 1, "guid": None, "creationTime": "2026-11-01 08:00:00", "score": 5, "days": "3"}
 
@@ -153,7 +165,7 @@ def test_jd_partial_decode_keeps_missing_null_and_odd_fields_as_the_full_parse_d
 )
 def test_jd_bodies_the_partial_decode_refuses_still_get_their_precise_error(body: bytes, error: str) -> None:
     with pytest.raises(Exception, match=re.escape(error)):
-        jd.parse(body)
+        JdCollector.parse(body)
 
 
 moments = st.datetimes(

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from collectors.runner import collect
 from koubei.config import Settings
 from storage import Store
-from storage.cursors import get_cursors
+from storage.cursors import Cursor, get_cursors
 from tests.collectors.conftest import FAST, base, settings_for
 
 PER_PAGE = 2
@@ -86,14 +86,14 @@ def test_a_capped_run_leaves_a_gap_that_later_runs_close(
     # Two pages from the newest end (g13..g10), then two more into the gap (g9..g6).
     assert second.ok and second.inserted == 8
     with store_factory() as store:
-        (cursor,) = get_cursors(store, "reddit").values()
-    assert len(cursor["gaps"]) == 1 and cursor["gaps"][0]["token"] == "t3_g6"
+        (cursor,) = get_cursors(store, "reddit", Cursor).values()
+    assert len(cursor.gaps) == 1 and cursor.gaps[0].token == "t3_g6"
 
     (third,) = collect(store_factory, settings)  # nothing new at the top; the gap is walked down to g3
     assert third.ok and stored() == {f"t3_g{n}" for n in range(1, 14)}
     with store_factory() as store:
-        (cursor,) = get_cursors(store, "reddit").values()
-    assert "gaps" not in cursor
+        (cursor,) = get_cursors(store, "reddit", Cursor).values()
+    assert not cursor.gaps
 
     requests = len(httpserver.log)
     (fourth,) = collect(store_factory, settings)  # closed: back to one page per run
@@ -109,5 +109,5 @@ def test_a_first_run_capped_by_max_pages_leaves_no_gap(
     (run,) = collect(store_factory, reddit_settings(httpserver))
     assert run.ok and run.inserted == 4
     with store_factory() as store:
-        (cursor,) = get_cursors(store, "reddit").values()
-    assert "gaps" not in cursor
+        (cursor,) = get_cursors(store, "reddit", Cursor).values()
+    assert not cursor.gaps

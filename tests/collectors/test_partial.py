@@ -19,7 +19,7 @@ def project(value: Any, shape: Any) -> tuple[bool, Any]:
     if isinstance(shape, list):
         if not isinstance(value, list):
             return False, None
-        out = []
+        out: list[Any] = []
         for item in value:
             if isinstance(shape[0], dict) and item is None:
                 out.append(None)

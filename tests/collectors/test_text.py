@@ -15,7 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors import bilibili, feed, hackernews, jd, reddit, weibo
+from collectors.sources.bilibili import BilibiliCollector
+from collectors.sources.feed import FeedCollector
+from collectors.sources.hackernews import HackerNewsCollector
+from collectors.sources.jd import JdCollector
+from collectors.sources.reddit import RedditCollector
+from collectors.sources.weibo import WeiboCollector
 from collectors.text import html_to_text, plain_text
 from koubei.records import Mention
 
@@ -99,11 +104,11 @@ def only(mentions: list[Mention]) -> str:
 def test_plain_text_fields_keep_angle_brackets(text: str, fixtures_dir: Path) -> None:
     """Bug: html_to_text's tag regex ran over plain-text fields, so `续航<5小时，充电>2小时，差评`
     became `续航2小时，差评` and kaomoji such as `<(￣︶￣)>` vanished."""
-    assert only(jd.parse(jd_page(text))) == text
-    assert only(jd.parse(jd_page("好", follow_up=text))) == f"好\n追评：{text}"
-    assert only(bilibili.parse(bilibili_page(text, fixtures_dir))) == text
-    assert only(reddit.parse(reddit_page(text, fixtures_dir))) == text
-    assert only(feed.parse(rss(text, "x"))).startswith(f"{text}\n")  # an RSS title is plain text
+    assert only(JdCollector.parse(jd_page(text))) == text
+    assert only(JdCollector.parse(jd_page("好", follow_up=text))) == f"好\n追评：{text}"
+    assert only(BilibiliCollector.parse(bilibili_page(text, fixtures_dir))) == text
+    assert only(RedditCollector.parse(reddit_page(text, fixtures_dir))) == text
+    assert only(FeedCollector.parse(rss(text, "x"))).startswith(f"{text}\n")  # an RSS title is plain text
 
 
 @pytest.mark.parametrize("text", [REVIEW, KAOMOJI])
@@ -111,11 +116,11 @@ def test_html_fields_keep_escaped_and_bare_angle_brackets(text: str, fixtures_di
     """The same texts in fields that are HTML: escaped, and bare beside real markup (read as a
     browser reads them), through a real HTML parser."""
     escaped = html.escape(text)
-    assert only(weibo.parse(weibo_page(escaped, fixtures_dir))) == text
-    assert only(hackernews.parse(hn_page(f"<p>{escaped}</p>", fixtures_dir))) == text
-    assert only(feed.parse(rss("t", f"<b>{escaped}</b>"))) == f"t\n{text}"
+    assert only(WeiboCollector.parse(weibo_page(escaped, fixtures_dir))) == text
+    assert only(HackerNewsCollector.parse(hn_page(f"<p>{escaped}</p>", fixtures_dir))) == text
+    assert only(FeedCollector.parse(rss("t", f"<b>{escaped}</b>"))) == f"t\n{text}"
     bare = f'{text}<span class="url-icon"><img alt="[怒]" src="x.png"></span>'
-    assert only(weibo.parse(weibo_page(bare, fixtures_dir))) == f"{text}[怒]"
+    assert only(WeiboCollector.parse(weibo_page(bare, fixtures_dir))) == f"{text}[怒]"
     assert html_to_text(f"<p>{text}</p><p>第二段</p>") == f"{text}\n第二段"
 
 
@@ -153,7 +158,7 @@ def test_plain_text_keeps_every_character_but_whitespace_runs(text: str) -> None
 @given(any_text)
 def test_plain_text_paths_of_the_json_sources_keep_every_character(text: str) -> None:
     # JD writes a literal & as &amp; (its content is entity-escaped text): it comes back whole.
-    assert lines(only(jd.parse(jd_page(text.replace("&", "&amp;"))))) == lines(text)
+    assert lines(only(JdCollector.parse(jd_page(text.replace("&", "&amp;"))))) == lines(text)
 
 
 @settings(max_examples=100, deadline=None)
@@ -162,8 +167,8 @@ def test_bilibili_and_reddit_plain_text_keep_every_character(text: str) -> None:
     from tests.conftest import SHARED
 
     fixtures = SHARED / "fixtures" / "sources"
-    assert lines(only(bilibili.parse(bilibili_page(text, fixtures)))) == lines(text)
-    parsed = reddit.parse(reddit_page(text, fixtures))
+    assert lines(only(BilibiliCollector.parse(bilibili_page(text, fixtures)))) == lines(text)
+    parsed = RedditCollector.parse(reddit_page(text, fixtures))
     assert lines(parsed[0].text if parsed else "") == lines(text)
 
 
@@ -178,7 +183,7 @@ def is_mojibake(text: str) -> bool:
 @settings(max_examples=100, deadline=None)
 @given(xml_text.filter(lambda s: not re.search(r"<[A-Za-z!/?]|&#?\w+;", s) and s.strip() and not is_mojibake(s)))
 def test_feed_titles_without_markup_keep_every_character(title: str) -> None:
-    assert words(only(feed.parse(rss(title, "")))) == words(title)
+    assert words(only(FeedCollector.parse(rss(title, "")))) == words(title)
 
 
 @settings(max_examples=300, deadline=None)
@@ -198,8 +203,8 @@ def test_html_fields_without_markup_keep_every_character(text: str) -> None:
 
     fixtures = SHARED / "fixtures" / "sources"
     assert lines(html_to_text(text)) == lines(text)
-    assert lines(only(weibo.parse(weibo_page(text, fixtures), now=datetime.now(UTC)))) == lines(text)
-    assert words(only(hackernews.parse(hn_page(html.escape(text), fixtures)))) == words(text)
+    assert lines(only(WeiboCollector.parse(weibo_page(text, fixtures), now=datetime.now(UTC)))) == lines(text)
+    assert words(only(HackerNewsCollector.parse(hn_page(html.escape(text), fixtures)))) == words(text)
 
 
 @settings(max_examples=200, deadline=None)

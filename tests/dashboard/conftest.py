@@ -74,8 +74,8 @@ def build_demo_db(path: Path) -> Path:
     """The real pipeline, step by step, with each step's own short-lived connections."""
     from alerts.detect import detect_incidents
     from collectors.base import SourceConfig
-    from collectors.demo import DemoCollector
     from collectors.runner import run_collector
+    from collectors.sources.demo import DemoCollector
     from sentiment.pipeline import score_pending
 
     settings = demo_settings()

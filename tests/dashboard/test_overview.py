@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from collectors.base import SourceConfig
-from collectors.demo import DemoCollector
+from collectors.sources.demo import DemoCollector
 from dashboard.i18n import t
 from storage import open_store, queries
 from storage.db import migration_files

@@ -1,14 +1,15 @@
 """Weibo search and timelines through m.weibo.cn (JSON).
 
-URL: {base}/api/container/getIndex?containerid=100103type%3D1%26q%3D{kw}&page_type=searchall&page={n}
-     (a user timeline: containerid=107603{uid}, as a target table {id = "...", containerid = "107603..."}).
+URL: https://m.weibo.cn/api/container/getIndex?containerid=100103type%3D1%26q%3D{kw}&page_type=searchall&page={n}
+Targets: `keywords` (a user timeline: a table {id = "...", containerid = "107603{uid}"}).
 Needs: a cookie (visitor passport or logged in; Panniantong/Agent-Reach#116); set `cookie_env`.
 Limits: IP and account limits answer 414/418 (Euclid-Jie/Euclidweibo-search#6); keep min_interval high.
 Paging: `page` from 1; data.cardlistInfo.page names the next page; stop when cards are empty or ok != 1.
 Times: "Thu Jul 16 16:31:14 +0800 2026" in newer answers; older ones say 刚刚, 15分钟前, 15小时前,
        昨天 12:30, 06-27 or 2019-06-27, all Beijing time (UTC+8), resolved against the fetch time.
-Ids: mblog.id (16 digits, sometimes a string). Text is HTML; `isLongText` or a trailing 全文 link means the
-     text is truncated: the collector fetches {base}/statuses/extend?id= for the full text (full_text = true).
+Ids: mblog.id (16 digits, sometimes a string).
+Text: mblog.text is HTML; `isLongText` or a trailing 全文 link means the text is truncated: the
+      collector fetches {base}/statuses/extend?id= for the full text (full_text = true).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from collectors.base import Fetched, HttpCollector, Target
+from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import CHINA, gc_paused, html_to_text, load_json, pick
 from koubei.errors import CollectorError, LayoutChanged, ParseError
 from koubei.records import Mention
 
-NAME = "weibo"
 BASE_URL = "https://m.weibo.cn"
 SEARCH_CONTAINER = "100103type=1&q={keyword}"
 
@@ -93,7 +94,7 @@ def _zone(spec: str) -> timezone:
     return timezone(offset if spec[0] == "+" else -offset)
 
 
-def parse_time(value: str, now: datetime, source: str = NAME, where: str = "created_at") -> datetime:
+def parse_time(value: str, now: datetime, source: str = "weibo", where: str = "created_at") -> datetime:
     """Weibo's created_at in any of its formats, to UTC. Relative forms resolve against `now`.
 
     Weibo returns relative times like 15小时前 for recent posts and MM-DD without a
@@ -129,8 +130,8 @@ def parse_time(value: str, now: datetime, source: str = NAME, where: str = "crea
             moment = moment.replace(year=moment.year - 1)
         return moment.astimezone(UTC)
     if m := _FULL_DATE.match(value):
-        parts = [int(p) if p else 0 for p in m.groups()]
-        return datetime(*parts, tzinfo=CHINA).astimezone(UTC)  # type: ignore[misc]
+        year, month, mday, hour, minute, second = (int(p) if p else 0 for p in m.groups())
+        return datetime(year, month, mday, hour, minute, second, tzinfo=CHINA).astimezone(UTC)
     raise ParseError(source, f"{where}: unknown Weibo time format {value!r}")
 
 
@@ -158,9 +159,8 @@ def is_truncated(mblog: dict[str, Any]) -> bool:
     return "全文" in text and bool(_FULL_TEXT_LINK.search(text))  # the cheap test first: one call per post
 
 
-def _mention(
-    mblog: dict[str, Any], source: str, now: datetime, brand: str | None, product: str | None, where: str
-) -> Mention:
+def _mention(mblog: dict[str, Any], context: ParseContext, where: str) -> Mention:
+    source = context.source
     mid = mblog.get("id") or mblog.get("mid") or mblog.get("idstr")
     if not mid:
         raise ParseError(source, f"{where}: post without an id")
@@ -182,12 +182,12 @@ def _mention(
         source=source,
         native_id=str(mid),
         text=text,
-        published_at=published_at or parse_time(created, now, source, f"{where}.created_at"),
+        published_at=published_at or parse_time(created, context.now, source, f"{where}.created_at"),
         approximate_time=published_at is None and is_relative_time(created),
         url=f"https://m.weibo.cn/status/{bid}",
         author=user.get("screen_name"),
-        brand=brand,
-        product=product,
+        brand=context.brand,
+        product=context.product,
         language="zh",
         likes=likes if type(likes) is int else parse_count(likes),
         reposts=reposts if type(reposts) is int else parse_count(reposts),
@@ -196,60 +196,7 @@ def _mention(
     )
 
 
-@gc_paused
-def parse_page(
-    body: bytes | str,
-    *,
-    source: str = NAME,
-    brand: str | None = None,
-    product: str | None = None,
-    now: datetime | None = None,
-    origin: str = "",
-    **_: Any,
-) -> tuple[list[Mention], int | None]:
-    """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
-    now = now or datetime.now(UTC)
-    at = f" from {origin}" if origin else ""
-    data = load_json(body, source, origin)
-    if not isinstance(data, dict) or "ok" not in data:
-        raise LayoutChanged(source, f"not a getIndex answer{at}: no 'ok' field")
-    if data.get("ok") != 1:
-        return [], None  # Weibo answers ok=0 ("这里还没有内容") past the last page and for no results
-    payload = data.get("data") or {}
-    cards = payload.get("cards")
-    if cards is None:
-        raise LayoutChanged(source, f"ok=1 but no data.cards{at}")
-    mentions: list[Mention] = []
-    seen: set[str] = set()
-    typed_cards = 0
-    for index, card in enumerate(cards):
-        if isinstance(card, dict) and "card_type" in card:
-            typed_cards += 1
-        group = [card] + list(card.get("card_group") or []) if isinstance(card, dict) else []
-        for sub, item in enumerate(group):
-            mblog = item.get("mblog") if isinstance(item, dict) else None
-            if not mblog:
-                continue
-            where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + f".mblog{at}"
-            posts = [(mblog, where)]
-            if retweeted := mblog.get("retweeted_status"):
-                posts.append((retweeted, where + ".retweeted_status"))
-            for post, post_where in posts:
-                if str(post.get("id")) not in seen:
-                    mention = _mention(post, source, now, brand, product, post_where)
-                    seen.add(mention.native_id)
-                    mentions.append(mention)
-    if cards and not mentions and not typed_cards:
-        raise LayoutChanged(source, f"{len(cards)} cards{at} but none has card_type or mblog: the layout changed")
-    next_page = (payload.get("cardlistInfo") or {}).get("page")
-    return mentions, int(next_page) if cards and next_page else None
-
-
-def parse(body: bytes | str, **context: Any) -> list[Mention]:
-    return parse_page(body, **context)[0]
-
-
-def parse_long_text(body: bytes | str, source: str = NAME, origin: str = "") -> str:
+def parse_long_text(body: bytes | str, source: str = "weibo", origin: str = "") -> str:
     """The full text from statuses/extend: {"ok": 1, "data": {"longTextContent": "<html>"}}."""
     data = load_json(body, source, origin)
     content = (data.get("data") or {}).get("longTextContent") if isinstance(data, dict) else None
@@ -258,25 +205,86 @@ def parse_long_text(body: bytes | str, source: str = NAME, origin: str = "") -> 
     return html_to_text(content)
 
 
+def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
+    """The saved search answer with ids and times of their own per page; ok=0 past the last page."""
+    page = int(params.get("page", 1))
+    if page > site.pages:
+        return json_reply({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
+    data = site.json("weibo_search.json")
+    posts = [c["mblog"] for c in data["data"]["cards"] if "mblog" in c]
+    posts += [g["mblog"] for c in data["data"]["cards"] for g in c.get("card_group", []) if "mblog" in g]
+    for i, mblog in enumerate(posts):
+        new_id = str(int(mblog["id"]) + page)
+        mblog["id"] = mblog["mid"] = new_id
+        mblog["text"] = mblog["text"].replace(f"/status/{int(new_id) - page}", f"/status/{new_id}")
+        mblog["bid"] = f"{mblog['bid']}{page}"
+        mblog["created_at"] = site.when(page - 1, i, len(posts)).astimezone(CHINA).strftime("%a %b %d %H:%M:%S %z %Y")
+    data["data"]["cardlistInfo"]["page"] = page + 1 if page < site.pages else None
+    return json_reply(data)
+
+
+def _demo_long_text(site: DemoFixtures, params: dict[str, str]) -> Reply:
+    """The full text of a truncated post."""
+    text = f"测试品牌客服半天不回消息，退货流程太麻烦了，打了三次电话都说等通知。<br />（全文，微博 {params.get('id', '')}）"
+    return json_reply({"ok": 1, "data": {"longTextContent": text}})
+
+
 class WeiboCollector(HttpCollector):
-    name = NAME
+    name = "weibo"
     target_key = "keywords"
     default_base_url = BASE_URL
-    parse = staticmethod(parse)
+    demo = Demo(
+        fixtures=("weibo_search.json",),
+        routes={"/api/container/getIndex": _demo_page, "/statuses/extend": _demo_long_text},
+        table=lambda at: {"base_url": at.base, "keywords": [at.brand], "brand": at.brand},
+        per_page=(2,),
+    )
 
-    def fetch(self, target: Target, token: Any) -> Fetched:
+    @staticmethod
+    @gc_paused
+    def read_page(body: bytes | str, context: ParseContext) -> tuple[list[Mention], int | None]:
+        """Posts of one getIndex answer (reposted originals included) and the next page, if any."""
+        source, at = context.source, context.at
+        data = load_json(body, source, context.origin)
+        if not isinstance(data, dict) or "ok" not in data:
+            raise LayoutChanged(source, f"not a getIndex answer{at}: no 'ok' field")
+        if data.get("ok") != 1:
+            return [], None  # Weibo answers ok=0 ("这里还没有内容") past the last page and for no results
+        payload = data.get("data") or {}
+        cards = payload.get("cards")
+        if cards is None:
+            raise LayoutChanged(source, f"ok=1 but no data.cards{at}")
+        mentions: list[Mention] = []
+        seen: set[str] = set()
+        typed_cards = 0
+        for index, card in enumerate(cards):
+            if isinstance(card, dict) and "card_type" in card:
+                typed_cards += 1
+            group = [card] + list(card.get("card_group") or []) if isinstance(card, dict) else []
+            for sub, item in enumerate(group):
+                mblog = item.get("mblog") if isinstance(item, dict) else None
+                if not mblog:
+                    continue
+                where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + f".mblog{at}"
+                posts = [(mblog, where)]
+                if retweeted := mblog.get("retweeted_status"):
+                    posts.append((retweeted, where + ".retweeted_status"))
+                for post, post_where in posts:
+                    if str(post.get("id")) not in seen:
+                        mention = _mention(post, context, post_where)
+                        seen.add(mention.native_id)
+                        mentions.append(mention)
+        if cards and not mentions and not typed_cards:
+            raise LayoutChanged(source, f"{len(cards)} cards{at} but none has card_type or mblog: the layout changed")
+        next_page = (payload.get("cardlistInfo") or {}).get("page")
+        return mentions, int(next_page) if cards and next_page else None
+
+    def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 1)
         container = target.options.get("containerid") or SEARCH_CONTAINER.format(keyword=target.value)
         params = {"containerid": container, "page_type": "searchall", "page": page}
         resp = self.get(self.base_url + "/api/container/getIndex", params=params)
-        mentions, next_page = parse_page(
-            resp.text,
-            source=self.source,
-            brand=target.brand,
-            product=target.product,
-            now=datetime.now(UTC),
-            origin=resp.url,
-        )
+        mentions, next_page = self.read_page(resp.text, self.context(target, resp.url))
         dropped = False
         if self.options.get("full_text", True):
             # A truncated post already stored was stored with its full text: skip it rather

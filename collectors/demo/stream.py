@@ -1,4 +1,4 @@
-"""The demo source: a deterministic stream of Chinese reviews and social posts.
+"""The demo stream: deterministic Chinese reviews and social posts with a story in them.
 
 For every configured brand it writes mentions across five channels with a
 daily and weekly rhythm, a positive campaign (a volume spike that is not a
@@ -8,13 +8,8 @@ negative, partly safety-critical posts about one product's battery heating.
 
 Determinism: each (brand, hour) has its own random generator seeded from the
 configured seed, so the same hour always yields the same mentions and ids,
-whatever the run boundaries. A run ends at `end` (default: now); the cursor
-remembers where the last run ended, and the next run regenerates from that
-hour on (the merge absorbs the overlap).
-
-Options ([sources.demo]): seed, days (history on first run), end (ISO time, for
-reproducible data), rate (mentions per brand-hour at the daily peak),
-crisis_hours_ago (how long before the first run's end the crisis starts).
+whatever the run boundaries. The `demo` source kind (collectors/sources/demo.py)
+runs it; the phrase pools are in corpus.py.
 """
 
 from __future__ import annotations
@@ -22,16 +17,14 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from collectors import demo_corpus as corpus
-from collectors.base import Collector, Page
+from collectors.demo import corpus
+from collectors.text import CHINA
 from koubei.records import Mention
 
-CHINA = timezone(timedelta(hours=8))
 HOUR = timedelta(hours=1)
 DEFAULT_BRANDS = [
     {"name": "声浪", "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
@@ -96,51 +89,14 @@ class Episode:
         return rise * decay
 
 
-def _parse_time(value: Any) -> datetime:
+def local_time(value: Any) -> datetime:
+    """A datetime or an ISO time; one without an offset is Beijing time."""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment
 
 
-def _floor_hour(moment: datetime) -> datetime:
+def floor_hour(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-class DemoCollector(Collector):
-    name = "demo"
-
-    def pages(self) -> Iterator[Page]:
-        seed = int(self.options.get("seed", 7))
-        end = _parse_time(self.options["end"]) if "end" in self.options else datetime.now(UTC)
-        end = end.astimezone(UTC)
-        state = self.cursors.get("", {})
-        # The anchor fixes the story's timeline at the first run, so later runs extend it.
-        anchor = datetime.fromisoformat(state["anchor"]) if "anchor" in state else end
-        start = (
-            _floor_hour(datetime.fromisoformat(state["until"]))
-            if "until" in state
-            else _floor_hour(end - timedelta(days=float(self.options.get("days", 21))))
-        )
-        brands = self.options.get("brands") or DEFAULT_BRANDS
-        stream = DemoStream(
-            brands, seed, anchor, float(self.options.get("rate", 24)), float(self.options.get("crisis_hours_ago", 40))
-        )
-        day_start = start
-        while day_start < end:
-            day_end = min(day_start + timedelta(days=1), end)
-            mentions = [m for hour in _hours(day_start, day_end) for m in stream.hour(hour) if m.published_at <= end]
-            yield Page(
-                mentions,
-                cursor={"until": day_end.isoformat(), "anchor": anchor.isoformat()},
-                origin=f"demo {day_start:%Y-%m-%d %H:%M}",
-            )
-            day_start = day_end
-
-
-def _hours(start: datetime, end: datetime) -> Iterator[datetime]:
-    hour = _floor_hour(start)
-    while hour < end:
-        yield hour
-        hour += HOUR
 
 
 class DemoStream:
@@ -150,18 +106,27 @@ class DemoStream:
         self.brands = [b for b in brands if b.get("products")]
         self.seed = seed
         self.rate = rate
-        crisis_start = _floor_hour(anchor - timedelta(hours=crisis_hours_ago)).astimezone(CHINA)
+        crisis_start = floor_hour(anchor - timedelta(hours=crisis_hours_ago)).astimezone(CHINA)
         self.episodes = [
             Episode("crisis", 0, crisis_start, 30, rate * 4, 1 % len(self.brands[0]["products"]), "质量"),
         ]
         if len(self.brands) > 1:
-            delay_start = _floor_hour(anchor - timedelta(days=6, hours=2))
-            campaign_start = _floor_hour(anchor - timedelta(days=10, hours=14))
+            delay_start = floor_hour(anchor - timedelta(days=6, hours=2))
+            campaign_start = floor_hour(anchor - timedelta(days=10, hours=14))
             self.episodes += [
                 Episode("delay", 1, delay_start, 10, rate * 1.2, 0, "物流"),
                 Episode("campaign", 1, campaign_start, 12, rate * 3, 1, "价格"),
             ]
-        self.episodes.append(Episode("paid", 0, _floor_hour(anchor - timedelta(days=4, hours=9)), 5, 14, 0, "质量"))
+        self.episodes.append(Episode("paid", 0, floor_hour(anchor - timedelta(days=4, hours=9)), 5, 14, 0, "质量"))
+
+    def between(self, start: datetime, end: datetime) -> list[Mention]:
+        """The mentions of the hours from start's to end's, none later than end."""
+        mentions = []
+        hour = floor_hour(start)
+        while hour < end:
+            mentions += [m for m in self.hour(hour) if m.published_at <= end]
+            hour += HOUR
+        return mentions
 
     def hour(self, hour: datetime) -> list[Mention]:
         mentions: list[Mention] = []
@@ -194,7 +159,7 @@ class DemoStream:
         if episode.kind == "paid":
             text = corpus.PAID_TEMPLATE.format(product=product, tail=rng.choice(corpus.PAID_TAILS))
             return self._mention(
-                rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3, channel=("jd", 0.0, True)
+                rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3, forced=("jd", 0.0, True)
             )
         if episode.kind == "delay":
             text = (
@@ -219,9 +184,9 @@ class DemoStream:
         mood: str,
         text: str,
         reach: float,
-        channel: tuple[str, float, bool] | None = None,
+        forced: tuple[str, float, bool] | None = None,
     ) -> Mention:
-        channel, _, rated = channel or rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
+        channel, _, rated = forced or rng.choices(CHANNELS, weights=[c[1] for c in CHANNELS])[0]
         language = "zh"
         if not slot.startswith("paid"):  # a paid wave is pasted as is
             if channel == "appstore" and rng.random() < 0.25:

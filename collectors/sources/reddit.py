@@ -1,0 +1,129 @@
+"""Reddit search (www.reddit.com/search.json, a Listing of t3 posts).
+
+URL: https://www.reddit.com/search.json?q={kw}&sort=new&t=all&limit=100&raw_json=1&after={fullname}
+Targets: `keywords` (a table {id = "kw", subreddit = "name"} searches one subreddit).
+Needs: a unique, descriptive User-Agent (429 otherwise, reddit-archive/reddit#1493); server and
+       hosting IPs are often blocked: for production use OAuth on oauth.reddit.com (base_url, headers_env).
+Paging: data.after.
+Times: created_utc, Unix seconds (UTC).
+Ids: name (t3_...).
+Text: title, then selftext (a comment's body): plain text; raw_json=1 has Reddit send it
+      without escaping &, < and >.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.paging import Fetched, HttpCollector, Target, Token
+from collectors.partial import LEAF, PartialDecoder
+from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
+from koubei.errors import LayoutChanged, ParseError
+from koubei.records import Mention
+
+BASE_URL = "https://www.reddit.com"
+RAW_FIELDS = (
+    "name",
+    "id",
+    "subreddit",
+    "created_utc",
+    "score",
+    "ups",
+    "upvote_ratio",
+    "num_comments",
+    "permalink",
+    "url",
+    "domain",
+    "over_18",
+    "is_self",
+    "link_flair_text",
+    "link_id",
+)
+# Everything read_page reads, decoded without the rest of each ~3 KB post (collectors/partial.py).
+_READ_FIELDS = (*RAW_FIELDS, "title", "selftext", "body", "author")
+_LISTING = PartialDecoder(
+    {"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": dict.fromkeys(_READ_FIELDS, LEAF)}], "after": LEAF}}
+)
+
+
+def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
+    """The saved listing with ids and times of their own per page; `after` names the page."""
+    after = params.get("after", "")
+    page = int(after.rsplit("p", 1)[1]) if after.startswith("t3_") and "p" in after[3:] else 0
+    data = site.json("reddit_listing.json")
+    children = data["data"]["children"] if page < site.pages else []
+    for i, child in enumerate(children):
+        post = child["data"]
+        post["id"] = f"{post['id']}p{page}"
+        post["name"] = f"t3_{post['id']}"
+        post["created_utc"] = post["created"] = site.when(page, i, len(children)).timestamp()
+    data["data"]["children"] = children
+    data["data"]["after"] = f"t3_demop{page + 1}" if page + 1 < site.pages else None
+    return json_reply(data)
+
+
+class RedditCollector(HttpCollector):
+    name = "reddit"
+    target_key = "keywords"
+    default_base_url = BASE_URL
+    demo = Demo(
+        fixtures=("reddit_listing.json",),
+        routes={r"/search\.json": _demo_page},
+        table=lambda at: {"base_url": at.base, "keywords": ["SonicWave"], "brand": at.brand},
+        per_page=(1,),
+    )
+
+    @staticmethod
+    @gc_paused
+    def read_page(body: bytes | str, context: ParseContext) -> tuple[list[Mention], str | None]:
+        """Posts (t3) and comments (t1) of one Listing, and its `after` token."""
+        source, at = context.source, context.at
+        data = _LISTING.decode(body)
+        # The partial decode's posts are fresh dicts of _READ_FIELDS only: read_page may take them apart.
+        projected = data is not None
+        if not projected:
+            data = load_json(body, source, context.origin)  # the full decode, to name what is wrong
+        listing = data.get("data") if isinstance(data, dict) and data.get("kind") == "Listing" else None
+        if not isinstance(listing, dict) or not isinstance(listing.get("children"), list):
+            raise LayoutChanged(source, f"not a Listing with data.children{at}")
+        mentions = []
+        for index, child in enumerate(listing["children"]):
+            where = f"data.children[{index}]{at}"
+            post = (child or {}).get("data") or {}
+            name = post.get("name") or (f"{child.get('kind')}_{post['id']}" if post.get("id") else None)
+            if not name:
+                raise ParseError(source, f"{where}: item without name or id")
+            # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
+            raw = post if projected and post else pick(post, _READ_FIELDS)
+            title, selftext, body_text = raw.pop("title", None), raw.pop("selftext", None), raw.pop("body", None)
+            author = raw.pop("author", None)
+            text = "\n".join(p for p in (title or "", plain_text(selftext or body_text)) if p)
+            permalink = post.get("permalink")
+            mentions.append(
+                Mention(
+                    source=source,
+                    native_id=str(name),
+                    text=text,
+                    published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
+                    url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
+                    author=author,
+                    brand=context.brand,
+                    product=context.product,
+                    likes=as_int(post.get("score")),
+                    replies=as_int(post.get("num_comments")),
+                    raw=raw,
+                )
+            )
+        return mentions, listing.get("after")
+
+    def fetch(self, target: Target, token: Token | None) -> Fetched:
+        params: dict[str, Any] = {"q": target.value, "sort": "new", "t": "all", "limit": 100, "raw_json": 1}
+        path = "/search.json"
+        if sub := target.options.get("subreddit"):
+            path, params["restrict_sr"] = f"/r/{sub}/search.json", 1
+        if token:
+            params["after"] = token
+        resp = self.get(self.base_url + path, params=params)
+        mentions, after = self.read_page(resp.text, self.context(target, resp.url))
+        return Fetched(mentions, after if mentions and after and after != token else None, resp.url)
