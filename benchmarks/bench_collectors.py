@@ -162,7 +162,7 @@ class ReplayCollector(Collector[Any]):
             started = time.perf_counter()
             mentions = self.parser(body, source=self.source)
             self.parse_seconds += time.perf_counter() - started
-            yield Page(mentions, cursor={"page": index}, origin=f"page {index}")
+            yield Page(mentions, cursor={"page": index})
 
 
 def bench_parse_store(workdir: Path) -> dict[str, dict[str, float]]:

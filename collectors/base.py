@@ -36,8 +36,6 @@ class Page:
     cursor: CursorState | None = None
     # Scope the cursor belongs to (a product id, a keyword); "" for the whole source.
     scope: str = ""
-    # Where the page came from, for error messages and health.
-    origin: str = ""
 
 
 @dataclass

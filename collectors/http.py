@@ -245,7 +245,6 @@ class HttpClient:
         if options.proxy:
             self.session.proxies = {"http": options.proxy, "https": options.proxy}
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
-        self.requests_made = 0
 
     def close(self) -> None:
         self.session.close()
@@ -266,7 +265,6 @@ class HttpClient:
             resp = self.session.get(robots_url, timeout=(self.options.connect_timeout, self.options.read_timeout))
         except requests.RequestException as exc:
             raise SourceUnavailable(self.source, f"cannot read {robots_url}: {type(exc).__name__}") from exc
-        self.requests_made += 1
         if 400 <= resp.status_code < 500:
             return None  # no robots.txt: everything is allowed (RFC 9309, 2.3.1.3)
         if resp.status_code >= 500:
@@ -304,7 +302,6 @@ class HttpClient:
                     headers=dict(headers or {}),
                     timeout=(self.options.connect_timeout, self.options.read_timeout),
                 )
-                self.requests_made += 1
             except requests.Timeout:
                 problem = f"timed out after {self.options.read_timeout:g}s reading {full_url}"
             except requests.ConnectionError as exc:

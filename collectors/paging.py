@@ -51,7 +51,6 @@ class Fetched:
 
     mentions: list[Mention]
     next: Token | None = None
-    origin: str = ""
     # A source that drops items it already stored (to spare a request) says so here,
     # so that paging still stops at known items.
     dropped_known: bool = False
@@ -220,7 +219,7 @@ class HttpCollector(Collector[Cursor]):
                 # Informative: a crash here restarts from the newest page.
                 in_progress_page=None if done else pages,
             )
-            yield Page(fetched.mentions, cursor=cursor, scope=target.scope, origin=fetched.origin)
+            yield Page(fetched.mentions, cursor=cursor, scope=target.scope)
             if done:
                 break
             token = fetched.next
@@ -241,7 +240,7 @@ class HttpCollector(Collector[Cursor]):
             else:
                 moved = msgspec.structs.replace(gap, token=fetched.next)
                 cursor = msgspec.structs.replace(cursor, gaps=(moved, *rest))
-            yield Page(fetched.mentions, cursor=cursor, scope=target.scope, origin=fetched.origin)
+            yield Page(fetched.mentions, cursor=cursor, scope=target.scope)
 
 
 def _at_or_before(mention: Mention, moment: datetime, ids: tuple[str, ...]) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +50,6 @@ class RunResult:
     unchanged: int = 0
     error: str | None = None
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
     kind: str = ""
     error_kind: str | None = None  # blocked | unavailable | layout | parse | config | storage | bug
 

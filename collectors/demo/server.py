@@ -159,10 +159,8 @@ def _is_table_array(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def demo_settings(raw: dict[str, Any], base: str, db: Path | None = None) -> dict[str, Any]:
+def demo_settings(raw: dict[str, Any], base: str) -> dict[str, Any]:
     """The current config with [sources] replaced by the demo server's sources (demo kept off)."""
     out = {k: v for k, v in raw.items() if k != "sources"}
-    if db is not None:
-        out["storage"] = {**out.get("storage", {}), "db": str(db)}
     out["sources"] = demo_sources_config(base, raw.get("brands"))
     return out

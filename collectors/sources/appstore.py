@@ -131,4 +131,4 @@ class AppStoreCollector(HttpCollector):
         resp = self.get(url)
         mentions, last = self.read_page(resp.text, self.context(target, resp.url, cc=cc))
         more = bool(mentions) and page < min(last or MAX_PAGES, MAX_PAGES)
-        return Fetched(mentions, page + 1 if more else None, resp.url)
+        return Fetched(mentions, page + 1 if more else None)

@@ -139,4 +139,4 @@ class BilibiliCollector(HttpCollector):
             headers={"Referer": f"https://www.bilibili.com/video/av{target.value}"},
         )
         mentions, more = self.read_page(resp.text, self.context(target, resp.url))
-        return Fetched(mentions, page + 1 if more else None, resp.url)
+        return Fetched(mentions, page + 1 if more else None)

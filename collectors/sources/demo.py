@@ -46,9 +46,5 @@ class DemoCollector(Collector[DemoCursor]):
         day_start = start
         while day_start < end:
             day_end = min(day_start + timedelta(days=1), end)
-            yield Page(
-                stream.between(day_start, day_end),
-                cursor=DemoCursor(until=day_end, anchor=anchor),
-                origin=f"demo {day_start:%Y-%m-%d %H:%M}",
-            )
+            yield Page(stream.between(day_start, day_end), cursor=DemoCursor(until=day_end, anchor=anchor))
             day_start = day_end

@@ -136,4 +136,4 @@ class DoubanCollector(HttpCollector):
         resp = self.get(f"{self.base_url}/subject/{target.value}/comments", params=params)
         mentions, has_next = self.read_page(resp.text, self.context(target, resp.url))
         more = bool(mentions) and (has_next or len(mentions) >= PAGE_SIZE)
-        return Fetched(mentions, start + PAGE_SIZE if more else None, resp.url)
+        return Fetched(mentions, start + PAGE_SIZE if more else None)

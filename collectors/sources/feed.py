@@ -118,4 +118,4 @@ class FeedCollector(HttpCollector):
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         resp = self.get(target.value)
         mentions, _ = self.read_page(resp.body, self.context(target, resp.url, match=self.options.get("match")))
-        return Fetched(mentions, None, resp.url)
+        return Fetched(mentions)

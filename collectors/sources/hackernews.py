@@ -128,4 +128,4 @@ class HackerNewsCollector(HttpCollector):
             params["numericFilters"] = f"created_at_i>{int(min(known).timestamp()) - 1}"
         resp = self.get(self.base_url + "/api/v1/search_by_date", params=params)
         mentions, pages = self.read_page(resp.text, self.context(target, resp.url))
-        return Fetched(mentions, page + 1 if mentions and page + 1 < pages else None, resp.url)
+        return Fetched(mentions, page + 1 if mentions and page + 1 < pages else None)

@@ -176,4 +176,4 @@ class HtmlCollector(HttpCollector):
         resp = self.get(url)
         context = self.context(target, resp.url, selectors=self.options.get("selectors"))
         mentions, next_url = self.read_page(resp.body, context)
-        return Fetched(mentions, next_url if mentions and next_url and next_url != url else None, resp.url)
+        return Fetched(mentions, next_url if mentions and next_url and next_url != url else None)

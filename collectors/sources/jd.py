@@ -186,4 +186,4 @@ class JdCollector(HttpCollector):
         # resp.text decodes by the charset header, else by sniffing (some JD answers are GBK).
         mentions, max_page = self.read_page(resp.text, self.context(target, resp.url))
         more = mentions and page + 1 < min(max_page, MAX_PAGE)
-        return Fetched(mentions, page + 1 if more else None, resp.url)
+        return Fetched(mentions, page + 1 if more else None)

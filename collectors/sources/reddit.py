@@ -126,4 +126,4 @@ class RedditCollector(HttpCollector):
             params["after"] = token
         resp = self.get(self.base_url + path, params=params)
         mentions, after = self.read_page(resp.text, self.context(target, resp.url))
-        return Fetched(mentions, after if mentions and after and after != token else None, resp.url)
+        return Fetched(mentions, after if mentions and after and after != token else None)

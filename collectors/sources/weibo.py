@@ -294,14 +294,14 @@ class WeiboCollector(HttpCollector):
             mentions = [self._complete(m) for m in kept]
         if next_page is not None and next_page <= page:
             next_page = None  # a server that repeats the page number would loop forever
-        return Fetched(mentions, next_page, resp.url, dropped_known=dropped)
+        return Fetched(mentions, next_page, dropped_known=dropped)
 
     def _complete(self, mention: Mention) -> Mention:
         if not (mention.raw or {}).get("koubei_truncated"):
             return mention
         try:
             resp = self.get(self.base_url + "/statuses/extend", params={"id": mention.native_id})
-            text = parse_long_text(resp.text, self.source, resp.url)
+            text = parse_long_text(resp.text, self.source)
         except CollectorError:
             # The truncated text is still a real mention: keep it rather than fail the page.
             return mention

@@ -1,71 +1,20 @@
 """A run stopped by max_pages before reaching the last run's items leaves a gap; later runs close it.
 
 A real local server answers Reddit's listing format from a list of posts that grows at the
-newest end between runs, the way a keyword's search results do during a burst.
+newest end between runs, the way a keyword's search results do during a burst (conftest's
+GrowingListing).
 """
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug.wrappers import Request, Response
 
 from collectors.runner import collect
-from koubei.config import Settings
 from storage import Store
 from storage.cursors import Cursor, get_cursors
-from tests.collectors.conftest import FAST, base, settings_for
-
-PER_PAGE = 2
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-class GrowingListing:
-    """Posts newest first; `after` pages by the last post's name, as Reddit does."""
-
-    def __init__(self, template: dict[str, Any]) -> None:
-        self.template = template
-        self.count = 0
-        self.posts: list[dict[str, Any]] = []
-
-    def publish(self, n: int) -> None:
-        for _ in range(n):
-            self.count += 1
-            post = dict(self.template["data"]["children"][0]["data"])
-            post["id"] = f"g{self.count}"
-            post["name"] = f"t3_g{self.count}"
-            post["created_utc"] = post["created"] = (T0 + timedelta(minutes=self.count)).timestamp()
-            self.posts.insert(0, post)
-
-    def handle(self, request: Request) -> Response:
-        after = request.args.get("after")
-        start = next((i + 1 for i, p in enumerate(self.posts) if p["name"] == after), 0)
-        page = self.posts[start : start + PER_PAGE]
-        data = copy.deepcopy(self.template)
-        data["data"]["children"] = [{"kind": "t3", "data": p} for p in page]
-        data["data"]["after"] = page[-1]["name"] if start + PER_PAGE < len(self.posts) else None
-        return Response(json.dumps(data), content_type="application/json")
-
-
-@pytest.fixture
-def listing(httpserver: HTTPServer, fixtures_dir: Path) -> GrowingListing:
-    served = GrowingListing(json.loads((fixtures_dir / "reddit_listing.json").read_text(encoding="utf-8")))
-    httpserver.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n")
-    httpserver.expect_request("/reddit/search.json").respond_with_handler(served.handle)
-    return served
-
-
-def reddit_settings(server: HTTPServer) -> Settings:
-    return settings_for(
-        {"reddit": {"base_url": f"{base(server)}/reddit", "keywords": ["SonicWave"], "max_pages": 2, **FAST}}
-    )
+from tests.collectors.conftest import GrowingListing, reddit_settings
 
 
 def test_a_capped_run_leaves_a_gap_that_later_runs_close(
