@@ -27,25 +27,33 @@ from collectors.base import DemoPlace, Pager, Reply, registry
 from koubei.errors import ConfigError
 
 STEP = timedelta(hours=2)  # time between two consecutive demo items
+OWN_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 
 
 class DemoSite:
-    """Answers each request from the fixtures; pure, so tests can call it without a server."""
+    """Answers each request from the fixtures; pure, so tests can call it without a server.
+
+    A fixture is looked up in `fixtures` (../shared/fixtures/sources: the real
+    responses), then in tests/fixtures/KIND/ of this repository, where a source
+    keeps the responses it was written against (STYLE.md 9).
+    """
 
     def __init__(self, fixtures: Path, pages: int = 3, now: datetime | None = None) -> None:
-        demos = {kind: cls.demo for kind, cls in registry().items() if cls.demo is not None}
-        names = sorted({name for demo in demos.values() for name in demo.fixtures})
         if not fixtures.is_dir():
             raise ConfigError(
-                f"fixtures directory not found: {fixtures} (pass --fixtures DIR; it holds "
-                f"{', '.join(names[:2])}, ... from ../shared/fixtures/sources)"
+                f"fixtures directory not found: {fixtures} (pass --fixtures DIR: "
+                "../shared/fixtures/sources holds the saved responses)"
             )
-        missing = [name for name in names if not (fixtures / name).is_file()]
+        demos = {kind: cls.demo for kind, cls in registry().items() if cls.demo is not None}
+        found = {
+            name: _find(name, [fixtures, OWN_FIXTURES / kind]) for kind, demo in demos.items() for name in demo.fixtures
+        }
+        missing = sorted(name for name, path in found.items() if path is None)
         if missing:
             raise ConfigError(f"{fixtures} lacks {', '.join(missing)}")
         self.pages = pages
         self.now = (now or datetime.now(UTC)).replace(microsecond=0)
-        self._text = {name: (fixtures / name).read_text(encoding="utf-8") for name in names}
+        self._text = {name: path.read_text(encoding="utf-8") for name, path in found.items() if path is not None}
         self._json = {name: json.loads(text) for name, text in self._text.items() if name.endswith(".json")}
         self._routes: list[tuple[re.Pattern[str], Pager]] = [
             (re.compile(f"/{kind}{pattern}"), pager)
@@ -72,6 +80,10 @@ class DemoSite:
             if m := pattern.fullmatch(path):
                 return pager(self, {**query, **m.groupdict()})
         return 404, "text/plain", f"no demo route for {path}".encode()
+
+
+def _find(name: str, folders: list[Path]) -> Path | None:
+    return next((folder / name for folder in folders if (folder / name).is_file()), None)
 
 
 def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:

@@ -174,3 +174,6 @@ def test_demo_sources_fills_the_database_from_every_source(
     assert set(health.values()) == {"ok"}
     code, _, err = koubei(["demo-sources", "--fixtures", str(tmp_path / "missing")], capsys, monkeypatch)
     assert code == 2 and "fixtures directory not found" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = koubei(["demo-sources", "--fixtures", str(tmp_path / "empty")], capsys, monkeypatch)
+    assert code == 2 and "lacks" in err and "jd_comments.json" in err
