@@ -45,9 +45,7 @@ class DemoSite:
                 "../shared/fixtures/sources holds the saved responses)"
             )
         demos = {kind: cls.demo for kind, cls in registry().items() if cls.demo is not None}
-        found = {
-            name: _find(name, [fixtures, OWN_FIXTURES / kind]) for kind, demo in demos.items() for name in demo.fixtures
-        }
+        found = {name: fixture_path(name, kind, fixtures) for kind, demo in demos.items() for name in demo.fixtures}
         missing = sorted(name for name, path in found.items() if path is None)
         if missing:
             raise ConfigError(f"{fixtures} lacks {', '.join(missing)}")
@@ -82,8 +80,9 @@ class DemoSite:
         return 404, "text/plain", f"no demo route for {path}".encode()
 
 
-def _find(name: str, folders: list[Path]) -> Path | None:
-    return next((folder / name for folder in folders if (folder / name).is_file()), None)
+def fixture_path(name: str, kind: str, fixtures: Path) -> Path | None:
+    """Where a source's fixture is: in `fixtures`, else in tests/fixtures/KIND/; None if in neither."""
+    return next((folder / name for folder in (fixtures, OWN_FIXTURES / kind) if (folder / name).is_file()), None)
 
 
 def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:

@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from collectors.base import registry
-from collectors.demo.server import demo_sources_config, to_toml
+from collectors.demo.server import demo_sources_config, fixture_path, to_toml
 from koubei.cli import run
 from storage import open_store
 from tests.collectors.conftest import source_options
@@ -43,7 +43,8 @@ def test_parse_lists_sources_and_prints_the_contract(
     config = _config(tmp_path, tables)
     for kind, cls in PARSERS.items():
         assert cls.demo is not None, f"{kind} has no Demo: no saved response to parse"
-        saved = fixtures_dir / cls.demo.fixtures[0]
+        saved = fixture_path(cls.demo.fixtures[0], kind, fixtures_dir)
+        assert saved is not None
         code, out, err = koubei(["--config", str(config), "parse", f"{kind}-saved", str(saved)], capsys, monkeypatch)
         assert code == 0, err
         records = [json.loads(line) for line in out.splitlines()]
