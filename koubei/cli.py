@@ -1,4 +1,4 @@
-"""The `koubei` command line. Each package adds its own commands via `register`.
+"""The `koubei` command line: the root app, its options, and each group of koubei/commands/ mounted on it.
 
 Exit codes: 0 success; 1 the work failed (a message says what and where);
 2 wrong usage or configuration.
@@ -13,6 +13,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
+from koubei.commands import alerts, collect, dashboard, evaluate, pipeline, sentiment
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -21,8 +22,6 @@ from koubei.errors import ConfigError, KoubeiError
 app = typer.Typer(
     help="koubei: collect, score and watch what people say about a brand.", no_args_is_help=True, rich_markup_mode=None
 )
-eval_app = typer.Typer(help="Measure sentiment models and spike detectors.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
 
 
 @app.callback()
@@ -34,21 +33,15 @@ def main(
     ctx.obj = AppContext(config_path=config, db=db)
 
 
-def _register_all() -> None:
-    from alerts import cli as alerts_cli
-    from collectors import cli as collectors_cli
-    from dashboard import cli as dashboard_cli
-    from koubei import pipeline
-    from sentiment import cli as sentiment_cli
-
-    collectors_cli.register(app)
-    sentiment_cli.register(app, eval_app)
-    alerts_cli.register(app, eval_app)
-    dashboard_cli.register(app)
-    pipeline.register(app)
-
-
-_register_all()
+# A nameless group's commands join the root's; `eval` and `incidents` stay groups. Mounted in this order
+# so that `koubei --help` lists the commands as it always has, the two groups last.
+app.add_typer(collect.app)
+app.add_typer(sentiment.app)
+app.add_typer(alerts.app)
+app.add_typer(dashboard.app)
+app.add_typer(pipeline.app)
+app.add_typer(evaluate.app)
+app.add_typer(alerts.incidents)
 
 
 def run() -> None:

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -129,36 +128,3 @@ def seed(ctx: AppContext) -> PassSummary:
     summary.detected, summary.delivered = detect_step(ctx)
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def register(app: typer.Typer) -> None:
-    @app.command("run")
-    def run_command(
-        ctx: typer.Context,
-        sources: list[str] = typer.Argument(None, help="Sources to collect (default: every enabled one)."),
-        no_alerts: bool = typer.Option(False, "--no-alerts", help="Detect but do not send notifications."),
-    ) -> None:
-        """Collect, score, detect and alert once."""
-        summary = run_once(ctx.obj, sources or None, deliver=not no_alerts)
-        typer.echo(summary.line())
-        if summary.collected and len(summary.failed_sources) == len(summary.collected):
-            raise typer.Exit(1)
-
-    @app.command("seed")
-    def seed_command(ctx: typer.Context) -> None:
-        """Fill an empty database from the demo source, then score and detect (what `make run` does)."""
-        summary = seed(ctx.obj)
-        typer.echo(summary.line() if summary.collected else "database not empty: kept it; " + summary.line())
-
-    @app.command("watch")
-    def watch_command(
-        ctx: typer.Context,
-        max_passes: int | None = typer.Option(
-            None, "--max-passes", help="Stop after this many passes (default: run until SIGTERM)."
-        ),
-    ) -> None:
-        """Run collect -> score -> detect -> alert on each source's interval until SIGTERM."""
-        from koubei.watch import watch
-
-        state = watch(ctx.obj, max_passes=max_passes, log=lambda line: typer.echo(line, err=True))
-        typer.echo(f"{state.passes} passes, {len(state.errors)} failed")

