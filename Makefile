@@ -38,8 +38,11 @@ bench: setup
 demo-sources: setup
 	$(KOUBEI) demo-sources
 
+# What CI checks before the tests: lint, formatting, types (strict on storage/, collectors/, koubei/).
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 clean:
 	rm -rf $(VENV) data/koubei.duckdb data/koubei.duckdb.wal tests/artifacts
