@@ -1,35 +1,22 @@
-"""The [alerts] section of koubei.toml, parsed once into typed settings.
+"""The [alerts] section of koubei.toml, resolved into what detection and delivery use.
 
-Detector thresholds are given per rule ([alerts.rules.NAME]); a rule picks a
-detector kind, the scopes it watches and a bucket length. Channels name the
-environment variables holding their URLs and secrets, never the secrets.
+The tables are read and checked with the rest of the file (koubei/settings/alerts.py);
+here a rule's unset thresholds are filled in from the built-in rule of the same
+name or the hourly defaults, and the severity tiers from alerts.events. Channels
+name the environment variables holding their URLs and secrets, never the secrets.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from alerts.detectors import NegativeParams, VolumeParams
 from alerts.events import SeverityRules
 from koubei.config import Settings
 from koubei.errors import ConfigError
-
-SCOPE_TYPES = ("brand", "product", "source", "aspect")
-CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "feishu", "slack", "email")
-_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
-
-
-def parse_duration(text: str | int, where: str) -> timedelta:
-    if isinstance(text, int):
-        return timedelta(seconds=text)
-    match = _DURATION.match(str(text).strip())
-    if not match:
-        raise ConfigError(f"{where}: {text!r} is not a duration like 5m, 1h or 1d")
-    n, unit = int(match.group(1)), match.group(2)
-    return timedelta(seconds=n * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+from koubei.settings.alerts import RuleTable, Scope
 
 
 @dataclass(frozen=True)
@@ -60,34 +47,36 @@ class Rule:
 class Route:
     name: str
     channels: tuple[str, ...]
-    brands: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    keyword_groups: tuple[str, ...] = ()
-    min_tier: int = 2
-    quiet_hours: tuple[time, time] | None = None
+    brands: tuple[str, ...]
+    kinds: tuple[str, ...]
+    keyword_groups: tuple[str, ...]
+    min_tier: int
+    quiet_hours: tuple[time, time] | None
 
 
 @dataclass(frozen=True)
 class Channel:
     name: str
     type: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any]  # the keys of its table, by their names in the file (alerts/channels.py reads them)
 
 
 @dataclass(frozen=True)
 class AlertSettings:
+    """[alerts] as detection and delivery use it; the defaults are those of koubei/settings/alerts.py."""
+
     rules: tuple[Rule, ...]
-    routes: tuple[Route, ...] = ()
-    channels: dict[str, Channel] = field(default_factory=dict)
-    keyword_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    severity: SeverityRules = SeverityRules()
-    lookback: timedelta = timedelta(days=28)
-    timezone: str = "Asia/Shanghai"
-    max_attempts: int = 6
-    retry_base_seconds: float = 30.0
-    silence_hours: float = 6.0  # a source silent this long while it usually delivers is down
-    silence_min_expected: float = 20.0  # ... and it usually delivers at least this many in that time
-    merge_gap: timedelta = timedelta(hours=6)  # a burst this close to an open incident extends it
+    routes: tuple[Route, ...]
+    channels: dict[str, Channel]
+    keyword_groups: dict[str, tuple[str, ...]]
+    severity: SeverityRules
+    lookback: timedelta
+    timezone: str
+    max_attempts: int
+    retry_base_seconds: float
+    silence_hours: float  # a source silent this long while it usually delivers is down
+    silence_min_expected: float  # ... and it usually delivers at least this many in that time
+    merge_gap: timedelta  # a burst this close to an open incident extends it
     top_mentions: int = 20
 
     def rule(self, name: str) -> Rule:
@@ -104,102 +93,53 @@ HOURLY_VOLUME = VolumeParams(
 )
 HOURLY_NEGATIVE = NegativeParams(windows=(1, 3, 12), share_halflife=168.0, cooldown=12)
 DEFAULT_RULES = (
-    Rule("negative-spike", "negative", SCOPE_TYPES, timedelta(hours=1), negative=HOURLY_NEGATIVE),
+    Rule("negative-spike", "negative", get_args(Scope), timedelta(hours=1), negative=HOURLY_NEGATIVE),
     Rule("volume-spike", "volume", ("brand",), timedelta(hours=1), volume=HOURLY_VOLUME),
 )
 
 
-def _params(cls: type, base: Any, raw: dict[str, Any], where: str) -> Any:
-    known = {f.name for f in fields(cls)}
-    values = {}
-    for key, value in raw.items():
-        if key in ("kind", "scopes", "bucket"):
-            continue
-        if key not in known:
-            raise ConfigError(f"{where}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
-        values[key] = tuple(value) if isinstance(value, list) else value
-    return replace(base, **values)
-
-
-def _hhmm(text: str, where: str) -> time:
-    try:
-        h, m = text.strip().split(":")
-        return time(int(h), int(m))
-    except ValueError as exc:
-        raise ConfigError(f"{where}: quiet_hours must look like 22:00-08:00") from exc
+def _rule(name: str, table: RuleTable, base: Rule | None) -> Rule:
+    """A rule from its table: what the table leaves out comes from the built-in rule it overrides."""
+    given = table.given()
+    kind = given.pop("kind", base.kind if base else "negative")
+    scopes = given.pop("scopes", base.scopes if base else ("brand",))
+    bucket = given.pop("bucket", base.bucket if base else timedelta(hours=1))
+    volume = base.volume if base else HOURLY_VOLUME
+    negative = base.negative if base else HOURLY_NEGATIVE
+    if kind == "volume":
+        volume = replace(volume, **given)
+    else:
+        negative = replace(negative, **given)
+    return Rule(name, kind, tuple(scopes), timedelta(seconds=bucket.total_seconds()), volume, negative)
 
 
 def load_alert_settings(settings: Settings) -> AlertSettings:
-    raw = settings.section("alerts")
-    rules = list(DEFAULT_RULES)
-    for name, spec in (raw.get("rules") or {}).items():
-        where = f"[alerts.rules.{name}]"
-        kind = spec.get("kind", "negative")
-        if kind not in ("volume", "negative"):
-            raise ConfigError(f"{where}: kind must be volume or negative, not {kind!r}")
-        scopes = tuple(spec.get("scopes", ["brand"]))
-        for s in scopes:
-            if s not in SCOPE_TYPES:
-                raise ConfigError(f"{where}: unknown scope {s!r}; known: {', '.join(SCOPE_TYPES)}")
-        bucket = parse_duration(spec.get("bucket", "1h"), where)
-        base = next((r for r in rules if r.name == name), None)
-        vol = (
-            _params(VolumeParams, base.volume if base else HOURLY_VOLUME, spec, where)
-            if kind == "volume"
-            else HOURLY_VOLUME
+    alerts = settings.alerts
+    builtin = {rule.name: rule for rule in DEFAULT_RULES}
+    rules = {**builtin, **{name: _rule(name, table, builtin.get(name)) for name, table in alerts.rules.items()}}
+    routes = tuple(
+        Route(
+            route.name or f"route{index}",
+            route.channels,
+            route.brands,
+            route.kinds,
+            route.keyword_groups,
+            route.min_tier,
+            (route.quiet_hours.start, route.quiet_hours.end) if route.quiet_hours else None,
         )
-        neg = (
-            _params(NegativeParams, base.negative if base else HOURLY_NEGATIVE, spec, where)
-            if kind == "negative"
-            else HOURLY_NEGATIVE
-        )
-        rule = Rule(name, kind, scopes, bucket, vol, neg)
-        rules = [r for r in rules if r.name != name] + [rule]
-    channels = {}
-    for name, spec in (raw.get("channels") or {}).items():
-        ctype = spec.get("type", "webhook")
-        if ctype not in CHANNEL_TYPES:
-            raise ConfigError(f"[alerts.channels.{name}]: type must be one of {', '.join(CHANNEL_TYPES)}")
-        channels[name] = Channel(name, ctype, dict(spec))
-    routes: list[Route] = []
-    for spec in raw.get("routes") or []:
-        name = spec.get("name") or f"route{len(routes) + 1}"
-        where = f"[[alerts.routes]] {name}"
-        for ch in spec.get("channels", []):
-            if ch not in channels:
-                raise ConfigError(f"{where}: unknown channel {ch!r}")
-        quiet = None
-        if spec.get("quiet_hours"):
-            a, _, b = str(spec["quiet_hours"]).partition("-")
-            quiet = (_hhmm(a, where), _hhmm(b, where))
-        routes.append(
-            Route(
-                name,
-                tuple(spec.get("channels", [])),
-                tuple(spec.get("brands", [])),
-                tuple(spec.get("kinds", [])),
-                tuple(spec.get("keyword_groups", [])),
-                int(spec.get("min_tier", 2)),
-                quiet,
-            )
-        )
-    groups = {k: tuple(v) for k, v in (raw.get("keyword_groups") or {}).items()}
-    for route in routes:
-        for g in route.keyword_groups:
-            if g not in groups:
-                raise ConfigError(f"[[alerts.routes]] {route.name}: unknown keyword group {g!r}")
-    sev = _params(SeverityRules, SeverityRules(), raw.get("severity") or {}, "[alerts.severity]")
+        for index, route in enumerate(alerts.routes, start=1)
+    )
     return AlertSettings(
-        rules=tuple(rules),
-        routes=tuple(routes),
-        channels=channels,
-        keyword_groups=groups,
-        severity=sev,
-        lookback=timedelta(days=float(raw.get("lookback_days", 28))),
-        timezone=str(raw.get("timezone", "Asia/Shanghai")),
-        max_attempts=int(raw.get("max_attempts", 6)),
-        retry_base_seconds=float(raw.get("retry_base_seconds", 30)),
-        silence_hours=float(raw.get("silence_hours", 6)),
-        silence_min_expected=float(raw.get("silence_min_expected", 20)),
-        merge_gap=parse_duration(raw.get("merge_gap", "6h"), "[alerts] merge_gap"),
+        rules=tuple(rules.values()),
+        routes=routes,
+        channels={name: Channel(name, table.type, table.given()) for name, table in alerts.channels.items()},
+        keyword_groups=dict(alerts.keyword_groups),
+        severity=replace(SeverityRules(), **alerts.severity.given()),
+        lookback=timedelta(days=alerts.lookback_days),
+        timezone=str(alerts.timezone),
+        max_attempts=alerts.max_attempts,
+        retry_base_seconds=alerts.retry_base_seconds,
+        silence_hours=alerts.silence_hours,
+        silence_min_expected=alerts.silence_min_expected,
+        merge_gap=timedelta(seconds=alerts.merge_gap.total_seconds()),
     )

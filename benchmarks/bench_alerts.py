@@ -106,28 +106,26 @@ def _put_labels(store: Store, rows: list[tuple[str, str, str]]) -> None:
 def bench_latency() -> float:
     from alerts.delivery import deliver_alerts
     from alerts.detect import detect_incidents
-    from collectors.base import SourceConfig
+    from collectors.options import parse_source
     from collectors.runner import run_collector
     from collectors.sources.demo import DemoCollector
-    from koubei.config import Settings, load_settings
+    from koubei.config import REPO_CONFIG, parse_settings, read_toml
     from koubei.records import Mention
     from storage import open_store, upsert_mentions
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["KOUBEI_BENCH_HOOK"] = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    base = load_settings()
-    raw = dict(base.raw)
-    raw["alerts"] = {
+    alerts = {
         "channels": {"hook": {"type": "webhook", "url_env": "KOUBEI_BENCH_HOOK"}},
         "routes": [{"name": "all", "channels": ["hook"]}],
     }
-    settings = Settings(raw=raw, path=base.path)
+    settings = parse_settings({**read_toml(REPO_CONFIG), "alerts": alerts}, REPO_CONFIG)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.duckdb"
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         demo = {"days": 14, "seed": 3, "end": now.isoformat(), "crisis_hours_ago": 300}  # crisis long ago
-        run_collector(DemoCollector(SourceConfig("demo", "demo", demo)), lambda: open_store(path))
+        run_collector(DemoCollector(parse_source("demo", demo)), lambda: open_store(path))
         with open_store(path) as store:
             rows = store.query("SELECT source, native_id, raw FROM mentions")
             _put_labels(store, [(s, n, json.loads(r)["mood"]) for s, n, r in rows])

@@ -153,7 +153,7 @@ class ReplayCollector(Collector[Any]):
     name = "replay"
 
     def __init__(self, source: str, pages: list[bytes], parser: Callable[..., list[Any]]) -> None:
-        super().__init__(SourceConfig(source, source, {}))
+        super().__init__(SourceConfig(source, source))
         self.bodies, self.parser = pages, parser
         self.parse_seconds = 0.0
 
@@ -225,7 +225,7 @@ def bench_gbk_decoding() -> float:
 def bench_full_collect(workdir: Path, pages: int = 20) -> list[Any]:
     from collectors.demo.server import DemoSite, demo_sources_config, serve
     from collectors.runner import collect
-    from koubei.config import Settings
+    from koubei.config import parse_settings
     from storage import open_store
 
     site = DemoSite(FIXTURES, pages=pages)
@@ -237,7 +237,7 @@ def bench_full_collect(workdir: Path, pages: int = 20) -> list[Any]:
             options["max_pages"] = pages
         db = workdir / "collect.duckdb"
         started = time.perf_counter()
-        results = collect(lambda: open_store(db), Settings(raw={"sources": sources}))
+        results = collect(lambda: open_store(db), parse_settings({"sources": sources}))
         elapsed = time.perf_counter() - started
     finally:
         server.shutdown()

@@ -70,7 +70,7 @@ def bench_snownlp(texts: list[str]) -> bool:
 
 
 def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
-    from koubei.config import Settings
+    from koubei.config import parse_settings
     from koubei.records import Mention
     from sentiment.pipeline import score_pending
     from storage import open_store, upsert_mentions
@@ -84,7 +84,7 @@ def bench_rescoring(texts: list[str]) -> tuple[int, float, float]:
         ]
         with open_store(path) as store:
             upsert_mentions(store, mentions)
-        settings = Settings(raw={}, db_override=path)
+        settings = parse_settings({}, db=path)
         started = time.perf_counter()
         first = score_pending(lambda: open_store(path), settings)
         first_s = time.perf_counter() - started

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from collectors.options import SourceOptions
 from collectors.text import from_origin
 from koubei.records import Mention
 from storage.cursors import CursorState
@@ -40,11 +41,11 @@ class Page:
 
 @dataclass
 class SourceConfig:
-    """One configured source instance: [sources.NAME] in koubei.toml."""
+    """One configured source instance: [sources.NAME] in koubei.toml, read by its kind's options."""
 
     name: str
     kind: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: SourceOptions = field(default_factory=SourceOptions)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class ParseContext:
 
 class Collector(ABC, Generic[State]):
     name: ClassVar[str]  # the kind, in koubei.toml
+    options_type: ClassVar[type[SourceOptions]] = SourceOptions  # the keys its [sources.NAME] table takes
     cursor_type: type[State]  # the record its cursors are stored as
     # The mentions in one saved response, without the network (`koubei parse`): every
     # HttpCollector has it; None for a source that reads no responses (the demo stream).
@@ -83,7 +85,7 @@ class Collector(ABC, Generic[State]):
 
     def __init__(self, config: SourceConfig, cursors: Mapping[str, State] | None = None) -> None:
         self.config = config
-        self.options = config.options
+        self.options: SourceOptions = config.options
         # Cursor state per scope as last stored; read-only for the collector.
         self.cursors: Mapping[str, State] = cursors or {}
 

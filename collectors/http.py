@@ -24,88 +24,65 @@ import threading
 import time
 import urllib.robotparser
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from koubei import __version__
+from collectors.options import HttpSourceOptions
 from koubei.errors import ConfigError, SourceBlocked, SourceUnavailable
 
-DEFAULT_USER_AGENT = (
-    f"koubei/{__version__} (brand review monitor; +https://github.com/koubei/koubei; polite, honours robots.txt)"
-)
 BLOCKED_STATUSES = {401, 403, 412, 451}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 @dataclass
 class HttpOptions:
-    """Per-source HTTP behaviour; every field can be set in [sources.NAME]."""
+    """How a client behaves: a source's HTTP keys (collectors/options.py), with the secrets
+    its *_env keys name read from the environment."""
 
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    retries: int = 3  # extra attempts after the first
-    backoff: float = 1.0  # first backoff in seconds, doubled each attempt
-    backoff_max: float = 60.0
-    retry_after_max: float = 300.0  # a longer Retry-After gives up instead of stalling a run
-    min_interval: float = 1.0  # seconds between two requests to the same host
-    robots: bool = True
-    user_agent: str = DEFAULT_USER_AGENT
-    proxy: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)
+    connect_timeout: float
+    read_timeout: float
+    retries: int  # extra attempts after the first
+    backoff: float  # first backoff in seconds, doubled each attempt
+    backoff_max: float
+    retry_after_max: float  # a longer Retry-After gives up instead of stalling a run
+    min_interval: float  # seconds between two requests to the same host
+    robots: bool
+    user_agent: str
+    proxy: str | None
+    headers: dict[str, str]
+    cookies: dict[str, str]
 
     @classmethod
-    def from_options(
-        cls, source: str, options: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
-    ) -> HttpOptions:
-        """Build from a [sources.NAME] table (falling back to [collect] defaults).
-
-        Secrets never sit in the file: `cookie_env = "VAR"` reads a whole Cookie
-        header from $VAR, `headers_env = {Name = "VAR"}` a header from $VAR,
-        `proxy_env = "VAR"` the proxy URL.
-        """
-        merged: dict[str, Any] = {**(defaults or {}), **options}
-        opts = cls()
-        for name in ("connect_timeout", "read_timeout", "backoff", "backoff_max", "retry_after_max", "min_interval"):
-            if name in merged:
-                opts.__setattr__(name, _number(source, name, merged[name]))
-        if "timeout" in merged:  # one number sets both
-            opts.connect_timeout = opts.read_timeout = _number(source, "timeout", merged["timeout"])
-        if "retries" in merged:
-            opts.retries = int(_number(source, "retries", merged["retries"]))
-        if "robots" in merged:
-            opts.robots = bool(merged["robots"])
-        if merged.get("user_agent"):
-            opts.user_agent = str(merged["user_agent"])
-        opts.proxy = merged.get("proxy") or _env(source, merged.get("proxy_env"))
-        opts.headers = {str(k): str(v) for k, v in dict(merged.get("headers", {})).items()}
-        for header, var in dict(merged.get("headers_env", {})).items():
-            if value := _env(source, var):
-                opts.headers[str(header)] = value
-        if cookie := _env(source, merged.get("cookie_env")):
-            opts.headers["Cookie"] = cookie
-        opts.cookies = {str(k): str(v) for k, v in dict(merged.get("cookies", {})).items()}
-        return opts
+    def from_options(cls, source: str, options: HttpSourceOptions) -> HttpOptions:
+        """Secrets never sit in the file: `cookie_env = "VAR"` reads a whole Cookie header from
+        $VAR, `headers_env = {Name = "VAR"}` a header from $VAR, `proxy_env = "VAR"` the proxy URL."""
+        headers = dict(options.headers)
+        for header, var in options.headers_env.items():
+            headers[header] = _env(source, var)
+        if options.cookie_env:
+            headers["Cookie"] = _env(source, options.cookie_env)
+        return cls(
+            connect_timeout=options.timeout or options.connect_timeout,
+            read_timeout=options.timeout or options.read_timeout,
+            retries=options.retries,
+            backoff=options.backoff,
+            backoff_max=options.backoff_max,
+            retry_after_max=options.retry_after_max,
+            min_interval=options.min_interval,
+            robots=options.robots,
+            user_agent=options.user_agent,
+            proxy=options.proxy or (_env(source, options.proxy_env) if options.proxy_env else None),
+            headers=headers,
+            cookies=dict(options.cookies),
+        )
 
 
-def _number(source: str, name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"[sources.{source}] {name} must be a number, got {value!r}") from None
-    if number < 0:
-        raise ConfigError(f"[sources.{source}] {name} must not be negative")
-    return number
-
-
-def _env(source: str, var: Any) -> str | None:
-    if not var:
-        return None
-    value = os.environ.get(str(var))
+def _env(source: str, var: str) -> str:
+    value = os.environ.get(var)
     if not value:
         # Missing credentials are reported, not silently skipped: the site would
         # answer with a login wall that looks like a layout change.

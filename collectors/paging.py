@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
 from collectors.base import Collector, Page, ParseContext, SourceConfig
-from koubei.errors import CollectorError, ConfigError
+from collectors.options import HttpSourceOptions, TargetTable, TargetType
+from koubei.errors import CollectorError
 from koubei.records import Mention
 from storage.cursors import Cursor, Gap
 
@@ -38,11 +39,15 @@ class Target:
     value: str
     brand: str | None = None
     product: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    table: TargetTable | None = None  # the target's table, when it was written as one
 
     @property
     def scope(self) -> str:
         return self.value
+
+    def entry(self, table_type: type[TargetType]) -> TargetType:
+        """The target as the source's own target table, with its defaults when it was a plain id."""
+        return self.table if isinstance(self.table, table_type) else table_type(id=self.value)
 
 
 @dataclass
@@ -71,8 +76,7 @@ class HttpCollector(Collector[Cursor]):
     """
 
     target_key: ClassVar[str]  # the option that lists targets: "skus", "keywords", ...
-    default_base_url: ClassVar[str] = ""
-    default_max_pages: ClassVar[int] = 10
+    options: HttpSourceOptions
     cursor_type = Cursor
 
     def __init__(self, config: SourceConfig, cursors: Mapping[str, Cursor] | None = None) -> None:
@@ -111,34 +115,16 @@ class HttpCollector(Collector[Cursor]):
 
     @property
     def base_url(self) -> str:
-        return str(self.options.get("base_url") or self.default_base_url).rstrip("/")
-
-    @property
-    def max_pages(self) -> int:
-        return int(self.options.get("max_pages", self.default_max_pages))
+        return self.options.base_url.rstrip("/")
 
     def targets(self) -> list[Target]:
-        raw = self.options.get(self.target_key, [])
-        if isinstance(raw, (str, int)):
-            raw = [raw]
-        if not isinstance(raw, list) or not raw:
-            raise ConfigError(f"[sources.{self.source}] needs {self.target_key} = [...] (kind {self.name})")
         found = []
-        for entry in raw:
-            if isinstance(entry, dict):
-                if "id" not in entry:
-                    raise ConfigError(f"[sources.{self.source}] each table in {self.target_key} needs an id")
-                extra = {k: v for k, v in entry.items() if k not in ("id", "brand", "product")}
-                found.append(
-                    Target(
-                        str(entry["id"]),
-                        entry.get("brand", self.options.get("brand")),
-                        entry.get("product", self.options.get("product")),
-                        extra,
-                    )
-                )
+        for entry in getattr(self.options, self.target_key):
+            if isinstance(entry, TargetTable):
+                brand, product = entry.brand or self.options.brand, entry.product or self.options.product
+                found.append(Target(str(entry.id), brand, product, entry))
             else:
-                found.append(Target(str(entry), self.options.get("brand"), self.options.get("product")))
+                found.append(Target(str(entry), self.options.brand, self.options.product))
         return found
 
     def get(self, url: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Response:
@@ -196,14 +182,14 @@ class HttpCollector(Collector[Cursor]):
                     run_newest, run_ids = m.published_at, {m.native_id}
                 elif m.published_at == run_newest:
                     run_ids.add(m.native_id)
-            done = fetched.next is None or reached_known or not fetched.mentions or pages >= self.max_pages
+            done = fetched.next is None or reached_known or not fetched.mentions or pages >= self.options.max_pages
             mark: datetime | None = newest
             mark_ids = newest_ids
             if done and run_newest is not None and (newest is None or run_newest > newest):
                 mark, mark_ids = run_newest, run_ids
             elif done and run_newest is not None and run_newest == newest:
                 mark_ids = newest_ids | run_ids
-            capped = pages >= self.max_pages and fetched.next is not None and fetched.mentions
+            capped = pages >= self.options.max_pages and fetched.next is not None and fetched.mentions
             if done and capped and fetched.next is not None and not reached_known and newest is not None:
                 # Stopped by max_pages before reaching what the last run stored (a burst, an
                 # outage): remember where, and later runs walk on from there until they reach it.
@@ -230,7 +216,7 @@ class HttpCollector(Collector[Cursor]):
         """Walk on from where capped runs stopped (newest gap first), up to max_pages more pages.
         Each page is stored with the gap's new position, so a crash resumes there."""
         pages = 0
-        while cursor.gaps and pages < self.max_pages:
+        while cursor.gaps and pages < self.options.max_pages:
             gap, rest = cursor.gaps[0], cursor.gaps[1:]
             fetched = self.fetch(target, gap.token)
             pages += 1

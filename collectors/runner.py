@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Collector, Page, SourceConfig, registry
+from collectors.options import BATCH_ITEMS, BATCH_SECONDS
 from koubei.config import Settings
 from koubei.errors import (
     CollectorError,
@@ -30,13 +31,6 @@ from storage.cursors import get_cursors
 from storage.health import record_run
 
 StoreFactory = Callable[[], Store]
-# A write batch closes at this many mentions or this age, whichever comes first. Sources
-# that wait on the network reach the age first (a few pages a batch); the count matters for
-# fast replays and bulk loads, where each batch pays a connection, a commit and a
-# checkpoint: 25,000 instead of 10,000 cuts that to ~4 us a mention (JD, measured), and
-# holds the database for ~0.5-1 s a batch.
-BATCH_ITEMS = 25_000
-BATCH_SECONDS = 2.0
 # progress(event, result): event is "start", "page" or "done".
 Progress = Callable[[str, "RunResult"], None]
 
@@ -83,26 +77,12 @@ def error_kind(exc: BaseException) -> str:
 
 
 def configured_sources(settings: Settings, include_disabled: bool = False) -> list[SourceConfig]:
-    """[sources.NAME] tables; `kind` defaults to NAME, `enabled` to true.
-
-    A top-level [collect] table gives defaults every source inherits (proxy,
-    user_agent, timeouts, min_interval ...); a source's own keys win.
-    """
-    defaults = settings.section("collect")
-    found = []
-    for name, options in settings.sources.items():
-        if not isinstance(options, dict):
-            raise ConfigError(f"[sources.{name}] must be a table")
-        if include_disabled or options.get("enabled", True):
-            found.append(SourceConfig(name=name, kind=options.get("kind", name), options={**defaults, **options}))
-    return found
+    """The [sources.NAME] tables, read by their kinds' options (collectors/options.py)."""
+    return [c for c in settings.sources.values() if include_disabled or c.options.enabled]
 
 
 def build_collector(config: SourceConfig, open_store: StoreFactory) -> Collector[Any]:
-    classes = registry()
-    if config.kind not in classes:
-        raise ConfigError(f"[sources.{config.name}]: unknown kind {config.kind!r}; known: {', '.join(sorted(classes))}")
-    cls = classes[config.kind]
+    cls = registry()[config.kind]  # a configured kind: parse_source checked it
     with open_store() as store:
         cursors = get_cursors(store, config.name, cls.cursor_type)
     return cls(config, cursors)
@@ -173,8 +153,8 @@ def run_collector(
         collector.source,
         open_store,
         result,
-        max_items=int(collector.options.get("batch_items", BATCH_ITEMS)),
-        max_seconds=float(collector.options.get("batch_seconds", BATCH_SECONDS)),
+        max_items=collector.options.batch_items,
+        max_seconds=collector.options.batch_seconds,
         on_store=on_page,
     )
     try:
@@ -219,7 +199,7 @@ def collect(
     source health, and the next source runs. Unknown names are a ConfigError
     before anything runs.
     """
-    every = {c.name: c for c in configured_sources(settings, include_disabled=True)}
+    every = settings.sources
     if names:
         unknown = [n for n in names if n not in every]
         if unknown:
@@ -227,7 +207,7 @@ def collect(
             raise ConfigError(f"unknown source(s) {', '.join(unknown)}; configured: {configured}")
         chosen = [every[n] for n in names]
     else:
-        chosen = [c for c in every.values() if c.options.get("enabled", True)]
+        chosen = configured_sources(settings)
     results = []
     for config in chosen:
         result = RunResult(source=config.name, kind=config.kind)

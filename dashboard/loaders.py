@@ -22,6 +22,8 @@ from typing import Any
 import pandas as pd
 
 from koubei.config import load_settings
+from koubei.errors import ConfigError
+from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
 from storage.incidents import Incident, get_incident
 
@@ -38,12 +40,11 @@ def db_path() -> Path:
 
 
 def refresh_seconds() -> int:
-    """[dashboard] refresh_seconds in koubei.toml, default 30."""
+    """[dashboard] refresh_seconds in koubei.toml."""
     try:
-        value = load_settings().section("dashboard").get("refresh_seconds", 30)
-        return max(5, int(value))
-    except Exception:  # noqa: BLE001 - a bad value must not take the dashboard down; the CLI reports config errors
-        return 30
+        return load_settings().dashboard.refresh_seconds
+    except ConfigError:  # a bad file must not take the live refresh down; the CLI reports config errors
+        return DashboardTable().refresh_seconds
 
 
 @contextmanager

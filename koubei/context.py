@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from koubei.config import Settings, load_settings
-
-if TYPE_CHECKING:  # storage brings duckdb and pyarrow: imported when a command opens the store
-    from storage import Store
+if TYPE_CHECKING:  # imported when a command reads them: `koubei --help` needs neither
+    from koubei.config import Settings  # the settings' model, msgspec
+    from storage import Store  # duckdb and pyarrow
 
 
 @dataclass
@@ -21,6 +20,8 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from koubei.config import load_settings
+
             self._settings = load_settings(self.config_path, self.db)
         return self._settings
 

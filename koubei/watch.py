@@ -1,6 +1,6 @@
 """`koubei watch`: collect -> score -> detect -> alert, on each source's interval.
 
-Each source has `interval` in its [sources.NAME] table (default 5m). The loop
+Each source has `interval` in its [sources.NAME] table (default 5m, at least 1s). The loop
 wakes when the next source is due, runs one pass for the due sources
 (koubei.pipeline.run_once, which also detects and delivers), writes a
 heartbeat row ("koubei-watch") into source health, and sleeps. SIGTERM and
@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
 
-from alerts.config import parse_duration
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary, run_once
 from storage.health import record_heartbeat
 
 HEARTBEAT = "watch"  # source health row koubei-watch
-DEFAULT_INTERVAL = 300.0
 DELIVER_EVERY = 30.0  # seconds between retries of queued alerts while no source is due
 RunPass = Callable[[AppContext, list[str]], PassSummary]
 
@@ -40,12 +38,8 @@ class WatchState:
 
 def source_intervals(ctx: AppContext) -> dict[str, float]:
     """Seconds between passes of each enabled source."""
-    out: dict[str, float] = {}
-    for name, options in ctx.settings.sources.items():
-        if isinstance(options, dict) and options.get("enabled", True):
-            raw = options.get("interval")
-            out[name] = parse_duration(raw, f"[sources.{name}] interval").total_seconds() if raw else DEFAULT_INTERVAL
-    return out
+    sources = ctx.settings.sources.items()
+    return {name: c.options.interval.total_seconds() for name, c in sources if c.options.enabled}
 
 
 def watch(

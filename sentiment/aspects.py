@@ -24,9 +24,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from sentiment.lexicon import Lexicon, builtin_lexicon
 from sentiment.text import to_simplified
+
+if TYPE_CHECKING:
+    from koubei.config import Settings
 
 _CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*")
 # 吗/么 end a question; 呢 does not ("等了三天还没到呢" is a complaint).
@@ -192,16 +196,15 @@ def _sign(value: float) -> str:
     return "pos" if value > 0 else "neg"
 
 
-def tagger_from_settings(settings: object | None) -> AspectTagger:
+def tagger_from_settings(settings: Settings | None) -> AspectTagger:
     """Built-in aspects, plus [sentiment.aspects] (name = [keywords]) and each
     [[brands]] entry's `aspects` table, from koubei.toml."""
     if settings is None:
         return AspectTagger()
-    section = settings.section("sentiment")  # type: ignore[attr-defined]
     aspects = dict(builtin_aspects())
-    for aspect, words in section.get("aspects", {}).items():
-        aspects[aspect] = tuple(dict.fromkeys(aspects.get(aspect, ()) + tuple(words)))
-    brands = settings.brands  # type: ignore[attr-defined]
-    brand_aspects = {b["name"]: b.get("aspects", {}) for b in brands if b.get("name")}
-    names = [n for b in brands for n in [b.get("name", ""), *b.get("keywords", ()), *b.get("products", ())]]
+    for aspect, words in settings.sentiment.aspects.items():
+        aspects[aspect] = tuple(dict.fromkeys(aspects.get(aspect, ()) + words))
+    brands = settings.brands
+    brand_aspects = {b.name: dict(b.aspects) for b in brands}
+    names = [n for b in brands for n in [b.name, *b.keywords, *b.products]]
     return AspectTagger(aspects, brand_aspects, names=names)

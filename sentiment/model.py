@@ -17,12 +17,16 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from koubei.errors import ConfigError
+from koubei.settings.sections import SentimentTable
 from sentiment.text import detect_language, to_simplified
+
+if TYPE_CHECKING:
+    from koubei.config import Settings
 
 PACKAGE_MODELS = Path(__file__).resolve().parent / "models"
 USER_MODELS = Path("data/models")
@@ -181,20 +185,8 @@ class Scorer:
         return scores, labels
 
 
-def scorer_from_settings(settings: object | None = None, model: str | None = None) -> Scorer:
-    section = settings.section("sentiment") if settings is not None else {}  # type: ignore[attr-defined]
-    name = model or section.get("model", DEFAULT_MODEL)
-    models_dir = Path(section["models_dir"]) if section.get("models_dir") else None
-    chosen = load_model(name, models_dir=models_dir, workers=section.get("workers"))
-    band = None
-    if "neutral_band" in section:
-        try:
-            low, high = (float(x) for x in section["neutral_band"])
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"[sentiment] neutral_band must be [low, high], got {section['neutral_band']!r}"
-            ) from None
-        if not 0 <= low <= high <= 1:
-            raise ConfigError(f"[sentiment] neutral_band must satisfy 0 <= low <= high <= 1, got {[low, high]}")
-        band = (low, high)
-    return Scorer(chosen, english=bool(section.get("english", True)), neutral=band)
+def scorer_from_settings(settings: Settings | None = None, model: str | None = None) -> Scorer:
+    """The scorer [sentiment] configures (a `model` given wins over its `model`)."""
+    section = settings.sentiment if settings is not None else SentimentTable()
+    chosen = load_model(model or section.model, models_dir=Path(section.models_dir), workers=section.workers)
+    return Scorer(chosen, english=section.english, neutral=section.neutral_band)

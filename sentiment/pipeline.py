@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from koubei.config import Settings
-from koubei.errors import ConfigError
 from sentiment.analysis import analyse
 from sentiment.aspects import tagger_from_settings
 from sentiment.model import scorer_from_settings
@@ -49,7 +48,6 @@ def score_pending(
     progress: Callable[[int, int], None] | None = None,
     model: str | None = None,
 ) -> ScoreSummary:
-    exclude_mode(settings.section("sentiment"))  # a bad value fails before any work
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
     name, version = scorer.name, scorer.version
@@ -124,37 +122,22 @@ def score_pending(
     return ScoreSummary(scored, negatives, urgent, name, version, excluded)
 
 
-EXCLUDE_MODES = ("positive", "all", "none")
-
-
-def exclude_mode(section: dict[str, object]) -> str:
-    """[sentiment] exclude_duplicates: "positive" (default), "all", "none"; true/false mean all/none."""
-    value = section.get("exclude_duplicates", "positive")
-    if value is True:
-        return "all"
-    if value is False:
-        return "none"
-    if value not in EXCLUDE_MODES:
-        raise ConfigError(f"[sentiment] exclude_duplicates must be one of {EXCLUDE_MODES} or true/false, got {value!r}")
-    return str(value)
-
-
 def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> int:
     """Find template / copy-paste groups among mentions of the last
-    [sentiment] duplicate_window_days (default 30); returns how many copies are excluded.
+    [sentiment] duplicate_window_days; returns how many copies are excluded.
 
     Which groups lose their copies is `exclude_duplicates`: by default only groups
     that are mostly positive (刷单 / 好评返现 templates inflate the score). A
     negative copy-paste wave stays counted - it may be how a real crisis spreads,
     and hiding it from spikes would be worse than counting it - but is flagged.
     """
-    section = settings.section("sentiment")
-    mode = exclude_mode(section)
-    days = section.get("duplicate_window_days", 30)
+    section = settings.sentiment
+    mode = section.exclude_mode
+    days = section.duplicate_window_days
     since = (now or datetime.now(UTC)) - timedelta(days=days) if days else None
     with open_store() as store:
         items = db.recent_texts(store, since)
-    members = find_duplicates([row[:5] for row in items], min_accounts=int(section.get("duplicate_min_accounts", 3)))
+    members = find_duplicates([row[:5] for row in items], min_accounts=section.duplicate_min_accounts)
     labels = {(row[0], row[1]): row[5] for row in items}
     groups: dict[str, list[str | None]] = {}
     for m in members:

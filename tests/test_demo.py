@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from collectors.base import SourceConfig
+from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector, DemoCursor
 from storage import count_mentions, get_cursor, open_store
@@ -14,7 +14,7 @@ END = "2026-11-20T12:00:00+08:00"
 
 
 def demo(**options: object) -> DemoCollector:
-    return DemoCollector(SourceConfig("demo", "demo", {"end": END, "days": 7, **options}))
+    return DemoCollector(parse_source("demo", {"end": END, "days": 7, **options}))
 
 
 def collect(collector: DemoCollector) -> list:
@@ -75,12 +75,12 @@ def test_rerun_continues_from_the_cursor_and_duplicates_nothing(tmp_path) -> Non
         stored = count_mentions(store)
     assert first.ok and first.inserted == stored > 0 and cursor is not None
     assert cursor.until == datetime(2026, 11, 19, 4, 0, tzinfo=UTC)
-    second = DemoCollector(SourceConfig("demo", "demo", {"end": END}), {"": cursor})
+    second = DemoCollector(parse_source("demo", {"end": END}), {"": cursor})
     result = run_collector(second, factory)
     with factory() as store:
         total = count_mentions(store)
     one_run = DemoCollector(
-        SourceConfig("demo", "demo", {"end": END, "days": 8}), {"": DemoCursor(anchor=cursor.anchor)}
+        parse_source("demo", {"end": END, "days": 8}), {"": DemoCursor(anchor=cursor.anchor)}
     )
     full = len({(m.source, m.native_id) for m in collect(one_run)})
     assert result.ok and total == stored + result.inserted

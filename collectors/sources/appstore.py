@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import as_int, gc_paused, iso_time, load_json
 from koubei.errors import LayoutChanged, ParseError
@@ -48,10 +51,24 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return json_reply(data)
 
 
+CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$", description='a country code such as "cn"')]
+
+
+class AppTarget(TargetTable):
+    cc: CountryCode | None = None  # this app's store country; default the source's `cc`
+
+
+class AppStoreOptions(HttpSourceOptions, kw_only=True):
+    app_ids: Targets[AppTarget]
+    cc: CountryCode = "cn"  # the store country: reviews are per country
+    base_url: str = BASE_URL
+
+
 class AppStoreCollector(HttpCollector):
     name = "appstore"
     target_key = "app_ids"
-    default_base_url = BASE_URL
+    options_type = AppStoreOptions
+    options: AppStoreOptions
     demo = Demo(
         fixtures=("appstore_reviews.json",),
         routes={
@@ -126,7 +143,7 @@ class AppStoreCollector(HttpCollector):
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 1)
-        cc = str(target.options.get("cc") or self.options.get("cc", "cn"))
+        cc = target.entry(AppTarget).cc or self.options.cc
         url = f"{self.base_url}/{cc}/rss/customerreviews/page={page}/id={target.value}/sortby=mostrecent/json"
         resp = self.get(url)
         mentions, last = self.read_page(resp.text, self.context(target, resp.url, cc=cc))

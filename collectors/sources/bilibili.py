@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
@@ -63,10 +64,16 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return json_reply(data)
 
 
+class BilibiliOptions(HttpSourceOptions, kw_only=True):
+    oids: Targets[TargetTable]  # numeric avids, not BV ids
+    base_url: str = BASE_URL
+
+
 class BilibiliCollector(HttpCollector):
     name = "bilibili"
     target_key = "oids"
-    default_base_url = BASE_URL
+    options_type = BilibiliOptions
+    options: BilibiliOptions
     demo = Demo(
         fixtures=("bilibili_replies.json",),
         routes={"/x/v2/reply": _demo_page},

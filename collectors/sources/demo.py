@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import msgspec
 
 from collectors.base import Collector, Page
+from collectors.options import SourceOptions
+from koubei.settings.sections import Brand
 
 
 class DemoCursor(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -24,25 +27,32 @@ class DemoCursor(msgspec.Struct, frozen=True, omit_defaults=True):
     anchor: datetime | None = None  # the first run's end: it fixes the story's timeline, later runs extend it
 
 
+class DemoOptions(SourceOptions):
+    seed: int = 7
+    days: Annotated[float, msgspec.Meta(gt=0, le=3650, description="days")] = 21  # history on the first run
+    end: datetime | None = None  # where runs end (default now); without an offset it is Beijing time
+    rate: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 24  # mentions per brand-hour at the daily peak
+    crisis_hours_ago: Annotated[float, msgspec.Meta(ge=0, le=87_600, description="hours")] = 40
+    brands: tuple[Brand, ...] = ()  # default: the demo's own two brands
+
+
 class DemoCollector(Collector[DemoCursor]):
     name = "demo"
     cursor_type = DemoCursor
+    options_type = DemoOptions
+    options: DemoOptions
 
     def pages(self) -> Iterator[Page]:
         # Here, not at the top: the registry imports every source, and the demo code stays out of other runs.
         from collectors.demo.stream import DEFAULT_BRANDS, DemoStream, floor_hour, local_time
 
-        end = (local_time(self.options["end"]) if "end" in self.options else datetime.now(UTC)).astimezone(UTC)
+        options = self.options
+        end = (local_time(options.end) if options.end else datetime.now(UTC)).astimezone(UTC)
         cursor = self.cursors.get("") or DemoCursor()
         anchor = cursor.anchor or end
-        start = floor_hour(cursor.until or end - timedelta(days=float(self.options.get("days", 21))))
-        stream = DemoStream(
-            self.options.get("brands") or DEFAULT_BRANDS,
-            int(self.options.get("seed", 7)),
-            anchor,
-            float(self.options.get("rate", 24)),
-            float(self.options.get("crisis_hours_ago", 40)),
-        )
+        start = floor_hour(cursor.until or end - timedelta(days=options.days))
+        brands = [msgspec.to_builtins(b) for b in options.brands] or DEFAULT_BRANDS
+        stream = DemoStream(brands, options.seed, anchor, options.rate, options.crisis_hours_ago)
         day_start = start
         while day_start < end:
             day_end = min(day_start + timedelta(days=1), end)

@@ -17,10 +17,13 @@ Text: the comment's element, read by an HTML parser (bs4 over lxml).
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
+import msgspec
 from bs4 import BeautifulSoup
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import CHINA, as_int, china_local, element_text
 from koubei.errors import LayoutChanged, ParseError
@@ -55,11 +58,17 @@ def demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return 200, "text/html; charset=utf-8", html.encode("utf-8")
 
 
+class DoubanOptions(HttpSourceOptions, kw_only=True):
+    subjects: Targets[TargetTable]
+    base_url: str = BASE_URL
+    max_pages: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5  # a few hundred comments show without login anyway
+
+
 class DoubanCollector(HttpCollector):
     name = "douban"
     target_key = "subjects"
-    default_base_url = BASE_URL
-    default_max_pages = 5  # Douban shows a few hundred comments without login anyway
+    options_type = DoubanOptions
+    options: DoubanOptions
     demo = Demo(
         fixtures=("douban_comments.html",),
         routes={r"/subject/(?P<subject>\w+)/comments": demo_page},

@@ -21,6 +21,7 @@ from typing import Any
 import feedparser
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import html_to_text, plain_text
 from koubei.errors import LayoutChanged, ParseError
@@ -52,9 +53,16 @@ def _demo_atom(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return 200, "application/atom+xml; charset=utf-8", text.encode("utf-8")
 
 
+class FeedOptions(HttpSourceOptions, kw_only=True):
+    feeds: Targets[TargetTable]  # feed URLs
+    match: tuple[str, ...] = ()  # keep only entries that mention one of these words (any case)
+
+
 class FeedCollector(HttpCollector):
     name = "feed"
     target_key = "feeds"
+    options_type = FeedOptions
+    options: FeedOptions
     demo = Demo(
         fixtures=("news_rss.xml", "news_atom.xml"),
         routes={r"/rss\.xml": _demo_rss, r"/atom\.xml": _demo_atom},
@@ -117,5 +125,5 @@ class FeedCollector(HttpCollector):
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         resp = self.get(target.value)
-        mentions, _ = self.read_page(resp.body, self.context(target, resp.url, match=self.options.get("match")))
+        mentions, _ = self.read_page(resp.body, self.context(target, resp.url, match=self.options.match))
         return Fetched(mentions)

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, html_to_text, iso_time, load_json, pick
@@ -59,10 +60,17 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return json_reply(data)
 
 
+class HackerNewsOptions(HttpSourceOptions, kw_only=True):
+    keywords: Targets[TargetTable]
+    base_url: str = BASE_URL
+    tags: str = "(story,comment)"  # Algolia's tags filter
+
+
 class HackerNewsCollector(HttpCollector):
     name = "hackernews"
     target_key = "keywords"
-    default_base_url = BASE_URL
+    options_type = HackerNewsOptions
+    options: HackerNewsOptions
     demo = Demo(
         fixtures=("hn_algolia.json",),
         routes={"/api/v1/search_by_date": _demo_page},
@@ -116,7 +124,7 @@ class HackerNewsCollector(HttpCollector):
         page = int(token or 0)
         params: dict[str, Any] = {
             "query": target.value,
-            "tags": self.options.get("tags", "(story,comment)"),
+            "tags": self.options.tags,
             "page": page,
             "hitsPerPage": PAGE_SIZE,
         }

@@ -32,17 +32,22 @@ A page with content whose `item` selector matches nothing is a layout change, no
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Annotated, Any
 from urllib.parse import urljoin
 
+import msgspec
 from bs4 import BeautifulSoup, Tag
 
 from collectors.base import Demo, ParseContext
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.sources import douban
 from collectors.text import as_int, element_text
 from koubei.errors import ConfigError, LayoutChanged, ParseError
 from koubei.records import Mention, content_id
+from koubei.settings.types import Table, Text
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
@@ -98,15 +103,41 @@ DEMO_SELECTORS = {
     "author": ".comment-info > a",
     "likes": ".votes",
     "rating": ".rating@class",
-    "rating_scale": "10",
+    "rating_scale": 10,
     "next": "a.next@href",
 }
+
+
+class Selectors(Table):
+    """[sources.NAME.selectors]: "css" reads an element's text, "css@attr" an attribute, "@attr" the item's own."""
+
+    item: Text  # one element per mention
+    text: Text
+    id: str | None = None  # absent: a hash of URL, author, time and text
+    author: str | None = None
+    time: str | None = None
+    url: str | None = None  # made absolute against the page URL
+    rating: str | None = None  # the first number in it, divided by rating_scale
+    rating_scale: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    likes: str | None = None
+    next: str | None = None  # the next page's link
+    time_format: str | None = None  # strptime format; else ISO 8601, "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DD"
+    timezone: Annotated[str, msgspec.Meta(pattern=r"^[+-]\d{2}:?\d{2}$", description='an offset such as "+08:00"')] = (
+        "+08:00"  # for times without an offset
+    )
+
+
+class HtmlOptions(HttpSourceOptions, kw_only=True):
+    urls: Targets[TargetTable]  # page URLs
+    selectors: Selectors
+    max_pages: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
 
 
 class HtmlCollector(HttpCollector):
     name = "html"
     target_key = "urls"
-    default_max_pages = 3
+    options_type = HtmlOptions
+    options: HtmlOptions
     demo = Demo(
         fixtures=("douban_comments.html",),
         routes={"/?": douban.demo_page},
@@ -120,7 +151,7 @@ class HtmlCollector(HttpCollector):
         from collectors.http import decode_body
 
         source, at, origin = context.source, context.at, context.origin
-        sel = dict(context.options.get("selectors") or {})
+        sel = _selector_map(context.options.get("selectors"))
         for required in ("item", "text"):
             if not sel.get(required):
                 raise ConfigError(f'[sources.{source}.selectors] needs {required} = "css selector"')
@@ -174,6 +205,13 @@ class HtmlCollector(HttpCollector):
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         url = str(token or target.value)
         resp = self.get(url)
-        context = self.context(target, resp.url, selectors=self.options.get("selectors"))
+        context = self.context(target, resp.url, selectors=self.options.selectors)
         mentions, next_url = self.read_page(resp.body, context)
         return Fetched(mentions, next_url if mentions and next_url and next_url != url else None)
+
+
+def _selector_map(given: Selectors | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Selectors as read_page reads them: from the source's options, or as given to `parse`."""
+    if isinstance(given, Selectors):
+        return {k: v for k, v in msgspec.structs.asdict(given).items() if v is not None}
+    return dict(given or {})

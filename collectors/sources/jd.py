@@ -18,7 +18,12 @@ import codecs
 import json
 import re
 
+from typing import Annotated
+
+import msgspec
+
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
 from collectors.text import CHINA, as_int, beijing_fast, china_local, gc_paused, load_json, pick, unescaped_text
@@ -101,10 +106,21 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return 200, "text/html;charset=GBK", body.encode("gb18030")
 
 
+class JdTarget(TargetTable):
+    score: Annotated[int, msgspec.Meta(ge=0, le=5)] = 0  # JD's filter: 0 all, 1 poor, 2 fair, 3 good, 4 with photos, 5 追评
+
+
+class JdOptions(HttpSourceOptions, kw_only=True):
+    skus: Targets[JdTarget]
+    base_url: str = BASE_URL
+    referer: str = "https://item.jd.com/{sku}.html"  # sent with every request; {sku} is the target
+
+
 class JdCollector(HttpCollector):
     name = "jd"
     target_key = "skus"
-    default_base_url = BASE_URL
+    options_type = JdOptions
+    options: JdOptions
     demo = Demo(
         fixtures=("jd_comments.json",),
         routes={re.escape(PATH): _demo_page},
@@ -173,7 +189,7 @@ class JdCollector(HttpCollector):
         params = {
             "callback": "fetchJSON_comment98",
             "productId": target.value,
-            "score": target.options.get("score", 0),
+            "score": target.entry(JdTarget).score,
             "sortType": 5,
             "page": page,
             "pageSize": PAGE_SIZE,
@@ -181,7 +197,7 @@ class JdCollector(HttpCollector):
             "rid": 0,
             "fold": 1,
         }
-        referer = str(self.options.get("referer", "https://item.jd.com/{sku}.html")).format(sku=target.value)
+        referer = self.options.referer.format(sku=target.value)
         resp = self.get(self.base_url + PATH, params=params, headers={"Referer": referer})
         # resp.text decodes by the charset header, else by sniffing (some JD answers are GBK).
         mentions, max_page = self.read_page(resp.text, self.context(target, resp.url))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
 from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
@@ -63,10 +64,20 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return json_reply(data)
 
 
+class RedditTarget(TargetTable):
+    subreddit: str | None = None  # search this subreddit only
+
+
+class RedditOptions(HttpSourceOptions, kw_only=True):
+    keywords: Targets[RedditTarget]
+    base_url: str = BASE_URL
+
+
 class RedditCollector(HttpCollector):
     name = "reddit"
     target_key = "keywords"
-    default_base_url = BASE_URL
+    options_type = RedditOptions
+    options: RedditOptions
     demo = Demo(
         fixtures=("reddit_listing.json",),
         routes={r"/search\.json": _demo_page},
@@ -120,7 +131,7 @@ class RedditCollector(HttpCollector):
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         params: dict[str, Any] = {"q": target.value, "sort": "new", "t": "all", "limit": 100, "raw_json": 1}
         path = "/search.json"
-        if sub := target.options.get("subreddit"):
+        if sub := target.entry(RedditTarget).subreddit:
             path, params["restrict_sr"] = f"/r/{sub}/search.json", 1
         if token:
             params["after"] = token

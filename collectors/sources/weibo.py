@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import CHINA, gc_paused, html_to_text, load_json, pick
 from koubei.errors import CollectorError, LayoutChanged, ParseError
@@ -229,10 +230,21 @@ def _demo_long_text(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return json_reply({"ok": 1, "data": {"longTextContent": text}})
 
 
+class WeiboTarget(TargetTable):
+    containerid: str | None = None  # a user timeline ("107603{uid}") instead of a search for the id
+
+
+class WeiboOptions(HttpSourceOptions, kw_only=True):
+    keywords: Targets[WeiboTarget]
+    base_url: str = BASE_URL
+    full_text: bool = True  # fetch the full text of truncated posts (one request each)
+
+
 class WeiboCollector(HttpCollector):
     name = "weibo"
     target_key = "keywords"
-    default_base_url = BASE_URL
+    options_type = WeiboOptions
+    options: WeiboOptions
     demo = Demo(
         fixtures=("weibo_search.json",),
         routes={"/api/container/getIndex": _demo_page, "/statuses/extend": _demo_long_text},
@@ -281,12 +293,12 @@ class WeiboCollector(HttpCollector):
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 1)
-        container = target.options.get("containerid") or SEARCH_CONTAINER.format(keyword=target.value)
+        container = target.entry(WeiboTarget).containerid or SEARCH_CONTAINER.format(keyword=target.value)
         params = {"containerid": container, "page_type": "searchall", "page": page}
         resp = self.get(self.base_url + "/api/container/getIndex", params=params)
         mentions, next_page = self.read_page(resp.text, self.context(target, resp.url))
         dropped = False
-        if self.options.get("full_text", True):
+        if self.options.full_text:
             # A truncated post already stored was stored with its full text: skip it rather
             # than spend a request on statuses/extend or overwrite it with the truncated text.
             kept = [m for m in mentions if not ((m.raw or {}).get("koubei_truncated") and self.is_known(target, m))]

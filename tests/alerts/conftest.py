@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import SourceConfig
+from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector
-from koubei.config import Settings, load_settings
+from koubei.config import REPO_CONFIG, Settings, parse_settings, read_toml
 from storage import Store, open_store
 from storage.sentiment import write_scores
 
@@ -39,7 +39,7 @@ def put_labels(store: Store, rows: list[tuple[str, str, str]]) -> None:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     result = run_collector(
-        DemoCollector(SourceConfig("demo", "demo", {"days": 21, "seed": 7, "end": DEMO_END})), lambda: open_store(path)
+        DemoCollector(parse_source("demo", {"days": 21, "seed": 7, "end": DEMO_END})), lambda: open_store(path)
     )
     assert result.ok, result.error
     # Labels from the generator's own ground truth (raw.mood), so these tests measure
@@ -64,7 +64,4 @@ def store_factory(demo_db: Path) -> Callable[[], Store]:
 
 def settings_with(alerts: dict, tmp_path: Path | None = None) -> Settings:
     """The repository's settings with the [alerts] section replaced."""
-    base = load_settings()
-    raw = dict(base.raw)
-    raw["alerts"] = alerts
-    return Settings(raw=raw, path=base.path)
+    return parse_settings({**read_toml(REPO_CONFIG), "alerts": alerts}, REPO_CONFIG)

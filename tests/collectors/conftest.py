@@ -14,7 +14,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Request, Response
 
 from collectors.demo.server import DemoSite, demo_sources_config
-from koubei.config import Settings
+from koubei.config import Settings, parse_settings
 from storage import Store, open_store
 
 # Tiny delays so fault-injection tests stay fast; the production defaults are seconds.
@@ -74,7 +74,7 @@ def source_options(server: HTTPServer) -> dict[str, dict[str, Any]]:
 
 
 def settings_for(sources: dict[str, dict[str, Any]]) -> Settings:
-    return Settings(raw={"sources": sources})
+    return parse_settings({"sources": sources})
 
 
 # ---------------------------------------------------------------- a listing that grows between runs

@@ -8,6 +8,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from collectors.http import HostLimiter, HttpClient, HttpOptions, _retry_after, decode_body, detect_encoding
+from collectors.options import HttpSourceOptions, parse_source
 from koubei.errors import ConfigError
 
 REVIEW = "這款耳機的電池續航很差，客服態度也不好，退貨流程太麻煩了。"
@@ -58,12 +59,9 @@ def test_client_sends_configured_headers_and_honours_min_interval(
     httpserver.expect_request("/api").respond_with_json({"ok": 1})
     options = HttpOptions.from_options(
         "t",
-        {
-            "min_interval": 0.15,
-            "retries": 0,
-            "cookies": {"buvid3": "x"},
-            "headers_env": {"Authorization": "KOUBEI_TEST_TOKEN"},
-        },
+        HttpSourceOptions(
+            min_interval=0.15, retries=0, cookies={"buvid3": "x"}, headers_env={"Authorization": "KOUBEI_TEST_TOKEN"}
+        ),
     )
     client = HttpClient("t", options)
     started = time.monotonic()
@@ -76,18 +74,18 @@ def test_client_sends_configured_headers_and_honours_min_interval(
 
 
 def test_bad_http_options_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="timeout must be a number"):
-        HttpOptions.from_options("jd", {"timeout": "fast"})
+    with pytest.raises(ConfigError, match=r"\[sources.jd\] timeout = \"fast\": expected a number"):
+        parse_source("jd", {"skus": ["1"], "timeout": "fast"})
     with pytest.raises(ConfigError, match="KOUBEI_TEST_NOT_SET"):
-        HttpOptions.from_options("jd", {"proxy_env": "KOUBEI_TEST_NOT_SET"})
-    assert HttpOptions.from_options("jd", {"proxy": "http://127.0.0.1:3128"}).proxy == "http://127.0.0.1:3128"
+        HttpOptions.from_options("jd", HttpSourceOptions(proxy_env="KOUBEI_TEST_NOT_SET"))
+    assert HttpOptions.from_options("jd", HttpSourceOptions(proxy="http://127.0.0.1:3128")).proxy == "http://127.0.0.1:3128"
 
 
 def test_requests_go_through_the_configured_proxy(httpserver: HTTPServer) -> None:
     # The local server plays the proxy: a proxied request arrives with the absolute target URL.
     httpserver.expect_request("/reviews").respond_with_data("proxied", content_type="text/plain; charset=utf-8")
     options = HttpOptions.from_options(
-        "t", {"proxy": f"http://127.0.0.1:{httpserver.port}", "robots": False, "min_interval": 0}
+        "t", HttpSourceOptions(proxy=f"http://127.0.0.1:{httpserver.port}", robots=False, min_interval=0)
     )
     response = HttpClient("t", options).get("http://reviews.example.invalid/reviews")
     assert response.text == "proxied"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from koubei.config import Settings
+from koubei.config import Settings, parse_settings
 from koubei.records import Mention
 from storage import open_store, upsert_mentions
 from storage.incidents import Incident
@@ -34,8 +34,8 @@ MASKED_PHONE = "138****5678"
 
 
 def demo_settings() -> Settings:
-    return Settings(
-        raw={
+    return parse_settings(
+        {
             "brands": [
                 {"name": "声浪", "keywords": ["声浪"], "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
                 {"name": "鲜到家", "keywords": ["鲜到家"], "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
@@ -73,7 +73,7 @@ def hostile_mentions() -> list[Mention]:
 def build_demo_db(path: Path) -> Path:
     """The real pipeline, step by step, with each step's own short-lived connections."""
     from alerts.detect import detect_incidents
-    from collectors.base import SourceConfig
+    from collectors.options import parse_source
     from collectors.runner import run_collector
     from collectors.sources.demo import DemoCollector
     from sentiment.pipeline import score_pending
@@ -83,7 +83,7 @@ def build_demo_db(path: Path) -> Path:
     def opener() -> Any:
         return open_store(path)
 
-    result = run_collector(DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))), opener)
+    result = run_collector(DemoCollector(parse_source("demo", dict(DEMO_OPTIONS))), opener)
     assert result.ok, result.error
     with open_store(path) as store:
         upsert_mentions(store, hostile_mentions())

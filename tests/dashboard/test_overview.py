@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from collectors.base import SourceConfig
+from collectors.options import parse_source
 from collectors.sources.demo import DemoCollector
 from dashboard.i18n import t
 from storage import open_store, queries
@@ -44,7 +44,7 @@ def expected_counts(db: Path, first: date | None = None, last: date | None = Non
         excluded = excluded_keys(store)
     keys: dict[tuple[str, str], tuple[str, date]] = {}
     mentions = [
-        m for page in DemoCollector(SourceConfig("demo", "demo", dict(DEMO_OPTIONS))).pages() for m in page.mentions
+        m for page in DemoCollector(parse_source("demo", dict(DEMO_OPTIONS))).pages() for m in page.mentions
     ]
     for m in [*mentions, *hostile_mentions()]:
         keys[(m.source, m.native_id)] = (m.brand or "", m.published_at.astimezone(BEIJING).date())

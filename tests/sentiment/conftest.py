@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from koubei.config import Settings
+from koubei.config import Settings, parse_settings
 
 POSITIVE = [
     "质量很好，物流很快，非常满意",
@@ -42,4 +42,4 @@ def tiny_corpus(copies: int = 3) -> tuple[list[str], list[int]]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(raw={"sentiment": {"models_dir": str(tmp_path / "models")}}, db_override=tmp_path / "k.duckdb")
+    return parse_settings({"sentiment": {"models_dir": str(tmp_path / "models")}}, db=tmp_path / "k.duckdb")

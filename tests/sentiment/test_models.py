@@ -1,6 +1,6 @@
 import numpy as np
 
-from koubei.config import Settings
+from koubei.config import parse_settings
 from sentiment.model import Scorer, SnowNLPModel, label_of, load_model, scorer_from_settings
 
 TEXTS = [
@@ -42,6 +42,6 @@ def test_english_goes_to_vader_chinese_to_the_chinese_model() -> None:
 
 def test_neutral_band_from_config_and_labels() -> None:
     assert [label_of(s, (0.4, 0.6)) for s in (0.1, 0.4, 0.5, 0.6, 0.9)] == ["neg", "neu", "neu", "neu", "pos"]
-    scorer = scorer_from_settings(Settings(raw={"sentiment": {"neutral_band": [0.2, 0.8]}}))
+    scorer = scorer_from_settings(parse_settings({"sentiment": {"neutral_band": [0.2, 0.8]}}))
     assert scorer.neutral == (0.2, 0.8)
     assert load_model("builtin").neutral != (0.2, 0.8)  # the cached model itself is untouched

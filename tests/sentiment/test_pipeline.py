@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from koubei.config import Settings
+from koubei.config import Settings, parse_settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
 from storage import Store, open_store, upsert_mentions
@@ -45,7 +45,7 @@ COPIES = [mention(10 + i, TEMPLATE + "！" * i, author=f"bot{i}") for i in range
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(raw={"sentiment": {"duplicate_window_days": 0}}, db_override=db_path)
+    return parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=db_path)
 
 
 def opener(db_path: Path) -> Callable[[], Store]:
@@ -162,15 +162,12 @@ def test_negative_copy_paste_wave_is_flagged_but_still_counted(db_path: Path, se
 def test_exclusion_modes(db_path: Path, mode: object, expected: int) -> None:
     with open_store(db_path) as store:
         upsert_mentions(store, COPIES + WAVE)
-    settings = Settings(
-        raw={"sentiment": {"duplicate_window_days": 0, "exclude_duplicates": mode}}, db_override=db_path
-    )
+    settings = parse_settings({"sentiment": {"duplicate_window_days": 0, "exclude_duplicates": mode}}, db=db_path)
     assert score_pending(opener(db_path), settings).duplicates_excluded == expected
 
 
 def test_bad_exclusion_mode_is_a_config_error(db_path: Path) -> None:
     from koubei.errors import ConfigError
 
-    settings = Settings(raw={"sentiment": {"exclude_duplicates": "some"}}, db_override=db_path)
     with pytest.raises(ConfigError, match="exclude_duplicates"):
-        score_pending(opener(db_path), settings)
+        parse_settings({"sentiment": {"exclude_duplicates": "some"}}, db=db_path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from koubei.config import Settings
+from koubei.config import parse_settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
 from storage import open_store, upsert_mentions
@@ -33,7 +33,7 @@ def triage_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ]
     with open_store(path) as store:
         upsert_mentions(store, mentions)
-    score_pending(lambda: open_store(path), Settings(raw={}, db_override=path))
+    score_pending(lambda: open_store(path), parse_settings({}, db=path))
     monkeypatch.setenv("KOUBEI_DB", str(path))
     return path
 

@@ -1,0 +1,68 @@
+"""The tables of koubei.toml besides [alerts] (alerts.py) and [sources.NAME] (each source's module).
+
+Every default and every allowed range lives here, once; README "Configuration" lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from koubei.settings.types import Table, Text
+
+Keywords = tuple[Text, ...]
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class StorageTable(Table):
+    """[storage]"""
+
+    db: Text = "data/koubei.duckdb"  # the DuckDB file; --db and $KOUBEI_DB win over it
+
+
+class Brand(Table):
+    """One [[brands]] entry: the brand and what to look for."""
+
+    name: Text
+    keywords: Keywords = ()
+    products: Keywords = ()
+    aspects: dict[Text, Keywords] = {}  # extra aspect keywords for this brand: "续航" = ["续航", "待机"]
+
+
+class DashboardTable(Table):
+    """[dashboard]"""
+
+    refresh_seconds: Annotated[int, msgspec.Meta(ge=5, le=3600, description="seconds")] = 30
+
+
+class SentimentTable(Table):
+    """[sentiment]"""
+
+    # "builtin", "snownlp" or the name of a model trained by `koubei train --labels ... --name NAME`
+    model: Text = "builtin"
+    models_dir: Text = "data/models"  # where trained models are looked up
+    # Scores in [low, high] are neutral; None: the model's own band (builtin 0.4-0.6, snownlp 0.35-0.65).
+    neutral_band: tuple[Share, Share] | None = None
+    english: bool = True  # English mentions are scored by VADER
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64, description="processes")] | None = None  # snownlp only
+    # Near-duplicate / template reviews across accounts (刷单, copy-paste campaigns):
+    duplicate_window_days: Annotated[float, msgspec.Meta(ge=0, le=3650, description="days; 0 means all")] = 30
+    duplicate_min_accounts: Annotated[int, msgspec.Meta(ge=2, le=1000, description="distinct accounts")] = 3
+    # Copies left out of scores and spikes; true and false mean "all" and "none".
+    exclude_duplicates: Literal["positive", "all", "none"] | bool = "positive"
+    datasets_dir: Text | None = None  # for `koubei eval sentiment`; None: ../shared/datasets/sentiment
+    aspects: dict[Text, Keywords] = {}  # extra aspect keywords for every brand
+
+    def __post_init__(self) -> None:
+        if self.neutral_band is not None and self.neutral_band[0] > self.neutral_band[1]:
+            low, high = self.neutral_band
+            raise ValueError(f"neutral_band = [{low}, {high}]: expected [low, high] with low <= high")
+
+    @property
+    def exclude_mode(self) -> Literal["positive", "all", "none"]:
+        if self.exclude_duplicates is True:
+            return "all"
+        if self.exclude_duplicates is False:
+            return "none"
+        return self.exclude_duplicates
