@@ -100,17 +100,16 @@ DEFAULT_RULES = (
 
 def _rule(name: str, table: RuleTable, base: Rule | None) -> Rule:
     """A rule from its table: what the table leaves out comes from the built-in rule it overrides."""
-    given = table.given()
-    kind = given.pop("kind", base.kind if base else "negative")
-    scopes = given.pop("scopes", base.scopes if base else ("brand",))
-    bucket = given.pop("bucket", base.bucket if base else timedelta(hours=1))
+    kind = table.kind or (base.kind if base else "negative")
+    scopes = table.scopes or (base.scopes if base else ("brand",))
+    bucket = timedelta(seconds=table.bucket.total_seconds()) if table.bucket else None
     volume = base.volume if base else HOURLY_VOLUME
     negative = base.negative if base else HOURLY_NEGATIVE
     if kind == "volume":
-        volume = replace(volume, **given)
+        volume = replace(volume, **table.thresholds())
     else:
-        negative = replace(negative, **given)
-    return Rule(name, kind, tuple(scopes), timedelta(seconds=bucket.total_seconds()), volume, negative)
+        negative = replace(negative, **table.thresholds())
+    return Rule(name, kind, scopes, bucket or (base.bucket if base else timedelta(hours=1)), volume, negative)
 
 
 def load_alert_settings(settings: Settings) -> AlertSettings:

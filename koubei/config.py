@@ -37,13 +37,13 @@ REPO_CONFIG = Path(__file__).resolve().parent.parent / "koubei.toml"
 class ConfigFile(Table):
     """The tables of koubei.toml."""
 
-    storage: StorageTable = StorageTable()
+    storage: StorageTable = msgspec.field(default_factory=StorageTable)
     brands: tuple[Brand, ...] = ()
     collect: dict[str, Any] = {}  # defaults for every source's keys: read with the sources
     source_tables: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict, name="sources")
-    dashboard: DashboardTable = DashboardTable()
-    sentiment: SentimentTable = SentimentTable()
-    alerts: AlertsTable = AlertsTable()
+    dashboard: DashboardTable = msgspec.field(default_factory=DashboardTable)
+    sentiment: SentimentTable = msgspec.field(default_factory=SentimentTable)
+    alerts: AlertsTable = msgspec.field(default_factory=AlertsTable)
 
 
 class Settings(ConfigFile, dict=True):
@@ -78,7 +78,8 @@ class Settings(ConfigFile, dict=True):
         tables["sources"] = {
             name: msgspec.to_builtins(config.options, enc_hook=encode) for name, config in self.sources.items()
         }
-        return _without_none(tables)
+        effective: dict[str, Any] = _without_none(tables)
+        return effective
 
 
 def parse_settings(raw: dict[str, Any], path: Path | None = None, db: Path | None = None) -> Settings:

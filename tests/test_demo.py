@@ -79,9 +79,7 @@ def test_rerun_continues_from_the_cursor_and_duplicates_nothing(tmp_path) -> Non
     result = run_collector(second, factory)
     with factory() as store:
         total = count_mentions(store)
-    one_run = DemoCollector(
-        parse_source("demo", {"end": END, "days": 8}), {"": DemoCursor(anchor=cursor.anchor)}
-    )
+    one_run = DemoCollector(parse_source("demo", {"end": END, "days": 8}), {"": DemoCursor(anchor=cursor.anchor)})
     full = len({(m.source, m.native_id) for m in collect(one_run)})
     assert result.ok and total == stored + result.inserted
     # Same story whatever the run boundaries: the two runs together equal one long run.

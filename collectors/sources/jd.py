@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import json
 import re
-
 from typing import Annotated
 
 import msgspec
@@ -107,7 +106,9 @@ def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
 
 
 class JdTarget(TargetTable):
-    score: Annotated[int, msgspec.Meta(ge=0, le=5)] = 0  # JD's filter: 0 all, 1 poor, 2 fair, 3 good, 4 with photos, 5 追评
+    score: Annotated[int, msgspec.Meta(ge=0, le=5)] = (
+        0  # JD's filter: 0 all, 1 poor, 2 fair, 3 good, 4 with photos, 5 追评
+    )
 
 
 class JdOptions(HttpSourceOptions, kw_only=True):

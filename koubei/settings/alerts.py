@@ -7,7 +7,7 @@ these tables say only what is allowed; alerts/config.py resolves them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -47,9 +47,7 @@ class RuleTable(Table, omit_defaults=True):
     transform: Literal["log", "sqrt"] | None = None
     # Negative-share detector
     windows: (
-        Annotated[
-            tuple[Annotated[int, msgspec.Meta(ge=1, le=1000)], ...], msgspec.Meta(min_length=1, max_length=10)
-        ]
+        Annotated[tuple[Annotated[int, msgspec.Meta(ge=1, le=1000)], ...], msgspec.Meta(min_length=1, max_length=10)]
         | None
     ) = None
     share_halflife: HalfLife | None = None
@@ -59,9 +57,10 @@ class RuleTable(Table, omit_defaults=True):
     min_factor: Factor | None = None
     overdispersion: Annotated[float, msgspec.Meta(ge=0, le=10)] | None = None
 
-    def given(self) -> dict[str, object]:
-        """The keys this table sets."""
-        return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+    def thresholds(self) -> dict[str, Any]:
+        """The detector thresholds this table sets."""
+        given = msgspec.structs.asdict(self)
+        return {k: v for k, v in given.items() if v is not None and k not in ("kind", "scopes", "bucket")}
 
 
 # Which threshold belongs to which detector (alerts.detectors.VolumeParams / NegativeParams).
@@ -97,7 +96,7 @@ class SeverityTable(Table, omit_defaults=True):
                 shown = ", ".join(f"{v:g}" for v in values)
                 raise ValueError(f"{key} = [{shown}]: expected thresholds for tiers 3, 4 and 5 that do not decrease")
 
-    def given(self) -> dict[str, object]:
+    def given(self) -> dict[str, Any]:
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
@@ -118,9 +117,10 @@ class ChannelTable(Table, omit_defaults=True):
     username_env: EnvName | None = None
     password_env: EnvName | None = None
 
-    def given(self) -> dict[str, object]:
+    def given(self) -> dict[str, Any]:
         """The keys this table sets, by their names in the file."""
-        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+        given: dict[str, Any] = msgspec.to_builtins(self)
+        return given
 
 
 class RouteTable(Table, omit_defaults=True):
@@ -148,7 +148,7 @@ class AlertsTable(Table):
     # Wait before the first retry, doubled on each further one (at most 20 tries: 2^19 times this).
     retry_base_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600, description="seconds")] = 30
     rules: dict[Text, RuleTable] = {}
-    severity: SeverityTable = SeverityTable()
+    severity: SeverityTable = msgspec.field(default_factory=SeverityTable)
     keyword_groups: dict[Text, Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]] = {}
     channels: dict[Text, ChannelTable] = {}
     routes: tuple[RouteTable, ...] = ()
@@ -156,9 +156,11 @@ class AlertsTable(Table):
     def __post_init__(self) -> None:
         for name, rule in self.rules.items():
             kind = self.rule_kind(name)
-            if wrong := sorted(rule.given().keys() - THRESHOLDS[kind] - {"kind", "scopes", "bucket"}):
+            if wrong := sorted(rule.thresholds().keys() - THRESHOLDS[kind]):
                 valid = sorted(THRESHOLDS[kind])
-                raise ValueError(f"rules.{name}: {wrong[0]} is not a threshold of a {kind} rule{suggest(wrong[0], valid)}")
+                raise ValueError(
+                    f"rules.{name}: {wrong[0]} is not a threshold of a {kind} rule{suggest(wrong[0], valid)}"
+                )
         for index, route in enumerate(self.routes):
             for channel in route.channels:
                 if channel not in self.channels:
@@ -171,4 +173,3 @@ class AlertsTable(Table):
     def rule_kind(self, name: str) -> Kind:
         rule = self.rules.get(name)
         return (rule.kind if rule else None) or BUILTIN_RULE_KINDS.get(name, "negative")
-

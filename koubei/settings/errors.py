@@ -20,7 +20,7 @@ from msgspec import inspect as mi
 
 from koubei.errors import ConfigError
 from koubei.settings.toml import toml_key, toml_value
-from koubei.settings.types import decode
+from koubei.settings.types import PARSED, decode
 
 T = TypeVar("T")
 Segment = str | int
@@ -104,8 +104,8 @@ def _describe(node: mi.Type | None) -> str:
         return "a non-empty string" if node.min_length else "a string"
     if isinstance(node, mi.LiteralType):
         return "one of " + ", ".join(toml_value(v) for v in node.values)
-    if isinstance(node, mi.CustomType):
-        return str(node.cls.expected())
+    if isinstance(node, mi.CustomType) and issubclass(node.cls, PARSED):
+        return node.cls.expected()
     if isinstance(node, mi.DateTimeType):
         return "a date and time such as 2026-11-20T12:00:00+08:00"
     if isinstance(node, mi.TupleType):
@@ -195,8 +195,8 @@ def _child_type(node: mi.Type | None, segment: Segment, value: Any) -> mi.Type |
     """The type of the value under `segment` (`value`, which picks the member of a union)."""
     node = _plain(node)
     if isinstance(node, mi.UnionType):
-        wanted = (mi.StructType, mi.DictType) if isinstance(segment, str) else (mi.ListType, mi.TupleType)
-        wanted += (mi.VarTupleType,) if isinstance(segment, int) else ()
+        tables, lists = (mi.StructType, mi.DictType), (mi.ListType, mi.TupleType, mi.VarTupleType)
+        wanted = tables if isinstance(segment, str) else lists
         node = next((_plain(t) for t in node.types if isinstance(_plain(t), wanted)), None)
     if isinstance(node, mi.StructType):
         return next((f.type for f in node.fields if f.encode_name == segment), None)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 
 
-class Table(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+class Table(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A table of koubei.toml: every key declared, an unknown key is an error."""
 
 

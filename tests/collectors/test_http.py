@@ -78,7 +78,10 @@ def test_bad_http_options_are_config_errors() -> None:
         parse_source("jd", {"skus": ["1"], "timeout": "fast"})
     with pytest.raises(ConfigError, match="KOUBEI_TEST_NOT_SET"):
         HttpOptions.from_options("jd", HttpSourceOptions(proxy_env="KOUBEI_TEST_NOT_SET"))
-    assert HttpOptions.from_options("jd", HttpSourceOptions(proxy="http://127.0.0.1:3128")).proxy == "http://127.0.0.1:3128"
+    assert (
+        HttpOptions.from_options("jd", HttpSourceOptions(proxy="http://127.0.0.1:3128")).proxy
+        == "http://127.0.0.1:3128"
+    )
 
 
 def test_requests_go_through_the_configured_proxy(httpserver: HTTPServer) -> None:

@@ -43,9 +43,7 @@ def expected_counts(db: Path, first: date | None = None, last: date | None = Non
     with open_store(db, read_only=True) as store:
         excluded = excluded_keys(store)
     keys: dict[tuple[str, str], tuple[str, date]] = {}
-    mentions = [
-        m for page in DemoCollector(parse_source("demo", dict(DEMO_OPTIONS))).pages() for m in page.mentions
-    ]
+    mentions = [m for page in DemoCollector(parse_source("demo", dict(DEMO_OPTIONS))).pages() for m in page.mentions]
     for m in [*mentions, *hostile_mentions()]:
         keys[(m.source, m.native_id)] = (m.brand or "", m.published_at.astimezone(BEIJING).date())
     return Counter(
