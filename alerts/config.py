@@ -8,7 +8,7 @@ name the environment variables holding their URLs and secrets, never the secrets
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import time, timedelta
 from typing import Any, get_args
 
@@ -17,6 +17,7 @@ from alerts.events import SeverityRules
 from koubei.config import Settings
 from koubei.errors import ConfigError
 from koubei.settings.alerts import RuleTable, Scope
+from koubei.settings.types import duration_text
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,18 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
         silence_min_expected=alerts.silence_min_expected,
         merge_gap=timedelta(seconds=alerts.merge_gap.total_seconds()),
     )
+
+
+def rule_tables(cfg: AlertSettings) -> dict[str, Any]:
+    """The rules as resolved (built-in ones included) and the severity tiers, as the [alerts.rules.NAME]
+    and [alerts.severity] tables that would say so (`koubei config check`)."""
+    rules = {
+        rule.name: {
+            "kind": rule.kind,
+            "scopes": list(rule.scopes),
+            "bucket": duration_text(rule.bucket),
+            **asdict(rule.volume if rule.kind == "volume" else rule.negative),
+        }
+        for rule in cfg.rules
+    }
+    return {"rules": rules, "severity": asdict(cfg.severity)}

@@ -13,7 +13,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from koubei.commands import alerts, collect, dashboard, evaluate, pipeline, sentiment
+from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, sentiment
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -34,7 +34,7 @@ def main(
 
 
 # A nameless group's commands join the root's; `eval` and `incidents` stay groups. Mounted in this order
-# so that `koubei --help` lists the commands as it always has, the two groups last.
+# so that `koubei --help` lists the commands as it always has, the groups last.
 app.add_typer(collect.app)
 app.add_typer(sentiment.app)
 app.add_typer(alerts.app)
@@ -42,6 +42,7 @@ app.add_typer(dashboard.app)
 app.add_typer(pipeline.app)
 app.add_typer(evaluate.app)
 app.add_typer(alerts.incidents)
+app.add_typer(config.app)
 
 
 def run() -> None:

@@ -107,7 +107,7 @@ def seed(ctx: AppContext) -> PassSummary:
     """Fill an empty database from the demo source, then score and detect."""
     from collectors.base import SourceConfig
     from collectors.runner import run_collector
-    from collectors.sources.demo import DemoCollector
+    from collectors.sources.demo import DemoCollector, DemoOptions
     from storage import count_mentions
 
     started = time.perf_counter()
@@ -115,11 +115,12 @@ def seed(ctx: AppContext) -> PassSummary:
     with ctx.open_store() as store:
         empty = count_mentions(store) == 0
     if empty:
-        options = dict(ctx.settings.sources.get("demo", {}))
+        demo = ctx.settings.sources.get("demo")
+        config = demo if demo and isinstance(demo.options, DemoOptions) else SourceConfig("demo", "demo", DemoOptions())
         with _progress() as bar:
             task = bar.add_task("demo data", total=None)
             result = run_collector(
-                DemoCollector(SourceConfig("demo", "demo", options)),
+                DemoCollector(config),
                 ctx.open_store,
                 on_page=lambda r: bar.update(task, completed=r.pages),
             )

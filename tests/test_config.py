@@ -9,8 +9,10 @@ Regression (issue 11, part 3): typos such as `[alerts] lookback_day = 3` or a so
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tomllib
 from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
@@ -131,6 +133,59 @@ def test_each_mistake_is_one_line_and_exit_2_before_any_work(
     result = koubei("--config", str(config), "--db", str(db), *command)
     assert_config_error(result, f"{config}: {line}")
     assert not db.exists()  # nothing ran: the file was refused when it was read
+
+
+@pytest.mark.parametrize(
+    ("said", "instead", "line"), [(m[0], m[1], m[3]) for m in MISTAKES], ids=[m[1] for m in MISTAKES]
+)
+def test_config_check_names_each_mistake(tmp_path: Path, said: str, instead: str, line: str) -> None:
+    config = with_mistake(tmp_path, said, instead)
+    result = koubei("config", "check", str(config))
+    assert_config_error(result, f"{config}: {line}")
+    assert result.stdout == ""
+
+
+def test_config_check_prints_the_effective_settings_with_secrets_only_as_names(tmp_path: Path) -> None:
+    secrets = {
+        "KOUBEI_WEBHOOK_URL": "https://hooks.example.com/T0K3N-webhook",
+        "KOUBEI_DINGTALK_SECRET": "SEC-dingtalk-0xdeadbeef",
+        "KOUBEI_JD_COOKIE": "pin=someone; thor=C00KIE",
+    }
+    result = subprocess.run(
+        [KOUBEI, "config", "check", str(REPO_CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **secrets},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"{REPO_CONFIG}: valid\n"
+    for value in secrets.values():
+        assert value not in result.stdout + result.stderr
+    shown = tomllib.loads(result.stdout)
+    assert shown["alerts"]["channels"]["ops-webhook"] == {"type": "webhook", "url_env": "KOUBEI_WEBHOOK_URL"}
+    assert shown["sources"]["jd"]["cookie_env"] == "KOUBEI_JD_COOKIE"
+    # Defaults filled in, built-in rules resolved, and the whole of it is a valid koubei.toml again.
+    assert shown["sources"]["demo"]["batch_items"] == 25_000 and shown["sources"]["weibo"]["retries"] == 3
+    assert shown["alerts"]["rules"]["volume-spike"]["tail_factor"] == 1.6
+    assert shown["alerts"]["severity"]["volume_excess"] == [20, 100, 500]
+    again, original = parse_settings(shown), parse_settings(read_toml(REPO_CONFIG))
+    assert load_alert_settings(again) == load_alert_settings(original)
+    assert {**again.effective(), "alerts": None} == {**original.effective(), "alerts": None}
+
+
+def test_config_check_reads_the_file_koubei_would_load(tmp_path: Path) -> None:
+    config = tmp_path / "mine.toml"
+    config.write_text('[alerts]\ntimezone = "UTC"\n', encoding="utf-8")
+    result = subprocess.run(
+        [KOUBEI, "config", "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KOUBEI_CONFIG": str(config)},
+    )
+    assert result.returncode == 0 and result.stderr == f"{config}: valid\n"
+    assert tomllib.loads(result.stdout)["alerts"]["timezone"] == "UTC"
 
 
 def test_the_repository_config_and_every_key_in_it_load() -> None:

@@ -158,19 +158,17 @@ def parse_command(
         return
     if not source or not file:
         raise ConfigError("usage: koubei parse SOURCE FILE (or --list)")
-    options: dict[str, Any] = {}
-    kind = source
-    configured = ctx.obj.settings.sources.get(source)
-    if source not in available and isinstance(configured, dict):
-        kind, options = configured.get("kind", source), configured
+    kind, options = source, None
+    if source not in available and (configured := ctx.obj.settings.sources.get(source)):
+        kind, options = configured.kind, configured.options
     if kind not in available:
         raise ConfigError(f"no parser for {source!r}; parsers: {', '.join(available)}")
     if not file.is_file():
         raise ConfigError(f"{file}: no such file")
     context: dict[str, Any] = {"source": source, "origin": str(file)}
-    for key in ("selectors", "match", "cc"):
-        if key in options:
-            context[key] = options[key]
+    for key in ("selectors", "match", "cc"):  # the options a parser reads (html's selectors, ...)
+        if hasattr(options, key):
+            context[key] = getattr(options, key)
     mentions = available[kind](file.read_bytes(), **context)
     for mention in mentions:
         typer.echo(_mention_json(mention, unmasked))
@@ -214,10 +212,9 @@ def sources_command(ctx: typer.Context) -> None:
 
     classes = registry()
     for config in configs:
-        cls = classes.get(config.kind)
-        key = getattr(cls, "target_key", "") if cls else ""
-        targets = config.options.get(key, []) if key else []
-        shown = ", ".join(str(t.get("id") if isinstance(t, dict) else t) for t in targets) if targets else "-"
+        cls = classes[config.kind]
+        targets = getattr(config.options, getattr(cls, "target_key", ""), ())
+        shown = ", ".join(str(getattr(t, "id", t)) for t in targets) or "-"
         row = health.get(config.name)
         status = (row.status if row else None) or "never run"
         shown_status = status
@@ -227,10 +224,10 @@ def sources_command(ctx: typer.Context) -> None:
             shown_status = f"error ({row.last_error_kind or 'unknown'}, {runs} run{'s' if runs > 1 else ''})"
         table.add_row(
             Text(config.name),
-            Text(config.kind + ("" if cls else " (unknown kind)")),
-            "yes" if config.options.get("enabled", True) else "no",
+            Text(config.kind),
+            "yes" if config.options.enabled else "no",
             Text(shown),
-            Text(str(config.options.get("interval", "-"))),
+            Text(str(config.options.interval)),
             Text(shown_status, style="green" if status == "ok" else "red" if status == "error" else ""),
             fmt_time(row.last_success_at if row else None),
             str(row.last_items if row else "-"),
@@ -258,9 +255,10 @@ def demo_sources_command(
     collect_once: bool = typer.Option(False, "--collect", help="Collect once into --db, print the table, stop."),
 ) -> None:
     """Serve every source's real response format locally and write a config that collects from it."""
-    from collectors.demo.server import DemoSite, demo_settings, serve, to_toml
+    from collectors.demo.server import DemoSite, demo_settings, serve
     from collectors.runner import collect
-    from koubei.config import Settings
+    from koubei.config import parse_settings
+    from koubei.settings.toml import to_toml
 
     context = ctx.obj
     if not fixtures.is_dir():
@@ -271,7 +269,7 @@ def demo_sources_command(
     site = DemoSite(fixtures, pages=pages)
     server = serve(site, host, port)
     base = f"http://{host}:{server.server_address[1]}"
-    raw = demo_settings(context.settings.raw, base)
+    raw = demo_settings(context.settings.effective(), base)
     write_config.parent.mkdir(parents=True, exist_ok=True)
     write_config.write_text(
         "# Written by `koubei demo-sources`: every source points at the local demo server.\n" + to_toml(raw),
@@ -286,7 +284,7 @@ def demo_sources_command(
         f"  koubei --config {write_config} collect\n  koubei --config {write_config} dashboard"
     )
     if collect_once:
-        settings = Settings(raw=raw, path=write_config, db_override=context.db)
+        settings = parse_settings(raw, write_config, context.db)
         results = collect(context.open_store, settings)
         table_console().print(summary_table(results))
         server.shutdown()

@@ -37,9 +37,9 @@ def eval_sentiment(
     from evaluation.sentiment import DATASETS, DEFAULT_DATASETS_DIR, as_json, missed_targets, run_eval
 
     app_ctx: AppContext = ctx.obj
-    section = app_ctx.settings.section("sentiment")
-    directory = datasets_dir or Path(section.get("datasets_dir", DEFAULT_DATASETS_DIR))
-    models_dir = Path(section["models_dir"]) if section.get("models_dir") else None
+    section = app_ctx.settings.sentiment
+    directory = datasets_dir or Path(section.datasets_dir or DEFAULT_DATASETS_DIR)
+    models_dir = Path(section.models_dir)
     names = model or ["builtin", "snownlp"]
     chosen = dataset or list(DATASETS)
     rows = run_eval(chosen, names, directory, models_dir=models_dir, limit=limit)

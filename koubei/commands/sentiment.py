@@ -99,7 +99,7 @@ def train(
     if (corpus is None) == (labels is None):
         raise ConfigError("give exactly one of --corpus builtin or --labels FILE.csv")
     corrections = _feedback(app_ctx) if feedback else ([], [])
-    models_dir = Path(app_ctx.settings.section("sentiment").get("models_dir", "data/models"))
+    models_dir = Path(app_ctx.settings.sentiment.models_dir)
     if corpus is not None:
         if corpus != "builtin":
             raise ConfigError(f"unknown corpus {corpus!r}: the only built-in corpus is 'builtin'")

@@ -27,7 +27,7 @@ Factor = Annotated[float, msgspec.Meta(ge=1, le=1000)]
 Tier = Annotated[int, msgspec.Meta(ge=2, le=5, description="tier")]
 
 
-class RuleTable(Table, omit_defaults=True):
+class RuleTable(Table):
     """[alerts.rules.NAME]; unset keys keep the built-in rule's value (or the defaults of a new rule)."""
 
     kind: Kind | None = None  # default: the built-in rule's kind, else negative
@@ -78,7 +78,7 @@ Thresholds = tuple[Count, Count, Count]
 Factors = tuple[Factor, Factor, Factor]
 
 
-class SeverityTable(Table, omit_defaults=True):
+class SeverityTable(Table):
     """[alerts.severity]: tier t (3..5) needs excess >= *_excess[t-3] and factor >= *_factor[t-3].
     Unset keys keep alerts.events.SeverityRules' values."""
 
@@ -100,7 +100,7 @@ class SeverityTable(Table, omit_defaults=True):
         return {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
 
 
-class ChannelTable(Table, omit_defaults=True):
+class ChannelTable(Table):
     """[alerts.channels.NAME]: where alerts go. URLs and secrets come from environment variables."""
 
     type: ChannelType = "webhook"
@@ -118,12 +118,12 @@ class ChannelTable(Table, omit_defaults=True):
     password_env: EnvName | None = None
 
     def given(self) -> dict[str, Any]:
-        """The keys this table sets, by their names in the file."""
+        """The keys this table sets, by their names in the file (alerts/channels.py has the defaults)."""
         given: dict[str, Any] = msgspec.to_builtins(self)
-        return given
+        return {k: v for k, v in given.items() if v is not None}
 
 
-class RouteTable(Table, omit_defaults=True):
+class RouteTable(Table):
     """One [[alerts.routes]] entry: every matching route's channels get the alert."""
 
     channels: Annotated[tuple[Text, ...], msgspec.Meta(min_length=1)]
