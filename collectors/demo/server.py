@@ -121,55 +121,6 @@ def demo_sources_config(base: str, brands: list[dict[str, Any]] | None = None) -
     return tables
 
 
-# ---------------------------------------------------------------- TOML writing (no writer in the stdlib)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def to_toml(raw: dict[str, Any]) -> str:
-    """A settings dict (tables, arrays of tables, scalars) as TOML text."""
-    lines: list[str] = []
-
-    def table(prefix: str, data: dict[str, Any]) -> None:
-        scalars = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_table_array(v)}
-        if prefix and (scalars or not data):
-            lines.append(f"\n[{prefix}]")
-        for key, value in scalars.items():
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-        for key, value in data.items():
-            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-            if isinstance(value, dict):
-                table(name, value)
-            elif _is_table_array(value):
-                for entry in value:
-                    lines.append(f"\n[[{name}]]")
-                    for k, v in entry.items():
-                        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-
-    table("", raw)
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
 def demo_settings(raw: dict[str, Any], base: str) -> dict[str, Any]:
     """The current config with [sources] replaced by the demo server's sources (demo kept off)."""
     out = {k: v for k, v in raw.items() if k != "sources"}

@@ -4,9 +4,7 @@ A run ends at `end` (default: now); the cursor remembers where the last run ende
 and the next run regenerates from that hour on (the merge absorbs the overlap).
 The stream is deterministic per hour, so the run boundaries do not change it.
 
-Options ([sources.demo]): seed, days (history on first run), end (ISO time, for
-reproducible data), rate (mentions per brand-hour at the daily peak),
-crisis_hours_ago (how long before the first run's end the crisis starts), brands.
+Options ([sources.demo]): `DemoOptions` below.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ import typer
 
 from koubei.context import AppContext
 
-app = typer.Typer(name="config", help="Check koubei.toml and show the settings koubei reads from it.", no_args_is_help=True)
+app = typer.Typer(
+    name="config", help="Check koubei.toml and show the settings koubei reads from it.", no_args_is_help=True
+)
 
 
 @app.command("check")

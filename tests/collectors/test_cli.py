@@ -10,8 +10,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug.wrappers import Response
 
 from collectors.base import registry
-from collectors.demo.server import demo_sources_config, fixture_path, to_toml
+from collectors.demo.server import demo_sources_config, fixture_path
 from koubei.cli import run
+from koubei.settings.toml import to_toml
 from storage import open_store
 from tests.collectors.conftest import source_options
 
