@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from collectors.base import Collector, Page, SourceConfig
-from collectors.options import SourceOptions
-from collectors.runner import BATCH_ITEMS, RunResult, run_collector
+from collectors.options import BATCH_ITEMS, SourceOptions
+from collectors.runner import RunResult, run_collector
 from koubei.records import Mention
 from storage import Store
 
