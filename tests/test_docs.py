@@ -1,5 +1,9 @@
-"""Every command and every source is documented in the README (sqlite-utils' test_docs),
-and every command's --help shows its help text as written."""
+"""The docs: every command and option is in docs/cli.md (sqlite-utils' test_docs), every command's --help
+shows its help text as written, README.md stays a front door, and every relative link resolves.
+
+The list of commands is the CLI's own, walked here; the list of sources is never written here (a new
+source documents itself in its module: tests/collectors/test_docs.py).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,14 @@ from typing import Any
 import pytest
 import typer.main
 
-from collectors.base import registry
 from koubei.cli import app
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
+ROOT_COMMAND = typer.main.get_command(app)
 
 
 def _commands(group: Any, prefix: str = "koubei") -> list[tuple[str, Any]]:
@@ -32,25 +39,95 @@ def _commands(group: Any, prefix: str = "koubei") -> list[tuple[str, Any]]:
     return found
 
 
-COMMANDS = _commands(typer.main.get_command(app))
+COMMANDS = _commands(ROOT_COMMAND)
+
+
+def _outside_code(text: str) -> str:
+    """The text without fenced code blocks and inline code spans: neither holds headings or links."""
+    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+def _sections(text: str) -> dict[str, str]:
+    """Each heading's text (as written) and what follows it up to the next heading."""
+    parts = re.split(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens,
+    a repeated heading numbered."""
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S), flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchor, n = slug, 0
+        while anchor in anchors:
+            n += 1
+            anchor = f"{slug}-{n}"
+        anchors.add(anchor)
+    return anchors
+
+
+def _links(page: Path) -> list[str]:
+    targets = re.findall(r"\]\(([^)\s]+)\)", _outside_code(page.read_text(encoding="utf-8")))
+    return [t for t in targets if not re.match(r"[a-z]+:", t)]  # http:, https:, mailto: are not checked here
+
+
+CLI_DOC = (DOCS / "cli.md").read_text(encoding="utf-8")
+CLI_SECTIONS = _sections(CLI_DOC)
 
 
 def test_the_readme_opens_with_the_two_commands() -> None:
-    opening = README[:600]
+    opening = README.read_text(encoding="utf-8")[:600]
     assert "make run" in opening and "make test" in opening
 
 
+def test_the_readme_links_every_docs_page() -> None:
+    """README is the front door: every page of docs/ is reachable from it."""
+    linked = {(README.parent / link.split("#")[0]).resolve() for link in _links(README)}
+    unlinked = [page.name for page in sorted(DOCS.glob("*.md")) if page.resolve() not in linked]
+    assert not unlinked, f"README.md does not link {unlinked}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_every_relative_link_resolves(page: Path) -> None:
+    broken = []
+    for link in _links(page):
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        if not target.exists():
+            broken.append(f"{link}: no such file")
+        elif anchor and target.suffix == ".md" and anchor not in _anchors(target.read_text(encoding="utf-8")):
+            broken.append(f"{link}: no heading with that anchor in {target.name}")
+    assert not broken, f"{page.name}: {broken}"
+
+
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
-def test_every_command_is_in_the_readme_and_has_help(name: str, command: Any) -> None:
+def test_every_command_is_in_the_cli_docs_and_has_help(name: str, command: Any) -> None:
     """Regression: groups were walked with click's class, which typer's commands are not,
     so sub-commands (`koubei incidents show`, `koubei eval sentiment`) went unchecked."""
-    assert f"`{name}" in README, f"{name} is not documented in README.md"
+    assert f"`{name}`" in CLI_SECTIONS, f"docs/cli.md has no section headed `{name}`"
     assert (command.help or command.short_help or "").strip(), f"{name} has no help text"
 
 
-@pytest.mark.parametrize("source", sorted(set(registry()) - {"file"}))
-def test_every_source_is_in_the_readme(source: str) -> None:
-    assert f"`{source}`" in README, f"source {source} is not documented in README.md"
+def _option_names(command: Any) -> list[str]:
+    names = [opt for param in command.params for opt in [*param.opts, *param.secondary_opts] if opt.startswith("--")]
+    return [name for name in names if name != "--help"]
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_option_is_in_its_commands_section(name: str, command: Any) -> None:
+    section = CLI_SECTIONS.get(f"`{name}`", "")
+    missing = [option for option in _option_names(command) if not re.search(rf"`{option}\b", section)]
+    assert not missing, f"docs/cli.md, `{name}`: {missing} not documented"
+
+
+def test_the_global_options_are_in_the_cli_docs() -> None:
+    section = CLI_SECTIONS["Global options and exit codes"]
+    options = _option_names(ROOT_COMMAND)
+    assert {"--db", "--config"} <= set(options)  # the check is not vacuous
+    missing = [option for option in options if f"`{option}" not in section]
+    assert not missing, missing
 
 
 def _help_texts(command: Any) -> list[str]:
@@ -74,7 +151,7 @@ def _help_output(name: str) -> str:
 def test_every_commands_help_shows_its_bracketed_text() -> None:
     """Regression: rich read "[sentiment]" in `koubei score --help` as markup and showed
     "(default:  model)"; every help text is shown as written, brackets included."""
-    commands = [("koubei", typer.main.get_command(app)), *COMMANDS]
+    commands = [("koubei", ROOT_COMMAND), *COMMANDS]
     bracketed = [(name, text) for name, command in commands for text in _help_texts(command) if "[" in text]
     assert len(bracketed) >= 2  # `score --model` and `backtest --rule` at least: the check is not vacuous
     with ThreadPoolExecutor(4) as pool:

@@ -4,8 +4,9 @@ URL: https://club.jd.com/comment/productPageComments.action?callback=fetchJSON_c
      &score=0&sortType=5&page={n}&pageSize=10&isShadowSku=0&rid=0&fold=1
 Targets: `skus`, product ids (a table may set `score`, JD's filter: 0 all, 1 poor ... 5 追评).
 Needs: `Referer: https://item.jd.com/{sku}.html` (sent by default); since late 2023
-       JD answers `{}` without a logged-in cookie (Dimlitter/jd_AutoComment#46), so set `cookie_env`.
-Paging: page from 0, 10 per page, `maxPage` <= 100.
+       JD answers `{}` without a logged-in cookie (Dimlitter/jd_AutoComment#46), so set `cookie_env`;
+       an answer of `{}` is reported as blocked. The newer api.m.jd.com endpoint answers 403.
+Paging: page from 0, 10 per page, `maxPage` <= 100 (at most 100 pages per filter).
 Times: "YYYY-MM-DD HH:MM:SS" in Beijing time (UTC+8).
 Ids: comments[].id (int64).
 Text: `content` (and a follow-up's) is plain text in which characters may come as HTML entities.

@@ -6,10 +6,12 @@ Needs: a cookie (visitor passport or logged in; Panniantong/Agent-Reach#116); se
 Limits: IP and account limits answer 414/418 (Euclid-Jie/Euclidweibo-search#6); keep min_interval high.
 Paging: `page` from 1; data.cardlistInfo.page names the next page; stop when cards are empty or ok != 1.
 Times: "Thu Jul 16 16:31:14 +0800 2026" in newer answers; older ones say 刚刚, 15分钟前, 15小时前,
-       昨天 12:30, 06-27 or 2019-06-27, all Beijing time (UTC+8), resolved against the fetch time.
+       昨天 12:30, 06-27 or 2019-06-27, all Beijing time (UTC+8), resolved against the fetch time;
+       such an approximate time keeps its first sighting (a refetch is not an update).
 Ids: mblog.id (16 digits, sometimes a string).
 Text: mblog.text is HTML; `isLongText` or a trailing 全文 link means the text is truncated: the
-      collector fetches {base}/statuses/extend?id= for the full text (full_text = true).
+      collector fetches {base}/statuses/extend?id= for the full text once (full_text = true).
+Reposts: a repost yields the original post (retweeted_status) too.
 """
 
 from __future__ import annotations

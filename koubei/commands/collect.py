@@ -175,9 +175,34 @@ def parse_command(
     status_console().print(f"{len(mentions)} mentions in {file}", highlight=False)
 
 
+def source_kinds() -> dict[str, str]:
+    """Every source kind koubei has, with the first line of its module's documentation (where its facts are)."""
+    import inspect
+
+    from collectors.base import registry
+
+    kinds: dict[str, str] = {}
+    for kind, cls in registry().items():
+        module = inspect.getmodule(cls)
+        doc = ((module.__doc__ if module else None) or "").strip()
+        kinds[kind] = doc.splitlines()[0] if doc else ""
+    return kinds
+
+
 @app.command("sources")
-def sources_command(ctx: typer.Context) -> None:
+def sources_command(
+    ctx: typer.Context,
+    kinds: bool = typer.Option(
+        False,
+        "--kinds",
+        help="List the source kinds instead, one line each (the full facts: collectors/sources/KIND.py).",
+    ),
+) -> None:
     """List the configured sources with their targets and health."""
+    if kinds:
+        for kind, summary in source_kinds().items():
+            typer.echo(f"{kind:<12} {summary}")
+        return
     from rich.table import Table
     from rich.text import Text
 

@@ -1,6 +1,6 @@
 """The tables of koubei.toml besides [alerts] (alerts.py) and [sources.NAME] (each source's module).
 
-Every default and every allowed range lives here, once; README "Configuration" lists them.
+Every default and every allowed range lives here, once; docs/configuration.md lists them.
 """
 
 from __future__ import annotations
