@@ -42,15 +42,19 @@ def _commands(group: Any, prefix: str = "koubei") -> list[tuple[str, Any]]:
 COMMANDS = _commands(ROOT_COMMAND)
 
 
+def _without_fences(text: str) -> str:
+    """The text without fenced code blocks (a `# comment` in one is no heading)."""
+    return re.sub(r"^ *```.*?^ *```", "", text, flags=re.MULTILINE | re.DOTALL)
+
+
 def _outside_code(text: str) -> str:
-    """The text without fenced code blocks and inline code spans: neither holds headings or links."""
-    text = re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL)
-    return re.sub(r"`[^`\n]*`", "", text)
+    """The text without code blocks and inline code spans: neither holds links."""
+    return re.sub(r"`[^`\n]*`", "", _without_fences(text))
 
 
 def _sections(text: str) -> dict[str, str]:
     """Each heading's text (as written) and what follows it up to the next heading."""
-    parts = re.split(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.MULTILINE | re.DOTALL), flags=re.M)
+    parts = re.split(r"^#{1,6} (.+)$", _without_fences(text), flags=re.MULTILINE)
     return dict(zip(parts[1::2], parts[2::2]))
 
 
@@ -58,7 +62,7 @@ def _anchors(text: str) -> set[str]:
     """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens,
     a repeated heading numbered."""
     anchors: set[str] = set()
-    for heading in re.findall(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S), flags=re.M):
+    for heading in re.findall(r"^#{1,6} (.+)$", _without_fences(text), flags=re.MULTILINE):
         slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
         anchor, n = slug, 0
         while anchor in anchors:
