@@ -64,6 +64,7 @@ def test_every_command_rejects_an_unknown_option_in_one_line() -> None:
         (["import", "good.csv"], "Missing option '--source'"),
         (["backtest", "--rule", "volume-spike", "--since", "yesterday"], "'yesterday' is not a date"),
         (["incidents", "ack"], "Missing argument"),
+        (["incidents", "list", "--status", "opne"], "'opne' is not one of open, acknowledged, resolved"),
     ],
 )
 def test_issue_examples_are_one_line_exit_2(args: list[str], expected: str) -> None:

@@ -178,7 +178,7 @@ def incidents_list(
     from storage import incidents as inc
 
     if status is not None and status not in inc.INCIDENT_STATUSES:
-        raise KoubeiError(f"--status {status!r}: one of {', '.join(inc.INCIDENT_STATUSES)}")
+        raise typer.BadParameter(f"{status!r} is not one of {', '.join(inc.INCIDENT_STATUSES)}", param_hint="--status")
     with ctx.obj.open_store(read_only=True) as store:
         rows = inc.list_incidents(store, status, brand, limit)
     # Without --cases every incident is a case of its own: one code path for both listings.
