@@ -13,7 +13,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, sentiment
+from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, reports, sentiment
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -40,6 +40,7 @@ app.add_typer(sentiment.app)
 app.add_typer(alerts.app)
 app.add_typer(dashboard.app)
 app.add_typer(pipeline.app)
+app.add_typer(reports.app)
 app.add_typer(evaluate.app)
 app.add_typer(alerts.incidents)
 app.add_typer(config.app)

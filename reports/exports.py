@@ -1,0 +1,347 @@
+"""Complete exports: every matching row, streamed, to CSV, XLSX or JSONL.
+
+Rows come from the engine in Arrow batches (storage/reports.py export_mentions) and
+leave in the same batches, so memory stays flat whatever the row count. Nothing is
+capped: a file ends by saying how many rows it holds (CSV: a last line starting with
+"#"; JSONL: a last object {"koubei_export": {...}}; XLSX: an "about" sheet).
+
+Columns, headers and masking are the dashboard's: text columns are masked
+(koubei.privacy.mask_pii), links kept only when http(s), headers and codes in the
+chosen language (JSONL keeps field names and codes, for programs). Text that a
+spreadsheet would run as a formula stays text: XLSX writes it as a string cell
+(nothing added), and CSV, which has no cell types, gets an invisible U+200B in
+front, which stops Excel and LibreOffice from reading a formula and shows nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from alerts.cases import Case
+from dashboard.i18n import t, t_value
+from koubei.privacy import FORMULA_PREFIXES, mask_pii
+from reports.facts import Scope, brand_cases, first_response_minutes
+from reports.period import Period
+from storage import Store, queries
+from storage import reports as stored
+from storage.incidents import Incident
+
+WHAT = ("mentions", "incidents", "summary")
+FORMATS = ("csv", "xlsx", "jsonl")
+LABELS = ("pos", "neu", "neg")
+CSV_GUARD = "\u200b"  # zero width space: not shown, and a cell starting with it is no formula
+XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included: longer exports continue on another sheet
+BATCH_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the field in storage's rows and in JSONL
+    header: str  # dashboard/strings.py key of the header
+    kind: str = "text"  # text | masked | url | time | number | code:<t_value family>
+    width: int = 12  # XLSX column width, in characters
+
+
+MENTION_COLUMNS = (
+    Column("published_at", "col.time", "time", 17),
+    Column("source", "col.source", "text", 14),
+    Column("native_id", "col.id", "text", 20),
+    Column("brand", "col.brand", "masked", 10),
+    Column("product", "col.product", "masked", 16),
+    Column("text", "col.text", "masked", 70),
+    Column("url", "col.link", "url", 30),
+    Column("score", "col.score", "number", 9),
+    Column("label", "col.label", "code:label", 8),
+    Column("rating", "col.rating", "number", 7),
+    Column("likes", "col.likes", "number", 8),
+    Column("reposts", "col.reposts", "number", 8),
+    Column("replies", "col.replies", "number", 8),
+    Column("aspects", "col.aspects", "text", 22),
+    Column("urgency", "col.urgency", "number", 8),
+    Column("excluded", "col.excluded", "code:excluded", 14),
+)
+SUMMARY_COLUMNS = (
+    Column("brand", "col.brand", "masked", 10),
+    Column("product", "col.product", "masked", 16),
+    Column("source", "col.source", "text", 14),
+    Column("mentions", "col.mentions", "number", 9),
+    Column("scored", "col.scored", "number", 9),
+    Column("avg_score", "col.score", "number", 9),
+    Column("positive", "col.positive", "number", 8),
+    Column("neutral", "col.neutral", "number", 8),
+    Column("negative", "col.negative", "number", 8),
+    Column("negative_share", "col.negative_share", "number", 10),
+    Column("avg_rating", "col.avg_rating", "number", 9),
+    Column("reach", "col.reach", "number", 9),
+    Column("first_at", "col.first", "time", 17),
+    Column("last_at", "col.last", "time", 17),
+)
+INCIDENT_COLUMNS = (
+    Column("case", "col.case", "number", 6),
+    Column("case_tier", "col.case_tier", "number", 8),
+    Column("severity", "col.severity", "number", 6),
+    Column("kind", "col.kind", "code:kind", 10),
+    Column("scope_type", "col.scope_type", "code:scope", 8),
+    Column("brand", "col.brand", "masked", 10),
+    Column("scope_value", "col.scope", "masked", 18),
+    Column("window_start", "col.window_start", "time", 17),
+    Column("window_end", "col.window_end", "time", 17),
+    Column("peak_at", "col.peak", "time", 17),
+    Column("observed", "col.observed", "number", 9),
+    Column("expected", "col.expected", "number", 9),
+    Column("status", "col.status", "code:status", 9),
+    Column("first_response_min", "col.first_response", "number", 10),
+    Column("keywords", "col.keywords", "masked", 30),
+    Column("id", "col.id", "text", 18),
+)
+COLUMNS = {"mentions": MENTION_COLUMNS, "incidents": INCIDENT_COLUMNS, "summary": SUMMARY_COLUMNS}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    what: str
+    period: Period
+    scope: Scope = Scope()
+    lang: str = "zh"
+    label: str | None = None  # mentions only: pos | neu | neg
+
+    def __post_init__(self) -> None:
+        if self.what not in WHAT:
+            raise ValueError(f"what must be one of {WHAT}, not {self.what!r}")
+        if self.label is not None and self.label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS}, not {self.label!r}")
+
+    @property
+    def filter(self) -> queries.MentionFilter:
+        return self.scope.filter(self.period)
+
+
+# ------------------------------------------------------------------ cells
+
+
+def _safe_url(url: object) -> str | None:
+    return url if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")) else None
+
+
+def _masked(values: list[Any]) -> list[Any]:
+    return [mask_pii(v) if isinstance(v, str) else v for v in values]
+
+
+def _code(family: str, lang: str | None) -> Any:
+    def show(value: object) -> object:
+        return None if value is None else t_value(family, value, lang)
+
+    return show
+
+
+def prepare(batch: pa.RecordBatch | pa.Table, columns: Sequence[Column], lang: str | None) -> pa.Table:
+    """A batch as exported: text masked, unsafe links dropped, codes in words (lang None keeps codes)."""
+    out: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for column in columns:
+        values = batch.column(column.name)
+        if column.kind == "masked":
+            # Low-cardinality columns (brand, product) are masked once per distinct value.
+            encoded = pc.dictionary_encode(values)
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            if len(encoded.dictionary) < len(encoded) // 2:
+                dictionary = pa.array(_masked(encoded.dictionary.to_pylist()), pa.string())
+                values = pa.DictionaryArray.from_arrays(encoded.indices, dictionary).cast(pa.string())
+            else:
+                values = pa.array(_masked(values.to_pylist()), pa.string())
+        elif column.kind == "url":
+            values = pa.array([_safe_url(v) for v in values.to_pylist()], pa.string())
+        elif column.kind.startswith("code:") and lang is not None:
+            show = _code(column.kind.split(":", 1)[1], lang)
+            values = pa.array([show(v) for v in values.to_pylist()], pa.string())
+        elif column.kind == "number" and pa.types.is_floating(values.type):
+            values = pc.round(values, 4)  # scores and shares: four places are plenty in a sheet
+        out[column.name] = values
+    return pa.table(out)
+
+
+def guard_formula(value: str | None) -> str | None:
+    """A CSV cell that a spreadsheet would run as a formula, made plain text without a visible mark."""
+    if value is not None and value.startswith(FORMULA_PREFIXES):
+        return CSV_GUARD + value
+    return value
+
+
+# ------------------------------------------------------------------ rows
+
+
+def _mention_batches(store: Store, request: ExportRequest) -> Iterator[pa.RecordBatch]:
+    reader = stored.export_mentions(store, request.filter, request.period.tz, request.label, BATCH_ROWS)
+    yield from reader
+
+
+def incident_rows(store: Store, request: ExportRequest) -> pa.Table:
+    """Incidents of the period by case, the most severe case first, each case's lead first."""
+    incidents = stored.period_incidents(store, request.period.start, request.period.end, request.scope.brands)
+    cases: list[Case[Incident]] = sorted(brand_cases(incidents), key=lambda c: (-c.severity, c.window[0]))
+    rows = []
+    for number, case in enumerate(cases, 1):
+        minutes = first_response_minutes(case)
+        for member in case.members:
+            rows.append(
+                {
+                    "case": number,
+                    "case_tier": case.severity,
+                    **{c.name: getattr(member, c.name) for c in INCIDENT_COLUMNS if hasattr(member, c.name)},
+                    "keywords": "、".join(member.keywords),
+                    "first_response_min": round(minutes, 1) if minutes is not None else None,
+                }
+            )
+    table = pa.Table.from_pylist(rows, schema=_incident_schema())
+    return _local_times(table, request.period.tz)
+
+
+def _incident_schema() -> pa.Schema:
+    types = {"number": pa.float64(), "time": pa.timestamp("us")}
+    return pa.schema([(c.name, types.get(c.kind, pa.string())) for c in INCIDENT_COLUMNS])
+
+
+def _local_times(table: pa.Table, tz: str) -> pa.Table:
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            local = pc.local_timestamp(table.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=tz)))
+            table = table.set_column(i, field.name, local)
+    return table
+
+
+def summary_rows(store: Store, request: ExportRequest) -> pa.Table:
+    frame = queries.review_summary(store, request.filter)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    return _local_times(table, request.period.tz)
+
+
+def batches(store: Store, request: ExportRequest) -> Iterator[pa.RecordBatch | pa.Table]:
+    """The rows of an export, as stored (before `prepare`)."""
+    if request.what == "mentions":
+        yield from _mention_batches(store, request)
+    elif request.what == "incidents":
+        yield incident_rows(store, request)
+    else:
+        yield summary_rows(store, request)
+
+
+def count_rows(store: Store, request: ExportRequest) -> int:
+    """How many rows an export of `request` holds (for the dashboard to say before downloading)."""
+    if request.what == "mentions":
+        return stored.count_export_mentions(store, request.filter, request.label)
+    return sum(len(b) for b in batches(store, request))
+
+
+# ------------------------------------------------------------------ writers
+
+
+def headers(columns: Sequence[Column], lang: str) -> list[str]:
+    return [t(c.header, lang) for c in columns]
+
+
+def describe(request: ExportRequest, rows: int) -> str:
+    scope = request.scope
+    parts = [f"{t('col.brand', request.lang)}={'、'.join(scope.brands)}"] if scope.brands else []
+    parts += [f"{t('col.product', request.lang)}={'、'.join(scope.products)}"] if scope.products else []
+    parts += [f"{t('col.source', request.lang)}={'、'.join(scope.sources)}"] if scope.sources else []
+    parts += [f"{t('col.label', request.lang)}={t_value('label', request.label, request.lang)}"] if request.label else []
+    return t(
+        "export.trailer",
+        request.lang,
+        rows=rows,
+        what=t_value("export", request.what, request.lang),
+        period=request.period.label(),
+        scope="; ".join(parts) or t("report.scope_all", request.lang),
+    )
+
+
+def write_csv(store: Store, request: ExportRequest, out: BinaryIO) -> int:
+    columns = COLUMNS[request.what]
+    out.write("\ufeff".encode())  # utf-8-sig: Excel then reads the file as UTF-8
+    schema = pa.schema([(c.name, pa.string() if c.kind != "number" else pa.float64()) for c in columns])
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    out.write(_csv_line(headers(columns, request.lang)))
+    rows = 0
+    with pacsv.CSVWriter(out, schema, write_options=options) as writer:
+        for batch in batches(store, request):
+            table = prepare(batch, columns, request.lang)
+            cells = {}
+            for column in columns:
+                values = table.column(column.name)
+                if column.kind == "time":
+                    seconds = pc.cast(values, pa.timestamp("s"), safe=False)
+                    values = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+                if column.kind != "number":
+                    values = pa.array([guard_formula(v) for v in values.cast(pa.string()).to_pylist()], pa.string())
+                else:
+                    values = values.cast(pa.float64())
+                cells[column.name] = values
+            writer.write_table(pa.table(cells, schema=schema))
+            rows += len(table)
+    out.write(_csv_line([describe(request, rows)]))
+    return rows
+
+
+def _csv_line(values: list[str]) -> bytes:
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_jsonl(store: Store, request: ExportRequest, out: BinaryIO) -> int:
+    columns = COLUMNS[request.what]
+    rows = 0
+    for batch in batches(store, request):
+        table = prepare(batch, columns, None)
+        for row in table.to_pylist():
+            out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+            rows += 1
+    trailer = {
+        "rows": rows,
+        "what": request.what,
+        "period": [str(request.period.first_day), str(request.period.last_day)],
+        "timezone": request.period.tz,
+        "brands": list(request.scope.brands),
+        "products": list(request.scope.products),
+        "sources": list(request.scope.sources),
+        "label": request.label,
+    }
+    out.write(orjson.dumps({"koubei_export": trailer}, option=orjson.OPT_APPEND_NEWLINE))
+    return rows
+
+
+def write(store: Store, request: ExportRequest, fmt: str, out: BinaryIO) -> int:
+    """Write the export; returns the rows written."""
+    if fmt == "csv":
+        return write_csv(store, request, out)
+    if fmt == "jsonl":
+        return write_jsonl(store, request, out)
+    if fmt == "xlsx":
+        from reports.workbook import write_workbook
+
+        return write_workbook(store, [request], out)
+    raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+
+
+def write_file(store: Store, request: ExportRequest, fmt: str, path: Path) -> int:
+    """write() to `path` through a temporary name, so a failed export leaves no half file."""
+    partial = path.with_name(path.name + ".part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with partial.open("wb") as out:
+            rows = write(store, request, fmt, out)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows

@@ -1,0 +1,343 @@
+"""Read queries for the review-summary report and the complete exports (reports/ builds on them).
+
+Filters are storage.queries.MentionFilter (UTC bounds, end exclusive). Counts read
+`trusted_mentions`, the population the dashboard and the spike detector see; what
+the trust signals left out is counted separately (`exclusions`), so the report can
+say what it left out and why. Times out are naive UTC, except the export streams,
+which give local times in the zone asked for (a spreadsheet has no zones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from storage.db import Store
+from storage.incidents import INCIDENT_FIELDS, Incident, IncidentResponse, _incident
+from storage.queries import MENTIONS, MentionFilter, _where
+
+Segment = Literal["product", "source", "aspect", "product_aspect"]
+REACH_SQL = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
+# One row per distinct text: a copy-paste group is one voice, however many accounts posted it.
+_VOICE = "coalesce(f.duplicate_group, m.source || chr(31) || m.native_id)"
+
+
+@dataclass(frozen=True)
+class SegmentCount:
+    """Mentions of one segment (a product, a source, an aspect, or a product's aspect).
+    For aspects, `scored` is the mentions naming the aspect and `negative` those whose
+    verdict on it is negative; otherwise they are the mentions scored and labelled negative."""
+
+    key: tuple[str | None, ...]
+    mentions: int
+    scored: int
+    negative: int
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A representative mention: the one with the most reach among its copies."""
+
+    source: str
+    native_id: str
+    published_at: datetime
+    text: str
+    reach: int
+    copies: int  # mentions of the same text (1 = no copies)
+    group: str  # the aspect, product or question topic it stands for
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Mentions a section left out of its examples: copies of a shown text, and those
+    the trust signals excluded (template reviews and 刷单 copies)."""
+
+    copies: int
+    excluded: int
+
+
+@dataclass(frozen=True)
+class SourceRuns:
+    source: str
+    runs: int
+    failed: int
+    items: int
+    last_error_kind: str | None
+    mentions: int  # stored mentions published in the period
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    default_reviews: int  # platform placeholders (系统默认好评)
+    copies: int  # template copies posted by several accounts (刷单, 好评返现)
+
+
+def _segment_sql(by: Segment, where: str) -> str:
+    if by in ("product", "source"):
+        return (
+            f"SELECT m.{by}, count(*), count(s.score), count(*) FILTER (WHERE s.label = 'neg')"
+            f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id) WHERE {where} GROUP BY 1"
+        )
+    keys = "a.aspect" if by == "aspect" else "m.product, a.aspect"
+    return (
+        f"SELECT {keys}, count(*), count(*), count(*) FILTER (WHERE a.polarity = 'neg')"
+        f" FROM mention_aspects a JOIN {MENTIONS} m USING (source, native_id) WHERE {where} GROUP BY ALL"
+    )
+
+
+def segment_counts(store: Store, f: MentionFilter, by: Segment) -> list[SegmentCount]:
+    where, params = _where(f)
+    width = 2 if by == "product_aspect" else 1
+    return [
+        SegmentCount(tuple(row[:width]), int(row[width]), int(row[width + 1]), int(row[width + 2]))
+        for row in store.query(_segment_sql(by, where), params)
+    ]
+
+
+def brand_volumes(store: Store, f: MentionFilter) -> dict[str, int]:
+    """Mentions of every brand in f's period and sources (its brands and products ignored):
+    what share of voice is measured against."""
+    where, params = _where(MentionFilter(f.start, f.end, sources=f.sources))
+    rows = store.query(
+        f"SELECT m.brand, count(*) FROM {MENTIONS} m WHERE {where} AND m.brand IS NOT NULL GROUP BY 1 ORDER BY 1",
+        params,
+    )
+    return {str(brand): int(n) for brand, n in rows}
+
+
+def period_incidents(store: Store, start: datetime, end: datetime, brands: Sequence[str] = ()) -> list[Incident]:
+    """Incidents (any status) whose window overlaps [start, end), of the brands if any are given;
+    source outages are included whatever the brands (they concern every brand's data)."""
+    params: list[Any] = [end, start]
+    brand_sql = "TRUE"
+    if brands:
+        brand_sql = "(list_contains(?::VARCHAR[], brand) OR kind = 'source_down')"
+        params.append(list(brands))
+    rows = store.query(
+        f"SELECT {', '.join(INCIDENT_FIELDS)} FROM incidents WHERE window_start < ? AND window_end >= ?"
+        f" AND {brand_sql} ORDER BY window_start, id",
+        params,
+    )
+    return [_incident(row) for row in rows]
+
+
+def incident_responses(store: Store, incident_ids: Sequence[str]) -> list[IncidentResponse]:
+    """The response log of these incidents, oldest first."""
+    if not incident_ids:
+        return []
+    rows = store.query(
+        "SELECT incident_id, acted_at, actor, action, note FROM incident_responses"
+        " WHERE list_contains(?::VARCHAR[], incident_id) ORDER BY acted_at, incident_id",
+        [list(incident_ids)],
+    )
+    return [IncidentResponse(*row) for row in rows]
+
+
+def _negative_voices_sql(where: str, by: Literal["aspect", "product"]) -> str:
+    """Negative mentions per aspect (verdict on the aspect) or per product (mention label),
+    one row per distinct text, most reach first."""
+    if by == "aspect":
+        source = (
+            f"FROM mention_aspects a JOIN {MENTIONS} m USING (source, native_id)"
+            f" LEFT JOIN mention_flags f USING (source, native_id) WHERE a.polarity = 'neg' AND {where}"
+        )
+        group = "a.aspect"
+    else:
+        source = (
+            f"FROM {MENTIONS} m JOIN sentiment s USING (source, native_id)"
+            f" LEFT JOIN mention_flags f USING (source, native_id) WHERE s.label = 'neg' AND {where}"
+        )
+        group = "coalesce(m.product, '')"
+    return f"""
+        WITH neg AS (
+            SELECT {group} AS grp, m.source, m.native_id, m.published_at, m.text, {REACH_SQL} AS reach,
+                   {_VOICE} AS voice
+            {source}
+        ), voices AS (
+            SELECT *, count(*) OVER (PARTITION BY grp, voice) AS copies,
+                   row_number() OVER (PARTITION BY grp, voice ORDER BY reach DESC, published_at, source, native_id)
+                     AS in_voice
+            FROM neg
+        ), ranked AS (
+            SELECT *, row_number() OVER (PARTITION BY grp ORDER BY reach DESC, published_at DESC, source, native_id)
+                     AS rank
+            FROM voices WHERE in_voice = 1
+        )
+        SELECT source, native_id, published_at, text, reach, copies, grp FROM ranked
+        WHERE list_contains(?::VARCHAR[], grp) AND rank <= ? ORDER BY grp, rank
+    """
+
+
+def negative_voices(
+    store: Store, f: MentionFilter, by: Literal["aspect", "product"], groups: Sequence[str], per_group: int
+) -> list[Voice]:
+    """Up to `per_group` representative negative mentions for each aspect or product in `groups`."""
+    if not groups:
+        return []
+    where, params = _where(f)
+    rows = store.query(_negative_voices_sql(where, by), [*params, list(groups), per_group])
+    return [Voice(s, n, at, text, int(reach), int(copies), str(grp)) for s, n, at, text, reach, copies, grp in rows]
+
+
+def aspect_left_out(store: Store, f: MentionFilter) -> dict[str, LeftOut]:
+    """Per aspect, among its negative mentions: the copies beyond the first of each text,
+    and those the trust signals excluded (which `trusted_mentions` leaves out)."""
+    where, params = _where(f)
+    rows = store.query(
+        "SELECT a.aspect,"
+        "  count(*) FILTER (WHERE NOT coalesce(f.excluded, FALSE))"
+        f"   - count(DISTINCT {_VOICE}) FILTER (WHERE NOT coalesce(f.excluded, FALSE)),"
+        "  count(*) FILTER (WHERE coalesce(f.excluded, FALSE))"
+        " FROM mention_aspects a JOIN mentions m USING (source, native_id)"
+        " LEFT JOIN mention_flags f USING (source, native_id)"
+        f" WHERE a.polarity = 'neg' AND {where} GROUP BY 1",
+        params,
+    )
+    return {str(aspect): LeftOut(int(copies), int(excluded)) for aspect, copies, excluded in rows}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A mention whose text may ask something (the caller decides), with its aspects."""
+
+    source: str
+    native_id: str
+    published_at: datetime
+    text: str
+    reach: int
+    aspects: tuple[str, ...]
+    voice: str
+
+
+def question_candidates(store: Store, f: MentionFilter, pattern: str) -> list[Candidate]:
+    """Trusted mentions whose text matches `pattern` (RE2, a coarse filter), most reach first."""
+    where, params = _where(f)
+    rows = store.query(
+        f"SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL},"
+        " coalesce((SELECT list(a.aspect ORDER BY a.aspect) FROM mention_aspects a"
+        "   WHERE a.source = m.source AND a.native_id = m.native_id), []), "
+        f" {_VOICE}"
+        f" FROM {MENTIONS} m LEFT JOIN mention_flags f USING (source, native_id)"
+        f" WHERE {where} AND regexp_matches(m.text, ?)"
+        f" ORDER BY {REACH_SQL} DESC, m.published_at DESC, m.source, m.native_id",
+        [*params, pattern],
+    )
+    return [Candidate(s, n, at, text, int(reach), tuple(aspects), voice) for s, n, at, text, reach, aspects, voice in rows]
+
+
+def source_runs(store: Store, f: MentionFilter) -> list[SourceRuns]:
+    """Per source with mentions or collect runs in the period: runs, failed runs, items
+    fetched, the last error's kind, and the mentions published in the period."""
+    where, params = _where(MentionFilter(f.start, f.end, sources=f.sources))
+    source_filter = "list_contains(?::VARCHAR[], source)" if f.sources else "TRUE"
+    run_params: list[Any] = [f.start, f.end, *([list(f.sources)] if f.sources else [])]
+    rows = store.query(
+        f"""
+        WITH runs AS (
+            SELECT source, count(*) AS runs, count(*) FILTER (WHERE status <> 'ok') AS failed,
+                   sum(inserted + updated + unchanged) AS items,
+                   arg_max(error_kind, started_at) FILTER (WHERE status <> 'ok') AS last_error_kind
+            FROM collect_runs WHERE started_at >= ? AND started_at < ? AND {source_filter} GROUP BY 1
+        ), stored AS (
+            SELECT m.source, count(*) AS mentions FROM mentions m WHERE {where} GROUP BY 1
+        )
+        SELECT source, coalesce(runs, 0), coalesce(failed, 0), coalesce(items, 0), last_error_kind,
+               coalesce(mentions, 0)
+        FROM runs FULL JOIN stored USING (source) ORDER BY source
+        """,
+        [*run_params, *params],
+    )
+    return [SourceRuns(str(s), int(r), int(fl), int(i), k, int(n)) for s, r, fl, i, k, n in rows]
+
+
+def exclusions(store: Store, f: MentionFilter) -> Exclusions:
+    """Mentions in the filter that the trust signals left out, by reason."""
+    where, params = _where(f)
+    default_reviews, copies = store.query(
+        "SELECT count(*) FILTER (WHERE f.default_review), count(*) FILTER (WHERE NOT f.default_review)"
+        f" FROM mentions m JOIN mention_flags f USING (source, native_id) WHERE f.excluded AND {where}",
+        params,
+    )[0]
+    return Exclusions(int(default_reviews or 0), int(copies or 0))
+
+
+def model_versions(store: Store, f: MentionFilter) -> list[tuple[str, str, int]]:
+    """(model, version, mentions scored by it) for the mentions in the filter, most used first."""
+    where, params = _where(f)
+    rows = store.query(
+        f"SELECT s.model, s.model_version, count(*) FROM {MENTIONS} m JOIN sentiment s USING (source, native_id)"
+        f" WHERE {where} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+        params,
+    )
+    return [(str(model), str(version), int(n)) for model, version, n in rows]
+
+
+# ------------------------------------------------------------------ exports
+
+# The columns of a mention export, in order. Local time for `published_at` (see module doc).
+EXPORT_MENTION_COLUMNS = (
+    "published_at",
+    "source",
+    "native_id",
+    "brand",
+    "product",
+    "text",
+    "url",
+    "score",
+    "label",
+    "rating",
+    "likes",
+    "reposts",
+    "replies",
+    "aspects",
+    "urgency",
+    "excluded",
+)
+
+
+def _mentions_sql(where: str, label: str | None) -> str:
+    label_sql = " AND s.label = ?" if label else ""
+    return f"""
+        SELECT timezone(?, m.published_at AT TIME ZONE 'UTC') AS published_at, m.source, m.native_id, m.brand,
+               m.product, m.text, m.url, s.score, s.label, m.rating, m.likes, m.reposts, m.replies,
+               a.aspects, t.urgency,
+               CASE WHEN f.default_review THEN 'default_review' WHEN f.excluded THEN 'duplicate' END AS excluded
+        FROM mentions m
+        LEFT JOIN sentiment s USING (source, native_id)
+        LEFT JOIN triage t USING (source, native_id)
+        LEFT JOIN mention_flags f USING (source, native_id)
+        LEFT JOIN (
+            SELECT source, native_id, string_agg(aspect || ':' || polarity, ' ' ORDER BY aspect) AS aspects
+            FROM mention_aspects GROUP BY 1, 2
+        ) a USING (source, native_id)
+        WHERE {where}{label_sql}
+        ORDER BY m.published_at, m.source, m.native_id
+    """
+
+
+def count_export_mentions(store: Store, f: MentionFilter, label: str | None = None) -> int:
+    """How many rows `export_mentions` yields for the same arguments."""
+    where, params = _where(f)
+    if label:
+        return int(
+            store.query(
+                f"SELECT count(*) FROM mentions m JOIN sentiment s USING (source, native_id) WHERE {where}"
+                " AND s.label = ?",
+                [*params, label],
+            )[0][0]
+        )
+    return int(store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)[0][0])
+
+
+def export_mentions(
+    store: Store, f: MentionFilter, tz: str, label: str | None = None, batch_rows: int = 20_000
+) -> pa.RecordBatchReader:
+    """Every mention in the filter (excluded ones too, with the reason), oldest first, as a
+    stream of Arrow batches: the engine hands over `batch_rows` at a time, so memory stays flat."""
+    where, params = _where(f)
+    relation = store.con.sql(_mentions_sql(where, label), params=[tz, *params, *([label] if label else [])])
+    return relation.to_arrow_reader(batch_rows)
