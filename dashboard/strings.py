@@ -336,10 +336,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "上一周期没有可比较的数据，或各项变化都很小。",
         "en": "No data to compare with in the previous period, or nothing moved noticeably.",
     },
-    "report.move_share_up": {"zh": "负面占比 从 {before} 升至 {after}", "en": "The negative share rose from {before} to {after}"},
-    "report.move_share_down": {"zh": "负面占比 从 {before} 降至 {after}", "en": "The negative share fell from {before} to {after}"},
+    "report.move_share_up": {
+        "zh": "负面占比 从 {before} 升至 {after}",
+        "en": "The negative share rose from {before} to {after}",
+    },
+    "report.move_share_down": {
+        "zh": "负面占比 从 {before} 降至 {after}",
+        "en": "The negative share fell from {before} to {after}",
+    },
     "report.move_volume_up": {"zh": "提及量 从 {before} 增至 {after}", "en": "Mentions rose from {before} to {after}"},
-    "report.move_volume_down": {"zh": "提及量 从 {before} 降至 {after}", "en": "Mentions fell from {before} to {after}"},
+    "report.move_volume_down": {
+        "zh": "提及量 从 {before} 降至 {after}",
+        "en": "Mentions fell from {before} to {after}",
+    },
     "report.move_product_up": {
         "zh": "{subject} 的负面提及 从 {before} 条 增至 {after} 条",
         "en": "Negative mentions of {subject} rose from {before} to {after}",
@@ -393,7 +402,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.col_aspect_negative": {"zh": "负面", "en": "Negative"},
     "report.col_share": {"zh": "负面占比", "en": "Negative share"},
     "report.col_previous_share": {"zh": "上期占比", "en": "Previous share"},
-    "report.top_complaints": {"zh": "{aspect}：主要投诉（按传播量）", "en": "{aspect}: top complaints (most reach first)"},
+    "report.top_complaints": {
+        "zh": "{aspect}：主要投诉（按传播量）",
+        "en": "{aspect}: top complaints (most reach first)",
+    },
     "report.left_out": {
         "zh": "未列出：{copies} 条重复文本，{excluded} 条被识别为模板或刷单的评论。",
         "en": "Not listed: {copies} copies of a listed text, {excluded} template or paid reviews.",
@@ -426,7 +438,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{minutes}，超出 {tier} 级时限 {deadline}",
         "en": "{minutes}, past the tier {tier} deadline of {deadline}",
     },
-    "report.case_waiting": {"zh": "尚未响应（{tier} 级时限 {deadline}）", "en": "No response yet (tier {tier} deadline {deadline})"},
+    "report.case_waiting": {
+        "zh": "尚未响应（{tier} 级时限 {deadline}）",
+        "en": "No response yet (tier {tier} deadline {deadline})",
+    },
     "report.case_no_deadline": {"zh": "{minutes}", "en": "{minutes}"},
     "report.col_when": {"zh": "时间", "en": "When"},
     "report.col_who": {"zh": "处理人", "en": "Who"},
@@ -453,7 +468,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Left out: {default} platform placeholder reviews and {copies} template copies posted by several accounts (paid reviews), from every figure and example.",
     },
     "report.method_models": {"zh": "情感模型", "en": "Sentiment model"},
-    "report.method_model_line": {"zh": "{model} 版本 {version}：{n} 条", "en": "{model} version {version}: {n} mentions"},
+    "report.method_model_line": {
+        "zh": "{model} 版本 {version}：{n} 条",
+        "en": "{model} version {version}: {n} mentions",
+    },
     "report.method_outages": {"zh": "数据源中断", "en": "Source outages"},
     "report.method_no_outages": {"zh": "本期没有数据源中断。", "en": "No source outage in this period."},
     "report.method_masking": {

@@ -12,7 +12,7 @@ names (the same crisis told three times says less than three different things).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from storage.queries import Kpis
@@ -96,7 +96,7 @@ def _share(k: Kpis) -> float | None:
 
 
 def candidates(
-    current: Kpis, previous: Kpis, segments: dict[str, tuple[Sequence[SegmentCount], Sequence[SegmentCount]]]
+    current: Kpis, previous: Kpis, segments: Mapping[str, tuple[Sequence[SegmentCount], Sequence[SegmentCount]]]
 ) -> list[Move]:
     """Every move worth a sentence. `segments` maps product, source, aspect and product_aspect to
     their counts (previous period, current period)."""
@@ -107,7 +107,14 @@ def candidates(
         rising = new_share > old_share
         excess = abs(current.negative - current.scored * old_share)
         moves.append(
-            Move("negative_share", None, old_share, new_share, excess, _driver(pairs["product_aspect"], "product_aspect", rising))
+            Move(
+                "negative_share",
+                None,
+                old_share,
+                new_share,
+                excess,
+                _driver(pairs["product_aspect"], "product_aspect", rising),
+            )
         )
     if previous.mentions and current.mentions != previous.mentions:
         rising = current.mentions > previous.mentions

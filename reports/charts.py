@@ -50,7 +50,10 @@ def trend_figure(facts: ReportFacts) -> go.Figure:
         row=1,
         col=1,
     )
-    for column, key, color in (("avg_score", "report.chart_avg", "#54A24B"), ("negative_share", "report.chart_neg_share", "#E45756")):
+    for column, key, color in (
+        ("avg_score", "report.chart_avg", "#54A24B"),
+        ("negative_share", "report.chart_neg_share", "#E45756"),
+    ):
         fig.add_trace(
             go.Scatter(x=series["bucket"], y=series[column], name=t(key, lang), mode="lines", line={"color": color}),
             row=2,

@@ -16,10 +16,11 @@ front, which stops Excel and LibreOffice from reading a formula and shows nothin
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -128,19 +129,48 @@ class ExportRequest:
 # ------------------------------------------------------------------ cells
 
 
-def _safe_url(url: object) -> str | None:
-    return url if isinstance(url, str) and url.strip().lower().startswith(("http://", "https://")) else None
+def safe_urls(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Links kept only when http or https (javascript:, data: ... become empty)."""
+    plain = pc.fill_null(pc.match_substring_regex(values, r"(?i)^\s*https?://"), False)
+    return pc.if_else(plain, values, pa.scalar(None, pa.string()))
 
 
-def _masked(values: list[Any]) -> list[Any]:
-    return [mask_pii(v) if isinstance(v, str) else v for v in values]
+def translate(values: pa.Array | pa.ChunkedArray, family: str, lang: str) -> pa.Array:
+    """Stored codes (labels, kinds, statuses) in words, translated once per distinct code."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    words = pa.array([t_value(family, code, lang) for code in encoded.dictionary.to_pylist()], pa.string())
+    return pc.take(words, encoded.indices)
 
 
-def _code(family: str, lang: str | None) -> Any:
-    def show(value: object) -> object:
-        return None if value is None else t_value(family, value, lang)
+# mask_pii changes only text holding an "@" (e-mail) or a run of at least seven digits (the
+# shortest phone, ID or card number it masks has more); rows without either are passed over
+# in Arrow, which spares a million Python calls. tests/reports/test_exports.py checks that
+# mask_pii indeed leaves such text alone, so a new kind of masking cannot slip past this.
+MASK_MIN_DIGITS = 7
+_FORMULA_START = "^(?:" + "|".join(re.escape(p) for p in FORMULA_PREFIXES) + ")"
 
-    return show
+
+def might_hold_pii(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    digits = pc.count_substring_regex(values, r"\p{Nd}")
+    flagged = pc.or_(pc.greater_equal(digits, MASK_MIN_DIGITS), pc.match_substring(values, "@"))
+    return pc.fill_null(flagged, False)
+
+
+def mask_column(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A string column with koubei.privacy.mask_pii applied to every value."""
+    flagged = might_hold_pii(values)
+    if not pc.any(flagged).as_py():
+        return values
+    masked = [mask_pii(v) for v in pc.filter(values, flagged).to_pylist()]
+    return pc.replace_with_mask(values, flagged, pa.array(masked, pa.string()))
+
+
+def guard_formulas(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """CSV cells that a spreadsheet would run as a formula, made plain text without a visible mark."""
+    starts = pc.fill_null(pc.match_substring_regex(values, _FORMULA_START), False)
+    return pc.if_else(starts, pc.binary_join_element_wise(CSV_GUARD, values, ""), values)
 
 
 def prepare(batch: pa.RecordBatch | pa.Table, columns: Sequence[Column], lang: str | None) -> pa.Table:
@@ -149,31 +179,15 @@ def prepare(batch: pa.RecordBatch | pa.Table, columns: Sequence[Column], lang: s
     for column in columns:
         values = batch.column(column.name)
         if column.kind == "masked":
-            # Low-cardinality columns (brand, product) are masked once per distinct value.
-            encoded = pc.dictionary_encode(values)
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()
-            if len(encoded.dictionary) < len(encoded) // 2:
-                dictionary = pa.array(_masked(encoded.dictionary.to_pylist()), pa.string())
-                values = pa.DictionaryArray.from_arrays(encoded.indices, dictionary).cast(pa.string())
-            else:
-                values = pa.array(_masked(values.to_pylist()), pa.string())
+            values = mask_column(values.cast(pa.string()))
         elif column.kind == "url":
-            values = pa.array([_safe_url(v) for v in values.to_pylist()], pa.string())
+            values = safe_urls(values.cast(pa.string()))
         elif column.kind.startswith("code:") and lang is not None:
-            show = _code(column.kind.split(":", 1)[1], lang)
-            values = pa.array([show(v) for v in values.to_pylist()], pa.string())
+            values = translate(values.cast(pa.string()), column.kind.split(":", 1)[1], lang)
         elif column.kind == "number" and pa.types.is_floating(values.type):
             values = pc.round(values, 4)  # scores and shares: four places are plenty in a sheet
         out[column.name] = values
     return pa.table(out)
-
-
-def guard_formula(value: str | None) -> str | None:
-    """A CSV cell that a spreadsheet would run as a formula, made plain text without a visible mark."""
-    if value is not None and value.startswith(FORMULA_PREFIXES):
-        return CSV_GUARD + value
-    return value
 
 
 # ------------------------------------------------------------------ rows
@@ -213,7 +227,9 @@ def _incident_schema() -> pa.Schema:
 def _local_times(table: pa.Table, tz: str) -> pa.Table:
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
-            local = pc.local_timestamp(table.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=tz)))
+            local = pc.local_timestamp(
+                table.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=tz))
+            )
             table = table.set_column(i, field.name, local)
     return table
 
@@ -253,7 +269,9 @@ def describe(request: ExportRequest, rows: int) -> str:
     parts = [f"{t('col.brand', request.lang)}={'、'.join(scope.brands)}"] if scope.brands else []
     parts += [f"{t('col.product', request.lang)}={'、'.join(scope.products)}"] if scope.products else []
     parts += [f"{t('col.source', request.lang)}={'、'.join(scope.sources)}"] if scope.sources else []
-    parts += [f"{t('col.label', request.lang)}={t_value('label', request.label, request.lang)}"] if request.label else []
+    parts += (
+        [f"{t('col.label', request.lang)}={t_value('label', request.label, request.lang)}"] if request.label else []
+    )
     return t(
         "export.trailer",
         request.lang,
@@ -281,7 +299,7 @@ def write_csv(store: Store, request: ExportRequest, out: BinaryIO) -> int:
                     seconds = pc.cast(values, pa.timestamp("s"), safe=False)
                     values = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
                 if column.kind != "number":
-                    values = pa.array([guard_formula(v) for v in values.cast(pa.string()).to_pylist()], pa.string())
+                    values = guard_formulas(values.cast(pa.string()))
                 else:
                     values = values.cast(pa.float64())
                 cells[column.name] = values

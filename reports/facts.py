@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -214,7 +213,9 @@ SEGMENTS: tuple[stored.Segment, ...] = ("product", "source", "aspect", "product_
 
 def _moves(store: Store, request: ReportRequest) -> tuple[CitedMove, ...]:
     f, prev_f = request.scope.filter(request.period), request.scope.filter(request.period.previous())
-    counts = {by: (stored.segment_counts(store, prev_f, by), stored.segment_counts(store, f, by)) for by in SEGMENTS}
+    counts: dict[str, tuple[list[stored.SegmentCount], list[stored.SegmentCount]]] = {
+        by: (stored.segment_counts(store, prev_f, by), stored.segment_counts(store, f, by)) for by in SEGMENTS
+    }
     chosen = largest_moves(candidates(queries.kpis(store, f), queries.kpis(store, prev_f), counts))
     return tuple(CitedMove(move, tuple(_cited(store, f, move))) for move in chosen)
 
@@ -226,8 +227,10 @@ def _cited(store: Store, f: queries.MentionFilter, move: Move) -> list[stored.Vo
         product, aspect = move.driver.key
         narrowed = queries.MentionFilter(f.start, f.end, f.brands, (product,), f.sources)
         return stored.negative_voices(store, narrowed, "aspect", [aspect], CITED_PER_MOVE)
-    if move.kind in ("product", "aspect") and move.subject is not None:
-        return stored.negative_voices(store, f, move.kind, [move.subject], CITED_PER_MOVE)  # type: ignore[arg-type]
+    if move.kind == "product" and move.subject is not None:
+        return stored.negative_voices(store, f, "product", [move.subject], CITED_PER_MOVE)
+    if move.kind == "aspect" and move.subject is not None:
+        return stored.negative_voices(store, f, "aspect", [move.subject], CITED_PER_MOVE)
     return []
 
 

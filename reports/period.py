@@ -44,7 +44,9 @@ class Period:
         if self.kind == "month":
             last = self.first_day - timedelta(days=1)
             return Period(last.replace(day=1), last, self.tz, "month")
-        return Period(self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.tz, self.kind)
+        return Period(
+            self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1), self.tz, self.kind
+        )
 
     def label(self) -> str:
         return f"{self.first_day:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"

@@ -20,7 +20,11 @@ from dashboard.i18n import t
 from reports.exports import COLUMNS, XLSX_MAX_ROWS, Column, ExportRequest, batches, describe, headers, prepare
 from storage import Store
 
-SHEET_KEYS = {"mentions": "export.sheet_mentions", "incidents": "export.sheet_incidents", "summary": "export.sheet_summary"}
+SHEET_KEYS = {
+    "mentions": "export.sheet_mentions",
+    "incidents": "export.sheet_incidents",
+    "summary": "export.sheet_summary",
+}
 
 
 class _Sheets:
@@ -118,4 +122,3 @@ def write_workbook(store: Store, requests: Sequence[ExportRequest], out: BinaryI
         about.write_string(row, 1, value)
     book.close()
     return sum(rows for _, _, rows in written)
-

@@ -9,9 +9,9 @@ which give local times in the zone asked for (a spreadsheet has no zones).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -226,7 +226,9 @@ def question_candidates(store: Store, f: MentionFilter, pattern: str) -> list[Ca
         f" ORDER BY {REACH_SQL} DESC, m.published_at DESC, m.source, m.native_id",
         [*params, pattern],
     )
-    return [Candidate(s, n, at, text, int(reach), tuple(aspects), voice) for s, n, at, text, reach, aspects, voice in rows]
+    return [
+        Candidate(s, n, at, text, int(reach), tuple(aspects), voice) for s, n, at, text, reach, aspects, voice in rows
+    ]
 
 
 def source_runs(store: Store, f: MentionFilter) -> list[SourceRuns]:
@@ -278,66 +280,97 @@ def model_versions(store: Store, f: MentionFilter) -> list[tuple[str, str, int]]
 
 # ------------------------------------------------------------------ exports
 
-# The columns of a mention export, in order. Local time for `published_at` (see module doc).
-EXPORT_MENTION_COLUMNS = (
-    "published_at",
-    "source",
-    "native_id",
-    "brand",
-    "product",
-    "text",
-    "url",
-    "score",
-    "label",
-    "rating",
-    "likes",
-    "reposts",
-    "replies",
-    "aspects",
-    "urgency",
-    "excluded",
-)
+WINDOW_ROWS = 50_000  # mentions the engine sorts at once for an export
+EXPORT_MEMORY = "256MB"  # the engine's memory while exporting: a window with its joins fits, with room
 
 
 def _mentions_sql(where: str, label: str | None) -> str:
-    label_sql = " AND s.label = ?" if label else ""
+    """One time window of the export, oldest first. Every table joined is first cut down to the
+    window's mentions, so no join holds a whole table in memory."""
+    label_sql = (
+        " AND m.source || chr(31) || m.native_id IN (SELECT source || chr(31) || native_id FROM sentiment WHERE label = ?)"
+        if label
+        else ""
+    )
     return f"""
+        WITH picked AS MATERIALIZED (
+            SELECT m.* FROM mentions m WHERE {where}{label_sql} AND m.published_at >= ? AND m.published_at < ?
+        ), scores AS (
+            SELECT source, native_id, score, label FROM sentiment SEMI JOIN picked USING (source, native_id)
+        ), tiers AS (
+            SELECT source, native_id, urgency FROM triage SEMI JOIN picked USING (source, native_id)
+        ), flags AS (
+            SELECT source, native_id, default_review, excluded FROM mention_flags SEMI JOIN picked USING (source, native_id)
+        ), aspects AS (
+            SELECT source, native_id, string_agg(aspect || ':' || polarity, ' ' ORDER BY aspect) AS aspects
+            FROM mention_aspects SEMI JOIN picked USING (source, native_id) GROUP BY 1, 2
+        )
         SELECT timezone(?, m.published_at AT TIME ZONE 'UTC') AS published_at, m.source, m.native_id, m.brand,
                m.product, m.text, m.url, s.score, s.label, m.rating, m.likes, m.reposts, m.replies,
                a.aspects, t.urgency,
                CASE WHEN f.default_review THEN 'default_review' WHEN f.excluded THEN 'duplicate' END AS excluded
-        FROM mentions m
-        LEFT JOIN sentiment s USING (source, native_id)
-        LEFT JOIN triage t USING (source, native_id)
-        LEFT JOIN mention_flags f USING (source, native_id)
-        LEFT JOIN (
-            SELECT source, native_id, string_agg(aspect || ':' || polarity, ' ' ORDER BY aspect) AS aspects
-            FROM mention_aspects GROUP BY 1, 2
-        ) a USING (source, native_id)
-        WHERE {where}{label_sql}
+        FROM picked m
+        LEFT JOIN scores s USING (source, native_id)
+        LEFT JOIN tiers t USING (source, native_id)
+        LEFT JOIN flags f USING (source, native_id)
+        LEFT JOIN aspects a USING (source, native_id)
         ORDER BY m.published_at, m.source, m.native_id
     """
+
+
+def _hour_counts(store: Store, where: str, params: list[Any], label: str | None) -> list[tuple[datetime, int]]:
+    label_sql = " AND s.label = ?" if label else ""
+    return [
+        (hour, int(n))
+        for hour, n in store.query(
+            "SELECT date_trunc('hour', m.published_at) AS hour, count(*) FROM mentions m"
+            f" LEFT JOIN sentiment s USING (source, native_id) WHERE {where}{label_sql} GROUP BY 1 ORDER BY 1",
+            [*params, *([label] if label else [])],
+        )
+    ]
+
+
+def export_windows(counts: Sequence[tuple[datetime, int]], max_rows: int) -> list[tuple[datetime, datetime]]:
+    """Consecutive hours packed into [start, end) windows of at most `max_rows` mentions each
+    (an hour holding more is a window of its own)."""
+    windows: list[tuple[datetime, datetime]] = []
+    start: datetime | None = None
+    rows = 0
+    for hour, n in counts:
+        if start is not None and rows + n > max_rows:
+            windows.append((start, hour))
+            start, rows = None, 0
+        if start is None:
+            start = hour
+        rows += n
+    if start is not None:
+        windows.append((start, counts[-1][0] + timedelta(hours=1)))
+    return windows
 
 
 def count_export_mentions(store: Store, f: MentionFilter, label: str | None = None) -> int:
     """How many rows `export_mentions` yields for the same arguments."""
     where, params = _where(f)
-    if label:
-        return int(
-            store.query(
-                f"SELECT count(*) FROM mentions m JOIN sentiment s USING (source, native_id) WHERE {where}"
-                " AND s.label = ?",
-                [*params, label],
-            )[0][0]
-        )
-    return int(store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)[0][0])
+    return sum(n for _, n in _hour_counts(store, where, params, label))
 
 
 def export_mentions(
     store: Store, f: MentionFilter, tz: str, label: str | None = None, batch_rows: int = 20_000
-) -> pa.RecordBatchReader:
-    """Every mention in the filter (excluded ones too, with the reason), oldest first, as a
-    stream of Arrow batches: the engine hands over `batch_rows` at a time, so memory stays flat."""
+) -> Iterator[pa.RecordBatch]:
+    """Every mention in the filter (excluded ones too, with the reason), oldest first, as Arrow
+    batches. The engine sorts one window of at most WINDOW_ROWS mentions at a time, so memory
+    stays flat however many rows the export holds."""
     where, params = _where(f)
-    relation = store.con.sql(_mentions_sql(where, label), params=[tz, *params, *([label] if label else [])])
-    return relation.to_arrow_reader(batch_rows)
+    sql = _mentions_sql(where, label)
+    # The engine caches what it reads up to its memory limit (80% of RAM by default); a window
+    # needs far less, so the export caps it and gives the old limit back when done.
+    previous_limit = store.query("SELECT current_setting('memory_limit')")[0][0]
+    store.con.execute(f"SET memory_limit = '{EXPORT_MEMORY}'")
+    try:
+        with store.transaction():  # one snapshot: rows stored meanwhile are neither half in nor counted twice
+            windows = export_windows(_hour_counts(store, where, params, label), WINDOW_ROWS)
+            for start, end in windows:
+                window_params = [*params, *([label] if label else []), start, end, tz]
+                yield from store.con.sql(sql, params=window_params).to_arrow_reader(batch_rows)
+    finally:
+        store.con.execute(f"SET memory_limit = '{previous_limit}'")
