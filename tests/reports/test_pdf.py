@@ -74,9 +74,14 @@ def test_chinese_fonts_are_embedded(pdf: Path) -> None:
 
 
 def test_a_hostile_mention_prints_as_text_masked(hostile_facts: ReportFacts, tmp_path: Path) -> None:
-    text = "\n".join(p.extract_text() for p in PdfReader(str(write_report(hostile_facts, "pdf", tmp_path / "h.pdf"))).pages)
+    text = "\n".join(
+        p.extract_text() for p in PdfReader(str(write_report(hostile_facts, "pdf", tmp_path / "h.pdf"))).pages
+    )
     squeezed = _squeezed(text)
-    assert _squeezed("<img src=x onerror=alert(1)>") in squeezed and _squeezed('=HYPERLINK("http://evil.example"') in squeezed
+    assert (
+        _squeezed("<img src=x onerror=alert(1)>") in squeezed
+        and _squeezed('=HYPERLINK("http://evil.example"') in squeezed
+    )
     assert MASKED_PHONE in squeezed and PHONE not in squeezed
 
 
