@@ -1,113 +1,68 @@
-"""Review-summary exports: CSV (utf-8-sig, so Excel shows Chinese) and XLSX.
+"""The dashboard's downloads: complete exports of the filtered data (reports/exports.py).
 
-Every text cell goes through koubei.privacy.safe_cell: PII masked, and cells a
-spreadsheet would run as a formula (=, +, -, @ ...) defused. Column headers are
-localised; times are local (naive, as spreadsheets have no zones).
+CSV: every mention in the filters, streamed (utf-8-sig, so Excel shows Chinese; the last
+line says how many rows). Excel: the review summary, every negative mention (no cap) and
+the incidents grouped by case, plus an about sheet. Masking, localised headers and
+neutralised formula text are the exports' own. Each download opens its own short
+read-only connection, like every dashboard read (dashboard/loaders.py).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 
-import pandas as pd
+import streamlit as st
 
-from dashboard.components import json_list, safe_url
-from dashboard.i18n import t, t_value
-from koubei.privacy import safe_cell
-
-SUMMARY_COLUMNS = {
-    "brand": "col.brand",
-    "product": "col.product",
-    "source": "col.source",
-    "mentions": "col.mentions",
-    "scored": "col.scored",
-    "avg_score": "col.score",
-    "positive": "col.positive",
-    "neutral": "col.neutral",
-    "negative": "col.negative",
-    "negative_share": "col.negative_share",
-    "avg_rating": "col.avg_rating",
-    "reach": "col.reach",
-    "first_at": "col.first",
-    "last_at": "col.last",
-}
-NEGATIVE_COLUMNS = {
-    "published_at": "col.time",
-    "source": "col.source",
-    "brand": "col.brand",
-    "product": "col.product",
-    "text": "col.text",
-    "url": "col.link",
-    "score": "col.score",
-    "rating": "col.rating",
-    "likes": "col.likes",
-    "reposts": "col.reposts",
-    "replies": "col.replies",
-}
-INCIDENT_COLUMNS = {
-    "id": "col.id",
-    "kind": "col.kind",
-    "brand": "col.brand",
-    "scope_value": "col.scope",
-    "window_start": "col.window_start",
-    "window_end": "col.window_end",
-    "peak_at": "col.peak",
-    "observed": "col.observed",
-    "expected": "col.expected",
-    "severity": "col.severity",
-    "status": "col.status",
-    "keywords": "col.keywords",
-}
+from dashboard.data import CACHE_TTL
+from dashboard.filters import Filters
+from dashboard.loaders import DISPLAY_TZ, LOCK_TIMEOUT
+from reports.exports import ExportRequest, count_rows, write_csv
+from reports.facts import Scope
+from reports.period import Period
+from reports.workbook import write_workbook
+from storage import open_store
 
 
-def _local(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
-    return out
+@dataclass(frozen=True)
+class RowCounts:
+    mentions: int  # the CSV's rows
+    negative: int  # the Excel's negative-mentions sheet
 
 
-def _prepare(frame: pd.DataFrame, columns: Mapping[str, str], tz: str, lang: str | None) -> pd.DataFrame:
-    out = _local(frame[[c for c in columns if c in frame.columns]], tz)
-    if "url" in out.columns:
-        out["url"] = out["url"].map(safe_url)
-    if "kind" in out.columns:
-        out["kind"] = out["kind"].map(lambda v: t_value("kind", v, lang))
-    if "status" in out.columns:
-        out["status"] = out["status"].map(lambda v: t_value("status", v, lang))
-    if "keywords" in out.columns:
-        out["keywords"] = out["keywords"].map(json_list)
-    for column in out.columns:
-        if pd.api.types.is_float_dtype(out[column]):
-            out[column] = out[column].round(4)  # scores and shares: 4 places are plenty in a sheet
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(safe_cell).astype(object)
-    return out.rename(columns={c: t(key, lang) for c, key in columns.items()})
+def request(f: Filters, what: str, lang: str, label: str | None = None) -> ExportRequest:
+    return ExportRequest(
+        what, Period(f.start_day, f.end_day, DISPLAY_TZ), Scope(f.brands, f.products, f.sources), lang, label
+    )
 
 
-def summary_table(summary: pd.DataFrame, tz: str, lang: str | None = None) -> pd.DataFrame:
-    return _prepare(summary, SUMMARY_COLUMNS, tz, lang)
+def row_counts(db: str, f: Filters) -> RowCounts:
+    """What the two downloads would hold now (cached like the page's other reads)."""
+    return _row_counts(db, f.start_day, f.end_day, f.brands, f.products, f.sources)
 
 
-def negative_table(negative: pd.DataFrame, tz: str, lang: str | None = None) -> pd.DataFrame:
-    return _prepare(negative, NEGATIVE_COLUMNS, tz, lang)
+@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
+def _row_counts(
+    db: str, first: date, last: date, brands: tuple[str, ...], products: tuple[str, ...], sources: tuple[str, ...]
+) -> RowCounts:
+    f = Filters(first, last, brands, products, sources)
+    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        return RowCounts(
+            count_rows(store, request(f, "mentions", "zh")), count_rows(store, request(f, "mentions", "zh", "neg"))
+        )
 
 
-def incidents_table(incidents: pd.DataFrame, tz: str, lang: str | None = None) -> pd.DataFrame:
-    return _prepare(incidents, INCIDENT_COLUMNS, tz, lang)
+def csv_bytes(db: str, f: Filters, lang: str) -> bytes:
+    out = io.BytesIO()
+    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        write_csv(store, request(f, "mentions", lang), out)
+    return out.getvalue()
 
 
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV with a BOM (utf-8-sig) so Excel opens Chinese text correctly."""
-    return frame.to_csv(index=False).encode("utf-8-sig")
-
-
-def to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """One workbook, one sheet per frame (sheet names cut to Excel's 31 characters)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return buffer.getvalue()
+def xlsx_bytes(db: str, f: Filters, lang: str) -> bytes:
+    sheets = [request(f, "summary", lang), request(f, "mentions", lang, "neg"), request(f, "incidents", lang)]
+    out = io.BytesIO()
+    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        write_workbook(store, sheets, out)
+    return out.getvalue()

@@ -18,7 +18,7 @@ from dashboard import charts, data, exports
 from dashboard.components import json_list, local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.i18n import current_lang, t, t_value
-from storage import DatabaseBusy, StorageError, open_store, queries
+from storage import DatabaseBusy, StorageError
 
 BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
 BUCKET_LABELS = {
@@ -223,35 +223,18 @@ def render_incident_detail(db: str, incident_id: str) -> None:
 
 
 def export_section(db: str, f: Filters) -> None:
+    """Complete exports of the selection, with how many rows each holds said before downloading."""
     lang = current_lang()
     stamp = f"{f.start_day:%Y%m%d}-{f.end_day:%Y%m%d}"
-
-    # Deferred: built only when clicked, on another thread, so no session state
-    # here; the language is captured now.
-    def sheets() -> dict[str, pd.DataFrame]:
-        mf = queries.MentionFilter(f.start, f.end, f.brands, f.products, f.sources)
-        with open_store(db, read_only=True, lock_timeout=data.LOCK_TIMEOUT) as store:
-            summary = queries.review_summary(store, mf)
-            negative = queries.latest_negative(store, mf, limit=1000)
-            incidents = queries.open_incidents(store, f.brands)
-        return {
-            t("overview.sheet_summary", lang): exports.summary_table(summary, data.DISPLAY_TZ, lang),
-            t("overview.sheet_negative", lang): exports.negative_table(negative, data.DISPLAY_TZ, lang),
-            t("overview.sheet_incidents", lang): exports.incidents_table(incidents, data.DISPLAY_TZ, lang),
-        }
-
-    def csv_bytes() -> bytes:
-        return exports.to_csv(next(iter(sheets().values())))
-
-    def xlsx_bytes() -> bytes:
-        return exports.to_xlsx(sheets())
-
     st.subheader(t("overview.export"))
+    counts = exports.row_counts(db, f)
+    st.caption(t("overview.export_rows", mentions=f"{counts.mentions:,}", negative=f"{counts.negative:,}"))
     left, right = st.columns(2)
+    # Deferred: built only when clicked, on another thread, so the language is captured now.
     left.download_button(
         t("overview.export_csv"),
-        data=csv_bytes,
-        file_name=f"koubei-summary-{stamp}.csv",
+        data=lambda: exports.csv_bytes(db, f, lang),
+        file_name=f"koubei-mentions-{stamp}.csv",
         mime="text/csv",
         on_click="ignore",
         key="export_csv",
@@ -259,7 +242,7 @@ def export_section(db: str, f: Filters) -> None:
     )
     right.download_button(
         t("overview.export_xlsx"),
-        data=xlsx_bytes,
+        data=lambda: exports.xlsx_bytes(db, f, lang),
         file_name=f"koubei-summary-{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore",

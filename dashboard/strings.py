@@ -17,6 +17,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "app.page_triage": {"zh": "分诊", "en": "Triage"},
     "app.page_incidents": {"zh": "事件", "en": "Incidents"},
     "app.page_settings": {"zh": "规则设置", "en": "Rules"},
+    "app.page_reports": {"zh": "报告", "en": "Reports"},
     "app.no_database": {
         "zh": "还没有数据库：先运行 `koubei run`（或 `make run`）采集数据。",
         "en": "No database yet: run `koubei run` (or `make run`) to collect data first.",
@@ -111,6 +112,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "# koubei export: {rows} rows · {what} · {period} · {scope}",
     },
     "export.sheet_mentions": {"zh": "提及", "en": "Mentions"},
+    "export.sheet_negative": {"zh": "负面提及", "en": "Negative mentions"},
     "export.sheet_incidents": {"zh": "事件", "en": "Incidents"},
     "export.sheet_summary": {"zh": "摘要", "en": "Summary"},
     "export.sheet_about": {"zh": "说明", "en": "About"},
@@ -170,7 +172,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "overview.no_open_incidents": {"zh": "当前没有未关闭的事件。", "en": "No open incidents."},
     "overview.latest_negative": {"zh": "最新负面提及", "en": "Latest negative mentions"},
     "overview.no_negative": {"zh": "所选范围内没有负面提及。", "en": "No negative mentions in range."},
-    "overview.export": {"zh": "导出口碑摘要", "en": "Export review summary"},
+    "overview.export": {"zh": "导出", "en": "Export"},
+    "overview.export_rows": {
+        "zh": "CSV：所选范围内全部 {mentions} 条提及。Excel：摘要、全部 {negative} 条负面提及、按案件分组的事件。文本已隐去个人信息。",
+        "en": "CSV: all {mentions} mentions in the selection. Excel: the summary, all {negative} negative mentions and the incidents by case. Personal data is masked.",
+    },
     "overview.export_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "overview.export_xlsx": {"zh": "下载 Excel", "en": "Download Excel"},
     "overview.updated_at": {
@@ -178,9 +184,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Data as of {at} (refreshes every {every}s)",
     },
     "overview.open_link": {"zh": "打开", "en": "open"},
-    "overview.sheet_summary": {"zh": "摘要", "en": "Summary"},
-    "overview.sheet_negative": {"zh": "负面提及", "en": "Negative mentions"},
-    "overview.sheet_incidents": {"zh": "事件", "en": "Incidents"},
     # the triage page (dashboard/pages/triage.py)
     "triage.title": {"zh": "负面分诊", "en": "Negative mention triage"},
     "triage.intro": {
@@ -291,6 +294,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "settings.channels": {"zh": "通知渠道", "en": "Channels"},
     "settings.observed": {"zh": "观测", "en": "Observed"},
     "settings.fired": {"zh": "会触发", "en": "Would fire"},
+    # the reports page (dashboard/pages/reports.py)
+    "reports.title": {"zh": "口碑报告", "en": "Review summary report"},
+    "reports.intro": {
+        "zh": "按所选周期和左侧筛选（品牌、产品、来源）生成报告：核心指标与上一周期对比、变化要点、趋势、各方面评价、事件、常见问题和方法说明。可下载 HTML 或 PDF 转发。",
+        "en": "The report for a period and the sidebar's scope (brands, products, sources): headline figures against the previous period, what changed, trend, aspects, incidents, customers' questions and the method. Download it as HTML or PDF to forward.",
+    },
+    "reports.period": {"zh": "报告周期", "en": "Period"},
+    "reports.period_filters": {"zh": "筛选的日期范围", "en": "Filter's date range"},
+    "reports.period_week": {"zh": "上周", "en": "Last week"},
+    "reports.period_month": {"zh": "上月", "en": "Last month"},
+    "reports.scope_note": {
+        "zh": "报告期 {period}，范围为左侧筛选。",
+        "en": "Period {period}; the scope is the sidebar's selection.",
+    },
+    "reports.building": {"zh": "正在生成报告…", "en": "Building the report…"},
+    "reports.download_html": {"zh": "下载 HTML", "en": "Download HTML"},
+    "reports.download_pdf": {"zh": "下载 PDF", "en": "Download PDF"},
+    "reports.no_pdf": {"zh": "无法生成 PDF：", "en": "PDF is not available here:"},
     # the review-summary report (reports/html.py, reports/templates/report.html.j2) and its page
     "report.title": {"zh": "{scope} 口碑报告", "en": "Review summary: {scope}"},
     "report.all_brands": {"zh": "全部品牌", "en": "all brands"},

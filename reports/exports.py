@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -135,12 +135,23 @@ def safe_urls(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.if_else(plain, values, pa.scalar(None, pa.string()))
 
 
+# Stored codes in words, by family (each named literally, so the string table's test sees it).
+CODE_WORDS: dict[str, Callable[[object, str], str]] = {
+    "label": lambda code, lang: t_value("label", code, lang),
+    "kind": lambda code, lang: t_value("kind", code, lang),
+    "scope": lambda code, lang: t_value("scope", code, lang),
+    "status": lambda code, lang: t_value("status", code, lang),
+    "action": lambda code, lang: t_value("action", code, lang),
+    "excluded": lambda code, lang: t_value("excluded", code, lang),
+}
+
+
 def translate(values: pa.Array | pa.ChunkedArray, family: str, lang: str) -> pa.Array:
     """Stored codes (labels, kinds, statuses) in words, translated once per distinct code."""
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    words = pa.array([t_value(family, code, lang) for code in encoded.dictionary.to_pylist()], pa.string())
+    words = pa.array([CODE_WORDS[family](code, lang) for code in encoded.dictionary.to_pylist()], pa.string())
     return pc.take(words, encoded.indices)
 
 

@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from dashboard.i18n import t, t_value
+from dashboard.i18n import t
 from koubei.privacy import mask_pii
 from reports import charts
 from reports.changes import Move
+from reports.exports import CODE_WORDS
 from reports.facts import CitedMove, ReportFacts
 from reports.period import Period
 
@@ -216,7 +217,7 @@ def render_html(facts: ReportFacts, page_numbers: dict[str, int] | None = None) 
         return t(key, lang, **fmt)
 
     def tv(family: str, value: object) -> str:
-        return t_value(family, value, lang)
+        return CODE_WORDS[family](value, lang)
 
     trend = charts.trend_figure(facts).to_html(
         full_html=False, include_plotlyjs=False, div_id="chart-trend", config=PLOT_CONFIG

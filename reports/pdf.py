@@ -56,9 +56,9 @@ def print_pdf(html: str, out: Path, chromium: str | None = None) -> None:
     """Print one HTML document to `out` (A4 and margins come from the document's @page rule)."""
     binary = chromium or find_chromium()
     with tempfile.TemporaryDirectory(prefix="koubei-pdf-") as tmp:
-        page = Path(tmp) / "report.html"
+        page = Path(tmp) / "page.html"
         page.write_text(html, encoding="utf-8")
-        target = Path(tmp) / "report.pdf"
+        target = Path(tmp) / "printed.pdf"
         command = [
             binary,
             "--headless",

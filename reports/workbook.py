@@ -79,7 +79,7 @@ class _Sheets:
 
 def _sheet(book: xlsxwriter.Workbook, store: Store, request: ExportRequest) -> tuple[str, int]:
     columns = COLUMNS[request.what]
-    name = t(SHEET_KEYS[request.what], request.lang)
+    name = t("export.sheet_negative" if request.label == "neg" else SHEET_KEYS[request.what], request.lang)
     sheets = _Sheets(book, name, columns, request.lang)
     case = None
     for batch in batches(store, request):

@@ -115,15 +115,15 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             )
             assert re.sub(r"\s", "", first_metric.inner_text()) == expected
 
-            # The Excel export, as a browser downloads it: text masked, formulas defused.
+            # The Excel export, as a browser downloads it: text masked, formula text a plain text cell.
             with page.expect_download(timeout=30_000) as download:
                 page.get_by_role("button", name="下载 Excel").click()
             book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
-            assert book.sheetnames == ["摘要", "负面提及", "事件"]
+            assert book.sheetnames == ["摘要", "负面提及", "事件", "说明"]
             cells = [c for row in book["负面提及"].iter_rows() for c in row]
             texts = [str(c.value) for c in cells if isinstance(c.value, str)]
             assert any(MASKED_PHONE in text for text in texts) and not any(PHONE in text for text in texts)
-            assert any(text.startswith("'=HYPERLINK") for text in texts)
+            assert any(text.startswith("=HYPERLINK") for text in texts)
             assert all(c.data_type != "f" for c in cells)
 
             # English from the sidebar switch.

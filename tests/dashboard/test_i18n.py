@@ -14,7 +14,10 @@ from dashboard.i18n import LANGUAGES, t, t_value
 from dashboard.strings import STRINGS
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = sorted((REPO / "dashboard").rglob("*.py")) + [REPO / "streamlit_app.py"]
+SOURCES = (
+    sorted((REPO / "dashboard").rglob("*.py")) + sorted((REPO / "reports").rglob("*.py")) + [REPO / "streamlit_app.py"]
+)
+TEMPLATES = sorted((REPO / "reports" / "templates").glob("*.j2"))
 PREFIXES = {key.split(".")[0] for key in STRINGS}
 KEY = re.compile(r"[a-z]+\.[a-z0-9_]+")
 
@@ -35,7 +38,10 @@ def _calls(name: str) -> list[tuple[Path, ast.Call]]:
 def keys_in_code() -> set[str]:
     """Every string constant in the dashboard's code shaped like a key of the table
     (t("incidents.title"), and keys kept in constants: PAGES, export headers, tier labels)."""
-    return {
+    in_templates = {
+        key for path in TEMPLATES for key in re.findall(r't\("([a-z]+\.[a-z0-9_]+)"', path.read_text("utf-8"))
+    }
+    return in_templates | {
         node.value
         for _, tree in _trees()
         for node in ast.walk(tree)

@@ -9,8 +9,7 @@ import pytest
 
 from reports.facts import ReportFacts, ReportRequest, Scope, build_facts
 from reports.period import parse_period
-from tests.conftest import ARTIFACTS
-from tests.dashboard.conftest import demo_db  # noqa: F401 - the shared session fixture
+from tests.dashboard.conftest import dashboard_env, demo_db  # noqa: F401 - the dashboard tests' fixtures
 
 BRAND = "声浪"
 PERIOD = "2026-11-17..2026-11-20"  # the demo's last four days, with its crisis; the four before it compare
@@ -23,12 +22,6 @@ def request(lang: str = "zh", **scope: tuple[str, ...]) -> ReportRequest:
 @pytest.fixture(scope="session")
 def facts(demo_db: Path) -> ReportFacts:  # noqa: F811 - the fixture imported above
     return build_facts(demo_db, request())
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.fixture(scope="session")

@@ -40,10 +40,10 @@ def _open(path: Path, shot: Path | None = None) -> tuple[str, list[str], list[st
 
 
 def test_the_report_renders_with_its_charts_and_fetches_nothing(
-    facts: ReportFacts, artifacts: Path, tmp_path: Path
+    facts: ReportFacts, artifacts_dir: Path, tmp_path: Path
 ) -> None:
     html = write_report(facts, "html", tmp_path / "report.html")
-    text, requests, dialogs, svgs = _open(html, artifacts / "report-html.png")
+    text, requests, dialogs, svgs = _open(html, artifacts_dir / "report-html.png")
     assert requests == [] and dialogs == []
     assert svgs >= 4  # two charts, each an SVG layer and its overlay
     assert facts.request.period.label() in text

@@ -102,7 +102,7 @@ def test_the_workbook_is_ready_to_read(demo_db: Path, tmp_path: Path) -> None:
     request = ExportRequest("mentions", WEEK, label="neg", lang="en")
     assert _export(demo_db, request, "xlsx", tmp_path / "w.xlsx") == total
     book = openpyxl.load_workbook(tmp_path / "w.xlsx")
-    sheet, about = book["Mentions"], book["About"]
+    sheet, about = book["Negative mentions"], book["About"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:P{total + 1}"
     assert [c.value for c in sheet[1]][:6] == ["Time", "Source", "id", "Brand", "Product", "Text"]
     assert sheet.column_dimensions["F"].width > 60

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from reports.build import headings, write_report
 from reports.facts import ReportFacts
 from reports.pdf import PdfError, find_chromium, section_pages
+from tests.conftest import ARTIFACTS
 from tests.dashboard.conftest import MASKED_PHONE, PHONE
 from tests.reports.conftest import BRAND
 
@@ -23,8 +24,9 @@ def _squeezed(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pdf(facts: ReportFacts, artifacts: Path) -> Path:
-    return write_report(facts, "pdf", artifacts / "report.pdf")
+def pdf(facts: ReportFacts) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return write_report(facts, "pdf", ARTIFACTS / "report.pdf")
 
 
 def test_the_pdf_holds_brand_period_headings_and_the_kpis_sql_gives(
