@@ -75,9 +75,13 @@ def _slack_escape(text: str) -> str:
 
 def format_message(channel_type: str, p: dict[str, Any]) -> dict[str, Any]:
     """The JSON body for a chat or webhook channel."""
-    text = render_text(p)
     if channel_type == "webhook":
         return {"source": "koubei", **p}
+    return chat_message(channel_type, render_text(p))
+
+
+def chat_message(channel_type: str, text: str) -> dict[str, Any]:
+    """A chat robot's plain-text message."""
     if channel_type == "wecom":
         return {"msgtype": "text", "text": {"content": text}}
     if channel_type == "dingtalk":
@@ -123,13 +127,17 @@ def _check_chat_reply(channel: Channel, response: requests.Response) -> None:
 
 def send(channel: Channel, payload: dict[str, Any], idempotency_key: str) -> None:
     """Deliver one alert; raises DeliveryError (or ConfigError for a missing secret)."""
-    opts = channel.options
     if channel.type == "email":
         _send_email(channel, payload)
         return
+    post(channel, format_message(channel.type, payload), idempotency_key)
+
+
+def post(channel: Channel, body: dict[str, Any], idempotency_key: str) -> None:
+    """POST a JSON body to a chat or webhook channel (signed where the robot wants it)."""
+    opts = channel.options
     url = opts.get("url") or secret(str(opts.get("url_env", f"KOUBEI_{channel.name.upper()}_URL")))
     sign_secret = secret(str(opts["secret_env"])) if opts.get("secret_env") else None
-    body = format_message(channel.type, payload)
     if channel.type == "dingtalk":
         url = _dingtalk_url(str(url), sign_secret)
     elif channel.type == "feishu":
@@ -146,7 +154,8 @@ def send(channel: Channel, payload: dict[str, Any], idempotency_key: str) -> Non
     _check_chat_reply(channel, response)
 
 
-def _send_email(channel: Channel, payload: dict[str, Any]) -> None:
+def new_email(channel: Channel) -> EmailMessage:
+    """A message from the channel's sender to its recipients (subject and content to be set)."""
     opts = channel.options
     to = opts.get("to") or []
     if isinstance(to, str):
@@ -154,15 +163,26 @@ def _send_email(channel: Channel, payload: dict[str, Any]) -> None:
     if not to:
         raise DeliveryError(f"channel {channel.name}: no recipients (to = [...])")
     msg = EmailMessage()
+    msg["From"] = str(opts.get("from", "koubei@localhost"))
+    msg["To"] = ", ".join(to)
+    return msg
+
+
+def _send_email(channel: Channel, payload: dict[str, Any]) -> None:
+    msg = new_email(channel)
     tier = int(payload.get("severity", 2))
     msg["Subject"] = (
         f"[koubei] 等级{tier} {KIND_NAMES.get(payload['kind'], payload['kind'])}: "
         f"{payload.get('brand') or ''} {payload['scope_value']}"
     )
-    msg["From"] = str(opts.get("from", "koubei@localhost"))
-    msg["To"] = ", ".join(to)
     msg["X-Koubei-Incident"] = str(payload["incident_id"])
     msg.set_content(render_text(payload))
+    send_email(channel, msg)
+
+
+def send_email(channel: Channel, msg: EmailMessage) -> None:
+    """Hand a message to the channel's SMTP server."""
+    opts = channel.options
     host = str(opts.get("host", "localhost"))
     port = int(opts.get("port", 25))
     try:

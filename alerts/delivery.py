@@ -113,6 +113,11 @@ def _send(cfg: AlertSettings, row: OutboxRow) -> None:
     channel = cfg.channels.get(row.channel)
     if channel is None:
         raise KoubeiError(f"channel {row.channel!r} is no longer configured")
+    if row.event == "report":  # a scheduled report (reports/schedule.py) rides the same outbox
+        from reports.schedule import deliver_report
+
+        deliver_report(channel, row.payload, row.id)
+        return
     channels.send(channel, {**row.payload, "event": row.event}, row.id)
 
 

@@ -23,7 +23,8 @@ import msgspec
 
 from koubei.errors import ConfigError
 from koubei.settings.alerts import AlertsTable
-from koubei.settings.errors import convert
+from koubei.settings.errors import convert, suggest
+from koubei.settings.reports import ReportTable
 from koubei.settings.sections import Brand, DashboardTable, SentimentTable, StorageTable
 from koubei.settings.types import Table, encode
 
@@ -44,6 +45,19 @@ class ConfigFile(Table):
     dashboard: DashboardTable = msgspec.field(default_factory=DashboardTable)
     sentiment: SentimentTable = msgspec.field(default_factory=SentimentTable)
     alerts: AlertsTable = msgspec.field(default_factory=AlertsTable)
+    reports: tuple[ReportTable, ...] = ()
+
+    def __post_init__(self) -> None:
+        for index, report in enumerate(self.reports):
+            for channel in report.channels:
+                if channel not in self.alerts.channels:
+                    hint = suggest(channel, self.alerts.channels)
+                    raise ValueError(f"reports[{index}]: unknown channel {channel!r}{hint}")
+        names = [r.name for r in self.reports]
+        if len(names) != len(set(names)):
+            raise ValueError(
+                f"reports: two entries share a name: {sorted(n for n in names if names.count(n) > 1)[0]!r}"
+            )
 
 
 class Settings(ConfigFile, dict=True):

@@ -7,7 +7,8 @@ heartbeat row ("koubei-watch") into source health, and sleeps. SIGTERM and
 SIGINT end it after the current step: a pass is never cut in half, and the
 outbox keeps whatever was not yet sent for the next start. Delivery is also
 retried between passes, so a channel that comes back is served without
-waiting for the slowest source.
+waiting for the slowest source; scheduled reports ([[reports]]) are produced
+and queued there when due (reports/schedule.py).
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ def watch(
     if not intervals:
         log("watch: no enabled sources; only delivering queued alerts")
     due = {name: 0.0 for name in intervals}  # monotonic time each source is next due
-    last_delivery = time.monotonic()
+    last_delivery = time.monotonic() - DELIVER_EVERY  # what the last run left queued goes out at once
     while not state.stop.is_set():
         now = time.monotonic()
         ready = sorted(n for n, t in due.items() if t <= now)
         if ready:
             _pass(ctx, run_pass, ready, state, log)
+            if ctx.settings.reports:
+                _deliver(ctx, state, log)  # a report that fell due during the pass
             for n in ready:
                 due[n] = time.monotonic() + intervals[n]
             last_delivery = time.monotonic()
@@ -101,8 +104,17 @@ def _heartbeat(ctx: AppContext) -> None:
 
 
 def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> None:
+    """Queue the scheduled reports that fell due ([[reports]]), then send what the outbox holds."""
     from alerts.delivery import deliver_alerts
 
+    if ctx.settings.reports:
+        from reports.schedule import queue_due_reports
+
+        try:
+            queue_due_reports(ctx.open_store, ctx.settings, log=log)
+        except Exception as exc:  # noqa: BLE001 - a report that cannot be built must not end the watch
+            state.errors.append(f"reports: {exc}")
+            log(f"watch: scheduled report failed: {type(exc).__name__}: {exc}")
     try:
         result = deliver_alerts(ctx.open_store, ctx.settings)
         if result.sent or result.failed or result.dead:

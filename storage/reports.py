@@ -374,3 +374,11 @@ def export_mentions(
                 yield from store.con.sql(sql, params=window_params).to_arrow_reader(batch_rows)
     finally:
         store.con.execute(f"SET memory_limit = '{previous_limit}'")
+
+
+def queued(store: Store, outbox_ids: Sequence[str]) -> set[str]:
+    """Which of these outbox rows exist already (any status): a scheduled report is queued once."""
+    if not outbox_ids:
+        return set()
+    rows = store.query("SELECT id FROM alert_outbox WHERE list_contains(?::VARCHAR[], id)", [list(outbox_ids)])
+    return {str(r[0]) for r in rows}
