@@ -397,6 +397,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.driver_up": {"zh": "，主要来自 {what}（{delta} 条）", "en": ", mainly from {what} ({delta})"},
     "report.driver_down": {"zh": "，减少最多的是 {what}（{delta} 条）", "en": ", most of all {what} ({delta})"},
     "report.what_product_aspect": {"zh": "{product} 的 {aspect} 方面", "en": "the {aspect} of {product}"},
+    "report.what_aspect": {"zh": "{aspect} 方面", "en": "its {aspect}"},
     "report.what_source": {"zh": "来源 {source}", "en": "source {source}"},
     "report.basis": {
         "zh": "依据：{what}，{period}，共 {n} 条提及；可用 {command} 导出。",

@@ -26,7 +26,7 @@ from storage import Store, open_store, queries
 from storage import reports as stored
 from storage.incidents import Incident, IncidentMention, IncidentResponse, incident_mentions
 
-TIERS = (1, 2, 3, 4, 5)
+TIERS = (2, 3, 4, 5)  # a spike is at least tier 2 (alerts/events.py)
 # How long each tier may wait for a first response, in minutes. Tier 2 is the
 # customer-service rule (DOMAIN.md: within 24 hours); the higher tiers tighten it.
 RESPONSE_DEADLINES = {2: 24 * 60, 3: 4 * 60, 4: 2 * 60, 5: 60}

@@ -160,6 +160,10 @@ def _what(move: Move, lang: str) -> str:
     driver = move.driver
     if driver is None:
         return ""
+    if driver.dimension == "product_aspect" and move.kind == "product":
+        return t("report.what_aspect", lang, aspect=driver.key[1])  # the product is the sentence's subject
+    if driver.dimension == "product_aspect" and move.kind == "aspect":
+        return driver.key[0]  # the aspect is the sentence's subject: the product is what is left to name
     if driver.dimension == "product_aspect":
         return t("report.what_product_aspect", lang, product=driver.key[0], aspect=driver.key[1])
     return t("report.what_source", lang, source=driver.key[0])

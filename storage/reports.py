@@ -280,8 +280,8 @@ def model_versions(store: Store, f: MentionFilter) -> list[tuple[str, str, int]]
 
 # ------------------------------------------------------------------ exports
 
-WINDOW_ROWS = 50_000  # mentions the engine sorts at once for an export
-EXPORT_MEMORY = "256MB"  # the engine's memory while exporting: a window with its joins fits, with room
+WINDOW_ROWS = 100_000  # mentions the engine sorts at once for an export
+EXPORT_MEMORY = "200MB"  # the engine's memory while exporting: a window with its joins fits
 
 
 def _mentions_sql(where: str, label: str | None) -> str:

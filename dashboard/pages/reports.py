@@ -9,7 +9,6 @@ masked and escaped, in an iframe so its charts run as they do in the downloaded 
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import streamlit as st
@@ -33,30 +32,9 @@ def chosen_period(choice: str, f: Filters) -> Period:
     return parse_period(choice, data.DISPLAY_TZ)
 
 
-def _request(
-    first: date,
-    last: date,
-    kind: str,
-    brands: tuple[str, ...],
-    products: tuple[str, ...],
-    sources: tuple[str, ...],
-    lang: str,
-) -> ReportRequest:
-    return ReportRequest(Period(first, last, data.DISPLAY_TZ, kind), Scope(brands, products, sources), lang)
-
-
 @st.cache_data(ttl=60, max_entries=8, show_spinner=False)
-def report_html(
-    db: str,
-    first: date,
-    last: date,
-    kind: str,
-    brands: tuple[str, ...],
-    products: tuple[str, ...],
-    sources: tuple[str, ...],
-    lang: str,
-) -> str:
-    return render_html(build_facts(db, _request(first, last, kind, brands, products, sources, lang)))
+def report_html(db: str, request: ReportRequest) -> str:
+    return render_html(build_facts(db, request))
 
 
 def report_pdf(db: str, request: ReportRequest) -> bytes:
@@ -84,10 +62,10 @@ def main() -> None:
         or "filters"
     )
     period = chosen_period(choice, f)
-    args = (period.first_day, period.last_day, period.kind, f.brands, f.products, f.sources, lang)
+    request = ReportRequest(period, Scope(f.brands, f.products, f.sources), lang)
     st.caption(t("reports.scope_note", period=period.label()))
     with st.spinner(t("reports.building")):
-        html = report_html(db, *args)
+        html = report_html(db, request)
     name = f"koubei-report-{period.slug()}"
     left, right = st.columns(2)
     left.download_button(
@@ -105,7 +83,6 @@ def main() -> None:
         right.warning(t("reports.no_pdf"))
         right.text(str(exc))
     else:
-        request = _request(*args)
         right.download_button(
             t("reports.download_pdf"),
             data=lambda: report_pdf(db, request),

@@ -4,6 +4,7 @@ anywhere, a hostile mention shown as text (screenshot in tests/artifacts/report-
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,12 @@ def _open(path: Path, shot: Path | None = None) -> tuple[str, list[str], list[st
         try:
             page = browser.new_page(viewport={"width": 900, "height": 1200})
             page.on("request", lambda r: None if r.url == path.as_uri() else requests.append(r.url))
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+            def dismiss(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", dismiss)
             page.goto(path.as_uri(), wait_until="load")
             page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
             page.wait_for_timeout(500)

@@ -4,6 +4,7 @@ demo database (the real pipeline's output)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -19,7 +20,7 @@ from tests.reports.conftest import BRAND, request
 SCOPE_SQL = "brand = ? AND published_at >= ? AND published_at < ?"
 
 
-def _sql(db: Path, sql: str, params: list[object]) -> list[tuple[object, ...]]:
+def _sql(db: Path, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(sql, params).fetchall()
 
@@ -50,7 +51,7 @@ def test_headline_figures_match_sql_in_both_periods(facts: ReportFacts, demo_db:
 
 def test_share_of_voice_is_the_brands_part_of_all_watched_brands(facts: ReportFacts, demo_db: Path) -> None:
     period = facts.request.period
-    rows = dict(
+    rows: dict[str, int] = dict(
         _sql(
             demo_db,
             "SELECT m.brand, count(*) FROM trusted_mentions m WHERE published_at >= ? AND published_at < ?"
@@ -75,7 +76,7 @@ def test_incidents_are_counted_as_cases_by_tier(facts: ReportFacts, demo_db: Pat
     with open_store(demo_db, read_only=True) as store:
         incidents = [get_incident(store, i) for i in ids]
     cases = group_cases([i for i in incidents if i is not None])
-    expected = {tier: sum(1 for c in cases if c.severity == tier) for tier in range(1, 6)}
+    expected = {tier: sum(1 for c in cases if c.severity == tier) for tier in range(2, 6)}
     assert {tier: c.current for tier, c in facts.headline.cases_by_tier.items()} == expected
     assert sum(expected.values()) == len(facts.cases) >= 1
     assert sorted(m.id for item in facts.cases for m in item.case.members) == sorted(ids)
@@ -189,3 +190,34 @@ def test_a_scope_without_data_reports_nothing_instead_of_failing(demo_db: Path) 
     facts = build_facts(demo_db, request(brands=("没有这个品牌",)))
     assert facts.headline.mentions.current == 0 and facts.moves == () and facts.cases == ()
     assert facts.headline.negative_share.current is None
+
+
+def test_a_case_shows_who_did_what_when_and_the_response_time_against_its_deadline(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    import shutil
+    from datetime import timedelta
+
+    from reports.facts import RESPONSE_DEADLINES, build_facts
+    from reports.html import render_html
+    from storage.incidents import log_response
+
+    db = tmp_path / "k.duckdb"
+    shutil.copy(demo_db, db)
+    first = build_facts(db, request())
+    lead = first.cases[0].case.lead
+    detected = min(m.created_at for m in first.cases[0].case.members)
+    with open_store(db) as store:
+        log_response(store, lead.id, "acknowledge", "王经理", None, detected + timedelta(minutes=50))
+        log_response(
+            store, lead.id, "respond", "客服<b>组</b>", "已联系用户 13812345678 换新", detected + timedelta(hours=2)
+        )
+    item = build_facts(db, request()).cases[0]
+    assert [(r.actor, r.action) for r in item.responses] == [("王经理", "acknowledge"), ("客服<b>组</b>", "respond")]
+    assert item.first_response_minutes == 50.0
+    assert item.deadline_minutes == RESPONSE_DEADLINES[item.case.severity]
+    assert item.met_deadline is (50 <= RESPONSE_DEADLINES[item.case.severity])
+    html = render_html(build_facts(db, request()))
+    assert (
+        "王经理" in html and "客服&lt;b&gt;组&lt;/b&gt;" in html and "138****5678" in html and "13812345678" not in html
+    )

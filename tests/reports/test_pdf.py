@@ -4,6 +4,7 @@ with pypdf) holds the brand, the period, each heading and the KPI values SQL giv
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -42,7 +43,7 @@ def test_the_pdf_holds_brand_period_headings_and_the_kpis_sql_gives(
             " FROM trusted_mentions m LEFT JOIN sentiment s USING (source, native_id)"
             " WHERE m.brand = ? AND m.published_at >= ? AND m.published_at < ?",
             [BRAND, period.start, period.end],
-        ).fetchone()
+        ).fetchall()[0]
     assert BRAND in text and _squeezed(period.label()) in text
     for heading in headings("zh").values():
         assert _squeezed(heading) in text, heading
@@ -63,10 +64,11 @@ def test_the_table_of_contents_gives_each_sections_page(pdf: Path) -> None:
 
 
 def test_chinese_fonts_are_embedded(pdf: Path) -> None:
-    fonts = {}
+    fonts: dict[str, Any] = {}
     for page in PdfReader(str(pdf)).pages:
-        for font in (page["/Resources"].get("/Font") or {}).values():
-            font = font.get_object()
+        resources: Any = page["/Resources"]
+        for ref in (resources.get("/Font") or {}).values():
+            font: Any = ref.get_object()
             fonts[str(font.get("/BaseFont"))] = font
     cjk = [name for name in fonts if "WenQuanYi" in name]
     assert cjk, sorted(fonts)

@@ -1,0 +1,53 @@
+"""`koubei report` and `koubei export` as a user runs them (real processes on the demo database)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+KOUBEI = str(Path(sys.executable).with_name("koubei"))
+
+
+def _run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KOUBEI, "--db", str(db), *args], capture_output=True, text=True, timeout=180)
+
+
+def test_export_writes_every_row_and_says_how_many(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "neg.jsonl"
+    done = _run(
+        demo_db, "export", "--format", "jsonl", "--period", "2026-11-14..2026-11-20", "--label", "neg", "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        expected = con.execute("SELECT count(*) FROM sentiment WHERE label = 'neg'").fetchall()[0][0]
+    assert f"{expected:,} rows" in done.stdout
+    assert len(out.read_text(encoding="utf-8").splitlines()) == expected + 1  # and the count line
+
+
+def test_report_writes_a_self_contained_html(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    done = _run(
+        demo_db, "report", "--period", "2026-11-17..2026-11-20", "--brand", "声浪", "--lang", "en", "-o", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Review summary: 声浪" in out.read_text(encoding="utf-8") and "html report" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--period", "fortnight", "-o", "x.html"], "period 'fortnight'"),
+        (["report", "--period", "week", "--format", "docx", "-o", "x"], "'docx' is not one of html, pdf"),
+        (["export", "--period", "week", "--what", "incidents", "--label", "neg", "-o", "x"], "--label applies"),
+    ],
+)
+def test_wrong_usage_is_one_line_and_exit_2(demo_db: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    done = subprocess.run(
+        [KOUBEI, "--db", str(demo_db), *args], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
