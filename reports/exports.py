@@ -42,13 +42,16 @@ LABELS = ("pos", "neu", "neg")
 CSV_GUARD = "\u200b"  # zero width space: not shown, and a cell starting with it is no formula
 XLSX_MAX_ROWS = 1_048_576  # Excel's limit per sheet, header included: longer exports continue on another sheet
 BATCH_ROWS = 20_000
+UNTRUSTED = ("text", "masked")  # column kinds whose text comes from outside koubei
 
 
 @dataclass(frozen=True)
 class Column:
     name: str  # the field in storage's rows and in JSONL
     header: str  # dashboard/strings.py key of the header
-    kind: str = "text"  # text | masked | url | time | number | code:<t_value family>
+    # text (from a site or a file: guarded in CSV), masked (the same, PII masked too), words (koubei's
+    # own vocabulary: aspects), url (http(s) only), time, number, code:<t_value family>
+    kind: str = "text"
     width: int = 12  # XLSX column width, in characters
 
 
@@ -66,7 +69,7 @@ MENTION_COLUMNS = (
     Column("likes", "col.likes", "number", 8),
     Column("reposts", "col.reposts", "number", 8),
     Column("replies", "col.replies", "number", 8),
-    Column("aspects", "col.aspects", "text", 22),
+    Column("aspects", "col.aspects", "words", 22),
     Column("urgency", "col.urgency", "number", 8),
     Column("excluded", "col.excluded", "code:excluded", 14),
 )
@@ -309,10 +312,12 @@ def write_csv(store: Store, request: ExportRequest, out: BinaryIO) -> int:
                 if column.kind == "time":
                     seconds = pc.cast(values, pa.timestamp("s"), safe=False)
                     values = pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
-                if column.kind != "number":
+                if column.kind in UNTRUSTED:
                     values = guard_formulas(values.cast(pa.string()))
-                else:
+                elif column.kind == "number":
                     values = values.cast(pa.float64())
+                else:  # koubei's own words, times and http(s) links start with no formula character
+                    values = values.cast(pa.string())
                 cells[column.name] = values
             writer.write_table(pa.table(cells, schema=schema))
             rows += len(table)
