@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,6 @@ from reports.exports import CSV_GUARD, MASK_MIN_DIGITS, ExportRequest, count_row
 from reports.facts import Scope
 from reports.period import parse_period
 from storage import open_store
-from storage.reports import export_windows
 from tests.dashboard.conftest import HOSTILE_TEXT, MASKED_PHONE, PHONE
 
 WEEK = parse_period("2026-11-14..2026-11-20")
@@ -53,7 +53,7 @@ def test_csv_holds_every_mention_and_says_how_many(demo_db: Path, tmp_path: Path
     assert header[:3] == ["时间", "来源", "id"] and len(data) == total > 1000
     assert trailer[0].startswith("# koubei") and f"共 {total} 行" in trailer[0]
     times = [datetime.fromisoformat(r[0]) for r in data]
-    assert times == sorted(times)  # oldest first, across the export's windows
+    assert times == sorted(times)  # oldest first
     assert len({(r[1], r[2]) for r in data}) == total  # each mention once
 
 
@@ -132,14 +132,6 @@ def test_incidents_are_grouped_by_case_and_sorted_by_tier(demo_db: Path, tmp_pat
         assert all(sheet.row_dimensions[i].outlineLevel == 1 for i in members[1:])  # folded under it
 
 
-def test_windows_pack_hours_without_losing_one() -> None:
-    hours = [(datetime(2026, 1, 1, h), n) for h, n in enumerate([10, 30, 70, 5, 5, 200, 1])]
-    windows = export_windows(hours, 50)
-    assert windows[0] == (datetime(2026, 1, 1, 0), datetime(2026, 1, 1, 2))
-    assert windows[-1][1] == datetime(2026, 1, 1, 7)
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # contiguous: every hour in one window
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_characters="@", blacklist_categories=["Cs"]), max_size=80))
 def test_mask_pii_leaves_alone_text_the_export_passes_over(text: str) -> None:
@@ -148,3 +140,20 @@ def test_mask_pii_leaves_alone_text_the_export_passes_over(text: str) -> None:
     digits = sum(ch.isdecimal() for ch in text)
     if digits < MASK_MIN_DIGITS:
         assert mask_pii(text) == text
+
+
+def test_an_export_that_outgrows_its_memory_cap_runs_again_with_the_next(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine sorts before the first row, so running out of memory leaves nothing written yet."""
+    import duckdb as engine
+
+    import storage.reports
+
+    request = ExportRequest("mentions", WEEK)
+    monkeypatch.setattr(storage.reports, "EXPORT_MEMORY", ("1MB",))
+    with pytest.raises(engine.OutOfMemoryException):
+        _export(demo_db, request, "csv", tmp_path / "small.csv")
+    assert not (tmp_path / "small.csv").exists()
+    monkeypatch.setattr(storage.reports, "EXPORT_MEMORY", ("1MB", "160MB"))
+    assert _export(demo_db, request, "csv", tmp_path / "m.csv") == _count(demo_db)
