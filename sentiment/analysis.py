@@ -2,6 +2,10 @@
 
 Pure functions over lists; storage and files are the callers' business
 (sentiment/pipeline.py for the database, sentiment/batch.py for CSV files).
+The model scores the whole batch; triage's clause-aware reading
+(sentiment/reading.py) then decides the polarity that aspects and the tier use,
+with the model reading the clauses after a turn word on their own (one more
+batch call for the texts that have such a turn).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 from sentiment.aspects import AspectTagger
 from sentiment.model import Scorer
+from sentiment.reading import Parsed, decide, parse
 from sentiment.triage import Triage, triage
 from sentiment.trust import is_default_review, rating_conflict
 
@@ -26,8 +31,9 @@ class Analysis:
 
     @property
     def needs_triage(self) -> bool:
-        """Stored in the triage table: every negative mention, and anything tier 3+."""
-        return self.label == "neg" or self.triage.urgency >= 3
+        """Stored in the triage table: every question and complaint (tier 2+), and every
+        mention the model calls negative (so a disagreement with triage's reading shows)."""
+        return self.label == "neg" or self.triage.urgency >= 2
 
 
 def analyse(
@@ -39,11 +45,14 @@ def analyse(
     ratings: Sequence[float | None] | None = None,
     languages: Sequence[str | None] | None = None,
 ) -> list[Analysis]:
-    scores, labels = scorer.score(texts, languages)
+    parsed = [parse(t) for t in texts]
+    scores, labels = scorer.score(texts, languages, verdicts=[p.verdict for p in parsed])
+    turn_labels = _turn_labels(scorer, parsed, languages)
     out: list[Analysis] = []
     for i, text in enumerate(texts):
         label = labels[i]
-        aspects = tagger.tag(text, label, brands[i] if brands else None)
+        reading = decide(parsed[i], label, turn_labels.get(i))
+        aspects = tagger.tag(text, reading.polarity, brands[i] if brands else None)
         reach = int(reaches[i]) if reaches else 0
         rating = ratings[i] if ratings else None
         out.append(
@@ -51,9 +60,19 @@ def analyse(
                 score=float(scores[i]),
                 label=label,
                 aspects=aspects,
-                triage=triage(text, label, reach, aspects),
+                triage=triage(text, label, reach, aspects, reading),
                 rating_conflict=rating_conflict(rating, float(scores[i]), scorer.neutral),
                 default_review=is_default_review(text),
             )
         )
     return out
+
+
+def _turn_labels(scorer: Scorer, parsed: Sequence[Parsed], languages: Sequence[str | None] | None) -> dict[int, str]:
+    """The model's label of each text's clauses after its last turn word, by text index."""
+    turns = {i: turn for i, p in enumerate(parsed) if (turn := p.turn_text())}
+    if not turns:
+        return {}
+    langs = [languages[i] for i in turns] if languages else None
+    _, labels = scorer.score(list(turns.values()), langs, verdicts=False)
+    return dict(zip(turns, labels))

@@ -23,6 +23,7 @@ import numpy as np
 
 from koubei.errors import ConfigError
 from koubei.settings.sections import SentimentTable
+from sentiment.reading import has_verdict
 from sentiment.text import detect_language, to_simplified
 
 if TYPE_CHECKING:
@@ -43,7 +44,12 @@ class SentimentModel(Protocol):
     def score(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def label_of(score: float, neutral: tuple[float, float]) -> str:
+def label_of(score: float, neutral: tuple[float, float], verdict: bool = True) -> str:
+    """pos/neu/neg from a score and the neutral band. A text without a verdict (a question,
+    a request, a short plain statement: sentiment.reading.has_verdict) is neutral whatever
+    its score: the char model scores "请问有停车场吗" 0.01 for no reason a reader would see."""
+    if not verdict:
+        return "neu"
     low, high = neutral
     if score < low:
         return "neg"
@@ -166,9 +172,15 @@ class Scorer:
         return self.chinese.version + ("+vader" if self.english else "")
 
     def score(
-        self, texts: Sequence[str], languages: Sequence[str | None] | None = None
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str | None] | None = None,
+        verdicts: bool | Sequence[bool] = True,
     ) -> tuple[np.ndarray, list[str]]:
-        """Scores and labels (pos/neu/neg). `languages` (as stored) win over detection."""
+        """Scores and labels (pos/neu/neg). `languages` (as stored) win over detection.
+        `verdicts`: whether each text judges anything (True: work it out with
+        sentiment.reading.has_verdict; False: label by the band alone, as releases
+        before the neutral class did)."""
         langs = [(languages[i] if languages else None) or detect_language(t) for i, t in enumerate(texts)]
         scores = np.full(len(texts), 0.5)
         bands: list[tuple[float, float]] = [self.neutral] * len(texts)
@@ -181,7 +193,11 @@ class Scorer:
             scores[en] = self.english.score([texts[i] for i in en])
             for i in en:
                 bands[i] = self.english.neutral
-        labels = [label_of(float(s), b) for s, b in zip(scores, bands)]
+        if isinstance(verdicts, bool):
+            judged = [has_verdict(t) for t in texts] if verdicts else [True] * len(texts)
+        else:
+            judged = list(verdicts)
+        labels = [label_of(float(s), b, v) for s, b, v in zip(scores, bands, judged)]
         return scores, labels
 
 

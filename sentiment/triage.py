@@ -1,17 +1,26 @@
 """Triage: urgency tier 1-5, complaint motive, the rule that decided, a reply.
 
-Tiers and motives follow DOMAIN.md. The rules, in order:
-  tier 5  a red-alert signal (safety, legal, regulator, media, mass impact) whose
-          weight plus the reach bonus is >= 3: safety alone always; a legal,
-          regulator, media or mass signal with reach >= 50, or two of them.
-  tier 4  a weaker red-alert signal; or a critical signal (repeated failure,
-          escalation); or a negative mention with reach >= 1000.
-  tier 3  an urgent signal: the customer is losing money or time now.
-  tier 2  any other negative mention.
-  tier 1  suggestions and praise.
-Reach bonus: 0 below 50 (likes + reposts + replies), 1 below 1000, 2 above.
-Motive: the first of 补偿, 尊重, 建议 whose words occur, else 发泄 (negative) or
-none (positive). Words live in sentiment/lexicons/{triage,motives,replies}.tsv.
+Tiers and motives follow DOMAIN.md. The escalation words are data
+(sentiment/lexicons/triage.tsv: per tier, kind, language and scope, with the
+reason the duty manager sees). Each match is read in its clause: a negation
+(没有, 不会, never ...), a hypothetical or other-product frame (担心, 以前用别家的),
+a praise frame (the clause praises, in a positive mention) or a question in
+the same clause cancels it; a cue-scoped word (经理, 报道, 律师, and every tier
+3-4 word) escalates only with a complaint cue (the reading is negative, or a
+cue word occurs). The rules, in order:
+  tier 5  a red-alert signal: harm to a person, a fire/shock/choking hazard,
+          a foreign object or spoiled food, a legal step, a regulator, the press,
+          many people affected - whatever the reach (reach orders the queue);
+  tier 4  a repeated failure or a demand for a senior decision in a complaint;
+          or a complaint with reach >= 1000;
+  tier 3  a complaint where the customer is losing money or time now;
+  tier 2  any other complaint, and a question;
+  tier 1  praise, suggestions, statements.
+"Complaint" is triage's own reading of the text (sentiment/reading.py:
+clause-aware, sarcasm, negated praise), which wins over the model's label.
+Motive: the first of 补偿, 尊重, 建议 whose words occur outside the praising
+clauses, else 发泄 (a complaint) or none. Words of motives and replies live in
+sentiment/lexicons/{motives,replies}.tsv.
 """
 
 from __future__ import annotations
@@ -22,11 +31,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from sentiment.text import to_simplified
+from sentiment.reading import Clause, Reading, read, reading_lexicon
+from sentiment.signals import Signal, escalation_lexicon
 
-RED_KINDS = ("safety", "legal", "regulator", "media", "mass")
+RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
 REACH_STEPS = (50, 1000)
+_ZH_GAP = 2  # characters allowed between a Chinese negator and the word it cancels (不怕孩子触电)
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -38,12 +49,37 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
 
 
-@lru_cache(maxsize=1)
-def _signals() -> dict[str, tuple[int, re.Pattern[str]]]:
-    return {
-        kind: (int(weight), _alternation([w.strip() for w in words.split(",") if w.strip()]))
-        for kind, weight, words in _lines("triage.tsv")
-    }
+def signals(reading: Reading, base_negative: bool) -> list[Signal]:
+    """The escalation words of a text that count, in the order they occur."""
+    lexicon = escalation_lexicon()
+    if lexicon.pattern.search(reading.text) is None:
+        return []
+    threat = bool(lexicon.cues.search(reading.text))
+    complaint = base_negative or reading.opener or threat
+    found: list[Signal] = []
+    for clause in reading.clauses:
+        for match in lexicon.pattern.finditer(clause.text):
+            rule = lexicon.rule_of(match)
+            if rule is None or (rule.scope != "clause" and not complaint) or (rule.scope == "threat" and not threat):
+                continue
+            if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
+                continue  # "第三次入住" repeats a stay, "第三次反映" a failure
+            if not _cancelled(clause, match, reading.polarity == "pos"):
+                found.append(Signal(rule, match.group()))
+    return found
+
+
+def _cancelled(clause: Clause, match: re.Match[str], praise: bool) -> bool:
+    """A negation, frame, question or praise around the word in its clause."""
+    lexicon = escalation_lexicon()
+    before = clause.text[: match.start()]
+    if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
+        return True
+    if lexicon.frames.search(before) or lexicon.frames_after.match(clause.text, match.end()):
+        return True
+    if clause.question and not clause.rhetorical:
+        return True
+    return praise and clause.score > 0
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +101,7 @@ class Triage:
     motive: str  # 发泄 | 尊重 | 补偿 | 建议, or "" for praise
     reason: str
     reply: str
+    reading: str = ""  # triage's own polarity (pos | neu | neg); wins over the model's label for the tier
 
 
 def reach_bonus(reach: int) -> int:
@@ -86,52 +123,55 @@ def _reply(motive: str, aspects: Mapping[str, str], tier5: bool) -> str:
     return replies[motive]
 
 
-def triage(text: str, label: str, reach: int = 0, aspects: Mapping[str, str] | None = None) -> Triage:
-    text = to_simplified(text)
-    aspects = aspects or {}
-    found: dict[str, str] = {}
-    for kind, (_, pattern) in _signals().items():
-        match = pattern.search(text)
-        if match:
-            found[kind] = match.group()
-    signals = _signals()
-    red = {k: v for k, v in found.items() if k in RED_KINDS}
-    red_weight = sum(signals[k][0] for k in red)
-    bonus = reach_bonus(reach)
-    why: list[str] = []
+def _tier(signals: list[Signal], negative: bool, question: bool, reach: int) -> tuple[int, str]:
+    """The tier and why, from the signals that count and the reading."""
+    for tier in (RED, CRITICAL, URGENT):
+        hits = [s for s in signals if s.rule.tier == tier]
+        if hits:
+            return tier, "; ".join(dict.fromkeys(s.describe() for s in hits))
+        if tier == CRITICAL and negative and reach_bonus(reach) >= 2:
+            return CRITICAL, f"complaint with reach {reach}"
+    if negative:
+        return 2, "complaint, no urgent signal"
+    if question:
+        return 2, "question"
+    return 1, "no complaint"
 
-    if red and red_weight + bonus >= 3:
-        tier = 5
-        why.append(" + ".join(f"{k} {v}" for k, v in red.items()) + f" (reach {reach})")
-    elif red:
-        tier = 4
-        why.append(" + ".join(f"{k} {v}" for k, v in red.items()) + f" at low reach {reach}")
-    elif "critical" in found and label != "pos":
-        tier = 4
-        why.append(f"critical {found['critical']}")
-    elif label == "neg" and bonus >= 2:
-        tier = 4
-        why.append(f"negative with reach {reach}")
-    elif "urgent" in found and label != "pos":
-        tier = 3
-        why.append(f"urgent {found['urgent']}")
-    elif label == "neg":
-        tier = 2
-        why.append("negative, no urgent signal")
-    else:
-        tier = 1
-        why.append(f"{label}, no complaint signal")
 
-    motive = ""
+def _motive(reading: Reading, negative: bool) -> tuple[str, str]:
+    """The first motive whose words occur outside the clauses that praise."""
+    text = "".join(c.text for c in reading.clauses if c.score <= 0 or c.request)
     for name, pattern in _motives():
         match = pattern.search(text)
-        if match and (label != "pos" or name == "建议"):
-            motive = name
-            why.append(f"motive {name}: {match.group()}")
-            break
-    if not motive and (label == "neg" or tier >= 3):
-        motive = VENT
-        why.append(f"motive {VENT}: no remedy, respect or suggestion words")
+        if match and (negative or name == "建议"):
+            return name, f"motive {name}: {match.group()}"
+    if negative:
+        return VENT, f"motive {VENT}: no remedy, respect or suggestion words"
+    return "", ""
+
+
+def triage(
+    text: str, label: str, reach: int = 0, aspects: Mapping[str, str] | None = None, reading: Reading | None = None
+) -> Triage:
+    """Triage one mention. `label` is the model's; `reading` is sentiment.reading.read's
+    (computed here when not given)."""
+    reading = reading or read(text, label)
+    base_negative = reading.polarity == "neg"
+    found = signals(reading, base_negative)
+    negative = base_negative or bool(found)  # an escalation signal that counts is a complaint
+    question = any(c.question for c in reading.clauses)
+    tier, why = _tier(found, negative, question, reach)
+    polarity = "neg" if negative else reading.polarity
+    motive, motive_why = _motive(reading, negative)
+    parts = [f"tier {tier}: {why}", f"reach {reach}", f"reading {polarity} ({reading.why})"]
+    if label != polarity:
+        parts.append(f"model {label}")
+    if motive_why:
+        parts.append(motive_why)
     return Triage(
-        urgency=tier, motive=motive, reason=f"tier {tier}: " + "; ".join(why), reply=_reply(motive, aspects, tier == 5)
+        urgency=tier,
+        motive=motive,
+        reason="; ".join(parts),
+        reply=_reply(motive, aspects or {}, tier == RED),
+        reading=polarity,
     )

@@ -1,0 +1,190 @@
+"""`koubei eval triage`: the triage on the team's hard-case suites, beside the previous
+release and snownlp.
+
+A suite is a TSV of reviews written by the team (sentiment/corpora/triage_*.tsv;
+`#` lines are provenance) with columns text, expected_tier, expected_polarity,
+category, domain, language. Three systems read each review:
+  koubei    the product's own path: the shipped default model, then
+            sentiment.analysis.analyse (reading, aspects, triage); polarity is
+            triage's reading;
+  previous  the previous release: the model's label (no neutral class) and the
+            tier rules of evaluation/triage_previous.py;
+  snownlp   snownlp's label (band 0.35-0.65) with the previous release's rules:
+            koubei as it was with snownlp as its model.
+Reach is 0 for every review (the suites have no reach column).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evaluation.triage_previous import previous_tier
+from koubei.errors import KoubeiError
+from sentiment.analysis import analyse
+from sentiment.aspects import AspectTagger
+from sentiment.model import Scorer, SnowNLPModel, label_of
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "sentiment" / "corpora"
+SUITE_GLOB = "triage_*.tsv"
+COLUMNS = ("text", "expected_tier", "expected_polarity", "category", "domain", "language")
+POLARITIES = ("pos", "neu", "neg")
+# Categories where the model's reading of a sentence is known to fail (issue 15).
+HARD = frozenset({"negation", "contrast", "sarcasm", "praise_slang", "negative_slang", "praise_risk_word", "long"})
+SYSTEMS = ("koubei", "previous", "snownlp")
+
+
+class SuiteError(KoubeiError):
+    """A suite file is malformed; the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    tier: int
+    polarity: str
+    category: str
+    domain: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tier: int
+    polarity: str
+
+
+def load_suite(path: Path) -> list[Case]:
+    if not path.exists():
+        raise SuiteError(f"triage suite not found: {path}")
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise SuiteError(f"{path}: header lacks column(s) {', '.join(missing)}")
+    cases: list[Case] = []
+    for row_no, row in enumerate(reader, start=2):
+        for column in COLUMNS:
+            if not (row.get(column) or "").strip():
+                raise SuiteError(f"{path}: row {row_no}, column {column}: empty")
+        tier, polarity = row["expected_tier"].strip(), row["expected_polarity"].strip()
+        if tier not in {"1", "2", "3", "4", "5"}:
+            raise SuiteError(f"{path}: row {row_no}, column expected_tier: {tier!r} is not 1-5")
+        if polarity not in POLARITIES:
+            raise SuiteError(f"{path}: row {row_no}, column expected_polarity: {polarity!r} is not pos/neu/neg")
+        cases.append(
+            Case(row["text"], int(tier), polarity, row["category"].strip(), row["domain"].strip(), row["language"])
+        )
+    return cases
+
+
+@dataclass(frozen=True)
+class Scores:
+    n: int
+    polarity: float  # share of reviews whose polarity is the expected one
+    exact: float  # tier equal to the expected
+    within_one: float  # tier at most one from the expected
+    crisis_recall: float | None  # expected tier 5 given 5 (None: no tier-5 review)
+    praise_escalated: int  # expected-positive reviews given tier >= 3
+    hard: float | None  # polarity accuracy on the pos/neg reviews of the hard categories
+
+
+def score(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> Scores:
+    pairs = list(zip(cases, verdicts))
+    n = len(pairs)
+    crises = [v for c, v in pairs if c.tier == 5]
+    hard = [(c, v) for c, v in pairs if c.category in HARD and c.polarity != "neu"]
+    return Scores(
+        n=n,
+        polarity=sum(c.polarity == v.polarity for c, v in pairs) / n if n else 0.0,
+        exact=sum(c.tier == v.tier for c, v in pairs) / n if n else 0.0,
+        within_one=sum(abs(c.tier - v.tier) <= 1 for c, v in pairs) / n if n else 0.0,
+        crisis_recall=sum(v.tier == 5 for v in crises) / len(crises) if crises else None,
+        praise_escalated=sum(c.polarity == "pos" and v.tier >= 3 for c, v in pairs),
+        hard=sum(c.polarity == v.polarity for c, v in hard) / len(hard) if hard else None,
+    )
+
+
+TARGETS: dict[str, tuple[str, float, Callable[[Scores], float | None]]] = {
+    "crisis recall": (">=", 0.90, lambda s: s.crisis_recall),
+    "praise escalated": ("<=", 0, lambda s: s.praise_escalated),
+    "tier within one": (">=", 0.92, lambda s: s.within_one),
+    "hard pos/neg accuracy": (">=", 0.88, lambda s: s.hard),
+}
+
+
+def missed_targets(suite: str, scores: Scores) -> list[str]:
+    """One line per target the koubei system misses on a suite."""
+    lines: list[str] = []
+    for name, (op, target, value_of) in TARGETS.items():
+        value = value_of(scores)
+        if value is None:
+            continue
+        if (value < target) if op == ">=" else (value > target):
+            lines.append(f"{suite}: {name} {value:.3f} misses the target {op} {target:g}")
+    return lines
+
+
+@dataclass
+class SuiteReport:
+    name: str
+    cases: list[Case]
+    verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
+
+    def overall(self, system: str) -> Scores:
+        return score(self.cases, self.verdicts[system])
+
+    def categories(self) -> list[str]:
+        return sorted({c.category for c in self.cases})
+
+    def by_category(self, system: str, category: str) -> Scores:
+        chosen = [(c, v) for c, v in zip(self.cases, self.verdicts[system]) if c.category == category]
+        return score([c for c, _ in chosen], [v for _, v in chosen])
+
+    def missed(self) -> list[str]:
+        return missed_targets(self.name, self.overall("koubei"))
+
+
+def koubei_verdicts(
+    texts: Sequence[str], scorer: Scorer, tagger: AspectTagger, reaches: Sequence[int]
+) -> list[Verdict]:
+    return [Verdict(a.triage.urgency, a.triage.reading) for a in analyse(scorer, tagger, texts, reaches=reaches)]
+
+
+def previous_verdicts(texts: Sequence[str], labels: Sequence[str]) -> list[Verdict]:
+    return [Verdict(previous_tier(t, label), label) for t, label in zip(texts, labels)]
+
+
+def evaluate_suite(path: Path, scorer: Scorer, tagger: AspectTagger, snownlp: bool = True) -> SuiteReport:
+    cases = load_suite(path)
+    texts = [c.text for c in cases]
+    report = SuiteReport(path.stem, cases)
+    report.verdicts["koubei"] = koubei_verdicts(texts, scorer, tagger, [0] * len(texts))
+    _, model_labels = scorer.score(texts, verdicts=False)
+    report.verdicts["previous"] = previous_verdicts(texts, model_labels)
+    if snownlp:
+        model = SnowNLPModel(workers=1)
+        report.verdicts["snownlp"] = previous_verdicts(texts, [label_of(s, model.neutral) for s in model.score(texts)])
+    return report
+
+
+def suite_paths(directory: Path = SUITES_DIR) -> list[Path]:
+    return sorted(directory.glob(SUITE_GLOB))
+
+
+@dataclass(frozen=True)
+class CorrectionCheck:
+    total: int
+    agree: int  # corrections the current rules now give the same tier as the person
+
+
+def check_corrections(
+    corrections: Sequence[tuple[str, int, int]], scorer: Scorer, tagger: AspectTagger
+) -> CorrectionCheck:
+    """How many stored tier corrections (text, reach, tier) the current rules would now get right."""
+    if not corrections:
+        return CorrectionCheck(0, 0)
+    verdicts = koubei_verdicts([t for t, _, _ in corrections], scorer, tagger, [r for _, r, _ in corrections])
+    return CorrectionCheck(len(corrections), sum(v.tier == tier for v, (_, _, tier) in zip(verdicts, corrections)))
