@@ -188,3 +188,56 @@ def check_corrections(
         return CorrectionCheck(0, 0)
     verdicts = koubei_verdicts([t for t, _, _ in corrections], scorer, tagger, [r for _, r, _ in corrections])
     return CorrectionCheck(len(corrections), sum(v.tier == tier for v, (_, _, tier) in zip(verdicts, corrections)))
+
+
+def _cell(value: float | None) -> str:
+    return "  -  " if value is None else f"{value:5.3f}"
+
+
+def report_lines(reports: Sequence[SuiteReport]) -> list[str]:
+    """The tables `koubei eval triage` prints: per category and overall, each system's
+    polarity accuracy, tier exact and tier within one; then the target figures."""
+    lines: list[str] = []
+    for report in reports:
+        systems = [s for s in SYSTEMS if s in report.verdicts]
+        lines.append(f"suite {report.name}: {len(report.cases)} reviews, reach 0")
+        header = f"{'':18} {'':>4}" + "".join(f" | {s:^17}" for s in systems)
+        columns = f"{'category':18} {'n':>4}" + f" | {'pol':>5} {'exact':>5} {'±1':>5}" * len(systems)
+        lines += [header, columns, "-" * len(columns)]
+        for category in [*report.categories(), None]:
+            chosen = [c for c in report.cases if category is None or c.category == category]
+            row = f"{category or 'all':18} {len(chosen):4}"
+            for system in systems:
+                s = report.overall(system) if category is None else report.by_category(system, category)
+                row += f" | {_cell(s.polarity)} {_cell(s.exact)} {_cell(s.within_one)}"
+            lines.append(row)
+        for system in systems:
+            s = report.overall(system)
+            lines.append(
+                f"{system:9} crisis recall {_cell(s.crisis_recall)}, praise escalated {s.praise_escalated},"
+                f" tier within one {_cell(s.within_one)}, hard pos/neg accuracy {_cell(s.hard)},"
+                f" polarity {_cell(s.polarity)}, tier exact {_cell(s.exact)}"
+            )
+        lines.append("")
+    return lines
+
+
+def as_json(reports: Sequence[SuiteReport], corrections: CorrectionCheck) -> dict[str, object]:
+    def scores(s: Scores) -> dict[str, object]:
+        return {k: getattr(s, k) for k in Scores.__dataclass_fields__}
+
+    return {
+        "suites": {
+            r.name: {
+                "reviews": len(r.cases),
+                "systems": {system: scores(r.overall(system)) for system in r.verdicts},
+                "categories": {
+                    c: {system: scores(r.by_category(system, c)) for system in r.verdicts} for c in r.categories()
+                },
+                "missed": r.missed(),
+            }
+            for r in reports
+        },
+        "targets": {name: f"{op} {target:g}" for name, (op, target, _) in TARGETS.items()},
+        "corrections": {"stored": corrections.total, "agree": corrections.agree},
+    }

@@ -93,6 +93,7 @@ def score_pending(
                         "motive": t.motive or None,
                         "reason": t.reason,
                         "reply": t.reply,
+                        "reading": t.reading,
                         "flags": json.dumps(
                             {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
                             ensure_ascii=False,

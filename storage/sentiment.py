@@ -44,6 +44,7 @@ TRIAGE_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("reply", pa.string()),
         ("flags", pa.string()),
+        ("reading", pa.string()),
     ]
 )
 FLAG_SCHEMA = pa.schema(
@@ -59,6 +60,7 @@ FLAG_SCHEMA = pa.schema(
     ]
 )
 LABELS = ("pos", "neu", "neg")
+TIERS = (1, 2, 3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -224,8 +226,6 @@ def excluded_keys(store: Store) -> set[tuple[str, str]]:
 def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
     """Store people's corrections: (source, native_id, label). The mention's text is
     copied from `mentions`. Returns how many were stored; unknown mentions raise."""
-    if not labels:
-        return 0
     for source, native_id, label in labels:
         if label not in LABELS:
             raise ValueError(f"{source}/{native_id}: label must be one of {LABELS}, got {label!r}")
@@ -233,6 +233,42 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
         [{"source": s, "native_id": n, "label": lab} for s, n, lab in labels],
         schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("label", pa.string())]),
     )
+    return _save_corrections(
+        store,
+        rows,
+        "INSERT INTO sentiment_labels SELECT l.source, l.native_id, l.label, m.text, ?"
+        " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
+        " ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label, text = excluded.text,"
+        " labelled_at = excluded.labelled_at",
+    )
+
+
+def save_tier_labels(store: Store, tiers: Sequence[tuple[str, str, int]]) -> int:
+    """Store people's tier corrections: (source, native_id, tier 1-5), with the mention's
+    text and reach as they are now. Returns how many were stored; unknown mentions raise."""
+    for source, native_id, tier in tiers:
+        if tier not in TIERS:
+            raise ValueError(f"{source}/{native_id}: tier must be one of 1-5, got {tier!r}")
+    rows = pa.Table.from_pylist(
+        [{"source": s, "native_id": n, "urgency": tier} for s, n, tier in tiers],
+        schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("urgency", pa.int32())]),
+    )
+    return _save_corrections(
+        store,
+        rows,
+        "INSERT INTO triage_labels SELECT l.source, l.native_id, l.urgency, m.text,"
+        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0), ?"
+        " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
+        " ON CONFLICT (source, native_id) DO UPDATE SET urgency = excluded.urgency, text = excluded.text,"
+        " reach = excluded.reach, labelled_at = excluded.labelled_at",
+    )
+
+
+def _save_corrections(store: Store, rows: pa.Table, insert: str) -> int:
+    """Run `insert` (which reads koubei_labels and takes the time as its one parameter)
+    for `rows` after checking that every mention exists. One transaction."""
+    if not rows.num_rows:
+        return 0
     con = store.con
     con.register("koubei_labels", rows)
     try:
@@ -243,23 +279,28 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
         if missing:
             raise ValueError(f"no mention {missing[0][0]}/{missing[0][1]} to label")
         with store.transaction():
-            con.execute(
-                "INSERT INTO sentiment_labels SELECT l.source, l.native_id, l.label, m.text, ?"
-                " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
-                " ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label, text = excluded.text,"
-                " labelled_at = excluded.labelled_at",
-                [_now()],
-            )
+            con.execute(insert, [_now()])
     finally:
         con.unregister("koubei_labels")
     return int(rows.num_rows)
 
 
+def _has_table(store: Store, name: str) -> bool:
+    return bool(store.query("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
+
+
 def labelled_texts(store: Store) -> list[tuple[str, str]]:
     """(text, label) of every correction, oldest first ([] on a database not yet migrated)."""
-    if not store.query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'sentiment_labels'")[0][0]:
+    if not _has_table(store, "sentiment_labels"):
         return []
     return store.query("SELECT text, label FROM sentiment_labels ORDER BY labelled_at, source, native_id")
+
+
+def tier_labels(store: Store) -> list[tuple[str, int, int]]:
+    """(text, reach, tier) of every tier correction, oldest first ([] on a database not yet migrated)."""
+    if not _has_table(store, "triage_labels"):
+        return []
+    return store.query("SELECT text, reach, urgency FROM triage_labels ORDER BY labelled_at, source, native_id")
 
 
 def _triage_filter(
@@ -314,22 +355,24 @@ def triage_queue(
     end: datetime | None = None,
     sources: Sequence[str] = (),
 ) -> Any:
-    """Negative (and urgent) mentions with their triage, most urgent and newest first,
-    as a DataFrame. start/end are naive UTC (as stored), end exclusive."""
+    """Questions and complaints with their triage, most urgent first, then the widest
+    reach inside a tier, then newest, as a DataFrame. start/end are naive UTC (as
+    stored), end exclusive."""
     where, params = _triage_filter(brands, sources, start, end, include_excluded)
     return store.frame(
         "SELECT m.source, m.native_id, m.brand, m.product, m.published_at, m.url, m.text,"
         " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach,"
-        " s.score, s.label, t.urgency, t.motive, t.reason, t.reply,"
+        " s.score, s.label, t.reading, t.urgency, t.motive, t.reason, t.reply,"
         " (SELECT string_agg(a.aspect || ':' || a.polarity, ' ' ORDER BY a.aspect) FROM mention_aspects a"
         "   WHERE a.source = m.source AND a.native_id = m.native_id) AS aspects,"
-        " l.label AS corrected_label, f.rating_conflict, f.duplicate_count"
+        " l.label AS corrected_label, tl.urgency AS corrected_tier, f.rating_conflict, f.duplicate_count"
         " FROM triage t JOIN mentions m USING (source, native_id)"
         " LEFT JOIN sentiment s USING (source, native_id)"
         " LEFT JOIN sentiment_labels l USING (source, native_id)"
+        " LEFT JOIN triage_labels tl USING (source, native_id)"
         " LEFT JOIN mention_flags f USING (source, native_id)"
         f" WHERE t.urgency >= ? AND {where}"
-        f" ORDER BY t.urgency DESC, m.published_at DESC, m.source, m.native_id LIMIT {int(limit)}",
+        f" ORDER BY t.urgency DESC, reach DESC, m.published_at DESC, m.source, m.native_id LIMIT {int(limit)}",
         [min_urgency, *params],
     )
 

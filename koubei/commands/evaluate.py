@@ -1,4 +1,4 @@
-"""`koubei eval`: measure sentiment models and spike detectors (the harness lives in evaluation/)."""
+"""`koubei eval`: measure sentiment models, triage and spike detectors (the harnesses live in evaluation/)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 REPO_SHARED = Path(__file__).resolve().parents[3] / "shared"
 
-app = typer.Typer(name="eval", help="Measure sentiment models and spike detectors.", no_args_is_help=True)
+app = typer.Typer(name="eval", help="Measure sentiment models, triage and spike detectors.", no_args_is_help=True)
 
 
 @app.command("sentiment")
@@ -58,6 +58,56 @@ def eval_sentiment(
         json_out.write_text(text + "\n", encoding="utf-8")
     if missed := missed_targets(rows):
         raise KoubeiError(missed)  # exit 1: the work failed
+
+
+@app.command("triage")
+def eval_triage(
+    ctx: typer.Context,
+    suite: list[Path] = typer.Option(
+        [], "--suite", help="A triage suite TSV (repeatable; default every sentiment/corpora/triage_*.tsv)."
+    ),
+    snownlp: bool = typer.Option(
+        True, "--snownlp/--no-snownlp", help="Also read the suites with snownlp's labels (its import takes 5-10 s)."
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
+) -> None:
+    """Triage on the team's hard-case suites beside the previous release and snownlp, and the tier corrections the current rules now get right; exit 1 if a target is missed."""
+    from evaluation.triage import as_json, check_corrections, evaluate_suite, report_lines, suite_paths
+    from sentiment.aspects import tagger_from_settings
+    from sentiment.model import scorer_from_settings
+
+    app_ctx: AppContext = ctx.obj
+    scorer, tagger = scorer_from_settings(app_ctx.settings), tagger_from_settings(app_ctx.settings)
+    paths = suite or suite_paths()
+    if not paths:
+        raise ConfigError("no triage suite found: give --suite FILE.tsv")
+    reports = [evaluate_suite(path, scorer, tagger, snownlp=snownlp) for path in paths]
+    corrections = check_corrections(_tier_corrections(app_ctx), scorer, tagger)
+    for line in report_lines(reports):
+        typer.echo(line)
+    typer.echo(
+        f"tier corrections: {corrections.total} stored; the current rules give {corrections.agree} the same tier"
+    )
+    if json_out:
+        json_out.write_text(json.dumps(as_json(reports, corrections), ensure_ascii=False, indent=2) + "\n", "utf-8")
+    missed = [line for report in reports for line in report.missed()]
+    for line in missed:
+        typer.echo(f"missed: {line}")
+    if missed:
+        raise KoubeiError(f"{len(missed)} triage target(s) missed")  # exit 1: the work failed
+    typer.echo("all triage targets met")
+
+
+def _tier_corrections(app_ctx: AppContext) -> list[tuple[str, int, int]]:
+    """(text, reach, tier) of the stored tier corrections; none without a database."""
+    from storage.db import StorageError
+    from storage.sentiment import tier_labels
+
+    try:
+        with app_ctx.open_store(read_only=True) as store:
+            return tier_labels(store)
+    except StorageError:
+        return []
 
 
 @app.command("spikes")

@@ -133,18 +133,25 @@ def label(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="The mention's source."),
     native_id: str = typer.Argument(..., help="The mention's id at its source."),
-    value: str = typer.Argument(..., help="pos, neu or neg."),
+    value: str | None = typer.Argument(None, help="pos, neu or neg (may be left out with --tier)."),
+    tier: int | None = typer.Option(None, "--tier", min=1, max=5, help="The right triage tier, 1-5."),
 ) -> None:
-    """Correct the sentiment label of one mention (used by `koubei train`)."""
-    from storage.sentiment import save_labels
+    """Correct the sentiment label (used by `koubei train`) or the triage tier (checked by `koubei eval triage`) of one mention."""
+    from storage.sentiment import save_labels, save_tier_labels
 
+    if value is None and tier is None:
+        raise ConfigError("give a label (pos, neu or neg), --tier 1-5, or both")
     app_ctx: AppContext = ctx.obj
     try:
         with app_ctx.open_store() as store:
-            save_labels(store, [(source, native_id, value)])
+            if value is not None:
+                save_labels(store, [(source, native_id, value)])
+            if tier is not None:
+                save_tier_labels(store, [(source, native_id, tier)])
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    typer.echo(f"labelled {source}/{native_id} {value}")
+    done = [f"label {value}"] * (value is not None) + [f"tier {tier}"] * (tier is not None)
+    typer.echo(f"labelled {source}/{native_id} " + ", ".join(done))
 
 
 def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
