@@ -21,24 +21,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from sentiment import clauses as grammar
+from sentiment.clauses import once
 from sentiment.lexicon import Lexicon, builtin_lexicon
 from sentiment.text import to_simplified
 
 if TYPE_CHECKING:
     from koubei.config import Settings
 
-_CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*")
-# 吗/么 end a question; 呢 does not ("等了三天还没到呢" is a complaint).
-_QUESTION = re.compile(r"[？?]|[吗么]\W*$|^\W*请问|是不是|会不会|能不能|有没有|是否|怎么回事")
-_REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否)")
-_TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知)")
-# A turn inside a clause starts a new one: "充电很快但是一充电就烫".
-_TURN_INSIDE = re.compile(r"(?<=[^，。！？；,.!?;~～\n…])(?=但是|可是|结果|然而|不过|没想到|(?<![不非])但(?![凡愿]))")
 # Words built on 好/快 that praise nothing: 说好的 (as promised), 好几天, 尽快.
 _NOT_PRAISE = re.compile(r"说好|约好|讲好|谈好|好像|好几|只好|正好|刚好|好不容易|好久|好歹|尽快|赶快|快点|快要")
 
@@ -70,13 +64,25 @@ def builtin_aspects() -> dict[str, tuple[str, ...]]:
     return out
 
 
-@dataclass(frozen=True)
 class _Clause:
-    text: str
-    aspects: frozenset[str]
-    question: bool
-    request: bool
-    turn: bool
+    """A clause and the aspects it names; whether it asks, requests or turns is worked out
+    only for the clauses an aspect's scope reaches."""
+
+    def __init__(self, text: str, aspects: frozenset[str]) -> None:
+        self.text = text
+        self.aspects = aspects
+
+    @once
+    def question(self) -> bool:
+        return bool(grammar.QUESTION.search(self.text))
+
+    @once
+    def request(self) -> bool:
+        return bool(grammar.REQUEST.search(self.text))
+
+    @once
+    def turn(self) -> bool:
+        return bool(grammar.TURN.search(self.text))
 
     @property
     def judges(self) -> bool:
@@ -125,16 +131,11 @@ class AspectTagger:
         text = to_simplified(text)
         if self._names:
             text = self._names.sub(" ", text)
+        if every.search(text) is None:
+            return {}  # most texts name no aspect: skip the clause work
         clauses = [
-            _Clause(
-                c,
-                frozenset(a for a, p in patterns if p.search(c)),
-                question=bool(_QUESTION.search(c)),
-                request=bool(_REQUEST.search(c)),
-                turn=bool(_TURN.search(c)),
-            )
-            for c in _CLAUSE.findall(_TURN_INSIDE.sub("，", text))
-            if c.strip()
+            _Clause(c, frozenset(a for a, p in patterns if p.search(c)) if every.search(c) else frozenset())
+            for c in grammar.split(text)
         ]
         found: dict[str, str] = {}
         for aspect, _ in patterns:

@@ -9,6 +9,10 @@ mixed posts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+T = TypeVar("T")
 
 CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*")
 # 吗/么 end a question; 呢 does not ("等了三天还没到呢" is a complaint).
@@ -21,17 +25,53 @@ RHETORICAL = re.compile(
 # A question that asks about a risk rather than reports it: 会不会过敏？ 是否漏电？
 ASKING = re.compile(r"会不会|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合|\b(?:does|is|can|will|would)\b")
 REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否|要是能|如果能|please\b|it would be nice)")
-# A turn at the start of a clause carries the verdict of what follows it. 就是 turns
-# only at the start ("味道不错，就是送了一个半小时"); inside a clause it is a copula.
-TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|就是|只是|好在|幸好|还好|but\b|however\b)")
+# A turn at the start of a clause carries the verdict of what follows it.
+TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|but\b|however\b)")
+# A caveat turns too, for triage's reading of the whole text ("味道不错，就是送了一个半小时");
+# aspects leave it out: what follows 就是 is mostly about something else ("服务还可以，就是设施太旧").
+# Inside a clause 就是 is a copula, so it counts only at the start.
+CAVEAT = re.compile(r"^\W*(?:就是|只是|好在|幸好)")
 # A turn inside a clause starts a new one: "充电很快但是一充电就烫".
 TURN_INSIDE = re.compile(
     r"(?<=[^，。！？；,.!?;~～\n…])(?=但是|可是|(?<![有的没])结果|然而|不过|没想到|(?<![不非])但(?![凡愿])| but )"
 )
+# Whole-text tests that spare the per-clause ones: a text none of these match has no clause that
+# asks, requests or turns. Words that count only at a clause's start are looked for only there.
+_START = r"(?:^|[，。！？；,.!?;~～\n…])\W*"
+ASKS_ANYWHERE = re.compile(
+    r"[？?]|[吗么]\W*(?:[，。！？；,.!?;~～\n…]|$)|是不是|会不会|能不能|有没有|是否|怎么回事"
+    rf"|{_START}(?:请|麻烦|希望|建议|求|拜托|能否|要是能|如果能|please|it would be nice)"
+)
+_INSIDE = r"但|可是|结果|然而|不过|没想到| but "
+TURNS_ANYWHERE = re.compile(rf"{_INSIDE}|{_START}(?:却|可惜|谁知|就是|只是|好在|幸好|but|however)")
+_INSIDE_ANYWHERE = re.compile(_INSIDE)
 # A clause that concedes: what it says is outweighed by the turn after it.
 CONCESSION = re.compile(r"^\W*(?:虽然|虽说|虽|尽管|即使|就算|本来|原本|本以为|一开始|although|though|even though)")
 
 
 def split(text: str) -> list[str]:
     """The clauses of a text, a turn inside a clause starting a new one."""
-    return [c for c in CLAUSE.findall(TURN_INSIDE.sub("，", text)) if c.strip()]
+    if _INSIDE_ANYWHERE.search(text):
+        text = TURN_INSIDE.sub("，", text)
+    return [c for c in CLAUSE.findall(text) if c.strip()]
+
+
+class once(Generic[T]):  # noqa: N801 - used as a decorator, like functools.cached_property
+    """A property worked out on first use and kept in the instance. functools.cached_property
+    does the same but takes a lock on every first use (Python 3.11), which costs more than
+    the clause checks it would cache."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value

@@ -33,8 +33,9 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment import clauses as grammar
-from sentiment.lexicon import builtin_lexicon, trie_regex
-from sentiment.signals import escalation_lexicon, standalone
+from sentiment.clauses import once
+from sentiment.lexicon import builtin_lexicon
+from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -57,37 +58,110 @@ _POS, _NEG, _NEU = "pos", "neg", "neu"
 
 
 @dataclass(frozen=True)
-class Clause:
-    text: str
+class Figures:
+    """What the lexicon finds in a clause."""
+
     score: float  # signed lexicon weight after negation and degree
     hits: int  # verdict words found
     relief: float  # praise that comes from negated complaint words (没有色差, 不油): >= 0
     complaint: float  # complaint from everything else (差, 不好吃): <= 0
     novel: float  # the weight of reading.tsv words (slang, jargon)
-    turn: bool
-    question: bool
-    request: bool
-    rhetorical: bool
+
+
+class Clause:
+    """One clause of a text. Its lexicon figures and grammar flags are worked out when first
+    asked for: most texts need few of them, and scoring must stay fast."""
+
+    def __init__(self, text: str, lexicon: ReadingLexicon) -> None:
+        self.text = text
+        self._lexicon = lexicon
+
+    @once
+    def figures(self) -> Figures:
+        return self._lexicon.figures(self.text)
+
+    @property
+    def score(self) -> float:
+        return self.figures.score
+
+    @property
+    def complaint(self) -> float:
+        return self.figures.complaint
+
+    @once
+    def turn(self) -> bool:
+        return bool(grammar.TURN.search(self.text) or grammar.CAVEAT.search(self.text))
+
+    @once
+    def question(self) -> bool:
+        return bool(grammar.QUESTION.search(self.text))
+
+    @once
+    def request(self) -> bool:
+        return bool(grammar.REQUEST.search(self.text))
+
+    @once
+    def rhetorical(self) -> bool:
+        """A question that complains rather than asks: 为什么没有辣椒？ 送的可乐呢？？"""
+        if not self.question:
+            return False
+        if grammar.RHETORICAL.search(self.text):
+            return True
+        return not grammar.ASKING.search(self.text) and self.complaint <= RHETORICAL_COMPLAINT
 
     @property
     def judges(self) -> bool:
         """Questions and requests judge nothing, unless rhetorical ("这就是你们的服务？")."""
-        return self.rhetorical or not (self.question or self.request)
+        return not (self.question or self.request) or self.rhetorical
 
 
-@dataclass(frozen=True)
 class Parsed:
-    text: str  # simplified, lower-cased: what the triage rules match on
-    clauses: tuple[Clause, ...]
-    short: bool
-    turn: int | None  # index of the last judging clause that turns
-    sarcasm: str  # why the text is sarcastic, or ""
-    opener: bool  # it opens with praise, thanks or laughter (a sarcasm cue for triage)
+    """A text cut into clauses, for reading (decide) and for triage's scope checks."""
+
+    def __init__(self, text: str, lexicon: ReadingLexicon) -> None:
+        self.text = text  # simplified, lower-cased: what the triage rules match on
+        self.clauses = tuple(Clause(part, lexicon) for part in grammar.split(text))
+        # A text of more than 3 * SHORT_UNITS characters has more units than SHORT_UNITS.
+        self.short = len(text) <= SHORT_UNITS or (len(text) <= 3 * SHORT_UNITS and units(text) <= SHORT_UNITS)
+        self._lexicon = lexicon
+
+    @once
+    def asks(self) -> bool:
+        """Whether any clause may ask or request (one search of the text before any per clause)."""
+        return bool(grammar.ASKS_ANYWHERE.search(self.text))
+
+    @once
+    def judged(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.judges) if self.asks else self.clauses
+
+    @once
+    def turn(self) -> int | None:
+        """Index of the last judging clause that turns."""
+        if not grammar.TURNS_ANYWHERE.search(self.text):
+            return None
+        turns = [i for i, c in enumerate(self.clauses) if c.turn and c.judges]
+        return turns[-1] if turns else None
+
+    @once
+    def irony(self) -> tuple[str, bool]:
+        """Why the text is sarcastic ("" if not), and whether it opens with irony at all."""
+        if not self.short:
+            return "", False
+        return self._lexicon.sarcasm(self.text, self.clauses)
+
+    @property
+    def sarcasm(self) -> str:
+        return self.irony[0]
+
+    @property
+    def opener(self) -> bool:
+        """It opens with praise, thanks or laughter: a sarcasm cue for triage."""
+        return self.irony[1]
 
     @property
     def verdict(self) -> bool:
         """Whether the text judges anything: false for only questions and requests."""
-        return bool(self.sarcasm) or any(c.judges for c in self.clauses)
+        return bool(self.judged) or bool(self.sarcasm)
 
     def turn_text(self) -> str | None:
         """The clauses from the last turn on, for the model to read alone (short texts only)."""
@@ -119,21 +193,25 @@ class ReadingLexicon:
         self.negators = set(base.negators) | {w for kind, w, _ in rows if kind == "negator"}
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"}
-        self._pattern = _words_pattern(set(self.polarity) | self.negators | set(self.degree) | shields)
-        self._irony = _words_pattern({w for kind, w, _ in rows if kind == "irony"})
+        self._words = Words(set(self.polarity) | self.negators | set(self.degree) | shields)
+        self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
+        # Cheap tests of a whole text: could the negation or the slang rule apply at all?
+        self.has_negator = Words(self.negators)
+        self.has_novel = Words(set(self.novel))
         self._emoticons = base
 
-    def clause(self, text: str) -> Clause:
+    def figures(self, text: str) -> Figures:
+        polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
         total = relief = complaint = novel = 0.0
         hits = 0
         negated, scale, negator_end = False, 1.0, -1
-        for match in self._pattern.finditer(text):
+        for match, _ in self._words.matches(text):
             token = match.group()
-            if token in self.polarity:
+            if token in polarity:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
                 # 不太好; not a word further on ("都没了还没送饮料").
                 negated = negated and match.start() - negator_end <= NEGATION_GAP
-                base = self.polarity[token] * scale
+                base = polarity[token] * scale
                 weight = -0.8 * base if negated else base  # "不太好" is milder than "差"
                 total += weight
                 hits += 1
@@ -141,41 +219,28 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
-                if token in self.novel:
+                if token in novel_words:
                     novel += weight
                 negated, scale = False, 1.0
-            elif token in self.negators:
+            elif token in negators:
                 # Two negators in a row cancel ("不是不好"); a new one after other words
                 # starts afresh ("不粘不糊": the second 不 negates 糊 too).
                 negated = not negated if match.start() == negator_end else True
                 negator_end = match.end()
-            elif token in self.degree:
-                scale *= self.degree[token]
+            elif token in degree:
+                scale *= degree[token]
                 if negated and match.start() - negator_end <= NEGATION_GAP:
                     negator_end = match.end()
-        question = bool(grammar.QUESTION.search(text))
-        return Clause(
-            text=text,
-            score=total,
-            hits=hits,
-            relief=relief,
-            complaint=complaint,
-            novel=novel,
-            turn=bool(grammar.TURN.search(text)),
-            question=question,
-            request=bool(grammar.REQUEST.search(text)),
-            rhetorical=question
-            and (
-                bool(grammar.RHETORICAL.search(text))
-                or (complaint <= RHETORICAL_COMPLAINT and not grammar.ASKING.search(text))
-            ),
-        )
+        return Figures(total, hits, relief, complaint, novel)
+
+    def clause(self, text: str) -> Clause:
+        return Clause(text, self)
 
     def negated_at_end(self, text: str, gap: int) -> bool:
         """Whether `text` ends within `gap` characters of a negator that no verdict word
         has taken ("完全没有" before 过敏; not "非常" before it, nor "不小心" before 烫伤)."""
         end = None
-        for match in self._pattern.finditer(text):
+        for match, _ in self._words.matches(text):
             token = match.group()
             if token in self.negators:
                 end = match.end()
@@ -189,22 +254,25 @@ class ReadingLexicon:
     def ironic_tail(self, clause: Clause) -> str | None:
         """What follows a short clause's praise, thanks or laughter (真是谢谢你们了, 太棒了,
         笑死, thanks a lot for ...); None when the clause is no such opener."""
-        match = self._irony.search(clause.text)
-        if match is None or units(clause.text) > OPENER_UNITS:
+        found = self._irony.matches(clause.text)
+        if not found or units(clause.text) > OPENER_UNITS:
             return None
-        return clause.text[match.end() :]
+        return clause.text[found[0][0].end() :]
 
     def sarcasm(self, text: str, parts: tuple[Clause, ...]) -> tuple[str, bool]:
         """Why the text is sarcastic ("" if not), and whether it opens with irony at all."""
+        quoted_any = _QUOTED.search(text)
+        if not quoted_any and not self._irony.search(text):
+            return "", False
         openers = [(i, tail) for i, c in enumerate(parts) if (tail := self.ironic_tail(c)) is not None]
-        for quoted in _QUOTED.findall(text):
-            praised = self.clause(quoted).score > 0 or (not _CJK.search(quoted) and len(quoted.split()) <= 2)
+        for quoted in _QUOTED.findall(text) if quoted_any else ():
+            praised = self.figures(quoted).score > 0 or (not _CJK.search(quoted) and len(quoted.split()) <= 2)
             others = [c for i, c in enumerate(parts) if quoted not in c.text and i not in dict(openers)]
             if praised and not any(c.score > 0 for c in others):
                 return f"praise in quotes: {quoted}", True
         for index, tail in openers:
             rest = [self.clause(tail), *parts[index + 1 :]]
-            if len(rest) > 1 and rest[1].turn and not rest[0].hits:
+            if len(rest) > 1 and rest[1].turn and not rest[0].figures.hits:
                 continue  # "用着很省心，就是价格贵": a turn after praise is a plain contrast
             score = sum(c.score for c in rest)
             if score < 0 or (score == 0 and any(_FAILURE.search(c.text) for c in rest)):
@@ -212,19 +280,7 @@ class ReadingLexicon:
         return "", bool(openers)
 
     def parse(self, text: str) -> Parsed:
-        norm = normalise(text)
-        parts = tuple(self.clause(part) for part in grammar.split(norm))
-        short = units(norm) <= SHORT_UNITS
-        turns = [i for i, c in enumerate(parts) if c.turn and c.judges]
-        ironic, opener = self.sarcasm(norm, parts) if short else ("", False)
-        return Parsed(norm, parts, short, turns[-1] if turns else None, ironic, opener)
-
-
-def _words_pattern(words: set[str]) -> re.Pattern[str]:
-    """Chinese words as one trie (the longest wins), English words standing alone."""
-    chinese = sorted(w for w in words if not w.isascii())
-    english = sorted(w for w in words if w.isascii())
-    return re.compile("|".join(p for p in (trie_regex(chinese), standalone(english) if english else "") if p))
+        return Parsed(normalise(text), self)
 
 
 def _rows(name: str) -> list[tuple[str, str, str]]:
@@ -273,8 +329,7 @@ def read(text: str, model_label: str, turn_label: str | None = None) -> Reading:
 def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[str, str]:
     if parsed.sarcasm:
         return _NEG, f"sarcasm: {parsed.sarcasm}"
-    judged = [c for c in parsed.clauses if c.judges]
-    if not judged:
+    if not parsed.verdict:
         return _NEU, "only questions or requests"
     if not parsed.short:
         return model_label, "model (long text)"
@@ -283,12 +338,17 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         verdict = _sign(after) if abs(after) >= STRONG else turn_label
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
-    emoticons = reading_lexicon().emoticons(parsed.text)  # Weibo's [泪] and [怒] carry a post's verdict
-    relief = sum(c.relief for c in judged)
+    lexicon = reading_lexicon()
+    negation = model_label != _POS and lexicon.has_negator.search(parsed.text)
+    if not (negation or model_label == _NEU or lexicon.has_novel.search(parsed.text)):
+        return model_label, "model"  # no rule below can apply: spare the clause scan
+    judged = parsed.judged
+    emoticons = lexicon.emoticons(parsed.text)  # Weibo's [泪] and [怒] carry a post's verdict
+    relief = sum(c.figures.relief for c in judged)
     complaint = sum(c.complaint for c in judged) + min(emoticons, 0.0)
-    if model_label != _POS and relief > 0 and not complaint:
+    if negation and relief > 0 and not complaint:
         return _POS, "negated complaint words"
-    novel = sum(c.novel for c in judged)
+    novel = sum(c.figures.novel for c in judged)
     total = sum(c.score for c in judged) + emoticons
     if novel and total == novel and _sign(novel) != model_label:
         return _sign(novel), "slang the model does not know"

@@ -1,13 +1,16 @@
 """The escalation words of triage (sentiment/lexicons/triage.tsv), compiled.
 
-One pattern finds every escalation word of a text; each match maps back to its
-Rule (tier, kind, scope, reason). The cue, frame and negator rows compile to
+Every escalation word of a text is found by a few patterns (Words: the Chinese
+words as one trie, the English ones apart, each regular expression on its own -
+one alternation of everything is several times slower); each match maps back to
+its Rule (tier, kind, scope, reason). The cue, frame and negator rows compile to
 the patterns triage uses to decide whether a match counts (sentiment/triage.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,15 +23,12 @@ _EN_GAP = 2  # words allowed between an English negator and the word it cancels 
 _REGEX = re.compile(r"^/(.+)/$")
 # \b would not do: Chinese characters are word characters too.
 _ALONE_BEFORE, _ALONE_AFTER = r"(?<![a-z0-9])", r"(?![a-z0-9])"
+_LATIN = re.compile(r"[a-z0-9]")
 
 
 def _rows() -> list[list[str]]:
     text = resources.files("sentiment").joinpath("lexicons/triage.tsv").read_text(encoding="utf-8")
     return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def _alternation(words: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
 
 
 def _entries(field: str) -> list[str]:
@@ -72,70 +72,111 @@ class Signal:
         return f"{self.rule.reason}: {self.word}"
 
 
+@dataclass(frozen=True)
+class Found:
+    start: int
+    end: int
+    word: str
+    rule: Rule | None  # None: a longer word that is no signal (发烧友)
+
+
+class Words:
+    """Chinese words as one trie (the longest wins), English words standing alone and
+    searched only in texts with Latin letters or digits, and regular expressions each
+    on its own. Matches come back in order, none overlapping (the earliest wins, then
+    the Chinese words, the English words and the expressions in that order)."""
+
+    def __init__(self, words: Iterable[str], regexes: Iterable[str] = ()) -> None:
+        words = set(words)
+        chinese = sorted(w for w in words if not w.isascii())
+        english = sorted(w for w in words if w.isascii())
+        self.chinese = re.compile(trie_regex(chinese)) if chinese else None
+        self.english = re.compile(standalone(english)) if english else None
+        expressions = [(re.compile(r), i) for i, r in enumerate(regexes)]
+        chinese_only = [(self.chinese, -1)] if self.chinese is not None else []
+        with_english = chinese_only + ([(self.english, -1)] if self.english is not None else [])
+        self._without_latin = tuple(chinese_only + expressions)
+        self._with_latin = tuple(with_english + expressions)
+
+    def _patterns(self, text: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+        """The patterns worth trying on `text`, each with its regex index (-1: a word)."""
+        return self._with_latin if _LATIN.search(text) else self._without_latin
+
+    def search(self, text: str) -> bool:
+        return any(p.search(text) for p, _ in self._patterns(text))
+
+    def at(self, text: str, position: int) -> bool:
+        """Whether a word starts at `position`."""
+        return any(p.match(text, position) for p, _ in self._patterns(text))
+
+    def matches(self, text: str) -> list[tuple[re.Match[str], int]]:
+        """(match, regex index or -1 for a word) in text order."""
+        patterns = self._patterns(text)
+        if len(patterns) == 1:  # Chinese words only: nothing to merge
+            return [(m, patterns[0][1]) for m in patterns[0][0].finditer(text)]
+        found = sorted(
+            ((m, i) for p, i in patterns for m in p.finditer(text)),
+            key=lambda item: item[0].start(),
+        )
+        kept: list[tuple[re.Match[str], int]] = []
+        for match, index in found:
+            if not kept or match.start() >= kept[-1][0].end():
+                kept.append((match, index))
+        return kept
+
+
 class EscalationLexicon:
-    """triage.tsv compiled: one pattern of every escalation word, and the cue, frame and
-    negation patterns that decide whether a match counts."""
+    """triage.tsv compiled: every escalation word, and the cue, frame and negation patterns
+    that decide whether a match counts."""
 
     def __init__(self, rows: list[list[str]]) -> None:
         self.plain: dict[str, Rule | None] = {}  # None: a longer word that is no signal (发烧友)
-        self.regexes: list[tuple[str, Rule | None]] = []
+        regexes: list[tuple[str, Rule | None]] = []
         extra: dict[tuple[str, str], list[str]] = {}  # (kind, lang) -> words of the cue/frame/negator rows
         for tier, kind, lang, scope, reason, field in rows:
             words = _words(field, lang)
-            if tier == "-":
+            rule = None if tier == "-" else Rule(int(tier), kind, scope, reason)
+            if rule is None and kind != "not":
                 extra.setdefault((kind, "en" if lang == "en" else "zh"), []).extend(words)
                 continue
-            rule = Rule(int(tier), kind, scope, reason)
             for word in words:
                 found = _REGEX.match(word)
                 if found:
-                    self.regexes.append((found.group(1), rule))
+                    regexes.append((found.group(1), rule))
                 else:
                     self.plain[word] = rule
-        for word in extra.get(("not", "zh"), []):
-            found = _REGEX.match(word)
-            if found:
-                self.regexes.append((found.group(1), None))
-            else:
-                self.plain[word] = None
-        zh = [w for w in self.plain if not w.isascii()]
-        en = [w for w in self.plain if w.isascii()]
-        parts = [f"(?P<zh>{trie_regex(zh)})", f"(?P<en>{standalone(en)})"]
-        parts += [f"(?P<r{i}>{pattern})" for i, (pattern, _) in enumerate(self.regexes)]
-        self.pattern = re.compile("|".join(parts))
+        self.words = Words(self.plain, [r for r, _ in regexes])
+        self._regex_rules = [rule for _, rule in regexes]
         self.harm = [w for w, rule in self.plain.items() if rule is not None and rule.kind in HARM_KINDS]
         self.cues = _either(extra, "cue")
         self.contacts = _either(extra, "contact")
         self.frames = _either(extra, "frame")
         self.frames_after = _either(extra, "frame_after")
-        negators = [
-            ("" if w.startswith("n'") else _ALONE_BEFORE) + re.escape(w) for w in extra.get(("negator", "en"), [])
-        ]
-        self.negated_en = re.compile(rf"(?:{'|'.join(negators)}){_ALONE_AFTER}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
+        negators = standalone(extra.get(("negator", "en"), []))
+        self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 
-    def rule_of(self, match: re.Match[str]) -> Rule | None:
-        if match.lastgroup in ("zh", "en"):
-            return self.plain.get(match.group())
-        return self.regexes[int(str(match.lastgroup)[1:])][1]
+    def find(self, text: str) -> list[Found]:
+        """Every escalation word in `text`, in order (with rule None for the words that are no signal)."""
+        return [
+            Found(m.start(), m.end(), m.group(), self.plain.get(m.group()) if i < 0 else self._regex_rules[i])
+            for m, i in self.words.matches(text)
+        ]
 
 
 def standalone(words: list[str]) -> str:
     """A pattern of English words that stand alone: "12315" in "打了12315", not "fire" in
-    "fireproof". A contraction's "n't" stands at the end of its word (didn't)."""
+    "fireproof". A contraction's "n't" stands at the end of its word (didn't). A trie, as
+    Chinese words are: a plain alternation of many words is slow to fail at every position."""
     whole = [w for w in words if not w.startswith("n'")]
     endings = [w for w in words if w.startswith("n'")]
-    parts = [f"{_ALONE_BEFORE}(?:{_alternation(whole).pattern})"] if whole else []
-    parts += [_alternation(endings).pattern] if endings else []
+    parts = [f"{_ALONE_BEFORE}{trie_regex(whole)}"] if whole else []
+    parts += [trie_regex(endings)] if endings else []
     return f"(?:{'|'.join(parts)}){_ALONE_AFTER}"
 
 
-def _either(extra: dict[tuple[str, str], list[str]], kind: str) -> re.Pattern[str]:
-    """One pattern of a cue/frame row's Chinese words and English whole words."""
-    zh, en = extra.get((kind, "zh"), []), extra.get((kind, "en"), [])
-    parts = [_alternation(zh).pattern] if zh else []
-    if en:
-        parts.append(standalone(en))
-    return re.compile("|".join(parts) or "(?!)")
+def _either(extra: dict[tuple[str, str], list[str]], kind: str) -> Words:
+    """A cue/frame row's Chinese words and English whole words."""
+    return Words(extra.get((kind, "zh"), []) + extra.get((kind, "en"), []))
 
 
 @lru_cache(maxsize=1)

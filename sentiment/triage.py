@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.reading import Clause, Reading, read, reading_lexicon
-from sentiment.signals import Signal, escalation_lexicon
+from sentiment.signals import Found, Signal, escalation_lexicon
 
 RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
@@ -52,30 +52,30 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
 def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     """The escalation words of a text that count, in the order they occur."""
     lexicon = escalation_lexicon()
-    if lexicon.pattern.search(reading.text) is None:
+    if not lexicon.words.search(reading.text):
         return []
-    threat = bool(lexicon.cues.search(reading.text))
+    threat = lexicon.cues.search(reading.text)
     complaint = base_negative or reading.opener or threat
     found: list[Signal] = []
     for clause in reading.clauses:
-        for match in lexicon.pattern.finditer(clause.text):
-            rule = lexicon.rule_of(match)
+        for word in lexicon.find(clause.text):
+            rule = word.rule
             if rule is None or (rule.scope != "clause" and not complaint) or (rule.scope == "threat" and not threat):
                 continue
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
-            if not _cancelled(clause, match, reading.polarity == "pos"):
-                found.append(Signal(rule, match.group()))
+            if not _cancelled(clause, word, reading.polarity == "pos"):
+                found.append(Signal(rule, word.word))
     return found
 
 
-def _cancelled(clause: Clause, match: re.Match[str], praise: bool) -> bool:
+def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     """A negation, frame, question or praise around the word in its clause."""
     lexicon = escalation_lexicon()
-    before = clause.text[: match.start()]
+    before = clause.text[: word.start]
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
-    if lexicon.frames.search(before) or lexicon.frames_after.match(clause.text, match.end()):
+    if lexicon.frames.search(before) or lexicon.frames_after.at(clause.text, word.end):
         return True
     if clause.question and not clause.rhetorical:
         return True
@@ -140,11 +140,13 @@ def _tier(signals: list[Signal], negative: bool, question: bool, reach: int) -> 
 
 def _motive(reading: Reading, negative: bool) -> tuple[str, str]:
     """The first motive whose words occur outside the clauses that praise."""
-    text = "".join(c.text for c in reading.clauses if c.score <= 0 or c.request)
     for name, pattern in _motives():
-        match = pattern.search(text)
-        if match and (negative or name == "建议"):
-            return name, f"motive {name}: {match.group()}"
+        if not (negative or name == "建议") or not pattern.search(reading.text):
+            continue
+        for clause in reading.clauses:
+            match = pattern.search(clause.text)
+            if match and (clause.request or clause.score <= 0):
+                return name, f"motive {name}: {match.group()}"
     if negative:
         return VENT, f"motive {VENT}: no remedy, respect or suggestion words"
     return "", ""
