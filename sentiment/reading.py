@@ -49,7 +49,9 @@ _FAILURE = re.compile(
 # questions: measured on the benchmark's train rows, the clause rules overrode the model wrongly
 # more often than rightly on long reviews.
 SHORT_UNITS = 60
-OPENER_UNITS = 10  # an ironic opener is a short clause: 真是谢谢你们了, thanks a lot for ...
+# An ironic opener is a short clause: 真是谢谢你们了 (10 characters at most), thanks a lot for
+# charging my card twice (8 English words at most).
+OPENER_CHARS, OPENER_WORDS = 10, 8
 NEGATION_GAP = 2  # characters between a negator and the word it negates (不怎么好吃)
 STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without asking the model
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
@@ -65,6 +67,7 @@ class Figures:
     hits: int  # verdict words found
     relief: float  # praise that comes from negated complaint words (没有色差, 不油): >= 0
     complaint: float  # complaint from everything else (差, 不好吃): <= 0
+    praise: float  # praise from words not negated (精致, 好用): >= 0
     novel: float  # the weight of reading.tsv words (slang, jargon)
 
 
@@ -188,8 +191,8 @@ class ReadingLexicon:
         base = builtin_lexicon(domain=True)
         rows = _rows("reading.tsv")
         harm = {w: HARM_WEIGHT for w in escalation_lexicon().harm}
-        self.novel = {**harm, **{w: float(v) for kind, w, v in rows if kind == "word"}}
-        self.polarity = {**base.polarity, **self.novel}
+        self.novel = {w: float(v) for kind, w, v in rows if kind == "word"}
+        self.polarity = {**base.polarity, **harm, **self.novel}
         self.negators = set(base.negators) | {w for kind, w, _ in rows if kind == "negator"}
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"}
@@ -202,7 +205,7 @@ class ReadingLexicon:
 
     def figures(self, text: str) -> Figures:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
-        total = relief = complaint = novel = 0.0
+        total = relief = complaint = praise = novel = 0.0
         hits = 0
         negated, scale, negator_end = False, 1.0, -1
         for match, _ in self._words.matches(text):
@@ -219,6 +222,8 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
+                else:
+                    praise += weight
                 if token in novel_words:
                     novel += weight
                 negated, scale = False, 1.0
@@ -231,7 +236,7 @@ class ReadingLexicon:
                 scale *= degree[token]
                 if negated and match.start() - negator_end <= NEGATION_GAP:
                     negator_end = match.end()
-        return Figures(total, hits, relief, complaint, novel)
+        return Figures(total, hits, relief, complaint, praise, novel)
 
     def clause(self, text: str) -> Clause:
         return Clause(text, self)
@@ -255,7 +260,11 @@ class ReadingLexicon:
         """What follows a short clause's praise, thanks or laughter (真是谢谢你们了, 太棒了,
         笑死, thanks a lot for ...); None when the clause is no such opener."""
         found = self._irony.matches(clause.text)
-        if not found or units(clause.text) > OPENER_UNITS:
+        if (
+            not found
+            or len(_CJK.findall(clause.text)) > OPENER_CHARS
+            or len(_LATIN_WORD.findall(clause.text)) > OPENER_WORDS
+        ):
             return None
         return clause.text[found[0][0].end() :]
 
@@ -264,7 +273,9 @@ class ReadingLexicon:
         quoted_any = _QUOTED.search(text)
         if not quoted_any and not self._irony.search(text):
             return "", False
-        openers = [(i, tail) for i, c in enumerate(parts) if (tail := self.ironic_tail(c)) is not None]
+        # An ironic opener opens: the first clause ("真心感谢" at the end is thanks).
+        tail = self.ironic_tail(parts[0]) if len(parts) > 1 else None
+        openers = [(0, tail)] if tail is not None else []
         for quoted in _QUOTED.findall(text) if quoted_any else ():
             praised = self.figures(quoted).score > 0 or (not _CJK.search(quoted) and len(quoted.split()) <= 2)
             others = [c for i, c in enumerate(parts) if quoted not in c.text and i not in dict(openers)]

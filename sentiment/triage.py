@@ -79,7 +79,7 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return True
     if clause.question and not clause.rhetorical:
         return True
-    return praise and clause.score > 0
+    return praise and clause.figures.praise > 0
 
 
 @lru_cache(maxsize=1)

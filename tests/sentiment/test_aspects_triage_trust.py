@@ -50,16 +50,6 @@ def test_brand_aspects_from_config() -> None:
     assert tagger.tag("待机时间太短", "neg", "鲜到家") == {}
 
 
-def test_tier5_safety_legal_media_weighted_by_reach() -> None:
-    assert triage("充电宝起火了，差点烧到孩子", "neg", reach=0).urgency == 5  # safety: always
-    low = triage("再不退款我就找律师起诉你们", "neg", reach=10)
-    high = triage("再不退款我就找律师起诉你们", "neg", reach=200)
-    assert (low.urgency, high.urgency) == (4, 5)
-    assert "legal 律师" in high.reason and "reach 200" in high.reason
-    assert triage("已经向消协投诉，也联系了记者曝光", "neg", reach=0).urgency == 5  # two red signals
-    assert triage("这瓶饮料喝了拉肚子，食物中毒住院了", "neu").urgency == 5  # even when scored neutral
-
-
 def test_lower_tiers_and_motives() -> None:
     urgent = triage("快递一周了还没到，急用", "neg", aspects={"物流": "neg"})
     assert (urgent.urgency, urgent.motive) == (3, "发泄")

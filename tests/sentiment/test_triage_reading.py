@@ -1,0 +1,101 @@
+"""Triage's clause-aware reading (sentiment/reading.py), one test per rule, and the neutral
+class of the label. The model's label is given, so each test pins the rule, not the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from sentiment.model import Scorer, label_of, load_model
+from sentiment.reading import SHORT_UNITS, has_verdict, parse, read
+
+
+def polarity(text: str, model_label: str, turn_label: str | None = None) -> str:
+    return read(text, model_label, turn_label).polarity
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '太"好"了，等了两个小时外卖，终于吃上凉透的饭了',  # praise in quotes
+        'Oh wonderful, my "express" delivery took eleven days',
+        "真是好样的，退款申请直接被驳回，钱就这么没了",  # ironic opener, then a failure
+        "呵呵，真是好质量，用一天就坏了",
+        "Thanks a lot for charging my card twice, really appreciate it",
+    ],
+)
+def test_sarcasm_reads_negative(text: str) -> None:
+    assert polarity(text, "pos") == "neg"
+
+
+def test_an_ironic_opener_before_praise_or_a_contrast_is_no_sarcasm() -> None:
+    assert polarity("笑死，这家店的赠品比正品还用心，爱了", "pos") == "pos"
+    assert polarity("666，这次更新给力", "pos") == "pos"
+    assert polarity("前几天手机丢了，客服很快帮我冻结了卡，真心感谢", "pos") == "pos"  # thanks at the end
+
+
+def test_questions_and_requests_are_neutral_and_rhetorical_questions_judge() -> None:
+    assert polarity("请问这款奶粉适合几个月的宝宝？", "neg") == "neu"
+    assert polarity("这个lipstick会不会掉色？", "neg") == "neu"  # asks about a risk
+    assert polarity("建议增加一个夜间模式", "neg") == "neu"
+    assert polarity("为什么每次都是凉的？？", "neg") == "neg"
+
+
+def test_a_strong_verdict_after_a_turn_wins() -> None:
+    assert polarity("虽然价格便宜，但是质量太差，穿一次就开线了", "pos") == "neg"
+    assert polarity("虽然等了很久，但是味道真的没话说", "neg") == "pos"
+
+
+def test_a_mild_turn_leaves_the_verdict_to_the_models_reading_of_the_turn() -> None:
+    text = "网点环境不错，但是排了一个小时队只开一个窗口"
+    assert polarity(text, "pos", turn_label="neg") == "neg"
+    assert polarity(text, "pos", turn_label=None) == "pos"  # no reading of the turn: the model's label
+
+
+def test_negated_complaint_words_read_as_praise() -> None:
+    for text in ("颜色和图片一样，完全没有色差", "不油不腻，清清爽爽的", "面料一点都不差", "宝宝用了没起疹子"):
+        assert polarity(text, "neg") == "pos", text
+
+
+def test_negated_complaints_do_not_outweigh_a_complaint() -> None:
+    assert polarity("没有色差，但是线头一堆还开线了", "neg") == "neg"
+    assert polarity("不油，就是太咸了", "neg") == "neg"
+
+
+def test_a_negator_reaches_only_the_word_right_after_it() -> None:
+    """Regression: 没 in 都没了 negated 没送, far after it, and the complaint read as praise."""
+    assert polarity("什么配菜都没了还没送饮料", "neg") == "neg"
+
+
+def test_slang_decides_when_it_is_the_only_verdict() -> None:
+    assert polarity("这家螺蛳粉yyds", "neg") == "pos"
+    assert polarity("这款眼霜纯纯智商税", "pos") == "neg"
+    assert polarity("These earbuds are fire", "neg") == "pos"
+
+
+def test_long_texts_keep_the_models_label() -> None:
+    text = "这家店不油不腻，" + "我们一家人每个周末都会去吃，已经连续去了好几年了，" * 3
+    assert len(text) > SHORT_UNITS
+    assert polarity(text, "neg") == "neg"
+
+
+def test_parse_gives_the_turn_text_the_model_reads_alone() -> None:
+    assert parse("味道还不错，就是送了一个半小时").turn_text() == "就是送了一个半小时"
+    assert parse("味道还不错，送得也快").turn_text() is None
+
+
+def test_the_neutral_class_is_for_texts_that_judge_nothing() -> None:
+    assert not has_verdict("酒店有停车场吗？要收费吗？")
+    assert has_verdict("送的可乐呢？？")  # rhetorical
+    assert has_verdict("今天收到货了")  # a statement keeps the model's label
+    assert label_of(0.02, (0.4, 0.6), verdict=False) == "neu"
+    assert label_of(0.02, (0.4, 0.6)) == "neg"
+
+
+def test_the_label_of_a_question_is_neutral_not_negative() -> None:
+    """Regression (issue 15): the model scores "酒店有停车场吗？要收费吗？" about 0.01 and the
+    label said negative; a question judges nothing."""
+    scorer = Scorer(load_model("builtin"))
+    scores, labels = scorer.score(["酒店有停车场吗？要收费吗？", "质量太差了，用了两天就坏了"])
+    assert scores[0] < 0.4 and labels == ["neu", "neg"]
+    _, band_only = scorer.score(["酒店有停车场吗？要收费吗？"], verdicts=False)
+    assert band_only == ["neg"]  # the previous release's label

@@ -1,0 +1,186 @@
+"""Triage's tier rules and the scope of each escalation word (issue 15), one test per rule
+and scope, and a property: negating a risk word in praise never escalates.
+
+Labels are given as the model would give them, so each test pins the rule, not the model."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sentiment.signals import escalation_lexicon
+from sentiment.triage import triage
+
+
+def tier(text: str, label: str = "neg", reach: int = 0) -> int:
+    return triage(text, label, reach).urgency
+
+
+# ---------------------------------------------------------------- tier 5, whatever the reach
+@pytest.mark.parametrize(
+    "text",
+    [
+        "用了这个面膜脸上起了一片红疹子，又痒又疼",  # injury in everyday words
+        "热水壶的把手断了，开水全泼在我手上，起了好几个水泡",  # burn
+        "婴儿床的栏杆有毛刺，把宝宝的手划出血了",  # cut
+        "玩具上的小零件一拉就掉，孩子差点吞下去",  # choking hazard
+        "充电器插上就冒烟，一股塑料烧焦的味道",  # smoke
+        "外卖里吃出一块玻璃碴，嘴都划破了",  # foreign object in food
+        "After using this serum my face broke out in hives and I ended up at urgent care",
+        "这个power bank充着充着就鼓起来了，还发烫冒烟",  # mixed
+    ],
+)
+def test_harm_to_a_person_is_tier_5_at_reach_0(text: str) -> None:
+    assert tier(text) == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "已经向市场监管局举报了，等着被查吧",
+        "航班超售不让登机，我已经向民航局投诉",
+        "乱扣我信用卡年费，已经向金融监管总局投诉了",
+        "我已經向消基會申訴了，等著吧",  # zh-TW, converted before matching
+        "賣假貨還不退款，我會直接提告",
+        "I've filed a complaint with the FTC and my state attorney general",
+        "这个app偷偷扣费，我已经report给consumer council了",
+        "我已经找好律师了，准备起诉你们虚假宣传",
+        "等着吧，我会把聊天记录发给记者",
+    ],
+)
+def test_legal_regulator_and_media_threats_are_tier_5_at_any_reach(text: str) -> None:
+    """DOMAIN.md: legal, regulator and media attention are red alerts whatever the reach
+    (the previous release needed reach >= 50 for them)."""
+    assert tier(text, reach=0) == tier(text, reach=5000) == 5
+
+
+def test_reach_still_raises_a_plain_complaint_to_tier_4() -> None:
+    assert (tier("一般般，不太好用", reach=5), tier("一般般，不太好用", reach=5000)) == (2, 4)
+
+
+# ---------------------------------------------------------------- scope: clause
+@pytest.mark.parametrize(
+    "text",
+    [
+        "用了一个月完全没有过敏，敏感肌也能放心用",  # Chinese negation
+        "宝宝吃了不上火，也没有拉肚子，会回购",
+        "No breakouts, no irritation, no allergic reaction at all. Holy grail",  # English negation
+        "Not greasy, not sticky, and my skin didn't break out once",
+    ],
+)
+def test_a_negation_in_the_same_clause_cancels_a_harm_word(text: str) -> None:
+    assert tier(text, "pos") == 1
+
+
+def test_a_hypothetical_or_other_product_frame_cancels_a_harm_word() -> None:
+    assert tier("一开始担心会过敏，结果用了一周皮肤状态超好", "pos") == 1
+    assert tier("之前在别家买的过敏了，这家的用了完全没事，回购", "pos") == 1
+
+
+def test_a_protection_after_the_word_cancels_it() -> None:
+    assert tier("电热毯有过热保护，不用担心着火，睡得很安心", "pos") == 1
+    assert tier("这个heater有倾倒断电保护，不会起火，很安心", "pos") == 1
+
+
+def test_a_question_asks_about_a_risk_without_reporting_it() -> None:
+    assert tier("这款热水壶会不会漏电啊？", "neu") == 2  # a question, answered in queue order
+    assert tier("Is this formula suitable for babies with a milk allergy?", "neu") == 2
+
+
+def test_a_praise_frame_in_a_positive_mention_cancels_a_hazard_word() -> None:
+    assert tier("积木的小零件做得很精致，孩子很喜欢", "pos") == 1
+    assert tier("积木的小零件一碰就掉，孩子差点吞下去", "neg") == 5
+
+
+def test_a_harm_word_after_a_turn_is_not_cancelled_by_the_praise_before_it() -> None:
+    assert tier("雖然外觀很可愛，但是奶嘴的孔太大，寶寶一直嗆到", "pos") == 5
+
+
+def test_words_that_hold_a_signal_word_are_no_signal() -> None:
+    assert tier("音响发烧友推荐，低音很足", "pos") == 1  # 发烧友 holds 发烧
+    assert tier("挨着火车站，出行方便", "pos") == 1  # 着火车 is not 着火
+    assert tier("孩子对花生过敏，请问这款有花生吗？", "neu") == 2  # a condition, not a reaction
+
+
+# ---------------------------------------------------------------- scope: cue, threat, own
+def test_manager_escalates_only_when_a_complaint_asks_for_one() -> None:
+    assert tier("酒店的大堂经理特别热情，帮我们升级了房间", "pos") == 1
+    assert tier("经理很nice，主动帮我们免了延迟退房的费用", "pos") == 1
+    assert tier("东西坏了三周没人管，我要找你们经理", "neg") == 4
+
+
+def test_a_bare_legal_or_media_word_needs_a_threat_cue() -> None:
+    assert tier("律师朋友推荐的，果然靠谱", "pos") == 1
+    assert tier("这家店上过新闻报道，味道确实名不虚传", "pos") == 1
+    assert tier("起诉离婚那段时间心情很差，这家店的蛋糕治愈了我", "neg") == 2  # negative, but no threat
+    assert tier("再不退款我就找律师", "neg") == 5  # 再不 is the threat
+
+
+def test_a_repeat_is_a_repeated_failure_only_in_a_clause_that_complains() -> None:
+    assert tier("第三次入住了，还是很满意", "pos") == 1
+    assert tier("第二次入住，房间太小，早餐一般", "neg") == 2
+    assert tier("这是我第三次反映同一个问题了，到现在也没人管", "neg") == 4
+
+
+def test_urgent_words_count_only_in_a_complaint() -> None:
+    assert tier("快递显示已签收，可我根本没收到，驿站也说没有", "neg") == 3
+    assert tier("银行卡莫名其妙被扣了两笔钱，我根本没消费过", "neg") == 3
+    assert tier("前几天手机丢了，客服很快帮我冻结了卡，真心感谢", "pos") == 1
+
+
+# ---------------------------------------------------------------- lower tiers
+def test_questions_are_tier_2_suggestions_and_statements_tier_1() -> None:
+    assert tier("请问这款奶粉适合几个月的宝宝？", "neu") == 2
+    assert tier("建议增加一个夜间模式", "neu") == 1
+    assert tier("今天收到货了", "neu") == 1
+
+
+def test_the_reading_wins_over_the_model_for_the_tier() -> None:
+    """The model calls the sarcastic complaint positive; triage's reading makes it a complaint."""
+    result = triage("呵呵，真是好质量，用一天就坏了", "pos")
+    assert (result.urgency, result.reading) == (2, "neg")
+    assert "sarcasm" in result.reason and "model pos" in result.reason
+
+
+def test_the_reason_names_the_rule_the_word_and_the_reach() -> None:
+    reason = triage("充电宝起火了，差点烧到孩子", "neg", reach=7).reason
+    assert reason.startswith(
+        "tier 5: 安全：起火、冒烟、触电、窒息隐患 safety: fire, smoke, shock or choking hazard: 起火"
+    )
+    assert "reach 7" in reason
+
+
+def test_the_motive_comes_from_the_clauses_that_complain() -> None:
+    """Regression: 态度 in a praising clause made the complaint 尊重."""
+    result = triage("客服态度很好，但问题到现在都没解决", "neg")
+    assert result.motive == "发泄"
+    assert triage("客服态度太差，爱答不理", "neg").motive == "尊重"
+
+
+# ---------------------------------------------------------------- the property
+PRAISE_BEFORE = ["用了一个月", "宝宝用了", "充电一整晚", "全家吃了", "敏感肌用了", "孩子玩了两周"]
+NEGATIONS = ["没有", "完全没有", "一点都不", "不会", "没", "从来没有", "也没有"]
+PRAISE_AFTER = ["，很满意", "，推荐购买", "，会回购", "，五星好评", "，放心"]
+
+
+def _risk_words() -> list[str]:
+    """The Chinese harm words of triage.tsv (injury, hazard, food), plain words only."""
+    return sorted(w for w in escalation_lexicon().harm if not w.isascii() and not re.search(r"[()\[\]|?]", w))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.sampled_from(PRAISE_BEFORE),
+    negation=st.sampled_from(NEGATIONS),
+    risk=st.sampled_from(_risk_words()),
+    after=st.sampled_from(PRAISE_AFTER),
+    label=st.sampled_from(["pos", "neu", "neg"]),
+)
+def test_negating_a_risk_word_in_praise_never_escalates(
+    before: str, negation: str, risk: str, after: str, label: str
+) -> None:
+    text = f"{before}{negation}{risk}{after}"
+    assert tier(text, label) <= 2, triage(text, label).reason
