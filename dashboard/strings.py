@@ -185,10 +185,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "overview.open_link": {"zh": "打开", "en": "open"},
     # the triage page (dashboard/pages/triage.py)
-    "triage.title": {"zh": "负面分诊", "en": "Negative mention triage"},
+    "triage.title": {"zh": "分诊队列", "en": "Triage queue"},
     "triage.intro": {
-        "zh": "按紧急程度排列的负面提及：层级、投诉动机、涉及方面、判定依据和建议回复。在“纠正标签”列修改情感标签后点击保存，训练时会使用这些纠正。",
-        "en": "Negative mentions by urgency: tier, complaint motive, aspects, the deciding rule and a suggested reply. Correct a label in the last column and save; `koubei train` uses the corrections.",
+        "zh": "按紧急程度（同级按传播量）排列的投诉和提问：层级、投诉动机、涉及方面、判定依据和建议回复。“分诊判读”列在分诊的逐句判读与模型标签不同时显示，层级以分诊判读为准。在“纠正标签”“纠正层级”列修改后点击保存：训练使用标签纠正，`koubei eval triage` 核对层级纠正。",
+        "en": "Complaints and questions by urgency (by reach inside a tier): tier, complaint motive, aspects, the deciding rule and a suggested reply. The triage reading column shows triage's clause-by-clause reading where it differs from the model's label; the tier follows the triage reading. Correct a label or a tier in the last columns and save: `koubei train` uses label corrections, `koubei eval triage` checks tier corrections.",
     },
     "triage.min_tier": {"zh": "最低层级", "en": "Minimum tier"},
     "triage.tier_n": {"zh": "第 {n} 级", "en": "Tier {n}"},
@@ -204,6 +204,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "triage.col_reply": {"zh": "建议回复", "en": "Suggested reply"},
     "triage.col_label": {"zh": "模型标签", "en": "Model label"},
     "triage.col_corrected": {"zh": "纠正标签", "en": "Corrected label"},
+    "triage.col_reading": {"zh": "分诊判读", "en": "Triage reading"},
+    "triage.col_corrected_tier": {"zh": "纠正层级", "en": "Corrected tier"},
     "triage.col_published": {"zh": "发布时间", "en": "Published"},
     "triage.col_reach": {"zh": "传播量", "en": "Reach"},
     "triage.col_conflict": {"zh": "评分矛盾", "en": "Rating conflict"},
@@ -211,7 +213,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "各方面情感（不含模板评论）",
         "en": "Sentiment by aspect (template reviews left out)",
     },
-    "triage.save_labels": {"zh": "保存标签纠正", "en": "Save label corrections"},
+    "triage.save_labels": {"zh": "保存纠正", "en": "Save corrections"},
     "triage.saved_labels": {"zh": "已保存 {n} 条纠正。", "en": "Saved {n} correction(s)."},
     "triage.no_changes": {"zh": "没有需要保存的修改。", "en": "Nothing to save."},
     "triage.showing_top": {

@@ -1,5 +1,6 @@
-"""Triage page: negative mentions with tier, motive, aspects, the deciding rule,
-a suggested reply, and a label-correction editor that stores corrections.
+"""Triage page: complaints and questions with tier, motive, aspects, the deciding
+rule, a suggested reply, triage's own reading where it differs from the model's
+label, and an editor that stores label and tier corrections.
 
 Untrusted text (mention text, and anything derived from it) appears only in
 st.data_editor / st.dataframe cells, masked with koubei.privacy.mask_pii. All
@@ -22,6 +23,7 @@ from storage import sentiment as db
 EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
+TIER_CHOICES = [None, 1, 2, 3, 4, 5]
 TIER_LABELS = {
     5: "triage.tier_label_5",
     4: "triage.tier_label_4",
@@ -56,29 +58,38 @@ def load_aspects(db_file: str, brands: tuple[str, ...], start: Any, end: Any) ->
 
 
 def save_corrections(queue: pd.DataFrame) -> None:
-    """on_click of the save button: store the labels edited in the editor."""
+    """on_click of the save button: store the labels and tiers edited in the editor."""
     state = st.session_state.get(EDITOR_KEY) or {}
-    changes: list[tuple[str, str, str]] = []
+    labels: list[tuple[str, str, str]] = []
+    tiers: list[tuple[str, str, int]] = []
     for row, edits in (state.get("edited_rows") or {}).items():
-        label = edits.get("corrected_label")
         index = int(row)
-        if label in ("pos", "neu", "neg") and index < len(queue):
-            item = queue.iloc[index]
-            if label != item["corrected_label"]:
-                changes.append((str(item["source"]), str(item["native_id"]), label))
-    if not changes:
+        if index >= len(queue):
+            continue
+        item = queue.iloc[index]
+        key = (str(item["source"]), str(item["native_id"]))
+        label, tier = edits.get("corrected_label"), edits.get("corrected_tier")
+        if label in ("pos", "neu", "neg") and label != item["corrected_label"]:
+            labels.append((*key, label))
+        if tier in db.TIERS and (pd.isna(item["corrected_tier"]) or tier != int(item["corrected_tier"])):
+            tiers.append((*key, int(tier)))
+    if not labels and not tiers:
         st.session_state["triage_notice"] = t("triage.no_changes")
         return
     with data.writing() as store:
-        db.save_labels(store, changes)
+        db.save_labels(store, labels)
+        db.save_tier_labels(store, tiers)
     load_queue.clear()
-    st.session_state["triage_notice"] = t("triage.saved_labels", n=len(changes))
+    st.session_state["triage_notice"] = t("triage.saved_labels", n=len(labels) + len(tiers))
 
 
 def table(queue: pd.DataFrame) -> pd.DataFrame:
     shown = masked(queue, ["text", "reason", "reply", "aspects", "product", "brand"])
     shown = local_times(shown, ["published_at"])
     shown["corrected_label"] = shown["corrected_label"].fillna("")
+    shown["corrected_tier"] = shown["corrected_tier"].astype("Int64")
+    # Triage's reading only where it differs from the model's label (the tier follows it).
+    shown["reading"] = shown["reading"].where(shown["reading"] != shown["label"], "").fillna("")
     columns = [
         "urgency",
         "motive",
@@ -88,7 +99,9 @@ def table(queue: pd.DataFrame) -> pd.DataFrame:
         "reply",
         "score",
         "label",
+        "reading",
         "corrected_label",
+        "corrected_tier",
         "published_at",
         "reach",
         "brand",
@@ -126,7 +139,7 @@ def main() -> None:
             key=EDITOR_KEY,
             hide_index=True,
             width="stretch",
-            disabled=[c for c in table(queue).columns if c != "corrected_label"],
+            disabled=[c for c in table(queue).columns if c not in ("corrected_label", "corrected_tier")],
             column_config={
                 "urgency": st.column_config.NumberColumn(t("triage.col_urgency"), format="%d"),
                 "motive": st.column_config.TextColumn(t("triage.col_motive")),
@@ -136,7 +149,9 @@ def main() -> None:
                 "reply": st.column_config.TextColumn(t("triage.col_reply"), width="large"),
                 "score": st.column_config.ProgressColumn(t("col.score"), min_value=0.0, max_value=1.0, format="%.2f"),
                 "label": st.column_config.TextColumn(t("triage.col_label")),
+                "reading": st.column_config.TextColumn(t("triage.col_reading")),
                 "corrected_label": st.column_config.SelectboxColumn(t("triage.col_corrected"), options=LABEL_CHOICES),
+                "corrected_tier": st.column_config.SelectboxColumn(t("triage.col_corrected_tier"), options=TIER_CHOICES),
                 "published_at": st.column_config.DatetimeColumn(t("triage.col_published"), format="YYYY-MM-DD HH:mm"),
                 "reach": st.column_config.NumberColumn(t("triage.col_reach")),
                 "brand": st.column_config.TextColumn(t("col.brand")),

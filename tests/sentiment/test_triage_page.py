@@ -1,5 +1,6 @@
 """AppTest (no browser) of the triage page: tiers, motives, aspects, replies,
-untrusted text only in editor cells and masked, and label corrections stored."""
+untrusted text only in editor cells and masked, label and tier corrections stored,
+and triage's reading shown where it differs from the model's label."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from koubei.config import parse_settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
 from storage import open_store, upsert_mentions
-from storage.sentiment import labelled_texts
+from storage.sentiment import labelled_texts, tier_labels
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGE = "dashboard/pages/triage.py"
@@ -30,6 +31,7 @@ def triage_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         Mention("jd", "late", "快递一周了还没到，要求退款", NOW - timedelta(hours=1), brand="声浪"),
         Mention("jd", "rude", HOSTILE, NOW - timedelta(hours=2), brand="声浪"),
         Mention("jd", "happy", "音质很好，非常满意", NOW - timedelta(hours=3), brand="声浪"),
+        Mention("jd", "ironic", "真棒，新买的洗衣机第一天就罢工", NOW - timedelta(hours=4), brand="声浪"),
     ]
     with open_store(path) as store:
         upsert_mentions(store, mentions)
@@ -89,3 +91,27 @@ def test_minimum_tier_filters(triage_db: Path) -> None:
     at.run()
     frame = at.dataframe[0].value
     assert set(frame["urgency"]) == {5}
+
+
+def test_tier_corrections_are_stored_and_the_triage_reading_shown_where_it_differs(triage_db: Path) -> None:
+    at = run_page()
+    frame = at.dataframe[0].value
+    by_id = {row.text: row for row in frame.itertuples()}
+    ironic = by_id["真棒，新买的洗衣机第一天就罢工"]
+    assert (ironic.label, ironic.reading, ironic.urgency) == ("pos", "neg", 2)  # the model's label and triage's
+    fire = next(r for text, r in by_id.items() if "起火" in text)
+    assert fire.reading == ""  # the same as the model's label: not repeated
+
+    row = list(frame.index).index(list(by_id).index("真棒，新买的洗衣机第一天就罢工"))
+    at.session_state["triage_editor"] = {
+        "edited_rows": {row: {"corrected_tier": 3}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.button(key="triage_save").click()
+    at.run()
+    assert not at.exception
+    with open_store(triage_db, read_only=True) as store:
+        assert tier_labels(store) == [("真棒，新买的洗衣机第一天就罢工", 0, 3)]
+        assert labelled_texts(store) == []
+    assert [s.value for s in at.success] == ["已保存 1 条纠正。"]
