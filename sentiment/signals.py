@@ -59,7 +59,7 @@ class Rule:
 
     tier: int
     kind: str
-    scope: str  # clause | cue | threat | own (see triage.tsv)
+    scope: str  # clause | cue | threat | loss | own (see triage.tsv)
     reason: str
 
 
@@ -152,6 +152,7 @@ class EscalationLexicon:
         self.contacts = _either(extra, "contact")
         self.frames = _either(extra, "frame")
         self.frames_after = _either(extra, "frame_after")
+        self.elsewhere = _either(extra, "elsewhere")
         negators = standalone(extra.get(("negator", "en"), []))
         self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 

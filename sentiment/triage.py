@@ -60,13 +60,24 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     for clause in reading.clauses:
         for word in lexicon.find(clause.text):
             rule = word.rule
-            if rule is None or (rule.scope != "clause" and not complaint) or (rule.scope == "threat" and not threat):
+            if rule is None or not _in_scope(rule.scope, complaint, threat, reading.polarity):
                 continue
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if not _cancelled(clause, word, reading.polarity == "pos"):
                 found.append(Signal(rule, word.word))
     return found
+
+
+def _in_scope(scope: str, complaint: bool, threat: bool, polarity: str) -> bool:
+    """Whether the mention gives a word of this scope the cue it needs (triage.tsv)."""
+    if scope == "clause":
+        return True
+    if scope == "loss":
+        return polarity != "pos" or complaint
+    if scope == "threat":
+        return threat
+    return complaint  # cue, own
 
 
 def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
@@ -76,6 +87,8 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
     if lexicon.frames.search(before) or lexicon.frames_after.at(clause.text, word.end):
+        return True
+    if lexicon.elsewhere.search(clause.text):
         return True
     if clause.question and not clause.rhetorical:
         return True
