@@ -125,7 +125,8 @@ def missed_targets(suite: str, scores: Scores) -> list[str]:
         if value is None:
             continue
         if (value < target) if op == ">=" else (value > target):
-            lines.append(f"{suite}: {name} {value:.3f} misses the target {op} {target:g}")
+            shown = str(value) if isinstance(value, int) else f"{value:.3f}"
+            lines.append(f"{suite}: {name} {shown} misses the target {op} {target:g}")
     return lines
 
 
@@ -203,12 +204,12 @@ def report_lines(reports: Sequence[SuiteReport]) -> list[str]:
     for report in reports:
         systems = [s for s in SYSTEMS if s in report.verdicts]
         lines.append(f"suite {report.name}: {len(report.cases)} reviews, reach 0")
-        header = f"{'':18} {'':>4}" + "".join(f" | {s:^17}" for s in systems)
-        columns = f"{'category':18} {'n':>4}" + f" | {'pol':>5} {'exact':>5} {'±1':>5}" * len(systems)
+        header = f"{'':22} {'':>4}" + "".join(f" | {s:^17}" for s in systems)
+        columns = f"{'category':22} {'n':>4}" + f" | {'pol':>5} {'exact':>5} {'±1':>5}" * len(systems)
         lines += [header, columns, "-" * len(columns)]
         for category in [*report.categories(), None]:
             chosen = [c for c in report.cases if category is None or c.category == category]
-            row = f"{category or 'all':18} {len(chosen):4}"
+            row = f"{category or 'all':22} {len(chosen):4}"
             for system in systems:
                 s = report.overall(system) if category is None else report.by_category(system, category)
                 row += f" | {_cell(s.polarity)} {_cell(s.exact)} {_cell(s.within_one)}"

@@ -151,7 +151,9 @@ def main() -> None:
                 "label": st.column_config.TextColumn(t("triage.col_label")),
                 "reading": st.column_config.TextColumn(t("triage.col_reading")),
                 "corrected_label": st.column_config.SelectboxColumn(t("triage.col_corrected"), options=LABEL_CHOICES),
-                "corrected_tier": st.column_config.SelectboxColumn(t("triage.col_corrected_tier"), options=TIER_CHOICES),
+                "corrected_tier": st.column_config.SelectboxColumn(
+                    t("triage.col_corrected_tier"), options=TIER_CHOICES
+                ),
                 "published_at": st.column_config.DatetimeColumn(t("triage.col_published"), format="YYYY-MM-DD HH:mm"),
                 "reach": st.column_config.NumberColumn(t("triage.col_reach")),
                 "brand": st.column_config.TextColumn(t("col.brand")),

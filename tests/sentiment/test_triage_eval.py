@@ -91,7 +91,7 @@ def test_scores_count_crises_escalated_praise_and_hard_cases() -> None:
     assert (s.crisis_recall, s.praise_escalated, s.exact, s.within_one, s.hard) == (0.5, 1, 0.5, 0.75, 0.5)
     assert missed_targets("x", s) == [
         "x: crisis recall 0.500 misses the target >= 0.9",
-        "x: praise escalated 1.000 misses the target <= 0",
+        "x: praise escalated 1 misses the target <= 0",
         "x: tier within one 0.750 misses the target >= 0.92",
         "x: hard pos/neg accuracy 0.500 misses the target >= 0.88",
     ]
