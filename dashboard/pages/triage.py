@@ -23,7 +23,7 @@ from storage import sentiment as db
 EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
-TIER_CHOICES = [None, 1, 2, 3, 4, 5]
+TIER_CHOICES = [1, 2, 3, 4, 5]  # an empty cell is no correction
 TIER_LABELS = {
     5: "triage.tier_label_5",
     4: "triage.tier_label_4",
