@@ -26,7 +26,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from sentiment import clauses as grammar
-from sentiment.clauses import once
+from sentiment.clauses import Asking, once
 from sentiment.lexicon import Lexicon, builtin_lexicon
 from sentiment.text import to_simplified
 
@@ -64,21 +64,13 @@ def builtin_aspects() -> dict[str, tuple[str, ...]]:
     return out
 
 
-class _Clause:
+class _Clause(Asking):
     """A clause and the aspects it names; whether it asks, requests or turns is worked out
     only for the clauses an aspect's scope reaches."""
 
     def __init__(self, text: str, aspects: frozenset[str]) -> None:
-        self.text = text
+        super().__init__(text)
         self.aspects = aspects
-
-    @once
-    def question(self) -> bool:
-        return bool(grammar.QUESTION.search(self.text))
-
-    @once
-    def request(self) -> bool:
-        return bool(grammar.REQUEST.search(self.text))
 
     @once
     def turn(self) -> bool:

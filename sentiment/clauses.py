@@ -75,3 +75,19 @@ class once(Generic[T]):  # noqa: N801 - used as a decorator, like functools.cach
             return self
         value = instance.__dict__[self.name] = self.compute(instance)
         return value
+
+
+class Asking:
+    """A clause's text, and whether it asks a question or a request: worked out on first use,
+    as most texts need neither (aspects and triage's reading build on this)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @once
+    def question(self) -> bool:
+        return bool(QUESTION.search(self.text))
+
+    @once
+    def request(self) -> bool:
+        return bool(REQUEST.search(self.text))

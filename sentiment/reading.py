@@ -33,7 +33,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment import clauses as grammar
-from sentiment.clauses import once
+from sentiment.clauses import Asking, once
 from sentiment.lexicon import builtin_lexicon
 from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
@@ -71,12 +71,12 @@ class Figures:
     novel: float  # the weight of reading.tsv words (slang, jargon)
 
 
-class Clause:
+class Clause(Asking):
     """One clause of a text. Its lexicon figures and grammar flags are worked out when first
     asked for: most texts need few of them, and scoring must stay fast."""
 
     def __init__(self, text: str, lexicon: ReadingLexicon) -> None:
-        self.text = text
+        super().__init__(text)
         self._lexicon = lexicon
 
     @once
@@ -94,14 +94,6 @@ class Clause:
     @once
     def turn(self) -> bool:
         return bool(grammar.TURN.search(self.text) or grammar.CAVEAT.search(self.text))
-
-    @once
-    def question(self) -> bool:
-        return bool(grammar.QUESTION.search(self.text))
-
-    @once
-    def request(self) -> bool:
-        return bool(grammar.REQUEST.search(self.text))
 
     @once
     def rhetorical(self) -> bool:

@@ -49,6 +49,14 @@ def run_page() -> AppTest:
     return at
 
 
+def save_edits(at: AppTest, row: int, edits: dict[str, object]) -> None:
+    """Edit one row of the editor the way the browser reports it, then press save."""
+    at.session_state["triage_editor"] = {"edited_rows": {row: edits}, "added_rows": [], "deleted_rows": []}
+    at.button(key="triage_save").click()
+    at.run()
+    assert not at.exception
+
+
 def test_lists_triaged_negatives_and_stores_corrections(triage_db: Path) -> None:
     at = run_page()
     frame = at.dataframe[0].value
@@ -70,15 +78,7 @@ def test_lists_triaged_negatives_and_stores_corrections(triage_db: Path) -> None
     assert not any(marker in text for text in rendered for marker in ("evil.example", "onerror", PHONE, ":red["))
 
     # Correct the first row's label through the editor, then save.
-    row = list(frame.index).index(0)
-    at.session_state["triage_editor"] = {
-        "edited_rows": {row: {"corrected_label": "neu"}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.button(key="triage_save").click()
-    at.run()
-    assert not at.exception
+    save_edits(at, list(frame.index).index(0), {"corrected_label": "neu"})
     with open_store(triage_db, read_only=True) as store:
         stored = labelled_texts(store)
     assert stored == [("声浪充电宝充电时起火了，孩子差点被烫伤", "neu")]  # row 0 is the tier-5 fire
@@ -102,15 +102,7 @@ def test_tier_corrections_are_stored_and_the_triage_reading_shown_where_it_diffe
     fire = next(r for text, r in by_id.items() if "起火" in text)
     assert fire.reading == ""  # the same as the model's label: not repeated
 
-    row = list(frame.index).index(list(by_id).index("真棒，新买的洗衣机第一天就罢工"))
-    at.session_state["triage_editor"] = {
-        "edited_rows": {row: {"corrected_tier": 3}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.button(key="triage_save").click()
-    at.run()
-    assert not at.exception
+    save_edits(at, list(frame.index).index(list(by_id).index("真棒，新买的洗衣机第一天就罢工")), {"corrected_tier": 3})
     with open_store(triage_db, read_only=True) as store:
         assert tier_labels(store) == [("真棒，新买的洗衣机第一天就罢工", 0, 3)]
         assert labelled_texts(store) == []
