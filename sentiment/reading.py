@@ -116,7 +116,8 @@ class Parsed:
     def __init__(self, text: str, lexicon: ReadingLexicon) -> None:
         self.text = text  # simplified, lower-cased: what the triage rules match on
         self.clauses = tuple(Clause(part, lexicon) for part in grammar.split(text))
-        # A text of more than 3 * SHORT_UNITS characters has more units than SHORT_UNITS.
+        # Counting units costs two scans: a text of up to SHORT_UNITS characters is short without
+        # them, one of more than three times that counts as long (a review that long is one).
         self.short = len(text) <= SHORT_UNITS or (len(text) <= 3 * SHORT_UNITS and units(text) <= SHORT_UNITS)
         self._lexicon = lexicon
 
