@@ -103,7 +103,10 @@ class Words:
         return self._with_latin if _LATIN.search(text) else self._without_latin
 
     def search(self, text: str) -> bool:
-        return any(p.search(text) for p, _ in self._patterns(text))
+        for pattern, _ in self._patterns(text):
+            if pattern.search(text):
+                return True
+        return False
 
     def at(self, text: str, position: int) -> bool:
         """Whether a word starts at `position`."""
