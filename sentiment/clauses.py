@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar, overload
 T = TypeVar("T")
 
 CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*")
+HAS_CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…\s]")  # a text with none of these has no clause
 # 吗/么 end a question; 呢 does not ("等了三天还没到呢" is a complaint).
 QUESTION = re.compile(r"[？?]|[吗么]\W*$|^\W*请问|是不是|会不会|能不能|有没有|是否|怎么回事")
 # A question that complains rather than asks: 为什么没有辣椒？ 怎么就订单完成了？ 送的可乐呢？？

@@ -115,11 +115,14 @@ class Parsed:
 
     def __init__(self, text: str, lexicon: ReadingLexicon) -> None:
         self.text = text  # simplified, lower-cased: what the triage rules match on
-        self.clauses = tuple(Clause(part, lexicon) for part in grammar.split(text))
         # Counting units costs two scans: a text of up to SHORT_UNITS characters is short without
         # them, one of more than three times that counts as long (a review that long is one).
         self.short = len(text) <= SHORT_UNITS or (len(text) <= 3 * SHORT_UNITS and units(text) <= SHORT_UNITS)
         self._lexicon = lexicon
+
+    @once
+    def clauses(self) -> tuple[Clause, ...]:
+        return tuple(Clause(part, self._lexicon) for part in grammar.split(self.text))
 
     @once
     def asks(self) -> bool:
@@ -157,7 +160,9 @@ class Parsed:
     @property
     def verdict(self) -> bool:
         """Whether the text judges anything: false for only questions and requests."""
-        return bool(self.judged) or bool(self.sarcasm)
+        if not self.asks:  # every clause judges: is there one?
+            return bool(grammar.HAS_CLAUSE.search(self.text))
+        return any(c.judges for c in self.clauses) or bool(self.sarcasm)
 
     def turn_text(self) -> str | None:
         """The clauses from the last turn on, for the model to read alone (short texts only)."""
@@ -170,9 +175,23 @@ class Parsed:
 class Reading:
     polarity: str  # pos | neu | neg
     why: str
-    text: str
-    clauses: tuple[Clause, ...]
-    opener: bool
+    parsed: Parsed
+
+    @property
+    def text(self) -> str:
+        return self.parsed.text
+
+    @property
+    def clauses(self) -> tuple[Clause, ...]:
+        return self.parsed.clauses
+
+    @property
+    def opener(self) -> bool:
+        return self.parsed.opener
+
+    @property
+    def asks(self) -> bool:
+        return self.parsed.asks
 
 
 class ReadingLexicon:
@@ -326,7 +345,7 @@ def parse(text: str) -> Parsed:
 def decide(parsed: Parsed, model_label: str, turn_label: str | None = None) -> Reading:
     """Triage's reading, given the model's label of the text and of its turn_text()."""
     polarity, why = _decide(parsed, model_label, turn_label)
-    return Reading(polarity, why, parsed.text, parsed.clauses, parsed.opener)
+    return Reading(polarity, why, parsed)
 
 
 def read(text: str, model_label: str, turn_label: str | None = None) -> Reading:

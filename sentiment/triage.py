@@ -174,7 +174,7 @@ def triage(
     base_negative = reading.polarity == "neg"
     found = signals(reading, base_negative)
     negative = base_negative or bool(found)  # an escalation signal that counts is a complaint
-    question = any(c.question for c in reading.clauses)
+    question = reading.asks and any(c.question for c in reading.clauses)
     tier, why = _tier(found, negative, question, reach)
     polarity = "neg" if negative else reading.polarity
     motive, motive_why = _motive(reading, negative)
