@@ -39,6 +39,7 @@ from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CLAUSE_END = re.compile(r"[，。！？；,.!?;~～\n…]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _QUOTED = re.compile(r"[“\"「『']([^“”\"「」『』']{1,12})[”\"」』']")
 # What follows an ironic opener when it is sarcasm: a failure (又, 才, 还没 ...).
@@ -134,6 +135,15 @@ class Parsed:
         return tuple(c for c in self.clauses if c.judges) if self.asks else self.clauses
 
     @once
+    def figures(self) -> Figures:
+        """The lexicon's figures over the clauses that judge: one scan of the whole text when
+        every clause judges (most texts), else clause by clause."""
+        if not self.asks:
+            return self._lexicon.figures(self.text)
+        parts = [c.figures for c in self.judged]
+        return Figures(*(sum(getattr(f, name) for f in parts) for name in Figures.__dataclass_fields__))
+
+    @once
     def turn(self) -> int | None:
         """Index of the last judging clause that turns."""
         if not grammar.TURNS_ANYWHERE.search(self.text):
@@ -220,9 +230,13 @@ class ReadingLexicon:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
         total = relief = complaint = praise = novel = 0.0
         hits = 0
-        negated, scale, negator_end = False, 1.0, -1
+        negated, scale, negator_end, last_end = False, 1.0, -1, 0
         for match, _ in self._words.matches(text):
             token = match.group()
+            # A text may be scanned whole: negation and degree stop at the end of a clause.
+            if (negated or scale != 1.0) and _CLAUSE_END.search(text, last_end, match.start()):
+                negated, scale = False, 1.0
+            last_end = match.end()
             if token in polarity:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
                 # 不太好; not a word further on ("都没了还没送饮料").
@@ -368,14 +382,14 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     negation = model_label != _POS and lexicon.has_negator.search(parsed.text)
     if not (negation or model_label == _NEU or lexicon.has_novel.search(parsed.text)):
         return model_label, "model"  # no rule below can apply: spare the clause scan
-    judged = parsed.judged
+    figures = parsed.figures
     emoticons = lexicon.emoticons(parsed.text)  # Weibo's [泪] and [怒] carry a post's verdict
-    relief = sum(c.figures.relief for c in judged)
-    complaint = sum(c.complaint for c in judged) + min(emoticons, 0.0)
+    relief = figures.relief
+    complaint = figures.complaint + min(emoticons, 0.0)
     if negation and relief > 0 and not complaint:
         return _POS, "negated complaint words"
-    novel = sum(c.figures.novel for c in judged)
-    total = sum(c.score for c in judged) + emoticons
+    novel = figures.novel
+    total = figures.score + emoticons
     if novel and total == novel and _sign(novel) != model_label:
         return _sign(novel), "slang the model does not know"
     if model_label == _NEU and total:
