@@ -24,7 +24,7 @@ from evaluation.triage import (
     suite_paths,
 )
 from evaluation.triage_previous import previous_tier
-from koubei.config import Settings
+from koubei.config import parse_settings
 from koubei.records import Mention
 from sentiment.aspects import AspectTagger
 from sentiment.model import Scorer, load_model
@@ -191,7 +191,7 @@ def test_the_queue_orders_by_reach_inside_a_tier_and_shows_both_readings(tmp_pat
     ]
     with open_store(path) as store:
         upsert_mentions(store, mentions)
-    score_pending(lambda: open_store(path), Settings(raw={}, db_override=path))
+    score_pending(lambda: open_store(path), parse_settings({}, db=path))
     with open_store(path, read_only=True) as store:
         queue = db.triage_queue(store)
     assert list(queue["urgency"]) == [2, 2, 2]
