@@ -39,7 +39,8 @@ from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_CLAUSE_END = re.compile(r"[，。！？；,.!?;~～\n…]")
+_CLAUSE_ENDS = "，。！？；,.!?;~～\n…"
+_CLAUSE_END = re.compile(f"[{_CLAUSE_ENDS}]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _QUOTED = re.compile(r"[“\"「『']([^“”\"「」『』']{1,12})[”\"」』']")
 # What follows an ironic opener when it is sarcasm: a failure (又, 才, 还没 ...).
@@ -124,6 +125,20 @@ class Parsed:
     @once
     def clauses(self) -> tuple[Clause, ...]:
         return tuple(Clause(part, self._lexicon) for part in grammar.split(self.text))
+
+    def clause_at(self, position: int) -> Clause:
+        """The clause around a position of the text, cut out on its own (the whole text need
+        not be split for one word's clause)."""
+        start = max(self.text.rfind(end, 0, position) for end in _CLAUSE_ENDS) + 1
+        after = _CLAUSE_END.search(self.text, position)
+        end = after.end() if after else len(self.text)
+        for turn in grammar.TURN_INSIDE.finditer(self.text, start, end):  # as grammar.split cuts
+            if turn.start() <= position:
+                start = turn.start()
+            else:
+                end = turn.start()
+                break
+        return Clause(self.text[start:end], self._lexicon)
 
     @once
     def asks(self) -> bool:

@@ -154,11 +154,11 @@ def _tier(signals: list[Signal], negative: bool, question: bool, reach: int) -> 
 def _motive(reading: Reading, negative: bool) -> tuple[str, str]:
     """The first motive whose words occur outside the clauses that praise."""
     for name, pattern in _motives():
-        if not (negative or name == "建议") or not pattern.search(reading.text):
+        if not (negative or name == "建议"):
             continue
-        for clause in reading.clauses:
-            match = pattern.search(clause.text)
-            if match and (clause.request or clause.score <= 0):
+        for match in pattern.finditer(reading.text):
+            clause = reading.parsed.clause_at(match.start())
+            if clause.request or clause.score <= 0:
                 return name, f"motive {name}: {match.group()}"
     if negative:
         return VENT, f"motive {VENT}: no remedy, respect or suggestion words"
