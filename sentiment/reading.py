@@ -171,7 +171,7 @@ class Parsed:
         """Why the text is sarcastic ("" if not), and whether it opens with irony at all."""
         if not self.short:
             return "", False
-        return self._lexicon.sarcasm(self.text, self.clauses)
+        return self._lexicon.sarcasm(self)
 
     @property
     def sarcasm(self) -> str:
@@ -310,13 +310,16 @@ class ReadingLexicon:
             return None
         return clause.text[found[0][0].end() :]
 
-    def sarcasm(self, text: str, parts: tuple[Clause, ...]) -> tuple[str, bool]:
-        """Why the text is sarcastic ("" if not), and whether it opens with irony at all."""
-        if self._idioms.search(text) and (any(c.score < 0 for c in parts) or _FAILURE.search(text)):
+    def sarcasm(self, parsed: Parsed) -> tuple[str, bool]:
+        """Why the text is sarcastic ("" if not), and whether it opens with irony at all.
+        Most texts hold none of the markers: their clauses are never cut for this."""
+        text = parsed.text
+        if self._idioms.search(text) and (_FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses)):
             return "sarcastic idiom before a complaint", True
         quoted_any = _QUOTED.search(text)
         if not quoted_any and not self._irony.search(text):
             return "", False
+        parts = parsed.clauses
         # An ironic opener opens: the first clause ("真心感谢" at the end is thanks).
         tail = self.ironic_tail(parts[0]) if len(parts) > 1 else None
         openers = [(0, tail)] if tail is not None else []
