@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sentiment.aspects import _QUESTION as QUESTION
+from sentiment.clauses import QUESTION
 from storage import Store
 from storage.queries import MentionFilter
 from storage.reports import Candidate, question_candidates
