@@ -95,6 +95,14 @@ def test_a_praise_frame_in_a_positive_mention_cancels_a_hazard_word() -> None:
     assert tier("积木的小零件一碰就掉，孩子差点吞下去", "neg") == 5
 
 
+def test_an_english_praise_frame_cancels_a_harm_word_in_its_clause() -> None:
+    """Bug (held-out suite, second round): "burned my tongue in the best way" praised a spicy dish
+    but reached tier 5, because "in the best way" and "is killer" were not read as praise."""
+    assert tier("The hot sauce is killer, it burned my mouth in the best way", "pos") == 1
+    assert tier("Hot pot night was killer, the broth burned my lips in a good way", "pos") == 1
+    assert tier("The kettle handle burned my hand, the worst way to start the day", "neg") == 5
+
+
 def test_a_harm_word_after_a_turn_is_not_cancelled_by_the_praise_before_it() -> None:
     assert tier("雖然外觀很可愛，但是奶嘴的孔太大，寶寶一直嗆到", "pos") == 5
 
