@@ -6,23 +6,33 @@ already done and a changed text is re-scored. Each batch reads in one
 short-lived Store and writes in another, so the database is free while the
 model works (the dashboard can read between units of work). After scoring,
 near-duplicate detection runs over the recent window and marks template copies
-as excluded.
+as excluded. Marking is owed from the moment a batch is stored (a watermark in
+the database, storage/sentiment.py), so a run killed before its groups were
+written marks them on the next run, even one with nothing left to score.
+
+A `stop` event (SIGTERM in `koubei watch`) is looked at between chunks of a
+batch and inside marking: the batch being analysed is dropped unwritten, marking
+stays owed, and the stored batches are whole.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from koubei.config import Settings
-from sentiment.analysis import analyse
-from sentiment.aspects import tagger_from_settings
-from sentiment.model import scorer_from_settings
-from sentiment.trust import find_duplicates
+from sentiment.analysis import Analysis, analyse
+from sentiment.aspects import AspectTagger, tagger_from_settings
+from sentiment.model import Scorer, scorer_from_settings
+from sentiment.trust import Stopped, find_duplicates
 from storage import Store
 from storage import sentiment as db
+from storage.sentiment import PendingMention
+
+ANALYSE_CHUNK = 250  # texts analysed between two looks at `stop`: a stop waits for one chunk at most
 
 
 @dataclass(frozen=True)
@@ -33,11 +43,13 @@ class ScoreSummary:
     model: str
     model_version: str
     duplicates_excluded: int = 0
+    stopped: bool = False  # a stop was requested: what is stored is whole, the rest waits for the next run
 
     def line(self) -> str:
+        stopped = " (stopped early: the rest is scored on the next run)" if self.stopped else ""
         return (
             f"scored {self.scored} mentions with {self.model} {self.model_version}: {self.negatives} negative,"
-            f" {self.urgent} tier 4-5; {self.duplicates_excluded} template copies excluded"
+            f" {self.urgent} tier 4-5; {self.duplicates_excluded} template copies excluded{stopped}"
         )
 
 
@@ -47,6 +59,7 @@ def score_pending(
     batch_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
     model: str | None = None,
+    stop: threading.Event | None = None,
 ) -> ScoreSummary:
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
@@ -55,21 +68,17 @@ def score_pending(
         total = db.count_pending(store, name, version)
     scored = negatives = urgent = 0
     after: tuple[str, str] | None = None
+    stopped = False
     while True:
         with open_store() as store:
             batch = db.pending_mentions(store, name, version, batch_size, after=after)
         if not batch:
             break
         after = (batch[-1].source, batch[-1].native_id)
-        results = analyse(
-            scorer,
-            tagger,
-            [m.text for m in batch],
-            brands=[m.brand for m in batch],
-            reaches=[m.reach for m in batch],
-            ratings=[m.rating for m in batch],
-            languages=[m.language for m in batch],
-        )
+        results = _analyse_batch(scorer, tagger, batch, stop)
+        if results is None:
+            stopped = True
+            break
         scores, aspects, triage_rows, flags = [], [], [], []
         for m, r in zip(batch, results):
             key = {"source": m.source, "native_id": m.native_id}
@@ -117,13 +126,46 @@ def score_pending(
         scored += len(batch)
         if progress:
             progress(scored, max(total, scored))
-    # Groups only change when mentions do: nothing scored, nothing to regroup
+    # Groups only change when scores do: with marking not owed there is nothing to regroup
     # (keeps a `koubei watch` pass with no new mentions cheap).
-    excluded = mark_duplicates(open_store, settings) if scored else 0
-    return ScoreSummary(scored, negatives, urgent, name, version, excluded)
+    excluded = 0
+    if not stopped:
+        with open_store() as store:
+            owed = db.marking_owed(store) is not None
+        try:
+            excluded = mark_duplicates(open_store, settings, stop=stop) if owed else 0
+        except Stopped:
+            stopped = True
+    return ScoreSummary(scored, negatives, urgent, name, version, excluded, stopped)
 
 
-def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> int:
+def _analyse_batch(
+    scorer: Scorer, tagger: AspectTagger, batch: Sequence[PendingMention], stop: threading.Event | None
+) -> list[Analysis] | None:
+    """The batch's analyses, a chunk at a time; None when `stop` was set before the end."""
+    results: list[Analysis] = []
+    for start in range(0, len(batch), ANALYSE_CHUNK):
+        if stop is not None and stop.is_set():
+            return None
+        chunk = batch[start : start + ANALYSE_CHUNK]
+        results += analyse(
+            scorer,
+            tagger,
+            [m.text for m in chunk],
+            brands=[m.brand for m in chunk],
+            reaches=[m.reach for m in chunk],
+            ratings=[m.rating for m in chunk],
+            languages=[m.language for m in chunk],
+        )
+    return results
+
+
+def mark_duplicates(
+    open_store: Callable[[], Store],
+    settings: Settings,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Find template / copy-paste groups among mentions of the last
     [sentiment] duplicate_window_days; returns how many copies are excluded.
 
@@ -131,14 +173,16 @@ def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: da
     that are mostly positive (刷单 / 好评返现 templates inflate the score). A
     negative copy-paste wave stays counted - it may be how a real crisis spreads,
     and hiding it from spikes would be worse than counting it - but is flagged.
+    Raises Stopped (nothing written, marking still owed) when `stop` is set meanwhile.
     """
     section = settings.sentiment
     mode = section.exclude_mode
     days = section.duplicate_window_days
     since = (now or datetime.now(UTC)) - timedelta(days=days) if days else None
     with open_store() as store:
+        covers = db.marking_owed(store)
         items = db.recent_texts(store, since)
-    members = find_duplicates([row[:5] for row in items], min_accounts=section.duplicate_min_accounts)
+    members = find_duplicates([row[:5] for row in items], min_accounts=section.duplicate_min_accounts, stop=stop)
     labels = {(row[0], row[1]): row[5] for row in items}
     groups: dict[str, list[str | None]] = {}
     for m in members:
@@ -157,5 +201,5 @@ def mark_duplicates(open_store: Callable[[], Store], settings: Settings, now: da
             }
         )
     with open_store() as store:
-        db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items])
+        db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items], covers=covers)
     return sum(1 for r in rows if r["excluded"])

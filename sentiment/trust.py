@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,11 @@ DEFAULT_REVIEW = re.compile(
 _NOISE = re.compile(r"[\W\d_]+", re.UNICODE)
 _BANDS, _ROWS = 8, 3  # MinHash LSH: 8 bands of 3 hashes
 _BUCKET_PROBES = 8
+_STOP_EVERY = 1000  # texts between two looks at `stop`
+
+
+class Stopped(Exception):
+    """A stop was requested while duplicates were being found; nothing was decided."""
 
 
 def normalise(text: str) -> str:
@@ -97,13 +103,14 @@ def find_duplicates(
     min_accounts: int = 3,
     min_chars: int = 10,
     min_jaccard: float = 0.7,
+    stop: threading.Event | None = None,
 ) -> list[DuplicateMember]:
     """Groups of near-identical texts from >= min_accounts accounts.
 
     items: (source, native_id, author_hash, text, published_at). A mention without
     an author counts as its own account. Texts shorter than min_chars after
     normalisation ("质量很好物流很快") are too short to call a template: many people
-    write them independently.
+    write them independently. Raises Stopped when `stop` is set before the groups are found.
     """
     norm = [normalise(text) for _, _, _, text, _ in items]
     parent = list(range(len(items)))
@@ -123,6 +130,8 @@ def find_duplicates(
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
     grams: dict[int, set[str]] = {}
     for i, text in enumerate(norm):
+        if stop is not None and i % _STOP_EVERY == 0 and stop.is_set():
+            raise Stopped
         if len(text) < min_chars:
             continue
         if text in exact:

@@ -155,6 +155,15 @@ def write_scores(
             )
         finally:
             store.con.unregister("koubei_flags")
+        # With the scores it covers: whatever happens next, the next run knows marking is owed.
+        store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
+
+
+def marking_owed(store: Store) -> int | None:
+    """The scoring watermark a duplicate-marking pass should cover, or None when the last
+    pass covered every scoring batch."""
+    scored, marked = store.query("SELECT scored, marked FROM duplicate_watermark")[0]
+    return int(scored) if scored > marked else None
 
 
 def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime, str | None]]:
@@ -168,9 +177,12 @@ def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, s
     return store.query(sql + " WHERE m.published_at >= ?", [naive_utc(since)])
 
 
-def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]]) -> None:
+def write_duplicate_groups(
+    store: Store, members: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]], covers: int | None = None
+) -> None:
     """Set duplicate_group/count/excluded for `members` and clear them for the other
-    mentions of `scope` (the window that was examined). One transaction."""
+    mentions of `scope` (the window that was examined); record that the pass covered
+    scoring up to the watermark `covers` (marking_owed). One transaction."""
     stamp = _now()
     rows = pa.Table.from_pylist(
         [
@@ -214,6 +226,8 @@ def write_duplicate_groups(store: Store, members: Sequence[dict[str, Any]], scop
                 " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
                 [stamp],
             )
+            if covers is not None:
+                con.execute("UPDATE duplicate_watermark SET marked = greatest(marked, ?)", [covers])
     finally:
         con.unregister("koubei_dups")
         con.unregister("koubei_scope")

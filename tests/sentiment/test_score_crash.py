@@ -1,0 +1,95 @@
+"""kill -9 of a real `koubei score` while it scores or marks duplicates, then a rerun: the
+duplicate groups and excluded copies equal an uninterrupted run's (issue 17, item 5)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.base import SourceConfig
+from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector
+from storage import open_store
+from tests.processes import finish, koubei, query, wait_until
+
+DEMO = {"days": 5, "seed": 7, "end": "2026-11-23T12:00:00+00:00"}
+CONFIG = "[sentiment]\nduplicate_window_days = 0\n"
+GROUPS = (
+    "SELECT source, native_id, duplicate_group, duplicate_count, excluded FROM mention_flags"
+    " WHERE duplicate_group IS NOT NULL ORDER BY 1, 2"
+)
+TRIALS = 3  # a kill that lands after the stage it aims at is no trial: tried again
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(config, database of demo mentions, none scored)."""
+    folder = tmp_path_factory.mktemp("crash")
+    db = folder / "collected.duckdb"
+    result = run_collector(DemoCollector(SourceConfig("demo", "demo", DEMO)), lambda: open_store(db))
+    assert result.ok, result.error
+    config = folder / "koubei.toml"
+    config.write_text(CONFIG)
+    return config, db
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(collected: tuple[Path, Path]) -> list[tuple[Any, ...]]:
+    config, db = collected
+    reference = db.with_name("reference.duckdb")
+    shutil.copy(db, reference)
+    finish(koubei(config, reference, "score"))
+    groups = query(reference, GROUPS)
+    assert sum(1 for row in groups if row[4]) > 10  # the demo's templates: enough to lose
+    return groups
+
+
+def _progress(db: Path) -> tuple[int, int, int]:
+    """(mentions, scored, mentions in a duplicate group)."""
+    row = query(
+        db,
+        "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM sentiment),"
+        " (SELECT count(*) FROM mention_flags WHERE duplicate_group IS NOT NULL)",
+    )[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _in_stage(stage: str, db: Path) -> bool:
+    mentions, scored, grouped = _progress(db)
+    if stage == "scoring":
+        return 0 < scored < mentions
+    return scored == mentions and grouped == 0  # every batch stored, no group written yet
+
+
+def _kill_during(stage: str, config: Path, db: Path) -> bool:
+    """Start `koubei score`, kill -9 it once it is in `stage`; whether the kill landed there."""
+    proc = koubei(config, db, "score", "--batch-size", "400")
+    wait_until(lambda: _in_stage(stage, db) or proc.poll() is not None, 120, f"koubei score {stage}")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return proc.returncode == -signal.SIGKILL and _in_stage(stage, db)
+
+
+@pytest.mark.parametrize("stage", ["scoring", "marking"])
+def test_kill_9_during_score_then_rerun_keeps_every_exclusion(
+    stage: str, collected: tuple[Path, Path], uninterrupted: list[tuple[Any, ...]], tmp_path: Path
+) -> None:
+    """Bug: killed while marking duplicates (after its last batch), `koubei score` reran as
+    "scored 0 mentions" and never marked them: 0 groups, 0 excluded copies, paid reviews counted."""
+    config, db = collected
+    victim = tmp_path / "victim.duckdb"
+    for _ in range(TRIALS):
+        shutil.copy(db, victim)
+        if _kill_during(stage, config, victim):
+            break
+    else:
+        pytest.fail(f"no kill landed while {stage} in {TRIALS} trials")
+    out = finish(koubei(config, victim, "score"))
+    assert query(victim, GROUPS) == uninterrupted, out
+    excluded = sum(1 for row in uninterrupted if row[4])
+    assert f"{excluded} template copies excluded" in out
