@@ -6,10 +6,19 @@ depends on what the database holds later. Delivery claims due rows, holds those
 in a route's quiet hours (tier 5 always goes out), and marks a row sent only
 after the channel accepted it; a failed send goes back with exponential backoff,
 and after `max_attempts` the row is dead (kept, with its last error).
+
+Exactly once with several senders (two `koubei alerts`, a watch beside them): a
+claim is a lease held by one sender, long enough for the slowest possible send
+(lease_length). Before each send the sender renews all its leases and checks it
+still holds the row, so its leases never run out while it works through them
+however slow the channel, and a row is taken over only from a sender that died.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,7 +36,10 @@ from storage import incidents as stored
 from storage.db import naive_utc
 from storage.incidents import Incident, IncidentMention, OutboxRow, stable_id
 
-LEASE = timedelta(minutes=5)  # a row claimed by a sender that crashed is due again after this
+LEASE = timedelta(minutes=5)  # the shortest lease: a row claimed by a sender that died is due again after it
+# A send is a few network exchanges (connect, request, answer; SMTP's conversation has
+# more), each allowed the channel's timeout: a lease covers this many of the slowest.
+EXCHANGES_PER_SEND = 8
 QUOTED_MENTIONS = 5
 
 
@@ -121,17 +133,40 @@ def _send(cfg: AlertSettings, row: OutboxRow) -> None:
     channels.send(channel, {**row.payload, "event": row.event}, row.id)
 
 
-def deliver_alerts(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> DeliverSummary:
+def lease_length(cfg: AlertSettings) -> timedelta:
+    """How long a claim holds: longer than the slowest send any configured channel can make."""
+    timeouts = [float(c.options.get("timeout", channels.TIMEOUT)) for c in cfg.channels.values()]
+    slowest = max(timeouts, default=channels.TIMEOUT) * EXCHANGES_PER_SEND
+    return max(LEASE, timedelta(seconds=slowest))
+
+
+def deliver_alerts(
+    open_store: Callable[[], Store],
+    settings: Settings,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> DeliverSummary:
     """Send what is due. A failed send goes back to the outbox with exponential backoff;
-    a row is marked sent only after the channel accepted it."""
+    a row is marked sent only after the channel accepted it. A set `stop` ends the run
+    between two sends and gives the unsent rows back."""
     cfg = load_alert_settings(settings)
     now = naive_utc(now or datetime.now(UTC))
+    started = time.monotonic()
+
+    def lease_until() -> datetime:  # `now` moved on by the time spent sending
+        return now + timedelta(seconds=time.monotonic() - started) + lease_length(cfg)
+
+    owner = uuid.uuid4().hex
     summary = DeliverSummary()
     with open_store() as store:
-        rows = stored.claim_due(store, now, now + LEASE)
+        rows = stored.claim_due(store, now, lease_until(), owner)
     routes = {r.name: r for r in cfg.routes}
     tz = ZoneInfo(cfg.timezone)
     for row in rows:
+        if stop is not None and stop.is_set():
+            with open_store() as store:
+                stored.release(store, owner, now)
+            break
         route = routes.get(row.route)
         hold = quiet_until(route, now, tz) if route is not None and row.severity < 5 else None
         if hold is not None:
@@ -139,12 +174,16 @@ def deliver_alerts(open_store: Callable[[], Store], settings: Settings, now: dat
                 stored.defer(store, row.id, hold)
             summary.deferred += 1
             continue
+        with open_store() as store:
+            attempts = stored.begin_send(store, row.id, owner, lease_until())
+        if attempts is None:
+            continue  # another sender took this row over: it sends it
         try:
             _send(cfg, row)
         except KoubeiError as exc:
             retry = None
-            if row.attempts < cfg.max_attempts:
-                retry = now + timedelta(seconds=cfg.retry_base_seconds * 2 ** (row.attempts - 1))
+            if attempts < cfg.max_attempts:
+                retry = now + timedelta(seconds=cfg.retry_base_seconds * 2 ** (attempts - 1))
             with open_store() as store:
                 stored.mark_failed(store, row.id, str(exc)[:500], retry)
             summary.errors.append(str(exc))

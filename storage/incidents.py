@@ -4,7 +4,9 @@ Incident ids are stable (a hash of kind, scope and window start), so a rerun
 of detection updates the same rows instead of adding new ones. Outbox rows
 are keyed by (incident, channel, event): queuing the same alert twice is a
 no-op, and a row moves pending -> sending -> sent (or back to pending with a
-later next_attempt_at, or to dead after the last retry).
+later next_attempt_at, or to dead after the last retry). A sending row is
+leased to one sender until its next_attempt_at; the sender renews its leases
+and checks that it still holds a row right before sending it (begin_send).
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class OutboxRow:
     last_error: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    lease_owner: str | None = None  # the sender holding the row while it is 'sending'
 
 
 INCIDENT_FIELDS = [f.name for f in fields(Incident)]
@@ -295,8 +298,9 @@ def enqueue(store: Store, row: OutboxRow) -> bool:
     return True
 
 
-def claim_due(store: Store, now: datetime, lease_until: datetime, limit: int = 50) -> list[OutboxRow]:
-    """Take due rows (pending, or 'sending' whose lease ran out after a crash) and mark them sending."""
+def claim_due(store: Store, now: datetime, lease_until: datetime, owner: str, limit: int = 50) -> list[OutboxRow]:
+    """Lease due rows to `owner` until `lease_until`: pending ones, and 'sending' ones whose
+    lease ran out (their sender died). No attempt is counted until begin_send."""
     with store.transaction() as con:
         rows = _outbox(
             store,
@@ -306,33 +310,64 @@ def claim_due(store: Store, now: datetime, lease_until: datetime, limit: int = 5
         )
         for row in rows:
             con.execute(
-                "UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
-                [lease_until, row.id],
+                "UPDATE alert_outbox SET status = 'sending', next_attempt_at = ?, lease_owner = ? WHERE id = ?",
+                [lease_until, owner, row.id],
             )
-    return [replace(row, status="sending", attempts=row.attempts + 1, next_attempt_at=lease_until) for row in rows]
+    return [replace(row, status="sending", next_attempt_at=lease_until, lease_owner=owner) for row in rows]
+
+
+def begin_send(store: Store, outbox_id: str, owner: str, lease_until: datetime) -> int | None:
+    """Right before sending: renew every lease `owner` holds to `lease_until` and count an
+    attempt at this row. Returns the row's attempts, or None when `owner` no longer holds it
+    (its lease ran out and another sender took it, or it is no longer sending): do not send."""
+    with store.transaction() as con:
+        con.execute(
+            "UPDATE alert_outbox SET next_attempt_at = ? WHERE lease_owner = ? AND status = 'sending'",
+            [lease_until, owner],
+        )
+        held = con.execute(
+            "UPDATE alert_outbox SET attempts = attempts + 1 WHERE id = ? AND lease_owner = ? AND status = 'sending'"
+            " RETURNING attempts",
+            [outbox_id, owner],
+        ).fetchone()
+    return None if held is None else int(held[0])
+
+
+def release(store: Store, owner: str, now: datetime) -> None:
+    """Give back the rows `owner` leased and did not send (a sender told to stop): due again at `now`."""
+    store.con.execute(
+        "UPDATE alert_outbox SET status = 'pending', next_attempt_at = ?, lease_owner = NULL"
+        " WHERE lease_owner = ? AND status = 'sending'",
+        [now, owner],
+    )
 
 
 def mark_sent(store: Store, outbox_id: str, at: datetime) -> None:
     store.con.execute(
-        "UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?", [at, outbox_id]
+        "UPDATE alert_outbox SET status = 'sent', sent_at = ?, last_error = NULL, lease_owner = NULL WHERE id = ?",
+        [at, outbox_id],
     )
 
 
 def mark_failed(store: Store, outbox_id: str, error: str, retry_at: datetime | None) -> None:
     """Back to pending for a retry at `retry_at`, or dead when there is none."""
     if retry_at is None:
-        store.con.execute("UPDATE alert_outbox SET status = 'dead', last_error = ? WHERE id = ?", [error, outbox_id])
+        store.con.execute(
+            "UPDATE alert_outbox SET status = 'dead', last_error = ?, lease_owner = NULL WHERE id = ?",
+            [error, outbox_id],
+        )
     else:
         store.con.execute(
-            "UPDATE alert_outbox SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+            "UPDATE alert_outbox SET status = 'pending', last_error = ?, next_attempt_at = ?, lease_owner = NULL"
+            " WHERE id = ?",
             [error, retry_at, outbox_id],
         )
 
 
 def defer(store: Store, outbox_id: str, until: datetime) -> None:
-    """Quiet hours: hold the row without counting an attempt."""
+    """Quiet hours: hold the row (no attempt was counted)."""
     store.con.execute(
-        "UPDATE alert_outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ? WHERE id = ?",
+        "UPDATE alert_outbox SET status = 'pending', next_attempt_at = ?, lease_owner = NULL WHERE id = ?",
         [until, outbox_id],
     )
 

@@ -89,8 +89,9 @@ def test_outbox_rows_keep_their_payload_and_are_queued_once(store: Store) -> Non
     assert enqueue(store, row) is True
     assert enqueue(store, row) is False
     assert outbox_rows(store) == [row]
-    (claimed,) = claim_due(store, T0, T0 + timedelta(minutes=5))
-    assert claimed == replace(row, status="sending", attempts=1, next_attempt_at=T0 + timedelta(minutes=5))
+    (claimed,) = claim_due(store, T0, T0 + timedelta(minutes=5), "sender")
+    # A claim is a lease; the attempt is counted when the send begins.
+    assert claimed == replace(row, status="sending", next_attempt_at=T0 + timedelta(minutes=5), lease_owner="sender")
     assert outbox_rows(store, "sending") == [claimed]
 
 
