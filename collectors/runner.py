@@ -8,6 +8,7 @@ broke and where, and the next source runs anyway.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,9 +145,14 @@ class PageWriter:
 
 
 def run_collector(
-    collector: Collector[Any], open_store: StoreFactory, on_page: Callable[[RunResult], None] | None = None
+    collector: Collector[Any],
+    open_store: StoreFactory,
+    on_page: Callable[[RunResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Store every page the collector yields. A failure keeps what was stored (and what was fetched)."""
+    """Store every page the collector yields. A failure keeps what was stored (and what was fetched).
+    A set `stop` ends the walk after the current page: what was fetched is stored with its cursor,
+    so the next run goes on from there."""
     started = datetime.now(UTC)
     result = RunResult(source=collector.source, kind=getattr(collector, "name", ""))
     writer = PageWriter(
@@ -161,6 +167,8 @@ def run_collector(
         try:
             for page in collector.pages():
                 writer.add(page)
+                if stop is not None and stop.is_set():
+                    break
         finally:
             writer.flush()  # pages fetched before a failure are good data: keep them
     except KoubeiError as exc:
@@ -191,13 +199,18 @@ def _record(open_store: StoreFactory, result: RunResult, started: datetime, fini
 
 
 def collect(
-    open_store: StoreFactory, settings: Settings, names: list[str] | None = None, progress: Progress | None = None
+    open_store: StoreFactory,
+    settings: Settings,
+    names: list[str] | None = None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> list[RunResult]:
     """Run every configured and enabled source, or the named ones (even if disabled).
 
     Failures are isolated: each source's error lands in its RunResult and in
     source health, and the next source runs. Unknown names are a ConfigError
-    before anything runs.
+    before anything runs. A set `stop` ends the source running after its current
+    page, and the sources after it do not start.
     """
     every = settings.sources
     if names:
@@ -210,6 +223,8 @@ def collect(
         chosen = configured_sources(settings)
     results = []
     for config in chosen:
+        if stop is not None and stop.is_set():
+            break
         result = RunResult(source=config.name, kind=config.kind)
         if progress:
             progress("start", result)
@@ -223,7 +238,8 @@ def collect(
                 result.error = f"{config.name}: {result.error}"
             _record(open_store, result, started, started)
         else:
-            result = run_collector(collector, open_store, on_page=(lambda r: progress("page", r)) if progress else None)
+            on_page = (lambda r: progress("page", r)) if progress else None
+            result = run_collector(collector, open_store, on_page=on_page, stop=stop)
             result.kind = config.kind
         if progress:
             progress("done", result)

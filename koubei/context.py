@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ class AppContext:
     config_path: Path | None = None
     db: Path | None = None
     _settings: Settings | None = None
+    # Set to ask long work to end at its next safe point (`koubei watch` on SIGTERM): whole batches only.
+    stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def settings(self) -> Settings:

@@ -4,6 +4,8 @@
 `make run` calls) fills an empty database from the demo source first; `koubei
 watch` (koubei/watch.py) repeats passes on each source's interval. Each step
 opens its own short-lived connections, so the dashboard can read between them.
+Once the context's `stop` is set, a step ends at its next safe point (between
+pages, scoring chunks, sends) and the steps after it are skipped.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ def score_step(ctx: AppContext) -> ScoreSummary:
     with _progress() as bar:
         task = bar.add_task("scoring", total=None)
         return score_pending(
-            ctx.open_store, ctx.settings, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            ctx.open_store,
+            ctx.settings,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            stop=ctx.stop,
         )
 
 
@@ -81,7 +86,7 @@ def detect_step(ctx: AppContext) -> tuple[DetectSummary, DeliverSummary]:
     from alerts.detect import detect_incidents
 
     detected = detect_incidents(ctx.open_store, ctx.settings)
-    delivered = deliver_alerts(ctx.open_store, ctx.settings)
+    delivered = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
     return detected, delivered
 
 
@@ -91,8 +96,12 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
 
     started = time.perf_counter()
     summary = PassSummary()
-    summary.collected = collect(ctx.open_store, ctx.settings, sources)
-    summary.scored = score_step(ctx)
+    summary.collected = collect(ctx.open_store, ctx.settings, sources, stop=ctx.stop)
+    if not ctx.stop.is_set():
+        summary.scored = score_step(ctx)
+    if ctx.stop.is_set():  # stopped: the next pass detects, over everything scored by then
+        summary.seconds = time.perf_counter() - started
+        return summary
     if deliver:
         summary.detected, summary.delivered = detect_step(ctx)
     else:

@@ -4,11 +4,14 @@ Each source has `interval` in its [sources.NAME] table (default 5m, at least 1s)
 wakes when the next source is due, runs one pass for the due sources
 (koubei.pipeline.run_once, which also detects and delivers), writes a
 heartbeat row ("koubei-watch") into source health, and sleeps. SIGTERM and
-SIGINT end it after the current step: a pass is never cut in half, and the
-outbox keeps whatever was not yet sent for the next start. Delivery is also
-retried between passes, so a channel that comes back is served without
-waiting for the slowest source; scheduled reports ([[reports]]) are produced
-and queued there when due (reports/schedule.py).
+SIGINT set the context's stop: the step under way ends at its next safe point
+(after the page being fetched, the scoring chunk being analysed - that batch is
+dropped, never half-written - or the alert being sent), the steps after it are
+skipped, and the next start picks up from what is stored: cursors, unscored
+mentions, owed duplicate marking, the outbox. Delivery is also retried between
+passes, so a channel that comes back is served without waiting for the slowest
+source; scheduled reports ([[reports]]) are produced and queued there when due
+(reports/schedule.py).
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ RunPass = Callable[[AppContext, list[str]], PassSummary]
 
 @dataclass
 class WatchState:
+    stop: threading.Event  # the context's: what the steps look at
     passes: int = 0
     errors: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
 
 
 def source_intervals(ctx: AppContext) -> dict[str, float]:
@@ -51,11 +54,11 @@ def watch(
     install_signals: bool = True,
 ) -> WatchState:
     """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
-    state = WatchState()
+    state = WatchState(ctx.stop)
     if install_signals:
 
         def _stop(signum: int, _frame: FrameType | None) -> None:
-            log(f"watch: signal {signum}, stopping after the current step")
+            log(f"watch: signal {signum}, stopping at the next safe point of the current step")
             state.stop.set()
 
         signal.signal(signal.SIGTERM, _stop)
@@ -116,7 +119,7 @@ def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> 
             state.errors.append(f"reports: {exc}")
             log(f"watch: scheduled report failed: {type(exc).__name__}: {exc}")
     try:
-        result = deliver_alerts(ctx.open_store, ctx.settings)
+        result = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
         if result.sent or result.failed or result.dead:
             log(f"watch: {result.line()}")
     except Exception as exc:  # noqa: BLE001 - a delivery failure must not end the watch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,11 +10,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from collectors.base import SourceConfig
+from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary
 from koubei.watch import watch
 from storage import open_store
 from storage.health import source_health
+from tests.processes import finish, koubei, query, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -62,6 +69,11 @@ def test_a_failing_pass_does_not_end_the_watch(tmp_path: Path) -> None:
 SCRIPT = """
 import sys, time
 from pathlib import Path
+import pytest
+
+from collectors.base import SourceConfig
+from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary
 from koubei.watch import watch
@@ -96,5 +108,58 @@ def test_sigterm_stops_gracefully_after_the_current_pass(tmp_path: Path) -> None
     proc.send_signal(signal.SIGTERM)  # mid-pass
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
-    assert "pass-end" in out and "stopping after the current step" in out
+    assert "pass-end" in out and "stopping at the next safe point" in out
     assert "exited passes=1" in out
+
+
+BACKLOG = {"days": 28, "seed": 7, "end": "2026-11-23T12:00:00+00:00"}
+STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
+SCORE_BATCH = 2000  # koubei watch scores in batches of score_pending's default
+
+
+def _scored_and_grouped(db: Path) -> tuple[int, int, int]:
+    """(mentions, scored, in a duplicate group)."""
+    row = query(
+        db,
+        "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM sentiment),"
+        " (SELECT count(*) FROM mention_flags WHERE duplicate_group IS NOT NULL)",
+    )[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _scoring(db: Path) -> bool:
+    mentions, scored, _ = _scored_and_grouped(db)
+    return 0 < scored < mentions - 2 * SCORE_BATCH  # a backlog still ahead
+
+
+def _marking(db: Path) -> bool:
+    mentions, scored, grouped = _scored_and_grouped(db)
+    return scored == mentions and grouped == 0
+
+
+@pytest.mark.parametrize("stage", ["scoring", "marking"])
+def test_sigterm_stops_a_watch_within_seconds_with_whole_batches(stage: str, tmp_path: Path) -> None:
+    """Bug: `koubei watch` took 84 s to honour SIGTERM while it scored a backlog: a pass was
+    only ever stopped between steps. It now stops at the next scoring chunk (or inside
+    duplicate marking), dropping the unfinished batch, and exits in a few seconds."""
+    db = tmp_path / "w.duckdb"
+    result = run_collector(DemoCollector(SourceConfig("demo", "demo", BACKLOG)), lambda: open_store(db))
+    assert result.ok, result.error
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        '[sentiment]\nduplicate_window_days = 0\n\n[sources.demo]\ninterval = "1h"\n'
+        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in BACKLOG.items())
+    )
+    proc = koubei(config, db, "watch")
+    wait_until(lambda: (_scoring if stage == "scoring" else _marking)(db) or proc.poll() is not None, 120, stage)
+    assert proc.poll() is None, proc.communicate()
+    signalled = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out = finish(proc, timeout=120)
+    took = time.monotonic() - signalled
+    mentions, scored, grouped = _scored_and_grouped(db)
+    assert took < STOP_WITHIN, f"stopped {took:.1f}s after SIGTERM"
+    if stage == "scoring":
+        assert scored % SCORE_BATCH == 0 and scored < mentions, scored  # whole batches, the rest left
+    assert grouped == 0  # marking given up whole: still owed, done by the next start
+    assert "1 passes" in out
