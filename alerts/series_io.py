@@ -1,16 +1,24 @@
 """The detection contract on any data: a CSV series in, incidents out.
 
 Columns `timestamp,value` (volume) or `timestamp,total,negative` (negative
-share). The bucket length is the most common step between timestamps;
-missing buckets count as empty. Parameters tuned for 5-minute buckets are
-scaled to the series' bucket so that time spans (smoothing, cooldown,
+share). A timestamp is a date and time, or a Unix time in seconds (in
+milliseconds from 1e11 up). Values are finite counts up to MAX_COUNT.
+
+The bucket length is inferred from the data: the most common step between
+timestamps when at least half the steps are that step (a regular series with
+gaps), else the median step rounded down to a usual length (1s, 1m, 5m, 15m,
+1h, 1d, 1w), so a few rows at odd times make a coarse grid, not a fine one.
+Missing buckets count as empty. A grid of more than MAX_BUCKETS buckets is an
+error that names the rows spanning it (a stray year-2200 row, a mixed-up unit)
+rather than an allocation of gigabytes. Parameters tuned for 5-minute buckets
+are scaled to the series' bucket so that time spans (smoothing, cooldown,
 baseline half-lives) stay the same in hours.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +27,12 @@ import numpy as np
 from alerts.detectors import NegativeParams, VolumeParams
 from alerts.events import detect_negative, detect_volume
 from koubei.errors import ImportFileError
+
+MAX_BUCKETS = 1_000_000  # 8 MB a column: nearly two years of 1-minute buckets
+MAX_COUNT = 1e15  # more than any count a bucket holds; 1e308 would overflow the detectors' sums
+REGULAR_SHARE = 0.5  # the most common step is the step when at least this share of steps are it
+USUAL_STEPS = (1, 60, 300, 900, 3600, 86400, 604800)
+EPOCH_MS_FROM = 1e11  # a Unix time this large is in milliseconds (1e11 s is the year 5138)
 
 
 def volume_params_for(bucket_seconds: int, base: VolumeParams | None = None) -> VolumeParams:
@@ -50,40 +64,28 @@ def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise ImportFileError(f"{path}: cannot read as CSV: {exc}") from exc
-    cols = [c.strip().lower() for c in frame.columns]
+    cols = [str(c).strip().lower() for c in frame.columns]
     frame.columns = cols
     if "timestamp" not in cols or not ({"value"} <= set(cols) or {"total", "negative"} <= set(cols)):
         raise ImportFileError(
             f"{path}: need columns timestamp,value or timestamp,total,negative; found {','.join(cols)}"
         )
-    ts = pd.to_datetime(frame["timestamp"], errors="coerce", utc=True)
-    bad = ts.isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # +1 header, +1 one-based
-        raise ImportFileError(f"{path}: row {row}, column timestamp: not a time: {frame['timestamp'].iloc[row - 2]!r}")
-    numeric = {}
-    for name in ("value", "total", "negative"):
-        if name in cols:
-            values = pd.to_numeric(frame[name], errors="coerce")
-            if values.isna().any() or (values < 0).any():
-                row = int(np.flatnonzero((values.isna() | (values < 0)).to_numpy())[0]) + 2
-                raise ImportFileError(f"{path}: row {row}, column {name}: not a count: {frame[name].iloc[row - 2]!r}")
-            numeric[name] = values.to_numpy(float)
-    if len(ts) < 2:
+    if len(frame) < 2:
         raise ImportFileError(f"{path}: need at least two rows")
-    # Whole seconds since the epoch, whatever resolution pandas chose for the column.
-    seconds = ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
+    seconds = _epoch_seconds(path, frame["timestamp"])
+    numeric = {name: _counts(path, frame[name], name) for name in ("value", "total", "negative") if name in cols}
     order = np.argsort(seconds, kind="stable")
     seconds = seconds[order]
-    steps = np.diff(seconds)
-    steps = steps[steps > 0]
-    if steps.size == 0:
-        raise ImportFileError(f"{path}: all rows have the same timestamp")
-    values, counts = np.unique(steps, return_counts=True)
-    bucket = int(values[np.argmax(counts)])
+    bucket = infer_step(path, np.diff(seconds))
+    n = int((seconds[-1] - seconds[0]) // bucket) + 1
+    if n > MAX_BUCKETS:
+        first, last = int(order[0]) + 2, int(order[-1]) + 2  # +1 header, +1 one-based
+        raise ImportFileError(
+            f"{path}: rows {first} ({_iso(seconds[0])}) to {last} ({_iso(seconds[-1])}) span {n:,} buckets"
+            f" of {bucket}s, more than {MAX_BUCKETS:,}: check those times, or aggregate the series to a coarser step"
+        )
     index = (seconds - seconds[0]) // bucket
-    n = int(index[-1]) + 1
-    grid = {}
+    grid: dict[str, np.ndarray] = {}
     for name, col in numeric.items():
         dense = np.zeros(n)
         np.add.at(dense, index, col[order])
@@ -92,9 +94,55 @@ def read_series(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     return times, grid, bucket
 
 
-def detect_series(path: Path) -> list[dict[str, Any]]:
-    from datetime import datetime
+def _epoch_seconds(path: Path, column: Any) -> np.ndarray:
+    """Whole seconds since the epoch of each row's timestamp: a Unix time, or a date and time."""
+    import pandas as pd
 
+    if pd.api.types.is_bool_dtype(column):
+        raise ImportFileError(f"{path}: row 2, column timestamp: not a time: {column.iloc[0]!r}")
+    if pd.api.types.is_numeric_dtype(column):
+        number = column.to_numpy(float)
+        number = np.where(np.abs(number) >= EPOCH_MS_FROM, number / 1000, number)
+        ts = pd.to_datetime(pd.Series(number).where(np.isfinite(number)), unit="s", errors="coerce", utc=True)
+    else:
+        ts = pd.to_datetime(column, errors="coerce", utc=True)
+    bad = ts.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ImportFileError(f"{path}: row {row + 2}, column timestamp: not a time: {column.iloc[row]!r}")
+    return ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype="int64")
+
+
+def _counts(path: Path, column: Any, name: str) -> np.ndarray:
+    import pandas as pd
+
+    values = pd.to_numeric(column, errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values) | (values < 0) | (values > MAX_COUNT)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ImportFileError(f"{path}: row {row + 2}, column {name}: not a count: {column.iloc[row]!r}")
+    return values
+
+
+def infer_step(path: Path, steps: np.ndarray) -> int:
+    """The series' bucket in seconds, from the steps between its sorted timestamps."""
+    steps = steps[steps > 0]
+    if steps.size == 0:
+        raise ImportFileError(f"{path}: all rows have the same timestamp")
+    values, counts = np.unique(steps, return_counts=True)
+    common = int(np.argmax(counts))
+    if counts[common] >= REGULAR_SHARE * steps.size:
+        return int(values[common])
+    median = float(np.median(steps))
+    return max(step for step in USUAL_STEPS if step <= max(median, 1))
+
+
+def _iso(second: int) -> str:
+    return datetime.fromtimestamp(int(second), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def detect_series(path: Path) -> list[dict[str, Any]]:
     times, cols, bucket = read_series(path)
     period = 86400 // bucket if 86400 // bucket >= 2 else 0
     if "value" in cols:
@@ -106,7 +154,7 @@ def detect_series(path: Path) -> list[dict[str, Any]]:
         events = detect_negative(cols["negative"][None, :], cols["total"][None, :], negative_params_for(bucket))
 
     def iso(i: int) -> str:
-        return datetime.fromtimestamp(int(times[0] + i * bucket), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _iso(int(times[0] + i * bucket))
 
     return [
         {
