@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ runner = CliRunner()
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _csv(path: Path, rows: list[tuple[object, object]]) -> Path:
+def _csv(path: Path, rows: Sequence[tuple[object, object]]) -> Path:
     path.write_text("timestamp,value\n" + "".join(f"{t},{v}\n" for t, v in rows))
     return path
 
