@@ -6,6 +6,8 @@ The model scores the whole batch; triage's clause-aware reading
 (sentiment/reading.py) then decides the polarity that aspects and the tier use,
 with the model reading the clauses after a turn word on their own (one more
 batch call for the texts that have such a turn).
+Every stage reads a bounded excerpt of each text (sentiment/excerpt.py), so one
+very long mention costs what a long review does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sentiment.aspects import AspectTagger
+from sentiment.excerpt import excerpt
 from sentiment.model import Scorer
 from sentiment.reading import Parsed, decide, parse
 from sentiment.triage import Triage, triage
@@ -45,6 +48,7 @@ def analyse(
     ratings: Sequence[float | None] | None = None,
     languages: Sequence[str | None] | None = None,
 ) -> list[Analysis]:
+    texts = [excerpt(t) for t in texts]
     parsed = [parse(t) for t in texts]
     scores, labels = scorer.score(texts, languages, verdicts=[p.verdict for p in parsed])
     turn_labels = _turn_labels(scorer, parsed, languages)

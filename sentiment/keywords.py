@@ -4,6 +4,8 @@ jieba's TF-IDF with its bundled IDF table, minus a stopword list of words that
 say nothing about the topic (sentiment words, fillers, platform boilerplate).
 With a `background` set, a word scores by how much more often it occurs in
 `texts` than in the background, so a spike is named by what is new in it.
+Each text is read as its bounded excerpt (sentiment/excerpt.py): jieba spent
+38 s of one detection pass on a single 120k-character mention.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
+
+from sentiment.excerpt import excerpt
 
 _TOKEN_OK = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+\-]*$")
 
@@ -39,7 +43,7 @@ def _tokens(text: str) -> list[str]:
 
     stop = stopwords()
     out = []
-    for word in jieba.lcut(text):
+    for word in jieba.lcut(excerpt(text)):
         word = word.strip()
         if len(word) < 2 or word.lower() in stop or not _TOKEN_OK.match(word):
             continue
