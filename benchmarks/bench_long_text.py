@@ -84,7 +84,7 @@ def _rant(text: str, at: datetime) -> Mention:
 
 
 def main() -> None:
-    from collectors.base import SourceConfig
+    from collectors.options import parse_source
     from collectors.runner import run_collector
     from collectors.sources.demo import DemoCollector
     from koubei.config import load_settings
@@ -107,7 +107,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plain, with_long = Path(tmp) / "plain.duckdb", Path(tmp) / "long.duckdb"
         demo = {"days": 28, "seed": 7, "end": end.isoformat()}
-        run_collector(DemoCollector(SourceConfig("demo", "demo", demo)), partial(open_store, plain))
+        run_collector(DemoCollector(parse_source("demo", demo)), partial(open_store, plain))
         score_pending(partial(open_store, plain), load_settings())
         at = end.replace(tzinfo=None)
         warm = Path(tmp) / "warm.duckdb"

@@ -104,7 +104,7 @@ def test_a_second_sender_never_resends_what_a_slow_sender_still_holds(tmp_path: 
     config = tmp_path / "koubei.toml"
     config.write_text(
         f'[alerts.channels.hook]\ntype = "webhook"\nurl = "{receiver.url}"\ntimeout = {TIMEOUT}\n\n'
-        '[[alerts.routes]]\nname = "all"\nchannels = ["hook"]\nmin_tier = 1\n'
+        '[[alerts.routes]]\nname = "all"\nchannels = ["hook"]\n'
     )
     now = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)
     with open_store(db) as store:

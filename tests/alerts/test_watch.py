@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.base import SourceConfig
+from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector
 from koubei.context import AppContext
@@ -69,11 +69,6 @@ def test_a_failing_pass_does_not_end_the_watch(tmp_path: Path) -> None:
 SCRIPT = """
 import sys, time
 from pathlib import Path
-import pytest
-
-from collectors.base import SourceConfig
-from collectors.runner import run_collector
-from collectors.sources.demo import DemoCollector
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary
 from koubei.watch import watch
@@ -143,7 +138,7 @@ def test_sigterm_stops_a_watch_within_seconds_with_whole_batches(stage: str, tmp
     only ever stopped between steps. It now stops at the next scoring chunk (or inside
     duplicate marking), dropping the unfinished batch, and exits in a few seconds."""
     db = tmp_path / "w.duckdb"
-    result = run_collector(DemoCollector(SourceConfig("demo", "demo", BACKLOG)), lambda: open_store(db))
+    result = run_collector(DemoCollector(parse_source("demo", BACKLOG)), lambda: open_store(db))
     assert result.ok, result.error
     config = tmp_path / "koubei.toml"
     config.write_text(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from collectors.base import SourceConfig
+from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector
 from storage import open_store
@@ -31,7 +31,7 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(config, database of demo mentions, none scored)."""
     folder = tmp_path_factory.mktemp("crash")
     db = folder / "collected.duckdb"
-    result = run_collector(DemoCollector(SourceConfig("demo", "demo", DEMO)), lambda: open_store(db))
+    result = run_collector(DemoCollector(parse_source("demo", DEMO)), lambda: open_store(db))
     assert result.ok, result.error
     config = folder / "koubei.toml"
     config.write_text(CONFIG)
