@@ -1,22 +1,37 @@
 """Import a company's own exports: CSV, JSONL or XLSX, with a column mapping.
 
-All or nothing: every row is parsed and checked before anything is written,
-and the write is one transaction, so a malformed file leaves the database as
-it was and the error names the file, row and column. Rows without an id get
-one from a hash of their content, so importing the same file twice (or an
-export that overlaps the previous one) duplicates nothing.
+All or nothing: every row is parsed and checked before anything is written, so
+a malformed file leaves the database as it was and the error names the file,
+row and column. Both passes stream: the file is read a row at a time, checked
+whole, then read again and written in batches of `batch_size` rows, one short
+transaction each, so memory and the time the database is held stay the same at
+any file size. A run stopped while writing has stored a prefix of the file; the
+rerun completes it (a merge). Rows without an id get one from a hash of their
+content, so importing the same file twice (or an export that overlaps the
+previous one) duplicates nothing.
+
+What each value must be, and the normalisations:
+- text, ids, url, author, brand, product, language: text or a number; a list, an
+  object or a boolean is an error. NUL characters are dropped from every value.
+- published_at: a date and time (ISO 8601, 'YYYY-MM-DD HH:MM[:SS]', 'YYYY/MM/DD ...'),
+  an Excel date, or a Unix time in seconds (in milliseconds from 1e11 up); between
+  1990 and two days from now. A boolean, NaN or an epoch out of range is an error.
+- rating: a finite number from 0 to 10. likes, reposts, replies: finite numbers from
+  0 to 10^15, fractions cut off.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from koubei.errors import ImportFileError
@@ -54,6 +69,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "replies": ("replies", "comments", "回复", "回复数"),
 }
 INTEGER_FIELDS = ("likes", "reposts", "replies")
+BATCH_SIZE = 10_000  # rows per write: about half a second of holding the database
+MAX_COUNT = 1e15
+ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
+_CHUNK = 1 << 16  # bytes decoded at a time while the encoding is checked
 
 
 @dataclass(frozen=True)
@@ -73,12 +92,25 @@ def import_file(
     brand: str | None = None,
     product: str | None = None,
     zone: str = "Asia/Shanghai",
+    batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    """Parse the whole file, then merge it in one transaction."""
-    mentions = list(parse_file(path, source, mapping or {}, brand=brand, product=product, zone=zone))
-    with open_store() as store:
-        stored = upsert_mentions(store, mentions)
-    return ImportResult(source, len(mentions), stored.inserted, stored.updated, stored.unchanged)
+    """Check every row of the file, then merge it in batches of `batch_size` rows."""
+
+    def mentions() -> Iterator[Mention]:
+        return parse_file(path, source, mapping or {}, brand=brand, product=product, zone=zone)
+
+    rows = sum(1 for _ in mentions())  # the check: the first bad row raises before anything is written
+    inserted = updated = unchanged = 0
+    remaining = mentions()
+    while batch := list(islice(remaining, batch_size)):
+        with open_store() as store:
+            stored = upsert_mentions(store, batch)
+        inserted, updated, unchanged = (
+            inserted + stored.inserted,
+            updated + stored.updated,
+            unchanged + stored.unchanged,
+        )
+    return ImportResult(source, rows, inserted, updated, unchanged)
 
 
 def parse_file(
@@ -116,52 +148,65 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise ImportFileError(f"{path}: unsupported file type {suffix!r}; use .csv, .tsv, .jsonl or .xlsx")
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+def _encoding(path: Path) -> str:
+    """The first of ENCODINGS the whole file decodes in, read a chunk at a time."""
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return data.decode(encoding)
+            with path.open("rb") as raw:
+                while chunk := raw.read(_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
+        return encoding
     raise ImportFileError(f"{path}: not UTF-8 or GB18030 text")
 
 
+def _text_lines(path: Path) -> IO[str]:
+    return path.open(encoding=_encoding(path), newline="")
+
+
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(_decode(path), newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError(f"{path}: the file is empty") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}, row 1: {exc}") from exc
-    header = [h.strip() for h in header]
-    while True:
+    with _text_lines(path) as lines:
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         try:
-            values = next(reader)
+            header = next(reader)
         except StopIteration:
-            return
+            raise ImportFileError(f"{path}: the file is empty") from None
         except csv.Error as exc:
-            raise ImportFileError(f"{path}, row {reader.line_num}: {exc}") from exc
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise ImportFileError(
-                f"{path}, row {reader.line_num}: {len(values)} columns where the header has {len(header)}"
-            )
-        yield reader.line_num, dict(zip(header, values))
+            raise ImportFileError(f"{path}, row 1: {exc}") from exc
+        header = [h.strip() for h in header]
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportFileError(f"{path}, row {reader.line_num}: {exc}") from exc
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                raise ImportFileError(
+                    f"{path}, row {reader.line_num}: {len(values)} columns where the header has {len(header)}"
+                )
+            yield reader.line_num, dict(zip(header, values))
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(_decode(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{path}, line {number}, column {exc.colno}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise ImportFileError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}")
-        yield number, row
+    with _text_lines(path) as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFileError(f"{path}, line {number}, column {exc.colno}: invalid JSON ({exc.msg})") from exc
+            except RecursionError:
+                raise ImportFileError(f"{path}, line {number}: JSON nested too deeply") from None
+            if not isinstance(row, dict):
+                raise ImportFileError(f"{path}, line {number}: expected a JSON object, got {type(row).__name__}")
+            yield number, row
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -222,76 +267,119 @@ def _mention(
 ) -> Mention:
     def value(field: str) -> Any:
         raw = row.get(columns[field]) if field in columns else None
-        return raw.strip() if isinstance(raw, str) else raw
+        return raw.replace("\x00", "").strip() if isinstance(raw, str) else raw
 
     def fail(field: str, problem: str) -> ImportFileError:
         return ImportFileError(f"{path}, row {line}, column {columns[field]!r} ({field}): {problem}")
 
-    text = value("text")
-    if text is None or str(text) == "":
+    def text(field: str) -> str | None:
+        found = value(field)
+        if found is None or isinstance(found, str):
+            return found or None
+        if isinstance(found, float) and not math.isfinite(found):
+            raise fail(field, f"expected text, got {found!r}")
+        if isinstance(found, bool) or not isinstance(found, (int, float, datetime)):
+            raise fail(field, f"expected text, got {_kind(found)}")
+        return str(found)
+
+    body = text("text")
+    if body is None:
         raise fail("text", "empty text")
-    published = _parse_time(value("published_at"), tz)
-    if published is None:
-        raise fail("published_at", f"cannot read {value('published_at')!r} as a date and time")
+    try:
+        published = _parse_time(value("published_at"), tz)
+    except ValueError as exc:
+        raise fail("published_at", str(exc)) from None
     numbers: dict[str, Any] = {}
     for field in ("rating", *INTEGER_FIELDS):
-        raw = value(field)
-        if raw is None or raw == "":
-            numbers[field] = None
-            continue
         try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise fail(field, f"{raw!r} is not a number") from None
-        if number < 0 or (field == "rating" and number > 10):
-            raise fail(field, f"{raw!r} is out of range")
-        numbers[field] = int(number) if field in INTEGER_FIELDS else number
-    native_id = value("native_id")
-    author = value("author")
+            numbers[field] = _number(value(field), 10 if field == "rating" else MAX_COUNT)
+        except ValueError as exc:
+            raise fail(field, str(exc)) from None
+        if field in INTEGER_FIELDS and numbers[field] is not None:
+            numbers[field] = int(numbers[field])
+    native_id = text("native_id")
+    author = text("author")
     return Mention(
         source=source,
-        native_id=str(native_id)
-        if native_id not in (None, "")
-        else content_id(str(text), published.isoformat(), str(author or "")),
-        text=str(text),
+        native_id=native_id or content_id(body, published.isoformat(), author or ""),
+        text=body,
         published_at=published,
-        url=_text_or_none(value("url")),
-        author=_text_or_none(author),
+        url=text("url"),
+        author=author,
         rating=numbers["rating"],
-        brand=_text_or_none(value("brand")) or brand,
-        product=_text_or_none(value("product")) or product,
-        language=_text_or_none(value("language")),
+        brand=text("brand") or brand,
+        product=text("product") or product,
+        language=text("language"),
         likes=numbers["likes"],
         reposts=numbers["reposts"],
         replies=numbers["replies"],
-        raw={k: (v if isinstance(v, (str, int, float, bool)) or v is None else str(v)) for k, v in row.items()},
+        raw={k: _raw_value(v) for k, v in row.items()},
     )
 
 
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None or str(value).strip() == "" else str(value).strip()
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
-def _parse_time(value: Any, tz: ZoneInfo) -> datetime | None:
-    """ISO 8601, 'YYYY-MM-DD HH:MM[:SS]', 'YYYY/MM/DD ...', epoch seconds or ms, Excel datetimes.
-    Times without a zone are in `tz` (the export's own zone, Beijing time by default)."""
+def _raw_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity
+    return value if isinstance(value, (int, float, bool)) or value is None else str(value).replace("\x00", "")
+
+
+def _number(value: Any, most: float) -> float | None:
+    """A finite number from 0 to `most`, None when the cell is empty; ValueError says what is wrong."""
     if value is None or value == "":
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    if number < 0 or number > most:
+        raise ValueError(f"{value!r} is out of range (0 to {most:g})")
+    return number
+
+
+EPOCH_MS_FROM = 1e11  # a Unix time this large is in milliseconds (1e11 s is the year 5138)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def _parse_time(value: Any, tz: ZoneInfo) -> datetime:
+    """ISO 8601, 'YYYY-MM-DD HH:MM[:SS]', 'YYYY/MM/DD ...', epoch seconds or ms, Excel datetimes.
+    Times without a zone are in `tz` (the export's own zone, Beijing time by default).
+    ValueError says why a value is not a time of a mention."""
+    if value is None or value == "":
+        raise ValueError("empty time")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, datetime)):
+        raise ValueError(f"{value!r} is not a time ({_kind(value)})")
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+    elif isinstance(value, (int, float)) or value.isdigit():
         number = float(value)
-        if number > 1e11:  # milliseconds
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a time")
+        if number > EPOCH_MS_FROM:
             number /= 1000
-        return datetime.fromtimestamp(number, UTC)
+        try:
+            moment = datetime.fromtimestamp(number, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"Unix time {value!r} is out of range") from None
     else:
-        text = str(value).replace("/", "-").replace("Z", "+00:00")
+        text = value.replace("/", "-").replace("Z", "+00:00")
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            return None
+            raise ValueError(f"cannot read {value!r} as a date and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    if moment.year < 1990 or moment > datetime.now(UTC) + timedelta(days=2):
-        return None
+    if moment < EARLIEST:
+        raise ValueError(f"{value!r} is before 1990")
+    if moment > datetime.now(UTC) + timedelta(days=2):
+        raise ValueError(f"{value!r} is in the future")
     return moment.astimezone(UTC)

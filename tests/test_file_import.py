@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from pathlib import Path
 
 import openpyxl
@@ -10,7 +11,7 @@ import pytest
 
 from collectors.file_import import import_file
 from koubei.errors import ImportFileError
-from storage import count_mentions, open_store
+from storage import Store, count_mentions, open_store
 
 CSV_TEXT = (
     "评论id,内容,评论时间,评分,昵称\n"
@@ -120,3 +121,98 @@ def test_mapping_to_a_missing_column_lists_the_columns(tmp_path: Path, db_path: 
     path.write_text(CSV_TEXT, encoding="utf-8")
     with pytest.raises(ImportFileError, match=r"no column 'body'; columns: 评论id, 内容"):
         run_import(path, db_path, {"text": "body"})
+
+
+HOSTILE = [
+    ({"time": 1e20}, r"column 'time' \(published_at\): Unix time 1e\+20 is out of range"),
+    (
+        {"time": "99999999999999999999"},
+        r"column 'time' \(published_at\): Unix time '99999999999999999999' is out of range",
+    ),
+    ({"time": 1e300}, r"column 'time' \(published_at\): Unix time 1e\+300 is out of range"),
+    ({"time": 0}, r"column 'time' \(published_at\): 0 is before 1990"),
+    ({"time": True}, r"column 'time' \(published_at\): True is not a time \(a boolean\)"),
+    ({"time": float("nan")}, r"column 'time' \(published_at\): nan is not a time"),
+    ({"likes": 1e30}, r"column 'likes' \(likes\): 1e\+30 is out of range"),
+    ({"likes": float("inf")}, r"column 'likes' \(likes\): inf is not a finite number"),
+    ({"likes": "nan"}, r"column 'likes' \(likes\): 'nan' is not a finite number"),
+    ({"rating": float("nan")}, r"column 'rating' \(rating\): nan is not a finite number"),
+    ({"text": ["好", "评"]}, r"column 'text' \(text\): expected text, got a list"),
+    ({"text": {"a": 1}}, r"column 'text' \(text\): expected text, got an object"),
+    ({"author": True}, r"column 'author' \(author\): expected text, got a boolean"),
+    ({"text": "\x00\x00"}, r"column 'text' \(text\): empty text"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), HOSTILE)
+def test_hostile_values_are_a_clear_error_naming_row_and_column(
+    tmp_path: Path, db_path: Path, change: dict[str, object], message: str
+) -> None:
+    """Bug: epochs too large, 1e30/inf/nan counts and 1e300 times raised tracebacks; epoch 0,
+    `true` as a time, NaN ratings and a list as text were stored as if they were data."""
+    good = {"id": "r1", "text": "物流很快", "time": "2026-11-01 10:00:00", "likes": 3, "rating": 5, "author": "张三"}
+    path = tmp_path / "hostile.jsonl"
+    # json.dumps writes NaN and Infinity as Python's json reads them back (so do many exporters).
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n" + json.dumps({**good, "id": "r2", **change}) + "\n")
+    with pytest.raises(ImportFileError, match=r"hostile.jsonl, row 2, " + message):
+        run_import(path, db_path)
+    with open_store(db_path) as store:
+        assert count_mentions(store) == 0, "nothing half-imported"
+
+
+def test_json_nested_too_deeply_is_a_clear_error(tmp_path: Path, db_path: Path) -> None:
+    """Bug: deeply nested JSONL raised RecursionError."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "好", "time": "2026-11-01"}\n{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(ImportFileError, match=r"deep.jsonl, line 2: JSON nested too deeply"):
+        run_import(path, db_path)
+
+
+def test_nul_characters_are_dropped(tmp_path: Path, db_path: Path) -> None:
+    """Bug: NUL bytes were stored in the text (and in raw), where exports and JSON choke on them."""
+    path = tmp_path / "nul.csv"
+    path.write_text("id,text,time,user\na\x001,好\x00评,2026-11-01 10:00:00,张\x00三\n", encoding="utf-8")
+    run_import(path, db_path)
+    with open_store(db_path) as store:
+        rows = store.query("SELECT native_id, text, raw::VARCHAR FROM mentions")
+    assert [r[:2] for r in rows] == [("a1", "好评")] and "\\u0000" not in rows[0][2] and "\x00" not in rows[0][2]
+
+
+def _numbered_csv(path: Path, rows: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("id,text,time,likes\n")
+        for i in range(rows):
+            out.write(f"r{i},第{i}条评论：物流很快，包装完好，客服回复及时,2026-11-01 10:{i % 60:02d}:00,{i % 7}\n")
+    return path
+
+
+def test_import_writes_in_batches_of_bounded_size(tmp_path: Path, db_path: Path) -> None:
+    """Bug: import read the whole file into memory and wrote it in one transaction (1.49 GB for a
+    500k-row CSV, the database held for the whole write). Now: one short write per batch."""
+    before_each_write: list[int] = []
+
+    def opener() -> Store:
+        with open_store(db_path) as peek:
+            before_each_write.append(count_mentions(peek))
+        return open_store(db_path)
+
+    path = _numbered_csv(tmp_path / "many.csv", 25)
+    result = import_file(path, "crm_export", None, opener, batch_size=10)
+    assert (result.rows, result.inserted) == (25, 25)
+    assert before_each_write == [0, 10, 20]
+
+
+def _peak_bytes(path: Path, db: Path) -> int:
+    tracemalloc.start()
+    try:
+        import_file(path, "crm_export", None, lambda: open_store(db), batch_size=500)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_import_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """The Python memory an import peaks at is the same for a file four times as long: it streams."""
+    small = _peak_bytes(_numbered_csv(tmp_path / "small.csv", 2_000), tmp_path / "small.duckdb")
+    large = _peak_bytes(_numbered_csv(tmp_path / "large.csv", 8_000), tmp_path / "large.duckdb")
+    assert large < 1.5 * small, f"peak {large:,} bytes for 8,000 rows, {small:,} for 2,000"
