@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from collectors.items import ItemError
 from collectors.options import SourceOptions
 from collectors.text import from_origin
 from koubei.records import Mention
@@ -37,6 +38,8 @@ class Page:
     cursor: CursorState | None = None
     # Scope the cursor belongs to (a product id, a keyword); "" for the whole source.
     scope: str = ""
+    # Items of the page that were skipped, each with what was wrong (collectors/items.py).
+    item_errors: list[ItemError] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class ParseContext:
     # The fetch time: relative times ("15分钟前") resolve against it, undated items take it.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     options: Mapping[str, Any] = field(default_factory=dict)  # a source's own: selectors, match, cc
+    # Where the parser reports the items it skipped (collectors/items.py).
+    errors: list[ItemError] = field(default_factory=list, compare=False)
 
     @property
     def at(self) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from collectors.items import RawFields
 from koubei.errors import ImportFileError
 from koubei.records import Mention, content_id
 from storage import Store, upsert_mentions
@@ -313,20 +314,13 @@ def _mention(
         likes=numbers["likes"],
         reposts=numbers["reposts"],
         replies=numbers["replies"],
-        raw={k: _raw_value(v) for k, v in row.items()},
+        # The whole row, less the author's column: the author is stored only as its keyed hash.
+        raw=RawFields(keep=tuple(row), personal=(columns["author"],) if "author" in columns else ()).of(row),
     )
 
 
 def _kind(value: Any) -> str:
     return {bool: "a boolean", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
-
-
-def _raw_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # JSON has no NaN or Infinity
-    return value if isinstance(value, (int, float, bool)) or value is None else str(value).replace("\x00", "")
 
 
 def _number(value: Any, most: float) -> float | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import msgspec
 
 from collectors.base import Collector, Page, ParseContext, SourceConfig
+from collectors.items import ItemError
 from collectors.options import HttpSourceOptions, TargetTable, TargetType
 from koubei.errors import CollectorError
 from koubei.records import Mention
@@ -82,6 +83,7 @@ class HttpCollector(Collector[Cursor]):
     def __init__(self, config: SourceConfig, cursors: Mapping[str, Cursor] | None = None) -> None:
         super().__init__(config, cursors)
         self._http: HttpClient | None = None
+        self._skipped: list[ItemError] = []  # items the pages fetched since the last yield skipped
 
     # -- parsing: the part of a source that works without the network
 
@@ -100,8 +102,14 @@ class HttpCollector(Collector[Cursor]):
         return cls.read_page(body, ParseContext.of(cls.name, context))[0]
 
     def context(self, target: Target, origin: str, **options: Any) -> ParseContext:
-        """The context of a page of `target` fetched from `origin`."""
-        return ParseContext(self.source, target.brand, target.product, origin, options=options)
+        """The context of a page of `target` fetched from `origin`; the items it skips are
+        reported with the next page yielded."""
+        return ParseContext(self.source, target.brand, target.product, origin, options=options, errors=self._skipped)
+
+    def _page(self, fetched: Fetched, cursor: Cursor, target: Target) -> Page:
+        skipped = list(self._skipped)
+        self._skipped.clear()  # in place: the contexts of later pages report to this list
+        return Page(fetched.mentions, cursor=cursor, scope=target.scope, item_errors=skipped)
 
     # -- fetching
 
@@ -205,7 +213,7 @@ class HttpCollector(Collector[Cursor]):
                 # Informative: a crash here restarts from the newest page.
                 in_progress_page=None if done else pages,
             )
-            yield Page(fetched.mentions, cursor=cursor, scope=target.scope)
+            yield self._page(fetched, cursor, target)
             if done:
                 break
             token = fetched.next
@@ -226,7 +234,7 @@ class HttpCollector(Collector[Cursor]):
             else:
                 moved = msgspec.structs.replace(gap, token=fetched.next)
                 cursor = msgspec.structs.replace(cursor, gaps=(moved, *rest))
-            yield Page(fetched.mentions, cursor=cursor, scope=target.scope)
+            yield self._page(fetched, cursor, target)
 
 
 def _at_or_before(mention: Mention, moment: datetime, ids: tuple[str, ...]) -> bool:

@@ -39,8 +39,8 @@ class PartialDecoder:
         """The declared part of the document as plain dicts and lists, or None if it does not fit."""
         try:
             decoded = self._decoder.decode(body)
-        except (msgspec.DecodeError, ValueError):  # ValueError: not UTF-8 (a GBK body)
-            return None
+        except (msgspec.DecodeError, ValueError, RecursionError):  # ValueError: not UTF-8 (a GBK body)
+            return None  # RecursionError: nested too deep for msgspec; the full decode names it
         # Back to plain dicts under the JSON keys; to_builtins leaves out the absent (UNSET) fields.
         return msgspec.to_builtins(decoded)  # type: ignore[no-any-return]
 

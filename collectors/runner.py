@@ -47,6 +47,8 @@ class RunResult:
     seconds: float = 0.0
     kind: str = ""
     error_kind: str | None = None  # blocked | unavailable | layout | parse | config | storage | bug
+    item_errors: int = 0  # items skipped because they did not fit the source's schema
+    first_item_error: str | None = None  # what was wrong with the first of them
 
     @property
     def items(self) -> int:
@@ -117,6 +119,9 @@ class PageWriter:
         self._since = 0.0
 
     def add(self, page: Page) -> None:
+        self.result.item_errors += len(page.item_errors)
+        if page.item_errors and self.result.first_item_error is None:
+            self.result.first_item_error = str(page.item_errors[0])
         if self._pages and page.scope != self._pages[-1].scope:
             self.flush()  # one cursor per write: never mix scopes
         if not self._pages:
@@ -195,6 +200,8 @@ def _record(open_store: StoreFactory, result: RunResult, started: datetime, fini
             unchanged=result.unchanged,
             error=result.error,
             error_kind=result.error_kind,
+            item_errors=result.item_errors,
+            item_error=result.first_item_error,
         )
 
 

@@ -220,15 +220,6 @@ def gc_paused(parse: Parser) -> Parser:
     return paused  # type: ignore[return-value]
 
 
-def pick(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    """The raw payload koubei keeps: the fields that carry meaning, not avatars, images and UI flags.
-
-    Whole items are 1-4 KB of presentation data; keeping them would make storage
-    the bottleneck and hold personal data (avatars, profile URLs) for nothing.
-    """
-    return {k: item[k] for k in keys if k in item}
-
-
 def as_int(value: Any) -> int | None:
     if value is None or value == "":
         return None

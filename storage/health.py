@@ -24,6 +24,8 @@ class SourceHealth:
     status: str | None  # ok | error
     last_error_kind: str | None  # blocked | unavailable | parse | layout | config | bug
     consecutive_failures: int | None
+    last_item_errors: int | None = 0  # items the last run skipped (collectors/items.py)
+    last_item_error: str | None = None  # what was wrong with the first of them
 
     @property
     def is_heartbeat(self) -> bool:
@@ -42,6 +44,8 @@ class CollectRun:
     unchanged: int
     error_kind: str | None
     error: str | None
+    item_errors: int | None = 0
+    item_error: str | None = None
 
 
 def record_success(store: Store, source: str, items: int, at: datetime) -> None:
@@ -79,11 +83,16 @@ def record_run(
     unchanged: int,
     error: str | None = None,
     error_kind: str | None = None,
+    item_errors: int = 0,
+    item_error: str | None = None,
 ) -> None:
-    """One collect run of one source, and the health row it implies, in one transaction."""
+    """One collect run of one source, and the health row it implies, in one transaction.
+    `item_errors` items were skipped (a run with some is still ok), `item_error` the first's problem."""
     with store.transaction():
         store.con.execute(
-            "INSERT INTO collect_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO collect_runs (source, started_at, finished_at, status, pages, inserted, updated, unchanged,"
+            " error_kind, error, item_errors, item_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             [
                 source,
                 started_at,
@@ -95,6 +104,8 @@ def record_run(
                 unchanged,
                 error_kind,
                 error,
+                item_errors,
+                item_error,
             ],
         )
         items = inserted + updated + unchanged
@@ -102,6 +113,10 @@ def record_run(
             record_success(store, source, items, finished_at)
         else:
             record_failure(store, source, error, items, finished_at, error_kind)
+        store.con.execute(
+            "UPDATE source_health SET last_item_errors = ?, last_item_error = ? WHERE source = ?",
+            [item_errors, item_error, source],
+        )
 
 
 def record_heartbeat(store: Store, loop: str, at: datetime) -> None:

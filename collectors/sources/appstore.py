@@ -21,10 +21,11 @@ from typing import Annotated, Any
 import msgspec
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import as_int, gc_paused, iso_time, load_json
-from koubei.errors import LayoutChanged, ParseError
+from koubei.errors import LayoutChanged
 from koubei.records import Mention
 
 BASE_URL = "https://itunes.apple.com"
@@ -35,6 +36,98 @@ _PACIFIC = timezone(timedelta(hours=-7))  # the demo's times, as Apple sends the
 
 def _label(node: Any) -> Any:
     return node.get("label") if isinstance(node, dict) else None
+
+
+# raw keeps what carries meaning (built from the entry's labels), never who wrote it.
+RAW = RawFields(
+    keep=("id", "updated", "rating", "version", "voteSum", "voteCount", "cc", "koubei_time"), personal=("author",)
+)
+
+
+class Label(msgspec.Struct):
+    """Apple wraps every scalar: {"label": "..."}."""
+
+    label: str | None = None
+
+
+class LinkAttributes(msgspec.Struct):
+    href: str | None = None
+
+
+class Link(msgspec.Struct):
+    attributes: LinkAttributes | None = None
+
+
+class Author(msgspec.Struct):
+    name: Label | None = None
+
+
+class Entry(msgspec.Struct):
+    """What read_page reads of an entry."""
+
+    id: Label
+    rating: Label | None = msgspec.field(default=None, name="im:rating")
+    updated: Label | None = None
+    title: Label | None = None
+    content: Label | None = None
+    author: Author | None = None
+    link: Link | list[Link] | None = None
+    version: Label | None = msgspec.field(default=None, name="im:version")
+    vote_sum: Label | None = msgspec.field(default=None, name="im:voteSum")
+    vote_count: Label | None = msgspec.field(default=None, name="im:voteCount")
+
+
+def _last_page(links: Any) -> int | None:
+    """The page number the feed's link[rel=last] names, if it names one."""
+    last = None
+    for link in [links] if isinstance(links, dict) else links if isinstance(links, list) else []:
+        attrs = link.get("attributes") if isinstance(link, dict) else None
+        href = attrs.get("href") if isinstance(attrs, dict) and attrs.get("rel") == "last" else None
+        if isinstance(href, str) and (m := _PAGE.search(href)):
+            last = int(m.group(1))
+    return last
+
+
+def _text(label: Label | None) -> str | None:
+    return label.label if label is not None else None
+
+
+def _mention(entry: Entry, context: ParseContext, feed_time: str | None) -> Mention | None:
+    if entry.rating is None:
+        return None  # the app's own metadata entry in older feeds
+    source = context.source
+    review_id = item_id(entry.id.label, "id.label")
+    stamp, how = _text(entry.updated), "entry.updated"
+    if not stamp:
+        stamp, how = feed_time, "feed.updated (entry has none)"
+    published = iso_time(stamp, "updated", source) if stamp else context.now
+    title, content = _text(entry.title) or "", _text(entry.content) or ""
+    link = entry.link[0] if isinstance(entry.link, list) and entry.link else entry.link
+    rating = entry.rating.label
+    return Mention(
+        source=source,
+        native_id=review_id,
+        text="\n".join(p for p in (title.strip(), content.strip()) if p),
+        published_at=published,
+        url=link.attributes.href if isinstance(link, Link) and link.attributes else None,
+        author=_text(entry.author.name) if entry.author else None,
+        rating=float(rating) if rating else None,
+        brand=context.brand,
+        product=context.product,
+        likes=as_int(_text(entry.vote_sum)),
+        raw=RAW.of(
+            {
+                "id": review_id,
+                "updated": _text(entry.updated),
+                "rating": rating,
+                "version": _text(entry.version),
+                "voteSum": _text(entry.vote_sum),
+                "voteCount": _text(entry.vote_count),
+                "cc": context.options.get("cc"),
+                "koubei_time": how if stamp else "fetch time (no updated anywhere)",
+            }
+        ),
+    )
 
 
 def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
@@ -90,56 +183,13 @@ class AppStoreCollector(HttpCollector):
         entries = feed.get("entry") or []
         if isinstance(entries, dict):  # one review: Apple sends the object, not a list of one
             entries = [entries]
+        if not isinstance(entries, list):
+            raise LayoutChanged(source, f"feed.entry is {type(entries).__name__}{at}: not a list of reviews")
         feed_time = _label(feed.get("updated"))
-        mentions = []
-        for index, entry in enumerate(entries):
-            where = f"feed.entry[{index}]{at}"
-            if not isinstance(entry, dict):
-                raise ParseError(source, f"{where}: not an object")
-            if "im:rating" not in entry:
-                continue  # the app's own metadata entry in older feeds
-            review_id = _label(entry.get("id"))
-            if not review_id:
-                raise ParseError(source, f"{where}: review without id.label")
-            stamp, how = _label(entry.get("updated")), "entry.updated"
-            if not stamp:
-                stamp, how = feed_time, "feed.updated (entry has none)"
-            published = iso_time(stamp, f"{where}.updated", source) if stamp else context.now
-            title, content = _label(entry.get("title")) or "", _label(entry.get("content")) or ""
-            author = entry.get("author") or {}
-            link_node = entry.get("link")
-            link = ((link_node.get("attributes") or {}).get("href")) if isinstance(link_node, dict) else None
-            rating = _label(entry.get("im:rating"))
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=str(review_id),
-                    text="\n".join(p for p in (title.strip(), content.strip()) if p),
-                    published_at=published,
-                    url=link,
-                    author=_label(author.get("name")),
-                    rating=float(rating) if rating else None,
-                    brand=context.brand,
-                    product=context.product,
-                    likes=as_int(_label(entry.get("im:voteSum"))),
-                    raw={
-                        "id": review_id,
-                        "updated": _label(entry.get("updated")),
-                        "rating": rating,
-                        "version": _label(entry.get("im:version")),
-                        "voteSum": _label(entry.get("im:voteSum")),
-                        "voteCount": _label(entry.get("im:voteCount")),
-                        "cc": context.options.get("cc"),
-                        "koubei_time": how if stamp else "fetch time (no updated anywhere)",
-                    },
-                )
-            )
-        last = None
-        for link in feed.get("link") or []:
-            attrs = (link or {}).get("attributes") or {}
-            if attrs.get("rel") == "last" and (m := _PAGE.search(attrs.get("href", ""))):
-                last = int(m.group(1))
-        return mentions, last
+        feed_time = feed_time if isinstance(feed_time, str) else None
+        items = ((f"feed.entry[{index}]", entry) for index, entry in enumerate(entries))
+        mentions = parse_items(context, items, lambda entry, _: _mention(entry, context, feed_time), Entry)
+        return mentions, _last_page(feed.get("link"))
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 1)

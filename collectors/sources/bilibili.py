@@ -13,24 +13,31 @@ Text: content.message is plain text (emotes as [doge]).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import msgspec
+
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
+from collectors.text import as_int, from_epoch, gc_paused, load_json, plain_text
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked, SourceUnavailable
 from koubei.records import Mention
 
 BASE_URL = "https://api.bilibili.com"
 PAGE_SIZE = 20
-RAW_FIELDS = ("rpid_str", "oid", "type", "root_str", "parent_str", "ctime", "like", "rcount")
+# raw keeps what carries meaning (and the writer's level below), never who wrote it.
+RAW = RawFields(
+    keep=("rpid_str", "oid", "type", "root_str", "parent_str", "ctime", "like", "rcount"), personal=("member", "mid")
+)
 # Codes Bilibili uses when its risk control refuses a client.
 BLOCKED_CODES = {-352, -401, -403, -412, -509, 12002}
 # Everything read_page reads, decoded without the rest of each reply (collectors/partial.py).
 _REPLY = {
-    **dict.fromkeys((*RAW_FIELDS, "rpid", "ctime"), LEAF),
+    **dict.fromkeys((*RAW.keep, "rpid", "ctime"), LEAF),
     "content": {"message": LEAF},
     "member": {"uname": LEAF, "level_info": {"current_level": LEAF}},
 }
@@ -43,9 +50,59 @@ _ANSWER = PartialDecoder(
 )
 
 
-def _replies(reply: dict[str, Any]) -> list[dict[str, Any]]:
-    """A root reply and the sub-replies Bilibili inlines under it."""
-    return [reply] + [sub for sub in (reply.get("replies") or []) if isinstance(sub, dict)]
+class Content(msgspec.Struct):
+    message: str | None = None
+
+
+class LevelInfo(msgspec.Struct):
+    current_level: int | None = None
+
+
+class Member(msgspec.Struct):
+    uname: str | None = None
+    level_info: LevelInfo | None = None
+
+
+class Comment(msgspec.Struct):
+    """What read_page reads of a reply; raw keeps RAW's fields as they come."""
+
+    ctime: int | float
+    rpid_str: str | None = None
+    rpid: int | str | None = None
+    oid: int | str | None = None
+    content: Content | None = None
+    member: Member | None = None
+    like: int | str | None = None
+    rcount: int | str | None = None
+
+
+def _replies(roots: list[Any]) -> Iterator[tuple[str, Any]]:
+    """Each root reply and the sub-replies Bilibili inlines under it, with their places."""
+    for index, root in enumerate(roots):
+        yield f"data.replies[{index}]", root
+        subs = root.get("replies") if isinstance(root, dict) else None
+        for sub_index, sub in enumerate(subs if isinstance(subs, list) else []):
+            yield f"data.replies[{index}].replies[{sub_index}]", sub
+
+
+def _mention(reply: Comment, item: dict[str, Any], context: ParseContext) -> Mention:
+    rpid = item_id(reply.rpid_str or reply.rpid, "rpid")
+    oid = reply.oid
+    level = reply.member.level_info.current_level if reply.member and reply.member.level_info else None
+    return Mention(
+        source=context.source,
+        native_id=rpid,
+        text=plain_text(reply.content.message if reply.content else None),
+        published_at=from_epoch(reply.ctime, "ctime", context.source),
+        url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
+        author=reply.member.uname if reply.member else None,
+        brand=context.brand,
+        product=context.product,
+        language="zh",
+        likes=as_int(reply.like),
+        replies=as_int(reply.rcount),
+        raw={**RAW.of(item), "level": level},
+    )
 
 
 def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
@@ -92,6 +149,8 @@ class BilibiliCollector(HttpCollector):
         if not isinstance(data, dict) or "code" not in data:
             raise LayoutChanged(source, f"no 'code' field{at}: not an x/v2/reply answer")
         code = data["code"]
+        if not isinstance(code, int):
+            raise LayoutChanged(source, f"code {code!r}{at} is not a number: not an x/v2/reply answer")
         if code in BLOCKED_CODES:
             raise SourceBlocked(
                 source,
@@ -105,35 +164,13 @@ class BilibiliCollector(HttpCollector):
             raise ParseError(
                 source, f"answered code 0 without data{at} (a known failure of x/v2/reply): no comments read"
             )
-        mentions = []
-        for index, root in enumerate(payload.get("replies") or []):
-            for reply in _replies(root):
-                where = f"data.replies[{index}]{at}"
-                rpid = reply.get("rpid_str") or reply.get("rpid")
-                if not rpid:
-                    raise ParseError(source, f"{where}: reply without rpid")
-                content = reply.get("content") or {}
-                oid = reply.get("oid")
-                mentions.append(
-                    Mention(
-                        source=source,
-                        native_id=str(rpid),
-                        text=plain_text(content.get("message")),
-                        published_at=from_epoch(reply.get("ctime"), f"{where}.ctime", source),
-                        url=f"https://www.bilibili.com/video/av{oid}#reply{rpid}" if oid else None,
-                        author=(reply.get("member") or {}).get("uname"),
-                        brand=context.brand,
-                        product=context.product,
-                        language="zh",
-                        likes=as_int(reply.get("like")),
-                        replies=as_int(reply.get("rcount")),
-                        raw={
-                            **pick(reply, RAW_FIELDS),
-                            "level": ((reply.get("member") or {}).get("level_info") or {}).get("current_level"),
-                        },
-                    )
-                )
-        page = payload.get("page") or {}
+        roots = payload.get("replies") or []
+        if not isinstance(roots, list):
+            raise LayoutChanged(source, f"data.replies is {type(roots).__name__}, not a list{at}")
+        mentions = parse_items(context, _replies(roots), lambda reply, item: _mention(reply, item, context), Comment)
+        page = payload.get("page")
+        if not isinstance(page, dict):
+            page = {}
         num, size, count = (as_int(page.get(k)) or 0 for k in ("num", "size", "count"))
         return mentions, bool(mentions) and num * size < count
 

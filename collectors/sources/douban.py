@@ -20,9 +20,10 @@ import re
 from typing import Annotated
 
 import msgspec
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.items import BadItem, RawFields, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import CHINA, as_int, china_local, element_text
@@ -58,6 +59,56 @@ def demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return 200, "text/html; charset=utf-8", html.encode("utf-8")
 
 
+# raw keeps what carries meaning, never who wrote it (the name, the people/ URL).
+RAW = RawFields(keep=("cid", "rating_title", "time"), personal=("author", "people"))
+
+
+def _place(index: int, item: Tag) -> str:
+    cid = item.get("data-cid")
+    return f".comment-item[{index}]" + (f" data-cid={cid}" if cid else "")
+
+
+def _mention(item: Tag, context: ParseContext) -> Mention:
+    """One .comment-item, old or new markup."""
+    source, origin = context.source, context.origin
+    cid = item.get("data-cid")
+    text_node = item.select_one("span.short") or item.select_one(".comment p") or item.select_one("p")
+    time_node = item.select_one(".comment-time")
+    if text_node is None or time_node is None:
+        raise BadItem("p / span.short, .comment-time", "no comment text or time")
+    stamp = str(time_node.get("title") or element_text(time_node))
+    fmt = "%Y-%m-%d %H:%M:%S" if ":" in stamp else "%Y-%m-%d"
+    published = china_local(stamp, ".comment-time", source, fmt)
+    text = element_text(text_node)
+    author = element_text(item.select_one(".comment-info > a")) or None
+    stars = None
+    rating_node = item.select_one(".comment-info .rating") or item.find("span", class_=_STARS)
+    if isinstance(rating_node, Tag) and (m := _STARS.search(" ".join(rating_node.get("class") or []))):
+        stars = int(m.group(1)) / 10
+    votes = item.select_one(".comment-vote .votes") or item.select_one(".vote-count")
+    native_id = str(cid) if cid else content_id(author, stamp, text)
+    return Mention(
+        source=source,
+        native_id=native_id,
+        text=text,
+        published_at=published,
+        url=f"{origin.split('?')[0]}#{native_id}" if origin else None,
+        author=author,
+        rating=stars,
+        brand=context.brand,
+        product=context.product,
+        language="zh",
+        likes=as_int(element_text(votes)) if votes else None,
+        raw=RAW.of(
+            {
+                "cid": cid,
+                "rating_title": rating_node.get("title") if isinstance(rating_node, Tag) else None,
+                "time": stamp,
+            }
+        ),
+    )
+
+
 class DoubanOptions(HttpSourceOptions, kw_only=True):
     subjects: Targets[TargetTable]
     base_url: str = BASE_URL
@@ -81,7 +132,7 @@ class DoubanCollector(HttpCollector):
         """Comments of one page, and whether the page links to a next one."""
         from collectors.http import decode_body
 
-        source, at, origin = context.source, context.at, context.origin
+        source, at = context.source, context.at
         html = decode_body(body)
         soup = BeautifulSoup(html, "lxml")
         items = soup.select(".comment-item")
@@ -96,46 +147,8 @@ class DoubanCollector(HttpCollector):
                     "the layout changed or a login/verification page was served",
                 )
             raise ParseError(source, f"empty body{at}")
-        mentions = []
-        for index, item in enumerate(items):
-            cid = item.get("data-cid")
-            where = f".comment-item[{index}]" + (f" data-cid={cid}" if cid else "") + at
-            text_node = item.select_one("span.short") or item.select_one(".comment p") or item.select_one("p")
-            time_node = item.select_one(".comment-time")
-            if text_node is None or time_node is None:
-                raise LayoutChanged(source, f"{where}: no comment text (p / span.short) or .comment-time")
-            stamp = str(time_node.get("title") or element_text(time_node))
-            fmt = "%Y-%m-%d %H:%M:%S" if ":" in stamp else "%Y-%m-%d"
-            published = china_local(stamp, f"{where} .comment-time", source, fmt)
-            text = element_text(text_node)
-            author_node = item.select_one(".comment-info > a")
-            author = element_text(author_node) or None
-            stars = None
-            rating_node = item.select_one(".comment-info .rating") or item.find("span", class_=_STARS)
-            if rating_node is not None and (m := _STARS.search(" ".join(rating_node.get("class") or []))):
-                stars = int(m.group(1)) / 10
-            votes = item.select_one(".comment-vote .votes") or item.select_one(".vote-count")
-            native_id = str(cid) if cid else content_id(author, stamp, text)
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=native_id,
-                    text=text,
-                    published_at=published,
-                    url=f"{origin.split('?')[0]}#{native_id}" if origin else None,
-                    author=author,
-                    rating=stars,
-                    brand=context.brand,
-                    product=context.product,
-                    language="zh",
-                    likes=as_int(element_text(votes)) if votes else None,
-                    raw={
-                        "cid": cid,
-                        "rating_title": rating_node.get("title") if rating_node is not None else None,
-                        "time": stamp,
-                    },
-                )
-            )
+        places = ((_place(index, item), item) for index, item in enumerate(items))
+        mentions = parse_items(context, places, lambda item, _: _mention(item, context))
         has_next = soup.select_one("#paginator a.next, a.next") is not None
         return mentions, has_next
 

@@ -21,6 +21,7 @@ from typing import Any
 import feedparser
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.items import BadItem, RawFields, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.text import html_to_text, plain_text
@@ -53,6 +54,50 @@ def _demo_atom(site: DemoFixtures, params: dict[str, str]) -> Reply:
     return 200, "application/atom+xml; charset=utf-8", text.encode("utf-8")
 
 
+# raw keeps what carries meaning, never who wrote it.
+RAW = RawFields(keep=("id", "title", "link", "published", "updated", "source", "feed_title"), personal=("author",))
+
+
+def _mention(entry: Any, feed: Any, language: Any, context: ParseContext) -> Mention | None:
+    """One entry, or None when `match` leaves it out."""
+    title, summary = _field_text(entry, "title"), _field_text(entry, "summary")
+    if summary and set(summary.split()) <= set(title.replace(" - ", " ").split()):
+        summary = ""  # Google News repeats "headline outlet" as the description
+    text = "\n".join(p for p in (title, summary) if p)
+    match = context.options.get("match")
+    if match and not any(word.lower() in text.lower() for word in match):
+        return None
+    link = entry.get("link")
+    native_id = entry.get("id") or link or content_id(title, link)
+    if not text:
+        raise BadItem("title, summary", f"{native_id}: no title or summary")
+    # Plain dict lookups: feedparser's own get() maps a missing `published` to `updated` with a warning.
+    stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    source_node = entry.get("source")
+    return Mention(
+        source=context.source,
+        native_id=str(native_id),
+        text=text,
+        published_at=datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else context.now,
+        url=link if isinstance(link, str) else None,
+        author=entry.get("author") if isinstance(entry.get("author"), str) else None,
+        brand=context.brand,
+        product=context.product,
+        language=language if isinstance(language, str) and language else None,
+        raw=RAW.of(
+            {
+                "id": native_id,
+                "title": entry.get("title"),
+                "link": link,
+                "published": dict.get(entry, "published"),
+                "updated": dict.get(entry, "updated"),
+                "source": source_node.get("title") if isinstance(source_node, dict) else None,
+                "feed_title": feed.get("title"),
+            }
+        ),
+    )
+
+
 class FeedOptions(HttpSourceOptions, kw_only=True):
     feeds: Targets[TargetTable]  # feed URLs
     match: tuple[str, ...] = ()  # keep only entries that mention one of these words (any case)
@@ -78,49 +123,17 @@ class FeedCollector(HttpCollector):
         raw_body = body.encode("utf-8") if isinstance(body, str) else body
         if not raw_body.strip():
             raise ParseError(source, f"empty body{at}")
-        # Bytes, never a URL: feedparser must not fetch anything itself.
-        parsed = feedparser.parse(raw_body)
+        try:
+            # Bytes, never a URL: feedparser must not fetch anything itself.
+            parsed = feedparser.parse(raw_body)
+        except (ValueError, TypeError, LookupError) as exc:  # UnicodeError is a ValueError
+            raise ParseError(source, f"unreadable feed{at}: {type(exc).__name__}: {exc}") from None
         if not parsed.get("version") and not parsed.entries:
             problem = parsed.get("bozo_exception")
             raise LayoutChanged(source, f"not an RSS or Atom feed{at}" + (f": {problem}" if problem else ""))
-        match = context.options.get("match")
-        mentions = []
-        for index, entry in enumerate(parsed.entries):
-            title, summary = _field_text(entry, "title"), _field_text(entry, "summary")
-            if summary and set(summary.split()) <= set(title.replace(" - ", " ").split()):
-                summary = ""  # Google News repeats "headline outlet" as the description
-            text = "\n".join(p for p in (title, summary) if p)
-            if match and not any(word.lower() in text.lower() for word in match):
-                continue
-            link = entry.get("link")
-            native_id = entry.get("id") or link or content_id(title, link)
-            # Plain dict lookups: feedparser's own get() maps a missing `published` to `updated` with a warning.
-            stamp = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
-            published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else context.now
-            if not text:
-                raise ParseError(source, f"entry[{index}] {native_id}{at}: no title or summary")
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=str(native_id),
-                    text=text,
-                    published_at=published,
-                    url=link,
-                    author=entry.get("author"),
-                    brand=context.brand,
-                    product=context.product,
-                    language=(parsed.feed.get("language") or None),
-                    raw={
-                        "id": native_id,
-                        "title": entry.get("title"),
-                        "link": link,
-                        "published": dict.get(entry, "published"),
-                        "updated": dict.get(entry, "updated"),
-                        "source": (entry.get("source") or {}).get("title"),
-                        "feed_title": parsed.feed.get("title"),
-                    },
-                )
-            )
+        language = parsed.feed.get("language")
+        entries = ((f"entry[{index}]", entry) for index, entry in enumerate(parsed.entries))
+        mentions = parse_items(context, entries, lambda entry, _: _mention(entry, parsed.feed, language, context))
         return mentions, None
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:

@@ -15,33 +15,80 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import msgspec
+
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, from_epoch, gc_paused, html_to_text, iso_time, load_json, pick
-from koubei.errors import LayoutChanged, ParseError
+from collectors.text import as_int, from_epoch, gc_paused, html_to_text, iso_time, load_json
+from koubei.errors import LayoutChanged
 from koubei.records import Mention
 
 BASE_URL = "https://hn.algolia.com"
 PAGE_SIZE = 50
-RAW_FIELDS = (
-    "objectID",
-    "created_at",
-    "created_at_i",
-    "url",
-    "story_id",
-    "parent_id",
-    "story_title",
-    "story_url",
-    "points",
-    "num_comments",
-    "_tags",
+# raw keeps what carries meaning, never who wrote it: Algolia names the author in a tag too.
+RAW = RawFields(
+    keep=(
+        "objectID",
+        "created_at",
+        "created_at_i",
+        "url",
+        "story_id",
+        "parent_id",
+        "story_title",
+        "story_url",
+        "points",
+        "num_comments",
+        "_tags",
+    ),
+    personal=("author",),
+    personal_tags=(("_tags", "author_"),),
 )
 # Everything read_page reads, decoded without the rest of each hit (its _highlightResult
 # repeats every text field as nested objects; collectors/partial.py).
-_HIT = dict.fromkeys((*RAW_FIELDS, "title", "story_text", "comment_text", "author"), LEAF)
+_HIT = dict.fromkeys((*RAW.keep, "title", "story_text", "comment_text", "author"), LEAF)
 _ANSWER = PartialDecoder({"hits": [_HIT], "nbPages": LEAF})
+
+
+class Hit(msgspec.Struct):
+    """What read_page reads of a hit; raw keeps RAW's fields as they come."""
+
+    objectID: str | int
+    created_at_i: int | float | None = None
+    created_at: str | None = None
+    title: str | None = None
+    story_title: str | None = None
+    story_text: str | None = None
+    comment_text: str | None = None
+    author: str | None = None
+    points: int | None = None
+    num_comments: int | None = None
+
+
+def _mention(hit: Hit, item: dict[str, Any], context: ParseContext) -> Mention:
+    source = context.source
+    object_id = item_id(hit.objectID, "objectID")
+    if hit.created_at_i is not None:
+        published = from_epoch(hit.created_at_i, "created_at_i", source)
+    else:
+        published = iso_time(hit.created_at or "", "created_at", source)
+    parts = [hit.title or hit.story_title or "", html_to_text(hit.story_text or hit.comment_text or "")]
+    return Mention(
+        source=source,
+        native_id=object_id,
+        text="\n".join(p for p in parts if p),
+        published_at=published,
+        url=f"https://news.ycombinator.com/item?id={object_id}",
+        author=hit.author,
+        brand=context.brand,
+        product=context.product,
+        language="en",
+        likes=hit.points,
+        replies=hit.num_comments,
+        raw=RAW.of(item),
+    )
 
 
 def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
@@ -88,36 +135,8 @@ class HackerNewsCollector(HttpCollector):
             data = load_json(body, source, context.origin)  # the full decode, to name what is wrong
         if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
             raise LayoutChanged(source, f"no 'hits' list{at}: not an Algolia search answer")
-        mentions = []
-        for index, hit in enumerate(data["hits"]):
-            where = f"hits[{index}]{at}"
-            object_id = hit.get("objectID")
-            if not object_id:
-                raise ParseError(source, f"{where}: hit without objectID")
-            if hit.get("created_at_i") is not None:
-                published = from_epoch(hit["created_at_i"], f"{where}.created_at_i", source)
-            else:
-                published = iso_time(hit.get("created_at", ""), f"{where}.created_at", source)
-            parts = [
-                hit.get("title") or hit.get("story_title") or "",
-                html_to_text(hit.get("story_text") or hit.get("comment_text") or ""),
-            ]
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=str(object_id),
-                    text="\n".join(p for p in parts if p),
-                    published_at=published,
-                    url=f"https://news.ycombinator.com/item?id={object_id}",
-                    author=hit.get("author"),
-                    brand=context.brand,
-                    product=context.product,
-                    language="en",
-                    likes=as_int(hit.get("points")),
-                    replies=as_int(hit.get("num_comments")),
-                    raw=pick(hit, RAW_FIELDS),
-                )
-            )
+        hits = ((f"hits[{index}]", hit) for index, hit in enumerate(data["hits"]))
+        mentions = parse_items(context, hits, lambda hit, item: _mention(hit, item, context), Hit)
         return mentions, as_int(data.get("nbPages")) or 0
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:

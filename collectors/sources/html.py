@@ -41,6 +41,7 @@ import msgspec
 from bs4 import BeautifulSoup, Tag
 
 from collectors.base import Demo, ParseContext
+from collectors.items import BadItem, RawFields, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.sources import douban
@@ -167,38 +168,8 @@ class HtmlCollector(HttpCollector):
                 )
             raise ParseError(source, f"empty page{at}")
         zone = _zone(str(sel.get("timezone", "+08:00")), source)
-        mentions = []
-        for index, item in enumerate(items):
-            where = f"item {index + 1} ({sel['item']}){at}"
-            text = _pick(item, sel["text"])
-            if not text:
-                raise LayoutChanged(source, f"{where}: text selector {sel['text']!r} found nothing")
-            stamp = _pick(item, sel.get("time"))
-            if sel.get("time") and not stamp:
-                raise LayoutChanged(source, f"{where}: time selector {sel['time']!r} found nothing")
-            published = _time(stamp, sel.get("time_format"), zone, where, source) if stamp else context.now
-            author = _pick(item, sel.get("author"))
-            link = _pick(item, sel.get("url"))
-            url = urljoin(origin, link) if link and origin else link
-            native_id = _pick(item, sel.get("id")) or content_id(url, author, stamp, text)
-            rating_text = _pick(item, sel.get("rating"))
-            rating_match = _NUMBER.search(rating_text or "")
-            likes_match = _NUMBER.search(_pick(item, sel.get("likes")) or "")
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=native_id,
-                    text=text,
-                    published_at=published,
-                    url=url or origin or None,
-                    author=author,
-                    brand=context.brand,
-                    product=context.product,
-                    rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None,
-                    likes=as_int(likes_match.group()) if likes_match else None,
-                    raw={"page": origin, "index": index, "time": stamp, "rating": rating_text},
-                )
-            )
+        places = ((f"item {index + 1} ({sel['item']})", (index, item)) for index, item in enumerate(items))
+        mentions = parse_items(context, places, lambda entry, _: _mention(entry[0], entry[1], sel, zone, context))
         next_link = _pick(soup, sel.get("next")) if sel.get("next") else None
         return mentions, (urljoin(origin, next_link) if next_link and origin else next_link)
 
@@ -208,6 +179,42 @@ class HtmlCollector(HttpCollector):
         context = self.context(target, resp.url, selectors=self.options.selectors)
         mentions, next_url = self.read_page(resp.body, context)
         return Fetched(mentions, next_url if mentions and next_url and next_url != url else None)
+
+
+# raw keeps where the item was and what was read, never who wrote it.
+RAW = RawFields(keep=("page", "index", "time", "rating"), personal=("author",))
+
+
+def _mention(index: int, item: Tag, sel: dict[str, Any], zone: timezone, context: ParseContext) -> Mention:
+    """One item, read by the configured selectors."""
+    source, origin = context.source, context.origin
+    text = _pick(item, sel["text"])
+    if not text:
+        raise BadItem("text", f"selector {sel['text']!r} found nothing")
+    stamp = _pick(item, sel.get("time"))
+    if sel.get("time") and not stamp:
+        raise BadItem("time", f"selector {sel['time']!r} found nothing")
+    published = _time(stamp, sel.get("time_format"), zone, "time", source) if stamp else context.now
+    author = _pick(item, sel.get("author"))
+    link = _pick(item, sel.get("url"))
+    url = urljoin(origin, link) if link and origin else link
+    native_id = _pick(item, sel.get("id")) or content_id(url, author, stamp, text)
+    rating_text = _pick(item, sel.get("rating"))
+    rating_match = _NUMBER.search(rating_text or "")
+    likes_match = _NUMBER.search(_pick(item, sel.get("likes")) or "")
+    return Mention(
+        source=source,
+        native_id=native_id,
+        text=text,
+        published_at=published,
+        url=url or origin or None,
+        author=author,
+        brand=context.brand,
+        product=context.product,
+        rating=float(rating_match.group()) / float(sel.get("rating_scale", 1)) if rating_match else None,
+        likes=as_int(likes_match.group()) if likes_match else None,
+        raw=RAW.of({"page": origin, "index": index, "time": stamp, "rating": rating_text}),
+    )
 
 
 def _selector_map(given: Selectors | Mapping[str, Any] | None) -> dict[str, Any]:

@@ -18,15 +18,16 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import CHINA, as_int, beijing_fast, china_local, gc_paused, load_json, pick, unescaped_text
+from collectors.text import CHINA, as_int, beijing_fast, china_local, gc_paused, load_json, unescaped_text
 from koubei.errors import LayoutChanged, ParseError, SourceBlocked
 from koubei.records import Mention
 
@@ -37,31 +38,59 @@ MAX_PAGE = 100  # the API refuses page >= 100
 # fetchJSON_comment98vv122({...}); : the callback name varies per page view.
 _CALLBACK = re.compile(r"\s*[\w$.]+\s*$")
 _CALLBACK_BYTES = re.compile(rb"\s*[\w$.]+\s*$")
-# The text goes to its own column; raw keeps the rest of what carries meaning.
-RAW_FIELDS = (
-    "id",
-    "guid",
-    "creationTime",
-    "referenceId",
-    "referenceName",
-    "referenceTime",
-    "score",
-    "usefulVoteCount",
-    "uselessVoteCount",
-    "replyCount",
-    "productColor",
-    "productSize",
-    "userLevelName",
-    "userClientShow",
-    "isMobile",
-    "days",
-    "afterDays",
-    "imageCount",
-    "status",
+# The text goes to its own column; raw keeps the rest of what carries meaning, never who wrote it.
+RAW = RawFields(
+    keep=(
+        "id",
+        "guid",
+        "creationTime",
+        "referenceId",
+        "referenceName",
+        "referenceTime",
+        "score",
+        "usefulVoteCount",
+        "uselessVoteCount",
+        "replyCount",
+        "productColor",
+        "productSize",
+        "userLevelName",
+        "userClientShow",
+        "isMobile",
+        "days",
+        "afterDays",
+        "imageCount",
+        "status",
+    ),
+    personal=("nickname", "userImage", "userImageUrl"),
 )
+
+
+class FollowUp(msgspec.Struct):
+    content: str | None = None
+
+
+class AfterComment(msgspec.Struct):
+    hAfterUserComment: FollowUp | None = None
+    created: str | None = None
+
+
+class Comment(msgspec.Struct):
+    """What read_page reads of a comment (raw keeps RAW's fields as they come)."""
+
+    id: int | str
+    creationTime: str
+    content: str | None = None
+    nickname: str | None = None
+    score: int | float | str | None = None
+    usefulVoteCount: int | str | None = None
+    replyCount: int | str | None = None
+    referenceId: int | str | None = None
+    afterUserComment: AfterComment | None = None
+
+
 # Everything read_page reads of a comment, and the page decoded without the rest of each ~4 KB
 # comment (collectors/partial.py).
-_READ_FIELDS = (*RAW_FIELDS, "content", "nickname", "afterUserComment")
+_READ_FIELDS = (*RAW.keep, "content", "nickname", "afterUserComment")
 _PAGE = PartialDecoder({"comments": [dict.fromkeys(_READ_FIELDS, LEAF)], "maxPage": LEAF})
 
 
@@ -137,9 +166,7 @@ class JdCollector(HttpCollector):
         source, at = context.source, context.at
         unwrapped = _unwrap_jsonp_bytes(body) if isinstance(body, bytes) else unwrap_jsonp(body)
         data = _PAGE.decode(unwrapped)
-        # The partial decode's comments are fresh dicts of _READ_FIELDS only: read_page may take them apart.
-        projected = data is not None and "comments" in data
-        if not projected:
+        if data is None or "comments" not in data:
             data = load_json(unwrapped, source, context.origin)  # the full decode, to name what is wrong
         if not isinstance(data, dict):
             raise ParseError(source, f"expected a JSON object{at}, got {type(data).__name__}")
@@ -151,40 +178,39 @@ class JdCollector(HttpCollector):
         if "comments" not in data:
             raise LayoutChanged(source, f"no 'comments' key{at}; keys are {sorted(data)[:8]}")
         comments = data["comments"] or []
-        mentions = []
-        for index, item in enumerate(comments):
-            if not isinstance(item, dict) or item.get("id") is None:
-                raise ParseError(source, f"comments[{index}]{at}: comment without an id")
-            # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
-            raw = item if projected else pick(item, _READ_FIELDS)
-            text = unescaped_text(raw.pop("content", None))
-            author = raw.pop("nickname", None)
-            after = raw.pop("afterUserComment", None) or {}
-            if follow_up := unescaped_text((after.get("hAfterUserComment") or {}).get("content")):
+        if not isinstance(comments, list):
+            raise LayoutChanged(source, f"'comments' is {type(comments).__name__}, not a list{at}")
+
+        def mention(comment: Comment, item: dict[str, Any]) -> Mention:
+            text = unescaped_text(comment.content)
+            raw = RAW.of(item)
+            after = comment.afterUserComment
+            if after and after.hAfterUserComment and (follow_up := unescaped_text(after.hAfterUserComment.content)):
                 # A 追评 (follow-up review, days later) is part of what the buyer says about the product.
                 text = f"{text}\n追评：{follow_up}" if text else f"追评：{follow_up}"
-                raw["afterCreated"] = after.get("created")
-            sku = raw.get("referenceId")
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=str(raw["id"]),
-                    text=text,
-                    # The fast form first: the error location is built only for the others.
-                    published_at=beijing_fast(raw.get("creationTime"))
-                    or china_local(raw.get("creationTime", ""), f"comments[{index}]{at}.creationTime", source),
-                    url=f"https://item.jd.com/{sku}.html" if sku else None,
-                    author=author,
-                    rating=float(raw["score"]) if raw.get("score") else None,
-                    brand=context.brand,
-                    product=context.product,
-                    language="zh",
-                    likes=as_int(raw.get("usefulVoteCount")),
-                    replies=as_int(raw.get("replyCount")),
-                    raw=raw,
-                )
+                raw["afterCreated"] = after.created
+            sku = comment.referenceId
+            score = comment.score
+            return Mention(
+                source=source,
+                native_id=item_id(comment.id, "id"),
+                text=text,
+                # The fast form first: the error location is built only for the others.
+                published_at=beijing_fast(comment.creationTime)
+                or china_local(comment.creationTime, "creationTime", source),
+                url=f"https://item.jd.com/{sku}.html" if sku else None,
+                author=comment.nickname,
+                rating=float(score) if score else None,
+                brand=context.brand,
+                product=context.product,
+                language="zh",
+                likes=as_int(comment.usefulVoteCount),
+                replies=as_int(comment.replyCount),
+                raw=raw,
             )
-        return mentions, as_int(data.get("maxPage")) or 0
+
+        items = ((f"comments[{index}]", item) for index, item in enumerate(comments))
+        return parse_items(context, items, mention, Comment), as_int(data.get("maxPage")) or 0
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 0)

@@ -15,37 +15,84 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
 from collectors.partial import LEAF, PartialDecoder
-from collectors.text import as_int, from_epoch, gc_paused, load_json, pick, plain_text
-from koubei.errors import LayoutChanged, ParseError
+from collectors.text import from_epoch, gc_paused, load_json, plain_text
+from koubei.errors import LayoutChanged
 from koubei.records import Mention
 
 BASE_URL = "https://www.reddit.com"
-RAW_FIELDS = (
-    "name",
-    "id",
-    "subreddit",
-    "created_utc",
-    "score",
-    "ups",
-    "upvote_ratio",
-    "num_comments",
-    "permalink",
-    "url",
-    "domain",
-    "over_18",
-    "is_self",
-    "link_flair_text",
-    "link_id",
+# raw keeps what carries meaning, never who wrote it.
+RAW = RawFields(
+    keep=(
+        "name",
+        "id",
+        "subreddit",
+        "created_utc",
+        "score",
+        "ups",
+        "upvote_ratio",
+        "num_comments",
+        "permalink",
+        "url",
+        "domain",
+        "over_18",
+        "is_self",
+        "link_flair_text",
+        "link_id",
+    ),
+    personal=("author", "author_fullname"),
 )
 # Everything read_page reads, decoded without the rest of each ~3 KB post (collectors/partial.py).
-_READ_FIELDS = (*RAW_FIELDS, "title", "selftext", "body", "author")
+_READ_FIELDS = (*RAW.keep, "title", "selftext", "body", "author")
 _LISTING = PartialDecoder(
     {"kind": LEAF, "data": {"children": [{"kind": LEAF, "data": dict.fromkeys(_READ_FIELDS, LEAF)}], "after": LEAF}}
 )
+
+
+class Post(msgspec.Struct):
+    """What read_page reads of a post (t3) or comment (t1); raw keeps RAW's fields as they come."""
+
+    created_utc: int | float
+    name: str | None = None
+    id: str | int | None = None
+    title: str | None = None
+    selftext: str | None = None
+    body: str | None = None
+    author: str | None = None
+    permalink: str | None = None
+    url: str | None = None
+    score: int | None = None
+    num_comments: int | None = None
+
+
+class Child(msgspec.Struct):
+    data: Post
+    kind: str | None = None
+
+
+def _mention(child: Child, item: dict[str, Any], context: ParseContext) -> Mention:
+    post = child.data
+    name = item_id(post.name or (f"{child.kind}_{post.id}" if post.id else None), "data.name")
+    text = "\n".join(p for p in (post.title or "", plain_text(post.selftext or post.body)) if p)
+    return Mention(
+        source=context.source,
+        native_id=name,
+        text=text,
+        published_at=from_epoch(post.created_utc, "data.created_utc", context.source),
+        url=f"https://www.reddit.com{post.permalink}" if post.permalink else post.url,
+        author=post.author,
+        brand=context.brand,
+        product=context.product,
+        likes=post.score,
+        replies=post.num_comments,
+        raw=RAW.of(item["data"]),
+    )
 
 
 def _demo_page(site: DemoFixtures, params: dict[str, str]) -> Reply:
@@ -91,42 +138,15 @@ class RedditCollector(HttpCollector):
         """Posts (t3) and comments (t1) of one Listing, and its `after` token."""
         source, at = context.source, context.at
         data = _LISTING.decode(body)
-        # The partial decode's posts are fresh dicts of _READ_FIELDS only: read_page may take them apart.
-        projected = data is not None
-        if not projected:
+        if data is None:
             data = load_json(body, source, context.origin)  # the full decode, to name what is wrong
         listing = data.get("data") if isinstance(data, dict) and data.get("kind") == "Listing" else None
         if not isinstance(listing, dict) or not isinstance(listing.get("children"), list):
             raise LayoutChanged(source, f"not a Listing with data.children{at}")
-        mentions = []
-        for index, child in enumerate(listing["children"]):
-            where = f"data.children[{index}]{at}"
-            post = (child or {}).get("data") or {}
-            name = post.get("name") or (f"{child.get('kind')}_{post['id']}" if post.get("id") else None)
-            if not name:
-                raise ParseError(source, f"{where}: item without name or id")
-            # raw keeps RAW_FIELDS: the fields read for other columns are taken out of it.
-            raw = post if projected and post else pick(post, _READ_FIELDS)
-            title, selftext, body_text = raw.pop("title", None), raw.pop("selftext", None), raw.pop("body", None)
-            author = raw.pop("author", None)
-            text = "\n".join(p for p in (title or "", plain_text(selftext or body_text)) if p)
-            permalink = post.get("permalink")
-            mentions.append(
-                Mention(
-                    source=source,
-                    native_id=str(name),
-                    text=text,
-                    published_at=from_epoch(post.get("created_utc"), f"{where}.created_utc", source),
-                    url=f"https://www.reddit.com{permalink}" if permalink else post.get("url"),
-                    author=author,
-                    brand=context.brand,
-                    product=context.product,
-                    likes=as_int(post.get("score")),
-                    replies=as_int(post.get("num_comments")),
-                    raw=raw,
-                )
-            )
-        return mentions, listing.get("after")
+        children = ((f"data.children[{index}]", child) for index, child in enumerate(listing["children"]))
+        mentions = parse_items(context, children, lambda child, item: _mention(child, item, context), Child)
+        after = listing.get("after")
+        return mentions, after if isinstance(after, str) else None
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         params: dict[str, Any] = {"q": target.value, "sort": "new", "t": "all", "limit": 100, "raw_json": 1}

@@ -22,10 +22,13 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
+
 from collectors.base import Demo, DemoFixtures, ParseContext, Reply, json_reply
+from collectors.items import RawFields, item_id, parse_items
 from collectors.options import HttpSourceOptions, Targets, TargetTable
 from collectors.paging import Fetched, HttpCollector, Target, Token
-from collectors.text import CHINA, gc_paused, html_to_text, load_json, pick
+from collectors.text import CHINA, as_int, gc_paused, html_to_text, load_json
 from koubei.errors import CollectorError, LayoutChanged, ParseError
 from koubei.records import Mention
 
@@ -44,24 +47,31 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?$")
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 # The "...全文" link Weibo appends to a truncated post, with the ellipsis before it.
 _FULL_TEXT_LINK = re.compile(r"(?:\.\.\.|…)?\s*<a[^>]*href=\"[^\"]*/status(?:es)?/[^\"]*\"[^>]*>\s*全文\s*</a>\s*$")
-# The text goes to its own column; raw keeps the rest of what carries meaning.
-RAW_FIELDS = (
-    "id",
-    "mid",
-    "bid",
-    "created_at",
-    "textLength",
-    "isLongText",
-    "source",
-    "reposts_count",
-    "comments_count",
-    "attitudes_count",
-    "pic_num",
-    "region_name",
-    "mblogtype",
+# The text goes to its own column; raw keeps the rest of what carries meaning, and of the
+# user only how far a post reaches, never who wrote it.
+RAW = RawFields(
+    keep=(
+        "id",
+        "mid",
+        "bid",
+        "created_at",
+        "textLength",
+        "isLongText",
+        "source",
+        "reposts_count",
+        "comments_count",
+        "attitudes_count",
+        "pic_num",
+        "region_name",
+        "mblogtype",
+    ),
+    personal=("user",),
 )
-USER_FIELDS = ("verified", "verified_type", "followers_count", "mbrank")
-_COUNT = re.compile(r"^([\d.]+)\s*(万|亿)?\+?$")
+USER_RAW = RawFields(
+    keep=("verified", "verified_type", "followers_count", "mbrank"),
+    personal=("id", "screen_name", "profile_url", "profile_image_url", "description"),
+)
+_COUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*(万|亿)?\+?$")
 
 
 _MONTHS = {
@@ -155,46 +165,66 @@ def parse_count(value: Any) -> int | None:
     return int(float(m.group(1)) * scale)
 
 
-def is_truncated(mblog: dict[str, Any]) -> bool:
-    if mblog.get("isLongText"):
+class User(msgspec.Struct):
+    screen_name: str | None = None
+
+
+class Post(msgspec.Struct):
+    """What read_page reads of a post (mblog); raw keeps RAW's fields as they come."""
+
+    created_at: str
+    id: int | str | None = None
+    mid: int | str | None = None
+    idstr: str | None = None
+    bid: str | None = None
+    text: str | None = None
+    isLongText: bool | None = None
+    user: User | None = None
+    attitudes_count: int | str | None = None
+    reposts_count: int | str | None = None
+    comments_count: int | str | None = None
+
+
+def is_truncated(post: Post) -> bool:
+    if post.isLongText:
         return True
-    text = mblog.get("text") or ""
+    text = post.text or ""
     return "全文" in text and bool(_FULL_TEXT_LINK.search(text))  # the cheap test first: one call per post
 
 
-def _mention(mblog: dict[str, Any], context: ParseContext, where: str) -> Mention:
+def _count(value: int | str | None) -> int | None:
+    return value if type(value) is int else parse_count(value)
+
+
+def _mention(post: Post, item: dict[str, Any], context: ParseContext) -> Mention:
     source = context.source
-    mid = mblog.get("id") or mblog.get("mid") or mblog.get("idstr")
-    if not mid:
-        raise ParseError(source, f"{where}: post without an id")
-    raw_html = mblog.get("text") or ""
-    truncated = is_truncated(mblog)
+    mid = item_id(post.id or post.mid or post.idstr, "id")
+    raw_html = post.text or ""
+    truncated = is_truncated(post)
     text = html_to_text(_FULL_TEXT_LINK.sub("", raw_html)) if truncated else html_to_text(raw_html)
-    user = mblog.get("user") or {}
-    bid = mblog.get("bid") or mid
-    raw = pick(mblog, RAW_FIELDS)
-    raw["user"] = pick(user, USER_FIELDS)  # how far it reaches, not who it is
-    if retweeted := mblog.get("retweeted_status"):
+    raw = RAW.of(item)
+    user = item.get("user")
+    raw["user"] = USER_RAW.of(user) if isinstance(user, dict) else {}  # how far it reaches, not who it is
+    if isinstance(retweeted := item.get("retweeted_status"), dict):
         raw["retweeted_id"] = str(retweeted.get("id"))
     if truncated:
         raw["koubei_truncated"] = True
-    created = str(mblog.get("created_at", ""))
-    likes, reposts, replies = mblog.get("attitudes_count"), mblog.get("reposts_count"), mblog.get("comments_count")
+    created = post.created_at
     published_at = _absolute(created)  # the usual form first: the error location is built only for the others
     return Mention(
         source=source,
-        native_id=str(mid),
+        native_id=mid,
         text=text,
-        published_at=published_at or parse_time(created, context.now, source, f"{where}.created_at"),
+        published_at=published_at or parse_time(created, context.now, source, "created_at"),
         approximate_time=published_at is None and is_relative_time(created),
-        url=f"https://m.weibo.cn/status/{bid}",
-        author=user.get("screen_name"),
+        url=f"https://m.weibo.cn/status/{post.bid or mid}",
+        author=post.user.screen_name if post.user else None,
         brand=context.brand,
         product=context.product,
         language="zh",
-        likes=likes if type(likes) is int else parse_count(likes),
-        reposts=reposts if type(reposts) is int else parse_count(reposts),
-        replies=replies if type(replies) is int else parse_count(replies),
+        likes=_count(post.attitudes_count),
+        reposts=_count(post.reposts_count),
+        replies=_count(post.comments_count),
         raw=raw,
     )
 
@@ -202,8 +232,9 @@ def _mention(mblog: dict[str, Any], context: ParseContext, where: str) -> Mentio
 def parse_long_text(body: bytes | str, source: str = "weibo", origin: str = "") -> str:
     """The full text from statuses/extend: {"ok": 1, "data": {"longTextContent": "<html>"}}."""
     data = load_json(body, source, origin)
-    content = (data.get("data") or {}).get("longTextContent") if isinstance(data, dict) else None
-    if not content:
+    payload = data.get("data") if isinstance(data, dict) else None
+    content = payload.get("longTextContent") if isinstance(payload, dict) else None
+    if not content or not isinstance(content, str):
         raise LayoutChanged(source, f"no data.longTextContent in {origin or 'statuses/extend answer'}")
     return html_to_text(content)
 
@@ -265,33 +296,35 @@ class WeiboCollector(HttpCollector):
         if data.get("ok") != 1:
             return [], None  # Weibo answers ok=0 ("这里还没有内容") past the last page and for no results
         payload = data.get("data") or {}
-        cards = payload.get("cards")
-        if cards is None:
-            raise LayoutChanged(source, f"ok=1 but no data.cards{at}")
-        mentions: list[Mention] = []
-        seen: set[str] = set()
+        cards = payload.get("cards") if isinstance(payload, dict) else None
+        if not isinstance(cards, list):
+            raise LayoutChanged(source, f"ok=1 but no data.cards list{at}")
+        posts: list[tuple[str, Any]] = []
         typed_cards = 0
         for index, card in enumerate(cards):
-            if isinstance(card, dict) and "card_type" in card:
-                typed_cards += 1
-            group = [card] + list(card.get("card_group") or []) if isinstance(card, dict) else []
-            for sub, item in enumerate(group):
-                mblog = item.get("mblog") if isinstance(item, dict) else None
+            if not isinstance(card, dict):
+                continue
+            typed_cards += "card_type" in card
+            group = card.get("card_group")
+            for sub, entry in enumerate([card, *(group if isinstance(group, list) else [])]):
+                mblog = entry.get("mblog") if isinstance(entry, dict) else None
                 if not mblog:
                     continue
-                where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + f".mblog{at}"
-                posts = [(mblog, where)]
-                if retweeted := mblog.get("retweeted_status"):
-                    posts.append((retweeted, where + ".retweeted_status"))
-                for post, post_where in posts:
-                    if str(post.get("id")) not in seen:
-                        mention = _mention(post, context, post_where)
-                        seen.add(mention.native_id)
-                        mentions.append(mention)
-        if cards and not mentions and not typed_cards:
+                where = f"cards[{index}]" + (f".card_group[{sub - 1}]" if sub else "") + ".mblog"
+                posts.append((where, mblog))
+                if isinstance(mblog, dict) and mblog.get("retweeted_status"):
+                    posts.append((where + ".retweeted_status", mblog["retweeted_status"]))
+        mentions: list[Mention] = []
+        seen: set[str] = set()
+        for mention in parse_items(context, posts, lambda post, item: _mention(post, item, context), Post):
+            if mention.native_id not in seen:  # an original reposted on the page twice: once
+                seen.add(mention.native_id)
+                mentions.append(mention)
+        if cards and not posts and not typed_cards:
             raise LayoutChanged(source, f"{len(cards)} cards{at} but none has card_type or mblog: the layout changed")
-        next_page = (payload.get("cardlistInfo") or {}).get("page")
-        return mentions, int(next_page) if cards and next_page else None
+        info = payload.get("cardlistInfo")
+        next_page = as_int(info.get("page")) if isinstance(info, dict) else None
+        return mentions, next_page if cards and next_page else None
 
     def fetch(self, target: Target, token: Token | None) -> Fetched:
         page = int(token or 1)

@@ -17,6 +17,8 @@ from koubei.privacy import mask_pii
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from storage.health import SourceHealth
+
 app = typer.Typer()
 
 
@@ -208,7 +210,7 @@ def sources_command(
 
     from collectors.runner import configured_sources
     from storage import open_store
-    from storage.health import SourceHealth, source_health
+    from storage.health import source_health
 
     context = ctx.obj
     configs = configured_sources(context.settings, include_disabled=True)
@@ -255,10 +257,18 @@ def sources_command(
             Text(str(config.options.interval)),
             Text(shown_status, style="green" if status == "ok" else "red" if status == "error" else ""),
             fmt_time(row.last_success_at if row else None),
-            str(row.last_items if row else "-"),
-            Text(row.last_error or "" if row and status == "error" else ""),
+            _items(row),
+            Text((row.last_error if status == "error" else row.last_item_error) or "" if row else ""),
         )
     table_console().print(table)
+
+
+def _items(row: SourceHealth | None) -> str:
+    """Items of the last run, and how many it skipped as not fitting the source's schema."""
+    if row is None:
+        return "-"
+    skipped = f" ({row.last_item_errors} skipped)" if row.last_item_errors else ""
+    return f"{row.last_items}{skipped}"
 
 
 @app.command("demo-sources")
