@@ -49,6 +49,16 @@ def query(db: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...
             continue
 
 
+def scoring_progress(db: Path) -> tuple[int, int, int]:
+    """(mentions, scored, mentions in a duplicate group) of a database being scored."""
+    row = query(
+        db,
+        "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM sentiment),"
+        " (SELECT count(*) FROM mention_flags WHERE duplicate_group IS NOT NULL)",
+    )[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def wait_until(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.02) -> T:
     """Poll `check` until it returns a truthy value, and return that."""
     deadline = time.monotonic() + timeout

@@ -20,7 +20,7 @@ from koubei.pipeline import PassSummary
 from koubei.watch import watch
 from storage import open_store
 from storage.health import source_health
-from tests.processes import finish, koubei, query, wait_until
+from tests.processes import finish, koubei, scoring_progress, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -112,23 +112,13 @@ STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
 SCORE_BATCH = 2000  # koubei watch scores in batches of score_pending's default
 
 
-def _scored_and_grouped(db: Path) -> tuple[int, int, int]:
-    """(mentions, scored, in a duplicate group)."""
-    row = query(
-        db,
-        "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM sentiment),"
-        " (SELECT count(*) FROM mention_flags WHERE duplicate_group IS NOT NULL)",
-    )[0]
-    return int(row[0]), int(row[1]), int(row[2])
-
-
 def _scoring(db: Path) -> bool:
-    mentions, scored, _ = _scored_and_grouped(db)
+    mentions, scored, _ = scoring_progress(db)
     return 0 < scored < mentions - 2 * SCORE_BATCH  # a backlog still ahead
 
 
 def _marking(db: Path) -> bool:
-    mentions, scored, grouped = _scored_and_grouped(db)
+    mentions, scored, grouped = scoring_progress(db)
     return scored == mentions and grouped == 0
 
 
@@ -152,7 +142,7 @@ def test_sigterm_stops_a_watch_within_seconds_with_whole_batches(stage: str, tmp
     proc.send_signal(signal.SIGTERM)
     out = finish(proc, timeout=120)
     took = time.monotonic() - signalled
-    mentions, scored, grouped = _scored_and_grouped(db)
+    mentions, scored, grouped = scoring_progress(db)
     assert took < STOP_WITHIN, f"stopped {took:.1f}s after SIGTERM"
     if stage == "scoring":
         assert scored % SCORE_BATCH == 0 and scored < mentions, scored  # whole batches, the rest left

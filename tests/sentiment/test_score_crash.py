@@ -15,7 +15,7 @@ from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector
 from storage import open_store
-from tests.processes import finish, koubei, query, wait_until
+from tests.processes import finish, koubei, query, scoring_progress, wait_until
 
 DEMO = {"days": 5, "seed": 7, "end": "2026-11-23T12:00:00+00:00"}
 CONFIG = "[sentiment]\nduplicate_window_days = 0\n"
@@ -49,18 +49,8 @@ def uninterrupted(collected: tuple[Path, Path]) -> list[tuple[Any, ...]]:
     return groups
 
 
-def _progress(db: Path) -> tuple[int, int, int]:
-    """(mentions, scored, mentions in a duplicate group)."""
-    row = query(
-        db,
-        "SELECT (SELECT count(*) FROM mentions), (SELECT count(*) FROM sentiment),"
-        " (SELECT count(*) FROM mention_flags WHERE duplicate_group IS NOT NULL)",
-    )[0]
-    return int(row[0]), int(row[1]), int(row[2])
-
-
 def _in_stage(stage: str, db: Path) -> bool:
-    mentions, scored, grouped = _progress(db)
+    mentions, scored, grouped = scoring_progress(db)
     if stage == "scoring":
         return 0 < scored < mentions
     return scored == mentions and grouped == 0  # every batch stored, no group written yet
