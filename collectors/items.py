@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
+import orjson
 
 from collectors.text import from_origin
 from koubei.errors import CollectorError, LayoutChanged
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 Item = TypeVar("Item")
 INT64 = 2**63 - 1
 MAX_RAW_TEXT = 2_000  # characters of one raw string value kept
+MAX_RAW_BYTES = 16_000  # a payload past this is cut value by value
 MAX_RAW_LIST = 50  # entries of one raw list kept
 
 
@@ -125,12 +127,13 @@ def storable(mention: Mention) -> Mention:
         raise BadItem("rating", f"{mention.rating} is not a number")
     for name in ("native_id", "text", "url", "author", "brand", "product", "language"):
         value = getattr(mention, name)
-        if value is not None:
+        if value is not None and not value.isascii():
             setattr(mention, name, valid_unicode(value))
     return mention
 
 
 def valid_unicode(text: str) -> str:
+    """The text, with any lone surrogate (from a JSON escape such as \\ud800) as U+FFFD."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -147,14 +150,28 @@ class RawFields:
     keep: tuple[str, ...]
     personal: tuple[str, ...] = ()
     personal_tags: tuple[tuple[str, str], ...] = ()
+    _kept: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_kept", tuple(k for k in self.keep if k not in self.personal))
 
     def of(self, item: Mapping[str, Any]) -> dict[str, Any]:
-        raw: dict[str, Any] = {}
-        for key in self.keep:
-            if key in item and key not in self.personal:
-                value = raw_value(item[key])
-                if value is not _DROPPED:
-                    raw[key] = value
+        raw = {key: item[key] for key in self._kept if key in item}
+        # One C-speed look at the whole payload (this runs for every item); value by value only
+        # when it is not what storage takes as it is.
+        try:
+            dumped = orjson.dumps(raw)
+        except (orjson.JSONEncodeError, TypeError):  # an int past 64 bits, a lone surrogate, deep nesting
+            dumped = b""
+        # Not storable as it is, too long, holding NUL, or holding objects or nested lists: value by value.
+        if (
+            not dumped
+            or len(dumped) > MAX_RAW_BYTES
+            or b"\\u0000" in dumped
+            or dumped.find(b"{", 1) > 0
+            or b"[[" in dumped
+        ):
+            raw = {key: value for key, value in ((k, raw_value(v)) for k, v in raw.items()) if value is not _DROPPED}
         for key, prefix in self.personal_tags:
             if isinstance(tags := raw.get(key), list):
                 raw[key] = [t for t in tags if not (isinstance(t, str) and t.startswith(prefix))]
