@@ -72,8 +72,9 @@ class ParseContext:
 
     @classmethod
     def of(cls, source: str, context: Mapping[str, Any]) -> ParseContext:
-        """From keyword arguments: source, brand, product, origin and now; any other is an option."""
-        known = {"source", "brand", "product", "origin", "now"}
+        """From keyword arguments: source, brand, product, origin, now and errors (a list that gets
+        the items skipped); any other is an option."""
+        known = {"source", "brand", "product", "origin", "now", "errors"}
         given = {k: v for k, v in context.items() if k in known and v is not None}
         options = {k: v for k, v in context.items() if k not in known}
         return cls(**{"source": source, **given, "options": options})

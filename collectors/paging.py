@@ -97,8 +97,8 @@ class HttpCollector(Collector[Cursor]):
     def parse(cls, body: bytes | str, **context: Any) -> list[Mention]:
         """The mentions in one response body, such as a saved one (`koubei parse`).
 
-        Context by keyword: source (default the kind), brand, product, origin, now,
-        and the source's own options (selectors, match, cc)."""
+        Context by keyword: source (default the kind), brand, product, origin, now, errors (a
+        list that gets the items skipped), and the source's own options (selectors, match, cc)."""
         return cls.read_page(body, ParseContext.of(cls.name, context))[0]
 
     def context(self, target: Target, origin: str, **options: Any) -> ParseContext:

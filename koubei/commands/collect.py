@@ -171,10 +171,14 @@ def parse_command(
     for key in ("selectors", "match", "cc"):  # the options a parser reads (html's selectors, ...)
         if hasattr(options, key):
             context[key] = getattr(options, key)
-    mentions = available[kind](file.read_bytes(), **context)
+    skipped: list[Any] = []
+    mentions = available[kind](file.read_bytes(), errors=skipped, **context)
     for mention in mentions:
         typer.echo(_mention_json(mention, unmasked))
-    status_console().print(f"{len(mentions)} mentions in {file}", highlight=False)
+    status = status_console()
+    for error in skipped:
+        status.print(f"skipped {error}", highlight=False, markup=False, soft_wrap=True)
+    status.print(f"{len(mentions)} mentions in {file}", highlight=False)
 
 
 def source_kinds() -> dict[str, str]:

@@ -72,6 +72,18 @@ def test_parse_masks_personal_data_and_rejects_unknown_sources(
     assert code == 1 and "weibo" in err and "no 'ok' field" in err
 
 
+def test_parse_names_each_item_it_skips(
+    tmp_path: Path, fixtures_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = json.loads((fixtures_dir / "jd_comments.json").read_text(encoding="utf-8"))
+    data["comments"][0]["content"] = ["not", "text"]
+    saved = tmp_path / "jd.json"
+    saved.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    code, out, err = koubei(["parse", "jd", str(saved)], capsys, monkeypatch)
+    assert code == 0 and len(out.splitlines()) == 1
+    assert f"skipped jd: comments[0] from {saved}: content: expected `str | null`, got `array`" in err
+
+
 def _config(tmp_path: Path, sources: dict) -> Path:
     path = tmp_path / "koubei.toml"
     path.write_text(to_toml({"storage": {"db": str(tmp_path / "k.duckdb")}, "sources": sources}), encoding="utf-8")
