@@ -16,6 +16,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -94,6 +95,10 @@ class Collector(ABC, Generic[State]):
         self.options: SourceOptions = config.options
         # Cursor state per scope as last stored; read-only for the collector.
         self.cursors: Mapping[str, State] = cursors or {}
+        # Set to ask for an end at the next safe point (`koubei watch` on SIGTERM): the runner
+        # stops after the page under way, and a source's waits (rate limit, backoff, Retry-After)
+        # end at once with Stopped.
+        self.stop = threading.Event()
 
     @property
     def source(self) -> str:

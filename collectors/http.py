@@ -12,6 +12,9 @@ Collectors never call `requests` directly. This module gives them:
 
 Failures become koubei's named errors: `SourceBlocked` (401/403/412/451,
 robots.txt), `SourceUnavailable` (timeouts, 5xx, 429 that outlast retries).
+A client given a `stop` event ends its waits (rate limit, backoff, Retry-After)
+as soon as it is set, raising `Stopped`: a stopped `koubei watch` does not sit
+out a five-minute Retry-After first.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from urllib.parse import urlsplit
 import requests
 
 from collectors.options import HttpSourceOptions
-from koubei.errors import ConfigError, SourceBlocked, SourceUnavailable
+from koubei.errors import ConfigError, SourceBlocked, SourceUnavailable, Stopped
 
 BLOCKED_STATUSES = {401, 403, 412, 451}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -175,7 +178,7 @@ class HostLimiter:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
 
-    def wait(self, host: str, interval: float) -> None:
+    def wait(self, host: str, interval: float, stop: threading.Event | None = None) -> None:
         if interval <= 0:
             return
         with self._lock:
@@ -183,7 +186,15 @@ class HostLimiter:
             slot = max(now, self._next.get(host, 0.0))
             self._next[host] = slot + interval
         if slot > now:
-            time.sleep(slot - now)
+            pause(slot - now, stop)
+
+
+def pause(seconds: float, stop: threading.Event | None) -> None:
+    """Sleep `seconds`; raise Stopped as soon as `stop` is set."""
+    if stop is None:
+        time.sleep(seconds)
+    elif stop.wait(seconds):
+        raise Stopped
 
 
 LIMITER = HostLimiter()
@@ -210,9 +221,16 @@ def _retry_after(value: str | None) -> float | None:
 class HttpClient:
     """One per collector instance; `get` returns a `Response` or raises a named error."""
 
-    def __init__(self, source: str, options: HttpOptions, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        options: HttpOptions,
+        session: requests.Session | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.source = source
         self.options = options
+        self.stop = stop  # ends the client's waits early (Stopped)
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = options.user_agent
         self.session.headers["Accept-Language"] = "zh-CN,zh;q=0.9,en;q=0.8"
@@ -237,7 +255,7 @@ class HttpClient:
 
     def _load_robots(self, origin: str) -> urllib.robotparser.RobotFileParser | None:
         robots_url = f"{origin}/robots.txt"
-        LIMITER.wait(urlsplit(origin).netloc, self.options.min_interval)
+        LIMITER.wait(urlsplit(origin).netloc, self.options.min_interval, self.stop)
         try:
             resp = self.session.get(robots_url, timeout=(self.options.connect_timeout, self.options.read_timeout))
         except requests.RequestException as exc:
@@ -270,7 +288,7 @@ class HttpClient:
         host = urlsplit(full_url).netloc
         attempt = 0
         while True:
-            LIMITER.wait(host, self.options.min_interval)
+            LIMITER.wait(host, self.options.min_interval, self.stop)
             problem: str
             wait_hint: float | None = None
             try:
@@ -310,5 +328,5 @@ class HttpClient:
             if wait_hint is None:
                 # Exponential backoff with full jitter (AWS architecture blog), capped.
                 wait_hint = random.uniform(0, min(self.options.backoff_max, self.options.backoff * 2**attempt))
-            time.sleep(wait_hint)
+            pause(wait_hint, self.stop)
             attempt += 1

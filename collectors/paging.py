@@ -118,7 +118,8 @@ class HttpCollector(Collector[Cursor]):
         if self._http is None:
             from collectors.http import HttpClient, HttpOptions
 
-            self._http = HttpClient(self.source, HttpOptions.from_options(self.source, self.options))
+            options = HttpOptions.from_options(self.source, self.options)
+            self._http = HttpClient(self.source, options, stop=self.stop)
         return self._http
 
     @property

@@ -26,6 +26,7 @@ from koubei.errors import (
     ParseError,
     SourceBlocked,
     SourceUnavailable,
+    Stopped,
 )
 from storage import CursorUpdate, Store, upsert_mentions
 from storage.cursors import get_cursors
@@ -156,8 +157,9 @@ def run_collector(
     stop: threading.Event | None = None,
 ) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched).
-    A set `stop` ends the walk after the current page: what was fetched is stored with its cursor,
-    so the next run goes on from there."""
+    A set `stop` ends the walk after the current page, or at once while the source waits to fetch
+    one (rate limit, backoff, Retry-After): what was fetched is stored with its cursor, so the
+    next run goes on from there."""
     started = datetime.now(UTC)
     result = RunResult(source=collector.source, kind=getattr(collector, "name", ""))
     writer = PageWriter(
@@ -168,12 +170,16 @@ def run_collector(
         max_seconds=collector.options.batch_seconds,
         on_store=on_page,
     )
+    if stop is not None:
+        collector.stop = stop
     try:
         try:
             for page in collector.pages():
                 writer.add(page)
-                if stop is not None and stop.is_set():
+                if collector.stop.is_set():
                     break
+        except Stopped:
+            pass  # stopped while waiting to fetch: what was fetched is stored below
         finally:
             writer.flush()  # pages fetched before a failure are good data: keep them
     except KoubeiError as exc:

@@ -7,6 +7,11 @@ class KoubeiError(Exception):
     """Base class: a failure that koubei reports to the user with its message."""
 
 
+class Stopped(Exception):
+    """A stop was asked for (SIGTERM in `koubei watch`) while work was under way: it ended at a
+    safe point, nothing half-written. Not a failure: the next run goes on from what is stored."""
+
+
 class ConfigError(KoubeiError):
     """koubei.toml or an environment variable is missing or wrong."""
 

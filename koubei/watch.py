@@ -73,7 +73,7 @@ def watch(
         ready = sorted(n for n, t in due.items() if t <= now)
         if ready:
             _pass(ctx, run_pass, ready, state, log)
-            if ctx.settings.reports:
+            if ctx.settings.reports and not state.stop.is_set():
                 _deliver(ctx, state, log)  # a report that fell due during the pass
             for n in ready:
                 due[n] = time.monotonic() + intervals[n]

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from koubei.config import Settings
+from koubei.errors import Stopped
 from sentiment.analysis import Analysis, analyse
 from sentiment.aspects import AspectTagger, tagger_from_settings
 from sentiment.model import Scorer, scorer_from_settings
-from sentiment.trust import Stopped, find_duplicates
+from sentiment.trust import find_duplicates
 from storage import Store
 from storage import sentiment as db
 from storage.sentiment import PendingMention

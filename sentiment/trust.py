@@ -25,6 +25,7 @@ from datetime import datetime
 
 import numpy as np
 
+from koubei.errors import Stopped
 from sentiment.text import to_simplified
 
 DEFAULT_REVIEW = re.compile(
@@ -34,10 +35,6 @@ _NOISE = re.compile(r"[\W\d_]+", re.UNICODE)
 _BANDS, _ROWS = 8, 3  # MinHash LSH: 8 bands of 3 hashes
 _BUCKET_PROBES = 8
 _STOP_EVERY = 1000  # texts between two looks at `stop`
-
-
-class Stopped(Exception):
-    """A stop was requested while duplicates were being found; nothing was decided."""
 
 
 def normalise(text: str) -> str:

@@ -66,6 +66,29 @@ def test_a_failing_pass_does_not_end_the_watch(tmp_path: Path) -> None:
     assert state.passes == 2 and len(state.errors) == 2 and "collector exploded" in state.errors[0]
 
 
+def test_a_stop_during_a_pass_skips_the_scheduled_reports(tmp_path: Path) -> None:
+    """Bug: stopped during a pass, the watch still built and queued a report that fell due (a
+    PDF: seconds more before it exited). Once stopped, nothing new starts."""
+    config = _config(tmp_path)
+    reports = tmp_path / "reports"
+    config.write_text(
+        config.read_text()
+        + '\n[alerts.channels.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:9/hook"\n'
+        + '\n[[reports]]\nname = "weekly"\nschedule = "every day 00:00 UTC"\nformat = "html"\nchannels = ["hook"]\n'
+        + f'output_dir = "{reports}"\n'
+    )
+    ctx = AppContext(config_path=config, db=tmp_path / "w.duckdb")
+    lines: list[str] = []
+
+    def stopped_pass(c: AppContext, sources: list[str]) -> PassSummary:
+        c.stop.set()  # SIGTERM during the pass
+        return PassSummary()
+
+    state = watch(ctx, run_pass=stopped_pass, log=lines.append, install_signals=False)
+    assert state.passes == 1 and state.errors == []
+    assert not reports.exists() and not any(line.startswith("reports:") for line in lines), lines
+
+
 SCRIPT = """
 import sys, time
 from pathlib import Path

@@ -3,6 +3,7 @@ stored, and lets the other sources collect."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -249,3 +250,27 @@ def test_robots_txt_is_respected_unless_turned_off(
     assert not any(r.path.startswith("/reddit/") for r, _ in httpserver.log)
     (allowed,) = collect(store_factory, settings_for({"reddit": {**options["reddit"], "robots": False}}))
     assert allowed.ok and allowed.inserted == 3
+
+
+def test_a_stop_ends_a_retry_after_wait_at_once(
+    served: HTTPServer, faults: dict, store_factory: Callable[[], Store]
+) -> None:
+    """Bug: a stopped `koubei watch` first sat out the wait of the source under way: a 429 with
+    Retry-After 60 (under retry_after_max) held it a minute before it could exit. The wait ends
+    when the stop is set, and the page fetched before it is stored."""
+    stop = threading.Event()
+    answered: list[str] = []
+
+    def limited_after_one_page(request: Request) -> Response | None:
+        answered.append(request.full_path)
+        if len(answered) == 1:
+            return None
+        stop.set()  # SIGTERM arrives as the site starts to limit us
+        return Response(b"slow down", status=429, headers={"Retry-After": "60"})
+
+    faults["/jd/"] = limited_after_one_page
+    started = time.monotonic()
+    (result,) = collect(store_factory, settings_for({"jd": source_options(served)["jd"]}), stop=stop)
+    assert time.monotonic() - started < 5
+    assert len(answered) == 2 and result.error is None
+    assert result.inserted == _count(store_factory, "jd") > 0  # the first page, kept
