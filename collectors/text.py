@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import html
@@ -162,12 +163,43 @@ def from_origin(origin: str) -> str:
     return f" from {origin}" if origin else ""
 
 
+# Nesting kept of a JSON page that nests past orjson's 1,024 levels (no site's real page nests
+# past ten): each deeper value becomes TOO_DEEP, which fits no item schema's text, number or
+# time, so the one item holding it is skipped naming its field and the rest of the page is kept.
+MAX_JSON_DEPTH = 64
+TOO_DEEP = '{"nested too deeply": true}'
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def clip_depth(text: str, limit: int = MAX_JSON_DEPTH) -> str:
+    """The JSON text with every value nested deeper than `limit` replaced by TOO_DEEP."""
+    kept: list[str] = []
+    depth = 0
+    done = 0  # the end of what is copied to `kept`
+    cut: int | None = None  # where the value being replaced starts
+    for token in _JSON_TOKENS.finditer(text):
+        bracket = token.group()
+        if bracket[0] == '"':
+            continue  # a string: brackets inside it are text
+        if bracket in "[{":
+            depth += 1
+            if depth > limit and cut is None:
+                cut = token.start()
+            continue
+        if depth == limit + 1 and cut is not None:
+            kept += [text[done:cut], TOO_DEEP]
+            done, cut = token.end(), None
+        depth -= 1
+    return "".join([*kept, text[done:]])
+
+
 def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> Any:
     """JSON, or a ParseError that says where and shows the start of the body.
 
     orjson, because the JSON sources must parse and store 20,000 mentions/s and
     the stdlib parser alone manages ~19,000/s on JD's 4 KB comments. UTF-8 bytes
-    go to it directly; anything else is decoded (GBK, Big5 ...) first.
+    go to it directly; anything else is decoded (GBK, Big5 ...) first. A page
+    nested too deep for orjson is read with its deepest values cut (clip_depth).
     """
     where = from_origin(origin)
     if isinstance(body, (bytes, memoryview)):
@@ -184,6 +216,9 @@ def load_json(body: bytes | memoryview | str, source: str, origin: str = "") -> 
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as exc:
+        if exc.msg == "depth limit exceeded":
+            with contextlib.suppress(orjson.JSONDecodeError):
+                return orjson.loads(clip_depth(text))
         snippet = text[:80].replace("\n", " ")
         raise ParseError(
             source,

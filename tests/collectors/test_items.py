@@ -119,6 +119,34 @@ def test_a_bad_item_is_skipped_and_named_and_the_rest_kept(
     assert str(error).startswith(f"{kind}: {error.item} from {PAGE}: ")
 
 
+# kind, its fixture, the field of its first item given a value nested 3,000 deep, the items it has
+DEEP_CASES = [
+    ("jd", "jd_comments.json", ("comments", 0, "content"), 2),
+    ("weibo", "weibo_search.json", ("data", "cards", 0, "mblog", "text"), 2),
+    ("bilibili", "bilibili_replies.json", ("data", "replies", 0, "content", "message"), 4),
+    ("appstore", "appstore_reviews.json", ("feed", "entry", 0, "content", "label"), 2),
+    ("hackernews", "hn_algolia.json", ("hits", 0, "story_title"), 1),
+    ("reddit", "reddit_listing.json", ("data", "children", 0, "data", "title"), 1),
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "path", "items"), DEEP_CASES, ids=[c[0] for c in DEEP_CASES])
+def test_an_item_nested_too_deeply_is_skipped_and_the_rest_kept(
+    kind: str, name: str, path: tuple[str | int, ...], items: int, fixtures_dir: Path
+) -> None:
+    """Bug: one item holding a value nested past the JSON decoder's depth failed the whole page
+    (RecursionError, then "malformed JSON: depth limit exceeded"): nothing of it was stored."""
+    doc = _set(json.loads((fixtures_dir / name).read_text(encoding="utf-8")), path, "\x02deep\x02")
+    deep = '{"a": "[{\\"]", "b": ' + "[" * 3000 + "]" * 3000 + "}"  # brackets in a string too
+    body = json.dumps(doc, ensure_ascii=False).replace('"\\u0002deep\\u0002"', deep).encode()
+    assert body.count(b"[" * 3000) == 1
+    context = ParseContext(kind, origin=PAGE)
+    mentions, _ = registry()[kind].read_page(body, context)  # type: ignore[attr-defined]
+    assert len(mentions) == items - 1
+    (error,) = context.errors
+    assert error.field.endswith(str(path[-1])) and "got `object`" in error.problem, error
+
+
 def test_a_page_on_which_every_item_fails_is_a_layout_change() -> None:
     context = ParseContext("jd", origin=PAGE)
     comments = [{"id": i, "creationTime": 20260101} for i in range(3)]
