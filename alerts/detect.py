@@ -9,6 +9,7 @@ queues its alert. Sources that went silent raise a `source_down` incident
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -192,9 +193,16 @@ def _rule_incidents(
     ]
 
 
-def detect_incidents(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> DetectSummary:
+def detect_incidents(
+    open_store: Callable[[], Store],
+    settings: Settings,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> DetectSummary:
     """One detection pass as of `now` (default: now): outages first, then every rule over every
-    scope; each incident stored (and its alert queued) in the order found."""
+    scope; each incident stored (and its alert queued) in the order found. A set `stop` ends the
+    pass before the next rule and scope: what was recorded is whole, and the next pass detects
+    everything again (incident ids are stable)."""
     started = time.perf_counter()
     cfg = load_alert_settings(settings)
     now = naive_utc(now or datetime.now(UTC))
@@ -204,9 +212,10 @@ def detect_incidents(open_store: Callable[[], Store], settings: Settings, now: d
     summary.source_down = sorted(outages.down)
     for incident in down_incidents:  # an outage has no driving mentions
         summary.add(record(open_store, cfg, incident, [], now))
-    for rule in cfg.rules:
-        for scope_type in rule.scopes:
-            for incident in _rule_incidents(open_store, cfg, rule, scope_type, outages, now):
-                summary.add(record(open_store, cfg, incident, None, now))
+    for rule, scope_type in ((r, scope) for r in cfg.rules for scope in r.scopes):
+        if stop is not None and stop.is_set():
+            break
+        for incident in _rule_incidents(open_store, cfg, rule, scope_type, outages, now):
+            summary.add(record(open_store, cfg, incident, None, now))
     summary.seconds = time.perf_counter() - started
     return summary

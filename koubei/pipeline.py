@@ -85,7 +85,7 @@ def detect_step(ctx: AppContext) -> tuple[DetectSummary, DeliverSummary]:
     from alerts.delivery import deliver_alerts
     from alerts.detect import detect_incidents
 
-    detected = detect_incidents(ctx.open_store, ctx.settings)
+    detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
     delivered = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
     return detected, delivered
 
@@ -107,7 +107,7 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
     else:
         from alerts.detect import detect_incidents
 
-        summary.detected = detect_incidents(ctx.open_store, ctx.settings)
+        summary.detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -7,12 +7,12 @@ heartbeat row ("koubei-watch") into source health, and sleeps. SIGTERM and
 SIGINT set the context's stop: the step under way ends at its next safe point
 (after the page being fetched - a source's wait for a rate limit or Retry-After
 ends at once -, the scoring chunk being analysed - that batch is dropped, never
-half-written - or the alert being sent), the steps after it are skipped, and
-the next start picks up from what is stored: cursors, unscored mentions, owed
-duplicate marking, the outbox. Delivery is also retried between
-passes, so a channel that comes back is served without waiting for the slowest
-source; scheduled reports ([[reports]]) are produced and queued there when due
-(reports/schedule.py).
+half-written -, the detection rule and scope or the alert being sent), the steps
+after it are skipped, and the next start picks up from what is stored: cursors,
+unscored mentions, owed duplicate marking, the outbox. Delivery is also retried
+between passes, so a channel that comes back is served without waiting for the
+slowest source; scheduled reports ([[reports]]) are produced and queued there
+when due (reports/schedule.py).
 """
 
 from __future__ import annotations
