@@ -7,23 +7,36 @@ pattern is therefore *short-lived connections everywhere*: every writer
 does one unit of work in a transaction and closes it; readers (the dashboard)
 do the same with read-only connections. Whoever finds the file locked retries
 with backoff until `lock_timeout`. Units of work are kept small (one page of
-mentions, one scoring batch) so nobody waits long.
+mentions, one scoring batch; a long write goes in bounded batches, see
+storage/batches.py) so nobody waits long.
+
+Retrying alone is not fair: a writer that closes and reopens at once nearly
+always wins against a reader polling every few tens of milliseconds. So a
+process that finds the file locked says so with a file in `<db>.waiting/`, and
+every process about to open the file first lets those already waiting go
+(for at most YIELD_MAX). Readers and writers take turns; nobody waits for more
+than one unit of work of each process ahead of it.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from koubei.errors import KoubeiError
+
+if TYPE_CHECKING:
+    from storage.keys import KeyChain
 
 MIGRATIONS_PACKAGE = "storage.migrations"
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
@@ -46,20 +59,85 @@ def _is_lock_error(exc: Exception) -> bool:
     return any(marker in str(exc) for marker in LOCK_MARKERS)
 
 
-def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+POLL_MAX = 0.05  # longest sleep between two tries at a locked file
+YIELD_MAX = 1.0  # longest an opener holds back for processes already waiting
+WAITER_STALE = 1.0  # a waiter that has not tried again for this long has gone
+T = TypeVar("T")
+
+
+def waiting_dir(path: str) -> Path:
+    return Path(path + ".waiting")
+
+
+class _Waiter:
+    """This process's "I am waiting for the file" mark, refreshed on every try, removed when done."""
+
+    def __init__(self, path: str) -> None:
+        self.folder = waiting_dir(path)
+        self.name = f"{os.getpid()}-{threading.get_ident()}-{random.getrandbits(32):08x}"
+        self.file: Path | None = None
+
+    def touch(self) -> None:
+        try:
+            if self.file is None:
+                self.folder.mkdir(exist_ok=True)
+                self.file = self.folder / self.name
+            self.file.touch()
+        except OSError:  # a folder we may not write to (a read-only user): we still retry, just not first in line
+            self.file = None
+
+    def done(self) -> None:
+        if self.file is not None:
+            self.file.unlink(missing_ok=True)
+
+
+def _others_waiting(folder: Path) -> bool:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return False
+    now = time.time()
+    for entry in entries:
+        try:
+            if now - entry.stat().st_mtime < WAITER_STALE:
+                return True
+        except FileNotFoundError:  # it got its turn while we looked
+            continue
+    return False
+
+
+def _let_waiters_go(path: str) -> None:
+    deadline = time.monotonic() + YIELD_MAX
+    folder = waiting_dir(path)
+    while _others_waiting(folder) and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def retry_locked(path: str, lock_timeout: float, attempt: Callable[[], T]) -> T:
+    """`attempt()` (an open or an ATTACH of `path`), retried while another process holds the file."""
     deadline = time.monotonic() + lock_timeout
     delay = 0.005
-    while True:
-        try:
-            return duckdb.connect(path, read_only=read_only)
-        except (duckdb.IOException, duckdb.ConnectionException) as exc:
-            if not _is_lock_error(exc):
-                raise StorageError(f"cannot open {path}: {exc}") from exc
-            if time.monotonic() >= deadline:
-                raise DatabaseBusy(f"{path} stayed locked by another process for {lock_timeout:.0f}s") from exc
+    waiter = _Waiter(path)
+    _let_waiters_go(path)
+    try:
+        while True:
+            try:
+                return attempt()
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                if not _is_lock_error(exc):
+                    raise StorageError(f"cannot open {path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(f"{path} stayed locked by another process for {lock_timeout:.0f}s") from exc
+            waiter.touch()
             # Jitter so that two waiting processes do not retry in lockstep.
             time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 0.25)
+            delay = min(delay * 2, POLL_MAX)
+    finally:
+        waiter.done()
+
+
+def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    return retry_locked(path, lock_timeout, lambda: duckdb.connect(path, read_only=read_only))
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -110,10 +188,22 @@ class Store:
             if read_only and not db_file.exists():
                 raise StorageError(f"no database at {db_file}: run `koubei run` (or `make run`) first")
             db_file.parent.mkdir(parents=True, exist_ok=True)
-        self.con = _connect(self.path, read_only, lock_timeout)
+        self.con = (
+            duckdb.connect(self.path) if self.path == ":memory:" else _connect(self.path, read_only, lock_timeout)
+        )
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             _migrate(self.con)
+        self._chain: KeyChain | None = None
+
+    @property
+    def author_chain(self) -> KeyChain:
+        """The keys this database's author hashes are made with (storage/keys.py), loaded on first use."""
+        if self._chain is None:
+            from storage.keys import chain_for
+
+            self._chain = chain_for(self)
+        return self._chain
 
     def close(self) -> None:
         self.con.close()

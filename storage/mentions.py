@@ -2,28 +2,28 @@
 
 Ingesting a batch twice leaves one row per mention; a mention whose content
 changed is updated in place (collected_at keeps the first sighting). Writes go
-through one Arrow table per batch, never one INSERT per row.
+through one Arrow table per batch, never one INSERT per row. A mention that was
+forgotten (storage/forget.py) is not stored again.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from koubei.records import Mention
+from storage.batches import BatchSizer
 from storage.cursors import CursorState, set_cursor
 from storage.db import Store
-
-# The author name is personal data: keep only a keyed hash, enough to count
-# distinct authors and spot copy-paste campaigns across accounts.
-AUTHOR_KEY_ENV = "KOUBEI_AUTHOR_KEY"
+from storage.forget import without_forgotten
+from storage.keys import KeyChain, current_chain
 
 MENTION_SCHEMA = pa.schema(
     [
@@ -65,14 +65,10 @@ class UpsertResult:
 
 
 def author_hash(source: str, author: str | None) -> str | None:
+    """The author name is personal data: only this keyed hash is kept (storage/keys.py says with which key)."""
     if not author:
         return None
-    key = os.environ.get(AUTHOR_KEY_ENV, "koubei-author").encode()
-    return _keyed_hash(key, source, author)
-
-
-def _keyed_hash(key: bytes, source: str, author: str) -> str:
-    return hashlib.blake2b(f"{source}\x1f{author}".encode(), key=key[:64], digest_size=10).hexdigest()
+    return current_chain().hash(source, author)
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -88,18 +84,19 @@ CONTENT_HASH_SQL = (
 )
 
 
-def mentions_table(mentions: Iterable[Mention], now: datetime | None = None) -> pa.Table:
-    """Arrow table of a batch; a key seen twice keeps its last version."""
+def mentions_table(mentions: Iterable[Mention], now: datetime | None = None, chain: KeyChain | None = None) -> pa.Table:
+    """Arrow table of a batch; a key seen twice keeps its last version. Authors are hashed
+    with `chain` (the keys of the database the batch goes to; see Store.author_chain)."""
     stamp = _utc_naive(now or datetime.now(UTC))
     latest = list({(m.source, m.native_id): m for m in mentions}.values())
-    key = os.environ.get(AUTHOR_KEY_ENV, "koubei-author").encode()
+    chain = chain or current_chain()
     columns: dict[str, list[Any]] = {
         "source": [m.source for m in latest],
         "native_id": [m.native_id for m in latest],
         "brand": [m.brand for m in latest],
         "product": [m.product for m in latest],
         "url": [m.url for m in latest],
-        "author_hash": [_keyed_hash(key, m.source, m.author) if m.author else None for m in latest],
+        "author_hash": [chain.hash(m.source, m.author) if m.author else None for m in latest],
         "text": [m.text for m in latest],
         "rating": [m.rating for m in latest],
         "language": [m.language for m in latest],
@@ -129,7 +126,32 @@ class CursorUpdate:
 def upsert_mentions(
     store: Store, mentions: Iterable[Mention], now: datetime | None = None, cursor: CursorUpdate | None = None
 ) -> UpsertResult:
-    return upsert_table(store, mentions_table(mentions, now), cursor)
+    return upsert_table(store, mentions_table(mentions, now, store.author_chain), cursor)
+
+
+def store_mentions(
+    open_store: Callable[[], Store], mentions: Iterable[Mention], now: datetime | None = None
+) -> UpsertResult:
+    """Merge any number of mentions in bounded batches (storage/batches.py): each batch in its
+    own connection, so readers get the file between them. A crash keeps whole batches; the
+    merge makes a rerun store the rest and nothing twice."""
+    with open_store() as store:
+        chain = store.author_chain
+    sizer = BatchSizer()
+    pending = iter(mentions)
+    inserted = updated = unchanged = 0
+    while chunk := list(islice(pending, sizer.rows)):
+        table = mentions_table(chunk, now, chain)  # built before the file is opened: not part of the hold
+        with open_store() as store:
+            started = time.perf_counter()  # after any wait for the file: only the hold sizes the batch
+            result = upsert_table(store, table)
+        sizer.record(len(chunk), time.perf_counter() - started)
+        inserted, updated, unchanged = (
+            inserted + result.inserted,
+            updated + result.updated,
+            unchanged + result.unchanged,
+        )
+    return UpsertResult(inserted, updated, unchanged)
 
 
 # An approximate time never replaces a stored one: the first sighting was the closest.
@@ -141,6 +163,7 @@ _ASSIGN = {
 def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = None) -> UpsertResult:
     """Merge an Arrow batch (BATCH_SCHEMA) in one transaction, with the
     cursor that covers it, so the cursor never runs ahead of stored data."""
+    batch = without_forgotten(store, batch)
     if batch.num_rows == 0:
         if cursor is not None:
             with store.transaction():

@@ -15,6 +15,20 @@ SHARED = Path(os.environ.get("KOUBEI_SHARED", REPO.parent / "shared"))
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def author_key_ring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests (and the commands they start) keep their author key ring in a temporary folder,
+    never in the home directory's ~/.config/koubei (storage/keys.py)."""
+    path = tmp_path_factory.mktemp("keys") / "author.key"
+    saved = os.environ.get("KOUBEI_AUTHOR_KEY_FILE")
+    os.environ["KOUBEI_AUTHOR_KEY_FILE"] = str(path)
+    yield path
+    if saved is None:
+        del os.environ["KOUBEI_AUTHOR_KEY_FILE"]
+    else:
+        os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():

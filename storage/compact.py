@@ -1,0 +1,68 @@
+"""Rewrite the database file so that deleted data is gone from the disk, not just from the tables.
+
+DuckDB marks the blocks of deleted rows free and reuses them some day; until
+then a name or a phone number that was deleted can still be read from the
+file's bytes, and there is no setting that overwrites them. After an erasure
+(or a purge) the whole database is therefore copied into a new file, which
+holds only live rows, and the new file takes the old one's place.
+
+The copy reads the old file through a read-only attach: the dashboard keeps
+reading meanwhile (read-only opens share the file), writers wait for the copy
+(a few seconds per million mentions). Swapping while the read-only hold is
+still open means no writer can have opened the old file in between.
+`transform` runs on the copy before it takes the old one's place, which is how
+key rotation re-keys every stored hash without a long write lock.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from storage.db import StorageError, Store, retry_locked
+
+WAL_SUFFIX = ".wal"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _clean_close(path: Path, lock_timeout: float) -> None:
+    """Open read-write and close: the close checkpoints, so no write-ahead log is left to pair with the copy."""
+    Store(path, lock_timeout=lock_timeout).close()
+
+
+def compact(path: str | Path, transform: Callable[[Store], None] | None = None, lock_timeout: float = 60.0) -> None:
+    """Copy the live rows of `path` into a new file (running `transform` on it), then swap it in."""
+    path = Path(path)
+    rebuilt = path.with_name(path.name + ".rebuild")
+    for leftover in (rebuilt, Path(str(rebuilt) + WAL_SUFFIX)):
+        leftover.unlink(missing_ok=True)
+    _clean_close(path, lock_timeout)
+    con = duckdb.connect()
+    try:
+        retry_locked(
+            str(path), lock_timeout, lambda: con.execute(f"ATTACH {_sql_string(str(path))} AS old (READ_ONLY)")
+        )
+        if Path(str(path) + WAL_SUFFIX).exists():
+            # A writer crashed since our clean close: its log belongs to the old file, not to the copy.
+            raise StorageError(f"{path}{WAL_SUFFIX} appeared during compaction; run the command again")
+        con.execute(f"ATTACH {_sql_string(str(rebuilt))} AS rebuilt")
+        con.execute("COPY FROM DATABASE old TO rebuilt")
+        con.execute("DETACH rebuilt")
+        with Store(rebuilt) as store:
+            if transform is not None:
+                transform(store)
+            store.con.execute("CHECKPOINT")
+        os.chmod(rebuilt, stat.S_IMODE(path.stat().st_mode))
+        os.replace(rebuilt, path)
+    except BaseException:
+        rebuilt.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
