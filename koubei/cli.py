@@ -13,7 +13,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, reports, sentiment
+from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, privacy, reports, sentiment
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -33,17 +33,19 @@ def main(
     ctx.obj = AppContext(config_path=config, db=db)
 
 
-# A nameless group's commands join the root's; `eval` and `incidents` stay groups. Mounted in this order
-# so that `koubei --help` lists the commands as it always has, the groups last.
+# A nameless group's commands join the root's; `eval`, `incidents`, `config` and `keys` stay groups. Mounted in
+# this order so that `koubei --help` lists the commands as it always has, the groups last.
 app.add_typer(collect.app)
 app.add_typer(sentiment.app)
 app.add_typer(alerts.app)
 app.add_typer(dashboard.app)
 app.add_typer(pipeline.app)
 app.add_typer(reports.app)
+app.add_typer(privacy.app)
 app.add_typer(evaluate.app)
 app.add_typer(alerts.incidents)
 app.add_typer(config.app)
+app.add_typer(privacy.keys)
 
 
 def run() -> None:

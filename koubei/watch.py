@@ -12,7 +12,8 @@ after it are skipped, and the next start picks up from what is stored: cursors,
 unscored mentions, owed duplicate marking, the outbox. Delivery is also retried
 between passes, so a channel that comes back is served without waiting for the
 slowest source; scheduled reports ([[reports]]) are produced and queued there
-when due (reports/schedule.py).
+when due (reports/schedule.py). Retention ([privacy], koubei/retention.py)
+purges at the start and then daily.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from types import FrameType
 
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary, run_once
+from koubei.retention import PURGE_EVERY
 from storage.health import record_heartbeat
 
 HEARTBEAT = "watch"  # source health row koubei-watch
@@ -69,7 +71,11 @@ def watch(
         log("watch: no enabled sources; only delivering queued alerts")
     due = {name: 0.0 for name in intervals}  # monotonic time each source is next due
     last_delivery = time.monotonic() - DELIVER_EVERY  # what the last run left queued goes out at once
+    last_purge: float | None = None
     while not state.stop.is_set():
+        if last_purge is None or time.monotonic() - last_purge >= PURGE_EVERY:
+            _purge(ctx, state, log)
+            last_purge = time.monotonic()
         now = time.monotonic()
         ready = sorted(n for n, t in due.items() if t <= now)
         if ready:
@@ -126,3 +132,15 @@ def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> 
     except Exception as exc:  # noqa: BLE001 - a delivery failure must not end the watch
         state.errors.append(f"deliver: {exc}")
         log(f"watch: delivery failed: {exc}")
+
+
+def _purge(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> None:
+    from koubei.retention import purge
+
+    try:
+        erased = purge(ctx)
+        if erased is not None and erased.changed:
+            log(f"watch: retention erased {erased.mentions} mentions and {erased.raw} raw payloads")
+    except Exception as exc:  # noqa: BLE001 - a failed purge is retried tomorrow; it must not end the watch
+        state.errors.append(f"retention: {exc}")
+        log(f"watch: retention failed: {exc}")

@@ -78,7 +78,8 @@ def _text_condition(value: str, column: str) -> tuple[str, list[Any]]:
         raise SelectorError(f"--text-contains needs at least {MIN_TEXT_SELECTOR} characters")
     digits = _PHONE_SEPARATORS.sub("", value)
     if digits.isdigit():
-        # 13812345678 also as 138-1234-5678, 138 1234 5678 or +86 138...
+        # 13812345678 also as 138-1234-5678, 138 1234 5678 or +86 138...: match the national number.
+        digits = re.sub(r"^(00)?86(?=1\d{10}$)", "", digits)
         pattern = r"(^|\D)" + r"[\s\-]?".join(digits) + r"($|\D)"
         return f"regexp_matches({column}, ?)", [pattern]
     if _EMAIL.match(value.strip()):

@@ -106,6 +106,11 @@ def _env_key() -> bytes | None:
     return value.encode() if value else None
 
 
+def key_source() -> str:
+    """Where the keys come from, for messages."""
+    return f"{AUTHOR_KEY_ENV} (environment)" if _env_key() else str(ring_path())
+
+
 def _parse_ring(path: Path) -> list[bytes]:
     keys = []
     for number, line in enumerate(path.read_text(encoding="ascii").splitlines(), 1):
@@ -203,9 +208,9 @@ def chain_for(store: Store) -> KeyChain:
     if recorded:
         missing = [f for f in recorded if f not in available]
         if missing:
-            source = AUTHOR_KEY_ENV if _env_key() else str(ring_path())
             raise AuthorKeyError(
-                f"{store.path}: its author hashes were made with key {', '.join(missing)}, which is not in {source};"
+                f"{store.path}: its author hashes were made with key {', '.join(missing)}, which is not in"
+                f" {key_source()};"
                 " restore the key file this database was used with (or set the key it was made with)"
             )
         chain = KeyChain(tuple(available[f] for f in recorded))
