@@ -7,7 +7,8 @@ quotes strangers' posts, and markdown types would render links, images or
 mentions smuggled into them. Quoted text is masked (koubei.privacy.mask_pii).
 
 URLs, robot secrets and SMTP passwords come from environment variables named
-in koubei.toml (`url_env`, `secret_env`, `password_env`).
+in koubei.toml (`url_env`, `secret_env`, `password_env`). A webhook URL is a
+credential: every error raised here goes through koubei.redaction.redact.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from alerts.config import Channel
 from koubei.config import secret
 from koubei.errors import KoubeiError
 from koubei.privacy import mask_pii
+from koubei.redaction import redact, remember
 
 TIER_NAMES = {1: "建议/表扬", 2: "普通", 3: "紧急", 4: "关键", 5: "红色警戒"}
 KIND_NAMES = {"negative": "负面激增", "volume": "声量激增", "source_down": "数据源中断"}
@@ -113,7 +115,7 @@ def _feishu_sign(body: dict[str, Any], sign_secret: str | None) -> dict[str, Any
 
 def _check_chat_reply(channel: Channel, response: requests.Response) -> None:
     if response.status_code >= 300:
-        raise DeliveryError(f"channel {channel.name}: HTTP {response.status_code} {_clip(response.text, 200)}")
+        raise DeliveryError(redact(f"channel {channel.name}: HTTP {response.status_code} {_clip(response.text, 200)}"))
     if channel.type in ("wecom", "dingtalk", "feishu"):
         # These robots answer 200 with an error code in the body when they refuse a message.
         try:
@@ -122,7 +124,7 @@ def _check_chat_reply(channel: Channel, response: requests.Response) -> None:
             return
         code = reply.get("errcode", reply.get("code", 0)) if isinstance(reply, dict) else 0
         if code not in (0, None):
-            raise DeliveryError(f"channel {channel.name}: refused with code {code}: {_clip(str(reply), 200)}")
+            raise DeliveryError(redact(f"channel {channel.name}: refused with code {code}: {_clip(str(reply), 200)}"))
 
 
 def send(channel: Channel, payload: dict[str, Any], idempotency_key: str) -> None:
@@ -138,6 +140,8 @@ def post(channel: Channel, body: dict[str, Any], idempotency_key: str) -> None:
     opts = channel.options
     url = opts.get("url") or secret(str(opts.get("url_env", f"KOUBEI_{channel.name.upper()}_URL")))
     sign_secret = secret(str(opts["secret_env"])) if opts.get("secret_env") else None
+    remember(str(url))
+    remember(sign_secret)
     if channel.type == "dingtalk":
         url = _dingtalk_url(str(url), sign_secret)
     elif channel.type == "feishu":
@@ -150,7 +154,7 @@ def post(channel: Channel, body: dict[str, Any], idempotency_key: str) -> None:
             headers={"Idempotency-Key": idempotency_key, "User-Agent": "koubei-alerts"},
         )
     except requests.RequestException as exc:
-        raise DeliveryError(f"channel {channel.name}: {type(exc).__name__}: {exc}") from exc
+        raise DeliveryError(redact(f"channel {channel.name}: {type(exc).__name__}: {exc}")) from None
     _check_chat_reply(channel, response)
 
 
@@ -190,7 +194,10 @@ def send_email(channel: Channel, msg: EmailMessage) -> None:
             if opts.get("starttls"):
                 smtp.starttls()
             if opts.get("username_env"):
-                smtp.login(secret(str(opts["username_env"])) or "", secret(str(opts.get("password_env", ""))) or "")
+                username = secret(str(opts["username_env"])) or ""
+                password = secret(str(opts.get("password_env", ""))) or ""
+                remember(password)
+                smtp.login(username, password)
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"channel {channel.name}: SMTP {host}:{port}: {exc}") from exc
+        raise DeliveryError(redact(f"channel {channel.name}: SMTP {host}:{port}: {exc}")) from None

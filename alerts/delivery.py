@@ -31,6 +31,7 @@ from alerts.routing import matching_routes, quiet_until
 from koubei.config import Settings
 from koubei.errors import KoubeiError
 from koubei.privacy import mask_pii
+from koubei.redaction import redact
 from storage import Store
 from storage import incidents as stored
 from storage.db import naive_utc
@@ -184,9 +185,10 @@ def deliver_alerts(
             retry = None
             if attempts < cfg.max_attempts:
                 retry = now + timedelta(seconds=cfg.retry_base_seconds * 2 ** (attempts - 1))
+            error = redact(exc)  # a channel's error can name its URL, which is its credential
             with open_store() as store:
-                stored.mark_failed(store, row.id, str(exc)[:500], retry)
-            summary.errors.append(str(exc))
+                stored.mark_failed(store, row.id, error[:500], retry)
+            summary.errors.append(error)
             if retry is None:
                 summary.dead += 1
             else:

@@ -15,6 +15,9 @@ robots.txt), `SourceUnavailable` (timeouts, 5xx, 429 that outlast retries).
 A client given a `stop` event ends its waits (rate limit, backoff, Retry-After)
 as soon as it is set, raising `Stopped`: a stopped `koubei watch` does not sit
 out a five-minute Retry-After first.
+Their messages name URLs through koubei.redaction.redact, and every secret read
+from the environment (cookies, headers, proxies) is remembered there, so no
+error shows a key, a token or a cookie.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import requests
 
 from collectors.options import HttpSourceOptions
 from koubei.errors import ConfigError, SourceBlocked, SourceUnavailable, Stopped
+from koubei.redaction import redact, remember
 
 BLOCKED_STATUSES = {401, 403, 412, 451}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -68,6 +72,8 @@ class HttpOptions:
             headers[header] = _env(source, var)
         if options.cookie_env:
             headers["Cookie"] = _env(source, options.cookie_env)
+        proxy = options.proxy or (_env(source, options.proxy_env) if options.proxy_env else None)
+        remember(proxy)  # a proxy URL may carry a password
         return cls(
             connect_timeout=options.timeout or options.connect_timeout,
             read_timeout=options.timeout or options.read_timeout,
@@ -78,7 +84,7 @@ class HttpOptions:
             min_interval=options.min_interval,
             robots=options.robots,
             user_agent=options.user_agent,
-            proxy=options.proxy or (_env(source, options.proxy_env) if options.proxy_env else None),
+            proxy=proxy,
             headers=headers,
             cookies=dict(options.cookies),
         )
@@ -90,6 +96,7 @@ def _env(source: str, var: str) -> str:
         # Missing credentials are reported, not silently skipped: the site would
         # answer with a login wall that looks like a layout change.
         raise ConfigError(f"[sources.{source}] needs environment variable {var} (set it or remove the *_env key)")
+    remember(value)
     return value
 
 
@@ -279,10 +286,11 @@ class HttpClient:
     ) -> Response:
         prepared = requests.Request("GET", url, params=params).prepare()
         full_url = prepared.url or url
+        shown = redact(full_url)  # what error messages name: query values and path tokens masked
         if self.options.robots and not self._robots_allows(full_url):
             raise SourceBlocked(
                 self.source,
-                f"robots.txt disallows {full_url} for our user agent "
+                f"robots.txt disallows {shown} for our user agent "
                 "(set robots = false for this source only if you have permission)",
             )
         host = urlsplit(full_url).netloc
@@ -298,11 +306,11 @@ class HttpClient:
                     timeout=(self.options.connect_timeout, self.options.read_timeout),
                 )
             except requests.Timeout:
-                problem = f"timed out after {self.options.read_timeout:g}s reading {full_url}"
+                problem = f"timed out after {self.options.read_timeout:g}s reading {shown}"
             except requests.ConnectionError as exc:
                 problem = f"connection failed to {host} ({type(exc).__name__})"
             except requests.RequestException as exc:
-                raise SourceUnavailable(self.source, f"request to {full_url} failed: {exc}") from exc
+                raise SourceUnavailable(self.source, redact(f"request to {shown} failed: {exc}")) from None
             else:
                 status = resp.status_code
                 if status < 400 and status not in RETRY_STATUSES:
@@ -310,12 +318,12 @@ class HttpClient:
                 if status in BLOCKED_STATUSES:
                     raise SourceBlocked(
                         self.source,
-                        f"HTTP {status} from {full_url}: the site refused us "
+                        f"HTTP {status} from {shown}: the site refused us "
                         "(check cookie/Referer config, rate and terms)",
                     )
                 if status not in RETRY_STATUSES:
-                    raise SourceUnavailable(self.source, f"HTTP {status} from {full_url}")
-                problem = f"HTTP {status} from {full_url}"
+                    raise SourceUnavailable(self.source, f"HTTP {status} from {shown}")
+                problem = f"HTTP {status} from {shown}"
                 wait_hint = _retry_after(resp.headers.get("Retry-After"))
                 if wait_hint is not None and wait_hint > self.options.retry_after_max:
                     raise SourceUnavailable(

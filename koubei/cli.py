@@ -82,5 +82,7 @@ def usage_error_line(exc: TyperException) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.secho(f"error: {message}", fg="red", err=True)
+    from koubei.redaction import redact  # an error may name a URL with its key; imported only on failure
+
+    typer.secho(f"error: {redact(message)}", fg="red", err=True)
     raise SystemExit(code) from None

@@ -28,6 +28,7 @@ from types import FrameType
 
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary, run_once
+from koubei.redaction import redact
 from koubei.retention import PURGE_EVERY
 from storage.health import record_heartbeat
 
@@ -103,8 +104,9 @@ def _pass(ctx: AppContext, run_pass: RunPass, ready: list[str], state: WatchStat
         summary = run_pass(ctx, ready)
         log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): {summary.line()}")
     except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
-        state.errors.append(f"{type(exc).__name__}: {exc}")
-        log(f"watch: pass failed: {type(exc).__name__}: {exc}")
+        error = redact(f"{type(exc).__name__}: {exc}")  # an error may name a URL with its key
+        state.errors.append(error)
+        log(f"watch: pass failed: {error}")
     state.passes += 1
 
 
@@ -130,8 +132,8 @@ def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> 
         if result.sent or result.failed or result.dead:
             log(f"watch: {result.line()}")
     except Exception as exc:  # noqa: BLE001 - a delivery failure must not end the watch
-        state.errors.append(f"deliver: {exc}")
-        log(f"watch: delivery failed: {exc}")
+        state.errors.append(redact(f"deliver: {exc}"))
+        log(redact(f"watch: delivery failed: {exc}"))
 
 
 def _purge(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> None:
@@ -142,5 +144,5 @@ def _purge(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> No
         if erased is not None and erased.changed:
             log(f"watch: retention erased {erased.mentions} mentions and {erased.raw} raw payloads")
     except Exception as exc:  # noqa: BLE001 - a failed purge is retried tomorrow; it must not end the watch
-        state.errors.append(f"retention: {exc}")
-        log(f"watch: retention failed: {exc}")
+        state.errors.append(redact(f"retention: {exc}"))
+        log(redact(f"watch: retention failed: {exc}"))

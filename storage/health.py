@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from koubei.redaction import redact
 from storage.db import Store
 
 HEARTBEAT_PREFIX = "koubei-"  # rows that are a loop's heartbeat, not a source
@@ -59,6 +60,8 @@ def record_success(store: Store, source: str, items: int, at: datetime) -> None:
 
 
 def record_failure(store: Store, source: str, error: str, items: int, at: datetime, kind: str | None = None) -> None:
+    """The error is stored redacted (koubei.redaction): a failed request names its URL and may carry a key."""
+    error = redact(error)
     store.con.execute(
         "INSERT INTO source_health (source, last_run_at, last_error_at, last_error, last_items, status,"
         " last_error_kind, consecutive_failures)"
@@ -88,6 +91,8 @@ def record_run(
 ) -> None:
     """One collect run of one source, and the health row it implies, in one transaction.
     `item_errors` items were skipped (a run with some is still ok), `item_error` the first's problem."""
+    error = None if error is None else redact(error)
+    item_error = None if item_error is None else redact(item_error)  # it names the page, which may be a URL
     with store.transaction():
         store.con.execute(
             "INSERT INTO collect_runs (source, started_at, finished_at, status, pages, inserted, updated, unchanged,"

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
+from koubei.redaction import redact
 from storage.db import Store
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")  # the lifecycle, in order
@@ -350,7 +351,9 @@ def mark_sent(store: Store, outbox_id: str, at: datetime) -> None:
 
 
 def mark_failed(store: Store, outbox_id: str, error: str, retry_at: datetime | None) -> None:
-    """Back to pending for a retry at `retry_at`, or dead when there is none."""
+    """Back to pending for a retry at `retry_at`, or dead when there is none. The error is stored
+    redacted (koubei.redaction): it may name the channel's URL, which is its credential."""
+    error = redact(error)
     if retry_at is None:
         store.con.execute(
             "UPDATE alert_outbox SET status = 'dead', last_error = ?, lease_owner = NULL WHERE id = ?",
