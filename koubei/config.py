@@ -25,7 +25,7 @@ from koubei.errors import ConfigError
 from koubei.settings.alerts import AlertsTable
 from koubei.settings.errors import convert, suggest
 from koubei.settings.reports import ReportTable
-from koubei.settings.sections import Brand, DashboardTable, SentimentTable, StorageTable
+from koubei.settings.sections import Brand, DashboardTable, PrivacyTable, SentimentTable, StorageTable
 from koubei.settings.types import Table, encode
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class ConfigFile(Table):
     sentiment: SentimentTable = msgspec.field(default_factory=SentimentTable)
     alerts: AlertsTable = msgspec.field(default_factory=AlertsTable)
     reports: tuple[ReportTable, ...] = ()
+    privacy: PrivacyTable = msgspec.field(default_factory=PrivacyTable)
 
     def __post_init__(self) -> None:
         for index, report in enumerate(self.reports):

@@ -8,15 +8,19 @@ it failed on. `redact` removes:
 - every secret koubei read from the environment in this process (`remember`
   is called where secrets are read: channel URLs and signing secrets, SMTP
   credentials, cookies, headers and proxies of sources), whole or in parts;
-- in any URL or bare path: user and password, the value of every query
-  parameter, the fragment, whatever follows a hook marker (`/services/`,
-  `/hook/`, `/webhooks/`, `/bot`) and any path segment that looks like a token;
+- in any URL or bare path: user and password, the fragment, the value of a
+  query parameter named like a credential (key, token, sign, secret, auth,
+  code, session ...) or that looks like a token (20+ characters of letters
+  and digits), whatever follows a hook marker (`/services/`, `/hook/`,
+  `/webhooks/`, `/bot`) and any path segment that looks like a token;
 - header values of Authorization, Cookie, Set-Cookie and *-Key / *-Token
   headers, Bearer / Basic credentials, and `password=`, `token=`, `secret=`,
   `key=`, `sign=` ... pairs in free text.
 
-What stays (scheme, host, port, the path up to a secret, parameter names) is
-what one needs to tell which channel or page failed.
+What stays (scheme, host, port, the path up to a secret, parameter names, a
+page number or product id) is what one needs to tell which channel or page
+failed. A short secret under an innocent name (`?k=abc`) that koubei did not
+read from the environment itself is the one thing this cannot know.
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ _URL = re.compile(r"""[A-Za-z][A-Za-z0-9+.-]*://[^\s'"<>]+|(?<=url: )/[^\s'"<>]+
 _ORIGIN = re.compile(r"""^([A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)""")
 _TRAILING = re.compile(r"""[.,:;!?)\]]+$""")  # sentence punctuation after a URL is not part of it
 _USERINFO = re.compile(r"""(://)[^/@]+@""")
-_QUERY_VALUE = re.compile(r"""([?&][^=&]+=)[^&]*""")
+_QUERY_VALUE = re.compile(r"""([?&])([^=&]+)=([^&]*)""")
+_SECRET_NAME = re.compile(
+    r"""^(.*[_.-])?(api)?(key|token|secret|sig|sign|signature|password|passwd|pass|pwd|auth|authorization|code"""
+    r"""|ticket|sid|session|sessionid|sessdata|credentials?)$""",
+    re.IGNORECASE,
+)
+_TOKEN_VALUE = re.compile(r"""^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_.~%+/=-]{20,}$""")
 _HOOK_PATH = re.compile(r"""(/(?:services|hooks?|webhooks|bot)/?)(?=[A-Za-z0-9_-]).*""", re.IGNORECASE)
 _TOKEN_SEGMENT = re.compile(r"""(?<=/)(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{20,}""")
 _HEADER = re.compile(
@@ -63,6 +73,12 @@ def remember(value: str | None) -> None:
     _known.update(part for part in parts if len(part) >= MIN_SECRET)
 
 
+def _query_pair(match: re.Match[str]) -> str:
+    mark, name, value = match.groups()
+    secret = _SECRET_NAME.match(name) or _TOKEN_VALUE.match(value)
+    return f"{mark}{name}={MASK if secret and value else value}"
+
+
 def _clean_url(match: re.Match[str]) -> str:
     found = match.group(0)
     trailing = _TRAILING.search(found)
@@ -72,7 +88,7 @@ def _clean_url(match: re.Match[str]) -> str:
     head, rest = (origin.group(1), url[origin.end() :]) if origin else ("", url)
     path, question, query = rest.partition("?")
     path = _TOKEN_SEGMENT.sub(MASK, _HOOK_PATH.sub(rf"\1{MASK}", path))
-    return head + path + (_QUERY_VALUE.sub(rf"\1{MASK}", question + query) if question else "") + after
+    return head + path + _QUERY_VALUE.sub(_query_pair, question + query) + after
 
 
 def redact(text: object) -> str:

@@ -166,6 +166,8 @@ def test_a_failing_source_stores_and_prints_no_key_from_its_url(tmp_path: Path, 
         ),
         ("https://api.telegram.org/bot123456:ABC-DEF1234ghIkl/sendMessage", "ABC-DEF1234ghIkl", "api.telegram.org"),
         ("https://example.com/files/9f8e7d6c5b4a39281706abcd/x", "9f8e7d6c5b4a39281706abcd", "/files/"),
+        ("https://example.com/api?k=9f8e7d6c5b4a39281706abcdef&page=2", "9f8e7d6c5b4a39281706abcdef", "page=2"),
+        ("https://s3.example.com/o?X-Amz-Signature=abc123&X-Amz-Credential=AKIA1", "abc123", "X-Amz-Signature="),
     ],
 )
 def test_redact_masks_credentials_and_keeps_where(text: str, secret: str, kept: str) -> None:
@@ -179,6 +181,7 @@ def test_redact_masks_credentials_and_keeps_where(text: str, secret: str, kept: 
         "data/exports/2026-11-reviews_final_v2.csv, row 3, column 'time' (published_at): cannot read 'x'",
         "话题#声浪耳机# 太差了 #12",
         "HTTP 503 from https://club.jd.com/comment/list.action: retrying",
+        "HTTP 404 from https://club.jd.com/c.action?callback=fetchJSON_comment98&productId=100012043978&page=2",
         "channel ops: HTTP 500 internal error",
     ],
 )

@@ -36,6 +36,20 @@ class DashboardTable(Table):
     refresh_seconds: Annotated[int, msgspec.Meta(ge=5, le=3600, description="seconds")] = 30
 
 
+RetentionDays = Annotated[float, msgspec.Meta(gt=0, le=36500, description="days")]
+
+
+class PrivacyTable(Table):
+    """[privacy]: retention, purged by `koubei watch` at its start and then daily (koubei/retention.py)."""
+
+    mention_retention_days: RetentionDays | None = None  # erase mentions published longer ago; None keeps them
+    raw_retention_days: RetentionDays | None = None  # drop raw payloads of mentions collected longer ago
+
+    @property
+    def retains_everything(self) -> bool:
+        return self.mention_retention_days is None and self.raw_retention_days is None
+
+
 class SentimentTable(Table):
     """[sentiment]"""
 
