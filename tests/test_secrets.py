@@ -88,10 +88,11 @@ def _queue(db: Path, channels: list[str]) -> None:
 
 
 def _leaks(secrets: list[str], *texts: str | bytes) -> list[str]:
+    """The secrets found in any of `texts` (text or a file's bytes)."""
     found = []
     for secret in secrets:
         for text in texts:
-            if (secret.encode() if isinstance(text, bytes) else secret) in text:
+            if (secret.encode() in text) if isinstance(text, bytes) else (secret in text):
                 found.append(secret)
     return found
 

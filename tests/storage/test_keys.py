@@ -157,3 +157,16 @@ def test_rotation_is_refused_while_the_key_comes_from_the_environment(tmp_path: 
     rotated = subprocess.run([KOUBEI, "--db", str(db), "keys", "rotate"], capture_output=True, text=True, env=env)
     assert rotated.returncode == 1 and "KOUBEI_AUTHOR_KEY" in rotated.stderr
     assert _stored_hashes(db) == {legacy_hash("shop", "张伟", b"an operator's secret")}
+
+
+def test_keys_show_says_where_the_ring_is_and_which_keys_made_the_hashes_but_never_a_key(tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    assert _import(tmp_path, db, ["张伟"], _env(tmp_path)).returncode == 0
+    ring = tmp_path / "config" / "koubei" / "author.key"
+    key = bytes.fromhex(ring.read_text().splitlines()[1].split()[1])
+    shown = subprocess.run(
+        [KOUBEI, "--db", str(db), "keys", "show"], capture_output=True, text=True, env=_env(tmp_path)
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert str(ring) in shown.stdout and fingerprint(key) in shown.stdout
+    assert key.hex() not in shown.stdout + shown.stderr
