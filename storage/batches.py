@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from storage.db import Store
 
-HOLD_TARGET = 0.25  # seconds a write connection aims to hold the file
+HOLD_TARGET = 0.2  # seconds a write connection aims to hold the file
 FIRST_ROWS = 5_000
 MIN_ROWS = 500
 MAX_ROWS = 200_000
