@@ -35,6 +35,7 @@ from storage import Store
 from storage import incidents as outbox
 from storage.db import naive_utc
 from storage.reports import queued
+from storage.written import record_written
 
 EVENT = "report"  # the outbox event of a scheduled report
 
@@ -113,6 +114,7 @@ def queue_due_reports(
         body = payload(due, facts)
         stamp = naive_utc(now)
         with open_store() as store:
+            record_written(store, due.path, "scheduled-report", due.period.previous().start, due.period.end)
             for channel in waiting:
                 row = outbox.OutboxRow(
                     id=ids[channel],

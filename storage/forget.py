@@ -4,8 +4,9 @@
 mention by source and id, or every mention whose text or raw payload contains
 a phone number or e-mail address), and with them their scores, aspects,
 triage, trust flags, labels (which keep their own copy of the text), their
-place in incidents' driving lists and their quotes in queued or sent alert
-payloads. Duplicate groups they belonged to are recounted. What was erased is
+place in incidents' driving lists, their quotes in queued or sent alert
+payloads, and the report and export files koubei wrote whose span held one of
+them (storage/written.py). Duplicate groups they belonged to are recounted. What was erased is
 remembered only as keyed digests (`forgotten`), so the next collect or import
 does not store it again, and the erasure is written to the audit log with its
 counts and a keyed digest of the selector, never the selector itself.
@@ -35,9 +36,10 @@ from storage.audit import record
 from storage.batches import repeat_bounded
 from storage.db import Store, naive_utc
 from storage.keys import KeyChain
+from storage.written import erase_covering
 
 # Every table keyed by a mention's (source, native_id), besides mentions itself. A new table of
-# that kind must be added here: tests/storage/test_forget.py checks the schema against this list.
+# that kind must be added here: tests/test_forget.py checks the schema against this list.
 DERIVED_TABLES = ("sentiment", "mention_aspects", "triage", "mention_flags", "sentiment_labels", "incident_mentions")
 SELECTOR_KINDS = ("author", "mention", "text")
 MIN_TEXT_SELECTOR = 5  # shorter than a phone number or an e-mail address: too easy to match everyone
@@ -61,6 +63,8 @@ class Erased:
     mentions: int = 0
     labels: int = 0  # labelled texts that matched on their own copy of the text
     payloads: int = 0  # alert payloads that quoted an erased mention
+    # The report and export files koubei wrote (storage/written.py) that may have quoted one: deleted.
+    files: list[str] = field(default_factory=list)
     raw: int = 0  # raw payloads dropped by retention
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -117,25 +121,36 @@ def _where(store: Store, chain: KeyChain, selector: Selector) -> tuple[str, list
 # ---------------------------------------------------------------- erasing
 
 
-def _payload_keys(payload: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(str(m.get("source")), str(m.get("native_id"))) for m in payload.get("mentions") or []}
+def _quoted(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mentions an alert payload quotes (a report's payload counts them instead: an int)."""
+    quoted = payload.get("mentions")
+    return [m for m in quoted if isinstance(m, dict)] if isinstance(quoted, list) else []
 
 
-def _scrub_payloads(store: Store, doomed: set[tuple[str, str]]) -> int:
-    """Drop the erased mentions from alert payloads (queued ones go out without them)."""
-    changed = 0
+def _key(quote: dict[str, Any]) -> tuple[str, str]:
+    return str(quote.get("source")), str(quote.get("native_id"))
+
+
+def _scrub_outbox(store: Store, doomed: set[tuple[str, str]], erased_files: set[str]) -> int:
+    """Drop the erased mentions from alert payloads (queued alerts go out without them) and mark the
+    report payloads whose file was erased (a report still waiting then fails to send rather than
+    sending another file). Returns how many payloads quoted an erased mention."""
+    quoting = 0
     for outbox_id, raw in store.query("SELECT id, payload FROM alert_outbox"):
         payload = orjson.loads(raw)
-        if not _payload_keys(payload) & doomed:
+        quotes = _quoted(payload)
+        kept = [m for m in quotes if _key(m) not in doomed]
+        file_erased = str(payload.get("file")) in erased_files
+        if len(kept) == len(quotes) and not file_erased:
             continue
-        payload["mentions"] = [
-            m for m in payload["mentions"] if (str(m.get("source")), str(m.get("native_id"))) not in doomed
-        ]
+        if len(kept) != len(quotes):
+            payload["mentions"], quoting = kept, quoting + 1
+        if file_erased:
+            payload["file_erased"] = True
         store.con.execute(
             "UPDATE alert_outbox SET payload = ? WHERE id = ?", [orjson.dumps(payload).decode(), outbox_id]
         )
-        changed += 1
-    return changed
+    return quoting
 
 
 def _recount_groups(store: Store, groups: list[str]) -> None:
@@ -171,17 +186,19 @@ def _recount_groups(store: Store, groups: list[str]) -> None:
 
 def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain: KeyChain | None) -> Erased:
     """Erase up to `limit` mentions matching `where` and what derives from them, in one transaction.
-    With a chain, remember each as forgotten."""
+    With a chain (an erasure on request, not retention), remember each as forgotten and delete the
+    files koubei wrote that may quote them."""
     con = store.con
     with store.transaction():
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE koubei_doomed AS SELECT source, native_id FROM mentions"
+            "CREATE OR REPLACE TEMP TABLE koubei_doomed AS SELECT source, native_id, published_at FROM mentions"
             f" WHERE {where} LIMIT {int(limit)}",
             params,
         )
-        doomed = {(s, n) for s, n in con.execute("SELECT source, native_id FROM koubei_doomed").fetchall()}
-        if not doomed:
+        rows = con.execute("SELECT source, native_id, published_at FROM koubei_doomed").fetchall()
+        if not rows:
             return Erased()
+        doomed = {(s, n) for s, n, _ in rows}
         in_doomed = "(source, native_id) IN (SELECT source, native_id FROM koubei_doomed)"
         groups = [
             row[0]
@@ -191,13 +208,16 @@ def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain:
         ]
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE {in_doomed}")
-        payloads = _scrub_payloads(store, doomed)
+        # Retention (no chain) leaves files alone: they are as old as what they quote, and kept or
+        # thrown away by whoever keeps them; an erasure on request reaches every file koubei wrote.
+        files = erase_covering(store, [published for _, _, published in rows]) if chain is not None else []
+        payloads = _scrub_outbox(store, doomed, {str(path) for path in files})
         con.execute(f"DELETE FROM mentions WHERE {in_doomed}")
         _recount_groups(store, groups)
         if chain is not None:
             _remember(store, "mention", [chain.digest("mention", f"{s}\x1f{n}") for s, n in doomed])
         con.execute("DROP TABLE koubei_doomed")
-    return Erased(mentions=len(doomed), payloads=payloads)
+    return Erased(mentions=len(doomed), payloads=payloads, files=[str(path) for path in files])
 
 
 def _remember(store: Store, kind: str, digests: list[str]) -> None:
@@ -215,6 +235,7 @@ def _erase_where(open_store: Callable[[], Store], where: str, params: list[Any],
         done = _erase_batch(store, where, params, limit, chain)
         total.mentions += done.mentions
         total.payloads += done.payloads
+        total.files += done.files
         return done.mentions
 
     repeat_bounded(open_store, step)
@@ -245,6 +266,7 @@ def forget(open_store: Callable[[], Store], selector: Selector, actor: str, orig
             "mentions": erased.mentions,
             "labels": erased.labels,
             "alert_payloads": erased.payloads,
+            "files": len(erased.files),
             "selector_digest": chain.digest(f"audit-{selector.kind}", selector.value),
             "key_generation": len(chain.keys),
         }

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from koubei.config import parse_settings
 from koubei.context import AppContext
 from koubei.pipeline import PassSummary
 from koubei.records import Mention
 from koubei.watch import watch
+from reports.schedule import queue_due_reports
 from storage import Store, open_store, upsert_mentions
 from storage.audit import entries
 from storage.forget import DERIVED_TABLES
@@ -47,6 +49,36 @@ def _export(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 def koubei(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KOUBEI, "--db", str(db), *args], capture_output=True, text=True, timeout=120)
+
+
+def _write_files(db: Path) -> dict[str, Path]:
+    """Files koubei writes that may quote the victim, through the real paths: `koubei report`,
+    `koubei export` (one of a period without the victim) and a scheduled report queued for delivery."""
+    folder = db.parent / "out"
+    files = {
+        "report": folder / "weekly.html",
+        "export": folder / "november.csv",
+        "last-year": folder / "last-year.jsonl",
+    }
+    commands = [
+        ("report", "--period", "2026-10-26..2026-11-01", "-o", str(files["report"])),
+        ("export", "--period", "2026-11-01..2026-11-07", "-o", str(files["export"])),
+        ("export", "--period", "2025-11-01..2025-11-07", "--format", "jsonl", "-o", str(files["last-year"])),
+    ]
+    for args in commands:
+        result = koubei(db, *args)
+        assert result.returncode == 0, result.stderr
+    settings = parse_settings(
+        {
+            "alerts": {"channels": {"ops": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}}},
+            "reports": [{"name": "daily", "schedule": "every day 00:00 UTC", "period": "week", "format": "html",
+                         "channels": ["ops"], "output_dir": str(folder)}],
+        }
+    )  # fmt: skip
+    assert queue_due_reports(lambda: open_store(db), settings, datetime(2026, 11, 3, 1, tzinfo=UTC), log=print) == 1
+    (files["scheduled"],) = folder.glob("daily-*.html")
+    assert NAME.encode() in files["export"].read_bytes()  # the export quotes the victim, masked or not
+    return files
 
 
 def _derive_everything(db: Path) -> None:
@@ -107,13 +139,18 @@ def db(tmp_path: Path) -> Path:
 
 def test_forgetting_an_author_leaves_no_byte_of_them_in_the_file(db: Path, tmp_path: Path) -> None:
     """Regression (issue 17, item 3): there was no way to forget a person; their name (in raw),
-    texts and phone number stayed in the database file."""
+    texts and phone number stayed in the database file, alert payloads and the reports and exports
+    koubei had written."""
+    files = _write_files(db)
     data = _file_bytes(db)
     assert all(needle.encode() in data for needle in NEEDLES)  # the grep below can fail
 
     result = koubei(db, "forget", "--author", NAME, "--by", "dpo@example.com")
     assert result.returncode == 0, result.stderr
     assert "erased 2 mentions" in result.stdout and NAME not in result.stdout + result.stderr
+    gone = {name for name, path in files.items() if not path.exists()}
+    assert gone == {"report", "export", "scheduled"}  # their spans hold the victim's posts
+    assert all(f"deleted {files[name].resolve()}" in result.stdout for name in gone)
 
     data = _file_bytes(db)
     assert [needle for needle in NEEDLES if needle.encode() in data] == []
@@ -122,14 +159,17 @@ def test_forgetting_an_author_leaves_no_byte_of_them_in_the_file(db: Path, tmp_p
         assert _keys_left(store, "mentions") == {"3", "4", "5"}
         for table in DERIVED_TABLES:
             assert not _keys_left(store, table) & {"1", "2"}, table
-        (row,) = outbox_rows(store)
-        assert [m["native_id"] for m in row.payload["mentions"]] == ["3", "4", "5"]
+        payloads = {row.id: row.payload for row in outbox_rows(store)}
+        assert [m["native_id"] for m in payloads["o1"]["mentions"]] == ["3", "4", "5"]
+        (report_row,) = [p for p in payloads.values() if p.get("file") == str(files["scheduled"].resolve())]
+        assert report_row["file_erased"] is True
         # The group lost its original: one of the copies counts now, and the accounts were recounted.
         assert store.query("SELECT native_id, duplicate_count, excluded FROM mention_flags"
                            " WHERE duplicate_group = 'g1' ORDER BY native_id") == [("3", 2, False), ("5", 2, True)]  # fmt: skip
         (entry,) = entries(store)
     assert (entry.actor, entry.action, entry.target) == ("dpo@example.com", "forget", "author")
-    assert entry.detail["mentions"] == 2 and NAME not in json.dumps(entry.detail, ensure_ascii=False)
+    assert entry.detail["mentions"] == 2 and entry.detail["files"] == 3
+    assert NAME not in json.dumps(entry.detail, ensure_ascii=False)
 
     # After a restart, collecting (here: importing) the same posts again does not bring them back.
     again = koubei(db, "import", str(_export(tmp_path / "again.csv", ROWS)), "--source", "shop")

@@ -43,9 +43,12 @@ def forget_command(
     compact(ctx.obj.db_path)
     typer.echo(
         f"erased {erased.mentions} mentions with their scores, aspects, triage, flags and labels"
-        f" ({erased.labels} more labelled texts), and their quotes in {erased.payloads} alert payloads;"
+        f" ({erased.labels} more labelled texts), their quotes in {erased.payloads} alert payloads and"
+        f" {len(erased.files)} report or export files that may have quoted them;"
         " they will not be stored again, the erasure is in the audit log and the database file was rewritten"
     )
+    for path in erased.files:
+        typer.echo(f"deleted {path}")
 
 
 @keys.command("show")

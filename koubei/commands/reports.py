@@ -3,6 +3,7 @@ as CSV, XLSX or JSONL)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -19,6 +20,14 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
     return value
+
+
+def _record(ctx: typer.Context, output: Path, kind: str, covers_from: datetime, covers_to: datetime) -> None:
+    """Remember the file and the times it may quote, so that `koubei forget` can delete it."""
+    from storage.written import record_written
+
+    with ctx.obj.open_store() as store:
+        record_written(store, output, kind, covers_from, covers_to)
 
 
 @app.command("report")
@@ -45,6 +54,7 @@ def report_command(
     with ctx.obj.open_store(read_only=True) as store:
         facts = read_facts(store, request)
     write_report(facts, fmt, output)
+    _record(ctx, output, "report", request.period.previous().start, request.period.end)
     typer.echo(f"{output}: {fmt} report, {request.period.label()}, {facts.headline.mentions.current:,.0f} mentions")
 
 
@@ -80,4 +90,5 @@ def export_command(
     )
     with ctx.obj.open_store(read_only=True) as store:
         rows = write_file(store, request, fmt, output)
+    _record(ctx, output, "export", request.period.start, request.period.end)
     typer.echo(f"{output}: {rows:,} rows ({what}, {request.period.label()})")

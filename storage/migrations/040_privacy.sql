@@ -29,3 +29,16 @@ CREATE TABLE audit_log (
     target  VARCHAR,            -- what kind of thing: author | mention | text | raw | mentions | author-hashes
     detail  JSON                -- counts, selector digest and key generation
 );
+
+-- The files koubei wrote that may quote mentions (`koubei report`, `koubei export`, scheduled
+-- reports), so that `koubei forget` can delete the ones whose span held an erased mention.
+-- The span is in UTC and holds every publication time the file may quote (a report's includes
+-- the previous period it compares with); `erased_at` is set when forget deleted the file.
+CREATE TABLE written_files (
+    path        VARCHAR   PRIMARY KEY, -- absolute
+    kind        VARCHAR   NOT NULL,    -- report | export | scheduled-report
+    covers_from TIMESTAMP NOT NULL,    -- inclusive
+    covers_to   TIMESTAMP NOT NULL,    -- exclusive
+    written_at  TIMESTAMP NOT NULL,
+    erased_at   TIMESTAMP
+);
