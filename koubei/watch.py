@@ -50,6 +50,11 @@ def source_intervals(ctx: AppContext) -> dict[str, float]:
     return {name: c.options.interval.total_seconds() for name, c in sources if c.options.enabled}
 
 
+def _redacting(log: Callable[[str], None]) -> Callable[[str], None]:
+    """Every line the watch writes goes through redact: any error may name a URL with its key."""
+    return lambda line: log(redact(line))
+
+
 def watch(
     ctx: AppContext,
     run_pass: RunPass = run_once,
@@ -58,6 +63,7 @@ def watch(
     install_signals: bool = True,
 ) -> WatchState:
     """Loop until SIGTERM/SIGINT (or `max_passes`, for tests)."""
+    log = _redacting(log)
     state = WatchState(ctx.stop)
     if install_signals:
 
@@ -125,7 +131,7 @@ def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> 
         try:
             queue_due_reports(ctx.open_store, ctx.settings, log=log)
         except Exception as exc:  # noqa: BLE001 - a report that cannot be built must not end the watch
-            state.errors.append(f"reports: {exc}")
+            state.errors.append(redact(f"reports: {exc}"))
             log(f"watch: scheduled report failed: {type(exc).__name__}: {exc}")
     try:
         result = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
@@ -133,7 +139,7 @@ def _deliver(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> 
             log(f"watch: {result.line()}")
     except Exception as exc:  # noqa: BLE001 - a delivery failure must not end the watch
         state.errors.append(redact(f"deliver: {exc}"))
-        log(redact(f"watch: delivery failed: {exc}"))
+        log(f"watch: delivery failed: {exc}")
 
 
 def _purge(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> None:
@@ -145,4 +151,4 @@ def _purge(ctx: AppContext, state: WatchState, log: Callable[[str], None]) -> No
             log(f"watch: retention erased {erased.mentions} mentions and {erased.raw} raw payloads")
     except Exception as exc:  # noqa: BLE001 - a failed purge is retried tomorrow; it must not end the watch
         state.errors.append(redact(f"retention: {exc}"))
-        log(redact(f"watch: retention failed: {exc}"))
+        log(f"watch: retention failed: {exc}")

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from koubei.context import AppContext
+from koubei.pipeline import PassSummary
 from koubei.redaction import redact, remember
+from koubei.watch import watch
 from storage import open_store
 from storage.incidents import Incident, OutboxRow, enqueue, save_incident
 
@@ -195,3 +198,31 @@ def test_a_remembered_secret_is_masked_wherever_it_turns_up() -> None:
     remember("pw")  # too short to mask safely: ordinary text keeps its "pw"
     shown = redact("server said: 535 bad credentials rememberedSig42 (pw)")
     assert "rememberedSig42" not in shown and "(pw)" in shown
+
+
+def test_the_watch_log_shows_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 17, item 4): `koubei watch` logged a failing pass's error (a source's URL
+    with its key) as it was. Every line it writes now goes through redact, delivery of a scheduled
+    report to failing channels included."""
+    port = dead_port()
+    config, env, secrets = _channels(port)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    report = '[[reports]]\nname = "daily"\nschedule = "every day 00:00 UTC"\nperiod = "week"\nformat = "html"\n'
+    report += f'channels = ["wecom", "ding", "mail"]\noutput_dir = "{tmp_path / "reports"}"\n'
+    (tmp_path / "koubei.toml").write_text(f'{config}\n{report}\n[sources.shop]\nkind = "demo"\n', encoding="utf-8")
+
+    def failing_pass(ctx: AppContext, sources: list[str]) -> PassSummary:
+        raise RuntimeError(f"request to {env['T_WECOM_URL']} failed: connection refused")
+
+    lines: list[str] = []
+    state = watch(
+        AppContext(config_path=tmp_path / "koubei.toml", db=tmp_path / "k.duckdb"),
+        run_pass=failing_pass,
+        max_passes=1,
+        log=lines.append,
+        install_signals=False,
+    )
+    assert any("pass failed" in line and f"127.0.0.1:{port}/cgi-bin" in line for line in lines), lines
+    assert any("gave up" in line or "failed" in line for line in lines if "pass failed" not in line), lines
+    assert _leaks(secrets, *lines, *state.errors) == [], lines
