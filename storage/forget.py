@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -36,7 +37,7 @@ from storage.audit import record
 from storage.batches import repeat_bounded
 from storage.db import Store, naive_utc
 from storage.keys import KeyChain
-from storage.written import erase_covering
+from storage.written import covering, erase_covering
 
 # Every table keyed by a mention's (source, native_id), besides mentions itself. A new table of
 # that kind must be added here: tests/test_forget.py checks the schema against this list.
@@ -242,10 +243,11 @@ def _erase_where(open_store: Callable[[], Store], where: str, params: list[Any],
     return total
 
 
-def count_matching(store: Store, selector: Selector) -> int:
-    """How many mentions `forget` would erase (a dry run)."""
+def would_erase(store: Store, selector: Selector) -> tuple[int, list[Path]]:
+    """How many mentions `forget` would erase and the files it would delete (a dry run)."""
     where, params = _where(store, store.author_chain, selector)
-    return int(store.query(f"SELECT count(*) FROM mentions WHERE {where}", params)[0][0])
+    published = [row[0] for row in store.query(f"SELECT published_at FROM mentions WHERE {where}", params)]
+    return len(published), [path for path in covering(store, published) if path.exists()]
 
 
 def forget(open_store: Callable[[], Store], selector: Selector, actor: str, origin: str) -> Erased:

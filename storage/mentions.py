@@ -179,12 +179,13 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
     columns = ", ".join(COLUMNS)
     try:
         with store.transaction():
-            # New keys are a plain append (an anti-join), which costs about half of an
-            # INSERT ... ON CONFLICT DO UPDATE over the same rows; only when some keys
-            # were already stored does a second statement update the changed ones.
+            # New keys are a plain append that skips stored keys through the primary key's
+            # index (ON CONFLICT DO NOTHING): its cost follows the batch, where an anti-join
+            # scanned every stored key (0.16-0.31 s against 0.09 s for 5,000 rows into a
+            # million, which stretched each hold of the file as an import grew). Only when some
+            # keys were already stored does a second statement update the changed ones.
             inserted = con.execute(
-                f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch"
-                " ANTI JOIN mentions USING (source, native_id)"
+                f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch ON CONFLICT DO NOTHING"
             ).fetchone()[0]  # type: ignore[index]
             existing, changed = batch.num_rows - inserted, 0
             if existing:

@@ -29,9 +29,8 @@ def record_written(store: Store, path: Path, kind: str, covers_from: datetime, c
     )
 
 
-def erase_covering(store: Store, published: Iterable[datetime]) -> list[Path]:
-    """Delete the recorded files that may quote a mention published at one of these times, and mark
-    them erased; returns the files deleted (a file already gone is only marked)."""
+def covering(store: Store, published: Iterable[datetime]) -> list[Path]:
+    """The recorded files, not yet erased, that may quote a mention published at one of these times."""
     times = sorted({naive_utc(t) for t in published})
     if not times:
         return []
@@ -41,12 +40,18 @@ def erase_covering(store: Store, published: Iterable[datetime]) -> list[Path]:
         Path(row[0])
         for row in store.query(
             "SELECT path FROM written_files w WHERE erased_at IS NULL AND EXISTS ("
-            " SELECT 1 FROM koubei_erased_times e WHERE e.t >= w.covers_from AND e.t < w.covers_to)"
+            " SELECT 1 FROM koubei_erased_times e WHERE e.t >= w.covers_from AND e.t < w.covers_to) ORDER BY path"
         )
     ]
     store.con.execute("DROP TABLE koubei_erased_times")
+    return paths
+
+
+def erase_covering(store: Store, published: Iterable[datetime]) -> list[Path]:
+    """Delete the recorded files that may quote a mention published at one of these times, and mark
+    them erased; returns the files deleted (a file already gone is only marked)."""
     deleted = []
-    for path in paths:
+    for path in covering(store, published):
         if path.exists():
             path.unlink()
             deleted.append(path)

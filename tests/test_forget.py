@@ -145,6 +145,9 @@ def test_forgetting_an_author_leaves_no_byte_of_them_in_the_file(db: Path, tmp_p
     data = _file_bytes(db)
     assert all(needle.encode() in data for needle in NEEDLES)  # the grep below can fail
 
+    dry = koubei(db, "forget", "--author", NAME, "--dry-run")
+    assert dry.stdout.startswith("2 mentions would be erased and 3 files deleted"), dry.stdout + dry.stderr
+    assert all(path.exists() for path in files.values())
     result = koubei(db, "forget", "--author", NAME, "--by", "dpo@example.com")
     assert result.returncode == 0, result.stderr
     assert "erased 2 mentions" in result.stdout and NAME not in result.stdout + result.stderr

@@ -19,7 +19,9 @@ def forget_command(
         None, "--text-contains", help="A phone number or e-mail address (any spacing or case) in the text."
     ),
     by: str | None = typer.Option(None, "--by", help="Who asked for the erasure, for the audit log (default: you)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only say how many mentions would go."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only say how many mentions would go and which files would be deleted."
+    ),
 ) -> None:
     """Erase a person's mentions and everything derived from them, for good (audited)."""
     chosen = [
@@ -29,13 +31,16 @@ def forget_command(
         raise typer.BadParameter("give exactly one of --author, --mention, --text-contains")
     from storage.audit import default_actor, origin_of
     from storage.compact import compact
-    from storage.forget import Selector, SelectorError, count_matching, forget
+    from storage.forget import Selector, SelectorError, forget, would_erase
 
     selector = Selector(*chosen[0])
     try:
         if dry_run:
             with ctx.obj.open_store() as store:
-                typer.echo(f"{count_matching(store, selector)} mentions would be erased (nothing was changed)")
+                mentions, files = would_erase(store, selector)
+            typer.echo(f"{mentions} mentions would be erased and {len(files)} files deleted (nothing was changed)")
+            for would_go in files:
+                typer.echo(f"would delete {would_go}")
             return
         erased = forget(ctx.obj.open_store, selector, by or default_actor(), origin_of("koubei forget"))
     except SelectorError as exc:
@@ -47,8 +52,8 @@ def forget_command(
         f" {len(erased.files)} report or export files that may have quoted them;"
         " they will not be stored again, the erasure is in the audit log and the database file was rewritten"
     )
-    for path in erased.files:
-        typer.echo(f"deleted {path}")
+    for gone in erased.files:
+        typer.echo(f"deleted {gone}")
 
 
 @keys.command("show")
