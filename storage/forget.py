@@ -3,13 +3,14 @@
 `forget` erases the mentions a selector finds (an author by name or hash, one
 mention by source and id, or every mention whose text or raw payload contains
 a phone number or e-mail address), and with them their scores, aspects,
-triage, trust flags, labels (which keep their own copy of the text), their
-place in incidents' driving lists, their quotes in queued or sent alert
-payloads, and the report and export files koubei wrote whose span held one of
-them (storage/written.py). Duplicate groups they belonged to are recounted. What was erased is
-remembered only as keyed digests (`forgotten`), so the next collect or import
-does not store it again, and the erasure is written to the audit log with its
-counts and a keyed digest of the selector, never the selector itself.
+triage, trust flags, sentiment and tier corrections (which keep their own copy
+of the text), their place in incidents' driving lists, their quotes in queued
+or sent alert payloads, and the report and export files koubei wrote whose
+span held one of them (storage/written.py). Duplicate groups they belonged to
+are recounted. What was erased is remembered only as keyed digests
+(`forgotten`), so the next collect or import does not store it again, and the
+erasure is written to the audit log with its counts and a keyed digest of the
+selector, never the selector itself.
 
 `purge_expired` is retention: mentions published more than
 mention_retention_days ago are erased the same way; raw payloads collected
@@ -41,7 +42,18 @@ from storage.written import covering, erase_covering
 
 # Every table keyed by a mention's (source, native_id), besides mentions itself. A new table of
 # that kind must be added here: tests/test_forget.py checks the schema against this list.
-DERIVED_TABLES = ("sentiment", "mention_aspects", "triage", "mention_flags", "sentiment_labels", "incident_mentions")
+DERIVED_TABLES = (
+    "sentiment",
+    "mention_aspects",
+    "triage",
+    "mention_flags",
+    "sentiment_labels",
+    "triage_labels",
+    "incident_mentions",
+)
+# People's corrections keep their own copy of the text (for evaluation after the mention is gone):
+# `--text-contains` reaches them by that copy too.
+LABEL_TABLES = ("sentiment_labels", "triage_labels")
 SELECTOR_KINDS = ("author", "mention", "text")
 MIN_TEXT_SELECTOR = 5  # shorter than a phone number or an e-mail address: too easy to match everyone
 _HASH = re.compile(r"^[0-9a-f]{20}$")
@@ -259,9 +271,10 @@ def forget(open_store: Callable[[], Store], selector: Selector, actor: str, orig
     with open_store() as store, store.transaction():
         if selector.kind == "text":
             label_where, label_params = _text_condition(selector.value, "text")
-            erased.labels = store.con.execute(
-                f"DELETE FROM sentiment_labels WHERE {label_where}", label_params
-            ).fetchone()[0]  # type: ignore[index]
+            for table in LABEL_TABLES:
+                erased.labels += store.con.execute(f"DELETE FROM {table} WHERE {label_where}", label_params).fetchone()[
+                    0
+                ]  # type: ignore[index]
         if selector.kind == "author":
             _remember(store, "author", _author_hashes(store, chain, selector.value))
         erased.detail = {

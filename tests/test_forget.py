@@ -22,7 +22,7 @@ from storage import Store, open_store, upsert_mentions
 from storage.audit import entries
 from storage.forget import DERIVED_TABLES
 from storage.incidents import Incident, OutboxRow, enqueue, outbox_rows, save_incident
-from storage.sentiment import save_labels, write_duplicate_groups, write_scores
+from storage.sentiment import save_labels, save_tier_labels, write_duplicate_groups, write_scores
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
 NAME, EMAIL = "王小明", "Zhao.Liu@Example.com"
@@ -82,7 +82,7 @@ def _write_files(db: Path) -> dict[str, Path]:
 
 
 def _derive_everything(db: Path) -> None:
-    """Scores, aspects, triage, flags, a label, a duplicate group, an incident and a queued alert
+    """Scores, aspects, triage, flags, sentiment and tier labels, a duplicate group, an incident and a queued alert
     quoting the victim: every kind of row `forget` must reach."""
     keys = [("shop", native_id) for native_id, _, _ in ROWS]
     with open_store(db) as store:
@@ -97,6 +97,7 @@ def _derive_everything(db: Path) -> None:
               "duplicate_group": None, "duplicate_count": None, "excluded": False} for s, n in keys],
         )  # fmt: skip
         save_labels(store, [("shop", "1", "neg"), ("shop", "3", "pos")])
+        save_tier_labels(store, [("shop", "1", 4), ("shop", "4", 3)])  # they keep a copy of the text
         group = [("shop", "1"), ("shop", "3"), ("shop", "5")]
         write_duplicate_groups(
             store,
@@ -191,6 +192,7 @@ def test_forgetting_by_phone_number_finds_it_however_it_is_written(db: Path) -> 
     with open_store(db, read_only=True) as store:
         assert _keys_left(store, "mentions") == {"2", "3", "4"}
         assert _keys_left(store, "sentiment_labels") == {"3"}
+        assert _keys_left(store, "triage_labels") == {"4"}
         assert entries(store)[0].target == "text"
 
 
