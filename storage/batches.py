@@ -2,9 +2,9 @@
 
 DuckDB locks the whole file for as long as a process has it open for writing
 (storage/db.py), so a reader waits for the writer's whole connection, not one
-transaction. A long write (an import of a million rows, a retention purge)
-therefore opens, writes one batch, commits and closes, again and again. The
-batch size adapts to how long each took, open and close (with its checkpoint)
+transaction. A long write (`koubei forget`, a retention purge) therefore opens,
+writes one batch, commits and closes, again and again (`koubei import` does the
+same with fixed batches, collectors/file_import.py). The batch size adapts to how long each took, open and close (with its checkpoint)
 included, aiming at HOLD_TARGET per connection whatever the machine and row
 width; storage/db.py makes the readers that waited meanwhile go first.
 """

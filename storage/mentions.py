@@ -8,18 +8,15 @@ forgotten (storage/forget.py) is not stored again.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from koubei.records import Mention
-from storage.batches import BatchSizer
 from storage.cursors import CursorState, set_cursor
 from storage.db import Store
 from storage.forget import without_forgotten
@@ -127,31 +124,6 @@ def upsert_mentions(
     store: Store, mentions: Iterable[Mention], now: datetime | None = None, cursor: CursorUpdate | None = None
 ) -> UpsertResult:
     return upsert_table(store, mentions_table(mentions, now, store.author_chain), cursor)
-
-
-def store_mentions(
-    open_store: Callable[[], Store], mentions: Iterable[Mention], now: datetime | None = None
-) -> UpsertResult:
-    """Merge any number of mentions in bounded batches (storage/batches.py): each batch in its
-    own connection, so readers get the file between them. A crash keeps whole batches; the
-    merge makes a rerun store the rest and nothing twice."""
-    with open_store() as store:
-        chain = store.author_chain
-    sizer = BatchSizer()
-    pending = iter(mentions)
-    inserted = updated = unchanged = 0
-    while chunk := list(islice(pending, sizer.rows)):
-        table = mentions_table(chunk, now, chain)  # built before the file is opened: not part of the hold
-        with open_store() as store:
-            started = time.perf_counter()  # after any wait for the file: only the hold sizes the batch
-            result = upsert_table(store, table)
-        sizer.record(len(chunk), time.perf_counter() - started)
-        inserted, updated, unchanged = (
-            inserted + result.inserted,
-            updated + result.updated,
-            unchanged + result.unchanged,
-        )
-    return UpsertResult(inserted, updated, unchanged)
 
 
 # An approximate time never replaces a stored one: the first sighting was the closest.
