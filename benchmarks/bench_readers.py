@@ -30,17 +30,17 @@ from pathlib import Path
 from storage import open_store
 
 db, stop, out = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-waits, failures = [], []
+waits, failures, counts = [], [], []
 while not stop.exists():
     started = time.perf_counter()
     try:
         with open_store(db, read_only=True, lock_timeout=10.0) as store:
-            store.query("SELECT count(*), max(published_at) FROM mentions")
+            counts.append(store.query("SELECT count(*), max(published_at) FROM mentions")[0][0])
     except Exception as exc:  # any failure is what is measured
         failures.append(f"{type(exc).__name__}: {exc}")
     waits.append(time.perf_counter() - started)
     time.sleep(0.1)
-Path(out).write_text(json.dumps({"waits": waits, "failures": failures}))
+Path(out).write_text(json.dumps({"waits": waits, "failures": failures, "counts": counts}))
 """
 
 
@@ -52,6 +52,12 @@ class Measurement:
     import_returncode: int
     waits: list[float]  # every read, sorted
     failures: list[str]
+    counts: list[int]  # the mentions each read saw, in order
+
+    @property
+    def partial_counts(self) -> set[int]:
+        """The stored totals readers saw mid-import: one per batch they got a turn after."""
+        return set(self.counts) - {0, self.rows}
 
     @property
     def slowest(self) -> float:
@@ -99,7 +105,13 @@ def import_while_reading(folder: Path, rows: int) -> Measurement:
         reader.wait(timeout=60)
     seen = json.loads(report.read_text())
     return Measurement(
-        rows, took, result.stdout + result.stderr, result.returncode, sorted(seen["waits"]), seen["failures"]
+        rows,
+        took,
+        result.stdout + result.stderr,
+        result.returncode,
+        sorted(seen["waits"]),
+        seen["failures"],
+        seen["counts"],
     )
 
 
