@@ -174,23 +174,36 @@ def _unreliable(incident: Incident, outages: Outages) -> Incident:
     return replace(incident, reliable=False, note="; ".join(f"{s}: {outages.why[s]}" for s in affected))
 
 
+def scope_incidents(
+    frame: Any,
+    cfg: AlertSettings,
+    rule: Rule,
+    scope_type: str,
+    since: datetime,
+    now: datetime,
+    outages: Outages | None = None,
+) -> list[Incident]:
+    """The incidents one rule finds in one scope type's bucket counts (`frame`, read from `since`
+    to `now`) as of `now`: what a detection pass stores before its facts, and what a backtest replays."""
+    if frame is None or len(frame) == 0:
+        return []
+    # Buckets before the first stored mention are "not collected yet", not zeros.
+    first = max(_bucket_index(since, rule.bucket_seconds), int(frame["bucket"].min()))
+    last = _bucket_index(now, rule.bucket_seconds)
+    valid = _unknown_while_down(outages, scope_type, rule, first) if outages is not None else None
+    keys, events = run_rule(rule, frame, first, last, cfg, valid)
+    events = merge_events(events, int(cfg.merge_gap.total_seconds() // rule.bucket_seconds))
+    found = [_incident_from_event(rule, scope_type, *keys[ev.scope], ev, first, now) for ev in events]
+    return [_unreliable(i, outages) for i in found] if outages is not None else found
+
+
 def _rule_incidents(
     open_store: Callable[[], Store], cfg: AlertSettings, rule: Rule, scope_type: str, outages: Outages, now: datetime
 ) -> list[Incident]:
     since = now - cfg.lookback
     with open_store() as store:
         frame = series.bucket_counts(store, scope_type, rule.bucket_seconds, since, now + timedelta(seconds=1))
-    if frame is None or len(frame) == 0:
-        return []
-    # Buckets before the first stored mention are "not collected yet", not zeros.
-    first = max(_bucket_index(since, rule.bucket_seconds), int(frame["bucket"].min()))
-    last = _bucket_index(now, rule.bucket_seconds)
-    valid = _unknown_while_down(outages, scope_type, rule, first)
-    keys, events = run_rule(rule, frame, first, last, cfg, valid)
-    events = merge_events(events, int(cfg.merge_gap.total_seconds() // rule.bucket_seconds))
-    return [
-        _unreliable(_incident_from_event(rule, scope_type, *keys[ev.scope], ev, first, now), outages) for ev in events
-    ]
+    return scope_incidents(frame, cfg, rule, scope_type, since, now, outages)
 
 
 def detect_incidents(

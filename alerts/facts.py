@@ -24,14 +24,7 @@ BASELINE = timedelta(days=7)
 
 def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[list[IncidentMention], Incident]:
     """The incident's driving mentions, and the incident with its keywords, aspects and sources."""
-    window = ScopeWindow(
-        incident.scope_type,
-        incident.brand or "",
-        incident.scope_value,
-        incident.window_start,
-        incident.window_end,
-        negative_only=incident.kind == "negative",
-    )
+    window = scope_window(incident)
     week_before = replace(window, start=window.start - BASELINE, end=window.start)
     mentions = series.window_mentions(store, window, cfg.top_mentions)
     texts = series.window_texts(store, window, limit=KEYWORD_TEXTS)
@@ -59,13 +52,27 @@ def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[
         aspects=tuple(rose[:MAX_ASPECTS]),
         sources=tuple(SourceCount(source, count) for source, count in series.window_sources(store, window).items()),
     )
-    return mentions, _red_alert(store, cfg, found, window)
+    return mentions, red_alert(store, cfg, found)
 
 
-def _red_alert(store: Store, cfg: AlertSettings, incident: Incident, window: ScopeWindow) -> Incident:
+def scope_window(incident: Incident) -> ScopeWindow:
+    """The incident's scope over its window: what its facts are read from."""
+    return ScopeWindow(
+        incident.scope_type,
+        incident.brand or "",
+        incident.scope_value,
+        incident.window_start,
+        incident.window_end,
+        negative_only=incident.kind == "negative",
+    )
+
+
+def red_alert(store: Store, cfg: AlertSettings, incident: Incident) -> Incident:
+    """The incident at tier 5 when its window carries enough mentions the triage put at tier 5
+    (live detection and the backtest tier the same way)."""
     if incident.kind != "negative" or incident.severity >= 5:
         return incident
-    urgent = series.window_urgent_count(store, window)
+    urgent = series.window_urgent_count(store, scope_window(incident))
     if urgent < cfg.severity.red_alert_mentions:
         return incident
     why = f"tier 5 (红色警戒): {urgent} mentions in the window triaged tier 5"

@@ -215,7 +215,7 @@ def _mention_batches(store: Store, request: ExportRequest) -> Iterator[pa.Record
 def incident_rows(store: Store, request: ExportRequest) -> pa.Table:
     """Incidents of the period by case, the most severe case first, each case's lead first."""
     incidents = stored.period_incidents(store, request.period.start, request.period.end, request.scope.brands)
-    cases: list[Case[Incident]] = sorted(brand_cases(incidents), key=lambda c: (-c.severity, c.window[0]))
+    cases: list[Case[Incident]] = sorted(brand_cases(store, incidents), key=lambda c: (-c.severity, c.window[0]))
     rows = []
     for number, case in enumerate(cases, 1):
         minutes = first_response_minutes(case)

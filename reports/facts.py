@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alerts.cases import Case, group_cases
+from alerts.cases import Case, load_cases
 from reports import faq
 from reports.changes import Move, candidates, largest_moves
 from reports.period import Period
@@ -176,8 +176,8 @@ def first_response_minutes(case: Case[Incident]) -> float | None:
     return max(0.0, (min(responded) - detected).total_seconds() / 60)
 
 
-def brand_cases(incidents: Sequence[Incident]) -> list[Case[Incident]]:
-    return group_cases([i for i in incidents if i.kind != "source_down"])
+def brand_cases(store: Store, incidents: Sequence[Incident]) -> list[Case[Incident]]:
+    return load_cases(store, [i for i in incidents if i.kind != "source_down"])
 
 
 def _tier_counts(cases: Sequence[Case[Incident]]) -> Counter[int]:
@@ -188,7 +188,7 @@ def _headline(store: Store, request: ReportRequest, cur_cases: list[Case[Inciden
     period, scope = request.period, request.scope
     f, prev_f = scope.filter(period), scope.filter(period.previous())
     cur, prev = queries.kpis(store, f), queries.kpis(store, prev_f)
-    prev_cases = brand_cases(stored.period_incidents(store, prev_f.start, prev_f.end, scope.brands))
+    prev_cases = brand_cases(store, stored.period_incidents(store, prev_f.start, prev_f.end, scope.brands))
     cur_tiers, prev_tiers = _tier_counts(cur_cases), _tier_counts(prev_cases)
     cur_median, unanswered = _median_minutes(cur_cases)
     prev_median, _ = _median_minutes(prev_cases)
@@ -294,7 +294,7 @@ def read_facts(store: Store, request: ReportRequest, now: datetime | None = None
     period = request.period
     f = request.scope.filter(period)
     incidents = stored.period_incidents(store, period.start, period.end, request.scope.brands)
-    cases = brand_cases(incidents)
+    cases = brand_cases(store, incidents)
     seconds = bucket_seconds(period.days)
     return ReportFacts(
         request=request,

@@ -138,15 +138,17 @@ def _incident(row: tuple[Any, ...]) -> Incident:
     )
 
 
-def _incidents(store: Store, where: str, params: Sequence[Any]) -> list[Incident]:
+def incidents_where(store: Store, where: str, params: Sequence[Any]) -> list[Incident]:
+    """Incidents selected by a WHERE (and ORDER/LIMIT) clause over the incidents table."""
     return [_incident(row) for row in store.query(f"{_INCIDENT_SELECT} {where}", params)]
+
 
 
 def find_mergeable(
     store: Store, kind: str, scope_type: str, brand: str, scope_value: str, not_before: datetime
 ) -> Incident | None:
     """The latest unresolved incident of this kind and scope that ended at or after `not_before`."""
-    rows = _incidents(
+    rows = incidents_where(
         store,
         "WHERE kind = ? AND scope_type = ? AND coalesce(brand, '') = ? AND scope_value = ?"
         " AND status <> 'resolved' AND window_end >= ? ORDER BY window_start DESC LIMIT 1",
@@ -156,7 +158,7 @@ def find_mergeable(
 
 
 def get_incident(store: Store, incident_id: str) -> Incident | None:
-    rows = _incidents(store, "WHERE id = ?", [incident_id])
+    rows = incidents_where(store, "WHERE id = ?", [incident_id])
     return rows[0] if rows else None
 
 
@@ -196,7 +198,7 @@ def list_incidents(
     if brand:
         where.append("brand = ?")
         params.append(brand)
-    return _incidents(
+    return incidents_where(
         store,
         f"WHERE {' AND '.join(where)} ORDER BY (status = 'resolved'), severity DESC, window_start DESC LIMIT ?",
         [*params, limit],
@@ -205,7 +207,7 @@ def list_incidents(
 
 def covering_brand_incident(store: Store, kind: str, brand: str, start: datetime, end: datetime) -> Incident | None:
     """An unresolved, already alerted brand-level incident of this kind overlapping [start, end]."""
-    rows = _incidents(
+    rows = incidents_where(
         store,
         "WHERE kind = ? AND scope_type = 'brand' AND coalesce(brand, '') = ? AND status <> 'resolved'"
         " AND alerted_severity IS NOT NULL AND window_start <= ? AND window_end >= ? ORDER BY severity DESC LIMIT 1",
@@ -224,6 +226,20 @@ def incident_mentions(store: Store, incident_id: str) -> list[IncidentMention]:
         [incident_id],
     )
     return [IncidentMention(*row) for row in rows]
+
+
+def incident_drivers(store: Store, incident_ids: Sequence[str]) -> dict[str, frozenset[tuple[str, str]]]:
+    """The (source, native_id) of each incident's driving mentions: what tells two incidents
+    of the same hours apart as one event or two (alerts/cases.py)."""
+    found: dict[str, set[tuple[str, str]]] = {i: set() for i in incident_ids}
+    if incident_ids:
+        rows = store.query(
+            "SELECT incident_id, source, native_id FROM incident_mentions WHERE list_contains(?::VARCHAR[], incident_id)",
+            [list(incident_ids)],
+        )
+        for incident_id, source, native_id in rows:
+            found[incident_id].add((source, native_id))
+    return {i: frozenset(keys) for i, keys in found.items()}
 
 
 _ACTION_STATUS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open"}

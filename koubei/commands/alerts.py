@@ -174,15 +174,15 @@ def incidents_list(
     cases: bool = typer.Option(False, "--cases", help="One row per case: the incidents one event raised together."),
 ) -> None:
     """The incident queue, most severe first."""
-    from alerts.cases import Case, group_cases
+    from alerts.cases import Case, load_cases
     from storage import incidents as inc
 
     if status is not None and status not in inc.INCIDENT_STATUSES:
         raise typer.BadParameter(f"{status!r} is not one of {', '.join(inc.INCIDENT_STATUSES)}", param_hint="--status")
     with ctx.obj.open_store(read_only=True) as store:
         rows = inc.list_incidents(store, status, brand, limit)
-    # Without --cases every incident is a case of its own: one code path for both listings.
-    listed = group_cases(rows) if cases else [Case((r,)) for r in rows]
+        # Without --cases every incident is a case of its own: one code path for both listings.
+        listed = load_cases(store, rows) if cases else [Case((r,)) for r in rows]
     if as_json:
         out: list[dict[str, Any]] = (
             [asdict(r) for r in rows]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from alerts.cases import group_cases, overlapping_groups
-from storage.incidents import Incident
+from storage.incidents import AspectRise, Incident
 
 T0 = datetime(2026, 11, 22, 0, 0)
 
@@ -25,6 +25,7 @@ def _incident(
     expected: float = 2,
     status: str = "open",
     kind: str = "negative",
+    aspects: tuple[str, ...] = ("质量", "电池"),
 ) -> Incident:
     return Incident(
         id=id_,
@@ -41,6 +42,7 @@ def _incident(
         expected=expected,
         score=5.0,
         status=status,
+        aspects=tuple(AspectRise(a, 10, 1.0) for a in aspects),
         created_at=T0,
         updated_at=T0,
     )
@@ -92,7 +94,7 @@ def test_the_lead_is_the_worst_then_negative_then_the_most_specific_scope_then_t
     assert [m.id for m in group_cases(rows)[0].members] == ["brand", "aspect", "channel", "buzz"]
     rows.append(_incident("worse", "b", "source", "demo.jd", 1, 2, 5, observed=9, expected=3))
     rows.append(_incident("p1", "b", "product", "P20", 0, 4, 5, observed=10, expected=5))
-    rows.append(_incident("p2", "b", "product", "X1", 0, 4, 5, observed=30, expected=5))
+    rows.append(_incident("p2", "b", "product", "P20", 0, 4, 5, observed=30, expected=5))
     assert [m.id for m in group_cases(rows)[0].members][:2] == ["p2", "p1"]
     rows.append(_incident("tier", "b", "source", "demo.jd", 1, 2, 4, observed=900, expected=3))
     assert group_cases(rows)[0].members[-1].id == "tier"
@@ -110,3 +112,54 @@ def test_a_case_is_as_far_along_as_its_least_handled_incident() -> None:
     # resolved cases go last in the queue
     fresh = _incident("c", "b", "brand", "b", 10, 11, 1)
     assert [c.id for c in group_cases([*rows, fresh])] == ["c", case.id]
+
+
+def test_an_unrelated_burst_in_the_same_hours_is_a_case_of_its_own() -> None:
+    """Bug: acknowledging the power-bank crisis also acknowledged an unrelated delivery-delay
+    burst of the same brand whose window overlapped: cases grouped by brand and window alone."""
+    crisis = [
+        _incident("product", "声浪", "product", "声浪P20充电宝", 1, 17, 5),
+        _incident("brand", "声浪", "brand", "声浪", 2, 24, 5, observed=300, expected=30),
+        _incident("battery", "声浪", "aspect", "电池", 1, 15, 5),
+        _incident("weibo", "声浪", "source", "demo.weibo", 2, 20, 4, aspects=("质量", "客服")),
+    ]
+    delivery = _incident("delivery", "声浪", "aspect", "物流", 8, 11, 3, aspects=("物流",))
+    drivers = {
+        "product": {("weibo", "1"), ("jd", "2")},
+        "brand": {("weibo", "1"), ("jd", "3")},
+        "battery": {("jd", "2")},
+        "weibo": {("weibo", "1")},
+        "delivery": {("jd", "9")},
+    }
+    cases = group_cases([*crisis, delivery], drivers)
+    assert [sorted(m.id for m in c.members) for c in cases] == [
+        ["battery", "brand", "product", "weibo"],
+        ["delivery"],
+    ]
+    # Without driving mentions the stored facts still tell them apart (what each is about).
+    assert len(group_cases([*crisis, delivery])) == 2
+
+
+def test_a_brand_wide_incident_joins_the_event_it_shares_most_and_does_not_chain_two() -> None:
+    p20 = _incident("p20", "b", "product", "P20", 0, 10, 5)
+    x1 = _incident("x1", "b", "product", "X1", 2, 8, 4, aspects=("质量",))
+    brand = _incident("brand", "b", "brand", "b", 0, 10, 5, observed=50, expected=10)
+    drivers = {"p20": {("s", "1"), ("s", "2")}, "x1": {("s", "7")}, "brand": {("s", "1"), ("s", "2"), ("s", "7")}}
+    cases = group_cases([x1, brand, p20], drivers)
+    assert [sorted(m.id for m in c.members) for c in cases] == [["brand", "p20"], ["x1"]]
+    # Another product's burst that rose on the same aspect is another event.
+    assert len(group_cases([p20, x1])) == 2
+
+
+def test_a_few_delivery_complaints_inside_a_crisis_do_not_make_it_about_delivery() -> None:
+    """Bug (seen in the demo): the crisis's brand incident listed 物流 third among its risen
+    aspects (2 mentions beside 430 on 质量), so a delivery burst in the same hours joined it."""
+    brand = _incident("brand", "声浪", "brand", "声浪", 0, 20, 5, observed=300, expected=30)
+    brand = replace(
+        brand, aspects=(AspectRise("质量", 430, 20.0), AspectRise("客服", 50, 10.0), AspectRise("物流", 2, 1.0))
+    )
+    delivery = _incident("delivery", "声浪", "aspect", "物流", 8, 11, 3, aspects=("物流",))
+    assert len(group_cases([brand, delivery])) == 2
+    # an aspect that leads the rise beside another still names the event
+    shared = replace(brand, aspects=(AspectRise("质量", 430, 20.0), AspectRise("物流", 200, 10.0)))
+    assert len(group_cases([shared, delivery])) == 1

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from alerts.cases import group_cases
+from alerts.cases import load_cases
 from reports import faq
 from reports.facts import ReportFacts
 from storage import open_store
@@ -75,7 +75,7 @@ def test_incidents_are_counted_as_cases_by_tier(facts: ReportFacts, demo_db: Pat
     ]
     with open_store(demo_db, read_only=True) as store:
         incidents = [get_incident(store, i) for i in ids]
-    cases = group_cases([i for i in incidents if i is not None])
+        cases = load_cases(store, [i for i in incidents if i is not None])
     expected = {tier: sum(1 for c in cases if c.severity == tier) for tier in range(2, 6)}
     assert {tier: c.current for tier, c in facts.headline.cases_by_tier.items()} == expected
     assert sum(expected.values()) == len(facts.cases) >= 1
