@@ -1,7 +1,7 @@
 """koubei dashboard entrypoint: `koubei dashboard` (or `streamlit run streamlit_app.py`).
 
-Draws the language switch and the shared filters (bound to the URL), then runs
-the selected page.
+Draws the language switch, the shared filters (kept in the URL) and the clock every
+time on the dashboard is shown in, then runs the selected page.
 The database comes from $KOUBEI_DB (set by `koubei dashboard`) or koubei.toml.
 """
 
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -24,7 +26,9 @@ from dashboard import data, filters
 from dashboard.i18n import t
 from storage import DatabaseBusy, StorageError
 
-st.set_page_config(page_title="koubei 口碑监测", page_icon=":material/forum:", layout="wide")
+# A file, not a :material/...: icon or an emoji, which the browser would fetch from a font CDN
+# (offline, or blocked in mainland China, the tab would have no icon).
+st.set_page_config(page_title="koubei 口碑监测", page_icon=str(ROOT / "dashboard" / "icon.png"), layout="wide")
 
 filters.language_switch()
 
@@ -46,6 +50,12 @@ def navigation() -> StreamlitPage:
     return st.navigation(sections)
 
 
+def utc_offset(tz: str) -> str:
+    """The zone's offset from UTC now, as "UTC+08:00"."""
+    offset = datetime.now(ZoneInfo(tz)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
 page = navigation()
 
 try:
@@ -60,10 +70,12 @@ except StorageError as exc:
     st.text(str(exc))  # our own message: the path and what to run
     st.stop()
 
+tz = data.display_tz()
+st.caption(t("app.clock", tz=tz, offset=utc_offset(tz)))
 if options["last"] is None:
     st.info(t("app.no_data"))
     st.session_state.pop(filters.FILTERS_STATE, None)
 else:
-    filters.render(options)
+    filters.render(options, tz)
 
 page.run()

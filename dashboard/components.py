@@ -1,23 +1,24 @@
-"""Safe ways to show text written by strangers.
+"""Safe ways to show text written by strangers, and the display clock.
 
 Mention text (and anything derived from it: keywords, product names from an
 import) is untrusted. st.markdown, st.write(str), st.caption and st.toast all
 render Markdown (remote images, links, :red[...]), so such text goes only into
-st.dataframe cells (drawn on a canvas), st.text or st.code, always masked with
-mask_pii first. Plotly renders a subset of HTML in labels (<a href>, <b>),
-so text put into a chart is HTML-escaped as well. Links: http and https only.
+st.dataframe cells (drawn on a canvas), st.text or st.code, or HTML-escaped into
+st.html or a plotly label (both render a subset of HTML and no Markdown), always
+masked with mask_pii first. Links: http and https only.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from dashboard.loaders import DISPLAY_TZ
 from koubei.privacy import mask_pii
 
 SAFE_SCHEMES = ("http", "https")
@@ -37,8 +38,8 @@ def safe_url(url: object) -> str | None:
     return url
 
 
-def chart_text(text: object) -> str:
-    """An untrusted string made safe for a plotly label or hover (masked, HTML-escaped)."""
+def escaped(text: object) -> str:
+    """An untrusted string made safe for st.html or a plotly label or hover (masked, HTML-escaped)."""
     return html.escape(mask_pii(text if isinstance(text, str) else str(text or "")))
 
 
@@ -57,7 +58,7 @@ def masked(frame: pd.DataFrame, text_columns: Iterable[str]) -> pd.DataFrame:
     return out
 
 
-def local_times(frame: pd.DataFrame, columns: Iterable[str], tz: str = DISPLAY_TZ) -> pd.DataFrame:
+def local_times(frame: pd.DataFrame, columns: Iterable[str], tz: str) -> pd.DataFrame:
     """Stored naive-UTC timestamps as zone-aware local times (the table shows them as such)."""
     out = frame.copy()
     for column in columns:
@@ -66,18 +67,11 @@ def local_times(frame: pd.DataFrame, columns: Iterable[str], tz: str = DISPLAY_T
     return out
 
 
-def json_list(value: object) -> str:
-    """A JSON array cell (keywords, aspects, sources) as 'a, b, c' for a table cell."""
-    import json
+def local(moment: datetime, tz: str) -> datetime:
+    """A stored (naive UTC) time in the display zone."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
 
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, str):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return value
-        return parsed if isinstance(parsed, str) else json_list(parsed)
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
+
+def when(moment: datetime | None, tz: str, fmt: str = "%m-%d %H:%M") -> str:
+    """A stored time as the pages write it: local, to the minute ("" for none)."""
+    return "" if moment is None else local(moment, tz).strftime(fmt)

@@ -1,4 +1,4 @@
-"""The pages' access to the database: dashboard.loaders, cached.
+"""The pages' access to the database and settings: dashboard.loaders, cached.
 
 Results are cached with st.cache_data(ttl=CACHE_TTL) so reruns and other
 browser sessions do not reopen the file at all; see dashboard/loaders.py for
@@ -7,22 +7,22 @@ why every read opens and closes its own read-only connection.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
+from alerts.cases import Case
 from dashboard.loaders import (
-    DISPLAY_TZ,
     LOCK_TIMEOUT,
+    BriefData,
     OverviewData,
+    dashboard_settings,
     db_path,
+    load_brief,
     load_filter_options,
-    load_incident_detail,
     load_overview,
+    load_queue,
     reading,
-    refresh_seconds,
     writing,
 )
 from storage import queries
@@ -30,14 +30,16 @@ from storage.incidents import Incident
 
 __all__ = [
     "CACHE_TTL",
-    "DISPLAY_TZ",
     "LOCK_TIMEOUT",
+    "BriefData",
     "OverviewData",
+    "brief",
+    "changed",
     "db_path",
+    "display_tz",
     "filter_options",
-    "incident_detail",
-    "load_overview",
     "overview",
+    "queue",
     "reading",
     "refresh_seconds",
     "writing",
@@ -48,27 +50,46 @@ __all__ = [
 CACHE_TTL = 5
 
 
+@st.cache_data(ttl=CACHE_TTL, max_entries=1, show_spinner=False)
+def _settings() -> tuple[str, int]:
+    table = dashboard_settings()
+    return str(table.timezone), table.refresh_seconds
+
+
+def display_tz() -> str:
+    """[dashboard] timezone: the one clock of every page, chart and export."""
+    return _settings()[0]
+
+
+def refresh_seconds() -> int:
+    """[dashboard] refresh_seconds in koubei.toml."""
+    return _settings()[1]
+
+
 @st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
 def filter_options(db: str) -> dict[str, Any]:
     return load_filter_options(db)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)
-def overview(
-    db: str,
-    start: datetime,
-    end: datetime,
-    brands: tuple[str, ...],
-    products: tuple[str, ...],
-    sources: tuple[str, ...],
-    bucket_seconds: int,
-    tz: str = DISPLAY_TZ,
-) -> OverviewData:
-    """load_overview, cached for CACHE_TTL seconds (arguments are plain hashable values)."""
-    f = queries.MentionFilter(start=start, end=end, brands=brands, products=products, sources=sources)
+def overview(db: str, f: queries.MentionFilter, bucket_seconds: int | None, tz: str) -> OverviewData:
+    """load_overview, cached for CACHE_TTL seconds (the filter is a frozen, hashable dataclass)."""
     return load_overview(db, f, bucket_seconds, tz)
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
-def incident_detail(db: str, incident_id: str) -> tuple[Incident | None, pd.DataFrame]:
-    return load_incident_detail(db, incident_id)
+@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
+def queue(db: str, f: queries.MentionFilter, statuses: tuple[str, ...]) -> list[Case[Incident]]:
+    """load_queue, cached: the filter's incidents of these statuses, as cases."""
+    return load_queue(db, f, statuses)
+
+
+@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
+def brief(db: str, incident_id: str) -> BriefData | None:
+    """load_brief, cached."""
+    return load_brief(db, incident_id)
+
+
+def changed() -> None:
+    """After a page wrote (an action on a case): the next read sees it, on every page."""
+    for cached in (overview, queue, brief):
+        cached.clear()

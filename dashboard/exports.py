@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
 
 import streamlit as st
 
 from dashboard.data import CACHE_TTL
 from dashboard.filters import Filters
-from dashboard.loaders import DISPLAY_TZ, LOCK_TIMEOUT
+from dashboard.loaders import LOCK_TIMEOUT
 from reports.exports import ExportRequest, count_rows, write_csv
 from reports.facts import Scope
 from reports.period import Period
@@ -33,20 +32,17 @@ class RowCounts:
 
 def request(f: Filters, what: str, lang: str, label: str | None = None) -> ExportRequest:
     return ExportRequest(
-        what, Period(f.start_day, f.end_day, DISPLAY_TZ), Scope(f.brands, f.products, f.sources), lang, label
+        what, Period(f.start_day, f.end_day, f.tz), Scope(f.brands, f.products, f.sources), lang, label
     )
 
 
 def row_counts(db: str, f: Filters) -> RowCounts:
     """What the two downloads would hold now (cached like the page's other reads)."""
-    return _row_counts(db, f.start_day, f.end_day, f.brands, f.products, f.sources)
+    return _row_counts(db, f)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
-def _row_counts(
-    db: str, first: date, last: date, brands: tuple[str, ...], products: tuple[str, ...], sources: tuple[str, ...]
-) -> RowCounts:
-    f = Filters(first, last, brands, products, sources)
+def _row_counts(db: str, f: Filters) -> RowCounts:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
         return RowCounts(
             count_rows(store, request(f, "mentions", "zh")), count_rows(store, request(f, "mentions", "zh", "neg"))

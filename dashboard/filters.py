@@ -1,9 +1,11 @@
 """The shared filters (brand, product, source, date range) and the language switch.
 
-They are created in the entrypoint before the page runs, with
-bind="query-params", so every page sees the same selection and a URL such as
-`/?brand=声浪&dates=2026-11-01...` can be shared. Pages read them with
-`current()`. Dates are local days in DISPLAY_TZ; queries get UTC bounds.
+They are created in the entrypoint before the page runs, so every page sees the same
+selection through `current()`, and every query of every page takes it as one
+`storage.queries.MentionFilter` (`Filters.query`). The choices are names and ISO
+dates, the same in either language, so they are bound to the URL by Streamlit
+(`/?brand=声浪&dates=2026-11-01...`); the language is kept as a code (dashboard/url.py).
+Dates are local days in the display time zone; queries get UTC bounds.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard.i18n import DEFAULT_LANG, LANG_KEY, LANGUAGES, t
-from dashboard.loaders import DISPLAY_TZ
+from dashboard import url
+from dashboard.i18n import DEFAULT_LANG, LANG_ALIASES, LANG_KEY, LANGUAGES, t
+from storage.queries import MentionFilter
 
 DEFAULT_DAYS = 14
 KEYS = {"brands": "brand", "products": "product", "sources": "source", "dates": "dates"}
@@ -27,6 +30,7 @@ FILTERS_STATE = "koubei_filters"
 class Filters:
     start_day: date  # local, inclusive
     end_day: date  # local, inclusive
+    tz: str  # the display time zone the days are in
     brands: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
@@ -34,45 +38,46 @@ class Filters:
     @property
     def start(self) -> datetime:
         """UTC start (naive, as stored) of the first local day."""
-        return _utc(self.start_day)
+        return utc_start(self.start_day, self.tz)
 
     @property
     def end(self) -> datetime:
         """UTC end, exclusive: the start of the local day after the last one."""
-        return _utc(self.end_day + timedelta(days=1))
+        return utc_start(self.end_day + timedelta(days=1), self.tz)
 
     @property
     def days(self) -> int:
         return (self.end_day - self.start_day).days + 1
 
+    @property
+    def query(self) -> MentionFilter:
+        """What every query of every page is given."""
+        return MentionFilter(self.start, self.end, self.brands, self.products, self.sources)
 
-def _utc(day: date) -> datetime:
-    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(DISPLAY_TZ))
+
+def utc_start(day: date, tz: str) -> datetime:
+    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
-def local_day(moment: datetime | None) -> date | None:
+def local_day(moment: datetime | None, tz: str) -> date | None:
     """The local date of a stored (naive UTC) timestamp."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(DISPLAY_TZ)).date()
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
 
 
 def language_switch() -> str:
     """Sidebar switch; the label is bilingual and fixed so the widget keeps its identity."""
+    url.seed(LANG_KEY, list(LANGUAGES), DEFAULT_LANG, LANG_ALIASES)
     choice = st.sidebar.segmented_control(
-        "语言 / Language",
-        options=list(LANGUAGES),
-        format_func=LANGUAGES.__getitem__,
-        default=DEFAULT_LANG,
-        required=True,
-        key=LANG_KEY,
-        bind="query-params",
+        "语言 / Language", options=list(LANGUAGES), format_func=LANGUAGES.__getitem__, required=True, key=LANG_KEY
     )
+    url.keep(LANG_KEY, choice, DEFAULT_LANG)
     return choice or DEFAULT_LANG
 
 
-def render(options: dict[str, Any]) -> Filters:
+def render(options: dict[str, Any], tz: str) -> Filters:
     """Draw the filters in the sidebar and remember the selection for the pages."""
     sidebar = st.sidebar
     sidebar.subheader(t("filters.title"))
@@ -88,8 +93,8 @@ def render(options: dict[str, Any]) -> Filters:
     sources = sidebar.multiselect(
         t("filters.source"), options["sources"], key=KEYS["sources"], placeholder=t("filters.all"), bind="query-params"
     )
-    last = local_day(options["last"]) or datetime.now(UTC).date()
-    first = local_day(options["first"]) or last
+    last = local_day(options["last"], tz) or datetime.now(UTC).date()
+    first = local_day(options["first"], tz) or last
     default_start = max(first, last - timedelta(days=DEFAULT_DAYS - 1))
     picked = sidebar.date_input(
         t("filters.date_range"),
@@ -108,6 +113,7 @@ def render(options: dict[str, Any]) -> Filters:
     chosen = Filters(
         start_day=start_day,
         end_day=end_day,
+        tz=tz,
         brands=tuple(brands),
         products=tuple(p for p in products if p in product_options),
         sources=tuple(sources),

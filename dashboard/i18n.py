@@ -3,8 +3,8 @@
 Every string lives in dashboard/strings.py under an explicit, page-prefixed key
 (`t("incidents.title")`); t() looks the key up directly, so a page's wording
 never depends on which file asks. The language lives in
-st.session_state["lang"] (the sidebar switch, bound to the URL as ?lang=English);
-outside Streamlit the default applies.
+st.session_state["lang"] (the sidebar switch, kept in the URL as ?lang=en or
+?lang=zh); outside Streamlit the default applies.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dashboard.strings import STRINGS
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANG = "zh"
 LANG_KEY = "lang"
+# Links made before the URL held codes said ?lang=English.
+LANG_ALIASES = {name: code for code, name in LANGUAGES.items()}
 
 
 def current_lang() -> str:
@@ -37,3 +39,20 @@ def t_value(family: str, value: object, lang: str | None = None) -> str:
     """A stored code such as an incident kind (`kind.volume`) in words; unknown codes as they are."""
     key = f"{family}.{value}"
     return t(key, lang) if key in STRINGS else str(value)
+
+
+def widget_key(key: str, lang: str | None = None) -> str:
+    """A choice widget's key in the current language. Streamlit keeps showing a keyed widget's
+    options as first formatted (a status chip stayed 待处理 in English), so each language draws
+    its own widget, seeded from the choice kept under `key` (see remember)."""
+    return f"{key}_{lang or current_lang()}"
+
+
+def remember(key: str, default: object) -> str:
+    """Before drawing the widget: its per-language key, holding the choice made in any language."""
+    import streamlit as st
+
+    mine = widget_key(key)
+    if mine not in st.session_state:
+        st.session_state[mine] = st.session_state.get(key, default)
+    return mine

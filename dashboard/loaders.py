@@ -21,15 +21,21 @@ from typing import Any
 
 import pandas as pd
 
+from alerts.cases import Case, load_cases
 from koubei.config import load_settings
 from koubei.errors import ConfigError
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
-from storage.incidents import Incident, get_incident
+from storage.alerts_series import window_excluded, window_urgent_reasons
+from storage.incidents import Incident, IncidentMention, IncidentResponse, get_incident, incident_mentions, responses
 
 # How long a dashboard read waits for a writer to let go of the file.
 LOCK_TIMEOUT = 10.0
-DISPLAY_TZ = "Asia/Shanghai"
+# Buckets the overview's chart may use, finest first; the finest that gives each bucket
+# about MENTIONS_PER_BUCKET mentions wins, so a narrow filter is not a row of 0s and 1s.
+BUCKETS = (3600, 6 * 3600, 86400)
+MENTIONS_PER_BUCKET = 20
+MAX_BUCKETS = 400
 
 
 def db_path() -> Path:
@@ -39,12 +45,13 @@ def db_path() -> Path:
     return load_settings().db_path
 
 
-def refresh_seconds() -> int:
-    """[dashboard] refresh_seconds in koubei.toml."""
+def dashboard_settings() -> DashboardTable:
+    """[dashboard] in koubei.toml; a bad file must not take the dashboard down (the CLI reports
+    config errors), so it falls back to the defaults."""
     try:
-        return load_settings().dashboard.refresh_seconds
-    except ConfigError:  # a bad file must not take the live refresh down; the CLI reports config errors
-        return DashboardTable().refresh_seconds
+        return load_settings().dashboard
+    except ConfigError:
+        return DashboardTable()
 
 
 @contextmanager
@@ -71,16 +78,24 @@ def load_filter_options(db: str) -> dict[str, Any]:
         return queries.filter_options(store)
 
 
+def bucket_for(mentions: int, span: timedelta) -> int:
+    """The finest bucket in which the selection's mentions average MENTIONS_PER_BUCKET."""
+    for seconds in BUCKETS:
+        buckets = span.total_seconds() / seconds
+        if buckets <= MAX_BUCKETS and mentions >= MENTIONS_PER_BUCKET * buckets:
+            return seconds
+    return BUCKETS[-1]
+
+
 @dataclass
 class OverviewData:
     current: queries.Kpis
     previous: queries.Kpis
-    open_incidents_now: int
-    incidents_this_period: int
-    incidents_previous_period: int
+    open_cases: list[Case[Incident]]  # the unresolved ones of marked_cases
+    new_cases: int  # cases whose first incident began in the period
+    marked_cases: list[Case[Incident]]  # any status, windows in the period: the chart's markers
+    bucket_seconds: int
     series: pd.DataFrame
-    markers: pd.DataFrame
-    open_incidents: pd.DataFrame
     latest_negative: pd.DataFrame
     loaded_at: datetime
 
@@ -88,26 +103,86 @@ class OverviewData:
 def load_overview(
     db: str,
     f: queries.MentionFilter,
-    bucket_seconds: int,
-    tz: str = DISPLAY_TZ,
+    bucket_seconds: int | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> OverviewData:
-    """Everything the overview shows, read in one short read-only connection."""
-    prev = f.previous()
+    """Everything the overview shows, read in one short read-only connection. Without a
+    `bucket_seconds` the chart's bucket follows the volume (bucket_for)."""
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+        current = queries.kpis(store, f)
+        bucket = bucket_seconds or bucket_for(current.mentions, f.end - f.start)
+        marked = load_cases(store, queries.filtered_incidents(store, f))
         return OverviewData(
-            current=queries.kpis(store, f),
-            previous=queries.kpis(store, prev),
-            open_incidents_now=queries.open_incident_count(store, f.brands),
-            incidents_this_period=queries.incidents_started(store, f.start, f.end, f.brands),
-            incidents_previous_period=queries.incidents_started(store, prev.start, prev.end, f.brands),
-            series=queries.volume_series(store, f, timedelta(seconds=bucket_seconds), tz),
-            markers=queries.incidents_between(store, f.start, f.end, f.brands),
-            open_incidents=queries.open_incidents(store, f.brands),
+            current=current,
+            previous=queries.kpis(store, f.previous()),
+            open_cases=[c for c in marked if c.status != "resolved"],
+            new_cases=sum(1 for c in marked if c.window[0] >= f.start),
+            marked_cases=marked,
+            bucket_seconds=bucket,
+            series=queries.volume_series(store, f, timedelta(seconds=bucket), tz),
             latest_negative=queries.latest_negative(store, f, limit=50),
             loaded_at=datetime.now(UTC),
         )
 
 
-def load_incident_detail(db: str, incident_id: str) -> tuple[Incident | None, pd.DataFrame]:
+def load_queue(db: str, f: queries.MentionFilter, statuses: tuple[str, ...]) -> list[Case[Incident]]:
+    """The incident queue: the filter's incidents of these statuses, as cases."""
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return get_incident(store, incident_id), queries.incident_mentions(store, incident_id)
+        return load_cases(store, queries.filtered_incidents(store, f, statuses))
+
+
+@dataclass
+class BriefData:
+    """Everything the incident brief states about one incident, read from storage."""
+
+    incident: Incident
+    case: Case[Incident]  # the case it belongs to, whatever the page's filter
+    mentions: list[IncidentMention]  # its driving mentions, most reach first
+    excluded: int  # copies and paid posts of its window the trust checks left out
+    urgent_reasons: list[str]  # triage reasons of the window's tier-5 mentions
+    log: list[IncidentResponse]  # the case's actions, oldest first
+    deliveries: pd.DataFrame  # the alerts sent about the case
+    trace: pd.DataFrame | None  # the scope's series and expected band (None for an outage)
+
+
+TRACE_BEFORE = timedelta(days=2)
+TRACE_AFTER = timedelta(hours=12)
+
+
+def load_brief(db: str, incident_id: str) -> BriefData | None:
+    from alerts.backtest import scope_trace
+    from alerts.facts import scope_window
+
+    def store() -> Store:
+        return open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT)
+
+    with store() as opened:
+        incident = get_incident(opened, incident_id)
+        if incident is None:
+            return None
+        window = queries.MentionFilter(
+            incident.window_start, incident.window_end, (incident.brand,) if incident.brand else ()
+        )
+        neighbours = [i for i in queries.filtered_incidents(opened, window) if i.brand == incident.brand]
+        case = next(c for c in load_cases(opened, neighbours) if incident.id in {m.id for m in c.members})
+        members = [m.id for m in case.members]
+        scoped = scope_window(incident)
+        brief = BriefData(
+            incident=incident,
+            case=case,
+            mentions=incident_mentions(opened, incident_id),
+            excluded=window_excluded(opened, scoped),
+            urgent_reasons=window_urgent_reasons(opened, scoped),
+            log=case_log(opened, members),
+            deliveries=queries.incident_deliveries(opened, members),
+            trace=None,
+        )
+    if incident.kind in ("negative", "volume"):
+        brief.trace = scope_trace(store, load_settings(), incident, TRACE_BEFORE, TRACE_AFTER)
+    return brief
+
+
+def case_log(store: Store, incident_ids: list[str]) -> list[IncidentResponse]:
+    """The actions on a case's incidents, each once (one click logs on every incident), oldest first."""
+    seen = {(e.acted_at, e.actor, e.action, e.note): e for i in incident_ids for e in responses(store, i)}
+    return sorted(seen.values(), key=lambda e: e.acted_at)

@@ -9,34 +9,30 @@ dashboard.data. Mention text is shown only in st.dataframe cells, masked.
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
-from alerts.cases import group_cases
-from dashboard import charts, data, exports
-from dashboard.components import json_list, local_times, masked
+from alerts.cases import Case
+from dashboard import charts, data, exports, url
+from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
-from dashboard.i18n import current_lang, t, t_value
+from dashboard.i18n import current_lang, t, t_value, widget_key
 from storage import DatabaseBusy, StorageError
+from storage.incidents import Incident
 
-BUCKETS = {"auto": None, "1h": 3600, "6h": 6 * 3600, "1d": 86400}
+# The URL keeps the code (?bucket=day), the same in either language.
+BUCKETS = {"auto": None, "hour": 3600, "6h": 6 * 3600, "day": 86400}
 BUCKET_LABELS = {
     "auto": "overview.bucket_auto",
-    "1h": "overview.bucket_1h",
+    "hour": "overview.bucket_1h",
     "6h": "overview.bucket_6h",
-    "1d": "overview.bucket_1d",
+    "day": "overview.bucket_1d",
 }
+BUCKET_NAMES = {seconds: name for name, seconds in BUCKETS.items() if seconds}
+BUCKET_KEY = "bucket"
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
-
-
-def auto_bucket(days: int) -> int:
-    """Hourly up to a week, 6-hourly up to a month, then daily: about 50-200 points."""
-    if days <= 7:
-        return 3600
-    if days <= 31:
-        return 6 * 3600
-    return 86400
 
 
 def _delta_pp(current: float | None, previous: float | None) -> str | None:
@@ -81,45 +77,38 @@ def render_kpis(view: data.OverviewData) -> bool:
         help=t("overview.kpi_neg_help"),
         border=True,
     )
-    incidents_delta = view.incidents_this_period - view.incidents_previous_period
+    # Cases, as the table below lists them; no arrow: a count of what is open now is not a change.
     cols[3].metric(
-        t("overview.kpi_open_incidents"),
-        view.open_incidents_now,
-        delta=incidents_delta if compare else None,
-        delta_color="inverse",
-        help=t("overview.kpi_inc_help"),
+        t("overview.kpi_open_cases"),
+        len(view.open_cases),
+        help=t("overview.kpi_cases_help", incidents=sum(len(c.members) for c in view.open_cases), new=view.new_cases),
         border=True,
     )
     return compare
 
 
-def _incident_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = local_times(frame, ["window_start", "window_end", "peak_at"])
-    out["kind"] = out["kind"].map(lambda v: t_value("kind", v))
-    out["status"] = out["status"].map(lambda v: t_value("status", v))
-    out["keywords"] = out["keywords"].map(json_list)
-    return masked(out, ["scope_value", "keywords"])
-
-
-def open_cases(incidents: pd.DataFrame) -> pd.DataFrame:
-    """One row per case (alerts/cases.py): its lead incident with the case's tier, status
-    and overall window, and how many more incidents the same event raised."""
-    if incidents.empty:
-        return incidents
-    return pd.DataFrame(
-        [
-            {
-                **case.lead._asdict(),
-                "severity": case.severity,
-                "status": case.status,
-                "window_start": case.window[0],
-                "window_end": case.window[1],
-                "related": len(case.related),
-                "mention_count": sum(int(m.mention_count or 0) for m in case.members),
-            }
-            for case in group_cases(list(incidents.itertuples(index=False)))
-        ]
-    )
+def case_frame(cases: list[Case[Incident]], tz: str) -> pd.DataFrame:
+    """One row per case: its lead's scope with the case's tier, status and overall window,
+    how many more incidents the same event raised, and its keywords."""
+    rows = [
+        {
+            "id": case.lead.id,
+            "severity": case.severity,
+            "kind": t_value("kind", case.lead.kind),
+            "brand": case.lead.brand or "",
+            "scope_value": case.lead.scope_value,
+            "related": len(case.related),
+            "window_start": case.window[0],
+            "window_end": case.window[1],
+            "observed": case.lead.observed,
+            "expected": case.lead.expected,
+            "status": t_value("status", case.status),
+            "keywords": "、".join(case.lead.keywords),
+        }
+        for case in cases
+    ]
+    frame = masked(pd.DataFrame(rows), ["brand", "scope_value", "keywords"])
+    return local_times(frame, ["window_start", "window_end"], tz)
 
 
 def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
@@ -136,9 +125,8 @@ def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
         "expected",
         "status",
         "keywords",
-        "mention_count",
     ]
-    shown = _incident_frame(frame)
+    shown = frame
     event = st.dataframe(
         shown,
         key=key,
@@ -158,7 +146,6 @@ def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
             "expected": st.column_config.NumberColumn(t("col.expected"), format="%.3g"),
             "status": st.column_config.TextColumn(t("col.status")),
             "keywords": st.column_config.TextColumn(t("col.keywords")),
-            "mention_count": st.column_config.NumberColumn(t("col.mentions"), format="%d"),
         },
     )
     try:
@@ -167,9 +154,9 @@ def incident_table(frame: pd.DataFrame, key: str) -> list[int]:
         return []
 
 
-def mention_table(frame: pd.DataFrame, key: str) -> None:
+def mention_table(frame: pd.DataFrame, key: str, tz: str) -> None:
     """Mentions (untrusted text) in a dataframe: masked text, http(s)-only links, local times."""
-    shown = local_times(masked(frame, ["text", "brand", "product", "source"]), ["published_at"])
+    shown = local_times(masked(frame, ["text", "brand", "product", "source"]), ["published_at"], tz)
     if "label" in shown.columns:
         shown["label"] = shown["label"].map(lambda v: t_value("label", v))
     columns = [
@@ -210,18 +197,6 @@ def mention_table(frame: pd.DataFrame, key: str) -> None:
     )
 
 
-def render_incident_detail(db: str, incident_id: str) -> None:
-    incident, drivers = data.incident_detail(db, incident_id)
-    if incident is None:
-        return
-    st.subheader(t("overview.selected_incident"))
-    one = pd.DataFrame([incident])
-    one["mention_count"] = len(drivers)
-    incident_table(one, key="overview_incident_detail")
-    st.markdown(f"**{t('overview.incident_drivers')}**")
-    mention_table(drivers, key="overview_incident_mentions")
-
-
 def export_section(db: str, f: Filters) -> None:
     """Complete exports of the selection, with how many rows each holds said before downloading."""
     lang = current_lang()
@@ -251,9 +226,9 @@ def export_section(db: str, f: Filters) -> None:
     )
 
 
-def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
+def body(db: str, f: Filters, bucket_seconds: int | None, refresh: int) -> None:
     try:
-        view = data.overview(db, f.start, f.end, f.brands, f.products, f.sources, bucket_seconds)
+        view = data.overview(db, f.query, bucket_seconds, f.tz)
     except DatabaseBusy:
         st.warning(t("app.database_busy"))
         return
@@ -269,34 +244,33 @@ def body(db: str, f: Filters, bucket_seconds: int, refresh: int) -> None:
     st.caption(t(note, prev=f"{prev_first:%Y-%m-%d} – {prev_last:%Y-%m-%d}"))
 
     st.subheader(t("overview.chart_title"))
-    fig = charts.timeseries_figure(view.series, view.markers, data.DISPLAY_TZ)
+    fig = charts.timeseries_figure(view.series, view.marked_cases, f.tz)
     event = st.plotly_chart(
         fig, key="overview_ts", on_select="rerun", selection_mode=("points",), config={"displaylogo": False}
     )
-    st.caption(t("overview.chart_hint"))
-    clicked = charts.selected_incident_ids(event)
+    bucket = t(BUCKET_LABELS[BUCKET_NAMES[view.bucket_seconds]])
+    st.caption(t("overview.chart_hint", bucket=bucket, few=charts.MIN_SCORED))
+    if clicked := charts.selected_incident_ids(event):
+        url.open_brief(clicked[0])
 
-    st.subheader(t("overview.open_incidents"))
-    cases = open_cases(view.open_incidents)
-    if cases.empty:
+    st.subheader(t("overview.open_cases"))
+    if not view.open_cases:
         st.info(t("overview.no_open_incidents"))
-        rows: list[int] = []
     else:
-        rows = incident_table(cases, key="overview_open_incidents")
-    # (a live refresh can shrink the table under a selection: ignore a row that is gone)
-    picked = [r for r in rows if r < len(cases)]
-    chosen = clicked[0] if clicked else (str(cases.iloc[picked[0]]["id"]) if picked else None)
-    if chosen:
-        render_incident_detail(db, chosen)
+        rows = incident_table(case_frame(view.open_cases, f.tz), key="overview_open_incidents")
+        # (a live refresh can shrink the table under a selection: ignore a row that is gone)
+        picked = [r for r in rows if r < len(view.open_cases)]
+        if picked:
+            url.open_brief(view.open_cases[picked[0]].lead.id)
 
     st.subheader(t("overview.latest_negative"))
     if view.latest_negative.empty:
         st.info(t("overview.no_negative"))
     else:
-        mention_table(view.latest_negative, key="overview_latest_negative")
+        mention_table(view.latest_negative, key="overview_latest_negative", tz=f.tz)
 
     export_section(db, f)
-    loaded = view.loaded_at.astimezone(pd.Timestamp.now(tz=data.DISPLAY_TZ).tzinfo)
+    loaded = view.loaded_at.astimezone(ZoneInfo(f.tz))
     st.caption(t("overview.updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))
 
 
@@ -306,25 +280,25 @@ def main() -> None:
     if f is None:  # the entrypoint found no data and said so
         return
     db = str(data.db_path())
+    key = widget_key(BUCKET_KEY)
+    url.seed(BUCKET_KEY, list(BUCKETS), "auto", widget=key)
     choice = (
         st.segmented_control(
             t("overview.bucket"),
             options=list(BUCKETS),
             format_func=lambda k: t(BUCKET_LABELS[k]),
-            default="auto",
             required=True,
-            key="bucket",
-            bind="query-params",
+            key=key,
         )
         or "auto"
     )
-    bucket_seconds = BUCKETS[choice] or auto_bucket(f.days)
+    url.keep(BUCKET_KEY, choice, "auto")
     refresh = data.refresh_seconds()
 
     # Live refresh: only this fragment reruns on the timer, not the whole app.
     @st.fragment(run_every=timedelta(seconds=refresh))
     def live() -> None:
-        body(db, f, bucket_seconds, refresh)
+        body(db, f, BUCKETS[choice], refresh)
 
     live()
 

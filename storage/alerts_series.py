@@ -108,6 +108,31 @@ def window_urgent_count(store: Store, w: ScopeWindow) -> int:
     )
 
 
+def window_urgent_reasons(store: Store, w: ScopeWindow) -> list[str]:
+    """The triage reasons of the window's mentions put at tier 5 (what made them red alerts)."""
+    join, where, params = _in_window(w)
+    return [
+        str(row[0])
+        for row in store.query(
+            f"SELECT t.reason FROM mentions m{join} JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+            f" WHERE {where} AND t.urgency >= ?",
+            [*params, RED_ALERT_TIER],
+        )
+    ]
+
+
+def window_excluded(store: Store, w: ScopeWindow) -> int:
+    """How many of the window's mentions the trust checks left out (template and copy-paste reviews)."""
+    sql, params = _labelled(w)
+    return int(
+        store.query(
+            f"SELECT count(DISTINCT (m.source, m.native_id)){sql} AND EXISTS (SELECT 1 FROM mention_flags f"
+            " WHERE f.source = m.source AND f.native_id = m.native_id AND f.excluded)",
+            params,
+        )[0][0]
+    )
+
+
 def window_sources(store: Store, w: ScopeWindow) -> dict[str, int]:
     """Mentions per source in the window, most first."""
     sql, params = _labelled(w)

@@ -20,15 +20,12 @@ from typing import Any
 import pandas as pd
 
 from storage.db import Store, migration_files
+from storage.incidents import Incident, incidents_where
 
 # Incidents that still need someone: not resolved yet. "acknowledged" counts as
 # open because the problem is still there, someone has only seen it.
 OPEN_STATUSES = ("open", "acknowledged")
 MENTIONS = "trusted_mentions"
-INCIDENT_COLUMNS = (
-    "id, kind, scope_type, brand, scope_value, bucket, window_start, window_end, peak_at,"
-    " observed, expected, score, severity, status, keywords, aspects, sources"
-)
 
 
 @dataclass(frozen=True)
@@ -67,13 +64,6 @@ def _where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _brand_clause(brands: tuple[str, ...], params: list[Any]) -> str:
-    if not brands:
-        return "TRUE"
-    params.append(list(brands))
-    return "list_contains(?::VARCHAR[], brand)"
-
-
 def missing_migrations(store: Store) -> list[str]:
     """Migrations this code has that the database has not applied yet. A read-only
     reader cannot migrate, so it must say so instead of failing on a missing table."""
@@ -107,27 +97,6 @@ def kpis(store: Store, f: MentionFilter) -> Kpis:
     return Kpis(mentions=mentions, scored=scored, negative=negative, avg_score=avg_score)
 
 
-def open_incident_count(store: Store, brands: tuple[str, ...] = ()) -> int:
-    params: list[Any] = [list(OPEN_STATUSES)]
-    brand_sql = _brand_clause(brands, params)
-    return int(
-        store.query(
-            f"SELECT count(*) FROM incidents WHERE list_contains(?::VARCHAR[], status) AND {brand_sql}", params
-        )[0][0]
-    )
-
-
-def incidents_started(store: Store, start: datetime, end: datetime, brands: tuple[str, ...] = ()) -> int:
-    """Incidents (any status) whose window began in [start, end)."""
-    params: list[Any] = [start, end]
-    brand_sql = _brand_clause(brands, params)
-    return int(
-        store.query(
-            f"SELECT count(*) FROM incidents WHERE window_start >= ? AND window_start < ? AND {brand_sql}", params
-        )[0][0]
-    )
-
-
 def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per time bucket (local time in `tz`, gaps filled with zero): mentions,
     scored, negative, avg_score, negative_share."""
@@ -157,40 +126,53 @@ def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
     return frame.astype({"mentions": "int64", "scored": "int64", "negative": "int64"})
 
 
-def incidents_between(store: Store, start: datetime, end: datetime, brands: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Incidents (any status) whose window overlaps [start, end): the chart's markers."""
-    params: list[Any] = [end, start]
-    brand_sql = _brand_clause(brands, params)
-    return store.frame(
-        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE window_start < ? AND window_end >= ? AND {brand_sql}"
-        " ORDER BY window_start",
-        params,
+def _incident_where(f: MentionFilter, statuses: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    """The incidents a filter shows: windows overlapping its period, of its brands, about its
+    products (the product scope, or driving mentions of the product) and drawn from its sources
+    (the source scope, or mentions counted from the source). A source outage concerns every
+    brand and product, so only the source filter applies to it."""
+    clauses = ["window_start < ?", "window_end >= ?"]
+    params: list[Any] = [f.end, f.start]
+    if statuses:
+        clauses.append("list_contains(?::VARCHAR[], status)")
+        params.append(list(statuses))
+    if f.brands:
+        clauses.append("(kind = 'source_down' OR list_contains(?::VARCHAR[], brand))")
+        params.append(list(f.brands))
+    if f.products:
+        clauses.append(
+            "(kind = 'source_down' OR (scope_type = 'product' AND list_contains(?::VARCHAR[], scope_value))"
+            " OR EXISTS (SELECT 1 FROM incident_mentions im JOIN mentions m USING (source, native_id)"
+            " WHERE im.incident_id = incidents.id AND list_contains(?::VARCHAR[], m.product)))"
+        )
+        params += [list(f.products), list(f.products)]
+    if f.sources:
+        clauses.append(
+            "((scope_type = 'source' AND list_contains(?::VARCHAR[], scope_value))"
+            " OR list_has_any(?::VARCHAR[], json_extract_string(sources, '$[*].source')))"
+        )
+        params += [list(f.sources), list(f.sources)]
+    return " AND ".join(clauses), params
+
+
+def filtered_incidents(
+    store: Store, f: MentionFilter, statuses: tuple[str, ...] | None = None, limit: int = 1000
+) -> list[Incident]:
+    """The incidents the filter shows (see _incident_where), in the queue's order."""
+    where, params = _incident_where(f, statuses)
+    return incidents_where(
+        store,
+        f"WHERE {where} ORDER BY (status = 'resolved'), severity DESC, window_start DESC LIMIT ?",
+        [*params, limit],
     )
 
 
-def open_incidents(store: Store, brands: tuple[str, ...] = (), limit: int = 100) -> pd.DataFrame:
-    """Unresolved incidents, most severe and most recent first, with how many mentions drove each."""
-    params: list[Any] = [list(OPEN_STATUSES)]
-    brand_sql = _brand_clause(brands, params)
-    params.append(limit)
+def incident_deliveries(store: Store, incident_ids: list[str]) -> pd.DataFrame:
+    """Who was told about the incidents: route, channel, event and delivery status of each alert."""
     return store.frame(
-        f"SELECT {INCIDENT_COLUMNS},"
-        " (SELECT count(*) FROM incident_mentions im WHERE im.incident_id = incidents.id) AS mention_count"
-        f" FROM incidents WHERE list_contains(?::VARCHAR[], status) AND {brand_sql}"
-        " ORDER BY severity DESC, peak_at DESC LIMIT ?",
-        params,
-    )
-
-
-def incident_mentions(store: Store, incident_id: str, limit: int = 50) -> pd.DataFrame:
-    """The mentions that drove an incident, by rank (1 = most reach)."""
-    return store.frame(
-        "SELECT im.rank, m.published_at, m.source, m.brand, m.product, m.text, m.url, s.score, s.label,"
-        " m.likes, m.reposts, m.replies"
-        " FROM incident_mentions im JOIN mentions m USING (source, native_id)"
-        " LEFT JOIN sentiment s USING (source, native_id)"
-        " WHERE im.incident_id = ? ORDER BY im.rank LIMIT ?",
-        [incident_id, limit],
+        "SELECT incident_id, route, channel, event, status, sent_at FROM alert_outbox"
+        " WHERE list_contains(?::VARCHAR[], incident_id) ORDER BY created_at, route, channel",
+        [incident_ids],
     )
 
 

@@ -318,7 +318,12 @@ def tier_labels(store: Store) -> list[tuple[str, int, int]]:
 
 
 def _triage_filter(
-    brands: Sequence[str], sources: Sequence[str], start: datetime | None, end: datetime | None, include_excluded: bool
+    brands: Sequence[str],
+    sources: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+    include_excluded: bool,
+    products: Sequence[str] = (),
 ) -> tuple[str, list[Any]]:
     params: list[Any] = []
     where = ["TRUE"]
@@ -327,6 +332,9 @@ def _triage_filter(
     if brands:
         where.append(f"m.brand IN ({', '.join('?' for _ in brands)})")
         params += list(brands)
+    if products:
+        where.append(f"m.product IN ({', '.join('?' for _ in products)})")
+        params += list(products)
     if sources:
         where.append(f"m.source IN ({', '.join('?' for _ in sources)})")
         params += list(sources)
@@ -348,9 +356,10 @@ def triage_counts(
     end: datetime | None = None,
     sources: Sequence[str] = (),
     include_excluded: bool = False,
+    products: Sequence[str] = (),
 ) -> dict[int, int]:
     """How many mentions each tier holds (same filters as triage_queue)."""
-    where, params = _triage_filter(brands, sources, start, end, include_excluded)
+    where, params = _triage_filter(brands, sources, start, end, include_excluded, products)
     rows = store.query(
         "SELECT t.urgency, count(*) FROM triage t JOIN mentions m USING (source, native_id)"
         f" LEFT JOIN mention_flags f USING (source, native_id) WHERE {where} GROUP BY 1",
@@ -368,11 +377,12 @@ def triage_queue(
     start: datetime | None = None,
     end: datetime | None = None,
     sources: Sequence[str] = (),
+    products: Sequence[str] = (),
 ) -> Any:
     """Questions and complaints with their triage, most urgent first, then the widest
     reach inside a tier, then newest, as a DataFrame. start/end are naive UTC (as
     stored), end exclusive."""
-    where, params = _triage_filter(brands, sources, start, end, include_excluded)
+    where, params = _triage_filter(brands, sources, start, end, include_excluded, products)
     return store.frame(
         "SELECT m.source, m.native_id, m.brand, m.product, m.published_at, m.url, m.text,"
         " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach,"
@@ -392,11 +402,16 @@ def triage_queue(
 
 
 def aspect_summary(
-    store: Store, brands: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None
+    store: Store,
+    brands: Sequence[str] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+    products: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> Any:
     """Mentions per aspect and polarity (trusted mentions only), as a DataFrame."""
     # trusted_mentions already leaves the excluded copies out: no flag filter needed.
-    where, params = _triage_filter(brands, (), start, end, include_excluded=True)
+    where, params = _triage_filter(brands, sources, start, end, True, products)
     return store.frame(
         "SELECT a.aspect, a.polarity, count(*) AS mentions FROM mention_aspects a"
         " JOIN trusted_mentions m USING (source, native_id)"

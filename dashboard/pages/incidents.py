@@ -1,126 +1,100 @@
-"""Incident queue: status, tier, scope, window, observed vs expected, score, keywords,
-aspects, sources, the driving mentions with their links, the response log, and the
-actions acknowledge / resolve / log a response (a dialog with a form).
+"""事件 / Incidents: the queue of cases in the sidebar's filter, then the incident brief.
 
-By default the queue lists cases (alerts/cases.py): the incidents one event raised for
-the brand, its product, aspects and channels are one row, headed by the lead incident,
-and an action on a case is logged on each of its incidents.
+The queue lists cases (alerts/cases.py): the incidents one event raised for the brand, its
+product, aspects and channels are one row, and an action on a case is logged on each of its
+incidents. The brief leads with what a duty manager needs in ten seconds (one sentence from
+stored facts, the tier and its response deadline, the owner, the status), then the evidence
+(the scope's series against its expected band, channels and aspects, the keywords, the
+driving mentions), a suggested first response, the related incidents and the actions, each
+named for what it does and how many incidents it changes. The brief is a link
+(/incidents?incident=ID) and prints as a clean page (the browser's print hides the sidebar).
 
-Every value shown is a stored fact (storage/incidents.py). Keywords, scope values
-and mention text come from strangers: they appear only in st.dataframe cells or
-st.text, masked with koubei.privacy.mask_pii; links only when http/https.
+Every value shown is a stored fact (storage/incidents.py). Keywords, scope values and
+mention text come from strangers: they appear only in st.dataframe cells, st.text or
+HTML-escaped in st.html, masked with koubei.privacy.mask_pii; links only when http/https.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from alerts.cases import Case, group_cases
-from dashboard import data
-from dashboard.components import local_times, masked, safe_url
-from dashboard.i18n import t, t_value
+from alerts.cases import Case
+from dashboard import brief, charts, data, url
+from dashboard.components import escaped, local_times, masked, safe_url, when
+from dashboard.filters import current
+from dashboard.i18n import remember, t, t_value
 from koubei.privacy import mask_pii
 from storage import incidents as inc
 
+STATUS_KEY = "incidents_status"
 PICK_KEY = "incidents_pick"
+SEEN_KEY = "incidents_link"  # the ?incident= last followed, so a new link wins over an old pick
 DIALOG_KEY = "incidents_dialog"
+FLASH_KEY = "incidents_flash"
+# Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
+ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"), "respond": inc.INCIDENT_STATUSES}
+BUTTONS = {"acknowledge": "incidents.act_ack", "resolve": "incidents.act_resolve", "respond": "incidents.act_respond"}
+DIALOGS = {
+    "acknowledge": "incidents.dialog_ack",
+    "resolve": "incidents.dialog_resolve",
+    "respond": "incidents.dialog_respond",
+}
+CHANGES = {
+    "acknowledge": "incidents.will_ack",
+    "resolve": "incidents.will_resolve",
+    "respond": "incidents.will_respond",
+}
+TIME_FORMAT = "YYYY-MM-DD HH:mm"
+PRINT_CSS = """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
+  .st-key-incidents_queue, .st-key-incidents_actions { display: none !important; }
+  .stMain, .block-container { padding: 0 !important; max-width: 100% !important; }
+}
+.brief-headline { font-size: 1.25rem; font-weight: 600; line-height: 1.6; margin: 0.2rem 0 0.6rem; }
+.brief-line-met, .brief-line-open { color: #1e7b34; }
+.brief-line-missed, .brief-line-overdue { color: #b42318; font-weight: 600; }
+.brief-chip { display: inline-block; border: 1px solid #ccc; border-radius: 1rem; padding: 0 0.6rem; margin: 0 0.3rem 0.3rem 0; }
+</style>"""
 
 
-@st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_queue(db_file: str, statuses: tuple[str, ...]) -> list[inc.Incident]:
-    with data.reading() as store:
-        rows = inc.list_incidents(store, limit=500)
-    return [r for r in rows if r.status in statuses]
+def scope_words(incident: inc.Incident) -> str:
+    """ "产品 声浪P20充电宝" in plain text (for st.text, a selectbox, a dataframe cell: masked)."""
+    return mask_pii(f"{t_value('scope', incident.scope_type)} {incident.scope_value}")
 
 
-@st.cache_data(ttl=data.CACHE_TTL, max_entries=32, show_spinner=False)
-def load_detail(
-    db_file: str, incident_id: str
-) -> tuple[inc.Incident | None, list[inc.IncidentMention], list[inc.IncidentResponse]]:
-    with data.reading() as store:
-        return (
-            inc.get_incident(store, incident_id),
-            inc.incident_mentions(store, incident_id),
-            inc.responses(store, incident_id),
-        )
-
-
-def _minutes(a: Any, b: Any) -> float | None:
-    if a is None or b is None or pd.isna(a) or pd.isna(b):
-        return None
-    return round((pd.Timestamp(a) - pd.Timestamp(b)).total_seconds() / 60.0, 1)
-
-
-def _scope(row: inc.Incident) -> str:
-    """ "产品: 声浪 / 声浪P20充电宝"; a source outage has no brand: "来源: demo.jd"."""
-    brand = f"{row.brand} / " if row.brand else ""
-    return f"{t_value('scope', row.scope_type)}: {brand}{row.scope_value}"
-
-
-def _also(case: Case[inc.Incident]) -> str:
-    """What else the case's event was flagged for: "产品 声浪P20充电宝; 来源 demo.jd、demo.weibo"."""
-    scopes: dict[str, list[str]] = {}
-    for member in case.related:
-        scopes.setdefault(member.scope_type, []).append(member.scope_value)
-    return "; ".join(
-        f"{t_value('scope', scope)} {'、'.join(dict.fromkeys(values))}" for scope, values in scopes.items()
+def case_label(case: Case[inc.Incident]) -> str:
+    more = t("incidents.pick_more", n=len(case.related)) if case.related else ""
+    return (
+        f"{t('incidents.tier_short', n=case.severity)} · {t_value('status', case.status)} · "
+        f"{t_value('kind', case.lead.kind)} · {scope_words(case.lead)}{more}"
     )
 
 
-def _listing(cases: list[Case[inc.Incident]], grouped: bool) -> pd.DataFrame:
-    """One row per case: its lead's facts and, when `grouped`, the case's status, tier and
-    overall window, how many incidents it holds besides the lead and what they are about."""
-    records = [
+def listing(cases: list[Case[inc.Incident]], tz: str) -> pd.DataFrame:
+    rows = [
         {
-            "id": r.id,
-            "status": t_value("status", r.status),
-            "tier": r.severity,
-            "kind": t_value("kind", r.kind),
-            "scope": _scope(r),
-            "start": r.window_start,
-            "end": r.window_end,
-            "observed": r.observed,
-            "expected": r.expected,
-            "factor": r.factor,
-            "z": r.score,
-            "keywords": "、".join(r.keywords),
-            "aspects": ", ".join(f"{a.aspect} {a.observed}" for a in r.aspects),
-            "sources": ", ".join(f"{s.source} {s.count}" for s in r.sources),
-            "reliable": r.reliable,
-            "ttfr": _minutes(r.first_response_at, r.created_at),
+            "status": t_value("status", c.status),
+            "tier": c.severity,
+            "kind": t_value("kind", c.lead.kind),
+            "brand": c.lead.brand or "",
+            "scope": scope_words(c.lead),
+            "related": len(c.related),
+            "start": c.window[0],
+            "end": c.window[1],
+            "factor": c.lead.factor,
+            "keywords": "、".join(c.lead.keywords),
         }
-        for r in (c.lead for c in cases)
+        for c in cases
     ]
-    untrusted = ["scope", "keywords", "aspects", "sources"]
-    if grouped:
-        for record, case in zip(records, cases):
-            start, end = case.window
-            record.update(
-                status=t_value("status", case.status),
-                tier=case.severity,
-                start=start,
-                end=end,
-                reliable=all(m.reliable for m in case.members),
-                related=len(case.related),
-                also=_also(case),
-            )
-        untrusted.append("also")
-    frame = pd.DataFrame(records)
-    if grouped:
-        order = list(frame.columns)
-        for column in ("also", "related"):
-            order.remove(column)
-            order.insert(order.index("scope") + 1, column)
-        frame = frame[order]
-    frame = masked(frame, untrusted)
-    return local_times(frame, ["start", "end"])
+    return local_times(masked(pd.DataFrame(rows), ["brand", "keywords"]), ["start", "end"], tz)
 
 
-def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
+def queue_table(frame: pd.DataFrame, key: str) -> None:
     col = st.column_config
     st.dataframe(
         frame,
@@ -128,214 +102,263 @@ def _queue_table(frame: pd.DataFrame, key: str = "incidents_table") -> None:
         width="stretch",
         key=key,
         column_config={
-            "id": col.TextColumn("ID"),
             "status": col.TextColumn(t("col.status")),
             "tier": col.NumberColumn(t("incidents.col_tier"), format="%d"),
             "kind": col.TextColumn(t("col.kind")),
+            "brand": col.TextColumn(t("col.brand")),
             "scope": col.TextColumn(t("col.scope")),
-            "related": col.NumberColumn(t("col.related"), format="%d"),
-            "also": col.TextColumn(t("incidents.col_also")),
-            "start": col.DatetimeColumn(t("col.window_start"), format="YYYY-MM-DD HH:mm"),
-            "end": col.DatetimeColumn(t("col.window_end"), format="YYYY-MM-DD HH:mm"),
-            "observed": col.NumberColumn(t("incidents.col_observed"), format="%.0f"),
-            "expected": col.NumberColumn(t("incidents.col_expected"), format="%.1f"),
+            "related": col.NumberColumn(t("col.related"), format="+%d"),
+            "start": col.DatetimeColumn(t("col.window_start"), format=TIME_FORMAT),
+            "end": col.DatetimeColumn(t("col.window_end"), format=TIME_FORMAT),
             "factor": col.NumberColumn(t("incidents.col_factor"), format="%.1f"),
-            "z": col.NumberColumn(t("incidents.col_z"), format="%.1f"),
             "keywords": col.TextColumn(t("col.keywords")),
-            "aspects": col.TextColumn(t("incidents.col_aspects")),
-            "sources": col.TextColumn(t("incidents.col_sources")),
-            "reliable": col.CheckboxColumn(t("incidents.col_reliable")),
-            "ttfr": col.NumberColumn(t("incidents.col_ttfr"), format="%.0f"),
         },
     )
 
 
-# Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
-_ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"), "respond": inc.INCIDENT_STATUSES}
+def targets(case: Case[inc.Incident], action: str) -> list[inc.Incident]:
+    return [m for m in case.members if m.status in ACTS_ON[action]]
 
 
-def _targets(case: Case[inc.Incident], action: str) -> list[str]:
-    return [m.id for m in case.members if m.status in _ACTS_ON[action]]
+def log_action(incident_ids: list[str], action: str, actor: str, note: str | None) -> None:
+    at = datetime.now(UTC).replace(tzinfo=None)
+    with data.writing() as store:
+        for incident_id in incident_ids:
+            inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note, at)
+    data.changed()
+    st.session_state.pop(DIALOG_KEY, None)
+    st.session_state[FLASH_KEY] = t("incidents.saved", action=t_value("action", action), n=len(incident_ids))
 
 
-@st.dialog("处理事件 / Handle incident")
-def action_dialog(incident_ids: list[str], action: str) -> None:
-    with st.form("incident_action_form"):
-        actor = st.text_input(t("incidents.actor"), value="值班经理")
-        note = st.text_area(t("incidents.note"))
-        if st.form_submit_button(t("incidents.save")):
-            if action == "respond" and not note.strip():
-                st.error(t("incidents.need_note"))
-                return
-            at = datetime.now(UTC).replace(tzinfo=None)
-            with data.writing() as store:
-                for incident_id in incident_ids:
-                    inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note.strip() or None, at)
-            load_queue.clear()
-            load_detail.clear()
+def dismissed() -> None:
+    """A dialog closed with Esc or its ×: it stays closed on the next click elsewhere."""
+    st.session_state.pop(DIALOG_KEY, None)
+
+
+def action_dialog(action: str) -> Callable[[list[inc.Incident]], None]:
+    """The dialog of one action, titled with it; it says what it will change before it does."""
+
+    def body(members: list[inc.Incident]) -> None:
+        st.write(t(CHANGES[action], n=len(members)))
+        st.text("\n".join(f"· {scope_words(m)}" for m in members))
+        with st.form(f"incidents_form_{action}"):
+            actor = st.text_input(t("incidents.actor"), value=t("incidents.actor_default"))
+            note = st.text_area(t("incidents.note_required") if action == "respond" else t("incidents.note"))
+            if st.form_submit_button(t(BUTTONS[action], n=len(members)), type="primary"):
+                if action == "respond" and not note.strip():
+                    st.error(t("incidents.need_note"))
+                    return
+                log_action([m.id for m in members], action, actor, note.strip() or None)
+                st.rerun()
+
+    return st.dialog(t(DIALOGS[action]), on_dismiss=dismissed)(body)
+
+
+def open_dialog(action: str) -> None:
+    st.session_state[DIALOG_KEY] = action
+
+
+def use_reply(case: Case[inc.Incident], key: str) -> None:
+    """The suggested response, as edited, goes into the response log of every incident of the case."""
+    text = str(st.session_state.get(key) or "").strip()
+    if text:
+        log_action([m.id for m in case.members], "respond", t("incidents.actor_default"), text)
+
+
+def pick(cases: list[Case[inc.Incident]]) -> str | None:
+    """The incident the brief shows: a followed link (?incident=ID) first, else the picker's choice."""
+    link = st.query_params.get(url.BRIEF_PARAM)
+    ids = [c.lead.id for c in cases]
+    if link and link not in ids:
+        ids.insert(0, link)  # a shared link to an incident outside the filter still opens
+    if not ids:
+        return None
+    key = remember(PICK_KEY, ids[0])
+    if link and link != st.session_state.get(SEEN_KEY):
+        st.session_state[key] = link
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    labels = {c.lead.id: case_label(c) for c in cases}
+    chosen = st.selectbox(t("incidents.pick"), ids, key=key, format_func=lambda i: labels.get(i, i))
+    st.session_state[PICK_KEY] = st.session_state[SEEN_KEY] = chosen
+    url.keep(url.BRIEF_PARAM, chosen)
+    return str(chosen)
+
+
+def facts_line(b: data.BriefData, tz: str) -> None:
+    """Tier and deadline, owner, status: one line each, our own words (names escaped)."""
+    case = b.case
+    due = brief.deadline(case)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    state, line = brief.deadline_line(due, now, tz) if due else ("open", t("brief.no_deadline"))
+    told = [str(c) for c in b.deliveries.loc[b.deliveries["status"] == "sent", "channel"]] if len(b.deliveries) else []
+    cols = st.columns(3)
+    cols[0].metric(t("brief.tier"), t("brief.tier_value", n=case.severity, what=t_value("tier", case.severity)))
+    cols[1].metric(t("col.status"), t_value("status", case.status))
+    start, end = case.window
+    same_day = when(start, tz, "%m-%d") == when(end, tz, "%m-%d")
+    cols[2].metric(t("brief.window"), f"{when(start, tz)} – {when(end, tz, '%H:%M' if same_day else '%m-%d %H:%M')}")
+    st.html(f'<p class="brief-line-{state}">{line}</p><p>{brief.owner(case, b.log, told)}</p>')
+
+
+def evidence(b: data.BriefData, tz: str) -> None:
+    incident = b.incident
+    if b.trace is not None and len(b.trace):
+        st.subheader(t("brief.series"))
+        st.plotly_chart(charts.scope_figure(b.trace, incident, tz), key="brief_series", config={"displaylogo": False})
+    left, right = st.columns(2)
+    if incident.sources:
+        left.subheader(t("brief.by_channel"))
+        left.plotly_chart(
+            charts.breakdown_figure([s.source for s in incident.sources], [s.count for s in incident.sources]),
+            key="brief_channels",
+            config={"displaylogo": False},
+        )
+    if incident.aspects:
+        right.subheader(t("brief.by_aspect"))
+        right.plotly_chart(
+            charts.breakdown_figure(
+                [t_value("aspect", a.aspect) for a in incident.aspects],
+                [a.observed for a in incident.aspects],
+                [a.expected for a in incident.aspects],
+            ),
+            key="brief_aspects",
+            config={"displaylogo": False},
+        )
+    if incident.keywords:
+        st.subheader(t("brief.keywords"))
+        st.html("".join(f'<span class="brief-chip">{escaped(k)}</span>' for k in incident.keywords))
+    st.subheader(t("brief.mentions"))
+    st.caption(t("brief.excluded", n=b.excluded))
+    if not b.mentions:
+        st.info(t("brief.no_mentions"))
+        return
+    frame = pd.DataFrame(b.mentions).sort_values("reach", ascending=False)
+    frame["url"] = frame["url"].map(safe_url)
+    frame["label"] = frame["label"].map(lambda v: t_value("label", v) if isinstance(v, str) else "")
+    shown = local_times(
+        masked(frame[["published_at", "source", "reach", "label", "text", "url"]], ["text"]), ["published_at"], tz
+    )
+    col = st.column_config
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key="brief_mentions",
+        column_config={
+            "published_at": col.DatetimeColumn(t("col.time"), format="MM-DD HH:mm"),
+            "source": col.TextColumn(t("col.source")),
+            "reach": col.NumberColumn(t("col.reach"), format="%d"),
+            "label": col.TextColumn(t("col.label")),
+            "text": col.TextColumn(t("col.text"), width="large"),
+            "url": col.LinkColumn(t("col.link"), display_text=t("overview.open_link")),
+        },
+    )
+
+
+def response_section(b: data.BriefData, signals: list[brief.SignalCount]) -> None:
+    st.subheader(t("brief.reply"))
+    key = f"brief_reply_{b.case.lead.id}"
+    st.text_area(t("brief.reply_edit"), value=brief.suggested_response(b.incident, signals), key=key, height=110)
+    st.button(
+        t("brief.use_reply"), key="brief_use_reply", on_click=use_reply, args=(b.case, key), icon=":material/send:"
+    )
+
+
+def actions(case: Case[inc.Incident]) -> None:
+    with st.container(key="incidents_actions"):
+        st.subheader(t("brief.actions"))
+        cols = st.columns(3)
+        for column, action in zip(cols, BUTTONS, strict=True):
+            n = len(targets(case, action))
+            column.button(
+                t(BUTTONS[action], n=n),
+                on_click=open_dialog,
+                args=(action,),
+                key=f"inc_btn_{action}",
+                disabled=n == 0,
+            )
+    if pending := st.session_state.get(DIALOG_KEY):
+        members = targets(case, pending)
+        if members:
+            action_dialog(pending)(members)
+        else:
             st.session_state.pop(DIALOG_KEY, None)
-            st.session_state["incidents_flash"] = t("incidents.saved", action=t_value("action", action))
-            st.rerun()
 
 
-def _open_dialog(incident_id: str, action: str) -> None:
-    st.session_state[DIALOG_KEY] = (incident_id, action)
+def response_log(b: data.BriefData, tz: str) -> None:
+    st.subheader(t("incidents.log"))
+    if not b.log:
+        st.info(t("brief.log_empty"))
+        return
+    entries = pd.DataFrame(
+        [
+            {"acted_at": e.acted_at, "actor": e.actor, "action": t_value("action", e.action), "note": e.note or ""}
+            for e in b.log
+        ]
+    )
+    entries = local_times(masked(entries, ["actor", "note"]), ["acted_at"], tz)
+    st.dataframe(
+        entries,
+        hide_index=True,
+        width="stretch",
+        key="incident_log",
+        column_config={
+            "acted_at": st.column_config.DatetimeColumn(t("col.time"), format=TIME_FORMAT),
+            "actor": st.column_config.TextColumn(t("incidents.col_actor")),
+            "action": st.column_config.TextColumn(t("incidents.col_action")),
+            "note": st.column_config.TextColumn(t("incidents.col_note")),
+        },
+    )
 
 
-def _facts(row: inc.Incident) -> pd.DataFrame:
-    facts = [
-        ("ID", row.id),
-        (t("col.status"), t_value("status", row.status)),
-        (t("incidents.col_tier"), str(row.severity)),
-        (t("col.kind"), t_value("kind", row.kind)),
-        (t("col.scope"), _scope(row)),
-        (
-            "UTC",
-            f"{row.window_start:%Y-%m-%d %H:%M} ~ {row.window_end:%Y-%m-%d %H:%M} (peak {row.peak_at:%m-%d %H:%M})",
-        ),
-        (t("incidents.col_observed"), f"{row.observed:.0f}"),
-        (t("incidents.col_expected"), f"{row.expected:.1f}"),
-        (t("incidents.col_factor"), "" if row.factor is None else f"{row.factor:.1f}"),
-        (t("incidents.col_z"), f"{row.score:.1f}"),
-        (t("col.keywords"), "、".join(row.keywords)),
-        (
-            t("incidents.col_aspects"),
-            ", ".join(f"{a.aspect} {a.observed} (exp {a.expected})" for a in row.aspects),
-        ),
-        (t("incidents.col_sources"), ", ".join(f"{s.source} {s.count}" for s in row.sources)),
-        (t("incidents.col_reliable"), "yes" if row.reliable else f"no: {row.note or ''}"),
-        (
-            t("incidents.ttfr"),
-            "" if row.first_response_at is None else f"{_minutes(row.first_response_at, row.created_at)} min",
-        ),
-    ]
-    return pd.DataFrame([{"field": k, "value": mask_pii(str(v))} for k, v in facts])
+def render_brief(b: data.BriefData, tz: str) -> None:
+    signals = brief.red_signals(b.urgent_reasons)
+    st.html(f'<p class="brief-headline">{brief.headline(b.incident, signals, tz)}</p>')
+    if not all(m.reliable for m in b.case.members):
+        st.warning(t("incidents.unreliable"))
+    facts_line(b, tz)
+    actions(b.case)
+    evidence(b, tz)
+    response_section(b, signals)
+    if b.case.related:
+        with st.expander(t("brief.related", n=len(b.case.related)), expanded=False):
+            queue_table(listing([Case((m,)) for m in b.case.related], tz), key="brief_related")
+    response_log(b, tz)
+    st.caption(t("brief.share", link=f"/incidents?{url.BRIEF_PARAM}={b.incident.id}"))
 
 
 def main() -> None:
+    st.html(PRINT_CSS)
     st.header(t("incidents.title"))
-    st.caption(t("incidents.intro"))
-    if flash := st.session_state.pop("incidents_flash", None):
-        st.success(flash)
-    db_file = str(data.db_path())
-    statuses = st.multiselect(
-        t("incidents.status_filter"),
-        list(inc.INCIDENT_STATUSES),
-        default=["open", "acknowledged"],
-        format_func=lambda s: t_value("status", s),
-        key="incidents_status",
-    )
-    grouped = st.toggle(t("incidents.grouped"), value=True, key="incidents_grouped", help=t("incidents.grouped_help"))
-    rows = load_queue(db_file, tuple(statuses))
-    if not rows:
-        st.info(t("incidents.none"))
+    if flash := st.session_state.pop(FLASH_KEY, None):
+        st.success(flash)  # our own words and a count
+    f = current()
+    if f is None:  # the entrypoint found no data and said so
         return
-    cases = group_cases(rows) if grouped else [Case((r,)) for r in rows]
-    if grouped:
-        st.caption(t("incidents.case_count", cases=len(cases), incidents=len(rows)))
-    _queue_table(_listing(cases, grouped))
-
-    by_id = {c.id: c for c in cases}
-    labels = {
-        c.id: f"[{c.severity}] {t_value('kind', c.lead.kind)} · {_scope(c.lead)}"
-        + (f" (+{len(c.related)})" if c.related else "")
-        + f" · {c.id}"
-        for c in cases
-    }
-    if st.session_state.get(PICK_KEY) not in by_id:
-        st.session_state[PICK_KEY] = cases[0].id
-    # Labels are shown in a selectbox: masked, and a selectbox renders plain text only.
-    picked = st.selectbox(
-        t("incidents.pick"), list(by_id), key=PICK_KEY, format_func=lambda i: mask_pii(labels.get(i, i))
-    )
-    case = by_id[picked]
-    row, mentions, log = load_detail(db_file, picked)
-    if row is None:
-        st.info(t("incidents.none"))
+    db = str(data.db_path())
+    with st.container(key="incidents_queue"):
+        statuses = st.multiselect(
+            t("incidents.status_filter"),
+            list(inc.INCIDENT_STATUSES),
+            format_func=lambda s: t_value("status", s),
+            key=remember(STATUS_KEY, ["open", "acknowledged"]),
+        )
+        st.session_state[STATUS_KEY] = statuses
+        cases = data.queue(db, f.query, tuple(statuses))
+        if cases:
+            st.caption(t("incidents.case_count", cases=len(cases), incidents=sum(len(c.members) for c in cases)))
+            queue_table(listing(cases, f.tz), key="incidents_table")
+        else:
+            st.info(t("incidents.none"))
+        chosen = pick(cases)
+    if chosen is None:
         return
-    if not all(m.reliable for m in case.members):
-        st.warning(t("incidents.unreliable"))
-
-    c1, c2, c3 = st.columns(3)
-    buttons = (
-        (c1, "acknowledge", "ack", "incidents.ack"),
-        (c2, "resolve", "resolve", "incidents.resolve"),
-        (c3, "respond", "respond", "incidents.respond"),
-    )
-    for column, action, short, label in buttons:
-        column.button(
-            t(label),
-            on_click=_open_dialog,
-            args=(picked, action),
-            key=f"inc_btn_{short}",
-            disabled=not _targets(case, action),
-        )
-    if case.related:
-        st.caption(t("incidents.case_applies", n=len(case.members)))
-    if (pending := st.session_state.get(DIALOG_KEY)) and pending[0] == picked:
-        action_dialog(_targets(case, pending[1]), pending[1])
-
-    st.subheader(t("incidents.facts"))
-    st.dataframe(
-        _facts(row),
-        hide_index=True,
-        width="stretch",
-        key="incident_facts",
-        column_config={
-            "field": st.column_config.TextColumn(t("incidents.col_field")),
-            "value": st.column_config.TextColumn(t("incidents.col_value")),
-        },
-    )
-    if case.related:
-        st.subheader(t("incidents.related"))
-        _queue_table(_listing([Case((m,)) for m in case.related], grouped=False), key="incident_related")
-    st.subheader(t("incidents.mentions"))
-    if mentions:
-        ments = pd.DataFrame(mentions)
-        ments["url"] = ments["url"].map(safe_url)
-        ments = local_times(
-            masked(ments[["rank", "source", "published_at", "reach", "text", "url"]], ["text"]), ["published_at"]
-        )
-        st.dataframe(
-            ments,
-            hide_index=True,
-            width="stretch",
-            key="incident_mentions",
-            column_config={
-                "rank": st.column_config.NumberColumn(t("col.rank"), format="%d"),
-                "source": st.column_config.TextColumn(t("incidents.col_sources")),
-                "published_at": st.column_config.DatetimeColumn(t("col.time"), format="MM-DD HH:mm"),
-                "reach": st.column_config.NumberColumn("reach", format="%d"),
-                "text": st.column_config.TextColumn("text", width="large"),
-                "url": st.column_config.LinkColumn("link"),
-            },
-        )
-    st.subheader(t("incidents.log"))
-    if log:
-        entries = pd.DataFrame(
-            [
-                {
-                    "acted_at": e.acted_at,
-                    "actor": e.actor,
-                    "action": t_value("action", e.action),
-                    "note": e.note or "",
-                }
-                for e in log
-            ]
-        )
-        entries = local_times(masked(entries, ["actor", "note"]), ["acted_at"])
-        st.dataframe(
-            entries,
-            hide_index=True,
-            width="stretch",
-            key="incident_log",
-            column_config={
-                "acted_at": st.column_config.DatetimeColumn(t("col.time"), format="YYYY-MM-DD HH:mm"),
-                "actor": st.column_config.TextColumn(t("incidents.col_actor")),
-                "action": st.column_config.TextColumn(t("incidents.col_action")),
-                "note": st.column_config.TextColumn(t("incidents.col_note")),
-            },
-        )
+    found = data.brief(db, chosen)
+    if found is None:
+        st.info(t("incidents.not_found"))
+        return
+    render_brief(found, f.tz)
 
 
 main()

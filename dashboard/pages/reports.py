@@ -28,8 +28,8 @@ PREVIEW_HEIGHT = 1400
 
 def chosen_period(choice: str, f: Filters) -> Period:
     if choice == "filters":
-        return Period(f.start_day, f.end_day, data.DISPLAY_TZ)
-    return parse_period(choice, data.DISPLAY_TZ)
+        return Period(f.start_day, f.end_day, f.tz)
+    return parse_period(choice, f.tz)
 
 
 @st.cache_data(ttl=60, max_entries=8, show_spinner=False)

@@ -10,15 +10,15 @@ short-lived Store (dashboard.data.reading / writing).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import data, filters
+from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
-from dashboard.i18n import t
+from dashboard.i18n import t, t_value
 from storage import sentiment as db
+from storage.queries import MentionFilter
 
 EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
@@ -34,27 +34,38 @@ TIER_LABELS = {
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_queue(
-    db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any, min_tier: int
-) -> pd.DataFrame:
+def load_queue(db_file: str, f: MentionFilter, min_tier: int) -> pd.DataFrame:
     with data.reading() as store:
         return db.triage_queue(
-            store, brands=brands, sources=sources, start=start, end=end, min_urgency=min_tier, limit=QUEUE_LIMIT
+            store,
+            brands=f.brands,
+            products=f.products,
+            sources=f.sources,
+            start=f.start,
+            end=f.end,
+            min_urgency=min_tier,
+            limit=QUEUE_LIMIT,
         )
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_counts(
-    db_file: str, brands: tuple[str, ...], sources: tuple[str, ...], start: Any, end: Any
-) -> dict[int, int]:
+def load_counts(db_file: str, f: MentionFilter) -> dict[int, int]:
     with data.reading() as store:
-        return db.triage_counts(store, brands=brands, sources=sources, start=start, end=end)
+        return db.triage_counts(
+            store, brands=f.brands, products=f.products, sources=f.sources, start=f.start, end=f.end
+        )
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
-def load_aspects(db_file: str, brands: tuple[str, ...], start: Any, end: Any) -> pd.DataFrame:
+def load_aspects(db_file: str, f: MentionFilter) -> pd.DataFrame:
     with data.reading() as store:
-        return db.aspect_summary(store, brands=brands, start=start, end=end)
+        return db.aspect_summary(
+            store, brands=f.brands, products=f.products, sources=f.sources, start=f.start, end=f.end
+        )
+
+
+def label_choice(code: object) -> str:
+    return t_value("label", code) if code else ""
 
 
 def save_corrections(queue: pd.DataFrame) -> None:
@@ -83,13 +94,17 @@ def save_corrections(queue: pd.DataFrame) -> None:
     st.session_state["triage_notice"] = t("triage.saved_labels", n=len(labels) + len(tiers))
 
 
-def table(queue: pd.DataFrame) -> pd.DataFrame:
+def table(queue: pd.DataFrame, tz: str) -> pd.DataFrame:
     shown = masked(queue, ["text", "reason", "reply", "aspects", "product", "brand"])
-    shown = local_times(shown, ["published_at"])
+    shown = local_times(shown, ["published_at"], tz)
     shown["corrected_label"] = shown["corrected_label"].fillna("")
     shown["corrected_tier"] = shown["corrected_tier"].astype("Int64")
     # Triage's reading only where it differs from the model's label (the tier follows it).
-    shown["reading"] = shown["reading"].where(shown["reading"] != shown["label"], "").fillna("")
+    shown["reading"] = shown["reading"].where(shown["reading"] != shown["label"], "").fillna("").map(label_choice)
+    shown["aspects"] = shown["aspects"].map(aspect_words)
+    shown["reason"] = shown["reason"].map(reason_words)
+    shown["label"] = shown["label"].map(label_choice)
+    shown["rating_conflict"] = shown["rating_conflict"].map(lambda v: t("triage.yes") if v else "")
     columns = [
         "urgency",
         "motive",
@@ -119,9 +134,9 @@ def main() -> None:
     if chosen is None:
         return
     min_tier = st.select_slider(t("triage.min_tier"), options=[1, 2, 3, 4, 5], value=2, key="triage_min_tier")
-    queue = load_queue(str(data.db_path()), chosen.brands, chosen.sources, chosen.start, chosen.end, min_tier)
-
-    counts = load_counts(str(data.db_path()), chosen.brands, chosen.sources, chosen.start, chosen.end)
+    db_file = str(data.db_path())
+    queue = load_queue(db_file, chosen.query, min_tier)
+    counts = load_counts(db_file, chosen.query)
     for column, (tier, label) in zip(st.columns(5), TIER_LABELS.items(), strict=True):
         column.metric(f"{t('triage.tier_n', n=tier)} · {t(label)}", counts.get(tier, 0))
     shown_total = sum(n for tier, n in counts.items() if tier >= min_tier)
@@ -134,12 +149,13 @@ def main() -> None:
     if queue.empty:
         st.info(t("triage.no_triage"))
     else:
+        shown = table(queue, chosen.tz)
         st.data_editor(
-            table(queue),
+            shown,
             key=EDITOR_KEY,
             hide_index=True,
             width="stretch",
-            disabled=[c for c in table(queue).columns if c not in ("corrected_label", "corrected_tier")],
+            disabled=[c for c in shown.columns if c not in ("corrected_label", "corrected_tier")],
             column_config={
                 "urgency": st.column_config.NumberColumn(t("triage.col_urgency"), format="%d"),
                 "motive": st.column_config.TextColumn(t("triage.col_motive")),
@@ -150,7 +166,9 @@ def main() -> None:
                 "score": st.column_config.ProgressColumn(t("col.score"), min_value=0.0, max_value=1.0, format="%.2f"),
                 "label": st.column_config.TextColumn(t("triage.col_label")),
                 "reading": st.column_config.TextColumn(t("triage.col_reading")),
-                "corrected_label": st.column_config.SelectboxColumn(t("triage.col_corrected"), options=LABEL_CHOICES),
+                "corrected_label": st.column_config.SelectboxColumn(
+                    t("triage.col_corrected"), options=LABEL_CHOICES, format_func=label_choice
+                ),
                 "corrected_tier": st.column_config.SelectboxColumn(
                     t("triage.col_corrected_tier"), options=TIER_CHOICES
                 ),
@@ -164,12 +182,15 @@ def main() -> None:
         )
         st.button(t("triage.save_labels"), key="triage_save", on_click=save_corrections, args=(queue,))
 
-    aspects = load_aspects(str(data.db_path()), chosen.brands, chosen.start, chosen.end)
+    aspects = load_aspects(db_file, chosen.query)
     if not aspects.empty:
         st.subheader(t("triage.aspect_title"))
         pivot = aspects.pivot_table(
             index="aspect", columns="polarity", values="mentions", fill_value=0, aggfunc="sum"
         ).astype(int)
+        pivot.index = [t_value("aspect", a) for a in pivot.index]
+        pivot.index.name = t("triage.col_aspect")
+        pivot.columns = [t_value("label", c) for c in pivot.columns]
         st.dataframe(pivot, width="stretch")
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from koubei.settings.types import Table, Text
+from koubei.settings.types import Table, Text, TimeZoneName
 
 Keywords = tuple[Text, ...]
 Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -34,6 +34,8 @@ class DashboardTable(Table):
     """[dashboard]"""
 
     refresh_seconds: Annotated[int, msgspec.Meta(ge=5, le=3600, description="seconds")] = 30
+    # The one clock of every page and export: times are stored in UTC and shown in this zone.
+    timezone: TimeZoneName = TimeZoneName("Asia/Shanghai")
 
 
 RetentionDays = Annotated[float, msgspec.Meta(gt=0, le=36500, description="days")]

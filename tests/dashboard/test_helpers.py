@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 
-from dashboard.components import chart_text, masked, safe_url
+from alerts.cases import group_cases
+from dashboard.components import escaped, masked, safe_url
+from storage.incidents import Incident
 
 HOSTILE = '=HYPERLINK("http://evil/x","点我") 电话13812345678 邮箱 zhang.san@example.com'
 
@@ -33,7 +37,7 @@ def test_masked_frame_and_chart_text() -> None:
     assert out["text"][0] == "call 138****5678" and pd.isna(out["text"][1])
     assert pd.isna(out["url"][0]) and out["url"][1] == "https://ok.example/"
     assert frame["text"][0] == "call 13812345678"  # the input is not modified
-    assert chart_text("<a href='http://evil'>x</a> 13812345678") == (
+    assert escaped("<a href='http://evil'>x</a> 13812345678") == (
         "&lt;a href=&#x27;http://evil&#x27;&gt;x&lt;/a&gt; 138****5678"
     )
 
@@ -41,14 +45,39 @@ def test_masked_frame_and_chart_text() -> None:
 def test_overlapping_incident_windows_shade_once() -> None:
     from dashboard.charts import merged_windows
 
-    kinds = pd.Series(["negative", "negative", "volume", "negative"])
-    starts = pd.Series(pd.to_datetime(["2026-11-19 00:00", "2026-11-19 02:00", "2026-11-19 01:00", "2026-11-20 00:00"]))
-    ends = pd.Series(pd.to_datetime(["2026-11-19 03:00", "2026-11-19 05:00", "2026-11-19 02:00", "2026-11-20 01:00"]))
-    assert merged_windows(kinds, starts, ends) == [
-        ("negative", pd.Timestamp("2026-11-19 00:00"), pd.Timestamp("2026-11-19 05:00")),
-        ("negative", pd.Timestamp("2026-11-20 00:00"), pd.Timestamp("2026-11-20 01:00")),
-        ("volume", pd.Timestamp("2026-11-19 01:00"), pd.Timestamp("2026-11-19 02:00")),
+    at = pd.Timestamp
+    windows = [
+        ("negative", at("2026-11-19 00:00"), at("2026-11-19 03:00")),
+        ("negative", at("2026-11-19 02:00"), at("2026-11-19 05:00")),
+        ("volume", at("2026-11-19 01:00"), at("2026-11-19 02:00")),
+        ("negative", at("2026-11-20 00:00"), at("2026-11-20 01:00")),
     ]
+    assert merged_windows(windows) == [
+        ("negative", at("2026-11-19 00:00"), at("2026-11-19 05:00")),
+        ("negative", at("2026-11-20 00:00"), at("2026-11-20 01:00")),
+        ("volume", at("2026-11-19 01:00"), at("2026-11-19 02:00")),
+    ]
+
+
+def _incident(id_: str, scope_value: str, severity: int, start: str, end: str, peak: str, observed: float) -> Incident:
+    return Incident(
+        id=id_,
+        kind="negative",
+        scope_type="brand" if id_ == "brand" else "product",
+        brand="声浪",
+        scope_value=scope_value,
+        bucket="1h",
+        window_start=datetime.fromisoformat(start),
+        window_end=datetime.fromisoformat(end),
+        peak_at=datetime.fromisoformat(peak),
+        observed=observed,
+        expected=10.0,
+        score=5.0,
+        severity=severity,
+        keywords=("发热",),
+        created_at=datetime(2026, 11, 19),
+        updated_at=datetime(2026, 11, 19),
+    )
 
 
 def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None:
@@ -58,47 +87,24 @@ def test_the_marker_lists_its_incidents_and_leads_with_the_most_severe() -> None
         {
             "bucket": pd.to_datetime(["2026-11-19 08:00", "2026-11-19 09:00"]),
             "mentions": [10, 40],
+            "scored": [10, 40],
             "avg_score": [0.7, 0.3],
             "negative_share": [0.1, 0.6],
         }
     )
-    base = {
-        "observed": 30.0,
-        "expected": 10.0,
-        "status": "open",
-        "keywords": '["发热"]',
-        "kind": "negative",
-        "scope_type": "brand",
-    }
-    markers = pd.DataFrame(
+    cases = group_cases(
         [
-            {
-                **base,
-                "id": "brand",
-                "scope_value": "声浪",
-                "severity": 3,
-                "window_start": "2026-11-19 00:00",
-                "window_end": "2026-11-19 02:00",
-                "peak_at": "2026-11-19 01:00",
-            },
-            {
-                **base,
-                "id": "product",
-                "scope_value": "<b>声浪P20充电宝</b>",
-                "severity": 4,
-                "observed": 12.0,
-                "window_start": "2026-11-19 01:00",
-                "window_end": "2026-11-19 03:00",
-                "peak_at": "2026-11-19 01:30",
-            },
-        ]
+            _incident("brand", "声浪", 3, "2026-11-19 00:00", "2026-11-19 02:00", "2026-11-19 01:00", 30.0),
+            _incident(
+                "product", "<b>声浪P20充电宝</b>", 4, "2026-11-19 01:00", "2026-11-19 03:00", "2026-11-19 01:30", 12.0
+            ),
+        ],
+        {"brand": {("demo.jd", "1")}, "product": {("demo.jd", "1")}},
     )
-    for column in ("window_start", "window_end", "peak_at"):
-        markers[column] = pd.to_datetime(markers[column])
-    fig = timeseries_figure(series, markers, "Asia/Shanghai")
+    fig = timeseries_figure(series, cases, "Asia/Shanghai")
     trace = fig.data[-1]
     assert list(trace.customdata) == [["product", "brand"]]  # tier 4 leads
     assert trace.text == ("×2",)
-    assert "&lt;b&gt;声浪P20充电宝&lt;/b&gt;" in trace.hovertext[0] and "<b>" not in trace.hovertext[0]
+    assert "&lt;b&gt;声浪P20充电宝&lt;/b&gt;" in trace.hovertext[0] and "<b>声浪" not in trace.hovertext[0]
     assert pd.Timestamp(trace.x[0]) == pd.Timestamp("2026-11-19 09:30")  # the lead's peak, Beijing time
     assert selected_incident_ids({"selection": {"points": [{"customdata": ["product", "brand"]}]}}) == ["product"]

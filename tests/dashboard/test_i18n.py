@@ -14,9 +14,13 @@ from dashboard.i18n import LANGUAGES, t, t_value
 from dashboard.strings import STRINGS
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = (
-    sorted((REPO / "dashboard").rglob("*.py")) + sorted((REPO / "reports").rglob("*.py")) + [REPO / "streamlit_app.py"]
-)
+# The code that shows strings; not the table itself, where every key is a constant (with it,
+# the check for unused keys could never fail).
+SOURCES = [
+    path
+    for path in sorted((REPO / "dashboard").rglob("*.py")) + sorted((REPO / "reports").rglob("*.py"))
+    if path.name != "strings.py"
+] + [REPO / "streamlit_app.py"]
 TEMPLATES = sorted((REPO / "reports" / "templates").glob("*.j2"))
 PREFIXES = {key.split(".")[0] for key in STRINGS}
 KEY = re.compile(r"[a-z]+\.[a-z0-9_]+")

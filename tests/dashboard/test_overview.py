@@ -99,12 +99,11 @@ def all_rendered_text(at: AppTest) -> list[str]:
 
 def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     at = run_app()
-    assert [m.label for m in at.metric] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
+    assert [m.label for m in at.metric] == ["提及量", "平均情感", "负面占比", "未关闭案件"]
     values = metric_values(at)
     assert values["提及量"] == f"{sum(expected_counts(dashboard_env).values()):,}"
     incidents = open_incidents(dashboard_env)
     assert incidents, "the demo's seeded crisis should have opened an incident"
-    assert values["未关闭事件"] == str(len(incidents))
     assert values["负面占比"].endswith("%") and 0 < float(values["负面占比"].rstrip("%")) < 100
 
     spec = chart_spec(at)
@@ -121,6 +120,8 @@ def test_kpis_chart_and_open_incidents(dashboard_env: Path) -> None:
     table = frame_by_column(at, "scope_value")
     assert len(table) + table["related"].sum() == len(incidents)
     assert len(table) < len(incidents)
+    # the KPI counts what the table lists: cases, not incidents
+    assert values["未关闭案件"] == str(len(table))
     # the crisis's case is headed by its product incident, not one of its channels
     assert crisis[0].scope_value in set(table["scope_value"])
 
@@ -145,12 +146,13 @@ def test_language_switch_to_english(dashboard_env: Path) -> None:
     at.segmented_control(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Word-of-mouth overview"
-    assert [m.label for m in at.metric] == ["Mentions", "Average sentiment", "Negative share", "Open incidents"]
+    assert [m.label for m in at.metric] == ["Mentions", "Average sentiment", "Negative share", "Open cases"]
     names = [trace.get("name") for trace in chart_spec(at)["data"]]
     assert "Incidents" in names and "Mentions" in names
     # The same from a shared URL.
-    shared = run_app({"lang": "English"})  # the URL holds the option as shown
-    assert shared.title[0].value == "Word-of-mouth overview"
+    for code in ("en", "English"):  # the URL holds the code; links made before held the shown name
+        shared = run_app({"lang": code})
+        assert shared.title[0].value == "Word-of-mouth overview"
 
 
 def test_untrusted_text_only_in_dataframe_cells_and_masked(dashboard_env: Path) -> None:
@@ -174,20 +176,20 @@ def test_filters_come_from_the_url(dashboard_env: Path) -> None:
     assert metric_values(at)["提及量"] == f"{expected_counts(dashboard_env)['鲜到家']:,}"
     negative = frame_by_column(at, "text")
     assert set(negative["brand"]) == {"鲜到家"}
-    open_for_brand = [i for i in open_incidents(dashboard_env) if i.brand == "鲜到家"]
-    assert metric_values(at)["未关闭事件"] == str(len(open_for_brand))
+    cases = [f.value for f in at.dataframe if "scope_value" in f.value.columns]
+    shown = len(cases[0]) if cases else 0
+    assert metric_values(at)["未关闭案件"] == str(shown)
+    assert not cases or set(cases[0]["brand"]) == {"鲜到家"}
 
 
-def test_selecting_an_incident_shows_its_mentions(dashboard_env: Path) -> None:
+def test_selecting_a_case_opens_its_brief(dashboard_env: Path) -> None:
     at = run_app()
     table = frame_by_column(at, "scope_value")
     at.session_state["overview_open_incidents"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
-    assert t("overview.selected_incident") in [s.value for s in at.subheader]
-    drivers = [f.value for f in at.dataframe if "rank" in f.value.columns]
-    assert drivers and len(drivers[0]) > 0
-    assert len(table) >= 1
+    assert at.query_params["incident"] == table["id"].iloc[0]
+    assert at.header[0].value == t("incidents.title")
 
 
 def test_missing_database_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

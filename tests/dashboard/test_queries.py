@@ -7,6 +7,7 @@ worked out by hand from the rows, not by the code under test.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -155,18 +156,22 @@ def test_volume_series_hourly(filled: Store) -> None:
 
 
 def test_incident_queries(filled: Store) -> None:
-    assert queries.open_incident_count(filled) == 2  # open + acknowledged, not resolved
-    assert queries.open_incident_count(filled, ("声浪",)) == 1
-    frame = queries.open_incidents(filled)
-    assert frame["id"].tolist() == ["i-open", "i-ack"]  # severity 4 first
-    assert frame["mention_count"].tolist() == [2, 0]
-    day = (DAY, DAY + timedelta(days=1))
-    assert set(queries.incidents_between(filled, *day)["id"]) == {"i-open", "i-done"}
-    assert queries.incidents_started(filled, *day) == 2
-    assert queries.incidents_started(filled, DAY - timedelta(days=2), DAY, ("鲜到家",)) == 1
-    drivers = queries.incident_mentions(filled, "i-open")
-    assert drivers["rank"].tolist() == [1, 2]
-    assert drivers["text"].tolist() == ["文本c", "文本b"]
+    """The incidents a filter shows: windows in its period, of its brands, products and sources."""
+    day = MentionFilter(DAY, DAY + timedelta(days=1))
+
+    def ids(f: MentionFilter, statuses: tuple[str, ...] | None = None) -> list[str]:
+        return [i.id for i in queries.filtered_incidents(filled, f, statuses)]
+
+    assert ids(day) == ["i-open", "i-done"]  # unresolved first, then by tier
+    assert ids(day, ("open", "acknowledged")) == ["i-open"]
+    assert ids(MentionFilter(DAY - timedelta(days=2), DAY + timedelta(days=1))) == ["i-open", "i-ack", "i-done"]
+    assert ids(replace(day, brands=("鲜到家",))) == []
+    # i-open's driving mentions are of products X1 (b) and P20 (c); i-done has none
+    assert ids(replace(day, products=("声浪X1耳机",))) == ["i-open"]
+    assert ids(replace(day, products=("声浪P20充电宝",))) == ["i-open"]
+    assert ids(replace(day, products=("声浪Pad平板",))) == []
+    # a source filter keeps the incidents counted from that source
+    assert ids(replace(day, sources=("nowhere",))) == []
     assert getattr(get_incident(filled, "i-open"), "status", None) == "open"
     assert get_incident(filled, "nope") is None
 

@@ -21,7 +21,7 @@ from tests.dashboard.conftest import MASKED_PHONE, PHONE
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PAGE = "dashboard/pages/reports.py"
-FILTERS = Filters(datetime(2026, 11, 14).date(), datetime(2026, 11, 20).date())
+FILTERS = Filters(datetime(2026, 11, 14).date(), datetime(2026, 11, 20).date(), "Asia/Shanghai")
 
 
 def _negatives(db: Path, f: Filters) -> int:
