@@ -18,6 +18,7 @@ from storage.alerts_series import ScopeWindow
 from storage.incidents import AspectRise, Incident, IncidentMention, SourceCount
 
 MAX_ASPECTS = 8
+KEYWORDS_NAMED = 4  # extra candidates, for the ones that only repeat the scope's names
 KEYWORD_TEXTS = 300  # keyword extraction tokenises every text: a few hundred of each side name a burst well enough
 BASELINE = timedelta(days=7)
 
@@ -33,7 +34,10 @@ def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[
         from sentiment.keywords import top_keywords
 
         background = series.window_texts(store, week_before, limit=KEYWORD_TEXTS)
-        keywords = tuple(word for word, _ in top_keywords(texts, k=10, background=background or None))
+        # The brand's and product's own names say nothing the headline does not (声浪, P20).
+        named = f"{incident.brand or ''} {incident.scope_value}"
+        candidates = top_keywords(texts, k=10 + KEYWORDS_NAMED, background=background or None)
+        keywords = tuple(word for word, _ in candidates if word not in named)[:10]
     now_aspects = series.window_negative_aspects(store, window)
     base_aspects = series.window_negative_aspects(store, week_before)
     ratio = max((window.end - window.start) / BASELINE, 1e-9)

@@ -20,12 +20,39 @@ from importlib import resources
 from sentiment.excerpt import excerpt
 
 _TOKEN_OK = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+\-]*$")
+# Times of day and counts of days say when, not what ("三点", "上午", "两天").
+_WHEN = re.compile(
+    r"^(?:[一二三四五六七八九十两几半\d]+(?:点|点钟|号|日|天|周|个月|小时|分钟)"
+    r"|上午|下午|中午|晚上|早上|凌晨|今天|昨天|前天|明天|今晚|昨晚)+$"
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     text = resources.files("sentiment").joinpath("lexicons/stopwords.txt").read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def lexicon_words() -> frozenset[str]:
+    """The words koubei's own lexicons know (aspects, polarity, triage signals): real words even
+    where jieba's dictionary lacks them (发烫)."""
+    words: set[str] = set()
+    root = resources.files("sentiment").joinpath("lexicons")
+    for name in ("aspects.tsv", "polarity.tsv", "triage.tsv"):
+        for line in root.joinpath(name).read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                words.update(w.strip("+-") for w in re.split(r"[\t,]", line) if _CJK.search(w))
+    return frozenset(words)
+
+
+def _known(word: str) -> bool:
+    """A word jieba's dictionary or koubei's lexicons know, or a model name (P20): jieba's
+    guesses at unknown words are often fragments across two words (宝一 of 充电宝一天)."""
+    import jieba
+
+    return not _CJK.search(word) or jieba.dt.FREQ.get(word, 0) > 0 or word in lexicon_words()
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +72,9 @@ def _tokens(text: str) -> list[str]:
     out = []
     for word in jieba.lcut(excerpt(text)):
         word = word.strip()
-        if len(word) < 2 or word.lower() in stop or not _TOKEN_OK.match(word):
+        if len(word) < 2 or word.lower() in stop or not _TOKEN_OK.match(word) or _WHEN.match(word):
+            continue
+        if not _known(word):
             continue
         out.append(word)
     return out

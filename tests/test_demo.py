@@ -105,3 +105,12 @@ def test_ordinary_reviews_are_not_templates_but_the_paid_wave_is() -> None:
     assert sum((m.source, m.native_id) in copies for m in ordinary_positive) < 0.1 * len(ordinary_positive)
     assert len(paid) >= 20
     assert sum((m.source, m.native_id) in copies for m in paid) >= 0.9 * len(paid)
+
+
+def test_a_grocery_brand_is_not_asked_about_charging_or_pairing() -> None:
+    """Bug: the demo's neutral phrases put phone questions (无线充电, 连接电脑) under the grocery
+    brand 鲜到家: every brand shares them, so they must fit any shop."""
+    grocery = [m.text for m in collect(demo()) if m.brand == "鲜到家" and m.language == "zh"]
+    assert grocery
+    for device_word in ("无线充电", "连接电脑", "颜色选了"):
+        assert not any(device_word in text for text in grocery), device_word

@@ -29,3 +29,17 @@ def test_deterministic_and_bounded() -> None:
     first = top_keywords(texts, k=2)
     assert first == top_keywords(list(texts), k=2)
     assert len(first) == 2 and first[0][1] >= first[1][1] > 0
+
+
+def test_keywords_are_words_not_segmentation_debris_or_times() -> None:
+    """Bug: incident keywords included fragments jieba guessed across two words (宝一 of
+    充电宝一天, 充着) and times of day (三点, 上午)."""
+    texts = [
+        "声浪P20充电宝一天就发烫，充着充着就烫手",
+        "今天上午三点充电宝一直发烫，吓得不敢用",
+        "充电宝一晚上鼓包了，充着电就发烫",
+    ] * 5
+    words = [word for word, _ in top_keywords(texts, k=10)]
+    assert "发烫" in words and "鼓包" in words  # known to koubei's lexicons, not to jieba's dictionary
+    for debris in ("宝一", "充着", "三点", "上午", "今天上午"):
+        assert debris not in words, (debris, words)
