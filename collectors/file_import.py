@@ -26,7 +26,7 @@ import codecs
 import csv
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -35,8 +35,10 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from collectors.items import RawFields
+from koubei.brands import BrandMatcher
 from koubei.errors import ImportFileError
 from koubei.records import Mention, content_id
+from koubei.settings.sections import Brand
 from storage import Store, upsert_mentions
 
 FIELDS = (
@@ -94,11 +96,15 @@ def import_file(
     product: str | None = None,
     zone: str = "Asia/Shanghai",
     batch_size: int = BATCH_SIZE,
+    brands: Sequence[Brand] = (),
 ) -> ImportResult:
-    """Check every row of the file, then merge it in batches of `batch_size` rows."""
+    """Check every row of the file, then merge it in batches of `batch_size` rows. Rows without a
+    brand or product get the configured one their text names (koubei/brands.py)."""
+    matcher = BrandMatcher.of(brands)
 
     def mentions() -> Iterator[Mention]:
-        return parse_file(path, source, mapping or {}, brand=brand, product=product, zone=zone)
+        parsed = parse_file(path, source, mapping or {}, brand=brand, product=product, zone=zone)
+        return (matcher.tag(mention) for mention in parsed)
 
     rows = sum(1 for _ in mentions())  # the check: the first bad row raises before anything is written
     inserted = updated = unchanged = 0

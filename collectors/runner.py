@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from collectors.base import Collector, Page, SourceConfig, registry
 from collectors.options import BATCH_ITEMS, BATCH_SECONDS
+from koubei.brands import BrandMatcher
 from koubei.config import Settings
 from koubei.errors import (
     CollectorError,
@@ -28,6 +29,7 @@ from koubei.errors import (
     SourceUnavailable,
     Stopped,
 )
+from koubei.settings.sections import Brand
 from storage import CursorUpdate, Store, upsert_mentions
 from storage.cursors import get_cursors
 from storage.health import record_run
@@ -112,8 +114,10 @@ class PageWriter:
         max_items: int = BATCH_ITEMS,
         max_seconds: float = BATCH_SECONDS,
         on_store: Callable[[RunResult], None] | None = None,
+        brands: Sequence[Brand] = (),
     ) -> None:
         self.source, self.open_store, self.result = source, open_store, result
+        self.matcher = BrandMatcher.of(brands)
         self.max_items, self.max_seconds, self.on_store = max_items, max_seconds, on_store
         self._pages: list[Page] = []
         self._items = 0
@@ -138,7 +142,8 @@ class PageWriter:
         pages, self._pages, self._items = self._pages, [], 0
         states = [p.cursor for p in pages if p.cursor is not None]
         cursor = CursorUpdate(self.source, states[-1], pages[-1].scope) if states else None
-        mentions = [m for p in pages for m in p.mentions]
+        # Every source's mentions get the configured brand and product their text names.
+        mentions = self.matcher.tag_all(m for p in pages for m in p.mentions)
         # One short-lived connection per batch: the dashboard can open the file in between.
         with self.open_store() as store:
             stored = upsert_mentions(store, mentions, cursor=cursor)
@@ -155,6 +160,7 @@ def run_collector(
     open_store: StoreFactory,
     on_page: Callable[[RunResult], None] | None = None,
     stop: threading.Event | None = None,
+    brands: Sequence[Brand] = (),
 ) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched).
     A set `stop` ends the walk after the current page, or at once while the source waits to fetch
@@ -169,6 +175,7 @@ def run_collector(
         max_items=collector.options.batch_items,
         max_seconds=collector.options.batch_seconds,
         on_store=on_page,
+        brands=brands,
     )
     if stop is not None:
         collector.stop = stop
@@ -252,7 +259,7 @@ def collect(
             _record(open_store, result, started, started)
         else:
             on_page = (lambda r: progress("page", r)) if progress else None
-            result = run_collector(collector, open_store, on_page=on_page, stop=stop)
+            result = run_collector(collector, open_store, on_page=on_page, stop=stop, brands=settings.brands)
             result.kind = config.kind
         if progress:
             progress("done", result)

@@ -132,6 +132,7 @@ def seed(ctx: AppContext) -> PassSummary:
                 DemoCollector(config),
                 ctx.open_store,
                 on_page=lambda r: bar.update(task, completed=r.pages),
+                brands=ctx.settings.brands,
             )
         summary.collected = [result]
     summary.scored = score_step(ctx)

@@ -8,7 +8,7 @@ forgotten (storage/forget.py) is not stored again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -177,3 +177,30 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
 
 def count_mentions(store: Store) -> int:
     return int(store.query("SELECT count(*) FROM mentions")[0][0])
+
+
+def untagged_mentions(store: Store) -> list[tuple[str, str, str, str | None, str | None]]:
+    """(source, native_id, text, brand, product) of the stored mentions missing a brand or product."""
+    rows = store.query(
+        "SELECT source, native_id, text, brand, product FROM mentions WHERE brand IS NULL OR product IS NULL"
+    )
+    return [(str(s), str(n), str(t), b, p) for s, n, t, b, p in rows]
+
+
+def set_brands(store: Store, rows: Sequence[tuple[str, str, str | None, str | None]]) -> int:
+    """Write the (source, native_id, brand, product) of stored mentions in one transaction."""
+    if not rows:
+        return 0
+    names = ("source", "native_id", "brand", "product")
+    tags = pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
+    con = store.con
+    con.register("koubei_tags", tags)
+    try:
+        with store.transaction():
+            updated = con.execute(
+                "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_tags t"
+                " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
+            ).fetchone()
+    finally:
+        con.unregister("koubei_tags")
+    return int(updated[0]) if updated else 0

@@ -134,11 +134,23 @@ def import_command(
         if not sep or not field.strip() or not column.strip():
             raise ConfigError(f"--map {item!r}: expected field=column")
         fields[field.strip()] = column.strip()
-    result = import_file(file, source, fields, ctx.obj.open_store, brand=brand, product=product)
+    result = import_file(
+        file, source, fields, ctx.obj.open_store, brand=brand, product=product, brands=ctx.obj.settings.brands
+    )
     typer.echo(
         f"imported {result.rows} rows from {file} as {source}: {result.inserted} new, "
         f"{result.updated} updated, {result.unchanged} unchanged"
     )
+
+
+@app.command("retag")
+def retag_command(ctx: typer.Context) -> None:
+    """Fill in the brand and product of stored mentions from the [[brands]] configuration as it is now."""
+    from koubei.brands import retag
+
+    with ctx.obj.open_store() as store:
+        changed = retag(store, ctx.obj.settings.brands)
+    typer.echo(f"retagged {changed} mentions from {len(ctx.obj.settings.brands)} configured brands")
 
 
 @app.command("parse")
