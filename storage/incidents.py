@@ -143,7 +143,6 @@ def incidents_where(store: Store, where: str, params: Sequence[Any]) -> list[Inc
     return [_incident(row) for row in store.query(f"{_INCIDENT_SELECT} {where}", params)]
 
 
-
 def find_mergeable(
     store: Store, kind: str, scope_type: str, brand: str, scope_value: str, not_before: datetime
 ) -> Incident | None:

@@ -52,7 +52,8 @@ TIME_FORMAT = "YYYY-MM-DD HH:mm"
 PRINT_CSS = """<style>
 @media print {
   [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
-  .st-key-incidents_queue, .st-key-incidents_actions { display: none !important; }
+  .st-key-incidents_queue, .st-key-incidents_actions, .modebar-container,
+  .st-key-brief_use_reply { display: none !important; }
   .stMain, .block-container { padding: 0 !important; max-width: 100% !important; }
 }
 .brief-headline { font-size: 1.25rem; font-weight: 600; line-height: 1.6; margin: 0.2rem 0 0.6rem; }
@@ -330,14 +331,15 @@ def render_brief(b: data.BriefData, tz: str) -> None:
 
 def main() -> None:
     st.html(PRINT_CSS)
-    st.header(t("incidents.title"))
     if flash := st.session_state.pop(FLASH_KEY, None):
         st.success(flash)  # our own words and a count
     f = current()
     if f is None:  # the entrypoint found no data and said so
+        st.header(t("incidents.title"))
         return
     db = str(data.db_path())
-    with st.container(key="incidents_queue"):
+    with st.container(key="incidents_queue"):  # printed, the brief stands alone
+        st.header(t("incidents.title"))
         statuses = st.multiselect(
             t("incidents.status_filter"),
             list(inc.INCIDENT_STATUSES),

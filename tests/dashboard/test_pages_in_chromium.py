@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from storage import open_store
 from storage.incidents import AspectRise, Incident, SourceCount, get_incident, list_incidents, responses, save_incident
-from tests.dashboard.browser import dashboard_server, launch
+from tests.dashboard.browser import KOUBEI, REPO, dashboard_server, launch
 from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -166,9 +167,10 @@ def test_english_is_english_everywhere_and_the_url_keeps_codes(server: str, brow
     label = picked_case(page)
     assert label.startswith(f"Tier 5 · Open · Negative spike · product {CRISIS_PRODUCT}")
     assert "lang=en" in page.url
-    # the brief reads in English, the product's own name aside
+    # the brief reads in English, the product's name and the customers' own words (quoted) aside
     headline = page.locator(".brief-headline").inner_text()
-    assert not CJK.search(headline.replace(CRISIS_PRODUCT, "").replace("声浪", "")), headline
+    ours = re.sub(r"\([^)]*\)", "", headline).replace(CRISIS_PRODUCT, "")
+    assert "negative mentions at" in ours and not CJK.search(ours), headline
 
     page.goto(f"{server}/?lang=en&bucket=day", wait_until="domcontentloaded")
     page.wait_for_selector(PLOT, timeout=60_000)
@@ -326,3 +328,28 @@ def test_every_page_in_both_languages(server: str, browser: Browser, artifacts_d
             assert page.locator("[data-testid=stException]").count() == 0, name
             page.screenshot(path=str(artifacts_dir / f"page_{name}_{lang}.png"))
             page.close()
+
+
+def test_an_imported_mention_naming_a_product_counts_under_it(demo_db: Path, tmp_path: Path, browser: Browser) -> None:
+    """Bug: a mention naming 声浪P20充电宝, imported without --brand, was stored with no brand and
+    vanished from every brand and product filter."""
+    db = writable_copy(demo_db, tmp_path)
+    export = tmp_path / "crm.csv"
+    export.write_text("内容,评论时间\n声浪P20充电宝放包里发烫，客服也不回,2026-11-20 10:00:00\n", encoding="utf-8")
+    with dashboard_server(db, tmp_path / "streamlit.log") as url:
+        page = open_page(browser, f"{url}/?product={CRISIS_PRODUCT}")
+        page.wait_for_selector(PLOT, timeout=60_000)
+        before = int(metrics(page)["提及量"].replace(",", ""))
+        imported = subprocess.run(
+            [str(KOUBEI), "--db", str(db), "import", str(export), "--source", "crm"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert imported.returncode == 0, imported.stderr
+        page.wait_for_timeout(6000)  # past the dashboard's cache
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_selector(PLOT, timeout=60_000)
+        assert int(metrics(page)["提及量"].replace(",", "")) == before + 1
+        page.close()
