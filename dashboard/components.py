@@ -43,12 +43,14 @@ def escaped(text: object) -> str:
     return html.escape(mask_pii(text if isinstance(text, str) else str(text or "")))
 
 
-def _mask_cell(value: Any) -> Any:
-    return mask_pii(value) if isinstance(value, str) else value
+def _mask_cell(value: Any) -> str:
+    # A missing text is an empty cell, not the word "None".
+    return mask_pii(value) if isinstance(value, str) else ""
 
 
 def masked(frame: pd.DataFrame, text_columns: Iterable[str]) -> pd.DataFrame:
-    """A copy with PII masked in the given text columns and unsafe links removed from `url`."""
+    """A copy with PII masked in the given text columns (missing ones empty) and unsafe links
+    removed from `url`."""
     out = frame.copy()
     for column in text_columns:
         if column in out.columns:

@@ -34,7 +34,8 @@ def test_safe_url_allows_only_http_and_https() -> None:
 def test_masked_frame_and_chart_text() -> None:
     frame = pd.DataFrame({"text": ["call 13812345678", None], "url": ["ftp://x/y", "https://ok.example/"]})
     out = masked(frame, ["text"])
-    assert out["text"][0] == "call 138****5678" and pd.isna(out["text"][1])
+    assert out["text"][0] == "call 138****5678"
+    assert out["text"][1] == ""  # regression: a missing text showed as "None" in the cell
     assert pd.isna(out["url"][0]) and out["url"][1] == "https://ok.example/"
     assert frame["text"][0] == "call 13812345678"  # the input is not modified
     assert escaped("<a href='http://evil'>x</a> 13812345678") == (
