@@ -9,6 +9,8 @@ st.session_state["lang"] (the sidebar switch, kept in the URL as ?lang=en or
 
 from __future__ import annotations
 
+import re
+
 from dashboard.strings import STRINGS
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -28,11 +30,29 @@ def current_lang() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANG
 
 
+# English counts of one take the singular ("1 row", not "1 rows"); Chinese has no plural.
+SINGULAR = {
+    "rows": "row",
+    "incidents": "incident",
+    "cases": "case",
+    "mentions": "mention",
+    "firings": "firing",
+    "copies": "copy",
+    "days": "day",
+    "negatives": "negative",
+}
+_ONE = re.compile(r"(?<![\d.,])\b1 ((?:[a-z]+ )?)(" + "|".join(SINGULAR) + r")\b")
+
+
 def t(key: str, lang: str | None = None, **fmt: object) -> str:
     """The text for `key` in `lang` (default: the current language), formatted with `fmt`.
     An unknown key is a KeyError: the test of the string table keeps that from shipping."""
-    text = STRINGS[key][lang or current_lang()]
-    return text.format(**fmt) if fmt else text
+    lang = lang or current_lang()
+    text = STRINGS[key][lang]
+    if not fmt:
+        return text
+    text = text.format(**fmt)
+    return _ONE.sub(lambda m: f"1 {m.group(1)}{SINGULAR[m.group(2)]}", text) if lang == "en" else text
 
 
 def t_value(family: str, value: object, lang: str | None = None) -> str:

@@ -116,3 +116,13 @@ def test_lookup_formatting_and_stored_codes() -> None:
     assert t_value("status", "merged", "en") == "merged"  # an unknown code is shown as it is
     with pytest.raises(KeyError):
         t("no_such_key")
+
+
+def test_a_count_of_one_is_singular_in_english() -> None:
+    """Bug: the dashboard said "1 rows"."""
+    assert t("export.trailer", "en", rows=1, what="x", period="p", scope="s").startswith("# koubei export: 1 row ·")
+    assert t("incidents.act_ack", "en", n=1) == "Acknowledge 1 incident"
+    assert t("incidents.act_ack", "en", n=11) == "Acknowledge 11 incidents"
+    assert t("overview.export_rows", "en", mentions="1", negative="1").startswith("CSV: all 1 mention in")
+    assert "all 1 negative mention and" in t("overview.export_rows", "en", mentions="2", negative="1")
+    assert t("incidents.act_ack", "zh", n=1) == "确认 1 个事件"
