@@ -1,37 +1,37 @@
 """Codes the pipeline stores inside text, in the page's language: aspect tags ("质量:neg")
-and the triage's reasons ("tier 5: safety 烫伤 (reach 12); motive 补偿: 退款").
+and the triage's reasons ("tier 5: 安全：人身伤害 safety: harm to a person: 烫伤; reach 12;
+reading neg (model); motive 补偿: 退款").
 
-The triage writes its reasons in a fixed machine wording (sentiment/triage.py); the pages
-translate its fixed words and keep the matched words from the mention as they are.
+The triage writes its reasons in a fixed machine wording (sentiment/triage.py), each signal's
+kind in both languages; the pages keep the kind in the page's language, translate the fixed
+words and keep the matched words from the mention as they are.
 """
 
 from __future__ import annotations
 
 import re
 
-from dashboard.i18n import t, t_value
+from dashboard.i18n import current_lang, t, t_value
 
 ASPECT_TAG = re.compile(r"([^\s:]+):(pos|neu|neg)")
 # The triage's fixed phrases -> their code in the "reason" family, longest first so a phrase
 # wins over a word inside it.
 REASON_PHRASES = {
     "no remedy, respect or suggestion words": "no_motive_words",
-    "negative, no urgent signal": "negative_calm",
-    "no complaint signal": "no_complaint",
-    "negative with reach": "negative_reach",
-    "at low reach": "low_reach",
+    "complaint, no urgent signal": "complaint_calm",
+    "complaint with reach": "complaint_reach",
+    "no complaint": "no_complaint",
+    "question": "question",
     "reach": "reach",
+    "reading": "reading",
+    "model": "model",
     "motive": "motive",
-    "safety": "safety",
-    "legal": "legal",
-    "regulator": "regulator",
-    "media": "media",
-    "mass": "mass",
-    "critical": "critical",
-    "urgent": "urgent",
     "pos": "pos",
     "neu": "neu",
+    "neg": "neg",
 }
+# A signal's kind as the triage writes it: "安全：人身伤害 safety: harm to a person: 烫伤".
+_KIND = re.compile(r"([^\s;:]+：[^\s;]+) ([a-z][a-z ]*: [^:;]+): ")
 _PHRASE = re.compile(r"\b(" + "|".join(re.escape(p) for p in REASON_PHRASES) + r")\b")
 _TIER = re.compile(r"^tier (\d): ")
 
@@ -48,4 +48,6 @@ def reason_words(reason: object) -> str:
     if not isinstance(reason, str):
         return ""
     text = _TIER.sub(lambda m: t("triage.tier_n", n=m.group(1)) + ": ", reason)
+    english = current_lang() == "en"
+    text = _KIND.sub(lambda m: f"{m.group(2)}: " if english else f"{m.group(1)}：", text)
     return _PHRASE.sub(lambda m: t_value("reason", REASON_PHRASES[m.group(1)]), text)

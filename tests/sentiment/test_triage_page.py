@@ -63,9 +63,11 @@ def test_lists_triaged_negatives_and_stores_corrections(triage_db: Path) -> None
     assert frame["urgency"].iloc[0] == 5  # most urgent first
     by_text = {row.text: row for row in frame.itertuples()}
     fire = next(r for text, r in by_text.items() if "起火" in text)
-    assert "safety" in fire.reason and fire.reply
+    assert (
+        "安全：人身伤害：烫伤" in fire.reason and "safety" not in fire.reason and fire.reply
+    )  # the page is in Chinese
     late = next(r for text, r in by_text.items() if "快递" in text)
-    assert late.motive == "补偿" and "物流:neg" in late.aspects
+    assert late.motive == "补偿" and "物流 (负面)" in late.aspects
     assert not any("满意" in text for text in by_text)  # positives are not triaged
 
     # Hostile text is masked and only in cells; nothing of it reaches Markdown.
@@ -98,7 +100,7 @@ def test_tier_corrections_are_stored_and_the_triage_reading_shown_where_it_diffe
     frame = at.dataframe[0].value
     by_id = {row.text: row for row in frame.itertuples()}
     ironic = by_id["真棒，新买的洗衣机第一天就罢工"]
-    assert (ironic.label, ironic.reading, ironic.urgency) == ("pos", "neg", 2)  # the model's label and triage's
+    assert (ironic.label, ironic.reading, ironic.urgency) == ("正面", "负面", 2)  # the model's label and triage's
     fire = next(r for text, r in by_id.items() if "起火" in text)
     assert fire.reading == ""  # the same as the model's label: not repeated
 
