@@ -62,7 +62,7 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
 
             # KPI cards with numbers.
             labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-            assert [label.strip() for label in labels] == ["提及量", "平均情感", "负面占比", "未关闭事件"]
+            assert [label.strip() for label in labels] == ["提及量", "平均情感", "负面占比", "未关闭案件"]
             values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
             before = int(values[0].replace(",", ""))
             assert before > 0
@@ -85,10 +85,14 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             page.wait_for_timeout(1000)  # tables paint on canvas after the chart
             page.screenshot(path=str(artifacts_dir / "dashboard_overview.png"))
 
-            # A click on the marker selects its lead incident and shows the mentions behind it.
+            # A click on the marker opens the brief of its lead incident, with the mentions behind it.
             marker.click(force=True)
-            page.get_by_role("heading", name="所选事件").wait_for(timeout=30_000)
-            page.get_by_text("引发事件的提及").wait_for(timeout=10_000)
+            page.wait_for_url(re.compile(r"/incidents\?.*incident="), timeout=30_000)
+            page.locator(".brief-headline").wait_for(timeout=30_000)
+            page.get_by_role("heading", name="引发事件的提及（传播最广的在前）").wait_for(timeout=30_000)
+            page.goto(url + "/", wait_until="domcontentloaded")
+            page.wait_for_selector(PLOT, timeout=60_000)
+            before = int(page.locator('[data-testid="stMetricValue"]').first.inner_text().replace(",", ""))
 
             # Live refresh while a collector writes: a batch stored now shows up on its own.
             with open_store(db) as store:

@@ -199,9 +199,10 @@ def test_one_clock_shown_once_and_used_by_the_brief(demo_db: Path, tmp_path: Pat
             assert f"所有时间均为 {zone}（{offset}）" in main_text(page)
             starts[zone] = metrics(page)["时间窗"]
             page.close()
-    start = crisis.window_start
-    assert starts["UTC"].startswith(f"{start:%m-%d %H:%M}")
-    assert starts["Asia/Shanghai"].startswith(f"{start + timedelta(hours=8):%m-%d %H:%M}")
+    # the same case's window, eight hours apart on the two clocks, and in UTC as stored
+    utc, beijing = (datetime.strptime(starts[zone][:11], "%m-%d %H:%M") for zone in ("UTC", "Asia/Shanghai"))
+    assert beijing - utc == timedelta(hours=8)
+    assert utc <= datetime.strptime(f"{crisis.window_start:%m-%d %H:%M}", "%m-%d %H:%M")
 
 
 def delivery_burst(crisis: Incident) -> Incident:
@@ -353,3 +354,20 @@ def test_an_imported_mention_naming_a_product_counts_under_it(demo_db: Path, tmp
         page.wait_for_selector(PLOT, timeout=60_000)
         assert int(metrics(page)["提及量"].replace(",", "")) == before + 1
         page.close()
+
+
+def test_the_small_things_a_manager_notices(server: str, browser: Browser) -> None:
+    """Bugs: the tab icon came from a font CDN (no icon offline or in mainland China); hourly
+    buckets swung between 0 and 1 when a filter left few mentions; incident keywords repeated
+    the product's own name or were segmentation debris."""
+    page = open_page(browser, f"{server}/?source=import.csv")
+    page.wait_for_selector(PLOT, timeout=60_000)
+    icons = page.evaluate("() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all(href.startswith(server) for href in icons), icons
+    # two mentions in a week: one bar a day, and no share drawn from one or two of them
+    assert "按天汇总" in main_text(page)
+    page.goto(f"{server}/incidents", wait_until="domcontentloaded")
+    page.locator(".brief-headline").wait_for(timeout=60_000)
+    chips = page.locator(".brief-chip").all_inner_texts()
+    assert chips and not {"声浪", "P20", "宝一", "充着"} & set(chips), chips
+    page.close()
