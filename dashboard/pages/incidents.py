@@ -193,7 +193,7 @@ def facts_line(b: data.BriefData, tz: str) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     state, line = brief.deadline_line(due, now, tz) if due else ("open", t("brief.no_deadline"))
     told = [str(c) for c in b.deliveries.loc[b.deliveries["status"] == "sent", "channel"]] if len(b.deliveries) else []
-    cols = st.columns(3)
+    cols = st.columns([1, 1, 2.2])  # the window needs room for two dates in either language
     cols[0].metric(t("brief.tier"), t("brief.tier_value", n=case.severity, what=t_value("tier", case.severity)))
     cols[1].metric(t("col.status"), t_value("status", case.status))
     start, end = case.window

@@ -120,7 +120,9 @@ def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
             assert re.sub(r"\s", "", first_metric.inner_text()) == expected
 
             # The Excel export, as a browser downloads it: text masked, formula text a plain text cell.
-            with page.expect_download(timeout=30_000) as download:
+            # (between the 5 s live refreshes: a click while the fragment redraws the button is lost)
+            page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=30_000)
+            with page.expect_download(timeout=60_000) as download:
                 page.get_by_role("button", name="下载 Excel").click()
             book = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
             assert book.sheetnames == ["摘要", "负面提及", "事件", "说明"]
