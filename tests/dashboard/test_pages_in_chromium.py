@@ -62,6 +62,7 @@ def settled(page: Page) -> None:
 
 def metrics(page: Page) -> dict[str, str]:
     settled(page)
+    page.wait_for_selector(f"{MAIN} [data-testid=stMetricValue]", timeout=60_000)  # slow under load
     labels = page.locator(f"{MAIN} [data-testid=stMetricLabel]").all_inner_texts()
     values = page.locator(f"{MAIN} [data-testid=stMetricValue]").all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
