@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from dashboard.i18n import t
+from dashboard.i18n import t, t_value
 from koubei.privacy import mask_pii
 from reports import charts
 from reports.changes import Move
@@ -156,16 +156,21 @@ def _scope_args(facts: ReportFacts, product: str | None = None, source: str | No
     return args
 
 
+def aspect_name(aspect: str | None, lang: str) -> str:
+    """A built-in aspect in the report's language; an aspect the brand configured stays as written."""
+    return t_value("aspect", aspect, lang) if aspect else ""
+
+
 def _what(move: Move, lang: str) -> str:
     driver = move.driver
     if driver is None:
         return ""
     if driver.dimension == "product_aspect" and move.kind == "product":
-        return t("report.what_aspect", lang, aspect=driver.key[1])  # the product is the sentence's subject
+        return t("report.what_aspect", lang, aspect=aspect_name(driver.key[1], lang))  # the product is the subject
     if driver.dimension == "product_aspect" and move.kind == "aspect":
         return driver.key[0]  # the aspect is the sentence's subject: the product is what is left to name
     if driver.dimension == "product_aspect":
-        return t("report.what_product_aspect", lang, product=driver.key[0], aspect=driver.key[1])
+        return t("report.what_product_aspect", lang, product=driver.key[0], aspect=aspect_name(driver.key[1], lang))
     return t("report.what_source", lang, source=driver.key[0])
 
 
@@ -175,7 +180,8 @@ def move_sentence(move: Move, lang: str) -> str:
         before, after = pct(move.before), pct(move.after)
     else:
         before, after = number(move.before), number(move.after)
-    text = t(MOVE_KEYS[move.kind, move.rising], lang, subject=move.subject or "", before=before, after=after)
+    subject = aspect_name(move.subject, lang) if move.kind == "aspect" else move.subject
+    text = t(MOVE_KEYS[move.kind, move.rising], lang, subject=subject or "", before=before, after=after)
     if move.driver is not None:
         text += t(DRIVER_KEYS[move.rising], lang, what=_what(move, lang), delta=signed(move.driver.delta))
     return text + ("。" if lang == "zh" else ".")
@@ -188,6 +194,8 @@ def move_basis(facts: ReportFacts, cited: CitedMove) -> str:
     product = source = label = None
     if move.kind in ("product", "aspect", "source") and move.subject is not None:
         what, count, label = move.subject, int(move.after), "neg"
+        if move.kind == "aspect":
+            what = aspect_name(move.subject, lang)
         product = move.subject if move.kind == "product" else None
         source = move.subject if move.kind == "source" else None
     return t(
@@ -261,6 +269,7 @@ def render_html(facts: ReportFacts, page_numbers: dict[str, int] | None = None) 
             signed=signed,
             local=_local(period.tz),
             move_sentence=lambda m: move_sentence(m, lang),
+            aspect=lambda a: aspect_name(a, lang),
             move_basis=lambda cm: move_basis(facts, cm),
         )
     )

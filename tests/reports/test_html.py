@@ -43,6 +43,25 @@ def test_english_report_comes_from_the_same_template(facts: ReportFacts) -> None
     assert "核心指标" not in text
 
 
+def test_an_english_report_names_the_built_in_aspects_in_english(facts: ReportFacts) -> None:
+    """Regression: the English report printed stored aspect names as they are ("mainly from its
+    质量", "Negative verdicts on 质量"), Chinese words in an English sentence."""
+    from dataclasses import replace
+
+    from dashboard.i18n import STRINGS
+
+    english = replace(facts, request=replace(facts.request, lang="en"))
+    tree = lxml.html.document_fromstring(render_html(english))
+    section = tree.get_element_by_id("aspects")
+    # the report's own words: the table's aspect column and the headings (quoted mentions may say 质量)
+    named = [row.findtext("td") or "" for row in section.iter("tr")] + [h.text_content() for h in section.iter("h3")]
+    built_in = {a.aspect for a in facts.aspects if f"aspect.{a.aspect}" in STRINGS}
+    assert built_in, "the demo's aspects include built-in ones"
+    for name in built_in:
+        assert STRINGS[f"aspect.{name}"]["en"] in named, name
+        assert not any(name in words for words in named), name
+
+
 def test_a_hostile_mention_is_text_and_its_personal_data_masked(hostile_facts: ReportFacts) -> None:
     html = render_html(hostile_facts)
     tree = lxml.html.document_fromstring(html)
