@@ -24,7 +24,9 @@ CSV = "内容,评论时间\n声浪P20充电宝充电发烫，太吓人了,2026-1
 
 def _stored(db: Path) -> list[tuple[str, str | None, str | None]]:
     with open_store(db, read_only=True) as store:
-        return [tuple(r) for r in store.query("SELECT text, brand, product FROM mentions ORDER BY published_at, native_id")]
+        return [
+            tuple(r) for r in store.query("SELECT text, brand, product FROM mentions ORDER BY published_at, native_id")
+        ]
 
 
 def test_the_text_names_the_brand_and_product() -> None:
