@@ -24,17 +24,17 @@ RHETORICAL = re.compile(
     r"|\bwhy\b|how come"
 )
 # A question that asks about a risk rather than reports it: 会不会过敏？ 是否漏电？
-ASKING = re.compile(r"会不会|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合|\b(?:does|is|can|will|would)\b")
+ASKING = re.compile(r"会不会|还是|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合|\b(?:does|is|can|will|would)\b")
 REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否|要是能|如果能|please\b|it would be nice)")
 # A turn at the start of a clause carries the verdict of what follows it.
-TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|but\b|however\b)")
+TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|后来|but\b|however\b|yet\b)")
 # A caveat turns too, for triage's reading of the whole text ("味道不错，就是送了一个半小时");
 # aspects leave it out: what follows 就是 is mostly about something else ("服务还可以，就是设施太旧").
 # Inside a clause 就是 is a copula, so it counts only at the start.
 CAVEAT = re.compile(r"^\W*(?:就是|只是|好在|幸好)")
 # A turn inside a clause starts a new one: "充电很快但是一充电就烫".
 TURN_INSIDE = re.compile(
-    r"(?<=[^，。！？；,.!?;~～\n…])(?=但是|可是|(?<![有的没])结果|然而|不过|没想到|(?<![不非])但(?![凡愿])| but )"
+    r"(?<=[^，。！？；,.!?;~～\n…])(?=但是|可是|(?<![有的没])结果|然而|不过|没想到|(?<![不非])但(?![凡愿])| but | yet )"
 )
 # Whole-text tests that spare the per-clause ones: a text none of these match has no clause that
 # asks, requests or turns. Words that count only at a clause's start are looked for only there.
@@ -43,8 +43,8 @@ ASKS_ANYWHERE = re.compile(
     r"[？?]|[吗么]\W*(?:[，。！？；,.!?;~～\n…]|$)|是不是|会不会|能不能|有没有|是否|怎么回事"
     rf"|{_START}(?:请|麻烦|希望|建议|求|拜托|能否|要是能|如果能|please|it would be nice)"
 )
-_INSIDE = r"但|可是|结果|然而|不过|没想到| but "
-TURNS_ANYWHERE = re.compile(rf"{_INSIDE}|{_START}(?:却|可惜|谁知|就是|只是|好在|幸好|but|however)")
+_INSIDE = r"但|可是|结果|然而|不过|没想到| but | yet "
+TURNS_ANYWHERE = re.compile(rf"{_INSIDE}|{_START}(?:却|可惜|谁知|后来|就是|只是|好在|幸好|but|however|yet)")
 _INSIDE_ANYWHERE = re.compile(_INSIDE)
 # A clause that concedes: what it says is outweighed by the turn after it.
 CONCESSION = re.compile(r"^\W*(?:虽然|虽说|虽|尽管|即使|就算|本来|原本|本以为|一开始|although|though|even though)")

@@ -55,6 +55,10 @@ SHORT_UNITS = 60
 # charging my card twice (8 English words at most).
 OPENER_CHARS, OPENER_WORDS = 10, 8
 NEGATION_GAP = 2  # characters between a negator and the word it negates (不怎么好吃)
+# An English negator reaches a few words on: "no weird noises", "never had a single dropped call".
+EN_NEGATION_SPACES = 4
+# A comparison this far after a negator carries the negation on: 没有网上说的那么难用.
+COMPARE_GAP = 8
 STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without asking the model
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
@@ -232,20 +236,22 @@ class ReadingLexicon:
         self.polarity = {**base.polarity, **harm, **self.novel}
         self.negators = set(base.negators) | {w for kind, w, _ in rows if kind == "negator"}
         self.degree = dict(base.degree)
-        shields = {w for kind, w, _ in rows if kind == "shield"}
-        self._words = Words(set(self.polarity) | self.negators | set(self.degree) | shields)
+        shields = {w for kind, w, _ in rows if kind == "shield"} | escalation_lexicon().not_signals
+        self.compare = {w for kind, w, _ in rows if kind == "compare"}
+        self._words = Words(set(self.polarity) | self.negators | set(self.degree) | shields | self.compare)
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
         # Cheap tests of a whole text: could the negation or the slang rule apply at all?
         self.has_negator = Words(self.negators)
         self.has_novel = Words(set(self.novel))
         self._emoticons = base
+        self._cantonese = Cantonese([(w, v) for kind, w, v in rows if kind == "cantonese"])
 
     def figures(self, text: str) -> Figures:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
         total = relief = complaint = praise = novel = 0.0
         hits = 0
-        negated, scale, negator_end, last_end = False, 1.0, -1, 0
+        negated, scale, negator_end, last_end, latin = False, 1.0, -1, 0, False
         for match, _ in self._words.matches(text):
             token = match.group()
             # A text may be scanned whole: negation and degree stop at the end of a clause.
@@ -255,7 +261,7 @@ class ReadingLexicon:
             if token in polarity:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
                 # 不太好; not a word further on ("都没了还没送饮料").
-                negated = negated and match.start() - negator_end <= NEGATION_GAP
+                negated = negated and _reaches(text, negator_end, match.start(), latin)
                 base = polarity[token] * scale
                 weight = -0.8 * base if negated else base  # "不太好" is milder than "差"
                 total += weight
@@ -273,11 +279,13 @@ class ReadingLexicon:
                 # Two negators in a row cancel ("不是不好"); a new one after other words
                 # starts afresh ("不粘不糊": the second 不 negates 糊 too).
                 negated = not negated if match.start() == negator_end else True
-                negator_end = match.end()
+                negator_end, latin = match.end(), token.isascii()
             elif token in degree:
                 scale *= degree[token]
-                if negated and match.start() - negator_end <= NEGATION_GAP:
+                if negated and _reaches(text, negator_end, match.start(), latin):
                     negator_end = match.end()
+            elif token in self.compare and negated and match.start() - negator_end <= COMPARE_GAP:
+                negator_end = match.end()
         return Figures(total, hits, relief, complaint, praise, novel)
 
     def clause(self, text: str) -> Clause:
@@ -338,7 +346,25 @@ class ReadingLexicon:
         return "", bool(openers)
 
     def parse(self, text: str) -> Parsed:
-        return Parsed(normalise(text), self)
+        return Parsed(self._cantonese.to_mandarin(normalise(text)), self)
+
+
+class Cantonese:
+    """Hong Kong written Cantonese read as Mandarin (冇 -> 没, 唔 -> 不, 咗 -> 了, 呢个 -> 这个), so
+    that one set of words and negators covers both: characters by table, a few words by phrase."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._chars = {ord(a): b for a, b in pairs if len(a) == 1 and len(b) == 1}
+        self._phrases = sorted(((a, b) for a, b in pairs if len(a) > 1 or len(b) != 1), key=lambda p: -len(p[0]))
+        self._any = re.compile("|".join(sorted({re.escape(a[0]) for a, _ in pairs})))
+
+    def to_mandarin(self, text: str) -> str:
+        if not self._any.search(text):
+            return text
+        for phrase, mandarin in self._phrases:
+            if phrase in text:
+                text = text.replace(phrase, mandarin)
+        return text.translate(self._chars)
 
 
 def _rows(name: str) -> list[tuple[str, str, str]]:
@@ -364,6 +390,13 @@ def normalise(text: str) -> str:
 def units(text: str) -> int:
     """How long a text reads: CJK characters, and two per English word."""
     return len(_CJK.findall(text)) + 2 * len(_LATIN_WORD.findall(text))
+
+
+def _reaches(text: str, negator_end: int, start: int, latin: bool) -> bool:
+    """Whether a negator ending at `negator_end` reaches a word starting at `start`."""
+    if latin:
+        return text.count(" ", negator_end, start) <= EN_NEGATION_SPACES
+    return start - negator_end <= NEGATION_GAP
 
 
 def _sign(value: float) -> str:
@@ -392,8 +425,7 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if not parsed.short:
         return model_label, "model (long text)"
     if parsed.turn is not None:
-        after = sum(c.score for c in parsed.clauses[parsed.turn :] if c.judges)
-        verdict = _sign(after) if abs(after) >= STRONG else turn_label
+        verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
     lexicon = reading_lexicon()
@@ -413,6 +445,20 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _turn_verdict(clauses: tuple[Clause, ...], turn: int, turn_label: str | None) -> str | None:
+    """The verdict of the clauses from a turn on: their strong lexicon verdict; else, after
+    praise, a turn that praises nothing is the complaint ("the photos looked gorgeous, but the
+    room smelled musty": the turn opposes what came before it); else the model's label of them."""
+    after = [c for c in clauses[turn:] if c.judges]
+    score = sum(c.score for c in after)
+    if abs(score) >= STRONG:
+        return _sign(score)
+    if score <= 0 and not any(c.figures.praise for c in after):
+        if sum(c.score for c in clauses[:turn] if c.judges) > 0:
+            return _NEG
+    return turn_label
 
 
 def has_verdict(text: str) -> bool:

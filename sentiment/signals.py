@@ -150,6 +150,7 @@ class EscalationLexicon:
                     self.plain[word] = rule
         self.words = Words(self.plain, [r for r, _ in regexes])
         self._regex_rules = [rule for _, rule in regexes]
+        self.not_signals = {w for w, rule in self.plain.items() if rule is None}
         self.harm = [w for w, rule in self.plain.items() if rule is not None and rule.kind in HARM_KINDS]
         self.cues = _either(extra, "cue")
         self.contacts = _either(extra, "contact")

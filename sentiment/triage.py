@@ -57,10 +57,15 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     threat = lexicon.cues.search(reading.text)
     complaint = base_negative or reading.opener or threat
     found: list[Signal] = []
-    for clause in reading.clauses:
+    clauses = reading.clauses
+    for index, clause in enumerate(clauses):
         for word in lexicon.find(clause.text):
             rule = word.rule
-            if rule is None or not _in_scope(rule.scope, complaint, threat, reading.polarity):
+            if rule is None:
+                continue
+            if not _in_scope(rule.scope, complaint, threat, reading.polarity) and not (
+                rule.scope == "loss" and _unresolved(clauses[index:])
+            ):
                 continue
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
@@ -69,12 +74,19 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     return found
 
 
+def _unresolved(clauses: tuple[Clause, ...]) -> bool:
+    """A loss that no praise follows: the text ends on it ("charged twice for the same order";
+    "staff were lovely, yet the garage kept my car 9 days"), whatever the model's label. Praise
+    after it is a remedy ("行李丢了，第二天就送到家，点赞")."""
+    return not any(c.score > 0 for c in clauses)
+
+
 def _in_scope(scope: str, complaint: bool, threat: bool, polarity: str) -> bool:
     """Whether the mention gives a word of this scope the cue it needs (triage.tsv)."""
     if scope == "clause":
         return True
     if scope == "loss":
-        return polarity != "pos" or complaint
+        return polarity != "pos" or complaint  # else only when unresolved
     if scope == "threat":
         return threat
     return complaint  # cue, own
@@ -86,13 +98,17 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     before = clause.text[: word.start]
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
-    if lexicon.frames.search(before) or lexicon.frames_after.at(clause.text, word.end):
+    after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
+    if lexicon.frames.search(before) or lexicon.frames_after.at(clause.text, after):
         return True
     if lexicon.elsewhere.search(clause.text):
         return True
     if clause.question and not clause.rhetorical:
         return True
-    return praise and clause.figures.praise > 0
+    if not (praise and clause.figures.praise > 0):
+        return False
+    # The praise must come from words outside the signal (not "better" in Better Business Bureau).
+    return reading_lexicon().figures(clause.text[: word.start] + "，" + clause.text[word.end :]).praise > 0
 
 
 @lru_cache(maxsize=1)

@@ -103,19 +103,21 @@ def test_the_previous_release_is_the_baseline() -> None:
     assert previous_tier("酒店的大堂经理特别热情", "neu") == 4  # the bug issue 15 fixes
 
 
-def test_both_suites_meet_every_target_and_beat_the_previous_release() -> None:
+def test_every_suite_meets_every_target_and_beats_the_previous_release() -> None:
     """Issue 15's targets on the team's suites (koubei's rules and shipped model). The rules
     were developed on the hard-case suite; the held-out suite had two documented rounds of
-    fixes (docs/sentiment.md#triage), so the blind check of unseen reviews is the lead's."""
+    fixes and the second held-out suite was opened after one blind evaluation and since used
+    for development (docs/sentiment.md#triage), so the blind check of unseen reviews is the lead's."""
     scorer, tagger = Scorer(load_model("builtin")), AspectTagger()
-    for name in ("triage_hard_cases.tsv", "triage_holdout.tsv"):
+    names = ("triage_hard_cases.tsv", "triage_holdout.tsv", "triage_holdout2.tsv")
+    for name in names:
         report = evaluate_suite(SUITES_DIR / name, scorer, tagger, snownlp=False)
         assert report.missed() == [], report.missed()
         now, before = report.overall("koubei"), report.overall("previous")
         assert now.crisis_recall is not None and before.crisis_recall is not None and now.hard and before.hard
         assert now.crisis_recall > before.crisis_recall and now.within_one > before.within_one
         assert now.praise_escalated < before.praise_escalated and now.hard > before.hard
-    assert set(suite_paths()) == {SUITES_DIR / "triage_hard_cases.tsv", SUITES_DIR / "triage_holdout.tsv"}
+    assert set(suite_paths()) == {SUITES_DIR / name for name in names}
 
 
 # ---------------------------------------------------------------- the commands
