@@ -246,7 +246,9 @@ class ReadingLexicon:
         self.has_negator = Words(self.negators)
         self.has_novel = Words(set(self.novel))
         self._emoticons = base
-        self._cantonese = Cantonese([(w, v) for kind, w, v in rows if kind == "cantonese"])
+        self._cantonese = Cantonese(
+            [(w, v) for kind, w, v in rows if kind == "cantonese"], [(w, v) for kind, w, v in rows if kind == "cantonese_word"]
+        )
 
     def figures(self, text: str) -> Figures:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
@@ -361,10 +363,13 @@ class Cantonese:
     """Hong Kong written Cantonese read as Mandarin (冇 -> 没, 唔 -> 不, 咗 -> 了, 呢个 -> 这个), so
     that one set of words and negators covers both: characters by table, a few words by phrase."""
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+    def __init__(self, marked: list[tuple[str, str]], also: list[tuple[str, str]]) -> None:
+        """`marked`: what only Cantonese writes (冇, 真係), which marks a text as Cantonese; `also`:
+        words Mandarin writes too, read the Cantonese way in a marked text only (一个钟, 细路)."""
+        pairs = marked + also
         self._chars = {ord(a): b for a, b in pairs if len(a) == 1 and len(b) == 1}
         self._phrases = sorted(((a, b) for a, b in pairs if len(a) > 1 or len(b) != 1), key=lambda p: -len(p[0]))
-        self._any = re.compile("|".join(sorted({re.escape(a[0]) for a, _ in pairs})))
+        self._any = re.compile("|".join(sorted({re.escape(a) for a, _ in marked}, key=len, reverse=True)))
 
     def to_mandarin(self, text: str) -> str:
         if not self._any.search(text):
@@ -462,9 +467,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
 def _only_asks(parsed: Parsed) -> bool:
     """A question beside statements that hold no verdict word and no escalation word
     ("信用卡年费怎么算？刷满几笔可以免年费"): the model's label of such a text is noise."""
-    if parsed.figures.hits or escalation_lexicon().words.search(parsed.text):
+    if not parsed.short or escalation_lexicon().words.search(parsed.text):
         return False
-    return any(c.question and not c.rhetorical for c in parsed.clauses)
+    return any(c.question and not c.rhetorical for c in parsed.clauses) and not parsed.figures.hits
 
 
 def _turn_verdict(clauses: tuple[Clause, ...], turn: int, turn_label: str | None) -> str | None:

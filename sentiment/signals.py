@@ -93,9 +93,11 @@ class Words:
         self.chinese = re.compile(trie_regex(chinese)) if chinese else None
         self.english = re.compile(standalone(english)) if english else None
         expressions = [(re.compile(r), i) for i, r in enumerate(regexes)]
+        # An expression of Latin letters alone (fingers ... broken) cannot match a text without them.
+        everywhere = [(p, i) for p, i in expressions if not p.pattern.isascii()]
         chinese_only = [(self.chinese, -1)] if self.chinese is not None else []
         with_english = chinese_only + ([(self.english, -1)] if self.english is not None else [])
-        self._without_latin = tuple(chinese_only + expressions)
+        self._without_latin = tuple(chinese_only + everywhere)
         self._with_latin = tuple(with_english + expressions)
 
     def _patterns(self, text: str) -> tuple[tuple[re.Pattern[str], int], ...]:
