@@ -48,7 +48,57 @@ def test_a_strong_verdict_after_a_turn_wins() -> None:
 def test_a_mild_turn_leaves_the_verdict_to_the_models_reading_of_the_turn() -> None:
     text = "网点环境不错，但是排了一个小时队只开一个窗口"
     assert polarity(text, "pos", turn_label="neg") == "neg"
-    assert polarity(text, "pos", turn_label=None) == "pos"  # no reading of the turn: the model's label
+    plain = "今天去网点办业务，但是排了一个小时队只开一个窗口"  # nothing praised before the turn
+    assert polarity(plain, "pos", turn_label=None) == "pos"  # no reading of the turn: the model's label
+
+
+def test_after_praise_a_turn_that_praises_nothing_is_the_complaint() -> None:
+    """Held-out-2 (contrast): "gorgeous in the photos, but the room smelled musty" read positive:
+    the model liked the turn's clauses and English had no lexicon words to weigh."""
+    assert polarity("The room looked gorgeous online, but it smelled musty", "pos", turn_label="pos") == "neg"
+    assert polarity("味道是好吃的，不过分量越来越少了", "pos", turn_label="pos") == "neg"
+    assert polarity("The staff were lovely, yet the checkout took an hour", "pos", turn_label="pos") == "neg"
+    assert polarity("一开始不太习惯，后来越用越顺手", "neg", turn_label="pos") == "pos"  # 后来 turns
+
+
+def test_cantonese_is_read_as_mandarin() -> None:
+    """Held-out-2 (zh-TW/HK rows): 冇 and 唔 were no negators, so 冇異味 and 唔燙手 read as complaints."""
+    assert parse("呢隻杯冇異味，都唔燙手").text == "这只杯没异味，都不烫手"
+    assert polarity("呢隻杯冇異味，都唔燙手", "neg") == "pos"
+    assert parse("今日天气好").text == "今日天气好"  # Mandarin words are read the Cantonese way only in Cantonese
+
+
+def test_an_english_negator_reaches_a_few_words_and_a_comparison() -> None:
+    """Held-out-2 (negation): the negator reached 2 characters, so "no weird noises" and
+    "never had a single dropped call" read as complaints; 没有...那么 likewise."""
+    assert polarity("Zero leaks and no weird noises after six months", "neu") == "pos"
+    assert polarity("Never had a single dropped call since switching", "neu") == "pos"
+    assert polarity("没有网上说的那么难用", "neg") == "pos"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Love how the app logs me out every single time I open it",  # the marker starts a long clause
+        "好一个五星级服务，入住先等了一个小时，房卡还打不开门",  # what the opener praises is the butt
+    ],
+)
+def test_sarcasm_in_a_longer_opener_reads_negative(text: str) -> None:
+    assert polarity(text, "pos") == "neg"
+
+
+def test_a_long_text_the_model_calls_neutral_takes_the_lexicons_verdict() -> None:
+    text = "这次搬家买了一整套家具和两个柜子，" * 4 + "可是抽屉拉不动，打客服也没解决，真的有点累"
+    assert len(text) > SHORT_UNITS
+    assert polarity(text, "neu") == "neg"
+    assert polarity(text, "pos") == "pos"  # a label the model commits to stays
+
+
+def test_a_question_beside_statements_without_a_verdict_is_neutral() -> None:
+    """Held-out-2 (question): "信用卡年费怎么算？刷满几笔可以免年费" read negative (the model's label)."""
+    assert polarity("信用卡年费怎么算？刷满几笔可以免年费", "neg") == "neu"
+    assert polarity("这个沙发可以拆洗吗？家里有小朋友", "neg") == "neu"
+    assert polarity("这个沙发可以拆洗吗？面料太差了", "neg") == "neg"  # the statement judges
 
 
 def test_negated_complaint_words_read_as_praise() -> None:

@@ -139,6 +139,97 @@ def test_urgent_words_count_only_in_a_complaint() -> None:
     assert tier("前几天手机丢了，客服很快帮我冻结了卡，真心感谢", "pos") == 1
 
 
+# ---------------------------------------------------------------- held-out-2 classes
+@pytest.mark.parametrize(
+    "text",
+    [
+        "高速上刹车失灵，差点追尾前面的货车",  # vehicle hazard
+        "The oven door slammed on my daughter's fingers, two nails came off",  # a mechanism on a body part
+        "Their pharmacy mislabelled my dad's pills and he ended up in A&E",  # medical visit
+        "热水器一直有股燃气泄漏的味道，师傅来了也没修好",  # gas
+        "孩子吃了以后高烧不退，还抽搐了一次",  # illness in everyday words
+    ],
+)
+def test_everyday_harm_words_are_tier_5(text: str) -> None:
+    """Held-out-2 (injury): crises described in words outside the lexicon's few terms got tier 2."""
+    assert tier(text) == 5
+
+
+def test_a_near_miss_or_medication_error_escalates_only_in_a_complaint() -> None:
+    """A caught error is praise (药师发现剂量写错了), an uncaught one a red alert."""
+    assert tier("药店拿错药了，老人要是吃下去指不定出什么事", "neg") == 5
+    assert tier("药师一眼看出处方剂量写错了，帮我改好了，太感谢了", "pos") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "已经向消委会投诉，他们说收到很多同样的个案",  # Hong Kong consumer council
+        "退费拖了两个月，我们已经去教育局反映了",  # education regulator
+        "Filed a complaint with the state board of pharmacy today",
+        "We reported you to the health department after the kitchen inspection",
+        "有记者联系我了解情况，聊天记录我都给他了",  # the press, no threat word
+        "本地电视台想采访我这件事",
+        "我们二十几位家长约好一起去维权",  # many people
+        "Going to the consumer association with 30+ other families",
+    ],
+)
+def test_authorities_the_press_and_mass_impact_are_tier_5(text: str) -> None:
+    """Held-out-2 (legal_regulator_media): regulators beyond 12315, the press without a threat word
+    and groups of customers got tier 1-2."""
+    assert tier(text, "neg") == 5
+
+
+def test_cantonese_reports_escalate_and_cantonese_negations_cancel() -> None:
+    assert tier("向消委會投訴咗，等佢哋處理", "neg") == 5
+    assert tier("踩剎車完全冇反應，差啲撞車", "neg") == 5
+    assert tier("呢個奶瓶完全冇異味，BB飲奶都唔會嗆到", "neu") == 1
+
+
+def test_a_praise_frame_or_word_cancels_only_from_outside_the_signal() -> None:
+    """"better" in Better Business Bureau is no praise; a test by an authority is no complaint to it."""
+    assert tier("Reported you to the Better Business Bureau today", "pos") == 5
+    assert tier("看了消费者协会的测评才买的，确实好用", "pos") == 1
+    assert tier("有人想盗刷我的卡，银行马上拦截了，很靠谱", "pos") == 1  # an attempt that failed
+    assert tier("我是过敏的体质，这款用了一个月完全没事", "pos") == 1
+
+
+def test_a_loss_no_praise_follows_is_urgent_whatever_the_models_label() -> None:
+    """Held-out-2 (money_time_loss): the model called "Charged twice ..." positive, and a positive
+    label cancelled every loss word."""
+    assert tier("Charged twice for the same order and support closes the chat", "pos") == 3
+    assert tier("显示已签收，可我根本没收到", "pos") == 3
+    assert tier("行李丢了，第二天就送到酒店，服务很好", "pos") == 1  # praise after it: a remedy
+    assert tier("转账从来没出过错，手续费也不贵", "pos") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "退回去一个月了钱还没到",  # money not back
+        "收了我两次年费，打电话还说是我按错",  # charged twice
+        "网络断了五天，在家上班完全没法工作",  # an outage that lasts
+        "来回请了两天假，油钱谁给我补",  # time lost
+        "Missed my connection and no hotel offered",
+        "My parcel is lost and nobody can tell me where it is",
+    ],
+)
+def test_losing_money_or_time_now_is_tier_3(text: str) -> None:
+    assert tier(text, "neg") == 3
+
+
+def test_nobody_is_urgent_only_when_nobody_answers_or_helps() -> None:
+    assert tier("It's not the course, it's that nobody told us the schedule changed", "neg") == 2
+    assert tier("I need my documents today and nobody answers the phone", "neg") == 3
+
+
+def test_senior_decision_makers_of_any_business_and_english_repeats_are_tier_4() -> None:
+    assert tier("这学期换了三个老师，我要求你们校长出来给个说法", "neg") == 4
+    assert tier("I want a senior manager to call me, not another ticket", "neg") == 4
+    assert tier("The general manager welcomed us personally, lovely stay", "pos") == 1
+    assert tier("I reported it three times and nothing happened", "neg") == 4
+
+
 # ---------------------------------------------------------------- lower tiers
 def test_questions_are_tier_2_suggestions_and_statements_tier_1() -> None:
     assert tier("请问这款奶粉适合几个月的宝宝？", "neu") == 2
