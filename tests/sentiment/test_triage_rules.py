@@ -165,7 +165,7 @@ def test_a_near_miss_or_medication_error_escalates_only_in_a_complaint() -> None
     "text",
     [
         "已经向消委会投诉，他们说收到很多同样的个案",  # Hong Kong consumer council
-        "退费拖了两个月，我们已经去教育局反映了",  # education regulator
+        "退费拖了两个月，我们已经去教育局投诉了",  # education regulator
         "Filed a complaint with the state board of pharmacy today",
         "We reported you to the health department after the kitchen inspection",
         "有记者联系我了解情况，聊天记录我都给他了",  # the press, no threat word
