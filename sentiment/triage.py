@@ -64,7 +64,7 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
             if rule is None:
                 continue
             if not _in_scope(rule.scope, complaint, threat, reading.polarity) and not (
-                rule.scope == "loss" and _unresolved(clauses[index:])
+                rule.scope == "loss" and _unresolved(reading, index)
             ):
                 continue
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
@@ -74,11 +74,13 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     return found
 
 
-def _unresolved(clauses: tuple[Clause, ...]) -> bool:
-    """A loss that no praise follows: the text ends on it ("charged twice for the same order";
-    "staff were lovely, yet the garage kept my car 9 days"), whatever the model's label. Praise
-    after it is a remedy ("行李丢了，第二天就送到家，点赞")."""
-    return not any(c.score > 0 for c in clauses)
+def _unresolved(reading: Reading, index: int) -> bool:
+    """A loss in a short text that no praise follows: a complaint whatever the model's label
+    ("charged twice for the same order"; "staff were lovely, yet the garage kept my car 9 days";
+    "这补习班真厉害，学费还一分不退"). Praise after the loss is a remedy ("行李丢了，第二天就送到家，
+    点赞"). Long texts keep the model's label (SHORT_UNITS): a long review that praises mentions
+    losses in passing ("小套房宽敞舒适……停车过夜要收费")."""
+    return reading.parsed.short and not any(c.score > 0 for c in reading.clauses[index:])
 
 
 def _in_scope(scope: str, complaint: bool, threat: bool, polarity: str) -> bool:

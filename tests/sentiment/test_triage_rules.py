@@ -201,6 +201,8 @@ def test_a_loss_no_praise_follows_is_urgent_whatever_the_models_label() -> None:
     assert tier("显示已签收，可我根本没收到", "pos") == 3
     assert tier("行李丢了，第二天就送到酒店，服务很好", "pos") == 1  # praise after it: a remedy
     assert tier("转账从来没出过错，手续费也不贵", "pos") == 1
+    long_review = "酒店位置很方便，房间宽敞舒适，早餐种类很多，前台也很热情，" * 2 + "原来的充电器丢了，前台借了一个"
+    assert tier(long_review, "pos") == 1  # a long review keeps the model's label
 
 
 @pytest.mark.parametrize(
