@@ -25,6 +25,13 @@ RHETORICAL = re.compile(
 )
 # A question that asks about a risk rather than reports it: 会不会过敏？ 是否漏电？
 ASKING = re.compile(r"会不会|还是|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合|\b(?:does|is|can|will|would)\b")
+# A question that asks for information (请问, 怎么算, 多少, 可以...吗, how much), not one that exclaims
+# ("墓地？", "僵尸饮料吗？").
+ASKS_FOR_INFORMATION = re.compile(
+    r"请问|怎么(?:算|用|办|弄|收费|退|改|联系|申请|操作)|多少|几[个天号点次岁月]|哪里|哪儿|哪个|什么时候|如何|是否|有没有|能不能|可不可以"
+    r"|可以.{0,8}[吗么]|能.{0,8}[吗么]|会不会|\bhow (?:do|does|can|much|many|long)\b|\b(?:what|when|where|which)\b"
+    r"|\b(?:is|are) there\b|\bcan i\b|\bdo you\b"
+)
 REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否|要是能|如果能|please\b|it would be nice)")
 # A turn at the start of a clause carries the verdict of what follows it.
 TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|后来|but\b|however\b|yet\b)")

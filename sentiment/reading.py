@@ -465,22 +465,26 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
 
 
 def _only_asks(parsed: Parsed) -> bool:
-    """A question beside statements that hold no verdict word and no escalation word
-    ("信用卡年费怎么算？刷满几笔可以免年费"): the model's label of such a text is noise."""
-    if not parsed.short or escalation_lexicon().words.search(parsed.text):
+    """A question that asks for information beside statements that hold no verdict word, no
+    emoticon and no escalation word ("信用卡年费怎么算？刷满几笔可以免年费"): the model's label of such
+    a text is noise. An exclaiming question ("墓地？[衰]") keeps it."""
+    text = parsed.text
+    if not parsed.short or not grammar.ASKS_FOR_INFORMATION.search(text) or escalation_lexicon().words.search(text):
         return False
-    return any(c.question and not c.rhetorical for c in parsed.clauses) and not parsed.figures.hits
+    asking = any(c.question and grammar.ASKS_FOR_INFORMATION.search(c.text) for c in parsed.clauses)
+    return asking and not parsed.figures.hits and not parsed._lexicon.emoticons(text)
 
 
 def _turn_verdict(clauses: tuple[Clause, ...], turn: int, turn_label: str | None) -> str | None:
     """The verdict of the clauses from a turn on: their strong lexicon verdict; else, after
-    praise, a turn that praises nothing is the complaint ("the photos looked gorgeous, but the
-    room smelled musty": the turn opposes what came before it); else the model's label of them."""
+    praise, a turn that praises nothing and complains (or that the model has no label for) is the
+    complaint ("the photos looked gorgeous, but the room smelled musty": the turn opposes what came
+    before it); else the model's label of them."""
     after = [c for c in clauses[turn:] if c.judges]
     score = sum(c.score for c in after)
     if abs(score) >= STRONG:
         return _sign(score)
-    if score <= 0 and not any(c.figures.praise for c in after):
+    if (score < 0 or turn_label not in (_POS, _NEG)) and not any(c.figures.praise for c in after):
         if sum(c.score for c in clauses[:turn] if c.judges) > 0:
             return _NEG
     return turn_label

@@ -57,7 +57,8 @@ def test_after_praise_a_turn_that_praises_nothing_is_the_complaint() -> None:
     the model liked the turn's clauses and English had no lexicon words to weigh."""
     assert polarity("The room looked gorgeous online, but it smelled musty", "pos", turn_label="pos") == "neg"
     assert polarity("味道是好吃的，不过分量越来越少了", "pos", turn_label="pos") == "neg"
-    assert polarity("The staff were lovely, yet the checkout took an hour", "pos", turn_label="pos") == "neg"
+    assert polarity("The staff were lovely, yet the checkout was slow", "pos", turn_label="pos") == "neg"
+    assert polarity("比较满意，但是房间在一楼", "pos", turn_label="pos") == "pos"  # no complaint word after it
     assert polarity("一开始不太习惯，后来越用越顺手", "neg", turn_label="pos") == "pos"  # 后来 turns
 
 
