@@ -54,7 +54,9 @@ SHORT_UNITS = 60
 # An ironic opener is a short clause: 真是谢谢你们了 (10 characters at most), thanks a lot for
 # charging my card twice (8 English words at most).
 OPENER_CHARS, OPENER_WORDS = 10, 8
-OPENER_LEAD = 2  # a longer clause is an opener when at most this many CJK characters (half as many words) precede its marker
+OPENER_LEAD = (
+    2  # a longer clause is an opener when at most this many CJK characters (half as many words) precede its marker
+)
 NEGATION_GAP = 2  # characters between a negator and the word it negates (不怎么好吃)
 # An English negator reaches a few words on: "no weird noises", "never had a single dropped call".
 EN_NEGATION_SPACES = 4
@@ -247,7 +249,8 @@ class ReadingLexicon:
         self.has_novel = Words(set(self.novel))
         self._emoticons = base
         self._cantonese = Cantonese(
-            [(w, v) for kind, w, v in rows if kind == "cantonese"], [(w, v) for kind, w, v in rows if kind == "cantonese_word"]
+            [(w, v) for kind, w, v in rows if kind == "cantonese"],
+            [(w, v) for kind, w, v in rows if kind == "cantonese_word"],
         )
 
     def figures(self, text: str) -> Figures:

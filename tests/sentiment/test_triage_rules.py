@@ -187,7 +187,7 @@ def test_cantonese_reports_escalate_and_cantonese_negations_cancel() -> None:
 
 
 def test_a_praise_frame_or_word_cancels_only_from_outside_the_signal() -> None:
-    """"better" in Better Business Bureau is no praise; a test by an authority is no complaint to it."""
+    """The word "better" in Better Business Bureau is no praise; a test by an authority is no complaint to it."""
     assert tier("Reported you to the Better Business Bureau today", "pos") == 5
     assert tier("看了消费者协会的测评才买的，确实好用", "pos") == 1
     assert tier("有人想盗刷我的卡，银行马上拦截了，很靠谱", "pos") == 1  # an attempt that failed
