@@ -25,7 +25,8 @@ RHETORICAL = re.compile(
 )
 # A question that asks about a risk rather than reports it: 会不会过敏？ 是否漏电？
 ASKING = re.compile(
-    r"会不会|还是|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合|\b(?:does|is|can|will|would)\b"
+    r"会不会|还是|请问|几时|何时|什么时候|多久|多少|哪里|哪儿|是否|有没有|能不能|可不可以|可以.{0,8}吗|能.{0,8}吗|适合"
+    r"|\b(?:does|is|can|will|would)\b"
 )
 # A question that asks for information (请问, 怎么算, 多少, 可以...吗, how much), not one that exclaims
 # ("墓地？", "僵尸饮料吗？").

@@ -45,15 +45,15 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _QUOTED = re.compile(r"[“\"「『']([^“”\"「」『』']{1,12})[”\"」』']")
 # What follows an ironic opener when it is sarcasm: a failure (又, 才, 还没 ...).
 _FAILURE = re.compile(
-    r"[开打用连登进刷关]不(?:了|到|上|开|进|动)|等了?.{0,3}(?:小时|分钟|天)|又|才|还没|还在|只有|都没|没给|不给|不理|不安排|不退|不回|就坏|取消|扣|清空|更多了|(?<![a-z])(?:lost|losing|twice|took|again|only)"
+    r"[开打用连登进刷关]不(?:了|到|上|开|进|动)|[等待]了?.{0,3}(?:小时|分钟|天)|回了?.{0,2}(?:小时|天)|天才|天还|小时才|小时还|又|才|还没|还在|只有|都没|没给|不给|不理|不安排|不退|不回|就坏|取消|扣|清空|更多了|(?<![a-z])(?:lost|losing|twice|took|again|only|charge|charged|fee)"
 )
 # A text longer than this (CJK characters + 2 per English word) keeps the model's label but for
 # questions: measured on the benchmark's train rows, the clause rules overrode the model wrongly
 # more often than rightly on long reviews.
 SHORT_UNITS = 60
-# An ironic opener is a short clause: 真是谢谢你们了 (10 characters at most), thanks a lot for
+# An ironic opener is a short clause: 真是谢谢你们了, 客服的效率真是让人感动 (12 characters at most), thanks a lot for
 # charging my card twice (8 English words at most).
-OPENER_CHARS, OPENER_WORDS = 10, 8
+OPENER_CHARS, OPENER_WORDS = 12, 8
 OPENER_LEAD = (
     2  # a longer clause is an opener when at most this many CJK characters (half as many words) precede its marker
 )

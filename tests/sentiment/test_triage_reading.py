@@ -82,6 +82,8 @@ def test_an_english_negator_reaches_a_few_words_and_a_comparison() -> None:
     [
         "Love how the app logs me out every single time I open it",  # the marker starts a long clause
         "好一个五星级服务，入住先等了一个小时，房卡还打不开门",  # what the opener praises is the butt
+        "客服的效率真是让人感动，一个问题回了三天",  # an opener of 12 characters, a slow reply
+        "Amazing how you can charge me a late fee when your own site was down",
     ],
 )
 def test_sarcasm_in_a_longer_opener_reads_negative(text: str) -> None:
@@ -100,6 +102,7 @@ def test_a_question_beside_statements_without_a_verdict_is_neutral() -> None:
     assert polarity("信用卡年费怎么算？刷满几笔可以免年费", "neg") == "neu"
     assert polarity("这个沙发可以拆洗吗？家里有小朋友", "neg") == "neu"
     assert polarity("这个沙发可以拆洗吗？面料太差了", "neg") == "neg"  # the statement judges
+    assert polarity("请问会员积分几时会过期？", "neg") == "neu"  # asks: 过期 is no rhetorical complaint
 
 
 def test_negated_complaint_words_read_as_praise() -> None:

@@ -232,6 +232,42 @@ def test_senior_decision_makers_of_any_business_and_english_repeats_are_tier_4()
     assert tier("I reported it three times and nothing happened", "neg") == 4
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "吹风机用到一半突然冒火星",  # sparks
+        "宝宝用了这个湿巾屁屁红了一大片，还破了皮",  # skin
+        "The scooter handlebar snapped and my son chipped his tooth",
+        "奶粉里喝出一只小虫子，孩子已经喝了半罐",  # a foreign object in a drink
+        "房间地毯太湿，我爸滑了一跤",  # a fall
+        "這件事我已經找了議員服務處協助",  # a legislator's office (Taiwan)
+        "Posted this on Twitter and it's got 50k views",  # the public
+    ],
+)
+def test_more_everyday_crises_are_tier_5(text: str) -> None:
+    assert tier(text, "neu") == 5
+
+
+def test_warnings_and_safety_equipment_are_no_crisis() -> None:
+    """A fall someone warns of, a smoke alarm that works, shares in a company are no harm and no press."""
+    assert tier("卫生间的地砖不防滑，洗完澡要小心滑倒", "neg") == 2
+    assert tier("The smoke alarm went off from my shower steam and staff came at once, very reassuring", "pos") == 1
+    assert tier("In 1980 he bought 40 shares of the company", "neu") == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "手機被鎖咗唔俾我登入，入面有晒公司資料",  # locked out (Hong Kong)
+        "房间被超订了，前台让我们去另一家酒店",  # overbooked
+        "app更新后所有聊天记录都没了",  # data lost
+        "打了十个电话没一个人接",  # nobody answers
+    ],
+)
+def test_more_losses_of_money_or_time_are_tier_3(text: str) -> None:
+    assert tier(text, "neg") == 3
+
+
 # ---------------------------------------------------------------- lower tiers
 def test_questions_are_tier_2_suggestions_and_statements_tier_1() -> None:
     assert tier("请问这款奶粉适合几个月的宝宝？", "neu") == 2
