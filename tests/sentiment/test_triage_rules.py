@@ -248,6 +248,16 @@ def test_more_everyday_crises_are_tier_5(text: str) -> None:
     assert tier(text, "neu") == 5
 
 
+def test_a_red_alert_fact_anywhere_in_a_long_positive_review_escalates() -> None:
+    """Held-out-2 (long_rambling): a crisis inside a long review must reach tier 5 even when the
+    model reads the review as praise."""
+    praise = "这家酒店位置很好，早餐种类很多，前台也很热情，房间干净宽敞，" * 2
+    text = praise + "就是浴室的玻璃门突然炸裂，我女儿的脚被划伤了，其他都还行"
+    assert len(text) > 60 and tier(text, "pos") == 5
+    english = "Lovely stay, great breakfast and friendly staff, the pool was clean. " * 2
+    assert tier(english + "The kettle sparked and gave my husband an electric shock.", "pos") == 5
+
+
 def test_warnings_and_safety_equipment_are_no_crisis() -> None:
     """A fall someone warns of, a smoke alarm that works, shares in a company are no harm and no press."""
     assert tier("卫生间的地砖不防滑，洗完澡要小心滑倒", "neg") == 2
