@@ -19,6 +19,9 @@ from sentiment.lexicon import trie_regex
 from sentiment.text import to_simplified
 
 HARM_KINDS = ("injury", "hazard", "food")  # harm to a person: its words also read as complaint words
+# A threat stays a threat under a condition ("如果再不退款我就去12315", "if this isn't fixed I'll sue"):
+# the hypothetical frames that cancel a harm word (担心会过敏, if it catches fire) do not cancel these.
+THREAT_KINDS = ("legal", "regulator", "media")
 _EN_GAP = 2  # words allowed between an English negator and the word it cancels (didn't even break out)
 _REGEX = re.compile(r"^/(.+)/$")
 # \b would not do: Chinese characters are word characters too.

@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.reading import Clause, Reading, read, reading_lexicon
-from sentiment.signals import Found, Signal, escalation_lexicon
+from sentiment.signals import THREAT_KINDS, Found, Signal, escalation_lexicon
 
 RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
@@ -101,7 +101,8 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
-    if lexicon.frames.search(before) or lexicon.frames_after.at(clause.text, after):
+    hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)
+    if hypothetical or lexicon.frames_after.at(clause.text, after):
         return True
     if lexicon.elsewhere.search(clause.text):
         return True

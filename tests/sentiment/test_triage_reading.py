@@ -75,6 +75,8 @@ def test_an_english_negator_reaches_a_few_words_and_a_comparison() -> None:
     assert polarity("Zero leaks and no weird noises after six months", "neu") == "pos"
     assert polarity("Never had a single dropped call since switching", "neu") == "pos"
     assert polarity("没有网上说的那么难用", "neg") == "pos"
+    assert polarity("Not once did it overheat, even on the hottest days", "neu") == "pos"
+    assert polarity("Zero complaints, the install guys were on time", "neg") == "pos"
 
 
 @pytest.mark.parametrize(
@@ -84,6 +86,7 @@ def test_an_english_negator_reaches_a_few_words_and_a_comparison() -> None:
         "好一个五星级服务，入住先等了一个小时，房卡还打不开门",  # what the opener praises is the butt
         "客服的效率真是让人感动，一个问题回了三天",  # an opener of 12 characters, a slow reply
         "Amazing how you can charge me a late fee when your own site was down",
+        'Fantastic, the "waterproof" jacket soaked through in light rain',  # an opener beside a quote
     ],
 )
 def test_sarcasm_in_a_longer_opener_reads_negative(text: str) -> None:

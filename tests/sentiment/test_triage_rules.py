@@ -258,6 +258,27 @@ def test_a_red_alert_fact_anywhere_in_a_long_positive_review_escalates() -> None
     assert tier(english + "The kettle sparked and gave my husband an electric shock.", "pos") == 5
 
 
+def test_a_conditional_threat_is_still_a_threat() -> None:
+    """Bug: the hypothetical frames that cancel a harm word (如果, if) cancelled legal and regulator
+    threats too, so "如果再不退款我就去12315投诉" and "if this is not fixed I will sue you" got tier 2."""
+    assert tier("如果再不退款我就去12315投诉", "neg") == 5
+    assert tier("If this is not fixed by Monday I will contact a lawyer and sue you", "neg") == 5
+    assert tier("If this isn't sorted by Friday I'm taking it to small claims", "neu") == 5
+    assert tier("担心会过敏，结果用了一周皮肤很好", "pos") == 1  # a hypothetical harm stays cancelled
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The hair straightener left a second-degree burn on my neck",
+        "My toddler found a loose button battery from the toy inside the box",
+        "我会把这件事post到小红书和微博，让大家都看看",  # a customer going public
+    ],
+)
+def test_burns_choking_hazards_and_going_public_are_tier_5(text: str) -> None:
+    assert tier(text, "neu") == 5
+
+
 def test_warnings_and_safety_equipment_are_no_crisis() -> None:
     """A fall someone warns of, a smoke alarm that works, shares in a company are no harm and no press."""
     assert tier("卫生间的地砖不防滑，洗完澡要小心滑倒", "neg") == 2
@@ -272,6 +293,7 @@ def test_warnings_and_safety_equipment_are_no_crisis() -> None:
         "房间被超订了，前台让我们去另一家酒店",  # overbooked
         "app更新后所有聊天记录都没了",  # data lost
         "打了十个电话没一个人接",  # nobody answers
+        "My flight got cancelled and the app won't let me rebook",  # stranded
     ],
 )
 def test_more_losses_of_money_or_time_are_tier_3(text: str) -> None:
