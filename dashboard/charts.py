@@ -23,7 +23,7 @@ from plotly.subplots import make_subplots
 
 from alerts.cases import Case
 from dashboard.components import escaped, local
-from dashboard.i18n import t, t_value
+from dashboard.i18n import scope_value_words, t, t_value
 from storage.incidents import Incident
 
 INCIDENT_TRACE = "incidents"
@@ -172,7 +172,8 @@ def case_hover(case: Case[Incident]) -> str:
 
 def scope_label(incident: Incident) -> str:
     """ "产品 声浪P20充电宝", escaped for a chart (scope values can come from imported data)."""
-    return f"{t_value('scope', incident.scope_type)} {escaped(incident.scope_value)}"
+    value = scope_value_words(incident.scope_type, incident.scope_value)
+    return f"{t_value('scope', incident.scope_type)} {escaped(value)}"
 
 
 def selected_incident_ids(event: Any) -> list[str]:

@@ -61,6 +61,11 @@ def t_value(family: str, value: object, lang: str | None = None) -> str:
     return t(key, lang) if key in STRINGS else str(value)
 
 
+def scope_value_words(scope_type: str, value: str, lang: str | None = None) -> str:
+    """A scope's value in words: a built-in aspect in the page's language; a brand, product or source as it is."""
+    return t_value("aspect", value, lang) if scope_type == "aspect" else value
+
+
 def widget_key(key: str, lang: str | None = None) -> str:
     """A choice widget's key in the current language. Streamlit keeps showing a keyed widget's
     options as first formatted (a status chip stayed 待处理 in English), so each language draws

@@ -18,7 +18,7 @@ from alerts.cases import Case
 from dashboard import charts, data, exports, url
 from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
-from dashboard.i18n import current_lang, t, t_value, widget_key
+from dashboard.i18n import current_lang, scope_value_words, t, t_value, widget_key
 from storage import DatabaseBusy, StorageError
 from storage.incidents import Incident
 
@@ -96,7 +96,7 @@ def case_frame(cases: list[Case[Incident]], tz: str) -> pd.DataFrame:
             "severity": case.severity,
             "kind": t_value("kind", case.lead.kind),
             "brand": case.lead.brand or "",
-            "scope_value": case.lead.scope_value,
+            "scope_value": scope_value_words(case.lead.scope_type, case.lead.scope_value),
             "related": len(case.related),
             "window_start": case.window[0],
             "window_end": case.window[1],

@@ -26,7 +26,7 @@ from alerts.cases import Case
 from dashboard import brief, charts, data, url
 from dashboard.components import escaped, local_times, masked, safe_url, when
 from dashboard.filters import current
-from dashboard.i18n import remember, t, t_value
+from dashboard.i18n import remember, scope_value_words, t, t_value
 from koubei.privacy import mask_pii
 from storage import incidents as inc
 
@@ -65,7 +65,8 @@ PRINT_CSS = """<style>
 
 def scope_words(incident: inc.Incident) -> str:
     """ "产品 声浪P20充电宝" in plain text (for st.text, a selectbox, a dataframe cell: masked)."""
-    return mask_pii(f"{t_value('scope', incident.scope_type)} {incident.scope_value}")
+    value = scope_value_words(incident.scope_type, incident.scope_value)
+    return mask_pii(f"{t_value('scope', incident.scope_type)} {value}")
 
 
 def case_label(case: Case[inc.Incident]) -> str:

@@ -26,7 +26,7 @@ from dashboard import data
 from dashboard.charts import TICKS
 from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
-from dashboard.i18n import t, t_value
+from dashboard.i18n import scope_value_words, t, t_value
 from koubei.config import load_settings
 from koubei.privacy import mask_pii
 from storage import open_store
@@ -128,6 +128,7 @@ FIRING_COLUMNS = ["start", "end", "scope_type", "brand", "scope_value", "observe
 
 def firing_table(firings: pd.DataFrame, tz: str) -> None:
     shown = local_times(masked(firings[FIRING_COLUMNS], ["brand", "scope_value"]), ["start", "end"], tz)
+    shown["scope_value"] = [scope_value_words(s, v) for s, v in zip(shown["scope_type"], shown["scope_value"])]
     shown["scope_type"] = shown["scope_type"].map(lambda v: t_value("scope", v))
     col = st.column_config
     st.dataframe(

@@ -126,3 +126,13 @@ def test_a_count_of_one_is_singular_in_english() -> None:
     assert t("overview.export_rows", "en", mentions="1", negative="1").startswith("CSV: all 1 mention in")
     assert "all 1 negative mention and" in t("overview.export_rows", "en", mentions="2", negative="1")
     assert t("incidents.act_ack", "zh", n=1) == "确认 1 个事件"
+
+
+def test_an_aspect_scope_is_named_in_the_page_s_language() -> None:
+    """Regression: in English the incident queue and the overview's cases showed "aspect 物流"."""
+    from dashboard.i18n import scope_value_words
+
+    assert scope_value_words("aspect", "物流", "en") == "delivery"
+    assert scope_value_words("aspect", "物流", "zh") == "物流"
+    assert scope_value_words("aspect", "续航", "en") == "续航"  # a brand's own aspect stays as configured
+    assert scope_value_words("product", "物流", "en") == "物流"  # only aspects are codes
