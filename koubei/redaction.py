@@ -68,6 +68,8 @@ def remember(value: str | None) -> None:
     parts = [value]
     if "://" in value:  # an error may quote only a piece: the password, a query value, a token in the path
         url = urlsplit(value)
+        if not (url.username or url.password or url.query or url.path.strip("/")):
+            parts = []  # a bare origin (a proxy at http://host:port) names a machine, not a secret
         parts += [url.password or "", *(pair.partition("=")[2] for pair in url.query.split("&"))]
         parts += [segment for segment in url.path.split("/") if len(segment) >= MIN_TOKEN_SEGMENT]
     _known.update(part for part in parts if len(part) >= MIN_SECRET)

@@ -200,6 +200,16 @@ def test_a_remembered_secret_is_masked_wherever_it_turns_up() -> None:
     assert "rememberedSig42" not in shown and "(pw)" in shown
 
 
+def test_a_proxy_without_credentials_masks_no_url_of_its_host() -> None:
+    """Regression: a proxy read as http://127.0.0.1:PORT was remembered whole, so every later error
+    naming a page on that host (another source, the same process) read "from ***/jd/..."."""
+    remember("http://127.0.0.1:39917")
+    remember("http://user:proxyPass77@10.0.0.9:3128")
+    shown = redact("jd: comments[0] from http://127.0.0.1:39917/jd/comment?page=0: content: expected `str`")
+    assert "from http://127.0.0.1:39917/jd/comment?page=0:" in shown
+    assert "proxyPass77" not in redact("proxy error at http://user:proxyPass77@10.0.0.9:3128 (proxyPass77)")
+
+
 def test_the_watch_log_shows_no_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Regression (issue 17, item 4): `koubei watch` logged a failing pass's error (a source's URL
     with its key) as it was. Every line it writes now goes through redact, delivery of a scheduled
