@@ -88,7 +88,9 @@ class SnowNLPModel:
         texts = [to_simplified(t) for t in texts]
         import snownlp  # noqa: F401  - imported before forking so workers share it
 
-        if self.workers <= 1 or len(texts) < self.parallel_min:
+        # Inside a scoring worker (sentiment/pipeline.py) the cores are already busy, and a
+        # pool's worker may not start processes of its own.
+        if self.workers <= 1 or len(texts) < self.parallel_min or multiprocessing.current_process().daemon:
             return np.array(_snow_scores(texts), dtype=np.float64)
         chunk = max(50, len(texts) // (self.workers * 4))
         chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]

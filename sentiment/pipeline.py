@@ -1,8 +1,11 @@
-"""Scoring the database: every mention without a current score, in batches.
+"""Scoring the database: every mention in the score queue, in batches.
 
-"Current" means scored by the configured model and version from the same text
-(md5 of the text is stored with the score), so re-running skips everything
-already done and a changed text is re-scored. Each batch reads in one
+Storing a new or changed mention queues it (storage/queue.py), and a batch leaves
+the queue with its scores, so re-running skips everything already done without
+reading it, and a changed mention is re-scored; a change of model or version
+queues once every mention not scored by it. Batches are analysed on a pool of
+worker processes (one per core by default), with results equal to serial ones.
+Each batch reads in one
 short-lived Store and writes in another, so the database is free while the
 model works (the dashboard can read between units of work). After scoring,
 near-duplicate detection runs over the recent window and marks template copies
@@ -18,10 +21,16 @@ stays owed, and the stored batches are whole.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from multiprocessing.pool import Pool
+from typing import Any
 
 from koubei.config import Settings
 from koubei.errors import Stopped
@@ -29,11 +38,14 @@ from sentiment.analysis import Analysis, analyse
 from sentiment.aspects import AspectTagger, tagger_from_settings
 from sentiment.model import Scorer, scorer_from_settings
 from sentiment.trust import find_duplicates
-from storage import Store
+from storage import Store, queue
 from storage import sentiment as db
-from storage.sentiment import PendingMention
+from storage.queue import PendingMention
 
 ANALYSE_CHUNK = 250  # texts analysed between two looks at `stop`: a stop waits for one chunk at most
+READ_SIZE = 20_000  # queued mentions read per open: each read joins the mentions table once
+PARALLEL_MIN = 2 * ANALYSE_CHUNK  # fewer pending mentions than this are not worth starting workers
+STAGES = ("pending", "scoring", "writing", "duplicates")
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,8 @@ class ScoreSummary:
     model_version: str
     duplicates_excluded: int = 0
     stopped: bool = False  # a stop was requested: what is stored is whole, the rest waits for the next run
+    # Seconds per stage: finding pending work, scoring, writing scores, marking duplicates.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         stopped = " (stopped early: the rest is scored on the next run)" if self.stopped else ""
@@ -54,6 +68,22 @@ class ScoreSummary:
         )
 
 
+@dataclass
+class _Tally:
+    scored: int = 0
+    negatives: int = 0
+    urgent: int = 0
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] += time.perf_counter() - started
+
+
 def score_pending(
     open_store: Callable[[], Store],
     settings: Settings,
@@ -61,104 +91,182 @@ def score_pending(
     progress: Callable[[int, int], None] | None = None,
     model: str | None = None,
     stop: threading.Event | None = None,
+    workers: int | None = None,
 ) -> ScoreSummary:
+    """Score what the score queue holds (storage/queue.py), `batch_size` mentions per stored
+    unit of work, analysed on `workers` processes (default [sentiment] workers, else one per
+    core); then mark duplicates if owed."""
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
     name, version = scorer.name, scorer.version
-    with open_store() as store:
-        total = db.count_pending(store, name, version)
-    scored = negatives = urgent = 0
-    after: tuple[str, str] | None = None
-    stopped = False
-    while True:
-        with open_store() as store:
-            batch = db.pending_mentions(store, name, version, batch_size, after=after)
-        if not batch:
-            break
-        after = (batch[-1].source, batch[-1].native_id)
-        results = _analyse_batch(scorer, tagger, batch, stop)
-        if results is None:
-            stopped = True
-            break
-        scores, aspects, triage_rows, flags = [], [], [], []
-        for m, r in zip(batch, results):
-            key = {"source": m.source, "native_id": m.native_id}
-            scores.append(
-                {
-                    **key,
-                    "score": r.score,
-                    "label": r.label,
-                    "model": name,
-                    "model_version": version,
-                    "text_hash": m.text_hash,
-                }
-            )
-            aspects += [{**key, "aspect": a, "polarity": p} for a, p in r.aspects.items()]
-            if r.needs_triage:
-                t = r.triage
-                triage_rows.append(
-                    {
-                        **key,
-                        "urgency": t.urgency,
-                        "motive": t.motive or None,
-                        "reason": t.reason,
-                        "reply": t.reply,
-                        "reading": t.reading,
-                        "flags": json.dumps(
-                            {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
-                            ensure_ascii=False,
-                        ),
-                    }
-                )
-            flags.append(
-                {
-                    **key,
-                    "rating_conflict": r.rating_conflict,
-                    "default_review": r.default_review,
-                    "duplicate_group": None,
-                    "duplicate_count": None,
-                    "excluded": r.default_review,
-                }
-            )
-            negatives += r.label == "neg"
-            urgent += r.needs_triage and r.triage.urgency >= 4
-        with open_store() as store:
-            db.write_scores(store, scores, aspects, triage_rows, flags)
-        scored += len(batch)
-        if progress:
-            progress(scored, max(total, scored))
+    tally = _Tally()
+    with tally.timed("pending"), open_store() as store:
+        queue.queue_for_model(store, name, version)
+        total = queue.count_pending(store)
+    count = workers or settings.sentiment.workers or os.cpu_count() or 1
+    with Analyser(scorer, tagger, count if total >= PARALLEL_MIN else 1) as analyser:
+        stopped = _score_queue(open_store, analyser, tally, name, version, batch_size, total, progress, stop)
     # Groups only change when scores do: with marking not owed there is nothing to regroup
     # (keeps a `koubei watch` pass with no new mentions cheap).
     excluded = 0
     if not stopped:
-        with open_store() as store:
-            owed = db.marking_owed(store) is not None
-        try:
-            excluded = mark_duplicates(open_store, settings, stop=stop) if owed else 0
-        except Stopped:
-            stopped = True
-    return ScoreSummary(scored, negatives, urgent, name, version, excluded, stopped)
+        with tally.timed("duplicates"):
+            with open_store() as store:
+                owed = db.marking_owed(store) is not None
+            try:
+                excluded = mark_duplicates(open_store, settings, stop=stop) if owed else 0
+            except Stopped:
+                stopped = True
+    return ScoreSummary(tally.scored, tally.negatives, tally.urgent, name, version, excluded, stopped, tally.timings)
 
 
-def _analyse_batch(
-    scorer: Scorer, tagger: AspectTagger, batch: Sequence[PendingMention], stop: threading.Event | None
-) -> list[Analysis] | None:
-    """The batch's analyses, a chunk at a time; None when `stop` was set before the end."""
-    results: list[Analysis] = []
-    for start in range(0, len(batch), ANALYSE_CHUNK):
-        if stop is not None and stop.is_set():
-            return None
-        chunk = batch[start : start + ANALYSE_CHUNK]
-        results += analyse(
-            scorer,
-            tagger,
-            [m.text for m in chunk],
-            brands=[m.brand for m in chunk],
-            reaches=[m.reach for m in chunk],
-            ratings=[m.rating for m in chunk],
-            languages=[m.language for m in chunk],
+def _score_queue(
+    open_store: Callable[[], Store],
+    analyser: Analyser,
+    tally: _Tally,
+    name: str,
+    version: str,
+    batch_size: int,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+    stop: threading.Event | None,
+) -> bool:
+    """Score the queue a read at a time, stored a batch at a time; whether `stop` ended it early."""
+    after: tuple[str, str] | None = None
+    while total:
+        with tally.timed("pending"), open_store() as store:
+            pending, after = queue.pending_mentions(store, max(batch_size, READ_SIZE), after=after)
+        if after is None:
+            return False
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start : start + batch_size]
+            with tally.timed("scoring"):
+                results = analyser.analyse(batch, stop)
+            if results is None:
+                return True
+            rows = _score_rows(batch, results, name, version)
+            with tally.timed("writing"), open_store() as store:
+                db.write_scores(store, *rows, scored=batch)
+            tally.scored += len(batch)
+            tally.negatives += sum(r.label == "neg" for r in results)
+            tally.urgent += sum(r.needs_triage and r.triage.urgency >= 4 for r in results)
+            if progress:
+                progress(tally.scored, max(total, tally.scored))
+    return False
+
+
+Rows = list[dict[str, Any]]
+
+
+def _score_rows(
+    batch: Sequence[PendingMention], results: Sequence[Analysis], name: str, version: str
+) -> tuple[Rows, Rows, Rows, Rows]:
+    """The (scores, aspects, triage, flags) rows of a batch, for db.write_scores."""
+    scores: Rows = []
+    aspects: Rows = []
+    triage_rows: Rows = []
+    flags: Rows = []
+    for m, r in zip(batch, results):
+        key = {"source": m.source, "native_id": m.native_id}
+        scores.append(
+            {
+                **key,
+                "score": r.score,
+                "label": r.label,
+                "model": name,
+                "model_version": version,
+                "text_hash": m.text_hash,
+            }
         )
-    return results
+        aspects += [{**key, "aspect": a, "polarity": p} for a, p in r.aspects.items()]
+        if r.needs_triage:
+            t = r.triage
+            triage_rows.append(
+                {
+                    **key,
+                    "urgency": t.urgency,
+                    "motive": t.motive or None,
+                    "reason": t.reason,
+                    "reply": t.reply,
+                    "reading": t.reading,
+                    "flags": json.dumps(
+                        {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
+                        ensure_ascii=False,
+                    ),
+                }
+            )
+        flags.append(
+            {
+                **key,
+                "rating_conflict": r.rating_conflict,
+                "default_review": r.default_review,
+                "duplicate_group": None,
+                "duplicate_count": None,
+                "excluded": r.default_review,
+            }
+        )
+    return scores, aspects, triage_rows, flags
+
+
+# The worker processes' scorer and tagger: given at fork, never pickled.
+_worker_models: tuple[Scorer, AspectTagger] | None = None
+
+
+def _start_worker(scorer: Scorer, tagger: AspectTagger) -> None:
+    global _worker_models
+    _worker_models = (scorer, tagger)
+
+
+def _analyse_chunk(chunk: Sequence[PendingMention]) -> list[Analysis]:
+    assert _worker_models is not None, "a worker started without its models"
+    return _analyse(*_worker_models, chunk)
+
+
+def _analyse(scorer: Scorer, tagger: AspectTagger, chunk: Sequence[PendingMention]) -> list[Analysis]:
+    return analyse(
+        scorer,
+        tagger,
+        [m.text for m in chunk],
+        brands=[m.brand for m in chunk],
+        reaches=[m.reach for m in chunk],
+        ratings=[m.rating for m in chunk],
+        languages=[m.language for m in chunk],
+    )
+
+
+class Analyser:
+    """Analyses batches a chunk of ANALYSE_CHUNK texts at a time, in this process or on a pool
+    of forked worker processes. Chunks are the same either way and each is analysed by the
+    same deterministic code, so the results equal the serial ones, in the same order."""
+
+    def __init__(self, scorer: Scorer, tagger: AspectTagger, workers: int = 1) -> None:
+        self.scorer, self.tagger, self.workers = scorer, tagger, workers
+        self._pool: Pool | None = None
+
+    def __enter__(self) -> Analyser:
+        if self.workers > 1:
+            context = multiprocessing.get_context("fork")  # the loaded models are shared, not pickled
+            self._pool = context.Pool(self.workers, _start_worker, (self.scorer, self.tagger))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()  # a stop leaves chunks under way: nothing of theirs is kept
+            self._pool.join()
+
+    def analyse(self, batch: Sequence[PendingMention], stop: threading.Event | None) -> list[Analysis] | None:
+        """The batch's analyses; None when `stop` was set before the end."""
+        chunks = [batch[i : i + ANALYSE_CHUNK] for i in range(0, len(batch), ANALYSE_CHUNK)]
+        if self._pool is None:
+            done = (_analyse(self.scorer, self.tagger, chunk) for chunk in chunks)
+        else:
+            done = self._pool.imap(_analyse_chunk, chunks)  # imap keeps chunk order
+        results: list[Analysis] = []
+        for _ in chunks:
+            if stop is not None and stop.is_set():
+                return None
+            results += next(done)
+        return results
 
 
 def mark_duplicates(

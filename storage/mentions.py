@@ -21,6 +21,7 @@ from storage.cursors import CursorState, set_cursor
 from storage.db import Store
 from storage.forget import without_forgotten
 from storage.keys import KeyChain, current_chain
+from storage.queue import QUEUED, queue_for_scoring
 
 MENTION_SCHEMA = pa.schema(
     [
@@ -155,18 +156,24 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             # index (ON CONFLICT DO NOTHING): its cost follows the batch, where an anti-join
             # scanned every stored key (0.16-0.31 s against 0.09 s for 5,000 rows into a
             # million, which stretched each hold of the file as an import grew). Only when some
-            # keys were already stored does a second statement update the changed ones.
-            inserted = con.execute(
+            # keys were already stored does a second statement update the changed ones. Both
+            # queue what they wrote for scoring (everything the analysis reads is content).
+            new = con.execute(
                 f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch ON CONFLICT DO NOTHING"
-            ).fetchone()[0]  # type: ignore[index]
+                f" RETURNING {QUEUED}"
+            ).fetchall()
+            queue_for_scoring(store, new, rescore=False)
+            inserted = len(new)
             existing, changed = batch.num_rows - inserted, 0
             if existing:
                 assignments = ", ".join(_ASSIGN.get(c, f"{c} = b.{c}") for c in UPDATED_ON_CHANGE)
-                changed = con.execute(
+                updated = con.execute(
                     f"UPDATE mentions SET {assignments} FROM koubei_batch b"
                     " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"
-                    " AND mentions.content_hash <> b.content_hash"
-                ).fetchone()[0]  # type: ignore[index]
+                    f" AND mentions.content_hash <> b.content_hash RETURNING {QUEUED}"
+                ).fetchall()
+                queue_for_scoring(store, updated, rescore=True)
+                changed = len(updated)
             if cursor is not None:
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
     finally:

@@ -7,13 +7,13 @@ row), inside one transaction per batch, so a crash leaves whole batches.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 
 from storage.db import Store, naive_utc
+from storage.queue import PendingMention, dequeue
 
 SCORE_SCHEMA = pa.schema(
     [
@@ -59,69 +59,46 @@ FLAG_SCHEMA = pa.schema(
         ("flagged_at", pa.timestamp("us")),
     ]
 )
+ASPECT_KEY = "source, native_id, aspect"
 LABELS = ("pos", "neu", "neg")
 TIERS = (1, 2, 3, 4, 5)
-
-
-@dataclass(frozen=True)
-class PendingMention:
-    source: str
-    native_id: str
-    text: str
-    text_hash: str
-    rating: float | None
-    reach: int
-    language: str | None
-    brand: str | None
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def pending_mentions(
-    store: Store, model: str, version: str, limit: int, after: tuple[str, str] | None = None
-) -> list[PendingMention]:
-    """Mentions with no score from this model and version, or whose text changed
-    since they were scored; in key order, after `after` (keyset paging)."""
-    params: list[Any] = [model, version]
-    where_after = ""
-    if after is not None:
-        where_after = " AND (m.source, m.native_id) > (?, ?)"
-        params += list(after)
-    rows = store.query(
-        "SELECT m.source, m.native_id, m.text, md5(m.text), m.rating,"
-        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0), m.language, m.brand"
-        " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
-        " WHERE (s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text))"
-        f"{where_after} ORDER BY m.source, m.native_id LIMIT {int(limit)}",
-        params,
-    )
-    return [PendingMention(*row) for row in rows]
-
-
-def count_pending(store: Store, model: str, version: str) -> int:
-    return int(
-        store.query(
-            "SELECT count(*) FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
-            " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)",
-            [model, version],
-        )[0][0]
-    )
-
-
-def _replace(store: Store, table: str, batch: pa.Table, keys: pa.Table, on: str = "source, native_id") -> None:
-    """Delete the rows of `keys` from `table`, then insert `batch` (inside a transaction)."""
-    con = store.con
-    con.register("koubei_keys", keys)
-    con.register("koubei_rows", batch)
+def _upsert(store: Store, table: str, rows: pa.Table, key: str = "source, native_id") -> None:
+    """Insert `rows` into `table`, replacing the rows with the same key (an index lookup
+    per row, never a scan of the table); inside a transaction."""
+    if not rows.num_rows:
+        return
+    names = rows.schema.names
+    keys = [k.strip() for k in key.split(",")]
+    update = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keys)
+    store.con.register("koubei_rows", rows)
     try:
-        con.execute(f"DELETE FROM {table} WHERE ({on}) IN (SELECT {on} FROM koubei_keys)")
-        if batch.num_rows:
-            con.execute(f"INSERT INTO {table} ({', '.join(batch.schema.names)}) SELECT * FROM koubei_rows")
+        store.con.execute(
+            f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM koubei_rows"
+            f" ON CONFLICT ({key}) DO UPDATE SET {update}"
+        )
     finally:
-        con.unregister("koubei_keys")
-        con.unregister("koubei_rows")
+        store.con.unregister("koubei_rows")
+
+
+def _delete_keys(store: Store, tables: Sequence[str], keys: pa.Table) -> None:
+    """Delete the rows of `keys` (source, native_id) from each of `tables`: a scan of each, so
+    only for mentions that may hold old rows there; inside a transaction."""
+    if not keys.num_rows:
+        return
+    store.con.register("koubei_keys", keys)
+    try:
+        for table in tables:
+            store.con.execute(
+                f"DELETE FROM {table} WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_keys)"
+            )
+    finally:
+        store.con.unregister("koubei_keys")
 
 
 def write_scores(
@@ -130,18 +107,30 @@ def write_scores(
     aspects: Sequence[dict[str, Any]],
     triage: Sequence[dict[str, Any]],
     flags: Sequence[dict[str, Any]],
+    scored: Sequence[PendingMention] | None = None,
 ) -> None:
     """One scoring batch: scores, and the aspects, triage and rating flags that
-    replace whatever those mentions had before. All or nothing."""
+    replace whatever those mentions had before; the batch leaves the score queue.
+    `scored`: the queued mentions the batch was read as (storage.queue), which say
+    which mentions were scored before and so may have old aspects or triage to delete;
+    without it every mention is taken to. All or nothing."""
     if not scores:
         return
     stamp = _now()
     score_rows = pa.Table.from_pylist([{**s, "scored_at": stamp} for s in scores], schema=SCORE_SCHEMA)
-    keys = score_rows.select(["source", "native_id"])
+    keys = done = score_rows.select(["source", "native_id"])
+    if scored is not None:
+        rescored = [{"source": m.source, "native_id": m.native_id} for m in scored if m.rescore]
+        keys = pa.Table.from_pylist(rescored, schema=keys.schema)
+        done = pa.Table.from_pylist(
+            [{"source": m.source, "native_id": m.native_id, "content_hash": m.content_hash} for m in scored],
+            schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("content_hash", pa.string())]),
+        )
     with store.transaction():
-        _replace(store, "sentiment", score_rows, keys)
-        _replace(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), keys)
-        _replace(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA), keys)
+        _upsert(store, "sentiment", score_rows)
+        _delete_keys(store, ("mention_aspects", "triage"), keys)
+        _upsert(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), ASPECT_KEY)
+        _upsert(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA))
         # Rating flags are per mention; duplicate groups are kept (they come from a separate pass).
         flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
         store.con.register("koubei_flags", flag_rows)
@@ -155,6 +144,7 @@ def write_scores(
             )
         finally:
             store.con.unregister("koubei_flags")
+        dequeue(store, done)
         # With the scores it covers: whatever happens next, the next run knows marking is owed.
         store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
 

@@ -1,0 +1,20 @@
+-- Pending scoring is recorded, not searched for. Storing a new mention, or a stored one
+-- whose content changed, queues its key in the same transaction (storage/mentions.py);
+-- a scoring batch removes the keys it scored with its scores. `rescore` says whether the
+-- mention may already have aspects or triage to replace (new mentions have none).
+CREATE TABLE score_queue (
+    source       VARCHAR NOT NULL,
+    native_id    VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL, -- the mention's when queued: a batch dequeues only what it read
+    rescore      BOOLEAN NOT NULL,
+    PRIMARY KEY (source, native_id)
+);
+
+-- The model and version the queue is kept for. Scoring with another one (or the first run
+-- after this migration, while it is NULL) queues once every mention not current for it.
+CREATE TABLE score_model (
+    id            INTEGER PRIMARY KEY, -- always 1: one row
+    model         VARCHAR,
+    model_version VARCHAR
+);
+INSERT INTO score_model VALUES (1, NULL, NULL);

@@ -1,0 +1,127 @@
+"""What needs scoring, recorded as it happens (migration 050): the score queue.
+
+Storing a mention that is new, or whose content changed, queues its key in the upsert's
+own transaction; a scoring batch dequeues what it scored in the transaction that writes
+the scores. Finding pending work therefore reads the queue, never every stored text, and
+a crash anywhere loses nothing: a key leaves the queue only with its scores.
+
+A change of model or version is the one event that needs a look at everything: the first
+run with another model (or the first after the migration) queues once every mention not
+current for it, the same search every run used to make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from storage.db import Store
+
+QUEUED = "source, native_id, content_hash"  # what an upsert RETURNs for queue_for_scoring
+_QUEUE_SCHEMA = pa.schema([("source", pa.string()), ("native_id", pa.string()), ("content_hash", pa.string())])
+_NEXT_SCHEMA = _QUEUE_SCHEMA.append(pa.field("rescore", pa.bool_()))
+
+
+@dataclass(frozen=True)
+class PendingMention:
+    source: str
+    native_id: str
+    text: str
+    text_hash: str
+    rating: float | None
+    reach: int
+    language: str | None
+    brand: str | None
+    content_hash: str = ""  # as queued: the batch dequeues the key only if it did not change since
+    rescore: bool = True  # scored before: its old aspects and triage are replaced
+
+
+def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bool) -> None:
+    """Queue (source, native_id, content_hash) rows; inside the caller's transaction."""
+    if not rows:
+        return
+    table = pa.Table.from_pylist([dict(zip(_QUEUE_SCHEMA.names, row)) for row in rows], schema=_QUEUE_SCHEMA)
+    store.con.register("koubei_queued", table)
+    try:
+        store.con.execute(
+            "INSERT INTO score_queue SELECT source, native_id, content_hash, ? FROM koubei_queued"
+            " ON CONFLICT (source, native_id) DO UPDATE SET content_hash = excluded.content_hash,"
+            " rescore = score_queue.rescore OR excluded.rescore",
+            [rescore],
+        )
+    finally:
+        store.con.unregister("koubei_queued")
+
+
+def queue_for_model(store: Store, model: str, version: str) -> int:
+    """Queue every mention not current for `model` `version` when the queue was kept for
+    another one (or none yet); how many were queued (0 when the model is the same)."""
+    current = store.query("SELECT model, model_version FROM score_model")[0]
+    if current == (model, version):
+        return 0
+    with store.transaction():
+        queued = store.con.execute(
+            "INSERT INTO score_queue SELECT m.source, m.native_id, m.content_hash, s.source IS NOT NULL"
+            " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
+            " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)"
+            " ON CONFLICT (source, native_id) DO UPDATE SET rescore = score_queue.rescore OR excluded.rescore",
+            [model, version],
+        ).fetchone()[0]  # type: ignore[index]
+        store.con.execute("UPDATE score_model SET model = ?, model_version = ?", [model, version])
+    return int(queued)
+
+
+def count_pending(store: Store) -> int:
+    return int(store.query("SELECT count(*) FROM score_queue")[0][0])
+
+
+def pending_mentions(
+    store: Store, limit: int, after: tuple[str, str] | None = None
+) -> tuple[list[PendingMention], tuple[str, str] | None]:
+    """The next `limit` queued mentions in key order after `after` (keyset paging), and the
+    last key read (None: the queue holds nothing more). Reads the queue, then only those
+    mentions; a queued key whose mention is gone (deleted before it was scored) is dropped."""
+    params: list[Any] = []
+    where_after = ""
+    if after is not None:
+        where_after = " WHERE (source, native_id) > (?, ?)"
+        params += list(after)
+    queued = store.query(
+        f"SELECT source, native_id, content_hash, rescore FROM score_queue{where_after} ORDER BY source, native_id LIMIT {int(limit)}",
+        params,
+    )
+    if not queued:
+        return [], None
+    keys = pa.Table.from_pylist([dict(zip(_NEXT_SCHEMA.names, row)) for row in queued], schema=_NEXT_SCHEMA)
+    store.con.register("koubei_next", keys)
+    try:
+        rows = store.query(
+            "SELECT m.source, m.native_id, m.text, md5(m.text), m.rating,"
+            " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0), m.language, m.brand,"
+            " q.content_hash, q.rescore"
+            " FROM koubei_next q JOIN mentions m USING (source, native_id)"
+            " ORDER BY m.source, m.native_id"
+        )
+        if len(rows) < len(queued):
+            store.con.execute(
+                "DELETE FROM score_queue WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_next"
+                " ANTI JOIN mentions USING (source, native_id))"
+            )
+    finally:
+        store.con.unregister("koubei_next")
+    return [PendingMention(*row) for row in rows], (queued[-1][0], queued[-1][1])
+
+
+def dequeue(store: Store, done: pa.Table) -> None:
+    """Remove the scored keys: (source, native_id, content_hash) rows leave only if not
+    queued again since they were read, (source, native_id) rows whatever was queued;
+    inside the caller's transaction."""
+    columns = ", ".join(done.schema.names)
+    store.con.register("koubei_done", done)
+    try:
+        store.con.execute(f"DELETE FROM score_queue WHERE ({columns}) IN (SELECT {columns} FROM koubei_done)")
+    finally:
+        store.con.unregister("koubei_done")
