@@ -257,6 +257,7 @@ class Analyser:
     def analyse(self, batch: Sequence[PendingMention], stop: threading.Event | None) -> list[Analysis] | None:
         """The batch's analyses; None when `stop` was set before the end."""
         chunks = [batch[i : i + ANALYSE_CHUNK] for i in range(0, len(batch), ANALYSE_CHUNK)]
+        done: Iterator[list[Analysis]]
         if self._pool is None:
             done = (_analyse(self.scorer, self.tagger, chunk) for chunk in chunks)
         else:

@@ -126,11 +126,11 @@ def test_failed_batch_leaves_earlier_batches(
     calls = {"n": 0}
     original = db.write_scores
 
-    def failing(store: Store, *args: Any) -> None:
+    def failing(store: Store, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")  # simulated: a real disk-full cannot be made here
-        return original(store, *args)
+        return original(store, *args, **kwargs)
 
     monkeypatch.setattr(db, "write_scores", failing)
     with pytest.raises(RuntimeError):
