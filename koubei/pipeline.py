@@ -11,6 +11,8 @@ pages, scoring chunks, sends) and the steps after it are skipped.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ class PassSummary:
     detected: DetectSummary | None = None
     delivered: DeliverSummary | None = None
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in the order they ran
 
     @property
     def new_mentions(self) -> int:
@@ -55,6 +58,23 @@ class PassSummary:
         if self.delivered is not None:
             parts.append(f"{self.delivered.sent} alerts sent")
         return ", ".join(parts) + f" in {self.seconds:.1f}s"
+
+    def timings_line(self) -> str:
+        """Seconds per stage: collect, the scoring stages (finding pending work, scoring,
+        writing, duplicate marking), detect, deliver."""
+        stages = {k: v for k, v in self.timings.items() if k == "collect"}
+        stages.update(self.scored.timings if self.scored is not None else {})
+        stages.update({k: v for k, v in self.timings.items() if k != "collect"})
+        return ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in stages.items())
+
+
+@contextmanager
+def _timed(summary: PassSummary, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        summary.timings[stage] = time.perf_counter() - started
 
 
 def _progress() -> Progress:
@@ -81,13 +101,15 @@ def score_step(ctx: AppContext) -> ScoreSummary:
         )
 
 
-def detect_step(ctx: AppContext) -> tuple[DetectSummary, DeliverSummary]:
+def _detect_and_deliver(ctx: AppContext, summary: PassSummary, deliver: bool = True) -> None:
     from alerts.delivery import deliver_alerts
     from alerts.detect import detect_incidents
 
-    detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
-    delivered = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
-    return detected, delivered
+    with _timed(summary, "detect"):
+        summary.detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
+    if deliver:
+        with _timed(summary, "deliver"):
+            summary.delivered = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
 
 
 def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = True) -> PassSummary:
@@ -96,18 +118,14 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
 
     started = time.perf_counter()
     summary = PassSummary()
-    summary.collected = collect(ctx.open_store, ctx.settings, sources, stop=ctx.stop)
+    with _timed(summary, "collect"):
+        summary.collected = collect(ctx.open_store, ctx.settings, sources, stop=ctx.stop)
     if not ctx.stop.is_set():
         summary.scored = score_step(ctx)
     if ctx.stop.is_set():  # stopped: the next pass detects, over everything scored by then
         summary.seconds = time.perf_counter() - started
         return summary
-    if deliver:
-        summary.detected, summary.delivered = detect_step(ctx)
-    else:
-        from alerts.detect import detect_incidents
-
-        summary.detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
+    _detect_and_deliver(ctx, summary, deliver)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -136,6 +154,6 @@ def seed(ctx: AppContext) -> PassSummary:
             )
         summary.collected = [result]
     summary.scored = score_step(ctx)
-    summary.detected, summary.delivered = detect_step(ctx)
+    _detect_and_deliver(ctx, summary)
     summary.seconds = time.perf_counter() - started
     return summary

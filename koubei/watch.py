@@ -108,7 +108,7 @@ def watch(
 def _pass(ctx: AppContext, run_pass: RunPass, ready: list[str], state: WatchState, log: Callable[[str], None]) -> None:
     try:
         summary = run_pass(ctx, ready)
-        log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): {summary.line()}")
+        log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): {summary.line()} [{summary.timings_line()}]")
     except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch
         error = redact(f"{type(exc).__name__}: {exc}")  # an error may name a URL with its key
         state.errors.append(error)

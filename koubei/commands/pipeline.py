@@ -13,12 +13,15 @@ def run_command(
     ctx: typer.Context,
     sources: list[str] = typer.Argument(None, help="Sources to collect (default: every enabled one)."),
     no_alerts: bool = typer.Option(False, "--no-alerts", help="Detect but do not send notifications."),
+    verbose: bool = typer.Option(False, "--verbose", help="Also print the seconds each stage of the pass took."),
 ) -> None:
     """Collect, score, detect and alert once."""
     from koubei.pipeline import run_once
 
     summary = run_once(ctx.obj, sources or None, deliver=not no_alerts)
     typer.echo(summary.line())
+    if verbose:
+        typer.echo(f"stages: {summary.timings_line()}")
     if summary.collected and len(summary.failed_sources) == len(summary.collected):
         raise typer.Exit(1)
 

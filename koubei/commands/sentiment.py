@@ -35,6 +35,13 @@ def score(
         None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."
     ),
     batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=64,
+        help="Processes that analyse (default: [sentiment] workers, else one per core).",
+    ),
 ) -> None:
     """Score every mention without a current score (sentiment, aspects, triage, trust flags), or a CSV file."""
     from sentiment.aspects import tagger_from_settings
@@ -62,6 +69,7 @@ def score(
             settings,
             batch_size=batch_size,
             model=model,
+            workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     typer.echo(summary.line())
