@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from koubei.context import AppContext
+from koubei.watch import watch
 
 KOUBEI = [sys.executable, "-m", "koubei"]
 
@@ -55,3 +59,28 @@ def test_bad_config_is_exit_2_with_the_file_named(tmp_path: Path) -> None:
     result = koubei("run", config=config, db=tmp_path / "c.duckdb")
     assert result.returncode == 2
     assert str(config) in result.stderr
+
+
+STAGE_SECONDS = (
+    r"collect [\d.]+s, pending [\d.]+s, scoring [\d.]+s, writing [\d.]+s, duplicates [\d.]+s, detect [\d.]+s"
+)
+
+
+def test_run_verbose_prints_each_stage_seconds(tmp_path: Path) -> None:
+    """Issue 18, item 4: where a pass spends its time, per stage."""
+    config = write_config(tmp_path, '[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n')
+    result = koubei("run", "--no-alerts", "--verbose", config=config, db=tmp_path / "v.duckdb")
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"^stages: {STAGE_SECONDS}$", result.stdout, re.MULTILINE), result.stdout
+    quiet = koubei("run", "--no-alerts", config=config, db=tmp_path / "v.duckdb")
+    assert "stages:" not in quiet.stdout
+
+
+def test_watch_log_line_gives_each_stage_seconds(tmp_path: Path) -> None:
+    config = write_config(tmp_path, '[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n')
+    lines: list[str] = []
+    watch(
+        AppContext(config_path=config, db=tmp_path / "w.duckdb"), max_passes=1, log=lines.append, install_signals=False
+    )
+    passes = [line for line in lines if line.startswith("watch: pass 1")]
+    assert passes and re.search(rf"\[{STAGE_SECONDS}, deliver [\d.]+s\]$", passes[0]), lines
