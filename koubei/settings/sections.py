@@ -61,7 +61,7 @@ class SentimentTable(Table):
     # Scores in [low, high] are neutral; None: the model's own band (builtin 0.4-0.6, snownlp 0.35-0.65).
     neutral_band: tuple[Share, Share] | None = None
     english: bool = True  # English mentions are scored by VADER
-    workers: Annotated[int, msgspec.Meta(ge=1, le=64, description="processes")] | None = None  # snownlp only
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64, description="processes")] | None = None  # scoring processes
     # Near-duplicate / template reviews across accounts (刷单, copy-paste campaigns):
     duplicate_window_days: Annotated[float, msgspec.Meta(ge=0, le=3650, description="days; 0 means all")] = 30
     duplicate_min_accounts: Annotated[int, msgspec.Meta(ge=2, le=1000, description="distinct accounts")] = 3
