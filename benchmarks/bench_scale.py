@@ -1,0 +1,145 @@
+"""Scoring as the store grows (issue 18, items 1, 4 and 5).
+
+Builds a store of N mentions through the normal store path (storage.mentions.upsert_table,
+batches of 10,000) - a year of mentions for ten brands, each text two of the project's written
+reviews joined, one in ten English - and measures:
+
+1. a backlog `koubei score` of the whole store (score_pending, as the command runs it);
+2. a rerun with nothing pending;
+3. a pass after 10,000 new mentions: storing them, then score_pending (finding pending work,
+   scoring, writing, duplicate marking over the 30-day window);
+4. the language split: 40,000 texts half English against all Chinese, CPU seconds per text.
+
+N is $KOUBEI_BENCH_SCALE_N (default 100,000; 1,000,000 when asked). The script uses only what
+main's code also has, so "before" figures come from the same file run against an older checkout:
+`PYTHONPATH=/path/to/old/checkout .venv/bin/python benchmarks/bench_scale.py`.
+Run: `make bench` or `.venv/bin/python -m benchmarks scale`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from koubei.config import parse_settings
+from sentiment.corpus import written_corpus
+from sentiment.model import scorer_from_settings
+from sentiment.pipeline import score_pending
+from storage import Store, open_store
+from storage.mentions import BATCH_SCHEMA, upsert_table
+
+COUNT = int(os.environ.get("KOUBEI_BENCH_SCALE_N", "100000"))
+NEW = 10_000
+BATCH = 10_000
+END = datetime(2026, 12, 1)
+BRANDS = tuple(f"品牌{i}" for i in range(10))
+SOURCES = ("demo.jd", "demo.weibo", "demo.douban", "demo.bilibili", "demo.appstore", "import.csv")
+ENGLISH = (
+    "The battery died after two days, terrible product",
+    "Great phone, fast delivery, very happy with it",
+    "Support never answered my emails",
+    "Sound quality is fine for the price",
+)
+
+
+def _texts(first: int, count: int, corpus: list[str]) -> list[str]:
+    pick = random.Random(first)
+    return [
+        ENGLISH[i % len(ENGLISH)] + f" (order {i})"
+        if i % 10 == 9
+        else corpus[pick.randrange(len(corpus))] + "，" + corpus[pick.randrange(len(corpus))]
+        for i in range(first, first + count)
+    ]
+
+
+def _batch(first: int, count: int, corpus: list[str], newest: bool = False) -> pa.Table:
+    ids = range(first, first + count)
+    span = 86400 * (1 if newest else 365)
+    published = [END - timedelta(seconds=(i * 7919) % span) for i in ids]
+    texts = _texts(first, count, corpus)
+    return pa.Table.from_pydict(
+        {
+            "source": [SOURCES[i % len(SOURCES)] for i in ids],
+            "native_id": [f"s{i}" for i in ids],
+            "brand": [BRANDS[i % len(BRANDS)] for i in ids],
+            "product": [f"{BRANDS[i % len(BRANDS)]}-P{i % 3}" for i in ids],
+            "url": [f"https://example.invalid/m/{i}" for i in ids],
+            "author_hash": [f"a{i % 80_000}" for i in ids],
+            "text": texts,
+            "rating": [float(i % 5 + 1) for i in ids],
+            "language": ["en" if i % 10 == 9 else "zh" for i in ids],
+            "published_at": published,
+            "collected_at": published,
+            "updated_at": published,
+            "likes": [i % 97 for i in ids],
+            "reposts": [i % 13 for i in ids],
+            "replies": [i % 7 for i in ids],
+            "content_hash": [None] * count,
+            "raw": [None] * count,
+            "approximate_time": [False] * count,
+        },
+        schema=BATCH_SCHEMA,
+    )
+
+
+def _store(opener: Callable[[], Store], first: int, count: int, corpus: list[str], newest: bool = False) -> float:
+    started = time.perf_counter()
+    with opener() as store:
+        for start in range(first, first + count, BATCH):
+            upsert_table(store, _batch(start, min(BATCH, first + count - start), corpus, newest))
+    return time.perf_counter() - started
+
+
+def _score(opener: Callable[[], Store], settings: Any) -> str:
+    started = time.perf_counter()
+    summary = score_pending(opener, settings)
+    seconds = time.perf_counter() - started
+    stages = getattr(summary, "timings", None)  # older checkouts keep no stage timings
+    detail = ", ".join(f"{k} {v:.2f}s" for k, v in stages.items()) if stages else "no stage timings"
+    return f"{summary.scored:,} scored in {seconds:.2f} s ({detail})"
+
+
+def _language_split() -> str:
+    scorer = scorer_from_settings()
+    zh = ["这个手机质量太差了，客服也不理人", "物流很快，包装完好，非常满意", "电池续航一般般吧"]
+    chinese = [zh[i % 3] + str(i) for i in range(40_000)]
+    half = [ENGLISH[i % 4] + str(i) if i % 2 else t for i, t in enumerate(chinese)]
+    scorer.score(chinese[:50] + half[:50])  # load the models outside the timing
+    figures = []
+    for name, texts in (("all Chinese", chinese), ("half English", half)):
+        started = time.process_time()
+        scorer.score(texts)
+        figures.append(f"{name} {(time.process_time() - started) / len(texts) * 1e6:.0f} us/text")
+    return "language split, 40,000 texts: " + ", ".join(figures)
+
+
+def main() -> None:
+    corpus, _ = written_corpus()
+    print(f"N = {COUNT:,} mentions, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scale.duckdb"
+        settings = parse_settings({}, db=path)
+
+        def opener() -> Store:
+            return open_store(path)
+
+        print(f"stored {COUNT:,} mentions in {_store(opener, 0, COUNT, corpus):.1f} s")
+        print(f"backlog score: {_score(opener, settings)}")
+        print(f"rerun, nothing pending: {_score(opener, settings)}")
+        stored = _store(opener, COUNT, NEW, corpus, newest=True)
+        print(f"pass after {NEW:,} new mentions: stored in {stored:.2f} s, {_score(opener, settings)}")
+        print(f"database file: {path.stat().st_size / 1e6:.0f} MB")
+    print(_language_split())
+    print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+if __name__ == "__main__":
+    main()
