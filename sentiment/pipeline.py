@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -215,6 +216,10 @@ _worker_models: tuple[Scorer, AspectTagger] | None = None
 def _start_worker(scorer: Scorer, tagger: AspectTagger) -> None:
     global _worker_models
     _worker_models = (scorer, tagger)
+    # A worker inherits `koubei watch`'s handlers, which only set a stop event: the pool's
+    # terminate (SIGTERM) must end it, and Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _analyse_chunk(chunk: Sequence[PendingMention]) -> list[Analysis]:
