@@ -5,9 +5,9 @@ own transaction; a scoring batch dequeues what it scored in the transaction that
 the scores. Finding pending work therefore reads the queue, never every stored text, and
 a crash anywhere loses nothing: a key leaves the queue only with its scores.
 
-A change of model or version is the one event that needs a look at everything: the first
-run with another model (or the first after the migration) queues once every mention not
-current for it, the same search every run used to make.
+A change of model or version is the one event that needs a look at everything scored: the
+first run with another model (or the first after the migration) queues once every mention
+scored by another one.
 """
 
 from __future__ import annotations
@@ -57,17 +57,18 @@ def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bo
 
 
 def queue_for_model(store: Store, model: str, version: str) -> int:
-    """Queue every mention not current for `model` `version` when the queue was kept for
-    another one (or none yet); how many were queued (0 when the model is the same)."""
+    """Queue every mention scored by another model or version when the queue was kept for
+    another one (or none yet); how many were queued (0 when the model is the same). Mentions
+    never scored are in the queue already (from their upsert, or from migration 050)."""
     current = store.query("SELECT model, model_version FROM score_model")[0]
     if current == (model, version):
         return 0
     with store.transaction():
         queued = store.con.execute(
-            "INSERT INTO score_queue SELECT m.source, m.native_id, m.content_hash, s.source IS NOT NULL"
-            " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
-            " WHERE s.source IS NULL OR s.model <> ? OR s.model_version <> ? OR s.text_hash <> md5(m.text)"
-            " ON CONFLICT (source, native_id) DO UPDATE SET rescore = score_queue.rescore OR excluded.rescore",
+            "INSERT INTO score_queue SELECT m.source, m.native_id, m.content_hash, TRUE"
+            " FROM mentions m JOIN sentiment s USING (source, native_id)"
+            " WHERE s.model <> ? OR s.model_version <> ?"
+            " ON CONFLICT (source, native_id) DO UPDATE SET rescore = TRUE",
             [model, version],
         ).fetchone()[0]  # type: ignore[index]
         store.con.execute("UPDATE score_model SET model = ?, model_version = ?", [model, version])

@@ -10,8 +10,14 @@ CREATE TABLE score_queue (
     PRIMARY KEY (source, native_id)
 );
 
+-- What was pending before the queue: mentions never scored, or whose text changed since.
+INSERT INTO score_queue
+SELECT m.source, m.native_id, m.content_hash, s.source IS NOT NULL
+FROM mentions m LEFT JOIN sentiment s USING (source, native_id)
+WHERE s.source IS NULL OR s.text_hash <> md5(m.text);
+
 -- The model and version the queue is kept for. Scoring with another one (or the first run
--- after this migration, while it is NULL) queues once every mention not current for it.
+-- after this migration, while it is NULL) queues once every mention it did not score.
 CREATE TABLE score_model (
     id            INTEGER PRIMARY KEY, -- always 1: one row
     model         VARCHAR,

@@ -106,15 +106,20 @@ def test_model_version_change_requeues_every_mention(db_path: Path, settings: Se
 
 
 def test_database_scored_before_the_queue_scores_only_what_is_stale(db_path: Path, settings: Settings) -> None:
-    """A database migrated to 050 has an empty queue and no recorded model: its first run looks
-    once, as runs used to, and queues only the mentions without a current score."""
+    """Migration 050 queues what an older database had pending (never scored, or text changed
+    since); its first run then scores those only."""
     with open_store(db_path) as store:
         upsert_mentions(store, MENTIONS)
     score_pending(opener(db_path), settings)
-    with open_store(db_path) as store:
-        store.con.execute("UPDATE score_model SET model = NULL, model_version = NULL")
+    with open_store(db_path) as store:  # back to before 050, with one mention unscored and one edited
+        store.con.execute(
+            "DROP TABLE score_queue; DROP TABLE score_model; DELETE FROM schema_migrations WHERE version = 50"
+        )
         store.con.execute("DELETE FROM sentiment WHERE native_id = 'm2'")
-    assert score_pending(opener(db_path), settings).scored == 1
+        store.con.execute("UPDATE sentiment SET text_hash = 'old' WHERE native_id = 'm3'")
+    with open_store(db_path) as store:
+        assert sorted(store.query("SELECT native_id, rescore FROM score_queue")) == [("m2", False), ("m3", True)]
+    assert score_pending(opener(db_path), settings).scored == 2
 
 
 def test_mention_changed_while_its_batch_was_scored_stays_queued(db_path: Path, settings: Settings) -> None:
