@@ -39,12 +39,16 @@ class PendingMention:
     rescore: bool = True  # scored before: its old aspects and triage are replaced
 
 
+def queued_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+    """(source, native_id, content_hash) rows as an Arrow table."""
+    return pa.Table.from_pylist([dict(zip(_QUEUE_SCHEMA.names, row)) for row in rows], schema=_QUEUE_SCHEMA)
+
+
 def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bool) -> None:
     """Queue (source, native_id, content_hash) rows; inside the caller's transaction."""
     if not rows:
         return
-    table = pa.Table.from_pylist([dict(zip(_QUEUE_SCHEMA.names, row)) for row in rows], schema=_QUEUE_SCHEMA)
-    store.con.register("koubei_queued", table)
+    store.con.register("koubei_queued", queued_table(rows))
     try:
         store.con.execute(
             "INSERT INTO score_queue SELECT source, native_id, content_hash, ? FROM koubei_queued"

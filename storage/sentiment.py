@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from storage.db import Store, naive_utc
-from storage.queue import PendingMention, dequeue
+from storage.queue import PendingMention, dequeue, queued_table
 
 SCORE_SCHEMA = pa.schema(
     [
@@ -122,10 +122,7 @@ def write_scores(
     if scored is not None:
         rescored = [{"source": m.source, "native_id": m.native_id} for m in scored if m.rescore]
         keys = pa.Table.from_pylist(rescored, schema=keys.schema)
-        done = pa.Table.from_pylist(
-            [{"source": m.source, "native_id": m.native_id, "content_hash": m.content_hash} for m in scored],
-            schema=pa.schema([("source", pa.string()), ("native_id", pa.string()), ("content_hash", pa.string())]),
-        )
+        done = queued_table([(m.source, m.native_id, m.content_hash) for m in scored])
     with store.transaction():
         _upsert(store, "sentiment", score_rows)
         _delete_keys(store, ("mention_aspects", "triage"), keys)
