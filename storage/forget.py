@@ -50,6 +50,7 @@ DERIVED_TABLES = (
     "sentiment_labels",
     "triage_labels",
     "incident_mentions",
+    "score_queue",
 )
 # People's corrections keep their own copy of the text (for evaluation after the mention is gone):
 # `--text-contains` reaches them by that copy too.
