@@ -16,10 +16,17 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def author_key_ring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
     """Tests (and the commands they start) keep their author key ring in a temporary folder,
-    never in the home directory's ~/.config/koubei (storage/keys.py)."""
-    path = tmp_path_factory.mktemp("keys") / "author.key"
+    never in the home directory's ~/.config/koubei (storage/keys.py). Under pytest-xdist the
+    workers share one ring, as they share the demo database whose hashes it made
+    (tests/dashboard/conftest.py); storage/keys.py locks the ring while it creates it."""
+    if worker_id == "master":
+        path = tmp_path_factory.mktemp("keys") / "author.key"
+    else:
+        folder = tmp_path_factory.getbasetemp().parent / "keys"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / "author.key"
     saved = os.environ.get("KOUBEI_AUTHOR_KEY_FILE")
     os.environ["KOUBEI_AUTHOR_KEY_FILE"] = str(path)
     yield path
