@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sentiment.aspects import AspectTagger
 from sentiment.excerpt import excerpt
@@ -37,6 +38,33 @@ class Analysis:
         """Stored in the triage table: every question and complaint (tier 2+), and every
         mention the model calls negative (so a disagreement with triage's reading shows)."""
         return self.label == "neg" or self.triage.urgency >= 2
+
+
+class Analysable(Protocol):
+    """What a row needs to be analysed: a stored mention waiting for scores, a row of a file."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def brand(self) -> str | None: ...
+    @property
+    def reach(self) -> int: ...
+    @property
+    def rating(self) -> float | None: ...
+    @property
+    def language(self) -> str | None: ...
+
+
+def analyse_rows(scorer: Scorer, tagger: AspectTagger, rows: Sequence[Analysable]) -> list[Analysis]:
+    return analyse(
+        scorer,
+        tagger,
+        [r.text for r in rows],
+        brands=[r.brand for r in rows],
+        reaches=[r.reach for r in rows],
+        ratings=[r.rating for r in rows],
+        languages=[r.language for r in rows],
+    )
 
 
 def analyse(

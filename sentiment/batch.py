@@ -15,7 +15,7 @@ from pathlib import Path
 
 from koubei.errors import KoubeiError
 from koubei.privacy import neutralize_formula
-from sentiment.analysis import analyse
+from sentiment.analysis import analyse_rows
 from sentiment.aspects import AspectTagger
 from sentiment.csvfile import csv_rows
 from sentiment.model import Scorer
@@ -89,15 +89,7 @@ def read_input(path: Path) -> list[InputRow]:
 
 def score_file(scorer: Scorer, tagger: AspectTagger, input_path: Path, output_path: Path) -> BatchSummary:
     rows = read_input(input_path)
-    results = analyse(
-        scorer,
-        tagger,
-        [r.text for r in rows],
-        brands=[r.brand for r in rows],
-        reaches=[r.reach for r in rows],
-        ratings=[r.rating for r in rows],
-        languages=[r.language for r in rows],
-    )
+    results = analyse_rows(scorer, tagger, rows)
     # Write to a temporary name and rename, so a failure never leaves half a file.
     output_path.parent.mkdir(parents=True, exist_ok=True)
     partial = output_path.with_name(output_path.name + ".partial")

@@ -35,7 +35,7 @@ from typing import Any
 
 from koubei.config import Settings
 from koubei.errors import Stopped
-from sentiment.analysis import Analysis, analyse
+from sentiment.analysis import Analysis, analyse_rows
 from sentiment.aspects import AspectTagger, tagger_from_settings
 from sentiment.model import Scorer, scorer_from_settings
 from sentiment.trust import find_duplicates
@@ -224,19 +224,7 @@ def _start_worker(scorer: Scorer, tagger: AspectTagger) -> None:
 
 def _analyse_chunk(chunk: Sequence[PendingMention]) -> list[Analysis]:
     assert _worker_models is not None, "a worker started without its models"
-    return _analyse(*_worker_models, chunk)
-
-
-def _analyse(scorer: Scorer, tagger: AspectTagger, chunk: Sequence[PendingMention]) -> list[Analysis]:
-    return analyse(
-        scorer,
-        tagger,
-        [m.text for m in chunk],
-        brands=[m.brand for m in chunk],
-        reaches=[m.reach for m in chunk],
-        ratings=[m.rating for m in chunk],
-        languages=[m.language for m in chunk],
-    )
+    return analyse_rows(*_worker_models, chunk)
 
 
 class Analyser:
@@ -264,7 +252,7 @@ class Analyser:
         chunks = [batch[i : i + ANALYSE_CHUNK] for i in range(0, len(batch), ANALYSE_CHUNK)]
         done: Iterator[list[Analysis]]
         if self._pool is None:
-            done = (_analyse(self.scorer, self.tagger, chunk) for chunk in chunks)
+            done = (analyse_rows(self.scorer, self.tagger, chunk) for chunk in chunks)
         else:
             done = self._pool.imap(_analyse_chunk, chunks)  # imap keeps chunk order
         results: list[Analysis] = []
