@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from storage.db import StorageError, Store, retry_locked
+from storage.db import STORAGE_VERSION, StorageError, Store, retry_locked
 
 WAL_SUFFIX = ".wal"
 
@@ -52,7 +52,7 @@ def compact(path: str | Path, transform: Callable[[Store], None] | None = None, 
         if Path(str(path) + WAL_SUFFIX).exists():
             # A writer crashed since our clean close: its log belongs to the old file, not to the copy.
             raise StorageError(f"{path}{WAL_SUFFIX} appeared during compaction; run the command again")
-        con.execute(f"ATTACH {_sql_string(str(rebuilt))} AS rebuilt")
+        con.execute(f"ATTACH {_sql_string(str(rebuilt))} AS rebuilt (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute("COPY FROM DATABASE old TO rebuilt")
         con.execute("DETACH rebuilt")
         with Store(rebuilt) as store:

@@ -136,8 +136,30 @@ def retry_locked(path: str, lock_timeout: float, attempt: Callable[[], T]) -> T:
         waiter.done()
 
 
+# DuckDB 1.5 writes new files in the 1.0 storage format unless told otherwise, and that format
+# silently ignores per-column compression (mentions.raw's zstd): new files get the current format.
+STORAGE_VERSION = "v1.5.0"
+NEWER_FILE_HINT = (
+    "koubei runs on DuckDB 1.5.5 (the last release whose fts, ducklake and postgres extensions install "
+    "offline; docs/architecture.md). A file written by a newer DuckDB cannot be read: export it with "
+    "that DuckDB (EXPORT DATABASE 'dir') and load it here with IMPORT DATABASE, or delete a demo file "
+    "so `make run` seeds it again"
+)
+
+
+def _create_file(path: str) -> None:
+    duckdb.connect(path, config={"storage_compatibility_version": STORAGE_VERSION}).close()
+
+
 def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPyConnection:
-    return retry_locked(path, lock_timeout, lambda: duckdb.connect(path, read_only=read_only))
+    if not read_only and not Path(path).exists():
+        retry_locked(path, lock_timeout, lambda: _create_file(path))
+    try:
+        return retry_locked(path, lock_timeout, lambda: duckdb.connect(path, read_only=read_only))
+    except StorageError as exc:
+        if "newer version of DuckDB" in str(exc):
+            raise StorageError(f"{exc}\n{NEWER_FILE_HINT}") from exc
+        raise
 
 
 def migration_files() -> list[tuple[int, str, str]]:
