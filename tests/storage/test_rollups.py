@@ -3,6 +3,8 @@ equal a rebuild from the rows."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -17,6 +19,7 @@ from storage.forget import Selector, forget, purge_expired
 from storage.mentions import set_brands
 from tests.sentiment.test_pipeline import COPIES, MENTIONS, NOW, TEMPLATE, mention
 
+KOUBEI = str(Path(sys.executable).with_name("koubei"))
 Snapshot = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
@@ -88,5 +91,19 @@ def test_migration_fills_rollups_of_a_database_stored_before_them(db_path: Path)
         store.con.execute(
             "DROP TABLE rollup_mentions; DROP TABLE rollup_aspects; DELETE FROM schema_migrations WHERE version = 70"
         )
+    with open_store(db_path) as store:
+        assert rollups.snapshot(store) == expected
+
+
+def test_rebuild_command_restores_rollups_that_went_wrong(db_path: Path) -> None:
+    with open_store(db_path) as store:
+        upsert_mentions(store, MENTIONS)
+        expected = rollups.snapshot(store)
+        store.con.execute("UPDATE rollup_mentions SET mentions = mentions + 1")
+    done = subprocess.run(
+        [KOUBEI, "--db", str(db_path), "rollups", "rebuild"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rollups rebuilt" in done.stdout
     with open_store(db_path) as store:
         assert rollups.snapshot(store) == expected
