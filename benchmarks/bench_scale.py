@@ -171,6 +171,42 @@ def _language_split() -> str:
     return "language split, 40,000 texts: " + ", ".join(figures)
 
 
+def _timed_pass(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int) -> str:
+    """A whole pass after NEW new mentions, per stage: storing them, scoring (with its own
+    stages where the code keeps them), detection over every rule and scope."""
+    from alerts.detect import detect_incidents
+
+    stages = {"store": _store(opener, first, NEW, corpus, newest=True)}
+    started = time.perf_counter()
+    summary = score_pending(opener, settings)
+    stages["score"] = time.perf_counter() - started
+    started = time.perf_counter()
+    detect_incidents(opener, settings, now=END)
+    stages["detect"] = time.perf_counter() - started
+    inner = ", ".join(f"{k} {v:.2f}s" for k, v in (getattr(summary, "timings", None) or {}).items())
+    detail = ", ".join(f"{k} {v:.2f}s" for k, v in stages.items())
+    return f"pass after {NEW:,} new mentions: {sum(stages.values()):.2f} s ({detail}; scoring: {inner})"
+
+
+def _overview_kpis(opener: Callable[[], Store]) -> str:
+    """The overview's KPI query (current and previous period) for 14 days, all brands and one
+    brand, read-only as the dashboard reads: the median of five."""
+    from storage.queries import MentionFilter, kpis
+
+    figures = []
+    for brands in ((), (BRANDS[0],)):
+        f = MentionFilter(start=END - timedelta(days=14), end=END, brands=brands)
+        times = []
+        with opener() as store:
+            for _ in range(5):
+                started = time.perf_counter()
+                kpis(store, f)
+                kpis(store, f.previous())
+                times.append(time.perf_counter() - started)
+        figures.append(f"{'one brand' if brands else 'all brands'} {sorted(times)[2] * 1000:.0f} ms")
+    return "overview KPIs, 14 days and the 14 before: " + ", ".join(figures)
+
+
 def main() -> None:
     corpus, _ = written_corpus()
     print(f"N = {COUNT:,} mentions, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
@@ -187,6 +223,8 @@ def main() -> None:
         print(f"rerun, nothing pending: {_score(opener, settings)}")
         stored = _store(opener, COUNT, NEW, corpus, newest=True)
         print(f"pass after {NEW:,} new mentions: stored in {stored:.2f} s, {_score(opener, settings)}")
+        print(_timed_pass(opener, settings, corpus, COUNT + NEW))
+        print(_overview_kpis(opener))
         print(f"database file: {path.stat().st_size / 1e6:.0f} MB")
     print(_language_split())
     print(f"load average {os.getloadavg()[0]:.1f} at end")

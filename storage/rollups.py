@@ -12,13 +12,14 @@ changes them in its own transaction:
 
 `rebuild` recomputes both tables from the rows; a test proves it equals the increments.
 Readers take whole buckets from the rollups and only the rows of the partial buckets at
-their window's edges from the tables (`aligned_span`).
+their window's edges from the tables (`split`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,7 +87,9 @@ def _drop_empty(store: Store) -> None:
 def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[None]:
     """The rollups follow whatever the body changes about the mentions whose (source, native_id)
     the query `keys` selects (read before the body runs); inside the caller's transaction."""
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params)
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params
+    )
     try:
         _apply_keys(store, -1)
         yield
@@ -140,14 +143,30 @@ def snapshot(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]
     )
 
 
-def aligned_span(start: datetime, end: datetime, step: int = BUCKET_SECONDS) -> tuple[datetime, datetime] | None:
-    """The whole rollup buckets inside [start, end) (naive UTC), as (first, end) on `step`
-    boundaries (a multiple of the rollup's bucket); None when not even one fits."""
-    if step % BUCKET_SECONDS:
-        return None
+@dataclass(frozen=True)
+class Split:
+    """A window [start, end) as what the rollups answer (whole buckets: `span`, or None) and
+    the rest, read from the rows (`edges`: at most two partial buckets' worth)."""
+
+    span: tuple[datetime, datetime] | None
+    edges: tuple[tuple[datetime, datetime], ...]
+
+    def edge_sql(self, column: str) -> tuple[str, list[Any]]:
+        """A condition on `column` (a published_at) selecting the edges' rows."""
+        if not self.edges:
+            return "FALSE", []
+        clauses = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in self.edges)
+        return f"({clauses})", [moment for edge in self.edges for moment in edge]
+
+
+def split(start: datetime, end: datetime, usable: bool = True) -> Split:
+    """`start`..`end` (naive UTC) cut at the rollup's bucket boundaries; all rows when not
+    `usable` (a grouping that does not fall on those boundaries) or no whole bucket fits."""
+    step = timedelta(seconds=BUCKET_SECONDS)
     epoch = datetime(1970, 1, 1)
-    first = -(-(start - epoch) // timedelta(seconds=step))
-    last = (end - epoch) // timedelta(seconds=step)
-    if first >= last:
-        return None
-    return epoch + timedelta(seconds=first * step), epoch + timedelta(seconds=last * step)
+    first = epoch + -(-(start - epoch) // step) * step
+    last = epoch + (end - epoch) // step * step
+    if not usable or first >= last:
+        return Split(None, ((start, end),) if start < end else ())
+    edges = tuple((a, b) for a, b in ((start, first), (last, end)) if a < b)
+    return Split((first, last), edges)

@@ -7,14 +7,19 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from collectors.options import parse_source
+from collectors.runner import run_collector
+from collectors.sources.demo import DemoCollector
 from koubei.config import parse_settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
-from storage import Store, open_store, rollups, upsert_mentions
+from storage import Store, alerts_series, open_store, queries, rollups, upsert_mentions
 from storage.forget import Selector, forget, purge_expired
 from storage.mentions import set_brands
 from tests.sentiment.test_pipeline import COPIES, MENTIONS, NOW, TEMPLATE, mention
@@ -58,7 +63,9 @@ def test_rebuild_equals_increments_after_ingest_score_rescore_mark_and_forget(db
     assert scored[1], "the demo texts name aspects"
 
     with open_store(db_path) as store:  # a content change moves a mention to another hour and product
-        changed = replace(mention(2, "快递一周了还没到，客服也不理人，太差了", product="P20"), published_at=NOW - timedelta(days=3))
+        changed = replace(
+            mention(2, "快递一周了还没到，客服也不理人，太差了", product="P20"), published_at=NOW - timedelta(days=3)
+        )
         upsert_mentions(store, [changed])
         set_brands(store, [("test", "m3", "别家", "X1")])
     _assert_rebuild_equals_incremental(db_path)
@@ -107,3 +114,69 @@ def test_rebuild_command_restores_rollups_that_went_wrong(db_path: Path) -> None
     assert "rollups rebuilt" in done.stdout
     with open_store(db_path) as store:
         assert rollups.snapshot(store) == expected
+
+
+@pytest.fixture(scope="module")
+def scored_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db_file = tmp_path_factory.mktemp("rollups") / "demo.duckdb"
+    options = {"days": 3, "seed": 5, "end": "2026-11-23T12:00:00+00:00"}
+    result = run_collector(DemoCollector(parse_source("demo", options)), lambda: open_store(db_file))
+    assert result.ok and result.inserted > 1000, result.error
+    score_pending(opener(db_file), parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=db_file))
+    return db_file
+
+
+# What the readers answered from the rows before the rollups: the references they must equal.
+RAW_KPIS = (
+    "SELECT count(*), count(s.score), count(*) FILTER (WHERE s.label = 'neg'), avg(s.score)"
+    " FROM trusted_mentions m LEFT JOIN sentiment s USING (source, native_id)"
+    " WHERE m.published_at >= ? AND m.published_at < ? AND (? IS NULL OR m.brand = ?)"
+)
+RAW_BUCKETS = (
+    "SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
+    " floor(epoch(m.published_at) / {b})::BIGINT AS bucket, count(*) AS total, count(s.label) AS scored,"
+    " count(*) FILTER (WHERE s.label = 'neg') AS negative"
+    " FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
+    " WHERE m.published_at >= ? AND m.published_at < ? AND {value} IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3"
+)
+WINDOWS = [  # aligned, misaligned at either end, shorter than one bucket, the whole history
+    (datetime(2026, 11, 21, 0, 0), datetime(2026, 11, 22, 0, 0)),
+    (datetime(2026, 11, 20, 13, 7, 31), datetime(2026, 11, 23, 2, 58, 1)),
+    (datetime(2026, 11, 22, 9, 1), datetime(2026, 11, 22, 9, 4)),
+    (datetime(2000, 1, 1), datetime(2030, 1, 1)),
+]
+
+
+@pytest.mark.parametrize(("start", "end"), WINDOWS)
+def test_overview_counts_equal_the_rows(scored_demo: Path, start: datetime, end: datetime) -> None:
+    with open_store(scored_demo, read_only=True) as store:
+        brand = store.query("SELECT min(brand) FROM mentions")[0][0]
+        for brands in ((), (brand,)):
+            k = queries.kpis(store, queries.MentionFilter(start, end, brands=brands))
+            one = brands[0] if brands else None
+            raw = store.query(RAW_KPIS, [start, end, one, one])[0]
+            assert (k.mentions, k.scored, k.negative) == raw[:3]
+            assert k.avg_score == pytest.approx(raw[3]) if raw[3] is not None else k.avg_score is None
+        assert k.mentions or end - start < timedelta(minutes=5)
+        for tz in ("Asia/Shanghai", "UTC"):
+            series = queries.volume_series(store, queries.MentionFilter(start, end), timedelta(hours=1), tz)
+            assert series["mentions"].sum() == queries.kpis(store, queries.MentionFilter(start, end)).mentions
+
+
+@pytest.mark.parametrize("scope_type", ["brand", "product", "source", "aspect"])
+@pytest.mark.parametrize("bucket_seconds", [300, 3600, 420])
+def test_detector_bucket_counts_equal_the_rows(scored_demo: Path, scope_type: str, bucket_seconds: int) -> None:
+    value, join = alerts_series._scope_sql(scope_type)
+    since, until = WINDOWS[1]
+    with open_store(scored_demo, read_only=True) as store:
+        counted = alerts_series.bucket_counts(store, scope_type, bucket_seconds, since, until)
+        raw = store.frame(RAW_BUCKETS.format(value=value, join=join, b=bucket_seconds), [since, until])
+        sources = alerts_series.source_buckets(store, bucket_seconds, since, until)
+        raw_sources = store.frame(
+            f"SELECT source, floor(epoch(published_at) / {bucket_seconds})::BIGINT AS bucket, count(*) AS total"
+            " FROM mentions WHERE published_at >= ? AND published_at < ? GROUP BY ALL ORDER BY 1, 2",
+            [since, until],
+        )
+    assert len(counted) > 10
+    assert counted.astype({"scope_value": str}).values.tolist() == raw.astype({"scope_value": str}).values.tolist()
+    assert sources.values.tolist() == raw_sources.values.tolist()
