@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -171,21 +172,28 @@ def _language_split() -> str:
     return "language split, 40,000 texts: " + ", ".join(figures)
 
 
-def _timed_pass(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int) -> str:
-    """A whole pass after NEW new mentions, per stage: storing them, scoring (with its own
-    stages where the code keeps them), detection over every rule and scope."""
+def _timed_pass(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int) -> dict[str, float]:
+    """Seconds per stage of a whole pass after NEW new mentions: storing them, scoring (with the
+    stages the code keeps), detection over every rule and scope."""
     from alerts.detect import detect_incidents
 
     stages = {"store": _store(opener, first, NEW, corpus, newest=True)}
     started = time.perf_counter()
     summary = score_pending(opener, settings)
     stages["score"] = time.perf_counter() - started
+    stages.update({f"score: {k}": v for k, v in (getattr(summary, "timings", None) or {}).items()})
     started = time.perf_counter()
     detect_incidents(opener, settings, now=END)
     stages["detect"] = time.perf_counter() - started
-    inner = ", ".join(f"{k} {v:.2f}s" for k, v in (getattr(summary, "timings", None) or {}).items())
-    detail = ", ".join(f"{k} {v:.2f}s" for k, v in stages.items())
-    return f"pass after {NEW:,} new mentions: {sum(stages.values()):.2f} s ({detail}; scoring: {inner})"
+    stages["total"] = stages["store"] + stages["score"] + stages["detect"]
+    return stages
+
+
+def _median_passes(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int, runs: int = 3) -> str:
+    """`runs` passes after NEW new mentions each: min / median seconds per stage."""
+    passes = [_timed_pass(opener, settings, corpus, first + i * NEW) for i in range(runs)]
+    figures = [f"{k} {min(p[k] for p in passes):.2f}/{statistics.median(p[k] for p in passes):.2f}" for k in passes[0]]
+    return f"{runs} passes after {NEW:,} new mentions each, min/median s: " + ", ".join(figures)
 
 
 def _overview_kpis(opener: Callable[[], Store]) -> str:
@@ -223,7 +231,7 @@ def main() -> None:
         print(f"rerun, nothing pending: {_score(opener, settings)}")
         stored = _store(opener, COUNT, NEW, corpus, newest=True)
         print(f"pass after {NEW:,} new mentions: stored in {stored:.2f} s, {_score(opener, settings)}")
-        print(_timed_pass(opener, settings, corpus, COUNT + NEW))
+        print(_median_passes(opener, settings, corpus, COUNT + NEW))
         print(_overview_kpis(opener))
         print(f"database file: {path.stat().st_size / 1e6:.0f} MB")
     print(_language_split())
