@@ -6,9 +6,11 @@ buckets of `volume_series`, which are cut in the viewer's time zone so that a
 Filters are a frozen `MentionFilter`; an empty tuple means "all".
 
 Counts, shares and lists read `trusted_mentions` (migration 021): the mentions
-not excluded by a trust signal (template reviews, copy-paste campaigns), the
-same population the spike detector sees. An incident's own driving mentions
-are shown as stored.
+not excluded by a trust signal (template reviews, copy-paste campaigns). An
+incident's own driving mentions are shown as stored. The KPIs and the trend
+count whole 5-minute buckets from the rollups kept at write time
+(storage/rollups.py) and only the rows of the partial buckets at the window's
+edges, so their cost follows the window, not the store.
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ def _where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
 
 def _counted(f: MentionFilter, bucket: str, bucket_params: list[Any], usable: bool = True) -> tuple[str, list[Any]]:
     """Per `bucket` (an expression over a UTC timestamp `{t}`, with its parameters): mentions, scored,
-    negative and score_sum of the filter's trusted mentions; whole 5-minute buckets from the rollup,
-    the partial ones at the window's edges from the rows."""
+    negative and avg_score of the filter's trusted mentions; whole 5-minute buckets from the rollup,
+    the partial ones at the window's edges from the rows (all rows when not `usable`)."""
     cut = rollups.split(f.start, f.end, usable)
     filters, params = _filters(f, "m")
     edges, edge_params = cut.edge_sql("m.published_at")
