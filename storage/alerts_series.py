@@ -43,35 +43,43 @@ _ROLLUP_VALUE = {
 }
 
 
+def _rows_and_rollup(
+    store: Store, since: datetime, until: datetime, bucket_seconds: int, raw: str, rollup: str, outer: str
+) -> Any:
+    """`outer` over the UNION ALL ({parts}) of `raw` (the rows of the window's partial buckets,
+    selected by {edges}) and `rollup` (the whole 5-minute buckets, between its two parameters)."""
+    cut = rollups.split(since, until, bucket_seconds % rollups.BUCKET_SECONDS == 0)
+    edges, params = cut.edge_sql("m.published_at")
+    parts = [raw.format(edges=edges)]
+    if cut.span is not None:
+        parts.append(rollup)
+        params += list(cut.span)
+    return store.frame(outer.format(parts=" UNION ALL ".join(parts)), params)
+
+
 def bucket_counts(store: Store, scope_type: str, bucket_seconds: int, since: datetime, until: datetime) -> Any:
     """DataFrame: brand, scope_value, bucket (int index), total, scored, negative. Whole
     5-minute buckets come from the rollups, the partial ones at the window's edges from the rows
     (all of them when the bucket is not a multiple of 5 minutes)."""
     value, join = _scope_sql(scope_type)
+    table, column = _ROLLUP_VALUE[scope_type]
     b = int(bucket_seconds)
-    cut = rollups.split(since, until, b % rollups.BUCKET_SECONDS == 0)
-    edges, params = cut.edge_sql("m.published_at")
-    parts = [
+    return _rows_and_rollup(
+        store,
+        since,
+        until,
+        b,
         f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
         f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
         " count(*) AS total, count(s.label) AS scored,"
         " count(*) FILTER (WHERE s.label = 'neg') AS negative"
         f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {edges} AND {value} IS NOT NULL GROUP BY ALL"
-    ]
-    if cut.span is not None:
-        table, column = _ROLLUP_VALUE[scope_type]
-        parts.append(
-            f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
-            " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
-            f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> '' GROUP BY ALL"
-        )
-        params += list(cut.span)
-    return store.frame(
+        f" WHERE {{edges}} AND {value} IS NOT NULL GROUP BY ALL",
+        f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
+        " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
+        f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> '' GROUP BY ALL",
         "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
-        f" coalesce(sum(negative), 0)::BIGINT AS negative FROM ({' UNION ALL '.join(parts)})"
-        " GROUP BY ALL ORDER BY 1, 2, 3",
-        params,
+        " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
     )
 
 
@@ -183,20 +191,14 @@ def source_buckets(store: Store, bucket_seconds: int, since: datetime, until: da
     """DataFrame: source, bucket, total (by published_at), for silence checks; whole 5-minute
     buckets from the rollup, as bucket_counts."""
     b = int(bucket_seconds)
-    cut = rollups.split(since, until, b % rollups.BUCKET_SECONDS == 0)
-    edges, params = cut.edge_sql("published_at")
-    parts = [
-        f"SELECT source, floor(epoch(published_at) / {b})::BIGINT AS bucket, count(*) AS total"
-        f" FROM mentions WHERE {edges} GROUP BY ALL"
-    ]
-    if cut.span is not None:
-        parts.append(
-            f"SELECT source, floor(epoch(bucket) / {b})::BIGINT, sum(mentions) FROM rollup_mentions"
-            " WHERE bucket >= ? AND bucket < ? GROUP BY ALL"
-        )
-        params += list(cut.span)
-    return store.frame(
-        f"SELECT source, bucket, sum(total)::BIGINT AS total FROM ({' UNION ALL '.join(parts)})"
-        " GROUP BY ALL ORDER BY 1, 2",
-        params,
+    return _rows_and_rollup(
+        store,
+        since,
+        until,
+        b,
+        f"SELECT m.source, floor(epoch(m.published_at) / {b})::BIGINT AS bucket, count(*) AS total"
+        " FROM mentions m WHERE {edges} GROUP BY ALL",
+        f"SELECT source, floor(epoch(bucket) / {b})::BIGINT, sum(mentions) FROM rollup_mentions"
+        " WHERE bucket >= ? AND bucket < ? GROUP BY ALL",
+        "SELECT source, bucket, sum(total)::BIGINT AS total FROM ({parts}) GROUP BY ALL ORDER BY 1, 2",
     )

@@ -3,6 +3,7 @@ equal a rebuild from the rows."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,9 +14,6 @@ from typing import Any
 
 import pytest
 
-from collectors.options import parse_source
-from collectors.runner import run_collector
-from collectors.sources.demo import DemoCollector
 from koubei.config import parse_settings
 from koubei.records import Mention
 from sentiment.pipeline import score_pending
@@ -23,6 +21,7 @@ from storage import Store, alerts_series, open_store, queries, rollups, upsert_m
 from storage.forget import Selector, forget, purge_expired
 from storage.mentions import set_brands
 from tests.sentiment.test_pipeline import COPIES, MENTIONS, NOW, TEMPLATE, mention
+from tests.sentiment.test_score_queue import demo_db  # noqa: F401 - the fixture scored_demo builds on
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
 Snapshot = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
@@ -117,11 +116,10 @@ def test_rebuild_command_restores_rollups_that_went_wrong(db_path: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def scored_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db_file = tmp_path_factory.mktemp("rollups") / "demo.duckdb"
-    options = {"days": 3, "seed": 5, "end": "2026-11-23T12:00:00+00:00"}
-    result = run_collector(DemoCollector(parse_source("demo", options)), lambda: open_store(db_file))
-    assert result.ok and result.inserted > 1000, result.error
+def scored_demo(demo_db: Path) -> Path:  # noqa: F811 - the fixture imported above
+    """Three days of demo mentions (tests/sentiment/test_score_queue.py's), scored."""
+    db_file = demo_db.with_name("scored.duckdb")
+    shutil.copy(demo_db, db_file)
     score_pending(opener(db_file), parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=db_file))
     return db_file
 
