@@ -32,32 +32,39 @@ _BUCKET = f"time_bucket(INTERVAL {BUCKET_SECONDS} SECOND, m.published_at)"
 _KEYS = "koubei_rollup_keys"
 _MENTION_KEY = "bucket, brand, product, source, label, tier, excluded"
 _ASPECT_KEY = "bucket, brand, product, source, aspect, label, excluded"
-_DIMS = f"{_BUCKET}, coalesce(m.brand, ''), coalesce(m.product, ''), m.source"
-_LABELLED = (
-    " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-    " LEFT JOIN mention_flags f ON f.source = m.source AND f.native_id = m.native_id"
-)
+_DIMS = "bucket, brand, product, source"
+_STATE = "koubei_rollup_state"
 _NEW_SCHEMA = pa.schema(
     [("source", pa.string()), ("published_at", pa.timestamp("us")), ("brand", pa.string()), ("product", pa.string())]
 )
 NEW_COLUMNS = "source, published_at, brand, product"  # what an insert RETURNs for add_new
 
 
-def _mention_rows(source: str) -> str:
-    """Each combination's count and score sum over the mentions m of `source`, times the sign ($sign)."""
+def _state(mentions: str) -> str:
+    """One row per mention m of `mentions` with everything the rollups count it by."""
     return (
-        f"SELECT {_DIMS}, coalesce(s.label, ''), coalesce(t.urgency, 0), coalesce(f.excluded, FALSE),"
-        " count(*) * $sign, coalesce(sum(s.score::DECIMAL(38, 12)), 0) * $sign"
-        f" FROM {source}{_LABELLED}"
-        " LEFT JOIN triage t ON t.source = m.source AND t.native_id = m.native_id GROUP BY ALL"
+        f"SELECT m.source, m.native_id, {_BUCKET} AS bucket, coalesce(m.brand, '') AS brand,"
+        " coalesce(m.product, '') AS product, coalesce(s.label, '') AS label, s.score,"
+        " coalesce(t.urgency, 0) AS tier, coalesce(f.excluded, FALSE) AS excluded"
+        f" FROM {mentions}"
+        " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
+        " LEFT JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+        " LEFT JOIN mention_flags f ON f.source = m.source AND f.native_id = m.native_id"
     )
 
 
-def _aspect_rows(source: str) -> str:
+def _mention_rows(state: str) -> str:
+    """Each combination's count and score sum over the `state` rows, times the sign ($sign)."""
     return (
-        f"SELECT {_DIMS}, a.aspect, coalesce(s.label, ''), coalesce(f.excluded, FALSE), count(*) * $sign"
-        f" FROM {source} JOIN mention_aspects a ON a.source = m.source AND a.native_id = m.native_id{_LABELLED}"
-        " GROUP BY ALL"
+        f"SELECT {_DIMS}, label, tier, excluded, count(*) * $sign,"
+        f" coalesce(sum(score::DECIMAL(38, 12)), 0) * $sign FROM {state} GROUP BY ALL"
+    )
+
+
+def _aspect_rows(state: str) -> str:
+    return (
+        f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign FROM {state} x"
+        " JOIN mention_aspects a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
     )
 
 
@@ -72,9 +79,12 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
 
 
 def _apply_keys(store: Store, sign: int) -> None:
-    source = f"{_KEYS} k JOIN mentions m ON m.source = k.source AND m.native_id = k.native_id"
-    _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(source), sign)
-    _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(source), sign)
+    """Add (or with sign -1 take out) the contributions of the keys' mentions as they are now:
+    their state read once (one look at each table), then counted for both rollups."""
+    keyed = f"{_KEYS} k JOIN mentions m ON m.source = k.source AND m.native_id = k.native_id"
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed)}")
+    _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
+    _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE), sign)
 
 
 def _drop_empty(store: Store) -> None:
@@ -97,6 +107,7 @@ def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[No
         _drop_empty(store)
     finally:
         store.con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+        store.con.execute(f"DROP TABLE IF EXISTS {_STATE}")
 
 
 def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -111,7 +122,8 @@ def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
             store,
             "rollup_mentions",
             _MENTION_KEY,
-            f"SELECT {_DIMS}, '', 0, FALSE, count(*) * $sign, 0 FROM koubei_new m GROUP BY ALL",
+            f"SELECT {_BUCKET}, coalesce(m.brand, ''), coalesce(m.product, ''), m.source, '', 0, FALSE,"
+            " count(*) * $sign, 0 FROM koubei_new m GROUP BY ALL",
             1,
         )
     finally:
@@ -123,8 +135,10 @@ def rebuild(store: Store) -> tuple[int, int]:
     with store.transaction():
         store.con.execute("DELETE FROM rollup_mentions")
         store.con.execute("DELETE FROM rollup_aspects")
-        store.con.execute(f"INSERT INTO rollup_mentions {_mention_rows('mentions m')}", {"sign": 1})
-        store.con.execute(f"INSERT INTO rollup_aspects {_aspect_rows('mentions m')}", {"sign": 1})
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state('mentions m')}")
+        store.con.execute(f"INSERT INTO rollup_mentions {_mention_rows(_STATE)}", {"sign": 1})
+        store.con.execute(f"INSERT INTO rollup_aspects {_aspect_rows(_STATE)}", {"sign": 1})
+        store.con.execute(f"DROP TABLE {_STATE}")
     return rollup_sizes(store)
 
 
