@@ -32,8 +32,17 @@ run: setup
 test: setup browser
 	$(PY) -m pytest -n 2 --dist loadgroup
 
+# `make bench` runs every benchmarks/bench_*.py; `make bench scale` (names after bench) only those.
+BENCH_NAMES := $(patsubst benchmarks/bench_%.py,%,$(wildcard benchmarks/bench_*.py))
+BENCHES := $(filter $(BENCH_NAMES),$(MAKECMDGOALS))
+
 bench: setup
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCHES)
+
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+$(BENCHES):
+	@:
+endif
 
 demo-sources: setup
 	$(KOUBEI) demo-sources

@@ -1,9 +1,9 @@
 """Detection over stored mentions: every configured rule over every scope, into incidents.
 
-`detect_incidents` reads bucketed counts per scope (short-lived store per
-step), runs each configured rule, and hands each burst to alerts.incidents,
-which opens, extends (merge within `merge_gap`) or re-tiers the incident and
-queues its alert. Sources that went silent raise a `source_down` incident
+`detect_incidents` reads bucketed counts per scope (from the rollups, in one
+open of the database for the whole pass), runs each configured rule, and hands
+each burst to alerts.incidents, which opens, extends (merge within `merge_gap`)
+or re-tiers the incident and queues its alert. Sources that went silent raise a `source_down` incident
 (alerts.outages) and make detection over the scopes they feed unreliable.
 """
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from alerts.config import AlertSettings, Rule, load_alert_settings
 from alerts.events import Event, detect_negative, detect_volume
-from alerts.incidents import Recorded, record
+from alerts.incidents import Recorded, record_in
 from alerts.outages import Outages, check_sources
 from koubei.config import Settings
 from storage import Store
@@ -198,11 +198,10 @@ def scope_incidents(
 
 
 def _rule_incidents(
-    open_store: Callable[[], Store], cfg: AlertSettings, rule: Rule, scope_type: str, outages: Outages, now: datetime
+    store: Store, cfg: AlertSettings, rule: Rule, scope_type: str, outages: Outages, now: datetime
 ) -> list[Incident]:
     since = now - cfg.lookback
-    with open_store() as store:
-        frame = series.bucket_counts(store, scope_type, rule.bucket_seconds, since, now + timedelta(seconds=1))
+    frame = series.bucket_counts(store, scope_type, rule.bucket_seconds, since, now + timedelta(seconds=1))
     return scope_incidents(frame, cfg, rule, scope_type, since, now, outages)
 
 
@@ -220,15 +219,15 @@ def detect_incidents(
     cfg = load_alert_settings(settings)
     now = naive_utc(now or datetime.now(UTC))
     summary = DetectSummary()
-    with open_store() as store:
+    with open_store() as store:  # one open per pass: the file is held for the pass's seconds, not reopened per incident
         outages, down_incidents = check_sources(store, cfg, now)
-    summary.source_down = sorted(outages.down)
-    for incident in down_incidents:  # an outage has no driving mentions
-        summary.add(record(open_store, cfg, incident, [], now))
-    for rule, scope_type in ((r, scope) for r in cfg.rules for scope in r.scopes):
-        if stop is not None and stop.is_set():
-            break
-        for incident in _rule_incidents(open_store, cfg, rule, scope_type, outages, now):
-            summary.add(record(open_store, cfg, incident, None, now))
+        summary.source_down = sorted(outages.down)
+        for incident in down_incidents:  # an outage has no driving mentions
+            summary.add(record_in(store, cfg, incident, [], now))
+        for rule, scope_type in ((r, scope) for r in cfg.rules for scope in r.scopes):
+            if stop is not None and stop.is_set():
+                break
+            for incident in _rule_incidents(store, cfg, rule, scope_type, outages, now):
+                summary.add(record_in(store, cfg, incident, None, now))
     summary.seconds = time.perf_counter() - started
     return summary

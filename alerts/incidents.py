@@ -98,32 +98,43 @@ def record(
     """Store one incident (merged into an unresolved one of the same burst) and queue its alert;
     `mentions` None means: gather the facts for the final window here. None when nothing changed."""
     with open_store() as store:
-        existing = stored.get_incident(store, incident.id)
-        if existing is None and incident.kind != "source_down":
-            merge = stored.find_mergeable(
-                store,
-                incident.kind,
-                incident.scope_type,
-                incident.brand or "",
-                incident.scope_value,
-                incident.window_start - cfg.merge_gap,
-            )
-            if merge is not None and merge.window_start <= incident.window_start:
-                existing, incident = merge, _merged(incident, merge)
-        if existing is not None and _nothing_new(incident, existing):
-            return None
-        if mentions is None:
-            mentions, incident = gather_facts(store, cfg, incident)
-        incident = replace(
-            incident,
-            created_at=existing.created_at if existing else now,
-            updated_at=now,
-            status=existing.status if existing else "open",
+        return record_in(store, cfg, incident, mentions, now)
+
+
+def record_in(
+    store: Store,
+    cfg: AlertSettings,
+    incident: Incident,
+    mentions: Sequence[IncidentMention] | None,
+    now: datetime,
+) -> Recorded | None:
+    """`record` in an open store (a detection pass records all its incidents in one)."""
+    existing = stored.get_incident(store, incident.id)
+    if existing is None and incident.kind != "source_down":
+        merge = stored.find_mergeable(
+            store,
+            incident.kind,
+            incident.scope_type,
+            incident.brand or "",
+            incident.scope_value,
+            incident.window_start - cfg.merge_gap,
         )
-        stored.save_incident(store, incident, [(m.source, m.native_id) for m in mentions])
-        event = _alert_event(store, incident, existing, now)
-        queued = 0
-        if event is not None:
-            queued = queue_alert(store, cfg, incident, mentions, event, now)
-            stored.set_alerted_severity(store, incident.id, incident.severity)
-        return Recorded(incident.id, existing is None, event, queued)
+        if merge is not None and merge.window_start <= incident.window_start:
+            existing, incident = merge, _merged(incident, merge)
+    if existing is not None and _nothing_new(incident, existing):
+        return None
+    if mentions is None:
+        mentions, incident = gather_facts(store, cfg, incident)
+    incident = replace(
+        incident,
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
+        status=existing.status if existing else "open",
+    )
+    stored.save_incident(store, incident, [(m.source, m.native_id) for m in mentions])
+    event = _alert_event(store, incident, existing, now)
+    queued = 0
+    if event is not None:
+        queued = queue_alert(store, cfg, incident, mentions, event, now)
+        stored.set_alerted_severity(store, incident.id, incident.severity)
+    return Recorded(incident.id, existing is None, event, queued)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -171,6 +172,49 @@ def _language_split() -> str:
     return "language split, 40,000 texts: " + ", ".join(figures)
 
 
+def _timed_pass(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int) -> dict[str, float]:
+    """Seconds per stage of a whole pass after NEW new mentions: storing them, scoring (with the
+    stages the code keeps), detection over every rule and scope."""
+    from alerts.detect import detect_incidents
+
+    stages = {"store": _store(opener, first, NEW, corpus, newest=True)}
+    started = time.perf_counter()
+    summary = score_pending(opener, settings)
+    stages["score"] = time.perf_counter() - started
+    stages.update({f"score: {k}": v for k, v in (getattr(summary, "timings", None) or {}).items()})
+    started = time.perf_counter()
+    detect_incidents(opener, settings, now=END)
+    stages["detect"] = time.perf_counter() - started
+    stages["total"] = stages["store"] + stages["score"] + stages["detect"]
+    return stages
+
+
+def _median_passes(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int, runs: int = 3) -> str:
+    """`runs` passes after NEW new mentions each: min / median seconds per stage."""
+    passes = [_timed_pass(opener, settings, corpus, first + i * NEW) for i in range(runs)]
+    figures = [f"{k} {min(p[k] for p in passes):.2f}/{statistics.median(p[k] for p in passes):.2f}" for k in passes[0]]
+    return f"{runs} passes after {NEW:,} new mentions each, min/median s: " + ", ".join(figures)
+
+
+def _overview_kpis(opener: Callable[[], Store]) -> str:
+    """The overview's KPI query (current and previous period) for 14 days, all brands and one
+    brand, read-only as the dashboard reads: the median of five."""
+    from storage.queries import MentionFilter, kpis
+
+    figures = []
+    for brands in ((), (BRANDS[0],)):
+        f = MentionFilter(start=END - timedelta(days=14), end=END, brands=brands)
+        times = []
+        with opener() as store:
+            for _ in range(5):
+                started = time.perf_counter()
+                kpis(store, f)
+                kpis(store, f.previous())
+                times.append(time.perf_counter() - started)
+        figures.append(f"{'one brand' if brands else 'all brands'} {sorted(times)[2] * 1000:.0f} ms")
+    return "overview KPIs, 14 days and the 14 before: " + ", ".join(figures)
+
+
 def main() -> None:
     corpus, _ = written_corpus()
     print(f"N = {COUNT:,} mentions, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
@@ -187,6 +231,8 @@ def main() -> None:
         print(f"rerun, nothing pending: {_score(opener, settings)}")
         stored = _store(opener, COUNT, NEW, corpus, newest=True)
         print(f"pass after {NEW:,} new mentions: stored in {stored:.2f} s, {_score(opener, settings)}")
+        print(_median_passes(opener, settings, corpus, COUNT + NEW))
+        print(_overview_kpis(opener))
         print(f"database file: {path.stat().st_size / 1e6:.0f} MB")
     print(_language_split())
     print(f"load average {os.getloadavg()[0]:.1f} at end")

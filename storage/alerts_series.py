@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage import rollups
 from storage.db import Store
 from storage.incidents import IncidentMention
 
@@ -33,18 +34,52 @@ def _scope_sql(scope_type: str) -> tuple[str, str]:
     return _SCOPE_VALUE[scope_type], join
 
 
+# scope_type -> the rollup table and its column for the scope value ('' stands for NULL there).
+_ROLLUP_VALUE = {
+    "brand": ("rollup_mentions", "r.brand"),
+    "product": ("rollup_mentions", "r.product"),
+    "source": ("rollup_mentions", "r.source"),
+    "aspect": ("rollup_aspects", "r.aspect"),
+}
+
+
+def _rows_and_rollup(
+    store: Store, since: datetime, until: datetime, bucket_seconds: int, raw: str, rollup: str, outer: str
+) -> Any:
+    """`outer` over the UNION ALL ({parts}) of `raw` (the rows of the window's partial buckets,
+    selected by {edges}) and `rollup` (the whole 5-minute buckets, between its two parameters)."""
+    cut = rollups.split(since, until, bucket_seconds % rollups.BUCKET_SECONDS == 0)
+    edges, params = cut.edge_sql("m.published_at")
+    parts = [raw.format(edges=edges)]
+    if cut.span is not None:
+        parts.append(rollup)
+        params += list(cut.span)
+    return store.frame(outer.format(parts=" UNION ALL ".join(parts)), params)
+
+
 def bucket_counts(store: Store, scope_type: str, bucket_seconds: int, since: datetime, until: datetime) -> Any:
-    """DataFrame: brand, scope_value, bucket (int index), total, scored, negative."""
+    """DataFrame: brand, scope_value, bucket (int index), total, scored, negative. Whole
+    5-minute buckets come from the rollups, the partial ones at the window's edges from the rows
+    (all of them when the bucket is not a multiple of 5 minutes)."""
     value, join = _scope_sql(scope_type)
-    return store.frame(
+    table, column = _ROLLUP_VALUE[scope_type]
+    b = int(bucket_seconds)
+    return _rows_and_rollup(
+        store,
+        since,
+        until,
+        b,
         f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
-        f" floor(epoch(m.published_at) / {int(bucket_seconds)})::BIGINT AS bucket,"
+        f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
         " count(*) AS total, count(s.label) AS scored,"
         " count(*) FILTER (WHERE s.label = 'neg') AS negative"
         f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE m.published_at >= ? AND m.published_at < ? AND {value} IS NOT NULL"
-        " GROUP BY ALL ORDER BY 1, 2, 3",
-        [since, until],
+        f" WHERE {{edges}} AND {value} IS NOT NULL GROUP BY ALL",
+        f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
+        " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
+        f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> '' GROUP BY ALL",
+        "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
+        " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
     )
 
 
@@ -153,9 +188,17 @@ def window_negative_aspects(store: Store, w: ScopeWindow) -> dict[str, int]:
 
 
 def source_buckets(store: Store, bucket_seconds: int, since: datetime, until: datetime) -> Any:
-    """DataFrame: source, bucket, total (by published_at), for silence checks."""
-    return store.frame(
-        f"SELECT source, floor(epoch(published_at) / {int(bucket_seconds)})::BIGINT AS bucket, count(*) AS total"
-        " FROM mentions WHERE published_at >= ? AND published_at < ? GROUP BY ALL ORDER BY 1, 2",
-        [since, until],
+    """DataFrame: source, bucket, total (by published_at), for silence checks; whole 5-minute
+    buckets from the rollup, as bucket_counts."""
+    b = int(bucket_seconds)
+    return _rows_and_rollup(
+        store,
+        since,
+        until,
+        b,
+        f"SELECT m.source, floor(epoch(m.published_at) / {b})::BIGINT AS bucket, count(*) AS total"
+        " FROM mentions m WHERE {edges} GROUP BY ALL",
+        f"SELECT source, floor(epoch(bucket) / {b})::BIGINT, sum(mentions) FROM rollup_mentions"
+        " WHERE bucket >= ? AND bucket < ? GROUP BY ALL",
+        "SELECT source, bucket, sum(total)::BIGINT AS total FROM ({parts}) GROUP BY ALL ORDER BY 1, 2",
     )

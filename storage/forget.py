@@ -38,6 +38,7 @@ from storage.audit import record
 from storage.batches import repeat_bounded
 from storage.db import Store, naive_utc
 from storage.keys import KeyChain
+from storage.rollups import changing
 from storage.written import covering, erase_covering
 
 # Every table keyed by a mention's (source, native_id), besides mentions itself. A new table of
@@ -220,14 +221,21 @@ def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain:
                 f"SELECT DISTINCT duplicate_group FROM mention_flags WHERE duplicate_group IS NOT NULL AND {in_doomed}"
             ).fetchall()
         ]
-        for table in DERIVED_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE {in_doomed}")
-        # Retention (no chain) leaves files alone: they are as old as what they quote, and kept or
-        # thrown away by whoever keeps them; an erasure on request reaches every file koubei wrote.
-        files = erase_covering(store, [published for _, _, published in rows]) if chain is not None else []
-        payloads = _scrub_outbox(store, doomed, {str(path) for path in files})
-        con.execute(f"DELETE FROM mentions WHERE {in_doomed}")
-        _recount_groups(store, groups)
+        # The rollups lose the erased mentions and follow the copies of their groups, whose marks change.
+        marks = ", ".join("?" for _ in groups) or "NULL"
+        touched = (
+            "SELECT source, native_id FROM koubei_doomed UNION"
+            f" SELECT source, native_id FROM mention_flags WHERE duplicate_group IN ({marks})"
+        )
+        with changing(store, touched, groups):
+            for table in DERIVED_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE {in_doomed}")
+            # Retention (no chain) leaves files alone: they are as old as what they quote, and kept or
+            # thrown away by whoever keeps them; an erasure on request reaches every file koubei wrote.
+            files = erase_covering(store, [published for _, _, published in rows]) if chain is not None else []
+            payloads = _scrub_outbox(store, doomed, {str(path) for path in files})
+            con.execute(f"DELETE FROM mentions WHERE {in_doomed}")
+            _recount_groups(store, groups)
         if chain is not None:
             _remember(store, "mention", [chain.digest("mention", f"{s}\x1f{n}") for s, n in doomed])
         con.execute("DROP TABLE koubei_doomed")

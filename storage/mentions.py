@@ -22,6 +22,7 @@ from storage.db import Store
 from storage.forget import without_forgotten
 from storage.keys import KeyChain, current_chain
 from storage.queue import QUEUED, queue_for_scoring
+from storage.rollups import NEW_COLUMNS, add_new, changing
 
 MENTION_SCHEMA = pa.schema(
     [
@@ -160,26 +161,37 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             # queue what they wrote for scoring (everything the analysis reads is content).
             new = con.execute(
                 f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch ON CONFLICT DO NOTHING"
-                f" RETURNING {QUEUED}"
+                f" RETURNING {QUEUED}, {NEW_COLUMNS}"
             ).fetchall()
-            queue_for_scoring(store, new, rescore=False)
+            queue_for_scoring(store, [row[:3] for row in new], rescore=False)
+            add_new(store, [row[3:] for row in new])
             inserted = len(new)
             existing, changed = batch.num_rows - inserted, 0
             if existing:
-                assignments = ", ".join(_ASSIGN.get(c, f"{c} = b.{c}") for c in UPDATED_ON_CHANGE)
-                updated = con.execute(
-                    f"UPDATE mentions SET {assignments} FROM koubei_batch b"
-                    " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"
-                    f" AND mentions.content_hash <> b.content_hash RETURNING {QUEUED}"
-                ).fetchall()
-                queue_for_scoring(store, updated, rescore=True)
-                changed = len(updated)
+                changed = _update_changed(store)
             if cursor is not None:
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
     finally:
         con.unregister("koubei_batch_in")
         con.execute("DROP VIEW IF EXISTS koubei_batch")
     return UpsertResult(inserted=inserted, updated=changed, unchanged=existing - changed)
+
+
+def _update_changed(store: Store) -> int:
+    """Update the stored mentions of koubei_batch whose content changed and queue them; returns how many."""
+    changed = (
+        "SELECT b.source, b.native_id FROM koubei_batch b JOIN mentions m USING (source, native_id)"
+        " WHERE m.content_hash <> b.content_hash"
+    )
+    assignments = ", ".join(_ASSIGN.get(c, f"{c} = b.{c}") for c in UPDATED_ON_CHANGE)
+    with changing(store, changed):
+        updated = store.con.execute(
+            f"UPDATE mentions SET {assignments} FROM koubei_batch b"
+            " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"
+            f" AND mentions.content_hash <> b.content_hash RETURNING {QUEUED}"
+        ).fetchall()
+    queue_for_scoring(store, updated, rescore=True)
+    return len(updated)
 
 
 def count_mentions(store: Store) -> int:
@@ -203,7 +215,7 @@ def set_brands(store: Store, rows: Sequence[tuple[str, str, str | None, str | No
     con = store.con
     con.register("koubei_tags", tags)
     try:
-        with store.transaction():
+        with store.transaction(), changing(store, "SELECT source, native_id FROM koubei_tags"):
             updated = con.execute(
                 "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_tags t"
                 " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"

@@ -6,19 +6,23 @@ buckets of `volume_series`, which are cut in the viewer's time zone so that a
 Filters are a frozen `MentionFilter`; an empty tuple means "all".
 
 Counts, shares and lists read `trusted_mentions` (migration 021): the mentions
-not excluded by a trust signal (template reviews, copy-paste campaigns), the
-same population the spike detector sees. An incident's own driving mentions
-are shown as stored.
+not excluded by a trust signal (template reviews, copy-paste campaigns). An
+incident's own driving mentions are shown as stored. The KPIs and the trend
+count whole 5-minute buckets from the rollups kept at write time
+(storage/rollups.py) and only the rows of the partial buckets at the window's
+edges, so their cost follows the window, not the store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from storage import rollups
 from storage.db import Store, migration_files
 from storage.incidents import Incident, incidents_where
 
@@ -54,14 +58,60 @@ class Kpis:
         return self.negative / self.scored if self.scored else None
 
 
-def _where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
-    clauses = [f"{alias}.published_at >= ?", f"{alias}.published_at < ?"]
-    params: list[Any] = [f.start, f.end]
+def _filters(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
+    clauses, params = [], []
     for column, values in (("brand", f.brands), ("product", f.products), ("source", f.sources)):
         if values:
             clauses.append(f"list_contains(?::VARCHAR[], {alias}.{column})")
             params.append(list(values))
-    return " AND ".join(clauses), params
+    return clauses, params
+
+
+def _where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
+    clauses, params = _filters(f, alias)
+    return " AND ".join([f"{alias}.published_at >= ?", f"{alias}.published_at < ?", *clauses]), [
+        f.start,
+        f.end,
+        *params,
+    ]
+
+
+def _counted(f: MentionFilter, bucket: str, bucket_params: list[Any], usable: bool = True) -> tuple[str, list[Any]]:
+    """Per `bucket` (an expression over a UTC timestamp `{t}`, with its parameters): mentions, scored,
+    negative and avg_score of the filter's trusted mentions; whole 5-minute buckets from the rollup,
+    the partial ones at the window's edges from the rows (all rows when not `usable`)."""
+    cut = rollups.split(f.start, f.end, usable)
+    filters, params = _filters(f, "m")
+    edges, edge_params = cut.edge_sql("m.published_at")
+    parts = [
+        f"SELECT {bucket.format(t='m.published_at')} AS bucket, count(*) AS mentions, count(s.score) AS scored,"
+        " count(*) FILTER (WHERE s.label = 'neg') AS negative, sum(s.score) AS score_sum"
+        f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)"
+        f" WHERE {' AND '.join([edges, *filters])} GROUP BY 1"
+    ]
+    values = [*bucket_params, *edge_params, *params]
+    if cut.span is not None:
+        parts.append(
+            f"SELECT {bucket.format(t='m.bucket')} AS bucket, sum(m.mentions), sum(m.mentions) FILTER (WHERE m.label <> ''),"
+            " sum(m.mentions) FILTER (WHERE m.label = 'neg'), sum(m.score_sum)::DOUBLE"
+            f" FROM rollup_mentions m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
+            " GROUP BY 1"
+        )
+        values += [*bucket_params, *cut.span, *params]
+    sql = (
+        "SELECT bucket, coalesce(sum(mentions), 0)::BIGINT AS mentions, coalesce(sum(scored), 0)::BIGINT AS scored,"
+        " coalesce(sum(negative), 0)::BIGINT AS negative, sum(score_sum) / nullif(sum(scored), 0) AS avg_score"
+        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY bucket"
+    )
+    return sql, values
+
+
+def _on_rollup_boundaries(tz: str, f: MentionFilter) -> bool:
+    """Whether the zone's local buckets start on the rollup's 5-minute boundaries in the window
+    (every zone today; some historical local mean times do not)."""
+    zone = ZoneInfo(tz)
+    offsets = (moment.replace(tzinfo=UTC).astimezone(zone).utcoffset() for moment in (f.start, f.end))
+    return all(offset is not None and offset.total_seconds() % rollups.BUCKET_SECONDS == 0 for offset in offsets)
 
 
 def missing_migrations(store: Store) -> list[str]:
@@ -88,29 +138,23 @@ def filter_options(store: Store) -> dict[str, Any]:
 
 
 def kpis(store: Store, f: MentionFilter) -> Kpis:
-    where, params = _where(f)
-    mentions, scored, negative, avg_score = store.query(
-        "SELECT count(*), count(s.score), count(*) FILTER (WHERE s.label = 'neg'), avg(s.score)"
-        f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}",
-        params,
-    )[0]
+    counted, params = _counted(f, "0", [])
+    rows = store.query(f"SELECT mentions, scored, negative, avg_score FROM ({counted})", params)
+    if not rows:
+        return Kpis(mentions=0, scored=0, negative=0, avg_score=None)
+    mentions, scored, negative, avg_score = rows[0]
     return Kpis(mentions=mentions, scored=scored, negative=negative, avg_score=avg_score)
 
 
 def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per time bucket (local time in `tz`, gaps filled with zero): mentions,
     scored, negative, avg_score, negative_share."""
-    where, params = _where(f)
-    step = f"{int(bucket.total_seconds())} seconds"
+    seconds = int(bucket.total_seconds())
+    step = f"{seconds} seconds"
+    usable = seconds % rollups.BUCKET_SECONDS == 0 and _on_rollup_boundaries(tz, f)
+    counted, params = _counted(f, "time_bucket(?::INTERVAL, timezone(?, {t} AT TIME ZONE 'UTC'))", [step, tz], usable)
     sql = f"""
-        WITH counted AS (
-            SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket,
-                   count(*) AS mentions, count(s.score) AS scored,
-                   count(*) FILTER (WHERE s.label = 'neg') AS negative, avg(s.score) AS avg_score
-            FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)
-            WHERE {where}
-            GROUP BY 1
-        ), grid AS (
+        WITH counted AS ({counted}), grid AS (
             SELECT unnest(generate_series(
                 time_bucket(?::INTERVAL, timezone(?, ?::TIMESTAMP AT TIME ZONE 'UTC')),
                 timezone(?, ?::TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL 1 microsecond,
@@ -122,7 +166,7 @@ def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
         FROM grid LEFT JOIN counted USING (bucket)
         ORDER BY grid.bucket
     """
-    frame = store.frame(sql, [step, tz, *params, step, tz, f.start, tz, f.end, step])
+    frame = store.frame(sql, [*params, step, tz, f.start, tz, f.end, step])
     return frame.astype({"mentions": "int64", "scored": "int64", "negative": "int64"})
 
 

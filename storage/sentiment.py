@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from storage.db import Store, naive_utc
 from storage.queue import PendingMention, dequeue, queued_table
+from storage.rollups import changing
 
 SCORE_SCHEMA = pa.schema(
     [
@@ -123,7 +124,10 @@ def write_scores(
         rescored = [{"source": m.source, "native_id": m.native_id} for m in scored if m.rescore]
         keys = pa.Table.from_pylist(rescored, schema=keys.schema)
         done = queued_table([(m.source, m.native_id, m.content_hash) for m in scored])
-    with store.transaction():
+    # The rollups follow the batch's mentions: their label, score, tier and excluded change here.
+    store.con.register("koubei_scored", score_rows)
+    with store.transaction(), changing(store, "SELECT source, native_id FROM koubei_scored"):
+        store.con.unregister("koubei_scored")
         _upsert(store, "sentiment", score_rows)
         _delete_keys(store, ("mention_aspects", "triage"), keys)
         _upsert(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), ASPECT_KEY)
@@ -199,8 +203,15 @@ def write_duplicate_groups(
     con = store.con
     con.register("koubei_dups", rows)
     con.register("koubei_scope", scope_rows)
+    # Only the mentions whose excluded flips move in the rollups.
+    flipping = (
+        "SELECT k.source, k.native_id FROM (SELECT source, native_id FROM koubei_scope UNION"
+        " SELECT source, native_id FROM koubei_dups) k LEFT JOIN koubei_dups d USING (source, native_id)"
+        " LEFT JOIN mention_flags f USING (source, native_id)"
+        " WHERE coalesce(f.excluded, FALSE) <> (coalesce(d.excluded, FALSE) OR coalesce(f.default_review, FALSE))"
+    )
     try:
-        with store.transaction():
+        with store.transaction(), changing(store, flipping):
             con.execute(
                 "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
                 " WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_scope)"

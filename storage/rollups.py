@@ -1,0 +1,186 @@
+"""Rollups kept current at write time (migration 070): the counts the overview and detection read.
+
+`rollup_mentions` holds, per 5-minute bucket of published_at (UTC) and brand, product,
+source, label, tier and excluded, how many mentions there are and the exact sum of their
+scores; `rollup_aspects` the same per aspect. Every write that changes what they count
+changes them in its own transaction:
+
+- a new mention adds itself from the batch in hand (`add_new`): it has no score yet;
+- any other change (a content update, a score, a duplicate mark, a brand tag, an erasure)
+  runs inside `changing(store, keys)`, which takes the keys' contributions out before the
+  change and puts them back after it, so whatever the change did is counted once.
+
+`rebuild` recomputes both tables from the rows; a test proves it equals the increments.
+Readers take whole buckets from the rollups and only the rows of the partial buckets at
+their window's edges from the tables (`split`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from storage.db import Store
+
+BUCKET_SECONDS = 300
+_BUCKET = f"time_bucket(INTERVAL {BUCKET_SECONDS} SECOND, m.published_at)"
+_KEYS = "koubei_rollup_keys"
+_MENTION_KEY = "bucket, brand, product, source, label, tier, excluded"
+_ASPECT_KEY = "bucket, brand, product, source, aspect, label, excluded"
+_DIMS = "bucket, brand, product, source"
+_STATE = "koubei_rollup_state"
+_NEW_SCHEMA = pa.schema(
+    [("source", pa.string()), ("published_at", pa.timestamp("us")), ("brand", pa.string()), ("product", pa.string())]
+)
+NEW_COLUMNS = "source, published_at, brand, product"  # what an insert RETURNs for add_new
+
+
+def _state(mentions: str) -> str:
+    """One row per mention m of `mentions` with everything the rollups count it by."""
+    return (
+        f"SELECT m.source, m.native_id, {_BUCKET} AS bucket, coalesce(m.brand, '') AS brand,"
+        " coalesce(m.product, '') AS product, coalesce(s.label, '') AS label, s.score,"
+        " coalesce(t.urgency, 0) AS tier, coalesce(f.excluded, FALSE) AS excluded"
+        f" FROM {mentions}"
+        " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
+        " LEFT JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+        " LEFT JOIN mention_flags f ON f.source = m.source AND f.native_id = m.native_id"
+    )
+
+
+def _mention_rows(state: str) -> str:
+    """Each combination's count and score sum over the `state` rows, times the sign ($sign)."""
+    return (
+        f"SELECT {_DIMS}, label, tier, excluded, count(*) * $sign,"
+        f" coalesce(sum(score::DECIMAL(38, 12)), 0) * $sign FROM {state} GROUP BY ALL"
+    )
+
+
+def _aspect_rows(state: str) -> str:
+    return (
+        f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign FROM {state} x"
+        " JOIN mention_aspects a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
+    )
+
+
+def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
+    """Add the signed counts of `rows` to `table` (an index lookup per combination)."""
+    sums = "mentions = {t}.mentions + excluded.mentions"
+    if table == "rollup_mentions":
+        sums += ", score_sum = {t}.score_sum + excluded.score_sum"
+    store.con.execute(
+        f"INSERT INTO {table} {rows} ON CONFLICT ({key}) DO UPDATE SET {sums.format(t=table)}", {"sign": sign}
+    )
+
+
+def _apply_keys(store: Store, sign: int) -> None:
+    """Add (or with sign -1 take out) the contributions of the keys' mentions as they are now:
+    their state read once (one look at each table), then counted for both rollups."""
+    keyed = f"{_KEYS} k JOIN mentions m ON m.source = k.source AND m.native_id = k.native_id"
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed)}")
+    _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
+    _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE), sign)
+
+
+def _drop_empty(store: Store) -> None:
+    """Combinations a change emptied: a rebuild would not have them."""
+    for table in ("rollup_mentions", "rollup_aspects"):
+        store.con.execute(f"DELETE FROM {table} WHERE mentions = 0")
+
+
+@contextmanager
+def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[None]:
+    """The rollups follow whatever the body changes about the mentions whose (source, native_id)
+    the query `keys` selects (read before the body runs); inside the caller's transaction."""
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params
+    )
+    try:
+        _apply_keys(store, -1)
+        yield
+        _apply_keys(store, 1)
+        _drop_empty(store)
+    finally:
+        store.con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+        store.con.execute(f"DROP TABLE IF EXISTS {_STATE}")
+
+
+def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Count mentions just inserted, as (NEW_COLUMNS) rows: none has a score, triage or flag
+    yet (an erasure deletes those with the mention); inside the caller's transaction."""
+    if not rows:
+        return
+    table = pa.Table.from_pylist([dict(zip(_NEW_SCHEMA.names, row)) for row in rows], schema=_NEW_SCHEMA)
+    store.con.register("koubei_new", table)
+    try:
+        _merge(
+            store,
+            "rollup_mentions",
+            _MENTION_KEY,
+            f"SELECT {_BUCKET}, coalesce(m.brand, ''), coalesce(m.product, ''), m.source, '', 0, FALSE,"
+            " count(*) * $sign, 0 FROM koubei_new m GROUP BY ALL",
+            1,
+        )
+    finally:
+        store.con.unregister("koubei_new")
+
+
+def rebuild(store: Store) -> tuple[int, int]:
+    """Recompute both rollups from the stored rows; returns their row counts. One transaction."""
+    with store.transaction():
+        store.con.execute("DELETE FROM rollup_mentions")
+        store.con.execute("DELETE FROM rollup_aspects")
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state('mentions m')}")
+        store.con.execute(f"INSERT INTO rollup_mentions {_mention_rows(_STATE)}", {"sign": 1})
+        store.con.execute(f"INSERT INTO rollup_aspects {_aspect_rows(_STATE)}", {"sign": 1})
+        store.con.execute(f"DROP TABLE {_STATE}")
+    return rollup_sizes(store)
+
+
+def rollup_sizes(store: Store) -> tuple[int, int]:
+    return (
+        int(store.query("SELECT count(*) FROM rollup_mentions")[0][0]),
+        int(store.query("SELECT count(*) FROM rollup_aspects")[0][0]),
+    )
+
+
+def snapshot(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Both rollups' rows in key order: what a test compares after increments and after a rebuild."""
+    return (
+        store.query(f"SELECT * FROM rollup_mentions ORDER BY {_MENTION_KEY}"),
+        store.query(f"SELECT * FROM rollup_aspects ORDER BY {_ASPECT_KEY}"),
+    )
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window [start, end) as what the rollups answer (whole buckets: `span`, or None) and
+    the rest, read from the rows (`edges`: at most two partial buckets' worth)."""
+
+    span: tuple[datetime, datetime] | None
+    edges: tuple[tuple[datetime, datetime], ...]
+
+    def edge_sql(self, column: str) -> tuple[str, list[Any]]:
+        """A condition on `column` (a published_at) selecting the edges' rows."""
+        if not self.edges:
+            return "FALSE", []
+        clauses = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in self.edges)
+        return f"({clauses})", [moment for edge in self.edges for moment in edge]
+
+
+def split(start: datetime, end: datetime, usable: bool = True) -> Split:
+    """`start`..`end` (naive UTC) cut at the rollup's bucket boundaries; all rows when not
+    `usable` (a grouping that does not fall on those boundaries) or no whole bucket fits."""
+    step = timedelta(seconds=BUCKET_SECONDS)
+    epoch = datetime(1970, 1, 1)
+    first = epoch + -(-(start - epoch) // step) * step
+    last = epoch + (end - epoch) // step * step
+    if not usable or first >= last:
+        return Split(None, ((start, end),) if start < end else ())
+    edges = tuple((a, b) for a, b in ((start, first), (last, end)) if a < b)
+    return Split((first, last), edges)
