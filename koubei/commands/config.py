@@ -64,5 +64,7 @@ def show_command(
             typer.echo(f"{key} = {toml_value(value)}  # {origin}")
     file = layers.settings.path or "no koubei.toml found, the defaults"
     typer.echo(f"file: {file}; database: {layers.settings.db_path}", err=True)
-    for path, saved in layers.saved.items():
-        typer.echo(f"saved: {path_text(path)} by {saved.changed_by} at {saved.changed_at:%Y-%m-%d %H:%M} UTC", err=True)
+    for path, setting in layers.saved.items():
+        typer.echo(
+            f"saved: {path_text(path)} by {setting.changed_by} at {setting.changed_at:%Y-%m-%d %H:%M} UTC", err=True
+        )
