@@ -151,6 +151,6 @@ def change_words(change: SettingChange) -> str:
 
 def _short(value: Any, most: int = 160) -> str:
     if value is None:
-        return "koubei.toml"  # nothing saved: the file's value was, or is again, in force
+        return "koubei.toml"  # reset: the file's value is in force again
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= most else text[: most - 1] + "…"

@@ -31,7 +31,7 @@ class SavedSetting:
 class SettingChange:
     id: int
     path: SettingPath
-    old_value: Any  # None: the file's value was in force
+    old_value: Any  # the value in force before (the file's when none was saved); None: the file had none
     new_value: Any  # None: reset to the file's value
     changed_by: str
     changed_at: datetime  # naive UTC
@@ -64,24 +64,27 @@ def saved_settings(store: Store) -> dict[SettingPath, SavedSetting]:
     return {s.path: s for s in saved}
 
 
-def save_setting(store: Store, path: SettingPath, value: Any, changed_by: str) -> bool:
-    """Save `value` at `path` and append the change to the history; False when it was already saved so."""
-    return _change(store, path, value, changed_by)
+def save_setting(store: Store, path: SettingPath, value: Any, changed_by: str, replaces: Any = None) -> bool:
+    """Save `value` at `path` and append the change to the history; False when it was already saved so.
+    `replaces`: the value in force while none is saved (the file's), recorded as the old value then."""
+    return _change(store, path, value, changed_by, replaces)
 
 
 def reset_setting(store: Store, path: SettingPath, changed_by: str) -> bool:
     """Drop the saved value at `path` (the file's is in force again); False when none was saved."""
-    return _change(store, path, None, changed_by)
+    return _change(store, path, None, changed_by, None)
 
 
-def _change(store: Store, path: SettingPath, value: Any, changed_by: str) -> bool:
+def _change(store: Store, path: SettingPath, value: Any, changed_by: str, replaces: Any) -> bool:
     key, now = _path_key(path), datetime.now(UTC).replace(tzinfo=None)
     with store.transaction() as con:
         row = con.execute("SELECT value FROM settings WHERE path = ?", [key]).fetchone()
-        old = row[0] if row else None
+        if row is None and value is None:
+            return False  # nothing saved to reset
+        if row is not None and json.loads(row[0]) == value:
+            return False  # saved so already
+        old = row[0] if row else _json(replaces)
         new = _json(value)
-        if _loaded(old) == value:  # saved so already, or nothing saved to reset
-            return False
         if new is None:
             con.execute("DELETE FROM settings WHERE path = ?", [key])
         else:

@@ -66,7 +66,7 @@ def save_checked(
     from storage.settings import save_setting
 
     with open_store(layers.settings.db_path) as store:
-        return save_setting(store, path, value, changed_by)
+        return save_setting(store, path, value, changed_by, replaces=_at(layers.raw, path))
 
 
 def reset_saved(path: SettingPath, changed_by: str, config_path: Path | None = None, db: Path | None = None) -> bool:
@@ -84,3 +84,11 @@ def reset_saved(path: SettingPath, changed_by: str, config_path: Path | None = N
 def _parse(raw: dict[str, Any], saved: dict[SettingPath, Any], base: Settings) -> Settings:
     """The settings with the saved ones over the file; errors name both ("koubei.toml + database: [alerts] ...")."""
     return parse_settings(apply_saved(raw, saved), base.path, base.db_override, f"{base.file} + database")
+
+
+def _at(raw: dict[str, Any], path: SettingPath) -> Any:
+    """What the file holds at `path`, None when nothing."""
+    value: Any = raw
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

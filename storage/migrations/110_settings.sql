@@ -14,7 +14,7 @@ CREATE SEQUENCE settings_history_id;
 CREATE TABLE settings_history (
     id         BIGINT    PRIMARY KEY DEFAULT nextval('settings_history_id'),
     path       VARCHAR   NOT NULL,
-    old_value  VARCHAR,               -- JSON; NULL: the file's value was in force
+    old_value  VARCHAR,               -- JSON: the value in force before (the file's if none was saved)
     new_value  VARCHAR,               -- JSON; NULL: reset to the file's value
     changed_by VARCHAR   NOT NULL,
     changed_at TIMESTAMP NOT NULL

@@ -58,3 +58,14 @@ def test_a_database_from_before_saved_settings_reads_as_none_saved(tmp_path: Pat
         store.con.execute("DROP TABLE settings_history; DROP TABLE settings")
     with open_store(db, read_only=True) as store:
         assert saved_settings(store) == {} and settings_history(store) == []
+
+
+def test_the_first_save_records_the_files_value_as_the_old_one(tmp_path: Path) -> None:
+    with open_store(tmp_path / "s.duckdb") as store:
+        save_setting(store, RULE, {"z_min": 6.0}, "alice", replaces={"z_min": 4.0})
+        save_setting(store, RULE, {"z_min": 7.0}, "bob", replaces={"z_min": 4.0})  # a saved value is what it replaces
+        history = settings_history(store)
+    assert [(c.old_value, c.new_value) for c in history] == [
+        ({"z_min": 6.0}, {"z_min": 7.0}),
+        ({"z_min": 4.0}, {"z_min": 6.0}),
+    ]
