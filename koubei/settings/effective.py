@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from koubei.config import Settings, find_config, parse_settings, read_toml
 from koubei.settings.saved import SettingPath, apply_saved, check_savable
-from storage.settings import SavedSetting
+
+if TYPE_CHECKING:  # duckdb only once there is a database to read (`koubei score --input` has none)
+    from storage.settings import SavedSetting
 
 
 @dataclass(frozen=True)
