@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from storage import open_store
 from storage.settings import saved_settings, settings_history
 from tests.dashboard.browser import KOUBEI, REPO, dashboard_server, launch
 from tests.dashboard.conftest import DEMO_END
-from tests.dashboard.test_pages_in_chromium import MAIN, PLOT, main_text, open_page, settled, writable_copy
+from tests.dashboard.test_pages_in_chromium import (
+    MAIN,
+    PLOT,
+    main_text,
+    open_page,
+    settled,
+    writable_copy,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 RULE = ("alerts", "rules", "negative-spike")
@@ -25,10 +33,8 @@ RULE = ("alerts", "rules", "negative-spike")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        opened = launch(p)
+    with sync_playwright() as p, closing(launch(p)) as opened:
         yield opened
-        opened.close()
 
 
 def settings_page(browser: Browser, url: str) -> Page:
