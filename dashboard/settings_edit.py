@@ -22,7 +22,7 @@ import pandas as pd
 from msgspec import inspect as mi
 
 from alerts.config import Rule
-from koubei.settings.effective import Layers, read_layers, save_checked
+from koubei.settings.effective import Layers, read_layers, save_all_checked
 from koubei.settings.saved import SECRET_KEYS, SettingPath, apply_saved
 from storage.settings import SettingChange
 
@@ -135,8 +135,9 @@ def _python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def save(path: SettingPath, value: Any, changed_by: str, db: Path) -> bool:
-    return save_checked(path, value, changed_by.strip() or "dashboard", db=db)
+def save(changes: dict[SettingPath, Any], changed_by: str, db: Path) -> int:
+    """Save all of `changes` or, when the settings with them would not load, none (ConfigError)."""
+    return save_all_checked(changes, changed_by.strip() or "dashboard", db=db)
 
 
 def change_words(change: SettingChange) -> str:

@@ -15,7 +15,7 @@ from alerts.config import load_alert_settings
 from koubei.context import AppContext
 from koubei.errors import ConfigError
 from koubei.pipeline import PassSummary
-from koubei.settings.effective import load_effective_settings, reset_saved, save_checked
+from koubei.settings.effective import load_effective_settings, reset_saved, save_all_checked, save_checked
 from koubei.watch import watch
 from storage import open_store
 from storage.settings import saved_settings, settings_history
@@ -146,3 +146,26 @@ def test_a_watch_pass_uses_the_threshold_saved_since_the_last_pass(config: Path,
         install_signals=False,
     )
     assert used == [4.0, 7.0]
+
+
+def test_several_values_are_saved_together_or_not_at_all(config: Path, tmp_path: Path) -> None:
+    db = tmp_path / "k.duckdb"
+    good = {"type": "webhook", "url_env": "KOUBEI_OPS_URL"}
+    with pytest.raises(ConfigError, match="port = 0"):
+        save_all_checked(
+            {("alerts", "channels", "ops"): good, ("alerts", "channels", "mail"): {"type": "email", "port": 0}},
+            "alice",
+            config,
+            db,
+        )
+    assert load_effective_settings(config, db).alerts.channels["ops"].url_env == "KOUBEI_WEBHOOK_URL"
+    assert (
+        save_all_checked(
+            {("alerts", "channels", "ops"): good, ("alerts", "channels", "mail"): {"type": "email"}},
+            "alice",
+            config,
+            db,
+        )
+        == 2
+    )
+    assert set(load_effective_settings(config, db).alerts.channels) == {"ops", "mail"}

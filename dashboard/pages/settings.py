@@ -187,15 +187,16 @@ def firing_table(firings: pd.DataFrame, tz: str) -> None:
 SAVED = "settings_saved_message"  # what the last save did, shown after the rerun it asks for
 
 
-def saved_now(path: SettingPath, db: Path, actor: str, value: Any) -> None:
+def saved_now(changes: dict[SettingPath, Any], db: Path, actor: str) -> None:
     """Save, or say in place why not (nothing is saved then); on success rerun so every part shows it."""
     try:
-        changed = save(path, value, actor, db)
+        changed = save(changes, actor, db)
     except ConfigError as exc:
         st.error(t("settings.invalid"))
         st.code(redact(str(exc)), language=None)  # the value typed may be anything: shown as plain text
         return
-    st.session_state[SAVED] = t("settings.saved" if changed else "settings.unchanged", what=path_text(path))
+    what = ", ".join(path_text(path) for path in changes)
+    st.session_state[SAVED] = t("settings.saved" if changed else "settings.unchanged", what=what)
     run_backtest.clear()
     st.rerun()
 
@@ -283,7 +284,7 @@ def rule_form(rule: Rule, tables: dict[str, Any], db: Path, actor: str, allowed:
         value = rule_value(tables, rule, values)
         if sorted(scopes) != sorted(rule.scopes):
             value["scopes"] = scopes
-        saved_now(("alerts", "rules", rule.name), db, actor, value)
+        saved_now({("alerts", "rules", rule.name): value}, db, actor)
 
 
 def rows_form(
@@ -312,7 +313,7 @@ def rows_form(
     if submitted:
         edited.columns = list(kinds)
         before = {str(e.get("name")): e for e in entries}
-        saved_now(path, db, actor, from_rows(edited, kinds, before))
+        saved_now({path: from_rows(edited, kinds, before)}, db, actor)
 
 
 def channels_form(channels: dict[str, dict[str, Any]], db: Path, actor: str, allowed: bool) -> None:
@@ -335,6 +336,7 @@ def channels_form(channels: dict[str, dict[str, Any]], db: Path, actor: str, all
         return
     edited.columns = list(kinds)
     before = {str(e["name"]): e for e in entries}
+    changes: dict[SettingPath, Any] = {}
     for entry in from_rows(edited, kinds, before):
         name = str(entry.get("name"))
         channel = {k: v for k, v in entry.items() if k != "name"}
@@ -344,7 +346,11 @@ def channels_form(channels: dict[str, dict[str, Any]], db: Path, actor: str, all
         if "url" in was:  # its URL is in koubei.toml (a local receiver): a table saved without it would lose it
             st.error(t("settings.channel_url_in_file", name=name))
             return
-        saved_now(("alerts", "channels", name), db, actor, channel)
+        changes[("alerts", "channels", name)] = channel
+    if changes:
+        saved_now(changes, db, actor)
+    else:
+        st.info(t("settings.unchanged", what=t("settings.channels")))
 
 
 def history(db: Path, tz: str) -> None:
@@ -409,7 +415,7 @@ def main() -> None:
     with st.expander(t("settings.tune"), expanded=True):
         overrides = tune(rule)
         if st.button(t("settings.save_backtest"), key="settings_save_backtest", disabled=not allowed):
-            saved_now(("alerts", "rules", rule.name), db, actor, rule_value(tables, rule, overrides))
+            saved_now({("alerts", "rules", rule.name): rule_value(tables, rule, overrides)}, db, actor)
     replay(f, rule, scope, overrides, tz)
 
     rules_table(cfg.rules)

@@ -60,15 +60,26 @@ def save_checked(
 ) -> bool:
     """Save `value` at `path` if the settings with it are valid (ConfigError otherwise, nothing saved);
     False when it was saved so already."""
-    check_savable(path, value)
+    return bool(save_all_checked({path: value}, changed_by, config_path, db))
+
+
+def save_all_checked(
+    changes: dict[SettingPath, Any], changed_by: str, config_path: Path | None = None, db: Path | None = None
+) -> int:
+    """Save every value if the settings with all of them are valid, else nothing (ConfigError);
+    how many changed."""
+    for path, value in changes.items():
+        check_savable(path, value)
     layers = read_layers(config_path, db)
-    values = {p: s.value for p, s in layers.saved.items()} | {path: value}
-    _parse(layers.raw, values, layers.settings)
+    _parse(layers.raw, {p: s.value for p, s in layers.saved.items()} | changes, layers.settings)
     from storage import open_store
     from storage.settings import save_setting
 
     with open_store(layers.settings.db_path) as store:
-        return save_setting(store, path, value, changed_by, replaces=_at(layers.raw, path))
+        return sum(
+            save_setting(store, path, value, changed_by, replaces=_at(layers.raw, path))
+            for path, value in changes.items()
+        )
 
 
 def reset_saved(path: SettingPath, changed_by: str, config_path: Path | None = None, db: Path | None = None) -> bool:
