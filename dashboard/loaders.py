@@ -24,6 +24,7 @@ import pandas as pd
 from alerts.cases import Case, load_cases
 from koubei.config import load_settings
 from koubei.errors import ConfigError
+from koubei.settings.effective import load_effective_settings
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
 from storage.alerts_series import window_excluded, window_urgent_reasons
@@ -178,7 +179,7 @@ def load_brief(db: str, incident_id: str) -> BriefData | None:
             trace=None,
         )
     if incident.kind in ("negative", "volume"):
-        brief.trace = scope_trace(store, load_settings(), incident, TRACE_BEFORE, TRACE_AFTER)
+        brief.trace = scope_trace(store, load_effective_settings(db=Path(db)), incident, TRACE_BEFORE, TRACE_AFTER)
     return brief
 
 

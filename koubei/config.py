@@ -97,9 +97,12 @@ class Settings(ConfigFile, dict=True):
         return effective
 
 
-def parse_settings(raw: dict[str, Any], path: Path | None = None, db: Path | None = None) -> Settings:
-    """Settings from the tables of a TOML file (or a dict written like one)."""
-    tables = convert(raw, ConfigFile, str(path) if path else "koubei.toml")
+def parse_settings(
+    raw: dict[str, Any], path: Path | None = None, db: Path | None = None, source: str | None = None
+) -> Settings:
+    """Settings from the tables of a TOML file (or a dict written like one); errors name `source`
+    (default: the file)."""
+    tables = convert(raw, ConfigFile, source or (str(path) if path else "koubei.toml"))
     return Settings(**_fields(tables), path=path, db_override=db)
 
 

@@ -23,9 +23,17 @@ class AppContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from koubei.config import load_settings
+            from koubei.settings.effective import load_effective_settings  # koubei.toml and the saved settings
 
-            self._settings = load_settings(self.config_path, self.db)
+            self._settings = load_effective_settings(self.config_path, self.db)
+        return self._settings
+
+    def reload_settings(self) -> Settings:
+        """Read the settings again (`koubei watch`, each pass: a setting saved meanwhile takes effect);
+        when they do not load, the ones read before stay."""
+        from koubei.settings.effective import load_effective_settings
+
+        self._settings = load_effective_settings(self.config_path, self.db)
         return self._settings
 
     @property

@@ -107,6 +107,7 @@ def watch(
 
 def _pass(ctx: AppContext, run_pass: RunPass, ready: list[str], state: WatchState, log: Callable[[str], None]) -> None:
     try:
+        ctx.reload_settings()  # what the dashboard saved since the last pass takes effect in this one
         summary = run_pass(ctx, ready)
         log(f"watch: pass {state.passes + 1} ({', '.join(ready)}): {summary.line()} [{summary.timings_line()}]")
     except Exception as exc:  # noqa: BLE001 - one bad pass must not end the watch

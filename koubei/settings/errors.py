@@ -12,7 +12,7 @@ exist) to the line above.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -64,7 +64,7 @@ def explain(message: str, raw: Mapping[str, Any], type_: type, file: str, table:
         else:
             keys.append(segment)
     place = f"{file}: [{'.'.join(tables)}]" if tables else f"{file}:"
-    key = _key_text(keys)
+    key = key_text(keys)
     if match := re.fullmatch(r"Object contains unknown field `(.+)`", text):
         unknown = match.group(1)
         what = "table" if not tables and isinstance(_child(value, unknown), dict) else "key"
@@ -216,7 +216,7 @@ def _fields(node: mi.Type | None) -> list[str]:
     return [f.encode_name for f in node.fields] if isinstance(node, mi.StructType) else []
 
 
-def _key_text(keys: list[Segment]) -> str:
+def key_text(keys: Sequence[Segment]) -> str:
     """["routes", 1, "min_tier"] -> routes[1].min_tier"""
     text = ""
     for key in keys:
