@@ -1,0 +1,73 @@
+"""A parsed watch query (querylang) as a SQL predicate over mentions, so tagging history and search
+run in the database. User text only ever travels as parameters.
+
+The stored text is not normalised: a term becomes a regular expression whose every character is a
+class of the characters that normalise to it (电 -> [电電], a -> [aA]), so it matches exactly where
+querylang's Python matcher, which normalises the text, does.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+
+from querylang import FIELDS, Near, Node, Query, Term
+from querylang.match import normalise, variants
+from querylang.tree import All, Any, Field, Not
+
+_PUNCTUATION = set(string.punctuation)
+
+
+@dataclass
+class Predicate:
+    """SQL text with ? placeholders and their values, in order."""
+
+    sql: str
+    params: list[object] = field(default_factory=list)
+
+
+def predicate(query: Query, alias: str = "") -> Predicate:
+    """The query as a WHERE condition on mentions (columns prefixed with `alias.` when given)."""
+    prefix = f"{alias}." if alias else ""
+    params: list[object] = []
+    sql = _compile(query.root, prefix, params)
+    return Predicate(sql, params)
+
+
+def _compile(node: Node, prefix: str, params: list[object]) -> str:
+    match node:
+        case Term(word):
+            return _term(normalise(word), prefix, params)
+        case Field(name, value):
+            params.append(value)
+            return f"coalesce({prefix}{FIELDS[name]}, '') = ?"
+        case Near(left, right, distance):
+            a, b = _pattern(normalise(left.text)), _pattern(normalise(right.text))
+            gap = f".{{0,{distance}}}"
+            params.append(f"(?s){a}{gap}{b}|{b}{gap}{a}")
+            return f"regexp_matches({prefix}text, ?)"
+        case Not(operand):
+            return f"(NOT {_compile(operand, prefix, params)})"
+        case All(operands):
+            return "(" + " AND ".join(_compile(o, prefix, params) for o in operands) + ")"
+        case Any(operands):
+            return "(" + " OR ".join(_compile(o, prefix, params) for o in operands) + ")"
+    raise TypeError(node)
+
+
+def _term(word: str, prefix: str, params: list[object]) -> str:
+    table = variants()
+    if not any(c in table for c in word):
+        params.append(word)  # no other character normalises to any of its: a plain substring
+        return f"contains({prefix}text, ?)"
+    params.append(_pattern(word))
+    return f"regexp_matches({prefix}text, ?)"
+
+
+def _pattern(word: str) -> str:
+    table = variants()
+    return "".join(f"[{''.join(_escaped(v) for v in table[c])}]" if c in table else _escaped(c) for c in word)
+
+
+def _escaped(char: str) -> str:
+    return "\\" + char if char in _PUNCTUATION else char
