@@ -42,7 +42,7 @@ def _compile(node: Node, prefix: str, params: list[object]) -> str:
             params.append(value)
             return f"coalesce({prefix}{FIELDS[name]}, '') = ?"
         case Near(left, right, distance):
-            a, b = _pattern(normalise(left.text)), _pattern(normalise(right.text))
+            a, b = term_pattern(normalise(left.text)), term_pattern(normalise(right.text))
             gap = f".{{0,{distance}}}"
             params.append(f"(?s){a}{gap}{b}|{b}{gap}{a}")
             return f"regexp_matches({prefix}text, ?)"
@@ -60,11 +60,12 @@ def _term(word: str, prefix: str, params: list[object]) -> str:
     if not any(c in table for c in word):
         params.append(word)  # no other character normalises to any of its: a plain substring
         return f"contains({prefix}text, ?)"
-    params.append(_pattern(word))
+    params.append(term_pattern(word))
     return f"regexp_matches({prefix}text, ?)"
 
 
-def _pattern(word: str) -> str:
+def term_pattern(word: str) -> str:
+    """A regular expression matching where the normalised text contains the (normalised) word."""
     table = variants()
     return "".join(f"[{''.join(_escaped(v) for v in table[c])}]" if c in table else _escaped(c) for c in word)
 

@@ -47,7 +47,14 @@ def test_errors_name_what_is_wrong_and_the_column(query: str, message: str, colu
     assert message in raised.value.message
     assert raised.value.column == column
     assert str(raised.value).endswith(f"at column {column}")
-    assert raised.value.caret().splitlines() == [query, " " * (column - 1) + "^"]
+    assert raised.value.caret().splitlines()[0] == query
+    assert raised.value.caret().splitlines()[1].endswith("^")
+
+
+def test_the_caret_counts_chinese_characters_two_columns_wide() -> None:
+    with pytest.raises(QueryError) as raised:
+        parse("充电宝 AND NOT")
+    assert raised.value.caret() == "充电宝 AND NOT\n" + " " * 14 + "^"
 
 
 def test_traditional_and_simplified_match_each_other_both_ways() -> None:
