@@ -36,7 +36,7 @@ QUERIES = (
     "物流 NOT 快递",
     "(退货 OR 退款) 客服",
     "电池 NEAR/5 差",
-    "battery",
+    "delivery",
     "客服 source:demo.weibo",
 )
 
@@ -69,8 +69,15 @@ def _explorer(store: Store) -> None:
     print(f"explorer page (brand, 90 days, query, 50 by reach + count): median {seconds * 1000:.0f} ms of {total:,}")
 
 
+# Brands defined by queries over words the generated reviews hold, so that retagging has work to do.
+RETAG_BRANDS = ("质量", "物流", "客服", "价格", "包装", "电池", "屏幕", "味道", "服务", "快递")
+
+
 def _retag(store: Store) -> None:
-    brands = [Brand(name=b, keywords=(b,), products=tuple(f"{b}-P{i}" for i in range(3))) for b in BRANDS]
+    brands = [
+        Brand(name=b, query=f"{word} NOT 退款", products=(f"{b}-P",), product_queries={f"{b}-P": f"{word} NEAR/3 好"})
+        for b, word in zip(BRANDS, RETAG_BRANDS)
+    ]
     store.con.execute("UPDATE mentions SET brand = NULL, product = NULL")
     started = time.perf_counter()
     changed = retag(store, brands)

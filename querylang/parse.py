@@ -137,7 +137,9 @@ class _ToTree(Transformer[Token, Node]):
     def near(self, left: Term, near: Token, right: Term) -> Near:
         distance = int(str(near).removeprefix("NEAR/"))
         if not 0 < distance <= MAX_NEAR:
-            raise QueryError(f"{near}: the distance must be from 1 to {MAX_NEAR} characters", self.text, int(near.column or 1))
+            raise QueryError(
+                f"{near}: the distance must be from 1 to {MAX_NEAR} characters", self.text, int(near.column or 1)
+            )
         return Near(left, right, distance)
 
     def field(self, name: Token, value: Term) -> Field:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from querylang import Query
 from storage.db import Store
@@ -73,7 +73,12 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
 
 
 def search(
-    store: Store, query: Query | None, window: Window = Window(), limit: int = 50, offset: int = 0, order: Order = "time"
+    store: Store,
+    query: Query | None,
+    window: Window = Window(),
+    limit: int = 50,
+    offset: int = 0,
+    order: Order = "time",
 ) -> list[Found]:
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
@@ -98,10 +103,26 @@ def search(
         """,
         [*params, limit, offset],
     )
-    return [
-        Found(str(row[0]), str(row[1]), *row[2:6], row[6], row[7], row[8], row[9], tuple(row[10] or ()), *row[11:])
-        for row in rows
-    ]
+    return [_found(row) for row in rows]
+
+
+def _found(row: tuple[Any, ...]) -> Found:
+    source, native_id, at, text, url, reach, brand, product, label, tier, aspects, corrected, corrected_tier = row
+    return Found(
+        str(source),
+        str(native_id),
+        at,
+        str(text),
+        url,
+        int(reach),
+        brand,
+        product,
+        label,
+        tier,
+        tuple(aspects or ()),
+        corrected,
+        corrected_tier,
+    )
 
 
 def count_found(store: Store, query: Query | None, window: Window = Window()) -> int:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from collectors.demo.stream import DEFAULT_BRANDS, DemoStream
 from collectors.file_import import import_file
 from koubei.brands import BrandMatcher, retag
-from collectors.demo.stream import DEFAULT_BRANDS, DemoStream
 from koubei.cli import app
 from koubei.config import load_settings
 from koubei.errors import ConfigError

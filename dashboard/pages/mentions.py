@@ -150,7 +150,7 @@ def main() -> None:
     st.caption(t("mentions.count", n=total))
     if notice := st.session_state.pop("mentions_notice", None):
         st.success(notice)  # our own message (a count), never mention text
-    page = load_page(db_file, window, query, order or "time", number)
+    page = load_page(db_file, window, query, "reach" if order == "reach" else "time", number)
     if page.empty:
         st.info(t("mentions.none"))
         return

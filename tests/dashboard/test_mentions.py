@@ -72,7 +72,9 @@ def test_a_malformed_query_says_what_and_where(dashboard_env: Path) -> None:
     assert not at.dataframe
 
 
-def test_a_sentiment_and_tier_correction_is_stored(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_sentiment_and_tier_correction_is_stored(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "koubei.duckdb"
     shutil.copy(demo_db, db)  # this test writes; the shared demo database stays as built
     monkeypatch.setenv("KOUBEI_DB", str(db))

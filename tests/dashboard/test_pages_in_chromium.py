@@ -27,7 +27,14 @@ from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 MAIN = "[data-testid=stMainBlockContainer]"
 PLOT = ".js-plotly-plot .main-svg"
-PAGES = {"overview": "", "triage": "triage", "incidents": "incidents", "reports": "reports", "settings": "settings"}
+PAGES = {
+    "overview": "",
+    "triage": "triage",
+    "mentions": "mentions",
+    "incidents": "incidents",
+    "reports": "reports",
+    "settings": "settings",
+}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

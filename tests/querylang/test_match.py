@@ -21,7 +21,9 @@ SOURCES = ("weibo", "jd", "")
 @pytest.fixture(scope="module")
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
-    connection.execute("CREATE TABLE mentions (text VARCHAR, source VARCHAR, language VARCHAR, brand VARCHAR, product VARCHAR)")
+    connection.execute(
+        "CREATE TABLE mentions (text VARCHAR, source VARCHAR, language VARCHAR, brand VARCHAR, product VARCHAR)"
+    )
     yield connection
     connection.close()
 

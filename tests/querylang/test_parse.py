@@ -18,7 +18,7 @@ def test_terms_next_to_each_other_are_anded_and_and_binds_tighter_than_or() -> N
 
 def test_near_and_fields() -> None:
     assert parse("充电宝 NEAR/5 发烫").root == Near(Term("充电宝"), Term("发烫"), 5)
-    assert parse("lang:en product:\"声浪 X1\"").root == All((Field("lang", "en"), Field("product", "声浪 X1")))
+    assert parse('lang:en product:"声浪 X1"').root == All((Field("lang", "en"), Field("product", "声浪 X1")))
 
 
 def test_operators_are_upper_case_words_only() -> None:
