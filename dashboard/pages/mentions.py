@@ -14,9 +14,9 @@ import streamlit as st
 from dashboard import data, filters
 from dashboard.codes import aspect_words
 from dashboard.components import local_times, masked
+from dashboard.corrections import save_edited
 from dashboard.i18n import t, t_value
 from querylang import Query, QueryError, parse
-from storage import sentiment as db
 from storage.search import Found, Order, Window, count_found, search
 
 EDITOR_KEY = "mentions_editor"
@@ -87,29 +87,13 @@ def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
 
 
 def save_corrections(page: pd.DataFrame) -> None:
-    """on_click of the save button: store the sentiment and tier edited in the table."""
-    state = st.session_state.get(EDITOR_KEY) or {}
-    labels: list[tuple[str, str, str]] = []
-    tiers: list[tuple[str, str, int]] = []
-    for row, edits in (state.get("edited_rows") or {}).items():
-        index = int(row)
-        if index >= len(page):
-            continue
-        item = page.iloc[index]
-        key = (str(item["source"]), str(item["native_id"]))
-        label, tier = edits.get("corrected_label"), edits.get("corrected_tier")
-        if label in ("pos", "neu", "neg") and label != item["corrected_label"]:
-            labels.append((*key, label))
-        if tier in db.TIERS and (pd.isna(item["corrected_tier"]) or tier != int(item["corrected_tier"])):
-            tiers.append((*key, int(tier)))
-    if not labels and not tiers:
+    """on_click of the save button: store the labels and tiers edited in the editor."""
+    saved = save_edited(st.session_state.get(EDITOR_KEY), page)
+    if not saved:
         st.session_state["mentions_notice"] = t("mentions.no_changes")
         return
-    with data.writing() as store:
-        db.save_labels(store, labels)
-        db.save_tier_labels(store, tiers)
     load_page.clear()
-    st.session_state["mentions_notice"] = t("mentions.saved", n=len(labels) + len(tiers))
+    st.session_state["mentions_notice"] = t("mentions.saved", n=saved)
 
 
 def read_query(text: str) -> Query | None:
