@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from querylang import Document, matches, parse
 from storage.predicates import predicate
 
-# Simplified and traditional forms, Latin letters in both cases, regex metacharacters, space.
-ALPHABET = "充电宝發电電烫燙声浪AaBb.*[](|\\ "
+# Simplified and traditional forms, Latin letters in both cases, regex metacharacters, space, and
+# characters whose lower case is or holds an ASCII letter (the Kelvin sign K, dotted İ).
+ALPHABET = "充电宝發电電烫燙声浪AaBbKkiİ\u212a.*[](|\\ "
 SOURCES = ("weibo", "jd", "")
 
 
@@ -49,7 +50,7 @@ def queries() -> st.SearchStrategy[str]:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     query=queries(),
     text=st.text(alphabet=ALPHABET + "\n", max_size=12),
