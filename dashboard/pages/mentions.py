@@ -23,6 +23,7 @@ EDITOR_KEY = "mentions_editor"
 PAGE_SIZE = 50
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
 TIER_CHOICES = [1, 2, 3, 4, 5]  # an empty cell is no correction
+ORDER_NAMES = {"time": "explorer.order_time", "reach": "explorer.order_reach"}
 COLUMNS = [
     "corrected_label",
     "corrected_tier",
@@ -90,10 +91,10 @@ def save_corrections(page: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor."""
     saved = save_edited(st.session_state.get(EDITOR_KEY), page)
     if not saved:
-        st.session_state["mentions_notice"] = t("mentions.no_changes")
+        st.session_state["mentions_notice"] = t("explorer.no_changes")
         return
     load_page.clear()
-    st.session_state["mentions_notice"] = t("mentions.saved", n=saved)
+    st.session_state["mentions_notice"] = t("explorer.saved", n=saved)
 
 
 def read_query(text: str) -> Query | None:
@@ -103,24 +104,24 @@ def read_query(text: str) -> Query | None:
     try:
         return parse(text)
     except QueryError as error:
-        st.error(t("mentions.bad_query", message=error.message, column=error.column))
+        st.error(t("explorer.bad_query", message=error.message, column=error.column))
         st.code(error.caret(), language=None)  # the user's own query, shown as plain text
         st.stop()
     return None
 
 
 def main() -> None:
-    st.title(t("mentions.title"))
-    st.caption(t("mentions.intro"))
+    st.title(t("explorer.title"))
+    st.caption(t("explorer.intro"))
     chosen = filters.current()
     if chosen is None:
         return
     left, right = st.columns([4, 1])
-    text = left.text_input(t("mentions.search"), key="mentions_query", placeholder="充电宝 NEAR/5 发烫")
+    text = left.text_input(t("explorer.search"), key="mentions_query", placeholder="充电宝 NEAR/5 发烫")
     order = right.segmented_control(
-        t("mentions.order"),
+        t("explorer.order"),
         options=["time", "reach"],
-        format_func=lambda o: t(f"mentions.order_{o}"),
+        format_func=lambda o: t(ORDER_NAMES[o]),
         default="time",
         key="mentions_order",
     )
@@ -130,13 +131,13 @@ def main() -> None:
     db_file = str(data.db_path())
     total = load_count(db_file, window, query)
     pages = max(1, -(-total // PAGE_SIZE))
-    number = int(st.number_input(t("mentions.page", pages=pages), 1, pages, 1, key="mentions_page"))
-    st.caption(t("mentions.count", n=total))
+    number = int(st.number_input(t("explorer.page", pages=pages), 1, pages, 1, key="mentions_page"))
+    st.caption(t("explorer.count", n=total))
     if notice := st.session_state.pop("mentions_notice", None):
         st.success(notice)  # our own message (a count), never mention text
     page = load_page(db_file, window, query, "reach" if order == "reach" else "time", number)
     if page.empty:
-        st.info(t("mentions.none"))
+        st.info(t("explorer.none"))
         return
     st.data_editor(
         table(page, chosen.tz),
@@ -160,7 +161,7 @@ def main() -> None:
             "url": st.column_config.LinkColumn(t("col.link")),
         },
     )
-    st.button(t("mentions.save"), key="mentions_save", on_click=save_corrections, args=(page,))
+    st.button(t("explorer.save"), key="mentions_save", on_click=save_corrections, args=(page,))
 
 
 main()

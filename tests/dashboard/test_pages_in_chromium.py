@@ -425,8 +425,8 @@ def test_a_search_finds_the_right_mentions_and_a_correction_is_saved(
         box_of = grid.bounding_box()
         assert box_of is not None
         page.mouse.dblclick(box_of["x"] + 40, box_of["y"] + 35 + 17)
-        page.get_by_text("正面", exact=True).last.click(timeout=15_000)
-        page.keyboard.press("Escape")
+        page.get_by_text("正面", exact=True).last.click(timeout=30_000)
+        page.wait_for_timeout(1000)  # the grid commits the edit to the app before the click below
         page.get_by_role("button", name="保存修正").click()
         page.get_by_text("已保存 1 条修正").wait_for(timeout=30_000)
         page.screenshot(path=str(artifacts_dir / "mentions.png"), full_page=True)
