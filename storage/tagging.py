@@ -39,8 +39,7 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     product_brand = _by_rank("bp.rank", [p.brand for p in products], params)
     brand_name = _by_rank("bb.rank", [b.brand for b in brands], params)
     product_name = _by_rank("bp.rank", [p.product for p in products], params)
-    sql = f"""
-        UPDATE mentions SET brand = tags.brand, product = tags.product FROM (
+    tags = f"""
         WITH candidates AS (
             SELECT source, native_id, text, language, nullif(brand, '') AS brand, nullif(product, '') AS product
             FROM mentions WHERE brand IS NULL OR product IS NULL
@@ -48,19 +47,21 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
         product_hits AS ({product_hits}),
         best_product AS (SELECT source, native_id, min(rank) AS rank FROM product_hits GROUP BY ALL),
         brand_hits AS ({brand_hits}),
-        best_brand AS (SELECT source, native_id, arg_min(rank, row(first_at, rank)) AS rank FROM brand_hits GROUP BY ALL),
+        best_brand AS (SELECT source, native_id, arg_min(rank, row(first_at, rank)) AS rank FROM brand_hits GROUP BY ALL)
         SELECT c.source, c.native_id,
                coalesce(c.brand, {product_brand}, {brand_name}) AS brand,
                coalesce(c.product, {product_name}) AS product
         FROM candidates c
         LEFT JOIN best_product bp USING (source, native_id)
         LEFT JOIN best_brand bb USING (source, native_id)
-        ) AS tags
-        WHERE mentions.source = tags.source AND mentions.native_id = tags.native_id
-          AND (mentions.brand IS DISTINCT FROM tags.brand OR mentions.product IS DISTINCT FROM tags.product)
     """
     with store.transaction() as con:
-        updated = con.execute(sql, params).fetchone()
+        updated = con.execute(
+            f"UPDATE mentions SET brand = t.brand, product = t.product FROM ({tags}) AS t"
+            " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
+            " AND (mentions.brand IS DISTINCT FROM t.brand OR mentions.product IS DISTINCT FROM t.product)",
+            params,
+        ).fetchone()
     return int(updated[0]) if updated else 0
 
 
