@@ -53,9 +53,9 @@ class BrandMatcher:
         self, text: str, brand: str | None, product: str | None, source: str = "", language: str | None = None
     ) -> tuple[str | None, str | None]:
         """(brand, product) with what is missing filled in from the text."""
-        document = Document(text, source, language, brand, product)
         if brand and product:
             return brand, product
+        document = Document(text, source, language, brand, product)
         named = self.product(document, brand or None)
         if named is not None:
             return brand or named.brand, product or named.product

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from querylang.tree import FIELDS, All, Any, Field, Near, Node, Not, Query, Term
 from sentiment.text import to_simplified, traditional_pairs
@@ -29,7 +29,7 @@ class Document:
     brand: str | None = None
     product: str | None = None
 
-    @property
+    @cached_property
     def normalised(self) -> str:
         return normalise(self.text)
 
@@ -46,11 +46,14 @@ def matches(query: Query, document: Document) -> bool:
 def _matches(node: Node, text: str, document: Document) -> bool:
     match node:
         case Term(word):
-            return normalise(word) in text
+            return _normalised_word(word) in text
         case Field(name, value):
             return document.field(FIELDS[name]) == value
         case Near(left, right, distance):
-            return _near_pattern(normalise(left.text), normalise(right.text), distance).search(text) is not None
+            return (
+                _near_pattern(_normalised_word(left.text), _normalised_word(right.text), distance).search(text)
+                is not None
+            )
         case Not(operand):
             return not _matches(operand, text, document)
         case All(operands):
@@ -58,6 +61,11 @@ def _matches(node: Node, text: str, document: Document) -> bool:
         case Any(operands):
             return any(_matches(o, text, document) for o in operands)
     raise TypeError(node)
+
+
+@lru_cache(maxsize=4096)
+def _normalised_word(word: str) -> str:
+    return normalise(word)
 
 
 @lru_cache(maxsize=256)
