@@ -10,13 +10,18 @@ from functools import cached_property, lru_cache
 from querylang.tree import FIELDS, All, Any, Field, Near, Node, Not, Query, Term
 from sentiment.text import to_simplified, traditional_pairs
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = re.compile("[A-Z]+")
 
 
 def normalise(text: str) -> str:
     """What queries compare: simplified Chinese, ASCII letters lower-cased (one character for one,
     so positions and NEAR distances are those of the original text)."""
-    return to_simplified(text).translate(_ASCII_LOWER)
+    # a regular expression, not str.translate, which is slow over Chinese text (~130 us a review)
+    return _ASCII_UPPER.sub(_lower, to_simplified(text))
+
+
+def _lower(match: re.Match[str]) -> str:
+    return match.group().lower()
 
 
 @dataclass(frozen=True)
