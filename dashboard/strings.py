@@ -18,6 +18,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "app.page_incidents": {"zh": "事件", "en": "Incidents"},
     "app.page_settings": {"zh": "规则设置", "en": "Rules"},
     "app.page_reports": {"zh": "报告", "en": "Reports"},
+    "app.page_mentions": {"zh": "提及", "en": "Mentions"},
     "app.no_database": {
         "zh": "还没有数据库：先运行 `koubei run`（或 `make run`）采集数据。",
         "en": "No database yet: run `koubei run` (or `make run`) to collect data first.",
@@ -759,4 +760,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "reason.pos": {"zh": "正面", "en": "positive"},
     "reason.neu": {"zh": "中性", "en": "neutral"},
     "incidents.saved": {"zh": "已记录：{action}（{n} 个事件）", "en": "Logged: {action} ({n} incidents)"},
+    # the mentions explorer (dashboard/pages/mentions.py): watch-query search, corrections
+    "explorer.title": {"zh": "提及", "en": "Mentions"},
+    "explorer.intro": {
+        "zh": "筛选条件下的每条提及；搜索框用监测查询语法（见 docs/queries.md），可直接修正情感和层级。",
+        "en": "Every mention under the filters; the search box takes a watch query (docs/queries.md); "
+        "correct sentiment and tier in place.",
+    },
+    "explorer.search": {"zh": "搜索", "en": "Search"},
+    "explorer.order": {"zh": "排序", "en": "Sort by"},
+    "explorer.order_time": {"zh": "时间", "en": "Time"},
+    "explorer.order_reach": {"zh": "传播量", "en": "Reach"},
+    "explorer.page": {"zh": "页码（共 {pages} 页）", "en": "Page (of {pages})"},
+    "explorer.count": {"zh": "共 {n} 条提及", "en": "{n} mentions"},
+    "explorer.none": {"zh": "没有符合条件的提及。", "en": "No mentions match."},
+    "explorer.bad_query": {
+        "zh": "查询有误：{message}（第 {column} 列）",
+        "en": "The query is malformed: {message} (column {column})",
+    },
+    "explorer.save": {"zh": "保存修正", "en": "Save corrections"},
+    "explorer.saved": {"zh": "已保存 {n} 条修正", "en": "Saved {n} corrections"},
+    "explorer.no_changes": {"zh": "没有修改。", "en": "Nothing changed."},
 }

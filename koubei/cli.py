@@ -13,7 +13,19 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, privacy, reports, rollups, sentiment
+from koubei.commands import (
+    alerts,
+    collect,
+    config,
+    dashboard,
+    evaluate,
+    pipeline,
+    privacy,
+    reports,
+    rollups,
+    search,
+    sentiment,
+)
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -43,6 +55,7 @@ app.add_typer(pipeline.app)
 app.add_typer(reports.app)
 app.add_typer(privacy.app)
 app.add_typer(evaluate.app)
+app.add_typer(search.app)
 app.add_typer(alerts.incidents)
 app.add_typer(config.app)
 app.add_typer(privacy.keys)

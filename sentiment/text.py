@@ -53,6 +53,11 @@ def to_simplified(text: str) -> str:
     return text.translate(_t2s_table())
 
 
+def traditional_pairs() -> list[tuple[str, str]]:
+    """(traditional, simplified) of every character to_simplified converts."""
+    return [(chr(k), v) for k, v in _t2s_table().items()]
+
+
 def detect_language(text: str) -> str:
     """'zh' when the text has Chinese characters enough to matter, 'en' when it is
     Latin-script words, 'und' when neither (emoji, numbers only)."""

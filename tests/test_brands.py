@@ -3,14 +3,19 @@ for stored mentions after the configuration changed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from collectors.demo.stream import DEFAULT_BRANDS, DemoStream
 from collectors.file_import import import_file
 from koubei.brands import BrandMatcher, retag
 from koubei.cli import app
+from koubei.config import load_settings
+from koubei.errors import ConfigError
 from koubei.records import Mention
 from koubei.settings.sections import Brand
 from storage import open_store, upsert_mentions
@@ -68,3 +73,73 @@ def test_retag_fills_in_stored_mentions_after_a_brand_is_configured(tmp_path: Pa
     assert [row[1:] for row in _stored(db_path)] == [("声浪", "声浪P20充电宝"), ("鲜到家", None)]
     with open_store(db_path) as store:
         assert retag(store, BRANDS) == 0  # idempotent
+
+
+def _keyword_fill(
+    brands: Sequence[Brand], text: str, brand: str | None, product: str | None
+) -> tuple[str | None, str | None]:
+    """The keyword rule before watch queries (koubei/brands.py at ef744a7), the reference that
+    keyword-only configurations must keep giving."""
+    products = sorted(((p, b.name) for b in brands for p in b.products if p), key=lambda pb: -len(pb[0]))
+    names = [(word, b.name) for b in brands for word in dict.fromkeys([b.name, *b.keywords]) if word]
+    if brand and product:
+        return brand, product
+    named = next(((p, b) for p, b in products if (not brand or b == brand) and p in text), None)
+    if named is not None:
+        return brand or named[1], product or named[0]
+    found = [(text.find(word), n, b) for n, (word, b) in enumerate(names) if word in text]
+    return brand or (min(found)[2] if found else None), product
+
+
+def test_keyword_only_configuration_tags_the_demo_as_before(tmp_path: Path) -> None:
+    """The repository's koubei.toml (keywords only) over a week of the demo stream, its brand and
+    product taken away: ingest (Python) and `koubei retag` (SQL) both give what keywords gave."""
+    brands = load_settings(Path(__file__).parents[1] / "koubei.toml").brands
+    end = datetime(2026, 11, 8, tzinfo=UTC)
+    stream = DemoStream(DEFAULT_BRANDS, seed=7, anchor=end, rate=6, crisis_hours_ago=40)
+    mentions = [replace(m, brand=None, product=None) for m in stream.between(end - timedelta(days=7), end)]
+    mentions += [replace(m, native_id=m.native_id + "-b", product=None) for m in mentions[::7]]  # brand known
+    expected = [_keyword_fill(brands, m.text, m.brand, m.product) for m in mentions]
+    assert len({e for e in expected}) > 3  # the demo names several brands and products
+
+    matcher = BrandMatcher.of(brands)
+    assert [(t.brand, t.product) for t in matcher.tag_all(mentions)] == expected
+
+    with open_store(tmp_path / "demo.duckdb") as store:
+        upsert_mentions(store, mentions)
+        retag(store, brands)
+        stored = dict(
+            ((s, n), (b, p)) for s, n, b, p in store.query("SELECT source, native_id, brand, product FROM mentions")
+        )
+    assert [stored[(m.source, m.native_id)] for m in mentions] == expected
+
+
+def test_a_brand_defined_by_a_query_matches_traditional_text_and_respects_not(tmp_path: Path) -> None:
+    brands = (
+        Brand(
+            name="声浪",
+            query='(声浪 OR SonicWave) NOT "声浪漫"',
+            products=("声浪P20充电宝",),
+            product_queries={"声浪P20充电宝": "P20 NEAR/4 充电宝"},
+        ),
+        Brand(name="鲜到家", keywords=("鲜到家",)),
+    )
+    texts = ["聲浪的耳機不錯", "sonicwave P20 的充电宝发烫", "声浪漫游", "鲜到家和声浪"]
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    mentions = [Mention(source="weibo", native_id=str(n), text=t, published_at=when) for n, t in enumerate(texts)]
+    expected = [("声浪", None), ("声浪", "声浪P20充电宝"), (None, None), ("鲜到家", None)]
+    assert [(m.brand, m.product) for m in BrandMatcher.of(brands).tag_all(mentions)] == expected
+    with open_store(tmp_path / "q.duckdb") as store:
+        upsert_mentions(store, mentions)
+        assert retag(store, brands) == 3
+        assert store.query("SELECT brand, product FROM mentions ORDER BY native_id") == expected
+
+
+def test_a_malformed_brand_query_is_refused_when_the_config_is_read(tmp_path: Path, db_path: Path) -> None:
+    config = tmp_path / "koubei.toml"
+    config.write_text('[[brands]]\nname = "鲜到家"\nquery = "鲜到家 OR (FreshHome NOT"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["--db", str(db_path), "--config", str(config), "config", "check"])
+    assert isinstance(result.exception, ConfigError)  # `koubei` prints it and exits 2
+    assert "brands[0]: brand 鲜到家 query: expected a term after NOT, found the end of the query at column 22" in str(
+        result.exception
+    )

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import data, filters
 from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
+from dashboard.corrections import save_edited
 from dashboard.i18n import t, t_value
 from storage import sentiment as db
 from storage.queries import MentionFilter
@@ -70,28 +71,12 @@ def label_choice(code: object) -> str:
 
 def save_corrections(queue: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor."""
-    state = st.session_state.get(EDITOR_KEY) or {}
-    labels: list[tuple[str, str, str]] = []
-    tiers: list[tuple[str, str, int]] = []
-    for row, edits in (state.get("edited_rows") or {}).items():
-        index = int(row)
-        if index >= len(queue):
-            continue
-        item = queue.iloc[index]
-        key = (str(item["source"]), str(item["native_id"]))
-        label, tier = edits.get("corrected_label"), edits.get("corrected_tier")
-        if label in ("pos", "neu", "neg") and label != item["corrected_label"]:
-            labels.append((*key, label))
-        if tier in db.TIERS and (pd.isna(item["corrected_tier"]) or tier != int(item["corrected_tier"])):
-            tiers.append((*key, int(tier)))
-    if not labels and not tiers:
+    saved = save_edited(st.session_state.get(EDITOR_KEY), queue)
+    if not saved:
         st.session_state["triage_notice"] = t("triage.no_changes")
         return
-    with data.writing() as store:
-        db.save_labels(store, labels)
-        db.save_tier_labels(store, tiers)
     load_queue.clear()
-    st.session_state["triage_notice"] = t("triage.saved_labels", n=len(labels) + len(tiers))
+    st.session_state["triage_notice"] = t("triage.saved_labels", n=saved)
 
 
 def table(queue: pd.DataFrame, tz: str) -> pd.DataFrame:

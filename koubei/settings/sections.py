@@ -5,11 +5,13 @@ Every default and every allowed range lives here, once; docs/configuration.md li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 import msgspec
 
 from koubei.settings.types import Table, Text, TimeZoneName
+from querylang import QueryError, parse
 
 Keywords = tuple[Text, ...]
 Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
@@ -28,6 +30,39 @@ class Brand(Table):
     keywords: Keywords = ()
     products: Keywords = ()
     aspects: dict[Text, Keywords] = {}  # extra aspect keywords for this brand: "续航" = ["续航", "待机"]
+    # Watch queries (docs/queries.md): when set, what the brand or a product is about instead of its
+    # name and keywords.
+    query: Text | None = None
+    product_queries: dict[Text, Text] = {}  # product (one of products) -> its query
+
+    def __post_init__(self) -> None:
+        check_query(f"brand {self.name} query", self.query)
+        for product, query in self.product_queries.items():
+            if product not in self.products:
+                raise ValueError(f"brand {self.name} product_queries: {product!r} is not one of its products")
+            check_query(f"brand {self.name} product {product} query", query)
+
+    def watch_query(self) -> str:
+        """The brand's query; without one, any of its name and keywords."""
+        return self.query or any_of([self.name, *self.keywords])
+
+    def product_query(self, product: str) -> str:
+        return self.product_queries.get(product) or any_of([product])
+
+
+def any_of(words: Iterable[str]) -> str:
+    """A query matching any of the words: keywords as a query."""
+    return " OR ".join('"' + w.replace('"', "") + '"' for w in dict.fromkeys(words) if w.replace('"', ""))
+
+
+def check_query(what: str, query: str | None) -> None:
+    """A ValueError naming what the query is for, the column and a caret line."""
+    if query is None:
+        return
+    try:
+        parse(query)
+    except QueryError as error:
+        raise ValueError(f"{what}: {error.explain()}") from None
 
 
 class DashboardTable(Table):

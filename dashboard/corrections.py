@@ -1,0 +1,34 @@
+"""People's sentiment and tier corrections made in a table (the triage and mentions pages'
+st.data_editor), read from the editor's edited rows and stored through storage/sentiment.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from dashboard import data
+from storage import sentiment as db
+
+
+def save_edited(editor_state: dict[str, Any] | None, rows: pd.DataFrame) -> int:
+    """Store the labels and tiers edited in the editor over `rows` (with source, native_id,
+    corrected_label and corrected_tier columns); returns how many were stored."""
+    labels: list[tuple[str, str, str]] = []
+    tiers: list[tuple[str, str, int]] = []
+    for row, edits in ((editor_state or {}).get("edited_rows") or {}).items():
+        index = int(row)
+        if index >= len(rows):
+            continue
+        item = rows.iloc[index]
+        key = (str(item["source"]), str(item["native_id"]))
+        label, tier = edits.get("corrected_label"), edits.get("corrected_tier")
+        if label in ("pos", "neu", "neg") and label != item["corrected_label"]:
+            labels.append((*key, label))
+        if tier in db.TIERS and (pd.isna(item["corrected_tier"]) or tier != int(item["corrected_tier"])):
+            tiers.append((*key, int(tier)))
+    if labels or tiers:
+        with data.writing() as store:
+            db.save_labels(store, labels)
+            db.save_tier_labels(store, tiers)
+    return len(labels) + len(tiers)

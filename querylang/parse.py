@@ -1,0 +1,159 @@
+"""The query grammar (lark, LALR) and its errors in words with the column."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import lark
+from lark import Lark, Token, Transformer, v_args
+
+from querylang.errors import QueryError
+from querylang.tree import FIELDS, All, Any, Field, Near, Node, Not, Query, Term
+
+# Precedence, loosest first: OR, AND (also implicit between terms), NOT, NEAR.
+GRAMMAR = r"""
+?start: or_expr
+?or_expr: and_expr (_OR and_expr)*
+?and_expr: not_expr (_AND? not_expr)*
+?not_expr: _NOT not_expr -> negation
+         | atom
+?atom: term
+     | term NEAR term -> near
+     | FIELD value -> field
+     | "(" or_expr ")"
+?value: term
+term: WORD | PHRASE
+
+_OR: "OR"
+_AND: "AND"
+_NOT: "NOT"
+NEAR: /NEAR\/[0-9]+/
+FIELD.2: /[A-Za-z_]+:/
+PHRASE: /"[^"]*"/
+WORD: /[^\s()"]+/
+
+%import common.WS
+%ignore WS
+"""
+
+# Names of the grammar's terminals as a reader knows them.
+_WHAT = {
+    "_OR": "OR",
+    "_AND": "AND",
+    "_NOT": "NOT",
+    "NEAR": "NEAR/n",
+    "FIELD": "a field such as source:",
+    "PHRASE": "a term",
+    "WORD": "a term",
+    "LPAR": "(",
+    "RPAR": ")",
+    "$END": "the end",
+}
+MAX_NEAR = 1000  # RE2, which storage matches NEAR with, repeats at most 1000 times
+_TERM_STARTS = {"WORD", "PHRASE", "LPAR", "_NOT", "FIELD"}
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
+
+
+def parse(text: str) -> Query:
+    """The query as a tree; QueryError saying what is wrong and at which column."""
+    if not text.strip():
+        raise QueryError("the query is empty", text, 1)
+    try:
+        return Query(text, _ToTree(text).transform(_parser().parse(text)))
+    except lark.exceptions.UnexpectedCharacters as error:
+        raise _unexpected_character(text, error.column) from None
+    except lark.exceptions.UnexpectedToken as error:
+        raise _unexpected_token(text, error) from None
+    except lark.exceptions.VisitError as error:
+        if isinstance(error.orig_exc, QueryError):
+            raise error.orig_exc from None
+        raise
+
+
+def _unexpected_character(text: str, column: int) -> QueryError:
+    if text[column - 1] == '"':
+        return QueryError('the quote is not closed: expected a closing "', text, column)
+    return QueryError(f"unexpected character {text[column - 1]!r}", text, column)
+
+
+def _unexpected_token(text: str, error: lark.exceptions.UnexpectedToken) -> QueryError:
+    token: Token = error.token
+    at_end = token.type == "$END"
+    column = len(text.rstrip()) + 1 if at_end else int(token.column or 1)
+    before = _token_before(text, column)
+    found = "the end of the query" if at_end else repr(str(token))
+    expected = {str(name) for name in error.expected}
+    if expected & _TERM_STARTS and before is not None and before.type in {"_OR", "_AND", "_NOT", "FIELD", "LPAR"}:
+        return QueryError(f"expected a term after {_shown(before)}, found {found}", text, column)
+    if before is not None and before.type == "NEAR":
+        return QueryError(f"expected a word or phrase after {before}, found {found}", text, column)
+    if token.type == "NEAR":
+        return QueryError(f"{token} needs a word or phrase on its left", text, column)
+    if token.type == "RPAR":
+        return QueryError(") without a ( before it", text, column)
+    if "RPAR" in expected:
+        return QueryError(f"expected ) to close a parenthesis, found {found}", text, column)
+    if at_end:
+        return QueryError("the query ends too early", text, column)
+    wanted = " or ".join(sorted({_WHAT.get(name, name) for name in expected}))
+    return QueryError(f"unexpected {found}: expected {wanted}", text, column)
+
+
+def _token_before(text: str, column: int) -> Token | None:
+    """The last token that starts before the column (the lexer is rerun: lark keeps no history)."""
+    last = None
+    try:
+        for token in _parser().lex(text):
+            if int(token.column or 0) >= column:
+                break
+            last = token
+    except lark.exceptions.UnexpectedCharacters:
+        pass
+    return last
+
+
+def _shown(token: Token) -> str:
+    return "(" if token.type == "LPAR" else str(token)
+
+
+@v_args(inline=True)
+class _ToTree(Transformer[Token, Node]):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def term(self, token: Token) -> Term:
+        word = str(token)
+        if token.type == "PHRASE":
+            word = word[1:-1]
+            if not word.strip():
+                raise QueryError("the quoted phrase is empty", self.text, int(token.column or 1))
+        return Term(word)
+
+    def near(self, left: Term, near: Token, right: Term) -> Near:
+        distance = int(str(near).removeprefix("NEAR/"))
+        if not 0 < distance <= MAX_NEAR:
+            raise QueryError(
+                f"{near}: the distance must be from 1 to {MAX_NEAR} characters", self.text, int(near.column or 1)
+            )
+        return Near(left, right, distance)
+
+    def field(self, name: Token, value: Term) -> Field:
+        field = str(name)[:-1]
+        if field not in FIELDS:
+            known = ", ".join(f"{f}:" for f in FIELDS)
+            raise QueryError(f"unknown field {field}: (known: {known})", self.text, int(name.column or 1))
+        return Field(field, value.text)
+
+    def negation(self, operand: Node) -> Not:
+        return Not(operand)
+
+    def and_expr(self, *operands: Node) -> All:
+        return All(operands)
+
+    def or_expr(self, *operands: Node) -> Any:
+        return Any(operands)

@@ -1,0 +1,131 @@
+"""Finding mentions by watch query (querylang), for `koubei search` and the mentions explorer page:
+the query compiled to a SQL predicate (storage/predicates.py), newest or widest reaching first,
+paged in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from querylang import Query
+from storage.db import Store
+from storage.predicates import predicate
+
+Order = Literal["time", "reach"]
+_ORDER = {
+    "time": "m.published_at DESC, m.source, m.native_id",
+    "reach": "reach DESC, m.published_at DESC, m.source, m.native_id",
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """A mention as search shows it. The text is as stored: mask it before showing (koubei/privacy.py)."""
+
+    source: str
+    native_id: str
+    published_at: datetime
+    text: str
+    url: str | None
+    reach: int
+    brand: str | None
+    product: str | None
+    label: str | None  # pos | neu | neg; None before scoring
+    tier: int | None  # 1-5 for triaged mentions
+    aspects: tuple[str, ...]  # aspect:polarity, 质量:neg
+    corrected_label: str | None = None  # a person's, from the triage and mentions pages
+    corrected_tier: int | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.native_id}"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Published at or after `since` and before `until` (naive UTC; None: open), of these brands,
+    products and sources (empty: any)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    brands: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
+    conditions: list[str] = []
+    params: list[object] = []
+    if query is not None:
+        matched = predicate(query, alias="m")
+        conditions.append(matched.sql)
+        params += matched.params
+    for bound, operator in ((window.since, ">="), (window.until, "<")):
+        if bound is not None:
+            conditions.append(f"m.published_at {operator} ?")
+            params.append(bound)
+    for column, values in (("brand", window.brands), ("product", window.products), ("source", window.sources)):
+        if values:
+            conditions.append(f"m.{column} IN ({', '.join('?' for _ in values)})")
+            params += values
+    return " AND ".join(conditions) or "true", params
+
+
+def search(
+    store: Store,
+    query: Query | None,
+    window: Window = Window(),
+    limit: int = 50,
+    offset: int = 0,
+    order: Order = "time",
+) -> list[Found]:
+    """A page of the mentions the query (None: every mention) matches."""
+    where, params = _where(query, window)
+    rows = store.query(
+        f"""
+        WITH page AS (
+            SELECT m.source, m.native_id, m.published_at, m.text, m.url,
+                   coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, m.brand, m.product
+            FROM mentions m WHERE {where}
+            ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?
+        )
+        SELECT m.*, s.label, t.urgency,
+               (SELECT list(a.aspect || ':' || a.polarity ORDER BY a.aspect) FROM mention_aspects a
+                WHERE a.source = m.source AND a.native_id = m.native_id) AS aspects,
+               sl.label AS corrected_label, tl.urgency AS corrected_tier
+        FROM page m
+        LEFT JOIN sentiment s USING (source, native_id)
+        LEFT JOIN triage t USING (source, native_id)
+        LEFT JOIN sentiment_labels sl USING (source, native_id)
+        LEFT JOIN triage_labels tl USING (source, native_id)
+        ORDER BY {_ORDER[order]}
+        """,
+        [*params, limit, offset],
+    )
+    return [_found(row) for row in rows]
+
+
+def _found(row: tuple[Any, ...]) -> Found:
+    source, native_id, at, text, url, reach, brand, product, label, tier, aspects, corrected, corrected_tier = row
+    return Found(
+        str(source),
+        str(native_id),
+        at,
+        str(text),
+        url,
+        int(reach),
+        brand,
+        product,
+        label,
+        tier,
+        tuple(aspects or ()),
+        corrected,
+        corrected_tier,
+    )
+
+
+def count_found(store: Store, query: Query | None, window: Window = Window()) -> int:
+    where, params = _where(query, window)
+    row = store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)
+    return int(row[0][0]) if row else 0

@@ -1,0 +1,111 @@
+"""Filling in the brand and product of stored mentions from the configured watch queries, in one
+SQL statement (`koubei retag`). koubei/brands.py decides the same for one mention at ingest; the
+rules are its: a product (longest name first, of the mention's brand if it has one), else the
+brand whose query matches with one of its words earliest in the text, configuration order
+breaking ties."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from querylang import Query
+from querylang.match import normalise
+from storage.db import Store
+from storage.predicates import predicate, term_pattern
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    product: str
+    brand: str
+    query: Query
+
+
+@dataclass(frozen=True)
+class BrandRule:
+    brand: str
+    query: Query
+
+
+def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Sequence[BrandRule]) -> int:
+    """Fill in missing brands and products; returns how many mentions changed."""
+    if not products and not brands:
+        return 0
+    params: list[object] = []
+    product_hits = _product_hits(products, params)
+    brand_hits = _brand_hits(brands, params)
+    # in the order the statement uses their parameters
+    product_brand = _by_rank("bp.rank", [p.brand for p in products], params)
+    brand_name = _by_rank("bb.rank", [b.brand for b in brands], params)
+    product_name = _by_rank("bp.rank", [p.product for p in products], params)
+    tags = f"""
+        WITH candidates AS (
+            SELECT source, native_id, text, language, nullif(brand, '') AS brand, nullif(product, '') AS product
+            FROM mentions WHERE brand IS NULL OR product IS NULL
+        ),
+        product_hits AS ({product_hits}),
+        best_product AS (SELECT source, native_id, min(rank) AS rank FROM product_hits GROUP BY ALL),
+        brand_hits AS ({brand_hits}),
+        best_brand AS (SELECT source, native_id, arg_min(rank, row(first_at, rank)) AS rank FROM brand_hits GROUP BY ALL)
+        SELECT c.source, c.native_id,
+               coalesce(c.brand, {product_brand}, {brand_name}) AS brand,
+               coalesce(c.product, {product_name}) AS product
+        FROM candidates c
+        LEFT JOIN best_product bp USING (source, native_id)
+        LEFT JOIN best_brand bb USING (source, native_id)
+    """
+    with store.transaction() as con:
+        updated = con.execute(
+            f"UPDATE mentions SET brand = t.brand, product = t.product FROM ({tags}) AS t"
+            " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
+            " AND (mentions.brand IS DISTINCT FROM t.brand OR mentions.product IS DISTINCT FROM t.product)",
+            params,
+        ).fetchone()
+    return int(updated[0]) if updated else 0
+
+
+def _product_hits(products: Sequence[ProductRule], params: list[object]) -> str:
+    parts = []
+    for rank, rule in enumerate(products):
+        matched = predicate(rule.query, alias="c")
+        params += [rule.brand, *matched.params]
+        parts.append(
+            f"SELECT source, native_id, {rank} AS rank FROM candidates c"
+            f" WHERE (c.brand IS NULL OR c.brand = ?) AND {matched.sql}"
+        )
+    return " UNION ALL ".join(parts) or "SELECT NULL AS source, NULL AS native_id, NULL::INTEGER AS rank WHERE false"
+
+
+def _brand_hits(brands: Sequence[BrandRule], params: list[object]) -> str:
+    parts = []
+    for rank, rule in enumerate(brands):
+        at = _first_word_at(rule.query, params)
+        matched = predicate(rule.query, alias="c")
+        params += matched.params
+        parts.append(
+            f"SELECT source, native_id, {at} AS first_at, {rank} AS rank FROM candidates c"
+            f" WHERE c.brand IS NULL AND {matched.sql}"
+        )
+    return (
+        " UNION ALL ".join(parts)
+        or "SELECT NULL AS source, NULL AS native_id, NULL::BIGINT AS first_at, NULL::INTEGER AS rank WHERE false"
+    )
+
+
+def _first_word_at(query: Query, params: list[object]) -> str:
+    """SQL for where the first of the query's words occurs in c.text; its length when none does."""
+    words = query.words()
+    if not words:
+        return "length(c.text)"
+    alternatives = "|".join(term_pattern(normalise(w)) for w in words)
+    params += [f"(?s){alternatives}", f"(?s)^(.*?)(?:{alternatives})"]
+    return "CASE WHEN regexp_matches(c.text, ?) THEN length(regexp_extract(c.text, ?, 1)) ELSE length(c.text) END"
+
+
+def _by_rank(rank: str, names: Sequence[str], params: list[object]) -> str:
+    """SQL for the name at a rank."""
+    if not names:
+        return "NULL"
+    params += [value for n, name in enumerate(names) for value in (n, name)]
+    return f"CASE {rank} " + " ".join("WHEN ? THEN ?" for _ in names) + " END"
