@@ -136,6 +136,10 @@ class Triage:
     reading: str = ""  # triage's own polarity (pos | neu | neg); wins over the model's label for the tier
 
 
+def red_reply() -> str:
+    return _replies()["tier5"]
+
+
 def reach_bonus(reach: int) -> int:
     return sum(reach >= step for step in REACH_STEPS)
 

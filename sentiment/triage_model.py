@@ -1,0 +1,239 @@
+"""The learned triage layer: two linear models over features that transfer across phrasing,
+combined with the rules of sentiment/triage.py.
+
+The rules are precise on the phrasings they were written from and miss the others (an
+injury in everyday words, a regulator the lexicon does not list). The layer reads every
+mention the rules did not put in tier 5 and that names a harm or an authority
+(sentiment/lexicons/crisis_anchors.tsv), with two logistic regressions:
+  crisis  tier 5 or not;
+  tier    tier 1-5 (multinomial).
+Features: character 1-3-grams of the normalised text (simplified, lower case) and the rules'
+own findings as tokens - the tier and reason kinds of the escalation words that counted and
+of those a negation, frame or praise cancelled, triage's reading and why, the model's label
+and score band, the motive, the anchors named and negated. Binary, L2-normalised.
+How it combines with the rules:
+  - the rules decide tier 5 and every mention without an anchor;
+  - the crisis model raises to tier 5 when it is confident and an anchor stands in a
+    clause that neither negates nor only asks about it; never a mention triage reads as
+    praise (the praise guard stays: a review that praises is never escalated);
+  - the tier model raises a complaint from tier 1-2 to tier 3 when it is confident;
+  - the tier model lowers a tier 3-4 on a mention triage reads as praise to tier 2 or less.
+The model files live in sentiment/models/triage/ (model.json: vocabulary and settings;
+weights.npz), written by `koubei train-triage` and loaded once per process. Scoring needs
+numpy only; scikit-learn is for training (sentiment/triage_train.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from sentiment.reading import Reading, reading_lexicon
+from sentiment.signals import Words, escalation_lexicon
+from sentiment.text import to_simplified
+from sentiment.triage import RED, URGENT, Triage, red_reply, signals
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
+NGRAMS = (1, 3)
+CRISIS_RAISE = 0.5  # P(tier 5) at which the crisis model raises a mention with an anchor to tier 5
+URGENT_RAISE = 0.6  # P(tier >= 3) at which the tier model raises a complaint from tier 1-2 to 3
+PRAISE_LOWER = 0.6  # P(tier <= 2) at which the tier model lowers a praising tier 3-4 mention
+_NEGATED_GAP = 3  # characters between a Chinese negator and the anchor it negates (没有任何过敏)
+_EN_NEGATION = re.compile(r"\b(?:no|not|never|without|zero|n't|nothing|nor)\b(?:\W+\w+){0,2}\W*$")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    kind: str  # harm | authority
+    word: str
+    negated: bool  # negated or only asked about in its clause
+
+
+class Anchors:
+    """crisis_anchors.tsv compiled, one Words per kind."""
+
+    def __init__(self) -> None:
+        text = resources.files("sentiment").joinpath("lexicons/crisis_anchors.tsv").read_text(encoding="utf-8")
+        words: dict[str, set[str]] = {}
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            kind, lang, field = line.split("\t")
+            items = [w.strip() for w in field.split(",") if w.strip()]
+            words.setdefault(kind, set()).update(to_simplified(w) if lang == "zh-TW" else w.lower() for w in items)
+        self.kinds = {kind: Words(found) for kind, found in words.items()}
+        self.any = Words(set().union(*words.values()))
+
+    def find(self, reading: Reading) -> list[Anchor]:
+        text = reading.text
+        if not self.any.search(text):
+            return []
+        out: list[Anchor] = []
+        lexicon = reading_lexicon()
+        for kind, words in self.kinds.items():
+            for match, _ in words.matches(text):
+                clause = reading.parsed.clause_at(match.start())
+                offset = text.rfind(clause.text, 0, match.start() + 1)
+                before = clause.text[: max(match.start() - offset, 0)] if offset >= 0 else ""
+                negated = lexicon.negated_at_end(before, _NEGATED_GAP) or bool(_EN_NEGATION.search(before))
+                asked = clause.question and not clause.rhetorical
+                out.append(Anchor(kind, match.group(), negated or asked))
+        return out
+
+
+@lru_cache(maxsize=1)
+def anchors() -> Anchors:
+    return Anchors()
+
+
+def char_ngrams(text: str) -> set[str]:
+    low, high = NGRAMS
+    text = " ".join(text.split())
+    return {text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)}
+
+
+def rule_tokens(reading: Reading, result: Triage, label: str, score: float, found: Sequence[Anchor]) -> set[str]:
+    """What the rules found, as tokens (prefixed with § so no character n-gram equals one)."""
+    tokens = {
+        f"§tier{result.urgency}",
+        f"§reading:{result.reading}",
+        f"§model:{label}",
+        f"§score:{min(int(score * 5), 4)}",
+        f"§motive:{result.motive or '-'}",
+        f"§why:{reading.why.split(':')[0].split(' (')[0]}",
+    }
+    counted = signals(reading, reading.polarity == "neg")
+    for signal in counted:
+        tokens.add(f"§hit:{signal.rule.kind}")
+        tokens.add(f"§hit:tier{signal.rule.tier}")
+    counted_words = {s.word for s in counted}
+    for word in escalation_lexicon().find(reading.text):
+        if word.rule is not None and word.word not in counted_words:
+            tokens.add(f"§cancelled:{word.rule.kind}")
+    for anchor in found:
+        tokens.add(f"§anchor:{anchor.kind}:{'negated' if anchor.negated else 'named'}")
+    if any(c.question for c in reading.clauses):
+        tokens.add("§question")
+    if re.search(r"[a-z]{2}", reading.text):
+        tokens.add("§latin")
+    if re.search(r"[\u4e00-\u9fff]", reading.text):
+        tokens.add("§cjk")
+    return tokens
+
+
+def tokens_of(reading: Reading, result: Triage, label: str, score: float, found: Sequence[Anchor]) -> set[str]:
+    return char_ngrams(reading.text) | rule_tokens(reading, result, label, score, found)
+
+
+@dataclass(frozen=True)
+class TriageModel:
+    vocabulary: dict[str, int]
+    weights: np.ndarray  # (6, n): row 0 the crisis model, rows 1-5 the tier model's tiers 1-5
+    bias: np.ndarray  # (6,)
+    meta: dict[str, object]
+
+    def probabilities(self, token_sets: Sequence[set[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """P(tier 5) by the crisis model, and P(tier 1..5) by the tier model, per text."""
+        scores = np.empty((len(token_sets), 6))
+        vocabulary, weights = self.vocabulary, self.weights
+        for row, tokens in enumerate(token_sets):
+            columns = [vocabulary[t] for t in tokens if t in vocabulary]
+            summed = weights[:, columns].sum(axis=1) if columns else np.zeros(6)
+            scores[row] = summed / math.sqrt(max(len(tokens), 1)) + self.bias
+        crisis = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        tiers = np.exp(scores[:, 1:] - scores[:, 1:].max(axis=1, keepdims=True))
+        return crisis, tiers / tiers.sum(axis=1, keepdims=True)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        order = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        meta = {**self.meta, "ngrams": list(NGRAMS), "vocabulary": order}
+        (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+        np.savez_compressed(directory / "weights.npz", weights=self.weights.astype(np.float32), bias=self.bias)
+
+
+def load(directory: Path) -> TriageModel:
+    meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    order = meta.pop("vocabulary")
+    with np.load(directory / "weights.npz") as stored:
+        weights, bias = stored["weights"].astype(np.float64), stored["bias"]
+    return TriageModel({t: i for i, t in enumerate(order)}, weights, bias, meta)
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> TriageModel | None:
+    """The model in sentiment/models/triage/, loaded once per process; None without one
+    (the rules alone decide)."""
+    return load(MODEL_DIR) if (MODEL_DIR / "model.json").exists() else None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A mention the layer reads: the rules' outcome and what it needs to decide."""
+
+    index: int
+    reading: Reading
+    result: Triage
+    anchors: list[Anchor]
+    tokens: set[str]
+
+
+def candidate(index: int, reading: Reading, result: Triage, label: str, score: float) -> Candidate | None:
+    """The layer reads a mention the rules kept below tier 5 that names a harm or an authority,
+    or whose tier 3-4 sits on a reading of praise."""
+    if result.urgency >= RED:
+        return None
+    found = anchors().find(reading)
+    if not found and not (result.urgency >= URGENT and result.reading == "pos"):
+        return None
+    return Candidate(index, reading, result, found, tokens_of(reading, result, label, score, found))
+
+
+def combine(item: Candidate, crisis: float, tiers: np.ndarray) -> Triage:
+    """The rules' triage, adjusted by the models' probabilities (see the module's docstring)."""
+    result, praise = item.result, item.result.reading == "pos"
+    named = [a for a in item.anchors if not a.negated]
+    if not praise and named and crisis >= CRISIS_RAISE:
+        why = f"tier {RED}: model: crisis p={crisis:.2f} ({named[0].kind}: {named[0].word})"
+        return replace(result, urgency=RED, reason=f"{why}; {result.reason}", reply=red_reply())
+    if praise and result.urgency >= URGENT and tiers[:2].sum() >= PRAISE_LOWER:
+        tier = 1 + int(np.argmax(tiers[:2]))
+        return replace(result, urgency=tier, reason=f"tier {tier}: model: praise p={tiers[:2].sum():.2f}; {result.reason}")
+    if result.reading == "neg" and result.urgency < URGENT and tiers[2:].sum() >= URGENT_RAISE:
+        why = f"tier {URGENT}: model: urgent p={tiers[2:].sum():.2f}"
+        return replace(result, urgency=URGENT, reason=f"{why}; {result.reason}")
+    return result
+
+
+def refine(
+    readings: Sequence[Reading],
+    results: Sequence[Triage],
+    labels: Sequence[str],
+    scores: Sequence[float],
+    model: TriageModel | None = None,
+) -> list[Triage]:
+    """The rules' triage of a batch, adjusted by the learned layer (the shipped model unless
+    one is given; the rules' own triage when there is none)."""
+    model = model or shipped_model()
+    out = list(results)
+    if model is None:
+        return out
+    items = [
+        c
+        for i in range(len(results))
+        if (c := candidate(i, readings[i], results[i], labels[i], float(scores[i]))) is not None
+    ]
+    if not items:
+        return out
+    crisis, tiers = model.probabilities([c.tokens for c in items])
+    for item, p, t in zip(items, crisis, tiers):
+        out[item.index] = combine(item, float(p), t)
+    return out
