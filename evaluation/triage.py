@@ -248,42 +248,53 @@ def as_json(reports: Sequence[SuiteReport], corrections: CorrectionCheck) -> dic
 
 @dataclass(frozen=True)
 class CrossValidation:
-    by: str  # domain | category: what the folds keep together
+    by: str  # suite | domain | category: what the folds keep together
     folds: int
     cases: list[Case]
     rules: list[Verdict]
-    learned: list[Verdict]  # each case read by a model trained on the other folds
+    learned: list[Verdict]  # each case read by a layer trained on the other folds
+    groups: list[str]  # each case's fold key (its suite, domain or category)
 
-    def scores(self) -> dict[str, Scores]:
-        return {"rules": score(self.cases, self.rules), "rules+model": score(self.cases, self.learned)}
+    def scores(self, group: str | None = None) -> dict[str, Scores]:
+        chosen = [i for i, g in enumerate(self.groups) if group is None or g == group]
+        cases = [self.cases[i] for i in chosen]
+        return {
+            "rules": score(cases, [self.rules[i] for i in chosen]),
+            "rules+model": score(cases, [self.learned[i] for i in chosen]),
+        }
+
+
+FOLD_KEYS = ("suite", "domain", "category")
 
 
 def cross_validate(
-    cases: Sequence[Case],
+    suites: Sequence[tuple[str, Sequence[Case]]],
     scorer: Scorer,
     tagger: AspectTagger,
     by: str = "domain",
     folds: int = 5,
     corrections: Sequence[tuple[str, int, int]] = (),
 ) -> CrossValidation:
-    """Rules alone vs rules + the learned layer, each case read by a layer trained without its
-    fold: folds keep every case of a domain (or category) together, so the layer is measured on
-    phrasings of a kind it never saw. Stored corrections are training rows in every fold."""
+    """Rules alone vs rules + the learned layer (sentiment/triage_model.py), each case read by a
+    layer trained without its fold. Folds keep every case of a suite, domain or category together,
+    so the layer is measured on phrasings of a kind it never saw (by suite: a whole suite written
+    at another time). Stored corrections are training rows in every fold, never test rows."""
     from sklearn.model_selection import GroupKFold
 
     from sentiment.triage_model import candidate, combine
     from sentiment.triage_train import Example, fit, rule_pass
 
-    examples = [Example(c.text, 0, c.tier, getattr(c, by)) for c in cases]
-    extra = [Example(t, r, tier, "corrections") for t, r, tier in corrections]
-    ruled, tokens = rule_pass(scorer, tagger, examples + extra)
+    cases = [c for _, chosen in suites for c in chosen]
+    groups = [name if by == "suite" else getattr(c, by) for name, chosen in suites for c in chosen]
+    examples = [Example(c.text, 0, c.tier, g) for c, g in zip(cases, groups)]
+    examples += [Example(t, r, tier, "corrections") for t, r, tier in corrections]
+    ruled, tokens = rule_pass(scorer, tagger, examples)
     rules = [Verdict(t.urgency, t.reading) for t in ruled.triages[: len(cases)]]
     learned = list(rules)
-    groups = [e.group for e in examples]
     splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
-    for train, test in splitter.split(examples, groups=groups):
-        chosen = [*train, *range(len(cases), len(examples) + len(extra))]
-        model = fit([tokens[i] for i in chosen], [(examples + extra)[i].tier for i in chosen])
+    for train, test in splitter.split(cases, groups=groups):
+        chosen = [*train, *range(len(cases), len(examples))]
+        model = fit([tokens[i] for i in chosen], [examples[i].tier for i in chosen])
         items = [
             c
             for i in test
@@ -295,16 +306,21 @@ def cross_validate(
         for item, p, t in zip(items, crisis, tiers):
             result = combine(item, float(p), t)
             learned[item.index] = Verdict(result.urgency, result.reading)
-    return CrossValidation(by, splitter.get_n_splits(), list(cases), rules, learned)
+    return CrossValidation(by, splitter.get_n_splits(), cases, rules, learned, groups)
 
 
 def cross_validation_lines(runs: Sequence[CrossValidation]) -> list[str]:
     lines: list[str] = []
     for run in runs:
-        lines.append(f"cross-validated by {run.by} ({run.folds} folds, {len(run.cases)} reviews, each read by a layer trained without its fold):")
-        for system, s in run.scores().items():
+        lines.append(
+            f"cross-validated by {run.by}: {run.folds} folds over {len(run.cases)} reviews,"
+            " each read by a layer trained without its fold"
+        )
+        parts = [None, *sorted(set(run.groups))] if run.by == "suite" else [None]
+        for group, system, s in [(g, k, v) for g in parts for k, v in run.scores(g).items()]:
             lines.append(
-                f"  {system:12} crisis recall {_cell(s.crisis_recall)}, praise escalated {s.praise_escalated},"
-                f" tier within one {_cell(s.within_one)}, hard pos/neg accuracy {_cell(s.hard)}, tier exact {_cell(s.exact)}"
+                f"  {group or 'all':24} {system:12} crisis recall {_cell(s.crisis_recall)}, praise escalated {s.praise_escalated},"
+                f" tier within one {_cell(s.within_one)}, hard pos/neg accuracy {_cell(s.hard)},"
+                f" tier exact {_cell(s.exact)}"
             )
     return lines

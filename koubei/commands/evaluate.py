@@ -73,6 +73,7 @@ def eval_triage(
 ) -> None:
     """Triage on the team's hard-case suites beside the previous release and snownlp, and the tier corrections the current rules now get right; exit 1 if a target is missed."""
     from evaluation.triage import as_json, check_corrections, evaluate_suite, report_lines, suite_paths
+    from koubei.commands.sentiment import tier_feedback
     from sentiment.aspects import tagger_from_settings
     from sentiment.model import scorer_from_settings
 
@@ -82,7 +83,7 @@ def eval_triage(
     if not paths:
         raise ConfigError("no triage suite found: give --suite FILE.tsv")
     reports = [evaluate_suite(path, scorer, tagger, snownlp=snownlp) for path in paths]
-    corrections = check_corrections(_tier_corrections(app_ctx), scorer, tagger)
+    corrections = check_corrections(tier_feedback(app_ctx), scorer, tagger)
     for line in report_lines(reports):
         typer.echo(line)
     typer.echo(
@@ -96,18 +97,6 @@ def eval_triage(
     if missed:
         raise KoubeiError(f"{len(missed)} triage target(s) missed")  # exit 1: the work failed
     typer.echo("all triage targets met")
-
-
-def _tier_corrections(app_ctx: AppContext) -> list[tuple[str, int, int]]:
-    """(text, reach, tier) of the stored tier corrections; none without a database."""
-    from storage.db import StorageError
-    from storage.sentiment import tier_labels
-
-    try:
-        with app_ctx.open_store(read_only=True) as store:
-            return tier_labels(store)
-    except StorageError:
-        return []
 
 
 @app.command("spikes")
