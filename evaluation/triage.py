@@ -324,3 +324,17 @@ def cross_validation_lines(runs: Sequence[CrossValidation]) -> list[str]:
                 f" tier exact {_cell(s.exact)}"
             )
     return lines
+
+
+def cross_validation_json(runs: Sequence[CrossValidation]) -> dict[str, object]:
+    def scores(s: Scores) -> dict[str, object]:
+        return {k: getattr(s, k) for k in Scores.__dataclass_fields__}
+
+    return {
+        run.by: {
+            "folds": run.folds,
+            "systems": {system: scores(s) for system, s in run.scores().items()},
+            "groups": {g: {k: scores(v) for k, v in run.scores(g).items()} for g in sorted(set(run.groups))},
+        }
+        for run in runs
+    }

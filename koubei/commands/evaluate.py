@@ -70,6 +70,12 @@ def eval_triage(
         True, "--snownlp/--no-snownlp", help="Also read the suites with snownlp's labels (its import takes 5-10 s)."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    cross_validate: bool = typer.Option(
+        False,
+        "--cross-validate",
+        help="Also measure rules alone vs rules + the learned layer, the layer retrained without each fold"
+        " (folds by suite, domain and category; a few minutes).",
+    ),
 ) -> None:
     """Triage on the team's hard-case suites beside the previous release and snownlp, and the tier corrections the current rules now get right; exit 1 if a target is missed."""
     from evaluation.triage import as_json, check_corrections, evaluate_suite, report_lines, suite_paths
@@ -89,8 +95,18 @@ def eval_triage(
     typer.echo(
         f"tier corrections: {corrections.total} stored; the current rules give {corrections.agree} the same tier"
     )
+    payload = as_json(reports, corrections)
+    if cross_validate:
+        from evaluation.triage import FOLD_KEYS, cross_validation_json, cross_validation_lines, load_suite
+        from evaluation.triage import cross_validate as run_folds
+
+        suites = [(path.stem, load_suite(path)) for path in paths]
+        runs = [run_folds(suites, scorer, tagger, by=key, corrections=tier_feedback(app_ctx)) for key in FOLD_KEYS]
+        for line in cross_validation_lines(runs):
+            typer.echo(line)
+        payload["cross_validation"] = cross_validation_json(runs)
     if json_out:
-        json_out.write_text(json.dumps(as_json(reports, corrections), ensure_ascii=False, indent=2) + "\n", "utf-8")
+        json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
     missed = [line for report in reports for line in report.missed()]
     for line in missed:
         typer.echo(f"missed: {line}")
