@@ -38,7 +38,7 @@ import numpy as np
 from sentiment.reading import Reading, reading_lexicon
 from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
-from sentiment.triage import RED, URGENT, Triage, red_reply, signals
+from sentiment.triage import RED, URGENT, Triage, red_reply
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
 NGRAMS = (1, 3)
@@ -65,33 +65,31 @@ class Anchors:
 
     def __init__(self) -> None:
         text = resources.files("sentiment").joinpath("lexicons/crisis_anchors.tsv").read_text(encoding="utf-8")
-        words: dict[str, set[str]] = {}
+        self.kind: dict[str, str] = {}
         for line in text.splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
             kind, lang, field = line.split("\t")
-            items = [w.strip() for w in field.split(",") if w.strip()]
-            words.setdefault(kind, set()).update(to_simplified(w) if lang == "zh-TW" else w.lower() for w in items)
-        self.kinds = {kind: Words(found) for kind, found in words.items()}
-        self.any = Words(set().union(*words.values()))
+            for word in (w.strip() for w in field.split(",") if w.strip()):
+                self.kind[to_simplified(word) if lang == "zh-TW" else word.lower()] = kind
+        self.words = Words(self.kind)
 
     def find(self, reading: Reading) -> list[Anchor]:
         text = reading.text
-        if not self.any.search(text):
+        if not self.words.search(text):
             return []
         out: list[Anchor] = []
         lexicon = reading_lexicon()
         emoticons = [m.span() for m in _EMOTICON.finditer(text)] if "[" in text else []
-        for kind, words in self.kinds.items():
-            for match, _ in words.matches(text):
-                if any(start <= match.start() < end for start, end in emoticons):
-                    continue  # Weibo's [晕], [悲伤] name a mood, not a harm
-                clause = reading.parsed.clause_at(match.start())
-                offset = text.rfind(clause.text, 0, match.start() + 1)
-                before = clause.text[: max(match.start() - offset, 0)] if offset >= 0 else ""
-                negated = lexicon.negated_at_end(before, _NEGATED_GAP) or bool(_EN_NEGATION.search(before))
-                asked = clause.question and not clause.rhetorical
-                out.append(Anchor(kind, match.group(), negated or asked))
+        for match, _ in self.words.matches(text):
+            if any(start <= match.start() < end for start, end in emoticons):
+                continue  # Weibo's [晕], [悲伤] name a mood, not a harm
+            clause = reading.parsed.clause_at(match.start())
+            offset = text.rfind(clause.text, 0, match.start() + 1)
+            before = clause.text[: max(match.start() - offset, 0)] if offset >= 0 else ""
+            negated = lexicon.negated_at_end(before, _NEGATED_GAP) or bool(_EN_NEGATION.search(before))
+            asked = clause.question and not clause.rhetorical
+            out.append(Anchor(self.kind[match.group()], match.group(), negated or asked))
         return out
 
 
@@ -118,9 +116,8 @@ def rule_tokens(reading: Reading, result: Triage, label: str, score: float, foun
         f"§motive:{result.motive or '-'}",
         f"§why:{reading.why.split(':')[0].split(' (')[0]}",
     }
-    counted_words = {s.word for s in signals(reading, reading.polarity == "neg")}
     for word in escalation_lexicon().find(reading.text):
-        if word.rule is not None and word.word not in counted_words:
+        if word.rule is not None and word.word not in result.signals:
             tokens.add(f"§cancelled:{word.rule.kind}")
     for anchor in found:
         tokens.add(f"§anchor:{anchor.kind}:{'negated' if anchor.negated else 'named'}")
@@ -149,7 +146,7 @@ class TriageModel:
         scores = np.empty((len(token_sets), 6))
         vocabulary, weights = self.vocabulary, self.weights
         for row, tokens in enumerate(token_sets):
-            columns = [vocabulary[t] for t in tokens if t in vocabulary]
+            columns = [c for c in map(vocabulary.get, tokens) if c is not None]
             summed = weights[:, columns].sum(axis=1) if columns else np.zeros(6)
             scores[row] = summed / math.sqrt(max(len(tokens), 1)) + self.bias
         crisis = 1.0 / (1.0 + np.exp(-scores[:, 0]))
@@ -191,12 +188,14 @@ class Candidate:
 
 
 def candidate(index: int, reading: Reading, result: Triage, label: str, score: float) -> Candidate | None:
-    """The layer reads a mention the rules kept below tier 5 that names a harm or an authority,
-    or whose tier 3-4 sits on a reading of praise."""
-    if result.urgency >= RED:
+    """A mention the layer could change: one below tier 5 that triage does not read as praise and
+    that names a harm or an authority (the crisis model may raise it), or a tier 3-4 on a reading
+    of praise (the tier model may lower it). Most mentions are neither and cost one search."""
+    praise = result.reading == "pos"
+    if result.urgency >= RED or (praise and result.urgency < URGENT):
         return None
     found = anchors().find(reading)
-    if not found and not (result.urgency >= URGENT and result.reading == "pos"):
+    if not (praise or any(not a.negated for a in found)):
         return None
     return Candidate(index, reading, result, found, tokens_of(reading, result, label, score, found))
 

@@ -89,7 +89,8 @@ def eval_triage(
     if not paths:
         raise ConfigError("no triage suite found: give --suite FILE.tsv")
     reports = [evaluate_suite(path, scorer, tagger, snownlp=snownlp) for path in paths]
-    corrections = check_corrections(tier_feedback(app_ctx), scorer, tagger)
+    stored = tier_feedback(app_ctx)
+    corrections = check_corrections(stored, scorer, tagger)
     for line in report_lines(reports):
         typer.echo(line)
     typer.echo(
@@ -101,7 +102,7 @@ def eval_triage(
         from evaluation.triage import cross_validate as run_folds
 
         suites = [(path.stem, load_suite(path)) for path in paths]
-        runs = [run_folds(suites, scorer, tagger, by=key, corrections=tier_feedback(app_ctx)) for key in FOLD_KEYS]
+        runs = [run_folds(suites, scorer, tagger, by=key, corrections=stored) for key in FOLD_KEYS]
         for line in cross_validation_lines(runs):
             typer.echo(line)
         payload["cross_validation"] = cross_validation_json(runs)
