@@ -85,8 +85,8 @@ class Anchors:
             if any(start <= match.start() < end for start, end in emoticons):
                 continue  # Weibo's [晕], [悲伤] name a mood, not a harm
             clause = reading.parsed.clause_at(match.start())
-            offset = text.rfind(clause.text, 0, match.start() + 1)
-            before = clause.text[: max(match.start() - offset, 0)] if offset >= 0 else ""
+            offset = text.rfind(clause.text, 0, match.start() + len(clause.text))  # the clause holds the match
+            before = clause.text[: match.start() - offset]
             negated = lexicon.negated_at_end(before, _NEGATED_GAP) or bool(_EN_NEGATION.search(before))
             asked = clause.question and not clause.rhetorical
             out.append(Anchor(self.kind[match.group()], match.group(), negated or asked))
