@@ -15,7 +15,8 @@ How it combines with the rules:
   - the rules decide tier 5 and every mention without an anchor;
   - the crisis model raises to tier 5 when it is confident and an anchor stands in a
     clause that neither negates nor only asks about it; never a mention triage reads as
-    praise (the praise guard stays: a review that praises is never escalated);
+    praise (the praise guard stays: a review that praises is never escalated), nor a
+    neutral one that asks (a question that mentions an allergy asks about it);
   - the tier model lowers a tier 3-4 on a mention triage reads as praise to tier 2 or less.
 The model files live in sentiment/models/triage/ (model.json: vocabulary and settings;
 weights.npz), written by `koubei train-triage` and loaded once per process. Scoring needs
@@ -204,7 +205,8 @@ def combine(item: Candidate, crisis: float, tiers: np.ndarray) -> Triage:
     """The rules' triage, adjusted by the models' probabilities (see the module's docstring)."""
     result, praise = item.result, item.result.reading == "pos"
     named = [a for a in item.anchors if not a.negated]
-    if not praise and named and crisis >= CRISIS_RAISE:
+    asks = result.reading == "neu" and any(c.question for c in item.reading.clauses)  # 餐里有花生吗？孩子对花生过敏
+    if not (praise or asks) and named and crisis >= CRISIS_RAISE:
         why = f"tier {RED}: model: crisis p={crisis:.2f} ({named[0].kind}: {named[0].word})"
         return replace(result, urgency=RED, reason=f"{why}; {result.reason}", reply=red_reply(), reading="neg")
     if praise and result.urgency >= URGENT and tiers[:2].sum() >= PRAISE_LOWER:
