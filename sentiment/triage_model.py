@@ -211,7 +211,9 @@ def combine(item: Candidate, crisis: float, tiers: np.ndarray) -> Triage:
         return replace(result, urgency=RED, reason=f"{why}; {result.reason}", reply=red_reply(), reading="neg")
     if praise and result.urgency >= URGENT and tiers[:2].sum() >= PRAISE_LOWER:
         tier = 1 + int(np.argmax(tiers[:2]))
-        return replace(result, urgency=tier, reason=f"tier {tier}: model: praise p={tiers[:2].sum():.2f}; {result.reason}")
+        return replace(
+            result, urgency=tier, reason=f"tier {tier}: model: praise p={tiers[:2].sum():.2f}; {result.reason}"
+        )
     return result
 
 

@@ -60,7 +60,9 @@ def fit(token_sets: Sequence[set[str]], tiers: Sequence[int], meta: dict[str, ob
     y = np.asarray(tiers)
     crisis = LogisticRegression(C=C_CRISIS, class_weight="balanced", solver="liblinear", random_state=SEED)
     crisis.fit(matrix, (y == 5).astype(int))
-    tier = OneVsRestClassifier(LogisticRegression(C=C_TIER, class_weight="balanced", solver="liblinear", random_state=SEED))
+    tier = OneVsRestClassifier(
+        LogisticRegression(C=C_TIER, class_weight="balanced", solver="liblinear", random_state=SEED)
+    )
     tier.fit(matrix, y)
     weights = np.zeros((6, len(vocabulary)))
     bias = np.full(6, -1e3)  # a tier absent from the rows is never predicted
