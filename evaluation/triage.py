@@ -244,3 +244,97 @@ def as_json(reports: Sequence[SuiteReport], corrections: CorrectionCheck) -> dic
         "targets": {name: f"{op} {target:g}" for name, (op, target, _) in TARGETS.items()},
         "corrections": {"stored": corrections.total, "agree": corrections.agree},
     }
+
+
+@dataclass(frozen=True)
+class CrossValidation:
+    by: str  # suite | domain | category: what the folds keep together
+    folds: int
+    cases: list[Case]
+    rules: list[Verdict]
+    learned: list[Verdict]  # each case read by a layer trained on the other folds
+    groups: list[str]  # each case's fold key (its suite, domain or category)
+
+    def scores(self, group: str | None = None) -> dict[str, Scores]:
+        chosen = [i for i, g in enumerate(self.groups) if group is None or g == group]
+        cases = [self.cases[i] for i in chosen]
+        return {
+            "rules": score(cases, [self.rules[i] for i in chosen]),
+            "rules+model": score(cases, [self.learned[i] for i in chosen]),
+        }
+
+
+FOLD_KEYS = ("suite", "domain", "category")
+
+
+def cross_validate(
+    suites: Sequence[tuple[str, Sequence[Case]]],
+    scorer: Scorer,
+    tagger: AspectTagger,
+    by: str = "domain",
+    folds: int = 5,
+    corrections: Sequence[tuple[str, int, int]] = (),
+) -> CrossValidation:
+    """Rules alone vs rules + the learned layer (sentiment/triage_model.py), each case read by a
+    layer trained without its fold. Folds keep every case of a suite, domain or category together,
+    so the layer is measured on phrasings of a kind it never saw (by suite: a whole suite written
+    at another time). Stored corrections are training rows in every fold, never test rows."""
+    from sklearn.model_selection import GroupKFold
+
+    from sentiment.triage_model import candidate, combine
+    from sentiment.triage_train import Example, fit, rule_pass
+
+    cases = [c for _, chosen in suites for c in chosen]
+    groups = [name if by == "suite" else getattr(c, by) for name, chosen in suites for c in chosen]
+    examples = [Example(c.text, 0, c.tier, g) for c, g in zip(cases, groups)]
+    examples += [Example(t, r, tier, "corrections") for t, r, tier in corrections]
+    ruled, tokens = rule_pass(scorer, tagger, examples)
+    rules = [Verdict(t.urgency, t.reading) for t in ruled.triages[: len(cases)]]
+    learned = list(rules)
+    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
+    for train, test in splitter.split(cases, groups=groups):
+        chosen = [*train, *range(len(cases), len(examples))]
+        model = fit([tokens[i] for i in chosen], [examples[i].tier for i in chosen])
+        items = [
+            c
+            for i in test
+            if (c := candidate(i, ruled.readings[i], ruled.triages[i], ruled.labels[i], ruled.scores[i])) is not None
+        ]
+        if not items:
+            continue
+        crisis, tiers = model.probabilities([c.tokens for c in items])
+        for item, p, t in zip(items, crisis, tiers):
+            result = combine(item, float(p), t)
+            learned[item.index] = Verdict(result.urgency, result.reading)
+    return CrossValidation(by, splitter.get_n_splits(), cases, rules, learned, groups)
+
+
+def cross_validation_lines(runs: Sequence[CrossValidation]) -> list[str]:
+    lines: list[str] = []
+    for run in runs:
+        lines.append(
+            f"cross-validated by {run.by}: {run.folds} folds over {len(run.cases)} reviews,"
+            " each read by a layer trained without its fold"
+        )
+        parts = [None, *sorted(set(run.groups))] if run.by == "suite" else [None]
+        for group, system, s in [(g, k, v) for g in parts for k, v in run.scores(g).items()]:
+            lines.append(
+                f"  {group or 'all':24} {system:12} crisis recall {_cell(s.crisis_recall)}, praise escalated {s.praise_escalated},"
+                f" tier within one {_cell(s.within_one)}, hard pos/neg accuracy {_cell(s.hard)},"
+                f" tier exact {_cell(s.exact)}"
+            )
+    return lines
+
+
+def cross_validation_json(runs: Sequence[CrossValidation]) -> dict[str, object]:
+    def scores(s: Scores) -> dict[str, object]:
+        return {k: getattr(s, k) for k in Scores.__dataclass_fields__}
+
+    return {
+        run.by: {
+            "folds": run.folds,
+            "systems": {system: scores(s) for system, s in run.scores().items()},
+            "groups": {g: {k: scores(v) for k, v in run.scores(g).items()} for g in sorted(set(run.groups))},
+        }
+        for run in runs
+    }

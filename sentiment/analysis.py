@@ -19,8 +19,9 @@ from typing import Protocol
 from sentiment.aspects import AspectTagger
 from sentiment.excerpt import excerpt
 from sentiment.model import Scorer
-from sentiment.reading import Parsed, decide, parse
+from sentiment.reading import Parsed, Reading, decide, parse
 from sentiment.triage import Triage, triage
+from sentiment.triage_model import refine
 from sentiment.trust import is_default_review, rating_conflict
 
 
@@ -67,6 +68,37 @@ def analyse_rows(scorer: Scorer, tagger: AspectTagger, rows: Sequence[Analysable
     )
 
 
+@dataclass(frozen=True)
+class Ruled:
+    """A batch as the rules triage it, before the learned layer (sentiment/triage_model.py)."""
+
+    texts: list[str]
+    scores: list[float]
+    labels: list[str]
+    readings: list[Reading]
+    aspects: list[dict[str, str]]
+    triages: list[Triage]
+
+
+def rule_triage(
+    scorer: Scorer,
+    tagger: AspectTagger,
+    texts: Sequence[str],
+    brands: Sequence[str | None] | None = None,
+    reaches: Sequence[int] | None = None,
+    languages: Sequence[str | None] | None = None,
+) -> Ruled:
+    texts = [excerpt(t) for t in texts]
+    parsed = [parse(t) for t in texts]
+    scores, labels = scorer.score(texts, languages, verdicts=[p.verdict for p in parsed])
+    turn_labels = _turn_labels(scorer, parsed, languages)
+    readings = [decide(parsed[i], labels[i], turn_labels.get(i)) for i in range(len(texts))]
+    tagged = [tagger.tag(t, r.polarity, brands[i] if brands else None) for i, (t, r) in enumerate(zip(texts, readings))]
+    reach = [int(r) for r in reaches] if reaches else [0] * len(texts)
+    ruled = [triage(text, labels[i], reach[i], tagged[i], readings[i]) for i, text in enumerate(texts)]
+    return Ruled(texts, [float(s) for s in scores], list(labels), readings, tagged, ruled)
+
+
 def analyse(
     scorer: Scorer,
     tagger: AspectTagger,
@@ -76,28 +108,19 @@ def analyse(
     ratings: Sequence[float | None] | None = None,
     languages: Sequence[str | None] | None = None,
 ) -> list[Analysis]:
-    texts = [excerpt(t) for t in texts]
-    parsed = [parse(t) for t in texts]
-    scores, labels = scorer.score(texts, languages, verdicts=[p.verdict for p in parsed])
-    turn_labels = _turn_labels(scorer, parsed, languages)
-    out: list[Analysis] = []
-    for i, text in enumerate(texts):
-        label = labels[i]
-        reading = decide(parsed[i], label, turn_labels.get(i))
-        aspects = tagger.tag(text, reading.polarity, brands[i] if brands else None)
-        reach = int(reaches[i]) if reaches else 0
-        rating = ratings[i] if ratings else None
-        out.append(
-            Analysis(
-                score=float(scores[i]),
-                label=label,
-                aspects=aspects,
-                triage=triage(text, label, reach, aspects, reading),
-                rating_conflict=rating_conflict(rating, float(scores[i]), scorer.neutral),
-                default_review=is_default_review(text),
-            )
+    ruled = rule_triage(scorer, tagger, texts, brands, reaches, languages)
+    triages = refine(ruled.readings, ruled.triages, ruled.labels, ruled.scores)
+    return [
+        Analysis(
+            score=ruled.scores[i],
+            label=ruled.labels[i],
+            aspects=ruled.aspects[i],
+            triage=triages[i],
+            rating_conflict=rating_conflict(ratings[i] if ratings else None, ruled.scores[i], scorer.neutral),
+            default_review=is_default_review(text),
         )
-    return out
+        for i, text in enumerate(ruled.texts)
+    ]
 
 
 def _turn_labels(scorer: Scorer, parsed: Sequence[Parsed], languages: Sequence[str | None] | None) -> dict[int, str]:

@@ -134,6 +134,11 @@ class Triage:
     reason: str
     reply: str
     reading: str = ""  # triage's own polarity (pos | neu | neg); wins over the model's label for the tier
+    signals: tuple[str, ...] = ()  # the escalation words that counted (the learned layer's features)
+
+
+def red_reply() -> str:
+    return _replies()["tier5"]
 
 
 def reach_bonus(reach: int) -> int:
@@ -208,4 +213,5 @@ def triage(
         reason="; ".join(parts),
         reply=_reply(motive, aspects or {}, tier == RED),
         reading=polarity,
+        signals=tuple(s.word for s in found),
     )

@@ -70,9 +70,16 @@ def eval_triage(
         True, "--snownlp/--no-snownlp", help="Also read the suites with snownlp's labels (its import takes 5-10 s)."
     ),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the results as JSON here."),
+    cross_validate: bool = typer.Option(
+        False,
+        "--cross-validate",
+        help="Also measure rules alone vs rules + the learned layer, the layer retrained without each fold"
+        " (folds by suite, domain and category; a few minutes).",
+    ),
 ) -> None:
     """Triage on the team's hard-case suites beside the previous release and snownlp, and the tier corrections the current rules now get right; exit 1 if a target is missed."""
     from evaluation.triage import as_json, check_corrections, evaluate_suite, report_lines, suite_paths
+    from koubei.commands.sentiment import tier_feedback
     from sentiment.aspects import tagger_from_settings
     from sentiment.model import scorer_from_settings
 
@@ -82,32 +89,31 @@ def eval_triage(
     if not paths:
         raise ConfigError("no triage suite found: give --suite FILE.tsv")
     reports = [evaluate_suite(path, scorer, tagger, snownlp=snownlp) for path in paths]
-    corrections = check_corrections(_tier_corrections(app_ctx), scorer, tagger)
+    stored = tier_feedback(app_ctx)
+    corrections = check_corrections(stored, scorer, tagger)
     for line in report_lines(reports):
         typer.echo(line)
     typer.echo(
         f"tier corrections: {corrections.total} stored; the current rules give {corrections.agree} the same tier"
     )
+    payload = as_json(reports, corrections)
+    if cross_validate:
+        from evaluation.triage import FOLD_KEYS, cross_validation_json, cross_validation_lines, load_suite
+        from evaluation.triage import cross_validate as run_folds
+
+        suites = [(path.stem, load_suite(path)) for path in paths]
+        runs = [run_folds(suites, scorer, tagger, by=key, corrections=stored) for key in FOLD_KEYS]
+        for line in cross_validation_lines(runs):
+            typer.echo(line)
+        payload["cross_validation"] = cross_validation_json(runs)
     if json_out:
-        json_out.write_text(json.dumps(as_json(reports, corrections), ensure_ascii=False, indent=2) + "\n", "utf-8")
+        json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
     missed = [line for report in reports for line in report.missed()]
     for line in missed:
         typer.echo(f"missed: {line}")
     if missed:
         raise KoubeiError(f"{len(missed)} triage target(s) missed")  # exit 1: the work failed
     typer.echo("all triage targets met")
-
-
-def _tier_corrections(app_ctx: AppContext) -> list[tuple[str, int, int]]:
-    """(text, reach, tier) of the stored tier corrections; none without a database."""
-    from storage.db import StorageError
-    from storage.sentiment import tier_labels
-
-    try:
-        with app_ctx.open_store(read_only=True) as store:
-            return tier_labels(store)
-    except StorageError:
-        return []
 
 
 @app.command("spikes")

@@ -174,3 +174,41 @@ def _feedback(app_ctx: AppContext) -> tuple[list[str], list[int]]:
         return [], []
     pairs = [(t, 1 if lab == "pos" else 0) for t, lab in rows if lab in ("pos", "neg")]
     return [t for t, _ in pairs], [y for _, y in pairs]
+
+
+@app.command("train-triage")
+def train_triage(
+    ctx: typer.Context,
+    output: Path | None = typer.Option(
+        None, "--output", help="Directory to write the model to (default: sentiment/models/triage, the shipped one)."
+    ),
+    feedback: bool = typer.Option(
+        True, "--feedback/--no-feedback", help="Add the tier corrections stored in the database (koubei label --tier)."
+    ),
+) -> None:
+    """Train the learned triage layer on the team's triage suites and the stored tier corrections."""
+    from sentiment.aspects import AspectTagger
+    from sentiment.model import Scorer, load_model
+    from sentiment.triage_model import MODEL_DIR
+    from sentiment.triage_train import train_triage as train
+
+    app_ctx: AppContext = ctx.obj
+    corrections = tier_feedback(app_ctx) if feedback else []
+    target = output or MODEL_DIR
+    model = train(Scorer(load_model("builtin")), AspectTagger(), corrections, target)
+    typer.echo(
+        f"trained the triage layer on {model.meta['rows']} rows ({len(corrections)} corrections),"
+        f" {len(model.vocabulary)} features -> {target}"
+    )
+
+
+def tier_feedback(app_ctx: AppContext) -> list[tuple[str, int, int]]:
+    """(text, reach, tier) of the stored tier corrections; none without a database."""
+    from storage.db import StorageError
+    from storage.sentiment import tier_labels
+
+    try:
+        with app_ctx.open_store(read_only=True) as store:
+            return tier_labels(store)
+    except StorageError:
+        return []
