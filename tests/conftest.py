@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage import Store, open_store
+from tests.postgres import PostgresServer, running_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KOUBEI_SHARED", REPO.parent / "shared"))
@@ -34,6 +35,13 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
         del os.environ["KOUBEI_AUTHOR_KEY_FILE"]
     else:
         os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for this test session (one per xdist worker): tests/postgres.py."""
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture
