@@ -49,9 +49,8 @@ class PostgresServer:
 
 def server_bin(name: str) -> str:
     """initdb / pg_ctl: Debian keeps them out of PATH, under /usr/lib/postgresql/<version>/bin."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or (
-        [shutil.which(name)] if shutil.which(name) else []
-    )
+    on_path = shutil.which(name)
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([on_path] if on_path else [])
     if not found:
         raise PostgresMissing(f"{name} not found: install Debian's postgresql (`make postgres`, part of `make test`)")
     return str(found[-1])
