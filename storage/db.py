@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
     from storage.keys import KeyChain
 
 MIGRATIONS_PACKAGE = "storage.migrations"
+FILE = "duckdb"
+LAKE = "ducklake"
+BACKENDS = (FILE, LAKE)
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
@@ -162,6 +167,75 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
         raise
 
 
+@dataclass(frozen=True)
+class LakeLocation:
+    """Where a DuckLake lives: its catalog in PostgreSQL (a libpq DSN) and its Parquet data
+    in a folder every worker reaches (a shared mount, or an s3:// prefix)."""
+
+    catalog_dsn: str
+    data_path: str
+
+    def __str__(self) -> str:
+        # What messages show: the catalog's database and host, never a password from the DSN.
+        fields = dict(re.findall(r"(\w+)=(\S+)", self.catalog_dsn))
+        return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
+
+
+LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
+# DuckLake keeps no indexes, primary keys or sequences: the migrations are written for the
+# single file and lose these clauses on the lake, where storage/ merges by key instead.
+_LAKE_DROPPED = (
+    re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.IGNORECASE),
+    re.compile(r"\bPRIMARY KEY\b", re.IGNORECASE),
+    re.compile(r"\bUSING COMPRESSION \w+", re.IGNORECASE),
+    re.compile(r"\bDEFAULT nextval\('[^']*'\)", re.IGNORECASE),
+    re.compile(r"^\s*(CREATE|DROP) (INDEX|SEQUENCE) [^;]*;", re.IGNORECASE | re.MULTILINE),
+)
+
+
+def lake_dialect(sql: str) -> str:
+    """A migration as DuckLake takes it: comments out, then no keys, indexes or sequences."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    for clause in _LAKE_DROPPED:
+        sql = clause.sub("", sql)
+    return sql
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
+    from duckdb_extensions import import_extension
+
+    con = duckdb.connect()
+    for extension in LAKE_EXTENSIONS:
+        import_extension(extension, con=con)
+        con.execute(f"LOAD {extension}")
+    try:
+        # ATTACH takes no parameters: the two strings go in as quoted literals.
+        con.execute(
+            f"ATTACH {_literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
+            f" (DATA_PATH {_literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
+        )
+    except duckdb.Error as exc:
+        con.close()
+        raise StorageError(f"cannot open the lake {location}: {exc}") from exc
+    con.execute("USE lake")
+    return con
+
+
+@contextmanager
+def _migration_lock(location: LakeLocation) -> Iterator[None]:
+    """One process at a time migrates a lake (workers start together): a PostgreSQL advisory
+    lock on the catalog, released when its session closes, also when the process dies."""
+    import psycopg
+
+    with psycopg.connect(location.catalog_dsn, autocommit=True) as con:
+        con.execute("SELECT pg_advisory_lock(hashtext('koubei-migrate'))")
+        yield
+
+
 def migration_files() -> list[tuple[int, str, str]]:
     """(version, name, sql) for each storage/migrations/NNN_name.sql, in order."""
     found = []
@@ -176,10 +250,13 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+def _migrate(con: duckdb.DuckDBPyConnection, backend: str) -> None:
+    dialect = lake_dialect if backend == LAKE else str
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        dialect(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
     )
     applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     for version, name, sql in migration_files():
@@ -187,7 +264,7 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
+            con.execute(dialect(sql))
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
             con.execute("COMMIT")
         except Exception as exc:
@@ -202,20 +279,28 @@ class Store:
     SQL, so the engine behind it can change.
     """
 
-    def __init__(self, path: str | Path, read_only: bool = False, lock_timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path | LakeLocation, read_only: bool = False, lock_timeout: float = 30.0) -> None:
         self.path = str(path)
         self.read_only = read_only
-        if self.path != ":memory:":
+        self.backend = LAKE if isinstance(path, LakeLocation) else FILE
+        if isinstance(path, LakeLocation):
+            # Many processes share a lake: no file lock to wait for, and a read-only
+            # Store simply never writes (the catalog's transactions keep readers consistent).
+            self.con = _connect_lake(path)
+        elif self.path != ":memory:":
             db_file = Path(self.path)
             if read_only and not db_file.exists():
                 raise StorageError(f"no database at {db_file}: run `koubei run` (or `make run`) first")
             db_file.parent.mkdir(parents=True, exist_ok=True)
-        self.con = (
-            duckdb.connect(self.path) if self.path == ":memory:" else _connect(self.path, read_only, lock_timeout)
-        )
+            self.con = _connect(self.path, read_only, lock_timeout)
+        else:
+            self.con = duckdb.connect(self.path)
         self.con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            _migrate(self.con)
+        if isinstance(path, LakeLocation) and not read_only:
+            with _migration_lock(path):
+                _migrate(self.con, self.backend)
+        elif not read_only:
+            _migrate(self.con, self.backend)
         self._chain: KeyChain | None = None
 
     @property
@@ -247,6 +332,28 @@ class Store:
             raise
         self.con.execute("COMMIT")
 
+    def upsert(
+        self,
+        table: str,
+        key: Sequence[str],
+        rows: str,
+        updates: str | None = None,
+        params: Sequence[Any] | None = None,
+    ) -> None:
+        """Merge the rows of the query `rows` (its columns named as the table's) into `table`
+        by `key`: a stored key gets `updates` (a SET list that reads the new row as `excluded`
+        and the stored one as `<table>`; None keeps the stored row), a new key is inserted.
+        Idempotent on both backends: ON CONFLICT on the file's primary key, MERGE on the lake,
+        which has no keys. Inside the caller's transaction."""
+        if self.backend == FILE:
+            conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            sql = f"INSERT INTO {table} BY NAME {rows} ON CONFLICT ({', '.join(key)}) {conflict}"
+        else:
+            on = " AND ".join(f"{table}.{column} = excluded.{column}" for column in key)
+            matched = f" WHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
+            sql = f"MERGE INTO {table} USING ({rows}) AS excluded ON {on}{matched} WHEN NOT MATCHED THEN INSERT BY NAME"
+        self.con.execute(sql, params)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()
 
@@ -255,5 +362,5 @@ class Store:
         return self.con.execute(sql, params).df()
 
 
-def open_store(path: str | Path, read_only: bool = False, lock_timeout: float = 30.0) -> Store:
+def open_store(path: str | Path | LakeLocation, read_only: bool = False, lock_timeout: float = 30.0) -> Store:
     return Store(path, read_only=read_only, lock_timeout=lock_timeout)

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from storage.db import Store
 
+KEY = ("source", "native_id")
 QUEUED = "source, native_id, content_hash"  # what an upsert RETURNs for queue_for_scoring
 _QUEUE_SCHEMA = pa.schema([("source", pa.string()), ("native_id", pa.string()), ("content_hash", pa.string())])
 _NEXT_SCHEMA = _QUEUE_SCHEMA.append(pa.field("rescore", pa.bool_()))
@@ -50,10 +51,11 @@ def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bo
         return
     store.con.register("koubei_queued", queued_table(rows))
     try:
-        store.con.execute(
-            "INSERT INTO score_queue SELECT source, native_id, content_hash, ? FROM koubei_queued"
-            " ON CONFLICT (source, native_id) DO UPDATE SET content_hash = excluded.content_hash,"
-            " rescore = score_queue.rescore OR excluded.rescore",
+        store.upsert(
+            "score_queue",
+            KEY,
+            "SELECT source, native_id, content_hash, ? AS rescore FROM koubei_queued",
+            "content_hash = excluded.content_hash, rescore = score_queue.rescore OR excluded.rescore",
             [rescore],
         )
     finally:
@@ -67,14 +69,14 @@ def queue_for_model(store: Store, model: str, version: str) -> int:
     current = store.query("SELECT model, model_version FROM score_model")[0]
     if current == (model, version):
         return 0
+    scored_by_another = (
+        "SELECT m.source, m.native_id, m.content_hash, TRUE AS rescore"
+        " FROM mentions m JOIN sentiment s USING (source, native_id)"
+        " WHERE s.model <> ? OR s.model_version <> ?"
+    )
     with store.transaction():
-        queued = store.con.execute(
-            "INSERT INTO score_queue SELECT m.source, m.native_id, m.content_hash, TRUE"
-            " FROM mentions m JOIN sentiment s USING (source, native_id)"
-            " WHERE s.model <> ? OR s.model_version <> ?"
-            " ON CONFLICT (source, native_id) DO UPDATE SET rescore = TRUE",
-            [model, version],
-        ).fetchone()[0]  # type: ignore[index]
+        queued = store.query(f"SELECT count(*) FROM ({scored_by_another})", [model, version])[0][0]
+        store.upsert("score_queue", KEY, scored_by_another, "rescore = TRUE", [model, version])
         store.con.execute("UPDATE score_model SET model = ?, model_version = ?", [model, version])
     return int(queued)
 
