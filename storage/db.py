@@ -205,7 +205,11 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
+_lakes: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
+_lakes_lock = threading.Lock()
+
+
+def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     from duckdb_extensions import import_extension
 
     con = duckdb.connect()
@@ -222,7 +226,22 @@ def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         con.close()
         raise StorageError(f"cannot open the lake {location}: {exc}") from exc
     con.execute("USE lake")
+    with _migration_lock(location):
+        _migrate(con, LAKE)
     return con
+
+
+def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
+    """A connection of this process's one attachment of the lake. Loading the extensions and
+    attaching take about 2 s, so a process does it (and migrates) once; each Store gets its
+    own cursor, a connection with its own transactions on the shared attachment."""
+    with _lakes_lock:
+        if location not in _lakes:
+            _lakes[location] = _attach_lake(location)
+        base = _lakes[location]
+    cursor = base.cursor()
+    cursor.execute("USE lake")
+    return cursor
 
 
 @contextmanager
@@ -259,17 +278,25 @@ def _migrate(con: duckdb.DuckDBPyConnection, backend: str) -> None:
         )
     )
     applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    for version, name, sql in migration_files():
-        if version in applied:
+    pending = [(version, name, sql) for version, name, sql in migration_files() if version not in applied]
+    # Each commit to a lake is a round of catalog queries (about 0.5 s): a new lake takes
+    # all its migrations in one transaction; the file commits each on its own.
+    steps = [pending] if backend == LAKE else [[migration] for migration in pending]
+    for step in steps:
+        if not step:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(dialect(sql))
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
+            for version, name, sql in step:
+                try:
+                    con.execute(dialect(sql))
+                except duckdb.Error as exc:
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
             con.execute("COMMIT")
-        except Exception as exc:
+        except Exception:
             con.execute("ROLLBACK")
-            raise StorageError(f"migration {name} failed: {exc}") from exc
+            raise
 
 
 class Store:
@@ -284,8 +311,8 @@ class Store:
         self.read_only = read_only
         self.backend = LAKE if isinstance(path, LakeLocation) else FILE
         if isinstance(path, LakeLocation):
-            # Many processes share a lake: no file lock to wait for, and a read-only
-            # Store simply never writes (the catalog's transactions keep readers consistent).
+            # Many processes share a lake: no file lock to wait for; migrated on the
+            # process's first open; a read-only Store simply never writes.
             self.con = _connect_lake(path)
         elif self.path != ":memory:":
             db_file = Path(self.path)
@@ -296,10 +323,7 @@ class Store:
         else:
             self.con = duckdb.connect(self.path)
         self.con.execute("SET TimeZone = 'UTC'")
-        if isinstance(path, LakeLocation) and not read_only:
-            with _migration_lock(path):
-                _migrate(self.con, self.backend)
-        elif not read_only:
+        if not read_only and self.backend == FILE:
             _migrate(self.con, self.backend)
         self._chain: KeyChain | None = None
 
