@@ -51,6 +51,11 @@ class StorageError(KoubeiError):
     """The database could not be opened or migrated."""
 
 
+class WriteConflict(StorageError):
+    """Another process changed the same rows of the lake first: this unit of work was rolled
+    back whole and can be done again."""
+
+
 class DatabaseBusy(StorageError):
     """Another process held the database longer than the lock timeout."""
 
@@ -310,6 +315,7 @@ class Store:
         self.path = str(path)
         self.read_only = read_only
         self.backend = LAKE if isinstance(path, LakeLocation) else FILE
+        self.location = path if isinstance(path, LakeLocation) else None
         if isinstance(path, LakeLocation):
             # Many processes share a lake: no file lock to wait for; migrated on the
             # process's first open; a read-only Store simply never writes.
@@ -354,7 +360,10 @@ class Store:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.TransactionException as exc:
+            raise WriteConflict(f"{self.path}: {exc}") from exc
 
     def upsert(
         self,

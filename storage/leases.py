@@ -30,15 +30,15 @@ def _ensure_table(con: psycopg.Connection[tuple[object, ...]]) -> None:
 
 
 def claim(lake: LakeLocation, name: str, holder: str, ttl: timedelta) -> bool:
-    """Take the lease `name` for `ttl` if it is free, expired, or `holder`'s already."""
+    """Take the lease `name` for `ttl` if it is free or expired. Its holder too waits for the
+    expiry (a source's run is claimed once per interval) unless it released it."""
     with psycopg.connect(lake.catalog_dsn) as con:
         _ensure_table(con)
         con.execute("INSERT INTO koubei_leases (name) VALUES (%s) ON CONFLICT DO NOTHING", [name])
         con.commit()
         free = con.execute(
-            "SELECT name FROM koubei_leases WHERE name = %s AND (expires_at < now() OR holder = %s)"
-            " FOR UPDATE SKIP LOCKED",
-            [name, holder],
+            "SELECT name FROM koubei_leases WHERE name = %s AND expires_at < now() FOR UPDATE SKIP LOCKED",
+            [name],
         ).fetchone()
         if free is None:
             return False

@@ -81,21 +81,33 @@ def queue_for_model(store: Store, model: str, version: str) -> int:
     return int(queued)
 
 
-def count_pending(store: Store) -> int:
-    return int(store.query("SELECT count(*) FROM score_queue")[0][0])
+Bucket = tuple[int, int]  # (k, n): the keys whose hash is k modulo n, one worker's share
+
+
+def _in_bucket(bucket: Bucket | None) -> tuple[list[str], list[Any]]:
+    if bucket is None:
+        return [], []
+    return ["hash(source || chr(0) || native_id) % ? = ?"], [bucket[1], bucket[0]]
+
+
+def count_pending(store: Store, bucket: Bucket | None = None) -> int:
+    conditions, params = _in_bucket(bucket)
+    where = f" WHERE {conditions[0]}" if conditions else ""
+    return int(store.query(f"SELECT count(*) FROM score_queue{where}", params)[0][0])
 
 
 def pending_mentions(
-    store: Store, limit: int, after: tuple[str, str] | None = None
+    store: Store, limit: int, after: tuple[str, str] | None = None, bucket: Bucket | None = None
 ) -> tuple[list[PendingMention], tuple[str, str] | None]:
-    """The next `limit` queued mentions in key order after `after` (keyset paging), and the
-    last key read (None: the queue holds nothing more). Reads the queue, then only those
-    mentions; a queued key whose mention is gone (deleted before it was scored) is dropped."""
-    params: list[Any] = []
-    where_after = ""
+    """The next `limit` queued mentions (of `bucket` only, when given) in key order after
+    `after` (keyset paging), and the last key read (None: the queue holds nothing more).
+    Reads the queue, then only those mentions; a queued key whose mention is gone (deleted
+    before it was scored) is dropped."""
+    conditions, params = _in_bucket(bucket)
     if after is not None:
-        where_after = " WHERE (source, native_id) > (?, ?)"
+        conditions.append("(source, native_id) > (?, ?)")
         params += list(after)
+    where_after = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     queued = store.query(
         f"SELECT source, native_id, content_hash, rescore FROM score_queue{where_after} ORDER BY source, native_id LIMIT {int(limit)}",
         params,
