@@ -13,7 +13,19 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
-from koubei.commands import alerts, collect, config, dashboard, evaluate, pipeline, privacy, reports, sentiment, worker
+from koubei.commands import (
+    alerts,
+    collect,
+    config,
+    dashboard,
+    evaluate,
+    migrate,
+    pipeline,
+    privacy,
+    reports,
+    sentiment,
+    worker,
+)
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
 
@@ -47,6 +59,7 @@ app.add_typer(alerts.incidents)
 app.add_typer(config.app)
 app.add_typer(privacy.keys)
 app.add_typer(worker.app)
+app.add_typer(migrate.app)
 
 
 def run() -> None:

@@ -76,10 +76,13 @@ class Settings(ConfigFile, dict=True):
     @property
     def location(self) -> Path | LakeLocation:
         """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`."""
+        return self.db_path if self.storage.backend == "duckdb" else self.lake
+
+    @property
+    def lake(self) -> LakeLocation:
+        """The lake that [storage] describes (catalog_env, data_path), whatever the backend."""
         from storage.db import LakeLocation
 
-        if self.storage.backend == "duckdb":
-            return self.db_path
         dsn = os.environ.get(self.storage.catalog_env)
         if not dsn:
             raise ConfigError(

@@ -206,7 +206,8 @@ def lake_dialect(sql: str) -> str:
     return sql
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
+    """`text` as a quoted SQL string literal, for statements that take no parameters (ATTACH)."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -224,8 +225,8 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     try:
         # ATTACH takes no parameters: the two strings go in as quoted literals.
         con.execute(
-            f"ATTACH {_literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
-            f" (DATA_PATH {_literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
+            f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
+            f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
         )
     except duckdb.Error as exc:
         con.close()
