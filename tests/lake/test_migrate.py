@@ -10,7 +10,7 @@ from storage.db import LakeLocation
 from tests.lake.conftest import lake_config, run_koubei
 
 
-def _tables(store_path: Path | LakeLocation) -> dict[str, list[tuple[object, ...]]]:
+def _tables(store_path: Path | LakeLocation) -> dict[str, list[str]]:
     with open_store(store_path, read_only=True) as store:
         names = [
             str(n)
@@ -19,7 +19,7 @@ def _tables(store_path: Path | LakeLocation) -> dict[str, list[tuple[object, ...
                 " AND table_name <> 'schema_migrations'"
             )
         ]
-        return {name: sorted(map(str, store.query(f"SELECT * FROM {name}"))) for name in names}  # type: ignore[misc]
+        return {name: sorted(str(row) for row in store.query(f"SELECT * FROM {name}")) for name in names}
 
 
 def test_migrate_copies_every_table_of_a_file_into_the_lake(tmp_path: Path, lake: LakeLocation) -> None:
