@@ -41,7 +41,7 @@ run: setup
 test: setup browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup
 
-bench: setup
+bench: setup postgres
 	$(PY) -m benchmarks
 
 demo-sources: setup
