@@ -222,17 +222,18 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     for extension in LAKE_EXTENSIONS:
         import_extension(extension, con=con)
         con.execute(f"LOAD {extension}")
-    try:
-        # ATTACH takes no parameters: the two strings go in as quoted literals.
-        con.execute(
-            f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
-            f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
-        )
-    except duckdb.Error as exc:
-        con.close()
-        raise StorageError(f"cannot open the lake {location}: {exc}") from exc
-    con.execute("USE lake")
+    # The first ATTACH of a new lake creates its catalog: one process at a time, as migrating.
     with _migration_lock(location):
+        try:
+            # ATTACH takes no parameters: the two strings go in as quoted literals.
+            con.execute(
+                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
+                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
+            )
+        except duckdb.Error as exc:
+            con.close()
+            raise StorageError(f"cannot open the lake {location}: {exc}") from exc
+        con.execute("USE lake")
         _migrate(con, LAKE)
     return con
 
