@@ -31,7 +31,7 @@ from benchmarks.bench_scale import END, _batch
 from koubei.config import parse_settings
 from sentiment.corpus import written_corpus
 from sentiment.pipeline import score_pending
-from storage import Store, open_store, queries
+from storage import Store, WriteConflict, open_store, queries
 from storage.db import LakeLocation
 from storage.mentions import upsert_table
 from storage.work import SCORE_BUCKETS
@@ -68,7 +68,12 @@ def _score(where: Where, buckets: list[int], gate: Barrier, times: Any) -> None:
     gate.wait()
     started = time.time()
     for k in buckets:
-        score_pending(opener, settings, bucket=(k, SCORE_BUCKETS), workers=1)
+        while True:
+            try:
+                score_pending(opener, settings, bucket=(k, SCORE_BUCKETS), workers=1)
+                break
+            except WriteConflict:  # another worker's commit got in the way: the bucket is still queued
+                continue
     times.append((started, time.time()))
 
 

@@ -248,6 +248,7 @@ def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         base = _lakes[location]
     cursor = base.cursor()
     cursor.execute("USE lake")
+    cursor.execute("SET enable_progress_bar = false")  # DuckDB draws one on slow lake reads
     return cursor
 
 
