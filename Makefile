@@ -6,7 +6,7 @@ KOUBEI := $(VENV)/bin/koubei
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 
-.PHONY: setup browser run test bench demo-sources lint clean
+.PHONY: setup browser postgres run test bench demo-sources lint clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,18 +25,27 @@ browser:
 	fi
 	@test -x /usr/bin/chromium || { echo "chromium could not be installed: browser tests cannot run" >&2; exit 1; }
 
+# Debian's postgresql for the tests of the lake backend (tests/postgres.py starts a throw-away
+# cluster per test session; the Debian package's own cluster is not used).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "postgresql could not be installed: lake tests cannot run" >&2; exit 1; }
+
 run: setup
 	$(KOUBEI) seed
 	$(KOUBEI) dashboard --port $(PORT)
 
-test: setup browser
+test: setup browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 # `make bench` runs every benchmarks/bench_*.py; `make bench scale` (names after bench) only those.
 BENCH_NAMES := $(patsubst benchmarks/bench_%.py,%,$(wildcard benchmarks/bench_*.py))
 BENCHES := $(filter $(BENCH_NAMES),$(MAKECMDGOALS))
 
-bench: setup
+bench: setup postgres
 	$(PY) -m benchmarks $(BENCHES)
 
 ifneq ($(filter bench,$(MAKECMDGOALS)),)

@@ -19,12 +19,14 @@ from koubei.commands import (
     config,
     dashboard,
     evaluate,
+    migrate,
     pipeline,
     privacy,
     reports,
     rollups,
     search,
     sentiment,
+    worker,
 )
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
@@ -60,6 +62,8 @@ app.add_typer(alerts.incidents)
 app.add_typer(config.app)
 app.add_typer(privacy.keys)
 app.add_typer(rollups.app)
+app.add_typer(worker.app)
+app.add_typer(migrate.app)
 
 
 def run() -> None:

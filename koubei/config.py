@@ -30,6 +30,7 @@ from koubei.settings.types import Table, encode
 
 if TYPE_CHECKING:
     from collectors.base import SourceConfig
+    from storage.db import LakeLocation
 
 # The repository's own koubei.toml, so `koubei` works from any directory of a checkout.
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "koubei.toml"
@@ -71,6 +72,24 @@ class Settings(ConfigFile, dict=True):
     def file(self) -> str:
         """The file's name as errors show it."""
         return str(self.path) if self.path else "koubei.toml"
+
+    @property
+    def location(self) -> Path | LakeLocation:
+        """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`."""
+        return self.db_path if self.storage.backend == "duckdb" else self.lake
+
+    @property
+    def lake(self) -> LakeLocation:
+        """The lake that [storage] describes (catalog_env, data_path), whatever the backend."""
+        from storage.db import LakeLocation
+
+        dsn = os.environ.get(self.storage.catalog_env)
+        if not dsn:
+            raise ConfigError(
+                f'{self.file}: [storage] backend = "ducklake" needs the catalog\'s PostgreSQL DSN in'
+                f" ${self.storage.catalog_env} (catalog_env), e.g. 'host=db.internal dbname=koubei user=koubei'"
+            )
+        return LakeLocation(dsn, self.storage.data_path)
 
     @property
     def db_path(self) -> Path:

@@ -44,4 +44,4 @@ class AppContext:
         """A short-lived connection; see storage/db.py for why."""
         from storage import open_store
 
-        return open_store(self.db_path, read_only=read_only)
+        return open_store(self.settings.location, read_only=read_only)

@@ -93,24 +93,26 @@ def score_pending(
     model: str | None = None,
     stop: threading.Event | None = None,
     workers: int | None = None,
+    bucket: queue.Bucket | None = None,
 ) -> ScoreSummary:
     """Score what the score queue holds (storage/queue.py), `batch_size` mentions per stored
     unit of work, analysed on `workers` processes (default [sentiment] workers, else one per
-    core); then mark duplicates if owed."""
+    core); then mark duplicates if owed. With `bucket` (a `koubei worker`'s claimed share of
+    the queue) only that share is scored and duplicates are left to the worker."""
     scorer = scorer_from_settings(settings, model)
     tagger = tagger_from_settings(settings)
     name, version = scorer.name, scorer.version
     tally = _Tally()
     with tally.timed("pending"), open_store() as store:
         queue.queue_for_model(store, name, version)
-        total = queue.count_pending(store)
+        total = queue.count_pending(store, bucket)
     count = workers or settings.sentiment.workers or os.cpu_count() or 1
     with Analyser(scorer, tagger, count if total >= PARALLEL_MIN else 1) as analyser:
-        stopped = _score_queue(open_store, analyser, tally, name, version, batch_size, total, progress, stop)
+        stopped = _score_queue(open_store, analyser, tally, (name, version, batch_size, bucket), total, progress, stop)
     # Groups only change when scores do: with marking not owed there is nothing to regroup
     # (keeps a `koubei watch` pass with no new mentions cheap).
     excluded = 0
-    if not stopped:
+    if not stopped and bucket is None:
         with tally.timed("duplicates"):
             with open_store() as store:
                 owed = db.marking_owed(store) is not None
@@ -125,18 +127,18 @@ def _score_queue(
     open_store: Callable[[], Store],
     analyser: Analyser,
     tally: _Tally,
-    name: str,
-    version: str,
-    batch_size: int,
+    run: tuple[str, str, int, queue.Bucket | None],
     total: int,
     progress: Callable[[int, int], None] | None,
     stop: threading.Event | None,
 ) -> bool:
-    """Score the queue a read at a time, stored a batch at a time; whether `stop` ended it early."""
+    """Score the queue a read at a time, stored a batch at a time; whether `stop` ended it early.
+    `run`: the model's name and version, the batch size, the bucket of the queue (or None)."""
+    name, version, batch_size, bucket = run
     after: tuple[str, str] | None = None
     while total:
         with tally.timed("pending"), open_store() as store:
-            pending, after = queue.pending_mentions(store, max(batch_size, READ_SIZE), after=after)
+            pending, after = queue.pending_mentions(store, max(batch_size, READ_SIZE), after=after, bucket=bucket)
         if after is None:
             return False
         for start in range(0, len(pending), batch_size):

@@ -1,12 +1,13 @@
 """Storage: the only package that knows the engine is DuckDB."""
 
 from storage.cursors import get_cursor, set_cursor
-from storage.db import DatabaseBusy, StorageError, Store, open_store
+from storage.db import DatabaseBusy, StorageError, Store, WriteConflict, open_store
 from storage.mentions import CursorUpdate, UpsertResult, count_mentions, upsert_mentions
 
 __all__ = [
     "CursorUpdate",
     "DatabaseBusy",
+    "WriteConflict",
     "StorageError",
     "Store",
     "UpsertResult",

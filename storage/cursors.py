@@ -68,8 +68,10 @@ def get_cursors(store: Store, source: str, record: type[Record]) -> dict[str, Re
 
 
 def set_cursor(store: Store, source: str, state: CursorState, scope: str = "") -> None:
-    store.con.execute(
-        "INSERT INTO cursors VALUES (?, ?, ?, now()::TIMESTAMP)"
-        " ON CONFLICT (source, scope) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    store.upsert(
+        "cursors",
+        ("source", "scope"),
+        "SELECT ? AS source, ? AS scope, ?::JSON AS state, now()::TIMESTAMP AS updated_at",
+        "state = excluded.state, updated_at = excluded.updated_at",
         [source, scope, msgspec.json.encode(state).decode()],
     )

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -39,11 +41,19 @@ if TYPE_CHECKING:
     from storage.keys import KeyChain
 
 MIGRATIONS_PACKAGE = "storage.migrations"
+FILE = "duckdb"
+LAKE = "ducklake"
+BACKENDS = (FILE, LAKE)
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock", "database is locked")
 
 
 class StorageError(KoubeiError):
     """The database could not be opened or migrated."""
+
+
+class WriteConflict(StorageError):
+    """Another process changed the same rows of the lake first: this unit of work was rolled
+    back whole and can be done again."""
 
 
 class DatabaseBusy(StorageError):
@@ -162,6 +172,97 @@ def _connect(path: str, read_only: bool, lock_timeout: float) -> duckdb.DuckDBPy
         raise
 
 
+@dataclass(frozen=True)
+class LakeLocation:
+    """Where a DuckLake lives: its catalog in PostgreSQL (a libpq DSN) and its Parquet data
+    in a folder every worker reaches (a shared mount, or an s3:// prefix)."""
+
+    catalog_dsn: str
+    data_path: str
+
+    def __str__(self) -> str:
+        # What messages show: the catalog's database and host, never a password from the DSN.
+        fields = dict(re.findall(r"(\w+)=(\S+)", self.catalog_dsn))
+        return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
+
+
+LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
+# DuckLake keeps no indexes, primary keys or sequences: the migrations are written for the
+# single file and lose these clauses on the lake, where storage/ merges by key instead.
+_LAKE_DROPPED = (
+    re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)", re.IGNORECASE),
+    re.compile(r"\bPRIMARY KEY\b", re.IGNORECASE),
+    re.compile(r"\bUSING COMPRESSION \w+", re.IGNORECASE),
+    re.compile(r"\bDEFAULT nextval\('[^']*'\)", re.IGNORECASE),
+    re.compile(r"^\s*(CREATE|DROP) (INDEX|SEQUENCE) [^;]*;", re.IGNORECASE | re.MULTILINE),
+)
+
+
+def lake_dialect(sql: str) -> str:
+    """A migration as DuckLake takes it: comments out, then no keys, indexes or sequences."""
+    sql = re.sub(r"--[^\n]*", "", sql)
+    for clause in _LAKE_DROPPED:
+        sql = clause.sub("", sql)
+    return sql
+
+
+def literal(text: str) -> str:
+    """`text` as a quoted SQL string literal, for statements that take no parameters (ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_lakes: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
+_lakes_lock = threading.Lock()
+
+
+def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
+    from duckdb_extensions import import_extension
+
+    con = duckdb.connect()
+    for extension in LAKE_EXTENSIONS:
+        import_extension(extension, con=con)
+        con.execute(f"LOAD {extension}")
+    # The first ATTACH of a new lake creates its catalog: one process at a time, as migrating.
+    with _migration_lock(location):
+        try:
+            # ATTACH takes no parameters: the two strings go in as quoted literals.
+            con.execute(
+                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
+                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
+            )
+        except duckdb.Error as exc:
+            con.close()
+            raise StorageError(f"cannot open the lake {location}: {exc}") from exc
+        con.execute("USE lake")
+        _migrate(con, LAKE)
+    return con
+
+
+def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
+    """A connection of this process's one attachment of the lake. Loading the extensions and
+    attaching take about 2 s, so a process does it (and migrates) once; each Store gets its
+    own cursor, a connection with its own transactions on the shared attachment."""
+    with _lakes_lock:
+        if location not in _lakes:
+            _lakes[location] = _attach_lake(location)
+        base = _lakes[location]
+    cursor = base.cursor()
+    cursor.execute("USE lake")
+    cursor.execute("SET enable_progress_bar = false")  # DuckDB draws one on slow lake reads
+    return cursor
+
+
+@contextmanager
+def _migration_lock(location: LakeLocation) -> Iterator[None]:
+    """One process at a time migrates a lake (workers start together): a PostgreSQL advisory
+    lock on the catalog, released when its session closes, also when the process dies."""
+    import psycopg
+
+    with psycopg.connect(location.catalog_dsn, autocommit=True) as con:
+        con.execute("SELECT pg_advisory_lock(hashtext('koubei-migrate'))")
+        yield
+
+
 def migration_files() -> list[tuple[int, str, str]]:
     """(version, name, sql) for each storage/migrations/NNN_name.sql, in order."""
     found = []
@@ -176,23 +277,34 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+def _migrate(con: duckdb.DuckDBPyConnection, backend: str) -> None:
+    dialect = lake_dialect if backend == LAKE else str
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        dialect(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
     )
     applied = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    for version, name, sql in migration_files():
-        if version in applied:
+    pending = [(version, name, sql) for version, name, sql in migration_files() if version not in applied]
+    # Each commit to a lake is a round of catalog queries (about 0.5 s): a new lake takes
+    # all its migrations in one transaction; the file commits each on its own.
+    steps = [pending] if backend == LAKE else [[migration] for migration in pending]
+    for step in steps:
+        if not step:
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(sql)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
+            for version, name, sql in step:
+                try:
+                    con.execute(dialect(sql))
+                except duckdb.Error as exc:
+                    raise StorageError(f"migration {name} failed: {exc}") from exc
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name])
             con.execute("COMMIT")
-        except Exception as exc:
+        except Exception:
             con.execute("ROLLBACK")
-            raise StorageError(f"migration {name} failed: {exc}") from exc
+            raise
 
 
 class Store:
@@ -202,20 +314,26 @@ class Store:
     SQL, so the engine behind it can change.
     """
 
-    def __init__(self, path: str | Path, read_only: bool = False, lock_timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path | LakeLocation, read_only: bool = False, lock_timeout: float = 30.0) -> None:
         self.path = str(path)
         self.read_only = read_only
-        if self.path != ":memory:":
+        self.backend = LAKE if isinstance(path, LakeLocation) else FILE
+        self.location = path if isinstance(path, LakeLocation) else None
+        if isinstance(path, LakeLocation):
+            # Many processes share a lake: no file lock to wait for; migrated on the
+            # process's first open; a read-only Store simply never writes.
+            self.con = _connect_lake(path)
+        elif self.path != ":memory:":
             db_file = Path(self.path)
             if read_only and not db_file.exists():
                 raise StorageError(f"no database at {db_file}: run `koubei run` (or `make run`) first")
             db_file.parent.mkdir(parents=True, exist_ok=True)
-        self.con = (
-            duckdb.connect(self.path) if self.path == ":memory:" else _connect(self.path, read_only, lock_timeout)
-        )
+            self.con = _connect(self.path, read_only, lock_timeout)
+        else:
+            self.con = duckdb.connect(self.path)
         self.con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            _migrate(self.con)
+        if not read_only and self.backend == FILE:
+            _migrate(self.con, self.backend)
         self._chain: KeyChain | None = None
 
     @property
@@ -245,7 +363,32 @@ class Store:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.TransactionException as exc:
+            raise WriteConflict(f"{self.path}: {exc}") from exc
+
+    def upsert(
+        self,
+        table: str,
+        key: Sequence[str],
+        rows: str,
+        updates: str | None = None,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+    ) -> None:
+        """Merge the rows of the query `rows` (its columns named as the table's) into `table`
+        by `key`: a stored key gets `updates` (a SET list that reads the new row as `excluded`
+        and the stored one as `<table>`; None keeps the stored row), a new key is inserted.
+        Idempotent on both backends: ON CONFLICT on the file's primary key, MERGE on the lake,
+        which has no keys. Inside the caller's transaction."""
+        if self.backend == FILE:
+            conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+            sql = f"INSERT INTO {table} BY NAME {rows} ON CONFLICT ({', '.join(key)}) {conflict}"
+        else:
+            on = " AND ".join(f"{table}.{column} = excluded.{column}" for column in key)
+            matched = f" WHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
+            sql = f"MERGE INTO {table} USING ({rows}) AS excluded ON {on}{matched} WHEN NOT MATCHED THEN INSERT BY NAME"
+        self.con.execute(sql, params)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()
@@ -255,5 +398,5 @@ class Store:
         return self.con.execute(sql, params).df()
 
 
-def open_store(path: str | Path, read_only: bool = False, lock_timeout: float = 30.0) -> Store:
+def open_store(path: str | Path | LakeLocation, read_only: bool = False, lock_timeout: float = 30.0) -> Store:
     return Store(path, read_only=read_only, lock_timeout=lock_timeout)

@@ -244,10 +244,17 @@ def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain:
 
 def _remember(store: Store, kind: str, digests: list[str]) -> None:
     if digests:
-        store.con.executemany(
-            "INSERT INTO forgotten VALUES (?, ?, now()::TIMESTAMP) ON CONFLICT DO NOTHING",
-            [[kind, d] for d in digests],
-        )
+        store.con.register("koubei_forgotten", pa.table({"digest": digests}))
+        try:
+            store.upsert(
+                "forgotten",
+                ("kind", "digest"),
+                "SELECT DISTINCT ? AS kind, digest, now()::TIMESTAMP AS forgotten_at FROM koubei_forgotten",
+                None,
+                [kind],
+            )
+        finally:
+            store.con.unregister("koubei_forgotten")
 
 
 def _erase_where(open_store: Callable[[], Store], where: str, params: list[Any], chain: KeyChain | None) -> Erased:

@@ -49,11 +49,16 @@ class CollectRun:
     item_error: str | None = None
 
 
+KEY = ("source",)
+
+
 def record_success(store: Store, source: str, items: int, at: datetime) -> None:
-    store.con.execute(
-        "INSERT INTO source_health (source, last_run_at, last_success_at, last_items, status, consecutive_failures)"
-        " VALUES (?, ?, ?, ?, 'ok', 0) ON CONFLICT (source) DO UPDATE SET"
-        " last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at,"
+    store.upsert(
+        "source_health",
+        KEY,
+        "SELECT ? AS source, ?::TIMESTAMP AS last_run_at, ?::TIMESTAMP AS last_success_at, ?::BIGINT AS last_items,"
+        " 'ok' AS status, 0 AS consecutive_failures",
+        "last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at,"
         " last_items = excluded.last_items, status = 'ok', consecutive_failures = 0",
         [source, at, at, items],
     )
@@ -62,11 +67,12 @@ def record_success(store: Store, source: str, items: int, at: datetime) -> None:
 def record_failure(store: Store, source: str, error: str, items: int, at: datetime, kind: str | None = None) -> None:
     """The error is stored redacted (koubei.redaction): a failed request names its URL and may carry a key."""
     error = redact(error)
-    store.con.execute(
-        "INSERT INTO source_health (source, last_run_at, last_error_at, last_error, last_items, status,"
-        " last_error_kind, consecutive_failures)"
-        " VALUES (?, ?, ?, ?, ?, 'error', ?, 1) ON CONFLICT (source) DO UPDATE SET"
-        " last_run_at = excluded.last_run_at, last_error_at = excluded.last_error_at,"
+    store.upsert(
+        "source_health",
+        KEY,
+        "SELECT ? AS source, ?::TIMESTAMP AS last_run_at, ?::TIMESTAMP AS last_error_at, ?::VARCHAR AS last_error,"
+        " ?::BIGINT AS last_items, 'error' AS status, ?::VARCHAR AS last_error_kind, 1 AS consecutive_failures",
+        "last_run_at = excluded.last_run_at, last_error_at = excluded.last_error_at,"
         " last_error = excluded.last_error, last_items = excluded.last_items, status = 'error',"
         " last_error_kind = excluded.last_error_kind,"
         " consecutive_failures = coalesce(source_health.consecutive_failures, 0) + 1",
@@ -94,10 +100,13 @@ def record_run(
     error = None if error is None else redact(error)
     item_error = None if item_error is None else redact(item_error)  # it names the page, which may be a URL
     with store.transaction():
-        store.con.execute(
-            "INSERT INTO collect_runs (source, started_at, finished_at, status, pages, inserted, updated, unchanged,"
-            " error_kind, error, item_errors, item_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
+        store.upsert(
+            "collect_runs",
+            ("source", "started_at"),
+            "SELECT ? AS source, ?::TIMESTAMP AS started_at, ?::TIMESTAMP AS finished_at, ? AS status, ?::INTEGER AS pages,"
+            " ?::BIGINT AS inserted, ?::BIGINT AS updated, ?::BIGINT AS unchanged, ?::VARCHAR AS error_kind,"
+            " ?::VARCHAR AS error, ?::INTEGER AS item_errors, ?::VARCHAR AS item_error",
+            None,
             [
                 source,
                 started_at,
@@ -126,10 +135,12 @@ def record_run(
 
 def record_heartbeat(store: Store, loop: str, at: datetime) -> None:
     """A loop's sign of life: the row `koubei-<loop>`, last run and last success at `at`."""
-    store.con.execute(
-        "INSERT INTO source_health (source, last_run_at, last_success_at, last_items, status, last_error)"
-        " VALUES (?, ?, ?, 0, 'ok', NULL) ON CONFLICT (source) DO UPDATE SET last_run_at = excluded.last_run_at,"
-        " last_success_at = excluded.last_success_at, status = 'ok'",
+    store.upsert(
+        "source_health",
+        KEY,
+        "SELECT ? AS source, ?::TIMESTAMP AS last_run_at, ?::TIMESTAMP AS last_success_at, 0::BIGINT AS last_items,"
+        " 'ok' AS status, NULL::VARCHAR AS last_error",
+        "last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at, status = 'ok'",
         [HEARTBEAT_PREFIX + loop, at, at],
     )
 

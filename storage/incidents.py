@@ -172,9 +172,11 @@ def save_incident(store: Store, incident: Incident, drivers: Sequence[tuple[str,
     }
     updatable = [c for c in INCIDENT_FIELDS if c not in _LIFECYCLE]
     with store.transaction() as con:
-        con.execute(
-            f"INSERT INTO incidents ({', '.join(INCIDENT_FIELDS)}) VALUES ({', '.join('?' for _ in INCIDENT_FIELDS)})"
-            f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updatable)}",
+        store.upsert(
+            "incidents",
+            ("id",),
+            "SELECT " + ", ".join(f"? AS {c}" for c in INCIDENT_FIELDS),
+            ", ".join(f"{c} = excluded.{c}" for c in updatable),
             [values[c] for c in INCIDENT_FIELDS],
         )
         con.execute("DELETE FROM incident_mentions WHERE incident_id = ?", [incident.id])
@@ -296,9 +298,12 @@ def enqueue(store: Store, row: OutboxRow) -> bool:
     before = store.query("SELECT count(*) FROM alert_outbox WHERE id = ?", [row.id])[0][0]
     if before:
         return False
-    store.con.execute(
-        "INSERT INTO alert_outbox (id, incident_id, channel, route, event, severity, payload, status, attempts,"
-        " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT DO NOTHING",
+    store.upsert(
+        "alert_outbox",
+        ("id",),
+        "SELECT ? AS id, ? AS incident_id, ? AS channel, ? AS route, ? AS event, ? AS severity, ? AS payload,"
+        " 'pending' AS status, 0 AS attempts, ? AS next_attempt_at, ? AS created_at",
+        None,
         [
             row.id,
             row.incident_id,

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from koubei.records import Mention
 from storage.cursors import CursorState, set_cursor
-from storage.db import Store
+from storage.db import FILE, Store
 from storage.forget import without_forgotten
 from storage.keys import KeyChain, current_chain
 from storage.queue import QUEUED, queue_for_scoring
@@ -159,16 +159,15 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             # million, which stretched each hold of the file as an import grew). Only when some
             # keys were already stored does a second statement update the changed ones. Both
             # queue what they wrote for scoring (everything the analysis reads is content).
-            new = con.execute(
-                f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch ON CONFLICT DO NOTHING"
-                f" RETURNING {QUEUED}, {NEW_COLUMNS}"
-            ).fetchall()
+            new = _insert_new(store, columns)
             queue_for_scoring(store, [row[:3] for row in new], rescore=False)
             add_new(store, [row[3:] for row in new])
             inserted = len(new)
             existing, changed = batch.num_rows - inserted, 0
             if existing:
-                changed = _update_changed(store)
+                updated = _update_changed(store)
+                queue_for_scoring(store, updated, rescore=True)
+                changed = len(updated)
             if cursor is not None:
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)
     finally:
@@ -177,21 +176,49 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
     return UpsertResult(inserted=inserted, updated=changed, unchanged=existing - changed)
 
 
-def _update_changed(store: Store) -> int:
-    """Update the stored mentions of koubei_batch whose content changed and queue them; returns how many."""
+def _insert_new(store: Store, columns: str) -> list[tuple[Any, ...]]:
+    """Append the batch's new keys; their (QUEUED, NEW_COLUMNS) rows. The lake has no key to
+    skip stored rows with, nor RETURNING: an anti-join finds the new keys (a worker holds its
+    source's lease, so no other process inserts the same keys meanwhile)."""
+    returned = f"{QUEUED}, {NEW_COLUMNS}"
+    if store.backend == FILE:
+        return store.query(
+            f"INSERT INTO mentions ({columns}) SELECT {columns} FROM koubei_batch ON CONFLICT DO NOTHING"
+            f" RETURNING {returned}"
+        )
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_new_keys AS SELECT b.source, b.native_id FROM koubei_batch b"
+        " ANTI JOIN mentions m ON m.source = b.source AND m.native_id = b.native_id"
+    )
+    try:
+        new = "koubei_batch SEMI JOIN koubei_new_keys USING (source, native_id)"
+        store.con.execute(f"INSERT INTO mentions ({columns}) SELECT {columns} FROM {new}")
+        return store.query(f"SELECT {returned} FROM {new}")
+    finally:
+        store.con.execute("DROP TABLE IF EXISTS koubei_new_keys")
+
+
+def _update_changed(store: Store) -> list[tuple[Any, ...]]:
+    """Update the stored mentions whose content changed (their rollups moved with them); their queue rows."""
     changed = (
         "SELECT b.source, b.native_id FROM koubei_batch b JOIN mentions m USING (source, native_id)"
         " WHERE m.content_hash <> b.content_hash"
     )
     assignments = ", ".join(_ASSIGN.get(c, f"{c} = b.{c}") for c in UPDATED_ON_CHANGE)
+    update = (
+        f"UPDATE mentions SET {assignments} FROM koubei_batch b"
+        " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"
+        " AND mentions.content_hash <> b.content_hash"
+    )
     with changing(store, changed):
-        updated = store.con.execute(
-            f"UPDATE mentions SET {assignments} FROM koubei_batch b"
-            " WHERE mentions.source = b.source AND mentions.native_id = b.native_id"
-            f" AND mentions.content_hash <> b.content_hash RETURNING {QUEUED}"
-        ).fetchall()
-    queue_for_scoring(store, updated, rescore=True)
-    return len(updated)
+        if store.backend == FILE:
+            return store.query(f"{update} RETURNING {QUEUED}")
+        updated = store.query(
+            f"SELECT {', '.join('b.' + c for c in QUEUED.split(', '))} FROM koubei_batch b JOIN mentions m"
+            " ON m.source = b.source AND m.native_id = b.native_id AND m.content_hash <> b.content_hash"
+        )
+        store.con.execute(update)
+        return updated
 
 
 def count_mentions(store: Store) -> int:

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from storage.db import Store
 
+KEY = ("source", "native_id")
 QUEUED = "source, native_id, content_hash"  # what an upsert RETURNs for queue_for_scoring
 _QUEUE_SCHEMA = pa.schema([("source", pa.string()), ("native_id", pa.string()), ("content_hash", pa.string())])
 _NEXT_SCHEMA = _QUEUE_SCHEMA.append(pa.field("rescore", pa.bool_()))
@@ -50,10 +51,11 @@ def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bo
         return
     store.con.register("koubei_queued", queued_table(rows))
     try:
-        store.con.execute(
-            "INSERT INTO score_queue SELECT source, native_id, content_hash, ? FROM koubei_queued"
-            " ON CONFLICT (source, native_id) DO UPDATE SET content_hash = excluded.content_hash,"
-            " rescore = score_queue.rescore OR excluded.rescore",
+        store.upsert(
+            "score_queue",
+            KEY,
+            "SELECT source, native_id, content_hash, ? AS rescore FROM koubei_queued",
+            "content_hash = excluded.content_hash, rescore = score_queue.rescore OR excluded.rescore",
             [rescore],
         )
     finally:
@@ -67,33 +69,45 @@ def queue_for_model(store: Store, model: str, version: str) -> int:
     current = store.query("SELECT model, model_version FROM score_model")[0]
     if current == (model, version):
         return 0
+    scored_by_another = (
+        "SELECT m.source, m.native_id, m.content_hash, TRUE AS rescore"
+        " FROM mentions m JOIN sentiment s USING (source, native_id)"
+        " WHERE s.model <> ? OR s.model_version <> ?"
+    )
     with store.transaction():
-        queued = store.con.execute(
-            "INSERT INTO score_queue SELECT m.source, m.native_id, m.content_hash, TRUE"
-            " FROM mentions m JOIN sentiment s USING (source, native_id)"
-            " WHERE s.model <> ? OR s.model_version <> ?"
-            " ON CONFLICT (source, native_id) DO UPDATE SET rescore = TRUE",
-            [model, version],
-        ).fetchone()[0]  # type: ignore[index]
+        queued = store.query(f"SELECT count(*) FROM ({scored_by_another})", [model, version])[0][0]
+        store.upsert("score_queue", KEY, scored_by_another, "rescore = TRUE", [model, version])
         store.con.execute("UPDATE score_model SET model = ?, model_version = ?", [model, version])
     return int(queued)
 
 
-def count_pending(store: Store) -> int:
-    return int(store.query("SELECT count(*) FROM score_queue")[0][0])
+Bucket = tuple[int, int]  # (k, n): the keys whose hash is k modulo n, one worker's share
+
+
+def _in_bucket(bucket: Bucket | None) -> tuple[list[str], list[Any]]:
+    if bucket is None:
+        return [], []
+    return ["hash(source || chr(0) || native_id) % ? = ?"], [bucket[1], bucket[0]]
+
+
+def count_pending(store: Store, bucket: Bucket | None = None) -> int:
+    conditions, params = _in_bucket(bucket)
+    where = f" WHERE {conditions[0]}" if conditions else ""
+    return int(store.query(f"SELECT count(*) FROM score_queue{where}", params)[0][0])
 
 
 def pending_mentions(
-    store: Store, limit: int, after: tuple[str, str] | None = None
+    store: Store, limit: int, after: tuple[str, str] | None = None, bucket: Bucket | None = None
 ) -> tuple[list[PendingMention], tuple[str, str] | None]:
-    """The next `limit` queued mentions in key order after `after` (keyset paging), and the
-    last key read (None: the queue holds nothing more). Reads the queue, then only those
-    mentions; a queued key whose mention is gone (deleted before it was scored) is dropped."""
-    params: list[Any] = []
-    where_after = ""
+    """The next `limit` queued mentions (of `bucket` only, when given) in key order after
+    `after` (keyset paging), and the last key read (None: the queue holds nothing more).
+    Reads the queue, then only those mentions; a queued key whose mention is gone (deleted
+    before it was scored) is dropped."""
+    conditions, params = _in_bucket(bucket)
     if after is not None:
-        where_after = " WHERE (source, native_id) > (?, ?)"
+        conditions.append("(source, native_id) > (?, ?)")
         params += list(after)
+    where_after = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     queued = store.query(
         f"SELECT source, native_id, content_hash, rescore FROM score_queue{where_after} ORDER BY source, native_id LIMIT {int(limit)}",
         params,

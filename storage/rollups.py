@@ -56,14 +56,14 @@ def _state(mentions: str) -> str:
 def _mention_rows(state: str) -> str:
     """Each combination's count and score sum over the `state` rows, times the sign ($sign)."""
     return (
-        f"SELECT {_DIMS}, label, tier, excluded, count(*) * $sign,"
-        f" coalesce(sum(score::DECIMAL(38, 12)), 0) * $sign FROM {state} GROUP BY ALL"
+        f"SELECT {_DIMS}, label, tier, excluded, count(*) * $sign AS mentions,"
+        f" coalesce(sum(score::DECIMAL(38, 12)), 0) * $sign AS score_sum FROM {state} GROUP BY ALL"
     )
 
 
 def _aspect_rows(state: str) -> str:
     return (
-        f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign FROM {state} x"
+        f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign AS mentions FROM {state} x"
         " JOIN mention_aspects a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
     )
 
@@ -73,9 +73,7 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
     sums = "mentions = {t}.mentions + excluded.mentions"
     if table == "rollup_mentions":
         sums += ", score_sum = {t}.score_sum + excluded.score_sum"
-    store.con.execute(
-        f"INSERT INTO {table} {rows} ON CONFLICT ({key}) DO UPDATE SET {sums.format(t=table)}", {"sign": sign}
-    )
+    store.upsert(table, key.split(", "), rows, sums.format(t=table), {"sign": sign})
 
 
 def _apply_keys(store: Store, sign: int) -> None:
@@ -122,8 +120,9 @@ def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
             store,
             "rollup_mentions",
             _MENTION_KEY,
-            f"SELECT {_BUCKET}, coalesce(m.brand, ''), coalesce(m.product, ''), m.source, '', 0, FALSE,"
-            " count(*) * $sign, 0 FROM koubei_new m GROUP BY ALL",
+            f"SELECT {_BUCKET} AS bucket, coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product,"
+            " m.source, '' AS label, 0 AS tier, FALSE AS excluded, count(*) * $sign AS mentions, 0 AS score_sum"
+            " FROM koubei_new m GROUP BY ALL",
             1,
         )
     finally:

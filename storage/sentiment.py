@@ -61,6 +61,7 @@ FLAG_SCHEMA = pa.schema(
     ]
 )
 ASPECT_KEY = "source, native_id, aspect"
+KEY = ("source", "native_id")
 LABELS = ("pos", "neu", "neg")
 TIERS = (1, 2, 3, 4, 5)
 
@@ -74,15 +75,11 @@ def _upsert(store: Store, table: str, rows: pa.Table, key: str = "source, native
     per row, never a scan of the table); inside a transaction."""
     if not rows.num_rows:
         return
-    names = rows.schema.names
     keys = [k.strip() for k in key.split(",")]
-    update = ", ".join(f"{c} = excluded.{c}" for c in names if c not in keys)
+    update = ", ".join(f"{c} = excluded.{c}" for c in rows.schema.names if c not in keys)
     store.con.register("koubei_rows", rows)
     try:
-        store.con.execute(
-            f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM koubei_rows"
-            f" ON CONFLICT ({key}) DO UPDATE SET {update}"
-        )
+        store.upsert(table, keys, "SELECT * FROM koubei_rows", update)
     finally:
         store.con.unregister("koubei_rows")
 
@@ -136,12 +133,14 @@ def write_scores(
         flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
         store.con.register("koubei_flags", flag_rows)
         try:
-            store.con.execute(
-                "INSERT INTO mention_flags SELECT * FROM koubei_flags ON CONFLICT (source, native_id) DO UPDATE SET"
-                " rating_conflict = excluded.rating_conflict, default_review = excluded.default_review,"
+            store.upsert(
+                "mention_flags",
+                KEY,
+                "SELECT * FROM koubei_flags",
+                "rating_conflict = excluded.rating_conflict, default_review = excluded.default_review,"
                 " excluded = excluded.default_review OR (mention_flags.duplicate_group IS NOT NULL"
                 "   AND mention_flags.excluded AND NOT mention_flags.default_review),"
-                " flagged_at = excluded.flagged_at"
+                " flagged_at = excluded.flagged_at",
             )
         finally:
             store.con.unregister("koubei_flags")
@@ -216,11 +215,12 @@ def write_duplicate_groups(
                 "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
                 " WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_scope)"
             )
-            con.execute(
-                "INSERT INTO mention_flags (source, native_id, duplicate_group, duplicate_count, excluded, flagged_at)"
-                " SELECT source, native_id, duplicate_group, duplicate_count, excluded, ? FROM koubei_dups"
-                " ON CONFLICT (source, native_id) DO UPDATE SET duplicate_group = excluded.duplicate_group,"
-                " duplicate_count = excluded.duplicate_count,"
+            store.upsert(
+                "mention_flags",
+                KEY,
+                "SELECT source, native_id, duplicate_group, duplicate_count, excluded, ?::TIMESTAMP AS flagged_at"
+                " FROM koubei_dups",
+                "duplicate_group = excluded.duplicate_group, duplicate_count = excluded.duplicate_count,"
                 " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
                 [stamp],
             )
@@ -248,10 +248,10 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
     return _save_corrections(
         store,
         rows,
-        "INSERT INTO sentiment_labels SELECT l.source, l.native_id, l.label, m.text, ?"
-        " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
-        " ON CONFLICT (source, native_id) DO UPDATE SET label = excluded.label, text = excluded.text,"
-        " labelled_at = excluded.labelled_at",
+        "sentiment_labels",
+        "SELECT l.source, l.native_id, l.label, m.text, ?::TIMESTAMP AS labelled_at"
+        " FROM koubei_labels l JOIN mentions m USING (source, native_id)",
+        "label = excluded.label, text = excluded.text, labelled_at = excluded.labelled_at",
     )
 
 
@@ -268,17 +268,17 @@ def save_tier_labels(store: Store, tiers: Sequence[tuple[str, str, int]]) -> int
     return _save_corrections(
         store,
         rows,
-        "INSERT INTO triage_labels SELECT l.source, l.native_id, l.urgency, m.text,"
-        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0), ?"
-        " FROM koubei_labels l JOIN mentions m USING (source, native_id)"
-        " ON CONFLICT (source, native_id) DO UPDATE SET urgency = excluded.urgency, text = excluded.text,"
-        " reach = excluded.reach, labelled_at = excluded.labelled_at",
+        "triage_labels",
+        "SELECT l.source, l.native_id, l.urgency, m.text,"
+        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, ?::TIMESTAMP AS labelled_at"
+        " FROM koubei_labels l JOIN mentions m USING (source, native_id)",
+        "urgency = excluded.urgency, text = excluded.text, reach = excluded.reach, labelled_at = excluded.labelled_at",
     )
 
 
-def _save_corrections(store: Store, rows: pa.Table, insert: str) -> int:
-    """Run `insert` (which reads koubei_labels and takes the time as its one parameter)
-    for `rows` after checking that every mention exists. One transaction."""
+def _save_corrections(store: Store, rows: pa.Table, table: str, corrected: str, updates: str) -> int:
+    """Merge `corrected` (a query that reads koubei_labels and takes the time as its one
+    parameter) into `table` for `rows` after checking that every mention exists. One transaction."""
     if not rows.num_rows:
         return 0
     con = store.con
@@ -291,7 +291,7 @@ def _save_corrections(store: Store, rows: pa.Table, insert: str) -> int:
         if missing:
             raise ValueError(f"no mention {missing[0][0]}/{missing[0][1]} to label")
         with store.transaction():
-            con.execute(insert, [_now()])
+            store.upsert(table, KEY, corrected, updates, [_now()])
     finally:
         con.unregister("koubei_labels")
     return int(rows.num_rows)

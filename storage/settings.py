@@ -88,8 +88,11 @@ def _change(store: Store, path: SettingPath, value: Any, changed_by: str, replac
         if new is None:
             con.execute("DELETE FROM settings WHERE path = ?", [key])
         else:
-            con.execute(
-                "INSERT OR REPLACE INTO settings (path, value, changed_by, changed_at) VALUES (?, ?, ?, ?)",
+            store.upsert(
+                "settings",
+                ["path"],
+                "SELECT ?::VARCHAR AS path, ?::VARCHAR AS value, ?::VARCHAR AS changed_by, ?::TIMESTAMP AS changed_at",
+                "value = excluded.value, changed_by = excluded.changed_by, changed_at = excluded.changed_at",
                 [key, new, changed_by, now],
             )
         con.execute(

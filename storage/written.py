@@ -23,8 +23,13 @@ def record_written(store: Store, path: Path, kind: str, covers_from: datetime, c
     """Record (or re-record, when a file is written again) a file and the times it may quote."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of written file {kind!r}; one of {', '.join(KINDS)}")
-    store.con.execute(
-        "INSERT OR REPLACE INTO written_files VALUES (?, ?, ?, ?, now()::TIMESTAMP, NULL)",
+    store.upsert(
+        "written_files",
+        ("path",),
+        "SELECT ? AS path, ? AS kind, ? AS covers_from, ? AS covers_to, now()::TIMESTAMP AS written_at,"
+        " NULL AS erased_at",
+        "kind = excluded.kind, covers_from = excluded.covers_from, covers_to = excluded.covers_to,"
+        " written_at = excluded.written_at, erased_at = excluded.erased_at",
         [str(path.resolve()), kind, naive_utc(covers_from), naive_utc(covers_to)],
     )
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from storage import Store, open_store
+from storage.db import LakeLocation
+from tests.postgres import PostgresServer, running_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("KOUBEI_SHARED", REPO.parent / "shared"))
@@ -36,6 +38,13 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
         os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for this test session (one per xdist worker): tests/postgres.py."""
+    with running_postgres() as server:
+        yield server
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
@@ -56,6 +65,21 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(db_path: Path) -> Iterator[Store]:
     with open_store(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def lake(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest) -> LakeLocation:
+    """A fresh, empty DuckLake: its own catalog database on the session's PostgreSQL, data in tmp_path."""
+    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{os.getpid()}"
+    return LakeLocation(postgres.create_database(name.lower()), str(tmp_path / "lake-data") + "/")
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def any_store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Store]:
+    """The same test on both backends: the single DuckDB file and a DuckLake on PostgreSQL."""
+    where = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
+    with open_store(where) as opened:
         yield opened
 
 

@@ -9,9 +9,15 @@ import pytest
 
 from koubei.records import Mention
 from storage import CursorUpdate, count_mentions, get_cursor, open_store, upsert_mentions
-from storage.db import StorageError, migration_files
+from storage.db import StorageError, Store, migration_files
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(any_store: Store) -> Store:
+    """These tests run on both backends (tests/conftest.py any_store)."""
+    return any_store
 
 
 def mention(native_id: str, text: str = "物流很快", **kw: object) -> Mention:

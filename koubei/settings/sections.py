@@ -21,6 +21,9 @@ class StorageTable(Table):
     """[storage]"""
 
     db: Text = "data/koubei.duckdb"  # the DuckDB file; --db and $KOUBEI_DB win over it
+    backend: Literal["duckdb", "ducklake"] = "duckdb"  # ducklake: the catalog in PostgreSQL, data as Parquet
+    catalog_env: Text = "KOUBEI_LAKE_CATALOG"  # the variable holding the catalog's libpq DSN (it may hold a password)
+    data_path: Text = "data/lake/"  # the lake's Parquet folder, one every worker reaches
 
 
 class Brand(Table):

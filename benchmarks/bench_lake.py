@@ -1,0 +1,146 @@
+"""The lake against the single file (issue 16, item 6), side by side in one run:
+
+1. ingest: 1, 2 and 4 worker processes each storing their own share of N mentions
+   (storage.mentions.upsert_table, batches of 5,000, a store opened per batch as workers do);
+2. scoring: 1, 2 and 4 worker processes each scoring their own buckets of the score queue
+   (score_pending with a bucket, one analysis process each), S mentions queued;
+3. dashboard queries on the N stored mentions: KPIs, daily volume and the latest negative
+   mentions for one brand over 90 days, median of 7 runs each.
+
+Throughput is counted from the moment every process has opened its store (a process attaches
+the lake once, about 2 s) to the last one done. The lake's catalog is a throw-away PostgreSQL
+(tests/postgres.py, Debian's postgresql), its data a local folder. N is $KOUBEI_BENCH_LAKE_N
+(default 100,000; 1,000,000 or 10,000,000 when asked), S $KOUBEI_BENCH_LAKE_SCORED (default 4,000).
+Run: `make bench` or `.venv/bin/python -m benchmarks lake`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+from typing import Any
+
+from benchmarks.bench_scale import END, _batch
+from koubei.config import parse_settings
+from sentiment.corpus import written_corpus
+from sentiment.pipeline import score_pending
+from storage import Store, WriteConflict, open_store, queries
+from storage.db import LakeLocation
+from storage.mentions import upsert_table
+from storage.work import SCORE_BUCKETS
+from tests.postgres import running_postgres
+
+COUNT = int(os.environ.get("KOUBEI_BENCH_LAKE_N", "100000"))
+SCORED = int(os.environ.get("KOUBEI_BENCH_LAKE_SCORED", "4000"))
+BATCH = 5_000
+WORKERS = (1, 2, 4)
+Where = Path | LakeLocation
+
+
+def _ingest(where: Where, first: int, count: int, gate: Barrier, times: Any) -> None:
+    corpus, _ = written_corpus()
+    batches = [_batch(start, min(BATCH, first + count - start), corpus) for start in range(first, first + count, BATCH)]
+    with open_store(where):
+        pass
+    gate.wait()
+    started = time.time()
+    for batch in batches:
+        with open_store(where) as store:
+            upsert_table(store, batch)
+    times.append((started, time.time()))
+
+
+def _score(where: Where, buckets: list[int], gate: Barrier, times: Any) -> None:
+    settings = parse_settings({}, db=where if isinstance(where, Path) else None)
+
+    def opener() -> Store:
+        return open_store(where)
+
+    with opener():
+        pass
+    gate.wait()
+    started = time.time()
+    for k in buckets:
+        while True:
+            try:
+                score_pending(opener, settings, bucket=(k, SCORE_BUCKETS), workers=1)
+                break
+            except WriteConflict:  # another worker's commit got in the way: the bucket is still queued
+                continue
+    times.append((started, time.time()))
+
+
+def _run(count: int, job: Callable[..., None], shares: list[tuple[Any, ...]]) -> float:
+    """Rows per second of `job` run once per share, each in its own process."""
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager:
+        times = manager.list()
+        gate = spawn.Barrier(len(shares))
+        processes = [spawn.Process(target=job, args=(*share, gate, times)) for share in shares]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+            if process.exitcode:
+                raise RuntimeError(f"a benchmark process failed ({process.exitcode})")
+        spans = list(times)
+    return count / (max(end for _, end in spans) - min(start for start, _ in spans))
+
+
+def _query_medians(where: Where) -> dict[str, float]:
+    window = queries.MentionFilter(start=END - timedelta(days=90), end=END, brands=("品牌1",))
+    steps: dict[str, Callable[[Store], object]] = {
+        "kpis": lambda s: queries.kpis(s, window),
+        "daily volume": lambda s: queries.volume_series(s, window, timedelta(days=1)),
+        "latest negative": lambda s: queries.latest_negative(s, window),
+    }
+    medians = {}
+    with open_store(where, read_only=True) as store:
+        for name, step in steps.items():
+            step(store)  # warm
+            runs = []
+            for _ in range(7):
+                started = time.perf_counter()
+                step(store)
+                runs.append(time.perf_counter() - started)
+            medians[name] = statistics.median(runs) * 1000
+    return medians
+
+
+def _fresh(kind: str, tmp: Path, pg: Any, label: str) -> Where:
+    if kind == "file":
+        return tmp / f"{label}.duckdb"
+    return LakeLocation(pg.create_database(label), str(tmp / f"{label}-data") + "/")
+
+
+def main() -> None:
+    print(f"N = {COUNT:,} mentions, S = {SCORED:,} scored, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory() as folder, running_postgres() as pg:
+        tmp = Path(folder)
+        for kind in ("file", "lake"):
+            for n in WORKERS:
+                where = _fresh(kind, tmp, pg, f"ingest_{kind}_{n}")
+                share = COUNT // n
+                rate = _run(share * n, _ingest, [(where, i * share, share) for i in range(n)])
+                print(f"ingest {kind}, {n} worker(s): {rate:,.0f} mentions/s", flush=True)
+                if n == 1:
+                    medians = _query_medians(where)
+                    print(f"queries {kind} at {COUNT:,}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in medians.items()))
+            for n in WORKERS:
+                where = _fresh(kind, tmp, pg, f"score_{kind}_{n}")
+                _run(SCORED, _ingest, [(where, 0, SCORED)])
+                buckets = [[k for k in range(SCORE_BUCKETS) if k % n == i] for i in range(n)]
+                rate = _run(SCORED, _score, [(where, b) for b in buckets])
+                print(f"scoring {kind}, {n} worker(s): {rate:,.0f} mentions/s", flush=True)
+    print(f"load {os.getloadavg()[0]:.1f} at end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""A real PostgreSQL server for tests: Debian's `postgresql` (installed by `make test`),
+one throw-away cluster per test session, started with initdb/pg_ctl in a temporary folder.
+
+PostgreSQL refuses to run as root (CI runs as root), so as root the cluster belongs to the
+`postgres` user the Debian package creates, and lives outside pytest's own temporary folders,
+which only root may enter.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVER_USER = "postgres"  # who owns the cluster when the tests run as root
+START_TIMEOUT = 60  # seconds pg_ctl waits for the server to accept connections
+
+
+class PostgresMissing(RuntimeError):
+    """Debian's postgresql is not installed: `make test` installs it (`make postgres`)."""
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        """A libpq key=value connection string, as DuckDB's postgres extension and psycopg take it."""
+        return f"host={self.host} port={self.port} user={self.user} dbname={dbname}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; its DSN."""
+        import psycopg
+
+        with psycopg.connect(self.dsn(), autocommit=True) as con:
+            con.execute(f'CREATE DATABASE "{name}"')
+        return self.dsn(name)
+
+
+def server_bin(name: str) -> str:
+    """initdb / pg_ctl: Debian keeps them out of PATH, under /usr/lib/postgresql/<version>/bin."""
+    on_path = shutil.which(name)
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([on_path] if on_path else [])
+    if not found:
+        raise PostgresMissing(f"{name} not found: install Debian's postgresql (`make postgres`, part of `make test`)")
+    return str(found[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    return ["runuser", "-u", SERVER_USER, "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """Start a fresh cluster on a free port of 127.0.0.1; stop it and remove it afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="koubei-pg-"))
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam(SERVER_USER)
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    data, log = folder / "data", folder / "server.log"
+    user = "koubei"
+    port = _free_port()
+    run = _as_server_user
+    try:
+        subprocess.run(
+            run([server_bin("initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"]),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=200"
+        subprocess.run(
+            run(
+                [
+                    server_bin("pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT),
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        try:
+            yield PostgresServer("127.0.0.1", port, user)
+        finally:
+            subprocess.run(run([server_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
