@@ -25,6 +25,7 @@ from koubei.commands import (
     rollups,
     search,
     sentiment,
+    users,
 )
 from koubei.context import AppContext
 from koubei.errors import ConfigError, KoubeiError
@@ -60,6 +61,8 @@ app.add_typer(alerts.incidents)
 app.add_typer(config.app)
 app.add_typer(privacy.keys)
 app.add_typer(rollups.app)
+app.add_typer(users.app)
+app.add_typer(users.audit_app)
 
 
 def run() -> None:
