@@ -28,7 +28,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import data
-from dashboard.i18n import t
+from dashboard.i18n import t, t_value
 from storage import StorageError, users
 
 SESSION_KEY = "auth_session"
@@ -102,7 +102,9 @@ def require(permission: str) -> bool:
     """The server-side check of an action handler: False (and a message for the next run) when refused."""
     if allowed(permission):
         return True
-    st.session_state[NOTICE_KEY] = t("auth.refused", role=t(f"auth.role_{current().role}"))  # type: ignore[union-attr]
+    st.session_state[NOTICE_KEY] = t(
+        "auth.refused", role=t_value("role", session.role if (session := current()) else "")
+    )
     return False
 
 
@@ -178,7 +180,7 @@ def gate() -> Session | None:
 
 def sidebar(session: Session) -> None:
     """Who is signed in, as what, and the way out (the name is escaped: it may be an e-mail)."""
-    st.sidebar.text(t("auth.signed_in_as", name=session.name, role=t(f"auth.role_{session.role}")))
+    st.sidebar.text(t("auth.signed_in_as", name=session.name, role=t_value("role", session.role)))
     st.sidebar.button(t("auth.sign_out"), on_click=_sign_out, key="auth_sign_out")
 
 

@@ -305,7 +305,9 @@ def _save_corrections(store: Store, rows: pa.Table, insert: str, actor: Actor | 
         with store.transaction():
             con.execute(insert, [_now(), actor.name if actor else None])
             if actor is not None:
-                keys = [f"{s}/{n}" for s, n in zip(rows["source"].to_pylist(), rows["native_id"].to_pylist(), strict=True)]
+                keys = [
+                    f"{s}/{n}" for s, n in zip(rows["source"].to_pylist(), rows["native_id"].to_pylist(), strict=True)
+                ]
                 audit.record(store, "correct", kind, {"mentions": keys}, actor.name, actor.origin)
     finally:
         con.unregister("koubei_labels")

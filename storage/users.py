@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from storage import audit
-from storage.db import Store, StorageError
+from storage.db import StorageError, Store
 
 ROLES = ("viewer", "responder", "admin")
 # What each permission needs at least (roles are ordered: an admin may do what a responder may).

@@ -21,7 +21,9 @@ from koubei.errors import KoubeiError
 if TYPE_CHECKING:
     from storage.users import Actor
 
-app = typer.Typer(name="users", help="Dashboard accounts and their roles (viewer, responder, admin).", no_args_is_help=True)
+app = typer.Typer(
+    name="users", help="Dashboard accounts and their roles (viewer, responder, admin).", no_args_is_help=True
+)
 audit_app = typer.Typer()
 
 PASSWORD_STDIN = typer.Option(
@@ -94,7 +96,9 @@ def reset_command(ctx: typer.Context, name: str, password_stdin: bool = PASSWORD
 
 
 @app.command("role")
-def role_command(ctx: typer.Context, name: str, role: str = typer.Argument(..., help="viewer, responder or admin.")) -> None:
+def role_command(
+    ctx: typer.Context, name: str, role: str = typer.Argument(..., help="viewer, responder or admin.")
+) -> None:
     """Change an account's role."""
     from storage import users
 
@@ -135,6 +139,8 @@ def audit_command(
         detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True)
         if as_json:
             row = {"id": e.id, "logged_at": str(e.logged_at), "actor": e.actor, "origin": e.origin}
-            typer.echo(json.dumps({**row, "action": e.action, "target": e.target, "detail": e.detail}, ensure_ascii=False))
+            typer.echo(
+                json.dumps({**row, "action": e.action, "target": e.target, "detail": e.detail}, ensure_ascii=False)
+            )
         else:
             typer.echo(f"{fmt_time(e.logged_at)}\t{e.actor}\t{e.origin}\t{e.action}\t{e.target or '-'}\t{detail}")
