@@ -182,7 +182,6 @@ def main() -> None:
             key="triage_save",
             on_click=save_corrections,
             args=(queue,),
-            disabled=not auth.allowed("correct"),
         )
 
     aspects = load_aspects(db_file, chosen.query)
