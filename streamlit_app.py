@@ -45,13 +45,13 @@ PAGES = [
 RESTRICTED_PAGES = [("dashboard/pages/audit.py", "app.page_audit", "audit", "app.nav_manage", "audit")]
 
 
-def navigation(session: auth.Session | None) -> StreamlitPage:
+def navigation(session: auth.Session | None, hidden: bool = False) -> StreamlitPage:
     sections: dict[str, list[StreamlitPage]] = {}
     shown = PAGES + [page[:4] for page in RESTRICTED_PAGES if session is not None and auth.allowed(page[4])]
     for path, title, url_path, section in shown:
         page = st.Page(str(ROOT / path), title=t(title), url_path=url_path, default=url_path == "overview")
         sections.setdefault(t(section), []).append(page)
-    return st.navigation(sections)
+    return st.navigation(sections, position="hidden" if hidden else "sidebar")
 
 
 def utc_offset(tz: str) -> str:
@@ -60,7 +60,9 @@ def utc_offset(tz: str) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
-session = auth.gate()  # stops at the sign-in form until someone signs in (when sign-in is configured)
+session = auth.gate(
+    lambda: navigation(None, hidden=True)
+)  # stops at the sign-in form until someone signs in (when sign-in is configured)
 if session is not None:
     auth.sidebar(session)
 page = navigation(session)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +77,8 @@ def session_minutes() -> int:
 
 def origin() -> str:
     """From where: this server and the browser's address."""
-    ip = getattr(st.context, "ip_address", None) or "unknown"
+    # Streamlit gives no address for a browser on this machine (localhost).
+    ip = getattr(st.context, "ip_address", None) or "localhost"
     return f"dashboard@{socket.gethostname()} from {ip}"
 
 
@@ -146,11 +148,15 @@ def _oidc_session() -> Session | None:
         st.error(t("auth.no_account", name=email))
         st.button(t("auth.sign_out"), on_click=st.logout)
         st.stop()
-    return Session(user.name, user.role, "oidc", time.time())
+    # When the provider signed them in (the id token's iat), so a reload does not restart the clock.
+    issued = st.user.get("iat")
+    return Session(user.name, user.role, "oidc", float(issued) if isinstance(issued, int | float) else time.time())
 
 
-def gate() -> Session | None:
-    """Before any page: the signed-in session, or a sign-in form and st.stop(). None: no sign-in configured."""
+def gate(hidden_navigation: Callable[[], object]) -> Session | None:
+    """Before any page: the signed-in session, or a sign-in form and st.stop(). None: no sign-in configured.
+    `hidden_navigation` declares the pages unseen before the form stops, so the address asked for
+    (/incidents?incident=...) is where the sign-in lands."""
     if not sign_in_configured():
         # Unset (a bare `streamlit run`, AppTest) is left as it was; `koubei dashboard` always sets it.
         if (address := st.get_option("server.address")) and str(address) not in LOOPBACK:
@@ -167,6 +173,7 @@ def gate() -> Session | None:
         if session is not None:
             st.session_state[SESSION_KEY] = session
     if session is None:
+        hidden_navigation()
         st.title(t("auth.title"))
         if notice := st.session_state.pop(NOTICE_KEY, None):
             st.info(notice)
