@@ -158,3 +158,30 @@ def test_the_audit_page_is_for_admins_and_offers_no_edit(team_db: Path) -> None:
     # Nothing on the page writes: no editor, no button but the sidebar's sign-out, no form.
     assert not at.get("data_editor")
     assert [b.key for b in at.button] == ["auth_sign_out"]
+
+
+def test_a_dashboard_export_of_mentions_is_audited(team_db: Path) -> None:
+    from dashboard import exports
+    from tests.reports.test_dashboard import FILTERS
+
+    who = users.Actor("rui", "responder", "dashboard@test from 10.0.0.7")
+    assert exports.csv_bytes(str(team_db), FILTERS, "zh", who).decode("utf-8-sig").count("\n") > 1
+    with open_store(team_db, read_only=True) as store:
+        (entry,) = entries(store, action="export")
+    assert (entry.actor, entry.origin, entry.target, entry.detail["format"]) == ("rui", who.origin, "mentions", "csv")
+
+
+def test_nothing_in_the_code_changes_or_removes_audit_entries() -> None:
+    """The trail is append-only: no UPDATE or DELETE of audit_log anywhere koubei runs."""
+    repo = APP.parent
+    sources = [p for folder in ("storage", "dashboard", "koubei", "alerts") for p in (repo / folder).rglob("*.py")]
+    sources.append(APP)
+    found = [
+        str(p.relative_to(repo))
+        for p in sources
+        if any(
+            s in p.read_text("utf-8").upper()
+            for s in ("UPDATE AUDIT_LOG", "DELETE FROM AUDIT_LOG", "TRUNCATE AUDIT_LOG")
+        )
+    ]
+    assert len(sources) > 50 and not found, found

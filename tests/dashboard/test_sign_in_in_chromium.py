@@ -108,7 +108,7 @@ def test_openid_connect_sign_in_through_a_local_provider(
             page.get_by_role("button", name="olga").click()
             assert OIDC_EMAIL in signed_in_page(page)
             page.goto(f"{url}/incidents", wait_until="domcontentloaded")
-            page.wait_for_selector(".st-key-incidents_queue", timeout=60_000)
+            page.wait_for_selector("[class*=st-key-inc_btn_] button", timeout=60_000)
             page.screenshot(path=str(artifacts_dir / "signed_in_oidc_viewer.png"))
             buttons = page.locator("[class*=st-key-inc_btn_] button")
             assert buttons.count() and all(b.is_disabled() for b in buttons.all())
