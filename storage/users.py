@@ -70,6 +70,11 @@ class User:
         return self.disabled_at is None
 
 
+def command_actor(command: str) -> Actor:
+    """The person running a koubei command: the OS user on this host (the command line has no sign-in)."""
+    return Actor(audit.default_actor(), "admin", audit.origin_of(command), signed_in=False)
+
+
 def role_allows(role: str, permission: str) -> bool:
     needed = PERMISSIONS[permission]
     return role in ROLES and ROLES.index(role) >= ROLES.index(needed)

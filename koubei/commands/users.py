@@ -32,10 +32,9 @@ PASSWORD_STDIN = typer.Option(
 
 
 def _actor(command: str) -> Actor:
-    from storage.audit import default_actor, origin_of
-    from storage.users import Actor
+    from storage.users import command_actor
 
-    return Actor(default_actor(), "admin", origin_of(f"koubei users {command}"), signed_in=False)
+    return command_actor(f"koubei users {command}")
 
 
 def _password(from_stdin: bool) -> str:
