@@ -4,6 +4,7 @@ and audited, the audit page for admins only."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -185,3 +186,33 @@ def test_nothing_in_the_code_changes_or_removes_audit_entries() -> None:
         )
     ]
     assert len(sources) > 50 and not found, found
+
+
+def test_assigning_names_a_user_who_is_told_through_the_channels(
+    team_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alerts.channels import render_text
+
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        '[alerts.channels.team]\ntype = "webhook"\nurl_env = "KOUBEI_TEST_HOOK"\n\n'
+        '[[alerts.routes]]\nname = "everyone"\nchannels = ["team"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KOUBEI_CONFIG", str(config))
+    monkeypatch.setenv("KOUBEI_TEST_HOOK", "http://127.0.0.1:9/hook")
+    incident = crisis_id(team_db)
+    at = sign_in("rui", query={"incident": incident})
+    at.switch_page("dashboard/pages/incidents.py").run()
+    at.button(key="inc_btn_assign").click().run()
+    assert at.selectbox[-1].options == ["ada", "rui", "vera"]  # the active accounts, not free text
+    at.selectbox[-1].select("vera")
+    [b for b in at.button if b.label.startswith(t("action.assign"))][-1].click().run()
+    assert not at.exception
+    assert t("incidents.assigned_to", name="vera") in [x.value for x in at.text]
+    with open_store(team_db, read_only=True) as store:
+        assert ("rui", "assign", "vera") in [(r.actor, r.action, r.note) for r in responses(store, incident)]
+        told = store.query("SELECT channel, event, payload FROM alert_outbox WHERE event LIKE 'assigned:%'")
+        assert entries(store, action="incident-assign")[0].detail["assignee"] == "vera"
+    assert {(channel, event) for channel, event, _ in told} == {("team", "assigned:vera")}
+    assert render_text(json.loads(told[0][2]) | {"event": "assigned:vera"}).startswith("[koubei] 指派给 vera ")
