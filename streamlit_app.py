@@ -60,9 +60,8 @@ def utc_offset(tz: str) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
-session = auth.gate(
-    lambda: navigation(None, hidden=True)
-)  # stops at the sign-in form until someone signs in (when sign-in is configured)
+# With sign-in configured, stops at the sign-in form until someone signs in.
+session = auth.gate(lambda: navigation(None, hidden=True))
 if session is not None:
     auth.sidebar(session)
 page = navigation(session)

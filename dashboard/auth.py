@@ -83,8 +83,9 @@ def origin() -> str:
 
 
 def current() -> Session | None:
+    """The signed-in session, while it lasts (a click's callback runs before the gate looks)."""
     found = st.session_state.get(SESSION_KEY)
-    return found if isinstance(found, Session) else None
+    return found if isinstance(found, Session) and not _expired(found) else None
 
 
 def actor(typed_name: str = "") -> users.Actor:
@@ -96,16 +97,20 @@ def actor(typed_name: str = "") -> users.Actor:
 
 
 def allowed(permission: str) -> bool:
+    """Whether whoever is looking may: without sign-in configured, the one local person may do anything."""
     session = current()
-    return session is None or users.role_allows(session.role, permission)
+    if session is None:
+        return not sign_in_configured()
+    return users.role_allows(session.role, permission)
 
 
 def require(permission: str) -> bool:
     """The server-side check of an action handler: False (and a message for the next run) when refused."""
     if allowed(permission):
         return True
-    st.session_state[NOTICE_KEY] = t(
-        "auth.refused", role=t_value("role", session.role if (session := current()) else "")
+    session = current()
+    st.session_state[NOTICE_KEY] = (
+        t("auth.refused", role=t_value("role", session.role)) if session else t("auth.expired")
     )
     return False
 
@@ -150,7 +155,12 @@ def _oidc_session() -> Session | None:
         st.stop()
     # When the provider signed them in (the id token's iat), so a reload does not restart the clock.
     issued = st.user.get("iat")
-    return Session(user.name, user.role, "oidc", float(issued) if isinstance(issued, int | float) else time.time())
+    session = Session(user.name, user.role, "oidc", float(issued) if isinstance(issued, int | float) else time.time())
+    if _expired(session):
+        st.session_state[NOTICE_KEY] = t("auth.expired")
+        st.logout()  # forgets the provider's cookie and reruns at the sign-in
+        st.stop()
+    return session
 
 
 def gate(hidden_navigation: Callable[[], object]) -> Session | None:
@@ -164,10 +174,9 @@ def gate(hidden_navigation: Callable[[], object]) -> Session | None:
             st.stop()
         return None
     session = current()
-    if session is not None and _expired(session):
+    if session is None and isinstance(st.session_state.get(SESSION_KEY), Session):  # it ran out
         _sign_out()
         st.session_state[NOTICE_KEY] = t("auth.expired")
-        session = None
     if session is None and oidc_configured():
         session = _oidc_session()
         if session is not None:

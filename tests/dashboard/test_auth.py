@@ -216,3 +216,16 @@ def test_assigning_names_a_user_who_is_told_through_the_channels(
         assert entries(store, action="incident-assign")[0].detail["assignee"] == "vera"
     assert {(channel, event) for channel, event, _ in told} == {("team", "assigned:vera")}
     assert render_text(json.loads(told[0][2]) | {"event": "assigned:vera"}).startswith("[koubei] 指派给 vera ")
+
+
+def test_a_click_after_the_session_ran_out_is_refused(team_db: Path) -> None:
+    """A button's callback runs before the page's sign-in gate: it must not act for an expired session."""
+    at = sign_in("rui")
+    at.switch_page("dashboard/pages/triage.py").run()
+    session = at.session_state["auth_session"]
+    at.session_state["auth_session"] = replace(session, since=session.since - 9 * 3600)
+    at.session_state["triage_editor"] = {"edited_rows": {0: {"corrected_label": "pos"}}}
+    at.button(key="triage_save").click().run()
+    assert at.title[0].value == t("auth.title")
+    with open_store(team_db, read_only=True) as store:
+        assert store.query("SELECT count(*) FROM sentiment_labels")[0][0] == 0
