@@ -206,7 +206,8 @@ def export_section(db: str, f: Filters) -> None:
     st.caption(t("overview.export_rows", mentions=f"{counts.mentions:,}", negative=f"{counts.negative:,}"))
     left, right = st.columns(2)
     # Deferred: built only when clicked, on another thread, so the language and who asks are captured now.
-    actor = auth.actor()
+    # Audited when someone signed in; without sign-in a download stays the read it always was.
+    actor = auth.actor() if auth.current() else None
     left.download_button(
         t("overview.export_csv"),
         data=lambda: exports.csv_bytes(db, f, lang, actor),
