@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dashboard import data, filters
+from dashboard import auth, data, filters
 from dashboard.i18n import t
 from storage import DatabaseBusy, StorageError
 
@@ -41,14 +41,17 @@ PAGES = [
     ("dashboard/pages/reports.py", "app.page_reports", "reports", "app.nav_manage"),
     ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
 ]
+# Pages only some roles see, by the permission they need (listed only when someone signed in has it).
+RESTRICTED_PAGES = [("dashboard/pages/audit.py", "app.page_audit", "audit", "app.nav_manage", "audit")]
 
 
-def navigation() -> StreamlitPage:
+def navigation(session: auth.Session | None, hidden: bool = False) -> StreamlitPage:
     sections: dict[str, list[StreamlitPage]] = {}
-    for path, title, url_path, section in PAGES:
+    shown = PAGES + [page[:4] for page in RESTRICTED_PAGES if session is not None and auth.allowed(page[4])]
+    for path, title, url_path, section in shown:
         page = st.Page(str(ROOT / path), title=t(title), url_path=url_path, default=url_path == "overview")
         sections.setdefault(t(section), []).append(page)
-    return st.navigation(sections)
+    return st.navigation(sections, position="hidden" if hidden else "sidebar")
 
 
 def utc_offset(tz: str) -> str:
@@ -57,7 +60,11 @@ def utc_offset(tz: str) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
-page = navigation()
+# With sign-in configured, stops at the sign-in form until someone signs in.
+session = auth.gate(lambda: navigation(None, hidden=True))
+if session is not None:
+    auth.sidebar(session)
+page = navigation(session)
 
 try:
     options = data.filter_options(str(data.db_path()))

@@ -47,7 +47,10 @@ def _clip(text: str, n: int) -> str:
 def render_text(p: dict[str, Any]) -> str:
     """The alert as plain text, built only from stored facts."""
     tier = int(p.get("severity", 2))
-    head = "升级 " if str(p.get("event", "")).startswith("escalated") else ""
+    event = str(p.get("event", ""))
+    head = "升级 " if event.startswith("escalated") else ""
+    if event.startswith("assigned:"):
+        head = f"指派给 {_clip(event.removeprefix('assigned:'), 60)} "
     lines = [
         f"[koubei] {head}{KIND_NAMES.get(p['kind'], p['kind'])} · 等级{tier} {TIER_NAMES.get(tier, '')}",
         f"范围: {p.get('brand') or '-'} / {p['scope_type']}={p['scope_value']}",

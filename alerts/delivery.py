@@ -122,6 +122,18 @@ def queue_alert(
     return queued
 
 
+def queue_assignment(
+    store: Store,
+    cfg: AlertSettings,
+    incident: Incident,
+    mentions: Sequence[IncidentMention],
+    assignee: str,
+    now: datetime,
+) -> int:
+    """Tell the incident's channels who it was assigned to (event "assigned:<user>": once per user)."""
+    return queue_alert(store, cfg, incident, mentions, f"assigned:{assignee}", now)
+
+
 def _send(cfg: AlertSettings, row: OutboxRow) -> None:
     channel = cfg.channels.get(row.channel)
     if channel is None:

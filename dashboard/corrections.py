@@ -9,11 +9,13 @@ import pandas as pd
 
 from dashboard import data
 from storage import sentiment as db
+from storage.users import Actor
 
 
-def save_edited(editor_state: dict[str, Any] | None, rows: pd.DataFrame) -> int:
+def save_edited(editor_state: dict[str, Any] | None, rows: pd.DataFrame, actor: Actor | None = None) -> int:
     """Store the labels and tiers edited in the editor over `rows` (with source, native_id,
-    corrected_label and corrected_tier columns); returns how many were stored."""
+    corrected_label and corrected_tier columns); returns how many were stored. With an actor (the
+    signed-in user) storage checks its role, names it on the corrections and audits them."""
     labels: list[tuple[str, str, str]] = []
     tiers: list[tuple[str, str, int]] = []
     for row, edits in ((editor_state or {}).get("edited_rows") or {}).items():
@@ -29,6 +31,6 @@ def save_edited(editor_state: dict[str, Any] | None, rows: pd.DataFrame) -> int:
             tiers.append((*key, int(tier)))
     if labels or tiers:
         with data.writing() as store:
-            db.save_labels(store, labels)
-            db.save_tier_labels(store, tiers)
+            db.save_labels(store, labels, actor)
+            db.save_tier_labels(store, tiers, actor)
     return len(labels) + len(tiers)

@@ -4,12 +4,15 @@ CSV: every mention in the filters, streamed (utf-8-sig, so Excel shows Chinese; 
 line says how many rows). Excel: the review summary, every negative mention (no cap) and
 the incidents grouped by case, plus an about sheet. Masking, localised headers and
 neutralised formula text are the exports' own. Each download opens its own short
-read-only connection, like every dashboard read (dashboard/loaders.py).
+connection, like every dashboard read (dashboard/loaders.py), read-write for the one
+line it adds to the audit trail: who exported what, from where.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import streamlit as st
@@ -21,7 +24,9 @@ from reports.exports import ExportRequest, count_rows, write_csv
 from reports.facts import Scope
 from reports.period import Period
 from reports.workbook import write_workbook
-from storage import open_store
+from storage import Store, open_store
+from storage.audit import record
+from storage.users import Actor
 
 
 @dataclass(frozen=True)
@@ -49,16 +54,31 @@ def _row_counts(db: str, f: Filters) -> RowCounts:
         )
 
 
-def csv_bytes(db: str, f: Filters, lang: str) -> bytes:
+@contextmanager
+def _export_store(db: str, actor: Actor | None, f: Filters, fmt: str) -> Iterator[Store]:
+    """The store an export reads; with an actor (the dashboard's downloads) it also audits it."""
+    with open_store(db, read_only=actor is None, lock_timeout=LOCK_TIMEOUT) as store:
+        yield store
+        if actor is not None:
+            _audit(store, actor, f, fmt)
+
+
+def _audit(store: Store, actor: Actor, f: Filters, fmt: str) -> None:
+    scope = {"brands": list(f.brands), "products": list(f.products), "sources": list(f.sources)}
+    detail = {"format": fmt, "from": str(f.start_day), "to": str(f.end_day), **scope}
+    record(store, "export", "mentions", detail, actor.name, actor.origin)
+
+
+def csv_bytes(db: str, f: Filters, lang: str, actor: Actor | None = None) -> bytes:
     out = io.BytesIO()
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+    with _export_store(db, actor, f, "csv") as store:
         write_csv(store, request(f, "mentions", lang), out)
     return out.getvalue()
 
 
-def xlsx_bytes(db: str, f: Filters, lang: str) -> bytes:
+def xlsx_bytes(db: str, f: Filters, lang: str, actor: Actor | None = None) -> bytes:
     sheets = [request(f, "summary", lang), request(f, "mentions", lang, "neg"), request(f, "incidents", lang)]
     out = io.BytesIO()
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
+    with _export_store(db, actor, f, "xlsx") as store:
         write_workbook(store, sheets, out)
     return out.getvalue()

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from alerts.cases import Case
-from dashboard import charts, data, exports, url
+from dashboard import auth, charts, data, exports, url
 from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.i18n import current_lang, scope_value_words, t, t_value, widget_key
@@ -205,10 +205,12 @@ def export_section(db: str, f: Filters) -> None:
     counts = exports.row_counts(db, f)
     st.caption(t("overview.export_rows", mentions=f"{counts.mentions:,}", negative=f"{counts.negative:,}"))
     left, right = st.columns(2)
-    # Deferred: built only when clicked, on another thread, so the language is captured now.
+    # Deferred: built only when clicked, on another thread, so the language and who asks are captured now.
+    # Audited when someone signed in; without sign-in a download stays the read it always was.
+    actor = auth.actor() if auth.current() else None
     left.download_button(
         t("overview.export_csv"),
-        data=lambda: exports.csv_bytes(db, f, lang),
+        data=lambda: exports.csv_bytes(db, f, lang, actor),
         file_name=f"koubei-mentions-{stamp}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -217,7 +219,7 @@ def export_section(db: str, f: Filters) -> None:
     )
     right.download_button(
         t("overview.export_xlsx"),
-        data=lambda: exports.xlsx_bytes(db, f, lang),
+        data=lambda: exports.xlsx_bytes(db, f, lang, actor),
         file_name=f"koubei-summary-{stamp}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         on_click="ignore",

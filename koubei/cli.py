@@ -26,6 +26,7 @@ from koubei.commands import (
     rollups,
     search,
     sentiment,
+    users,
     worker,
 )
 from koubei.context import AppContext
@@ -64,6 +65,8 @@ app.add_typer(privacy.keys)
 app.add_typer(rollups.app)
 app.add_typer(worker.app)
 app.add_typer(migrate.app)
+app.add_typer(users.app)
+app.add_typer(users.audit_app)
 
 
 def run() -> None:

@@ -1,9 +1,15 @@
-"""The audit trail: an append-only log of what was done to personal data, by whom, when, from where.
+"""The audit trail: an append-only log of every change of state, by whom, when, what, from where.
+
+It records incident actions (incident-acknowledge, -assign, -respond, -resolve,
+-reopen), label and tier corrections (correct), accounts (user-add, -disable,
+-enable, -reset, -role), settings changes, exports of mentions (export) and what
+was done to personal data (forget, retention, rotate-key).
 
 Entries are added and read, never changed or removed (this module offers
-nothing else). An entry never holds the personal data itself: an erasure
-records its counts and at most a keyed digest of what was asked for, so the
-trail can show that a request was honoured without repeating it.
+nothing else, and no page or command edits it). An entry never holds the
+personal data itself: an erasure records its counts and at most a keyed digest
+of what was asked for, so the trail can show that a request was honoured
+without repeating it; an incident action names the incident, not its note.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ class AuditEntry:
     logged_at: datetime  # naive UTC
     actor: str  # who
     origin: str  # from where
-    action: str  # what: forget | retention | rotate-key
+    action: str  # what: see the module's docstring
     target: str | None  # what kind of thing it acted on
     detail: dict[str, Any]
 
@@ -49,11 +55,15 @@ def record(store: Store, action: str, target: str | None, detail: dict[str, Any]
     )
 
 
-def entries(store: Store, action: str | None = None) -> list[AuditEntry]:
-    """The trail, oldest first."""
+def entries(
+    store: Store, action: str | None = None, actor: str | None = None, since: datetime | None = None
+) -> list[AuditEntry]:
+    """The trail, oldest first; `action` matches an action or, ending in "-", a family ("user-")."""
     rows = store.query(
-        "SELECT id, logged_at, actor, origin, action, target, detail FROM audit_log WHERE ? IS NULL OR action = ? ORDER BY id",
-        [action, action],
+        "SELECT id, logged_at, actor, origin, action, target, detail FROM audit_log"
+        " WHERE (? IS NULL OR action = ? OR (suffix(?, '-') AND starts_with(action, ?)))"
+        " AND (? IS NULL OR actor = ?) AND (? IS NULL OR logged_at >= ?) ORDER BY id",
+        [action, action, action, action, actor, actor, since, since],
     )
     return [
         AuditEntry(

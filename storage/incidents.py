@@ -19,7 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from koubei.redaction import redact
+from storage import audit, users
 from storage.db import Store
+from storage.users import Actor
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")  # the lifecycle, in order
 
@@ -95,7 +97,7 @@ class IncidentResponse:
     incident_id: str
     acted_at: datetime
     actor: str
-    action: str  # acknowledge | resolve | respond | reopen
+    action: str  # acknowledge | resolve | respond | reopen | assign (note: the user assigned to)
     note: str | None
 
 
@@ -246,16 +248,29 @@ def incident_drivers(store: Store, incident_ids: Sequence[str]) -> dict[str, fro
 _ACTION_STATUS = {"acknowledge": "acknowledged", "resolve": "resolved", "reopen": "open"}
 
 
-def log_response(store: Store, incident_id: str, action: str, actor: str, note: str | None, at: datetime) -> None:
-    """Record an action; acknowledge / resolve / reopen also move the status.
-    The first action of any kind sets the time to first response."""
-    if action not in ("acknowledge", "resolve", "respond", "reopen"):
+def log_response(
+    store: Store, incident_id: str, action: str, actor: str | Actor, note: str | None, at: datetime
+) -> None:
+    """Record an action; acknowledge / resolve / reopen also move the status; assign names the
+    user (in `note`) the incident is assigned to. The first action of any kind sets the time to
+    first response. An Actor (a signed-in user, or a command) is checked against its role and the
+    action is audited with it."""
+    if action not in ("acknowledge", "resolve", "respond", "reopen", "assign"):
         raise ValueError(f"unknown action {action!r}")
+    if action == "assign" and not note:
+        raise ValueError("assign needs the user assigned to")
+    if isinstance(actor, Actor):
+        users.authorize(store, actor, "respond")
+    name = actor.name if isinstance(actor, Actor) else actor
     with store.transaction() as con:
         found = con.execute("SELECT status FROM incidents WHERE id = ?", [incident_id]).fetchone()
         if found is None:
             raise KeyError(incident_id)
-        con.execute("INSERT INTO incident_responses VALUES (?, ?, ?, ?, ?)", [incident_id, at, actor, action, note])
+        con.execute("INSERT INTO incident_responses VALUES (?, ?, ?, ?, ?)", [incident_id, at, name, action, note])
+        if isinstance(actor, Actor):
+            # The note itself stays in the response log: it may quote a customer.
+            detail = {"incident": incident_id, **({"assignee": note} if action == "assign" else {})}
+            audit.record(store, f"incident-{action}", "incident", detail, actor.name, actor.origin)
         con.execute(
             "UPDATE incidents SET first_response_at = coalesce(first_response_at, ?) WHERE id = ?", [at, incident_id]
         )
@@ -276,6 +291,12 @@ def responses(store: Store, incident_id: str) -> list[IncidentResponse]:
         [incident_id],
     )
     return [IncidentResponse(*row) for row in rows]
+
+
+def assignee(log: Sequence[IncidentResponse]) -> str | None:
+    """Who the incident is assigned to: the user of the last assign in its response log."""
+    assigned = [entry.note for entry in log if entry.action == "assign"]
+    return assigned[-1] if assigned else None
 
 
 def set_alerted_severity(store: Store, incident_id: str, severity: int) -> None:

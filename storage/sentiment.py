@@ -12,9 +12,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from storage import audit, users
 from storage.db import Store, naive_utc
 from storage.queue import PendingMention, dequeue, queued_table
 from storage.rollups import changing
+from storage.users import Actor
 
 SCORE_SCHEMA = pa.schema(
     [
@@ -235,9 +237,10 @@ def excluded_keys(store: Store) -> set[tuple[str, str]]:
     return {(s, n) for s, n in store.query("SELECT source, native_id FROM mention_flags WHERE excluded")}
 
 
-def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
+def save_labels(store: Store, labels: Sequence[tuple[str, str, str]], actor: Actor | None = None) -> int:
     """Store people's corrections: (source, native_id, label). The mention's text is
-    copied from `mentions`. Returns how many were stored; unknown mentions raise."""
+    copied from `mentions`. Returns how many were stored; unknown mentions raise.
+    With an actor, the correction is checked against its role, names it and is audited."""
     for source, native_id, label in labels:
         if label not in LABELS:
             raise ValueError(f"{source}/{native_id}: label must be one of {LABELS}, got {label!r}")
@@ -249,15 +252,19 @@ def save_labels(store: Store, labels: Sequence[tuple[str, str, str]]) -> int:
         store,
         rows,
         "sentiment_labels",
-        "SELECT l.source, l.native_id, l.label, m.text, ?::TIMESTAMP AS labelled_at"
+        "SELECT l.source, l.native_id, l.label, m.text, ?::TIMESTAMP AS labelled_at, ?::VARCHAR AS labelled_by"
         " FROM koubei_labels l JOIN mentions m USING (source, native_id)",
-        "label = excluded.label, text = excluded.text, labelled_at = excluded.labelled_at",
+        "label = excluded.label, text = excluded.text, labelled_at = excluded.labelled_at,"
+        " labelled_by = excluded.labelled_by",
+        actor,
+        "label",
     )
 
 
-def save_tier_labels(store: Store, tiers: Sequence[tuple[str, str, int]]) -> int:
+def save_tier_labels(store: Store, tiers: Sequence[tuple[str, str, int]], actor: Actor | None = None) -> int:
     """Store people's tier corrections: (source, native_id, tier 1-5), with the mention's
-    text and reach as they are now. Returns how many were stored; unknown mentions raise."""
+    text and reach as they are now. Returns how many were stored; unknown mentions raise.
+    With an actor, as save_labels."""
     for source, native_id, tier in tiers:
         if tier not in TIERS:
             raise ValueError(f"{source}/{native_id}: tier must be one of 1-5, got {tier!r}")
@@ -270,17 +277,26 @@ def save_tier_labels(store: Store, tiers: Sequence[tuple[str, str, int]]) -> int
         rows,
         "triage_labels",
         "SELECT l.source, l.native_id, l.urgency, m.text,"
-        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, ?::TIMESTAMP AS labelled_at"
+        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach,"
+        " ?::TIMESTAMP AS labelled_at, ?::VARCHAR AS labelled_by"
         " FROM koubei_labels l JOIN mentions m USING (source, native_id)",
-        "urgency = excluded.urgency, text = excluded.text, reach = excluded.reach, labelled_at = excluded.labelled_at",
+        "urgency = excluded.urgency, text = excluded.text, reach = excluded.reach,"
+        " labelled_at = excluded.labelled_at, labelled_by = excluded.labelled_by",
+        actor,
+        "tier",
     )
 
 
-def _save_corrections(store: Store, rows: pa.Table, table: str, corrected: str, updates: str) -> int:
-    """Merge `corrected` (a query that reads koubei_labels and takes the time as its one
-    parameter) into `table` for `rows` after checking that every mention exists. One transaction."""
+def _save_corrections(
+    store: Store, rows: pa.Table, table: str, corrected: str, updates: str, actor: Actor | None, kind: str
+) -> int:
+    """Merge `corrected` (a query that reads koubei_labels and takes the time and who as its
+    parameters) into `table` for `rows` after checking that every mention exists. One
+    transaction, with its audit entry."""
     if not rows.num_rows:
         return 0
+    if actor is not None:
+        users.authorize(store, actor, "correct")
     con = store.con
     con.register("koubei_labels", rows)
     try:
@@ -291,7 +307,12 @@ def _save_corrections(store: Store, rows: pa.Table, table: str, corrected: str, 
         if missing:
             raise ValueError(f"no mention {missing[0][0]}/{missing[0][1]} to label")
         with store.transaction():
-            store.upsert(table, KEY, corrected, updates, [_now()])
+            store.upsert(table, KEY, corrected, updates, [_now(), actor.name if actor else None])
+            if actor is not None:
+                keys = [
+                    f"{s}/{n}" for s, n in zip(rows["source"].to_pylist(), rows["native_id"].to_pylist(), strict=True)
+                ]
+                audit.record(store, "correct", kind, {"mentions": keys}, actor.name, actor.origin)
     finally:
         con.unregister("koubei_labels")
     return int(rows.num_rows)

@@ -23,12 +23,17 @@ import pandas as pd
 import streamlit as st
 
 from alerts.cases import Case
-from dashboard import brief, charts, data, url
+from alerts.config import load_alert_settings
+from alerts.delivery import queue_assignment
+from dashboard import auth, brief, charts, data, url
 from dashboard.components import escaped, local_times, masked, safe_url, when
 from dashboard.filters import current
 from dashboard.i18n import remember, scope_value_words, t, t_value
+from koubei.config import load_settings
 from koubei.privacy import mask_pii
+from storage import Store, users
 from storage import incidents as inc
+from storage.users import Forbidden
 
 STATUS_KEY = "incidents_status"
 PICK_KEY = "incidents_pick"
@@ -36,17 +41,29 @@ SEEN_KEY = "incidents_link"  # the ?incident= last followed, so a new link wins 
 DIALOG_KEY = "incidents_dialog"
 FLASH_KEY = "incidents_flash"
 # Which of a case's incidents an action moves: acknowledging must not reopen a resolved one.
-ACTS_ON = {"acknowledge": ("open",), "resolve": ("open", "acknowledged"), "respond": inc.INCIDENT_STATUSES}
-BUTTONS = {"acknowledge": "incidents.act_ack", "resolve": "incidents.act_resolve", "respond": "incidents.act_respond"}
+ACTS_ON = {
+    "acknowledge": ("open",),
+    "resolve": ("open", "acknowledged"),
+    "respond": inc.INCIDENT_STATUSES,
+    "assign": ("open", "acknowledged"),
+}
+BUTTONS = {
+    "acknowledge": "incidents.act_ack",
+    "resolve": "incidents.act_resolve",
+    "respond": "incidents.act_respond",
+    "assign": "incidents.act_assign",
+}
 DIALOGS = {
     "acknowledge": "incidents.dialog_ack",
     "resolve": "incidents.dialog_resolve",
     "respond": "incidents.dialog_respond",
+    "assign": "incidents.dialog_assign",
 }
 CHANGES = {
     "acknowledge": "incidents.will_ack",
     "resolve": "incidents.will_resolve",
     "respond": "incidents.will_respond",
+    "assign": "incidents.will_assign",
 }
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
 PRINT_CSS = """<style>
@@ -122,14 +139,34 @@ def targets(case: Case[inc.Incident], action: str) -> list[inc.Incident]:
     return [m for m in case.members if m.status in ACTS_ON[action]]
 
 
-def log_action(incident_ids: list[str], action: str, actor: str, note: str | None) -> None:
-    at = datetime.now(UTC).replace(tzinfo=None)
-    with data.writing() as store:
-        for incident_id in incident_ids:
-            inc.log_response(store, incident_id, action, actor.strip() or "dashboard", note, at)
-    data.changed()
+def log_action(incident_ids: list[str], action: str, typed_actor: str, note: str | None) -> None:
+    """The one write path of the page's actions: refused unless the signed-in role may respond
+    (storage checks it again), logged with the signed-in user (or, without sign-in, the typed name)."""
     st.session_state.pop(DIALOG_KEY, None)
+    if not auth.require("respond"):
+        return
+    at = datetime.now(UTC).replace(tzinfo=None)
+    actor = auth.actor(typed_actor)
+    try:
+        with data.writing() as store:
+            for incident_id in incident_ids:
+                inc.log_response(store, incident_id, action, actor, note, at)
+            if action == "assign" and note:
+                notify_assignee(store, incident_ids, note, at)
+    except Forbidden:
+        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+        return
+    data.changed()
     st.session_state[FLASH_KEY] = t("incidents.saved", action=t_value("action", action), n=len(incident_ids))
+
+
+def notify_assignee(store: Store, incident_ids: list[str], assignee: str, at: datetime) -> None:
+    """The assigned user hears of it through the channels the incident's routes use (the outbox)."""
+    cfg = load_alert_settings(load_settings())
+    for incident_id in incident_ids:
+        incident = inc.get_incident(store, incident_id)
+        if incident is not None:
+            queue_assignment(store, cfg, incident, inc.incident_mentions(store, incident_id), assignee, at)
 
 
 def dismissed() -> None:
@@ -144,8 +181,16 @@ def action_dialog(action: str) -> Callable[[list[inc.Incident]], None]:
         st.write(t(CHANGES[action], n=len(members)))
         st.text("\n".join(f"· {scope_words(m)}" for m in members))
         with st.form(f"incidents_form_{action}"):
-            actor = st.text_input(t("incidents.actor"), value=t("incidents.actor_default"))
-            note = st.text_area(t("incidents.note_required") if action == "respond" else t("incidents.note"))
+            session = auth.current()
+            if session is None:
+                actor = st.text_input(t("incidents.actor"), value=t("incidents.actor_default"))
+            else:  # the signed-in user acts; nobody types someone else's name
+                st.text(t("incidents.signed_in_actor", name=session.name))
+                actor = session.name
+            if action == "assign":
+                note = st.selectbox(t("incidents.assignee"), assignable()) or ""
+            else:
+                note = st.text_area(t("incidents.note_required") if action == "respond" else t("incidents.note"))
             if st.form_submit_button(t(BUTTONS[action], n=len(members)), type="primary"):
                 if action == "respond" and not note.strip():
                     st.error(t("incidents.need_note"))
@@ -158,6 +203,13 @@ def action_dialog(action: str) -> Callable[[list[inc.Incident]], None]:
 
 def open_dialog(action: str) -> None:
     st.session_state[DIALOG_KEY] = action
+
+
+@st.cache_data(ttl=data.CACHE_TTL, max_entries=1, show_spinner=False)
+def assignable() -> list[str]:
+    """The active accounts an incident can be assigned to."""
+    with data.reading() as store:
+        return users.names(store) if users.any_accounts(store) else []
 
 
 def use_reply(case: Case[inc.Incident], key: str) -> None:
@@ -201,6 +253,8 @@ def facts_line(b: data.BriefData, tz: str) -> None:
     same_day = when(start, tz, "%m-%d") == when(end, tz, "%m-%d")
     cols[2].metric(t("brief.window"), f"{when(start, tz)} – {when(end, tz, '%H:%M' if same_day else '%m-%d %H:%M')}")
     st.html(f'<p class="brief-line-{state}">{line}</p><p>{brief.owner(case, b.log, told)}</p>')
+    if assigned := inc.assignee(b.log):
+        st.text(t("incidents.assigned_to", name=assigned))
 
 
 def evidence(b: data.BriefData, tz: str) -> None:
@@ -263,22 +317,29 @@ def response_section(b: data.BriefData, signals: list[brief.SignalCount]) -> Non
     key = f"brief_reply_{b.case.lead.id}"
     st.text_area(t("brief.reply_edit"), value=brief.suggested_response(b.incident, signals), key=key, height=110)
     st.button(
-        t("brief.use_reply"), key="brief_use_reply", on_click=use_reply, args=(b.case, key), icon=":material/send:"
+        t("brief.use_reply"),
+        key="brief_use_reply",
+        on_click=use_reply,
+        args=(b.case, key),
+        icon=":material/send:",
+        disabled=not auth.allowed("respond"),
     )
 
 
 def actions(case: Case[inc.Incident]) -> None:
     with st.container(key="incidents_actions"):
         st.subheader(t("brief.actions"))
-        cols = st.columns(3)
-        for column, action in zip(cols, BUTTONS, strict=True):
+        # Assigning needs accounts to assign to; without them the page is as it always was.
+        shown = [a for a in BUTTONS if a != "assign" or assignable()]
+        may_act = auth.allowed("respond")
+        for column, action in zip(st.columns(len(shown)), shown, strict=True):
             n = len(targets(case, action))
             column.button(
                 t(BUTTONS[action], n=n),
                 on_click=open_dialog,
                 args=(action,),
                 key=f"inc_btn_{action}",
-                disabled=n == 0,
+                disabled=n == 0 or not may_act,
             )
     if pending := st.session_state.get(DIALOG_KEY):
         members = targets(case, pending)
@@ -332,6 +393,7 @@ def render_brief(b: data.BriefData, tz: str) -> None:
 
 def main() -> None:
     st.html(PRINT_CSS)
+    auth.notice()
     if flash := st.session_state.pop(FLASH_KEY, None):
         st.success(flash)  # our own words and a count
     f = current()

@@ -13,13 +13,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import auth, data, filters
 from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import save_edited
 from dashboard.i18n import t, t_value
 from storage import sentiment as db
 from storage.queries import MentionFilter
+from storage.users import Forbidden
 
 EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
@@ -70,8 +71,16 @@ def label_choice(code: object) -> str:
 
 
 def save_corrections(queue: pd.DataFrame) -> None:
-    """on_click of the save button: store the labels and tiers edited in the editor."""
-    saved = save_edited(st.session_state.get(EDITOR_KEY), queue)
+    """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
+    user; refused unless their role may correct (storage checks it again)."""
+    if not auth.require("correct"):
+        return
+    actor = auth.actor()
+    try:
+        saved = save_edited(st.session_state.get(EDITOR_KEY), queue, actor)
+    except Forbidden:
+        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+        return
     if not saved:
         st.session_state["triage_notice"] = t("triage.no_changes")
         return
@@ -128,6 +137,7 @@ def main() -> None:
     if shown_total > len(queue):
         st.caption(t("triage.showing_top", n=len(queue), total=shown_total))
 
+    auth.notice()
     if notice := st.session_state.pop("triage_notice", None):
         st.success(notice)  # our own message (a count), never mention text
 
@@ -140,7 +150,9 @@ def main() -> None:
             key=EDITOR_KEY,
             hide_index=True,
             width="stretch",
-            disabled=[c for c in shown.columns if c not in ("corrected_label", "corrected_tier")],
+            disabled=[c for c in shown.columns if c not in ("corrected_label", "corrected_tier")]
+            if auth.allowed("correct")
+            else True,
             column_config={
                 "urgency": st.column_config.NumberColumn(t("triage.col_urgency"), format="%d"),
                 "motive": st.column_config.TextColumn(t("triage.col_motive")),
@@ -165,7 +177,12 @@ def main() -> None:
                 "rating_conflict": st.column_config.TextColumn(t("triage.col_conflict")),
             },
         )
-        st.button(t("triage.save_labels"), key="triage_save", on_click=save_corrections, args=(queue,))
+        st.button(
+            t("triage.save_labels"),
+            key="triage_save",
+            on_click=save_corrections,
+            args=(queue,),
+        )
 
     aspects = load_aspects(db_file, chosen.query)
     if not aspects.empty:

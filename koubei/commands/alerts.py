@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -280,10 +280,12 @@ def incidents_show(ctx: typer.Context, incident_id: str = typer.Argument(...)) -
 
 def _act(ctx: typer.Context, incident_id: str, action: str, actor: str, note: str | None) -> None:
     from storage import incidents as inc
+    from storage.users import command_actor
 
     with ctx.obj.open_store() as store:
         try:
-            inc.log_response(store, incident_id, action, actor, note, datetime.now(UTC).replace(tzinfo=None))
+            who = replace(command_actor(f"koubei incidents {action}"), name=actor)  # --by names the person
+            inc.log_response(store, incident_id, action, who, note, datetime.now(UTC).replace(tzinfo=None))
         except KeyError:
             raise KoubeiError(f"no incident {incident_id}") from None
     typer.echo(f"{incident_id}: {action} logged")

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import typer
 
+from koubei.errors import ConfigError
+
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Where Streamlit reads secrets from (its defaults: the user's, then the working directory's).
+SECRETS_FILES = (Path.home() / ".streamlit" / "secrets.toml", Path(".streamlit") / "secrets.toml")
 
 app = typer.Typer()
 
@@ -45,6 +51,42 @@ def streamlit_command(port: int, address: str) -> list[str]:
     ]
 
 
+def oidc_configured() -> bool:
+    """Whether a secrets file Streamlit reads has an [auth] table for st.login."""
+    for path in SECRETS_FILES:
+        try:
+            if tomllib.loads(path.read_text(encoding="utf-8")).get("auth"):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
+def has_accounts(db: Path) -> bool:
+    from storage import StorageError, open_store
+    from storage.users import any_accounts
+
+    if not db.exists():
+        return False
+    try:
+        with open_store(db, read_only=True) as store:
+            return any_accounts(store)
+    except StorageError:
+        return False
+
+
+def check_exposure(address: str, db: Path) -> None:
+    """Anyone who reaches a dashboard without sign-in may act on incidents and read every mention:
+    only this machine may, unless sign-in is configured."""
+    if address in LOOPBACK or oidc_configured() or has_accounts(db):
+        return
+    raise ConfigError(
+        f"refusing to serve the dashboard on {address} without sign-in: anyone reaching it could act and read"
+        " everything. Add an account (`koubei users add NAME --role admin`) or configure OpenID Connect in"
+        " .streamlit/secrets.toml ([auth]; see docs/operations.md), or serve on 127.0.0.1"
+    )
+
+
 @app.command("dashboard")
 def dashboard(
     ctx: typer.Context,
@@ -57,6 +99,7 @@ def dashboard(
     env = {**os.environ, "KOUBEI_DB": str(db)}
     if context.settings.path is not None:
         env["KOUBEI_CONFIG"] = str(Path(context.settings.path).resolve())
+    check_exposure(address, db)
     if not db.exists():
         typer.secho(f"warning: no database at {db} yet; run `koubei run` first", fg="yellow", err=True)
     typer.echo(f"koubei dashboard: http://{address}:{port}  (database {db})")

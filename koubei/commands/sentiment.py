@@ -146,6 +146,7 @@ def label(
 ) -> None:
     """Correct the sentiment label (used by `koubei train`) or the triage tier (checked by `koubei eval triage`) of one mention."""
     from storage.sentiment import save_labels, save_tier_labels
+    from storage.users import command_actor
 
     if value is None and tier is None:
         raise ConfigError("give a label (pos, neu or neg), --tier 1-5, or both")
@@ -153,9 +154,9 @@ def label(
     try:
         with app_ctx.open_store() as store:
             if value is not None:
-                save_labels(store, [(source, native_id, value)])
+                save_labels(store, [(source, native_id, value)], command_actor("koubei label"))
             if tier is not None:
-                save_tier_labels(store, [(source, native_id, tier)])
+                save_tier_labels(store, [(source, native_id, tier)], command_actor("koubei label"))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     done = [f"label {value}"] * (value is not None) + [f"tier {tier}"] * (tier is not None)

@@ -42,17 +42,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def dashboard_server(db: Path, log: Path, timeout: float = 60.0, config: Path | None = None) -> Iterator[str]:
-    """`koubei --db DB dashboard --port N` (which runs `streamlit run streamlit_app.py`);
-    yields the base URL once /_stcore/health answers."""
-    port = free_port()
+def dashboard_server(
+    db: Path, log: Path, timeout: float = 60.0, config: Path | None = None, cwd: Path = REPO, port: int | None = None
+) -> Iterator[str]:
+    """`koubei --db DB dashboard --port N` (which runs `streamlit run streamlit_app.py`) in `cwd`
+    (whose .streamlit/secrets.toml Streamlit reads); yields the base URL once /_stcore/health answers."""
+    port = port or free_port()
     env = {**os.environ, "KOUBEI_DB": str(db)}
     if config is not None:
         env["KOUBEI_CONFIG"] = str(config)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [str(KOUBEI), "--db", str(db), "dashboard", "--port", str(port), "--address", "127.0.0.1"],
-            cwd=REPO,
+            cwd=cwd,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
