@@ -22,6 +22,7 @@ import pandas as pd
 from msgspec import inspect as mi
 
 from alerts.config import Rule
+from dashboard import auth
 from koubei.settings.effective import Layers, read_layers, save_all_checked
 from koubei.settings.saved import SECRET_KEYS, SettingPath, apply_saved
 from storage.settings import SettingChange
@@ -31,9 +32,9 @@ SPLIT = re.compile(r"[,，、;；]")
 
 
 def can_change_settings() -> bool:
-    """Whether the person at the dashboard may change settings. Hook for sign-in (dashboard/auth.py, being
-    built): once it exists, only admins may; until then everyone who can open the dashboard can."""
-    return True
+    """Whether the person at the dashboard may change settings: admins once sign-in is configured,
+    without it the one local person."""
+    return auth.allowed("settings")
 
 
 def current_tables(db: Path) -> tuple[Layers, dict[str, Any]]:

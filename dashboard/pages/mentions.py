@@ -11,13 +11,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, filters
+from dashboard import auth, data, filters
 from dashboard.codes import aspect_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import save_edited
 from dashboard.i18n import t, t_value
 from querylang import Query, QueryError, parse
 from storage.search import Found, Order, Window, count_found, search
+from storage.users import Forbidden
 
 EDITOR_KEY = "mentions_editor"
 PAGE_SIZE = 50
@@ -88,8 +89,16 @@ def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
 
 
 def save_corrections(page: pd.DataFrame) -> None:
-    """on_click of the save button: store the labels and tiers edited in the editor."""
-    saved = save_edited(st.session_state.get(EDITOR_KEY), page)
+    """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
+    user; refused unless their role may correct (storage checks it again)."""
+    if not auth.require("correct"):
+        return
+    actor = auth.actor()
+    try:
+        saved = save_edited(st.session_state.get(EDITOR_KEY), page, actor)
+    except Forbidden:
+        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+        return
     if not saved:
         st.session_state["mentions_notice"] = t("explorer.no_changes")
         return
@@ -133,6 +142,7 @@ def main() -> None:
     pages = max(1, -(-total // PAGE_SIZE))
     number = int(st.number_input(t("explorer.page", pages=pages), 1, pages, 1, key="mentions_page"))
     st.caption(t("explorer.count", n=total))
+    auth.notice()
     if notice := st.session_state.pop("mentions_notice", None):
         st.success(notice)  # our own message (a count), never mention text
     page = load_page(db_file, window, query, "reach" if order == "reach" else "time", number)

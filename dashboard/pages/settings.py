@@ -28,7 +28,7 @@ import streamlit as st
 
 from alerts.backtest import backtest
 from alerts.config import Rule, load_alert_settings
-from dashboard import data
+from dashboard import auth, data
 from dashboard.charts import TICKS
 from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
@@ -188,9 +188,12 @@ SAVED = "settings_saved_message"  # what the last save did, shown after the reru
 
 
 def saved_now(changes: dict[SettingPath, Any], db: Path, actor: str) -> None:
-    """Save, or say in place why not (nothing is saved then); on success rerun so every part shows it."""
+    """Save, or say in place why not (nothing is saved then); on success rerun so every part shows it.
+    Refused unless the signed-in role may change settings; saved under the signed-in name."""
+    if not auth.require("settings"):
+        return
     try:
-        changed = save(changes, actor, db)
+        changed = save(changes, auth.actor(actor).name, db)
     except ConfigError as exc:
         st.error(t("settings.invalid"))
         st.code(redact(str(exc)), language=None)  # the value typed may be anything: shown as plain text
