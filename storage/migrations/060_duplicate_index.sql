@@ -1,0 +1,32 @@
+-- The duplicate index (sentiment/trust.py, storage/duplicates.py): what a grouping pass
+-- matches new mentions against, so a pass costs O(new), not O(window).
+-- duplicate_texts: one row per grouped mention in the window, in grouping order (seq);
+-- `component` is the smallest seq of the mention's group, `text_key` a hash of its
+-- normalised text, `representative` whether it is the first of that text (exact copies
+-- join it and have no bands).
+CREATE TABLE duplicate_texts (
+    source         VARCHAR   NOT NULL,
+    native_id      VARCHAR   NOT NULL,
+    seq            BIGINT    NOT NULL,
+    published_at   TIMESTAMP NOT NULL,
+    text_key       BIGINT    NOT NULL,
+    representative BOOLEAN   NOT NULL,
+    component      BIGINT    NOT NULL,
+    PRIMARY KEY (source, native_id)
+);
+-- The MinHash LSH bands of representatives: only the first few of each bucket, which are
+-- all a new text is compared with (trust._BUCKET_PROBES).
+CREATE TABLE duplicate_bands (
+    band      BIGINT  NOT NULL,
+    source    VARCHAR NOT NULL,
+    native_id VARCHAR NOT NULL
+);
+CREATE INDEX duplicate_bands_band ON duplicate_bands (band);
+-- Mentions scored since the last grouping pass (written with their scores).
+CREATE TABLE duplicate_pending (
+    source    VARCHAR NOT NULL,
+    native_id VARCHAR NOT NULL,
+    PRIMARY KEY (source, native_id)
+);
+-- What was scored before the index: grouped by the first pass, as a rebuild would.
+INSERT INTO duplicate_pending SELECT source, native_id FROM sentiment;
