@@ -118,7 +118,7 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     groups (components) they changed."""
     if not fresh:
         return set()
-    bands = [band_keys(norm) for _, norm in fresh]
+    bands = band_keys([norm for _, norm in fresh])
     grouper = Grouper()
     for key, seq, component in index.representatives(store, [text_key(norm) for _, norm in fresh]):
         grouper.know(seq, component)

@@ -73,29 +73,50 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 _SEEDS = _mix64(np.arange(1, _BANDS * _ROWS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
 
-def minhash_bands(text: str) -> list[tuple[int, ...]]:
-    """MinHash LSH of the text's character bigrams: _BANDS bands of _ROWS minima.
-    Two texts with bigram Jaccard J share a band with probability
-    1 - (1 - J**_ROWS)**_BANDS: 0.97 at J = 0.7, 0.2 at J = 0.3."""
+_BAND_SEEDS = _mix64(np.arange(1, _BANDS + 1, dtype=np.uint64))
+_BATCH_GRAMS = 200_000  # bigrams hashed at once: _BANDS * _ROWS * 8 bytes each in flight
+
+
+def _bigram_codes(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    keys = np.unique((codes[:-1] << np.uint64(21)) | codes[1:]) if len(codes) > 1 else codes
-    if len(keys) == 0:
-        return []
-    minima = _mix64(keys[None, :] ^ _SEEDS[:, None]).min(axis=1)
-    return [tuple(int(v) for v in minima[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
+    return (codes[:-1] << np.uint64(21)) | codes[1:] if len(codes) > 1 else codes
 
 
-def band_keys(text: str) -> list[int]:
-    """minhash_bands as one signed 64-bit key per band (its number and minima hashed
-    together), the form the duplicate index stores."""
-    bands = minhash_bands(text)
-    if not bands:
-        return []
-    values = np.array(bands, dtype=np.uint64)
-    keys = _mix64(np.arange(len(bands), dtype=np.uint64) + np.uint64(1))
-    for column in range(values.shape[1]):
-        keys = _mix64(keys ^ values[:, column])
-    return [int(k) for k in keys.view(np.int64)]
+def band_keys(texts: Sequence[str]) -> list[list[int]]:
+    """MinHash LSH of each text's character bigrams, _BANDS bands of _ROWS minima, each band
+    hashed with its number into one signed 64-bit key (the form the duplicate index stores).
+    Two texts with bigram Jaccard J share a band with probability 1 - (1 - J**_ROWS)**_BANDS:
+    0.97 at J = 0.7, 0.2 at J = 0.3. Hashed a batch of texts at a time (numpy per text cost
+    more than the hashing)."""
+    grams = [_bigram_codes(text) for text in texts]
+    keys: list[list[int]] = [[] for _ in texts]
+    start = 0
+    while start < len(texts):
+        end, size = start, 0
+        while end < len(texts) and (end == start or size + len(grams[end]) <= _BATCH_GRAMS):
+            size += len(grams[end])
+            end += 1
+        for i, row in zip(range(start, end), _batch_band_keys(grams[start:end]), strict=True):
+            keys[i] = row
+        start = end
+    return keys
+
+
+def _batch_band_keys(grams: Sequence[np.ndarray]) -> list[list[int]]:
+    filled = [i for i, g in enumerate(grams) if len(g)]
+    keys: list[list[int]] = [[] for _ in grams]
+    if not filled:
+        return keys
+    lengths = np.array([len(grams[i]) for i in filled])
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    hashed = _mix64(np.concatenate([grams[i] for i in filled])[None, :] ^ _SEEDS[:, None])
+    minima = np.minimum.reduceat(hashed, offsets, axis=1).T.reshape(len(filled), _BANDS, _ROWS)
+    bands = np.broadcast_to(_BAND_SEEDS, (len(filled), _BANDS))
+    for row in range(_ROWS):
+        bands = _mix64(bands ^ minima[:, :, row])
+    for i, row_keys in zip(filled, bands.view(np.int64).tolist(), strict=True):
+        keys[i] = row_keys
+    return keys
 
 
 def text_key(norm: str) -> int:
@@ -140,9 +161,9 @@ class Grouper:
         if norm is not None and node not in self.grams:
             self.grams[node] = _bigrams(norm)
 
-    def add(self, node: int, norm: str, bands: Sequence[int] | None = None) -> list[int]:
-        """Group `norm` (long enough to count) as `node`; the bands (band_keys(norm), computed
-        when not given) it was filed under."""
+    def add(self, node: int, norm: str, bands: Sequence[int]) -> list[int]:
+        """Group `norm` (long enough to count, its band_keys `bands`) as `node`; the bands it
+        was filed under."""
         self.parent[node] = node
         key = text_key(norm)
         if key in self.exact:
@@ -151,7 +172,7 @@ class Grouper:
         self.exact[key] = node
         grams = self.grams[node] = _bigrams(norm)
         filed = []
-        for band in band_keys(norm) if bands is None else bands:
+        for band in bands:
             bucket = self.buckets[band]
             # A few members per bucket are enough to join a group; comparing with
             # all of them made templated streams quadratic.
@@ -205,12 +226,13 @@ def find_duplicates(
     write them independently. Raises Stopped when `stop` is set before the groups are found.
     """
     grouper = Grouper(min_jaccard)
-    for i, (_, _, _, text, _) in enumerate(items):
-        if stop is not None and i % _STOP_EVERY == 0 and stop.is_set():
+    for start in range(0, len(items), _STOP_EVERY):
+        if stop is not None and stop.is_set():
             raise Stopped
-        norm = normalise(text)
-        if len(norm) >= min_chars:
-            grouper.add(i, norm)
+        norms = [(i, normalise(items[i][3])) for i in range(start, min(start + _STOP_EVERY, len(items)))]
+        norms = [(i, norm) for i, norm in norms if len(norm) >= min_chars]
+        for (i, norm), bands in zip(norms, band_keys([norm for _, norm in norms]), strict=True):
+            grouper.add(i, norm, bands)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in grouper.parent:
         groups[grouper.find(i)].append(i)
