@@ -74,15 +74,17 @@ def mark_duplicates(
     with open_store() as store:
         covers = db.marking_owed(store)
         index.prune(store, since)
-        pending = index.pending(store, since)
+        pending, keys = index.pending(store, since)
     excluded = 0
     for start in range(0, len(pending), CHUNK):
         if stop is not None and stop.is_set():
             raise Stopped
         with open_store() as store, store.transaction():
             excluded += _group_chunk(store, settings, pending[start : start + CHUNK])
-    with open_store() as store:
-        index.finish(store, since, covers)
+    with open_store() as store, store.transaction():
+        index.done(store, keys)  # the rest: outside the window, gone, or grouped above
+        if covers is not None:
+            index.covered(store, covers)
     return excluded
 
 
@@ -119,8 +121,9 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     if not fresh:
         return set()
     bands = band_keys([norm for _, norm in fresh])
+    text_keys = [text_key(norm) for _, norm in fresh]
     grouper = Grouper()
-    for key, seq, component in index.representatives(store, [text_key(norm) for _, norm in fresh]):
+    for key, seq, component in index.representatives(store, text_keys):
         grouper.know(seq, component)
         grouper.exact[key] = seq
     for band, seq, component, text in index.bucket_members(store, sorted({b for bs in bands for b in bs})):
@@ -130,7 +133,7 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     first = index.next_seq(store)
     filed = [grouper.add(first + i, norm, bs) for i, ((_, norm), bs) in enumerate(zip(fresh, bands, strict=True))]
     texts, band_rows = [], []
-    for i, ((mention, norm), mention_bands) in enumerate(zip(fresh, filed, strict=True)):
+    for i, ((mention, _), key, mention_bands) in enumerate(zip(fresh, text_keys, filed, strict=True)):
         seq = first + i
         texts.append(
             {
@@ -138,8 +141,8 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
                 "native_id": mention[1],
                 "seq": seq,
                 "published_at": mention[4],
-                "text_key": text_key(norm),
-                "representative": grouper.exact[text_key(norm)] == seq,
+                "text_key": key,
+                "representative": grouper.exact[key] == seq,
                 "component": grouper.find(seq),
             }
         )

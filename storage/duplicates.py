@@ -73,15 +73,18 @@ def prune(store: Store, since: datetime | None) -> None:
         con.execute("DELETE FROM duplicate_texts WHERE published_at < ?", [naive_utc(since)])
 
 
-def pending(store: Store, since: datetime | None) -> list[Mention]:
-    """The pending mentions of the window, in grouping order (first stored first)."""
-    window = "" if since is None else " WHERE m.published_at >= ?"
-    return store.query(
-        "SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at"
-        " FROM duplicate_pending p JOIN mentions m USING (source, native_id)"
-        f"{window} ORDER BY m.collected_at, m.source, m.native_id",
+def pending(store: Store, since: datetime | None) -> tuple[list[Mention], list[tuple[str, str]]]:
+    """The pending mentions of the window, in grouping order (first stored first), and the
+    keys of every pending mention (the pass takes them off the list)."""
+    window = "" if since is None else " AND m.published_at >= ?"
+    keys = store.query("SELECT DISTINCT source, native_id FROM duplicate_pending")
+    mentions = store.query(
+        "SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at FROM mentions m"
+        f" WHERE (m.source, m.native_id) IN (SELECT source, native_id FROM duplicate_pending){window}"
+        " ORDER BY m.collected_at, m.source, m.native_id",
         [] if since is None else [naive_utc(since)],
     )
+    return mentions, keys
 
 
 def indexed(store: Store, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -183,22 +186,14 @@ def write_groups(store: Store, groups: Sequence[dict[str, Any]], scope: Sequence
 
 
 def done(store: Store, keys: Sequence[tuple[str, str]]) -> None:
-    """`keys` leave the pending list (in the transaction that grouped them)."""
+    """`keys` leave the pending list (with the rows that group them, or once a pass read them)."""
     with _registered(store, "koubei_keys", _keys(keys)):
         store.con.execute("DELETE FROM duplicate_pending WHERE (source, native_id) IN (SELECT * FROM koubei_keys)")
 
 
-def finish(store: Store, since: datetime | None, covers: int | None) -> None:
-    """After the last chunk: what is left pending outside the window (or gone) is not grouped;
-    marking covered the scoring watermark `covers`."""
-    with store.transaction() as con:
-        con.execute(
-            "DELETE FROM duplicate_pending WHERE (source, native_id) NOT IN"
-            " (SELECT source, native_id FROM mentions WHERE published_at >= ?)",
-            [naive_utc(since) if since is not None else datetime.min],
-        )
-        if covers is not None:
-            con.execute("UPDATE duplicate_watermark SET marked = greatest(marked, ?)", [covers])
+def covered(store: Store, covers: int) -> None:
+    """Marking covered scoring up to the watermark `covers` (storage.sentiment.marking_owed)."""
+    store.con.execute("UPDATE duplicate_watermark SET marked = greatest(marked, ?)", [covers])
 
 
 def queue_window(store: Store, since: datetime | None) -> None:
@@ -215,6 +210,6 @@ def queue_window(store: Store, since: datetime | None) -> None:
             params,
         )
         con.execute(
-            f"INSERT INTO duplicate_pending SELECT source, native_id FROM mentions{window} ON CONFLICT DO NOTHING",
+            f"INSERT INTO duplicate_pending SELECT source, native_id FROM mentions{window}",
             params,
         )

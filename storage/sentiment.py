@@ -149,7 +149,7 @@ def write_scores(
         # Grouped by the next duplicate pass (storage/duplicates.py).
         store.con.register("koubei_scored", score_rows.select(["source", "native_id"]))
         try:
-            store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored ON CONFLICT DO NOTHING")
+            store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored")
         finally:
             store.con.unregister("koubei_scored")
         # With the scores it covers: whatever happens next, the next run knows marking is owed.

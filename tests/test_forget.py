@@ -18,11 +18,10 @@ from koubei.pipeline import PassSummary
 from koubei.records import Mention
 from koubei.watch import watch
 from reports.schedule import queue_due_reports
-from storage import Store, open_store, upsert_mentions
+from storage import Store, duplicates, open_store, upsert_mentions
 from storage.audit import entries
 from storage.forget import DERIVED_TABLES
 from storage.incidents import Incident, OutboxRow, enqueue, outbox_rows, save_incident
-from storage import duplicates
 from storage.sentiment import save_labels, save_tier_labels, write_scores
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))

@@ -22,11 +22,12 @@ CREATE TABLE duplicate_bands (
     native_id VARCHAR NOT NULL
 );
 CREATE INDEX duplicate_bands_band ON duplicate_bands (band);
--- Mentions scored since the last grouping pass (written with their scores).
+-- Mentions scored since the last grouping pass (written with their scores). No key: a
+-- mention scored twice is listed twice, and a pass deletes tens of thousands of rows, which
+-- costs seconds against a primary key index and milliseconds without one.
 CREATE TABLE duplicate_pending (
     source    VARCHAR NOT NULL,
-    native_id VARCHAR NOT NULL,
-    PRIMARY KEY (source, native_id)
+    native_id VARCHAR NOT NULL
 );
 -- What was scored before the index: grouped by the first pass, as a rebuild would.
 INSERT INTO duplicate_pending SELECT source, native_id FROM sentiment;
