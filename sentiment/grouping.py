@@ -67,7 +67,7 @@ def mark_duplicates(
     stop: threading.Event | None = None,
 ) -> int:
     """Group the mentions scored since the last pass that were published in the last
-    [sentiment] duplicate_window_days; returns how many copies the changed groups exclude.
+    [sentiment] duplicate_window_days; returns how many copies the window's groups exclude.
     Raises Stopped when `stop` is set between two chunks (the chunks done are kept, the
     rest stays pending and marking owed)."""
     since = _window_start(settings, now)
@@ -75,17 +75,17 @@ def mark_duplicates(
         covers = db.marking_owed(store)
         index.prune(store, since)
         pending, keys = index.pending(store, since)
-    excluded = 0
     for start in range(0, len(pending), CHUNK):
         if stop is not None and stop.is_set():
             raise Stopped
         with open_store() as store, store.transaction():
-            excluded += _group_chunk(store, settings, pending[start : start + CHUNK])
-    with open_store() as store, store.transaction():
-        index.done(store, keys)  # the rest: outside the window, gone, or grouped above
-        if covers is not None:
-            index.covered(store, covers)
-    return excluded
+            _group_chunk(store, settings, pending[start : start + CHUNK])
+    with open_store() as store:
+        with store.transaction():
+            index.done(store, keys)  # the rest: outside the window, gone, or grouped above
+            if covers is not None:
+                index.covered(store, covers)
+        return index.excluded_copies(store, since)
 
 
 def rebuild_duplicates(open_store: Callable[[], Store], settings: Settings, now: datetime | None = None) -> int:
@@ -95,8 +95,8 @@ def rebuild_duplicates(open_store: Callable[[], Store], settings: Settings, now:
     return mark_duplicates(open_store, settings, now)
 
 
-def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention]) -> int:
-    """Group one chunk (inside the caller's transaction); the copies its changed groups exclude."""
+def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention]) -> None:
+    """Group one chunk (inside the caller's transaction)."""
     stored = index.indexed(store, [(m[0], m[1]) for m in chunk])
     changed: set[int] = set()
     fresh: list[tuple[index.Mention, str]] = []
@@ -112,7 +112,7 @@ def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention
     index.remove(store, [(m[0], m[1]) for m, _ in fresh if (m[0], m[1]) in stored])
     changed |= _match(store, fresh)
     index.done(store, [(m[0], m[1]) for m in chunk])
-    return _flag_groups(store, settings, sorted(changed))
+    _flag_groups(store, settings, sorted(changed))
 
 
 def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]:
@@ -152,8 +152,8 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     return {grouper.find(first + i) for i in range(len(fresh))} | set(merged.values())
 
 
-def _flag_groups(store: Store, settings: Settings, components: Sequence[int]) -> int:
-    """Set the flags of every member of `components` as a full regroup would; the copies excluded."""
+def _flag_groups(store: Store, settings: Settings, components: Sequence[int]) -> None:
+    """Set the flags of every member of `components` as a full regroup would."""
     section = settings.sentiment
     by_component: dict[int, list[index.Mention]] = {}
     labels: dict[tuple[str, str], str | None] = {}
@@ -165,4 +165,3 @@ def _flag_groups(store: Store, settings: Settings, components: Sequence[int]) ->
         members += describe_group(group, section.duplicate_min_accounts)
     rows = copy_flags(members, labels, section.exclude_mode)
     index.write_groups(store, rows, scope=list(labels))
-    return sum(1 for row in rows if row["excluded"])

@@ -196,6 +196,18 @@ def covered(store: Store, covers: int) -> None:
     store.con.execute("UPDATE duplicate_watermark SET marked = greatest(marked, ?)", [covers])
 
 
+def excluded_copies(store: Store, since: datetime | None) -> int:
+    """Copies of duplicate groups excluded among the mentions of the window."""
+    window = "" if since is None else " AND m.published_at >= ?"
+    return int(
+        store.query(
+            "SELECT count(*) FROM mention_flags f JOIN mentions m USING (source, native_id)"
+            f" WHERE f.duplicate_group IS NOT NULL AND f.excluded{window}",
+            [] if since is None else [naive_utc(since)],
+        )[0][0]
+    )
+
+
 def queue_window(store: Store, since: datetime | None) -> None:
     """Empty the index and queue every mention of the window: the next pass rebuilds it."""
     window = "" if since is None else " WHERE published_at >= ?"
