@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from storage.db import Store, naive_utc
+from storage.rollups import changing
 
 Mention = tuple[str, str, str | None, str, datetime]  # source, native_id, author_hash, text, published_at
 TEXT_SCHEMA = pa.schema(
@@ -171,7 +172,18 @@ def write_groups(store: Store, groups: Sequence[dict[str, Any]], scope: Sequence
         schema=GROUP_SCHEMA,
     )
     con = store.con
-    with _registered(store, "koubei_dups", rows), _registered(store, "koubei_scope", _keys(scope)):
+    # Only the mentions whose excluded flips move in the rollups (storage/rollups.py).
+    flipping = (
+        "SELECT k.source, k.native_id FROM (SELECT source, native_id FROM koubei_scope UNION"
+        " SELECT source, native_id FROM koubei_dups) k LEFT JOIN koubei_dups d USING (source, native_id)"
+        " LEFT JOIN mention_flags f USING (source, native_id)"
+        " WHERE coalesce(f.excluded, FALSE) <> (coalesce(d.excluded, FALSE) OR coalesce(f.default_review, FALSE))"
+    )
+    with (
+        _registered(store, "koubei_dups", rows),
+        _registered(store, "koubei_scope", _keys(scope)),
+        changing(store, flipping),
+    ):
         con.execute(
             "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
             " WHERE duplicate_group IS NOT NULL AND (source, native_id) IN (SELECT * FROM koubei_scope)"
@@ -215,12 +227,16 @@ def queue_window(store: Store, since: datetime | None) -> None:
     with store.transaction() as con:
         con.execute("DELETE FROM duplicate_bands")
         con.execute("DELETE FROM duplicate_texts")
-        con.execute(
-            "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
-            " WHERE duplicate_group IS NOT NULL AND (source, native_id) IN"
-            f" (SELECT source, native_id FROM mentions{window})",
-            params,
+        cleared = (
+            "SELECT f.source, f.native_id FROM mention_flags f JOIN mentions m USING (source, native_id)"
+            f" WHERE f.duplicate_group IS NOT NULL{window.replace('WHERE', 'AND')}"
         )
+        with changing(store, cleared, params):
+            con.execute(
+                "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
+                f" WHERE (source, native_id) IN ({cleared})",
+                params,
+            )
         con.execute(
             f"INSERT INTO duplicate_pending SELECT source, native_id FROM mentions{window}",
             params,
