@@ -8,7 +8,9 @@ reviews joined, one in ten English - and measures:
 2. a rerun with nothing pending;
 3. a pass after 10,000 new mentions: storing them, then score_pending (finding pending work,
    scoring, writing, duplicate marking over the 30-day window);
-4. the language split: 40,000 texts half English against all Chinese, CPU seconds per text.
+4. duplicate grouping alone after 10,000 more new mentions (seconds, CPU seconds, peak RSS);
+5. bytes per mention in the database file, as the passes left it and after compact();
+6. the language split: 40,000 texts half English against all Chinese, CPU seconds per text.
 
 N is $KOUBEI_BENCH_SCALE_N (default 100,000; 1,000,000 when asked). With
 $KOUBEI_BENCH_SCALE_BACKLOG=0 the store is stored with scores already (fixed ones, from the
@@ -37,9 +39,10 @@ import pyarrow as pa
 from koubei.config import parse_settings
 from sentiment.corpus import written_corpus
 from sentiment.model import scorer_from_settings
-from sentiment.pipeline import score_pending
+from sentiment.pipeline import mark_duplicates, score_pending
 from storage import Store, open_store
 from storage import sentiment as storage_sentiment
+from storage.compact import compact, storage_bytes
 from storage.mentions import BATCH_SCHEMA, upsert_table
 from storage.sentiment import write_scores
 
@@ -158,6 +161,44 @@ def _time_calls(module: Any, stages: dict[str, str]) -> dict[str, float]:
     return spent
 
 
+def _peak_rss_reset() -> int:
+    """Reset the process's peak RSS (Linux: clear_refs 5) and return its RSS now, in MB."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
+
+
+def _status_mb(field: str) -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith(field + ":"))
+    return int(line.split()[1]) // 1024
+
+
+def _grouping(opener: Callable[[], Store], settings: Any, corpus: list[str], first: int) -> str:
+    """Duplicate grouping alone (issue 18 part 2): NEW more mentions (from `first`) stored with fixed scores,
+    then one marking pass; its seconds and the process's peak RSS during it."""
+    _store(opener, first, NEW, corpus, newest=True, scored=True)
+    before = _peak_rss_reset()
+    started, cpu = time.perf_counter(), time.process_time()
+    mark_duplicates(opener, settings)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = _status_mb("VmHWM")
+    return f"grouping {NEW:,} new mentions: {seconds:.2f} s ({cpu:.2f} CPU s), peak RSS {peak} MB (from {before} MB)"
+
+
+def _storage(path: Path) -> str:
+    """Bytes per mention (issue 18 item 6) as the passes left the file, and after compact()."""
+    figures = []
+    for label in ("as the passes left it", "after compact()"):
+        if label.startswith("after"):
+            compact(path)
+        spent = storage_bytes(path)
+        figures.append(
+            f"{label} {spent.file_bytes / 1e6:.0f} MB: {spent.per_mention():.0f} B per mention,"
+            f" {spent.per_mention(with_text=False):.0f} B without its text, {spent.free_blocks} of"
+            f" {spent.total_blocks} blocks free"
+        )
+    return "database file " + "; ".join(figures)
+
+
 def _language_split() -> str:
     scorer = scorer_from_settings()
     zh = ["这个手机质量太差了，客服也不理人", "物流很快，包装完好，非常满意", "电池续航一般般吧"]
@@ -233,7 +274,8 @@ def main() -> None:
         print(f"pass after {NEW:,} new mentions: stored in {stored:.2f} s, {_score(opener, settings)}")
         print(_median_passes(opener, settings, corpus, COUNT + NEW))
         print(_overview_kpis(opener))
-        print(f"database file: {path.stat().st_size / 1e6:.0f} MB")
+        print(_grouping(opener, settings, corpus, COUNT + 4 * NEW))
+        print(_storage(path))
     print(_language_split())
     print(f"load average {os.getloadavg()[0]:.1f} at end")
 

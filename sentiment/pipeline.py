@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from multiprocessing.pool import Pool
 from typing import Any
 
@@ -37,8 +36,8 @@ from koubei.config import Settings
 from koubei.errors import Stopped
 from sentiment.analysis import Analysis, analyse_rows
 from sentiment.aspects import AspectTagger, tagger_from_settings
+from sentiment.grouping import mark_duplicates
 from sentiment.model import Scorer, scorer_from_settings
-from sentiment.trust import find_duplicates
 from storage import Store, queue
 from storage import sentiment as db
 from storage.queue import PendingMention
@@ -263,48 +262,3 @@ class Analyser:
                 return None
             results += next(done)
         return results
-
-
-def mark_duplicates(
-    open_store: Callable[[], Store],
-    settings: Settings,
-    now: datetime | None = None,
-    stop: threading.Event | None = None,
-) -> int:
-    """Find template / copy-paste groups among mentions of the last
-    [sentiment] duplicate_window_days; returns how many copies are excluded.
-
-    Which groups lose their copies is `exclude_duplicates`: by default only groups
-    that are mostly positive (刷单 / 好评返现 templates inflate the score). A
-    negative copy-paste wave stays counted - it may be how a real crisis spreads,
-    and hiding it from spikes would be worse than counting it - but is flagged.
-    Raises Stopped (nothing written, marking still owed) when `stop` is set meanwhile.
-    """
-    section = settings.sentiment
-    mode = section.exclude_mode
-    days = section.duplicate_window_days
-    since = (now or datetime.now(UTC)) - timedelta(days=days) if days else None
-    with open_store() as store:
-        covers = db.marking_owed(store)
-        items = db.recent_texts(store, since)
-    members = find_duplicates([row[:5] for row in items], min_accounts=section.duplicate_min_accounts, stop=stop)
-    labels = {(row[0], row[1]): row[5] for row in items}
-    groups: dict[str, list[str | None]] = {}
-    for m in members:
-        groups.setdefault(m.group, []).append(labels.get((m.source, m.native_id)))
-    positive_groups = {g for g, ls in groups.items() if sum(label == "pos" for label in ls) * 2 > len(ls)}
-    rows = []
-    for m in members:
-        excluded = m.excluded and (mode == "all" or (mode == "positive" and m.group in positive_groups))
-        rows.append(
-            {
-                "source": m.source,
-                "native_id": m.native_id,
-                "group": m.group,
-                "accounts": m.accounts,
-                "excluded": excluded,
-            }
-        )
-    with open_store() as store:
-        db.write_duplicate_groups(store, rows, scope=[(row[0], row[1]) for row in items], covers=covers)
-    return sum(1 for r in rows if r["excluded"])

@@ -73,16 +73,117 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 _SEEDS = _mix64(np.arange(1, _BANDS * _ROWS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
 
 
-def minhash_bands(text: str) -> list[tuple[int, ...]]:
-    """MinHash LSH of the text's character bigrams: _BANDS bands of _ROWS minima.
-    Two texts with bigram Jaccard J share a band with probability
-    1 - (1 - J**_ROWS)**_BANDS: 0.97 at J = 0.7, 0.2 at J = 0.3."""
+_BAND_SEEDS = _mix64(np.arange(1, _BANDS + 1, dtype=np.uint64))
+_BATCH_GRAMS = 200_000  # bigrams hashed at once: _BANDS * _ROWS * 8 bytes each in flight
+
+
+def _bigram_codes(text: str) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    keys = np.unique((codes[:-1] << np.uint64(21)) | codes[1:]) if len(codes) > 1 else codes
-    if len(keys) == 0:
-        return []
-    minima = _mix64(keys[None, :] ^ _SEEDS[:, None]).min(axis=1)
-    return [tuple(int(v) for v in minima[b * _ROWS : (b + 1) * _ROWS]) for b in range(_BANDS)]
+    return (codes[:-1] << np.uint64(21)) | codes[1:] if len(codes) > 1 else codes
+
+
+def band_keys(texts: Sequence[str]) -> list[list[int]]:
+    """MinHash LSH of each text's character bigrams, _BANDS bands of _ROWS minima, each band
+    hashed with its number into one signed 64-bit key (the form the duplicate index stores).
+    Two texts with bigram Jaccard J share a band with probability 1 - (1 - J**_ROWS)**_BANDS:
+    0.97 at J = 0.7, 0.2 at J = 0.3. Hashed a batch of texts at a time (numpy per text cost
+    more than the hashing)."""
+    grams = [_bigram_codes(text) for text in texts]
+    keys: list[list[int]] = [[] for _ in texts]
+    start = 0
+    while start < len(texts):
+        end, size = start, 0
+        while end < len(texts) and (end == start or size + len(grams[end]) <= _BATCH_GRAMS):
+            size += len(grams[end])
+            end += 1
+        for i, row in zip(range(start, end), _batch_band_keys(grams[start:end]), strict=True):
+            keys[i] = row
+        start = end
+    return keys
+
+
+def _batch_band_keys(grams: Sequence[np.ndarray]) -> list[list[int]]:
+    filled = [i for i, g in enumerate(grams) if len(g)]
+    keys: list[list[int]] = [[] for _ in grams]
+    if not filled:
+        return keys
+    lengths = np.array([len(grams[i]) for i in filled])
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    hashed = _mix64(np.concatenate([grams[i] for i in filled])[None, :] ^ _SEEDS[:, None])
+    minima = np.minimum.reduceat(hashed, offsets, axis=1).T.reshape(len(filled), _BANDS, _ROWS)
+    bands = np.broadcast_to(_BAND_SEEDS, (len(filled), _BANDS))
+    for row in range(_ROWS):
+        bands = _mix64(bands ^ minima[:, :, row])
+    for i, row_keys in zip(filled, bands.view(np.int64).tolist(), strict=True):
+        keys[i] = row_keys
+    return keys
+
+
+def text_key(norm: str) -> int:
+    """A signed 64-bit hash of a normalised text: exact copies share it."""
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+class Grouper:
+    """The matching of find_duplicates, one text at a time, over nodes numbered in grouping
+    order; a group's root is its smallest node. It starts empty (a full regroup) or with what
+    the duplicate index holds about the texts to come (`know`: the stored representatives of
+    their text keys and the stored members of their buckets, with their groups), and takes
+    the same steps either way, so grouping new texts against the index equals regrouping all."""
+
+    def __init__(self, min_jaccard: float = 0.7) -> None:
+        self.min_jaccard = min_jaccard
+        self.parent: dict[int, int] = {}
+        self.exact: dict[int, int] = {}
+        self.buckets: dict[int, list[int]] = defaultdict(list)
+        self.grams: dict[int, set[str]] = {}
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+    def know(self, node: int, group: int, norm: str | None = None) -> None:
+        """A stored node of `group` (its smallest node); `norm` for a bucket member."""
+        self.parent.setdefault(group, group)
+        self.parent.setdefault(node, group)
+        if norm is not None and node not in self.grams:
+            self.grams[node] = _bigrams(norm)
+
+    def add(self, node: int, norm: str, bands: Sequence[int]) -> list[int]:
+        """Group `norm` (long enough to count, its band_keys `bands`) as `node`; the bands it
+        was filed under."""
+        self.parent[node] = node
+        key = text_key(norm)
+        if key in self.exact:
+            self.union(self.exact[key], node)
+            return []
+        self.exact[key] = node
+        grams = self.grams[node] = _bigrams(norm)
+        filed = []
+        for band in bands:
+            bucket = self.buckets[band]
+            # A few members per bucket are enough to join a group; comparing with
+            # all of them made templated streams quadratic.
+            for j in bucket:
+                # Sharing a band makes it a candidate; the bigram overlap decides.
+                if self.find(node) != self.find(j) and _jaccard(grams, self.grams[j]) >= self.min_jaccard:
+                    self.union(node, j)
+            if len(bucket) < _BUCKET_PROBES:
+                bucket.append(node)
+                filed.append(band)
+        return filed
 
 
 @dataclass(frozen=True)
@@ -94,6 +195,22 @@ class DuplicateMember:
     excluded: bool
 
 
+def describe_group(
+    members: Sequence[tuple[str, str, str | None, str, datetime]], min_accounts: int
+) -> list[DuplicateMember]:
+    """One group's members (source, native_id, author_hash, text, published_at) as a
+    duplicate group: the earliest stays, the others are copies; [] when fewer than
+    `min_accounts` accounts posted it. A mention without an author counts as its own account."""
+    if len(members) < 2:
+        return []
+    accounts = len({author or f"{source}/{native_id}" for source, native_id, author, _, _ in members})
+    if accounts < min_accounts:
+        return []
+    ordered = sorted(members, key=lambda m: (m[4], m[0], m[1]))
+    group_id = hashlib.sha1(normalise(ordered[0][3]).encode("utf-8")).hexdigest()[:12]
+    return [DuplicateMember(m[0], m[1], group_id, accounts, excluded=rank > 0) for rank, m in enumerate(ordered)]
+
+
 def find_duplicates(
     items: Sequence[tuple[str, str, str | None, str, datetime]],
     *,
@@ -102,66 +219,24 @@ def find_duplicates(
     min_jaccard: float = 0.7,
     stop: threading.Event | None = None,
 ) -> list[DuplicateMember]:
-    """Groups of near-identical texts from >= min_accounts accounts.
+    """Groups of near-identical texts from >= min_accounts accounts, grouped in the order given.
 
-    items: (source, native_id, author_hash, text, published_at). A mention without
-    an author counts as its own account. Texts shorter than min_chars after
-    normalisation ("质量很好物流很快") are too short to call a template: many people
+    items: (source, native_id, author_hash, text, published_at). Texts shorter than min_chars
+    after normalisation ("质量很好物流很快") are too short to call a template: many people
     write them independently. Raises Stopped when `stop` is set before the groups are found.
     """
-    norm = [normalise(text) for _, _, _, text, _ in items]
-    parent = list(range(len(items)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(i: int, j: int) -> None:
-        a, b = find(i), find(j)
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-
-    exact: dict[str, int] = {}
-    buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
-    grams: dict[int, set[str]] = {}
-    for i, text in enumerate(norm):
-        if stop is not None and i % _STOP_EVERY == 0 and stop.is_set():
+    grouper = Grouper(min_jaccard)
+    for start in range(0, len(items), _STOP_EVERY):
+        if stop is not None and stop.is_set():
             raise Stopped
-        if len(text) < min_chars:
-            continue
-        if text in exact:
-            union(exact[text], i)
-            continue
-        exact[text] = i
-        grams[i] = _bigrams(text)
-        for band, values in enumerate(minhash_bands(text)):
-            key = (band, values)
-            # A few members per bucket are enough to join a group; comparing with
-            # all of them made templated streams quadratic.
-            for j in buckets[key][:_BUCKET_PROBES]:
-                if find(i) == find(j):
-                    continue
-                # Sharing a band makes it a candidate; the bigram overlap decides.
-                a, b = grams[i], grams[j]
-                if len(a & b) / len(a | b) >= min_jaccard:
-                    union(i, j)
-            buckets[key].append(i)
-
+        norms = [(i, normalise(items[i][3])) for i in range(start, min(start + _STOP_EVERY, len(items)))]
+        norms = [(i, norm) for i, norm in norms if len(norm) >= min_chars]
+        for (i, norm), bands in zip(norms, band_keys([norm for _, norm in norms]), strict=True):
+            grouper.add(i, norm, bands)
     groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(items)):
-        if len(norm[i]) >= min_chars:
-            groups[find(i)].append(i)
+    for i in grouper.parent:
+        groups[grouper.find(i)].append(i)
     members: list[DuplicateMember] = []
     for indices in groups.values():
-        if len(indices) < 2:
-            continue
-        accounts = len({items[i][2] or f"{items[i][0]}/{items[i][1]}" for i in indices})
-        if accounts < min_accounts:
-            continue
-        indices.sort(key=lambda i: (items[i][4], items[i][0], items[i][1]))
-        group_id = hashlib.sha1(norm[indices[0]].encode("utf-8")).hexdigest()[:12]
-        for rank, i in enumerate(indices):
-            members.append(DuplicateMember(items[i][0], items[i][1], group_id, accounts, excluded=rank > 0))
+        members += describe_group([items[i] for i in indices], min_accounts)
     return members

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -66,3 +67,27 @@ def compact(path: str | Path, transform: Callable[[Store], None] | None = None, 
         raise
     finally:
         con.close()
+
+
+@dataclass(frozen=True)
+class StorageBytes:
+    """What a database file spends per mention (issue 18, item 6)."""
+
+    mentions: int
+    file_bytes: int
+    text_bytes: int  # the mentions' texts, UTF-8, as written (before DuckDB compresses them)
+    free_blocks: int
+    total_blocks: int
+
+    def per_mention(self, with_text: bool = True) -> float:
+        spent = self.file_bytes if with_text else self.file_bytes - self.text_bytes
+        return spent / max(self.mentions, 1)
+
+
+def storage_bytes(path: str | Path) -> StorageBytes:
+    """The file's size, its mentions and their text bytes, and its free blocks (read-only)."""
+    path = Path(path)
+    with Store(path, read_only=True) as store:
+        mentions, text = store.query("SELECT count(*), coalesce(sum(strlen(text)), 0) FROM mentions")[0]
+        free, total = store.query("SELECT free_blocks, total_blocks FROM pragma_database_size()")[0]
+    return StorageBytes(int(mentions), path.stat().st_size, int(text), int(free), int(total))

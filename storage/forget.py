@@ -52,6 +52,9 @@ DERIVED_TABLES = (
     "triage_labels",
     "incident_mentions",
     "score_queue",
+    "duplicate_texts",
+    "duplicate_bands",
+    "duplicate_pending",
 )
 # People's corrections keep their own copy of the text (for evaluation after the mention is gone):
 # `--text-contains` reaches them by that copy too.

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from storage import audit, users
-from storage.db import Store, naive_utc
+from storage.db import Store
 from storage.queue import PendingMention, dequeue, queued_table
 from storage.rollups import changing
 from storage.users import Actor
@@ -147,6 +147,12 @@ def write_scores(
         finally:
             store.con.unregister("koubei_flags")
         dequeue(store, done)
+        # Grouped by the next duplicate pass (storage/duplicates.py).
+        store.con.register("koubei_scored", score_rows.select(["source", "native_id"]))
+        try:
+            store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored")
+        finally:
+            store.con.unregister("koubei_scored")
         # With the scores it covers: whatever happens next, the next run knows marking is owed.
         store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
 
@@ -156,81 +162,6 @@ def marking_owed(store: Store) -> int | None:
     pass covered every scoring batch."""
     scored, marked = store.query("SELECT scored, marked FROM duplicate_watermark")[0]
     return int(scored) if scored > marked else None
-
-
-def recent_texts(store: Store, since: datetime | None) -> list[tuple[str, str, str | None, str, datetime, str | None]]:
-    """(source, native_id, author_hash, text, published_at, label) of mentions published since `since`."""
-    sql = (
-        "SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label"
-        " FROM mentions m LEFT JOIN sentiment s USING (source, native_id)"
-    )
-    if since is None:
-        return store.query(sql)
-    return store.query(sql + " WHERE m.published_at >= ?", [naive_utc(since)])
-
-
-def write_duplicate_groups(
-    store: Store, members: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]], covers: int | None = None
-) -> None:
-    """Set duplicate_group/count/excluded for `members` and clear them for the other
-    mentions of `scope` (the window that was examined); record that the pass covered
-    scoring up to the watermark `covers` (marking_owed). One transaction."""
-    stamp = _now()
-    rows = pa.Table.from_pylist(
-        [
-            {
-                "source": m["source"],
-                "native_id": m["native_id"],
-                "duplicate_group": m["group"],
-                "duplicate_count": m["accounts"],
-                "excluded": m["excluded"],
-            }
-            for m in members
-        ],
-        schema=pa.schema(
-            [
-                ("source", pa.string()),
-                ("native_id", pa.string()),
-                ("duplicate_group", pa.string()),
-                ("duplicate_count", pa.int32()),
-                ("excluded", pa.bool_()),
-            ]
-        ),
-    )
-    scope_rows = pa.Table.from_pylist(
-        [{"source": s, "native_id": n} for s, n in scope],
-        schema=pa.schema([("source", pa.string()), ("native_id", pa.string())]),
-    )
-    con = store.con
-    con.register("koubei_dups", rows)
-    con.register("koubei_scope", scope_rows)
-    # Only the mentions whose excluded flips move in the rollups.
-    flipping = (
-        "SELECT k.source, k.native_id FROM (SELECT source, native_id FROM koubei_scope UNION"
-        " SELECT source, native_id FROM koubei_dups) k LEFT JOIN koubei_dups d USING (source, native_id)"
-        " LEFT JOIN mention_flags f USING (source, native_id)"
-        " WHERE coalesce(f.excluded, FALSE) <> (coalesce(d.excluded, FALSE) OR coalesce(f.default_review, FALSE))"
-    )
-    try:
-        with store.transaction(), changing(store, flipping):
-            con.execute(
-                "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
-                " WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_scope)"
-            )
-            store.upsert(
-                "mention_flags",
-                KEY,
-                "SELECT source, native_id, duplicate_group, duplicate_count, excluded, ?::TIMESTAMP AS flagged_at"
-                " FROM koubei_dups",
-                "duplicate_group = excluded.duplicate_group, duplicate_count = excluded.duplicate_count,"
-                " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
-                [stamp],
-            )
-            if covers is not None:
-                con.execute("UPDATE duplicate_watermark SET marked = greatest(marked, ?)", [covers])
-    finally:
-        con.unregister("koubei_dups")
-        con.unregister("koubei_scope")
 
 
 def excluded_keys(store: Store) -> set[tuple[str, str]]:

@@ -18,11 +18,11 @@ from koubei.pipeline import PassSummary
 from koubei.records import Mention
 from koubei.watch import watch
 from reports.schedule import queue_due_reports
-from storage import Store, open_store, upsert_mentions
+from storage import Store, duplicates, open_store, upsert_mentions
 from storage.audit import entries
 from storage.forget import DERIVED_TABLES
 from storage.incidents import Incident, OutboxRow, enqueue, outbox_rows, save_incident
-from storage.sentiment import save_labels, save_tier_labels, write_duplicate_groups, write_scores
+from storage.sentiment import save_labels, save_tier_labels, write_scores
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
 NAME, EMAIL = "王小明", "Zhao.Liu@Example.com"
@@ -99,11 +99,19 @@ def _derive_everything(db: Path) -> None:
         save_labels(store, [("shop", "1", "neg"), ("shop", "3", "pos")])
         save_tier_labels(store, [("shop", "1", 4), ("shop", "4", 3)])  # they keep a copy of the text
         group = [("shop", "1"), ("shop", "3"), ("shop", "5")]
-        write_duplicate_groups(
-            store,
-            [{"source": s, "native_id": n, "group": "g1", "accounts": 3, "excluded": n != "1"} for s, n in group],
-            scope=keys,
-        )
+        with store.transaction():
+            duplicates.write_groups(
+                store,
+                [{"source": s, "native_id": n, "group": "g1", "accounts": 3, "excluded": n != "1"} for s, n in group],
+                scope=keys,
+            )
+            duplicates.add(
+                store,
+                [{"source": s, "native_id": n, "seq": i, "published_at": T0, "text_key": i, "representative": True,
+                  "component": 0 if (s, n) in group else i} for i, (s, n) in enumerate(keys)],
+                [{"band": i, "source": s, "native_id": n} for i, (s, n) in enumerate(keys)],
+                {},
+            )  # fmt: skip
         incident = Incident(
             id="i1", kind="negative", scope_type="brand", brand="声浪", scope_value="声浪", bucket="1h",
             window_start=T0, window_end=T0 + timedelta(hours=3), peak_at=T0, observed=5, expected=1, score=5,
