@@ -123,11 +123,13 @@ def test_a_responder_acknowledges_as_themselves_and_it_is_audited(team_db: Path)
     assert trail[0].origin.startswith("dashboard@")
 
 
-def test_a_viewer_cannot_save_corrections(team_db: Path) -> None:
+@pytest.mark.parametrize("page", ["triage", "mentions"])
+def test_a_viewer_cannot_save_corrections(team_db: Path, page: str) -> None:
+    """On the Mentions page too (its corrections were first saved without a role check)."""
     at = sign_in("vera")
-    at.switch_page("dashboard/pages/triage.py").run()
-    at.session_state["triage_editor"] = {"edited_rows": {0: {"corrected_label": "pos"}}}
-    at.button(key="triage_save").click().run()
+    at.switch_page(f"dashboard/pages/{page}.py").run()
+    at.session_state[f"{page}_editor"] = {"edited_rows": {0: {"corrected_label": "pos"}}}
+    at.button(key=f"{page}_save").click().run()
     assert t("auth.refused", role=t("role.viewer")) in [e.value for e in at.error]
     with open_store(team_db, read_only=True) as store:
         assert store.query("SELECT count(*) FROM sentiment_labels")[0][0] == 0
@@ -229,3 +231,14 @@ def test_a_click_after_the_session_ran_out_is_refused(team_db: Path) -> None:
     assert at.title[0].value == t("auth.title")
     with open_store(team_db, read_only=True) as store:
         assert store.query("SELECT count(*) FROM sentiment_labels")[0][0] == 0
+
+
+def test_only_an_admin_may_change_settings(team_db: Path) -> None:
+    """The Settings page's hook let anyone change settings once sign-in existed."""
+    at = sign_in("rui")
+    at.switch_page("dashboard/pages/settings.py").run()
+    assert t("settings.admins_only") in [i.value for i in at.info]
+    assert at.button(key="settings_save_backtest").disabled
+    at = sign_in("ada")
+    at.switch_page("dashboard/pages/settings.py").run()
+    assert t("settings.admins_only") not in [i.value for i in at.info]
