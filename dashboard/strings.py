@@ -671,4 +671,29 @@ STRINGS: dict[str, dict[str, str]] = {
     "reason.pos": {"zh": "正面", "en": "positive"},
     "reason.neu": {"zh": "中性", "en": "neutral"},
     "incidents.saved": {"zh": "已记录：{action}（{n} 个事件）", "en": "Logged: {action} ({n} incidents)"},
+    # competitors and share of voice (dashboard/compare.py), sources page (dashboard/pages/sources.py),
+    # topics page (dashboard/pages/topics.py): issue 13 parts 1, 5 and 3
+    "compare.title": {"zh": "竞品对比", "en": "Competitor comparison"},
+    "compare.brand": {"zh": "对比品牌", "en": "Compare brand"},
+    "compare.no_competitors": {
+        "zh": '还没有配置竞品：在 koubei.toml 的 [[brands]] 中给竞品写 competitor_of = "品牌名"，或给同一市场的品牌写相同的 market。',
+        "en": 'No competitors configured: give a competitor competitor_of = "brand" in a [[brands]] entry of koubei.toml, or give brands of one market the same market.',
+    },
+    "compare.axis_share_of_voice": {"zh": "声量份额", "en": "Share of voice"},
+    "compare.axis_net": {"zh": "净情感", "en": "Net sentiment"},
+    "compare.axis_negative": {"zh": "负面占比", "en": "Negative share"},
+    "compare.col_mentions": {"zh": "提及量", "en": "Mentions"},
+    "compare.col_share_of_voice": {"zh": "声量份额", "en": "Share of voice"},
+    "compare.col_net": {"zh": "净情感", "en": "Net sentiment"},
+    "compare.col_negative": {"zh": "负面占比", "en": "Negative share"},
+    "compare.col_incidents": {"zh": "事件数", "en": "Incidents"},
+    "compare.net_help": {
+        "zh": "（正面 − 负面）÷ 已评分提及，从 −1 到 1。",
+        "en": "(positive − negative) ÷ scored mentions, from −1 to 1.",
+    },
+    "compare.chart_hint": {
+        "zh": "声量份额：该品牌占对比品牌提及总量的比例。已评分提及少于 {few} 条的时段不画情感线。▼ 为各品牌的事件（颜色同品牌），点击打开事件简报。",
+        "en": "Share of voice: a brand's part of the compared brands' mentions. Sentiment lines skip buckets with fewer than {few} scored mentions. ▼ marks each brand's incidents (in its colour); click one to open its brief.",
+    },
+    "compare.by_channel": {"zh": "各渠道对比", "en": "By channel"},
 }
