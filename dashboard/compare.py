@@ -150,11 +150,12 @@ def _mark_incidents(fig: go.Figure, incidents: Sequence[Incident], colours: dict
     def at(moment: datetime) -> datetime:
         return local(moment, tz).replace(tzinfo=None)
 
-    for incident in incidents:
+    windows = [(i.brand or "", at(i.window_start), at(i.window_end)) for i in incidents]
+    for brand, start, end in charts.merged_windows(windows) if windows else []:
         fig.add_vrect(
-            x0=at(incident.window_start),
-            x1=at(incident.window_end),
-            fillcolor=colours.get(incident.brand or "", charts.DEFAULT_SHADE),
+            x0=start,
+            x1=end,
+            fillcolor=colours.get(brand, charts.DEFAULT_SHADE),
             opacity=0.12,
             line_width=0,
             layer="below",

@@ -1,0 +1,130 @@
+"""Issue 13's views in Debian's headless Chromium, zh and en: the overview's competitor comparison
+drawn from the demo with its competitors.
+
+The database is the shared demo database plus the demo's competitors (律动 of 声浪, 邻鲜 of
+鲜到家), collected, scored and detected by the real pipeline; the dashboard reads a koubei.toml
+that marks them as competitors.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+
+from collectors.demo.stream import RIVALS
+from koubei.config import parse_settings
+from koubei.settings.toml import to_toml
+from storage import open_store
+from tests.dashboard.browser import dashboard_server, launch
+from tests.dashboard.conftest import DEMO_END, DEMO_OPTIONS, demo_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+MAIN = "[data-testid=stMainBlockContainer]"
+PLOT = ".js-plotly-plot .main-svg"
+
+
+def rivals_settings() -> dict[str, Any]:
+    """The demo's settings with its competitors as koubei.toml would list them."""
+    raw: dict[str, Any] = {"brands": [dict(b) for b in demo_settings().effective()["brands"]]}
+    raw["brands"] += [
+        {"name": r["name"], "keywords": [r["name"]], "products": r["products"], "competitor_of": r["competitor_of"]}
+        for r in RIVALS
+    ]
+    return raw
+
+
+def build_compare_db(demo_db: Path, folder: Path) -> Path:
+    """A copy of the demo database with the competitors' stream added (a source instance of its own,
+    so its cursor starts afresh; the demo brands' mentions it regenerates are merged unchanged)."""
+    from alerts.detect import detect_incidents
+    from collectors.options import parse_source
+    from collectors.runner import run_collector
+    from collectors.sources.demo import DemoCollector
+    from sentiment.pipeline import score_pending
+
+    db = folder / "koubei.duckdb"
+    shutil.copy(demo_db, db)
+    settings = parse_settings(rivals_settings())
+
+    def opener() -> Any:
+        return open_store(db)
+
+    table = {**DEMO_OPTIONS, "kind": "demo", "competitors": True}
+    result = run_collector(DemoCollector(parse_source("demo-rivals", table)), opener)
+    assert result.ok and result.inserted > 0, result.error
+    score_pending(opener, settings)
+    detect_incidents(opener, settings, now=DEMO_END.astimezone(UTC))
+    return db
+
+
+@pytest.fixture(scope="module")
+def compare_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_compare_db(demo_db, tmp_path_factory.mktemp("compare"))
+
+
+@pytest.fixture(scope="module")
+def server(compare_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("compare-server")
+    config = folder / "koubei.toml"
+    config.write_text(to_toml(rivals_settings()), encoding="utf-8")
+    with dashboard_server(compare_db, folder / "streamlit.log", config=config) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        opened = launch(p)
+        yield opened
+        opened.close()
+
+
+def settled(page: Page) -> None:
+    page.wait_for_timeout(800)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+
+
+def svg_texts(chart: Locator, selector: str) -> list[str]:
+    """Texts of a plotly chart's SVG elements (inner_text does not read SVG)."""
+    return chart.locator(selector).evaluate_all("nodes => nodes.map(n => n.textContent)")
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 4200})
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector(f"{MAIN} h1", timeout=60_000)
+    page.wait_for_selector(PLOT, timeout=60_000)
+    settled(page)
+    return page
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "axis"), [("zh", "竞品对比", "声量份额"), ("en", "Competitor comparison", "Share of voice")]
+)
+def test_the_overview_compares_a_brand_with_its_competitor(
+    server: str, browser: Browser, artifacts_dir: Path, lang: str, title: str, axis: str
+) -> None:
+    """The comparison is drawn for the filtered brand: both brands in the legends of the time
+    chart and of the per-channel chart, the three measures' axes, and incident markers."""
+    page = open_page(browser, f"{server}/?lang={lang}&brand=声浪")
+    try:
+        section = page.locator(f"{MAIN} [data-testid=stHeading]", has_text=title)
+        section.wait_for(timeout=60_000)
+        charts = page.locator(f"{MAIN} .js-plotly-plot")
+        charts.nth(2).wait_for(timeout=60_000)  # the overview's own, the comparison, per channel
+        comparison, by_channel = charts.nth(1), charts.nth(2)
+        comparison.scroll_into_view_if_needed()
+        legend = svg_texts(comparison, ".legendtext")
+        assert "声浪" in legend and "律动" in legend and "鲜到家" not in legend
+        assert set(svg_texts(by_channel, ".legendtext")) >= {"声浪", "律动"}
+        assert axis in svg_texts(comparison, ".g-ytitle")
+        assert comparison.locator(".scatterlayer .trace .point").count() >= 2, "each brand's incidents marked"
+        page.screenshot(path=str(artifacts_dir / f"compare_{lang}.png"))
+    finally:
+        page.close()
