@@ -61,8 +61,11 @@ def comparison_groups(brands: Sequence[Brand]) -> list[Group]:
 
 
 def first_group(groups: Sequence[Group], selected: Sequence[str]) -> Group:
-    """The group of the first brand the filter selects (own brand or competitor), else the first."""
-    return next((g for name in selected for g in groups if name in g.members), groups[0])
+    """The group of the first brand the filter selects: its own, else the first it is compared in."""
+    for name in selected:
+        if found := [g for g in groups if g.brand == name] or [g for g in groups if name in g.members]:
+            return found[0]
+    return groups[0]
 
 
 @dataclass
