@@ -39,6 +39,7 @@ PAGES = [
     ("dashboard/pages/incidents.py", "app.page_incidents", "incidents", "app.nav_manage"),
     ("dashboard/pages/reports.py", "app.page_reports", "reports", "app.nav_manage"),
     ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
+    ("dashboard/pages/sources.py", "app.page_sources", "sources", "app.nav_manage"),
 ]
 
 

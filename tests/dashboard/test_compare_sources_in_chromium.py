@@ -1,16 +1,17 @@
 """Issue 13's views in Debian's headless Chromium, zh and en: the overview's competitor comparison
-drawn from the demo with its competitors.
+drawn from the demo with its competitors, and a failing source on the sources page.
 
 The database is the shared demo database plus the demo's competitors (律动 of 声浪, 邻鲜 of
-鲜到家), collected, scored and detected by the real pipeline; the dashboard reads a koubei.toml
-that marks them as competitors.
+鲜到家), collected, scored and detected by the real pipeline, and a weibo source whose last run
+was refused (HTTP 403, as collectors/http.py reports it); the dashboard reads a koubei.toml that
+marks the competitors and configures the weibo source.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from collectors.demo.stream import RIVALS
 from koubei.config import parse_settings
 from koubei.settings.toml import to_toml
-from storage import open_store
+from storage import Store, open_store
+from storage.health import record_run
 from tests.dashboard.browser import dashboard_server, launch
 from tests.dashboard.conftest import DEMO_END, DEMO_OPTIONS, demo_settings
 
@@ -29,9 +31,21 @@ MAIN = "[data-testid=stMainBlockContainer]"
 PLOT = ".js-plotly-plot .main-svg"
 
 
+WEIBO_403 = (
+    "weibo: HTTP 403 from https://m.weibo.cn/api/container/getIndex?containerid=***: the site refused us"
+    " (check cookie/Referer config, rate and terms)"
+)
+
+
 def rivals_settings() -> dict[str, Any]:
-    """The demo's settings with its competitors as koubei.toml would list them."""
-    raw: dict[str, Any] = {"brands": [dict(b) for b in demo_settings().effective()["brands"]]}
+    """The demo's settings with its competitors as koubei.toml would list them, and a weibo source."""
+    raw: dict[str, Any] = {
+        "brands": [dict(b) for b in demo_settings().effective()["brands"]],
+        "sources": {
+            "demo": dict(DEMO_OPTIONS),
+            "weibo": {"keywords": ["声浪"], "cookie_env": "KOUBEI_WEIBO_COOKIE", "interval": "15m"},
+        },
+    }
     raw["brands"] += [
         {"name": r["name"], "keywords": [r["name"]], "products": r["products"], "competitor_of": r["competitor_of"]}
         for r in RIVALS
@@ -60,7 +74,20 @@ def build_compare_db(demo_db: Path, folder: Path) -> Path:
     assert result.ok and result.inserted > 0, result.error
     score_pending(opener, settings)
     detect_incidents(opener, settings, now=DEMO_END.astimezone(UTC))
+    with opener() as store:
+        fail_weibo(store)
     return db
+
+
+def fail_weibo(store: Store) -> None:
+    """Three good runs of the weibo source an hour apart, then two refused ones."""
+    start = DEMO_END.astimezone(UTC).replace(tzinfo=None) - timedelta(hours=5)
+    for n, items in enumerate([40, 35, 38, 0, 0]):
+        began = start + timedelta(hours=n)
+        error = WEIBO_403 if n >= 3 else None
+        kind = "blocked" if error else None
+        record_run(store, "weibo", began, began + timedelta(seconds=20), pages=2, inserted=items, updated=0,
+                   unchanged=0, error=error, error_kind=kind)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -126,5 +153,36 @@ def test_the_overview_compares_a_brand_with_its_competitor(
         assert axis in svg_texts(comparison, ".g-ytitle")
         assert comparison.locator(".scatterlayer .trace .point").count() >= 2, "each brand's incidents marked"
         page.screenshot(path=str(artifacts_dir / f"compare_{lang}.png"))
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "failing", "advice", "metric"),
+    [
+        ("zh", "采集失败（被拒绝）", "登录 Cookie 过期", "出错"),
+        ("en", "is failing (blocked)", "login cookie expired", "Failing"),
+    ],
+)
+def test_a_failing_source_is_visible_on_the_sources_page(
+    server: str, browser: Browser, artifacts_dir: Path, lang: str, failing: str, advice: str, metric: str
+) -> None:
+    """The refused weibo source is listed as failing with what to do (a 403: renew the cookie),
+    the message itself, and its runs drawn."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2200})
+    try:
+        page.goto(f"{server}/sources?lang={lang}", wait_until="domcontentloaded")
+        page.wait_for_selector(f"{MAIN} [data-testid=stAlertContentError]", timeout=60_000)
+        page.wait_for_selector(PLOT, timeout=60_000)
+        settled(page)
+        alert = page.locator(f"{MAIN} [data-testid=stAlertContentError]").inner_text()
+        assert "weibo" in alert and failing in alert and "2" in alert
+        text = page.locator(MAIN).inner_text()
+        assert advice in text and "HTTP 403 from https://m.weibo.cn" in text
+        labels = page.locator(f"{MAIN} [data-testid=stMetricLabel]").all_inner_texts()
+        values = page.locator(f"{MAIN} [data-testid=stMetricValue]").all_inner_texts()
+        assert dict(zip((x.strip() for x in labels), values))[metric] == "1"
+        assert "weibo" in svg_texts(page.locator(f"{MAIN} .js-plotly-plot").first, ".legendtext")
+        page.screenshot(path=str(artifacts_dir / f"sources_{lang}.png"))
     finally:
         page.close()
