@@ -36,6 +36,7 @@ filters.language_switch()
 PAGES = [
     ("dashboard/overview.py", "app.page_overview", "overview", "app.nav_monitor"),
     ("dashboard/pages/triage.py", "app.page_triage", "triage", "app.nav_monitor"),
+    ("dashboard/pages/topics.py", "app.page_topics", "topics", "app.nav_monitor"),
     ("dashboard/pages/incidents.py", "app.page_incidents", "incidents", "app.nav_manage"),
     ("dashboard/pages/reports.py", "app.page_reports", "reports", "app.nav_manage"),
     ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
