@@ -186,3 +186,30 @@ def test_a_failing_source_is_visible_on_the_sources_page(
         page.screenshot(path=str(artifacts_dir / f"sources_{lang}.png"))
     finally:
         page.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "headings"),
+    [
+        ("zh", ["话题与问题", "各方面情感趋势", "上升话题", "常见问题候选"]),
+        ("en", ["Topics and questions", "Sentiment per aspect over time", "Rising themes", "FAQ candidates"]),
+    ],
+)
+def test_the_topics_page_draws_aspects_themes_and_questions(
+    server: str, browser: Browser, artifacts_dir: Path, lang: str, headings: list[str]
+) -> None:
+    """Aspects drawn in the page's language, rising themes and FAQ candidates listed (as tables)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.goto(f"{server}/topics?lang={lang}", wait_until="domcontentloaded")
+        page.wait_for_selector(PLOT, timeout=180_000)  # jieba's dictionary loads on first use
+        page.wait_for_selector(f"{MAIN} [data-testid=stDataFrame]", timeout=120_000)
+        settled(page)
+        shown = [h.strip() for h in page.locator(f"{MAIN} h1, {MAIN} h2, {MAIN} h3").all_inner_texts()]
+        assert all(any(h in s for s in shown) for h in headings), shown
+        assert page.locator(f"{MAIN} [data-testid=stDataFrame]").count() == 2, "themes and questions"
+        aspects = svg_texts(page.locator(f"{MAIN} .js-plotly-plot").first, ".legendtext")
+        assert ("质量" if lang == "zh" else "quality") in aspects
+        page.screenshot(path=str(artifacts_dir / f"topics_{lang}.png"))
+    finally:
+        page.close()
