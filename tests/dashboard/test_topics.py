@@ -4,6 +4,7 @@ per bucket, a theme's mentions (hand-made texts and rows with answers worked out
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from storage.queries import MentionFilter
 from storage.sentiment import write_scores
 from storage.topics import aspect_series, mentions_with, period_texts
 
+REPO = Path(__file__).resolve().parents[2]
 BEFORE = ["耳机音质很好，上午到的", "物流很快，包装完好", "客服态度很好", "耳机音质不错，下午三点到"] * 3
 NOW = [
     "充电宝一天就鼓包了，上午买的",
@@ -76,3 +78,24 @@ def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
     found = mentions_with(filled, f, "鼓包")
     assert list(found["text"]) == ["充电宝鼓包，物流也慢", "充电宝鼓包了"], "newest first"
     assert list(found["label"]) == ["neg", "neg"]
+
+
+def test_a_selected_theme_lists_its_mentions_masked(dashboard_env: Path) -> None:
+    """Clicking a rising theme's row shows the period's mentions holding it, PII masked."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import PHONE
+
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("dashboard/pages/topics.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    themes = next(d.value for d in at.dataframe if "growth" in d.value.columns)
+    word = themes["word"].iloc[0]
+    at.session_state["topics_themes"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    found = next(d.value for d in at.dataframe if "text" in d.value.columns)
+    assert len(found) > 0 and all(word in text for text in found["text"])
+    assert not any(PHONE in text for d in at.dataframe for text in d.value.get("text", []))
