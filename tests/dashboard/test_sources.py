@@ -50,7 +50,8 @@ def test_rows_health_and_the_next_run(store: Store) -> None:
     rows = {row.name: row for row in source_rows([weibo, jd, fresh], found)}
     assert list(rows) == ["weibo", "jd", "bilibili", "import.csv"], "configured first, then known from runs"
     # the last run recorded (the older, failed one was written last) decides the status
-    assert rows["weibo"].failing and rows["weibo"].health.consecutive_failures == 1
+    failed = rows["weibo"].health
+    assert rows["weibo"].failing and failed is not None and failed.consecutive_failures == 1
     assert rows["weibo"].next_run(NOW) == NOW, "an interval after a run two hours ago: due now"
     assert rows["jd"].next_run(NOW) is None, "disabled: only `koubei collect jd` runs it"
     assert rows["bilibili"].health is None and rows["bilibili"].next_run(NOW) == NOW
