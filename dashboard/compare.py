@@ -22,12 +22,13 @@ from plotly.subplots import make_subplots
 from dashboard import charts, url
 from dashboard.components import escaped, local
 from dashboard.data import CACHE_TTL
+from dashboard.guarded import read_or_say
 from dashboard.i18n import t, t_value
 from dashboard.loaders import LOCK_TIMEOUT
 from koubei.config import load_settings
 from koubei.errors import ConfigError
 from koubei.settings.sections import Brand
-from storage import DatabaseBusy, StorageError, open_store
+from storage import open_store
 from storage.compare import brand_incidents, brand_series, channel_shares
 from storage.incidents import Incident
 from storage.queries import MentionFilter
@@ -271,14 +272,8 @@ def section(db: str, f: MentionFilter, selected: Sequence[str], bucket_seconds: 
         st.session_state[GROUP_KEY] = default.brand
     picked = st.selectbox(t("compare.brand"), names, key=GROUP_KEY) or default.brand
     group = next(g for g in groups if g.brand == picked)
-    try:
-        view = comparison(db, replace(f, brands=group.members, products=()), bucket_seconds, tz)
-    except DatabaseBusy:
-        st.warning(t("app.database_busy"))
-        return
-    except StorageError as exc:
-        st.error(t("app.cannot_read"))
-        st.text(str(exc))
+    view = read_or_say(lambda: comparison(db, replace(f, brands=group.members, products=()), bucket_seconds, tz))
+    if view is None:
         return
     shares_table(brand_totals(view.channels, group.members, view.incidents), key="compare_totals")
     fig = comparison_figure(view.series, view.incidents, group.members, tz)

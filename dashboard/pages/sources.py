@@ -18,11 +18,11 @@ import streamlit as st
 from collectors.base import SourceConfig
 from dashboard import charts, data
 from dashboard.components import escaped, local_times, when
+from dashboard.guarded import read_or_say
 from dashboard.i18n import t, t_value
 from dashboard.sources import SourceRow, advice_key, heartbeats, plain, runs_frame, source_rows
 from koubei.config import load_settings
 from koubei.errors import KoubeiError
-from storage import DatabaseBusy, StorageError
 from storage.health import CollectRun, SourceHealth, recent_runs, source_health
 
 RUNS_SHOWN = 2000  # runs drawn in the chart, newest first
@@ -160,15 +160,10 @@ def main() -> None:
     if config_error:
         st.warning(t("sources.config_error"))
         st.code(config_error, language=None, wrap_lines=True)
-    try:
-        found, runs = health(str(data.db_path()))
-    except DatabaseBusy:
-        st.warning(t("app.database_busy"))
+    read = read_or_say(lambda: health(str(data.db_path())))
+    if read is None:
         return
-    except StorageError as exc:
-        st.error(t("app.cannot_read"))
-        st.text(str(exc))
-        return
+    found, runs = read
     rows = source_rows(configs, found)
     now = datetime.now(UTC).replace(tzinfo=None)
     failing = [row for row in rows if row.failing]

@@ -17,11 +17,12 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.components import escaped, local_times, masked
 from dashboard.filters import Filters, current
+from dashboard.guarded import read_or_say
 from dashboard.i18n import t, t_value
 from dashboard.loaders import LOCK_TIMEOUT
 from dashboard.topics import TopicsData, load_topics, themes_frame
 from reports.faq import OTHER
-from storage import DatabaseBusy, StorageError, open_store
+from storage import open_store
 from storage.queries import MentionFilter
 from storage.topics import mentions_with
 
@@ -136,14 +137,8 @@ def faq_table(frame: pd.DataFrame) -> None:
 
 
 def body(db: str, f: Filters) -> None:
-    try:
-        view = topics_data(db, f.query, f.tz)
-    except DatabaseBusy:
-        st.warning(t("app.database_busy"))
-        return
-    except StorageError as exc:
-        st.error(t("app.cannot_read"))
-        st.text(str(exc))
+    view = read_or_say(lambda: topics_data(db, f.query, f.tz))
+    if view is None:
         return
     st.subheader(t("topics.aspects_title"))
     if view.aspects.empty:
