@@ -805,6 +805,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "占比增长最多的词，对比上一周期（{prev}）；本期读取 {now} 条、上期 {before} 条提及。选中一行查看提到它的提及。",
         "en": "The words whose share grew most against the previous period ({prev}), from {now} mentions now and {before} before. Select a row to see the mentions holding it.",
     },
+    "topics.no_previous": {
+        "zh": "上一周期没有提及：下表只是本期最常见的词。",
+        "en": "The previous period holds no mentions: the table only lists this period's most frequent words.",
+    },
     "topics.no_themes": {"zh": "没有占比上升的话题。", "en": "No theme rose."},
     "topics.pick_theme": {"zh": "选中一个话题查看相关提及。", "en": "Select a theme to see its mentions."},
     "topics.theme_mentions": {"zh": "提到该话题的最新提及：", "en": "Latest mentions of the theme:"},

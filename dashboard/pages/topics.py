@@ -157,6 +157,8 @@ def body(db: str, f: Filters) -> None:
             before=view.texts_before,
         )
     )
+    if view.texts_now and not view.texts_before:
+        st.caption(t("topics.no_previous"))
     if not view.themes:
         st.info(t("topics.no_themes"))
     else:
