@@ -275,6 +275,11 @@ def section(db: str, f: MentionFilter, selected: Sequence[str], bucket_seconds: 
     view = read_or_say(lambda: comparison(db, replace(f, brands=group.members, products=()), bucket_seconds, tz))
     if view is None:
         return
+    if not (view.channels["brand"] != group.brand).any():
+        # Nothing to set beside the brand: no chart of one brand's 100% share (and the overview
+        # stays as it was for a store that holds no competitors' mentions).
+        st.info(t("compare.no_rival_mentions"))
+        return
     shares_table(brand_totals(view.channels, group.members, view.incidents), key="compare_totals")
     fig = comparison_figure(view.series, view.incidents, group.members, tz)
     event = st.plotly_chart(

@@ -679,6 +679,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": '还没有配置竞品：在 koubei.toml 的 [[brands]] 中给竞品写 competitor_of = "品牌名"，或给同一市场的品牌写相同的 market。',
         "en": 'No competitors configured: give a competitor competitor_of = "brand" in a [[brands]] entry of koubei.toml, or give brands of one market the same market.',
     },
+    "compare.no_rival_mentions": {
+        "zh": "所选范围内没有竞品的提及：竞品需要像自有品牌一样被采集（给它们关键词和产品，并让数据源覆盖它们）。",
+        "en": "No mentions of the competitors in range: competitors are collected like your own brands (give them keywords and products, and sources that cover them).",
+    },
     "compare.axis_share_of_voice": {"zh": "声量份额", "en": "Share of voice"},
     "compare.axis_net": {"zh": "净情感", "en": "Net sentiment"},
     "compare.axis_negative": {"zh": "负面占比", "en": "Negative share"},
