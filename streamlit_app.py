@@ -37,9 +37,11 @@ PAGES = [
     ("dashboard/overview.py", "app.page_overview", "overview", "app.nav_monitor"),
     ("dashboard/pages/triage.py", "app.page_triage", "triage", "app.nav_monitor"),
     ("dashboard/pages/mentions.py", "app.page_mentions", "mentions", "app.nav_monitor"),
+    ("dashboard/pages/topics.py", "app.page_topics", "topics", "app.nav_monitor"),
     ("dashboard/pages/incidents.py", "app.page_incidents", "incidents", "app.nav_manage"),
     ("dashboard/pages/reports.py", "app.page_reports", "reports", "app.nav_manage"),
     ("dashboard/pages/settings.py", "app.page_settings", "settings", "app.nav_manage"),
+    ("dashboard/pages/sources.py", "app.page_sources", "sources", "app.nav_manage"),
 ]
 # Pages only some roles see, by the permission they need (listed only when someone signed in has it).
 RESTRICTED_PAGES = [("dashboard/pages/audit.py", "app.page_audit", "audit", "app.nav_manage", "audit")]

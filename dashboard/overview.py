@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from alerts.cases import Case
-from dashboard import auth, charts, data, exports, url
+from dashboard import auth, charts, compare, data, exports, url
 from dashboard.components import local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.i18n import current_lang, scope_value_words, t, t_value, widget_key
@@ -271,6 +271,7 @@ def body(db: str, f: Filters, bucket_seconds: int | None, refresh: int) -> None:
     else:
         mention_table(view.latest_negative, key="overview_latest_negative", tz=f.tz)
 
+    compare.section(db, f.query, f.brands, bucket_seconds, f.tz)
     export_section(db, f)
     loaded = view.loaded_at.astimezone(ZoneInfo(f.tz))
     st.caption(t("overview.updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))

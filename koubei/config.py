@@ -25,7 +25,14 @@ from koubei.errors import ConfigError
 from koubei.settings.alerts import AlertsTable
 from koubei.settings.errors import convert, suggest
 from koubei.settings.reports import ReportTable
-from koubei.settings.sections import Brand, DashboardTable, PrivacyTable, SentimentTable, StorageTable
+from koubei.settings.sections import (
+    Brand,
+    DashboardTable,
+    PrivacyTable,
+    SentimentTable,
+    StorageTable,
+    check_competitors,
+)
 from koubei.settings.types import Table, encode
 
 if TYPE_CHECKING:
@@ -50,6 +57,7 @@ class ConfigFile(Table):
     privacy: PrivacyTable = msgspec.field(default_factory=PrivacyTable)
 
     def __post_init__(self) -> None:
+        check_competitors(self.brands)
         for index, report in enumerate(self.reports):
             for channel in report.channels:
                 if channel not in self.alerts.channels:

@@ -192,7 +192,7 @@ def test_the_repository_config_and_every_key_in_it_load() -> None:
     settings = parse_settings(read_toml(REPO_CONFIG), REPO_CONFIG)
     assert settings.alerts.lookback_days == 28 and settings.alerts.merge_gap == timedelta(hours=6)
     assert settings.sentiment.exclude_mode == "positive" and settings.dashboard.refresh_seconds == 30
-    assert [b.name for b in settings.brands] == ["声浪", "鲜到家"]
+    assert [b.name for b in settings.brands] == ["声浪", "鲜到家", "律动", "邻鲜"]
     jd = settings.sources["jd"].options
     assert isinstance(jd, JdOptions) and jd.min_interval == 3.0 and jd.interval == timedelta(hours=1)
     assert settings.sources["forum"].kind == "html" and settings.sources["news"].kind == "feed"

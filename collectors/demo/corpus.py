@@ -113,6 +113,23 @@ DELAY_PHRASES = [
     "物流太慢，晚饭都做不成了",
 ]
 
+# The competitors' own stories (collectors/demo/stream.py, RIVALS): an after-sales breakdown for
+# the earphone maker's rival, spoiled produce for the grocer's.
+SERVICE_PHRASES = [
+    "{product}返修一个月了还没寄回来",
+    "售后电话打了十几次都没人接",
+    "申请退款两周了，客服只会说在处理",
+    "保修期内坏了，售后非要我自己出维修费",
+    "客服把我的工单关了，问题根本没解决",
+]
+SPOILED_PHRASES = [
+    "送来的草莓一半都烂了，质量太差",
+    "{product}买的牛奶已经过期了",
+    "青菜全是黄叶子，品质太差了",
+    "肉有异味，根本不新鲜",
+    "鸡蛋碎了三个，水果也坏了",
+]
+
 ENGLISH_POSITIVE = [
     "Great sound and the battery lasts all day.",
     "Fast delivery, works perfectly.",

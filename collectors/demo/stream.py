@@ -5,10 +5,13 @@ daily and weekly rhythm, a positive campaign (a volume spike that is not a
 negative spike), a paid-posting wave of five-star templates (which the trust
 checks catch), a delivery-delay incident, and the seeded crisis: a burst of
 negative, partly safety-critical posts about one product's battery heating.
+With `competitors = true` a competitor of each demo brand (RIVALS, marked
+`competitor_of` in koubei.toml) joins the stream with stories of its own on
+other days, so the overview's comparison has something to compare.
 
 Determinism: each (brand, hour) has its own random generator seeded from the
 configured seed, so the same hour always yields the same mentions and ids,
-whatever the run boundaries. The `demo` source kind (collectors/sources/demo.py)
+whatever the run boundaries, and whichever other brands are in the stream. The `demo` source kind (collectors/sources/demo.py)
 runs it; the phrase pools are in corpus.py.
 """
 
@@ -30,6 +33,27 @@ DEFAULT_BRANDS = [
     {"name": "声浪", "products": ["声浪X1耳机", "声浪P20充电宝", "声浪Pad平板"]},
     {"name": "鲜到家", "products": ["鲜到家生鲜配送", "鲜到家会员卡"]},
 ]
+# Competitors of the demo brands, after them in the stream. `volume` scales the hourly rate;
+# each story is (kind, hours before the anchor, hours, peak extra per hour as a multiple of
+# the rate, product index, aspect): on days when the demo brands have none of theirs.
+RIVALS: list[dict[str, Any]] = [
+    {
+        "name": "律动",
+        "competitor_of": "声浪",
+        "products": ["律动Air耳机", "律动M10充电宝"],
+        "volume": 0.8,
+        "stories": [("service", 76, 24, 1.5, 0, "售后"), ("campaign", 116, 10, 2.0, 1, "价格")],
+    },
+    {
+        "name": "邻鲜",
+        "competitor_of": "鲜到家",
+        "products": ["邻鲜买菜", "邻鲜月卡"],
+        "volume": 0.6,
+        "stories": [("spoiled", 100, 16, 1.2, 0, "质量")],
+    },
+]
+# The negative stories told as "context, what went wrong, closer".
+STORY_PHRASES = {"delay": corpus.DELAY_PHRASES, "service": corpus.SERVICE_PHRASES, "spoiled": corpus.SPOILED_PHRASES}
 # Channel, share of volume, whether it carries star ratings.
 CHANNELS = [
     ("weibo", 0.35, False),
@@ -101,7 +125,13 @@ def floor_hour(moment: datetime) -> datetime:
 
 class DemoStream:
     def __init__(
-        self, brands: list[dict[str, Any]], seed: int, anchor: datetime, rate: float, crisis_hours_ago: float
+        self,
+        brands: list[dict[str, Any]],
+        seed: int,
+        anchor: datetime,
+        rate: float,
+        crisis_hours_ago: float,
+        competitors: bool = False,
     ) -> None:
         self.brands = [b for b in brands if b.get("products")]
         self.seed = seed
@@ -118,6 +148,18 @@ class DemoStream:
                 Episode("campaign", 1, campaign_start, 12, rate * 3, 1, "价格"),
             ]
         self.episodes.append(Episode("paid", 0, floor_hour(anchor - timedelta(days=4, hours=9)), 5, 14, 0, "质量"))
+        if competitors:
+            self._add_rivals(anchor)
+
+    def _add_rivals(self, anchor: datetime) -> None:
+        """The competitors after the configured brands: the brands' indexes, and so their stories, stay as they were."""
+        named = {b["name"] for b in self.brands}
+        for rival in (r for r in RIVALS if r["name"] not in named):
+            self.brands.append(rival)
+            index = len(self.brands) - 1
+            for kind, hours_ago, hours, peak, product, aspect in rival["stories"]:
+                start = floor_hour(anchor - timedelta(hours=hours_ago))
+                self.episodes.append(Episode(kind, index, start, hours, self.rate * peak, product, aspect))
 
     def between(self, start: datetime, end: datetime) -> list[Mention]:
         """The mentions of the hours from start's to end's, none later than end."""
@@ -134,7 +176,8 @@ class DemoStream:
         weekly = 1.2 if local.weekday() >= 5 else 1.0
         for index, brand in enumerate(self.brands):
             rng = random.Random(f"{self.seed}|{brand['name']}|{hour.isoformat()}")
-            base = self.rate * HOURLY_RHYTHM[local.hour] * weekly * (1.0 if index == 0 else 0.7)
+            volume = brand.get("volume", 1.0 if index == 0 else 0.7)
+            base = self.rate * HOURLY_RHYTHM[local.hour] * weekly * volume
             count = _poisson(rng, base)
             mentions += [self._ordinary(rng, brand, hour, n) for n in range(count)]
             for episode in self.episodes:
@@ -161,9 +204,9 @@ class DemoStream:
             return self._mention(
                 rng, brand, product, hour, f"{episode.kind}{n}", "pos", text, reach=0.3, forced=("jd", 0.0, True)
             )
-        if episode.kind == "delay":
+        if episode.kind in STORY_PHRASES:
             text = (
-                f"{_context(rng)}，{rng.choice(corpus.DELAY_PHRASES).format(product=product)}。"
+                f"{_context(rng)}，{rng.choice(STORY_PHRASES[episode.kind]).format(product=product)}。"
                 f"{rng.choice(corpus.NEGATIVE_CLOSERS)}"
             )
             return self._mention(rng, brand, product, hour, f"{episode.kind}{n}", "neg", text, reach=1.5)

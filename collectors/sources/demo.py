@@ -32,6 +32,7 @@ class DemoOptions(SourceOptions):
     rate: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 24  # mentions per brand-hour at the daily peak
     crisis_hours_ago: Annotated[float, msgspec.Meta(ge=0, le=87_600, description="hours")] = 40
     brands: tuple[Brand, ...] = ()  # default: the demo's own two brands
+    competitors: bool = False  # add a competitor of each demo brand, with stories of its own (koubei.toml turns it on)
 
 
 class DemoCollector(Collector[DemoCursor]):
@@ -50,7 +51,9 @@ class DemoCollector(Collector[DemoCursor]):
         anchor = cursor.anchor or end
         start = floor_hour(cursor.until or end - timedelta(days=options.days))
         brands = [msgspec.to_builtins(b) for b in options.brands] or DEFAULT_BRANDS
-        stream = DemoStream(brands, options.seed, anchor, options.rate, options.crisis_hours_ago)
+        stream = DemoStream(
+            brands, options.seed, anchor, options.rate, options.crisis_hours_ago, competitors=options.competitors
+        )
         day_start = start
         while day_start < end:
             day_end = min(day_start + timedelta(days=1), end)

@@ -37,6 +37,8 @@ class Brand(Table):
     # name and keywords.
     query: Text | None = None
     product_queries: dict[Text, Text] = {}  # product (one of products) -> its query
+    competitor_of: Text | None = None  # the name of one of your own brands this brand competes with
+    market: Text | None = None  # brands sharing a market are compared with each other
 
     def __post_init__(self) -> None:
         check_query(f"brand {self.name} query", self.query)
@@ -66,6 +68,26 @@ def check_query(what: str, query: str | None) -> None:
         parse(query)
     except QueryError as error:
         raise ValueError(f"{what}: {error.explain()}") from None
+
+
+def check_competitors(brands: tuple[Brand, ...]) -> None:
+    """Each competitor_of names another configured brand that is not itself a competitor
+    (the overview compares an own brand with its competitors: docs/configuration.md)."""
+    from koubei.settings.errors import suggest
+
+    names = {b.name for b in brands}
+    own = {b.name for b in brands if b.competitor_of is None}
+    for index, brand in enumerate(brands):
+        rival_of = brand.competitor_of
+        if rival_of is None or rival_of in own:
+            continue
+        if rival_of == brand.name:
+            problem = "a brand cannot be its own competitor"
+        elif rival_of in names:
+            problem = f"{rival_of!r} is itself a competitor; name one of your own brands{suggest(rival_of, own)}"
+        else:
+            problem = f"no brand is named {rival_of!r}{suggest(rival_of, own)}"
+        raise ValueError(f"brands[{index}]: competitor_of = {rival_of!r}: {problem}")
 
 
 class DashboardTable(Table):

@@ -1,0 +1,101 @@
+"""dashboard/topics.py and storage/topics.py: rising themes from real segmentation, aspect sentiment
+per bucket, a theme's mentions (hand-made texts and rows with answers worked out by hand)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboard.topics import rising_themes
+from koubei.records import Mention
+from storage import Store, upsert_mentions
+from storage.queries import MentionFilter
+from storage.sentiment import write_scores
+from storage.topics import aspect_series, mentions_with, period_texts
+
+REPO = Path(__file__).resolve().parents[2]
+BEFORE = ["耳机音质很好，上午到的", "物流很快，包装完好", "客服态度很好", "耳机音质不错，下午三点到"] * 3
+NOW = [
+    "充电宝一天就鼓包了，上午买的",
+    "充电宝鼓包，太吓人了",
+    "电池鼓包还发烫，客服态度很好",
+    "物流很快，包装完好",
+]
+
+
+def test_rising_themes_are_whole_words_whose_share_grew() -> None:
+    """No fragments across two words (宝一 of 充电宝一天) and no times of day (上午)."""
+    themes = rising_themes(NOW * 3, BEFORE, min_texts=3)
+    words = [t.word for t in themes]
+    assert words[0] == "鼓包", words
+    assert themes[0].now == 9 and themes[0].before == 0 and themes[0].share_now == pytest.approx(0.75)
+    assert "充电" in words and "发烫" in words
+    assert not {"宝一", "上午", "一天", "下午"} & set(words)
+    assert "音质" not in words and "耳机" not in words, "words whose share fell do not rise"
+    assert all(t.growth > 0 for t in themes)
+    assert rising_themes([], BEFORE) == []
+
+
+DAY = datetime(2026, 11, 10)
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    rows = [("a", 1, "充电宝鼓包了", "neg"), ("b", 2, "物流很快", "pos"), ("c", 3, "充电宝鼓包，物流也慢", "neg")]
+    upsert_mentions(
+        store,
+        [
+            Mention(source="demo.jd", native_id=i, text=text, brand="声浪", published_at=(DAY + timedelta(hours=h)).replace(tzinfo=UTC))
+            for i, h, text, _ in rows
+        ],
+    )  # fmt: skip
+    scores = [
+        {"source": "demo.jd", "native_id": i, "score": 0.5, "label": lb, "model": "t", "model_version": "1", "text_hash": "-"}
+        for i, _, _, lb in rows
+    ]  # fmt: skip
+    aspects = [
+        {"source": "demo.jd", "native_id": i, "aspect": aspect, "polarity": polarity}
+        for i, aspect, polarity in [
+            ("a", "质量", "neg"),
+            ("b", "物流", "pos"),
+            ("c", "质量", "neg"),
+            ("c", "物流", "neg"),
+        ]
+    ]
+    write_scores(store, scores, aspects, [], [])
+    return store
+
+
+def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
+    f = MentionFilter(DAY, DAY + timedelta(days=1))
+    series = aspect_series(filled, f, timedelta(days=1))
+    got = {r.aspect: (r.mentions, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
+    assert got == {"物流": (2, 1, 1, 0.0), "质量": (2, 0, 2, -1.0)}
+    assert sorted(period_texts(filled, f, 10)) == sorted(["充电宝鼓包了", "物流很快", "充电宝鼓包，物流也慢"])
+    assert len(period_texts(filled, f, 2)) == 2
+    found = mentions_with(filled, f, "鼓包")
+    assert list(found["text"]) == ["充电宝鼓包，物流也慢", "充电宝鼓包了"], "newest first"
+    assert list(found["label"]) == ["neg", "neg"]
+
+
+def test_a_selected_theme_lists_its_mentions_masked(dashboard_env: Path) -> None:
+    """Clicking a rising theme's row shows the period's mentions holding it, PII masked."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard.conftest import PHONE
+
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("dashboard/pages/topics.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    themes = next(d.value for d in at.dataframe if "growth" in d.value.columns)
+    word = themes["word"].iloc[0]
+    at.session_state["topics_themes"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    found = next(d.value for d in at.dataframe if "text" in d.value.columns)
+    assert len(found) > 0 and all(word in text for text in found["text"])
+    assert not any(PHONE in text for d in at.dataframe for text in d.value.get("text", []))
