@@ -6,10 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import streamlit as st
 
-from dashboard import data
+from dashboard import auth, data
+from dashboard.i18n import t, t_value
 from storage import sentiment as db
-from storage.users import Actor
+from storage.users import Actor, Forbidden
+
+
+def save_as_signed_in(editor_state: dict[str, Any] | None, rows: pd.DataFrame) -> int | None:
+    """save_edited as the signed-in user; None when their role may not correct (refused here and
+    again by storage), with the refusal left for the next run to show."""
+    if not auth.require("correct"):
+        return None
+    actor = auth.actor()
+    try:
+        return save_edited(editor_state, rows, actor)
+    except Forbidden:
+        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+        return None
 
 
 def save_edited(editor_state: dict[str, Any] | None, rows: pd.DataFrame, actor: Actor | None = None) -> int:

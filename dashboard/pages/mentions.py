@@ -14,11 +14,10 @@ import streamlit as st
 from dashboard import auth, data, filters
 from dashboard.codes import aspect_words
 from dashboard.components import local_times, masked
-from dashboard.corrections import save_edited
+from dashboard.corrections import save_as_signed_in
 from dashboard.i18n import t, t_value
 from querylang import Query, QueryError, parse
 from storage.search import Found, Order, Window, count_found, search
-from storage.users import Forbidden
 
 EDITOR_KEY = "mentions_editor"
 PAGE_SIZE = 50
@@ -91,13 +90,8 @@ def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
 def save_corrections(page: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
     user; refused unless their role may correct (storage checks it again)."""
-    if not auth.require("correct"):
-        return
-    actor = auth.actor()
-    try:
-        saved = save_edited(st.session_state.get(EDITOR_KEY), page, actor)
-    except Forbidden:
-        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+    saved = save_as_signed_in(st.session_state.get(EDITOR_KEY), page)
+    if saved is None:
         return
     if not saved:
         st.session_state["mentions_notice"] = t("explorer.no_changes")

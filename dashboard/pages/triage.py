@@ -16,11 +16,10 @@ import streamlit as st
 from dashboard import auth, data, filters
 from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
-from dashboard.corrections import save_edited
+from dashboard.corrections import save_as_signed_in
 from dashboard.i18n import t, t_value
 from storage import sentiment as db
 from storage.queries import MentionFilter
-from storage.users import Forbidden
 
 EDITOR_KEY = "triage_editor"
 QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
@@ -73,13 +72,8 @@ def label_choice(code: object) -> str:
 def save_corrections(queue: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
     user; refused unless their role may correct (storage checks it again)."""
-    if not auth.require("correct"):
-        return
-    actor = auth.actor()
-    try:
-        saved = save_edited(st.session_state.get(EDITOR_KEY), queue, actor)
-    except Forbidden:
-        st.session_state[auth.NOTICE_KEY] = t("auth.refused", role=t_value("role", actor.role))
+    saved = save_as_signed_in(st.session_state.get(EDITOR_KEY), queue)
+    if saved is None:
         return
     if not saved:
         st.session_state["triage_notice"] = t("triage.no_changes")

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from koubei.config import Settings, parse_settings
 from koubei.records import Mention
 from storage import open_store, upsert_mentions
 from storage.incidents import Incident
+from tests.dashboard.browser import launch
 
 DEMO_END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 DEMO_OPTIONS: dict[str, Any] = {"seed": 7, "days": 6, "rate": 10, "end": DEMO_END.isoformat()}
@@ -121,3 +123,12 @@ def dashboard_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     """Point the app at the demo database, as `koubei dashboard` does with $KOUBEI_DB."""
     monkeypatch.setenv("KOUBEI_DB", str(demo_db))
     yield demo_db
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per browser-test module (tests/dashboard/browser.py launches Debian's)."""
+    with sync_playwright() as p:
+        opened = launch(p)
+        yield opened
+        opened.close()

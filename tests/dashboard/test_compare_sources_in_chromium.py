@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page
 
 from collectors.demo.stream import RIVALS
 from koubei.config import parse_settings
 from koubei.settings.toml import to_toml
 from storage import Store, open_store
 from storage.health import record_run
-from tests.dashboard.browser import dashboard_server, launch
+from tests.dashboard.browser import dashboard_server
 from tests.dashboard.conftest import DEMO_END, DEMO_OPTIONS, demo_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -102,14 +102,6 @@ def server(compare_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     config.write_text(to_toml(rivals_settings()), encoding="utf-8")
     with dashboard_server(compare_db, folder / "streamlit.log", config=config) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        opened = launch(p)
-        yield opened
-        opened.close()
 
 
 def settled(page: Page) -> None:

@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from dashboard.components import local
 from dashboard.filters import DEFAULT_DAYS, utc_start
 from querylang import Document, matches, parse
 from storage import open_store
 from storage.incidents import AspectRise, Incident, SourceCount, get_incident, list_incidents, responses, save_incident
-from tests.dashboard.browser import KOUBEI, REPO, dashboard_server, launch
+from tests.dashboard.browser import KOUBEI, REPO, dashboard_server
 from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,14 +39,6 @@ PAGES = {
     "settings": "settings",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        opened = launch(p)
-        yield opened
-        opened.close()
 
 
 @pytest.fixture(scope="module")

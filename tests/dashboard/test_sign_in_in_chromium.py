@@ -6,17 +6,16 @@ viewer's actions are disabled in the page (the server-side refusal is in test_au
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from oidc_provider_mock import User, run_server_in_thread
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from storage import open_store, users
 from storage.audit import entries
 from storage.incidents import list_incidents, responses
-from tests.dashboard.browser import dashboard_server, free_port, launch
+from tests.dashboard.browser import dashboard_server, free_port
 from tests.dashboard.conftest import is_seeded_crisis
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -25,14 +24,6 @@ SIDEBAR = "[data-testid=stSidebar]"
 PASSWORD = "correct horse battery"
 CLI = users.Actor("ops", "admin", "test", signed_in=False)
 OIDC_EMAIL = "olga@corp.example"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        opened = launch(p)
-        yield opened
-        opened.close()
 
 
 def team_copy(demo_db: Path, tmp_path: Path, accounts: dict[str, str]) -> Path:
