@@ -22,7 +22,7 @@ import pandas as pd
 
 from dashboard.loaders import LOCK_TIMEOUT
 from reports.faq import Topic, topics
-from sentiment.keywords import _tokens
+from sentiment.keywords import keyword_tokens
 from storage import open_store
 from storage.queries import MentionFilter
 from storage.topics import aspect_series, period_texts
@@ -37,7 +37,7 @@ CLAUSE = re.compile(r"[\s，。！？、；：,.!?;:~～…（）()\[\]【】#]+
 
 @lru_cache(maxsize=200_000)
 def clause_words(clause: str) -> frozenset[str]:
-    return frozenset(_tokens(clause))
+    return frozenset(keyword_tokens(clause))
 
 
 def doc_freq(texts: list[str]) -> Counter[str]:

@@ -63,7 +63,7 @@ def _idf() -> tuple[dict[str, float], float]:
     return loader.idf_freq, loader.median_idf
 
 
-def _tokens(text: str) -> list[str]:
+def keyword_tokens(text: str) -> list[str]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is noise on the CLI
@@ -84,7 +84,7 @@ def _doc_freq(texts: list[str]) -> Counter[str]:
     """In how many texts each word occurs (a copy-pasted word counts once per text)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update(set(_tokens(text)))
+        counts.update(set(keyword_tokens(text)))
     return counts
 
 

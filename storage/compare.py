@@ -15,7 +15,7 @@ import pandas as pd
 
 from storage.db import Store
 from storage.incidents import Incident
-from storage.queries import MENTIONS, MentionFilter, _where, filtered_incidents
+from storage.queries import MENTIONS, MentionFilter, filter_where, filtered_incidents
 
 COUNTS = """count(*) AS mentions, count(s.score) AS scored,
     count(*) FILTER (WHERE s.label = 'pos') AS positive, count(*) FILTER (WHERE s.label = 'neg') AS negative"""
@@ -27,7 +27,7 @@ INTEGERS = {"mentions": "int64", "scored": "int64", "positive": "int64", "negati
 def brand_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per local time bucket (in `tz`) and brand of `f.brands`, gaps filled with zero:
     bucket, brand, mentions, scored, positive, negative, share_of_voice, net_sentiment, negative_share."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     step = f"{int(bucket.total_seconds())} seconds"
     sql = f"""
         WITH counted AS (
@@ -56,7 +56,7 @@ def brand_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "U
 def channel_shares(store: Store, f: MentionFilter) -> pd.DataFrame:
     """One row per source (channel) and brand with mentions there: source, brand, mentions, scored,
     positive, negative, share_of_voice (of the channel's mentions), net_sentiment, negative_share."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     sql = f"""
         WITH counted AS (
             SELECT m.source, m.brand, {COUNTS}

@@ -67,7 +67,7 @@ def _filters(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def _where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
+def filter_where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
     clauses, params = _filters(f, alias)
     return " AND ".join([f"{alias}.published_at >= ?", f"{alias}.published_at < ?", *clauses]), [
         f.start,
@@ -222,7 +222,7 @@ def incident_deliveries(store: Store, incident_ids: list[str]) -> pd.DataFrame:
 
 def latest_negative(store: Store, f: MentionFilter, limit: int = 50) -> pd.DataFrame:
     """The newest mentions labelled negative in the filter."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     return store.frame(
         "SELECT m.published_at, m.source, m.brand, m.product, m.text, m.url, s.score, m.rating,"
         " m.likes, m.reposts, m.replies"
@@ -234,7 +234,7 @@ def latest_negative(store: Store, f: MentionFilter, limit: int = 50) -> pd.DataF
 
 def review_summary(store: Store, f: MentionFilter) -> pd.DataFrame:
     """Per brand, product and source: volume, sentiment mix and reach, for export."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     return store.frame(
         "SELECT m.brand, m.product, m.source, count(*) AS mentions, count(s.score) AS scored,"
         " avg(s.score) AS avg_score,"

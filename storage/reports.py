@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from storage.db import Store
 from storage.incidents import INCIDENT_FIELDS, Incident, IncidentResponse, _incident
-from storage.queries import MENTIONS, MentionFilter, _where
+from storage.queries import MENTIONS, MentionFilter, filter_where
 
 Segment = Literal["product", "source", "aspect", "product_aspect"]
 REACH_SQL = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
@@ -91,7 +91,7 @@ def _segment_sql(by: Segment, where: str) -> str:
 
 
 def segment_counts(store: Store, f: MentionFilter, by: Segment) -> list[SegmentCount]:
-    where, params = _where(f)
+    where, params = filter_where(f)
     width = 2 if by == "product_aspect" else 1
     return [
         SegmentCount(tuple(row[:width]), int(row[width]), int(row[width + 1]), int(row[width + 2]))
@@ -102,7 +102,7 @@ def segment_counts(store: Store, f: MentionFilter, by: Segment) -> list[SegmentC
 def brand_volumes(store: Store, f: MentionFilter) -> dict[str, int]:
     """Mentions of every brand in f's period and sources (its brands and products ignored):
     what share of voice is measured against."""
-    where, params = _where(MentionFilter(f.start, f.end, sources=f.sources))
+    where, params = filter_where(MentionFilter(f.start, f.end, sources=f.sources))
     rows = store.query(
         f"SELECT m.brand, count(*) FROM {MENTIONS} m WHERE {where} AND m.brand IS NOT NULL GROUP BY 1 ORDER BY 1",
         params,
@@ -179,7 +179,7 @@ def negative_voices(
     """Up to `per_group` representative negative mentions for each aspect or product in `groups`."""
     if not groups:
         return []
-    where, params = _where(f)
+    where, params = filter_where(f)
     rows = store.query(_negative_voices_sql(where, by), [*params, list(groups), per_group])
     return [Voice(s, n, at, text, int(reach), int(copies), str(grp)) for s, n, at, text, reach, copies, grp in rows]
 
@@ -187,7 +187,7 @@ def negative_voices(
 def aspect_left_out(store: Store, f: MentionFilter) -> dict[str, LeftOut]:
     """Per aspect, among its negative mentions: the copies beyond the first of each text,
     and those the trust signals excluded (which `trusted_mentions` leaves out)."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     rows = store.query(
         "SELECT a.aspect,"
         "  count(*) FILTER (WHERE NOT coalesce(f.excluded, FALSE))"
@@ -216,7 +216,7 @@ class Candidate:
 
 def question_candidates(store: Store, f: MentionFilter, pattern: str) -> list[Candidate]:
     """Trusted mentions whose text matches `pattern` (RE2, a coarse filter), most reach first."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     rows = store.query(
         f"SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL},"
         " coalesce((SELECT list(a.aspect ORDER BY a.aspect) FROM mention_aspects a"
@@ -235,7 +235,7 @@ def question_candidates(store: Store, f: MentionFilter, pattern: str) -> list[Ca
 def source_runs(store: Store, f: MentionFilter) -> list[SourceRuns]:
     """Per source with mentions or collect runs in the period: runs, failed runs, items
     fetched, the last error's kind, and the mentions published in the period."""
-    where, params = _where(MentionFilter(f.start, f.end, sources=f.sources))
+    where, params = filter_where(MentionFilter(f.start, f.end, sources=f.sources))
     source_filter = "list_contains(?::VARCHAR[], source)" if f.sources else "TRUE"
     run_params: list[Any] = [f.start, f.end, *([list(f.sources)] if f.sources else [])]
     rows = store.query(
@@ -259,7 +259,7 @@ def source_runs(store: Store, f: MentionFilter) -> list[SourceRuns]:
 
 def exclusions(store: Store, f: MentionFilter) -> Exclusions:
     """Mentions in the filter that the trust signals left out, by reason."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     default_reviews, copies = store.query(
         "SELECT count(*) FILTER (WHERE f.default_review), count(*) FILTER (WHERE NOT f.default_review)"
         f" FROM mentions m JOIN mention_flags f USING (source, native_id) WHERE f.excluded AND {where}",
@@ -270,7 +270,7 @@ def exclusions(store: Store, f: MentionFilter) -> Exclusions:
 
 def model_versions(store: Store, f: MentionFilter) -> list[tuple[str, str, int]]:
     """(model, version, mentions scored by it) for the mentions in the filter, most used first."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     rows = store.query(
         f"SELECT s.model, s.model_version, count(*) FROM {MENTIONS} m JOIN sentiment s USING (source, native_id)"
         f" WHERE {where} GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
@@ -309,7 +309,7 @@ def _mentions_sql(where: str, label: str | None) -> str:
 
 def count_export_mentions(store: Store, f: MentionFilter, label: str | None = None) -> int:
     """How many rows `export_mentions` yields for the same arguments."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     label_sql = " AND s.label = ?" if label else ""
     return int(
         store.query(
@@ -326,7 +326,7 @@ def export_mentions(
     batches. The engine's memory is capped for the export, so its sort and joins spill to its
     temporary directory (beside the database file) and memory stays flat however many rows there
     are; left as it is, the engine would hold the whole sorted result (0.8 GB for a million mentions)."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     sql, values = _mentions_sql(where, label), [tz, *params, *([label] if label else [])]
     previous = store.query("SELECT current_setting('memory_limit'), current_setting('threads')")[0]
     # One thread: each thread keeps its own sort and join buffers, and the export is bound by writing anyway.

@@ -12,13 +12,13 @@ from datetime import timedelta
 import pandas as pd
 
 from storage.db import Store
-from storage.queries import MENTIONS, MentionFilter, _where
+from storage.queries import MENTIONS, MentionFilter, filter_where
 
 
 def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per local time bucket (in `tz`) and aspect mentioned in it: bucket, aspect, mentions,
     positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own polarity)."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     step = f"{int(bucket.total_seconds())} seconds"
     return store.frame(
         f"""
@@ -38,7 +38,7 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
 def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
     """At most `limit` texts of the period: a fixed sample (by a hash of the key) when there are more,
     so a theme's share is measured on the same texts every time."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     rows = store.query(
         f"SELECT m.text FROM {MENTIONS} m WHERE {where} ORDER BY hash(m.source, m.native_id) LIMIT ?",
         [*params, limit],
@@ -48,7 +48,7 @@ def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
 
 def mentions_with(store: Store, f: MentionFilter, word: str, limit: int = 100) -> pd.DataFrame:
     """The newest mentions of the period whose text holds `word` (LIKE: no case to fold in Chinese)."""
-    where, params = _where(f)
+    where, params = filter_where(f)
     return store.frame(
         "SELECT m.published_at, m.source, m.brand, m.product, m.text, m.url, s.label"
         f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)"
