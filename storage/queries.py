@@ -68,6 +68,7 @@ def _filters(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
 
 
 def filter_where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) that keeps the mentions `alias` of the filter `f`."""
     clauses, params = _filters(f, alias)
     return " AND ".join([f"{alias}.published_at >= ?", f"{alias}.published_at < ?", *clauses]), [
         f.start,
