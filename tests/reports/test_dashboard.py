@@ -7,7 +7,6 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -25,13 +24,15 @@ FILTERS = Filters(datetime(2026, 11, 14).date(), datetime(2026, 11, 20).date(), 
 
 
 def _negatives(db: Path, f: Filters) -> int:
-    with duckdb.connect(str(db), read_only=True) as con:
+    # Through storage, which waits its turn: the dashboard's database is shared with the other
+    # xdist worker's tests, whose writes hold it for moments (a bare connect failed on that lock).
+    with open_store(db, read_only=True) as store:
         return int(
-            con.execute(
+            store.query(
                 "SELECT count(*) FROM mentions m JOIN sentiment s USING (source, native_id)"
                 " WHERE s.label = 'neg' AND published_at >= ? AND published_at < ?",
                 [f.start, f.end],
-            ).fetchall()[0][0]
+            )[0][0]
         )
 
 
@@ -57,10 +58,10 @@ def test_the_overview_says_how_many_rows_each_download_holds(dashboard_env: Path
     at.query_params["dates"] = ["2026-11-14", "2026-11-20"]
     at.run()
     assert not at.exception
-    with duckdb.connect(str(dashboard_env), read_only=True) as con:
-        mentions = con.execute(
+    with open_store(dashboard_env, read_only=True) as store:
+        mentions = store.query(
             "SELECT count(*) FROM mentions WHERE published_at >= ? AND published_at < ?", [FILTERS.start, FILTERS.end]
-        ).fetchall()[0][0]
+        )[0][0]
     captions = [c.value for c in at.caption]
     expected = f"全部 {mentions:,} 条提及", f"全部 {_negatives(dashboard_env, FILTERS):,} 条负面提及"
     assert any(expected[0] in c and expected[1] in c for c in captions), captions
