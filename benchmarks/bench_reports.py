@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from benchmarks.synthetic import mention_batch
 from sentiment.corpus import written_corpus
 from storage import open_store
-from storage.mentions import BATCH_SCHEMA, upsert_table
+from storage.mentions import upsert_table
 from storage.sentiment import write_scores
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
@@ -49,28 +50,18 @@ def _chunk(first: int, count: int, texts: list[str]) -> pa.Table:
     ids = range(first, first + count)
     span = DAYS * 86400
     published = [START + timedelta(seconds=(i * 7919) % span) for i in ids]
-    return pa.Table.from_pydict(
+    return mention_batch(
+        ids,
+        published,
         {
             "source": [SOURCES[i % len(SOURCES)] for i in ids],
             "native_id": [f"b{i}" for i in ids],
             "brand": [PRODUCTS[i % len(PRODUCTS)][0] for i in ids],
             "product": [PRODUCTS[i % len(PRODUCTS)][1] for i in ids],
-            "url": [f"https://example.invalid/m/{i}" for i in ids],
             "author_hash": [f"a{i % 50_000}" for i in ids],
             "text": [texts[i % len(texts)] + (f" 电话1381234{i % 10_000:04d}" if i % 50 == 0 else "") for i in ids],
-            "rating": [float(i % 5 + 1) for i in ids],
             "language": ["zh"] * count,
-            "published_at": published,
-            "collected_at": published,
-            "updated_at": published,
-            "likes": [i % 97 for i in ids],
-            "reposts": [i % 13 for i in ids],
-            "replies": [i % 7 for i in ids],
-            "content_hash": [None] * count,
-            "raw": [None] * count,
-            "approximate_time": [False] * count,
         },
-        schema=BATCH_SCHEMA,
     )
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from benchmarks.synthetic import mention_batch
 from koubei.config import parse_settings
 from sentiment.corpus import written_corpus
 from sentiment.model import scorer_from_settings
@@ -43,7 +44,7 @@ from sentiment.pipeline import mark_duplicates, score_pending
 from storage import Store, open_store
 from storage import sentiment as storage_sentiment
 from storage.compact import compact, storage_bytes
-from storage.mentions import BATCH_SCHEMA, upsert_table
+from storage.mentions import upsert_table
 from storage.sentiment import write_scores
 
 COUNT = int(os.environ.get("KOUBEI_BENCH_SCALE_N", "100000"))
@@ -76,28 +77,18 @@ def _batch(first: int, count: int, corpus: list[str], newest: bool = False) -> p
     span = 86400 * (1 if newest else 365)
     published = [END - timedelta(seconds=(i * 7919) % span) for i in ids]
     texts = _texts(first, count, corpus)
-    return pa.Table.from_pydict(
+    return mention_batch(
+        ids,
+        published,
         {
             "source": [SOURCES[i % len(SOURCES)] for i in ids],
             "native_id": [f"s{i}" for i in ids],
             "brand": [BRANDS[i % len(BRANDS)] for i in ids],
             "product": [f"{BRANDS[i % len(BRANDS)]}-P{i % 3}" for i in ids],
-            "url": [f"https://example.invalid/m/{i}" for i in ids],
             "author_hash": [f"a{i % 80_000}" for i in ids],
             "text": texts,
-            "rating": [float(i % 5 + 1) for i in ids],
             "language": ["en" if i % 10 == 9 else "zh" for i in ids],
-            "published_at": published,
-            "collected_at": published,
-            "updated_at": published,
-            "likes": [i % 97 for i in ids],
-            "reposts": [i % 13 for i in ids],
-            "replies": [i % 7 for i in ids],
-            "content_hash": [None] * count,
-            "raw": [None] * count,
-            "approximate_time": [False] * count,
         },
-        schema=BATCH_SCHEMA,
     )
 
 
