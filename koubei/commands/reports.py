@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -22,12 +23,21 @@ def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     return value
 
 
-def _record(ctx: typer.Context, output: Path, kind: str, covers_from: datetime, covers_to: datetime) -> None:
-    """Remember the file and the times it may quote, so that `koubei forget` can delete it."""
+def _record(
+    ctx: typer.Context, output: Path, kind: str, covers_from: datetime, covers_to: datetime, detail: dict[str, Any]
+) -> None:
+    """Remember the file and the times it may quote, so that `koubei forget` can delete it, and put the
+    file in the audit trail: a report or an export carries mentions out of koubei."""
+    from storage.audit import default_actor, origin_of, record
     from storage.written import record_written
 
     with ctx.obj.open_store() as store:
         record_written(store, output, kind, covers_from, covers_to)
+        record(store, kind, "mentions", {"file": str(output), **detail}, default_actor(), origin_of(f"koubei {kind}"))
+
+
+def _scope(brand: list[str], product: list[str], source: list[str]) -> dict[str, Any]:
+    return {"brands": brand, "products": product, "sources": source}
 
 
 @app.command("report")
@@ -54,7 +64,8 @@ def report_command(
     with ctx.obj.open_store(read_only=True) as store:
         facts = read_facts(store, request)
     write_report(facts, fmt, output)
-    _record(ctx, output, "report", request.period.previous().start, request.period.end)
+    detail = {"format": fmt, "period": request.period.label(), **_scope(brand, product, source)}
+    _record(ctx, output, "report", request.period.previous().start, request.period.end, detail)
     typer.echo(f"{output}: {fmt} report, {request.period.label()}, {facts.headline.mentions.current:,.0f} mentions")
 
 
@@ -90,5 +101,8 @@ def export_command(
     )
     with ctx.obj.open_store(read_only=True) as store:
         rows = write_file(store, request, fmt, output)
-    _record(ctx, output, "export", request.period.start, request.period.end)
+    detail = {"format": fmt, "what": what, "label": label, "period": request.period.label(), "rows": rows}
+    _record(
+        ctx, output, "export", request.period.start, request.period.end, {**detail, **_scope(brand, product, source)}
+    )
     typer.echo(f"{output}: {rows:,} rows ({what}, {request.period.label()})")

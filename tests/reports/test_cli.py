@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,22 @@ def test_wrong_usage_is_one_line_and_exit_2(demo_db: Path, tmp_path: Path, args:
     )
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_cli_export_and_report_are_in_the_audit_trail(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 16 part 3: exports of mentions are audited; the dashboard's were, the CLI's were not."""
+    out = tmp_path / "all.csv"
+    assert (
+        _run(demo_db, "export", "--period", "2026-11-14..2026-11-20", "--brand", "声浪", "-o", str(out)).returncode == 0
+    )
+    report = tmp_path / "r.html"
+    assert _run(demo_db, "report", "--period", "2026-11-17..2026-11-20", "-o", str(report)).returncode == 0
+    done = _run(demo_db, "audit", "--json")
+    assert done.returncode == 0, done.stderr
+    logged = [json.loads(line) for line in done.stdout.splitlines()]
+    exports = [e for e in logged if e["action"] == "export" and e["detail"]["file"] == str(out)]
+    assert len(exports) == 1 and exports[0]["origin"].startswith("koubei export@")
+    assert exports[0]["detail"]["brands"] == ["声浪"] and exports[0]["detail"]["rows"] > 0
+    assert [
+        e["detail"]["format"] for e in logged if e["action"] == "report" and e["detail"]["file"] == str(report)
+    ] == ["html"]
