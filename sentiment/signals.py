@@ -162,6 +162,7 @@ class EscalationLexicon:
         self.frames = _either(extra, "frame")
         self.frames_after = _either(extra, "frame_after")
         self.elsewhere = _either(extra, "elsewhere")
+        self.remedies = _either(extra, "remedy")
         negators = standalone(extra.get(("negator", "en"), []))
         self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 

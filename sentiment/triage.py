@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.reading import Clause, Reading, read, reading_lexicon
-from sentiment.signals import THREAT_KINDS, Found, Signal, escalation_lexicon
+from sentiment.signals import HARM_KINDS, THREAT_KINDS, Found, Signal, escalation_lexicon
 
 RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
@@ -69,9 +69,21 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
-            if not _cancelled(clause, word, reading.polarity == "pos"):
+            if not _cancelled(clause, word, reading.polarity == "pos") and not _handled(reading, index, word):
                 found.append(Signal(rule, word.word))
     return found
+
+
+def _handled(reading: Reading, index: int, word: Found) -> bool:
+    """A harm in a mention triage reads as praise, followed by a remedy (马上, handled) and no
+    complaint after it: an incident handled well ("孩子在飞机上流鼻血，空姐马上拿来冰袋，特别暖心")."""
+    if reading.polarity != "pos" or word.rule is None or word.rule.kind not in HARM_KINDS:
+        return False
+    lexicon = escalation_lexicon()
+    rest = [reading.clauses[index].text[word.end :], *(c.text for c in reading.clauses[index + 1 :])]
+    if not any(lexicon.remedies.search(part) for part in rest):
+        return False
+    return all(reading_lexicon().figures(part).complaint == 0 for part in rest)
 
 
 def _unresolved(reading: Reading, index: int) -> bool:
