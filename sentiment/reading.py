@@ -51,7 +51,7 @@ _QUOTED = re.compile(r"[“\"「『']([^“”\"「」『』']{1,12})[”\"」�
 # What follows an ironic opener when it is sarcasm: a failure (又, 才, 还没 ...).
 _FAILURE = re.compile(
     r"[开打用连登进刷关]不(?:了|到|上|开|进|动)|[等待]了?.{0,3}(?:小时|分钟|天)|回了?.{0,2}(?:小时|天)|天才|天还|小时才|小时还|又|才|还没|还在|只有|只[发给送剩]了?|都没|没给|不给|不理|不安排|不退|不回|就坏|取消|扣|清空|更多了|延误|重新|每次.{0,10}都"
-    r"|更[油干痒黑差慢卡烂贵]|一整[晚天夜]|整整|(?<![a-z])(?:lost|losing|twice|took|again|only|charge|charged|fee|(?:\d+|two|three|four|five|six|several) hours|straight"
+    r"|更[油干痒黑差慢卡烂贵]|一整[晚天夜]|整整|(?<![a-z])(?:lost|losing|twice|took|again|only|charge|charged|fee|(?:\d+|two|three|four|five|six|several)[ -]hours?|straight"
     r"|every single time|won't|doesn't|didn't|can't|gone after|single cup)"
 )
 # A text longer than this (CJK characters + 2 per English word) keeps the model's label but for

@@ -142,3 +142,33 @@ def test_plans_waits_and_prices_are_no_loss(text: str) -> None:
 
 def test_a_loss_in_praise_that_resolves_it_is_no_alert() -> None:
     assert tier("包裹弄丢了，第二天客服就补发了，点赞", "pos") == 1
+
+
+# ---------------------------------------------------------------- classes found by the blind set triage_fresh3
+def test_hyperbole_about_a_body_part_is_no_injury() -> None:
+    """Bug from the blind check: "跑得我腿都快断了" (my legs almost broke: running) was tier 5."""
+    assert tier("登机口临时换了三次，跑得我腿都快断了") == 2
+
+
+def test_an_allergy_as_a_condition_is_no_harm() -> None:
+    """Bug from the blind check: "because of my son's allergy" in praise of a careful restaurant was tier 5."""
+    text = "Asked for no peanuts because of my son's allergy and they called to double check. Amazing care."
+    assert tier(text, "pos") == 1
+
+
+def test_the_full_name_of_a_regulator_is_not_cancelled_by_its_own_protection() -> None:
+    """Bug from the blind check: 金融消费权益保护部门 was cancelled by 保护 (the frame of 过热保护)."""
+    assert tier("理财产品亏了一半，我已经向金融消费权益保护部门递交了材料") == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "手机银行显示有人把钱被划走了三千，我人一直在家",
+        "Someone changed my phone number on the account and drained $2,000.",
+        "笔记本送修三周还没修好，我下周就要答辩",
+        "房卡打不开门，行李被收走了，只能在大堂坐着等到第二天",
+    ],
+)
+def test_withdrawals_deadlines_and_locked_rooms_are_tier_3(text: str) -> None:
+    assert tier(text) == 3
