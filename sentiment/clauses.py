@@ -66,7 +66,7 @@ ASKS_ANYWHERE = re.compile(
 _INSIDE = r"但|可是|结果|然而|不过|没想到| but | yet "
 TURNS_ANYWHERE = re.compile(
     rf"{_INSIDE}|{_START}(?:却|可惜|遗憾的是|谁知|后来|就是|只是|好在|幸好|but|however|yet|shame|pity|sadly|unfortunately"
-    r"|虽|尽管|即使|就算|本来|原本|本以为|一开始|although|though|even though)"
+    r"|虽|尽管|although|though)"  # a concession turns at the next clause (Parsed.turn)
 )
 _INSIDE_ANYWHERE = re.compile(_INSIDE)
 # A clause that concedes: what it says is outweighed by the turn after it.
