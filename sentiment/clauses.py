@@ -21,7 +21,14 @@ QUESTION = re.compile(r"[？?]|[吗么]\W*$|^\W*请问|是不是|会不会|能�
 # A question that complains rather than asks: 为什么没有辣椒？ 怎么就订单完成了？ 送的可乐呢？？
 RHETORICAL = re.compile(
     r"为什么|凭什么|怎么这么|怎么会|怎么就|怎么还|怎么又|难道|这就是|所谓|到底|是什么意思|呢\W*[？?]|[？?]{2,}|[！!][？?]|[？?][！!]"
-    r"|\bwhy\b|how come"
+    r"|\bwhy\b|how come|this is what you call|you call this|is this what|is this your idea"
+)
+# A rhetorical question that holds up a standard the text fails: 这就是你们的服务？ 这也叫五星级？
+# So this is what you call customer service? - sarcasm by its form ("这就是你们的新款吗？" asks).
+SARCASTIC_QUESTION = re.compile(
+    r"(?:这就是|这就叫|这也叫|这也算|这叫)[^，。！？；,.!?;]{0,10}"
+    r"(?:服务|质量|水准|水平|五星|星级|旗舰|正品|品质|专业|态度|速度|效率|大牌|标准|售后|客服|品牌)[^，。！？；,.!?;]{0,4}(?:[？?]|[吗么]\W*$)"
+    r"|(?:this is what you call|you call this|is this what you call|is this your idea of)[^.!?]{0,40}\?"
 )
 # A question that asks about a risk rather than reports it: 会不会过敏？ 是否漏电？
 ASKING = re.compile(
@@ -37,7 +44,10 @@ ASKS_FOR_INFORMATION = re.compile(
 )
 REQUEST = re.compile(r"^\W*(?:请|麻烦|希望|建议|求求|求|拜托|能否|要是能|如果能|please\b|it would be nice)")
 # A turn at the start of a clause carries the verdict of what follows it.
-TURN = re.compile(r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|没想到|谁知|后来|but\b|however\b|yet\b)")
+TURN = re.compile(
+    r"^\W*(?:但是|但|可是|却|结果|然而|不过|可惜|遗憾的是|没想到|谁知|后来|but\b|however\b|yet\b|shame\b|pity\b"
+    r"|sadly\b|unfortunately\b)"
+)
 # A caveat turns too, for triage's reading of the whole text ("味道不错，就是送了一个半小时");
 # aspects leave it out: what follows 就是 is mostly about something else ("服务还可以，就是设施太旧").
 # Inside a clause 就是 is a copula, so it counts only at the start.
@@ -54,9 +64,14 @@ ASKS_ANYWHERE = re.compile(
     rf"|{_START}(?:请|麻烦|希望|建议|求|拜托|能否|要是能|如果能|please|it would be nice)"
 )
 _INSIDE = r"但|可是|结果|然而|不过|没想到| but | yet "
-TURNS_ANYWHERE = re.compile(rf"{_INSIDE}|{_START}(?:却|可惜|谁知|后来|就是|只是|好在|幸好|but|however|yet)")
+TURNS_ANYWHERE = re.compile(
+    rf"{_INSIDE}|{_START}(?:却|可惜|遗憾的是|谁知|后来|就是|只是|好在|幸好|but|however|yet|shame|pity|sadly|unfortunately"
+    r"|虽|尽管|although|though)"  # a concession turns at the next clause (Parsed.turn)
+)
 _INSIDE_ANYWHERE = re.compile(_INSIDE)
 # A clause that concedes: what it says is outweighed by the turn after it.
+# A start in time that the turn after it overrides ("一开始不太习惯，后来越用越喜欢").
+AT_FIRST = re.compile(r"^\W*(?:一开始|刚开始|开始的时候|起初|最初|本来|原本|at first\b|initially\b)")
 CONCESSION = re.compile(r"^\W*(?:虽然|虽说|虽|尽管|即使|就算|本来|原本|本以为|一开始|although|though|even though)")
 
 

@@ -113,6 +113,12 @@ class Words:
                 return True
         return False
 
+    def strip(self, text: str) -> str:
+        """The text without these words (laughter left out of a clause's praise)."""
+        for match, _ in reversed(self.matches(text)):
+            text = text[: match.start()] + text[match.end() :]
+        return text
+
     def at(self, text: str, position: int) -> bool:
         """Whether a word starts at `position`."""
         return any(p.match(text, position) for p, _ in self._patterns(text))
@@ -162,6 +168,7 @@ class EscalationLexicon:
         self.frames = _either(extra, "frame")
         self.frames_after = _either(extra, "frame_after")
         self.elsewhere = _either(extra, "elsewhere")
+        self.remedies = _either(extra, "remedy")
         negators = standalone(extra.get(("negator", "en"), []))
         self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 
