@@ -39,6 +39,7 @@ from storage.batches import repeat_bounded
 from storage.db import Store, naive_utc
 from storage.keys import KeyChain
 from storage.rollups import changing
+from storage.textindex import forget_postings
 from storage.written import covering, erase_covering
 
 # Every table keyed by a mention's (source, native_id), besides mentions itself. A new table of
@@ -55,6 +56,7 @@ DERIVED_TABLES = (
     "duplicate_texts",
     "duplicate_bands",
     "duplicate_pending",
+    "search_docs",  # after forget_postings has read their docs
 )
 # People's corrections keep their own copy of the text (for evaluation after the mention is gone):
 # `--text-contains` reaches them by that copy too.
@@ -231,6 +233,7 @@ def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain:
             f" SELECT source, native_id FROM mention_flags WHERE duplicate_group IN ({marks})"
         )
         with changing(store, touched, groups):
+            forget_postings(store, "SELECT source, native_id FROM koubei_doomed")
             for table in DERIVED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE {in_doomed}")
             # Retention (no chain) leaves files alone: they are as old as what they quote, and kept or

@@ -23,6 +23,7 @@ from storage.forget import without_forgotten
 from storage.keys import KeyChain, current_chain
 from storage.queue import QUEUED, queue_for_scoring
 from storage.rollups import NEW_COLUMNS, add_new, changing
+from storage.textindex import index_written
 
 MENTION_SCHEMA = pa.schema(
     [
@@ -162,11 +163,13 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             new = _insert_new(store, columns)
             queue_for_scoring(store, [row[:3] for row in new], rescore=False)
             add_new(store, [row[3:] for row in new])
+            index_written(store, [row[:2] for row in new], "koubei_batch")
             inserted = len(new)
             existing, changed = batch.num_rows - inserted, 0
             if existing:
                 updated = _update_changed(store)
                 queue_for_scoring(store, updated, rescore=True)
+                index_written(store, [row[:2] for row in updated], "mentions", replacing=True)
                 changed = len(updated)
             if cursor is not None:
                 set_cursor(store, cursor.source, cursor.state, cursor.scope)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from querylang import Query
 from storage.db import Store
 from storage.predicates import predicate
+from storage.textindex import candidates, index_complete
 
 Order = Literal["time", "reach"]
 _ORDER = {
@@ -72,6 +73,11 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
     return " AND ".join(conditions) or "true", params
 
 
+# The newest candidates the index lists for a search; when they are all the candidates, they are
+# where to look; when not, the times of the newest of them bound a scan of the newest mentions.
+LISTED = 2_000
+
+
 def search(
     store: Store,
     query: Query | None,
@@ -82,6 +88,45 @@ def search(
 ) -> list[Found]:
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
+    times = _candidate_times(store, query, window) if order == "time" else None
+    if times is None:
+        return _page(store, where, params, limit, offset, order)
+    if len(times) < LISTED:  # every candidate: the matches are among the mentions at their times
+        return _page(store, f"{where} AND {_at_times(times)}", [*params, *times], limit, offset, order)
+    wanted = limit + offset
+    # Every match at or after a candidate's time is in a scan from that time: it is the answer
+    # once it holds a page; else look further back.
+    for listed in (wanted * 4, wanted * 32, LISTED):
+        since = times[min(listed, LISTED) - 1]
+        found = _page(store, f"{where} AND m.published_at >= ?", [*params, since], limit, offset, order)
+        if len(found) == limit:
+            return found
+    return _page(store, where, params, limit, offset, order)
+
+
+def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
+    """The times of the newest LISTED candidates in the window, newest first; None without the index."""
+    narrowed = None if query is None else candidates(query)
+    if narrowed is None or not index_complete(store):
+        return None
+    sql, params = narrowed
+    bounds = [(window.since, ">="), (window.until, "<")]
+    timed = "".join(f" AND d.published_at {operator} ?" for bound, operator in bounds if bound is not None)
+    rows = store.query(
+        f"SELECT d.published_at FROM search_docs d WHERE d.doc IN ({sql}){timed}"
+        " ORDER BY d.published_at DESC LIMIT ?",
+        [*params, *(bound for bound, _ in bounds if bound is not None), LISTED],
+    )
+    return [row[0] for row in rows]
+
+
+def _at_times(times: list[datetime]) -> str:
+    if not times:
+        return "false"
+    return f"m.published_at IN ({', '.join('?' for _ in times)})"
+
+
+def _page(store: Store, where: str, params: list[object], limit: int, offset: int, order: Order) -> list[Found]:
     rows = store.query(
         f"""
         WITH page AS (

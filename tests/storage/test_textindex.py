@@ -1,0 +1,157 @@
+"""The full-text index (storage/textindex.py): a search through it finds exactly what the scan
+finds, on the demo data and on a generated store, after ingest, changed texts, forget and
+re-ingest; the index kept at ingest equals a rebuilt one."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from collectors.options import parse_source
+from collectors.sources.demo import DemoCollector
+from koubei.records import Mention
+from querylang import parse
+from sentiment.corpus import written_corpus
+from sentiment.text import traditional_pairs
+from storage import Store, open_store, upsert_mentions
+from storage.forget import Selector, forget
+from storage.search import Window, search
+from storage.textindex import bigrams, candidates, rebuild_index
+
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
+QUERIES = (
+    "充电宝",
+    "發燙",
+    '"质量很好"',
+    "物流 NOT 快递",
+    "(退货 OR 退款) 客服",
+    "电池 NEAR/5 差",
+    "声浪 OR 律动",
+    "delivery",
+    "SonicWave",
+    "客服 source:demo.weibo",
+    "好 差",  # single characters: the scan answers
+    "NOT 客服",
+    "质量 OR 好",
+)
+
+
+def _demo() -> list[Mention]:
+    collector = DemoCollector(parse_source("demo", {"end": "2026-11-20T12:00:00+08:00", "days": 14}))
+    return [m for page in collector.pages() for m in page.mentions]
+
+
+def _generated(count: int = 5000, seed: int = 3) -> list[Mention]:
+    """Written reviews over 30 days, a fifth of them in traditional characters, some in upper case."""
+    corpus, _ = written_corpus()
+    to_traditional = {simplified: traditional for traditional, simplified in traditional_pairs()}
+    pick = random.Random(seed)
+    mentions = []
+    for i in range(count):
+        text = corpus[pick.randrange(len(corpus))] + corpus[pick.randrange(len(corpus))]
+        if i % 5 == 0:
+            text = "".join(to_traditional.get(c, c) for c in text)
+        if i % 7 == 0:
+            text = text.upper()
+        published = NOW - timedelta(minutes=pick.randrange(60 * 24 * 30))
+        mentions.append(Mention(f"gen{i % 3}", f"g{i}", text, published))
+    return mentions
+
+
+def _scanned(store: Store, query: str, window: Window, limit: int) -> list[str]:
+    """What the search finds without the index (marked incomplete, as on a store not yet indexed)."""
+    store.con.execute("UPDATE search_index_state SET complete = false")
+    try:
+        return [f.id for f in search(store, parse(query), window, limit=limit)]
+    finally:
+        store.con.execute("UPDATE search_index_state SET complete = true")
+
+
+def _assert_index_equals_scan(store: Store) -> None:
+    windows = [Window(), Window(since=datetime(2026, 11, 10), until=datetime(2026, 11, 15))]
+    for query in QUERIES:
+        for window in windows:
+            for limit in (10, 60):
+                indexed = [f.id for f in search(store, parse(query), window, limit=limit)]
+                assert indexed == _scanned(store, query, window, limit), (query, window, limit)
+
+
+def _postings(store: Store) -> set[tuple[str, str, int]]:
+    rows = store.query("SELECT d.source, d.native_id, g.gram FROM search_grams g JOIN search_docs d USING (doc)")
+    return {(s, n, g) for s, n, g in rows}
+
+
+@pytest.fixture(params=[_demo, _generated], ids=["demo", "generated"])
+def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, list[Mention]]]:
+    mentions = request.param()
+    path = tmp_path / "index.duckdb"
+    with open_store(path) as store:
+        for start in range(0, len(mentions), 1000):
+            upsert_mentions(store, mentions[start : start + 1000])
+    yield path, mentions
+
+
+def test_the_index_finds_what_the_scan_finds(stored: tuple[Path, list[Mention]]) -> None:
+    path, _ = stored
+    with open_store(path) as store:
+        _assert_index_equals_scan(store)
+
+
+def test_changed_texts_forget_and_reingest_keep_the_index_equal_to_a_rebuild(
+    stored: tuple[Path, list[Mention]],
+) -> None:
+    path, mentions = stored
+    pick = random.Random(5)
+    changed = [
+        Mention(m.source, m.native_id, m.text[::-1], m.published_at, likes=7) for m in pick.sample(mentions, 40)
+    ]
+    recounted = [Mention(m.source, m.native_id, m.text, m.published_at, likes=99) for m in pick.sample(mentions, 40)]
+    doomed = pick.sample(mentions, 5)
+    with open_store(path) as store:
+        upsert_mentions(store, changed + recounted)
+    for mention in doomed:
+        forget(lambda: open_store(path), Selector("mention", f"{mention.source}:{mention.native_id}"), "test", "test")
+    with open_store(path) as store:
+        upsert_mentions(store, mentions)  # re-ingest: the forgotten stay out, the changed change back
+        kept = _postings(store)
+        assert not {(s, n) for s, n, _ in kept} & {(m.source, m.native_id) for m in doomed}
+        _assert_index_equals_scan(store)
+        rebuild_index(store)
+        assert _postings(store) == kept
+        _assert_index_equals_scan(store)
+
+
+def test_a_forgotten_text_leaves_no_postings(tmp_path: Path) -> None:
+    path = tmp_path / "forget.duckdb"
+    mention = Mention("weibo", "1", "独一无二的句子", NOW)
+    with open_store(path) as store:
+        upsert_mentions(store, [mention, Mention("weibo", "2", "别的", NOW)])
+        before = store.query("SELECT count(*) FROM search_grams")[0][0]
+    forget(lambda: open_store(path), Selector("mention", "weibo:1"), "test", "test")
+    with open_store(path) as store:
+        assert store.query("SELECT count(*) FROM search_grams")[0][0] == before - len(bigrams(mention.text))
+        assert store.query("SELECT count(*) FROM search_docs")[0][0] == 1
+
+
+def test_words_are_narrowed_by_their_bigrams_single_characters_and_not_by_nothing() -> None:
+    assert candidates(parse("充电宝 NOT 发烫")) is not None
+    assert candidates(parse("差 OR 好")) is None
+    assert candidates(parse("NOT 充电宝")) is None
+    assert candidates(parse("充电宝 OR 好")) is None  # either side may match: a single character narrows nothing
+    assert bigrams("充電寶AB") == bigrams("充电宝ab")
+
+
+def test_a_store_with_mentions_before_the_index_scans_until_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    with open_store(path) as store:
+        upsert_mentions(store, [Mention("weibo", "1", "充电宝发烫", NOW)])
+        store.con.execute("DELETE FROM search_grams")
+        store.con.execute("UPDATE search_index_state SET complete = false")
+        assert [f.id for f in search(store, parse("充电宝"))] == ["weibo:1"]
+        assert rebuild_index(store) == 1
+        assert store.query("SELECT bool_and(complete) FROM search_index_state")[0][0]
+        assert [f.id for f in search(store, parse("充电宝"))] == ["weibo:1"]
