@@ -73,8 +73,8 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
     return " AND ".join(conditions) or "true", params
 
 
-# The newest candidates the index lists for a search; when they are all the candidates, they are
-# where to look; when not, the times of the newest of them bound a scan of the newest mentions.
+# The newest candidates the index lists for a search: it looks among the mentions at their times,
+# read through the index on published_at, newest first, until a page is full.
 LISTED = 2_000
 
 
@@ -89,19 +89,34 @@ def search(
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
     times = _candidate_times(store, query, window) if order == "time" else None
-    if times is None:
-        return _page(store, where, params, limit, offset, order)
-    if len(times) < LISTED:  # every candidate: the matches are among the mentions at their times
-        return _page(store, f"{where} AND {_at_times(times)}", [*params, *times], limit, offset, order)
+    found = None if times is None else _among_candidates(store, where, params, times, limit, offset)
+    return _page(store, where, params, limit, offset, order) if found is None else found
+
+
+def _among_candidates(
+    store: Store, where: str, params: list[object], times: list[datetime], limit: int, offset: int
+) -> list[Found] | None:
+    """The page, from the mentions at the times of the newest candidates, read a slice of times at a
+    time; None when they hold too few matches (the caller scans). Every match is a candidate and
+    every mention at a candidate's time is read: the matches found are all those at or after the
+    oldest time read, so once they fill the page it is the page a scan finds."""
     wanted = limit + offset
-    # Every match at or after a candidate's time is in a scan from that time: it is the answer
-    # once it holds a page; else look further back.
-    for listed in (wanted * 4, wanted * 32, LISTED):
-        since = times[min(listed, LISTED) - 1]
-        found = _page(store, f"{where} AND m.published_at >= ?", [*params, since], limit, offset, order)
-        if len(found) == limit:
-            return found
-    return _page(store, where, params, limit, offset, order)
+    distinct = sorted(set(times), reverse=True)
+    found: list[Found] = []
+    read, slice_size = 0, wanted * 2
+    while read < len(distinct):
+        part = distinct[read : read + slice_size]
+        found += _page(store, where, params, wanted, 0, "time", part)
+        read += len(part)
+        if len(found) >= wanted:
+            break
+        # as many more as the matches found so far say a page needs
+        rate = max(len(found), 1) / read
+        slice_size = min(int((wanted - len(found)) / rate * 1.5) + 1, len(distinct))
+    if len(found) < wanted and len(times) == LISTED:
+        return None  # more candidates than listed: the rest are older than any read
+    found.sort(key=lambda f: (-f.published_at.timestamp(), f.source, f.native_id))
+    return found[offset:wanted]
 
 
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
@@ -120,19 +135,32 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
     return [row[0] for row in rows]
 
 
-def _at_times(times: list[datetime]) -> str:
-    if not times:
-        return "false"
-    return f"m.published_at IN ({', '.join('?' for _ in times)})"
+# What a page and its predicate read of a mention.
+_READ = "source, native_id, published_at, text, url, likes, reposts, replies, brand, product, language"
 
 
-def _page(store: Store, where: str, params: list[object], limit: int, offset: int, order: Order) -> list[Found]:
+def _page(
+    store: Store,
+    where: str,
+    params: list[object],
+    limit: int,
+    offset: int,
+    order: Order,
+    times: list[datetime] | None = None,
+) -> list[Found]:
+    """A page of the mentions `where` holds for; with `times`, only among the mentions at those times,
+    read through the index on published_at (materialised apart: a condition on the text beside
+    the times makes DuckDB scan every row instead)."""
+    scope = ""
+    if times is not None:
+        scope = f"MATERIALIZED (SELECT {_READ} FROM mentions WHERE published_at IN ({', '.join('?' for _ in times)}))"
     rows = store.query(
         f"""
-        WITH page AS (
+        WITH scope AS {scope if times is not None else f"(SELECT {_READ} FROM mentions)"},
+        page AS (
             SELECT m.source, m.native_id, m.published_at, m.text, m.url,
                    coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, m.brand, m.product
-            FROM mentions m WHERE {where}
+            FROM scope m WHERE {where}
             ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?
         )
         SELECT m.*, s.label, t.urgency,
@@ -146,7 +174,7 @@ def _page(store: Store, where: str, params: list[object], limit: int, offset: in
         LEFT JOIN triage_labels tl USING (source, native_id)
         ORDER BY {_ORDER[order]}
         """,
-        [*params, limit, offset],
+        [*(times or ()), *params, limit, offset],
     )
     return [_found(row) for row in rows]
 
