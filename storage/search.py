@@ -128,8 +128,7 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
     bounds = [(window.since, ">="), (window.until, "<")]
     timed = "".join(f" AND d.published_at {operator} ?" for bound, operator in bounds if bound is not None)
     rows = store.query(
-        f"SELECT d.published_at FROM search_docs d WHERE d.doc IN ({sql}){timed}"
-        " ORDER BY d.published_at DESC LIMIT ?",
+        f"SELECT d.published_at FROM search_docs d WHERE d.doc IN ({sql}){timed} ORDER BY d.published_at DESC LIMIT ?",
         [*params, *(bound for bound, _ in bounds if bound is not None), LISTED],
     )
     return [row[0] for row in rows]

@@ -68,7 +68,9 @@ def index_written(store: Store, keys: Sequence[tuple[str, str]], table: str, rep
         return
     con = store.con
     con.register("koubei_indexed", pa.table({"source": [k[0] for k in keys], "native_id": [k[1] for k in keys]}))
-    written = f"SELECT source, native_id, published_at, text FROM {table} SEMI JOIN koubei_indexed USING (source, native_id)"
+    written = (
+        f"SELECT source, native_id, published_at, text FROM {table} SEMI JOIN koubei_indexed USING (source, native_id)"
+    )
     try:
         if replacing:
             con.execute(
@@ -117,8 +119,7 @@ def forget_postings(store: Store, doomed: str) -> None:
     the caller's transaction, before their docs go (storage/forget.py DERIVED_TABLES): an erased
     text leaves none of its grams behind."""
     store.con.execute(
-        "DELETE FROM search_grams WHERE doc IN"
-        f" (SELECT doc FROM search_docs WHERE (source, native_id) IN ({doomed}))"
+        f"DELETE FROM search_grams WHERE doc IN (SELECT doc FROM search_docs WHERE (source, native_id) IN ({doomed}))"
     )
 
 
@@ -150,9 +151,7 @@ def rebuild_index(store: Store) -> int:
 def _stored_mentions(store: Store) -> Iterator[list[tuple[str, str, datetime, str]]]:
     # its own cursor: the index's writes on the store's connection would end a result it streams
     reader = (
-        store.con.cursor()
-        .execute("SELECT source, native_id, published_at, text FROM mentions")
-        .to_arrow_reader(_CHUNK)
+        store.con.cursor().execute("SELECT source, native_id, published_at, text FROM mentions").to_arrow_reader(_CHUNK)
     )
     for batch in reader:
         columns = [batch.column(i).to_pylist() for i in range(4)]
@@ -190,10 +189,11 @@ def _joined(operator: str, parts: Sequence[Sql | None]) -> Sql | None:
 
 
 def _word(word: str) -> Sql | None:
-    grams: list[object] = sorted(bigrams(normalise(word)))
-    if not grams:
-        return None
+    grams: list[object] = [*sorted(bigrams(normalise(word)))]
+    if len(grams) <= 1:
+        return ("SELECT doc FROM search_grams WHERE gram = ?", grams) if grams else None
     marks = ", ".join("?" for _ in grams)
-    if len(grams) == 1:
-        return f"SELECT doc FROM search_grams WHERE gram = ?", grams
-    return f"SELECT doc FROM search_grams WHERE gram IN ({marks}) GROUP BY doc HAVING count(*) = ?", [*grams, len(grams)]
+    return f"SELECT doc FROM search_grams WHERE gram IN ({marks}) GROUP BY doc HAVING count(*) = ?", [
+        *grams,
+        len(grams),
+    ]

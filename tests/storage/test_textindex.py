@@ -106,9 +106,7 @@ def test_changed_texts_forget_and_reingest_keep_the_index_equal_to_a_rebuild(
 ) -> None:
     path, mentions = stored
     pick = random.Random(5)
-    changed = [
-        Mention(m.source, m.native_id, m.text[::-1], m.published_at, likes=7) for m in pick.sample(mentions, 40)
-    ]
+    changed = [Mention(m.source, m.native_id, m.text[::-1], m.published_at, likes=7) for m in pick.sample(mentions, 40)]
     recounted = [Mention(m.source, m.native_id, m.text, m.published_at, likes=99) for m in pick.sample(mentions, 40)]
     doomed = pick.sample(mentions, 5)
     with open_store(path) as store:
