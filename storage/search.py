@@ -88,8 +88,10 @@ def search(
 ) -> list[Found]:
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
-    times = _candidate_times(store, query, window) if order == "time" else None
-    found = None if times is None else _among_candidates(store, where, params, times, limit, offset)
+    times = _candidate_times(store, query, window)
+    if times is not None and len(times) < LISTED:  # every candidate is listed: read them all, in any order
+        return _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
+    found = None if times is None or order != "time" else _among_candidates(store, where, params, times, limit, offset)
     return _page(store, where, params, limit, offset, order) if found is None else found
 
 
@@ -113,9 +115,10 @@ def _among_candidates(
         # as many more as the matches found so far say a page needs
         rate = max(len(found), 1) / read
         slice_size = min(int((wanted - len(found)) / rate * 1.5) + 1, len(distinct))
-    if len(found) < wanted and len(times) == LISTED:
-        return None  # more candidates than listed: the rest are older than any read
-    found.sort(key=lambda f: (-f.published_at.timestamp(), f.source, f.native_id))
+    if len(found) < wanted:
+        return None  # the candidates not listed are older than any read
+    found.sort(key=lambda f: (f.source, f.native_id))
+    found.sort(key=lambda f: f.published_at, reverse=True)
     return found[offset:wanted]
 
 
@@ -138,6 +141,12 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
 _READ = "source, native_id, published_at, text, url, likes, reposts, replies, brand, product, language"
 
 
+def _at(times: list[datetime]) -> str:
+    """The mentions at these times, read through the index on published_at (materialised apart: a
+    condition on the text beside the times makes DuckDB scan every row instead)."""
+    return f"MATERIALIZED (SELECT {_READ} FROM mentions WHERE published_at IN ({', '.join('?' for _ in times)}))"
+
+
 def _page(
     store: Store,
     where: str,
@@ -147,15 +156,10 @@ def _page(
     order: Order,
     times: list[datetime] | None = None,
 ) -> list[Found]:
-    """A page of the mentions `where` holds for; with `times`, only among the mentions at those times,
-    read through the index on published_at (materialised apart: a condition on the text beside
-    the times makes DuckDB scan every row instead)."""
-    scope = ""
-    if times is not None:
-        scope = f"MATERIALIZED (SELECT {_READ} FROM mentions WHERE published_at IN ({', '.join('?' for _ in times)}))"
+    """A page of the mentions `where` holds for; with `times`, only among the mentions at those times."""
     rows = store.query(
         f"""
-        WITH scope AS {scope if times is not None else f"(SELECT {_READ} FROM mentions)"},
+        WITH scope AS {f"(SELECT {_READ} FROM mentions)" if times is None else _at(times)},
         page AS (
             SELECT m.source, m.native_id, m.published_at, m.text, m.url,
                    coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, m.brand, m.product
@@ -198,6 +202,17 @@ def _found(row: tuple[Any, ...]) -> Found:
 
 
 def count_found(store: Store, query: Query | None, window: Window = Window()) -> int:
+    """How many mentions the query matches: among the candidates when the index lists them all,
+    else by a scan."""
     where, params = _where(query, window)
-    row = store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)
+    times = _candidate_times(store, query, window)
+    if times is not None and len(times) < LISTED:
+        if not times:
+            return 0
+        distinct = sorted(set(times))
+        row = store.query(
+            f"WITH scope AS {_at(distinct)} SELECT count(*) FROM scope m WHERE {where}", [*distinct, *params]
+        )
+    else:
+        row = store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)
     return int(row[0][0]) if row else 0

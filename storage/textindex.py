@@ -197,3 +197,17 @@ def _word(word: str) -> Sql | None:
         *grams,
         len(grams),
     ]
+
+
+def index_bytes(store: Store) -> int:
+    """Bytes of the blocks that hold the index's tables (after a checkpoint: as the file stores them)."""
+    block = int(store.query("SELECT block_size FROM pragma_database_size()")[0][0])
+    blocks = sum(
+        int(
+            store.query(f"SELECT count(DISTINCT block_id) FROM pragma_storage_info('{table}') WHERE block_id >= 0")[0][
+                0
+            ]
+        )
+        for table in ("search_docs", "search_grams")
+    )
+    return blocks * block
