@@ -13,6 +13,7 @@ from querylang import Query
 from querylang.match import normalise
 from storage.db import Store
 from storage.predicates import predicate, term_pattern
+from storage.textindex import candidates, index_complete
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,19 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     if not products and not brands:
         return 0
     params: list[object] = []
-    product_hits = _product_hits(products, params)
-    brand_hits = _brand_hits(brands, params)
+    indexed = index_complete(store)
+    product_hits = _product_hits(products, params, indexed)
+    brand_hits = _brand_hits(brands, params, indexed)
     # in the order the statement uses their parameters
     product_brand = _by_rank("bp.rank", [p.brand for p in products], params)
     brand_name = _by_rank("bb.rank", [b.brand for b in brands], params)
     product_name = _by_rank("bp.rank", [p.product for p in products], params)
     tags = f"""
         WITH candidates AS (
-            SELECT source, native_id, text, language, nullif(brand, '') AS brand, nullif(product, '') AS product
-            FROM mentions WHERE brand IS NULL OR product IS NULL
+            SELECT source, native_id, text, language, nullif(brand, '') AS brand, nullif(product, '') AS product,
+                   {"d.doc" if indexed else "NULL::BIGINT AS doc"}
+            FROM mentions {"JOIN search_docs d USING (source, native_id)" if indexed else ""}
+            WHERE brand IS NULL OR product IS NULL
         ),
         product_hits AS ({product_hits}),
         best_product AS (SELECT source, native_id, min(rank) AS rank FROM product_hits GROUP BY ALL),
@@ -65,27 +69,39 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     return int(updated[0]) if updated else 0
 
 
-def _product_hits(products: Sequence[ProductRule], params: list[object]) -> str:
+def _narrowed(query: Query, params: list[object], indexed: bool) -> str:
+    """A condition keeping the mentions the full-text index lists as the query's candidates (the
+    predicate then runs on those alone); empty without the index or when it cannot narrow."""
+    found = candidates(query) if indexed else None
+    if found is None:
+        return ""
+    params += found[1]
+    return f" AND c.doc IN ({found[0]})"
+
+
+def _product_hits(products: Sequence[ProductRule], params: list[object], indexed: bool) -> str:
     parts = []
     for rank, rule in enumerate(products):
         matched = predicate(rule.query, alias="c")
         params += [rule.brand, *matched.params]
+        narrowed = _narrowed(rule.query, params, indexed)
         parts.append(
             f"SELECT source, native_id, {rank} AS rank FROM candidates c"
-            f" WHERE (c.brand IS NULL OR c.brand = ?) AND {matched.sql}"
+            f" WHERE (c.brand IS NULL OR c.brand = ?) AND {matched.sql}{narrowed}"
         )
     return " UNION ALL ".join(parts) or "SELECT NULL AS source, NULL AS native_id, NULL::INTEGER AS rank WHERE false"
 
 
-def _brand_hits(brands: Sequence[BrandRule], params: list[object]) -> str:
+def _brand_hits(brands: Sequence[BrandRule], params: list[object], indexed: bool) -> str:
     parts = []
     for rank, rule in enumerate(brands):
         at = _first_word_at(rule.query, params)
         matched = predicate(rule.query, alias="c")
         params += matched.params
+        narrowed = _narrowed(rule.query, params, indexed)
         parts.append(
             f"SELECT source, native_id, {at} AS first_at, {rank} AS rank FROM candidates c"
-            f" WHERE c.brand IS NULL AND {matched.sql}"
+            f" WHERE c.brand IS NULL AND {matched.sql}{narrowed}"
         )
     return (
         " UNION ALL ".join(parts)

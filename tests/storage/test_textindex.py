@@ -13,7 +13,9 @@ import pytest
 
 from collectors.options import parse_source
 from collectors.sources.demo import DemoCollector
+from koubei.brands import retag
 from koubei.records import Mention
+from koubei.settings.sections import Brand
 from querylang import parse
 from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
@@ -157,3 +159,25 @@ def test_a_store_with_mentions_before_the_index_scans_until_rebuilt(tmp_path: Pa
         assert rebuild_index(store) == 1
         assert store.query("SELECT bool_and(complete) FROM search_index_state")[0][0]
         assert [f.id for f in search(store, parse("充电宝"))] == ["weibo:1"]
+
+
+def _retagged(store: Store, brands: list[Brand]) -> set[tuple[str, str, str | None, str | None]]:
+    store.con.execute("UPDATE mentions SET brand = NULL, product = NULL")
+    retag(store, brands)
+    return {(s, n, b, p) for s, n, b, p in store.query("SELECT source, native_id, brand, product FROM mentions")}
+
+
+def test_retag_through_the_index_tags_as_the_scan_does(stored: tuple[Path, list[Mention]]) -> None:
+    path, _ = stored
+    words = ("质量", "物流", "客服", "价格", "電池", "delivery")
+    brands = [
+        Brand(
+            name=f"b{n}", query=f"{word} NOT 退款", products=(f"p{n}",), product_queries={f"p{n}": f"{word} NEAR/3 好"}
+        )
+        for n, word in enumerate(words)
+    ] + [Brand(name="single", query="好 OR 差")]  # narrowed by nothing: the predicate alone
+    with open_store(path) as store:
+        indexed = _retagged(store, brands)
+        store.con.execute("UPDATE search_index_state SET complete = false")
+        assert indexed == _retagged(store, brands)
+        assert {"b0", "b1", "single", None} <= {b for _, _, b, _ in indexed}  # narrowed, not narrowed, untagged
