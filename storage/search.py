@@ -74,8 +74,12 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
 
 
 # The newest candidates the index lists for a search: it looks among the mentions at their times,
-# read through the index on published_at, newest first, until a page is full.
+# read through the index on published_at, newest first, until a page is full. Each row read so
+# costs about a millisecond: a page by reach and a count read all the candidates only when they
+# are at most READ_ALL, else scan.
 LISTED = 2_000
+READ_ALL = 500
+SCAN_PER_READ = 1_000  # a scan costs about as much as reading one row through the index per this many mentions
 
 
 def search(
@@ -89,9 +93,11 @@ def search(
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
     times = _candidate_times(store, query, window)
-    if times is not None and len(times) < LISTED:  # every candidate is listed: read them all, in any order
-        return _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
-    found = None if times is None or order != "time" else _among_candidates(store, where, params, times, limit, offset)
+    found = None
+    if times is not None and order == "time":
+        found = _among_candidates(store, where, params, times, limit, offset)
+    elif times is not None and len(times) <= READ_ALL:
+        found = _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
     return _page(store, where, params, limit, offset, order) if found is None else found
 
 
@@ -104,18 +110,19 @@ def _among_candidates(
     oldest time read, so once they fill the page it is the page a scan finds."""
     wanted = limit + offset
     distinct = sorted(set(times), reverse=True)
+    # about what a scan of the store costs, in rows read through the index
+    budget = max(wanted * 2, int(store.query("SELECT count(*) FROM search_docs")[0][0]) // SCAN_PER_READ)
     found: list[Found] = []
     read, slice_size = 0, wanted * 2
-    while read < len(distinct):
+    while read < len(distinct) and len(found) < wanted:
+        if read + min(slice_size, len(distinct) - read) > budget:
+            return None
         part = distinct[read : read + slice_size]
         found += _page(store, where, params, wanted, 0, "time", part)
         read += len(part)
-        if len(found) >= wanted:
-            break
         # as many more as the matches found so far say a page needs
-        rate = max(len(found), 1) / read
-        slice_size = min(int((wanted - len(found)) / rate * 1.5) + 1, len(distinct))
-    if len(found) < wanted:
+        slice_size = int((wanted - len(found)) * read / max(len(found), 1) * 1.5) + 1
+    if len(found) < wanted and len(times) == LISTED:
         return None  # the candidates not listed are older than any read
     found.sort(key=lambda f: (f.source, f.native_id))
     found.sort(key=lambda f: f.published_at, reverse=True)
@@ -206,7 +213,7 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
     else by a scan."""
     where, params = _where(query, window)
     times = _candidate_times(store, query, window)
-    if times is not None and len(times) < LISTED:
+    if times is not None and len(times) <= READ_ALL:
         if not times:
             return 0
         distinct = sorted(set(times))
