@@ -69,3 +69,17 @@ def test_a_malformed_query_exits_2_with_the_column(searchable: Path) -> None:
     assert code == 2
     assert "expected a term after NOT, found the end of the query at column 12" in output
     assert output.rstrip().endswith("^")
+
+
+def test_rebuild_index_recreates_the_full_text_index(searchable: Path) -> None:
+    _, before = _search(searchable, "充电宝 发烫", "--json")
+    with open_store(searchable) as store:
+        store.con.execute("DELETE FROM search_grams")
+        store.con.execute("UPDATE search_index_state SET complete = false")
+    result = CliRunner().invoke(app, ["--db", str(searchable), "rebuild-index"])
+    assert result.exit_code == 0, result.output
+    assert "full-text index rebuilt: 4 mentions" in result.output
+    with open_store(searchable, read_only=True) as store:
+        assert store.query("SELECT bool_and(complete), count(*) FROM search_index_state")[0] == (True, 1)
+        assert store.query("SELECT count(DISTINCT doc) FROM search_grams")[0][0] == 4
+    assert _search(searchable, "充电宝 发烫", "--json") == (0, before)

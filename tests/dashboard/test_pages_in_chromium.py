@@ -24,6 +24,8 @@ from dashboard.filters import DEFAULT_DAYS, utc_start
 from querylang import Document, matches, parse
 from storage import open_store
 from storage.incidents import AspectRise, Incident, SourceCount, get_incident, list_incidents, responses, save_incident
+from storage.search import READ_ALL
+from storage.textindex import candidates, index_complete
 from tests.dashboard.browser import KOUBEI, REPO, dashboard_server
 from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 
@@ -401,6 +403,12 @@ def test_a_search_finds_the_right_mentions_and_a_correction_is_saved(
     demo_db: Path, tmp_path: Path, browser: Browser, artifacts_dir: Path
 ) -> None:
     db = writable_copy(demo_db, tmp_path)
+    with open_store(db, read_only=True) as store:
+        # the search runs through the full-text index: it covers the demo, and the query's candidates
+        # are few enough that the page and the count are read among them alone (storage/search.py)
+        narrowed = candidates(parse(MENTIONS_QUERY))
+        assert index_complete(store) and narrowed is not None
+        assert 0 < store.query(f"SELECT count(*) FROM ({narrowed[0]})", narrowed[1])[0][0] <= READ_ALL
     with dashboard_server(db, tmp_path / "streamlit.log") as url:
         page = open_page(browser, f"{url}/mentions", height=1600)
         box = page.locator(f"{MAIN} [data-testid=stTextInput] input")
