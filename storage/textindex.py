@@ -24,7 +24,7 @@ import pyarrow as pa
 from querylang import Near, Node, Query, Term
 from querylang.match import normalise, variants
 from querylang.tree import All, Any
-from storage.db import Store
+from storage.db import FILE, StorageError, Store
 
 GRAM_SHIFT = 21  # code points need 21 bits: gram = first << 21 | second
 _CHUNK = 100_000  # mentions per rebuild step
@@ -64,7 +64,7 @@ def index_written(store: Store, keys: Sequence[tuple[str, str]], table: str, rep
     """Index the mentions `keys` names as `table` (mentions, or an upsert's batch) holds them, inside
     the caller's transaction. `replacing`: they were indexed before: those whose text or time
     changed (not only their counts) lose their old postings and are indexed again."""
-    if not keys:
+    if not keys or store.backend != FILE:
         return
     con = store.con
     con.register("koubei_indexed", pa.table({"source": [k[0] for k in keys], "native_id": [k[1] for k in keys]}))
@@ -124,12 +124,18 @@ def forget_postings(store: Store, doomed: str) -> None:
 
 
 def index_complete(store: Store) -> bool:
+    """Whether the index covers every stored mention. Never on the lake: its workers write at once,
+    and numbering docs needs one writer (there searches scan)."""
+    if store.backend != FILE:
+        return False
     row = store.query("SELECT bool_and(complete) FROM search_index_state")
     return bool(row and row[0][0])
 
 
 def rebuild_index(store: Store) -> int:
     """Index every stored mention afresh, postings sorted by gram; returns how many mentions."""
+    if store.backend != FILE:
+        raise StorageError("the full-text index is kept in a database file only: on the lake, searches scan")
     con = store.con
     with store.transaction():
         con.execute("DELETE FROM search_grams")
