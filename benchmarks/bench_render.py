@@ -1,0 +1,273 @@
+"""The dashboard in the real browser against a bare one-chart Streamlit page (issue 18 part 7).
+
+Starts the real dashboard (`koubei dashboard`, as `make run` does, on a free port) against a store and,
+in the same run, a bare Streamlit page that draws one plotly chart from a tiny dataframe, with one
+brand filter in its sidebar. Headless Chromium (Debian's) measures, medians of 3:
+
+1. first render of the overview and of the incident page (a fresh browser session navigates to the page
+   until Streamlit's status widget is gone, no element is stale and the charts are drawn);
+2. a filter change: a brand picked in the sidebar until the page has redrawn (its first KPI changed,
+   the status widget gone, the chart drawn);
+3. the same first render and filter change on the bare page.
+
+It prints the ratios (targets: first render <= 1.5x the bare page, filter change <= 2x) and the peak RSS
+of the dashboard server (VmHWM of the streamlit process and its children; target <= 1 GB).
+
+Every measured step waits CACHE_WAIT first, so that the dashboard's st.cache_data entries (CACHE_TTL)
+have expired: the figures are those of a reader that no other session has warmed up.
+
+The store: $KOUBEI_BENCH_STORE (opened read-only; never written), else one built here with bench_scale's
+generator at $KOUBEI_BENCH_RENDER_N mentions (default 1,000,000), scored, with one negative burst that
+detection turns into an incident. Run: `make bench render` or `.venv/bin/python -m benchmarks render`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from benchmarks.bench_scale import END, _batch, _fixed_scores, _store
+from dashboard.data import CACHE_TTL
+from koubei.config import parse_settings
+from sentiment.corpus import written_corpus
+from sentiment.model import scorer_from_settings
+from storage import Store, open_store
+from storage.incidents import incidents_where
+from storage.mentions import upsert_table
+from storage.sentiment import write_scores
+from tests.dashboard.browser import dashboard_server, free_port, launch
+
+COUNT = int(os.environ.get("KOUBEI_BENCH_RENDER_N", "1000000"))
+RUNS = 3
+CACHE_WAIT = CACHE_TTL + 1.0
+BURST = 3_000  # negative mentions of one brand in the store's last hours: an incident to open
+TARGET_FIRST = 1.5
+TARGET_CHANGE = 2.0
+TARGET_RSS_MB = 1024
+PLOT = ".js-plotly-plot .main-svg"
+# Drawn: the charts are there, nothing is running and no element is left over from the last run.
+SETTLED = f"""() => document.querySelector('{PLOT}') !== null
+    && !document.querySelector('[data-testid=stStatusWidget]')
+    && !document.querySelector('[data-stale=true]')"""
+BARE_APP = """
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+frame = pd.DataFrame({"day": list(range(14)) * 3, "brand": ["a"] * 14 + ["b"] * 14 + ["c"] * 14,
+                      "mentions": [(i * 7) % 23 + 1 for i in range(42)]})
+brands = st.sidebar.multiselect("brand", ["a", "b", "c"], key="brand")
+shown = frame[frame["brand"].isin(brands)] if brands else frame
+st.title("bare")
+st.metric("mentions", int(shown["mentions"].sum()))
+st.plotly_chart(px.line(shown.groupby("day", as_index=False)["mentions"].sum(), x="day", y="mentions"))
+"""
+
+
+def build_store(path: Path, count: int) -> None:
+    """`count` scored mentions over the year (bench_scale's generator), then BURST negative mentions
+    of its first brand in the last six hours, scored negative, and one detection pass."""
+    from alerts.detect import detect_incidents
+
+    corpus, _ = written_corpus()
+
+    def opener() -> Store:
+        return open_store(path)
+
+    _store(opener, 0, count, corpus, scored=True)
+    burst = _batch(count, BURST, corpus, newest=True)
+    brand = burst["brand"][0].as_py()
+    burst = burst.set_column(burst.schema.get_field_index("brand"), "brand", [[brand] * BURST])
+    hours = [END - timedelta(seconds=(i * 7) % (6 * 3600)) for i in range(BURST)]
+    burst = burst.set_column(burst.schema.get_field_index("published_at"), "published_at", [hours])
+    model = scorer_from_settings()
+    negative = [{**row, "score": 0.05, "label": "neg"} for row in _fixed_scores(burst, model.name, model.version)]
+    with opener() as store:
+        upsert_table(store, burst)
+        write_scores(store, negative, [], [], [])
+    detect_incidents(opener, parse_settings({}, db=path), now=END)
+
+
+def an_incident(path: Path) -> str:
+    with open_store(path, read_only=True) as store:
+        found = incidents_where(store, "WHERE kind IN ('negative', 'volume') ORDER BY severity DESC LIMIT 1", [])
+    if not found:
+        raise AssertionError(f"{path} holds no negative or volume incident: the incident page has no brief to draw")
+    return found[0].id
+
+
+@contextmanager
+def bare_server(folder: Path) -> Iterator[str]:
+    """The bare page under `streamlit run`, with the same flags as the dashboard; yields its URL."""
+    import requests
+
+    app = folder / "bare_app.py"
+    app.write_text(BARE_APP)
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    with open(folder / "bare.log", "wb") as log:
+        proc = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{url}/_stcore/health", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def peak_rss_mb(port: int) -> int:
+    """VmHWM of the process listening on `port` and of its children, in MB."""
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    pid = int(listening.split("pid=")[1].split(",")[0])
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for each in [pid, *map(int, children)]:
+        status = Path(f"/proc/{each}/status").read_text().splitlines()
+        total += int(next(x for x in status if x.startswith("VmHWM:")).split()[1])
+    return total // 1024
+
+
+def first_render(browser: object, url: str) -> float:
+    """Seconds from navigation in a fresh session to the page drawn and settled."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.wait_for_selector(PLOT, timeout=300_000)
+        page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+        return time.perf_counter() - started
+    finally:
+        context.close()
+
+
+def filter_change(browser: object, url: str, option: str) -> float:
+    """Seconds from picking `option` in the sidebar's first multiselect to the page redrawn (its first
+    metric changed, nothing running or stale, the chart drawn)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="commit")
+        page.wait_for_selector(PLOT, timeout=300_000)
+        page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+        metric = page.locator("[data-testid=stMetricValue]").first
+        before = metric.inner_text()
+        time.sleep(CACHE_WAIT)
+        page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").first.click()
+        choice = page.get_by_role("option", name=option, exact=True)
+        started = time.perf_counter()
+        choice.click()
+        page.wait_for_function(
+            f"""() => {{
+                const m = document.querySelector('[data-testid=stMetricValue]');
+                return m !== null && m.innerText !== {before!r} && ({SETTLED})();
+            }}""",
+            timeout=300_000,
+            polling=50,
+        )
+        return time.perf_counter() - started
+    finally:
+        context.close()
+
+
+def medians(name: str, measure: Callable[[int], float]) -> float:
+    """The median of RUNS measurements, printed with each of them."""
+    times = []
+    for run in range(RUNS):
+        time.sleep(CACHE_WAIT)
+        times.append(measure(run))
+    median = statistics.median(times)
+    print(f"{name}: median {median:.2f} s ({', '.join(f'{x:.2f}' for x in times)}; load average {_load()})", flush=True)
+    return median
+
+
+def brands_of(path: Path) -> list[str]:
+    with open_store(path, read_only=True) as store:
+        return [row[0] for row in store.query("SELECT DISTINCT brand FROM mentions WHERE brand IS NOT NULL ORDER BY 1")]
+
+
+def measure(path: Path, folder: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    incident = an_incident(path)
+    brands = brands_of(path)
+    results = {}
+    with (
+        dashboard_server(path, folder / "dashboard.log", timeout=120) as dashboard,
+        bare_server(folder) as bare,
+        sync_playwright() as p,
+    ):
+        browser = launch(p)
+        overview, brief = dashboard + "/", f"{dashboard}/incidents?incident={incident}"
+        try:
+            for name, measured in (
+                ("overview first render", lambda run: first_render(browser, overview)),
+                ("incident page first render", lambda run: first_render(browser, brief)),
+                ("overview filter change", lambda run: filter_change(browser, overview, brands[run])),
+                ("bare first render", lambda run: first_render(browser, bare + "/")),
+                ("bare filter change", lambda run: filter_change(browser, bare + "/", "abc"[run])),
+            ):
+                results[name] = medians(name, measured)
+        finally:
+            browser.close()
+        rss = peak_rss_mb(int(dashboard.rsplit(":", 1)[1]))
+    first = results["overview first render"] / results["bare first render"]
+    incident_first = results["incident page first render"] / results["bare first render"]
+    change = results["overview filter change"] / results["bare filter change"]
+    print(
+        f"ratios to the bare page: overview first render {first:.2f}x, incident page first render"
+        f" {incident_first:.2f}x (target <= {TARGET_FIRST}x), filter change {change:.2f}x (target <= {TARGET_CHANGE}x)"
+    )
+    print(f"dashboard server peak RSS {rss} MB (target <= {TARGET_RSS_MB} MB); load average {_load()}")
+    missed = [
+        f"{name} {ratio:.2f}x > {target}x"
+        for name, ratio, target in (
+            ("overview first render", first, TARGET_FIRST),
+            ("incident page first render", incident_first, TARGET_FIRST),
+            ("filter change", change, TARGET_CHANGE),
+        )
+        if ratio > target
+    ]
+    if rss > TARGET_RSS_MB:
+        missed.append(f"peak RSS {rss} MB > {TARGET_RSS_MB} MB")
+    if missed:
+        raise AssertionError("; ".join(missed))
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    print(f"{os.cpu_count()} cores, load average {_load()} at start")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if given := os.environ.get("KOUBEI_BENCH_STORE"):
+            path = Path(given)
+            print(f"store {path} (given)")
+        else:
+            path = folder / "render.duckdb"
+            started = time.perf_counter()
+            build_store(path, COUNT)
+            seconds = time.perf_counter() - started
+            print(f"built {COUNT:,} scored mentions and a {BURST:,}-mention burst in {seconds:.0f} s", flush=True)
+        measure(path, folder)
+
+
+if __name__ == "__main__":
+    main()
