@@ -201,11 +201,53 @@ def brands_of(path: Path) -> list[str]:
         return [row[0] for row in store.query("SELECT DISTINCT brand FROM mentions WHERE brand IS NOT NULL ORDER BY 1")]
 
 
+def store_reads(path: Path, incident: str, brands: list[str]) -> None:
+    """Each read of the overview's and the incident page's first render, uncached, on the store
+    (the default 14 days, all brands): the median of RUNS, in ms."""
+    from dashboard.loaders import load_brief, load_filter_options
+    from storage import queries, reports
+    from storage.compare import brand_series, channel_shares
+
+    with open_store(path, read_only=True) as store:
+        last = store.query("SELECT max(published_at) FROM mentions")[0][0]
+    f = queries.MentionFilter(last - timedelta(days=14), last)
+    compared = queries.MentionFilter(f.start, f.end, tuple(brands[:3]))
+    reads: dict[str, Callable[[Store], object]] = {
+        "kpis (current and previous)": lambda s: (queries.kpis(s, f), queries.kpis(s, f.previous())),
+        "volume series (hourly)": lambda s: queries.volume_series(s, f, timedelta(hours=1), "Asia/Shanghai"),
+        "incidents": lambda s: queries.filtered_incidents(s, f),
+        "latest negative": lambda s: queries.latest_negative(s, f),
+        "export row counts": lambda s: (
+            reports.count_export_mentions(s, f),
+            reports.count_export_mentions(s, f, "neg"),
+        ),
+        "comparison of 3 brands": lambda s: (
+            brand_series(s, compared, timedelta(hours=1), "Asia/Shanghai"),
+            channel_shares(s, compared),
+        ),
+    }
+    figures = {"filter options": _median_ms(lambda: load_filter_options(str(path)))}
+    figures["incident brief"] = _median_ms(lambda: load_brief(str(path), incident))
+    with open_store(path, read_only=True) as store:
+        figures.update({name: _median_ms(lambda read=read: read(store)) for name, read in reads.items()})
+    print("store reads, median ms: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()), flush=True)
+
+
+def _median_ms(read: Callable[[], object]) -> float:
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        read()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def measure(path: Path, folder: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     incident = an_incident(path)
     brands = brands_of(path)
+    store_reads(path, incident, brands)
     results = {}
     with (
         dashboard_server(path, folder / "dashboard.log", timeout=120) as dashboard,
