@@ -15,10 +15,8 @@ import pandas as pd
 
 from storage.db import Store
 from storage.incidents import Incident
-from storage.queries import MENTIONS, MentionFilter, filter_where, filtered_incidents
+from storage.queries import LOCAL_BUCKET, MentionFilter, counted_sql, filtered_incidents, rollup_usable
 
-COUNTS = """count(*) AS mentions, count(s.score) AS scored,
-    count(*) FILTER (WHERE s.label = 'pos') AS positive, count(*) FILTER (WHERE s.label = 'neg') AS negative"""
 SHARES = """CASE WHEN scored > 0 THEN (positive - negative) / scored END AS net_sentiment,
     CASE WHEN scored > 0 THEN negative / scored END AS negative_share"""
 INTEGERS = {"mentions": "int64", "scored": "int64", "positive": "int64", "negative": "int64"}
@@ -27,16 +25,11 @@ INTEGERS = {"mentions": "int64", "scored": "int64", "positive": "int64", "negati
 def brand_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per local time bucket (in `tz`) and brand of `f.brands`, gaps filled with zero:
     bucket, brand, mentions, scored, positive, negative, share_of_voice, net_sentiment, negative_share."""
-    where, params = filter_where(f)
-    step = f"{int(bucket.total_seconds())} seconds"
+    seconds = int(bucket.total_seconds())
+    step = f"{seconds} seconds"
+    counted, params = counted_sql(f, LOCAL_BUCKET, [step, tz], rollup_usable(seconds, tz, f), keys=("brand",))
     sql = f"""
-        WITH counted AS (
-            SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket, m.brand,
-                   {COUNTS}
-            FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)
-            WHERE {where}
-            GROUP BY ALL
-        ), grid AS (
+        WITH counted AS ({counted}), grid AS (
             SELECT unnest(generate_series(
                 time_bucket(?::INTERVAL, timezone(?, ?::TIMESTAMP AT TIME ZONE 'UTC')),
                 timezone(?, ?::TIMESTAMP AT TIME ZONE 'UTC') - INTERVAL 1 microsecond,
@@ -49,21 +42,16 @@ def brand_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "U
         SELECT *, mentions / nullif(sum(mentions) OVER (PARTITION BY bucket), 0) AS share_of_voice, {SHARES}
         FROM filled ORDER BY bucket, brand
     """
-    frame = store.frame(sql, [step, tz, *params, step, tz, f.start, tz, f.end, step, list(f.brands)])
+    frame = store.frame(sql, [*params, step, tz, f.start, tz, f.end, step, list(f.brands)])
     return frame.astype(INTEGERS)
 
 
 def channel_shares(store: Store, f: MentionFilter) -> pd.DataFrame:
     """One row per source (channel) and brand with mentions there: source, brand, mentions, scored,
     positive, negative, share_of_voice (of the channel's mentions), net_sentiment, negative_share."""
-    where, params = filter_where(f)
+    counted, params = counted_sql(f, "0", [], keys=("source", "brand"))
     sql = f"""
-        WITH counted AS (
-            SELECT m.source, m.brand, {COUNTS}
-            FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)
-            WHERE {where}
-            GROUP BY ALL
-        )
+        WITH counted AS (SELECT source, brand, mentions, scored, positive, negative FROM ({counted}) WHERE mentions > 0)
         SELECT *, mentions / sum(mentions) OVER (PARTITION BY source) AS share_of_voice, {SHARES}
         FROM counted ORDER BY source, mentions DESC, brand
     """

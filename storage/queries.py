@@ -30,6 +30,8 @@ from storage.incidents import Incident, incidents_where
 # open because the problem is still there, someone has only seen it.
 OPEN_STATUSES = ("open", "acknowledged")
 MENTIONS = "trusted_mentions"
+# A local time bucket (its width and zone are parameters) of a UTC timestamp {t}, for counted_sql.
+LOCAL_BUCKET = "time_bucket(?::INTERVAL, timezone(?, {t} AT TIME ZONE 'UTC'))"
 
 
 @dataclass(frozen=True)
@@ -77,34 +79,53 @@ def filter_where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
     ]
 
 
-def _counted(f: MentionFilter, bucket: str, bucket_params: list[Any], usable: bool = True) -> tuple[str, list[Any]]:
-    """Per `bucket` (an expression over a UTC timestamp `{t}`, with its parameters): mentions, scored,
-    negative and avg_score of the filter's trusted mentions; whole 5-minute buckets from the rollup,
-    the partial ones at the window's edges from the rows (all rows when not `usable`)."""
+def counted_sql(
+    f: MentionFilter,
+    bucket: str,
+    bucket_params: list[Any],
+    usable: bool = True,
+    keys: tuple[str, ...] = (),
+    trusted: bool = True,
+) -> tuple[str, list[Any]]:
+    """Per `bucket` (an expression over a UTC timestamp `{t}`, with its parameters) and `keys` (columns
+    of both mentions and the rollup, such as brand or source): mentions, scored, positive, negative and
+    avg_score of the filter's mentions (`trusted`: the ones no trust check left out); whole 5-minute
+    buckets from the rollup, the partial ones at the window's edges from the rows (all rows when not
+    `usable`), so the cost follows the window and the combinations in it, not the store."""
     cut = rollups.split(f.start, f.end, usable)
     filters, params = _filters(f, "m")
     edges, edge_params = cut.edge_sql("m.published_at")
+    keyed = "".join(f", m.{key}" for key in keys)
     parts = [
-        f"SELECT {bucket.format(t='m.published_at')} AS bucket, count(*) AS mentions, count(s.score) AS scored,"
-        " count(*) FILTER (WHERE s.label = 'neg') AS negative, sum(s.score) AS score_sum"
-        f" FROM {MENTIONS} m LEFT JOIN sentiment s USING (source, native_id)"
-        f" WHERE {' AND '.join([edges, *filters])} GROUP BY 1"
+        f"SELECT {bucket.format(t='m.published_at')} AS bucket{keyed}, count(*) AS mentions, count(s.score) AS scored,"
+        " count(*) FILTER (WHERE s.label = 'pos') AS positive, count(*) FILTER (WHERE s.label = 'neg') AS negative,"
+        " sum(s.score) AS score_sum"
+        f" FROM {MENTIONS if trusted else 'mentions'} m LEFT JOIN sentiment s USING (source, native_id)"
+        f" WHERE {' AND '.join([edges, *filters])} GROUP BY ALL"
     ]
     values = [*bucket_params, *edge_params, *params]
     if cut.span is not None:
+        kept = ["NOT m.excluded"] if trusted else []
         parts.append(
-            f"SELECT {bucket.format(t='m.bucket')} AS bucket, sum(m.mentions), sum(m.mentions) FILTER (WHERE m.label <> ''),"
+            f"SELECT {bucket.format(t='m.bucket')} AS bucket{keyed}, sum(m.mentions),"
+            " sum(m.mentions) FILTER (WHERE m.label <> ''), sum(m.mentions) FILTER (WHERE m.label = 'pos'),"
             " sum(m.mentions) FILTER (WHERE m.label = 'neg'), sum(m.score_sum)::DOUBLE"
-            f" FROM rollup_mentions m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
-            " GROUP BY 1"
+            f" FROM rollup_mentions m WHERE {' AND '.join([*kept, 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
+            " GROUP BY ALL"
         )
         values += [*bucket_params, *cut.span, *params]
     sql = (
-        "SELECT bucket, coalesce(sum(mentions), 0)::BIGINT AS mentions, coalesce(sum(scored), 0)::BIGINT AS scored,"
+        f"SELECT bucket{''.join(f', {key}' for key in keys)}, coalesce(sum(mentions), 0)::BIGINT AS mentions,"
+        " coalesce(sum(scored), 0)::BIGINT AS scored, coalesce(sum(positive), 0)::BIGINT AS positive,"
         " coalesce(sum(negative), 0)::BIGINT AS negative, sum(score_sum) / nullif(sum(scored), 0) AS avg_score"
-        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY bucket"
+        f" FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL"
     )
     return sql, values
+
+
+def rollup_usable(seconds: int, tz: str, f: MentionFilter) -> bool:
+    """Whether local buckets of `seconds` in `tz` are made of whole rollup buckets over the window."""
+    return seconds % rollups.BUCKET_SECONDS == 0 and _on_rollup_boundaries(tz, f)
 
 
 def _on_rollup_boundaries(tz: str, f: MentionFilter) -> bool:
@@ -139,7 +160,7 @@ def filter_options(store: Store) -> dict[str, Any]:
 
 
 def kpis(store: Store, f: MentionFilter) -> Kpis:
-    counted, params = _counted(f, "0", [])
+    counted, params = counted_sql(f, "0", [])
     rows = store.query(f"SELECT mentions, scored, negative, avg_score FROM ({counted})", params)
     if not rows:
         return Kpis(mentions=0, scored=0, negative=0, avg_score=None)
@@ -152,8 +173,8 @@ def volume_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
     scored, negative, avg_score, negative_share."""
     seconds = int(bucket.total_seconds())
     step = f"{seconds} seconds"
-    usable = seconds % rollups.BUCKET_SECONDS == 0 and _on_rollup_boundaries(tz, f)
-    counted, params = _counted(f, "time_bucket(?::INTERVAL, timezone(?, {t} AT TIME ZONE 'UTC'))", [step, tz], usable)
+    usable = rollup_usable(seconds, tz, f)
+    counted, params = counted_sql(f, LOCAL_BUCKET, [step, tz], usable)
     sql = f"""
         WITH counted AS ({counted}), grid AS (
             SELECT unnest(generate_series(

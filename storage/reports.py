@@ -19,9 +19,11 @@ import pyarrow as pa
 
 from storage.db import Store
 from storage.incidents import INCIDENT_FIELDS, Incident, IncidentResponse, _incident
-from storage.queries import MENTIONS, MentionFilter, filter_where
+from storage.queries import MENTIONS, MentionFilter, counted_sql, filter_where
 
 Segment = Literal["product", "source", "aspect", "product_aspect"]
+# counted_sql's count of each label (pos, neu and neg are the only labels; an unknown one counts nothing).
+LABEL_COUNTS = {"pos": "positive", "neg": "negative", "neu": "scored - positive - negative"}
 REACH_SQL = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
 # One row per distinct text: a copy-paste group is one voice, however many accounts posted it.
 _VOICE = "coalesce(f.duplicate_group, m.source || chr(31) || m.native_id)"
@@ -308,15 +310,12 @@ def _mentions_sql(where: str, label: str | None) -> str:
 
 
 def count_export_mentions(store: Store, f: MentionFilter, label: str | None = None) -> int:
-    """How many rows `export_mentions` yields for the same arguments."""
-    where, params = filter_where(f)
-    label_sql = " AND s.label = ?" if label else ""
-    return int(
-        store.query(
-            f"SELECT count(*) FROM mentions m LEFT JOIN sentiment s USING (source, native_id) WHERE {where}{label_sql}",
-            [*params, *([label] if label else [])],
-        )[0][0]
-    )
+    """How many rows `export_mentions` yields for the same arguments (from the rollups but at the
+    window's edges: a count of the window's rows joined to every score took a third of a second at 1M)."""
+    counted, params = counted_sql(f, "0", [], trusted=False)
+    column = LABEL_COUNTS.get(label, "0") if label else "mentions"
+    rows = store.query(f"SELECT {column} FROM ({counted})", params)
+    return int(rows[0][0]) if rows else 0
 
 
 def export_mentions(
