@@ -148,7 +148,7 @@ def _rule_for(cfg: AlertSettings, incident: Incident) -> Rule:
 
 
 def scope_trace(
-    open_store: Callable[[], Store], settings: Settings, incident: Incident, before: timedelta, after: timedelta
+    store: Store, settings: Settings, incident: Incident, before: timedelta, after: timedelta
 ) -> pd.DataFrame:
     """The incident's scope per bucket from `before` its window to `after` it: time (UTC), observed
     (negatives for a negative spike, mentions for a volume one), expected as the detector reckons
@@ -157,8 +157,7 @@ def scope_trace(
     rule = _rule_for(cfg, incident)
     b = rule.bucket_seconds
     start, until = incident.window_start - cfg.lookback, incident.window_end + after
-    with open_store() as store:
-        frame = series.bucket_counts(store, incident.scope_type, b, start, until)
+    frame = series.bucket_counts(store, incident.scope_type, b, start, until)
     frame = frame[
         (frame["brand"] == (incident.brand or "")) & (frame["scope_value"].astype(str) == incident.scope_value)
     ]

@@ -151,13 +151,13 @@ TRACE_AFTER = timedelta(hours=12)
 
 
 def load_brief(db: str, incident_id: str) -> BriefData | None:
+    """Everything the brief shows, read in one short read-only connection (the saved settings the
+    trace needs are read before it)."""
     from alerts.backtest import scope_trace
     from alerts.facts import scope_window
 
-    def store() -> Store:
-        return open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT)
-
-    with store() as opened:
+    settings = load_effective_settings(db=Path(db))
+    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as opened:
         incident = get_incident(opened, incident_id)
         if incident is None:
             return None
@@ -168,7 +168,8 @@ def load_brief(db: str, incident_id: str) -> BriefData | None:
         case = next(c for c in load_cases(opened, neighbours) if incident.id in {m.id for m in c.members})
         members = [m.id for m in case.members]
         scoped = scope_window(incident)
-        brief = BriefData(
+        traced = incident.kind in ("negative", "volume")
+        return BriefData(
             incident=incident,
             case=case,
             mentions=incident_mentions(opened, incident_id),
@@ -176,11 +177,8 @@ def load_brief(db: str, incident_id: str) -> BriefData | None:
             urgent_reasons=window_urgent_reasons(opened, scoped),
             log=case_log(opened, members),
             deliveries=queries.incident_deliveries(opened, members),
-            trace=None,
+            trace=scope_trace(opened, settings, incident, TRACE_BEFORE, TRACE_AFTER) if traced else None,
         )
-    if incident.kind in ("negative", "volume"):
-        brief.trace = scope_trace(store, load_effective_settings(db=Path(db)), incident, TRACE_BEFORE, TRACE_AFTER)
-    return brief
 
 
 def case_log(store: Store, incident_ids: list[str]) -> list[IncidentResponse]:

@@ -1,4 +1,4 @@
-"""What the overview's reads take from the store: whole rows (with their texts) only for what is
+"""What the overview's and the incident page's reads take from the store: whole rows (with their texts) only for what is
 shown, so a first render and a filter change cost what the window holds, not what it spans
 (issue 18 part 3; benchmarks/bench_render.py measures it in the browser).
 
@@ -19,6 +19,7 @@ import pytest
 from koubei.records import Mention
 from storage import Store, open_store, queries, upsert_mentions
 from storage.compare import brand_series, channel_shares
+from storage.incidents import incidents_where
 from storage.reports import count_export_mentions
 from storage.sentiment import write_scores
 
@@ -128,3 +129,24 @@ def test_export_row_counts_count_whole_buckets_from_the_rollups(store: Store, tm
     assert (total, negative) == rows
     assert count_export_mentions(store, ALIGNED, "pos") == total - negative
     assert rows_read(store, tmp_path, lambda: count_export_mentions(store, ALIGNED, "neg")) == 0
+
+
+def test_incident_brief_reads_the_store_in_one_connection(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the brief opened the database a second time for the scope's trace (and its saved
+    settings a third, in between): each open costs 0.1 s on a loaded machine."""
+    from dashboard import loaders
+
+    opened: list[str] = []
+
+    def counted(db: Any, **kwargs: Any) -> Store:
+        opened.append(str(db))
+        return open_store(db, **kwargs)
+
+    monkeypatch.setattr(loaders, "open_store", counted)
+    monkeypatch.setattr("storage.open_store", counted)
+    with open_store(demo_db, read_only=True) as store:
+        [incident] = incidents_where(store, "WHERE kind = 'negative' ORDER BY severity DESC LIMIT 1", [])
+    brief = loaders.load_brief(str(demo_db), incident.id)
+    assert brief is not None and brief.trace is not None and len(brief.trace)
+    assert brief.trace["observed"].sum() > 0
+    assert len(opened) == 2  # the saved settings, then everything the brief shows
