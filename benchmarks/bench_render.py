@@ -32,7 +32,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.bench_scale import END, _batch, _fixed_scores, _store
 from dashboard.data import CACHE_TTL
@@ -44,6 +46,9 @@ from storage.incidents import incidents_where
 from storage.mentions import upsert_table
 from storage.sentiment import write_scores
 from tests.dashboard.browser import dashboard_server, free_port, launch
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 COUNT = int(os.environ.get("KOUBEI_BENCH_RENDER_N", "1000000"))
 RUNS = 3
@@ -142,9 +147,9 @@ def peak_rss_mb(port: int) -> int:
     return total // 1024
 
 
-def first_render(browser: object, url: str) -> float:
+def first_render(browser: Browser, url: str) -> float:
     """Seconds from navigation in a fresh session to the page drawn and settled."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
     try:
         page = context.new_page()
         started = time.perf_counter()
@@ -156,10 +161,10 @@ def first_render(browser: object, url: str) -> float:
         context.close()
 
 
-def filter_change(browser: object, url: str, option: str) -> float:
+def filter_change(browser: Browser, url: str, option: str) -> float:
     """Seconds from picking `option` in the sidebar's first multiselect to the page redrawn (its first
     metric changed, nothing running or stale, the chart drawn)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
     try:
         page = context.new_page()
         page.goto(url, wait_until="commit")
@@ -229,7 +234,7 @@ def store_reads(path: Path, incident: str, brands: list[str]) -> None:
     figures = {"filter options": _median_ms(lambda: load_filter_options(str(path)))}
     figures["incident brief"] = _median_ms(lambda: load_brief(str(path), incident))
     with open_store(path, read_only=True) as store:
-        figures.update({name: _median_ms(lambda read=read: read(store)) for name, read in reads.items()})
+        figures.update({name: _median_ms(partial(read, store)) for name, read in reads.items()})
     print("store reads, median ms: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()), flush=True)
 
 
