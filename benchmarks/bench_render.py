@@ -48,7 +48,7 @@ from storage.sentiment import write_scores
 from tests.dashboard.browser import dashboard_server, free_port, launch
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 COUNT = int(os.environ.get("KOUBEI_BENCH_RENDER_N", "1000000"))
 RUNS = 3
@@ -58,6 +58,7 @@ TARGET_FIRST = 1.5
 TARGET_CHANGE = 2.0
 TARGET_RSS_MB = 1024
 PLOT = ".js-plotly-plot .main-svg"
+FAILED = "[data-testid=stException]"
 # Drawn: the charts are there, nothing is running and no element is left over from the last run.
 SETTLED = f"""() => document.querySelector('{PLOT}') !== null
     && !document.querySelector('[data-testid=stStatusWidget]')
@@ -147,6 +148,15 @@ def peak_rss_mb(port: int) -> int:
     return total // 1024
 
 
+def drawn(page: Page) -> None:
+    """Wait until the page is drawn and settled; a page that shows an exception instead fails at once."""
+    page.wait_for_function(
+        f"() => document.querySelector('{FAILED}') !== null || ({SETTLED})()", timeout=300_000, polling=50
+    )
+    if page.locator(FAILED).count():
+        raise AssertionError(f"{page.url} shows an exception: {page.locator(FAILED).first.inner_text()[:500]}")
+
+
 def first_render(browser: Browser, url: str) -> float:
     """Seconds from navigation in a fresh session to the page drawn and settled."""
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
@@ -154,8 +164,7 @@ def first_render(browser: Browser, url: str) -> float:
         page = context.new_page()
         started = time.perf_counter()
         page.goto(url, wait_until="commit")
-        page.wait_for_selector(PLOT, timeout=300_000)
-        page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+        drawn(page)
         return time.perf_counter() - started
     finally:
         context.close()
@@ -168,8 +177,7 @@ def filter_change(browser: Browser, url: str, option: str) -> float:
     try:
         page = context.new_page()
         page.goto(url, wait_until="commit")
-        page.wait_for_selector(PLOT, timeout=300_000)
-        page.wait_for_function(SETTLED, timeout=300_000, polling=50)
+        drawn(page)
         metric = page.locator("[data-testid=stMetricValue]").first
         before = metric.inner_text()
         time.sleep(CACHE_WAIT)
