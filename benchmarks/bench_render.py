@@ -215,15 +215,18 @@ def filter_change(browser: Browser, url: str, option: str) -> float:
         context.close()
 
 
-def medians(name: str, measure: Callable[[int], float]) -> float:
-    """The median of RUNS measurements, printed with each of them."""
-    times = []
+def medians(measures: dict[str, Callable[[int], float]]) -> dict[str, float]:
+    """The median of RUNS measurements of each, printed with them. The rounds interleave the measures
+    (every one once per round), so a machine whose load changes during the run weighs on all alike."""
+    times: dict[str, list[float]] = {name: [] for name in measures}
     for run in range(RUNS):
-        time.sleep(CACHE_WAIT)
-        times.append(measure(run))
-    median = statistics.median(times)
-    print(f"{name}: median {median:.2f} s ({', '.join(f'{x:.2f}' for x in times)}; load average {_load()})", flush=True)
-    return median
+        for name, measure in measures.items():
+            time.sleep(CACHE_WAIT)
+            times[name].append(measure(run))
+        print(f"round {run + 1} of {RUNS} done; load average {_load()}", flush=True)
+    for name, each in times.items():
+        print(f"{name}: median {statistics.median(each):.2f} s ({', '.join(f'{x:.2f}' for x in each)})", flush=True)
+    return {name: statistics.median(each) for name, each in times.items()}
 
 
 def brands_of(path: Path) -> list[str]:
@@ -279,7 +282,6 @@ def measure(path: Path, folder: Path) -> None:
     assert incident is not None, f"{path} holds no negative or volume incident"
     brands = brands_of(path)
     store_reads(path, incident, brands)
-    results = {}
     with (
         dashboard_server(path, folder / "dashboard.log", timeout=120) as dashboard,
         bare_server(folder) as bare,
@@ -288,14 +290,15 @@ def measure(path: Path, folder: Path) -> None:
         browser = launch(p)
         overview, brief = dashboard + "/", f"{dashboard}/incidents?incident={incident}"
         try:
-            for name, measured in (
-                ("overview first render", lambda run: first_render(browser, overview)),
-                ("incident page first render", lambda run: first_render(browser, brief)),
-                ("overview filter change", lambda run: filter_change(browser, overview, brands[run])),
-                ("bare first render", lambda run: first_render(browser, bare + "/")),
-                ("bare filter change", lambda run: filter_change(browser, bare + "/", "abc"[run])),
-            ):
-                results[name] = medians(name, measured)
+            results = medians(
+                {
+                    "overview first render": lambda run: first_render(browser, overview),
+                    "bare first render": lambda run: first_render(browser, bare + "/"),
+                    "incident page first render": lambda run: first_render(browser, brief),
+                    "overview filter change": lambda run: filter_change(browser, overview, brands[run]),
+                    "bare filter change": lambda run: filter_change(browser, bare + "/", "abc"[run]),
+                }
+            )
         finally:
             browser.close()
         rss = peak_rss_mb(int(dashboard.rsplit(":", 1)[1]))
