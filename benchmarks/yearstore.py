@@ -13,8 +13,9 @@
 - stored a day at a time in publishing order through storage.mentions.upsert_table (so the
   rollups and the score queue are kept as a collect keeps them), scored as a `watch` keeps a
   store scored (write_scores with the configured model and version, so the queue is empty),
-  and grouped by mark_duplicates after each batch (the duplicate index of the last
-  duplicate_window_days, as a watch pass leaves it).
+  and grouped by mark_duplicates after each batch as a pass at END groups: the mentions of the
+  last duplicate_window_days are in the duplicate index and their groups flagged; older ones
+  are not grouped (grouping costs about 0.1 ms a mention and would add 20 minutes at 10M).
 
 The scores are pre-computed, not scored per mention: each corpus text is analysed once by the
 configured model and tagger, and a mention takes the analysis of its first clause's text
@@ -32,13 +33,13 @@ Run: `.venv/bin/python -m benchmarks.yearstore 10000000`.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import random
 import re
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -176,6 +177,13 @@ class Mention:
     analysis: int  # index into Corpus.analyses
 
 
+def day_count(n: int, index: int) -> int:
+    """Plain mentions (crises and waves come on top) of day `index`: a weekly rhythm and slow
+    growth over the year, about n over the year."""
+    weight = (1.0 + 0.15 * ((START + timedelta(days=index)).weekday() >= 5)) * (0.8 + 0.4 * index / DAYS)
+    return round(n / DAYS * weight / 1.063)
+
+
 def _products() -> list[tuple[str, str]]:
     own = [(b, b + p) for b, ps in OWN_BRANDS.items() for p in ps]
     rivals = [(b, b + p) for b, (_, ps) in COMPETITORS.items() for p in ps]
@@ -187,10 +195,12 @@ class Generator:
 
     def __init__(self, n: int, corpus: Corpus) -> None:
         self.n, self.corpus = n, corpus
-        self.pick = random.Random(n)
+        self.pick = random.Random(n)  # reseeded per day: days are generated independently
         self.products = _products()
         # Own brands are talked about more than their competitors; some products far more.
-        self.product_weights = [(3.0 if b in OWN_BRANDS else 1.5) / (1 + i % 3) for i, (b, _) in enumerate(self.products)]
+        self.product_weights = [
+            (3.0 if b in OWN_BRANDS else 1.5) / (1 + i % 3) for i, (b, _) in enumerate(self.products)
+        ]
         self.sources = list(SOURCES)
         self.source_weights = [SOURCES[s][0] for s in self.sources]
 
@@ -198,14 +208,16 @@ class Generator:
         """The mentions published on day `index` of the year, in publishing order."""
         start = START + timedelta(days=index)
         pick = self.pick
+        pick.seed(f"{self.n}-{index}")
         # Weekly rhythm and slow growth over the year: the same total over the 365 days.
-        weight = (1.0 + 0.15 * (start.weekday() >= 5)) * (0.8 + 0.4 * index / DAYS)
-        count = round(self.n / DAYS * weight / 1.0214)
+        count = day_count(self.n, index)
         events = self._events(index, count)
         plain = max(count - len(events), 0)
         products = pick.choices(self.products, self.product_weights, k=plain)
         sources = pick.choices(self.sources, self.source_weights, k=plain)
-        mentions = [self._mention(start, source, brand, product, None) for (brand, product), source in zip(products, sources)]
+        mentions = [
+            self._mention(start, source, brand, product, None) for (brand, product), source in zip(products, sources)
+        ]
         return sorted(mentions + events, key=lambda m: m.published)
 
     def _events(self, index: int, count: int) -> list[Mention]:
@@ -225,7 +237,7 @@ class Generator:
             source = pick.choice(("jd", "weibo"))
             onset = start + timedelta(hours=pick.uniform(0, 12))
             analysis = pick.choice(self.corpus.clauses[1])[1]
-            for i in range(max(count // 40, 5)):
+            for _ in range(max(count // 40, 5)):
                 tail = pick.choice(("", "！", "👍", "，推荐", "，好评", f"，{product}"))
                 text = f"{product}{template}{tail}"
                 moment = onset + timedelta(minutes=pick.uniform(0, 600))
@@ -250,25 +262,27 @@ class Generator:
         return Mention(moment, source, brand, product, author, text, "zh", clauses[0][1])
 
 
-def _batches(generator: Generator) -> Iterator[list[Mention]]:
-    """The year a batch of whole days at a time (at least BATCH_MIN mentions, but a day is a day)."""
-    batch: list[Mention] = []
+def _day_ranges(n: int) -> list[range]:
+    """The year's days in batches of whole days of at least BATCH_MIN mentions (the last may be fewer)."""
+    ranges, first, count = [], 0, 0
     for index in range(DAYS):
-        batch += generator.day(index)
-        if len(batch) >= BATCH_MIN or index == DAYS - 1:
-            yield batch
-            batch = []
+        count += day_count(n, index)
+        if count >= BATCH_MIN or index == DAYS - 1:
+            ranges.append(range(first, index + 1))
+            first, count = index + 1, 0
+    return ranges
 
 
-def _table(first: int, batch: list[Mention]) -> pa.Table:
+def _table(days: range, batch: list[Mention]) -> pa.Table:
+    """The batch as upsert_table takes it; ids are unique over the year (day and place in it)."""
+    first = days[0] * 10_000_000
     ids = range(first, first + len(batch))
-    published = [m.published for m in batch]
     return mention_batch(
         ids,
-        published,
+        [m.published for m in batch],
         {
             "source": [m.source for m in batch],
-            "native_id": [f"{m.source[0]}{i:09d}" for i, m in zip(ids, batch)],
+            "native_id": [f"{m.source[0]}{i:010d}" for i, m in zip(ids, batch)],
             "brand": [m.brand for m in batch],
             "product": [m.product for m in batch],
             "author_hash": [hashlib.blake2b(str(m.author).encode(), digest_size=10).hexdigest() for m in batch],
@@ -276,6 +290,9 @@ def _table(first: int, batch: list[Mention]) -> pa.Table:
             "language": [m.language for m in batch],
         },
     )
+
+
+Prepared = tuple[pa.Table, tuple[Any, ...], list[PendingMention], datetime]
 
 
 def _scores(table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, version: str) -> tuple[Any, ...]:
@@ -288,8 +305,24 @@ def _scores(table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, ve
     return _score_rows(pending, [corpus.analyses[m.analysis] for m in batch], name, version), pending
 
 
+# The generating process's corpus, generator and model (set at fork: never pickled).
+_worker: tuple[Generator, str, str] | None = None
+
+
+def _prepare(days: range) -> Prepared:
+    """One batch, generated in a worker process: its table, score rows, queue rows and last time."""
+    assert _worker is not None, "a worker started without its generator"
+    generator, name, version = _worker
+    batch = [m for index in days for m in generator.day(index)]
+    table = _table(days, batch)
+    rows, pending = _scores(table, batch, generator.corpus, name, version)
+    return table, rows, pending, batch[-1].published
+
+
 def build(n: int, path: Path) -> None:
-    """Build the year store of `n` mentions at `path` (under a temporary name until it is finished)."""
+    """Build the year store of `n` mentions at `path` (under a temporary name until it is finished).
+    One process generates the next batches while this one stores, scores and groups."""
+    global _worker
     path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_name(f"{path.name}.building-{os.getpid()}")
     for stale in (path, ready_marker(path), *path.parent.glob(path.name + ".building-*")):
@@ -298,36 +331,36 @@ def build(n: int, path: Path) -> None:
     started = time.perf_counter()
     corpus = load_corpus(settings)
     scorer = scorer_from_settings(settings)
-    _log(f"corpus: {sum(map(len, corpus.clauses.values())):,} clauses, analysed in {time.perf_counter() - started:.1f} s")
+    _worker = (Generator(n, corpus), scorer.name, scorer.version)
+    _log(
+        f"corpus: {sum(map(len, corpus.clauses.values())):,} clauses, analysed in {time.perf_counter() - started:.1f} s"
+    )
 
     def opener() -> Store:
         return open_store(building)
 
     with opener() as store:
         queue_for_model(store, scorer.name, scorer.version)
-    stored, spent = 0, {"generate": 0.0, "store": 0.0, "score": 0.0, "group": 0.0}
-    clock = time.perf_counter()
-    for batch in _batches(Generator(n, corpus)):
-        table = _table(stored, batch)
-        rows, pending = _scores(table, batch, corpus, scorer.name, scorer.version)
-        clock = _lap(spent, "generate", clock)
-        with opener() as store:
-            upsert_table(store, table)
-            clock = _lap(spent, "store", clock)
-            write_scores(store, *rows, scored=pending)
-        clock = _lap(spent, "score", clock)
-        mark_duplicates(opener, settings, now=batch[-1].published)
-        clock = _lap(spent, "group", clock)
-        stored += len(batch)
-        total = time.perf_counter() - started
-        stages = ", ".join(f"{k} {v:.0f}" for k, v in spent.items())
-        _log(
-            f"{stored:,} stored to {batch[-1].published:%Y-%m-%d} in {total:.0f} s ({stages};"
-            f" {stored / total:,.0f}/s, load {os.getloadavg()[0]:.1f})"
-        )
-    os.replace(building, path)
-    ready_marker(path).write_text(f"{n} mentions, generator {GENERATOR_VERSION}, {time.perf_counter() - started:.0f} s\n")
-    _log(f"ready: {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - started:.0f} s")
+    stored, spent = 0, {"waiting": 0.0, "store": 0.0, "score": 0.0, "group": 0.0}
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        clock = time.perf_counter()
+        for table, rows, pending, last in pool.imap(_prepare, _day_ranges(n)):
+            clock = _lap(spent, "waiting", clock)
+            with opener() as store:
+                upsert_table(store, table)
+                clock = _lap(spent, "store", clock)
+                write_scores(store, *rows, scored=pending)
+            clock = _lap(spent, "score", clock)
+            # As a watch pass at END: the window before END is grouped, older mentions only leave the list.
+            mark_duplicates(opener, settings, now=END)
+            clock = _lap(spent, "group", clock)
+            stored += table.num_rows
+            total = time.perf_counter() - started
+            stages = ", ".join(f"{k} {v:.0f}" for k, v in spent.items())
+            _log(
+                f"{stored:,} stored to {last:%Y-%m-%d} in {total:.0f} s ({stages};"
+                f" {stored / total:,.0f}/s, load {os.getloadavg()[0]:.1f})"
+            )
 
 
 def _lap(spent: dict[str, float], stage: str, since: float) -> float:
