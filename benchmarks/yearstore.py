@@ -361,6 +361,10 @@ def build(n: int, path: Path) -> None:
                 f"{stored:,} stored to {last:%Y-%m-%d} in {total:.0f} s ({stages};"
                 f" {stored / total:,.0f}/s, load {os.getloadavg()[0]:.1f})"
             )
+    os.replace(building, path)
+    seconds = time.perf_counter() - started
+    ready_marker(path).write_text(f"{stored} mentions, generator {GENERATOR_VERSION}, built in {seconds:.0f} s\n")
+    _log(f"ready: {path}, {stored:,} mentions, {path.stat().st_size / 1e9:.2f} GB, in {seconds:.0f} s")
 
 
 def _lap(spent: dict[str, float], stage: str, since: float) -> float:
