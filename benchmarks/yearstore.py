@@ -40,7 +40,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -309,6 +309,13 @@ def _scores(table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, ve
 _worker: tuple[Generator, str, str] | None = None
 
 
+def _as_queued(store: Store, pending: list[PendingMention]) -> list[PendingMention]:
+    """`pending` with the content hashes their upsert queued them with (the queue holds only
+    this batch: every batch empties it), so that write_scores takes them off the queue."""
+    queued = {(s, n): h for s, n, h in store.query("SELECT source, native_id, content_hash FROM score_queue")}
+    return [replace(m, content_hash=queued[(m.source, m.native_id)]) for m in pending]
+
+
 def _prepare(days: range) -> Prepared:
     """One batch, generated in a worker process: its table, score rows, queue rows and last time."""
     assert _worker is not None, "a worker started without its generator"
@@ -349,7 +356,7 @@ def build(n: int, path: Path) -> None:
             with opener() as store:
                 upsert_table(store, table)
                 clock = _lap(spent, "store", clock)
-                write_scores(store, *rows, scored=pending)
+                write_scores(store, *rows, scored=_as_queued(store, pending))
             clock = _lap(spent, "score", clock)
             # As a watch pass at END: the window before END is grouped, older mentions only leave the list.
             mark_duplicates(opener, settings, now=END)
