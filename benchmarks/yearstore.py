@@ -147,6 +147,7 @@ class Corpus:
     clauses: dict[int, list[tuple[str, int]]]  # label -> (clause, index of its text's analysis)
     analyses: list[Analysis]
     english: list[int]  # index of each ENGLISH template's analysis
+    model: tuple[str, str]  # the configured model's name and version (what the scores say)
 
 
 _CLAUSE_END = re.compile(r"(?<=[，。！？；,!?;~])")
@@ -159,11 +160,12 @@ def load_corpus(settings: Settings) -> Corpus:
     pending = [
         PendingMention("x", str(i), t, "", None, 0, "en" if i >= len(rows) else "zh", None) for i, t in enumerate(texts)
     ]
-    analyses = analyse_rows(scorer_from_settings(settings), tagger_from_settings(settings), pending)
+    scorer = scorer_from_settings(settings)
+    analyses = analyse_rows(scorer, tagger_from_settings(settings), pending)
     clauses: dict[int, list[tuple[str, int]]] = {0: [], 1: []}
     for i, (label, _, text) in enumerate(rows):
         clauses[label] += [(c, i) for c in _CLAUSE_END.split(text) if len(c) >= 4]
-    return Corpus(clauses, analyses, list(range(len(rows), len(texts))))
+    return Corpus(clauses, analyses, list(range(len(rows), len(texts))), (scorer.name, scorer.version))
 
 
 @dataclass(frozen=True)
@@ -293,10 +295,14 @@ def _table(days: range, batch: list[Mention]) -> pa.Table:
     )
 
 
-Prepared = tuple[pa.Table, tuple[Any, ...], list[PendingMention], datetime]
+Rows = list[dict[str, Any]]
+ScoreRows = tuple[Rows, Rows, Rows, Rows]  # write_scores' scores, aspects, triage and flags
+Prepared = tuple[pa.Table, ScoreRows, list[PendingMention], datetime]
 
 
-def _scores(table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, version: str) -> tuple[Any, ...]:
+def _scores(
+    table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, version: str
+) -> tuple[ScoreRows, list[PendingMention]]:
     """write_scores' rows for a stored batch: each mention with its pre-computed analysis."""
     rows = zip(table["source"].to_pylist(), table["native_id"].to_pylist(), table["rating"].to_pylist(), batch)
     pending = [
@@ -310,7 +316,16 @@ def _scores(table: pa.Table, batch: list[Mention], corpus: Corpus, name: str, ve
 _worker: tuple[Generator, str, str] | None = None
 
 
-def _as_queued(store: Store, pending: list[PendingMention]) -> list[PendingMention]:
+def new_batch(corpus: Corpus, count: int, run: int) -> tuple[pa.Table, list[PendingMention], ScoreRows]:
+    """`count` new mentions of the year's last day, with keys no other `run` has: the table
+    upsert_table takes, and the queue and score rows write_scores takes (benchmarks' new data)."""
+    batch = Generator(count * DAYS + run, corpus).day(DAYS - 1)[:count]
+    table = _table(range(1000 + run, 1001 + run), batch)
+    rows, pending = _scores(table, batch, corpus, *corpus.model)
+    return table, pending, rows
+
+
+def as_queued(store: Store, pending: list[PendingMention]) -> list[PendingMention]:
     """`pending` with the content hashes their upsert queued them with (the queue holds only
     this batch: every batch empties it), so that write_scores takes them off the queue."""
     queued = {(s, n): h for s, n, h in store.query("SELECT source, native_id, content_hash FROM score_queue")}
@@ -357,7 +372,7 @@ def build(n: int, path: Path) -> None:
             with opener() as store:
                 upsert_table(store, table)
                 clock = _lap(spent, "store", clock)
-                write_scores(store, *rows, scored=_as_queued(store, pending))
+                write_scores(store, *rows, scored=as_queued(store, pending))
             clock = _lap(spent, "score", clock)
             # As a watch pass at END: the window before END is grouped, older mentions only leave the list.
             mark_duplicates(opener, settings, now=END)
