@@ -59,12 +59,16 @@ def test_compaction_gives_back_the_blocks_deletes_freed(tmp_path: Path) -> None:
 
 
 def _fragmented(path: Path) -> None:
-    """A file with most of its blocks free: 60,000 mentions stored, 50,000 deleted."""
+    """A file with most of its blocks free: 60,000 mentions stored, 50,000 deleted with their queue rows."""
     with open_store(path) as store:
         upsert_mentions(store, _mentions(60_000))
+        cut = (T0 + timedelta(minutes=50_000)).replace(tzinfo=None)
         store.con.execute(
-            "DELETE FROM mentions WHERE published_at < ?", [(T0 + timedelta(minutes=50_000)).replace(tzinfo=None)]
+            "DELETE FROM score_queue WHERE (source, native_id) IN (SELECT source, native_id FROM mentions"
+            " WHERE published_at < ?)",
+            [cut],
         )
+        store.con.execute("DELETE FROM mentions WHERE published_at < ?", [cut])
         store.con.execute("CHECKPOINT")
 
 
