@@ -4,7 +4,8 @@
 everything derived from them; `raw_retention_days` drops the raw payloads of
 mentions collected longer ago. Unset keeps them forever. `koubei watch` purges
 when it starts and then every PURGE_EVERY; the file is rewritten afterwards
-(storage/compact.py) so that purged rows are gone from the disk too.
+(storage/compact.py) so that purged rows are gone from the disk too. At the same times a
+file whose free blocks pass storage.compact.FREE_SHARE is compacted, retention or not.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ PURGE_EVERY = 24 * 3600.0  # seconds between two purges of a running watch
 
 
 def purge(ctx: AppContext, now: datetime | None = None) -> Erased | None:
-    """One retention pass over the context's database; None when no retention is configured."""
+    """One retention pass over the context's database (None when no retention is configured),
+    then compaction when the pass erased something or the file's free blocks pass a share."""
     policy = ctx.settings.privacy
     if policy.retains_everything:
+        _compact_if_fragmented(ctx)
         return None
     from storage.audit import origin_of
     from storage.compact import compact
@@ -37,4 +40,13 @@ def purge(ctx: AppContext, now: datetime | None = None) -> Erased | None:
     )
     if erased.changed:
         compact(ctx.db_path)
+    else:
+        _compact_if_fragmented(ctx)
     return erased
+
+
+def _compact_if_fragmented(ctx: AppContext) -> None:
+    from storage.compact import compact_if_fragmented
+
+    if ctx.settings.storage.backend == "duckdb":  # a lake's Parquet files are compacted by the lake
+        compact_if_fragmented(ctx.db_path)

@@ -79,7 +79,7 @@ def mark_duplicates(
         if stop is not None and stop.is_set():
             raise Stopped
         with open_store() as store, store.transaction():
-            _group_chunk(store, settings, pending[start : start + CHUNK])
+            _group_chunk(store, settings, pending[start : start + CHUNK], since)
     with open_store() as store:
         with store.transaction():
             index.done(store, keys)  # the rest: outside the window, gone, or grouped above
@@ -95,7 +95,7 @@ def rebuild_duplicates(open_store: Callable[[], Store], settings: Settings, now:
     return mark_duplicates(open_store, settings, now)
 
 
-def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention]) -> None:
+def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention], since: datetime | None) -> None:
     """Group one chunk (inside the caller's transaction)."""
     stored = index.indexed(store, [(m[0], m[1]) for m in chunk])
     changed: set[int] = set()
@@ -110,12 +110,12 @@ def _group_chunk(store: Store, settings: Settings, chunk: Sequence[index.Mention
         if len(norm) >= MIN_CHARS:
             fresh.append((mention, norm))
     index.remove(store, [(m[0], m[1]) for m, _ in fresh if (m[0], m[1]) in stored])
-    changed |= _match(store, fresh)
+    changed |= _match(store, fresh, since)
     index.done(store, [(m[0], m[1]) for m in chunk])
-    _flag_groups(store, settings, sorted(changed))
+    _flag_groups(store, settings, sorted(changed), since)
 
 
-def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]:
+def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]], since: datetime | None) -> set[int]:
     """Group `fresh` (mention, normalised text) against the index and store their rows; the
     groups (components) they changed."""
     if not fresh:
@@ -126,7 +126,7 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     for key, seq, component in index.representatives(store, text_keys):
         grouper.know(seq, component)
         grouper.exact[key] = seq
-    for band, seq, component, text in index.bucket_members(store, sorted({b for bs in bands for b in bs})):
+    for band, seq, component, text in index.bucket_members(store, sorted({b for bs in bands for b in bs}), since):
         grouper.know(seq, component, normalise(text))
         grouper.buckets[band].append(seq)
     stored_groups = set(grouper.parent.values())
@@ -152,12 +152,12 @@ def _match(store: Store, fresh: Sequence[tuple[index.Mention, str]]) -> set[int]
     return {grouper.find(first + i) for i in range(len(fresh))} | set(merged.values())
 
 
-def _flag_groups(store: Store, settings: Settings, components: Sequence[int]) -> None:
+def _flag_groups(store: Store, settings: Settings, components: Sequence[int], since: datetime | None) -> None:
     """Set the flags of every member of `components` as a full regroup would."""
     section = settings.sentiment
     by_component: dict[int, list[index.Mention]] = {}
     labels: dict[tuple[str, str], str | None] = {}
-    for component, mention, label in index.members(store, components):
+    for component, mention, label in index.members(store, components, since):
         by_component.setdefault(component, []).append(mention)
         labels[(mention[0], mention[1])] = label
     members: list[DuplicateMember] = []

@@ -91,3 +91,20 @@ def storage_bytes(path: str | Path) -> StorageBytes:
         mentions, text = store.query("SELECT count(*), coalesce(sum(strlen(text)), 0) FROM mentions")[0]
         free, total = store.query("SELECT free_blocks, total_blocks FROM pragma_database_size()")[0]
     return StorageBytes(int(mentions), path.stat().st_size, int(text), int(free), int(total))
+
+
+FREE_SHARE = 0.25  # compact when more than this share of the file's blocks is free
+
+
+def compact_if_fragmented(path: str | Path, share: float = FREE_SHARE) -> bool:
+    """Compact `path` when more than `share` of its blocks are free (deletes, score rewrites and
+    the duplicate index's churn free blocks DuckDB reuses only slowly: 30% of a 10M store's
+    7.5 GB); whether it did. `koubei watch` calls it daily (koubei/retention.py), so the file
+    stays compact without a person running anything."""
+    if not Path(path).exists():
+        return False
+    spent = storage_bytes(path)
+    if spent.free_blocks <= share * spent.total_blocks:
+        return False
+    compact(path)
+    return True

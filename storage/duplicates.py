@@ -77,13 +77,13 @@ def prune(store: Store, since: datetime | None) -> None:
 def pending(store: Store, since: datetime | None) -> tuple[list[Mention], list[tuple[str, str]]]:
     """The pending mentions of the window, in grouping order (first stored first), and the
     keys of every pending mention (the pass takes them off the list)."""
-    window = "" if since is None else " AND m.published_at >= ?"
+    window, params = _in_window(since)
     keys = store.query("SELECT DISTINCT source, native_id FROM duplicate_pending")
     mentions = store.query(
         "SELECT m.source, m.native_id, m.author_hash, m.text, m.published_at FROM mentions m"
         f" WHERE (m.source, m.native_id) IN (SELECT source, native_id FROM duplicate_pending){window}"
         " ORDER BY m.collected_at, m.source, m.native_id",
-        [] if since is None else [naive_utc(since)],
+        params,
     )
     return mentions, keys
 
@@ -114,13 +114,22 @@ def representatives(store: Store, text_keys: Sequence[int]) -> list[tuple[int, i
         )
 
 
-def bucket_members(store: Store, bands: Sequence[int]) -> list[tuple[int, int, int, str]]:
+def _in_window(since: datetime | None) -> tuple[str, list[Any]]:
+    """The condition that keeps a read of mentions m to the window: the index holds only the
+    window's mentions (prune), and stored in publishing order the older row groups are skipped
+    by their zone maps, so the read costs the window, not the whole store."""
+    return ("", []) if since is None else (" AND m.published_at >= ?", [naive_utc(since)])
+
+
+def bucket_members(store: Store, bands: Sequence[int], since: datetime | None) -> list[tuple[int, int, int, str]]:
     """(band, seq, component, text) of the stored members of `bands`' buckets, in grouping order."""
+    window, params = _in_window(since)
     with _registered(store, "koubei_values", _values(bands)):
         return store.query(
             "SELECT b.band, t.seq, t.component, m.text FROM duplicate_bands b"
             " JOIN duplicate_texts t USING (source, native_id) JOIN mentions m USING (source, native_id)"
-            " WHERE b.band IN (SELECT value FROM koubei_values) ORDER BY b.band, t.seq"
+            f" WHERE b.band IN (SELECT value FROM koubei_values){window} ORDER BY b.band, t.seq",
+            params,
         )
 
 
@@ -143,14 +152,16 @@ def add(store: Store, texts: Sequence[dict[str, Any]], bands: Sequence[dict[str,
         )
 
 
-def members(store: Store, components: Sequence[int]) -> list[tuple[int, Mention, str | None]]:
+def members(store: Store, components: Sequence[int], since: datetime | None) -> list[tuple[int, Mention, str | None]]:
     """(component, mention, label) of every member of `components`."""
+    window, params = _in_window(since)
     with _registered(store, "koubei_values", _values(components)):
         rows = store.query(
             "SELECT t.component, m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label"
             " FROM duplicate_texts t JOIN mentions m USING (source, native_id)"
             " LEFT JOIN sentiment s USING (source, native_id)"
-            " WHERE t.component IN (SELECT value FROM koubei_values)"
+            f" WHERE t.component IN (SELECT value FROM koubei_values){window}",
+            params,
         )
     return [(row[0], (row[1], row[2], row[3], row[4], row[5]), row[6]) for row in rows]
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from koubei.context import AppContext
+from koubei.pipeline import PassSummary
 from koubei.records import Mention
+from koubei.watch import watch
 from storage import open_store, upsert_mentions
-from storage.compact import compact, storage_bytes
+from storage.compact import FREE_SHARE, compact, compact_if_fragmented, storage_bytes
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -53,3 +56,49 @@ def test_compaction_gives_back_the_blocks_deletes_freed(tmp_path: Path) -> None:
     assert before.free_blocks > 0 and after.free_blocks == 0
     assert after.total_blocks <= before.total_blocks - before.free_blocks
     assert after.file_bytes < before.file_bytes
+
+
+def _fragmented(path: Path) -> None:
+    """A file with most of its blocks free: 60,000 mentions stored, 50,000 deleted with their queue rows."""
+    with open_store(path) as store:
+        upsert_mentions(store, _mentions(60_000))
+        cut = (T0 + timedelta(minutes=50_000)).replace(tzinfo=None)
+        store.con.execute(
+            "DELETE FROM score_queue WHERE (source, native_id) IN (SELECT source, native_id FROM mentions"
+            " WHERE published_at < ?)",
+            [cut],
+        )
+        store.con.execute("DELETE FROM mentions WHERE published_at < ?", [cut])
+        store.con.execute("CHECKPOINT")
+
+
+def test_a_file_past_the_free_share_is_compacted_and_a_compact_one_is_left(tmp_path: Path) -> None:
+    """Issue 18 item 6: free blocks were reclaimed only when a person ran an erasure or a purge."""
+    path = tmp_path / "k.duckdb"
+    _fragmented(path)
+    before = storage_bytes(path)
+    assert before.free_blocks > FREE_SHARE * before.total_blocks
+    assert compact_if_fragmented(path)
+    after = storage_bytes(path)
+    assert after.free_blocks == 0 and after.mentions == 10_000 and after.file_bytes < before.file_bytes
+    assert not compact_if_fragmented(path)
+    assert storage_bytes(path) == after
+    assert not compact_if_fragmented(tmp_path / "none.duckdb")
+
+
+def test_watch_compacts_a_fragmented_file_without_retention(tmp_path: Path) -> None:
+    """Issue 18 item 6: `koubei watch` compacts when free blocks pass the share, retention or not."""
+    path = tmp_path / "w.duckdb"
+    _fragmented(path)
+    before = storage_bytes(path)
+    config = tmp_path / "koubei.toml"
+    config.write_text('[sources.shop]\nkind = "demo"\n')
+    watch(
+        AppContext(config_path=config, db=path),
+        run_pass=lambda ctx, sources: PassSummary(),
+        max_passes=1,
+        log=lambda line: None,
+        install_signals=False,
+    )
+    after = storage_bytes(path)
+    assert after.mentions == 10_000 and after.free_blocks == 0 and after.file_bytes < before.file_bytes
