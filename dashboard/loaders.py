@@ -27,6 +27,7 @@ from koubei.errors import ConfigError
 from koubei.settings.effective import load_effective_settings
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
+from storage.db import LAKE_ADDRESS, LakeLocation
 from storage.alerts_series import window_excluded, window_urgent_reasons
 from storage.incidents import Incident, IncidentMention, IncidentResponse, get_incident, incident_mentions, responses
 
@@ -39,11 +40,19 @@ MENTIONS_PER_BUCKET = 20
 MAX_BUCKETS = 400
 
 
-def db_path() -> Path:
-    """$KOUBEI_DB (set by `koubei dashboard`), else the configured database."""
+def db_path() -> str:
+    """$KOUBEI_DB (set by `koubei dashboard` for a file), else the configured database: a
+    file's path, or a lake's address (open_store takes either)."""
     if env := os.environ.get("KOUBEI_DB"):
-        return Path(env)
-    return load_settings().db_path
+        return env
+    location = load_settings().location
+    return location.address if isinstance(location, LakeLocation) else str(location)
+
+
+def database_missing() -> bool:
+    """No database file yet (a lake is never missing: opening it says what is wrong)."""
+    db = db_path()
+    return not db.startswith(LAKE_ADDRESS) and not Path(db).exists()
 
 
 def dashboard_settings() -> DashboardTable:

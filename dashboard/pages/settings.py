@@ -401,7 +401,7 @@ def main() -> None:
     if f is None:  # the entrypoint found no data and said so
         return
     tz = data.display_tz()
-    db = data.db_path()
+    db = Path(data.db_path())  # a lake's address too: the settings find the lake in the config
     allowed = can_change_settings()
     layers, tables = current_tables(db)
     cfg = load_alert_settings(layers.settings)
