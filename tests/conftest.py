@@ -76,10 +76,17 @@ def lake(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureReques
 
 
 @pytest.fixture(params=["duckdb", "ducklake"])
-def any_store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Store]:
-    """The same test on both backends: the single DuckDB file and a DuckLake on PostgreSQL."""
-    where = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
-    with open_store(where) as opened:
+def any_db(request: pytest.FixtureRequest, db_path: Path) -> Path | LakeLocation:
+    """Where a test's database lives, once on each backend: the single DuckDB file and a
+    DuckLake on PostgreSQL."""
+    location: Path | LakeLocation = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
+    return location
+
+
+@pytest.fixture
+def any_store(any_db: Path | LakeLocation) -> Iterator[Store]:
+    """The same test on both backends (any_db), with the database open."""
+    with open_store(any_db) as opened:
         yield opened
 
 
