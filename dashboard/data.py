@@ -24,6 +24,7 @@ from dashboard.loaders import (
     load_overview,
     load_queue,
     reading,
+    settings_db,
     writing,
 )
 from storage import queries
@@ -44,6 +45,7 @@ __all__ = [
     "queue",
     "reading",
     "refresh_seconds",
+    "settings_db",
     "writing",
 ]
 

@@ -27,8 +27,8 @@ from koubei.errors import ConfigError
 from koubei.settings.effective import load_effective_settings
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
-from storage.db import LAKE_ADDRESS, LakeLocation
 from storage.alerts_series import window_excluded, window_urgent_reasons
+from storage.db import LAKE_ADDRESS, LakeLocation
 from storage.incidents import Incident, IncidentMention, IncidentResponse, get_incident, incident_mentions, responses
 
 # How long a dashboard read waits for a writer to let go of the file.
@@ -47,6 +47,12 @@ def db_path() -> str:
         return env
     location = load_settings().location
     return location.address if isinstance(location, LakeLocation) else str(location)
+
+
+def settings_db(db: str) -> Path | None:
+    """What the settings are read with for `db`: a file's path; for a lake nothing, as the
+    settings find it through $KOUBEI_DB or the config (a path would mangle its address)."""
+    return None if db.startswith(LAKE_ADDRESS) else Path(db)
 
 
 def database_missing() -> bool:
@@ -188,7 +194,9 @@ def load_brief(db: str, incident_id: str) -> BriefData | None:
             trace=None,
         )
     if incident.kind in ("negative", "volume"):
-        brief.trace = scope_trace(store, load_effective_settings(db=Path(db)), incident, TRACE_BEFORE, TRACE_AFTER)
+        brief.trace = scope_trace(
+            store, load_effective_settings(db=settings_db(db)), incident, TRACE_BEFORE, TRACE_AFTER
+        )
     return brief
 
 

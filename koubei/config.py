@@ -83,7 +83,13 @@ class Settings(ConfigFile, dict=True):
 
     @property
     def location(self) -> Path | LakeLocation:
-        """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`."""
+        """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`,
+        or the lake whose address $KOUBEI_DB holds (`koubei dashboard` passes a lake so)."""
+        from storage.db import LAKE_ADDRESS, LakeLocation
+
+        given = os.environ.get("KOUBEI_DB", "")
+        if given.startswith(LAKE_ADDRESS) and self.db_override in (None, Path(given)):
+            return LakeLocation.from_address(given)
         return self.db_path if self.storage.backend == "duckdb" else self.lake
 
     @property

@@ -101,10 +101,7 @@ def dashboard(
     context = ctx.obj
     location = context.settings.location
     db = Path(location).resolve() if isinstance(location, Path) else location
-    # A lake is found through the config (and its catalog's variable), never passed in $KOUBEI_DB.
-    env = {k: v for k, v in os.environ.items() if k != "KOUBEI_DB" or isinstance(db, Path)}
-    if isinstance(db, Path):
-        env["KOUBEI_DB"] = str(db)
+    env = {**os.environ, "KOUBEI_DB": str(db) if isinstance(db, Path) else db.address}
     if context.settings.path is not None:
         env["KOUBEI_CONFIG"] = str(Path(context.settings.path).resolve())
     check_exposure(address, db)
