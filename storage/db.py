@@ -277,6 +277,15 @@ def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
+def detach(location: LakeLocation) -> None:
+    """Close this process's attachment of a lake (the next open attaches again): PostgreSQL
+    copies or drops a catalog's database only while nobody is connected to it."""
+    with _lakes_lock:
+        con = _lakes.pop(location, None)
+    if con is not None:
+        con.close()
+
+
 @contextmanager
 def _migration_lock(location: LakeLocation) -> Iterator[None]:
     """One process at a time migrates a lake (workers start together): a PostgreSQL advisory

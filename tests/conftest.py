@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +72,8 @@ def store(db_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def lake(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest) -> LakeLocation:
     """A fresh, empty DuckLake: its own catalog database on the session's PostgreSQL, data in tmp_path."""
-    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{os.getpid()}"
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]  # the name alone is cut short
+    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{digest}_{os.getpid()}"
     return LakeLocation(postgres.create_database(name.lower()), str(tmp_path / "lake-data") + "/")
 
 
