@@ -26,12 +26,33 @@ CLI = users.Actor("ops", "admin", "test", signed_in=False)
 def team_db(demo_db: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path | str:
     """A copy of the demo database with a viewer, a responder and an admin, on each backend:
     every action below works on the single file and on a lake."""
-    db = demo_copy(demo_db, request, request.param)
+    return team(demo_copy(demo_db, request, request.param), monkeypatch)
+
+
+def team(db: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
     with open_store(db) as store:
         for name, role in (("vera", "viewer"), ("rui", "responder"), ("ada", "admin")):
             users.add(store, name, role, PASSWORD, CLI)
     monkeypatch.setenv("KOUBEI_DB", str(db))
     return db
+
+
+def test_every_page_opens_on_a_lake(
+    demo_db: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page, the admins' audit page too, reads a lake as it reads the file (on the file the
+    pages are opened in Chromium: tests/dashboard/test_pages_in_chromium.py)."""
+    pages = [
+        "dashboard/overview.py",
+        *(f"dashboard/pages/{p.name}" for p in (APP.parent / "dashboard" / "pages").glob("*.py")),
+    ]
+    team(demo_copy(demo_db, request, "ducklake"), monkeypatch)
+    at = sign_in("ada")
+    for path in pages:
+        at.switch_page(path).run()
+        assert not at.exception, (path, [e.message for e in at.exception])
+        assert not at.error, (path, [e.value for e in at.error])
+        assert at.title or at.header, path
 
 
 def crisis_id(db: Path | str) -> str:
