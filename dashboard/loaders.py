@@ -22,13 +22,13 @@ from typing import Any
 import pandas as pd
 
 from alerts.cases import Case, load_cases
-from koubei.config import load_settings
+from koubei.config import LAKE_ADDRESS, load_settings
 from koubei.errors import ConfigError
 from koubei.settings.effective import load_effective_settings
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
 from storage.alerts_series import window_excluded, window_urgent_reasons
-from storage.db import LAKE_ADDRESS, LakeLocation
+from storage.db import LakeLocation
 from storage.incidents import Incident, IncidentMention, IncidentResponse, get_incident, incident_mentions, responses
 
 # How long a dashboard read waits for a writer to let go of the file.

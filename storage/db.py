@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
+from koubei.config import LAKE_ADDRESS
 from koubei.errors import KoubeiError
 
 if TYPE_CHECKING:
@@ -199,9 +200,6 @@ class LakeLocation:
         except (ValueError, TypeError) as exc:
             raise StorageError(f"not a lake address: expected {LAKE_ADDRESS}[catalog DSN, data path]") from exc
         return cls(str(dsn), str(data_path))
-
-
-LAKE_ADDRESS = "ducklake-address:"  # what LakeLocation.address starts with
 
 
 def location_of(path: str | Path | LakeLocation) -> str | Path | LakeLocation:
