@@ -76,7 +76,7 @@ except DatabaseBusy:
     time.sleep(2)
     st.rerun()
 except StorageError as exc:
-    st.error(t("app.no_database") if not data.db_path().exists() else t("app.cannot_read"))
+    st.error(t("app.no_database") if data.database_missing() else t("app.cannot_read"))
     st.text(str(exc))  # our own message: the path and what to run
     st.stop()
 

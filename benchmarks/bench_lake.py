@@ -11,6 +11,9 @@ Throughput is counted from the moment every process has opened its store (a proc
 the lake once, about 2 s) to the last one done. The lake's catalog is a throw-away PostgreSQL
 (tests/postgres.py, Debian's postgresql), its data a local folder. N is $KOUBEI_BENCH_LAKE_N
 (default 100,000; 1,000,000 or 10,000,000 when asked), S $KOUBEI_BENCH_LAKE_SCORED (default 4,000).
+The file of step 1 is also copied into a lake as `koubei migrate --to ducklake` does, timed. With
+$KOUBEI_BENCH_LAKE_STORE (a store built elsewhere, e.g. the shared 10M one) only that is done to
+a copy of it, and step 3 is timed on both.
 Run: `make bench` or `.venv/bin/python -m benchmarks lake`.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -33,12 +37,16 @@ from sentiment.corpus import written_corpus
 from sentiment.pipeline import score_pending
 from storage import Store, WriteConflict, open_store, queries
 from storage.db import LakeLocation
+from storage.lake_copy import copy_to_lake
 from storage.mentions import upsert_table
 from storage.work import SCORE_BUCKETS
 from tests.postgres import running_postgres
 
 COUNT = int(os.environ.get("KOUBEI_BENCH_LAKE_N", "100000"))
 SCORED = int(os.environ.get("KOUBEI_BENCH_LAKE_SCORED", "4000"))
+# An existing store to compare on instead (the shared 10M store, /work/notes/STORE10M.md): copied,
+# migrated into a lake (timed), and the dashboard's queries timed on both.
+STORE = os.environ.get("KOUBEI_BENCH_LAKE_STORE")
 BATCH = 5_000
 WORKERS = (1, 2, 4)
 Where = Path | LakeLocation
@@ -95,7 +103,10 @@ def _run(count: int, job: Callable[..., None], shares: list[tuple[Any, ...]]) ->
 
 
 def _query_medians(where: Where) -> dict[str, float]:
-    window = queries.MentionFilter(start=END - timedelta(days=90), end=END, brands=("品牌1",))
+    with open_store(where, read_only=True) as store:
+        options = queries.filter_options(store)
+    end = options["last"] or END
+    window = queries.MentionFilter(start=end - timedelta(days=90), end=end, brands=tuple(options["brands"][:1]))
     steps: dict[str, Callable[[Store], object]] = {
         "kpis": lambda s: queries.kpis(s, window),
         "daily volume": lambda s: queries.volume_series(s, window, timedelta(days=1)),
@@ -120,10 +131,36 @@ def _fresh(kind: str, tmp: Path, pg: Any, label: str) -> Where:
     return LakeLocation(pg.create_database(label), str(tmp / f"{label}-data") + "/")
 
 
+def _migrated(file: Path, lake: LakeLocation) -> None:
+    """`koubei migrate --to ducklake`'s copy of `file` into `lake`, timed."""
+    started = time.perf_counter()
+    copied = copy_to_lake(file, lake)
+    mentions = next(c.rows for c in copied if c.table == "mentions")
+    seconds = time.perf_counter() - started
+    print(
+        f"migrate --to ducklake of {mentions:,} mentions: {seconds:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True
+    )
+
+
+def _compare_store(store_file: Path, tmp: Path, pg: Any) -> None:
+    """An existing store (the shared 10M one): copied (never written in place), migrated into a
+    lake, and the dashboard's queries timed on both."""
+    file = tmp / "store.duckdb"
+    shutil.copy(store_file, file)
+    lake = LakeLocation(pg.create_database("store_lake"), str(tmp / "store-lake") + "/")
+    _migrated(file, lake)
+    for kind, where in (("file", file), ("lake", lake)):
+        medians = _query_medians(where)
+        print(f"queries {kind} at {store_file.name}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in medians.items()))
+
+
 def main() -> None:
     print(f"N = {COUNT:,} mentions, S = {SCORED:,} scored, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as folder, running_postgres() as pg:
         tmp = Path(folder)
+        if STORE:
+            _compare_store(Path(STORE), tmp, pg)
+            return
         for kind in ("file", "lake"):
             for n in WORKERS:
                 where = _fresh(kind, tmp, pg, f"ingest_{kind}_{n}")
@@ -133,6 +170,8 @@ def main() -> None:
                 if n == 1:
                     medians = _query_medians(where)
                     print(f"queries {kind} at {COUNT:,}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in medians.items()))
+                if n == 1 and isinstance(where, Path):
+                    _migrated(where, LakeLocation(pg.create_database("migrated"), str(tmp / "migrated") + "/"))
             for n in WORKERS:
                 where = _fresh(kind, tmp, pg, f"score_{kind}_{n}")
                 _run(SCORED, _ingest, [(where, 0, SCORED)])

@@ -17,12 +17,14 @@ from dashboard.loaders import (
     BriefData,
     OverviewData,
     dashboard_settings,
+    database_missing,
     db_path,
     load_brief,
     load_filter_options,
     load_overview,
     load_queue,
     reading,
+    settings_db,
     writing,
 )
 from storage import queries
@@ -35,6 +37,7 @@ __all__ = [
     "OverviewData",
     "brief",
     "changed",
+    "database_missing",
     "db_path",
     "display_tz",
     "filter_options",
@@ -42,6 +45,7 @@ __all__ = [
     "queue",
     "reading",
     "refresh_seconds",
+    "settings_db",
     "writing",
 ]
 

@@ -22,12 +22,13 @@ from typing import Any
 import pandas as pd
 
 from alerts.cases import Case, load_cases
-from koubei.config import load_settings
+from koubei.config import LAKE_ADDRESS, load_settings
 from koubei.errors import ConfigError
 from koubei.settings.effective import load_effective_settings
 from koubei.settings.sections import DashboardTable
 from storage import StorageError, Store, open_store, queries
 from storage.alerts_series import window_excluded, window_urgent_reasons
+from storage.db import LakeLocation
 from storage.incidents import Incident, IncidentMention, IncidentResponse, get_incident, incident_mentions, responses
 
 # How long a dashboard read waits for a writer to let go of the file.
@@ -39,11 +40,25 @@ MENTIONS_PER_BUCKET = 20
 MAX_BUCKETS = 400
 
 
-def db_path() -> Path:
-    """$KOUBEI_DB (set by `koubei dashboard`), else the configured database."""
+def db_path() -> str:
+    """$KOUBEI_DB (set by `koubei dashboard` for a file), else the configured database: a
+    file's path, or a lake's address (open_store takes either)."""
     if env := os.environ.get("KOUBEI_DB"):
-        return Path(env)
-    return load_settings().db_path
+        return env
+    location = load_settings().location
+    return location.address if isinstance(location, LakeLocation) else str(location)
+
+
+def settings_db(db: str) -> Path | None:
+    """What the settings are read with for `db`: a file's path; for a lake nothing, as the
+    settings find it through $KOUBEI_DB or the config (a path would mangle its address)."""
+    return None if db.startswith(LAKE_ADDRESS) else Path(db)
+
+
+def database_missing() -> bool:
+    """No database file yet (a lake is never missing: opening it says what is wrong)."""
+    db = db_path()
+    return not db.startswith(LAKE_ADDRESS) and not Path(db).exists()
 
 
 def dashboard_settings() -> DashboardTable:
@@ -156,7 +171,7 @@ def load_brief(db: str, incident_id: str) -> BriefData | None:
     from alerts.backtest import scope_trace
     from alerts.facts import scope_window
 
-    settings = load_effective_settings(db=Path(db))
+    settings = load_effective_settings(db=settings_db(db))
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as opened:
         incident = get_incident(opened, incident_id)
         if incident is None:

@@ -37,7 +37,7 @@ def can_change_settings() -> bool:
     return auth.allowed("settings")
 
 
-def current_tables(db: Path) -> tuple[Layers, dict[str, Any]]:
+def current_tables(db: Path | None) -> tuple[Layers, dict[str, Any]]:
     """The settings' layers and the tables in force as written (the file's with the saved ones over them)."""
     layers = read_layers(db=db)
     return layers, apply_saved(layers.raw, {p: s.value for p, s in layers.saved.items()})
@@ -136,7 +136,7 @@ def _python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def save(changes: dict[SettingPath, Any], changed_by: str, db: Path) -> int:
+def save(changes: dict[SettingPath, Any], changed_by: str, db: Path | None) -> int:
     """Save all of `changes` or, when the settings with them would not load, none (ConfigError)."""
     return save_all_checked(changes, changed_by.strip() or "dashboard", db=db)
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collectors.base import SourceConfig
     from storage.db import LakeLocation
 
+LAKE_ADDRESS = "ducklake-address:"  # what a lake's address starts with (storage.db.LakeLocation.address)
 # The repository's own koubei.toml, so `koubei` works from any directory of a checkout.
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "koubei.toml"
 
@@ -83,7 +84,13 @@ class Settings(ConfigFile, dict=True):
 
     @property
     def location(self) -> Path | LakeLocation:
-        """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`."""
+        """Where the data lives: the DuckDB file, or the lake of `[storage] backend = "ducklake"`,
+        or the lake whose address $KOUBEI_DB holds (`koubei dashboard` passes a lake so)."""
+        given = os.environ.get("KOUBEI_DB", "")
+        if given.startswith(LAKE_ADDRESS) and self.db_override in (None, Path(given)):
+            from storage.db import LakeLocation  # duckdb only when there is a lake to open
+
+            return LakeLocation.from_address(given)
         return self.db_path if self.storage.backend == "duckdb" else self.lake
 
     @property

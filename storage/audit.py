@@ -49,9 +49,16 @@ def origin_of(command: str) -> str:
 
 def record(store: Store, action: str, target: str | None, detail: dict[str, Any], actor: str, origin: str) -> None:
     """Append one entry (inside the caller's transaction, so it commits with what it describes)."""
-    store.con.execute(
-        "INSERT INTO audit_log (logged_at, actor, origin, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        [datetime.now(UTC).replace(tzinfo=None), actor, origin, action, target, json.dumps(detail, sort_keys=True)],
+    store.append_log(
+        "audit_log",
+        {
+            "logged_at": datetime.now(UTC).replace(tzinfo=None),
+            "actor": actor,
+            "origin": origin,
+            "action": action,
+            "target": target,
+            "detail": json.dumps(detail, sort_keys=True),
+        },
     )
 
 

@@ -20,6 +20,7 @@ than one unit of work of each process ahead of it.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
+from koubei.config import LAKE_ADDRESS
 from koubei.errors import KoubeiError
 
 if TYPE_CHECKING:
@@ -185,6 +187,27 @@ class LakeLocation:
         fields = dict(re.findall(r"(\w+)=(\S+)", self.catalog_dsn))
         return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
 
+    @property
+    def address(self) -> str:
+        """The lake as one string, for what passes a database around as text (the dashboard's
+        $KOUBEI_DB and its cache keys): `open_store` takes it back. Holds the DSN as given."""
+        return LAKE_ADDRESS + json.dumps([self.catalog_dsn, self.data_path])
+
+    @classmethod
+    def from_address(cls, address: str) -> LakeLocation:
+        try:
+            dsn, data_path = json.loads(address.removeprefix(LAKE_ADDRESS))
+        except (ValueError, TypeError) as exc:
+            raise StorageError(f"not a lake address: expected {LAKE_ADDRESS}[catalog DSN, data path]") from exc
+        return cls(str(dsn), str(data_path))
+
+
+def location_of(path: str | Path | LakeLocation) -> str | Path | LakeLocation:
+    """A lake's address as its LakeLocation; a file's path as given."""
+    if isinstance(path, str) and path.startswith(LAKE_ADDRESS):
+        return LakeLocation.from_address(path)
+    return path
+
 
 LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
 # DuckLake keeps no indexes, primary keys or sequences: the migrations are written for the
@@ -252,6 +275,15 @@ def _connect_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     return cursor
 
 
+def detach(location: LakeLocation) -> None:
+    """Close this process's attachment of a lake (the next open attaches again): PostgreSQL
+    copies or drops a catalog's database only while nobody is connected to it."""
+    with _lakes_lock:
+        con = _lakes.pop(location, None)
+    if con is not None:
+        con.close()
+
+
 @contextmanager
 def _migration_lock(location: LakeLocation) -> Iterator[None]:
     """One process at a time migrates a lake (workers start together): a PostgreSQL advisory
@@ -307,6 +339,22 @@ def _migrate(con: duckdb.DuckDBPyConnection, backend: str) -> None:
             raise
 
 
+_LOG_RANDOM_BITS = 11  # below the microseconds: ids stay under 2**63 until the year 2112
+_last_log_id = 0
+_log_id_lock = threading.Lock()
+
+
+def log_id() -> int:
+    """A log row's id without a sequence: the microseconds since 1970 with random low bits, so
+    processes that append to one lake order their rows by time and almost never share an id;
+    increasing within a process even when the clock does not move."""
+    global _last_log_id
+    fresh = (time.time_ns() // 1000) << _LOG_RANDOM_BITS | random.getrandbits(_LOG_RANDOM_BITS)
+    with _log_id_lock:
+        _last_log_id = max(fresh, _last_log_id + 1)
+        return _last_log_id
+
+
 class Store:
     """One open connection to the koubei database. Use as a context manager.
 
@@ -315,6 +363,7 @@ class Store:
     """
 
     def __init__(self, path: str | Path | LakeLocation, read_only: bool = False, lock_timeout: float = 30.0) -> None:
+        path = location_of(path)
         self.path = str(path)
         self.read_only = read_only
         self.backend = LAKE if isinstance(path, LakeLocation) else FILE
@@ -389,6 +438,15 @@ class Store:
             matched = f" WHEN MATCHED THEN UPDATE SET {updates}" if updates else ""
             sql = f"MERGE INTO {table} USING ({rows}) AS excluded ON {on}{matched} WHEN NOT MATCHED THEN INSERT BY NAME"
         self.con.execute(sql, params)
+
+    def append_log(self, table: str, row: dict[str, Any]) -> None:
+        """Append `row` to an append-only log keyed by an `id` that orders it (audit_log,
+        settings_history): the file's sequence numbers it; the lake has no sequences, so there
+        the id is a time-ordered one that needs none (log_id). Inside the caller's transaction."""
+        if self.backend == LAKE:
+            row = {"id": log_id(), **row}
+        columns = ", ".join(row)
+        self.con.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values()))
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params).fetchall()

@@ -367,9 +367,13 @@ def begin_send(store: Store, outbox_id: str, owner: str, lease_until: datetime) 
             "UPDATE alert_outbox SET next_attempt_at = ? WHERE lease_owner = ? AND status = 'sending'",
             [lease_until, owner],
         )
+        # No RETURNING: the lake has none. The read is in the same transaction as the update.
+        con.execute(
+            "UPDATE alert_outbox SET attempts = attempts + 1 WHERE id = ? AND lease_owner = ? AND status = 'sending'",
+            [outbox_id, owner],
+        )
         held = con.execute(
-            "UPDATE alert_outbox SET attempts = attempts + 1 WHERE id = ? AND lease_owner = ? AND status = 'sending'"
-            " RETURNING attempts",
+            "SELECT attempts FROM alert_outbox WHERE id = ? AND lease_owner = ? AND status = 'sending'",
             [outbox_id, owner],
         ).fetchone()
     return None if held is None else int(held[0])

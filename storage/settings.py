@@ -95,9 +95,9 @@ def _change(store: Store, path: SettingPath, value: Any, changed_by: str, replac
                 "value = excluded.value, changed_by = excluded.changed_by, changed_at = excluded.changed_at",
                 [key, new, changed_by, now],
             )
-        con.execute(
-            "INSERT INTO settings_history (path, old_value, new_value, changed_by, changed_at) VALUES (?, ?, ?, ?, ?)",
-            [key, old, new, changed_by, now],
+        store.append_log(
+            "settings_history",
+            {"path": key, "old_value": old, "new_value": new, "changed_by": changed_by, "changed_at": now},
         )
     return True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,15 +72,23 @@ def store(db_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def lake(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest) -> LakeLocation:
     """A fresh, empty DuckLake: its own catalog database on the session's PostgreSQL, data in tmp_path."""
-    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{os.getpid()}"
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]  # the name alone is cut short
+    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{digest}_{os.getpid()}"
     return LakeLocation(postgres.create_database(name.lower()), str(tmp_path / "lake-data") + "/")
 
 
 @pytest.fixture(params=["duckdb", "ducklake"])
-def any_store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Store]:
-    """The same test on both backends: the single DuckDB file and a DuckLake on PostgreSQL."""
-    where = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
-    with open_store(where) as opened:
+def any_db(request: pytest.FixtureRequest, db_path: Path) -> Path | LakeLocation:
+    """Where a test's database lives, once on each backend: the single DuckDB file and a
+    DuckLake on PostgreSQL."""
+    location: Path | LakeLocation = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
+    return location
+
+
+@pytest.fixture
+def any_store(any_db: Path | LakeLocation) -> Iterator[Store]:
+    """The same test on both backends (any_db), with the database open."""
+    with open_store(any_db) as opened:
         yield opened
 
 

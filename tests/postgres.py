@@ -38,12 +38,12 @@ class PostgresServer:
         """A libpq key=value connection string, as DuckDB's postgres extension and psycopg take it."""
         return f"host={self.host} port={self.port} user={self.user} dbname={dbname}"
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; its DSN."""
+    def create_database(self, name: str, template: str = "template1") -> str:
+        """A new database, empty or a copy of `template` (nobody may be connected to it); its DSN."""
         import psycopg
 
         with psycopg.connect(self.dsn(), autocommit=True) as con:
-            con.execute(f'CREATE DATABASE "{name}"')
+            con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.dsn(name)
 
 

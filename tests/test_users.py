@@ -44,17 +44,24 @@ def test_users_are_added_from_stdin_and_the_password_is_stored_only_hashed(tmp_p
 
 
 def test_disable_reset_and_role_are_audited_and_bad_input_is_one_line(tmp_path: Path) -> None:
+    """A mistake exits 2, as README says of every mistake (users' mistakes exited 1)."""
     db = tmp_path / "k.duckdb"
     koubei(db, "users", "add", "li", "--password-stdin", stdin=PASSWORD)
     assert koubei(db, "users", "reset", "li", "--password-stdin", stdin="new " + PASSWORD).returncode == 0
     assert koubei(db, "users", "role", "li", "admin").returncode == 0
     assert koubei(db, "users", "disable", "li").returncode == 0
     short = koubei(db, "users", "add", "qian", "--password-stdin", stdin="short")
-    assert (short.returncode, short.stderr.strip()) == (1, "error: a password needs at least 8 characters")
+    assert (short.returncode, short.stderr.strip()) == (2, "error: a password needs at least 8 characters")
+    empty = koubei(db, "users", "reset", "li", "--password-stdin", stdin="")
+    assert (empty.returncode, empty.stderr.strip()) == (2, "error: no password on standard input")
     unknown = koubei(db, "users", "disable", "nobody")
-    assert unknown.returncode == 1 and "no user 'nobody'" in unknown.stderr
+    assert unknown.returncode == 2 and "no user 'nobody'" in unknown.stderr
     bad_role = koubei(db, "users", "role", "li", "owner")
-    assert bad_role.returncode == 1 and "viewer, responder, admin" in bad_role.stderr
+    assert bad_role.returncode == 2 and "viewer, responder, admin" in bad_role.stderr
+    taken = koubei(db, "users", "add", "li", "--oidc")
+    assert (taken.returncode, taken.stderr.strip()) == (2, "error: user 'li' already exists")
+    bad_since = koubei(db, "audit", "--since", "last tuesday")
+    assert bad_since.returncode == 2 and len(bad_since.stderr.strip().splitlines()) == 1, bad_since.stderr
     with open_store(db, read_only=True) as store:
         assert users.check_password(store, "li", "new " + PASSWORD) is None  # disabled
         trail = entries(store)

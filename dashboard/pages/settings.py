@@ -59,7 +59,7 @@ from storage.settings import settings_history
 def run_backtest(
     db_file: str, rule: str, since: datetime, until: datetime, scope: str, overrides: tuple[tuple[str, float], ...]
 ) -> dict[str, Any]:
-    settings = load_effective_settings(db=Path(db_file))
+    settings = load_effective_settings(db=data.settings_db(db_file))
     result = backtest(
         lambda: open_store(db_file, read_only=True, lock_timeout=data.LOCK_TIMEOUT),
         settings,
@@ -187,7 +187,7 @@ def firing_table(firings: pd.DataFrame, tz: str) -> None:
 SAVED = "settings_saved_message"  # what the last save did, shown after the rerun it asks for
 
 
-def saved_now(changes: dict[SettingPath, Any], db: Path, actor: str) -> None:
+def saved_now(changes: dict[SettingPath, Any], db: Path | None, actor: str) -> None:
     """Save, or say in place why not (nothing is saved then); on success rerun so every part shows it.
     Refused unless the signed-in role may change settings; saved under the signed-in name."""
     if not auth.require("settings"):
@@ -258,7 +258,7 @@ def replay(f: Filters, rule: Rule, scope: str, overrides: dict[str, float], tz: 
         firing_table(firings, tz)
 
 
-def rule_form(rule: Rule, tables: dict[str, Any], db: Path, actor: str, allowed: bool) -> None:
+def rule_form(rule: Rule, tables: dict[str, Any], db: Path | None, actor: str, allowed: bool) -> None:
     """Every threshold of the rule's detector, each with what it means, its scopes and bucket."""
     with st.form("settings_rule_form"):
         st.markdown(f"**{t('settings.edit_rule')}**")
@@ -296,7 +296,7 @@ def rows_form(
     entries: list[dict[str, Any]],
     table: type,
     path: SettingPath,
-    db: Path,
+    db: Path | None,
     actor: str,
     allowed: bool,
 ) -> None:
@@ -319,7 +319,7 @@ def rows_form(
         saved_now({path: from_rows(edited, kinds, before)}, db, actor)
 
 
-def channels_form(channels: dict[str, dict[str, Any]], db: Path, actor: str, allowed: bool) -> None:
+def channels_form(channels: dict[str, dict[str, Any]], db: Path | None, actor: str, allowed: bool) -> None:
     """The channels, one row each; a changed or new row is saved as that channel's table."""
     kinds = {"name": "text", **cell_kinds(ChannelTable)}
     st.subheader(t("settings.channels"))
@@ -356,7 +356,7 @@ def channels_form(channels: dict[str, dict[str, Any]], db: Path, actor: str, all
         st.info(t("settings.unchanged", what=t("settings.channels")))
 
 
-def history(db: Path, tz: str) -> None:
+def history(db: str, tz: str) -> None:
     st.subheader(t("settings.history"))
     with open_store(db, read_only=True, lock_timeout=data.LOCK_TIMEOUT) as store:
         changes = settings_history(store, limit=50)
@@ -401,7 +401,8 @@ def main() -> None:
     if f is None:  # the entrypoint found no data and said so
         return
     tz = data.display_tz()
-    db = data.db_path()
+    db_file = data.db_path()
+    db = data.settings_db(db_file)
     allowed = can_change_settings()
     layers, tables = current_tables(db)
     cfg = load_alert_settings(layers.settings)
@@ -429,7 +430,7 @@ def main() -> None:
     routes = list(alerts.get("routes", []))
     rows_form("routes", t("settings.routes"), routes, RouteTable, ("alerts", "routes"), db, actor, allowed)
     channels_form(dict(alerts.get("channels", {})), db, actor, allowed)
-    history(db, tz)
+    history(db_file, tz)
 
 
 main()

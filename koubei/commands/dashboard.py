@@ -12,10 +12,14 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from koubei.errors import ConfigError
+
+if TYPE_CHECKING:
+    from storage.db import LakeLocation
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -62,11 +66,11 @@ def oidc_configured() -> bool:
     return False
 
 
-def has_accounts(db: Path) -> bool:
+def has_accounts(db: Path | LakeLocation) -> bool:
     from storage import StorageError, open_store
     from storage.users import any_accounts
 
-    if not db.exists():
+    if isinstance(db, Path) and not db.exists():
         return False
     try:
         with open_store(db, read_only=True) as store:
@@ -75,7 +79,7 @@ def has_accounts(db: Path) -> bool:
         return False
 
 
-def check_exposure(address: str, db: Path) -> None:
+def check_exposure(address: str, db: Path | LakeLocation) -> None:
     """Anyone who reaches a dashboard without sign-in may act on incidents and read every mention:
     only this machine may, unless sign-in is configured."""
     if address in LOOPBACK or oidc_configured() or has_accounts(db):
@@ -95,12 +99,13 @@ def dashboard(
 ) -> None:
     """Serve the dashboard (Streamlit) on ADDRESS:PORT, reading the --db database."""
     context = ctx.obj
-    db = Path(context.db_path).resolve()
-    env = {**os.environ, "KOUBEI_DB": str(db)}
+    location = context.settings.location
+    db = Path(location).resolve() if isinstance(location, Path) else location
+    env = {**os.environ, "KOUBEI_DB": str(db) if isinstance(db, Path) else db.address}
     if context.settings.path is not None:
         env["KOUBEI_CONFIG"] = str(Path(context.settings.path).resolve())
     check_exposure(address, db)
-    if not db.exists():
+    if isinstance(db, Path) and not db.exists():
         typer.secho(f"warning: no database at {db} yet; run `koubei run` first", fg="yellow", err=True)
     typer.echo(f"koubei dashboard: http://{address}:{port}  (database {db})")
     command = streamlit_command(port, address)

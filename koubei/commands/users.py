@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
 
 from koubei.commands.output import fmt_time
-from koubei.errors import KoubeiError
+from koubei.errors import ConfigError
 
 if TYPE_CHECKING:
     from storage.users import Actor
@@ -37,11 +39,23 @@ def _actor(command: str) -> Actor:
     return command_actor(f"koubei users {command}")
 
 
+@contextmanager
+def _input_checked() -> Iterator[None]:
+    """A user command's mistake (an unknown or taken name, a bad role or password) is a
+    mistake in the command: exit 2 with its one line, as README says of every mistake."""
+    from storage.users import UserError
+
+    try:
+        yield
+    except UserError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise KoubeiError("no password on standard input")
+            raise ConfigError("no password on standard input")
         return line
     return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
 
@@ -58,7 +72,7 @@ def add_command(
     from storage import users
 
     password = None if oidc else _password(password_stdin)
-    with ctx.obj.open_store() as store:
+    with _input_checked(), ctx.obj.open_store() as store:
         user = users.add(store, name, role, password, _actor("add"))
     typer.echo(f"{user.name}: added as {user.role}")
 
@@ -68,7 +82,7 @@ def disable_command(ctx: typer.Context, name: str) -> None:
     """Stop an account from signing in and acting (its sessions are refused at their next action)."""
     from storage import users
 
-    with ctx.obj.open_store() as store:
+    with _input_checked(), ctx.obj.open_store() as store:
         users.disable(store, name, _actor("disable"))
     typer.echo(f"{name}: disabled")
 
@@ -78,7 +92,7 @@ def enable_command(ctx: typer.Context, name: str) -> None:
     """Let a disabled account sign in again."""
     from storage import users
 
-    with ctx.obj.open_store() as store:
+    with _input_checked(), ctx.obj.open_store() as store:
         users.enable(store, name, _actor("enable"))
     typer.echo(f"{name}: enabled")
 
@@ -89,7 +103,7 @@ def reset_command(ctx: typer.Context, name: str, password_stdin: bool = PASSWORD
     from storage import users
 
     password = _password(password_stdin)
-    with ctx.obj.open_store() as store:
+    with _input_checked(), ctx.obj.open_store() as store:
         users.reset_password(store, name, password, _actor("reset"))
     typer.echo(f"{name}: password reset")
 
@@ -101,7 +115,7 @@ def role_command(
     """Change an account's role."""
     from storage import users
 
-    with ctx.obj.open_store() as store:
+    with _input_checked(), ctx.obj.open_store() as store:
         users.set_role(store, name, role, _actor("role"))
     typer.echo(f"{name}: now {role}")
 

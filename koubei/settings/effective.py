@@ -17,6 +17,7 @@ from koubei.config import Settings, find_config, parse_settings, read_toml
 from koubei.settings.saved import SettingPath, apply_saved, check_savable
 
 if TYPE_CHECKING:  # duckdb only once there is a database to read (`koubei score --input` has none)
+    from storage.db import LakeLocation
     from storage.settings import SavedSetting
 
 
@@ -33,7 +34,7 @@ def read_layers(config_path: Path | None = None, db: Path | None = None) -> Laye
     path = find_config(config_path)
     raw = read_toml(path) if path else {}
     from_file = parse_settings(raw, path, db)
-    saved = read_saved(from_file.db_path)
+    saved = read_saved(from_file.location)
     if not saved:
         return Layers(raw, saved, from_file)
     values = {p: s.value for p, s in saved.items()}
@@ -44,14 +45,14 @@ def load_effective_settings(config_path: Path | None = None, db: Path | None = N
     return read_layers(config_path, db).settings
 
 
-def read_saved(db_path: Path) -> dict[SettingPath, SavedSetting]:
-    """The saved settings, none when there is no database yet."""
-    if str(db_path) == ":memory:" or not db_path.exists():
+def read_saved(location: Path | LakeLocation) -> dict[SettingPath, SavedSetting]:
+    """The saved settings, none when there is no database file yet."""
+    if isinstance(location, Path) and (str(location) == ":memory:" or not location.exists()):
         return {}
     from storage import open_store
     from storage.settings import saved_settings
 
-    with open_store(db_path, read_only=True) as store:
+    with open_store(location, read_only=True) as store:
         return saved_settings(store)
 
 
@@ -75,7 +76,7 @@ def save_all_checked(
     from storage import open_store
     from storage.settings import save_setting
 
-    with open_store(layers.settings.db_path) as store:
+    with open_store(layers.settings.location) as store:
         return sum(
             save_setting(store, path, value, changed_by, replaces=_at(layers.raw, path))
             for path, value in changes.items()
@@ -90,7 +91,7 @@ def reset_saved(path: SettingPath, changed_by: str, config_path: Path | None = N
     from storage import open_store
     from storage.settings import reset_setting
 
-    with open_store(layers.settings.db_path) as store:
+    with open_store(layers.settings.location) as store:
         return reset_setting(store, path, changed_by)
 
 

@@ -43,7 +43,12 @@ def free_port() -> int:
 
 @contextmanager
 def dashboard_server(
-    db: Path, log: Path, timeout: float = 60.0, config: Path | None = None, cwd: Path = REPO, port: int | None = None
+    db: Path | str,
+    log: Path,
+    timeout: float = 60.0,
+    config: Path | None = None,
+    cwd: Path = REPO,
+    port: int | None = None,
 ) -> Iterator[str]:
     """`koubei --db DB dashboard --port N` (which runs `streamlit run streamlit_app.py`) in `cwd`
     (whose .streamlit/secrets.toml Streamlit reads); yields the base URL once /_stcore/health answers."""

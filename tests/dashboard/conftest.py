@@ -9,6 +9,8 @@ would, newest of all, so they are among the latest negative mentions.
 from __future__ import annotations
 
 import fcntl
+import itertools
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -20,8 +22,11 @@ from playwright.sync_api import Browser, sync_playwright
 from koubei.config import Settings, parse_settings
 from koubei.records import Mention
 from storage import open_store, upsert_mentions
+from storage.db import LakeLocation, detach
 from storage.incidents import Incident
+from storage.lake_copy import copy_to_lake
 from tests.dashboard.browser import launch
+from tests.postgres import PostgresServer
 
 DEMO_END = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=8)))
 DEMO_OPTIONS: dict[str, Any] = {"seed": 7, "days": 6, "rate": 10, "end": DEMO_END.isoformat()}
@@ -116,6 +121,38 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return shared / "koubei.duckdb"
+
+
+DEMO_LAKE = "demo_lake"  # the catalog database demo_lake copies the demo into
+
+
+@pytest.fixture(scope="session")
+def demo_lake(demo_db: Path, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> LakeLocation:
+    """The demo database copied into a lake by `koubei migrate --to ducklake`'s copy, once per
+    test process; demo_copy forks it."""
+    lake = LakeLocation(postgres.create_database(DEMO_LAKE), str(tmp_path_factory.mktemp("demo-lake")) + "/")
+    copy_to_lake(demo_db, lake)
+    detach(lake)  # PostgreSQL copies a database nobody is connected to
+    return lake
+
+
+def demo_copy(demo_db: Path, request: pytest.FixtureRequest, backend: str) -> Path | str:
+    """A copy of the demo database a test may write to: a file beside the test's, or a lake
+    given as its address (which open_store and $KOUBEI_DB take as they take a path). A lake
+    is copied as its catalog (a PostgreSQL database made from demo_lake's) over demo_lake's
+    data folder: DuckLake never changes a data file it wrote, a write adds files of new names."""
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    if backend == "duckdb":
+        db = tmp_path / "demo-copy.duckdb"
+        shutil.copy(demo_db, db)
+        return db
+    template: LakeLocation = request.getfixturevalue("demo_lake")
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    name = f"demo_copy_{next(_copies)}"
+    return LakeLocation(postgres.create_database(name, template=DEMO_LAKE), template.data_path).address
+
+
+_copies = itertools.count()  # numbers the catalog databases demo_copy makes in this process
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ and audited, the audit page for admins only."""
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,18 +15,21 @@ from dashboard.i18n import t
 from storage import open_store, users
 from storage.audit import entries
 from storage.incidents import list_incidents, responses
-from tests.dashboard.conftest import is_seeded_crisis
+from tests.dashboard.conftest import demo_copy, is_seeded_crisis
 
 APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 PASSWORD = "correct horse battery"
 CLI = users.Actor("ops", "admin", "test", signed_in=False)
 
 
-@pytest.fixture
-def team_db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the demo database with a viewer, a responder and an admin."""
-    db = tmp_path / "team.duckdb"
-    shutil.copy(demo_db, db)
+@pytest.fixture(params=["duckdb", "ducklake"])
+def team_db(demo_db: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path | str:
+    """A copy of the demo database with a viewer, a responder and an admin, on each backend:
+    every action below works on the single file and on a lake."""
+    return team(demo_copy(demo_db, request, request.param), monkeypatch)
+
+
+def team(db: Path | str, monkeypatch: pytest.MonkeyPatch) -> Path | str:
     with open_store(db) as store:
         for name, role in (("vera", "viewer"), ("rui", "responder"), ("ada", "admin")):
             users.add(store, name, role, PASSWORD, CLI)
@@ -35,7 +37,25 @@ def team_db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return db
 
 
-def crisis_id(db: Path) -> str:
+def test_every_page_opens_on_a_lake(
+    demo_db: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page, the admins' audit page too, reads a lake as it reads the file (on the file the
+    pages are opened in Chromium: tests/dashboard/test_pages_in_chromium.py)."""
+    pages = [
+        "dashboard/overview.py",
+        *(f"dashboard/pages/{p.name}" for p in (APP.parent / "dashboard" / "pages").glob("*.py")),
+    ]
+    team(demo_copy(demo_db, request, "ducklake"), monkeypatch)
+    at = sign_in("ada")
+    for path in pages:
+        at.switch_page(path).run()
+        assert not at.exception, (path, [e.message for e in at.exception])
+        assert not at.error, (path, [e.value for e in at.error])
+        assert at.title or at.header, path
+
+
+def crisis_id(db: Path | str) -> str:
     with open_store(db, read_only=True) as store:
         return next(i.id for i in list_incidents(store) if is_seeded_crisis(i) and i.status == "open")
 
@@ -60,7 +80,7 @@ def test_without_accounts_nobody_is_asked_to_sign_in(dashboard_env: Path) -> Non
     assert not [b for b in at.button if b.key == "auth_sign_out"]
 
 
-def test_sign_in_form_refuses_a_wrong_password_and_lets_the_right_one_in(team_db: Path) -> None:
+def test_sign_in_form_refuses_a_wrong_password_and_lets_the_right_one_in(team_db: Path | str) -> None:
     at = sign_in("vera", "not the password")
     assert [e.value for e in at.error] == [t("auth.wrong")]
     assert t("auth.title") in [title.value for title in at.title]  # still at the form: no page ran
@@ -69,14 +89,14 @@ def test_sign_in_form_refuses_a_wrong_password_and_lets_the_right_one_in(team_db
     assert any("vera" in text.value for text in at.sidebar.text)
 
 
-def test_a_disabled_account_cannot_sign_in(team_db: Path) -> None:
+def test_a_disabled_account_cannot_sign_in(team_db: Path | str) -> None:
     with open_store(team_db) as store:
         users.disable(store, "vera", CLI)
     at = sign_in("vera")
     assert [e.value for e in at.error] == [t("auth.wrong")]
 
 
-def test_sessions_expire(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sessions_expire(team_db: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KOUBEI_SESSION_MINUTES", "1")
     at = sign_in("vera")
     at.run()
@@ -88,7 +108,7 @@ def test_sessions_expire(team_db: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert t("auth.expired") in [i.value for i in at.info]
 
 
-def test_a_viewer_forcing_an_incident_action_is_refused(team_db: Path) -> None:
+def test_a_viewer_forcing_an_incident_action_is_refused(team_db: Path | str) -> None:
     """Hidden and disabled buttons are not the check: a viewer who opens the dialog anyway
     (its state set directly) and submits it changes nothing and is told why."""
     incident = crisis_id(team_db)
@@ -106,7 +126,7 @@ def test_a_viewer_forcing_an_incident_action_is_refused(team_db: Path) -> None:
         assert not entries(store, action="incident-")
 
 
-def test_a_responder_acknowledges_as_themselves_and_it_is_audited(team_db: Path) -> None:
+def test_a_responder_acknowledges_as_themselves_and_it_is_audited(team_db: Path | str) -> None:
     incident = crisis_id(team_db)
     at = sign_in("rui", query={"incident": incident})
     at.switch_page("dashboard/pages/incidents.py").run()
@@ -124,7 +144,7 @@ def test_a_responder_acknowledges_as_themselves_and_it_is_audited(team_db: Path)
 
 
 @pytest.mark.parametrize("page", ["triage", "mentions"])
-def test_a_viewer_cannot_save_corrections(team_db: Path, page: str) -> None:
+def test_a_viewer_cannot_save_corrections(team_db: Path | str, page: str) -> None:
     """On the Mentions page too (its corrections were first saved without a role check)."""
     at = sign_in("vera")
     at.switch_page(f"dashboard/pages/{page}.py").run()
@@ -136,7 +156,7 @@ def test_a_viewer_cannot_save_corrections(team_db: Path, page: str) -> None:
         assert not entries(store, action="correct")
 
 
-def test_corrections_name_the_signed_in_responder(team_db: Path) -> None:
+def test_corrections_name_the_signed_in_responder(team_db: Path | str) -> None:
     at = sign_in("rui")
     at.switch_page("dashboard/pages/triage.py").run()
     at.session_state["triage_editor"] = {"edited_rows": {0: {"corrected_label": "pos"}}}
@@ -148,7 +168,7 @@ def test_corrections_name_the_signed_in_responder(team_db: Path) -> None:
     assert (entry.actor, entry.target, len(entry.detail["mentions"])) == ("rui", "label", 1)
 
 
-def test_the_audit_page_is_for_admins_and_offers_no_edit(team_db: Path) -> None:
+def test_the_audit_page_is_for_admins_and_offers_no_edit(team_db: Path | str) -> None:
     at = sign_in("vera")
     with pytest.raises(Exception):  # noqa: B017, PT011 - not in a viewer's navigation at all
         at.switch_page("dashboard/pages/audit.py").run()
@@ -163,7 +183,7 @@ def test_the_audit_page_is_for_admins_and_offers_no_edit(team_db: Path) -> None:
     assert [b.key for b in at.button] == ["auth_sign_out"]
 
 
-def test_a_dashboard_export_of_mentions_is_audited(team_db: Path) -> None:
+def test_a_dashboard_export_of_mentions_is_audited(team_db: Path | str) -> None:
     from dashboard import exports
     from tests.reports.test_dashboard import FILTERS
 
@@ -191,7 +211,7 @@ def test_nothing_in_the_code_changes_or_removes_audit_entries() -> None:
 
 
 def test_assigning_names_a_user_who_is_told_through_the_channels(
-    team_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    team_db: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from alerts.channels import render_text
 
@@ -220,7 +240,7 @@ def test_assigning_names_a_user_who_is_told_through_the_channels(
     assert render_text(json.loads(told[0][2]) | {"event": "assigned:vera"}).startswith("[koubei] 指派给 vera ")
 
 
-def test_a_click_after_the_session_ran_out_is_refused(team_db: Path) -> None:
+def test_a_click_after_the_session_ran_out_is_refused(team_db: Path | str) -> None:
     """A button's callback runs before the page's sign-in gate: it must not act for an expired session."""
     at = sign_in("rui")
     at.switch_page("dashboard/pages/triage.py").run()
@@ -233,7 +253,7 @@ def test_a_click_after_the_session_ran_out_is_refused(team_db: Path) -> None:
         assert store.query("SELECT count(*) FROM sentiment_labels")[0][0] == 0
 
 
-def test_only_an_admin_may_change_settings(team_db: Path) -> None:
+def test_only_an_admin_may_change_settings(team_db: Path | str) -> None:
     """The Settings page's hook let anyone change settings once sign-in existed."""
     at = sign_in("rui")
     at.switch_page("dashboard/pages/settings.py").run()

@@ -6,21 +6,28 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage import Store
+import pytest
+
+from storage import Store, users
+from storage.audit import entries
 from storage.health import record_heartbeat, record_success, source_health
 from storage.incidents import (
     AspectRise,
     Incident,
     OutboxRow,
     SourceCount,
+    assignee,
+    begin_send,
     claim_due,
     enqueue,
     get_incident,
     list_incidents,
     log_response,
     outbox_rows,
+    responses,
     save_incident,
 )
+from storage.users import Actor, Forbidden
 
 T0 = datetime(2026, 11, 23, 4, 0)
 
@@ -93,6 +100,32 @@ def test_outbox_rows_keep_their_payload_and_are_queued_once(store: Store) -> Non
     # A claim is a lease; the attempt is counted when the send begins.
     assert claimed == replace(row, status="sending", next_attempt_at=T0 + timedelta(minutes=5), lease_owner="sender")
     assert outbox_rows(store, "sending") == [claimed]
+    lease = T0 + timedelta(minutes=10)
+    # begin_send used RETURNING, which the lake does not have (issue 16).
+    assert begin_send(store, "o1", "sender", lease) == 1
+    assert begin_send(store, "o1", "another sender", lease) is None
+    assert begin_send(store, "o1", "sender", lease) == 2
+
+
+def test_people_act_on_an_incident_and_every_action_is_audited_in_order(store: Store) -> None:
+    """On the lake the audit log had no ids (no sequences there), so the trail could not be
+    read in order; the ids now need no sequence (Store.append_log)."""
+    admin = Actor("root", "admin", "test", signed_in=False)
+    users.add(store, "duty", "responder", "pw-for-duty-1", admin)
+    users.add(store, "reader", "viewer", "pw-for-reader-1", admin)
+    save_incident(store, _incident(), [])
+    duty = Actor("duty", "responder", "browser@10.0.0.2")
+    log_response(store, "i1", "acknowledge", duty, None, T0 + timedelta(minutes=1))
+    log_response(store, "i1", "assign", duty, "duty", T0 + timedelta(minutes=2))
+    with pytest.raises(Forbidden):
+        log_response(store, "i1", "resolve", Actor("reader", "viewer", "browser@10.0.0.3"), None, T0)
+    found = get_incident(store, "i1")
+    assert found is not None and found.status == "acknowledged"
+    assert assignee(responses(store, "i1")) == "duty"
+    trail = entries(store)
+    assert [e.action for e in trail] == ["user-add", "user-add", "incident-acknowledge", "incident-assign"]
+    assert all(isinstance(e.id, int) for e in trail) and len({e.id for e in trail}) == 4
+    assert [e.id for e in trail] == sorted(e.id for e in trail)
 
 
 def test_health_rows_tell_sources_from_the_watch_heartbeat(store: Store) -> None:
