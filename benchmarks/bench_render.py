@@ -16,10 +16,9 @@ of the dashboard server (VmHWM of the streamlit process and its children; target
 Every measured step waits CACHE_WAIT first, so that the dashboard's st.cache_data entries (CACHE_TTL)
 have expired: the figures are those of a reader that no other session has warmed up.
 
-The store: $KOUBEI_BENCH_STORE (opened read-only; when it holds no incident, a copy of it after a
-detection pass), else one built here with bench_scale's
-generator at $KOUBEI_BENCH_RENDER_N mentions (default 1,000,000), scored, with one negative burst that
-detection turns into an incident. Run: `make bench render` or `.venv/bin/python -m benchmarks render`.
+The store: $KOUBEI_BENCH_STORE, else the shared year store of $KOUBEI_BENCH_RENDER_N mentions
+(benchmarks/yearstore.py, default 1,000,000; built first when its cache has none). It is opened
+read-only; when it holds no incident, a copy of it after a detection pass is measured. Run: `make bench render` or `.venv/bin/python -m benchmarks render`.
 """
 
 from __future__ import annotations
@@ -38,15 +37,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.bench_scale import END, _batch, _fixed_scores, _store
+from benchmarks.yearstore import year_store
 from dashboard.data import CACHE_TTL
 from koubei.config import parse_settings
-from sentiment.corpus import written_corpus
-from sentiment.model import scorer_from_settings
 from storage import Store, open_store
 from storage.incidents import incidents_where
-from storage.mentions import upsert_table
-from storage.sentiment import write_scores
 from tests.dashboard.browser import dashboard_server, free_port, launch
 
 if TYPE_CHECKING:
@@ -55,7 +50,6 @@ if TYPE_CHECKING:
 COUNT = int(os.environ.get("KOUBEI_BENCH_RENDER_N", "1000000"))
 RUNS = 3
 CACHE_WAIT = CACHE_TTL + 1.0
-BURST = 3_000  # negative mentions of one brand in the store's last hours: an incident to open
 TARGET_FIRST = 1.5
 TARGET_CHANGE = 2.0
 TARGET_RSS_MB = 1024
@@ -78,30 +72,6 @@ st.title("bare")
 st.metric("mentions", int(shown["mentions"].sum()))
 st.plotly_chart(px.line(shown.groupby("day", as_index=False)["mentions"].sum(), x="day", y="mentions"))
 """
-
-
-def build_store(path: Path, count: int) -> None:
-    """`count` scored mentions over the year (bench_scale's generator), then BURST negative mentions
-    of its first brand in the last six hours, scored negative, and one detection pass."""
-    from alerts.detect import detect_incidents
-
-    corpus, _ = written_corpus()
-
-    def opener() -> Store:
-        return open_store(path)
-
-    _store(opener, 0, count, corpus, scored=True)
-    burst = _batch(count, BURST, corpus, newest=True)
-    brand = burst["brand"][0].as_py()
-    burst = burst.set_column(burst.schema.get_field_index("brand"), "brand", [[brand] * BURST])
-    hours = [END - timedelta(seconds=(i * 7) % (6 * 3600)) for i in range(BURST)]
-    burst = burst.set_column(burst.schema.get_field_index("published_at"), "published_at", [hours])
-    model = scorer_from_settings()
-    negative = [{**row, "score": 0.05, "label": "neg"} for row in _fixed_scores(burst, model.name, model.version)]
-    with opener() as store:
-        upsert_table(store, burst)
-        write_scores(store, negative, [], [], [])
-    detect_incidents(opener, parse_settings({}, db=path), now=END)
 
 
 def an_incident(path: Path) -> str | None:
@@ -333,15 +303,10 @@ def main() -> None:
     print(f"{os.cpu_count()} cores, load average {_load()} at start")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if given := os.environ.get("KOUBEI_BENCH_STORE"):
-            path = with_incidents(Path(given), folder)
-            print(f"store {given} (given; {'as it is' if str(path) == given else 'a copy, after a detection pass'})")
-        else:
-            path = folder / "render.duckdb"
-            started = time.perf_counter()
-            build_store(path, COUNT)
-            seconds = time.perf_counter() - started
-            print(f"built {COUNT:,} scored mentions and a {BURST:,}-mention burst in {seconds:.0f} s", flush=True)
+        given = os.environ.get("KOUBEI_BENCH_STORE")
+        store = Path(given) if given else year_store(COUNT)
+        path = with_incidents(store, folder)
+        print(f"store {store} ({'as it is' if path == store else 'a copy, after a detection pass'})", flush=True)
         measure(path, folder)
 
 
