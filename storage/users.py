@@ -84,7 +84,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
 
@@ -133,7 +133,7 @@ def add(store: Store, name: str, role: str, password: str | None, actor: Actor) 
     name = name.strip()
     if not name:
         raise UserError("a user needs a name")
-    _check_role(role)
+    check_role(role)
     hashed = _hash(password) if password is not None else None
     authorize(store, actor, "users")
     with store.transaction() as con:
@@ -172,7 +172,7 @@ def reset_password(store: Store, name: str, password: str, actor: Actor) -> None
 
 
 def set_role(store: Store, name: str, role: str, actor: Actor) -> None:
-    _check_role(role)
+    check_role(role)
     _change(store, name, actor, "user-role", "UPDATE users SET role = ? WHERE name = ?", [role])
 
 
@@ -193,7 +193,7 @@ def signed_in_through_provider(store: Store, name: str, default_role: str, origi
     sign-in (audited), None when it was disabled (or default_role is "" and an admin did not add it)."""
     user = get(store, name)
     if user is None and default_role:
-        _check_role(default_role)
+        check_role(default_role)
         with store.transaction() as con:
             con.execute("INSERT INTO users VALUES (?, ?, NULL, ?, NULL)", [name, default_role, _now()])
             audit.record(store, "user-add", "user", {"user": name, "role": default_role, "via": "oidc"}, name, origin)

@@ -92,3 +92,11 @@ def test_an_open_dashboard_is_not_served_beyond_this_machine(tmp_path: Path, add
     assert refused.returncode == 2
     assert "without sign-in" in refused.stderr and "koubei users add" in refused.stderr
     assert ".streamlit/secrets.toml" in refused.stderr
+
+
+def test_a_bad_role_is_refused_before_the_password_is_asked(tmp_path: Path) -> None:
+    """Found in the stop-22 check: `koubei users add bob --role boss` asked for the password first,
+    then ended in click's "aborted" with exit 1 when none came."""
+    done = koubei(tmp_path / "k.duckdb", "users", "add", "bob", "--role", "boss", stdin="")
+    assert done.returncode == 2 and "role must be one of viewer, responder, admin" in done.stderr
+    assert "password" not in done.stdout + done.stderr

@@ -71,6 +71,8 @@ def add_command(
     """Add an account; asks for its password unless --oidc."""
     from storage import users
 
+    with _input_checked():
+        users.check_role(role)  # before asking for a password that would then be thrown away
     password = None if oidc else _password(password_stdin)
     with _input_checked(), ctx.obj.open_store() as store:
         user = users.add(store, name, role, password, _actor("add"))
