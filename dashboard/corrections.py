@@ -14,6 +14,22 @@ from storage import sentiment as db
 from storage.users import Actor, Forbidden
 
 
+def label_choice(code: object) -> str:
+    """A label code as the editor's choice shows it (empty for none)."""
+    return t_value("label", code) if code else ""
+
+
+def save_and_notify(editor_key: str, rows: pd.DataFrame, notice_key: str, no_changes: str, saved: str) -> bool:
+    """on_click of a page's save button: store the edits as the signed-in user and leave the page's
+    notice (strings `no_changes` or `saved`) for its next run; True when something was stored, so
+    the page's cached rows are stale."""
+    count = save_as_signed_in(st.session_state.get(editor_key), rows)
+    if count is None:
+        return False
+    st.session_state[notice_key] = t(saved, n=count) if count else t(no_changes)
+    return count > 0
+
+
 def save_as_signed_in(editor_state: dict[str, Any] | None, rows: pd.DataFrame) -> int | None:
     """save_edited as the signed-in user; None when their role may not correct (refused here and
     again by storage), with the refusal left for the next run to show."""

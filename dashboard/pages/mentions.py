@@ -14,8 +14,8 @@ import streamlit as st
 from dashboard import auth, data, filters
 from dashboard.codes import aspect_words
 from dashboard.components import local_times, masked
-from dashboard.corrections import save_as_signed_in
-from dashboard.i18n import t, t_value
+from dashboard.corrections import label_choice, save_and_notify
+from dashboard.i18n import t
 from querylang import Query, QueryError, parse
 from storage.search import Found, Order, Window, count_found, search
 
@@ -73,10 +73,6 @@ def frame(found: list[Found]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["native_id", *COLUMNS])
 
 
-def label_choice(code: object) -> str:
-    return t_value("label", code) if code else ""
-
-
 def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
     shown = local_times(masked(page, ["text", "brand"]), ["published_at"], tz)
     shown["corrected_label"] = shown["corrected_label"].fillna("")
@@ -90,14 +86,8 @@ def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
 def save_corrections(page: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
     user; refused unless their role may correct (storage checks it again)."""
-    saved = save_as_signed_in(st.session_state.get(EDITOR_KEY), page)
-    if saved is None:
-        return
-    if not saved:
-        st.session_state["mentions_notice"] = t("explorer.no_changes")
-        return
-    load_page.clear()
-    st.session_state["mentions_notice"] = t("explorer.saved", n=saved)
+    if save_and_notify(EDITOR_KEY, page, "mentions_notice", "explorer.no_changes", "explorer.saved"):
+        load_page.clear()
 
 
 def read_query(text: str) -> Query | None:

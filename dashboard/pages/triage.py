@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import auth, data, filters
 from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
-from dashboard.corrections import save_as_signed_in
+from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import t, t_value
 from storage import sentiment as db
 from storage.queries import MentionFilter
@@ -65,21 +65,11 @@ def load_aspects(db_file: str, f: MentionFilter) -> pd.DataFrame:
         )
 
 
-def label_choice(code: object) -> str:
-    return t_value("label", code) if code else ""
-
-
 def save_corrections(queue: pd.DataFrame) -> None:
     """on_click of the save button: store the labels and tiers edited in the editor, as the signed-in
     user; refused unless their role may correct (storage checks it again)."""
-    saved = save_as_signed_in(st.session_state.get(EDITOR_KEY), queue)
-    if saved is None:
-        return
-    if not saved:
-        st.session_state["triage_notice"] = t("triage.no_changes")
-        return
-    load_queue.clear()
-    st.session_state["triage_notice"] = t("triage.saved_labels", n=saved)
+    if save_and_notify(EDITOR_KEY, queue, "triage_notice", "triage.no_changes", "triage.saved_labels"):
+        load_queue.clear()
 
 
 def table(queue: pd.DataFrame, tz: str) -> pd.DataFrame:
