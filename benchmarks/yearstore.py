@@ -54,7 +54,7 @@ from sentiment.aspects import tagger_from_settings
 from sentiment.corpus import read_written
 from sentiment.grouping import mark_duplicates
 from sentiment.model import scorer_from_settings
-from sentiment.pipeline import _score_rows
+from sentiment.pipeline import score_rows
 from storage import Store, open_store
 from storage.mentions import upsert_table
 from storage.queue import PendingMention, queue_for_model
@@ -309,7 +309,7 @@ def _scores(
         PendingMention(s, n, m.text, hashlib.md5(m.text.encode()).hexdigest(), r, 0, m.language, m.brand, rescore=False)
         for s, n, r, m in rows
     ]
-    return _score_rows(pending, [corpus.analyses[m.analysis] for m in batch], name, version), pending
+    return score_rows(pending, [corpus.analyses[m.analysis] for m in batch], name, version), pending
 
 
 # The generating process's corpus, generator and model (set at fork: never pickled).

@@ -146,7 +146,7 @@ def _score_queue(
                 results = analyser.analyse(batch, stop)
             if results is None:
                 return True
-            rows = _score_rows(batch, results, name, version)
+            rows = score_rows(batch, results, name, version)
             with tally.timed("writing"), open_store() as store:
                 db.write_scores(store, *rows, scored=batch)
             tally.scored += len(batch)
@@ -160,7 +160,7 @@ def _score_queue(
 Rows = list[dict[str, Any]]
 
 
-def _score_rows(
+def score_rows(
     batch: Sequence[PendingMention], results: Sequence[Analysis], name: str, version: str
 ) -> tuple[Rows, Rows, Rows, Rows]:
     """The (scores, aspects, triage, flags) rows of a batch, for db.write_scores."""
