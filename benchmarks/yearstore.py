@@ -40,6 +40,8 @@ import re
 import shutil
 import sys
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -367,7 +369,7 @@ def build(n: int, path: Path) -> None:
     stored, spent = 0, {"waiting": 0.0, "store": 0.0, "score": 0.0, "group": 0.0}
     with multiprocessing.get_context("fork").Pool(1) as pool:
         clock = time.perf_counter()
-        for table, rows, pending, last in pool.imap(_prepare, _day_ranges(n)):
+        for table, rows, pending, last in _prepared_ahead(pool, _day_ranges(n)):
             clock = _lap(spent, "waiting", clock)
             with opener() as store:
                 upsert_table(store, table)
@@ -388,6 +390,19 @@ def build(n: int, path: Path) -> None:
     seconds = time.perf_counter() - started
     ready_marker(path).write_text(f"{stored} mentions, generator {GENERATOR_VERSION}, built in {seconds:.0f} s\n")
     _log(f"ready: {path}, {stored:,} mentions, {path.stat().st_size / 1e9:.2f} GB, in {seconds:.0f} s")
+
+
+def _prepared_ahead(pool: Any, batches: list[range], ahead: int = 2) -> Iterator[Prepared]:
+    """The prepared batches in order, at most `ahead` waiting: `Pool.imap` has no backpressure, so a
+    generator faster than the store queued the whole year in this process (5 KB per mention: the 10M
+    build ran out of memory near 3M)."""
+    waiting: deque[Any] = deque()
+    for days in batches:
+        waiting.append(pool.apply_async(_prepare, (days,)))
+        if len(waiting) > ahead:
+            yield waiting.popleft().get()
+    while waiting:
+        yield waiting.popleft().get()
 
 
 def _lap(spent: dict[str, float], stage: str, since: float) -> float:
