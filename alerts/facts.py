@@ -24,22 +24,26 @@ BASELINE = timedelta(days=7)
 
 
 def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[list[IncidentMention], Incident]:
-    """The incident's driving mentions, and the incident with its keywords, aspects and sources."""
+    """The incident's driving mentions, and the incident with its keywords, aspects and sources.
+    The scope's rows of the window and the week before are read once (series.ScopeRows)."""
     window = scope_window(incident)
     week_before = replace(window, start=window.start - BASELINE, end=window.start)
-    mentions = series.window_mentions(store, window, cfg.top_mentions)
-    texts = series.window_texts(store, window, limit=KEYWORD_TEXTS)
+    with series.ScopeRows(store, window, week_before.start) as rows:
+        mentions = rows.mentions(window, cfg.top_mentions)
+        texts = rows.texts(window, limit=KEYWORD_TEXTS)
+        background = rows.texts(week_before, limit=KEYWORD_TEXTS) if texts else []
+        now_aspects = rows.negative_aspects(window)
+        base_aspects = rows.negative_aspects(week_before)
+        sources = rows.sources(window)
+        urgent = rows.urgent_count(window)
     keywords: tuple[str, ...] = ()
     if texts:
         from sentiment.keywords import top_keywords
 
-        background = series.window_texts(store, week_before, limit=KEYWORD_TEXTS)
         # The brand's and product's own names say nothing the headline does not (声浪, P20).
         named = f"{incident.brand or ''} {incident.scope_value}"
         candidates = top_keywords(texts, k=10 + KEYWORDS_NAMED, background=background or None)
         keywords = tuple(word for word, _ in candidates if word not in named)[:10]
-    now_aspects = series.window_negative_aspects(store, window)
-    base_aspects = series.window_negative_aspects(store, week_before)
     ratio = max((window.end - window.start) / BASELINE, 1e-9)
     rose = sorted(
         (
@@ -54,9 +58,9 @@ def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[
         incident,
         keywords=keywords,
         aspects=tuple(rose[:MAX_ASPECTS]),
-        sources=tuple(SourceCount(source, count) for source, count in series.window_sources(store, window).items()),
+        sources=tuple(SourceCount(source, count) for source, count in sources.items()),
     )
-    return mentions, red_alert(store, cfg, found)
+    return mentions, _tiered(cfg, found, urgent)
 
 
 def scope_window(incident: Incident) -> ScopeWindow:
@@ -76,8 +80,12 @@ def red_alert(store: Store, cfg: AlertSettings, incident: Incident) -> Incident:
     (live detection and the backtest tier the same way)."""
     if incident.kind != "negative" or incident.severity >= 5:
         return incident
-    urgent = series.window_urgent_count(store, scope_window(incident))
-    if urgent < cfg.severity.red_alert_mentions:
+    return _tiered(cfg, incident, series.window_urgent_count(store, scope_window(incident)))
+
+
+def _tiered(cfg: AlertSettings, incident: Incident, urgent: int) -> Incident:
+    """red_alert, given how many of the window's mentions the triage put at tier 5."""
+    if incident.kind != "negative" or incident.severity >= 5 or urgent < cfg.severity.red_alert_mentions:
         return incident
     why = f"tier 5 (红色警戒): {urgent} mentions in the window triaged tier 5"
     return replace(incident, severity=5, note=f"{incident.note}; {why}" if incident.note else why)

@@ -63,7 +63,11 @@ def _idf() -> tuple[dict[str, float], float]:
     return loader.idf_freq, loader.median_idf
 
 
-def keyword_tokens(text: str) -> list[str]:
+# A detection pass extracts keywords for every incident it updates: the scopes of one burst
+# (brand, product, source, aspect) and their weeks before share most texts, and segmenting
+# them again cost about 1 s per incident. Bounded: a pass reads a few thousand texts.
+@lru_cache(maxsize=20_000)
+def keyword_tokens(text: str) -> tuple[str, ...]:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is noise on the CLI
@@ -77,7 +81,7 @@ def keyword_tokens(text: str) -> list[str]:
         if not _known(word):
             continue
         out.append(word)
-    return out
+    return tuple(out)
 
 
 def _doc_freq(texts: list[str]) -> Counter[str]:

@@ -113,34 +113,96 @@ def _labelled(w: ScopeWindow) -> tuple[str, list[Any]]:
     )
 
 
-def window_mentions(store: Store, w: ScopeWindow, limit: int = 20) -> list[IncidentMention]:
-    """The mentions that drove an incident, most reach first (ranked 1, 2, ...)."""
-    sql, params = _labelled(w)
-    rows = store.query(
-        "SELECT DISTINCT m.source, m.native_id, m.url, m.text, m.published_at,"
-        f" coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label{sql}"
-        " ORDER BY reach DESC, m.published_at, m.source, m.native_id LIMIT ?",
-        [*params, limit],
-    )
-    return [IncidentMention(rank, *row) for rank, row in enumerate(rows, 1)]
+class ScopeRows:
+    """One scope's mentions published from `since` to a window's end, read once (with their
+    label, triage and negative aspects) into temp tables: an incident's facts, the window's and
+    the week before's, are then small queries over those rows. Each large table (mentions,
+    sentiment, triage, mention_aspects) is read once per incident, not once per fact.
+    Use as a context manager; the temp tables go with it."""
 
+    _BASE = "koubei_scope_base"
+    _ROWS = "koubei_scope_rows"
+    _ASPECTS = "koubei_scope_aspects"
 
-def window_texts(store: Store, w: ScopeWindow, limit: int = 500) -> list[str]:
-    """The newest texts of the window."""
-    sql, params = _labelled(w)
-    return [r[0] for r in store.query(f"SELECT m.text{sql} ORDER BY m.published_at DESC LIMIT ?", [*params, limit])]
+    def __init__(self, store: Store, w: ScopeWindow, since: datetime) -> None:
+        self.store = store
+        value, join = _scope_sql(w.scope_type)
+        where = f"coalesce(m.brand, '') = ? AND {value} = ? AND m.published_at >= ? AND m.published_at < ?"
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.url, m.text,"
+            " m.published_at, coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach"
+            f" FROM mentions m{join} WHERE {where}",
+            [w.brand, w.scope_value, since, w.end],
+        )
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
+            f" LEFT JOIN {rollups.keyed('sentiment', self._BASE)} s ON s.source = b.source AND s.native_id = b.native_id"
+            f" LEFT JOIN {rollups.keyed('triage', self._BASE)} t ON t.source = b.source AND t.native_id = b.native_id"
+        )
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS SELECT source, native_id, aspect"
+            f" FROM {rollups.keyed('mention_aspects', self._BASE)} WHERE polarity = 'neg'"
+        )
+
+    def __enter__(self) -> ScopeRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for table in (self._BASE, self._ROWS, self._ASPECTS):
+            self.store.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def _labelled(self, w: ScopeWindow) -> tuple[str, list[Any]]:
+        """FROM ... WHERE for the rows of `w` (the negative ones only if it asks)."""
+        neg = " AND label = 'neg'" if w.negative_only else ""
+        return f" FROM {self._ROWS} WHERE published_at >= ? AND published_at < ?{neg}", [w.start, w.end]
+
+    def mentions(self, w: ScopeWindow, limit: int = 20) -> list[IncidentMention]:
+        """The mentions that drove an incident, most reach first (ranked 1, 2, ...)."""
+        sql, params = self._labelled(w)
+        rows = self.store.query(
+            f"SELECT source, native_id, url, text, published_at, reach, label{sql}"
+            " ORDER BY reach DESC, published_at, source, native_id LIMIT ?",
+            [*params, limit],
+        )
+        return [IncidentMention(rank, *row) for rank, row in enumerate(rows, 1)]
+
+    def texts(self, w: ScopeWindow, limit: int = 500) -> list[str]:
+        """The newest texts of the window."""
+        sql, params = self._labelled(w)
+        return [
+            r[0] for r in self.store.query(f"SELECT text{sql} ORDER BY published_at DESC LIMIT ?", [*params, limit])
+        ]
+
+    def urgent_count(self, w: ScopeWindow) -> int:
+        """How many mentions in the window the triage put at tier 5 (red alert), whatever their label."""
+        return int(
+            self.store.query(
+                f"SELECT count(*) FROM {self._ROWS} WHERE published_at >= ? AND published_at < ? AND urgency >= ?",
+                [w.start, w.end, RED_ALERT_TIER],
+            )[0][0]
+        )
+
+    def sources(self, w: ScopeWindow) -> dict[str, int]:
+        """Mentions per source in the window, most first."""
+        sql, params = self._labelled(w)
+        rows = self.store.query(f"SELECT source, count(*){sql} GROUP BY 1 ORDER BY 2 DESC, 1", params)
+        return {str(k): int(v) for k, v in rows}
+
+    def negative_aspects(self, w: ScopeWindow) -> dict[str, int]:
+        """Negative aspect mentions per aspect in the window (any overall label), most first."""
+        rows = self.store.query(
+            f"SELECT x.aspect, count(*) FROM {self._ROWS} r JOIN {self._ASPECTS} x"
+            " ON x.source = r.source AND x.native_id = r.native_id"
+            " WHERE r.published_at >= ? AND r.published_at < ? GROUP BY 1 ORDER BY 2 DESC, 1",
+            [w.start, w.end],
+        )
+        return {str(k): int(v) for k, v in rows}
 
 
 def window_urgent_count(store: Store, w: ScopeWindow) -> int:
     """How many mentions in the window the triage put at tier 5 (red alert), whatever their label."""
-    join, where, params = _in_window(w)
-    return int(
-        store.query(
-            f"SELECT count(*) FROM mentions m{join} JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
-            f" WHERE {where} AND t.urgency >= ?",
-            [*params, RED_ALERT_TIER],
-        )[0][0]
-    )
+    with ScopeRows(store, w, w.start) as rows:
+        return rows.urgent_count(w)
 
 
 def window_urgent_reasons(store: Store, w: ScopeWindow) -> list[str]:
@@ -166,25 +228,6 @@ def window_excluded(store: Store, w: ScopeWindow) -> int:
             params,
         )[0][0]
     )
-
-
-def window_sources(store: Store, w: ScopeWindow) -> dict[str, int]:
-    """Mentions per source in the window, most first."""
-    sql, params = _labelled(w)
-    rows = store.query(f"SELECT m.source, count(DISTINCT m.native_id){sql} GROUP BY 1 ORDER BY 2 DESC", params)
-    return {str(k): int(v) for k, v in rows}
-
-
-def window_negative_aspects(store: Store, w: ScopeWindow) -> dict[str, int]:
-    """Negative aspect mentions per aspect in the window (any overall label), most first."""
-    join, where, params = _in_window(w)
-    rows = store.query(
-        f"SELECT x.aspect, count(*) FROM mentions m{join}"
-        " JOIN mention_aspects x ON x.source = m.source AND x.native_id = m.native_id AND x.polarity = 'neg'"
-        f" WHERE {where} GROUP BY 1 ORDER BY 2 DESC",
-        params,
-    )
-    return {str(k): int(v) for k, v in rows}
 
 
 def source_buckets(store: Store, bucket_seconds: int, since: datetime, until: datetime) -> Any:

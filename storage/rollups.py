@@ -6,6 +6,8 @@ scores; `rollup_aspects` the same per aspect. Every write that changes what they
 changes them in its own transaction:
 
 - a new mention adds itself from the batch in hand (`add_new`): it has no score yet;
+- its first score moves it from unscored to its label, tier and aspects from the rows in hand
+  (`add_scored`): only its bucket, brand and product are read, from the mentions table;
 - any other change (a content update, a score, a duplicate mark, a brand tag, an erasure)
   runs inside `changing(store, keys)`, which takes the keys' contributions out before the
   change and puts them back after it, so whatever the change did is counted once.
@@ -40,16 +42,28 @@ _NEW_SCHEMA = pa.schema(
 NEW_COLUMNS = "source, published_at, brand, product"  # what an insert RETURNs for add_new
 
 
-def _state(mentions: str) -> str:
-    """One row per mention m of `mentions` with everything the rollups count it by."""
+def keyed(table: str, keys: str) -> str:
+    """The rows of `table` whose (source, native_id) the (small) table `keys` holds, as a subquery.
+    Joined this way the small side is the one hashed: a plain LEFT JOIN from a few keys to a
+    large table builds its hash table over the large one (0.8 s for triage at 1M mentions)."""
+    return f"(SELECT * FROM {table} WHERE (source, native_id) IN (SELECT source, native_id FROM {keys}))"
+
+
+def _state(mentions: str, keys: str | None = None) -> str:
+    """One row per mention m of `mentions` with everything the rollups count it by; with `keys`
+    (a small table of the mentions' keys) the joined tables are read for those keys only."""
+
+    def side(table: str) -> str:
+        return table if keys is None else keyed(table, keys)
+
     return (
         f"SELECT m.source, m.native_id, {_BUCKET} AS bucket, coalesce(m.brand, '') AS brand,"
         " coalesce(m.product, '') AS product, coalesce(s.label, '') AS label, s.score,"
         " coalesce(t.urgency, 0) AS tier, coalesce(f.excluded, FALSE) AS excluded"
         f" FROM {mentions}"
-        " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        " LEFT JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
-        " LEFT JOIN mention_flags f ON f.source = m.source AND f.native_id = m.native_id"
+        f" LEFT JOIN {side('sentiment')} s ON s.source = m.source AND s.native_id = m.native_id"
+        f" LEFT JOIN {side('triage')} t ON t.source = m.source AND t.native_id = m.native_id"
+        f" LEFT JOIN {side('mention_flags')} f ON f.source = m.source AND f.native_id = m.native_id"
     )
 
 
@@ -61,10 +75,10 @@ def _mention_rows(state: str) -> str:
     )
 
 
-def _aspect_rows(state: str) -> str:
+def _aspect_rows(state: str, aspects: str = "mention_aspects") -> str:
     return (
         f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign AS mentions FROM {state} x"
-        " JOIN mention_aspects a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
+        f" JOIN {aspects} a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
     )
 
 
@@ -85,10 +99,9 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
 def _apply_keys(store: Store, sign: int) -> None:
     """Add (or with sign -1 take out) the contributions of the keys' mentions as they are now:
     their state read once (one look at each table), then counted for both rollups."""
-    keyed = f"{_KEYS} k JOIN mentions m ON m.source = k.source AND m.native_id = k.native_id"
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed)}")
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}")
     _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
-    _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE), sign)
+    _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE, keyed("mention_aspects", _STATE)), sign)
 
 
 def _drop_empty(store: Store) -> None:
@@ -106,6 +119,11 @@ def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[No
     store.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params
     )
+    if not store.query(f"SELECT count(*) FROM {_KEYS}")[0][0]:
+        # Nothing to follow: the state queries would still read every joined table.
+        store.con.execute(f"DROP TABLE {_KEYS}")
+        yield
+        return
     try:
         _apply_keys(store, -1)
         yield
@@ -135,6 +153,54 @@ def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
         )
     finally:
         store.con.unregister("koubei_new")
+
+
+_SCORED = "koubei_first_scored"
+FIRST_SCORED_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("native_id", pa.string()),
+        ("label", pa.string()),
+        ("score", pa.float64()),
+        ("tier", pa.int32()),
+        ("excluded", pa.bool_()),
+    ]
+)
+
+
+def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
+    """Move mentions scored for the first time (FIRST_SCORED_SCHEMA rows, and their (source,
+    native_id, aspect) rows) from unscored to their label, tier and aspects. Before this
+    write they had no score, triage, aspects or flags, so what they counted as is known
+    without reading those tables; only their bucket, brand and product are read (as stored
+    now). Inside the caller's transaction, after the rows are written."""
+    if not scored.num_rows:
+        return
+    store.con.register("koubei_scored_now", scored)
+    store.con.register("koubei_aspects_now", aspects)
+    try:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS SELECT m.source, m.native_id, {_BUCKET} AS bucket,"
+            " coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product, x.label, x.score, x.tier, x.excluded"
+            f" FROM koubei_scored_now x JOIN {keyed('mentions', 'koubei_scored_now')} m"
+            " ON m.source = x.source AND m.native_id = x.native_id"
+        )
+        unscored = (
+            f"SELECT {_DIMS}, '' AS label, 0 AS tier, FALSE AS excluded, count(*) * $sign AS mentions,"
+            f" 0 AS score_sum FROM {_STATE} GROUP BY ALL"
+        )
+        _merge(store, "rollup_mentions", _MENTION_KEY, unscored, -1)
+        _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), 1)
+        _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE, "koubei_aspects_now"), 1)
+        if store.backend == FILE:  # the unscored combinations the batch emptied, in its buckets only
+            store.con.execute(
+                f"DELETE FROM rollup_mentions WHERE mentions = 0 AND bucket BETWEEN"
+                f" (SELECT min(bucket) FROM {_STATE}) AND (SELECT max(bucket) FROM {_STATE})"
+            )
+    finally:
+        store.con.unregister("koubei_scored_now")
+        store.con.unregister("koubei_aspects_now")
+        store.con.execute(f"DROP TABLE IF EXISTS {_STATE}")
 
 
 def rebuild(store: Store) -> tuple[int, int]:

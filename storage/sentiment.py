@@ -15,7 +15,7 @@ import pyarrow as pa
 from storage import audit, users
 from storage.db import Store
 from storage.queue import PendingMention, dequeue, queued_table
-from storage.rollups import changing
+from storage.rollups import FIRST_SCORED_SCHEMA, add_scored, changing
 from storage.users import Actor
 
 SCORE_SCHEMA = pa.schema(
@@ -119,42 +119,100 @@ def write_scores(
     stamp = _now()
     score_rows = pa.Table.from_pylist([{**s, "scored_at": stamp} for s in scores], schema=SCORE_SCHEMA)
     keys = done = score_rows.select(["source", "native_id"])
+    first = pa.Table.from_pylist([], schema=keys.schema)
     if scored is not None:
         rescored = [{"source": m.source, "native_id": m.native_id} for m in scored if m.rescore]
         keys = pa.Table.from_pylist(rescored, schema=keys.schema)
         done = queued_table([(m.source, m.native_id, m.content_hash) for m in scored])
-    # The rollups follow the batch's mentions: their label, score, tier and excluded change here.
-    store.con.register("koubei_scored", score_rows)
-    with store.transaction(), changing(store, "SELECT source, native_id FROM koubei_scored"):
-        store.con.unregister("koubei_scored")
-        _upsert(store, "sentiment", score_rows)
-        _delete_keys(store, ("mention_aspects", "triage"), keys)
-        _upsert(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), ASPECT_KEY)
-        _upsert(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA))
-        # Rating flags are per mention; duplicate groups are kept (they come from a separate pass).
-        flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
-        store.con.register("koubei_flags", flag_rows)
-        try:
-            store.upsert(
-                "mention_flags",
-                KEY,
-                "SELECT * FROM koubei_flags",
-                "rating_conflict = excluded.rating_conflict, default_review = excluded.default_review,"
-                " excluded = excluded.default_review OR (mention_flags.duplicate_group IS NOT NULL"
-                "   AND mention_flags.excluded AND NOT mention_flags.default_review),"
-                " flagged_at = excluded.flagged_at",
-            )
-        finally:
-            store.con.unregister("koubei_flags")
-        dequeue(store, done)
-        # Grouped by the next duplicate pass (storage/duplicates.py).
-        store.con.register("koubei_scored", score_rows.select(["source", "native_id"]))
-        try:
-            store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored")
-        finally:
-            store.con.unregister("koubei_scored")
-        # With the scores it covers: whatever happens next, the next run knows marking is owed.
-        store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
+        first = pa.Table.from_pylist(
+            [{"source": m.source, "native_id": m.native_id} for m in scored if not m.rescore], schema=keys.schema
+        )
+    store.con.register("koubei_scored", score_rows.select(["source", "native_id"]))
+    store.con.register("koubei_first", first)
+    try:
+        with store.transaction():
+            # A first score's rollup change is known from the rows in hand (rollups.add_scored);
+            # the rest (rescores, and first scores another writer stored meanwhile: no longer
+            # queued) take the rollups' general path, which reads their stored state.
+            fresh = store.con.execute(
+                "SELECT source, native_id FROM koubei_first SEMI JOIN score_queue USING (source, native_id)"
+            ).to_arrow_table()
+            store.con.register("koubei_fresh", fresh)
+            others = "SELECT source, native_id FROM koubei_scored ANTI JOIN koubei_fresh USING (source, native_id)"
+            with changing(store, others):
+                _write_batch(store, score_rows, keys, (aspects, triage, flags), stamp, done)
+            add_scored(store, *_first_scored(fresh, score_rows, aspects, triage, flags))
+    finally:
+        for name in ("koubei_scored", "koubei_first", "koubei_fresh"):
+            store.con.unregister(name)
+
+
+def _first_scored(
+    fresh: pa.Table,
+    score_rows: pa.Table,
+    aspects: Sequence[dict[str, Any]],
+    triage: Sequence[dict[str, Any]],
+    flags: Sequence[dict[str, Any]],
+) -> tuple[pa.Table, pa.Table]:
+    """rollups.add_scored's rows for the `fresh` mentions of a batch: label, score, tier and
+    whether a rating flag excludes them (a first score has no duplicate group to keep)."""
+    keys = set(zip(fresh["source"].to_pylist(), fresh["native_id"].to_pylist(), strict=True))
+    tiers = {(t["source"], t["native_id"]): t["urgency"] for t in triage}
+    excluded = {(f["source"], f["native_id"]): bool(f["excluded"]) for f in flags}
+    rows = [
+        {
+            **r,
+            "tier": tiers.get((r["source"], r["native_id"]), 0),
+            "excluded": excluded.get((r["source"], r["native_id"]), False),
+        }
+        for r in score_rows.select(["source", "native_id", "label", "score"]).to_pylist()
+        if (r["source"], r["native_id"]) in keys
+    ]
+    aspect_rows = [
+        {"source": a["source"], "native_id": a["native_id"], "aspect": a["aspect"]}
+        for a in aspects
+        if (a["source"], a["native_id"]) in keys
+    ]
+    return (
+        pa.Table.from_pylist(rows, schema=FIRST_SCORED_SCHEMA),
+        pa.Table.from_pylist(aspect_rows, schema=ASPECT_SCHEMA.remove(3)),
+    )
+
+
+def _write_batch(
+    store: Store,
+    score_rows: pa.Table,
+    keys: pa.Table,
+    rows: tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], Sequence[dict[str, Any]]],
+    stamp: datetime,
+    done: pa.Table,
+) -> None:
+    """write_scores' writes, inside its transaction: `keys` may hold old aspects or triage."""
+    aspects, triage, flags = rows
+    _upsert(store, "sentiment", score_rows)
+    _delete_keys(store, ("mention_aspects", "triage"), keys)
+    _upsert(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), ASPECT_KEY)
+    _upsert(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA))
+    # Rating flags are per mention; duplicate groups are kept (they come from a separate pass).
+    flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
+    store.con.register("koubei_flags", flag_rows)
+    try:
+        store.upsert(
+            "mention_flags",
+            KEY,
+            "SELECT * FROM koubei_flags",
+            "rating_conflict = excluded.rating_conflict, default_review = excluded.default_review,"
+            " excluded = excluded.default_review OR (mention_flags.duplicate_group IS NOT NULL"
+            "   AND mention_flags.excluded AND NOT mention_flags.default_review),"
+            " flagged_at = excluded.flagged_at",
+        )
+    finally:
+        store.con.unregister("koubei_flags")
+    dequeue(store, done)
+    # Grouped by the next duplicate pass (storage/duplicates.py).
+    store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored")
+    # With the scores it covers: whatever happens next, the next run knows marking is owed.
+    store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
 
 
 def marking_owed(store: Store) -> int | None:

@@ -1,0 +1,105 @@
+"""A pass reads only what changed plus bounded context (issue 18, part 4): which statements
+read the large per-mention tables, counted on the statements a store runs (not timed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alerts.config import load_alert_settings
+from alerts.detect import detect_incidents
+from alerts.facts import gather_facts
+from koubei.config import parse_settings
+from sentiment.pipeline import score_pending
+from storage import Store, incidents, open_store, upsert_mentions
+from tests.alerts.conftest import DEMO_NOW, settings_with
+from tests.sentiment.test_pipeline import COPIES, MENTIONS
+
+LARGE = ("mentions", "sentiment", "triage", "mention_aspects", "mention_flags")
+
+
+class Recorder:
+    """Stands in for a Store's connection and keeps the SQL of every statement it runs."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        self.statements.append(sql)
+        return self._con.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def recorded(path: Path, seen: list[str]) -> Callable[[], Store]:
+    def opener() -> Store:
+        store = open_store(path)
+        recorder = Recorder(store.con)
+        recorder.statements = seen
+        store.con = recorder  # type: ignore[assignment]
+        return store
+
+    return opener
+
+
+def reads(statements: list[str], table: str) -> list[str]:
+    """The statements that read `table` (a FROM or JOIN naming it)."""
+    pattern = re.compile(rf"\b(FROM|JOIN)\s+{table}\b(?!_)")
+    return [s for s in statements if pattern.search(s)]
+
+
+def test_first_scores_update_rollups_without_joining_the_scored_tables(tmp_path: Path) -> None:
+    """Bug: every score write took the batch's rollup contributions out and back in through
+    LEFT JOINs from the batch's keys to sentiment, triage and mention_flags, which hashed the
+    whole of each table (0.3-0.8 s per batch at 1M mentions, twice). A first score's change is
+    known from the rows in hand; any read of those tables goes through the batch's keys."""
+    path = tmp_path / "k.duckdb"
+    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
+    with open_store(path) as store:
+        upsert_mentions(store, MENTIONS + COPIES)
+    seen: list[str] = []
+    summary = score_pending(recorded(path, seen), settings, workers=1)
+    assert summary.scored == len(MENTIONS + COPIES)
+    for table in ("sentiment", "triage", "mention_flags"):
+        assert not [s for s in reads(seen, table) if "IN (SELECT source, native_id FROM" not in s], table
+
+
+def test_incident_facts_read_each_large_table_once(demo_db: Path) -> None:
+    """Bug: an incident's facts (driving mentions, texts of the window and the week before,
+    negative aspects twice, sources, tier-5 count) were eight queries, each joining the large
+    tables again: about 1.5 s per incident at 1M mentions and growing with the store."""
+    settings = settings_with({})
+    detect_incidents(lambda: open_store(demo_db), settings, now=DEMO_NOW)
+    with open_store(demo_db) as store:
+        found = [i for i in incidents.list_incidents(store) if i.kind == "negative"]
+    assert found, "the demo data holds negative bursts"
+    seen: list[str] = []
+    with recorded(demo_db, seen)() as store:
+        del seen[:]  # opening migrates nothing here, but keep only the facts' statements
+        mentions, incident = gather_facts(store, load_alert_settings(settings), found[0])
+    assert mentions and incident.sources
+    for table in LARGE:
+        assert len(reads(seen, table)) <= 1, (table, reads(seen, table))
+
+
+def test_keywords_segment_each_text_once_per_pass(monkeypatch: Any) -> None:
+    """Bug: every incident a pass updated segmented its window's and its week before's texts
+    with jieba again (about 1 s per incident), though the scopes of one burst share most texts."""
+    import jieba
+
+    from sentiment.keywords import keyword_tokens, top_keywords
+
+    calls: list[str] = []
+    segment = jieba.lcut
+    monkeypatch.setattr(jieba, "lcut", lambda text, *a, **k: calls.append(text) or segment(text, *a, **k))
+    keyword_tokens.cache_clear()
+    texts = [f"充电宝第{i}次充不进电，客服不理人" for i in range(30)]
+    background = [f"耳机音质不错第{i}天" for i in range(30)]
+    first = top_keywords(texts, background=background)
+    again = top_keywords(texts[:20], background=background)
+    assert first and again
+    assert len(calls) == len(set(texts + background))
