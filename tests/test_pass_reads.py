@@ -75,7 +75,12 @@ def test_keywords_segment_each_text_once_per_pass(monkeypatch: Any) -> None:
 
     calls: list[str] = []
     segment = jieba.lcut
-    monkeypatch.setattr(jieba, "lcut", lambda text, *a, **k: calls.append(text) or segment(text, *a, **k))
+
+    def counted(text: str, *args: Any, **kwargs: Any) -> list[str]:
+        calls.append(text)
+        return list(segment(text, *args, **kwargs))
+
+    monkeypatch.setattr(jieba, "lcut", counted)
     keyword_tokens.cache_clear()
     texts = [f"充电宝第{i}次充不进电，客服不理人" for i in range(30)]
     background = [f"耳机音质不错第{i}天" for i in range(30)]
