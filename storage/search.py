@@ -46,13 +46,14 @@ class Found:
 @dataclass(frozen=True)
 class Window:
     """Published at or after `since` and before `until` (naive UTC; None: open), of these brands,
-    products and sources (empty: any)."""
+    products and sources, in any of these topics (empty: any)."""
 
     since: datetime | None = None
     until: datetime | None = None
     brands: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
 
 
 def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
@@ -70,6 +71,12 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
         if values:
             conditions.append(f"m.{column} IN ({', '.join('?' for _ in values)})")
             params += values
+    if window.topics:
+        conditions.append(
+            "EXISTS (SELECT 1 FROM mention_topics mt WHERE mt.source = m.source AND mt.native_id = m.native_id"
+            f" AND mt.topic IN ({', '.join('?' for _ in window.topics)}))"
+        )
+        params += window.topics
     return " AND ".join(conditions) or "true", params
 
 
