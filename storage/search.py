@@ -11,7 +11,7 @@ from typing import Any, Literal
 from querylang import Query
 from storage.db import Store
 from storage.predicates import predicate
-from storage.textindex import candidates, index_complete
+from storage.textindex import Sql, candidates, exact, index_complete, required_sources
 
 Order = Literal["time", "reach"]
 _ORDER = {
@@ -99,6 +99,10 @@ def search(
 ) -> list[Found]:
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
+    if order == "time" and _index_answers(query, window):
+        found = _exact_page(store, query, window, where, params, limit, offset)
+        if found is not None:
+            return found
     times = _candidate_times(store, query, window)
     found = None
     if times is not None and order == "time":
@@ -136,18 +140,58 @@ def _among_candidates(
     return found[offset:wanted]
 
 
-def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
-    """The times of the newest LISTED candidates in the window, newest first; None without the index."""
+def _candidate_docs(store: Store, query: Query | None, window: Window) -> Sql | None:
+    """FROM and WHERE of the candidates in search_docs `d`, with the window's times and the sources
+    of the query and the window pushed into the candidate step; None without the index."""
     narrowed = None if query is None else candidates(query)
-    if narrowed is None or not index_complete(store):
+    if narrowed is None or query is None or not index_complete(store):
         return None
     sql, params = narrowed
-    bounds = [(window.since, ">="), (window.until, "<")]
-    timed = "".join(f" AND d.published_at {operator} ?" for bound, operator in bounds if bound is not None)
-    rows = store.query(
-        f"SELECT d.published_at FROM search_docs d WHERE d.doc IN ({sql}){timed} ORDER BY d.published_at DESC LIMIT ?",
-        [*params, *(bound for bound, _ in bounds if bound is not None), LISTED],
+    conditions = [f"d.doc IN ({sql})"]
+    params = list(params)
+    for bound, operator in ((window.since, ">="), (window.until, "<")):
+        if bound is not None:
+            conditions.append(f"d.published_at {operator} ?")
+            params.append(bound)
+    sources = required_sources(query)
+    if window.sources:
+        sources = frozenset(window.sources) if sources is None else sources & frozenset(window.sources)
+    if sources is not None:
+        conditions.append(f"d.source IN ({', '.join('?' for _ in sources) or 'NULL'})")
+        params += sorted(sources)
+    return f"FROM search_docs d WHERE {' AND '.join(conditions)}", params
+
+
+def _exact_page(
+    store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
+) -> list[Found] | None:
+    """A page by time when the candidates are exactly the matches: its keys, newest first, from
+    search_docs; then only the page's own mentions are read (at their times, through the index on
+    published_at)."""
+    docs = _candidate_docs(store, query, window)
+    if docs is None:
+        return None
+    sql, docs_params = docs
+    keys = store.query(
+        f"SELECT d.source, d.native_id, d.published_at {sql}"
+        " ORDER BY d.published_at DESC, d.source, d.native_id LIMIT ? OFFSET ?",
+        [*docs_params, limit, offset],
     )
+    if not keys:
+        return []
+    wanted = {(source, native_id) for source, native_id, _ in keys}
+    times = sorted({at for _, _, at in keys})
+    found = _page(store, where, params, len(keys) + limit + offset, 0, "time", times)
+    return [f for f in found if (f.source, f.native_id) in wanted]
+
+
+def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
+    """The times of the newest LISTED candidates in the window, newest first; None without the index."""
+    docs = _candidate_docs(store, query, window)
+    if docs is None:
+        return None
+    sql, params = docs
+    rows = store.query(f"SELECT d.published_at {sql} ORDER BY d.published_at DESC LIMIT ?", [*params, LISTED])
     return [row[0] for row in rows]
 
 
@@ -219,6 +263,9 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
     """How many mentions the query matches: among the candidates when the index lists them all,
     else by a scan."""
     where, params = _where(query, window)
+    counted = _counted_by_index(store, query, window)
+    if counted is not None:
+        return counted
     times = _candidate_times(store, query, window)
     if times is not None and len(times) <= READ_ALL:
         if not times:
@@ -230,3 +277,20 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
     else:
         row = store.query(f"SELECT count(*) FROM mentions m WHERE {where}", params)
     return int(row[0][0]) if row else 0
+
+
+def _index_answers(query: Query | None, window: Window) -> bool:
+    """Whether search_docs' candidates are exactly the matches (storage/textindex.py `exact`) and
+    the window asks nothing search_docs does not hold (brands, products, topics)."""
+    return query is not None and exact(query) and not (window.brands or window.products or window.topics)
+
+
+def _counted_by_index(store: Store, query: Query | None, window: Window) -> int | None:
+    """The count from search_docs alone, when its candidates are exactly the matches."""
+    if not _index_answers(query, window):
+        return None
+    docs = _candidate_docs(store, query, window)
+    if docs is None:
+        return None
+    sql, params = docs
+    return int(store.query(f"SELECT count(*) {sql}", params)[0][0])

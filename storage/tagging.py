@@ -15,7 +15,7 @@ import pyarrow as pa
 from querylang import Query
 from querylang.match import normalise
 from storage.db import Store
-from storage.predicates import predicate, term_pattern
+from storage.predicates import predicate, spellings_of, term_pattern
 from storage.textindex import candidates, index_complete
 
 
@@ -113,13 +113,21 @@ def _brand_hits(brands: Sequence[BrandRule], params: list[object], indexed: bool
 
 
 def _first_word_at(query: Query, params: list[object]) -> str:
-    """SQL for where the first of the query's words occurs in c.text; its length when none does."""
-    words = query.words()
-    if not words:
+    """SQL for where the first of the query's words occurs in c.text; its length when none does.
+    A word with few spellings is found by instr (many times faster than a regular expression)."""
+    found = []
+    for word in dict.fromkeys(normalise(w) for w in query.words()):
+        spellings = spellings_of(word)
+        if spellings is not None:
+            params += spellings
+            found += ["nullif(instr(c.text, ?), 0) - 1" for _ in spellings]
+        else:
+            pattern = term_pattern(word)
+            params += [f"(?s){pattern}", f"(?s)^(.*?)(?:{pattern})"]
+            found.append("CASE WHEN regexp_matches(c.text, ?) THEN length(regexp_extract(c.text, ?, 1)) END")
+    if not found:
         return "length(c.text)"
-    alternatives = "|".join(term_pattern(normalise(w)) for w in words)
-    params += [f"(?s){alternatives}", f"(?s)^(.*?)(?:{alternatives})"]
-    return "CASE WHEN regexp_matches(c.text, ?) THEN length(regexp_extract(c.text, ?, 1)) ELSE length(c.text) END"
+    return f"coalesce(least({', '.join(found)}), length(c.text))"
 
 
 def _by_rank(rank: str, names: Sequence[str], params: list[object]) -> str:

@@ -21,8 +21,8 @@ from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
 from storage import Store, open_store, upsert_mentions
 from storage.forget import Selector, forget
-from storage.search import Order, Window, count_found, search
-from storage.textindex import bigrams, candidates, rebuild_index
+from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
+from storage.textindex import bigrams, candidates, exact, rebuild_index, required_sources
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -39,6 +39,10 @@ QUERIES = (
     "好 差",  # single characters: the scan answers
     "NOT 客服",
     "质量 OR 好",
+    "客服 OR 物流",  # two-character words: counted from the index alone
+    "(质量 OR 价格) source:gen1",
+    "物流 source:gen0 source:gen1",  # no mention is from both
+    "(source:gen0 OR source:demo.weibo) 客服",
 )
 
 
@@ -79,7 +83,11 @@ def _scanned(store: Store, query: str, window: Window, limit: int, order: Order)
 
 
 def _assert_index_equals_scan(store: Store) -> None:
-    windows = [Window(), Window(since=datetime(2026, 11, 10), until=datetime(2026, 11, 15))]
+    windows = [
+        Window(),
+        Window(since=datetime(2026, 11, 10), until=datetime(2026, 11, 15)),
+        Window(sources=("gen1", "demo.weibo")),
+    ]
     for query in QUERIES:
         for window in windows:
             for limit, order in ((10, "time"), (60, "time"), (20, "reach")):
@@ -181,3 +189,38 @@ def test_retag_through_the_index_tags_as_the_scan_does(stored: tuple[Path, list[
         store.con.execute("UPDATE search_index_state SET complete = false")
         assert indexed == _retagged(store, brands)
         assert {"b0", "b1", "single", None} <= {b for _, _, b, _ in indexed}  # narrowed, not narrowed, untagged
+
+
+def test_source_filters_are_pushed_into_the_candidate_step(stored: tuple[Path, list[Mention]]) -> None:
+    """Bug: `客服 source:weibo` listed the 客服 mentions of every source as candidates and verified the
+    source on the mentions read, so it read more than a scan and answered slower than one."""
+    path, mentions = stored
+    source = sorted({m.source for m in mentions})[1]
+    with open_store(path) as store:
+        for query, window in ((f"客服 source:{source}", Window()), ("客服", Window(sources=(source,)))):
+            times = _candidate_times(store, parse(query), window)
+            assert times is not None and 0 < len(times) == count_found(store, parse(query), window)
+
+
+def test_the_index_alone_counts_the_queries_it_answers_exactly(stored: tuple[Path, list[Mention]]) -> None:
+    path, _ = stored
+    with open_store(path) as store:
+        assert _counted_by_index(store, parse("客服 OR 物流"), Window()) == _scanned_count(store, "客服 OR 物流")
+        assert _counted_by_index(store, parse("客服"), Window(brands=("声浪",))) is None  # brands: not in the index
+        assert _counted_by_index(store, parse("客服 NOT 物流"), Window()) is None
+
+
+def _scanned_count(store: Store, query: str) -> int:
+    return _scanned(store, query, Window(), 1, "time")[1]
+
+
+def test_exact_and_required_sources_read_the_query_tree() -> None:
+    assert exact(parse("客服 (物流 OR 快递) source:weibo"))
+    assert exact(parse("發燙"))
+    assert not exact(parse("充电宝"))  # three characters: its bigrams are a superset
+    assert not exact(parse("客服 NOT 物流")) and not exact(parse("客服 NEAR/3 物流"))
+    assert not exact(parse("客服 OR (物流 source:weibo)"))  # a source below the top is not pushed down
+    assert not exact(parse("客服 lang:en"))
+    assert required_sources(parse("客服 source:weibo")) == {"weibo"}
+    assert required_sources(parse("(source:a OR source:b) 客服 (source:b OR source:c)")) == {"b"}
+    assert required_sources(parse("客服 OR source:a")) is None
