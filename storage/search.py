@@ -123,21 +123,45 @@ def _among_candidates(
     distinct = sorted(set(times), reverse=True)
     # about what a scan of the store costs, in rows read through the index
     budget = max(wanted * 2, int(store.query("SELECT count(*) FROM search_docs")[0][0]) // SCAN_PER_READ)
-    found: list[Found] = []
+    found: list[Key] = []
     read, slice_size = 0, wanted * 2
     while read < len(distinct) and len(found) < wanted:
         if read + min(slice_size, len(distinct) - read) > budget:
             return None
         part = distinct[read : read + slice_size]
-        found += _page(store, where, params, wanted, 0, "time", part)
+        found += _matches_at(store, where, params, part, wanted)
         read += len(part)
         # as many more as the matches found so far say a page needs
         slice_size = int((wanted - len(found)) * read / max(len(found), 1) * 1.5) + 1
     if len(found) < wanted and len(times) == LISTED:
         return None  # the candidates not listed are older than any read
-    found.sort(key=lambda f: (f.source, f.native_id))
-    found.sort(key=lambda f: f.published_at, reverse=True)
-    return found[offset:wanted]
+    found.sort(key=lambda k: (k[0], k[1]))
+    found.sort(key=lambda k: k[2], reverse=True)
+    return _read(store, where, params, found[offset:wanted], offset)
+
+
+Key = tuple[str, str, datetime]  # source, native_id, published_at
+
+
+def _matches_at(store: Store, where: str, params: list[object], times: list[datetime], limit: int) -> list[Key]:
+    """The keys of the newest matches among the mentions at these times: the text is read, the
+    page's other tables (sentiment, triage, aspects: each a scan of its keys) are not."""
+    rows = store.query(
+        f"WITH scope AS {_at(times)} SELECT m.source, m.native_id, m.published_at FROM scope m WHERE {where}"
+        f" ORDER BY {_ORDER['time']} LIMIT ?",
+        [*times, *params, limit],
+    )
+    return [(str(s), str(n), at) for s, n, at in rows]
+
+
+def _read(store: Store, where: str, params: list[object], keys: list[Key], offset: int) -> list[Found]:
+    """The page's mentions, in the order of `keys`, read once with everything a page shows. At the
+    keys' times, at most `offset` matches (those of earlier pages) come before them."""
+    if not keys:
+        return []
+    found = _page(store, where, params, len(keys) + offset, 0, "time", sorted({k[2] for k in keys}))
+    by_key = {(f.source, f.native_id): f for f in found}
+    return [by_key[(s, n)] for s, n, _ in keys if (s, n) in by_key]
 
 
 def _candidate_docs(store: Store, query: Query | None, window: Window) -> Sql | None:
@@ -177,12 +201,7 @@ def _exact_page(
         " ORDER BY d.published_at DESC, d.source, d.native_id LIMIT ? OFFSET ?",
         [*docs_params, limit, offset],
     )
-    if not keys:
-        return []
-    wanted = {(source, native_id) for source, native_id, _ in keys}
-    times = sorted({at for _, _, at in keys})
-    found = _page(store, where, params, len(keys) + limit + offset, 0, "time", times)
-    return [f for f in found if (f.source, f.native_id) in wanted]
+    return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys], offset)
 
 
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
