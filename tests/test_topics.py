@@ -5,8 +5,7 @@ their mention."""
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,9 @@ from koubei.errors import ConfigError
 from koubei.records import Mention
 from koubei.settings.effective import load_effective_settings, save_checked
 from koubei.settings.sections import Topic
-from sentiment.corpus import written_corpus
-from sentiment.text import traditional_pairs
 from storage import Store, open_store, upsert_mentions
 from storage.forget import Selector, forget
+from tests.storage.test_textindex import generated_mentions
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 TOPICS = (
@@ -36,28 +34,13 @@ TOPICS = (
 CSV = "内容,评论时间\n充电宝发烫，物流也慢,2026-11-01 10:00:00\n快递很快,2026-11-01 11:00:00\n随便说说,2026-11-01 12:00:00\n"
 
 
-def _generated(count: int = 1500, seed: int = 11) -> list[Mention]:
-    """Written reviews over 30 days, a fifth in traditional characters, from three sources."""
-    corpus, _ = written_corpus()
-    to_traditional = {simplified: traditional for traditional, simplified in traditional_pairs()}
-    pick = random.Random(seed)
-    mentions = []
-    for i in range(count):
-        text = corpus[pick.randrange(len(corpus))] + corpus[pick.randrange(len(corpus))]
-        if i % 5 == 0:
-            text = "".join(to_traditional.get(c, c) for c in text)
-        published = NOW - timedelta(minutes=pick.randrange(60 * 24 * 30))
-        mentions.append(Mention(f"gen{i % 3}", f"g{i}", text, published))
-    return mentions
-
-
 def _tags(store: Store) -> set[tuple[str, str, str]]:
     return {(s, n, t) for s, n, t in store.query("SELECT source, native_id, topic FROM mention_topics")}
 
 
 @pytest.fixture
 def generated(db_path: Path) -> list[Mention]:
-    mentions = _generated()
+    mentions = generated_mentions(1500, seed=11)
     with open_store(db_path) as store:
         upsert_mentions(store, mentions)
     return mentions

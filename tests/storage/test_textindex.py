@@ -51,7 +51,7 @@ def _demo() -> list[Mention]:
     return [m for page in collector.pages() for m in page.mentions]
 
 
-def _generated(count: int = 3000, seed: int = 3) -> list[Mention]:
+def generated_mentions(count: int = 3000, seed: int = 3) -> list[Mention]:
     """Written reviews over 30 days, a fifth of them in traditional characters, some in upper case."""
     corpus, _ = written_corpus()
     to_traditional = {simplified: traditional for traditional, simplified in traditional_pairs()}
@@ -97,7 +97,7 @@ def _postings(store: Store) -> set[tuple[str, str, int]]:
     return {(s, n, g) for s, n, g in rows}
 
 
-@pytest.fixture(params=[_demo, _generated], ids=["demo", "generated"])
+@pytest.fixture(params=[_demo, generated_mentions], ids=["demo", "generated"])
 def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, list[Mention]]]:
     mentions = request.param()
     path = tmp_path / "index.duckdb"
