@@ -1,17 +1,21 @@
-"""Search and the mentions explorer at scale (issue 13, part 4), and `koubei retag` (part 2).
+"""Search and the mentions explorer at scale (issue 13), `koubei retag` of brands and topics, and the
+explorer in the real browser. Medians of 5:
 
-Builds a store of N mentions with bench_scale's generator (a year, ten brands, the project's
-written reviews joined two by two, one in ten English) and reports medians of 5 runs:
+1. `koubei search` queries (storage.search.search, 50 newest) of every shape: a word, a phrase,
+   NOT, OR, NEAR, English, a `source:` field (the store's largest source), traditional script;
+2. explorer pages: 客服 OR 物流 over the last 90 days, 50 by time and by reach, plus the count,
+   without and with a brand (the store's largest);
+3. on a copy of the store (deleted after; `KOUBEI_BENCH_RETAG=0` skips it): retagging every
+   mention after the brand configuration changed (brands and products cleared), four new topics,
+   then one topic's query changed;
+4. (`KOUBEI_BENCH_BROWSER=0` skips it) a search typed into the Mentions page of `koubei dashboard`
+   in headless Chromium, from Enter to the page redrawn, three queries.
 
-1. `koubei search` queries (storage.search.search, 50 newest) of several shapes;
-2. an explorer page: a brand, the last 90 days, a query, 50 by reach, plus the count;
-3. retagging every mention after the brand configuration changed (brands and products cleared).
-
-N is $KOUBEI_BENCH_SEARCH_N (default 1,000,000). With $KOUBEI_BENCH_STORE (a database file, such
-as the shared 10-million store of /work/notes/STORE10M.md) the benchmark copies that file and
-measures the copy instead of building a store. Either way the full-text index
-(storage/textindex.py) is rebuilt first, timed, and its bytes per mention printed.
-Run: `make bench` or `.venv/bin/python -m benchmarks search`.
+The store: $KOUBEI_BENCH_STORE (a database with a complete full-text index, such as the shared
+year store of /work/notes/STORE10M.md), opened read-only, its copy made in $KOUBEI_BENCH_COPY_DIR;
+else $KOUBEI_BENCH_SEARCH_N (default 1,000,000) mentions of bench_scale's generator, the index
+rebuilt sorted (timed, with its bytes per mention). Run: `make bench` or
+`.venv/bin/python -m benchmarks search`.
 """
 
 from __future__ import annotations
@@ -228,7 +232,7 @@ def main() -> None:
     /work/notes/STORE10M.md) it is measured read-only and copied for the retags into
     $KOUBEI_BENCH_COPY_DIR (default: a temporary directory); else N mentions are generated."""
     print(f"{os.cpu_count()} cores, {_load()} at start")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("KOUBEI_BENCH_COPY_DIR")) as tmp:
+    with tempfile.TemporaryDirectory(prefix="tmp-search-", dir=os.environ.get("KOUBEI_BENCH_COPY_DIR")) as tmp:
         given = os.environ.get("KOUBEI_BENCH_STORE")
         path = Path(given) if given else Path(tmp) / "search.duckdb"
         if not given:
