@@ -101,8 +101,8 @@ def search(
 ) -> list[Found]:
     """A page of the mentions the query (None: every mention) matches."""
     where, params = _where(query, window)
-    if order == "time" and _index_answers(query, window):
-        found = _exact_page(store, query, window, where, params, limit, offset)
+    if _index_answers(query, window):
+        found = _exact_page(store, query, window, where, params, limit, offset, order)
         if found is not None:
             return found
     times = _candidate_times(store, query, window)
@@ -139,7 +139,7 @@ def _among_candidates(
         return None  # the candidates not listed are older than any read
     found.sort(key=lambda k: (k[0], k[1]))
     found.sort(key=lambda k: k[2], reverse=True)
-    return _read(store, where, params, found[offset:wanted], offset)
+    return _read(store, where, params, found[offset:wanted])
 
 
 Key = tuple[str, str, datetime]  # source, native_id, published_at
@@ -156,12 +156,21 @@ def _matches_at(store: Store, where: str, params: list[object], times: list[date
     return [(str(s), str(n), at) for s, n, at in rows]
 
 
-def _read(store: Store, where: str, params: list[object], keys: list[Key], offset: int) -> list[Found]:
-    """The page's mentions, in the order of `keys`, read once with everything a page shows. At the
-    keys' times, at most `offset` matches (those of earlier pages) come before them."""
+def _read(store: Store, where: str, params: list[object], keys: list[Key]) -> list[Found]:
+    """The mentions `keys` names, in their order, read once with everything a page shows (among the
+    mentions at their times, through the index on published_at)."""
     if not keys:
         return []
-    found = _page(store, where, params, len(keys) + offset, 0, "time", sorted({k[2] for k in keys}))
+    named = " OR ".join("(m.source = ? AND m.native_id = ?)" for _ in keys)
+    found = _page(
+        store,
+        f"{where} AND ({named})",
+        [*params, *(part for key in keys for part in key[:2])],
+        len(keys),
+        0,
+        "time",
+        sorted({k[2] for k in keys}),
+    )
     by_key = {(f.source, f.native_id): f for f in found}
     return [by_key[(s, n)] for s, n, _ in keys if (s, n) in by_key]
 
@@ -189,21 +198,38 @@ def _candidate_docs(store: Store, query: Query | None, window: Window) -> Sql | 
 
 
 def _exact_page(
-    store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
+    store: Store,
+    query: Query | None,
+    window: Window,
+    where: str,
+    params: list[object],
+    limit: int,
+    offset: int,
+    order: Order,
 ) -> list[Found] | None:
-    """A page by time when the candidates are exactly the matches: its keys, newest first, from
-    search_docs; then only the page's own mentions are read (at their times, through the index on
-    published_at)."""
+    """A page when the candidates are exactly the matches: by time, its keys from search_docs alone;
+    by reach, the top by reach among the candidates' keys and counts (no text is read). Then only
+    the page's own mentions are read."""
     docs = _candidate_docs(store, query, window)
     if docs is None:
         return None
     sql, docs_params = docs
-    keys = store.query(
-        f"SELECT d.source, d.native_id, d.published_at {sql}"
-        " ORDER BY d.published_at DESC, d.source, d.native_id LIMIT ? OFFSET ?",
-        [*docs_params, limit, offset],
-    )
-    return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys], offset)
+    if order == "time":
+        keys = store.query(
+            f"SELECT d.source, d.native_id, d.published_at {sql}"
+            " ORDER BY d.published_at DESC, d.source, d.native_id LIMIT ? OFFSET ?",
+            [*docs_params, limit, offset],
+        )
+    else:
+        bounds = [(window.since, ">="), (window.until, "<")]
+        timed = "".join(f" AND m.published_at {operator} ?" for bound, operator in bounds if bound is not None)
+        keys = store.query(
+            f"WITH listed AS (SELECT d.source, d.native_id {sql})"
+            " SELECT m.source, m.native_id, m.published_at FROM mentions m SEMI JOIN listed USING (source, native_id)"
+            f" WHERE true{timed} ORDER BY {_REACH} DESC, m.published_at DESC, m.source, m.native_id LIMIT ? OFFSET ?",
+            [*docs_params, *(bound for bound, _ in bounds if bound is not None), limit, offset],
+        )
+    return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
 
 
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
@@ -216,6 +242,7 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
     return [row[0] for row in rows]
 
 
+_REACH = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
 # What a page and its predicate read of a mention.
 _READ = "source, native_id, published_at, text, url, likes, reposts, replies, brand, product, language"
 
@@ -240,8 +267,7 @@ def _page(
         f"""
         WITH scope AS {f"(SELECT {_READ} FROM mentions)" if times is None else _at(times)},
         page AS (
-            SELECT m.source, m.native_id, m.published_at, m.text, m.url,
-                   coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, m.brand, m.product
+            SELECT m.source, m.native_id, m.published_at, m.text, m.url, {_REACH} AS reach, m.brand, m.product
             FROM scope m WHERE {where}
             ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?
         )

@@ -41,8 +41,6 @@ QUERIES = (
     "质量 OR 好",
     "客服 OR 物流",  # two-character words: counted from the index alone
     "(质量 OR 价格) source:gen1",
-    "物流 source:gen0 source:gen1",  # no mention is from both
-    "(source:gen0 OR source:demo.weibo) 客服",
 )
 
 
