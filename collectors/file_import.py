@@ -38,7 +38,8 @@ from collectors.items import RawFields
 from koubei.brands import BrandMatcher
 from koubei.errors import ImportFileError
 from koubei.records import Mention, content_id
-from koubei.settings.sections import Brand
+from koubei.settings.sections import Brand, Topic
+from koubei.topics import tag_topics, topic_rules
 from storage import Store, upsert_mentions
 
 FIELDS = (
@@ -97,10 +98,12 @@ def import_file(
     zone: str = "Asia/Shanghai",
     batch_size: int = BATCH_SIZE,
     brands: Sequence[Brand] = (),
+    topics: Sequence[Topic] = (),
 ) -> ImportResult:
     """Check every row of the file, then merge it in batches of `batch_size` rows. Rows without a
     brand or product get the configured one their text names (koubei/brands.py)."""
     matcher = BrandMatcher.of(brands)
+    rules = topic_rules(topics)
 
     def mentions() -> Iterator[Mention]:
         parsed = parse_file(path, source, mapping or {}, brand=brand, product=product, zone=zone)
@@ -112,6 +115,7 @@ def import_file(
     while batch := list(islice(remaining, batch_size)):
         with open_store() as store:
             stored = upsert_mentions(store, batch)
+            tag_topics(store, rules, batch)
         inserted, updated, unchanged = (
             inserted + stored.inserted,
             updated + stored.updated,

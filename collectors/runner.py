@@ -29,7 +29,8 @@ from koubei.errors import (
     SourceUnavailable,
     Stopped,
 )
-from koubei.settings.sections import Brand
+from koubei.settings.sections import Brand, Topic
+from koubei.topics import tag_topics, topic_rules
 from storage import CursorUpdate, Store, upsert_mentions
 from storage.cursors import get_cursors
 from storage.health import record_run
@@ -115,9 +116,11 @@ class PageWriter:
         max_seconds: float = BATCH_SECONDS,
         on_store: Callable[[RunResult], None] | None = None,
         brands: Sequence[Brand] = (),
+        topics: Sequence[Topic] = (),
     ) -> None:
         self.source, self.open_store, self.result = source, open_store, result
         self.matcher = BrandMatcher.of(brands)
+        self.topics = topic_rules(topics)
         self.max_items, self.max_seconds, self.on_store = max_items, max_seconds, on_store
         self._pages: list[Page] = []
         self._items = 0
@@ -147,6 +150,7 @@ class PageWriter:
         # One short-lived connection per batch: the dashboard can open the file in between.
         with self.open_store() as store:
             stored = upsert_mentions(store, mentions, cursor=cursor)
+            tag_topics(store, self.topics, mentions)
         self.result.pages += len(pages)
         self.result.inserted += stored.inserted
         self.result.updated += stored.updated
@@ -161,6 +165,7 @@ def run_collector(
     on_page: Callable[[RunResult], None] | None = None,
     stop: threading.Event | None = None,
     brands: Sequence[Brand] = (),
+    topics: Sequence[Topic] = (),
 ) -> RunResult:
     """Store every page the collector yields. A failure keeps what was stored (and what was fetched).
     A set `stop` ends the walk after the current page, or at once while the source waits to fetch
@@ -176,6 +181,7 @@ def run_collector(
         max_seconds=collector.options.batch_seconds,
         on_store=on_page,
         brands=brands,
+        topics=topics,
     )
     if stop is not None:
         collector.stop = stop
@@ -259,7 +265,9 @@ def collect(
             _record(open_store, result, started, started)
         else:
             on_page = (lambda r: progress("page", r)) if progress else None
-            result = run_collector(collector, open_store, on_page=on_page, stop=stop, brands=settings.brands)
+            result = run_collector(
+                collector, open_store, on_page=on_page, stop=stop, brands=settings.brands, topics=settings.topics
+            )
             result.kind = config.kind
         if progress:
             progress("done", result)

@@ -781,6 +781,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "explorer.save": {"zh": "保存修正", "en": "Save corrections"},
     "explorer.saved": {"zh": "已保存 {n} 条修正", "en": "Saved {n} corrections"},
     "explorer.no_changes": {"zh": "没有修改。", "en": "Nothing changed."},
+    # topics defined by watch queries (koubei.toml [[topics]], the settings page, the explorer's filter)
+    "settings.topics": {"zh": "话题（监测查询）", "en": "Topics (queries)"},
+    "settings.topics_help": {
+        "zh": "每个话题由一条监测查询定义（语法见 docs/queries.md）；新提及入库时打上话题，改动后运行 koubei retag 重新应用到历史提及。",
+        "en": "Each topic is defined by a watch query (docs/queries.md); new mentions are tagged as they are stored; "
+        "run koubei retag after a change to apply it to stored mentions.",
+    },
+    "explorer.topics": {"zh": "话题", "en": "Topics"},
     # sign-in, roles and the audit trail (dashboard/auth.py, dashboard/pages/audit.py, the action handlers)
     "app.page_audit": {"zh": "审计日志", "en": "Audit log"},
     "auth.title": {"zh": "登录 koubei 口碑监测", "en": "Sign in to koubei"},

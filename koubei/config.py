@@ -31,7 +31,9 @@ from koubei.settings.sections import (
     PrivacyTable,
     SentimentTable,
     StorageTable,
+    Topic,
     check_competitors,
+    check_topics,
 )
 from koubei.settings.types import Table, encode
 
@@ -49,6 +51,7 @@ class ConfigFile(Table):
 
     storage: StorageTable = msgspec.field(default_factory=StorageTable)
     brands: tuple[Brand, ...] = ()
+    topics: tuple[Topic, ...] = ()  # themes defined by watch queries (docs/queries.md)
     collect: dict[str, Any] = {}  # defaults for every source's keys: read with the sources
     source_tables: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict, name="sources")
     dashboard: DashboardTable = msgspec.field(default_factory=DashboardTable)
@@ -59,6 +62,7 @@ class ConfigFile(Table):
 
     def __post_init__(self) -> None:
         check_competitors(self.brands)
+        check_topics(self.topics)
         for index, report in enumerate(self.reports):
             for channel in report.channels:
                 if channel not in self.alerts.channels:

@@ -151,6 +151,7 @@ def seed(ctx: AppContext) -> PassSummary:
                 ctx.open_store,
                 on_page=lambda r: bar.update(task, completed=r.pages),
                 brands=ctx.settings.brands,
+                topics=ctx.settings.topics,
             )
         summary.collected = [result]
     summary.scored = score_step(ctx)

@@ -66,7 +66,7 @@ def _term(word: str, prefix: str, params: list[object]) -> str:
     if not any(c in table for c in word):
         params.append(word)  # no other character normalises to any of its: a plain substring
         return f"contains({prefix}text, ?)"
-    spellings = _spellings(word)
+    spellings = spellings_of(word)
     if spellings is not None:
         params += spellings
         return "(" + " OR ".join(f"contains({prefix}text, ?)" for _ in spellings) + ")"
@@ -81,7 +81,7 @@ def _term(word: str, prefix: str, params: list[object]) -> str:
     return f"(contains(lower({prefix}text), ?) AND {matched})"
 
 
-def _spellings(word: str) -> list[str] | None:
+def spellings_of(word: str) -> list[str] | None:
     """Every text spelling of a word without Latin letters, when there are few (发热: 发热 發热 发熱 發熱)."""
     table = variants()
     if any(c.isascii() and c.isalpha() for c in word):

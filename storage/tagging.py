@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import duckdb
+import pyarrow as pa
+
 from querylang import Query
 from querylang.match import normalise
 from storage.db import Store
-from storage.predicates import predicate, term_pattern
+from storage.predicates import predicate, spellings_of, term_pattern
 from storage.textindex import candidates, index_complete
 
 
@@ -110,13 +113,21 @@ def _brand_hits(brands: Sequence[BrandRule], params: list[object], indexed: bool
 
 
 def _first_word_at(query: Query, params: list[object]) -> str:
-    """SQL for where the first of the query's words occurs in c.text; its length when none does."""
-    words = query.words()
-    if not words:
+    """SQL for where the first of the query's words occurs in c.text; its length when none does.
+    A word with few spellings is found by instr (many times faster than a regular expression)."""
+    found = []
+    for word in dict.fromkeys(normalise(w) for w in query.words()):
+        spellings = spellings_of(word)
+        if spellings is not None:
+            params += spellings
+            found += ["nullif(instr(c.text, ?), 0) - 1" for _ in spellings]
+        else:
+            pattern = term_pattern(word)
+            params += [f"(?s){pattern}", f"(?s)^(.*?)(?:{pattern})"]
+            found.append("CASE WHEN regexp_matches(c.text, ?) THEN length(regexp_extract(c.text, ?, 1)) END")
+    if not found:
         return "length(c.text)"
-    alternatives = "|".join(term_pattern(normalise(w)) for w in words)
-    params += [f"(?s){alternatives}", f"(?s)^(.*?)(?:{alternatives})"]
-    return "CASE WHEN regexp_matches(c.text, ?) THEN length(regexp_extract(c.text, ?, 1)) ELSE length(c.text) END"
+    return f"coalesce(least({', '.join(found)}), length(c.text))"
 
 
 def _by_rank(rank: str, names: Sequence[str], params: list[object]) -> str:
@@ -125,3 +136,97 @@ def _by_rank(rank: str, names: Sequence[str], params: list[object]) -> str:
         return "NULL"
     params += [value for n, name in enumerate(names) for value in (n, name)]
     return f"CASE {rank} " + " ".join("WHEN ? THEN ?" for _ in names) + " END"
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    topic: str
+    query: Query
+
+
+TopicTag = tuple[str, str, str]  # source, native_id, topic
+
+
+def store_topics(
+    store: Store, keys: Sequence[tuple[str, str]], tags: Sequence[TopicTag], rules: Sequence[TopicRule]
+) -> None:
+    """At ingest: the topics of the mentions `keys` names are `tags` (computed in Python by
+    koubei/topics.py). A topic whose query differs from the one its history was computed with
+    loses that record, so the next `koubei retag` recomputes it over every mention."""
+    if not keys:
+        return
+    con = store.con
+    con.register("koubei_topic_keys", pa.table({"source": [k[0] for k in keys], "native_id": [k[1] for k in keys]}))
+    con.register(
+        "koubei_topic_tags",
+        pa.table({"source": [t[0] for t in tags], "native_id": [t[1] for t in tags], "topic": [t[2] for t in tags]}),
+    )
+    try:
+        with store.transaction():
+            con.execute(
+                "DELETE FROM mention_topics WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_topic_keys)"
+            )
+            con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_tags")
+            for rule in rules:
+                con.execute("DELETE FROM topic_queries WHERE topic = ? AND query <> ?", [rule.topic, rule.query.text])
+    finally:
+        con.unregister("koubei_topic_keys")
+        con.unregister("koubei_topic_tags")
+
+
+def retag_topics(store: Store, rules: Sequence[TopicRule]) -> int:
+    """Recompute, in the database, the topics whose query changed since the last retag (or that are
+    new), and forget the topics no longer configured; returns how many (mention, topic) tags were
+    added or removed."""
+    stored = dict(store.query("SELECT topic, query FROM topic_queries"))
+    wanted = {rule.topic for rule in rules}
+    indexed = index_complete(store)
+    changed = 0
+    with store.transaction() as con:
+        names = list(wanted)
+        unwanted = f"topic NOT IN ({', '.join('?' for _ in names)})" if names else "true"
+        changed += _count(con, f"SELECT count(*) FROM mention_topics WHERE {unwanted}", names)
+        con.execute(f"DELETE FROM mention_topics WHERE {unwanted}", names)
+        con.execute(f"DELETE FROM topic_queries WHERE {unwanted}", names)
+        for rule in rules:
+            if stored.get(rule.topic) != rule.query.text:
+                changed += _recompute_topic(con, rule, indexed)
+    return changed
+
+
+def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> int:
+    """Replace one topic's tags with those its query gives now; how many tags changed."""
+    matched = predicate(rule.query, alias="c")
+    params: list[object] = [rule.topic]
+    found = candidates(rule.query) if indexed else None
+    scope = "mentions"
+    if found is not None:
+        # only the mentions the index lists as candidates are read and matched
+        scope = (
+            "(SELECT * FROM mentions WHERE (source, native_id) IN"
+            f" (SELECT source, native_id FROM search_docs WHERE doc IN ({found[0]})))"
+        )
+        params += found[1]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS"
+        f" SELECT c.source, c.native_id, ?::VARCHAR AS topic FROM {scope} c WHERE {matched.sql}",
+        [*params, *matched.params],
+    )
+    old = "(SELECT source, native_id FROM mention_topics WHERE topic = ?)"
+    new = "(SELECT source, native_id FROM koubei_topic_new)"
+    changed = _count(
+        con,
+        f"SELECT (SELECT count(*) FROM ({new} EXCEPT {old})) + (SELECT count(*) FROM ({old} EXCEPT {new}))",
+        [rule.topic, rule.topic],
+    )
+    con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
+    con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
+    con.execute("DROP TABLE koubei_topic_new")
+    con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
+    con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
+    return changed
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> int:
+    row = con.execute(sql, list(params)).fetchone()
+    return int(row[0]) if row else 0

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from querylang import Near, Node, Query, Term
+from querylang import Field, Near, Node, Query, Term
 from querylang.match import normalise, variants
 from querylang.tree import All, Any
 from storage.db import FILE, StorageError, Store
@@ -184,6 +184,45 @@ def _candidates(node: Node) -> Sql | None:
             parts = [_candidates(o) for o in operands]
             return None if None in parts else _joined("UNION", parts)
     return None  # NOT and fields: answered by the exact predicate alone
+
+
+def required_sources(query: Query) -> frozenset[str] | None:
+    """The sources every mention the query matches comes from (`source:` filters it cannot do
+    without), so the candidate step reads only their docs; None: any source."""
+    return _sources(query.root)
+
+
+def _sources(node: Node) -> frozenset[str] | None:
+    match node:
+        case Field("source", value):
+            return frozenset([value])
+        case All(operands):
+            found = [s for s in map(_sources, operands) if s is not None]
+            return frozenset.intersection(*found) if found else None
+        case Any(operands):
+            parts = [_sources(o) for o in operands]
+            return None if any(p is None for p in parts) else frozenset().union(*(p for p in parts if p is not None))
+    return None
+
+
+def exact(query: Query) -> bool:
+    """Whether the docs `candidates` lists, of the query's `required_sources`, are exactly the
+    mentions the query matches, so the index alone counts them: words of two characters (whose one
+    bigram is the word) joined by AND and OR, beside `source:` filters at the top."""
+    root = query.root
+    operands = root.operands if isinstance(root, All) else (root,)
+    words = [o for o in operands if not isinstance(o, Field)]
+    sources_only = all(o.name == "source" for o in operands if isinstance(o, Field))
+    return sources_only and bool(words) and all(map(_exact_words, words))
+
+
+def _exact_words(node: Node) -> bool:
+    match node:
+        case Term(word):
+            return len(normalise(word)) == 2
+        case All(operands) | Any(operands):
+            return all(map(_exact_words, operands))
+    return False
 
 
 def _joined(operator: str, parts: Sequence[Sql | None]) -> Sql | None:

@@ -16,6 +16,8 @@ from dashboard.codes import aspect_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import t
+from koubei.errors import ConfigError
+from koubei.settings.effective import load_effective_settings
 from querylang import Query, QueryError, parse
 from storage.search import Found, Order, Window, count_found, search
 
@@ -50,6 +52,16 @@ def load_page(db_file: str, window: Window, query: Query | None, order: Order, p
 def load_count(db_file: str, window: Window, query: Query | None) -> int:
     with data.reading() as store:
         return count_found(store, query, window)
+
+
+@st.cache_data(ttl=data.CACHE_TTL, show_spinner=False)
+def topic_names(db_file: str) -> list[str]:
+    """The configured topics (koubei.toml with the saved settings over it); none when they do not load
+    (the CLI reports configuration errors)."""
+    try:
+        return [topic.name for topic in load_effective_settings(db=data.settings_db(db_file)).topics]
+    except ConfigError:
+        return []
 
 
 def frame(found: list[Found]) -> pd.DataFrame:
@@ -119,9 +131,11 @@ def main() -> None:
         key="mentions_order",
     )
     query = read_query(text)
-    f = chosen.query
-    window = Window(f.start, f.end, f.brands, f.products, f.sources)
     db_file = str(data.db_path())
+    names = topic_names(db_file)
+    topics = st.multiselect(t("explorer.topics"), names, key="mentions_topics") if names else []
+    f = chosen.query
+    window = Window(f.start, f.end, f.brands, f.products, f.sources, tuple(topics))
     total = load_count(db_file, window, query)
     pages = max(1, -(-total // PAGE_SIZE))
     number = int(st.number_input(t("explorer.page", pages=pages), 1, pages, 1, key="mentions_page"))

@@ -50,7 +50,7 @@ from koubei.redaction import redact
 from koubei.settings.alerts import ChannelTable, RouteTable
 from koubei.settings.effective import load_effective_settings
 from koubei.settings.saved import SettingPath, path_text
-from koubei.settings.sections import Brand
+from koubei.settings.sections import Brand, Topic
 from storage import open_store
 from storage.settings import settings_history
 
@@ -426,6 +426,8 @@ def main() -> None:
     rule_form(rule, tables, db, actor, allowed)
     rows_form("brands", t("settings.brands"), list(tables.get("brands", [])), Brand, ("brands",), db, actor, allowed)
     st.caption(t("settings.brands_help"))
+    rows_form("topics", t("settings.topics"), list(tables.get("topics", [])), Topic, ("topics",), db, actor, allowed)
+    st.caption(t("settings.topics_help"))
     alerts = tables.get("alerts", {})
     routes = list(alerts.get("routes", []))
     rows_form("routes", t("settings.routes"), routes, RouteTable, ("alerts", "routes"), db, actor, allowed)

@@ -135,7 +135,14 @@ def import_command(
             raise ConfigError(f"--map {item!r}: expected field=column")
         fields[field.strip()] = column.strip()
     result = import_file(
-        file, source, fields, ctx.obj.open_store, brand=brand, product=product, brands=ctx.obj.settings.brands
+        file,
+        source,
+        fields,
+        ctx.obj.open_store,
+        brand=brand,
+        product=product,
+        brands=ctx.obj.settings.brands,
+        topics=ctx.obj.settings.topics,
     )
     typer.echo(
         f"imported {result.rows} rows from {file} as {source}: {result.inserted} new, "
@@ -145,12 +152,16 @@ def import_command(
 
 @app.command("retag")
 def retag_command(ctx: typer.Context) -> None:
-    """Fill in the brand and product of stored mentions from the [[brands]] configuration as it is now."""
+    """Apply the [[brands]] and [[topics]] queries as configured now to stored mentions."""
+    from koubei import topics
     from koubei.brands import retag
 
+    settings = ctx.obj.settings
     with ctx.obj.open_store() as store:
-        changed = retag(store, ctx.obj.settings.brands)
-    typer.echo(f"retagged {changed} mentions from {len(ctx.obj.settings.brands)} configured brands")
+        changed = retag(store, settings.brands)
+        tags = topics.retag(store, settings.topics)
+    typer.echo(f"retagged {changed} mentions from {len(settings.brands)} configured brands")
+    typer.echo(f"{tags} topic tags added or removed for {len(settings.topics)} configured topics")
 
 
 @app.command("parse")

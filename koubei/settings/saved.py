@@ -22,7 +22,7 @@ SettingPath = tuple[str, ...]
 Origin = Literal["file", "database", "default"]
 
 # The parts of koubei.toml a manager may replace: whole arrays of tables, or one named table.
-WHOLE = {("brands",), ("alerts", "routes"), ("alerts", "keyword_groups"), ("alerts", "severity")}
+WHOLE = {("brands",), ("topics",), ("alerts", "routes"), ("alerts", "keyword_groups"), ("alerts", "severity")}
 NAMED = {("alerts", "rules"), ("alerts", "channels")}
 SECRET_KEYS = {"url"}  # a channel's URL may carry its token: only url_env (a variable's name) is saved
 

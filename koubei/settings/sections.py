@@ -55,6 +55,25 @@ class Brand(Table):
         return self.product_queries.get(product) or any_of([product])
 
 
+class Topic(Table):
+    """One [[topics]] entry: a theme to follow (发热, 物流), defined by a watch query. A mention is in
+    every topic whose query matches it: tagged at ingest, re-applied by `koubei retag`."""
+
+    name: Text
+    query: Text
+
+    def __post_init__(self) -> None:
+        check_query(f"topic {self.name} query", self.query)
+
+
+def check_topics(topics: tuple[Topic, ...]) -> None:
+    """Each topic's name once: a mention's topics are stored by name."""
+    names = [t.name for t in topics]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise ValueError(f"topics[{index}]: another topic is named {name!r}")
+
+
 def any_of(words: Iterable[str]) -> str:
     """A query matching any of the words: keywords as a query."""
     return " OR ".join('"' + w.replace('"', "") + '"' for w in dict.fromkeys(words) if w.replace('"', ""))

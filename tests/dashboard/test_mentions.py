@@ -91,3 +91,28 @@ def test_a_sentiment_and_tier_correction_is_stored(
     with open_store(db, read_only=True) as store:
         assert store.query("SELECT source, native_id, label FROM sentiment_labels") == [(*second, "pos")]
         assert store.query("SELECT source, native_id, urgency FROM triage_labels") == [(*second, 4)]
+
+
+def test_the_topic_filter_shows_the_mentions_the_topics_query_matches(
+    demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The topics are those of the repository's koubei.toml, applied to the demo by `koubei retag`."""
+    from koubei import topics
+    from koubei.config import REPO_CONFIG, load_settings
+
+    db = tmp_path / "koubei.duckdb"
+    shutil.copy(demo_db, db)
+    configured = load_settings(REPO_CONFIG).topics
+    topic = configured[0]
+    with open_store(db) as store:
+        assert topics.retag(store, configured) > 0
+    monkeypatch.setenv("KOUBEI_DB", str(db))
+    at = open_mentions()
+    at.multiselect(key="mentions_topics").set_value([topic.name]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    expected = expected_keys(db, at, topic.query)
+    assert 0 < len(expected)
+    assert at.caption[-1].value.startswith(f"共 {len(expected)} 条提及")
+    with open_store(db, read_only=True) as store:
+        texts = dict(((s, n), t) for s, n, t in store.query("SELECT source, native_id, text FROM mentions"))
+    assert shown(at) == [mask_pii(texts[key]) for key in expected[:50]]

@@ -21,8 +21,8 @@ from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
 from storage import Store, open_store, upsert_mentions
 from storage.forget import Selector, forget
-from storage.search import Order, Window, count_found, search
-from storage.textindex import bigrams, candidates, rebuild_index
+from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
+from storage.textindex import bigrams, candidates, exact, rebuild_index, required_sources
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -39,6 +39,8 @@ QUERIES = (
     "好 差",  # single characters: the scan answers
     "NOT 客服",
     "质量 OR 好",
+    "客服 OR 物流",  # two-character words: counted from the index alone
+    "(质量 OR 价格) source:gen1",
 )
 
 
@@ -47,7 +49,7 @@ def _demo() -> list[Mention]:
     return [m for page in collector.pages() for m in page.mentions]
 
 
-def _generated(count: int = 3000, seed: int = 3) -> list[Mention]:
+def generated_mentions(count: int = 3000, seed: int = 3) -> list[Mention]:
     """Written reviews over 30 days, a fifth of them in traditional characters, some in upper case."""
     corpus, _ = written_corpus()
     to_traditional = {simplified: traditional for traditional, simplified in traditional_pairs()}
@@ -80,11 +82,12 @@ def _scanned(store: Store, query: str, window: Window, limit: int, order: Order)
 
 def _assert_index_equals_scan(store: Store) -> None:
     windows = [Window(), Window(since=datetime(2026, 11, 10), until=datetime(2026, 11, 15))]
+    shapes = [(w, limit, order) for w in windows for limit, order in ((10, "time"), (60, "time"), (20, "reach"))]
+    shapes.append((Window(sources=("gen1", "demo.weibo")), 10, "time"))  # the window's sources, pushed down
     for query in QUERIES:
-        for window in windows:
-            for limit, order in ((10, "time"), (60, "time"), (20, "reach")):
-                indexed = _found(store, query, window, limit, order)  # type: ignore[arg-type]
-                assert indexed == _scanned(store, query, window, limit, order), (query, window, limit)  # type: ignore[arg-type]
+        for window, limit, order in shapes:
+            indexed = _found(store, query, window, limit, order)  # type: ignore[arg-type]
+            assert indexed == _scanned(store, query, window, limit, order), (query, window, limit)  # type: ignore[arg-type]
 
 
 def _postings(store: Store) -> set[tuple[str, str, int]]:
@@ -92,7 +95,7 @@ def _postings(store: Store) -> set[tuple[str, str, int]]:
     return {(s, n, g) for s, n, g in rows}
 
 
-@pytest.fixture(params=[_demo, _generated], ids=["demo", "generated"])
+@pytest.fixture(params=[_demo, generated_mentions], ids=["demo", "generated"])
 def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, list[Mention]]]:
     mentions = request.param()
     path = tmp_path / "index.duckdb"
@@ -181,3 +184,38 @@ def test_retag_through_the_index_tags_as_the_scan_does(stored: tuple[Path, list[
         store.con.execute("UPDATE search_index_state SET complete = false")
         assert indexed == _retagged(store, brands)
         assert {"b0", "b1", "single", None} <= {b for _, _, b, _ in indexed}  # narrowed, not narrowed, untagged
+
+
+def test_source_filters_are_pushed_into_the_candidate_step(stored: tuple[Path, list[Mention]]) -> None:
+    """Bug: `客服 source:weibo` listed the 客服 mentions of every source as candidates and verified the
+    source on the mentions read, so it read more than a scan and answered slower than one."""
+    path, mentions = stored
+    source = sorted({m.source for m in mentions})[1]
+    with open_store(path) as store:
+        for query, window in ((f"客服 source:{source}", Window()), ("客服", Window(sources=(source,)))):
+            times = _candidate_times(store, parse(query), window)
+            assert times is not None and 0 < len(times) == count_found(store, parse(query), window)
+
+
+def test_the_index_alone_counts_the_queries_it_answers_exactly(stored: tuple[Path, list[Mention]]) -> None:
+    path, _ = stored
+    with open_store(path) as store:
+        assert _counted_by_index(store, parse("客服 OR 物流"), Window()) == _scanned_count(store, "客服 OR 物流")
+        assert _counted_by_index(store, parse("客服"), Window(brands=("声浪",))) is None  # brands: not in the index
+        assert _counted_by_index(store, parse("客服 NOT 物流"), Window()) is None
+
+
+def _scanned_count(store: Store, query: str) -> int:
+    return _scanned(store, query, Window(), 1, "time")[1]
+
+
+def test_exact_and_required_sources_read_the_query_tree() -> None:
+    assert exact(parse("客服 (物流 OR 快递) source:weibo"))
+    assert exact(parse("發燙"))
+    assert not exact(parse("充电宝"))  # three characters: its bigrams are a superset
+    assert not exact(parse("客服 NOT 物流")) and not exact(parse("客服 NEAR/3 物流"))
+    assert not exact(parse("客服 OR (物流 source:weibo)"))  # a source below the top is not pushed down
+    assert not exact(parse("客服 lang:en"))
+    assert required_sources(parse("客服 source:weibo")) == frozenset({"weibo"})
+    assert required_sources(parse("(source:a OR source:b) 客服 (source:b OR source:c)")) == frozenset({"b"})
+    assert required_sources(parse("客服 OR source:a")) is None
