@@ -212,13 +212,16 @@ def _write_batch(
     # Grouped by the next duplicate pass (storage/duplicates.py).
     store.con.execute("INSERT INTO duplicate_pending SELECT * FROM koubei_scored")
     # With the scores it covers: whatever happens next, the next run knows marking is owed.
-    store.con.execute("UPDATE duplicate_watermark SET scored = scored + 1")
+    # An append, not an update of one shared row: concurrent workers' batches never conflict.
+    store.con.execute("INSERT INTO scored_batches VALUES (?)", [stamp])
 
 
 def marking_owed(store: Store) -> int | None:
     """The scoring watermark a duplicate-marking pass should cover, or None when the last
     pass covered every scoring batch."""
-    scored, marked = store.query("SELECT scored, marked FROM duplicate_watermark")[0]
+    scored, marked = store.query(
+        "SELECT scored + (SELECT count(*) FROM scored_batches), marked FROM duplicate_watermark"
+    )[0]
     return int(scored) if scored > marked else None
 
 
