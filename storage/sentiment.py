@@ -6,6 +6,8 @@ row), inside one transaction per batch, so a crash leaves whole batches.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from storage import audit, users
-from storage.db import Store
+from storage.db import Store, WriteConflict
 from storage.queue import PendingMention, dequeue, queued_table
 from storage.rollups import FIRST_SCORED_SCHEMA, add_scored, changing
 from storage.users import Actor
@@ -30,6 +32,7 @@ SCORE_SCHEMA = pa.schema(
         ("scored_at", pa.timestamp("us")),
     ]
 )
+WRITE_ATTEMPTS = 5  # a lake batch's write against other workers' commits (write_scores)
 ASPECT_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
@@ -113,9 +116,31 @@ def write_scores(
     replace whatever those mentions had before; the batch leaves the score queue.
     `scored`: the queued mentions the batch was read as (storage.queue), which say
     which mentions were scored before and so may have old aspects or triage to delete;
-    without it every mention is taken to. All or nothing."""
+    without it every mention is taken to. All or nothing.
+
+    On a lake, workers scoring other buckets dequeue from the same queue files at the same
+    time, and DuckLake rolls back the later of two commits that delete from one file: the
+    batch is written again (its analysis still holds) rather than analysed again."""
     if not scores:
         return
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            _write_scores_once(store, scores, aspects, triage, flags, scored)
+            return
+        except WriteConflict:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # apart from the worker it met
+
+
+def _write_scores_once(
+    store: Store,
+    scores: Sequence[dict[str, Any]],
+    aspects: Sequence[dict[str, Any]],
+    triage: Sequence[dict[str, Any]],
+    flags: Sequence[dict[str, Any]],
+    scored: Sequence[PendingMention] | None,
+) -> None:
     stamp = _now()
     score_rows = pa.Table.from_pylist([{**s, "scored_at": stamp} for s in scores], schema=SCORE_SCHEMA)
     keys = done = score_rows.select(["source", "native_id"])
