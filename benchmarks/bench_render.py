@@ -242,6 +242,7 @@ def medians(measures: dict[str, Callable[[int], float]]) -> dict[str, float]:
         for name, measure in measures.items():
             time.sleep(CACHE_WAIT)
             times[name].append(measure(run))
+            print(f"  {name}: {times[name][-1]:.2f} s (load average {_load()})", flush=True)
         print(f"round {run + 1} of {RUNS} done; load average {_load()}", flush=True)
     for name, each in times.items():
         print(f"{name}: median {statistics.median(each):.2f} s ({', '.join(f'{x:.2f}' for x in each)})", flush=True)
