@@ -62,7 +62,7 @@ class Rule:
 
     tier: int
     kind: str
-    scope: str  # clause | cue | threat | loss | own (see triage.tsv)
+    scope: str  # clause | cue | threat | loss | own | report (see triage.tsv)
     reason: str
 
 
@@ -166,9 +166,12 @@ class EscalationLexicon:
         self.cues = _either(extra, "cue")
         self.contacts = _either(extra, "contact")
         self.frames = _either(extra, "frame")
+        self.frame_words = extra.get(("frame", "zh"), []) + extra.get(("frame", "en"), [])
         self.frames_after = _either(extra, "frame_after")
         self.elsewhere = _either(extra, "elsewhere")
         self.remedies = _either(extra, "remedy")
+        self.causes = _either(extra, "cause")
+        self.cures = _either(extra, "cure")
         negators = standalone(extra.get(("negator", "en"), []))
         self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 
