@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentiment.reading import reading_lexicon
+from sentiment.reading import read, reading_lexicon
 from sentiment.triage import triage
 
 
@@ -144,3 +144,15 @@ def test_harm_told_as_a_story_always_reaches_tier_5(
     text = f"{who}{used}{when}{part}{harm}{tail}"
     result = triage(text, label)
     assert (result.urgency, result.reading) == (5, "neg"), (text, result.reason)
+
+
+def test_a_plain_report_that_nothing_happened_is_praise() -> None:
+    """Reports of no harm (reading.tsv): the model has no verdict for them, the words do."""
+    assert read("之前追尾了一次，孩子一点事都没有", "neu").polarity == "pos"
+    assert read("Checked every dish and she had no reaction", "neu").polarity == "pos"
+
+
+def test_protection_and_grooming_hold_no_complaint_word() -> None:
+    """Regression: 防烫手套 read as 烫手 (too hot to hold), 吹完头发 as 头发 (a hair in the food)."""
+    assert reading_lexicon().figures("买了防烫手套").complaint == 0
+    assert reading_lexicon().figures("吹完头发很顺").complaint == 0
