@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentiment.reading import read, reading_lexicon
+from evaluation.triage import load_suite, suite_paths
+from sentiment.reading import normalise, read, reading_lexicon
+from sentiment.signals import escalation_lexicon, first_chars
 from sentiment.triage import triage
 
 
@@ -156,3 +158,20 @@ def test_protection_and_grooming_hold_no_complaint_word() -> None:
     """Regression: 防烫手套 read as 烫手 (too hot to hold), 吹完头发 as 头发 (a hair in the food)."""
     assert reading_lexicon().figures("买了防烫手套").complaint == 0
     assert reading_lexicon().figures("吹完头发很顺").complaint == 0
+
+
+# ---------------------------------------------------------------- speed: one search of every expression
+def test_first_chars_tells_where_an_expression_can_start() -> None:
+    assert first_chars(r"(?<![a-z])(?:手指|脚背)肿") == frozenset("手脚")
+    assert first_chars(r"[\d两三]+人") == frozenset("0123456789０１２３４５６７８９两三")
+    assert first_chars(r"(?:被)?锁") is None  # may start with either: not told
+    assert first_chars(r"[^，。]{0,4}水泡") is None
+
+
+def test_the_guarded_search_finds_what_the_expressions_find() -> None:
+    """Words.search tries every expression at once behind a look-ahead on their first characters;
+    it must agree with the expressions tried one by one (Words.matches) on every suite review."""
+    words = escalation_lexicon().words
+    texts = [normalise(c.text) for path in suite_paths() for c in load_suite(path)]
+    texts += ["孩子吃了三颗磁力珠", "３ times in a row", "no match here at all", "被锁了"]
+    assert [words.search(t) for t in texts] == [bool(words.matches(t)) for t in texts]
