@@ -7,7 +7,9 @@ reason the duty manager sees). Each match is read in its clause: a negation
 a praise frame (the clause praises, in a positive mention) or a question in
 the same clause cancels it; a cue-scoped word (经理, 报道, 律师, and every tier
 3-4 word) escalates only with a complaint cue (the reading is negative, or a
-cue word occurs). The rules, in order:
+cue word occurs) - or, for a harm word (去医院, 发烧), when the mention tells it
+as a story after the product was used and no cure follows: harm is a complaint
+whatever the tone. The rules, in order:
   tier 5  a red-alert signal: harm to a person, a fire/shock/choking hazard,
           a foreign object or spoiled food, a legal step, a regulator, the press,
           many people affected - whatever the reach (reach orders the queue);
