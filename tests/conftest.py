@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,29 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
         del os.environ["KOUBEI_AUTHOR_KEY_FILE"]
     else:
         os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable[[Path], None]
+) -> Path:
+    """A folder `build` fills once per test run: under pytest-xdist the workers share it (the
+    first to take the lock builds; the others wait, then only read), so an expensive store
+    is not built again by every worker. A build that failed is tried again by the next."""
+    if worker_id == "master":
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / "built").exists():
+                build(folder)
+                (folder / "built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,27 @@ class PostgresServer:
             con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.dsn(name)
 
+    def has_database(self, name: str) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.dsn(), autocommit=True) as con:
+            return con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+    def dump(self, name: str, file: Path) -> None:
+        """Database `name` as an SQL script (pg_dump), which `restore` replays on another server."""
+        subprocess.run(
+            [server_bin("pg_dump"), "-h", self.host, "-p", str(self.port), "-U", self.user, "-f", str(file), name],
+            check=True,
+            capture_output=True,
+        )
+
+    def restore(self, file: Path, name: str) -> str:
+        """A new database `name` made from a `dump` (of any server); its DSN."""
+        dsn = self.create_database(name)
+        command = [server_bin("psql"), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f", str(file), dsn]
+        subprocess.run(command, check=True, capture_output=True)
+        return dsn
+
 
 def server_bin(name: str) -> str:
     """initdb / pg_ctl: Debian keeps them out of PATH, under /usr/lib/postgresql/<version>/bin."""
