@@ -40,21 +40,20 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
         os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
 
 
-# Modules whose tests take a minute or more each (AppTest on a lake, multi-process workers,
-# detection over three weeks of demo data): they run first, with the browser tests and those
-# grouped with them.
+# Modules whose tests take a minute or more each (AppTest on a lake, multi-process lake workers,
+# detection over three weeks of demo data): they run first, with the browser tests. Tests that
+# time a process (tests/alerts/test_watch.py's stop within 5 s, the xdist_group("browser") ones)
+# stay in their place among short tests: beside a long test on a 2-core machine they run late.
 LONG_MODULES = (
     "tests/dashboard/test_auth.py",
     "tests/alerts/test_red_alert.py",
-    "tests/alerts/test_watch.py",
     "tests/lake/",
 )
 
 
 def runs_long(item: pytest.Item) -> bool:
     path = Path(str(item.path)).relative_to(REPO).as_posix()
-    heavy = item.get_closest_marker("browser") or item.get_closest_marker("xdist_group")
-    return heavy is not None or path.startswith(LONG_MODULES)
+    return item.get_closest_marker("browser") is not None or path.startswith(LONG_MODULES)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
