@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _parser as sre_parse
 from typing import Any
 
 from sentiment.lexicon import trie_regex
