@@ -77,6 +77,7 @@ _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|woul
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
+_OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
 
 
 @dataclass(frozen=True)
@@ -251,13 +252,19 @@ class ReadingLexicon:
         base = builtin_lexicon(domain=True)
         rows = _rows("reading.tsv")
         harm = {w: HARM_WEIGHT for w in escalation_lexicon().harm}
+        self.harm = frozenset(harm)
+        # The hypothetical frames of triage.tsv (担心, 怕, in case): a harm word after one in its clause
+        # is feared, not suffered.
+        self.frames = frozenset(escalation_lexicon().frame_words) - set(base.polarity)
         self.novel = {w: float(v) for kind, w, v in rows if kind == "word"}
         self.polarity = {**base.polarity, **harm, **self.novel}
         self.negators = set(base.negators) | {w for kind, w, _ in rows if kind == "negator"}
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"} | escalation_lexicon().not_signals
         self.compare = {w for kind, w, _ in rows if kind == "compare"}
-        self._words = Words(set(self.polarity) | self.negators | set(self.degree) | shields | self.compare)
+        self._words = Words(
+            set(self.polarity) | self.negators | set(self.degree) | shields | self.compare | self.frames
+        )
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
         self._closers = Words({w for kind, w, _ in rows if kind == "closer"})
@@ -275,17 +282,25 @@ class ReadingLexicon:
         total = relief = complaint = praise = novel = 0.0
         hits = 0
         negated, scale, negator_end, last_end, latin = False, 1.0, -1, 0, False
+        framed, harm = False, self.harm
         for match, _ in self._words.matches(text):
             token = match.group()
-            # A text may be scanned whole: negation and degree stop at the end of a clause.
-            if (negated or scale != 1.0) and _CLAUSE_END.search(text, last_end, match.start()):
-                negated, scale = False, 1.0
+            # A text may be scanned whole: negation, degree and a frame stop at the end of a clause.
+            if (negated or scale != 1.0 or framed) and _CLAUSE_END.search(text, last_end, match.start()):
+                negated, scale, framed = False, 1.0, False
             last_end = match.end()
+            if token in self.frames:
+                framed = True
+                continue
             if token in polarity:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
-                # 不太好; not a word further on ("都没了还没送饮料").
+                # 不太好; not a word further on ("都没了还没送饮料"). A word that holds its own
+                # negation and praises continues a negated list ("一点都不红不痒"): not flipped again.
                 negated = negated and _reaches(text, negator_end, match.start(), latin)
+                negated = negated and not (token[0] in _OWN_NEGATION and polarity[token] > 0)
                 base = polarity[token] * scale
+                if framed and token in harm:
+                    continue  # "怕宝宝过敏": a harm feared is no complaint
                 weight = -0.8 * base if negated else base  # "不太好" is milder than "差"
                 total += weight
                 hits += 1

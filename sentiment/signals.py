@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from re import _parser as sre_parse
+from typing import Any
 
 from sentiment.lexicon import trie_regex
 from sentiment.text import to_simplified
@@ -27,6 +29,8 @@ _REGEX = re.compile(r"^/(.+)/$")
 # \b would not do: Chinese characters are word characters too.
 _ALONE_BEFORE, _ALONE_AFTER = r"(?<![a-z0-9])", r"(?![a-z0-9])"
 _LATIN = re.compile(r"[a-z0-9]")
+_RANGE_LIMIT = 256  # a wider character range first in an expression counts as any character
+_DIGITS = "0123456789０１２３４５６７８９"  # what \d matches in reviews (ASCII and full-width)
 
 
 def _rows() -> list[list[str]]:
@@ -62,7 +66,7 @@ class Rule:
 
     tier: int
     kind: str
-    scope: str  # clause | cue | threat | loss | own (see triage.tsv)
+    scope: str  # clause | cue | threat | loss | own | report (see triage.tsv)
     reason: str
 
 
@@ -102,16 +106,31 @@ class Words:
         with_english = chinese_only + ([(self.english, -1)] if self.english is not None else [])
         self._without_latin = tuple(chinese_only + everywhere)
         self._with_latin = tuple(with_english + expressions)
+        # Whether any expression occurs: one pattern of them all behind a look-ahead on the characters
+        # they can start with (a position no expression starts at fails at once). Tried each on its
+        # own, 50 expressions cost more than the Chinese trie; one plain alternation of them is slower.
+        guarded = [p.pattern for p, _ in expressions if first_chars(p.pattern) is not None]
+        self._unguarded = tuple(p for p, _ in expressions if first_chars(p.pattern) is None)
+        starts = sorted(set().union(*(first_chars(r) or () for r in guarded)))
+        self._any_expression = (
+            re.compile(f"(?=[{''.join(map(re.escape, starts))}])(?:{'|'.join(f'(?:{r})' for r in guarded)})")
+            if guarded
+            else None
+        )
+        self._words_without_latin = tuple(chinese_only)
+        self._words_with_latin = tuple(with_english)
 
     def _patterns(self, text: str) -> tuple[tuple[re.Pattern[str], int], ...]:
         """The patterns worth trying on `text`, each with its regex index (-1: a word)."""
         return self._with_latin if _LATIN.search(text) else self._without_latin
 
     def search(self, text: str) -> bool:
-        for pattern, _ in self._patterns(text):
+        for pattern, _ in self._words_with_latin if _LATIN.search(text) else self._words_without_latin:
             if pattern.search(text):
                 return True
-        return False
+        if self._any_expression is not None and self._any_expression.search(text):
+            return True
+        return any(p.search(text) for p in self._unguarded)
 
     def strip(self, text: str) -> str:
         """The text without these words (laughter left out of a clause's praise)."""
@@ -166,9 +185,12 @@ class EscalationLexicon:
         self.cues = _either(extra, "cue")
         self.contacts = _either(extra, "contact")
         self.frames = _either(extra, "frame")
+        self.frame_words = extra.get(("frame", "zh"), []) + extra.get(("frame", "en"), [])
         self.frames_after = _either(extra, "frame_after")
         self.elsewhere = _either(extra, "elsewhere")
         self.remedies = _either(extra, "remedy")
+        self.causes = _either(extra, "cause")
+        self.cures = _either(extra, "cure")
         negators = standalone(extra.get(("negator", "en"), []))
         self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 
@@ -178,6 +200,47 @@ class EscalationLexicon:
             Found(m.start(), m.end(), m.group(), self.plain.get(m.group()) if i < 0 else self._regex_rules[i])
             for m, i in self.words.matches(text)
         ]
+
+
+def first_chars(pattern: str) -> frozenset[str] | None:
+    """The characters a match of `pattern` can start with; None when any could (or when that
+    cannot be told from the pattern's parse)."""
+    return _first(list(sre_parse.parse(pattern)))
+
+
+def _first(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    for op, value in items:
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT", "AT"):
+            continue  # zero width: the next element starts the match
+        if name == "LITERAL":
+            return frozenset(chr(value))
+        if name == "IN":
+            return _charset(value)
+        if name == "BRANCH":
+            parts = [_first(list(branch)) for branch in value[1]]
+            return None if any(p is None for p in parts) else frozenset().union(*(p or () for p in parts))
+        if name == "SUBPATTERN":
+            return _first(list(value[-1]))
+        if name in ("MAX_REPEAT", "MIN_REPEAT") and value[0] >= 1:
+            return _first(list(value[2]))
+        return None
+    return None
+
+
+def _charset(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL":
+            chars.add(chr(value))
+        elif name == "RANGE" and value[1] - value[0] < _RANGE_LIMIT:
+            chars.update(chr(c) for c in range(value[0], value[1] + 1))
+        elif name == "CATEGORY" and str(value) == "CATEGORY_DIGIT":
+            chars.update(_DIGITS)
+        else:
+            return None  # a negated class, a wide range, a class of letters: any character
+    return frozenset(chars)
 
 
 def standalone(words: list[str]) -> str:

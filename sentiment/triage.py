@@ -7,7 +7,9 @@ reason the duty manager sees). Each match is read in its clause: a negation
 a praise frame (the clause praises, in a positive mention) or a question in
 the same clause cancels it; a cue-scoped word (经理, 报道, 律师, and every tier
 3-4 word) escalates only with a complaint cue (the reading is negative, or a
-cue word occurs). The rules, in order:
+cue word occurs) - or, for a harm word (去医院, 发烧), when the mention tells it
+as a story after the product was used and no cure follows: harm is a complaint
+whatever the tone. The rules, in order:
   tier 5  a red-alert signal: harm to a person, a fire/shock/choking hazard,
           a foreign object or spoiled food, a legal step, a regulator, the press,
           many people affected - whatever the reach (reach orders the queue);
@@ -38,6 +40,9 @@ RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
 REACH_STEPS = (50, 1000)
 _ZH_GAP = 2  # characters allowed between a Chinese negator and the word it cancels (不怕孩子触电)
+# A word joined to the item before it ("没有长痘痘或过敏"): that item, negated, this far back.
+_JOINED = re.compile(r"(?:或者?|和|与|、|以及|也没有?|也不|(?<![a-z])(?:or|nor|and)\s)\s*$")
+_LIST_ITEM = 8
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -66,9 +71,11 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue
             harm_after_turn = turned is not None and turned <= index and rule.kind in HARM_KINDS
             if not (_in_scope(rule.scope, complaint or harm_after_turn, threat, reading.polarity)) and not (
-                rule.scope == "loss" and _unresolved(reading, index)
+                (rule.scope == "loss" and _unresolved(reading, index)) or _told_as_story(reading, index, word)
             ):
                 continue
+            if rule.scope == "report" and _praising(reading):
+                continue  # coverage that praises: "the local news did a segment on this bakery"
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if not _cancelled(clause, word, reading.polarity == "pos") and not _handled(reading, index, word):
@@ -86,6 +93,25 @@ def _handled(reading: Reading, index: int, word: Found) -> bool:
     if not any(lexicon.remedies.search(part) for part in rest):
         return False
     return all(reading_lexicon().figures(part).complaint == 0 for part in rest)
+
+
+def _told_as_story(reading: Reading, index: int, word: Found) -> bool:
+    """A harm word that needs a complaint (a medical visit, an illness: 去医院, 发烧, hospital) in a
+    mention that tells what the product did without complaining: the product used, eaten or worn
+    before it ("孩子用了两天这款面霜……带他去社区医院开了点药膏") and no cure after it ("打疫苗发烧，用了这个
+    退热贴很快就退了" praises the patch). Harm is a complaint whatever the tone."""
+    if word.rule is None or word.rule.scope != "cue" or word.rule.kind not in HARM_KINDS:
+        return False
+    lexicon = escalation_lexicon()
+    clauses = reading.clauses
+    before = "，".join([*(c.text for c in clauses[:index]), clauses[index].text[: word.start]])
+    after = "，".join([clauses[index].text[word.end :], *(c.text for c in clauses[index + 1 :])])
+    return bool(lexicon.causes.search(before)) and not lexicon.cures.search(after)
+
+
+def _praising(reading: Reading) -> bool:
+    """Whether the mention reads as praise and nothing in it complains."""
+    return reading.polarity == "pos" and reading.parsed.figures.complaint == 0
 
 
 def _turns_to_complaint(reading: Reading) -> int | None:
@@ -113,7 +139,7 @@ def _unresolved(reading: Reading, index: int) -> bool:
 
 def _in_scope(scope: str, complaint: bool, threat: bool, polarity: str) -> bool:
     """Whether the mention gives a word of this scope the cue it needs (triage.tsv)."""
-    if scope == "clause":
+    if scope in ("clause", "report"):
         return True
     if scope == "loss":
         return polarity != "pos" or complaint  # else only when unresolved
@@ -128,6 +154,8 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     before = clause.text[: word.start]
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
+    if _negated_list(before):
+        return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)
     if hypothetical or lexicon.frames_after.at(clause.text, after):
@@ -140,6 +168,16 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return False
     # The praise must come from words outside the signal (not "better" in Better Business Bureau).
     return reading_lexicon().figures(clause.text[: word.start] + "，" + clause.text[word.end :]).praise > 0
+
+
+def _negated_list(before: str) -> bool:
+    """The word is the next item of a negated list: "完全沒有長痘痘或過敏", "没有红肿和刺痛" (the
+    negation of the first item reaches the ones joined to it)."""
+    joined = _JOINED.search(before)
+    if not joined:
+        return False
+    figures = reading_lexicon().figures(before[max(0, joined.start() - _LIST_ITEM) : joined.start()])
+    return figures.relief > 0 and figures.complaint == 0
 
 
 @lru_cache(maxsize=1)

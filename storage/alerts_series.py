@@ -7,7 +7,7 @@ were written in, not in the bucket it was collected in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -126,13 +126,12 @@ class ScopeRows:
 
     def __init__(self, store: Store, w: ScopeWindow, since: datetime) -> None:
         self.store = store
-        value, join = _scope_sql(w.scope_type)
-        where = f"coalesce(m.brand, '') = ? AND {value} = ? AND m.published_at >= ? AND m.published_at < ?"
+        join, where, params = _in_window(replace(w, start=since))
         store.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.url, m.text,"
             " m.published_at, coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach"
             f" FROM mentions m{join} WHERE {where}",
-            [w.brand, w.scope_value, since, w.end],
+            params,
         )
         store.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
@@ -200,9 +199,16 @@ class ScopeRows:
 
 
 def window_urgent_count(store: Store, w: ScopeWindow) -> int:
-    """How many mentions in the window the triage put at tier 5 (red alert), whatever their label."""
-    with ScopeRows(store, w, w.start) as rows:
-        return rows.urgent_count(w)
+    """How many mentions in the window the triage put at tier 5 (red alert), whatever their label.
+    One query: the backtest asks this of every window, where ScopeRows' copies would be wasted."""
+    join, where, params = _in_window(w)
+    return int(
+        store.query(
+            f"SELECT count(*) FROM mentions m{join} JOIN triage t ON t.source = m.source AND t.native_id = m.native_id"
+            f" WHERE {where} AND t.urgency >= ?",
+            [*params, RED_ALERT_TIER],
+        )[0][0]
+    )
 
 
 def window_urgent_reasons(store: Store, w: ScopeWindow) -> list[str]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from storage import Store, open_store
-from storage.db import LakeLocation
+from storage.db import LakeLocation, detach
 from tests.postgres import PostgresServer, running_postgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +38,53 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
         del os.environ["KOUBEI_AUTHOR_KEY_FILE"]
     else:
         os.environ["KOUBEI_AUTHOR_KEY_FILE"] = saved
+
+
+# Modules whose tests take a minute or more each (AppTest on a lake, multi-process lake workers,
+# detection over three weeks of demo data): they run first, with the browser tests. Tests that
+# time a process (tests/alerts/test_watch.py's stop within 5 s, the xdist_group("browser") ones)
+# stay in their place among short tests: beside a long test on a 2-core machine they run late.
+LONG_MODULES = (
+    "tests/dashboard/test_auth.py",
+    "tests/alerts/test_red_alert.py",
+    "tests/lake/",
+)
+
+
+def runs_long(item: pytest.Item) -> bool:
+    path = Path(str(item.path)).relative_to(REPO).as_posix()
+    return item.get_closest_marker("browser") is not None or path.startswith(LONG_MODULES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first. `make test` hands each test to whichever xdist worker is free, in
+    this order (its xdist_group marks are not honoured under pytest 9.2: pytest-xdist issue
+    1386), so a long test started last would leave the other core idle while it runs; short
+    ones at the end keep both busy to the finish. Within each part, the collection's order."""
+    items.sort(key=lambda item: not runs_long(item))
+
+
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable[[Path], object]
+) -> Path:
+    """A folder `build` fills once per test run: under pytest-xdist the workers share it (the
+    first to take the lock builds; the others wait, then only read), so an expensive store
+    is not built again by every worker. A build that failed is tried again by the next."""
+    if worker_id == "master":
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (folder / "built").exists():
+                build(folder)
+                (folder / "built").touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -69,20 +117,43 @@ def store(db_path: Path) -> Iterator[Store]:
         yield opened
 
 
+def catalog_name(request: pytest.FixtureRequest) -> str:
+    """A catalog database's name for this test, unique in the run: PostgreSQL cuts names at 63 bytes."""
+    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]  # the name alone is cut short
+    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{digest}_{os.getpid()}"
+    return name.lower()
+
+
 @pytest.fixture
 def lake(postgres: PostgresServer, tmp_path: Path, request: pytest.FixtureRequest) -> LakeLocation:
     """A fresh, empty DuckLake: its own catalog database on the session's PostgreSQL, data in tmp_path."""
-    digest = hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:8]  # the name alone is cut short
-    name = "lake_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:40] + f"_{digest}_{os.getpid()}"
-    return LakeLocation(postgres.create_database(name.lower()), str(tmp_path / "lake-data") + "/")
+    return LakeLocation(postgres.create_database(catalog_name(request)), str(tmp_path / "lake-data") + "/")
+
+
+MIGRATED_LAKE = "migrated_lake"
+
+
+@pytest.fixture(scope="session")
+def migrated_lake(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> LakeLocation:
+    """An empty lake with every migration applied, once per test process: any_db's lakes are
+    copies of its catalog (creating and migrating a lake's catalog takes a second or more)."""
+    lake = LakeLocation(postgres.create_database(MIGRATED_LAKE), str(tmp_path_factory.mktemp("migrated-lake")) + "/")
+    with open_store(lake):
+        pass
+    detach(lake)  # PostgreSQL copies a database nobody is connected to
+    return lake
 
 
 @pytest.fixture(params=["duckdb", "ducklake"])
 def any_db(request: pytest.FixtureRequest, db_path: Path) -> Path | LakeLocation:
     """Where a test's database lives, once on each backend: the single DuckDB file and a
-    DuckLake on PostgreSQL."""
-    location: Path | LakeLocation = request.getfixturevalue("lake") if request.param == "ducklake" else db_path
-    return location
+    DuckLake on PostgreSQL (a copy of migrated_lake's catalog over its data folder: DuckLake
+    never changes a data file it wrote, a write adds files of new names)."""
+    if request.param == "duckdb":
+        return db_path
+    template: LakeLocation = request.getfixturevalue("migrated_lake")
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    return LakeLocation(postgres.create_database(catalog_name(request), template=MIGRATED_LAKE), template.data_path)
 
 
 @pytest.fixture

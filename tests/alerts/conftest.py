@@ -16,6 +16,7 @@ from collectors.sources.demo import DemoCollector
 from koubei.config import REPO_CONFIG, Settings, parse_settings, read_toml
 from storage import Store, open_store
 from storage.sentiment import write_scores
+from tests.conftest import built_once
 
 DEMO_END = "2026-11-23T12:00:00+00:00"
 DEMO_NOW = datetime(2026, 11, 23, 12, 0)
@@ -35,9 +36,7 @@ def put_labels(store: Store, rows: list[tuple[str, str, str]]) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+def build_demo_template(path: Path) -> None:
     result = run_collector(
         DemoCollector(parse_source("demo", {"days": 21, "seed": 7, "end": DEMO_END})), lambda: open_store(path)
     )
@@ -47,7 +46,13 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open_store(path) as store:
         rows = store.query("SELECT source, native_id, raw FROM mentions")
         put_labels(store, [(s, n, json.loads(r)["mood"]) for s, n, r in rows])
-    return path
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Built once per test run (the xdist workers share it: tests/conftest.py built_once)."""
+    folder = built_once(tmp_path_factory, worker_id, "alerts-demo", lambda f: build_demo_template(f / "demo.duckdb"))
+    return folder / "demo.duckdb"
 
 
 @pytest.fixture

@@ -104,8 +104,8 @@ def test_settings_backtest_chart(incident_db: Path) -> None:
     at.selectbox(key="settings_scope").set_value("brand").run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 1
-    # Tables in page order: the firings, then rules, and the editors of brands, routes and channels.
-    assert len(at.dataframe) == 5
+    # Tables in page order: the firings, then rules, and the editors of brands, topics, routes and channels.
+    assert len(at.dataframe) == 6
     firings = at.dataframe[0].value
     assert (firings["brand"] == "声浪").any()
     assert any("触发" in str(x.value) for x in at.text)
@@ -114,5 +114,5 @@ def test_settings_backtest_chart(incident_db: Path) -> None:
     # A much stricter threshold fires less.
     at.number_input(key="settings_z").set_value(30.0).run()
     assert not at.exception, at.exception
-    stricter = at.dataframe[0].value if len(at.dataframe) == 5 else []
+    stricter = at.dataframe[0].value if len(at.dataframe) == 6 else []
     assert len(stricter) < len(firings)

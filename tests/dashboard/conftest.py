@@ -8,7 +8,6 @@ would, newest of all, so they are among the latest negative mentions.
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import shutil
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from storage import open_store, upsert_mentions
 from storage.db import LakeLocation, detach
 from storage.incidents import Incident
 from storage.lake_copy import copy_to_lake
+from tests.conftest import built_once
 from tests.dashboard.browser import launch
 from tests.postgres import PostgresServer
 
@@ -106,34 +106,36 @@ def is_seeded_crisis(incident: Incident) -> bool:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    """Built once per test run: under pytest-xdist the workers share one copy (the
-    first to take the lock builds it; everyone only reads it afterwards)."""
-    if worker_id == "master":
-        return build_demo_db(tmp_path_factory.mktemp("demo") / "koubei.duckdb")
-    shared = tmp_path_factory.getbasetemp().parent / "dashboard-demo"
-    shared.mkdir(exist_ok=True)
-    with open(shared / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not (shared / "built").exists():
-                build_demo_db(shared / "koubei.duckdb")
-                (shared / "built").touch()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return shared / "koubei.duckdb"
+    """Built once per test run and shared by the pytest-xdist workers (tests/conftest.py
+    built_once); everyone only reads it afterwards."""
+    folder = built_once(tmp_path_factory, worker_id, "dashboard-demo", lambda f: build_demo_db(f / "koubei.duckdb"))
+    return folder / "koubei.duckdb"
 
 
 DEMO_LAKE = "demo_lake"  # the catalog database demo_lake copies the demo into
 
 
 @pytest.fixture(scope="session")
-def demo_lake(demo_db: Path, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> LakeLocation:
+def demo_lake(
+    demo_db: Path, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> LakeLocation:
     """The demo database copied into a lake by `koubei migrate --to ducklake`'s copy, once per
-    test process; demo_copy forks it."""
-    lake = LakeLocation(postgres.create_database(DEMO_LAKE), str(tmp_path_factory.mktemp("demo-lake")) + "/")
-    copy_to_lake(demo_db, lake)
-    detach(lake)  # PostgreSQL copies a database nobody is connected to
-    return lake
+    test run; demo_copy forks it. Each xdist worker has its own PostgreSQL server: the worker
+    that copies also dumps the catalog, the others replay the dump, over the same data folder."""
+
+    def build(folder: Path) -> None:
+        lake = LakeLocation(postgres.create_database(DEMO_LAKE), str(folder / "data") + "/")
+        copy_to_lake(demo_db, lake)
+        detach(lake)  # PostgreSQL copies a database nobody is connected to
+        postgres.dump(DEMO_LAKE, folder / "catalog.sql")
+
+    folder = built_once(tmp_path_factory, worker_id, "demo-lake", build)
+    dsn = (
+        postgres.dsn(DEMO_LAKE)
+        if postgres.has_database(DEMO_LAKE)
+        else postgres.restore(folder / "catalog.sql", DEMO_LAKE)
+    )
+    return LakeLocation(dsn, str(folder / "data") + "/")
 
 
 def demo_copy(demo_db: Path, request: pytest.FixtureRequest, backend: str) -> Path | str:

@@ -23,6 +23,7 @@ from koubei.config import parse_settings
 from koubei.settings.toml import to_toml
 from storage import Store, open_store
 from storage.health import record_run
+from tests.conftest import built_once
 from tests.dashboard.browser import dashboard_server
 from tests.dashboard.conftest import DEMO_END, DEMO_OPTIONS, demo_settings
 
@@ -91,8 +92,9 @@ def fail_weibo(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def compare_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_compare_db(demo_db, tmp_path_factory.mktemp("compare"))
+def compare_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Built once per test run: the xdist workers share it (tests/conftest.py built_once)."""
+    return built_once(tmp_path_factory, worker_id, "compare", lambda f: build_compare_db(demo_db, f)) / "koubei.duckdb"
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,8 @@ EVERYDAY_HARM = [
     "电热毯开了一晚上，早上发现大腿内侧红了好几块，一碰就疼",
     "烤箱门的玻璃突然炸开，碎片溅了一地，我胳膊上划了好几道",
     "孩子吃了这个果冻噎得脸都紫了，拍了好久才吐出来",
-    "the heater started smoking and my son's hand got a nasty burn",
+    # Not "the heater started smoking ...": the rules read that one since the fourth round.
+    "the heater made a weird noise and my son's hand got a nasty burn",
 ]
 # Praise that names a risk only to say it did not happen.
 PRAISE_WITH_RISK = [
