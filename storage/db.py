@@ -210,6 +210,14 @@ def location_of(path: str | Path | LakeLocation) -> str | Path | LakeLocation:
 
 
 LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
+# No rows or deletes kept in the catalog instead of Parquet files: every delete is a Parquet
+# delete file. DuckLake's default (10) stores a delete of up to 10 rows in the catalog, and
+# its commit check does not compare those with a concurrent delete file of the same data file
+# (duckdb/ducklake#1215, open in the 1.5.5 extension): two workers dequeuing the same queued
+# key both committed, the row came back in scans, and count(*), which DuckLake answers from
+# file statistics, counted it twice and went negative ("INT128 value -120 can't be cast to
+# UINT64"). Delete files of one data file do conflict: the later commit is a WriteConflict.
+DATA_INLINING_ROW_LIMIT = 0
 # DuckLake keeps no indexes, primary keys or sequences: the migrations are written for the
 # single file and lose these clauses on the lake, where storage/ merges by key instead.
 _LAKE_DROPPED = (
@@ -251,7 +259,8 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
             # ATTACH takes no parameters: the two strings go in as quoted literals.
             con.execute(
                 f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
-                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake')"
+                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake',"
+                f" DATA_INLINING_ROW_LIMIT {DATA_INLINING_ROW_LIMIT})"
             )
         except duckdb.Error as exc:
             con.close()
