@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from collectors.demo.server import DemoSite, demo_sources_config
 from koubei.config import Settings, parse_settings
 from storage import Store, open_store
+from storage.db import LakeLocation
 
 # Tiny delays so fault-injection tests stay fast; the production defaults are seconds.
 FAST = {"min_interval": 0.0, "retries": 1, "backoff": 0.01, "backoff_max": 0.05, "timeout": 2.0}
@@ -24,6 +25,12 @@ FAST = {"min_interval": 0.0, "retries": 1, "backoff": 0.01, "backoff_max": 0.05,
 @pytest.fixture
 def store_factory(db_path: Path) -> Callable[[], Store]:
     return lambda: open_store(db_path)
+
+
+@pytest.fixture
+def any_store_factory(any_db: Path | LakeLocation) -> Callable[[], Store]:
+    """store_factory once on each backend (any_db): the single file and a lake."""
+    return lambda: open_store(any_db)
 
 
 @pytest.fixture

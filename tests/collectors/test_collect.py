@@ -27,28 +27,28 @@ def _count(store_factory: Callable[[], Store], source: str) -> int:
 
 @pytest.mark.parametrize("kind", sorted(DEMOS))
 def test_each_source_pages_through_and_a_rerun_adds_nothing(
-    kind: str, served: HTTPServer, store_factory: Callable[[], Store]
+    kind: str, served: HTTPServer, any_store_factory: Callable[[], Store]
 ) -> None:
     demo = DEMOS[kind]
     options = source_options(served)[kind]
     settings = settings_for({kind: options})
-    (first,) = collect(store_factory, settings)
+    (first,) = collect(any_store_factory, settings)
     assert first.ok, first.error
     pages_per_target = 3 if demo.paged else 1
     expected = pages_per_target * sum(demo.per_page)
     assert (first.pages, first.inserted) == (pages_per_target * len(demo.per_page), expected)
-    assert _count(store_factory, kind) == expected
+    assert _count(any_store_factory, kind) == expected
 
     requests_before = len(served.log)
-    (second,) = collect(store_factory, settings)
+    (second,) = collect(any_store_factory, settings)
     assert second.ok and second.inserted == 0 and second.updated == 0
-    assert _count(store_factory, kind) == expected
+    assert _count(any_store_factory, kind) == expected
     if demo.paged:
         # Incremental: the rerun stops on the first page, which holds known items.
         assert second.pages == 1
         fetched = [r for r, _ in served.log[requests_before:] if r.path != "/robots.txt"]
         assert len(fetched) == 1
-    with store_factory() as store:
+    with any_store_factory() as store:
         (health,) = source_health(store)
         assert health.status == "ok" and health.last_items == second.items
         assert [r.status for r in recent_runs(store, kind)] == ["ok", "ok"]
@@ -110,10 +110,10 @@ def test_hackernews_rerun_asks_only_for_newer_hits(served: HTTPServer, store_fac
 
 @pytest.mark.parametrize("kind", ["jd", "bilibili", "reddit"])
 def test_crash_mid_run_loses_nothing_and_rerun_duplicates_nothing(
-    kind: str, served: HTTPServer, store_factory: Callable[[], Store]
+    kind: str, served: HTTPServer, any_store_factory: Callable[[], Store]
 ) -> None:
     config = parse_source(kind, source_options(served)[kind])
-    collector = build_collector(config, store_factory)
+    collector = build_collector(config, any_store_factory)
     original = collector.pages
     calls = {"n": 0}
 
@@ -125,19 +125,19 @@ def test_crash_mid_run_loses_nothing_and_rerun_duplicates_nothing(
             yield page
 
     collector.pages = dying_pages  # type: ignore[method-assign]
-    crashed = run_collector(collector, store_factory)
+    crashed = run_collector(collector, any_store_factory)
     assert not crashed.ok and "simulated crash" in (crashed.error or "") and crashed.pages == 1
     (per_page,) = DEMOS[kind].per_page
-    stored_after_crash = _count(store_factory, kind)
+    stored_after_crash = _count(any_store_factory, kind)
     assert stored_after_crash == per_page
-    with store_factory() as store:
+    with any_store_factory() as store:
         cursor = get_cursors(store, kind, Cursor)
     # The high-water mark has not moved: the first run never finished its walk.
     assert all(state.newest is None for state in cursor.values())
 
-    (rerun,) = collect(store_factory, settings_for({kind: source_options(served)[kind]}))
+    (rerun,) = collect(any_store_factory, settings_for({kind: source_options(served)[kind]}))
     assert rerun.ok and rerun.pages == 3
-    assert _count(store_factory, kind) == 3 * per_page  # everything, once
+    assert _count(any_store_factory, kind) == 3 * per_page  # everything, once
     assert rerun.unchanged == per_page  # the page stored before the crash, merged not duplicated
 
 

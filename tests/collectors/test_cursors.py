@@ -51,11 +51,11 @@ def test_stored_cursors_of_the_dict_era_load_as_records(store: Store) -> None:
     assert get_cursor(store, "demo", record=DemoCursor) == DemoCursor(until=moment, anchor=moment)
 
 
-def test_a_record_round_trips_and_omits_what_it_does_not_hold(store: Store) -> None:
+def test_a_record_round_trips_and_omits_what_it_does_not_hold(any_store: Store) -> None:
     cursor = Cursor(at(13), ("a", "b"), (Gap(7, at(3), ("c",), at(10)),), last_run_pages=3)
-    set_cursor(store, "s", cursor, "scope")
-    assert get_cursor(store, "s", "scope", record=Cursor) == cursor
-    assert set(msgspec.json.decode(store.query("SELECT state FROM cursors")[0][0])) == {
+    set_cursor(any_store, "s", cursor, "scope")
+    assert get_cursor(any_store, "s", "scope", record=Cursor) == cursor
+    assert set(msgspec.json.decode(any_store.query("SELECT state FROM cursors")[0][0])) == {
         "newest",
         "newest_ids",
         "gaps",
@@ -70,25 +70,25 @@ def test_a_cursor_that_is_not_the_record_is_an_error_naming_source_and_scope(sto
 
 
 def test_a_gap_stored_by_the_dict_era_is_walked_and_closed(
-    httpserver: HTTPServer, listing: GrowingListing, store_factory: Callable[[], Store]
+    httpserver: HTTPServer, listing: GrowingListing, any_store_factory: Callable[[], Store]
 ) -> None:
     """The typed walk resumes a gap from the JSON the old walk stored (tests/collectors/test_gaps.py's
     burst): it walks the gap down to g3, closes it, and then reads one page a run."""
     settings = reddit_settings(httpserver)
     listing.publish(3)
-    collect(store_factory, settings)
+    collect(any_store_factory, settings)
     listing.publish(10)
-    collect(store_factory, settings)  # stores g10..g13 and g6..g9, leaving the gap t3_g6 .. g3
-    with store_factory() as store:
+    collect(any_store_factory, settings)  # stores g10..g13 and g6..g9, leaving the gap t3_g6 .. g3
+    with any_store_factory() as store:
         store.con.execute("UPDATE cursors SET state = ? WHERE source = 'reddit'", [OLD_GAP])
 
-    (third,) = collect(store_factory, settings)
-    with store_factory() as store:
+    (third,) = collect(any_store_factory, settings)
+    with any_store_factory() as store:
         stored = {r[0] for r in store.query("SELECT native_id FROM mentions")}
         (cursor,) = get_cursors(store, "reddit", Cursor).values()
     assert third.ok and stored == {f"t3_g{n}" for n in range(1, 14)} and not cursor.gaps
     assert cursor.newest == at(13) and cursor.newest_ids == ("t3_g13",)
     requests = len(httpserver.log)
-    (fourth,) = collect(store_factory, settings)
+    (fourth,) = collect(any_store_factory, settings)
     assert fourth.ok and fourth.inserted == 0 and fourth.pages == 1
     assert len([r for r, _ in httpserver.log[requests:] if r.path != "/robots.txt"]) == 1
