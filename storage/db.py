@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -294,14 +294,59 @@ def detach(location: LakeLocation) -> None:
 
 
 @contextmanager
-def _migration_lock(location: LakeLocation) -> Iterator[None]:
-    """One process at a time migrates a lake (workers start together): a PostgreSQL advisory
-    lock on the catalog, released when its session closes, also when the process dies."""
+def _advisory_lock(location: LakeLocation, name: str) -> Iterator[None]:
+    """One process at a time, on every machine: a PostgreSQL advisory lock on the catalog,
+    released when its session closes, also when the process dies."""
     import psycopg
 
     with psycopg.connect(location.catalog_dsn, autocommit=True) as con:
-        con.execute("SELECT pg_advisory_lock(hashtext('koubei-migrate'))")
+        con.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
         yield
+
+
+def _migration_lock(location: LakeLocation) -> AbstractContextManager[None]:
+    """One process at a time migrates a lake (workers start together)."""
+    return _advisory_lock(location, "koubei-migrate")
+
+
+class _WriteTurn:
+    """One write transaction at a time on a lake, across processes and machines.
+
+    DuckLake (the 1.5.5 extension) lets concurrent commits that delete from one data file
+    all succeed when that file has a delete file already: each writes its own, and count(*)
+    (answered from the files' statistics) subtracts every one, going below zero ("INT128
+    value -120 can't be cast to UINT64" over score_queue while workers dequeued), while scans
+    bring deleted rows back. A transaction that begins after the last commit is checked
+    correctly, so writers take turns: analysis, collecting and reading stay parallel, the
+    writes (a few tenths of a second each) do not. Reentrant within a thread (a transaction
+    of one Store inside another's); the threads of a process take turns too."""
+
+    def __init__(self, location: LakeLocation) -> None:
+        self.location = location
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.held = ExitStack()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.depth == 0:
+                self.held.enter_context(_advisory_lock(self.location, "koubei-write"))
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    self.held.close()
+
+
+_write_turns: dict[LakeLocation, _WriteTurn] = {}
+
+
+def _write_turn(location: LakeLocation) -> _WriteTurn:
+    with _lakes_lock:
+        return _write_turns.setdefault(location, _WriteTurn(location))
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -414,17 +459,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: a failure inside leaves the database as it was."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        try:
-            self.con.execute("COMMIT")
-        except duckdb.TransactionException as exc:
-            raise WriteConflict(f"{self.path}: {exc}") from exc
+        """All or nothing: a failure inside leaves the database as it was. On a lake, after
+        the writes of other processes' transactions (_WriteTurn)."""
+        turn = _write_turn(self.location)() if self.location is not None else nullcontext()
+        with turn:
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.TransactionException as exc:
+                raise WriteConflict(f"{self.path}: {exc}") from exc
 
     def upsert(
         self,

@@ -125,10 +125,11 @@ def pending_mentions(
             " ORDER BY m.source, m.native_id"
         )
         if len(rows) < len(queued):
-            store.con.execute(
-                "DELETE FROM score_queue WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_next"
-                " ANTI JOIN mentions USING (source, native_id))"
-            )
+            with store.transaction():  # on a lake, in turn with other writers (storage.db._WriteTurn)
+                store.con.execute(
+                    "DELETE FROM score_queue WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_next"
+                    " ANTI JOIN mentions USING (source, native_id))"
+                )
     finally:
         store.con.unregister("koubei_next")
     return [PendingMention(*row) for row in rows], (queued[-1][0], queued[-1][1])

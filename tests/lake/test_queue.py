@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
+from multiprocessing.synchronize import Barrier
+from typing import Any
+
 from storage import Store, WriteConflict, open_store
 from storage.db import LakeLocation
 from storage.queue import count_pending, dequeue, queue_for_scoring, queued_table
@@ -46,3 +51,58 @@ def test_two_workers_dequeuing_one_key_at_once_keep_the_queue_count_right(lake: 
                 dequeue(store, queued_table(seen))
             assert _counted_and_scanned(store) == (max(left, 0),) * 2
     assert rolled_back, "the later of two dequeues of one key is a WriteConflict"
+
+
+WORKERS = 3
+LINE_UP = 1.5  # seconds a worker waits, its dequeue done, for the others to reach their commits
+
+
+def _dequeue_share(lake: LakeLocation, k: int, start: Barrier, arrived: Any, outcomes: Any) -> None:
+    """One worker: its share of the queue (key number modulo WORKERS), dequeued in one
+    transaction whose commit waits (at most LINE_UP) until every worker has dequeued."""
+    with open_store(lake) as store:
+        share = [
+            row for row in store.query("SELECT * FROM score_queue ORDER BY native_id") if int(row[1][1:]) % WORKERS == k
+        ]
+        start.wait(timeout=60)
+        try:
+            with store.transaction():
+                dequeue(store, queued_table([row[:3] for row in share]))
+                with arrived.get_lock():
+                    arrived.value += 1
+                deadline = time.monotonic() + LINE_UP
+                while arrived.value < WORKERS and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            outcomes.append(k)
+        except WriteConflict:
+            pass  # its share stays queued
+
+
+def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_right(lake: LakeLocation) -> None:
+    """Bug: "INT128 value -120 can't be cast to UINT64" from count(*) over score_queue while
+    workers dequeued, with the inlining above turned off too. Workers whose commits of
+    dequeues from one queue file, which had a delete file already, met in time all committed,
+    each writing its own delete file: count(*) subtracted them all (below zero) and scans
+    brought dequeued keys back. Lake writers now take turns (storage.db._WriteTurn)."""
+    with open_store(lake) as store:
+        with store.transaction():
+            queue_for_scoring(store, _keys(0, 3 * QUEUED - 1), rescore=False)
+        with store.transaction():
+            dequeue(store, queued_table(_keys(0, BATCH - 1)))  # the file has a delete file
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager:
+        outcomes = manager.list()
+        start, arrived = spawn.Barrier(WORKERS), spawn.Value("i", 0)
+        workers = [
+            spawn.Process(target=_dequeue_share, args=(lake, k, start, arrived, outcomes)) for k in range(WORKERS)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+        assert [worker.exitcode for worker in workers] == [0] * WORKERS
+        committed = set(outcomes)
+    with open_store(lake, read_only=True) as store:
+        counted, scanned = _counted_and_scanned(store)
+    left = sum(i % WORKERS not in committed for i in range(BATCH, 3 * QUEUED))
+    assert (counted, scanned) == (left, left), f"workers {sorted(committed)} of {WORKERS} committed"
