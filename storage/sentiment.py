@@ -118,9 +118,9 @@ def write_scores(
     which mentions were scored before and so may have old aspects or triage to delete;
     without it every mention is taken to. All or nothing.
 
-    On a lake, workers scoring other buckets dequeue from the same queue files at the same
-    time, and DuckLake rolls back the later of two commits that delete from one file: the
-    batch is written again (its analysis still holds) rather than analysed again."""
+    On a lake, DuckLake rolls back the later of two overlapping transactions that delete from
+    one file (rare since lake writes take turns, storage.db._WriteTurn): the batch is written
+    again (its analysis still holds) rather than analysed again."""
     if not scores:
         return
     for attempt in range(WRITE_ATTEMPTS):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,15 @@ def run_koubei(config: Path, lake: LakeLocation, *args: str, timeout: float = 30
         timeout=timeout,
         env=koubei_env(lake),
     )
+
+
+def run_to_the_end(processes: Sequence[BaseProcess], timeout: float) -> None:
+    """Start every process, wait for each; every one must exit 0."""
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=timeout)
+    assert [process.exitcode for process in processes] == [0] * len(processes)
 
 
 @pytest.fixture

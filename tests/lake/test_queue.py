@@ -10,6 +10,7 @@ from typing import Any
 from storage import Store, WriteConflict, open_store
 from storage.db import LakeLocation
 from storage.queue import count_pending, dequeue, queue_for_scoring, queued_table
+from tests.lake.conftest import run_to_the_end
 
 QUEUED = 40  # queued in one transaction: one Parquet file, as from a collector's page
 BATCH = 10  # a scoring batch: the largest delete DuckLake kept in its catalog by default
@@ -96,11 +97,7 @@ def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_
         workers = [
             spawn.Process(target=_dequeue_share, args=(lake, k, start, arrived, outcomes)) for k in range(WORKERS)
         ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert [worker.exitcode for worker in workers] == [0] * WORKERS
+        run_to_the_end(workers, timeout=120)
         committed = set(outcomes)
     with open_store(lake, read_only=True) as store:
         counted, scanned = _counted_and_scanned(store)

@@ -18,6 +18,7 @@ from storage import WriteConflict, open_store, upsert_mentions
 from storage.db import LakeLocation
 from storage.queue import pending_mentions
 from storage.sentiment import marking_owed, write_scores
+from tests.lake.conftest import run_to_the_end
 
 WORKERS = 2
 ROUNDS = 2  # batches per worker, each written at the same moment as the other worker's
@@ -64,11 +65,7 @@ def test_scoring_batches_written_at_once_by_two_workers_all_commit(lake: LakeLoc
         outcomes = manager.list()
         gate = spawn.Barrier(WORKERS)
         workers = [spawn.Process(target=_score_bucket, args=(lake, k, gate, outcomes)) for k in range(WORKERS)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=300)
-        assert [worker.exitcode for worker in workers] == [0] * WORKERS
+        run_to_the_end(workers, timeout=300)
         written = list(outcomes)
     assert [kind for kind, _ in written] == ["written"] * (WORKERS * ROUNDS), written
     with open_store(lake, read_only=True) as store:
