@@ -266,7 +266,16 @@ def section(db: str, f: MentionFilter, selected: Sequence[str], bucket_seconds: 
     if not groups:
         st.info(t("compare.no_competitors"))
         return
-    default = first_group(groups, selected)
+    comparison_view(db, f, groups, first_group(groups, selected), bucket_seconds, tz)
+
+
+# A fragment of its own inside the overview's live one: picking another brand to compare reruns the
+# comparison only, not the whole overview (its KPIs, trend, tables and export counts).
+@st.fragment
+def comparison_view(
+    db: str, f: MentionFilter, groups: list[Group], default: Group, bucket_seconds: int | None, tz: str
+) -> None:
+    """The picked group's comparison: totals, the share-of-voice chart and the channels."""
     names = [g.brand for g in groups]
     if st.session_state.get(GROUP_KEY) not in names:
         st.session_state[GROUP_KEY] = default.brand

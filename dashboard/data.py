@@ -13,6 +13,7 @@ import streamlit as st
 
 from alerts.cases import Case
 from dashboard.loaders import (
+    CACHE_TTL,
     LOCK_TIMEOUT,
     BriefData,
     OverviewData,
@@ -25,6 +26,7 @@ from dashboard.loaders import (
     load_queue,
     reading,
     settings_db,
+    store_stamp,
     writing,
 )
 from storage import queries
@@ -49,10 +51,6 @@ __all__ = [
     "writing",
 ]
 
-# Seconds a cached result may be reused; kept below the refresh interval so a
-# live refresh shows new data (a ttl longer than run_every would show stale data).
-CACHE_TTL = 5
-
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=1, show_spinner=False)
 def _settings() -> tuple[str, int]:
@@ -70,9 +68,16 @@ def refresh_seconds() -> int:
     return _settings()[1]
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=8, show_spinner=False)
-def filter_options(db: str) -> dict[str, Any]:
+@st.cache_data(max_entries=8, show_spinner=False)
+def _filter_options(db: str, stamp: tuple[int, ...]) -> dict[str, Any]:
     return load_filter_options(db)
+
+
+def filter_options(db: str) -> dict[str, Any]:
+    """What the filters offer, read again only when the store changed (its stamp is the cache's key):
+    every rerun (a filter change, a click) draws the filters first, and a store that no one wrote to
+    since has the same options."""
+    return _filter_options(db, store_stamp(db))
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=64, show_spinner=False)

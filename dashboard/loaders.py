@@ -12,6 +12,7 @@ pages (ack an incident, correct a label) use `writing()`: a short read-write Sto
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ from storage.incidents import Incident, IncidentMention, IncidentResponse, get_i
 
 # How long a dashboard read waits for a writer to let go of the file.
 LOCK_TIMEOUT = 10.0
+# Seconds a cached result may be reused (dashboard/data.py); kept below the refresh interval so a
+# live refresh shows new data (a ttl longer than run_every would show stale data).
+CACHE_TTL = 5
 # Buckets the overview's chart may use, finest first; the finest that gives each bucket
 # about MENTIONS_PER_BUCKET mentions wins, so a narrow filter is not a row of 0s and 1s.
 BUCKETS = (3600, 6 * 3600, 86400)
@@ -82,6 +86,24 @@ def writing() -> Iterator[Store]:
     """A short read-write Store for one click's worth of writing."""
     with open_store(db_path(), lock_timeout=LOCK_TIMEOUT) as store:
         yield store
+
+
+def store_stamp(db: str) -> tuple[int, ...]:
+    """What changes whenever the store does: the size and modification time of the file and of its
+    write-ahead log (every commit appends to the log, every checkpoint rewrites the file), so that a
+    cache keyed by it is reused until a write and no longer. A lake has no such file: there the
+    stamp is the current CACHE_TTL-long slot of the clock, so its cache expires as the others do."""
+    if db.startswith(LAKE_ADDRESS):
+        return (int(time.time() // CACHE_TTL),)
+    stamp: list[int] = []
+    for path in (Path(db), Path(f"{db}.wal")):
+        try:
+            found = path.stat()
+        except FileNotFoundError:
+            stamp += [-1, -1]
+        else:
+            stamp += [found.st_size, found.st_mtime_ns]
+    return tuple(stamp)
 
 
 def load_filter_options(db: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ edges, so their cost follows the window, not the store.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -147,16 +147,40 @@ def missing_migrations(store: Store) -> list[str]:
 
 
 def filter_options(store: Store) -> dict[str, Any]:
-    """What the filters can offer: brands, products per brand, sources, the data's time span."""
-    pairs = store.query("SELECT DISTINCT brand, product FROM mentions WHERE brand IS NOT NULL ORDER BY brand, product")
-    sources = [r[0] for r in store.query("SELECT DISTINCT source FROM mentions ORDER BY source")]
-    first, last = store.query("SELECT min(published_at), max(published_at) FROM mentions")[0]
+    """What the filters can offer: brands, products per brand, sources, the data's time span. Read
+    from rollup_days (kept at write time; summed, as the lake keeps it as a log of signed counts) and
+    the rows of the first and last day only, so the cost follows the catalogue, not the store."""
+    combos = store.query(
+        "SELECT brand, product, source, min(day), max(day) FROM rollup_days"
+        " GROUP BY ALL HAVING sum(mentions) > 0 ORDER BY brand, product, source"
+    )
     products: dict[str, list[str]] = {}
-    for brand, product in pairs:
-        products.setdefault(brand, [])
-        if product is not None:
-            products[brand].append(product)
+    for brand, product, _, _, _ in combos:
+        if brand:
+            known = products.setdefault(brand, [])
+            if product and product not in known:
+                known.append(product)
+    sources = sorted({row[2] for row in combos})
+    first, last = _exact_span(
+        store, min((r[3] for r in combos), default=None), max((r[4] for r in combos), default=None)
+    )
     return {"brands": list(products), "products": products, "sources": sources, "first": first, "last": last}
+
+
+def _exact_span(store: Store, first_day: date | None, last_day: date | None) -> tuple[datetime | None, datetime | None]:
+    """The first and last published_at, read from the rows of those two (UTC) days only."""
+    if first_day is None or last_day is None:
+        return None, None
+    day = timedelta(days=1)
+    first = store.query(
+        "SELECT min(published_at) FROM mentions WHERE published_at >= ? AND published_at < ?",
+        [first_day, first_day + day],
+    )[0][0]
+    last = store.query(
+        "SELECT max(published_at) FROM mentions WHERE published_at >= ? AND published_at < ?",
+        [last_day, last_day + day],
+    )[0][0]
+    return first, last
 
 
 def kpis(store: Store, f: MentionFilter) -> Kpis:

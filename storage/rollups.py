@@ -2,7 +2,8 @@
 
 `rollup_mentions` holds, per 5-minute bucket of published_at (UTC) and brand, product,
 source, label, tier and excluded, how many mentions there are and the exact sum of their
-scores; `rollup_aspects` the same per aspect. Every write that changes what they count
+scores; `rollup_aspects` the same per aspect; `rollup_days` (migration 160) how many per UTC
+day, brand, product and source: what the dashboard's filters offer. Every write that changes what they count
 changes them in its own transaction:
 
 - a new mention adds itself from the batch in hand (`add_new`): it has no score yet;
@@ -35,6 +36,7 @@ _KEYS = "koubei_rollup_keys"
 _MENTION_KEY = "bucket, brand, product, source, label, tier, excluded"
 _ASPECT_KEY = "bucket, brand, product, source, aspect, label, excluded"
 _DIMS = "bucket, brand, product, source"
+_DAY_KEY = "day, brand, product, source"
 _STATE = "koubei_rollup_state"
 _NEW_SCHEMA = pa.schema(
     [("source", pa.string()), ("published_at", pa.timestamp("us")), ("brand", pa.string()), ("product", pa.string())]
@@ -82,6 +84,11 @@ def _aspect_rows(state: str, aspects: str = "mention_aspects") -> str:
     )
 
 
+def _day_rows(state: str) -> str:
+    """Each day's count per brand, product and source over `state` rows (with a 5-minute `bucket`)."""
+    return f"SELECT bucket::DATE AS day, brand, product, source, count(*) * $sign AS mentions FROM {state} GROUP BY ALL"
+
+
 def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
     """Add the signed counts of `rows` to `table` (an index lookup per combination)."""
     sums = "mentions = {t}.mentions + excluded.mentions"
@@ -102,13 +109,14 @@ def _apply_keys(store: Store, sign: int) -> None:
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}")
     _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
     _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE, keyed("mention_aspects", _STATE)), sign)
+    _merge(store, "rollup_days", _DAY_KEY, _day_rows(_STATE), sign)
 
 
 def _drop_empty(store: Store) -> None:
     """Combinations a change emptied: a rebuild would not have them."""
     if store.backend != FILE:
         return  # a log of signed counts: its rows sum to zero rather than being zero
-    for table in ("rollup_mentions", "rollup_aspects"):
+    for table in ("rollup_mentions", "rollup_aspects", "rollup_days"):
         store.con.execute(f"DELETE FROM {table} WHERE mentions = 0")
 
 
@@ -149,6 +157,14 @@ def add_new(store: Store, rows: Sequence[tuple[Any, ...]]) -> None:
             f"SELECT {_BUCKET} AS bucket, coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product,"
             " m.source, '' AS label, 0 AS tier, FALSE AS excluded, count(*) * $sign AS mentions, 0 AS score_sum"
             " FROM koubei_new m GROUP BY ALL",
+            1,
+        )
+        _merge(
+            store,
+            "rollup_days",
+            _DAY_KEY,
+            "SELECT m.published_at::DATE AS day, coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product,"
+            " m.source, count(*) * $sign AS mentions FROM koubei_new m GROUP BY ALL",
             1,
         )
     finally:
@@ -208,9 +224,11 @@ def rebuild(store: Store) -> tuple[int, int]:
     with store.transaction():
         store.con.execute("DELETE FROM rollup_mentions")
         store.con.execute("DELETE FROM rollup_aspects")
+        store.con.execute("DELETE FROM rollup_days")
         store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state('mentions m')}")
         store.con.execute(f"INSERT INTO rollup_mentions {_mention_rows(_STATE)}", {"sign": 1})
         store.con.execute(f"INSERT INTO rollup_aspects {_aspect_rows(_STATE)}", {"sign": 1})
+        store.con.execute(f"INSERT INTO rollup_days {_day_rows(_STATE)}", {"sign": 1})
         store.con.execute(f"DROP TABLE {_STATE}")
     return rollup_sizes(store)
 
@@ -220,6 +238,11 @@ def rollup_sizes(store: Store) -> tuple[int, int]:
         int(store.query("SELECT count(*) FROM rollup_mentions")[0][0]),
         int(store.query("SELECT count(*) FROM rollup_aspects")[0][0]),
     )
+
+
+def day_snapshot(store: Store) -> list[tuple[Any, ...]]:
+    """rollup_days' rows in key order, as snapshot gives the other two."""
+    return store.query(f"SELECT * FROM rollup_days ORDER BY {_DAY_KEY}")
 
 
 def snapshot(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

@@ -64,8 +64,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-def rows_read(store: Store, tmp_path: Path, read: Callable[[], Any], column: str | None = None) -> int:
-    """Rows emitted by the scans of `mentions` (that read `column`, if given) while `read` ran."""
+def rows_read(
+    store: Store, tmp_path: Path, read: Callable[[], Any], column: str | None = None, table: str = "mentions"
+) -> int:
+    """Rows emitted by the scans of `table` (that read `column`, if given) while `read` ran."""
     out = tmp_path / "profile.json"
     store.con.execute("SET enable_profiling = 'json'")
     store.con.execute(f"SET profiling_output = '{out}'")
@@ -76,7 +78,7 @@ def rows_read(store: Store, tmp_path: Path, read: Callable[[], Any], column: str
 
     def scans(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         info = node.get("extra_info") or {}
-        if node.get("operator_type") == "TABLE_SCAN" and str(info.get("Table", "")).endswith(".mentions"):
+        if node.get("operator_type") == "TABLE_SCAN" and str(info.get("Table", "")).endswith(f".{table}"):
             yield node
         for child in node.get("children", []):
             yield from scans(child)
