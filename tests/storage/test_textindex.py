@@ -219,3 +219,23 @@ def test_exact_and_required_sources_read_the_query_tree() -> None:
     assert required_sources(parse("客服 source:weibo")) == frozenset({"weibo"})
     assert required_sources(parse("(source:a OR source:b) 客服 (source:b OR source:c)")) == frozenset({"b"})
     assert required_sources(parse("客服 OR source:a")) is None
+
+
+def test_migration_191_sorts_postings_kept_at_ingest_by_gram(tmp_path: Path) -> None:
+    """Bug: a store whose index was only ever kept at ingest (the 10M benchmark store) held each
+    gram's postings spread over the whole table, so a search read most of search_grams."""
+    path = tmp_path / "ingested.duckdb"
+    mentions = generated_mentions(1500)
+    with open_store(path) as store:
+        for start in range(0, len(mentions), 500):
+            upsert_mentions(store, mentions[start : start + 500])
+        before = _postings(store)
+        assert _in_stored_order(store) != sorted(_in_stored_order(store))  # ingest appends unsorted
+        store.con.execute("DELETE FROM schema_migrations WHERE version = 191")  # as a store from before it
+    with open_store(path) as store:
+        assert _in_stored_order(store) == sorted(_in_stored_order(store))
+        assert _postings(store) == before
+
+
+def _in_stored_order(store: Store) -> list[tuple[int, int]]:
+    return [(g, d) for g, d in store.query("SELECT gram, doc FROM search_grams ORDER BY rowid")]
