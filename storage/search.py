@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from querylang import Query
+from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import predicate
 from storage.textindex import Sql, candidates, exact, index_complete, required_sources
@@ -276,28 +277,26 @@ def _page(
     return [_found(row, details.get((row[0], row[1]), _NO_DETAILS)) for row in rows]
 
 
-# What a page shows beside each mention, read by native_id alone and matched to the source after:
-# DuckDB answers a filter or join on (source, native_id) by scanning the whole table, but
-# `native_id IN (...)` through the index on native_id (migration 190): for a page of 50 at
-# 1,000,000 mentions, about 10 ms a table instead of 120. MATERIALIZED keeps each lookup apart
-# (merged into the joins, DuckDB plans them as scans again).
-_DETAILS = """
-WITH page AS (SELECT unnest($sources) AS source, unnest($ids) AS native_id),
-s AS MATERIALIZED (SELECT source, native_id, label FROM sentiment WHERE native_id IN (SELECT unnest($ids))),
-t AS MATERIALIZED (SELECT source, native_id, urgency FROM triage WHERE native_id IN (SELECT unnest($ids))),
+# What a page shows beside each mention, looked up by key (storage/bykey.py: 10 ms a table for
+# 50 mentions at 1,000,000, where a join on (source, native_id) scanned each table in 120 ms).
+# MATERIALIZED keeps each lookup apart: merged into the joins, DuckDB plans them as scans again.
+_DETAILS = f"""
+WITH page AS (SELECT unnest($pairs) AS k),
+s AS MATERIALIZED (SELECT source, native_id, label FROM sentiment WHERE {BY_KEY}),
+t AS MATERIALIZED (SELECT source, native_id, urgency FROM triage WHERE {BY_KEY}),
 a AS MATERIALIZED (
     SELECT source, native_id, list(aspect || ':' || polarity ORDER BY aspect) AS aspects
-    FROM mention_aspects WHERE native_id IN (SELECT unnest($ids)) GROUP BY ALL
+    FROM mention_aspects WHERE {BY_KEY} GROUP BY ALL
 ),
-sl AS MATERIALIZED (SELECT source, native_id, label FROM sentiment_labels WHERE native_id IN (SELECT unnest($ids))),
-tl AS MATERIALIZED (SELECT source, native_id, urgency FROM triage_labels WHERE native_id IN (SELECT unnest($ids)))
-SELECT page.source, page.native_id, s.label, t.urgency, a.aspects, sl.label, tl.urgency
+sl AS MATERIALIZED (SELECT source, native_id, label FROM sentiment_labels WHERE {BY_KEY}),
+tl AS MATERIALIZED (SELECT source, native_id, urgency FROM triage_labels WHERE {BY_KEY})
+SELECT k.source, k.native_id, s.label, t.urgency, a.aspects, sl.label, tl.urgency
 FROM page
-LEFT JOIN s USING (source, native_id)
-LEFT JOIN t USING (source, native_id)
-LEFT JOIN a USING (source, native_id)
-LEFT JOIN sl USING (source, native_id)
-LEFT JOIN tl USING (source, native_id)
+LEFT JOIN s ON s.source = k.source AND s.native_id = k.native_id
+LEFT JOIN t ON t.source = k.source AND t.native_id = k.native_id
+LEFT JOIN a ON a.source = k.source AND a.native_id = k.native_id
+LEFT JOIN sl ON sl.source = k.source AND sl.native_id = k.native_id
+LEFT JOIN tl ON tl.source = k.source AND tl.native_id = k.native_id
 """
 Details = tuple[Any, ...]  # label, tier, aspects, corrected label, corrected tier
 _NO_DETAILS: Details = (None, None, None, None, None)
@@ -305,10 +304,11 @@ _NO_DETAILS: Details = (None, None, None, None, None)
 
 def _details(store: Store, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Details]:
     """The sentiment, tier, aspects and corrections of the mentions `keys` names."""
-    if not keys:
-        return {}
-    rows = store.query(_DETAILS, {"sources": [k[0] for k in keys], "ids": [k[1] for k in keys]})
-    return {(row[0], row[1]): tuple(row[2:]) for row in rows}
+    found = {}
+    for part in slices(keys):
+        for row in store.query(_DETAILS, key_params(part)):
+            found[(row[0], row[1])] = tuple(row[2:])
+    return found
 
 
 def _found(row: tuple[Any, ...], details: Details) -> Found:

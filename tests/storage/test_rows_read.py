@@ -1,5 +1,5 @@
-"""What a search reads (storage/search.py): the page's sentiment, tier and aspects are looked up by
-key, not read by scanning their tables, and the page still shows each mention's own."""
+"""Rows read by key, not by scanning a table (storage/bykey.py): a search page's sentiment, tier and
+aspects (storage/search.py), and the topics an ingest batch replaces (storage/tagging.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from koubei import topics
+from koubei.settings.sections import Topic
 from querylang import parse
 from storage import Store, open_store, upsert_mentions
 from storage.search import Found, Window, count_found, search
@@ -92,3 +94,49 @@ def test_an_explorer_page_with_a_brand_and_its_count_read_no_detail_table(scored
         ),
     )
     assert all(rows <= 2 * LIMIT for rows in scanned.values()), scanned
+
+
+class _Profiled:
+    """A connection that runs the deletes from one table under EXPLAIN ANALYZE, adding up the rows
+    they read from it; everything else goes to the connection as is."""
+
+    def __init__(self, con: Any, table: str) -> None:
+        self.con, self.table, self.scanned = con, table, 0
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        if not sql.startswith(f"DELETE FROM {self.table}"):
+            return self.con.execute(sql, params)
+        plan = json.loads(self.con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {sql}", params).fetchall()[0][1])
+        for node in _nodes(plan):
+            if node.get("extra_info", {}).get("Table", "").endswith(f".{self.table}"):
+                self.scanned += int(node.get("operator_rows_scanned", 0))
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+
+def test_ingest_replaces_a_batchs_topics_without_scanning_mention_topics(tmp_path: Path) -> None:
+    """Bug: store_topics deleted the batch's old tags with (source, native_id) IN (...), a scan of
+    every mention's tags per ingest batch, growing with the store."""
+    mentions = generated_mentions(2000)
+    rules = topics.topic_rules(
+        [Topic(name="物流", query="物流 OR 快递 OR 质量"), Topic(name="好", query="好"), Topic(name="的", query="的")]
+    )
+    with open_store(tmp_path / "topics.duckdb") as store:
+        upsert_mentions(store, mentions)
+        topics.tag_topics(store, rules, mentions)
+        batch = mentions[:120]  # more keys than one lookup takes
+        other = ("other", batch[0].native_id, "好")  # another source's mention with the same native_id
+        store.con.execute("INSERT INTO mention_topics VALUES (?, ?, ?)", list(other))
+        total = store.query("SELECT count(*) FROM mention_topics")[0][0]
+        expected = set(store.query("SELECT * FROM mention_topics"))
+        store.con.execute("DELETE FROM mention_topics WHERE native_id = ? AND source <> 'other'", [batch[1].native_id])
+        profiled = _Profiled(store.con, "mention_topics")
+        store.con = profiled  # type: ignore[assignment]
+        try:
+            topics.tag_topics(store, rules, batch)
+        finally:
+            store.con = profiled.con
+        assert total > 10 * len(batch) and 0 < profiled.scanned <= 2 * len(batch), (profiled.scanned, total)
+        assert set(store.query("SELECT * FROM mention_topics")) == expected
