@@ -12,7 +12,7 @@ from querylang import Query
 from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import predicate
-from storage.textindex import Sql, candidates, exact, index_complete, required_sources
+from storage.textindex import Sql, exact, index_complete, required_sources, timed_candidates
 
 Order = Literal["time", "reach"]
 _ORDER = {
@@ -176,26 +176,28 @@ def _read(store: Store, where: str, params: list[object], keys: list[Key]) -> li
     return [by_key[(s, n)] for s, n, _ in keys if (s, n) in by_key]
 
 
-def _candidate_docs(store: Store, query: Query | None, window: Window) -> Sql | None:
-    """FROM and WHERE of the candidates in search_docs `d`, with the window's times and the sources
-    of the query and the window pushed into the candidate step; None without the index."""
-    narrowed = None if query is None else candidates(query)
+def _candidates(store: Store, query: Query | None, window: Window) -> Sql | None:
+    """A SELECT of the candidates' (doc, published_at), with the window's times and the sources of
+    the query and the window pushed into the candidate step; None without the index. Only a
+    source reads search_docs: the times are the postings' own."""
+    narrowed = None if query is None else timed_candidates(query)
     if narrowed is None or query is None or not index_complete(store):
         return None
     sql, params = narrowed
-    conditions = [f"d.doc IN ({sql})"]
+    conditions = ["true"]
     params = list(params)
     for bound, operator in ((window.since, ">="), (window.until, "<")):
         if bound is not None:
-            conditions.append(f"d.published_at {operator} ?")
+            conditions.append(f"c.published_at {operator} ?")
             params.append(bound)
     sources = required_sources(query)
     if window.sources:
         sources = frozenset(window.sources) if sources is None else sources & frozenset(window.sources)
     if sources is not None:
-        conditions.append(f"d.source IN ({', '.join('?' for _ in sources) or 'NULL'})")
+        marks = ", ".join("?" for _ in sources) or "NULL"
+        conditions.append(f"c.doc IN (SELECT doc FROM search_docs WHERE source IN ({marks}))")
         params += sorted(sources)
-    return f"FROM search_docs d WHERE {' AND '.join(conditions)}", params
+    return f"SELECT c.doc, c.published_at FROM ({sql}) c WHERE {' AND '.join(conditions)}", params
 
 
 def _exact_page(
@@ -211,21 +213,26 @@ def _exact_page(
     """A page when the candidates are exactly the matches: by time, its keys from search_docs alone;
     by reach, the top by reach among the candidates' keys and counts (no text is read). Then only
     the page's own mentions are read."""
-    docs = _candidate_docs(store, query, window)
+    docs = _candidates(store, query, window)
     if docs is None:
         return None
     sql, docs_params = docs
     if order == "time":
+        # the newest from the postings (ties at the oldest time kept), then their keys: search_docs
+        # is read only where those docs are
         keys = store.query(
-            f"SELECT d.source, d.native_id, d.published_at {sql}"
+            f"WITH c AS ({sql}), edge AS (SELECT min(published_at) AS oldest FROM"
+            " (SELECT published_at FROM c ORDER BY published_at DESC LIMIT ?))"
+            " SELECT d.source, d.native_id, d.published_at FROM search_docs d"
+            " WHERE d.doc IN (SELECT doc FROM c WHERE published_at >= (SELECT oldest FROM edge))"
             " ORDER BY d.published_at DESC, d.source, d.native_id LIMIT ? OFFSET ?",
-            [*docs_params, limit, offset],
+            [*docs_params, limit + offset, limit, offset],
         )
     else:
         bounds = [(window.since, ">="), (window.until, "<")]
         timed = "".join(f" AND m.published_at {operator} ?" for bound, operator in bounds if bound is not None)
         keys = store.query(
-            f"WITH listed AS (SELECT d.source, d.native_id {sql})"
+            f"WITH listed AS (SELECT d.source, d.native_id FROM search_docs d WHERE d.doc IN (SELECT doc FROM ({sql})))"
             " SELECT m.source, m.native_id, m.published_at FROM mentions m SEMI JOIN listed USING (source, native_id)"
             f" WHERE true{timed} ORDER BY {_REACH} DESC, m.published_at DESC, m.source, m.native_id LIMIT ? OFFSET ?",
             [*docs_params, *(bound for bound, _ in bounds if bound is not None), limit, offset],
@@ -235,11 +242,11 @@ def _exact_page(
 
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
     """The times of the newest LISTED candidates in the window, newest first; None without the index."""
-    docs = _candidate_docs(store, query, window)
+    docs = _candidates(store, query, window)
     if docs is None:
         return None
     sql, params = docs
-    rows = store.query(f"SELECT d.published_at {sql} ORDER BY d.published_at DESC LIMIT ?", [*params, LISTED])
+    rows = store.query(f"SELECT published_at FROM ({sql}) ORDER BY published_at DESC LIMIT ?", [*params, LISTED])
     return [row[0] for row in rows]
 
 
@@ -361,8 +368,8 @@ def _counted_by_index(store: Store, query: Query | None, window: Window) -> int 
     """The count from search_docs alone, when its candidates are exactly the matches."""
     if not _index_answers(query, window):
         return None
-    docs = _candidate_docs(store, query, window)
+    docs = _candidates(store, query, window)
     if docs is None:
         return None
     sql, params = docs
-    return int(store.query(f"SELECT count(*) {sql}", params)[0][0])
+    return int(store.query(f"SELECT count(*) FROM ({sql})", params)[0][0])

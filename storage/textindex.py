@@ -105,10 +105,11 @@ def _append(store: Store, rows: Sequence[tuple[str, str, datetime, str]]) -> Non
             }
         ),
     )
-    con.register("koubei_grams", pa.table({"gram": grams, "doc": docs[position]}))
+    times = np.array([r[2] for r in rows], dtype="datetime64[us]")
+    con.register("koubei_grams", pa.table({"gram": grams, "doc": docs[position], "published_at": times[position]}))
     try:
         con.execute("INSERT INTO search_docs SELECT doc, source, native_id, published_at, hash(text) FROM koubei_docs")
-        con.execute("INSERT INTO search_grams SELECT gram, doc FROM koubei_grams")
+        con.execute("INSERT INTO search_grams SELECT gram, doc, published_at FROM koubei_grams")
     finally:
         con.unregister("koubei_docs")
         con.unregister("koubei_grams")
@@ -169,19 +170,25 @@ Sql = tuple[str, list[object]]  # a statement and its parameters
 
 def candidates(query: Query) -> Sql | None:
     """A SELECT of the docs the query can match (a superset), or None when the index cannot narrow it."""
-    return _candidates(query.root)
+    return _candidates(query.root, "doc")
 
 
-def _candidates(node: Node) -> Sql | None:
+def timed_candidates(query: Query) -> Sql | None:
+    """`candidates` with each doc's published_at (doc, published_at), from the postings alone: the
+    newest candidates and their count need no other table."""
+    return _candidates(query.root, "doc, published_at")
+
+
+def _candidates(node: Node, columns: str) -> Sql | None:
     match node:
         case Term(word):
-            return _word(word)
+            return _word(word, columns)
         case Near(left, right, _):
-            return _joined("INTERSECT", [_word(left.text), _word(right.text)])
+            return _joined("INTERSECT", [_word(left.text, columns), _word(right.text, columns)])
         case All(operands):
-            return _joined("INTERSECT", [_candidates(o) for o in operands])
+            return _joined("INTERSECT", [_candidates(o, columns) for o in operands])
         case Any(operands):
-            parts = [_candidates(o) for o in operands]
+            parts = [_candidates(o, columns) for o in operands]
             return None if None in parts else _joined("UNION", parts)
     return None  # NOT and fields: answered by the exact predicate alone
 
@@ -230,15 +237,16 @@ def _joined(operator: str, parts: Sequence[Sql | None]) -> Sql | None:
     if len(known) <= 1:
         return known[0] if known else None
     sql = f" {operator} ".join(f"({p[0]})" for p in known)
-    return f"SELECT doc FROM ({sql})", [param for p in known for param in p[1]]
+    return f"SELECT * FROM ({sql})", [param for p in known for param in p[1]]
 
 
-def _word(word: str) -> Sql | None:
+def _word(word: str, columns: str) -> Sql | None:
     grams: list[object] = [*sorted(bigrams(normalise(word)))]
     if len(grams) <= 1:
-        return ("SELECT doc FROM search_grams WHERE gram = ?", grams) if grams else None
+        return (f"SELECT {columns} FROM search_grams WHERE gram = ?", grams) if grams else None
     marks = ", ".join("?" for _ in grams)
-    return f"SELECT doc FROM search_grams WHERE gram IN ({marks}) GROUP BY doc HAVING count(*) = ?", [
+    # a doc's published_at is one value: grouping by it too only carries it along
+    return f"SELECT {columns} FROM search_grams WHERE gram IN ({marks}) GROUP BY {columns} HAVING count(*) = ?", [
         *grams,
         len(grams),
     ]
