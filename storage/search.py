@@ -164,11 +164,11 @@ def _read(store: Store, where: str, params: list[object], keys: list[Key]) -> li
     mentions at their times, through the index on published_at)."""
     if not keys:
         return []
-    named = " OR ".join("(m.source = ? AND m.native_id = ?)" for _ in keys)
+    # one list parameter: a condition per key took DuckDB longer to plan than to run
     found = _page(
         store,
-        f"{where} AND ({named})",
-        [*params, *(part for key in keys for part in key[:2])],
+        f"{where} AND list_contains(?, {{'source': m.source, 'native_id': m.native_id}})",
+        [*params, [{"source": s, "native_id": n} for s, n, _ in keys]],
         len(keys),
         0,
         "time",
@@ -223,7 +223,7 @@ def _exact_page(
         # the newest from the postings (ties at the oldest time kept), then their keys: search_docs
         # is read only where those docs are
         keys = store.query(
-            f"WITH c AS ({sql}), edge AS (SELECT min(published_at) AS oldest FROM"
+            f"WITH c AS MATERIALIZED ({sql}), edge AS (SELECT min(published_at) AS oldest FROM"
             " (SELECT published_at FROM c ORDER BY published_at DESC LIMIT ?))"
             " SELECT d.source, d.native_id, d.published_at FROM search_docs d"
             " WHERE d.doc IN (SELECT doc FROM c WHERE published_at >= (SELECT oldest FROM edge))"
