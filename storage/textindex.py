@@ -14,6 +14,7 @@ unsorted postings, so rebuild now and then.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -28,6 +29,11 @@ from storage.db import FILE, StorageError, Store
 
 GRAM_SHIFT = 21  # code points need 21 bits: gram = first << 21 | second
 _CHUNK = 100_000  # mentions per rebuild step
+# The postings are sorted a range of first characters at a time (migration 191 uses the same
+# ranges): at 10,000,000 mentions, about 550 million postings, one sort of them all would hold
+# about 25 GB in memory or spill as much to disk. No range holds more than a quarter of the
+# postings of Chinese text (measured on the 1M year store: 13.5 of 55.1 million, 0x5000-0x5fff).
+SORT_RANGES = (0, 0x5000, 0x6000, 0x7000, 0x8000, 0x110000)
 
 
 def bigrams(text: str) -> set[int]:
@@ -146,10 +152,16 @@ def rebuild_index(store: Store) -> int:
             _append(store, rows)
             indexed += len(rows)
         # sorted by gram, each gram's postings sit in few row groups, found by their zone maps
-        con.execute("CREATE OR REPLACE TEMP TABLE koubei_sorted AS SELECT * FROM search_grams ORDER BY gram, doc")
+        con.execute("CREATE TABLE koubei_grams_sorted AS SELECT * FROM search_grams LIMIT 0")
+        for low, high in itertools.pairwise(SORT_RANGES):
+            con.execute(
+                "INSERT INTO koubei_grams_sorted SELECT * FROM search_grams"
+                " WHERE gram >= ? AND gram < ? ORDER BY gram, doc",
+                [low << GRAM_SHIFT, high << GRAM_SHIFT],
+            )
         con.execute("DELETE FROM search_grams")
-        con.execute("INSERT INTO search_grams SELECT * FROM koubei_sorted")
-        con.execute("DROP TABLE koubei_sorted")
+        con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
+        con.execute("DROP TABLE koubei_grams_sorted")
         con.execute("DELETE FROM search_index_state")
         con.execute("INSERT INTO search_index_state VALUES (true)")
     return indexed

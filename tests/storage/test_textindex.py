@@ -5,6 +5,7 @@ re-ingest; the index kept at ingest equals a rebuilt one."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,10 @@ from querylang import parse
 from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
 from storage import Store, open_store, upsert_mentions
+from storage.db import migration_files
 from storage.forget import Selector, forget
 from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
-from storage.textindex import bigrams, candidates, exact, rebuild_index, required_sources
+from storage.textindex import GRAM_SHIFT, SORT_RANGES, bigrams, candidates, exact, rebuild_index, required_sources
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -235,6 +237,17 @@ def test_migration_191_sorts_postings_kept_at_ingest_by_gram(tmp_path: Path) -> 
     with open_store(path) as store:
         assert _in_stored_order(store) == sorted(_in_stored_order(store))
         assert _postings(store) == before
+        rebuild_index(store)
+        assert _in_stored_order(store) == sorted(_in_stored_order(store))
+        assert _postings(store) == before
+
+
+def test_migration_191_and_rebuild_sort_by_the_same_ranges() -> None:
+    """Both sort a range of first characters at a time (bounded memory at 10M); the migration's
+    SQL spells the bounds out."""
+    sql = next(text for version, _, text in migration_files() if version == 191)
+    bounds = {int(b) for b in re.findall(r"gram [<>]=? (\d+)", sql)}
+    assert bounds == {first << GRAM_SHIFT for first in SORT_RANGES[1:-1]}
 
 
 def _in_stored_order(store: Store) -> list[tuple[int, int]]:
