@@ -227,10 +227,10 @@ def test_migration_191_sorts_postings_kept_at_ingest_by_gram(tmp_path: Path) -> 
     """Bug: a store whose index was only ever kept at ingest (the 10M benchmark store) held each
     gram's postings spread over the whole table, so a search read most of search_grams."""
     path = tmp_path / "ingested.duckdb"
-    mentions = generated_mentions(1500)
+    mentions = generated_mentions(600)
     with open_store(path) as store:
-        for start in range(0, len(mentions), 500):
-            upsert_mentions(store, mentions[start : start + 500])
+        for start in range(0, len(mentions), 200):
+            upsert_mentions(store, mentions[start : start + 200])
         before = _postings(store)
         assert _in_stored_order(store) != sorted(_in_stored_order(store))  # ingest appends unsorted
         store.con.execute("DELETE FROM schema_migrations WHERE version = 191")  # as a store from before it
