@@ -33,6 +33,7 @@ model_label, turn_label).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -78,6 +79,10 @@ _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
+# A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
+_NEGATED_BEFORE = re.compile(
+    r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,7 @@ class Figures:
     complaint: float  # complaint from everything else (差, 不好吃): <= 0
     praise: float  # praise from words not negated (精致, 好用): >= 0
     novel: float  # the weight of reading.tsv words (slang, jargon)
+    denied: float  # complaint that comes from negated praise words (不值, hardly worth): <= 0
 
 
 class Clause(Asking):
@@ -262,6 +268,11 @@ class ReadingLexicon:
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"} | escalation_lexicon().not_signals
         self.compare = {w for kind, w, _ in rows if kind == "compare"}
+        self.failures = _words_and_expressions(w for kind, w, _ in rows if kind == "failure")
+        self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
+        neutral = {w for kind, w, _ in rows if kind == "neutral"}
+        self.neutral = Words(neutral)
+        shields |= neutral  # 推荐 in 不推荐也不反对 counts for nothing
         self._words = Words(
             set(self.polarity) | self.negators | set(self.degree) | shields | self.compare | self.frames
         )
@@ -279,7 +290,7 @@ class ReadingLexicon:
 
     def figures(self, text: str) -> Figures:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
-        total = relief = complaint = praise = novel = 0.0
+        total = relief = complaint = praise = novel = denied = 0.0
         hits = 0
         negated, scale, negator_end, last_end, latin = False, 1.0, -1, 0, False
         framed, harm = False, self.harm
@@ -308,6 +319,7 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
+                    denied += weight if negated else 0.0
                 else:
                     praise += weight
                 if token in novel_words:
@@ -324,7 +336,7 @@ class ReadingLexicon:
                     negator_end = match.end()
             elif token in self.compare and negated and match.start() - negator_end <= COMPARE_GAP:
                 negator_end = match.end()
-        return Figures(total, hits, relief, complaint, praise, novel)
+        return Figures(total, hits, relief, complaint, praise, novel, denied)
 
     def clause(self, text: str) -> Clause:
         return Clause(text, self)
@@ -360,6 +372,63 @@ class ReadingLexicon:
             return clause.text[end:]
         return None
 
+    def failure(self, text: str) -> str | None:
+        """The first concrete failure, loss or delay a text reports (坏了, 就不亮, died, in a week)
+        that no negator right before it denies (没坏, never broke); None if there is none."""
+        for match, _ in self.failures.matches(text):
+            if not _NEGATED_BEFORE.search(text, 0, match.start()):
+                return match.group()
+        return None
+
+    def fails(self, text: str) -> bool:
+        """Whether a clause after an ironic opener reports a failure: the opener's wider failure
+        pattern (又, 才, 还没 ...: the opener already marks irony) or a concrete failure."""
+        return bool(_FAILURE.search(text)) or self.failure(text) is not None
+
+    def praise_then_failure(self, parsed: Parsed) -> str:
+        """The failure that follows praise in a short text with nothing good after it: the praise
+        is irony ("真是太棒了，用了三天就坏了", "做工真精致，拉链第一次拉就掉了", "great, another
+        charger that died in a week"); "" otherwise. A remedy anywhere, a complaint or question
+        among the praising clauses, or praise after the failure keeps the text as it reads; a turn
+        (但是, but) reads it as a contrast instead."""
+        if not self.failures.search(parsed.text) or parsed.turn is not None:
+            return ""
+        if escalation_lexicon().remedies.search(parsed.text):
+            return ""
+        clauses = parsed.clauses
+        failures = ((i, self.failure(c.text)) for i, c in enumerate(clauses))
+        index, found = next(((i, f) for i, f in failures if f), (0, None))
+        before, after = clauses[:index], clauses[index:]
+        if not found or not before or not all(c.judges for c in before):
+            return ""
+        # Laughter (呵呵, 笑死) marks the irony: it is no complaint before the failure.
+        if any(self.figures(self.strip_irony(c.text)).complaint for c in before):
+            return ""
+        if sum(c.figures.praise for c in before) <= 0:
+            return ""
+        if any(c.figures.praise for c in after):
+            return ""
+        return found
+
+    def mild_complaint(self, parsed: Parsed) -> str | None:
+        """A hedged complaint in a clause that judges (有点小贵, 物流慢了点, a bit pricey, could be
+        quieter, so-so): a hedge not negated before a word that does not praise (有点惊喜 and
+        slightly better praise), from the last turn on (有点小贵，不过质量对得起 is the turn's). None
+        if there is none."""
+        if not self.mild.search(parsed.text):
+            return None
+        for clause in parsed.clauses[parsed.turn or 0 :]:
+            if not clause.judges:
+                continue
+            for match, _ in self.mild.matches(clause.text):
+                if _NEGATED_BEFORE.search(clause.text, 0, match.start()):
+                    continue
+                rest = self.figures(clause.text[match.start() :])
+                if rest.praise > 0 and not rest.complaint:
+                    continue
+                return match.group()
+        return None
+
     def strip_irony(self, text: str) -> str:
         """The text without its ironic markers (laughter, thanks) for the praise it holds."""
         return self._irony.strip(text)
@@ -378,7 +447,7 @@ class ReadingLexicon:
         earlier = "，".join(c.text for c in before)
         if escalation_lexicon().remedies.search(earlier) or self.figures(self.strip_irony(earlier)).praise > 0:
             return ""
-        if any(c.score < 0 for c in before) or _FAILURE.search(earlier):
+        if any(c.score < 0 for c in before) or self.fails(earlier):
             return last.text.strip("，,。！!？? ")
         return ""
 
@@ -394,6 +463,9 @@ class ReadingLexicon:
         closer = self.ironic_closer(parsed)
         if closer:
             return f"ironic {closer} after a complaint", True
+        failure = self.praise_then_failure(parsed)
+        if failure:
+            return f"praise beside a failure: {failure}", True
         quoted_any = _QUOTED.search(text)
         if not quoted_any and not self._irony.search(text):
             return "", False
@@ -414,7 +486,7 @@ class ReadingLexicon:
                 continue  # "用着很省心，就是价格贵": a turn after praise is a plain contrast
             # What the opener praises is the butt of the irony (好一个五星级服务): only a complaint in it counts.
             score = min(rest[0].score, 0.0) + sum(c.score for c in rest[1:]) if len(rest) > 1 else rest[0].score
-            if score < 0 or (score == 0 and any(_FAILURE.search(c.text) for c in rest)):
+            if score < 0 or (score == 0 and any(self.fails(c.text) for c in rest)):
                 return f"ironic {parts[index].text.strip('，,。！!？? ')} before a complaint", True
         return "", bool(openers)
 
@@ -441,6 +513,13 @@ class Cantonese:
             if phrase in text:
                 text = text.replace(phrase, mandarin)
         return text.translate(self._chars)
+
+
+def _words_and_expressions(entries: Iterable[str]) -> Words:
+    """Words, and /regular expressions/, of reading.tsv rows."""
+    entries = list(entries)
+    expressions = [e[1:-1] for e in entries if len(e) > 2 and e.startswith("/") and e.endswith("/")]
+    return Words({e for e in entries if e[1:-1] not in expressions}, expressions)
 
 
 def _rows(name: str) -> list[tuple[str, str, str]]:
@@ -507,12 +586,21 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
+    lexicon = reading_lexicon()
+    if model_label != _NEG:
+        mild = lexicon.mild_complaint(parsed)
+        if mild:
+            return _NEG, f"mild complaint: {mild}"
     if parsed.turn is not None:
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
-    lexicon = reading_lexicon()
-    negation = model_label != _POS and lexicon.has_negator.search(parsed.text)
+    if lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
+        return _NEU, "neither praise nor complaint"
+    has_negator = lexicon.has_negator.search(parsed.text)
+    if model_label == _POS and has_negator and _negated_praise(parsed.figures):
+        return _NEG, "negated praise"
+    negation = model_label != _POS and has_negator
     if not (negation or model_label == _NEU or lexicon.has_novel.search(parsed.text)):
         return model_label, "model"  # no rule below can apply: spare the clause scan
     figures = parsed.figures
@@ -528,6 +616,11 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _negated_praise(figures: Figures) -> bool:
+    """Praise negated and nothing else judging ("hardly worth the money", 不值这个价, not impressed)."""
+    return figures.denied < 0 and not figures.praise and not figures.relief
 
 
 def _remedy(parsed: Parsed) -> str | None:
