@@ -81,7 +81,7 @@ _POS, _NEG, _NEU = "pos", "neg", "neu"
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
-    r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
+    r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
 )
 
 
@@ -293,6 +293,9 @@ class ReadingLexicon:
         total = relief = complaint = praise = novel = denied = 0.0
         hits = 0
         negated, scale, negator_end, last_end, latin = False, 1.0, -1, 0, False
+        # The negator stands right before the word, degree words aside (不好, 不太好, 不是很新鲜, hardly
+        # worth): not one carried on over other words (没装 服务很好) or through a comparison.
+        direct = False
         framed, harm = False, self.harm
         for match, _ in self._words.matches(text):
             token = match.group()
@@ -319,7 +322,7 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
-                    denied += weight if negated else 0.0
+                    denied += weight if negated and direct and (latin or match.start() - negator_end <= 1) else 0.0
                 else:
                     praise += weight
                 if token in novel_words:
@@ -329,13 +332,14 @@ class ReadingLexicon:
                 # Two negators in a row cancel ("不是不好"); a new one after other words
                 # starts afresh ("不粘不糊": the second 不 negates 糊 too).
                 negated = not negated if match.start() == negator_end else True
-                negator_end, latin = match.end(), token.isascii()
+                negator_end, latin, direct = match.end(), token.isascii(), True
             elif token in degree:
                 scale *= degree[token]
                 if negated and _reaches(text, negator_end, match.start(), latin):
+                    direct = direct and (latin or match.start() - negator_end <= 1)
                     negator_end = match.end()
             elif token in self.compare and negated and match.start() - negator_end <= COMPARE_GAP:
-                negator_end = match.end()
+                negator_end, direct = match.end(), False
         return Figures(total, hits, relief, complaint, praise, novel, denied)
 
     def clause(self, text: str) -> Clause:
@@ -397,7 +401,7 @@ class ReadingLexicon:
             return ""
         clauses = parsed.clauses
         failures = ((i, self.failure(c.text)) for i, c in enumerate(clauses))
-        index, found = next(((i, f) for i, f in failures if f), (0, None))
+        index, found = next(((i, f) for i, f in failures if f and clauses[i].judges), (0, None))
         before, after = clauses[:index], clauses[index:]
         if not found or not before or not all(c.judges for c in before):
             return ""
@@ -413,12 +417,14 @@ class ReadingLexicon:
     def mild_complaint(self, parsed: Parsed) -> str | None:
         """A hedged complaint in a clause that judges (有点小贵, 物流慢了点, a bit pricey, could be
         quieter, so-so): a hedge not negated before a word that does not praise (有点惊喜 and
-        slightly better praise), from the last turn on (有点小贵，不过质量对得起 is the turn's). None
-        if there is none."""
+        slightly better praise), from the last turn on (有点小贵，不过质量对得起 is the turn's), with no
+        praise after it: a review that ends on praise is praise (送的有点晚，挺好吃; 就是小了一点，总体5星).
+        None if there is none."""
         if not self.mild.search(parsed.text):
             return None
-        for clause in parsed.clauses[parsed.turn or 0 :]:
-            if not clause.judges:
+        clauses = parsed.clauses[parsed.turn or 0 :]
+        for index, clause in enumerate(clauses):
+            if not clause.judges or any(c.figures.praise for c in clauses[index + 1 :] if c.judges):
                 continue
             for match, _ in self.mild.matches(clause.text):
                 if _NEGATED_BEFORE.search(clause.text, 0, match.start()):
@@ -599,7 +605,8 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         return _NEU, "neither praise nor complaint"
     has_negator = lexicon.has_negator.search(parsed.text)
     if model_label == _POS and has_negator and _negated_praise(parsed.figures):
-        return _NEG, "negated praise"
+        if not lexicon.emoticons(parsed.text) and not _THANKS.search(parsed.text):
+            return _NEG, "negated praise"
     negation = model_label != _POS and has_negator
     if not (negation or model_label == _NEU or lexicon.has_novel.search(parsed.text)):
         return model_label, "model"  # no rule below can apply: spare the clause scan
