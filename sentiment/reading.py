@@ -259,6 +259,7 @@ class ReadingLexicon:
         rows = _rows("reading.tsv")
         harm = {w: HARM_WEIGHT for w in escalation_lexicon().harm}
         self.harm = frozenset(harm)
+        self.harm_words = Words(self.harm)
         # The hypothetical frames of triage.tsv (担心, 怕, in case): a harm word after one in its clause
         # is feared, not suffered.
         self.frames = frozenset(escalation_lexicon().frame_words) - set(base.polarity)
@@ -390,29 +391,40 @@ class ReadingLexicon:
         return bool(_FAILURE.search(text)) or self.failure(text) is not None
 
     def praise_then_failure(self, parsed: Parsed) -> str:
-        """The failure that follows praise in a short text with nothing good after it: the praise
-        is irony ("真是太棒了，用了三天就坏了", "做工真精致，拉链第一次拉就掉了", "great, another
-        charger that died in a week"); "" otherwise. A remedy anywhere, a complaint or question
-        among the praising clauses, or praise after the failure keeps the text as it reads; a turn
-        (但是, but) reads it as a contrast instead."""
-        if not self.failures.search(parsed.text) or parsed.turn is not None:
+        """The failure or harm that follows praise in a short text with nothing good after it: the
+        praise is irony ("真是太棒了，用了三天就坏了", "做工真精致，拉链第一次拉就掉了", "great, another
+        charger that died in a week", "优秀，一份麻辣香锅里吃出了三根头发"); "" otherwise. The praise is
+        the clauses before the first that complains or fails (laughter aside: 呵呵 marks the irony);
+        the clauses from there on must not praise (harm the text ends on: not more than they
+        complain, and no cure after it). A remedy anywhere or a
+        question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
+        a contrast instead."""
+        text = parsed.text
+        if not (self.failures.search(text) or self.harm_words.search(text)) or parsed.turn is not None:
             return ""
-        if escalation_lexicon().remedies.search(parsed.text):
+        if escalation_lexicon().remedies.search(text):
             return ""
         clauses = parsed.clauses
-        failures = ((i, self.failure(c.text)) for i, c in enumerate(clauses))
-        index, found = next(((i, f) for i, f in failures if f and clauses[i].judges), (0, None))
+        index = next((i for i, c in enumerate(clauses) if self._complains(c)), len(clauses))
         before, after = clauses[:index], clauses[index:]
-        if not found or not before or not all(c.judges for c in before):
-            return ""
-        # Laughter (呵呵, 笑死) marks the irony: it is no complaint before the failure.
-        if any(self.figures(self.strip_irony(c.text)).complaint for c in before):
+        if not before or not after or not all(c.judges for c in before):
             return ""
         if sum(c.figures.praise for c in before) <= 0:
             return ""
-        if any(c.figures.praise for c in after):
+        found = next((f for f in map(self.failure, (c.text for c in after if c.judges)) if f), None)
+        if found:
+            return "" if any(c.figures.praise for c in after) else found
+        # Harm the text ends on, that its praise does not outweigh and no cure follows (宝宝湿疹好了很多).
+        last = after[-1]
+        if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
             return ""
-        return found
+        return "" if escalation_lexicon().cures.search(last.text) else last.text.strip("，,。！!？? ")
+
+    def _complains(self, clause: Clause) -> bool:
+        """Whether a clause reports a failure or complains (its laughter aside)."""
+        if clause.judges and self.failure(clause.text):
+            return True
+        return bool(clause.complaint) and bool(self.figures(self.strip_irony(clause.text)).complaint)
 
     def mild_complaint(self, parsed: Parsed) -> str | None:
         """A hedged complaint in a clause that judges (有点小贵, 物流慢了点, a bit pricey, could be
