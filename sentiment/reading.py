@@ -76,6 +76,8 @@ HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
 _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)\W{0,2}$")
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
+_FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
+SNEERED_CHARS = 8  # a sneer makes irony of a short praise only (呵呵，质量真好)
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
@@ -95,7 +97,9 @@ class Figures:
     complaint: float  # complaint from everything else (差, 不好吃): <= 0
     praise: float  # praise from words not negated (精致, 好用): >= 0
     novel: float  # the weight of reading.tsv words (slang, jargon)
-    denied: float  # complaint that comes from negated praise words (不值, hardly worth): <= 0
+    denied: (
+        float  # complaint from praise negated right before it or in its word (不值, hardly worth, 没有想象中好): <= 0
+    )
 
 
 class Clause(Asking):
@@ -279,6 +283,8 @@ class ReadingLexicon:
         )
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
+        self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
+        self.double_negation = Words({w for kind, w, _ in rows if kind == "double"})
         self._closers = Words({w for kind, w, _ in rows if kind == "closer"})
         # Cheap tests of a whole text: could the negation or the slang rule apply at all?
         self.has_negator = Words(self.negators)
@@ -323,7 +329,8 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
-                    denied += weight if negated and direct and (latin or match.start() - negator_end <= 1) else 0.0
+                    direct_now = negated and direct and (latin or match.start() - negator_end <= 1)
+                    denied += weight if direct_now or token[0] in _OWN_NEGATION else 0.0
                 else:
                     praise += weight
                 if token in novel_words:
@@ -340,7 +347,8 @@ class ReadingLexicon:
                     direct = direct and (latin or match.start() - negator_end <= 1)
                     negator_end = match.end()
             elif token in self.compare and negated and match.start() - negator_end <= COMPARE_GAP:
-                negator_end, direct = match.end(), False
+                direct = direct and match.start() - negator_end <= 1
+                negator_end = match.end()
         return Figures(total, hits, relief, complaint, praise, novel, denied)
 
     def clause(self, text: str) -> Clause:
@@ -506,7 +514,20 @@ class ReadingLexicon:
             score = min(rest[0].score, 0.0) + sum(c.score for c in rest[1:]) if len(rest) > 1 else rest[0].score
             if score < 0 or (score == 0 and any(self.fails(c.text) for c in rest)):
                 return f"ironic {parts[index].text.strip('，,。！!？? ')} before a complaint", True
-        return "", bool(openers)
+        sneer = self.sneer(parsed)
+        return (f"{sneer} before praise", True) if sneer else ("", bool(openers))
+
+    def sneer(self, parsed: Parsed) -> str:
+        """A sneer (呵呵) opening a two-clause text whose second clause is short praise and nothing
+        friendly (呵呵，质量真好); "" otherwise. Friendly laughter comes with exclamations, emoticons
+        or softeners: "呵呵，真的很不错哦！！[鼓掌]" is praise."""
+        found = self._sneers.matches(parsed.text)
+        if not found or found[0][0].start() != 0 or len(parsed.clauses) != 2 or _FRIENDLY.search(parsed.text):
+            return ""
+        praise = parsed.clauses[1]
+        if len(_CJK.findall(praise.text)) > SNEERED_CHARS or praise.figures.praise <= 0 or praise.complaint:
+            return ""
+        return found[0][0].group()
 
     def parse(self, text: str) -> Parsed:
         return Parsed(self._cantonese.to_mandarin(normalise(text)), self)
@@ -615,6 +636,8 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
     if lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
+    if lexicon.double_negation.search(parsed.text) and parsed.figures.score:
+        return _sign(parsed.figures.score), "double negation"
     has_negator = lexicon.has_negator.search(parsed.text)
     if model_label == _POS and has_negator and _negated_praise(parsed.figures):
         if not lexicon.emoticons(parsed.text) and not _THANKS.search(parsed.text):
