@@ -284,7 +284,7 @@ class ReadingLexicon:
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
         self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
-        self.double_negation = Words({w for kind, w, _ in rows if kind == "double"})
+        self.affirmations = Words({w for kind, w, _ in rows if kind == "affirm"})
         self._closers = Words({w for kind, w, _ in rows if kind == "closer"})
         # Cheap tests of a whole text: could the negation or the slang rule apply at all?
         self.has_negator = Words(self.negators)
@@ -636,8 +636,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
     if lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
-    if lexicon.double_negation.search(parsed.text) and parsed.figures.score:
-        return _sign(parsed.figures.score), "double negation"
+    affirmed = lexicon.affirmations.matches(parsed.text)
+    if affirmed and parsed.figures.score:
+        return _sign(parsed.figures.score), f"affirmed by {affirmed[0][0].group()}"
     has_negator = lexicon.has_negator.search(parsed.text)
     if model_label == _POS and has_negator and _negated_praise(parsed.figures):
         if not lexicon.emoticons(parsed.text) and not _THANKS.search(parsed.text):
