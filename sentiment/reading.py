@@ -388,9 +388,13 @@ class ReadingLexicon:
     def failure(self, text: str) -> str | None:
         """The first concrete failure, loss or delay a text reports (坏了, 就不亮, died, in a week)
         that no negator right before it denies (没坏, never broke); None if there is none."""
+        found = self._failure_at(text)
+        return found.group() if found else None
+
+    def _failure_at(self, text: str) -> re.Match[str] | None:
         for match, _ in self.failures.matches(text):
             if not _NEGATED_BEFORE.search(text, 0, match.start()):
-                return match.group()
+                return match
         return None
 
     def fails(self, text: str) -> bool:
@@ -412,7 +416,7 @@ class ReadingLexicon:
             return ""
         if escalation_lexicon().remedies.search(text):
             return ""
-        clauses = parsed.clauses
+        clauses = self._praise_apart(parsed.clauses)
         index = next((i for i, c in enumerate(clauses) if self._complains(c)), len(clauses))
         before, after = clauses[:index], clauses[index:]
         if not before or not after or not all(c.judges for c in before):
@@ -427,6 +431,15 @@ class ReadingLexicon:
         if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
             return ""
         return "" if escalation_lexicon().cures.search(last.text) else last.text.strip("，,。！!？? ")
+
+    def _praise_apart(self, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
+        """The clauses with the first cut before its failure when the failure follows other words in
+        it ("五星好评送给这个拖了半个月的快递": the praise and the failure in one clause)."""
+        found = self._failure_at(clauses[0].text) if clauses and clauses[0].judges else None
+        if not found or not found.start():
+            return clauses
+        text, cut = clauses[0].text, found.start()
+        return (self.clause(text[:cut]), self.clause(text[cut:]), *clauses[1:])
 
     def _complains(self, clause: Clause) -> bool:
         """Whether a clause reports a failure or complains (its laughter aside)."""
