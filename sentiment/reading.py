@@ -71,6 +71,10 @@ EN_NEGATION_SPACES = 4
 # A comparison this far after a negator carries the negation on: 没有网上说的那么难用.
 COMPARE_GAP = 8
 STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without asking the model
+# Negated praise overrides a positive model only in a text this short, where it is the verdict alone
+# ("hardly worth the money", 不太好, 并不满意); on longer texts the scan for it cost about 5% of scoring
+# time and changed no suite review.
+DENIAL_CHARS = 50
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
@@ -273,10 +277,15 @@ class ReadingLexicon:
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"} | escalation_lexicon().not_signals
         self.compare = {w for kind, w, _ in rows if kind == "compare"}
-        self.failures = _words_and_expressions(w for kind, w, _ in rows if kind == "failure")
+        failures = [w for kind, w, _ in rows if kind == "failure"]
+        self.failures = _words_and_expressions(failures)
+        # One search tells whether a text may hold a failure or a harm word (most texts hold neither).
+        self.failure_or_harm = _words_and_expressions([*failures, *self.harm])
         self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
+        # One search spares the neutral and affirm searches in most texts.
+        self.verdict_frames = Words(neutral | {w for kind, w, _ in rows if kind == "affirm"})
         shields |= neutral  # 推荐 in 不推荐也不反对 counts for nothing
         self._words = Words(
             set(self.polarity) | self.negators | set(self.degree) | shields | self.compare | self.frames
@@ -284,10 +293,15 @@ class ReadingLexicon:
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
         self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
+        # Sneers are irony rows too (呵呵): the markers cover every word the sarcasm rules start from.
+        self._markers = Words({w for kind, w, _ in rows if kind in ("irony", "idiom", "closer")})
         self.affirmations = Words({w for kind, w, _ in rows if kind == "affirm"})
         self._closers = Words({w for kind, w, _ in rows if kind == "closer"})
         # Cheap tests of a whole text: could the negation or the slang rule apply at all?
         self.has_negator = Words(self.negators)
+        # Negators, and the words that hold one (不错 praises, 不值 complains): a text whose every match
+        # is a praise word of this kind denies no praise, and needs no scan for it.
+        self._denials = Words(self.negators | {w for w, v in self.polarity.items() if w[0] in _OWN_NEGATION})
         self.has_novel = Words(set(self.novel))
         self._emoticons = base
         self._cantonese = Cantonese(
@@ -412,7 +426,7 @@ class ReadingLexicon:
         question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
         a contrast instead."""
         text = parsed.text
-        if not (self.failures.search(text) or self.harm_words.search(text)) or parsed.turn is not None:
+        if not self.failure_or_harm.search(text) or parsed.turn is not None:
             return ""
         if escalation_lexicon().remedies.search(text):
             return ""
@@ -468,6 +482,12 @@ class ReadingLexicon:
                 return match.group()
         return None
 
+    def may_deny_praise(self, text: str) -> bool:
+        """Whether a text holds a negator or a complaint word that holds one (不值, 没有想象中好), not
+        only praise words that hold one (不错, 不贵): a cheap test before the scan for negated praise."""
+        polarity = self.polarity
+        return any(polarity.get(m.group(), -1.0) < 0 for m, _ in self._denials.matches(text))
+
     def strip_irony(self, text: str) -> str:
         """The text without its ironic markers (laughter, thanks) for the praise it holds."""
         return self._irony.strip(text)
@@ -494,19 +514,21 @@ class ReadingLexicon:
         """Why the text is sarcastic ("" if not), and whether it opens with irony at all.
         Most texts hold none of the markers: their clauses are never cut for this."""
         text = parsed.text
-        if self._idioms.search(text) and (_FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses)):
-            return "sarcastic idiom before a complaint", True
+        marked = self._markers.search(text)  # one search spares three below in most texts
+        if marked and self._idioms.search(text):
+            if _FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses):
+                return "sarcastic idiom before a complaint", True
         question = grammar.SARCASTIC_QUESTION.search(text)
         if question:
             return f"rhetorical question: {question.group().strip()}", True
-        closer = self.ironic_closer(parsed)
+        closer = self.ironic_closer(parsed) if marked else ""
         if closer:
             return f"ironic {closer} after a complaint", True
         failure = self.praise_then_failure(parsed)
         if failure:
             return f"praise beside a failure: {failure}", True
         quoted_any = _QUOTED.search(text)
-        if not quoted_any and not self._irony.search(text):
+        if not quoted_any and not (marked and self._irony.search(text)):
             return "", False
         parts = parsed.clauses
         # An ironic opener opens: the first clause ("真心感谢" at the end is thanks).
@@ -647,13 +669,15 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
-    if lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
+    framed = lexicon.verdict_frames.search(parsed.text)
+    if framed and lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
-    affirmed = lexicon.affirmations.matches(parsed.text)
+    affirmed = lexicon.affirmations.matches(parsed.text) if framed else []
     if affirmed and parsed.figures.score:
         return _sign(parsed.figures.score), f"affirmed by {affirmed[0][0].group()}"
     has_negator = lexicon.has_negator.search(parsed.text)
-    if model_label == _POS and has_negator and _negated_praise(parsed.figures):
+    denial = model_label == _POS and has_negator and len(parsed.text) <= DENIAL_CHARS
+    if denial and lexicon.may_deny_praise(parsed.text) and _negated_praise(parsed.figures):
         if not lexicon.emoticons(parsed.text) and not _THANKS.search(parsed.text):
             return _NEG, "negated praise"
     negation = model_label != _POS and has_negator
