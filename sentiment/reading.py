@@ -426,7 +426,7 @@ class ReadingLexicon:
         question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
         a contrast instead."""
         text = parsed.text
-        if not self.failure_or_harm.search(text) or parsed.turn is not None:
+        if not parsed.short or parsed.turn is not None or not self.failure_or_harm.search(text):
             return ""
         if escalation_lexicon().remedies.search(text):
             return ""
@@ -524,9 +524,6 @@ class ReadingLexicon:
         closer = self.ironic_closer(parsed) if marked else ""
         if closer:
             return f"ironic {closer} after a complaint", True
-        failure = self.praise_then_failure(parsed)
-        if failure:
-            return f"praise beside a failure: {failure}", True
         quoted_any = _QUOTED.search(text)
         if not quoted_any and not (marked and self._irony.search(text)):
             return "", False
@@ -649,6 +646,9 @@ def read(text: str, model_label: str, turn_label: str | None = None) -> Reading:
 def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[str, str]:
     if parsed.sarcasm:
         return _NEG, f"sarcasm: {parsed.sarcasm}"
+    failure = reading_lexicon().praise_then_failure(parsed)
+    if failure:
+        return _NEG, f"sarcasm: praise beside a failure: {failure}"
     if not parsed.verdict:
         return _NEU, "only questions or requests"
     if parsed.asks and _only_asks(parsed):

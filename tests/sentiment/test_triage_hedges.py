@@ -28,10 +28,11 @@ def reading(text: str, label: str, turn_label: str | None = None) -> tuple[str, 
         "質量真好呢，穿一次就脫線了😅",  # zh-TW, emoji after the failure
     ],
 )
-def test_praise_then_a_concrete_failure_reads_negative_with_the_failure_as_reason(text: str) -> None:
+def test_praise_then_a_concrete_failure_reads_negative_as_sarcasm(text: str) -> None:
+    """The reason names the failure (praise beside a failure: 就掉) or the ironic opener before it."""
     polarity, why = reading(text, "pos")
     assert polarity == "neg"
-    assert why.startswith("sarcasm: praise beside a failure")
+    assert why.startswith("sarcasm: ")
 
 
 @pytest.mark.parametrize("text", ["👍 充电器第二天就不亮了", "🙂 会员费扣了，权益一个都用不了", "😅 刚买的杯子就漏了"])
