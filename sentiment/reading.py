@@ -33,6 +33,7 @@ model_label, turn_label).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -70,14 +71,24 @@ EN_NEGATION_SPACES = 4
 # A comparison this far after a negator carries the negation on: 没有网上说的那么难用.
 COMPARE_GAP = 8
 STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without asking the model
+# Negated praise overrides a positive model only in a text this short, where it is the verdict alone
+# ("hardly worth the money", 不太好, 并不满意); on longer texts the scan for it cost about 5% of scoring
+# time and changed no suite review.
+DENIAL_CHARS = 50
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
 _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)\W{0,2}$")
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
+_FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
+SNEERED_CHARS = 8  # a sneer makes irony of a short praise only (呵呵，质量真好)
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
+# A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
+_NEGATED_BEFORE = re.compile(
+    r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,9 @@ class Figures:
     complaint: float  # complaint from everything else (差, 不好吃): <= 0
     praise: float  # praise from words not negated (精致, 好用): >= 0
     novel: float  # the weight of reading.tsv words (slang, jargon)
+    denied: (
+        float  # complaint from praise negated right before it or in its word (不值, hardly worth, 没有想象中好): <= 0
+    )
 
 
 class Clause(Asking):
@@ -253,6 +267,7 @@ class ReadingLexicon:
         rows = _rows("reading.tsv")
         harm = {w: HARM_WEIGHT for w in escalation_lexicon().harm}
         self.harm = frozenset(harm)
+        self.harm_words = Words(self.harm)
         # The hypothetical frames of triage.tsv (担心, 怕, in case): a harm word after one in its clause
         # is feared, not suffered.
         self.frames = frozenset(escalation_lexicon().frame_words) - set(base.polarity)
@@ -262,14 +277,31 @@ class ReadingLexicon:
         self.degree = dict(base.degree)
         shields = {w for kind, w, _ in rows if kind == "shield"} | escalation_lexicon().not_signals
         self.compare = {w for kind, w, _ in rows if kind == "compare"}
+        failures = [w for kind, w, _ in rows if kind == "failure"]
+        self.failures = _words_and_expressions(failures)
+        # One search tells whether a text may hold a failure or a harm word (most texts hold neither).
+        self.failure_or_harm = _words_and_expressions([*failures, *self.harm])
+        self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
+        neutral = {w for kind, w, _ in rows if kind == "neutral"}
+        self.neutral = Words(neutral)
+        # One search spares the neutral and affirm searches in most texts.
+        self.verdict_frames = Words(neutral | {w for kind, w, _ in rows if kind == "affirm"})
+        shields |= neutral  # 推荐 in 不推荐也不反对 counts for nothing
         self._words = Words(
             set(self.polarity) | self.negators | set(self.degree) | shields | self.compare | self.frames
         )
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
+        self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
+        # Sneers are irony rows too (呵呵): the markers cover every word the sarcasm rules start from.
+        self._markers = Words({w for kind, w, _ in rows if kind in ("irony", "idiom", "closer")})
+        self.affirmations = Words({w for kind, w, _ in rows if kind == "affirm"})
         self._closers = Words({w for kind, w, _ in rows if kind == "closer"})
         # Cheap tests of a whole text: could the negation or the slang rule apply at all?
         self.has_negator = Words(self.negators)
+        # Negators, and the words that hold one (不错 praises, 不值 complains): a text whose every match
+        # is a praise word of this kind denies no praise, and needs no scan for it.
+        self._denials = Words(self.negators | {w for w, v in self.polarity.items() if w[0] in _OWN_NEGATION})
         self.has_novel = Words(set(self.novel))
         self._emoticons = base
         self._cantonese = Cantonese(
@@ -279,9 +311,12 @@ class ReadingLexicon:
 
     def figures(self, text: str) -> Figures:
         polarity, negators, degree, novel_words = self.polarity, self.negators, self.degree, self.novel
-        total = relief = complaint = praise = novel = 0.0
+        total = relief = complaint = praise = novel = denied = 0.0
         hits = 0
         negated, scale, negator_end, last_end, latin = False, 1.0, -1, 0, False
+        # The negator stands right before the word, degree words aside (不好, 不太好, 不是很新鲜, hardly
+        # worth): not one carried on over other words (没装 服务很好) or through a comparison.
+        direct = False
         framed, harm = False, self.harm
         for match, _ in self._words.matches(text):
             token = match.group()
@@ -308,6 +343,8 @@ class ReadingLexicon:
                     relief += weight
                 elif weight < 0:
                     complaint += weight
+                    direct_now = negated and direct and (latin or match.start() - negator_end <= 1)
+                    denied += weight if direct_now or token[0] in _OWN_NEGATION else 0.0
                 else:
                     praise += weight
                 if token in novel_words:
@@ -317,14 +354,16 @@ class ReadingLexicon:
                 # Two negators in a row cancel ("不是不好"); a new one after other words
                 # starts afresh ("不粘不糊": the second 不 negates 糊 too).
                 negated = not negated if match.start() == negator_end else True
-                negator_end, latin = match.end(), token.isascii()
+                negator_end, latin, direct = match.end(), token.isascii(), True
             elif token in degree:
                 scale *= degree[token]
                 if negated and _reaches(text, negator_end, match.start(), latin):
+                    direct = direct and (latin or match.start() - negator_end <= 1)
                     negator_end = match.end()
             elif token in self.compare and negated and match.start() - negator_end <= COMPARE_GAP:
+                direct = direct and match.start() - negator_end <= 1
                 negator_end = match.end()
-        return Figures(total, hits, relief, complaint, praise, novel)
+        return Figures(total, hits, relief, complaint, praise, novel, denied)
 
     def clause(self, text: str) -> Clause:
         return Clause(text, self)
@@ -360,6 +399,95 @@ class ReadingLexicon:
             return clause.text[end:]
         return None
 
+    def failure(self, text: str) -> str | None:
+        """The first concrete failure, loss or delay a text reports (坏了, 就不亮, died, in a week)
+        that no negator right before it denies (没坏, never broke); None if there is none."""
+        found = self._failure_at(text)
+        return found.group() if found else None
+
+    def _failure_at(self, text: str) -> re.Match[str] | None:
+        for match, _ in self.failures.matches(text):
+            if not _NEGATED_BEFORE.search(text, 0, match.start()):
+                return match
+        return None
+
+    def fails(self, text: str) -> bool:
+        """Whether a clause after an ironic opener reports a failure: the opener's wider failure
+        pattern (又, 才, 还没 ...: the opener already marks irony) or a concrete failure."""
+        return bool(_FAILURE.search(text)) or self.failure(text) is not None
+
+    def praise_then_failure(self, parsed: Parsed) -> str:
+        """The failure or harm that follows praise in a short text with nothing good after it: the
+        praise is irony ("真是太棒了，用了三天就坏了", "做工真精致，拉链第一次拉就掉了", "great, another
+        charger that died in a week", "优秀，一份麻辣香锅里吃出了三根头发"); "" otherwise. The praise is
+        the clauses before the first that complains or fails (laughter aside: 呵呵 marks the irony);
+        the clauses from there on must not praise (harm the text ends on: not more than they
+        complain, and no cure after it). A remedy anywhere or a
+        question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
+        a contrast instead."""
+        text = parsed.text
+        if not parsed.short or parsed.turn is not None or not self.failure_or_harm.search(text):
+            return ""
+        if escalation_lexicon().remedies.search(text):
+            return ""
+        clauses = self._praise_apart(parsed.clauses)
+        index = next((i for i, c in enumerate(clauses) if self._complains(c)), len(clauses))
+        before, after = clauses[:index], clauses[index:]
+        if not before or not after or not all(c.judges for c in before):
+            return ""
+        if sum(c.figures.praise for c in before) <= 0:
+            return ""
+        found = next((f for f in map(self.failure, (c.text for c in after if c.judges)) if f), None)
+        if found:
+            return "" if any(c.figures.praise for c in after) else found
+        # Harm the text ends on, that its praise does not outweigh and no cure follows (宝宝湿疹好了很多).
+        last = after[-1]
+        if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
+            return ""
+        return "" if escalation_lexicon().cures.search(last.text) else last.text.strip("，,。！!？? ")
+
+    def _praise_apart(self, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
+        """The clauses with the first cut before its failure when the failure follows other words in
+        it ("五星好评送给这个拖了半个月的快递": the praise and the failure in one clause)."""
+        found = self._failure_at(clauses[0].text) if clauses and clauses[0].judges else None
+        if not found or not found.start():
+            return clauses
+        text, cut = clauses[0].text, found.start()
+        return (self.clause(text[:cut]), self.clause(text[cut:]), *clauses[1:])
+
+    def _complains(self, clause: Clause) -> bool:
+        """Whether a clause reports a failure or complains (its laughter aside)."""
+        if clause.judges and self.failure(clause.text):
+            return True
+        return bool(clause.complaint) and bool(self.figures(self.strip_irony(clause.text)).complaint)
+
+    def mild_complaint(self, parsed: Parsed) -> str | None:
+        """A hedged complaint in a clause that judges (有点小贵, 物流慢了点, a bit pricey, could be
+        quieter, so-so): a hedge not negated before a word that does not praise (有点惊喜 and
+        slightly better praise), from the last turn on (有点小贵，不过质量对得起 is the turn's), with no
+        praise after it: a review that ends on praise is praise (送的有点晚，挺好吃; 就是小了一点，总体5星).
+        None if there is none."""
+        if not self.mild.search(parsed.text):
+            return None
+        clauses = parsed.clauses[parsed.turn or 0 :]
+        for index, clause in enumerate(clauses):
+            if not clause.judges or any(c.figures.praise for c in clauses[index + 1 :] if c.judges):
+                continue
+            for match, _ in self.mild.matches(clause.text):
+                if _NEGATED_BEFORE.search(clause.text, 0, match.start()):
+                    continue
+                rest = self.figures(clause.text[match.start() :])
+                if rest.praise > 0 and not rest.complaint:
+                    continue
+                return match.group()
+        return None
+
+    def may_deny_praise(self, text: str) -> bool:
+        """Whether a text holds a negator or a complaint word that holds one (不值, 没有想象中好), not
+        only praise words that hold one (不错, 不贵): a cheap test before the scan for negated praise."""
+        polarity = self.polarity
+        return any(polarity.get(m.group(), -1.0) < 0 for m, _ in self._denials.matches(text))
+
     def strip_irony(self, text: str) -> str:
         """The text without its ironic markers (laughter, thanks) for the praise it holds."""
         return self._irony.strip(text)
@@ -378,7 +506,7 @@ class ReadingLexicon:
         earlier = "，".join(c.text for c in before)
         if escalation_lexicon().remedies.search(earlier) or self.figures(self.strip_irony(earlier)).praise > 0:
             return ""
-        if any(c.score < 0 for c in before) or _FAILURE.search(earlier):
+        if any(c.score < 0 for c in before) or self.fails(earlier):
             return last.text.strip("，,。！!？? ")
         return ""
 
@@ -386,16 +514,18 @@ class ReadingLexicon:
         """Why the text is sarcastic ("" if not), and whether it opens with irony at all.
         Most texts hold none of the markers: their clauses are never cut for this."""
         text = parsed.text
-        if self._idioms.search(text) and (_FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses)):
-            return "sarcastic idiom before a complaint", True
+        marked = self._markers.search(text)  # one search spares three below in most texts
+        if marked and self._idioms.search(text):
+            if _FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses):
+                return "sarcastic idiom before a complaint", True
         question = grammar.SARCASTIC_QUESTION.search(text)
         if question:
             return f"rhetorical question: {question.group().strip()}", True
-        closer = self.ironic_closer(parsed)
+        closer = self.ironic_closer(parsed) if marked else ""
         if closer:
             return f"ironic {closer} after a complaint", True
         quoted_any = _QUOTED.search(text)
-        if not quoted_any and not self._irony.search(text):
+        if not quoted_any and not (marked and self._irony.search(text)):
             return "", False
         parts = parsed.clauses
         # An ironic opener opens: the first clause ("真心感谢" at the end is thanks).
@@ -414,9 +544,22 @@ class ReadingLexicon:
                 continue  # "用着很省心，就是价格贵": a turn after praise is a plain contrast
             # What the opener praises is the butt of the irony (好一个五星级服务): only a complaint in it counts.
             score = min(rest[0].score, 0.0) + sum(c.score for c in rest[1:]) if len(rest) > 1 else rest[0].score
-            if score < 0 or (score == 0 and any(_FAILURE.search(c.text) for c in rest)):
+            if score < 0 or (score == 0 and any(self.fails(c.text) for c in rest)):
                 return f"ironic {parts[index].text.strip('，,。！!？? ')} before a complaint", True
-        return "", bool(openers)
+        sneer = self.sneer(parsed)
+        return (f"{sneer} before praise", True) if sneer else ("", bool(openers))
+
+    def sneer(self, parsed: Parsed) -> str:
+        """A sneer (呵呵) opening a two-clause text whose second clause is short praise and nothing
+        friendly (呵呵，质量真好); "" otherwise. Friendly laughter comes with exclamations, emoticons
+        or softeners: "呵呵，真的很不错哦！！[鼓掌]" is praise."""
+        found = self._sneers.matches(parsed.text)
+        if not found or found[0][0].start() != 0 or len(parsed.clauses) != 2 or _FRIENDLY.search(parsed.text):
+            return ""
+        praise = parsed.clauses[1]
+        if len(_CJK.findall(praise.text)) > SNEERED_CHARS or praise.figures.praise <= 0 or praise.complaint:
+            return ""
+        return found[0][0].group()
 
     def parse(self, text: str) -> Parsed:
         return Parsed(self._cantonese.to_mandarin(normalise(text)), self)
@@ -441,6 +584,13 @@ class Cantonese:
             if phrase in text:
                 text = text.replace(phrase, mandarin)
         return text.translate(self._chars)
+
+
+def _words_and_expressions(entries: Iterable[str]) -> Words:
+    """Words, and /regular expressions/, of reading.tsv rows."""
+    entries = list(entries)
+    expressions = [e[1:-1] for e in entries if len(e) > 2 and e.startswith("/") and e.endswith("/")]
+    return Words({e for e in entries if e[1:-1] not in expressions}, expressions)
 
 
 def _rows(name: str) -> list[tuple[str, str, str]]:
@@ -496,6 +646,9 @@ def read(text: str, model_label: str, turn_label: str | None = None) -> Reading:
 def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[str, str]:
     if parsed.sarcasm:
         return _NEG, f"sarcasm: {parsed.sarcasm}"
+    failure = reading_lexicon().praise_then_failure(parsed)
+    if failure:
+        return _NEG, f"sarcasm: praise beside a failure: {failure}"
     if not parsed.verdict:
         return _NEU, "only questions or requests"
     if parsed.asks and _only_asks(parsed):
@@ -507,12 +660,27 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
+    lexicon = reading_lexicon()
+    if model_label != _NEG:
+        mild = lexicon.mild_complaint(parsed)
+        if mild:
+            return _NEG, f"mild complaint: {mild}"
     if parsed.turn is not None:
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
-    lexicon = reading_lexicon()
-    negation = model_label != _POS and lexicon.has_negator.search(parsed.text)
+    framed = lexicon.verdict_frames.search(parsed.text)
+    if framed and lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
+        return _NEU, "neither praise nor complaint"
+    affirmed = lexicon.affirmations.matches(parsed.text) if framed else []
+    if affirmed and parsed.figures.score:
+        return _sign(parsed.figures.score), f"affirmed by {affirmed[0][0].group()}"
+    has_negator = lexicon.has_negator.search(parsed.text)
+    denial = model_label == _POS and has_negator and len(parsed.text) <= DENIAL_CHARS
+    if denial and lexicon.may_deny_praise(parsed.text) and _negated_praise(parsed.figures):
+        if not lexicon.emoticons(parsed.text) and not _THANKS.search(parsed.text):
+            return _NEG, "negated praise"
+    negation = model_label != _POS and has_negator
     if not (negation or model_label == _NEU or lexicon.has_novel.search(parsed.text)):
         return model_label, "model"  # no rule below can apply: spare the clause scan
     figures = parsed.figures
@@ -528,6 +696,11 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _negated_praise(figures: Figures) -> bool:
+    """Praise negated and nothing else judging ("hardly worth the money", 不值这个价, not impressed)."""
+    return figures.denied < 0 and not figures.praise and not figures.relief
 
 
 def _remedy(parsed: Parsed) -> str | None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from querylang import Query
 from querylang.match import normalise
+from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import predicate, spellings_of, term_pattern
 from storage.textindex import candidates, index_complete
@@ -156,21 +157,19 @@ def store_topics(
     if not keys:
         return
     con = store.con
-    con.register("koubei_topic_keys", pa.table({"source": [k[0] for k in keys], "native_id": [k[1] for k in keys]}))
     con.register(
         "koubei_topic_tags",
         pa.table({"source": [t[0] for t in tags], "native_id": [t[1] for t in tags], "topic": [t[2] for t in tags]}),
     )
     try:
         with store.transaction():
-            con.execute(
-                "DELETE FROM mention_topics WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_topic_keys)"
-            )
+            # by key, not (source, native_id) IN (...): that scanned all of mention_topics per batch
+            for part in slices(keys):
+                con.execute(f"DELETE FROM mention_topics WHERE {BY_KEY}", key_params(part))
             con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_tags")
             for rule in rules:
                 con.execute("DELETE FROM topic_queries WHERE topic = ? AND query <> ?", [rule.topic, rule.query.text])
     finally:
-        con.unregister("koubei_topic_keys")
         con.unregister("koubei_topic_tags")
 
 

@@ -5,6 +5,7 @@ re-ingest; the index kept at ingest equals a rebuilt one."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +21,10 @@ from querylang import parse
 from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
 from storage import Store, open_store, upsert_mentions
+from storage.db import migration_files
 from storage.forget import Selector, forget
 from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
-from storage.textindex import bigrams, candidates, exact, rebuild_index, required_sources
+from storage.textindex import GRAM_SHIFT, SORT_RANGES, bigrams, candidates, exact, rebuild_index, required_sources
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -219,3 +221,34 @@ def test_exact_and_required_sources_read_the_query_tree() -> None:
     assert required_sources(parse("客服 source:weibo")) == frozenset({"weibo"})
     assert required_sources(parse("(source:a OR source:b) 客服 (source:b OR source:c)")) == frozenset({"b"})
     assert required_sources(parse("客服 OR source:a")) is None
+
+
+def test_migration_191_sorts_postings_kept_at_ingest_by_gram(tmp_path: Path) -> None:
+    """Bug: a store whose index was only ever kept at ingest (the 10M benchmark store) held each
+    gram's postings spread over the whole table, so a search read most of search_grams."""
+    path = tmp_path / "ingested.duckdb"
+    mentions = generated_mentions(600)
+    with open_store(path) as store:
+        for start in range(0, len(mentions), 200):
+            upsert_mentions(store, mentions[start : start + 200])
+        before = _postings(store)
+        assert _in_stored_order(store) != sorted(_in_stored_order(store))  # ingest appends unsorted
+        store.con.execute("DELETE FROM schema_migrations WHERE version = 191")  # as a store from before it
+    with open_store(path) as store:
+        assert _in_stored_order(store) == sorted(_in_stored_order(store))
+        assert _postings(store) == before
+        rebuild_index(store)
+        assert _in_stored_order(store) == sorted(_in_stored_order(store))
+        assert _postings(store) == before
+
+
+def test_migration_191_and_rebuild_sort_by_the_same_ranges() -> None:
+    """Both sort a range of first characters at a time (bounded memory at 10M); the migration's
+    SQL spells the bounds out."""
+    sql = next(text for version, _, text in migration_files() if version == 191)
+    bounds = {int(b) for b in re.findall(r"gram [<>]=? (\d+)", sql)}
+    assert bounds == {first << GRAM_SHIFT for first in SORT_RANGES[1:-1]}
+
+
+def _in_stored_order(store: Store) -> list[tuple[int, int]]:
+    return [(g, d) for g, d in store.query("SELECT gram, doc FROM search_grams ORDER BY rowid")]

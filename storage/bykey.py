@@ -1,0 +1,31 @@
+"""Rows of a few mentions, found by key through the indexes on native_id (migration 190).
+
+DuckDB answers a filter or join on (source, native_id) by scanning the whole table, and a filter
+on native_id alone through its index only while the list of values is at most its
+`dynamic_or_filter_threshold` (50) long: a longer list scans too. So keys go in slices of
+KEYS_PER_LOOKUP, and the source is checked on the rows the index found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+KEYS_PER_LOOKUP = 50
+Key = tuple[str, str]  # source, native_id
+
+# A condition on a table with source and native_id columns; its parameters are `key_params`'.
+BY_KEY = "native_id IN (SELECT unnest($ids)) AND list_contains($pairs, {'source': source, 'native_id': native_id})"
+
+
+def slices(keys: Sequence[Key]) -> Iterator[Sequence[Key]]:
+    """The keys, at most KEYS_PER_LOOKUP at a time."""
+    for start in range(0, len(keys), KEYS_PER_LOOKUP):
+        yield keys[start : start + KEYS_PER_LOOKUP]
+
+
+def key_params(keys: Sequence[Key]) -> dict[str, object]:
+    """BY_KEY's parameters for these keys (at most KEYS_PER_LOOKUP)."""
+    return {
+        "ids": [native_id for _, native_id in keys],
+        "pairs": [{"source": source, "native_id": native_id} for source, native_id in keys],
+    }
