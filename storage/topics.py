@@ -1,5 +1,6 @@
 """Read queries for the topics page (dashboard/pages/topics.py): sentiment per aspect over time,
-the texts rising themes are found in, and the mentions of one theme.
+a fixed sample of a period's mentions (rising themes and FAQ candidates are found in it), the
+aspects and copy-paste groups of the sample's questions, and the mentions of one theme.
 
 Like the overview they read `trusted_mentions`: copy-paste campaigns neither make a theme rise
 nor move an aspect's sentiment.
@@ -7,12 +8,14 @@ nor move an aspect's sentiment.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from storage.db import Store
 from storage.queries import MENTIONS, MentionFilter, filter_where
+from storage.reports import REACH_SQL, Candidate
 
 
 def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
@@ -35,15 +38,72 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
     )
 
 
-def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
-    """At most `limit` texts of the period: a fixed sample (by a hash of the key) when there are more,
-    so a theme's share is measured on the same texts every time."""
+@dataclass(frozen=True)
+class Sampled:
+    """A mention of a period's sample (period_sample)."""
+
+    source: str
+    native_id: str
+    published_at: datetime
+    text: str
+    reach: int
+
+
+def period_sample(store: Store, f: MentionFilter, limit: int) -> list[Sampled]:
+    """At most `limit` mentions of the period: a fixed sample (by a hash of the key) when there are more,
+    so a share is measured on the same mentions every time; in the sample's order, so the first n of
+    it are the sample of n. One top-n read of the window: the page reads this many texts, whatever the
+    window holds."""
     where, params = filter_where(f)
     rows = store.query(
-        f"SELECT m.text FROM {MENTIONS} m WHERE {where} ORDER BY hash(m.source, m.native_id) LIMIT ?",
+        f"SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL} FROM {MENTIONS} m WHERE {where}"
+        " ORDER BY hash(m.source, m.native_id), m.source, m.native_id LIMIT ?",
         [*params, limit],
     )
-    return [row[0] for row in rows]
+    return [Sampled(source, native_id, at, text, int(reach)) for source, native_id, at, text, reach in rows]
+
+
+def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
+    """The texts of period_sample."""
+    return [m.text for m in period_sample(store, f, limit)]
+
+
+def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]:
+    """`sampled` mentions (questions, found by the caller) as FAQ candidates, most reach first (as
+    storage.reports.question_candidates orders a period's): their aspects and copy-paste group read
+    for these keys only (a semi join, no hash table over the aspects or flags of the store)."""
+    if not sampled:
+        return []
+    keys = [[m.source for m in sampled], [m.native_id for m in sampled]]
+    picked = "(source, native_id) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))"
+    aspects = {
+        (source, native_id): tuple(found)
+        for source, native_id, found in store.query(
+            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {picked} GROUP BY ALL",
+            keys,
+        )
+    }
+    groups = {
+        (source, native_id): group
+        for source, native_id, group in store.query(
+            "SELECT source, native_id, duplicate_group FROM mention_flags"
+            f" WHERE duplicate_group IS NOT NULL AND {picked}",
+            keys,
+        )
+    }
+    candidates = [
+        Candidate(
+            m.source,
+            m.native_id,
+            m.published_at,
+            m.text,
+            m.reach,
+            aspects.get((m.source, m.native_id), ()),
+            groups.get((m.source, m.native_id), f"{m.source}{chr(31)}{m.native_id}"),
+        )
+        for m in sampled
+    ]
+    return sorted(candidates, key=lambda c: (-c.reach, datetime.max - c.published_at, c.source, c.native_id))
 
 
 def mentions_with(store: Store, f: MentionFilter, word: str, limit: int = 100) -> pd.DataFrame:

@@ -172,6 +172,7 @@ def body(db: str, f: Filters) -> None:
             st.caption(t("topics.pick_theme"))
 
     st.subheader(t("topics.faq_title"))
+    st.caption(t("topics.faq_hint", n=view.question_texts))
     if not view.faq:
         st.info(t("topics.no_questions"))
     else:
