@@ -18,8 +18,11 @@ It prints the ratios (targets: first render <= 1.5x the bare page, filter change
 and the share-of-voice view against their own targets (issue 13: <= 2 s and <= 1 s) and the peak RSS
 of the dashboard server (VmHWM of the streamlit process and its children; target <= 1 GB).
 
-Every measured step waits CACHE_WAIT first, so that the dashboard's st.cache_data entries (CACHE_TTL)
-have expired: the figures are those of a reader that no other session has warmed up.
+The dashboard's reads are cached until the store changes (dashboard/data.py) and the store does not
+change during the run, so every measured render asks for a window no earlier step asked for (the
+filters' 14 local days, ending a day earlier per run and measure, through the URL's `dates`) and every
+step waits CACHE_WAIT first, so that the entries still kept for a time (CACHE_TTL) have expired: the
+figures are those of a reader that no other session has warmed up.
 
 The store: $KOUBEI_BENCH_STORE, else the shared year store of $KOUBEI_BENCH_RENDER_N mentions
 (benchmarks/yearstore.py, default 1,000,000; built first when its cache has none). It is opened
@@ -39,13 +42,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.yearstore import COMPETITORS, OWN_BRANDS, year_store
 from dashboard.data import CACHE_TTL
+from dashboard.filters import DEFAULT_DAYS, Filters, local_day
 from koubei.config import parse_settings
 from storage import Store, open_store
 from storage.incidents import incidents_where
@@ -260,6 +264,19 @@ def medians(measures: dict[str, Callable[[int], float]]) -> dict[str, float]:
     return {name: statistics.median(each) for name, each in times.items()}
 
 
+def window_url(url: str, last_day: date, back: int) -> str:
+    """`url` with the filters' default span of local days, ending `back` days before `last_day`."""
+    end = last_day - timedelta(days=back)
+    return f"{url}?dates={end - timedelta(days=DEFAULT_DAYS - 1)}&dates={end}"
+
+
+def last_local_day(path: Path) -> date:
+    with open_store(path, read_only=True) as store:
+        last = local_day(store.query("SELECT max(published_at) FROM mentions")[0][0], TZ)
+    assert last is not None, f"{path} holds no mention"
+    return last
+
+
 def brands_of(path: Path) -> list[str]:
     with open_store(path, read_only=True) as store:
         return [row[0] for row in store.query("SELECT DISTINCT brand FROM mentions WHERE brand IS NOT NULL ORDER BY 1")]
@@ -269,16 +286,12 @@ def store_reads(path: Path, incident: str | None, brands: list[str]) -> None:
     """Each read of the overview's, the incident page's (given an incident) and the topics page's first
     render, uncached, on the store (the filters' default: the last 14 local days in Asia/Shanghai, all
     brands, as the pages ask for it): the median of RUNS, in ms."""
-    from dashboard.filters import DEFAULT_DAYS, Filters, local_day
     from dashboard.loaders import load_brief, load_filter_options
     from dashboard.topics import load_topics
     from storage import queries, reports
     from storage.compare import brand_series, channel_shares
 
-    with open_store(path, read_only=True) as store:
-        last = store.query("SELECT max(published_at) FROM mentions")[0][0]
-    last_day = local_day(last, TZ)
-    assert last_day is not None
+    last_day = last_local_day(path)
     f = Filters(last_day - timedelta(days=DEFAULT_DAYS - 1), last_day, TZ).query
     compared = queries.MentionFilter(f.start, f.end, tuple(brands[:3]))
     reads: dict[str, Callable[[Store], object]] = {
@@ -318,6 +331,7 @@ def measure(path: Path, folder: Path) -> None:
 
     incident = an_incident(path)
     brands = brands_of(path)
+    last_day = last_local_day(path)
     store_reads(path, incident, brands)
     with (
         dashboard_server(path, folder / "dashboard.log", timeout=120, config=brands_config(folder)) as dashboard,
@@ -326,8 +340,9 @@ def measure(path: Path, folder: Path) -> None:
     ):
         browser = launch(p)
         overview, brief = dashboard + "/", f"{dashboard}/incidents?incident={incident}"
+        window = partial(window_url, overview, last_day)
         pages: dict[str, Callable[[int], float]] = {
-            "overview first render": lambda run: first_render(browser, overview),
+            "overview first render": lambda run: first_render(browser, window(run)),
             "bare first render": lambda run: first_render(browser, bare + "/"),
         }
         if incident is not None:
@@ -336,9 +351,11 @@ def measure(path: Path, folder: Path) -> None:
             results = medians(
                 pages
                 | {
-                    "topics page first render": lambda run: first_render(browser, f"{dashboard}/topics"),
-                    "share-of-voice view change": lambda run: share_of_voice_change(browser, overview, run),
-                    "overview filter change": lambda run: filter_change(browser, overview, brands[run]),
+                    "topics page first render": lambda run: first_render(
+                        browser, window_url(f"{dashboard}/topics", last_day, run)
+                    ),
+                    "share-of-voice view change": lambda run: share_of_voice_change(browser, window(RUNS + run), run),
+                    "overview filter change": lambda run: filter_change(browser, window(2 * RUNS + run), brands[run]),
                     "bare filter change": lambda run: filter_change(browser, bare + "/", "abc"[run]),
                 }
             )
