@@ -56,7 +56,7 @@ from storage.incidents import incidents_where
 from tests.dashboard.browser import dashboard_server, free_port, launch
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 COUNT = int(os.environ.get("KOUBEI_BENCH_RENDER_N", "1000000"))
 RUNS = 3
@@ -67,6 +67,7 @@ TARGET_CHANGE = 2.0
 TARGET_RSS_MB = 1024
 TARGET_TOPICS = 2.0  # seconds (issue 13)
 TARGET_SHARE_OF_VOICE = 1.0  # seconds (issue 13)
+OPEN_TRIES = 5
 KEEP_FREE = 20 * 1024**3  # bytes a copy of the store must leave free on its disk
 PLOT = ".js-plotly-plot .main-svg"
 FAILED = "[data-testid=stException]"
@@ -194,6 +195,22 @@ def first_render(browser: Browser, url: str) -> float:
         context.close()
 
 
+def opened(page: Page, widget: str, option: str) -> Locator:
+    """`option` of the first `widget` (a select box), its list opened: clicked again when a rerun (the
+    overview's live refresh) closed the list before the option showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    choice = page.get_by_role("option", name=option, exact=True)
+    for _ in range(OPEN_TRIES):
+        page.locator(widget).first.click()
+        try:
+            choice.wait_for(timeout=10_000)
+            return choice
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"{option!r} never showed in {widget} of {page.url}")
+
+
 def filter_change(browser: Browser, url: str, option: str) -> float:
     """Seconds from picking `option` in the sidebar's first multiselect to the page redrawn (its first
     metric changed, nothing running or stale, the chart drawn)."""
@@ -205,8 +222,7 @@ def filter_change(browser: Browser, url: str, option: str) -> float:
         metric = page.locator("[data-testid=stMetricValue]").first
         before = metric.inner_text()
         time.sleep(CACHE_WAIT)
-        page.locator("[data-testid=stSidebar] [data-testid=stMultiSelect]").first.click()
-        choice = page.get_by_role("option", name=option, exact=True)
+        choice = opened(page, "[data-testid=stSidebar] [data-testid=stMultiSelect]", option)
         started = time.perf_counter()
         choice.click()
         page.wait_for_function(
@@ -234,8 +250,7 @@ def share_of_voice_change(browser: Browser, url: str, run: int) -> float:
         drawn(page)
         page.wait_for_selector(".js-plotly-plot .legendtext", timeout=300_000)
         time.sleep(CACHE_WAIT)
-        page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click()
-        choice = page.get_by_role("option", name=own, exact=True)
+        choice = opened(page, "[data-testid=stMain] [data-testid=stSelectbox]", own)
         started = time.perf_counter()
         choice.click()
         page.wait_for_function(
