@@ -6,10 +6,10 @@ stopwords, no times such as 上午, no fragments across two words such as 宝一
 rises when the share of mentions holding it grew against the previous period of the same length;
 each period is read as at most TEXTS mentions (a fixed sample), so the page stays fast on a large
 store (jieba reads about 180k characters a second, far fewer on a loaded machine). The FAQ
-candidates are the questions among a larger fixed sample of the period (QUESTION_TEXTS mentions,
-whose first TEXTS are the themes' sample: one read of the window): their counts are of that sample,
-and only its questions' aspects and copy-paste groups are read. A period with fewer mentions is read
-whole, so its counts are exact. Texts are
+candidates and the aspects' sentiment over time come from a larger fixed sample of the period
+(SAMPLE mentions, whose first TEXTS are the themes' sample: one read of the window): their counts
+are of that sample, and only its aspects and its questions' copy-paste groups are read. A period
+with fewer mentions is read whole, so its counts are exact. Texts are
 segmented clause by clause with a cache: jieba never joins words across punctuation, and reviews
 repeat clauses (物流很快, 质量不错) far more than whole texts.
 """
@@ -32,7 +32,7 @@ from storage.queries import MentionFilter
 from storage.topics import Sampled, aspect_series, period_sample, period_texts, question_candidates
 
 TEXTS = 3000  # mentions read per period for themes
-QUESTION_TEXTS = 20_000  # mentions of the period the FAQ candidates are found in
+SAMPLE = 20_000  # mentions of the period the aspects' sentiment and the FAQ candidates are counted in
 THEMES = 15
 MIN_TEXTS = 3  # a theme must be in at least this many of the period's mentions
 FINE_SPAN = timedelta(days=3)  # up to this span aspects are drawn per 6 hours, beyond it per day
@@ -105,26 +105,26 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
 
 @dataclass
 class TopicsData:
-    aspects: pd.DataFrame  # storage.topics.aspect_series
+    aspects: pd.DataFrame  # storage.topics.aspect_series of the sample
     themes: list[Theme]
     faq: tuple[Topic, ...]
     texts_now: int
     texts_before: int
-    question_texts: int  # the mentions the FAQ's questions were counted in
+    sampled: int  # the mentions the aspects and the FAQ's questions were counted in
 
 
 def load_topics(db: str, f: MentionFilter, tz: str) -> TopicsData:
     bucket = timedelta(hours=6) if f.end - f.start <= FINE_SPAN else timedelta(days=1)
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        sample = period_sample(store, f, max(TEXTS, QUESTION_TEXTS))
+        sample = period_sample(store, f, max(TEXTS, SAMPLE))
         current, previous = [m.text for m in sample[:TEXTS]], period_texts(store, f.previous(), TEXTS)
         return TopicsData(
-            aspects=aspect_series(store, f, bucket, tz),
+            aspects=aspect_series(store, sample, bucket, tz),
             themes=rising_themes(current, previous),
             faq=sampled_faq(store, sample),
             texts_now=len(current),
             texts_before=len(previous),
-            question_texts=len(sample),
+            sampled=len(sample),
         )
 
 

@@ -1,6 +1,6 @@
-"""Read queries for the topics page (dashboard/pages/topics.py): sentiment per aspect over time,
-a fixed sample of a period's mentions (rising themes and FAQ candidates are found in it), the
-aspects and copy-paste groups of the sample's questions, and the mentions of one theme.
+"""Read queries for the topics page (dashboard/pages/topics.py): a fixed sample of a period's mentions
+(its aspects' sentiment over time, rising themes and FAQ candidates are found in it), the aspects
+of the sample and the copy-paste groups of its questions, and the mentions of one theme.
 
 Like the overview they read `trusted_mentions`: copy-paste campaigns neither make a theme rise
 nor move an aspect's sentiment.
@@ -18,10 +18,10 @@ from storage.queries import MENTIONS, MentionFilter, filter_where
 from storage.reports import REACH_SQL, Candidate
 
 
-def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
-    """One row per local time bucket (in `tz`) and aspect mentioned in it: bucket, aspect, mentions,
-    positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own polarity)."""
-    where, params = filter_where(f)
+def aspect_series(store: Store, sampled: list[Sampled], bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
+    """One row per local time bucket (in `tz`) and aspect the `sampled` mentions name in it: bucket, aspect,
+    mentions, positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own
+    polarity). The aspects of these keys only: no hash table over the window's or the store's aspects."""
     step = f"{int(bucket.total_seconds())} seconds"
     return store.frame(
         f"""
@@ -30,11 +30,11 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
                count(*) FILTER (WHERE a.polarity = 'neg') AS negative,
                (count(*) FILTER (WHERE a.polarity = 'pos') - count(*) FILTER (WHERE a.polarity = 'neg'))
                    / count(*) AS net_sentiment
-        FROM {MENTIONS} m JOIN mention_aspects a USING (source, native_id)
-        WHERE {where}
+        FROM {_KEYS.format(times=", unnest(?::TIMESTAMP[]) AS published_at")} m
+        JOIN mention_aspects a USING (source, native_id)
         GROUP BY ALL ORDER BY bucket, aspect
         """,
-        [step, tz, *params],
+        [step, tz, *_keys(sampled), [m.published_at for m in sampled]],
     )
 
 
@@ -74,8 +74,8 @@ def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]
     for these keys only (a semi join, no hash table over the aspects or flags of the store)."""
     if not sampled:
         return []
-    keys = [[m.source for m in sampled], [m.native_id for m in sampled]]
-    picked = "(source, native_id) IN (SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]))"
+    keys = _keys(sampled)
+    picked = f"(source, native_id) IN (SELECT source, native_id FROM {_KEYS.format(times='')})"
     aspects = {
         (source, native_id): tuple(found)
         for source, native_id, found in store.query(
@@ -104,6 +104,14 @@ def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]
         for m in sampled
     ]
     return sorted(candidates, key=lambda c: (-c.reach, datetime.max - c.published_at, c.source, c.native_id))
+
+
+# The keys of sampled mentions (and with `times` their published_at), as a table from list parameters.
+_KEYS = "(SELECT unnest(?::VARCHAR[]) AS source, unnest(?::VARCHAR[]) AS native_id{times})"
+
+
+def _keys(sampled: list[Sampled]) -> list[list[str]]:
+    return [[m.source for m in sampled], [m.native_id for m in sampled]]
 
 
 def mentions_with(store: Store, f: MentionFilter, word: str, limit: int = 100) -> pd.DataFrame:

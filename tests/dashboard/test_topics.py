@@ -74,7 +74,7 @@ def filled(store: Store) -> Store:
 
 def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
     f = MentionFilter(DAY, DAY + timedelta(days=1))
-    series = aspect_series(filled, f, timedelta(days=1))
+    series = aspect_series(filled, period_sample(filled, f, 10), timedelta(days=1))
     got = {r.aspect: (r.mentions, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
     assert got == {"物流": (2, 1, 1, 0.0), "质量": (2, 0, 2, -1.0)}
     assert sorted(period_texts(filled, f, 10)) == sorted(["充电宝鼓包了", "物流很快", "充电宝鼓包，物流也慢"])
@@ -113,29 +113,55 @@ def demo_window(db: Path) -> MentionFilter:
     return Filters(last - timedelta(days=DEFAULT_DAYS - 1), last, TZ).query
 
 
-def test_faq_of_a_window_smaller_than_the_sample_equals_the_report_s(demo_db: Path) -> None:
+def whole_aspects(db: Path, f: MentionFilter) -> int:
+    """How often the window's trusted mentions name an aspect."""
+    with open_store(db, read_only=True) as store:
+        return int(
+            store.query(
+                "SELECT count(*) FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
+                " WHERE m.published_at >= ? AND m.published_at < ?",
+                [f.start, f.end],
+            )[0][0]
+        )
+
+
+def test_a_window_smaller_than_the_sample_is_read_whole(demo_db: Path) -> None:
     """A window holding fewer mentions than the sample is read whole: the page's FAQ candidates are the
-    report's (reports/faq.py over every question of the period), counts, channels and examples alike."""
+    report's (reports/faq.py over every question of the period), counts, channels and examples alike,
+    and the aspects' counts are the window's."""
     f = demo_window(demo_db)
     view = load_topics(str(demo_db), f, TZ)
     with open_store(demo_db, read_only=True) as store:
         assert view.faq == faq.topics(store, f)
-        assert view.question_texts == queries.kpis(store, f).mentions < topics.QUESTION_TEXTS
-    assert view.faq and view.texts_now == min(topics.TEXTS, view.question_texts)
+        assert view.sampled == queries.kpis(store, f).mentions < topics.SAMPLE
+        whole = store.frame(
+            "SELECT a.aspect, count(*) AS n FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
+            " WHERE m.published_at >= ? AND m.published_at < ? GROUP BY ALL ORDER BY 1",
+            [f.start, f.end],
+        )
+    assert view.faq and view.texts_now == min(topics.TEXTS, view.sampled)
+    assert view.aspects.groupby("aspect")["mentions"].sum().to_dict() == dict(zip(whole["aspect"], whole["n"]))
 
 
-def test_faq_counts_questions_in_a_bounded_sample_of_the_window(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_faq_and_aspects_count_a_bounded_sample_of_the_window(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug: the topics page read and matched every text of the period for its FAQ candidates, joined to
-    every stored aspect and flag (4.9 s of its 12.7 s at 10M mentions): they come from a fixed sample
-    of QUESTION_TEXTS mentions now, the themes' sample being its first TEXTS."""
+    every stored aspect and flag (4.9 s of its 12.7 s at 10M mentions), and joined every mention of the
+    period to every stored aspect for the aspects' sentiment (1.1 s): both come from a fixed sample of
+    SAMPLE mentions now, the themes' sample being its first TEXTS."""
     f = demo_window(demo_db)
-    monkeypatch.setattr(topics, "QUESTION_TEXTS", 60)
+    monkeypatch.setattr(topics, "SAMPLE", 60)
     monkeypatch.setattr(topics, "TEXTS", 25)
     view = load_topics(str(demo_db), f, TZ)
     with open_store(demo_db, read_only=True) as store:
         whole = sum(t.questions for t in faq.topics(store, f))
         sample = period_sample(store, f, 60)
     asked = [m for m in sample if faq.asks(m.text)]
-    assert view.question_texts == 60 and view.texts_now == 25
+    assert view.sampled == 60 and view.texts_now == 25
     assert 0 < sum(t.questions for t in view.faq) <= len(asked) < whole
     assert {e.native_id for t in view.faq for e in t.examples} <= {m.native_id for m in asked}
+    with open_store(demo_db, read_only=True) as store:
+        named = store.query(
+            "SELECT count(*) FROM mention_aspects WHERE list_contains(?::VARCHAR[], source || '/' || native_id)",
+            [[f"{m.source}/{m.native_id}" for m in sample]],
+        )[0][0]
+    assert 0 < view.aspects["mentions"].sum() == named < whole_aspects(demo_db, f)
