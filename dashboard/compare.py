@@ -24,7 +24,7 @@ from dashboard.components import escaped, local
 from dashboard.data import CACHE_TTL
 from dashboard.guarded import read_or_say
 from dashboard.i18n import t, t_value
-from dashboard.loaders import LOCK_TIMEOUT
+from dashboard.loaders import LOCK_TIMEOUT, store_stamp
 from koubei.config import load_settings
 from koubei.errors import ConfigError
 from koubei.settings.sections import Brand
@@ -230,9 +230,14 @@ def configured_groups() -> list[Group]:
         return []
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=16, show_spinner=False)
-def comparison(db: str, f: MentionFilter, bucket_seconds: int | None, tz: str) -> Comparison:
+@st.cache_data(max_entries=16, show_spinner=False)
+def _comparison(db: str, f: MentionFilter, bucket_seconds: int | None, tz: str, stamp: tuple[int, ...]) -> Comparison:
     return load_comparison(db, f, bucket_seconds, tz)
+
+
+def comparison(db: str, f: MentionFilter, bucket_seconds: int | None, tz: str) -> Comparison:
+    """load_comparison, read again only when the store changed."""
+    return _comparison(db, f, bucket_seconds, tz, store_stamp(db))
 
 
 def shares_table(frame: pd.DataFrame, key: str) -> None:

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard.data import CACHE_TTL
 from dashboard.filters import Filters
-from dashboard.loaders import LOCK_TIMEOUT
+from dashboard.loaders import LOCK_TIMEOUT, store_stamp
 from reports.exports import ExportRequest, count_rows, write_csv
 from reports.facts import Scope
 from reports.period import Period
@@ -42,12 +41,12 @@ def request(f: Filters, what: str, lang: str, label: str | None = None) -> Expor
 
 
 def row_counts(db: str, f: Filters) -> RowCounts:
-    """What the two downloads would hold now (cached like the page's other reads)."""
-    return _row_counts(db, f)
+    """What the two downloads would hold now, read again only when the store changed."""
+    return _row_counts(db, f, store_stamp(db))
 
 
-@st.cache_data(ttl=CACHE_TTL, max_entries=32, show_spinner=False)
-def _row_counts(db: str, f: Filters) -> RowCounts:
+@st.cache_data(max_entries=32, show_spinner=False)
+def _row_counts(db: str, f: Filters, stamp: tuple[int, ...]) -> RowCounts:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
         return RowCounts(
             count_rows(store, request(f, "mentions", "zh")), count_rows(store, request(f, "mentions", "zh", "neg"))

@@ -998,4 +998,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.col_questions": {"zh": "提问数", "en": "Questions"},
     "topics.col_sources": {"zh": "渠道", "en": "Channels"},
     "topics.col_examples": {"zh": "示例问题", "en": "Example questions"},
+    # Aspects and FAQ candidates from a fixed sample of the period (dashboard/topics.py SAMPLE)
+    "topics.faq_hint": {
+        "zh": "提问数统计自本期读取的 {n} 条提及（提及更多时为固定抽样）。",
+        "en": "Questions counted among {n} mentions of the period (a fixed sample when it holds more).",
+    },
+    "topics.sample_hint": {
+        "zh": "统计自本期读取的 {n} 条提及（提及更多时为固定抽样）。",
+        "en": "Counted among {n} mentions of the period (a fixed sample when it holds more).",
+    },
 }

@@ -5,7 +5,11 @@ A theme is a word of jieba's segmentation with koubei's stop list (sentiment/key
 stopwords, no times such as 上午, no fragments across two words such as 宝一 of 充电宝一天). It
 rises when the share of mentions holding it grew against the previous period of the same length;
 each period is read as at most TEXTS mentions (a fixed sample), so the page stays fast on a large
-store (jieba reads about 180k characters a second, far fewer on a loaded machine). Texts are
+store (jieba reads about 180k characters a second, far fewer on a loaded machine). The FAQ
+candidates and the aspects' sentiment over time come from a larger fixed sample of the period
+(SAMPLE mentions, whose first TEXTS are the themes' sample: one read of the window): their counts
+are of that sample, and only its aspects and its questions' copy-paste groups are read. A period
+with fewer mentions is read whole, so its counts are exact. Texts are
 segmented clause by clause with a cache: jieba never joins words across punctuation, and reviews
 repeat clauses (物流很快, 质量不错) far more than whole texts.
 """
@@ -21,13 +25,14 @@ from functools import lru_cache
 import pandas as pd
 
 from dashboard.loaders import LOCK_TIMEOUT
-from reports.faq import Topic, topics
+from reports.faq import Topic, asks, group_questions
 from sentiment.keywords import keyword_tokens
-from storage import open_store
+from storage import Store, open_store
 from storage.queries import MentionFilter
-from storage.topics import aspect_series, period_texts
+from storage.topics import Sampled, aspect_series, period_sample, period_texts, question_candidates
 
 TEXTS = 3000  # mentions read per period for themes
+SAMPLE = 20_000  # mentions of the period the aspects' sentiment and the FAQ candidates are counted in
 THEMES = 15
 MIN_TEXTS = 3  # a theme must be in at least this many of the period's mentions
 FINE_SPAN = timedelta(days=3)  # up to this span aspects are drawn per 6 hours, beyond it per day
@@ -100,21 +105,29 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
 
 @dataclass
 class TopicsData:
-    aspects: pd.DataFrame  # storage.topics.aspect_series
+    aspects: pd.DataFrame  # storage.topics.aspect_series of the sample
     themes: list[Theme]
     faq: tuple[Topic, ...]
     texts_now: int
     texts_before: int
+    sampled: int  # the mentions the aspects and the FAQ's questions were counted in
 
 
 def load_topics(db: str, f: MentionFilter, tz: str) -> TopicsData:
     bucket = timedelta(hours=6) if f.end - f.start <= FINE_SPAN else timedelta(days=1)
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        current, previous = period_texts(store, f, TEXTS), period_texts(store, f.previous(), TEXTS)
+        sample = period_sample(store, f, max(TEXTS, SAMPLE))
+        current, previous = [m.text for m in sample[:TEXTS]], period_texts(store, f.previous(), TEXTS)
         return TopicsData(
-            aspects=aspect_series(store, f, bucket, tz),
+            aspects=aspect_series(store, sample, bucket, tz),
             themes=rising_themes(current, previous),
-            faq=topics(store, f),
+            faq=sampled_faq(store, sample),
             texts_now=len(current),
             texts_before=len(previous),
+            sampled=len(sample),
         )
+
+
+def sampled_faq(store: Store, sample: list[Sampled]) -> tuple[Topic, ...]:
+    """The FAQ candidates (reports/faq.py's grouping) among the sample's questions."""
+    return group_questions(question_candidates(store, [m for m in sample if asks(m.text)]))

@@ -19,7 +19,7 @@ from dashboard.components import escaped, local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.guarded import read_or_say
 from dashboard.i18n import t, t_value
-from dashboard.loaders import LOCK_TIMEOUT
+from dashboard.loaders import LOCK_TIMEOUT, store_stamp
 from dashboard.topics import TopicsData, load_topics, themes_frame
 from reports.faq import OTHER
 from storage import open_store
@@ -29,10 +29,14 @@ from storage.topics import mentions_with
 TIME_FORMAT = "YYYY-MM-DD HH:mm"
 
 
-@st.cache_data(ttl=data.CACHE_TTL * 12, max_entries=16, show_spinner=False)
-def topics_data(db: str, f: MentionFilter, tz: str) -> TopicsData:
-    """Cached longer than the other pages' reads: segmenting a period's texts takes a second or two."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def _topics_data(db: str, f: MentionFilter, tz: str, stamp: tuple[int, ...]) -> TopicsData:
     return load_topics(db, f, tz)
+
+
+def topics_data(db: str, f: MentionFilter, tz: str) -> TopicsData:
+    """load_topics, read again only when the store changed (segmenting the texts takes a second or two)."""
+    return _topics_data(db, f, tz, store_stamp(db))
 
 
 @st.cache_data(ttl=data.CACHE_TTL, max_entries=16, show_spinner=False)
@@ -145,7 +149,7 @@ def body(db: str, f: Filters) -> None:
         st.info(t("topics.no_aspects"))
     else:
         st.plotly_chart(aspect_figure(view.aspects), key="topics_aspects", config={"displaylogo": False})
-        st.caption(t("topics.aspects_hint", few=charts.MIN_SCORED))
+        st.caption(t("topics.aspects_hint", few=charts.MIN_SCORED) + " " + t("topics.sample_hint", n=view.sampled))
 
     st.subheader(t("topics.themes_title"))
     prev_first, prev_last = f.start_day - timedelta(days=f.days), f.start_day - timedelta(days=1)
@@ -172,6 +176,7 @@ def body(db: str, f: Filters) -> None:
             st.caption(t("topics.pick_theme"))
 
     st.subheader(t("topics.faq_title"))
+    st.caption(t("topics.faq_hint", n=view.sampled))
     if not view.faq:
         st.info(t("topics.no_questions"))
     else:

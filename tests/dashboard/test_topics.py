@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.topics import rising_themes
+from dashboard import topics
+from dashboard.filters import DEFAULT_DAYS, Filters, local_day
+from dashboard.topics import load_topics, rising_themes
 from koubei.records import Mention
-from storage import Store, upsert_mentions
-from storage.queries import MentionFilter
+from reports import faq
+from storage import Store, open_store, queries, upsert_mentions
+from storage.queries import MentionFilter, filter_options
 from storage.sentiment import write_scores
-from storage.topics import aspect_series, mentions_with, period_texts
+from storage.topics import aspect_series, mentions_with, period_sample, period_texts
 
 REPO = Path(__file__).resolve().parents[2]
+TZ = "Asia/Shanghai"
 BEFORE = ["耳机音质很好，上午到的", "物流很快，包装完好", "客服态度很好", "耳机音质不错，下午三点到"] * 3
 NOW = [
     "充电宝一天就鼓包了，上午买的",
@@ -70,7 +74,7 @@ def filled(store: Store) -> Store:
 
 def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
     f = MentionFilter(DAY, DAY + timedelta(days=1))
-    series = aspect_series(filled, f, timedelta(days=1))
+    series = aspect_series(filled, period_sample(filled, f, 10), timedelta(days=1))
     got = {r.aspect: (r.mentions, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
     assert got == {"物流": (2, 1, 1, 0.0), "质量": (2, 0, 2, -1.0)}
     assert sorted(period_texts(filled, f, 10)) == sorted(["充电宝鼓包了", "物流很快", "充电宝鼓包，物流也慢"])
@@ -99,3 +103,65 @@ def test_a_selected_theme_lists_its_mentions_masked(dashboard_env: Path) -> None
     found = next(d.value for d in at.dataframe if "text" in d.value.columns)
     assert len(found) > 0 and all(word in text for text in found["text"])
     assert not any(PHONE in text for d in at.dataframe for text in d.value.get("text", []))
+
+
+def demo_window(db: Path) -> MentionFilter:
+    """The filters' default on the demo data: its last DEFAULT_DAYS local days."""
+    with open_store(db, read_only=True) as store:
+        last = local_day(filter_options(store)["last"], TZ)
+    assert last is not None
+    return Filters(last - timedelta(days=DEFAULT_DAYS - 1), last, TZ).query
+
+
+def whole_aspects(db: Path, f: MentionFilter) -> int:
+    """How often the window's trusted mentions name an aspect."""
+    with open_store(db, read_only=True) as store:
+        return int(
+            store.query(
+                "SELECT count(*) FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
+                " WHERE m.published_at >= ? AND m.published_at < ?",
+                [f.start, f.end],
+            )[0][0]
+        )
+
+
+def test_a_window_smaller_than_the_sample_is_read_whole(demo_db: Path) -> None:
+    """A window holding fewer mentions than the sample is read whole: the page's FAQ candidates are the
+    report's (reports/faq.py over every question of the period), counts, channels and examples alike,
+    and the aspects' counts are the window's."""
+    f = demo_window(demo_db)
+    view = load_topics(str(demo_db), f, TZ)
+    with open_store(demo_db, read_only=True) as store:
+        assert view.faq == faq.topics(store, f)
+        assert view.sampled == queries.kpis(store, f).mentions < topics.SAMPLE
+        whole = store.frame(
+            "SELECT a.aspect, count(*) AS n FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
+            " WHERE m.published_at >= ? AND m.published_at < ? GROUP BY ALL ORDER BY 1",
+            [f.start, f.end],
+        )
+    assert view.faq and view.texts_now == min(topics.TEXTS, view.sampled)
+    assert view.aspects.groupby("aspect")["mentions"].sum().to_dict() == dict(zip(whole["aspect"], whole["n"]))
+
+
+def test_faq_and_aspects_count_a_bounded_sample_of_the_window(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the topics page read and matched every text of the period for its FAQ candidates, joined to
+    every stored aspect and flag (4.9 s of its 12.7 s at 10M mentions), and joined every mention of the
+    period to every stored aspect for the aspects' sentiment (1.1 s): both come from a fixed sample of
+    SAMPLE mentions now, the themes' sample being its first TEXTS."""
+    f = demo_window(demo_db)
+    monkeypatch.setattr(topics, "SAMPLE", 60)
+    monkeypatch.setattr(topics, "TEXTS", 25)
+    view = load_topics(str(demo_db), f, TZ)
+    with open_store(demo_db, read_only=True) as store:
+        whole = sum(t.questions for t in faq.topics(store, f))
+        sample = period_sample(store, f, 60)
+    asked = [m for m in sample if faq.asks(m.text)]
+    assert view.sampled == 60 and view.texts_now == 25
+    assert 0 < sum(t.questions for t in view.faq) <= len(asked) < whole
+    assert {e.native_id for t in view.faq for e in t.examples} <= {m.native_id for m in asked}
+    with open_store(demo_db, read_only=True) as store:
+        named = store.query(
+            "SELECT count(*) FROM mention_aspects WHERE list_contains(?::VARCHAR[], source || '/' || native_id)",
+            [[f"{m.source}/{m.native_id}" for m in sample]],
+        )[0][0]
+    assert 0 < view.aspects["mentions"].sum() == named < whole_aspects(demo_db, f)
