@@ -180,6 +180,7 @@ FIRST_SCORED_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("tier", pa.int32()),
         ("excluded", pa.bool_()),
+        ("published_at", pa.timestamp("us")),  # as queued (None: not known), bounds the read of the mention
     ]
 )
 
@@ -189,18 +190,14 @@ def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
     native_id, aspect) rows) from unscored to their label, tier and aspects. Before this
     write they had no score, triage, aspects or flags, so what they counted as is known
     without reading those tables; only their bucket, brand and product are read (as stored
-    now). Inside the caller's transaction, after the rows are written."""
+    now), within the batch's published_at range. Inside the caller's transaction, after the
+    rows are written."""
     if not scored.num_rows:
         return
     store.con.register("koubei_scored_now", scored)
     store.con.register("koubei_aspects_now", aspects)
     try:
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS SELECT m.source, m.native_id, {_BUCKET} AS bucket,"
-            " coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product, x.label, x.score, x.tier, x.excluded"
-            f" FROM koubei_scored_now x JOIN {keyed('mentions', 'koubei_scored_now')} m"
-            " ON m.source = x.source AND m.native_id = x.native_id"
-        )
+        _scored_state(store, scored)
         unscored = (
             f"SELECT {_DIMS}, '' AS label, 0 AS tier, FALSE AS excluded, count(*) * $sign AS mentions,"
             f" 0 AS score_sum FROM {_STATE} GROUP BY ALL"
@@ -217,6 +214,25 @@ def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
         store.con.unregister("koubei_scored_now")
         store.con.unregister("koubei_aspects_now")
         store.con.execute(f"DROP TABLE IF EXISTS {_STATE}")
+
+
+def _scored_state(store: Store, scored: pa.Table) -> None:
+    """add_scored's state of the koubei_scored_now mentions, their stored rows read within the
+    batch's published_at range: the mentions table's zone maps skip the rest (a read by key
+    alone scans every stored key). Read again without the range when a mention was not in it."""
+    times = [t for t in scored["published_at"].to_pylist() if t is not None]
+    spans = [(min(times), max(times))] if len(times) == scored.num_rows else []
+    for span in [*spans, None]:
+        within, params = ("", []) if span is None else (" WHERE m.published_at BETWEEN ? AND ?", list(span))
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS SELECT m.source, m.native_id, {_BUCKET} AS bucket,"
+            " coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product, x.label, x.score, x.tier, x.excluded"
+            f" FROM koubei_scored_now x JOIN {keyed('mentions', 'koubei_scored_now')} m"
+            f" ON m.source = x.source AND m.native_id = x.native_id{within}",
+            params,
+        )
+        if store.query(f"SELECT count(*) FROM {_STATE}")[0][0] == scored.num_rows:
+            return
 
 
 def rebuild(store: Store) -> tuple[int, int]:

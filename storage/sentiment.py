@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from storage import audit, users
 from storage.db import Store
-from storage.queue import PendingMention, dequeue, queued_table
+from storage.queue import PendingMention, dequeue, done_table
 from storage.rollups import FIRST_SCORED_SCHEMA, add_scored, changing
 from storage.users import Actor
 
@@ -123,7 +123,7 @@ def write_scores(
     if scored is not None:
         rescored = [{"source": m.source, "native_id": m.native_id} for m in scored if m.rescore]
         keys = pa.Table.from_pylist(rescored, schema=keys.schema)
-        done = queued_table([(m.source, m.native_id, m.content_hash) for m in scored])
+        done = done_table([(m.source, m.native_id, m.content_hash) for m in scored])
         first = pa.Table.from_pylist(
             [{"source": m.source, "native_id": m.native_id} for m in scored if not m.rescore], schema=keys.schema
         )
@@ -141,7 +141,8 @@ def write_scores(
             others = "SELECT source, native_id FROM koubei_scored ANTI JOIN koubei_fresh USING (source, native_id)"
             with changing(store, others):
                 _write_batch(store, score_rows, keys, (aspects, triage, flags), stamp, done)
-            add_scored(store, *_first_scored(fresh, score_rows, aspects, triage, flags))
+            published = {(m.source, m.native_id): m.published_at for m in scored or ()}
+            add_scored(store, *_first_scored(fresh, score_rows, (aspects, triage, flags), published))
     finally:
         for name in ("koubei_scored", "koubei_first", "koubei_fresh"):
             store.con.unregister(name)
@@ -150,12 +151,13 @@ def write_scores(
 def _first_scored(
     fresh: pa.Table,
     score_rows: pa.Table,
-    aspects: Sequence[dict[str, Any]],
-    triage: Sequence[dict[str, Any]],
-    flags: Sequence[dict[str, Any]],
+    rows: tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], Sequence[dict[str, Any]]],
+    published: dict[tuple[str, str], datetime | None],
 ) -> tuple[pa.Table, pa.Table]:
-    """rollups.add_scored's rows for the `fresh` mentions of a batch: label, score, tier and
-    whether a rating flag excludes them (a first score has no duplicate group to keep)."""
+    """rollups.add_scored's rows for the `fresh` mentions of a batch: label, score, tier,
+    whether a rating flag excludes them (a first score has no duplicate group to keep) and
+    when it was published as queued; `rows` the batch's aspects, triage and flags."""
+    aspects, triage, flags = rows
     keys = set(zip(fresh["source"].to_pylist(), fresh["native_id"].to_pylist(), strict=True))
     tiers = {(t["source"], t["native_id"]): t["urgency"] for t in triage}
     excluded = {(f["source"], f["native_id"]): bool(f["excluded"]) for f in flags}
@@ -164,6 +166,7 @@ def _first_scored(
             **r,
             "tier": tiers.get((r["source"], r["native_id"]), 0),
             "excluded": excluded.get((r["source"], r["native_id"]), False),
+            "published_at": published.get((r["source"], r["native_id"])),
         }
         for r in score_rows.select(["source", "native_id", "label", "score"]).to_pylist()
         if (r["source"], r["native_id"]) in keys

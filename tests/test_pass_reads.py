@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from koubei.config import parse_settings
+from koubei.records import Mention
 from sentiment.pipeline import score_pending
 from storage import Store, open_store, upsert_mentions
-from tests.sentiment.test_pipeline import COPIES, MENTIONS
+from tests.sentiment.test_pipeline import COPIES, MENTIONS, mention
 
 LARGE = ("mentions", "sentiment", "triage", "mention_aspects", "mention_flags")
 
@@ -88,3 +91,33 @@ def test_keywords_segment_each_text_once_per_pass(monkeypatch: Any) -> None:
     again = top_keywords(texts[:20], background=background)
     assert first and again
     assert len(calls) == len(set(texts + background))
+
+
+def _mentions_published(first: int, count: int, day: int) -> list[Mention]:
+    """`count` mentions published a minute apart on `day` of 2026."""
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=day)
+    return [
+        replace(
+            mention(first + i, f"第{first + i}次买了，物流很快，质量不错"), published_at=start + timedelta(minutes=i)
+        )
+        for i in range(count)
+    ]
+
+
+def test_a_pass_reads_its_new_mentions_within_their_time_range(tmp_path: Path) -> None:
+    """Bug: reading the queued mentions (their texts) and moving their rollup counts joined the
+    batch's keys to the whole mentions table: no index serves a join on (source, native_id), so
+    every pass read every stored mention (4.3 s and 3.5 s of a 10k pass at 10M). Both reads are
+    now bounded by the queued mentions' published_at range, which the table's zone maps answer."""
+    path = tmp_path / "k.duckdb"
+    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
+    with open_store(path) as store:
+        upsert_mentions(store, _mentions_published(0, 20, day=0))
+    score_pending(lambda: open_store(path), settings, workers=1)
+    with open_store(path) as store:
+        upsert_mentions(store, _mentions_published(100, 5, day=200))
+    seen: list[str] = []
+    assert score_pending(recorded(path, seen), settings, workers=1).scored == 5
+    by_key = [s for s in reads(seen, "mentions") if "koubei_next" in s or "koubei_scored_now" in s]
+    assert len(by_key) >= 2, "the queue read and the rollup move read the mentions"
+    assert all("published_at BETWEEN" in s for s in by_key), by_key
