@@ -161,7 +161,7 @@ def _first_scored(
     keys = set(zip(fresh["source"].to_pylist(), fresh["native_id"].to_pylist(), strict=True))
     tiers = {(t["source"], t["native_id"]): t["urgency"] for t in triage}
     excluded = {(f["source"], f["native_id"]): bool(f["excluded"]) for f in flags}
-    rows = [
+    first = [
         {
             **r,
             "tier": tiers.get((r["source"], r["native_id"]), 0),
@@ -177,7 +177,7 @@ def _first_scored(
         if (a["source"], a["native_id"]) in keys
     ]
     return (
-        pa.Table.from_pylist(rows, schema=FIRST_SCORED_SCHEMA),
+        pa.Table.from_pylist(first, schema=FIRST_SCORED_SCHEMA),
         pa.Table.from_pylist(aspect_rows, schema=ASPECT_SCHEMA.remove(3)),
     )
 
