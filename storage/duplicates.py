@@ -207,7 +207,6 @@ def write_groups(store: Store, groups: Sequence[dict[str, Any]], scope: Sequence
         ],
         schema=GROUP_SCHEMA,
     )
-    con = store.con
     # Only the mentions whose excluded flips move in the rollups (storage/rollups.py).
     flipping = (
         "SELECT k.source, k.native_id FROM (SELECT source, native_id FROM koubei_scope UNION"
@@ -215,23 +214,35 @@ def write_groups(store: Store, groups: Sequence[dict[str, Any]], scope: Sequence
         " LEFT JOIN mention_flags f USING (source, native_id)"
         " WHERE coalesce(f.excluded, FALSE) <> (coalesce(d.excluded, FALSE) OR coalesce(f.default_review, FALSE))"
     )
-    with (
-        _registered(store, "koubei_dups", rows),
-        _registered(store, "koubei_scope", _keys(scope)),
-        changing(store, flipping),
-    ):
-        con.execute(
-            "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
-            " WHERE duplicate_group IS NOT NULL AND (source, native_id) IN (SELECT * FROM koubei_scope)"
-        )
-        store.upsert(
-            "mention_flags",
-            ["source", "native_id"],
-            "SELECT source, native_id, duplicate_group, duplicate_count, excluded, now()::TIMESTAMP AS flagged_at"
-            " FROM koubei_dups",
-            "duplicate_group = excluded.duplicate_group, duplicate_count = excluded.duplicate_count,"
-            " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
-        )
+    with _registered(store, "koubei_dups", rows), _registered(store, "koubei_scope", _keys(scope)):
+        with changing(store, flipping, span=_published_span(store)):
+            _write_flags(store)
+
+
+def _published_span(store: Store) -> tuple[datetime, datetime] | None:
+    """When the koubei_scope and koubei_dups mentions were published, from the index (which holds
+    every member of a group): the range that bounds the rollups' reads of those mentions."""
+    first, last = store.query(
+        "SELECT min(published_at), max(published_at) FROM duplicate_texts WHERE (source, native_id) IN"
+        " (SELECT source, native_id FROM koubei_scope UNION SELECT source, native_id FROM koubei_dups)"
+    )[0]
+    return None if first is None else (first, last)
+
+
+def _write_flags(store: Store) -> None:
+    """write_groups' writes: the koubei_scope mentions' groups cleared, the koubei_dups ones set."""
+    store.con.execute(
+        "UPDATE mention_flags SET duplicate_group = NULL, duplicate_count = NULL, excluded = default_review"
+        " WHERE duplicate_group IS NOT NULL AND (source, native_id) IN (SELECT * FROM koubei_scope)"
+    )
+    store.upsert(
+        "mention_flags",
+        ["source", "native_id"],
+        "SELECT source, native_id, duplicate_group, duplicate_count, excluded, now()::TIMESTAMP AS flagged_at"
+        " FROM koubei_dups",
+        "duplicate_group = excluded.duplicate_group, duplicate_count = excluded.duplicate_count,"
+        " excluded = excluded.excluded OR mention_flags.default_review, flagged_at = excluded.flagged_at",
+    )
 
 
 def done(store: Store, keys: Sequence[tuple[str, str]]) -> None:

@@ -42,6 +42,7 @@ _NEW_SCHEMA = pa.schema(
     [("source", pa.string()), ("published_at", pa.timestamp("us")), ("brand", pa.string()), ("product", pa.string())]
 )
 NEW_COLUMNS = "source, published_at, brand, product"  # what an insert RETURNs for add_new
+Span = tuple[datetime, datetime]  # a published_at range, both ends included
 
 
 def keyed(table: str, keys: str) -> str:
@@ -103,10 +104,19 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
     store.upsert(table, key.split(", "), rows, sums.format(t=table), {"sign": sign})
 
 
-def _apply_keys(store: Store, sign: int) -> None:
-    """Add (or with sign -1 take out) the contributions of the keys' mentions as they are now:
-    their state read once (one look at each table), then counted for both rollups."""
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}")
+def _apply_keys(store: Store, sign: int, keys: int, span: Span | None) -> None:
+    """Add (or with sign -1 take out) the contributions of the `keys` keys' mentions as they are
+    now: their state read once (one look at each table), then counted for both rollups. With
+    `span`, the mentions are read within that published_at range (zone maps skip the rest of the
+    table), and read again without it when one was not there (moved or gone)."""
+    for bound in ([span] if span is not None else []) + [None]:
+        within, params = ("", []) if bound is None else (" WHERE m.published_at BETWEEN ? AND ?", list(bound))
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}{within}",
+            params,
+        )
+        if bound is None or store.query(f"SELECT count(*) FROM {_STATE}")[0][0] == keys:
+            break
     _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
     _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE, keyed("mention_aspects", _STATE)), sign)
     _merge(store, "rollup_days", _DAY_KEY, _day_rows(_STATE), sign)
@@ -121,21 +131,24 @@ def _drop_empty(store: Store) -> None:
 
 
 @contextmanager
-def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[None]:
+def changing(store: Store, keys: str, params: Sequence[Any] = (), span: Span | None = None) -> Iterator[None]:
     """The rollups follow whatever the body changes about the mentions whose (source, native_id)
-    the query `keys` selects (read before the body runs); inside the caller's transaction."""
+    the query `keys` selects (read before the body runs); inside the caller's transaction.
+    `span`: the published_at range those mentions are in, when the caller knows it (it bounds
+    the reads of the mentions table)."""
     store.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params
     )
-    if not store.query(f"SELECT count(*) FROM {_KEYS}")[0][0]:
+    count = int(store.query(f"SELECT count(*) FROM {_KEYS}")[0][0])
+    if not count:
         # Nothing to follow: the state queries would still read every joined table.
         store.con.execute(f"DROP TABLE {_KEYS}")
         yield
         return
     try:
-        _apply_keys(store, -1)
+        _apply_keys(store, -1, count, span)
         yield
-        _apply_keys(store, 1)
+        _apply_keys(store, 1, count, span)
         _drop_empty(store)
     finally:
         store.con.execute(f"DROP TABLE IF EXISTS {_KEYS}")

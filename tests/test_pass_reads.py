@@ -178,3 +178,18 @@ def test_duplicate_marking_reads_its_members_within_their_time_range(tmp_path: P
     assert summary.duplicates_excluded > 0
     texts = [s for s in reads(seen, "mentions") if "koubei_members" in s]
     assert texts and all("BETWEEN" in s for s in texts), texts
+
+
+def test_duplicate_flags_move_rollups_reading_mentions_within_their_time_range(tmp_path: Path) -> None:
+    """Bug: when grouping flipped copies' excluded flags, the rollups took their contributions
+    out and back in by reading the mentions table by key, whole (no index serves it: 2 s a read
+    at 10M mentions, twice a pass). The members' published_at range, from the duplicate index,
+    now bounds those reads."""
+    path = tmp_path / "k.duckdb"
+    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
+    with open_store(path) as store:
+        upsert_mentions(store, MENTIONS + COPIES)
+    seen: list[str] = []
+    assert score_pending(recorded(path, seen), settings, workers=1).duplicates_excluded > 0
+    moves = [s for s in reads(seen, "mentions") if "TEMP TABLE koubei_rollup_state" in s and "koubei_rollup_keys" in s]
+    assert moves and all("published_at BETWEEN" in s for s in moves), moves
