@@ -20,6 +20,7 @@ import numpy as np
 
 from alerts.config import AlertSettings, Rule, load_alert_settings
 from alerts.events import Event, detect_negative, detect_volume
+from alerts.facts import BASELINE
 from alerts.incidents import Recorded, record_in
 from alerts.outages import Outages, check_sources
 from koubei.config import Settings
@@ -219,7 +220,9 @@ def detect_incidents(
     cfg = load_alert_settings(settings)
     now = naive_utc(now or datetime.now(UTC))
     summary = DetectSummary()
-    with open_store() as store:  # one open per pass: the file is held for the pass's seconds, not reopened per incident
+    # One open per pass: the file is held for the pass's seconds, not reopened per incident; and
+    # the labels of the mentions any incident can reach are read once, not once per incident.
+    with open_store() as store, series.RecentLabels(store, now - cfg.lookback - BASELINE) as recent:
         outages, down_incidents = check_sources(store, cfg, now)
         summary.source_down = sorted(outages.down)
         for incident in down_incidents:  # an outage has no driving mentions
@@ -228,6 +231,6 @@ def detect_incidents(
             if stop is not None and stop.is_set():
                 break
             for incident in _rule_incidents(store, cfg, rule, scope_type, outages, now):
-                summary.add(record_in(store, cfg, incident, None, now))
+                summary.add(record_in(store, cfg, incident, None, now, recent))
     summary.seconds = time.perf_counter() - started
     return summary

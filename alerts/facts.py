@@ -23,12 +23,15 @@ KEYWORD_TEXTS = 300  # keyword extraction tokenises every text: a few hundred of
 BASELINE = timedelta(days=7)
 
 
-def gather_facts(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[list[IncidentMention], Incident]:
+def gather_facts(
+    store: Store, cfg: AlertSettings, incident: Incident, recent: series.RecentLabels | None = None
+) -> tuple[list[IncidentMention], Incident]:
     """The incident's driving mentions, and the incident with its keywords, aspects and sources.
-    The scope's rows of the window and the week before are read once (series.ScopeRows)."""
+    The scope's rows of the window and the week before are read once (series.ScopeRows), their
+    labels from `recent` when a detection pass gives it."""
     window = scope_window(incident)
     week_before = replace(window, start=window.start - BASELINE, end=window.start)
-    with series.ScopeRows(store, window, week_before.start) as rows:
+    with series.ScopeRows(store, window, week_before.start, recent) as rows:
         mentions = rows.mentions(window, cfg.top_mentions)
         texts = rows.texts(window, limit=KEYWORD_TEXTS)
         background = rows.texts(week_before, limit=KEYWORD_TEXTS) if texts else []

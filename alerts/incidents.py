@@ -19,6 +19,7 @@ from alerts.delivery import queue_alert
 from alerts.facts import gather_facts
 from storage import Store
 from storage import incidents as stored
+from storage.alerts_series import RecentLabels
 from storage.incidents import Incident, IncidentMention
 
 ALERT_HORIZON = timedelta(hours=24)  # incidents that ended longer ago are stored, not sent
@@ -107,8 +108,10 @@ def record_in(
     incident: Incident,
     mentions: Sequence[IncidentMention] | None,
     now: datetime,
+    recent: RecentLabels | None = None,
 ) -> Recorded | None:
-    """`record` in an open store (a detection pass records all its incidents in one)."""
+    """`record` in an open store (a detection pass records all its incidents in one, reading
+    their mentions' labels once: `recent`)."""
     existing = stored.get_incident(store, incident.id)
     if existing is None and incident.kind != "source_down":
         merge = stored.find_mergeable(
@@ -124,7 +127,7 @@ def record_in(
     if existing is not None and _nothing_new(incident, existing):
         return None
     if mentions is None:
-        mentions, incident = gather_facts(store, cfg, incident)
+        mentions, incident = gather_facts(store, cfg, incident, recent)
     incident = replace(
         incident,
         created_at=existing.created_at if existing else now,

@@ -2,16 +2,16 @@
 
 `koubei run` does one pass over the configured sources; `koubei seed` (what
 `make run` calls) fills an empty database from the demo source first; `koubei
-watch` (koubei/watch.py) repeats passes on each source's interval. Each step
-opens its own short-lived connections, so the dashboard can read between them.
-Once the context's `stop` is set, a step ends at its next safe point (between
+watch` (koubei/watch.py) repeats passes on each source's interval. A pass opens
+the database once and its steps share that connection (storage/held.py); the
+dashboard's reads wait for the pass. Once the context's `stop` is set, a step ends at its next safe point (between
 pages, scoring chunks, sends) and the steps after it are skipped.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # each step's module is imported when the step runs: the CLI 
     from alerts.detect import DetectSummary
     from collectors.runner import RunResult
     from sentiment.pipeline import ScoreSummary
+    from storage import Store
 
 console = Console(stderr=True)
 
@@ -88,44 +89,48 @@ def _progress() -> Progress:
     )
 
 
-def score_step(ctx: AppContext) -> ScoreSummary:
+def score_step(ctx: AppContext, open_store: Callable[[], Store] | None = None) -> ScoreSummary:
     from sentiment.pipeline import score_pending
 
     with _progress() as bar:
         task = bar.add_task("scoring", total=None)
         return score_pending(
-            ctx.open_store,
+            open_store or ctx.open_store,
             ctx.settings,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
             stop=ctx.stop,
         )
 
 
-def _detect_and_deliver(ctx: AppContext, summary: PassSummary, deliver: bool = True) -> None:
+def _detect_and_deliver(
+    ctx: AppContext, summary: PassSummary, deliver: bool = True, open_store: Callable[[], Store] | None = None
+) -> None:
     from alerts.delivery import deliver_alerts
     from alerts.detect import detect_incidents
 
+    opener = open_store or ctx.open_store
     with _timed(summary, "detect"):
-        summary.detected = detect_incidents(ctx.open_store, ctx.settings, stop=ctx.stop)
+        summary.detected = detect_incidents(opener, ctx.settings, stop=ctx.stop)
     if deliver:
         with _timed(summary, "deliver"):
-            summary.delivered = deliver_alerts(ctx.open_store, ctx.settings, stop=ctx.stop)
+            summary.delivered = deliver_alerts(opener, ctx.settings, stop=ctx.stop)
 
 
 def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = True) -> PassSummary:
-    """Collect the named (or all enabled) sources, then score, detect and alert."""
+    """Collect the named (or all enabled) sources, then score, detect and alert: one open of
+    the database for the whole pass."""
     from collectors.runner import collect
+    from storage.held import held
 
     started = time.perf_counter()
     summary = PassSummary()
-    with _timed(summary, "collect"):
-        summary.collected = collect(ctx.open_store, ctx.settings, sources, stop=ctx.stop)
-    if not ctx.stop.is_set():
-        summary.scored = score_step(ctx)
-    if ctx.stop.is_set():  # stopped: the next pass detects, over everything scored by then
-        summary.seconds = time.perf_counter() - started
-        return summary
-    _detect_and_deliver(ctx, summary, deliver)
+    with held(ctx.open_store) as open_store:
+        with _timed(summary, "collect"):
+            summary.collected = collect(open_store, ctx.settings, sources, stop=ctx.stop)
+        if not ctx.stop.is_set():
+            summary.scored = score_step(ctx, open_store)
+        if not ctx.stop.is_set():  # stopped: the next pass detects, over everything scored by then
+            _detect_and_deliver(ctx, summary, deliver, open_store)
     summary.seconds = time.perf_counter() - started
     return summary
 

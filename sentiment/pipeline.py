@@ -134,7 +134,7 @@ def _score_queue(
     """Score the queue a read at a time, stored a batch at a time; whether `stop` ended it early.
     `run`: the model's name and version, the batch size, the bucket of the queue (or None)."""
     name, version, batch_size, bucket = run
-    after: tuple[str, str] | None = None
+    after: queue.After | None = None
     while total:
         with tally.timed("pending"), open_store() as store:
             pending, after = queue.pending_mentions(store, max(batch_size, READ_SIZE), after=after, bucket=bucket)

@@ -161,8 +161,8 @@ def upsert_table(store: Store, batch: pa.Table, cursor: CursorUpdate | None = No
             # keys were already stored does a second statement update the changed ones. Both
             # queue what they wrote for scoring (everything the analysis reads is content).
             new = _insert_new(store, columns)
-            queue_for_scoring(store, [row[:3] for row in new], rescore=False)
-            add_new(store, [row[3:] for row in new])
+            queue_for_scoring(store, [row[:4] for row in new], rescore=False)
+            add_new(store, [row[4:] for row in new])
             index_written(store, [row[:2] for row in new], "koubei_batch")
             inserted = len(new)
             existing, changed = batch.num_rows - inserted, 0

@@ -42,6 +42,7 @@ _NEW_SCHEMA = pa.schema(
     [("source", pa.string()), ("published_at", pa.timestamp("us")), ("brand", pa.string()), ("product", pa.string())]
 )
 NEW_COLUMNS = "source, published_at, brand, product"  # what an insert RETURNs for add_new
+Span = tuple[datetime, datetime]  # a published_at range, both ends included
 
 
 def keyed(table: str, keys: str) -> str:
@@ -103,10 +104,19 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
     store.upsert(table, key.split(", "), rows, sums.format(t=table), {"sign": sign})
 
 
-def _apply_keys(store: Store, sign: int) -> None:
-    """Add (or with sign -1 take out) the contributions of the keys' mentions as they are now:
-    their state read once (one look at each table), then counted for both rollups."""
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}")
+def _apply_keys(store: Store, sign: int, keys: int, span: Span | None) -> None:
+    """Add (or with sign -1 take out) the contributions of the `keys` keys' mentions as they are
+    now: their state read once (one look at each table), then counted for both rollups. With
+    `span`, the mentions are read within that published_at range (zone maps skip the rest of the
+    table), and read again without it when one was not there (moved or gone)."""
+    for bound in ([span] if span is not None else []) + [None]:
+        within, params = ("", []) if bound is None else (" WHERE m.published_at BETWEEN ? AND ?", list(bound))
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS {_state(keyed('mentions', _KEYS) + ' m', _KEYS)}{within}",
+            params,
+        )
+        if bound is None or store.query(f"SELECT count(*) FROM {_STATE}")[0][0] == keys:
+            break
     _merge(store, "rollup_mentions", _MENTION_KEY, _mention_rows(_STATE), sign)
     _merge(store, "rollup_aspects", _ASPECT_KEY, _aspect_rows(_STATE, keyed("mention_aspects", _STATE)), sign)
     _merge(store, "rollup_days", _DAY_KEY, _day_rows(_STATE), sign)
@@ -121,21 +131,24 @@ def _drop_empty(store: Store) -> None:
 
 
 @contextmanager
-def changing(store: Store, keys: str, params: Sequence[Any] = ()) -> Iterator[None]:
+def changing(store: Store, keys: str, params: Sequence[Any] = (), span: Span | None = None) -> Iterator[None]:
     """The rollups follow whatever the body changes about the mentions whose (source, native_id)
-    the query `keys` selects (read before the body runs); inside the caller's transaction."""
+    the query `keys` selects (read before the body runs); inside the caller's transaction.
+    `span`: the published_at range those mentions are in, when the caller knows it (it bounds
+    the reads of the mentions table)."""
     store.con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT DISTINCT source, native_id FROM ({keys})", params
     )
-    if not store.query(f"SELECT count(*) FROM {_KEYS}")[0][0]:
+    count = int(store.query(f"SELECT count(*) FROM {_KEYS}")[0][0])
+    if not count:
         # Nothing to follow: the state queries would still read every joined table.
         store.con.execute(f"DROP TABLE {_KEYS}")
         yield
         return
     try:
-        _apply_keys(store, -1)
+        _apply_keys(store, -1, count, span)
         yield
-        _apply_keys(store, 1)
+        _apply_keys(store, 1, count, span)
         _drop_empty(store)
     finally:
         store.con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
@@ -180,6 +193,7 @@ FIRST_SCORED_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("tier", pa.int32()),
         ("excluded", pa.bool_()),
+        ("published_at", pa.timestamp("us")),  # as queued (None: not known), bounds the read of the mention
     ]
 )
 
@@ -189,18 +203,14 @@ def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
     native_id, aspect) rows) from unscored to their label, tier and aspects. Before this
     write they had no score, triage, aspects or flags, so what they counted as is known
     without reading those tables; only their bucket, brand and product are read (as stored
-    now). Inside the caller's transaction, after the rows are written."""
+    now), within the batch's published_at range. Inside the caller's transaction, after the
+    rows are written."""
     if not scored.num_rows:
         return
     store.con.register("koubei_scored_now", scored)
     store.con.register("koubei_aspects_now", aspects)
     try:
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS SELECT m.source, m.native_id, {_BUCKET} AS bucket,"
-            " coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product, x.label, x.score, x.tier, x.excluded"
-            f" FROM koubei_scored_now x JOIN {keyed('mentions', 'koubei_scored_now')} m"
-            " ON m.source = x.source AND m.native_id = x.native_id"
-        )
+        _scored_state(store, scored)
         unscored = (
             f"SELECT {_DIMS}, '' AS label, 0 AS tier, FALSE AS excluded, count(*) * $sign AS mentions,"
             f" 0 AS score_sum FROM {_STATE} GROUP BY ALL"
@@ -217,6 +227,25 @@ def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
         store.con.unregister("koubei_scored_now")
         store.con.unregister("koubei_aspects_now")
         store.con.execute(f"DROP TABLE IF EXISTS {_STATE}")
+
+
+def _scored_state(store: Store, scored: pa.Table) -> None:
+    """add_scored's state of the koubei_scored_now mentions, their stored rows read within the
+    batch's published_at range: the mentions table's zone maps skip the rest (a read by key
+    alone scans every stored key). Read again without the range when a mention was not in it."""
+    times = [t for t in scored["published_at"].to_pylist() if t is not None]
+    spans = [(min(times), max(times))] if len(times) == scored.num_rows else []
+    for span in [*spans, None]:
+        within, params = ("", []) if span is None else (" WHERE m.published_at BETWEEN ? AND ?", list(span))
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_STATE} AS SELECT m.source, m.native_id, {_BUCKET} AS bucket,"
+            " coalesce(m.brand, '') AS brand, coalesce(m.product, '') AS product, x.label, x.score, x.tier, x.excluded"
+            f" FROM koubei_scored_now x JOIN {keyed('mentions', 'koubei_scored_now')} m"
+            f" ON m.source = x.source AND m.native_id = x.native_id{within}",
+            params,
+        )
+        if store.query(f"SELECT count(*) FROM {_STATE}")[0][0] == scored.num_rows:
+            return
 
 
 def rebuild(store: Store) -> tuple[int, int]:
