@@ -9,7 +9,7 @@ from typing import Any
 
 from storage import Store, WriteConflict, open_store
 from storage.db import LakeLocation
-from storage.queue import count_pending, dequeue, queue_for_scoring, queued_table
+from storage.queue import count_pending, dequeue, done_table, queue_for_scoring
 from tests.lake.conftest import run_to_the_end
 
 QUEUED = 40  # queued in one transaction: one Parquet file, as from a collector's page
@@ -39,9 +39,9 @@ def test_two_workers_dequeuing_one_key_at_once_keep_the_queue_count_right(lake: 
     with open_store(lake) as taken_over, open_store(lake) as late:
         try:
             with late.transaction():
-                dequeue(late, queued_table(_keys(10, 29)))  # its batch, scored after its lease ran out
+                dequeue(late, done_table(_keys(10, 29)))  # its batch, scored after its lease ran out
                 with taken_over.transaction():
-                    dequeue(taken_over, queued_table(_keys(10, 10)))  # the same key, by the new holder
+                    dequeue(taken_over, done_table(_keys(10, 10)))  # the same key, by the new holder
         except WriteConflict:
             rolled_back = True  # write_scores writes the batch again
     with open_store(lake) as store:
@@ -49,7 +49,7 @@ def test_two_workers_dequeuing_one_key_at_once_keep_the_queue_count_right(lake: 
         for left in range(QUEUED - 1 - BATCH, -BATCH, -BATCH):  # one worker drains what it sees
             seen = store.query(f"SELECT source, native_id, content_hash FROM score_queue LIMIT {BATCH}")
             with store.transaction():
-                dequeue(store, queued_table(seen))
+                dequeue(store, done_table(seen))
             assert _counted_and_scanned(store) == (max(left, 0),) * 2
     assert rolled_back, "the later of two dequeues of one key is a WriteConflict"
 
@@ -68,7 +68,7 @@ def _dequeue_share(lake: LakeLocation, k: int, start: Barrier, arrived: Any, out
         start.wait(timeout=60)
         try:
             with store.transaction():
-                dequeue(store, queued_table([row[:3] for row in share]))
+                dequeue(store, done_table([row[:3] for row in share]))
                 with arrived.get_lock():
                     arrived.value += 1
                 deadline = time.monotonic() + LINE_UP
@@ -89,7 +89,7 @@ def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_
         with store.transaction():
             queue_for_scoring(store, _keys(0, 3 * QUEUED - 1), rescore=False)
         with store.transaction():
-            dequeue(store, queued_table(_keys(0, BATCH - 1)))  # the file has a delete file
+            dequeue(store, done_table(_keys(0, BATCH - 1)))  # the file has a delete file
     spawn = multiprocessing.get_context("spawn")
     with spawn.Manager() as manager:
         outcomes = manager.list()
