@@ -151,6 +151,7 @@ def main() -> None:
         table(page, chosen.tz),
         key=EDITOR_KEY,
         hide_index=True,
+        placeholder="",  # an empty correction cell is no correction, not the word "None"
         width="stretch",
         disabled=[c for c in COLUMNS if c not in ("corrected_label", "corrected_tier")],
         column_config={

@@ -133,6 +133,7 @@ def main() -> None:
             shown,
             key=EDITOR_KEY,
             hide_index=True,
+            placeholder="",  # an empty correction cell is no correction, not the word "None"
             width="stretch",
             disabled=[c for c in shown.columns if c not in ("corrected_label", "corrected_tier")]
             if auth.allowed("correct")

@@ -116,3 +116,13 @@ def test_the_topic_filter_shows_the_mentions_the_topics_query_matches(
     with open_store(db, read_only=True) as store:
         texts = dict(((s, n), t) for s, n, t in store.query("SELECT source, native_id, text FROM mentions"))
     assert shown(at) == [mask_pii(texts[key]) for key in expected[:50]]
+
+
+@pytest.mark.parametrize("page", ["mentions", "triage"])
+def test_an_empty_correction_cell_shows_nothing(dashboard_env: Path, page: str) -> None:
+    """Bug: the correction columns of mentions without a correction showed the word "None"."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(f"dashboard/pages/{page}.py").run()
+    editor = at.dataframe[0].proto
+    assert editor.HasField("placeholder") and editor.placeholder == ""
