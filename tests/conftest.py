@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import multiprocessing
+import multiprocessing.context
 import os
+import sys
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -167,3 +171,12 @@ def any_store(any_db: Path | LakeLocation) -> Iterator[Store]:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def spawn(monkeypatch: pytest.MonkeyPatch) -> multiprocessing.context.SpawnContext:
+    """Fresh interpreters for a test's child processes, nothing shared with pytest. "spawn" re-runs
+    the parent's __main__ file in each child: after an AppTest in the same xdist worker, __main__
+    is a dashboard page, which the children would execute (and die, EOFError in the parent)."""
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+    return multiprocessing.get_context("spawn")

@@ -11,13 +11,12 @@ reader must see the count grow.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import subprocess
 import sys
 import time
 import traceback
-import types
 from datetime import UTC, datetime, timedelta
+from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any
 
@@ -85,14 +84,10 @@ def reader(db: str, out: str, duration: float, start: Any) -> None:
     Path(out).write_text(json.dumps({"counts": counts, "errors": errors, "seconds": seconds}))
 
 
-def test_reader_and_writer_processes_never_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # "spawn" re-runs the parent's __main__ file in each child. After an AppTest in the same
-    # worker, __main__ can be a dashboard page, which the children would execute: give them none.
-    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+def test_reader_and_writer_processes_never_fail(tmp_path: Path, spawn: SpawnContext) -> None:
     db = str(tmp_path / "koubei.duckdb")
     with open_store(db) as store:
         upsert_mentions(store, _batch(0))
-    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: nothing shared with pytest
     writer_out, reader_out = tmp_path / "writer.json", tmp_path / "reader.json"
     start = spawn.Barrier(2)
     processes = [

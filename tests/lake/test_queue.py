@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
+from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
@@ -79,7 +79,9 @@ def _dequeue_share(lake: LakeLocation, k: int, start: Barrier, arrived: Any, out
             pass  # its share stays queued
 
 
-def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_right(lake: LakeLocation) -> None:
+def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_right(
+    lake: LakeLocation, spawn: SpawnContext
+) -> None:
     """Bug: "INT128 value -120 can't be cast to UINT64" from count(*) over score_queue while
     workers dequeued, with the inlining above turned off too. Workers whose commits of
     dequeues from one queue file, which had a delete file already, met in time all committed,
@@ -90,7 +92,6 @@ def test_workers_committing_dequeues_from_one_file_at_once_keep_the_queue_count_
             queue_for_scoring(store, _keys(0, 3 * QUEUED - 1), rescore=False)
         with store.transaction():
             dequeue(store, done_table(_keys(0, BATCH - 1)))  # the file has a delete file
-    spawn = multiprocessing.get_context("spawn")
     with spawn.Manager() as manager:
         outcomes = manager.list()
         start, arrived = spawn.Barrier(WORKERS), spawn.Value("i", 0)

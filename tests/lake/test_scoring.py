@@ -3,8 +3,8 @@ scoring throughput that grows with workers)."""
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import UTC, datetime, timedelta
+from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
@@ -54,13 +54,12 @@ def _score_bucket(lake: LakeLocation, bucket: int, gate: Barrier, outcomes: Any)
                 outcomes.append(("conflict", str(exc)))
 
 
-def test_scoring_batches_written_at_once_by_two_workers_all_commit(lake: LakeLocation) -> None:
+def test_scoring_batches_written_at_once_by_two_workers_all_commit(lake: LakeLocation, spawn: SpawnContext) -> None:
     """Bug: on the lake every scoring batch of one worker was rolled back (WriteConflict) when
     another worker's batch committed while it was being written: each added one to
     duplicate_watermark's single row, and both dequeued from the same queue file. Scoring got
     slower with each worker added."""
     _store_mentions(lake, WORKERS * ROUNDS * BATCH * 2)  # the hash buckets are uneven: enough for each
-    spawn = multiprocessing.get_context("spawn")
     with spawn.Manager() as manager:
         outcomes = manager.list()
         gate = spawn.Barrier(WORKERS)
