@@ -191,6 +191,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "triage.tier_label_1": {"zh": "建议/表扬", "en": "Suggestion/praise"},
     "triage.col_urgency": {"zh": "层级", "en": "Tier"},
     "triage.col_motive": {"zh": "动机", "en": "Motive"},
+    # Complaint motives (sentiment/triage.py stores DOMAIN.md's words), shown in the page's language.
+    "motive.发泄": {"zh": "发泄", "en": "Venting"},
+    "motive.尊重": {"zh": "尊重", "en": "Respect"},
+    "motive.补偿": {"zh": "补偿", "en": "Compensation"},
+    "motive.建议": {"zh": "建议", "en": "Suggestion"},
     "triage.col_aspects": {"zh": "方面", "en": "Aspects"},
     "triage.col_reason": {"zh": "判定依据", "en": "Deciding rule"},
     "triage.col_reply": {"zh": "建议回复", "en": "Suggested reply"},

@@ -133,7 +133,11 @@ def main() -> None:
     query = read_query(text)
     db_file = str(data.db_path())
     names = topic_names(db_file)
-    topics = st.multiselect(t("explorer.topics"), names, key="mentions_topics") if names else []
+    topics = (
+        st.multiselect(t("explorer.topics"), names, key="mentions_topics", placeholder=t("filters.all"))
+        if names
+        else []
+    )
     f = chosen.query
     window = Window(f.start, f.end, f.brands, f.products, f.sources, tuple(topics))
     total = load_count(db_file, window, query)

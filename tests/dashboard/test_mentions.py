@@ -126,3 +126,13 @@ def test_an_empty_correction_cell_shows_nothing(dashboard_env: Path, page: str) 
     at.switch_page(f"dashboard/pages/{page}.py").run()
     editor = at.dataframe[0].proto
     assert editor.HasField("placeholder") and editor.placeholder == ""
+
+
+def test_the_triage_page_names_motives_in_english(dashboard_env: Path) -> None:
+    """Bug: the English triage page showed the stored motive codes (发泄, 尊重) untranslated."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.segmented_control(key="lang").set_value("en").run()
+    at.switch_page("dashboard/pages/triage.py").run()
+    motives = set(at.dataframe[0].value["motive"])
+    assert motives and motives <= {"Venting", "Respect", "Compensation", "Suggestion", ""}, motives
