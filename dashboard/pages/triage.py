@@ -82,7 +82,8 @@ def table(queue: pd.DataFrame, tz: str) -> pd.DataFrame:
     shown["aspects"] = shown["aspects"].map(aspect_words)
     shown["reason"] = shown["reason"].map(reason_words)
     shown["label"] = shown["label"].map(label_choice)
-    shown["motive"] = shown["motive"].fillna("").map(lambda code: t_value("motive", code))  # stored in DOMAIN.md's words
+    # Motives are stored in DOMAIN.md's words; the page names them in its language.
+    shown["motive"] = shown["motive"].fillna("").map(lambda code: t_value("motive", code))
     shown["rating_conflict"] = shown["rating_conflict"].map(lambda v: t("triage.yes") if v else "")
     columns = [
         "urgency",
