@@ -12,7 +12,7 @@ from typing import Any
 
 from koubei.config import parse_settings
 from koubei.records import Mention
-from sentiment.pipeline import score_pending
+from sentiment.pipeline import ScoreSummary, score_pending
 from storage import Store, open_store, upsert_mentions
 from tests.sentiment.test_pipeline import COPIES, MENTIONS, mention
 
@@ -45,6 +45,16 @@ def recorded(path: Path, seen: list[str]) -> Callable[[], Store]:
     return opener
 
 
+def score_recorded(tmp_path: Path) -> tuple[ScoreSummary, list[str]]:
+    """MENTIONS and their COPIES stored and scored in one process; the statements it ran."""
+    path = tmp_path / "k.duckdb"
+    with open_store(path) as store:
+        upsert_mentions(store, MENTIONS + COPIES)
+    seen: list[str] = []
+    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
+    return score_pending(recorded(path, seen), settings, workers=1), seen
+
+
 def reads(statements: list[str], table: str) -> list[str]:
     """The statements that read `table` (a FROM or JOIN naming it)."""
     pattern = re.compile(rf"\b(FROM|JOIN)\s+{table}\b(?!_)")
@@ -56,12 +66,7 @@ def test_first_scores_update_rollups_without_joining_the_scored_tables(tmp_path:
     LEFT JOINs from the batch's keys to sentiment, triage and mention_flags, which hashed the
     whole of each table (0.3-0.8 s per batch at 1M mentions, twice). A first score's change is
     known from the rows in hand; any read of those tables goes through the batch's keys."""
-    path = tmp_path / "k.duckdb"
-    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
-    with open_store(path) as store:
-        upsert_mentions(store, MENTIONS + COPIES)
-    seen: list[str] = []
-    summary = score_pending(recorded(path, seen), settings, workers=1)
+    summary, seen = score_recorded(tmp_path)
     assert summary.scored == len(MENTIONS + COPIES)
     rollup_state = [s for s in seen if "TEMP TABLE koubei_rollup_state" in s]
     assert rollup_state, "the rollups follow the scores"
@@ -154,12 +159,8 @@ def test_first_scores_are_appended_not_merged_by_key(tmp_path: Path) -> None:
     mention_flags with ON CONFLICT, which DuckDB 1.5 runs as a MERGE that hash-joins the whole
     table (0.3-2 s per 2,000 rows at 10M mentions, 9 s of a 10k pass). A first score has nothing
     stored to replace: its rows are appended (the primary key's index checks them)."""
-    path = tmp_path / "k.duckdb"
-    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
-    with open_store(path) as store:
-        upsert_mentions(store, MENTIONS + COPIES)
-    seen: list[str] = []
-    assert score_pending(recorded(path, seen), settings, workers=1).scored == len(MENTIONS + COPIES)
+    summary, seen = score_recorded(tmp_path)
+    assert summary.scored == len(MENTIONS + COPIES)
     for table in ("sentiment", "mention_aspects", "triage", "mention_flags"):
         writes = [s for s in seen if s.startswith(f"INSERT INTO {table} BY NAME SELECT * FROM koubei_")]
         assert writes and not [s for s in writes if "ON CONFLICT" in s], (table, writes)
@@ -169,12 +170,7 @@ def test_duplicate_marking_reads_its_members_within_their_time_range(tmp_path: P
     """Bug: grouping read its candidates' and groups' texts by joining their keys to the mentions
     of the whole window (a month: 1.7-2.0 s a query at 10M mentions). The texts are now read
     within the members' own published_at range."""
-    path = tmp_path / "k.duckdb"
-    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
-    with open_store(path) as store:
-        upsert_mentions(store, MENTIONS + COPIES)
-    seen: list[str] = []
-    summary = score_pending(recorded(path, seen), settings, workers=1)
+    summary, seen = score_recorded(tmp_path)
     assert summary.duplicates_excluded > 0
     texts = [s for s in reads(seen, "mentions") if "koubei_members" in s]
     assert texts and all("BETWEEN" in s for s in texts), texts
@@ -185,12 +181,8 @@ def test_duplicate_flags_move_rollups_reading_mentions_within_their_time_range(t
     out and back in by reading the mentions table by key, whole (no index serves it: 2 s a read
     at 10M mentions, twice a pass). The members' published_at range, from the duplicate index,
     now bounds those reads."""
-    path = tmp_path / "k.duckdb"
-    settings = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=path)
-    with open_store(path) as store:
-        upsert_mentions(store, MENTIONS + COPIES)
-    seen: list[str] = []
-    assert score_pending(recorded(path, seen), settings, workers=1).duplicates_excluded > 0
+    summary, seen = score_recorded(tmp_path)
+    assert summary.duplicates_excluded > 0
     moves = [s for s in reads(seen, "mentions") if "TEMP TABLE koubei_rollup_state" in s and "koubei_rollup_keys" in s]
     assert moves and all("published_at BETWEEN" in s for s in moves), moves
 
