@@ -38,8 +38,9 @@ run: setup
 	$(KOUBEI) seed
 	$(KOUBEI) dashboard --port $(PORT)
 
+# --durations: CI logs name the slowest tests, so the ~10-minute budget can be kept honest.
 test: setup browser postgres
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=25 --durations-min=10
 
 # `make bench` runs every benchmarks/bench_*.py; `make bench scale` (names after bench) only those.
 BENCH_NAMES := $(patsubst benchmarks/bench_%.py,%,$(wildcard benchmarks/bench_*.py))
