@@ -16,6 +16,7 @@ from koubei import topics
 from koubei.settings.sections import Topic
 from querylang import parse
 from storage import Store, open_store, upsert_mentions
+from storage.predicates import predicate
 from storage.search import Found, Window, count_found, search
 from tests.storage.test_textindex import generated_mentions
 
@@ -160,3 +161,37 @@ def test_ingest_replaces_a_batchs_topics_without_scanning_mention_topics(tmp_pat
             store.con = profiled.con
         assert total > 10 * len(batch) and 0 < profiled.scanned <= 2 * len(batch), (profiled.scanned, total)
         assert set(store.query("SELECT * FROM mention_topics")) == expected
+
+
+def _unbounded_reads(store: Store, run: Callable[[], object]) -> list[str]:
+    """The reads of mentions the statements `run` issued that no time bounds (a scan of every text)."""
+    issued: list[tuple[str, Any]] = []
+    query = store.query
+    store.query = lambda sql, params=None: issued.append((sql, params)) or query(sql, params)  # type: ignore[method-assign, func-returns-value]
+    try:
+        run()
+    finally:
+        del store.query
+    unbounded = []
+    for sql, params in issued:
+        plan = json.loads(store.con.execute(f"EXPLAIN (ANALYZE, FORMAT json) {sql}", params).fetchall()[0][1])
+        for node in _nodes(plan):
+            info = node.get("extra_info", {})
+            if info.get("Table", "").endswith(".mentions") and "published_at" not in json.dumps(
+                info.get("Filters", "")
+            ):
+                unbounded.append(sql)
+    return unbounded
+
+
+def test_near_matches_the_texts_of_its_candidates_only(scored: Store) -> None:
+    """Bug: a NEAR whose candidates rarely satisfy it (电池 NEAR/5 差) ran out of the 4,000 newest
+    candidates (here: of its budget of reads) and scanned every text (6.2 s at 10,000,000 mentions)."""
+    query = parse("电池 NEAR/10 差")
+    found: list[Found] = []
+    unbounded = _unbounded_reads(scored, lambda: found.extend(search(scored, query, limit=LIMIT)))
+    assert unbounded == []
+    scanned = scored.query(
+        f"SELECT m.native_id FROM mentions m WHERE {predicate(query, 'm').sql}", predicate(query).params
+    )
+    assert [f.native_id for f in found] == [row[0] for row in scanned] and found
