@@ -129,11 +129,11 @@ def _newest_among_candidates(
     newer_than: datetime | None = None  # the oldest time read so far (exclusive upper bound)
     listed = wanted * FIRST_RANGE
     while len(found) < wanted:
-        oldest = _oldest_of_newest(store, docs, newer_than, listed)
-        if oldest is None:
+        times = _newest_times(store, docs, newer_than, listed)
+        if not times:
             break  # no candidate left
-        found += _matches_among(store, docs, where, params, oldest, newer_than, wanted - len(found))
-        newer_than = oldest
+        found += _matches_at(store, times, where, params, wanted - len(found))
+        newer_than = times[-1]
         # as many more candidates as the matches so far say a page needs (every candidate, none found)
         listed = min(MAX_RANGE, listed * 4 if not found else int(listed * (wanted / len(found))) + 1)
     found.sort(key=lambda k: (k[0], k[1]))
@@ -141,47 +141,32 @@ def _newest_among_candidates(
     return _read(store, where, params, found[offset:wanted])
 
 
-def _before(column: str, newer_than: datetime | None) -> Sql:
-    return (f" AND {column} < ?", [newer_than]) if newer_than is not None else ("", [])
-
-
-def _oldest_of_newest(store: Store, docs: Sql, newer_than: datetime | None, listed: int) -> datetime | None:
-    """The time of the `listed`-th newest candidate older than `newer_than` (the oldest candidate's
-    when fewer are left), from the postings alone; None when none is left."""
+def _newest_times(store: Store, docs: Sql, newer_than: datetime | None, listed: int) -> list[datetime]:
+    """The distinct times of the `listed` newest candidates older than `newer_than` (all of those at
+    the oldest of them), newest first, from the postings alone."""
     sql, params = docs
-    before, bound = _before("c.published_at", newer_than)
-    row = store.query(
-        f"SELECT min(published_at) FROM (SELECT c.published_at FROM ({sql}) c WHERE true{before}"
-        " ORDER BY c.published_at DESC LIMIT ?)",
+    before, bound = ("AND c.published_at < ?", [newer_than]) if newer_than is not None else ("", [])
+    rows = store.query(
+        f"WITH c AS MATERIALIZED (SELECT c.published_at FROM ({sql}) c WHERE true {before}),"
+        " edge AS (SELECT min(published_at) AS oldest FROM (SELECT published_at FROM c ORDER BY published_at DESC LIMIT ?))"
+        " SELECT DISTINCT published_at FROM c WHERE published_at >= (SELECT oldest FROM edge) ORDER BY 1 DESC",
         [*params, *bound, listed],
     )
-    return row[0][0] if row else None
+    return [row[0] for row in rows]
 
 
-def _matches_among(
-    store: Store,
-    docs: Sql,
-    where: str,
-    params: list[object],
-    oldest: datetime,
-    newer_than: datetime | None,
-    limit: int,
-) -> list[Key]:
-    """The keys of the newest matches among the mentions at the times of the candidates published
-    from `oldest` until before `newer_than` (the candidates, and the rare other mention of the same
-    second): the times from the postings, the texts read within those times (zone maps, the index
-    on published_at); the predicate runs on those texts alone."""
-    sql, docs_params = docs
-    c_before, c_bound = _before("c.published_at", newer_than)
-    m_before, m_bound = _before("m.published_at", newer_than)
+def _matches_at(store: Store, times: list[datetime], where: str, params: list[object], limit: int) -> list[Key]:
+    """The keys of the newest matches among the mentions at these times (the candidates, and the
+    rare other mention of the same second), read within their span (zone maps, the index on
+    published_at): the predicate runs on those texts alone."""
     # MATERIALIZED: merged, DuckDB pushes the text's condition into the scan of mentions, matching
-    # every text of those times instead of the candidates' alone
+    # every text of the span instead of the candidates' alone
     rows = store.query(
-        f"WITH c AS MATERIALIZED (SELECT DISTINCT c.published_at FROM ({sql}) c WHERE c.published_at >= ?{c_before}),"
-        f" scope AS MATERIALIZED (SELECT {_READ} FROM mentions m WHERE m.published_at >= ?{m_before}"
+        "WITH c AS (SELECT unnest(?::TIMESTAMP[]) AS published_at),"
+        f" scope AS MATERIALIZED (SELECT {_READ} FROM mentions m WHERE m.published_at BETWEEN ? AND ?"
         " AND m.published_at IN (SELECT published_at FROM c))"
         f" SELECT m.source, m.native_id, m.published_at FROM scope m WHERE {where} ORDER BY {_ORDER['time']} LIMIT ?",
-        [*docs_params, oldest, *c_bound, oldest, *m_bound, *params, limit],
+        [times, times[-1], times[0], *params, limit],
     )
     return [(str(s), str(n), at) for s, n, at in rows]
 
@@ -249,7 +234,7 @@ def _exact_page(
     if docs is None:
         return None
     sql, docs_params = docs
-    if order == "time":
+    if order == "time" and not (window.brands or window.products):
         # the newest from the postings (ties at the oldest time kept), then their keys: search_docs
         # is read only where those docs are
         keys = store.query(
@@ -261,15 +246,37 @@ def _exact_page(
             [*docs_params, limit + offset, limit, offset],
         )
     else:
-        bounds = [(window.since, ">="), (window.until, "<")]
-        timed = "".join(f" AND m.published_at {operator} ?" for bound, operator in bounds if bound is not None)
+        listed, listed_params = _candidate_mentions(docs, window)
         keys = store.query(
-            f"WITH listed AS (SELECT d.source, d.native_id FROM search_docs d WHERE d.doc IN (SELECT doc FROM ({sql})))"
-            " SELECT m.source, m.native_id, m.published_at FROM mentions m SEMI JOIN listed USING (source, native_id)"
-            f" WHERE true{timed} ORDER BY {_REACH} DESC, m.published_at DESC, m.source, m.native_id LIMIT ? OFFSET ?",
-            [*docs_params, *(bound for bound, _ in bounds if bound is not None), limit, offset],
+            f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?",
+            [*listed_params, limit, offset],
         )
     return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
+
+
+def _candidate_mentions(docs: Sql, window: Window) -> Sql:
+    """A SELECT of the candidates' mentions (source, native_id, published_at, reach) of the window's
+    brands and products: their keys from search_docs, their brand, product and counts from
+    mentions, both read within the window's times (zone maps); no text is read."""
+    sql, params = docs
+    conditions: dict[str, list[str]] = {"d": [], "m": []}
+    timed: dict[str, list[object]] = {"d": [], "m": []}
+    for alias in ("d", "m"):
+        for bound, operator in ((window.since, ">="), (window.until, "<")):
+            if bound is not None:
+                conditions[alias].append(f" AND {alias}.published_at {operator} ?")
+                timed[alias].append(bound)
+    for column, values in (("brand", window.brands), ("product", window.products)):
+        if values:
+            conditions["m"].append(f" AND m.{column} IN ({', '.join('?' for _ in values)})")
+            timed["m"] += values
+    return (
+        f"WITH listed AS MATERIALIZED (SELECT d.source, d.native_id FROM search_docs d"
+        f" WHERE d.doc IN (SELECT doc FROM ({sql})){''.join(conditions['d'])})"
+        f" SELECT m.source, m.native_id, m.published_at, {_REACH} AS reach FROM mentions m"
+        f" SEMI JOIN listed USING (source, native_id) WHERE true{''.join(conditions['m'])}",
+        [*params, *timed["d"], *timed["m"]],
+    )
 
 
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
@@ -393,8 +400,8 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
 
 def _index_answers(query: Query | None, window: Window) -> bool:
     """Whether search_docs' candidates are exactly the matches (storage/textindex.py `exact`) and
-    the window asks nothing search_docs does not hold (brands, products, topics)."""
-    return query is not None and exact(query) and not (window.brands or window.products or window.topics)
+    the window asks nothing but times, sources, brands and products (read from mentions by key)."""
+    return query is not None and exact(query) and not window.topics
 
 
 def _counted_by_index(store: Store, query: Query | None, window: Window) -> int | None:
@@ -404,5 +411,8 @@ def _counted_by_index(store: Store, query: Query | None, window: Window) -> int 
     docs = _candidates(store, query, window)
     if docs is None:
         return None
-    sql, params = docs
+    if window.brands or window.products:
+        sql, params = _candidate_mentions(docs, window)
+    else:
+        sql, params = docs
     return int(store.query(f"SELECT count(*) FROM ({sql})", params)[0][0])
