@@ -34,8 +34,9 @@ class BrandRule:
 
 
 def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Sequence[BrandRule]) -> int:
-    """Fill in missing brands and products; returns how many mentions changed."""
-    if not products and not brands:
+    """Fill in missing brands and products from the queries, after clearing those an earlier retag
+    filled in (query_tags); returns how many mentions' query-given brand or product changed."""
+    if not products and not brands and not store.query("SELECT 1 FROM query_tags LIMIT 1"):
         return 0
     params: list[object] = []
     indexed = index_complete(store)
@@ -64,13 +65,45 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
         LEFT JOIN best_brand bb USING (source, native_id)
     """
     with store.transaction() as con:
-        updated = con.execute(
-            f"UPDATE mentions SET brand = t.brand, product = t.product FROM ({tags}) AS t"
-            " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
-            " AND (mentions.brand IS DISTINCT FROM t.brand OR mentions.product IS DISTINCT FROM t.product)",
+        con.execute("CREATE OR REPLACE TEMP TABLE koubei_old_tags AS SELECT * FROM query_tags")
+        _untag(con)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE koubei_new_tags AS SELECT t.source, t.native_id, t.brand, t.product,"
+            " CASE WHEN c.brand IS NULL THEN t.brand END AS by_query_brand,"
+            " CASE WHEN c.product IS NULL THEN t.product END AS by_query_product"
+            f" FROM ({tags}) AS t JOIN mentions c USING (source, native_id)"
+            " WHERE c.brand IS DISTINCT FROM t.brand OR c.product IS DISTINCT FROM t.product",
             params,
-        ).fetchone()
-    return int(updated[0]) if updated else 0
+        )
+        con.execute(
+            "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_new_tags t"
+            " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
+        )
+        con.execute(
+            "INSERT INTO query_tags SELECT source, native_id, by_query_brand, by_query_product FROM koubei_new_tags"
+        )
+        changed = _count(
+            con,
+            "SELECT count(DISTINCT (source, native_id)) FROM ((SELECT * FROM koubei_old_tags EXCEPT SELECT * FROM"
+            " query_tags) UNION ALL (SELECT * FROM query_tags EXCEPT SELECT * FROM koubei_old_tags))",
+            [],
+        )
+        con.execute("DROP TABLE koubei_old_tags")
+        con.execute("DROP TABLE koubei_new_tags")
+    return changed
+
+
+def _untag(con: duckdb.DuckDBPyConnection) -> None:
+    """Clear the brands and products an earlier retag filled in from a query, so the queries as
+    configured now decide them again; a value changed since (by a person) is kept."""
+    con.execute(
+        "UPDATE mentions SET"
+        " brand = CASE WHEN q.brand IS NOT NULL AND mentions.brand = q.brand THEN NULL ELSE mentions.brand END,"
+        " product = CASE WHEN q.product IS NOT NULL AND mentions.product = q.product THEN NULL"
+        " ELSE mentions.product END"
+        " FROM query_tags q WHERE mentions.source = q.source AND mentions.native_id = q.native_id"
+    )
+    con.execute("DELETE FROM query_tags")
 
 
 def _narrowed(query: Query, params: list[object], indexed: bool) -> str:
