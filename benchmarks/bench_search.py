@@ -26,7 +26,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -127,7 +126,13 @@ def _retag(store: Store) -> list[str]:
     brand_seconds = time.perf_counter() - started
     print(f"retag after a brand configuration change: {changed:,} mentions in {brand_seconds:.1f} s ({_load()})")
     # one brand's query changed: the tags its old query gave are cleared and every query applied again
-    brands[0] = replace(brands[0], query=f"{RETAG_BRANDS[0]} NOT 退货")
+    first = brands[0]
+    brands[0] = Brand(
+        name=first.name,
+        query=f"{RETAG_BRANDS[0]} NOT 退货",
+        products=first.products,
+        product_queries=first.product_queries,
+    )
     started = time.perf_counter()
     changed = retag(store, brands)
     requery_seconds = time.perf_counter() - started
