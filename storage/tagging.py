@@ -62,7 +62,7 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     """
     with store.transaction() as con:
         _untag(con)
-        _read_candidates(con, [rule.query for rule in [*products, *brands]], indexed)
+        _read_candidates(con, [*(p.query for p in products), *(b.query for b in brands)], indexed)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE koubei_new_tags AS SELECT source, native_id, brand, product,"
             " CASE WHEN given_brand IS NULL THEN brand END AS by_query_brand,"
