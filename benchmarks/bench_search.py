@@ -6,8 +6,8 @@ explorer in the real browser. Medians of 5:
 2. explorer pages: 客服 OR 物流 over the last 90 days, 50 by time and by reach, plus the count,
    without and with a brand (the store's largest);
 3. on a copy of the store (deleted after; `KOUBEI_BENCH_RETAG=0` skips it): retagging every
-   mention after the brand configuration changed (brands and products cleared), four new topics,
-   then one topic's query changed;
+   mention after the brand configuration changed (brands and products cleared), then after one
+   brand's query changed (its old tags cleared), four new topics, then one topic's query changed;
 4. (`KOUBEI_BENCH_BROWSER=0` skips it) a search typed into the Mentions page of `koubei dashboard`
    in headless Chromium, from Enter to the page redrawn, three queries.
 
@@ -125,6 +125,18 @@ def _retag(store: Store) -> list[str]:
     changed = retag(store, brands)
     brand_seconds = time.perf_counter() - started
     print(f"retag after a brand configuration change: {changed:,} mentions in {brand_seconds:.1f} s ({_load()})")
+    # one brand's query changed: the tags its old query gave are cleared and every query applied again
+    first = brands[0]
+    brands[0] = Brand(
+        name=first.name,
+        query=f"{RETAG_BRANDS[0]} NOT 退货",
+        products=first.products,
+        product_queries=first.product_queries,
+    )
+    started = time.perf_counter()
+    changed = retag(store, brands)
+    requery_seconds = time.perf_counter() - started
+    print(f"retag after one brand's query changed: {changed:,} mentions in {requery_seconds:.1f} s ({_load()})")
     started = time.perf_counter()
     tags = topics.retag(store, TOPICS)
     all_seconds = time.perf_counter() - started
@@ -134,7 +146,7 @@ def _retag(store: Store) -> list[str]:
     tags = topics.retag(store, changed_topics)
     one_seconds = time.perf_counter() - started
     print(f"retag after one topic's query changed: {tags:,} tags in {one_seconds:.1f} s ({_load()})")
-    total = brand_seconds + all_seconds
+    total = max(brand_seconds, requery_seconds) + all_seconds
     return [f"retag {total:.1f} s > {RETAG_TARGET} s"] if total > RETAG_TARGET else []
 
 

@@ -57,6 +57,7 @@ DERIVED_TABLES = (
     "duplicate_bands",
     "duplicate_pending",
     "mention_topics",
+    "query_tags",
     "search_docs",  # after forget_postings has read their docs
 )
 # People's corrections keep their own copy of the text (for evaluation after the mention is gone):

@@ -81,15 +81,14 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
     return " AND ".join(conditions) or "true", params
 
 
-# The newest candidates the index lists for a search: it looks among the mentions at their times,
-# read through the index on published_at, newest first, until a page is full. Reading the keys and
-# texts of 50 mentions so takes about 4 ms at 1,000,000 mentions (the page's other tables are read
-# once, for the page found): a page by reach and a count read all the candidates only when they
-# are at most READ_ALL, else scan.
-LISTED = 4_000
+# A search whose candidates are not exactly its matches (NOT, phrases, NEAR, Latin words) by time:
+# the newest candidates are read a time range at a time, each range holding about as many more
+# candidates as the matches found so far say a page needs, and only those candidates' texts are
+# matched (NEAR's distance, a phrase). A page by reach and a count read all the candidates only
+# when they are at most READ_ALL, else scan.
 READ_ALL = 500
-SCAN_PER_READ = 250  # a scan costs about as much as reading one row through the index per this many mentions
-SLICE = 2_000  # times per read: DuckDB reads a longer IN list by a scan instead of the index
+FIRST_RANGE = 4  # candidates read in the first range, per mention the page wants
+MAX_RANGE = 200_000  # candidates a range reads at most: about 0.2 s of texts at 10,000,000 mentions
 
 
 def search(
@@ -106,57 +105,73 @@ def search(
         found = _exact_page(store, query, window, where, params, limit, offset, order)
         if found is not None:
             return found
-    times = _candidate_times(store, query, window)
     found = None
-    if times is not None and order == "time":
-        found = _among_candidates(store, where, params, times, limit, offset)
-    elif times is not None and len(times) <= READ_ALL:
-        found = _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
+    if order == "time":
+        found = _newest_among_candidates(store, query, window, where, params, limit, offset)
+    else:
+        times = _candidate_times(store, query, window)
+        if times is not None and len(times) <= READ_ALL:
+            found = _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
     return _page(store, where, params, limit, offset, order) if found is None else found
 
 
-def _among_candidates(
-    store: Store, where: str, params: list[object], times: list[datetime], limit: int, offset: int
+def _newest_among_candidates(
+    store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
 ) -> list[Found] | None:
-    """The page, from the mentions at the times of the newest candidates, read a slice of times at a
-    time; None when they hold too few matches (the caller scans). Every match is a candidate and
-    every mention at a candidate's time is read: the matches found are all those at or after the
-    oldest time read, so once they fill the page it is the page a scan finds."""
+    """The page by time from the candidates' texts alone, newest range of times first; None without
+    the index. Every match is a candidate: once the ranges read hold a page of matches, no older
+    mention can be on it."""
+    docs = _candidates(store, query, window)
+    if docs is None:
+        return None
     wanted = limit + offset
-    distinct = sorted(set(times), reverse=True)
-    # about what a scan of the store costs, in rows read through the index
-    # (the table's row count as its metadata keeps it: count(*) would read it)
-    indexed = store.query("SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'search_docs'")[0][0]
-    budget = max(wanted * 2, int(indexed) // SCAN_PER_READ)
     found: list[Key] = []
-    read, slice_size = 0, wanted * 2
-    while read < len(distinct) and len(found) < wanted:
-        if read + min(slice_size, len(distinct) - read) > budget:
-            return None
-        part = distinct[read : read + slice_size]
-        found += _matches_at(store, where, params, part, wanted)
-        read += len(part)
-        # as many more as the matches found so far say a page needs
-        slice_size = min(SLICE, int((wanted - len(found)) * read / max(len(found), 1) * 1.5) + 1)
-    if len(found) < wanted and len(times) == LISTED:
-        return None  # the candidates not listed are older than any read
+    newer_than: datetime | None = None  # the oldest time read so far (exclusive upper bound)
+    listed = wanted * FIRST_RANGE
+    while len(found) < wanted:
+        times = _newest_times(store, docs, newer_than, listed)
+        if not times:
+            break  # no candidate left
+        found += _matches_at(store, times, where, params, wanted - len(found))
+        newer_than = times[-1]
+        # as many more candidates as the matches so far say a page needs (every candidate, none found)
+        listed = min(MAX_RANGE, listed * 4 if not found else int(listed * (wanted / len(found))) + 1)
     found.sort(key=lambda k: (k[0], k[1]))
     found.sort(key=lambda k: k[2], reverse=True)
     return _read(store, where, params, found[offset:wanted])
 
 
-Key = tuple[str, str, datetime]  # source, native_id, published_at
-
-
-def _matches_at(store: Store, where: str, params: list[object], times: list[datetime], limit: int) -> list[Key]:
-    """The keys of the newest matches among the mentions at these times: the text is read, the
-    page's other tables (sentiment, triage, aspects: each a scan of its keys) are not."""
+def _newest_times(store: Store, docs: Sql, newer_than: datetime | None, listed: int) -> list[datetime]:
+    """The distinct times of the `listed` newest candidates older than `newer_than` (all of those at
+    the oldest of them), newest first, from the postings alone."""
+    sql, params = docs
+    before, bound = ("AND c.published_at < ?", [newer_than]) if newer_than is not None else ("", [])
     rows = store.query(
-        f"WITH scope AS {_at(times)} SELECT m.source, m.native_id, m.published_at FROM scope m WHERE {where}"
-        f" ORDER BY {_ORDER['time']} LIMIT ?",
-        [*times, *params, limit],
+        f"WITH c AS MATERIALIZED (SELECT c.published_at FROM ({sql}) c WHERE true {before}),"
+        " edge AS (SELECT min(published_at) AS oldest FROM (SELECT published_at FROM c ORDER BY published_at DESC LIMIT ?))"
+        " SELECT DISTINCT published_at FROM c WHERE published_at >= (SELECT oldest FROM edge) ORDER BY 1 DESC",
+        [*params, *bound, listed],
+    )
+    return [row[0] for row in rows]
+
+
+def _matches_at(store: Store, times: list[datetime], where: str, params: list[object], limit: int) -> list[Key]:
+    """The keys of the newest matches among the mentions at these times (the candidates, and the
+    rare other mention of the same second), read within their span (zone maps, the index on
+    published_at): the predicate runs on those texts alone."""
+    # MATERIALIZED: merged, DuckDB pushes the text's condition into the scan of mentions, matching
+    # every text of the span instead of the candidates' alone
+    rows = store.query(
+        "WITH c AS (SELECT unnest(?::TIMESTAMP[]) AS published_at),"
+        f" scope AS MATERIALIZED (SELECT {_READ} FROM mentions m WHERE m.published_at BETWEEN ? AND ?"
+        " AND m.published_at IN (SELECT published_at FROM c))"
+        f" SELECT m.source, m.native_id, m.published_at FROM scope m WHERE {where} ORDER BY {_ORDER['time']} LIMIT ?",
+        [times, times[-1], times[0], *params, limit],
     )
     return [(str(s), str(n), at) for s, n, at in rows]
+
+
+Key = tuple[str, str, datetime]  # source, native_id, published_at
 
 
 def _read(store: Store, where: str, params: list[object], keys: list[Key]) -> list[Found]:
@@ -219,7 +234,7 @@ def _exact_page(
     if docs is None:
         return None
     sql, docs_params = docs
-    if order == "time":
+    if order == "time" and not (window.brands or window.products):
         # the newest from the postings (ties at the oldest time kept), then their keys: search_docs
         # is read only where those docs are
         keys = store.query(
@@ -231,24 +246,47 @@ def _exact_page(
             [*docs_params, limit + offset, limit, offset],
         )
     else:
-        bounds = [(window.since, ">="), (window.until, "<")]
-        timed = "".join(f" AND m.published_at {operator} ?" for bound, operator in bounds if bound is not None)
+        listed, listed_params = _candidate_mentions(docs, window)
         keys = store.query(
-            f"WITH listed AS (SELECT d.source, d.native_id FROM search_docs d WHERE d.doc IN (SELECT doc FROM ({sql})))"
-            " SELECT m.source, m.native_id, m.published_at FROM mentions m SEMI JOIN listed USING (source, native_id)"
-            f" WHERE true{timed} ORDER BY {_REACH} DESC, m.published_at DESC, m.source, m.native_id LIMIT ? OFFSET ?",
-            [*docs_params, *(bound for bound, _ in bounds if bound is not None), limit, offset],
+            f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?",
+            [*listed_params, limit, offset],
         )
     return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
 
 
+def _candidate_mentions(docs: Sql, window: Window) -> Sql:
+    """A SELECT of the candidates' mentions (source, native_id, published_at, reach) of the window's
+    brands and products: their keys from search_docs, their brand, product and counts from
+    mentions, both read within the window's times (zone maps); no text is read."""
+    sql, params = docs
+    conditions: dict[str, list[str]] = {"d": [], "m": []}
+    timed: dict[str, list[object]] = {"d": [], "m": []}
+    for alias in ("d", "m"):
+        for bound, operator in ((window.since, ">="), (window.until, "<")):
+            if bound is not None:
+                conditions[alias].append(f" AND {alias}.published_at {operator} ?")
+                timed[alias].append(bound)
+    for column, values in (("brand", window.brands), ("product", window.products)):
+        if values:
+            conditions["m"].append(f" AND m.{column} IN ({', '.join('?' for _ in values)})")
+            timed["m"] += values
+    return (
+        f"WITH listed AS MATERIALIZED (SELECT d.source, d.native_id FROM search_docs d"
+        f" WHERE d.doc IN (SELECT doc FROM ({sql})){''.join(conditions['d'])})"
+        f" SELECT m.source, m.native_id, m.published_at, {_REACH} AS reach FROM mentions m"
+        f" SEMI JOIN listed USING (source, native_id) WHERE true{''.join(conditions['m'])}",
+        [*params, *timed["d"], *timed["m"]],
+    )
+
+
 def _candidate_times(store: Store, query: Query | None, window: Window) -> list[datetime] | None:
-    """The times of the newest LISTED candidates in the window, newest first; None without the index."""
+    """The times of the newest READ_ALL + 1 candidates in the window, newest first (more than
+    READ_ALL: too many to read all); None without the index."""
     docs = _candidates(store, query, window)
     if docs is None:
         return None
     sql, params = docs
-    rows = store.query(f"SELECT published_at FROM ({sql}) ORDER BY published_at DESC LIMIT ?", [*params, LISTED])
+    rows = store.query(f"SELECT published_at FROM ({sql}) ORDER BY published_at DESC LIMIT ?", [*params, READ_ALL + 1])
     return [row[0] for row in rows]
 
 
@@ -362,8 +400,8 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
 
 def _index_answers(query: Query | None, window: Window) -> bool:
     """Whether search_docs' candidates are exactly the matches (storage/textindex.py `exact`) and
-    the window asks nothing search_docs does not hold (brands, products, topics)."""
-    return query is not None and exact(query) and not (window.brands or window.products or window.topics)
+    the window asks nothing but times, sources, brands and products (read from mentions by key)."""
+    return query is not None and exact(query) and not window.topics
 
 
 def _counted_by_index(store: Store, query: Query | None, window: Window) -> int | None:
@@ -373,5 +411,8 @@ def _counted_by_index(store: Store, query: Query | None, window: Window) -> int 
     docs = _candidates(store, query, window)
     if docs is None:
         return None
-    sql, params = docs
+    if window.brands or window.products:
+        sql, params = _candidate_mentions(docs, window)
+    else:
+        sql, params = docs
     return int(store.query(f"SELECT count(*) FROM ({sql})", params)[0][0])

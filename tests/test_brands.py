@@ -143,3 +143,30 @@ def test_a_malformed_brand_query_is_refused_when_the_config_is_read(tmp_path: Pa
     assert "brands[0]: brand 鲜到家 query: expected a term after NOT, found the end of the query at column 22" in str(
         result.exception
     )
+
+
+def test_retag_after_a_query_changed_removes_the_tags_it_no_longer_gives(db_path: Path) -> None:
+    """Bug: retag only filled in missing brands: a brand whose query changed kept the mentions its
+    old query had tagged (no record of which tags a query gave)."""
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with open_store(db_path) as store:
+        upsert_mentions(
+            store,
+            [
+                Mention(source="s", native_id="1", text="声浪耳机不错", published_at=at),
+                Mention(source="s", native_id="2", text="SonicWave 耳机", published_at=at),
+                Mention(source="s", native_id="3", text="声浪的快递慢", published_at=at, brand="声浪"),
+                Mention(source="s", native_id="4", text="声浪P20充电宝发烫", published_at=at),
+            ],
+        )
+        old = [Brand(name="声浪", query="声浪 OR SonicWave", products=("声浪P20充电宝",))]
+        assert retag(store, old) == 3
+        store.con.execute("UPDATE mentions SET brand = '鲜到家' WHERE native_id = '4'")  # a person's correction
+        assert retag(store, [Brand(name="声浪", query="SonicWave", products=("声浪P20充电宝",))]) == 2
+        assert store.query("SELECT native_id, brand, product FROM mentions ORDER BY native_id") == [
+            ("1", None, None),  # the old query's tag is gone
+            ("2", "声浪", None),
+            ("3", "声浪", None),  # given by the source: kept
+            ("4", "鲜到家", None),  # the person's brand kept (and 声浪's product no longer fits it)
+        ]
+        assert retag(store, [Brand(name="声浪", query="SonicWave", products=("声浪P20充电宝",))]) == 0

@@ -203,7 +203,10 @@ def test_the_index_alone_counts_the_queries_it_answers_exactly(stored: tuple[Pat
     path, _ = stored
     with open_store(path) as store:
         assert _counted_by_index(store, parse("客服 OR 物流"), Window()) == _scanned_count(store, "客服 OR 物流")
-        assert _counted_by_index(store, parse("客服"), Window(brands=("声浪",))) is None  # brands: not in the index
+        # brands: the candidates' brands read by key from mentions, no text
+        branded = Window(brands=("声浪",))
+        assert _counted_by_index(store, parse("客服"), branded) == _scanned(store, "客服", branded, 1, "time")[1]
+        assert _counted_by_index(store, parse("客服"), Window(topics=("物流",))) is None  # topics: not in the index
         assert _counted_by_index(store, parse("客服 NOT 物流"), Window()) is None
 
 
