@@ -80,6 +80,8 @@ HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
 _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)\W{0,2}$")
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
+# Remedy words that a sarcastic benefit uses too (帮我控制了饭量, 帮我省钱): no remedy after a failure alone.
+_IRONIC_REMEDIES = frozenset({"帮我"})
 _FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
 SNEERED_CHARS = 8  # a sneer makes irony of a short praise only (呵呵，质量真好)
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
@@ -282,6 +284,8 @@ class ReadingLexicon:
         # One search tells whether a text may hold a failure or a harm word (most texts hold neither).
         self.failure_or_harm = _words_and_expressions([*failures, *self.harm])
         self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
+        self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
+        self.feared = Words(self.frames)
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -445,6 +449,30 @@ class ReadingLexicon:
         if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
             return ""
         return "" if escalation_lexicon().cures.search(last.text) else last.text.strip("，,。！!？? ")
+
+    def failure_told_as_benefit(self, parsed: Parsed) -> str:
+        """The failure of a short text that tells it as a benefit: a concrete failure, loss or delay,
+        then praise or thanks that claims a benefit from it (benefit rows) - situational sarcasm
+        ("羽绒服洗了一次就缩了两个码，正好给我儿子穿，真贴心", "the app update wiped all my notes, thanks
+        for the fresh start"); "" otherwise. Not when the failure is feared (本来担心会坏), conceded
+        before a turn (虽然晚到了两天，东西很好), or remedied after it (客服给换了新的，谢谢), nor when the
+        praise after it claims no benefit (等了半小时才上菜，味道很好: another aspect praised)."""
+        if not parsed.short or not self.failures.search(parsed.text):
+            return ""
+        clauses = parsed.clauses
+        index, found = next(
+            ((i, f) for i, c in enumerate(clauses) if c.judges and (f := self._failure_at(c.text))), (None, None)
+        )
+        if index is None or found is None or (parsed.turn is not None and parsed.turn > index):
+            return ""
+        if self.feared.search(clauses[index].text[: found.start()]):
+            return ""
+        after = " ".join(c.text for c in clauses[index + 1 :])
+        remedies = escalation_lexicon().remedies.matches(after)
+        if any(m.group() not in _IRONIC_REMEDIES for m, _ in remedies) or not self.benefits.search(after):
+            return ""
+        praised = any(c.figures.praise > 0 for c in clauses[index + 1 :]) or _THANKS.search(after)
+        return found.group() if praised or self.benefits.search(after) else ""
 
     def _praise_apart(self, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
         """The clauses with the first cut before its failure when the failure follows other words in
@@ -649,6 +677,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     failure = reading_lexicon().praise_then_failure(parsed)
     if failure:
         return _NEG, f"sarcasm: praise beside a failure: {failure}"
+    told = reading_lexicon().failure_told_as_benefit(parsed)
+    if told:
+        return _NEG, f"sarcasm: a failure told as a benefit: {told}"
     if not parsed.verdict:
         return _NEU, "only questions or requests"
     if parsed.asks and _only_asks(parsed):
