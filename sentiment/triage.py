@@ -43,6 +43,10 @@ _ZH_GAP = 2  # characters allowed between a Chinese negator and the word it canc
 # A word joined to the item before it ("没有长痘痘或过敏"): that item, negated, this far back.
 _JOINED = re.compile(r"(?:或者?|和|与|、|以及|也没有?|也不|(?<![a-z])(?:or|nor|and)\s)\s*$")
 _LIST_ITEM = 8
+# A comparison whose standard is the word: 比 a few characters before it and 还/更 right after it, or "than".
+_COMPARED_WITH = re.compile(r"比[^，。！？；,.!?;]{0,4}$")
+_COMPARISON_ADVERBS = frozenset("还更都要")
+_THAN = re.compile(r"(?<![a-z])than (?:my |a |an |the |any |your )?$")
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -158,7 +162,7 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)
-    if hypothetical or lexicon.frames_after.at(clause.text, after):
+    if hypothetical or lexicon.frames_after.at(clause.text, after) or _compared(clause.text, before, word.end):
         return True
     if lexicon.elsewhere.search(clause.text):
         return True
@@ -168,6 +172,14 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return False
     # The praise must come from words outside the signal (not "better" in Better Business Bureau).
     return reading_lexicon().figures(clause.text[: word.start] + "，" + clause.text[word.end :]).praise > 0
+
+
+def _compared(text: str, before: str, end: int) -> bool:
+    """The word is the standard of a comparison that praises someone else: "比消保官还认真", "比医院还专业",
+    "more thorough than my lawyer" (no event happened to anyone)."""
+    if _THAN.search(before):
+        return True
+    return bool(_COMPARED_WITH.search(before)) and text[end : end + 1] in _COMPARISON_ADVERBS
 
 
 def _negated_list(before: str) -> bool:
