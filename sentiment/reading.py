@@ -86,6 +86,8 @@ _FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
 SNEERED_CHARS = 8  # a sneer makes irony of a short praise only (呵呵，质量真好)
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
+_SENTENCE_ENDS = "。！？!?\n "
+_SENTENCES = re.compile(r"[。！？!?\n]|(?<=[a-z])\.\s")
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
@@ -230,10 +232,23 @@ class Parsed:
         return any(c.judges for c in self.clauses) or bool(self.sarcasm)
 
     def turn_text(self) -> str | None:
-        """The clauses from the last turn on, for the model to read alone (short texts only)."""
-        if not self.short or self.turn is None:
+        """What the model reads alone: the clauses from the last turn on of a short text, the
+        summing-up of a long one."""
+        if not self.short:
+            return self.summing_up
+        if self.turn is None:
             return None
         return "".join(c.text for c in self.clauses[self.turn :])
+
+    @once
+    def summing_up(self) -> str | None:
+        """The last of a long text's two last sentences that sums the review up (verdict rows: 总的来说,
+        不会再, overall, would happily ...): a long review's verdict sits at its end."""
+        if self.short:
+            return None
+        last_two = _SENTENCES.split(self.text.rstrip(_SENTENCE_ENDS))[-2:]
+        found = next((s for s in reversed(last_two) if self._lexicon.summing_up.search(s)), None)
+        return None if found is None or grammar.ASKS_ANYWHERE.search(found) else found
 
 
 @dataclass(frozen=True)
@@ -286,6 +301,7 @@ class ReadingLexicon:
         self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
         self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
         self.feared = Words(self.frames)
+        self.summing_up = Words({w for kind, w, _ in rows if kind == "verdict"})
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -688,6 +704,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if remedy:
         return _POS, f"remedy: {remedy}"
     if not parsed.short:
+        summed = _summed_up(parsed, model_label, turn_label)
+        if summed:
+            return summed, f"verdict at the end: {parsed.summing_up}"
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
@@ -727,6 +746,16 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str | None:
+    """The verdict of a long text's summing-up against the model's label of the whole: the model's
+    label of that sentence read alone, unless the lexicon reads the sentence the other way."""
+    closing = parsed.summing_up
+    if closing is None or turn_label not in (_POS, _NEG) or turn_label == model_label:
+        return None
+    score = parsed._lexicon.figures(closing).score
+    return turn_label if score and _sign(score) == turn_label else None
 
 
 def _negated_praise(figures: Figures) -> bool:
