@@ -89,6 +89,10 @@ _POS, _NEG, _NEU = "pos", "neg", "neu"
 _SENTENCE_ENDS = "。！？!?\n "
 _SENTENCES = re.compile(r"[。！？!?\n]|(?<=[a-z])\.\s")
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
+# A complaint word denied after it ("一点红疹都没有", "一点问题都没有", "泛红都少了"), or harm denied by 零 before
+# it (零过敏): relief, as a negator before it would be.
+_DENIED_AFTER = re.compile(r"[都也](?:没有|没|不见|少了)")
+_ZERO = "零"
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
     r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
@@ -354,6 +358,8 @@ class ReadingLexicon:
                 negated = negated and _reaches(text, negator_end, match.start(), latin)
                 negated = negated and not (token[0] in _OWN_NEGATION and polarity[token] > 0)
                 base = polarity[token] * scale
+                if base < 0 and not negated and self._denied(text, match, token):
+                    negated = True
                 if framed and token in harm:
                     continue  # "怕宝宝过敏": a harm feared is no complaint
                 weight = -0.8 * base if negated else base  # "不太好" is milder than "差"
@@ -387,6 +393,12 @@ class ReadingLexicon:
 
     def clause(self, text: str) -> Clause:
         return Clause(text, self)
+
+    def _denied(self, text: str, match: re.Match[str], token: str) -> bool:
+        """A complaint word that 都没有/也没有 follows, or a harm word right after 零."""
+        if _DENIED_AFTER.match(text, match.end()):
+            return True
+        return token in self.harm and text[match.start() - 1 : match.start()] == _ZERO
 
     def negated_at_end(self, text: str, gap: int) -> bool:
         """Whether `text` ends within `gap` characters of a negator that no verdict word
