@@ -182,9 +182,14 @@ class Parsed:
         return Clause(self.text[start:end], self._lexicon)
 
     @once
+    def may_fail(self) -> bool:
+        """Whether the text may hold a failure or a harm word (one search for the rules that need one)."""
+        return bool(self._lexicon.failure_or_harm.search(self.text))
+
+    @once
     def asks(self) -> bool:
         """Whether any clause may ask or request (one search of the text before any per clause)."""
-        return bool(grammar.ASKS_ANYWHERE.search(self.text))
+        return bool(grammar.asks_anywhere(self.text))
 
     @once
     def judged(self) -> tuple[Clause, ...]:
@@ -202,7 +207,7 @@ class Parsed:
     @once
     def turn(self) -> int | None:
         """Index of the last judging clause that turns."""
-        if not grammar.TURNS_ANYWHERE.search(self.text):
+        if not grammar.turns_anywhere(self.text):
             return None
         turns = [i for i, c in enumerate(self.clauses) if c.turn and c.judges]
         if turns:
@@ -252,7 +257,7 @@ class Parsed:
             return None
         last_two = _SENTENCES.split(self.text.rstrip(_SENTENCE_ENDS))[-2:]
         found = next((s for s in reversed(last_two) if self._lexicon.summing_up.search(s)), None)
-        return None if found is None or grammar.ASKS_ANYWHERE.search(found) else found
+        return None if found is None or grammar.asks_anywhere(found) else found
 
 
 @dataclass(frozen=True)
@@ -458,7 +463,7 @@ class ReadingLexicon:
         question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
         a contrast instead."""
         text = parsed.text
-        if not parsed.short or parsed.turn is not None or not self.failure_or_harm.search(text):
+        if not parsed.short or parsed.turn is not None or not parsed.may_fail:
             return ""
         if escalation_lexicon().remedies.search(text):
             return ""
@@ -485,7 +490,7 @@ class ReadingLexicon:
         for the fresh start"); "" otherwise. Not when the failure is feared (本来担心会坏), conceded
         before a turn (虽然晚到了两天，东西很好), or remedied after it (客服给换了新的，谢谢), nor when the
         praise after it claims no benefit (等了半小时才上菜，味道很好: another aspect praised)."""
-        if not parsed.short or not self.failures.search(parsed.text):
+        if not parsed.short or not parsed.may_fail or not self.failures.search(parsed.text):
             return ""
         clauses = parsed.clauses
         index, found = next(
