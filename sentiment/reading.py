@@ -91,7 +91,7 @@ _SENTENCES = re.compile(r"[。！？!?\n]|(?<=[a-z])\.\s")
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
 # A complaint word denied after it ("一点红疹都没有", "一点问题都没有", "泛红都少了"), or harm denied by 零 before
 # it (零过敏): relief, as a negator before it would be.
-_DENIED_AFTER = re.compile(r"[都也](?:没有|没|不见|少了)")
+_DENIED_AFTER = re.compile(r"[性感]?[都也](?:没有|没|不见|少了)")  # 刺激性都没有, 灼热感也没有
 _ZERO = "零"
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(

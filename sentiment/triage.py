@@ -80,6 +80,8 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue
             if rule.scope == "report" and _praising(reading):
                 continue  # coverage that praises: "the local news did a segment on this bakery"
+            if rule.scope == "loss" and _recovered(clause.text[: word.start]):
+                continue  # "物业帮我找回了丢失的快递": the loss is told as found
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if not _cancelled(clause, word, reading.polarity == "pos") and not _handled(reading, index, word):
@@ -97,6 +99,12 @@ def _handled(reading: Reading, index: int, word: Found) -> bool:
     if not any(lexicon.remedies.search(part) for part in rest):
         return False
     return all(reading_lexicon().figures(part).complaint == 0 for part in rest)
+
+
+def _recovered(before: str) -> bool:
+    """A remedy before a loss word in its clause, not negated ("帮我找回了丢失的快递"; not "没帮我找回丢失的行李")."""
+    found = escalation_lexicon().remedies.matches(before)
+    return bool(found) and not reading_lexicon().has_negator.search(before)
 
 
 def _told_as_story(reading: Reading, index: int, word: Found) -> bool:
