@@ -6,8 +6,9 @@ duty manager reads at a glance. The reading keeps the model's label except:
   1. sarcasm is negative: praise in quotes (太"好"了, my "express" delivery), an
      ironic opener (真是谢谢你们了, 太棒了, 笑死, 呵呵, thanks a lot) followed by a
      clause that reads negative or reports a failure, an ironic closer after one
-     (……已经是冰汤了，真是好棒的服务), or a question that holds up a standard the
-     text fails (这就是你们的服务？);
+     (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
+     text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
+     正好给我儿子穿);
   2. questions and requests that judge nothing are neutral ("请问有停车场吗？");
      a rhetorical question (为什么, 怎么就, ？？) judges;
   3. a turn (但是, 可是, 就是, 结果, 不过, 可惜, but ...): the clauses from the last
@@ -21,7 +22,10 @@ duty manager reads at a glance. The reading keeps the model's label except:
   5. slang and jargon the model does not know (yyds, 踩雷, 智商税) decide when they
      are the only verdict words.
 Rules 1 and 3-5 apply to short texts only (SHORT_UNITS): on long reviews they
-were measured to be wrong more often than the model (benchmark train rows).
+were measured to be wrong more often than the model (benchmark train rows). A
+long review's summing-up (总的来说…不会再来了, overall ... would stay again) wins
+over the model's label of the whole where the model's label of that sentence
+and the lexicon agree.
 Words: polarity.tsv, domain.tsv, reading.tsv, and the harm words of triage.tsv
 (过敏, 冒烟), which read as complaints so that 没起疹子 reads as praise.
 
