@@ -46,6 +46,7 @@ _LIST_ITEM = 8
 # A comparison whose standard is the word: 比 a few characters before it and 还/更 right after it, or "than".
 _COMPARED_WITH = re.compile(r"比[^，。！？；,.!?;]{0,4}$")
 _COMPARISON_ADVERBS = frozenset("还更都要")
+_PROTECTION = "防"
 _THAN = re.compile(r"(?<![a-z])than (?:my |a |an |the |any |your )?$")
 
 
@@ -167,6 +168,8 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
     if _negated_list(before):
+        return True
+    if before.endswith(_PROTECTION):  # a feature that prevents the harm: 防漏电设计, 防过敏配方
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)

@@ -60,12 +60,28 @@ def test_praise_with_a_compared_or_absent_risk_word_never_escalates(text: str, l
     assert triage(text, label).urgency <= 2
 
 
+@pytest.mark.parametrize("label", ["pos", "neg"])
 @pytest.mark.parametrize("frame", ["比{w}还专业", "比{w}更认真", "一点{w}都没有，很满意", "连{w}也没有，好用"])
-@pytest.mark.parametrize("word", ["过敏", "红疹", "律师", "消协", "医院", "警察", "烫伤", "起火"])
-def test_property_praise_with_a_risk_word_in_a_comparison_or_absence_never_escalates(frame: str, word: str) -> None:
-    """Property: every risk word, in every comparison or absence frame of praise, stays below tier 3."""
+@pytest.mark.parametrize("word", ["过敏", "红疹", "律师", "消协", "医院", "警察", "烫伤", "起火", "记者"])
+def test_property_praise_with_a_risk_word_in_a_comparison_or_absence_never_escalates(
+    frame: str, word: str, label: str
+) -> None:
+    """Property: every risk word, in every comparison or absence frame of praise, stays below tier 3
+    whatever the model's label."""
     text = frame.format(w=word)
-    assert triage(text, "pos").urgency < 3, text
+    assert triage(text, label).urgency < 3, text
+
+
+@pytest.mark.parametrize("label", ["pos", "neg"])
+@pytest.mark.parametrize(
+    "frame", ["本来担心会{w}，结果完全没有，很好用", "以为会{w}，结果完全没事，五星", "防{w}设计很贴心，好评"]
+)
+@pytest.mark.parametrize("word", ["过敏", "红疹", "烫伤", "起火", "漏电", "食物中毒"])
+def test_property_a_feared_or_prevented_harm_in_praise_never_escalates(frame: str, word: str, label: str) -> None:
+    """Property: a harm feared before it did not happen, or one a feature prevents (防漏电设计: a bug
+    when the model read the text negative, tier 5), stays below tier 3."""
+    text = frame.format(w=word)
+    assert triage(text, label).urgency < 3, text
 
 
 def test_a_harm_compared_with_an_earlier_one_still_escalates() -> None:
