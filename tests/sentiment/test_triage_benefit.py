@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment.reading import read
+from sentiment.reading import read, reading_lexicon
 from sentiment.triage import triage
 
 
@@ -87,3 +87,42 @@ def test_property_a_feared_or_prevented_harm_in_praise_never_escalates(frame: st
 def test_a_harm_compared_with_an_earlier_one_still_escalates() -> None:
     """The comparison scope is the standard's: 这次比上次更过敏了 reports an allergy (tier 5)."""
     assert triage("这次比上次更过敏了，脸都肿了", "neg").urgency == 5
+
+
+LONG_HOTEL = (
+    "先说优点，房间挺大，装修也新，前台小姐姐态度不错，入住很快。这次是陪领导出差，一共住了三晚，订的是行政大床房，"
+    "酒店在开发区，周边比较安静，楼下有家便利店，买东西还算方便。缺点嘛，空调噪音大，晚上被吵醒好几次，早餐种类少。"
+)
+
+
+def test_a_long_reviews_summing_up_decides_against_the_models_label_of_the_whole() -> None:
+    """Bug (blind set, sixth round): a long review that praises first and sums up against it at the end
+    kept the model's label of the whole (tier 1 for a complaint)."""
+    text = LONG_HOTEL + "总的来说这个价位不值，下次出差不会再选这家了。"
+    found = read(text, "pos", "neg")
+    assert found.polarity == "neg" and found.why.startswith("verdict at the end: ")
+    assert found.parsed.turn_text() == found.parsed.summing_up
+
+
+def test_a_summing_up_the_lexicon_reads_the_other_way_keeps_the_model() -> None:
+    text = LONG_HOTEL + "总的来说很满意，会继续回购。"
+    assert read(text, "neg", "neg").polarity == "neg"
+    found = read(text, "pos", "neg")  # the model's label of the last sentence against its words
+    assert found.polarity == "pos" and found.why == "model (long text)"
+
+
+def test_a_long_review_without_a_summing_up_keeps_the_model() -> None:
+    found = read(LONG_HOTEL + "房间的窗户朝南。", "pos", None)
+    assert found.parsed.summing_up is None and found.polarity == "pos"
+
+
+def test_a_loss_found_again_is_no_urgent_loss() -> None:
+    """Bug (fresh8): a loss word after the remedy that found it (帮我找回了丢失的快递) got tier 3."""
+    assert triage("比派出所还负责，物业帮我找回了丢失的快递", "pos").urgency < 3
+    assert triage("没帮我找回丢失的行李，投诉", "neg").urgency == 3
+
+
+@pytest.mark.parametrize("text", ["零过敏", "一点红疹都没有", "一点问题都没有", "过敏也没有"])
+def test_a_complaint_word_denied_after_it_or_by_zero_is_relief(text: str) -> None:
+    figures = reading_lexicon().figures(text)
+    assert figures.relief > 0 and figures.complaint == 0
