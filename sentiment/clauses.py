@@ -68,6 +68,35 @@ TURNS_ANYWHERE = re.compile(
     rf"{_INSIDE}|{_START}(?:却|可惜|遗憾的是|谁知|后来|就是|只是|好在|幸好|but|however|yet|shame|pity|sadly|unfortunately"
     r"|虽|尽管|although|though)"  # a concession turns at the next clause (Parsed.turn)
 )
+# The words either pattern needs, as one alternation of literals: re skips by their first characters,
+# which the patterns above (a class or a clause start first) do not let it do; most texts hold none.
+_ASK_CUES = re.compile(
+    "|".join(
+        map(
+            re.escape,
+            "？ ? 吗 么 是不是 会不会 能不能 有没有 是否 怎么回事 请 麻烦 希望 建议 求 拜托 能否 要是能 如果能 please".split(),
+        )
+    )
+    + "|it would be nice"
+)
+_TURN_CUES = re.compile(
+    "|".join(
+        "但 可是 结果 然而 不过 没想到 but yet 却 可惜 遗憾的是 谁知 后来 就是 只是 好在 幸好 however shame pity sadly"
+        " unfortunately 虽 尽管 although though".split()
+    )
+)
+
+
+def asks_anywhere(text: str) -> bool:
+    """Whether any clause of the text may ask or request (ASKS_ANYWHERE)."""
+    return bool(_ASK_CUES.search(text)) and bool(ASKS_ANYWHERE.search(text))
+
+
+def turns_anywhere(text: str) -> bool:
+    """Whether any clause of the text may turn (TURNS_ANYWHERE)."""
+    return bool(_TURN_CUES.search(text)) and bool(TURNS_ANYWHERE.search(text))
+
+
 _INSIDE_ANYWHERE = re.compile(_INSIDE)
 # A clause that concedes: what it says is outweighed by the turn after it.
 # A start in time that the turn after it overrides ("一开始不太习惯，后来越用越喜欢").

@@ -73,8 +73,10 @@ class Lexicon:
         self.degree = degree
         self.emoticons = emoticons
         words = sorted(set(polarity) | negators | set(degree))
-        # Greedy trie: the longest entry wins, so 不错 beats 不 and 很好 beats 很.
-        self._pattern = re.compile(trie_regex(words) + "|[" + re.escape(_CLAUSE_END) + "]")
+        # Greedy trie: the longest entry wins, so 不错 beats 不 and 很好 beats 很. The clause ends are
+        # leaves of the same trie: every alternative then starts with a literal, so re skips the
+        # positions no entry starts at (a trailing "|[...]" class disabled that: findall 2.3x slower).
+        self._pattern = re.compile(trie_regex(sorted({*words, *_CLAUSE_END})))
 
     def score(self, text: str) -> LexiconScore:
         total = 0.0

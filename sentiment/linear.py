@@ -152,8 +152,13 @@ class LinearModel:
         known = pos >= 0
         index = pos[known]
         doc_of = doc_of[known]
-        # Term frequency of each (document, gram): unique over a combined key.
-        pairs, tf = np.unique(doc_of * len(self.keys) + index, return_counts=True)
+        # Term frequency of each (document, gram): runs of a combined key once sorted. The keys come in
+        # runs already ordered by document (one run per gram length), which a stable sort (timsort)
+        # merges in about half the time np.unique's quicksort takes; the result is the same.
+        combined = np.sort(doc_of * len(self.keys) + index, kind="stable")
+        starts = np.flatnonzero(np.concatenate(([True], combined[1:] != combined[:-1])))
+        pairs = combined[starts]
+        tf = np.diff(np.append(starts, len(combined)))
         doc_u = pairs // len(self.keys)
         idx_u = pairs % len(self.keys)
         value = (1.0 + np.log(tf)) * self.idf[idx_u]

@@ -6,8 +6,9 @@ duty manager reads at a glance. The reading keeps the model's label except:
   1. sarcasm is negative: praise in quotes (太"好"了, my "express" delivery), an
      ironic opener (真是谢谢你们了, 太棒了, 笑死, 呵呵, thanks a lot) followed by a
      clause that reads negative or reports a failure, an ironic closer after one
-     (……已经是冰汤了，真是好棒的服务), or a question that holds up a standard the
-     text fails (这就是你们的服务？);
+     (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
+     text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
+     正好给我儿子穿);
   2. questions and requests that judge nothing are neutral ("请问有停车场吗？");
      a rhetorical question (为什么, 怎么就, ？？) judges;
   3. a turn (但是, 可是, 就是, 结果, 不过, 可惜, but ...): the clauses from the last
@@ -21,7 +22,10 @@ duty manager reads at a glance. The reading keeps the model's label except:
   5. slang and jargon the model does not know (yyds, 踩雷, 智商税) decide when they
      are the only verdict words.
 Rules 1 and 3-5 apply to short texts only (SHORT_UNITS): on long reviews they
-were measured to be wrong more often than the model (benchmark train rows).
+were measured to be wrong more often than the model (benchmark train rows). A
+long review's summing-up (总的来说…不会再来了, overall ... would stay again) wins
+over the model's label of the whole where the model's label of that sentence
+and the lexicon agree.
 Words: polarity.tsv, domain.tsv, reading.tsv, and the harm words of triage.tsv
 (过敏, 冒烟), which read as complaints so that 没起疹子 reads as praise.
 
@@ -80,11 +84,19 @@ HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
 _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)\W{0,2}$")
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
+# Remedy words that a sarcastic benefit uses too (帮我控制了饭量, 帮我省钱): no remedy after a failure alone.
+_IRONIC_REMEDIES = frozenset({"帮我"})
 _FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
 SNEERED_CHARS = 8  # a sneer makes irony of a short praise only (呵呵，质量真好)
 PROMISE_CHARS = 4  # a harm word of triage.tsv (过敏, 冒烟) read as a complaint word
 _POS, _NEG, _NEU = "pos", "neg", "neu"
+_SENTENCE_ENDS = "。！？!?\n "
+_SENTENCES = re.compile(r"[。！？!?\n]|(?<=[a-z])\.\s")
 _OWN_NEGATION = "不没无"  # the first character of a word that holds its own negation (不痒, 没毛病)
+# A complaint word denied after it ("一点红疹都没有", "一点问题都没有", "泛红都少了"), or harm denied by 零 before
+# it (零过敏): relief, as a negator before it would be.
+_DENIED_AFTER = re.compile(r"[性感]?[都也](?:没有|没|不见|少了)")  # 刺激性都没有, 灼热感也没有
+_ZERO = "零"
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
     r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
@@ -174,9 +186,14 @@ class Parsed:
         return Clause(self.text[start:end], self._lexicon)
 
     @once
+    def may_fail(self) -> bool:
+        """Whether the text may hold a failure or a harm word (one search for the rules that need one)."""
+        return bool(self._lexicon.failure_or_harm.search(self.text))
+
+    @once
     def asks(self) -> bool:
         """Whether any clause may ask or request (one search of the text before any per clause)."""
-        return bool(grammar.ASKS_ANYWHERE.search(self.text))
+        return bool(grammar.asks_anywhere(self.text))
 
     @once
     def judged(self) -> tuple[Clause, ...]:
@@ -194,7 +211,7 @@ class Parsed:
     @once
     def turn(self) -> int | None:
         """Index of the last judging clause that turns."""
-        if not grammar.TURNS_ANYWHERE.search(self.text):
+        if not grammar.turns_anywhere(self.text):
             return None
         turns = [i for i, c in enumerate(self.clauses) if c.turn and c.judges]
         if turns:
@@ -228,10 +245,23 @@ class Parsed:
         return any(c.judges for c in self.clauses) or bool(self.sarcasm)
 
     def turn_text(self) -> str | None:
-        """The clauses from the last turn on, for the model to read alone (short texts only)."""
-        if not self.short or self.turn is None:
+        """What the model reads alone: the clauses from the last turn on of a short text, the
+        summing-up of a long one."""
+        if not self.short:
+            return self.summing_up
+        if self.turn is None:
             return None
         return "".join(c.text for c in self.clauses[self.turn :])
+
+    @once
+    def summing_up(self) -> str | None:
+        """The last of a long text's two last sentences that sums the review up (verdict rows: 总的来说,
+        不会再, overall, would happily ...): a long review's verdict sits at its end."""
+        if self.short:
+            return None
+        last_two = _SENTENCES.split(self.text.rstrip(_SENTENCE_ENDS))[-2:]
+        found = next((s for s in reversed(last_two) if self._lexicon.summing_up.search(s)), None)
+        return None if found is None or grammar.asks_anywhere(found) else found
 
 
 @dataclass(frozen=True)
@@ -282,6 +312,9 @@ class ReadingLexicon:
         # One search tells whether a text may hold a failure or a harm word (most texts hold neither).
         self.failure_or_harm = _words_and_expressions([*failures, *self.harm])
         self.mild = _words_and_expressions(w for kind, w, _ in rows if kind == "mild")
+        self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
+        self.feared = Words(self.frames)
+        self.summing_up = Words({w for kind, w, _ in rows if kind == "verdict"})
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -334,6 +367,8 @@ class ReadingLexicon:
                 negated = negated and _reaches(text, negator_end, match.start(), latin)
                 negated = negated and not (token[0] in _OWN_NEGATION and polarity[token] > 0)
                 base = polarity[token] * scale
+                if base < 0 and not negated and self._denied(text, match, token):
+                    negated = True
                 if framed and token in harm:
                     continue  # "怕宝宝过敏": a harm feared is no complaint
                 weight = -0.8 * base if negated else base  # "不太好" is milder than "差"
@@ -367,6 +402,12 @@ class ReadingLexicon:
 
     def clause(self, text: str) -> Clause:
         return Clause(text, self)
+
+    def _denied(self, text: str, match: re.Match[str], token: str) -> bool:
+        """A complaint word that 都没有/也没有 follows, or a harm word right after 零."""
+        if _DENIED_AFTER.match(text, match.end()):
+            return True
+        return token in self.harm and text[match.start() - 1 : match.start()] == _ZERO
 
     def negated_at_end(self, text: str, gap: int) -> bool:
         """Whether `text` ends within `gap` characters of a negator that no verdict word
@@ -426,7 +467,7 @@ class ReadingLexicon:
         question among the praising clauses keeps the text as it reads; a turn (但是, but) reads it as
         a contrast instead."""
         text = parsed.text
-        if not parsed.short or parsed.turn is not None or not self.failure_or_harm.search(text):
+        if not parsed.short or parsed.turn is not None or not parsed.may_fail:
             return ""
         if escalation_lexicon().remedies.search(text):
             return ""
@@ -445,6 +486,30 @@ class ReadingLexicon:
         if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
             return ""
         return "" if escalation_lexicon().cures.search(last.text) else last.text.strip("，,。！!？? ")
+
+    def failure_told_as_benefit(self, parsed: Parsed) -> str:
+        """The failure of a short text that tells it as a benefit: a concrete failure, loss or delay,
+        then praise or thanks that claims a benefit from it (benefit rows) - situational sarcasm
+        ("羽绒服洗了一次就缩了两个码，正好给我儿子穿，真贴心", "the app update wiped all my notes, thanks
+        for the fresh start"); "" otherwise. Not when the failure is feared (本来担心会坏), conceded
+        before a turn (虽然晚到了两天，东西很好), or remedied after it (客服给换了新的，谢谢), nor when the
+        praise after it claims no benefit (等了半小时才上菜，味道很好: another aspect praised)."""
+        if not parsed.short or not parsed.may_fail or not self.failures.search(parsed.text):
+            return ""
+        clauses = parsed.clauses
+        index, found = next(
+            ((i, f) for i, c in enumerate(clauses) if c.judges and (f := self._failure_at(c.text))), (None, None)
+        )
+        if index is None or found is None or (parsed.turn is not None and parsed.turn > index):
+            return ""
+        if self.feared.search(clauses[index].text[: found.start()]):
+            return ""
+        after = " ".join(c.text for c in clauses[index + 1 :])
+        remedies = escalation_lexicon().remedies.matches(after)
+        if any(m.group() not in _IRONIC_REMEDIES for m, _ in remedies) or not self.benefits.search(after):
+            return ""
+        praised = any(c.figures.praise > 0 for c in clauses[index + 1 :]) or _THANKS.search(after)
+        return found.group() if praised or self.benefits.search(after) else ""
 
     def _praise_apart(self, clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
         """The clauses with the first cut before its failure when the failure follows other words in
@@ -649,6 +714,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     failure = reading_lexicon().praise_then_failure(parsed)
     if failure:
         return _NEG, f"sarcasm: praise beside a failure: {failure}"
+    told = reading_lexicon().failure_told_as_benefit(parsed)
+    if told:
+        return _NEG, f"sarcasm: a failure told as a benefit: {told}"
     if not parsed.verdict:
         return _NEU, "only questions or requests"
     if parsed.asks and _only_asks(parsed):
@@ -657,6 +725,9 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if remedy:
         return _POS, f"remedy: {remedy}"
     if not parsed.short:
+        summed = _summed_up(parsed, model_label, turn_label)
+        if summed:
+            return summed, f"verdict at the end: {parsed.summing_up}"
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
@@ -696,6 +767,16 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str | None:
+    """The verdict of a long text's summing-up against the model's label of the whole: the model's
+    label of that sentence read alone, unless the lexicon reads the sentence the other way."""
+    closing = parsed.summing_up
+    if closing is None or turn_label not in (_POS, _NEG) or turn_label == model_label:
+        return None
+    score = parsed._lexicon.figures(closing).score
+    return turn_label if score and _sign(score) == turn_label else None
 
 
 def _negated_praise(figures: Figures) -> bool:

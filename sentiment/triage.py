@@ -43,6 +43,11 @@ _ZH_GAP = 2  # characters allowed between a Chinese negator and the word it canc
 # A word joined to the item before it ("没有长痘痘或过敏"): that item, negated, this far back.
 _JOINED = re.compile(r"(?:或者?|和|与|、|以及|也没有?|也不|(?<![a-z])(?:or|nor|and)\s)\s*$")
 _LIST_ITEM = 8
+# A comparison whose standard is the word: 比 a few characters before it and 还/更 right after it, or "than".
+_COMPARED_WITH = re.compile(r"比[^，。！？；,.!?;]{0,4}$")
+_COMPARISON_ADVERBS = frozenset("还更都要")
+_PROTECTION = "防"
+_THAN = re.compile(r"(?<![a-z])than (?:my |a |an |the |any |your )?$")
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -76,6 +81,8 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue
             if rule.scope == "report" and _praising(reading):
                 continue  # coverage that praises: "the local news did a segment on this bakery"
+            if rule.scope == "loss" and _recovered(clause.text[: word.start]):
+                continue  # "物业帮我找回了丢失的快递": the loss is told as found
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if not _cancelled(clause, word, reading.polarity == "pos") and not _handled(reading, index, word):
@@ -93,6 +100,12 @@ def _handled(reading: Reading, index: int, word: Found) -> bool:
     if not any(lexicon.remedies.search(part) for part in rest):
         return False
     return all(reading_lexicon().figures(part).complaint == 0 for part in rest)
+
+
+def _recovered(before: str) -> bool:
+    """A remedy before a loss word in its clause, not negated ("帮我找回了丢失的快递"; not "没帮我找回丢失的行李")."""
+    found = escalation_lexicon().remedies.matches(before)
+    return bool(found) and not reading_lexicon().has_negator.search(before)
 
 
 def _told_as_story(reading: Reading, index: int, word: Found) -> bool:
@@ -156,9 +169,11 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return True
     if _negated_list(before):
         return True
+    if before.endswith(_PROTECTION):  # a feature that prevents the harm: 防漏电设计, 防过敏配方
+        return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)
-    if hypothetical or lexicon.frames_after.at(clause.text, after):
+    if hypothetical or lexicon.frames_after.at(clause.text, after) or _compared(clause.text, before, word.end):
         return True
     if lexicon.elsewhere.search(clause.text):
         return True
@@ -168,6 +183,14 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return False
     # The praise must come from words outside the signal (not "better" in Better Business Bureau).
     return reading_lexicon().figures(clause.text[: word.start] + "，" + clause.text[word.end :]).praise > 0
+
+
+def _compared(text: str, before: str, end: int) -> bool:
+    """The word is the standard of a comparison that praises someone else: "比消保官还认真", "比医院还专业",
+    "more thorough than my lawyer" (no event happened to anyone)."""
+    if _THAN.search(before):
+        return True
+    return bool(_COMPARED_WITH.search(before)) and text[end : end + 1] in _COMPARISON_ADVERBS
 
 
 def _negated_list(before: str) -> bool:
