@@ -210,6 +210,10 @@ def location_of(path: str | Path | LakeLocation) -> str | Path | LakeLocation:
 
 
 LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
+LAKE_ALIAS = "lake"  # what a process attaches a lake as
+LAKE_METADATA_SCHEMA = "koubei_lake"  # the PostgreSQL schema of the lake's catalog tables
+# The catalog's own tables (ducklake_data_file, ducklake_delete_file, ...) as DuckDB reaches them.
+LAKE_METADATA = f"__ducklake_metadata_{LAKE_ALIAS}.{LAKE_METADATA_SCHEMA}"
 # No rows or deletes kept in the catalog instead of Parquet files: every delete is a Parquet
 # delete file. DuckLake's default (10) stores a delete of up to 10 rows in the catalog, and
 # its commit check does not compare those with a concurrent delete file of the same data file
@@ -258,8 +262,8 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         try:
             # ATTACH takes no parameters: the two strings go in as quoted literals.
             con.execute(
-                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
-                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake',"
+                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS {LAKE_ALIAS}"
+                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA '{LAKE_METADATA_SCHEMA}',"
                 f" DATA_INLINING_ROW_LIMIT {DATA_INLINING_ROW_LIMIT})"
             )
         except duckdb.Error as exc:
@@ -457,12 +461,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def write_turn(self) -> AbstractContextManager[None]:
+        """On a lake, this process's turn to write (_WriteTurn): for what commits on its own,
+        outside `transaction` (DuckLake's maintenance calls). Nothing to wait for on the file."""
+        return _write_turn(self.location)() if self.location is not None else nullcontext()
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a failure inside leaves the database as it was. On a lake, after
         the writes of other processes' transactions (_WriteTurn)."""
-        turn = _write_turn(self.location)() if self.location is not None else nullcontext()
-        with turn:
+        with self.write_turn():
             self.con.execute("BEGIN TRANSACTION")
             try:
                 yield self.con
