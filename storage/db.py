@@ -38,6 +38,7 @@ import duckdb
 
 from koubei.config import LAKE_ADDRESS
 from koubei.errors import KoubeiError
+from koubei.redaction import redact, remember
 
 if TYPE_CHECKING:
     from storage.keys import KeyChain
@@ -182,10 +183,37 @@ class LakeLocation:
     catalog_dsn: str
     data_path: str
 
+    def __post_init__(self) -> None:
+        # The DSN may hold the catalog's password, and DuckDB's and libpq's errors quote the DSN
+        # or pieces of it: every message koubei shows or logs goes through redact, which masks
+        # what it was told to remember.
+        remember(self.catalog_dsn)
+        password = self._fields().get("password", "")
+        for part in (password, *password.split()):
+            remember(part)
+
+    def _fields(self) -> dict[str, str]:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            fields = conninfo_to_dict(self.catalog_dsn)  # key=value pairs or a postgresql:// URI
+        except psycopg.ProgrammingError:  # a malformed DSN: connecting says so (hidden, see hide)
+            return {}
+        return {key: str(value) for key, value in fields.items()}
+
     def __str__(self) -> str:
         # What messages show: the catalog's database and host, never a password from the DSN.
-        fields = dict(re.findall(r"(\w+)=(\S+)", self.catalog_dsn))
+        fields = self._fields()
         return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
+
+    def __repr__(self) -> str:
+        return f"LakeLocation({self})"  # the dataclass's own would print the DSN with its password
+
+    def hide(self, text: object) -> str:
+        """`text` (an error of DuckDB, libpq or psycopg about this lake) without the catalog's
+        password: the whole DSN, the password and any `password=` pair masked."""
+        return redact(str(text).replace(self.catalog_dsn, str(self)))
 
     @property
     def address(self) -> str:
@@ -268,7 +296,7 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
             )
         except duckdb.Error as exc:
             con.close()
-            raise StorageError(f"cannot open the lake {location}: {exc}") from exc
+            raise StorageError(f"cannot open the lake {location}: {location.hide(exc)}") from None
         con.execute("USE lake")
         _migrate(con, LAKE)
     return con
@@ -303,7 +331,11 @@ def _advisory_lock(location: LakeLocation, name: str) -> Iterator[None]:
     released when its session closes, also when the process dies."""
     import psycopg
 
-    with psycopg.connect(location.catalog_dsn, autocommit=True) as con:
+    try:
+        con = psycopg.connect(location.catalog_dsn, autocommit=True)
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot reach the lake's catalog {location}: {location.hide(exc)}") from None
+    with con:
         con.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
         yield
 
@@ -443,6 +475,9 @@ class Store:
             _migrate(self.con, self.backend)
         self._chain: KeyChain | None = None
 
+    def _hide(self, text: object) -> str:
+        return self.location.hide(text) if self.location is not None else str(text)
+
     @property
     def author_chain(self) -> KeyChain:
         """The keys this database's author hashes are made with (storage/keys.py), loaded on first use."""
@@ -480,7 +515,7 @@ class Store:
             try:
                 self.con.execute("COMMIT")
             except duckdb.TransactionException as exc:
-                raise WriteConflict(f"{self.path}: {exc}") from exc
+                raise WriteConflict(f"{self.path}: {self._hide(exc)}") from None
 
     def upsert(
         self,
