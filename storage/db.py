@@ -20,10 +20,12 @@ than one unit of work of each process ahead of it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -188,11 +190,12 @@ class LakeLocation:
         # or pieces of it: every message koubei shows or logs goes through redact, which masks
         # what it was told to remember.
         remember(self.catalog_dsn)
-        password = self._fields().get("password", "")
+        password = self.conninfo().get("password", "")
         for part in (password, *password.split()):
             remember(part)
 
-    def _fields(self) -> dict[str, str]:
+    def conninfo(self) -> dict[str, str]:
+        """The DSN's parameters (host, dbname, user, password ...); empty when it does not parse."""
         import psycopg
         from psycopg.conninfo import conninfo_to_dict
 
@@ -204,7 +207,7 @@ class LakeLocation:
 
     def __str__(self) -> str:
         # What messages show: the catalog's database and host, never a password from the DSN.
-        fields = self._fields()
+        fields = self.conninfo()
         return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
 
     def __repr__(self) -> str:
@@ -278,6 +281,38 @@ _lakes: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
 _lakes_lock = threading.Lock()
 
 
+_passfiles: dict[str, str] = {}
+_passfiles_lock = threading.Lock()
+
+
+def _passfile(password: str) -> str:
+    """A libpq password file (mode 0600, deleted when the process exits) that gives `password`
+    for any server."""
+    with _passfiles_lock:
+        if password not in _passfiles:
+            handle, name = tempfile.mkstemp(prefix="koubei-pgpass-")  # readable by this user only
+            escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(f"*:*:*:*:{escaped}\n")
+            atexit.register(Path(name).unlink, missing_ok=True)
+            _passfiles[password] = name
+        return _passfiles[password]
+
+
+def _duckdb_dsn(location: LakeLocation) -> str:
+    """The catalog's DSN as DuckDB gets it: without the password, which libpq reads from a
+    password file instead. DuckDB's errors quote the DSN whole ('Unable to connect to Postgres
+    at "host=... password=..."'), also from any query once the catalog goes away, where no
+    handler of koubei's sees the message before a traceback, a log or the dashboard does."""
+    from psycopg.conninfo import make_conninfo
+
+    fields = location.conninfo()
+    password = fields.pop("password", "")
+    if not password:
+        return location.catalog_dsn
+    return make_conninfo("", **fields, passfile=_passfile(password))
+
+
 def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     from duckdb_extensions import import_extension
 
@@ -290,7 +325,7 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         try:
             # ATTACH takes no parameters: the two strings go in as quoted literals.
             con.execute(
-                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS {LAKE_ALIAS}"
+                f"ATTACH {literal('ducklake:postgres:' + _duckdb_dsn(location))} AS {LAKE_ALIAS}"
                 f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA '{LAKE_METADATA_SCHEMA}',"
                 f" DATA_INLINING_ROW_LIMIT {DATA_INLINING_ROW_LIMIT})"
             )
