@@ -22,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from storage.db import LAKE_ALIAS, LAKE_METADATA, StorageError, Store
+from storage.compact import compact
+from storage.db import LAKE_ALIAS, LAKE_METADATA, LakeLocation, StorageError, Store, open_store
 
 KEEP = timedelta(hours=1)  # snapshots and replaced files younger than this stay
 # A data file is rewritten without its deleted rows (and loses its delete file) once this share
@@ -102,10 +103,10 @@ def overlapping_deletes(store: Store) -> list[tuple[str, int, int]]:
     return [(str(table), int(file), int(count)) for table, file, count in rows]
 
 
-def _maintain(store: Store, keep: timedelta) -> None:
+def _maintain(store: Store, keep: timedelta, rewrite_share: float) -> None:
     cutoff = f"now() - INTERVAL {int(keep.total_seconds())} SECOND"
     for call in (
-        f"ducklake_rewrite_data_files('{LAKE_ALIAS}', delete_threshold => {REWRITE_SHARE})",
+        f"ducklake_rewrite_data_files('{LAKE_ALIAS}', delete_threshold => {float(rewrite_share)})",
         f"ducklake_merge_adjacent_files('{LAKE_ALIAS}')",
         f"ducklake_expire_snapshots('{LAKE_ALIAS}', older_than => {cutoff})",
         f"ducklake_cleanup_old_files('{LAKE_ALIAS}', older_than => {cutoff})",
@@ -117,7 +118,7 @@ def _maintain(store: Store, keep: timedelta) -> None:
         store.query(f"SELECT count(*) FROM {call}")
 
 
-def compact_lake(store: Store, keep: timedelta = KEEP) -> Compaction:
+def compact_lake(store: Store, keep: timedelta = KEEP, rewrite_share: float = REWRITE_SHARE) -> Compaction:
     """Rewrite, merge, expire and clean up `store`'s lake in this process's write turn. Refuses
     a lake with overlapping delete files (check_lake): compacting it would lose deletes."""
     before = lake_files(store)
@@ -125,8 +126,20 @@ def compact_lake(store: Store, keep: timedelta = KEEP) -> Compaction:
         damaged = overlapping_deletes(store)
         if damaged:
             raise LakeDamaged(f"{store.path}: {_overlap_line(damaged)}; not compacted. {REPAIR}")
-        _maintain(store, keep)
+        _maintain(store, keep, rewrite_share)
     return Compaction(before, lake_files(store))
+
+
+def compact_for_good(where: Path | LakeLocation) -> None:
+    """After an erasure (`koubei forget`): no byte of a deleted row left anywhere. The file is
+    copied into a new one (storage/compact.py); on a lake every data file with a deleted row is
+    rewritten without it, and every older snapshot and every file replaced is deleted at once:
+    until then the rows stayed readable in the Parquet files, marked deleted only."""
+    if not isinstance(where, LakeLocation):
+        compact(where)
+        return
+    with open_store(where) as store:
+        compact_lake(store, keep=timedelta(0), rewrite_share=0.0)
 
 
 def _overlap_line(damaged: list[tuple[str, int, int]]) -> str:

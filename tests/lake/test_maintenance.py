@@ -126,3 +126,33 @@ def test_lake_compact_on_the_single_file_says_it_is_not_a_lake(tmp_path: Path) -
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=koubei_env(LakeLocation("", "")))
     assert done.returncode != 0
     assert "is not a lake" in done.stderr
+
+
+def _parquet_text(data_path: str) -> str:
+    """Every value of every Parquet file under `data_path`, as text (the files are compressed:
+    a grep of their bytes would find nothing either way)."""
+    with open_store(":memory:") as reader:
+        return "\n".join(
+            str(reader.query(f"SELECT * FROM read_parquet('{file}')"))
+            for file in sorted(Path(data_path).rglob("*.parquet"))
+        )
+
+
+def test_forget_on_a_lake_leaves_no_file_holding_the_erased_text(tmp_path: Path, lake: LakeLocation) -> None:
+    """Bug: `koubei forget` compacted the single file only; on a lake the erased mentions stayed
+    in their Parquet files, marked deleted, and in every older snapshot."""
+    needle = "王小明的电话138-1234-5678"
+    kept = "物流很快，质量不错，推荐购买"
+    mentions = [
+        Mention(source="test", native_id=str(i), text=text, published_at=T0 + timedelta(minutes=i))
+        for i, text in enumerate((f"{needle}，耳机坏了", kept, f"又是{needle}", "还行吧"))
+    ]
+    with open_store(lake) as store:
+        upsert_mentions(store, mentions)
+    assert needle in _parquet_text(lake.data_path)  # the check below can fail
+
+    erased = run_koubei(lake_config(tmp_path, lake), lake, "forget", "--text-contains", needle)
+    assert erased.returncode == 0, erased.stderr
+    assert "erased 2 mentions" in erased.stdout
+    left = _parquet_text(lake.data_path)
+    assert needle not in left and kept in left
