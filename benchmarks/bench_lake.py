@@ -191,7 +191,9 @@ def main() -> None:
                 where = _fresh(kind, tmp, pg, f"ingest_{kind}_{n}")
                 share = COUNT // n
                 rate = _run(share * n, _ingest, [(where, i * share, share) for i in range(n)])
-                print(f"ingest {kind}, {n} worker(s): {rate:,.0f} mentions/s", flush=True)
+                print(
+                    f"ingest {kind}, {n} worker(s): {rate:,.0f} mentions/s (load {os.getloadavg()[0]:.1f})", flush=True
+                )
                 if n == 1:
                     medians = _query_medians(where)
                     print(f"queries {kind} at {COUNT:,}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in medians.items()))
@@ -202,7 +204,9 @@ def main() -> None:
                 _run(SCORED, _ingest, [(where, 0, SCORED)])
                 buckets = [[k for k in range(SCORE_BUCKETS) if k % n == i] for i in range(n)]
                 rate = _run(SCORED, _score, [(where, b) for b in buckets])
-                print(f"scoring {kind}, {n} worker(s): {rate:,.0f} mentions/s", flush=True)
+                print(
+                    f"scoring {kind}, {n} worker(s): {rate:,.0f} mentions/s (load {os.getloadavg()[0]:.1f})", flush=True
+                )
     print(f"load {os.getloadavg()[0]:.1f} at end")
 
 
