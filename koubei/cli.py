@@ -19,6 +19,7 @@ from koubei.commands import (
     config,
     dashboard,
     evaluate,
+    lake,
     migrate,
     pipeline,
     privacy,
@@ -65,6 +66,7 @@ app.add_typer(privacy.keys)
 app.add_typer(rollups.app)
 app.add_typer(worker.app)
 app.add_typer(migrate.app)
+app.add_typer(lake.app)
 app.add_typer(users.app)
 app.add_typer(users.audit_app)
 

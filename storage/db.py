@@ -20,10 +20,12 @@ than one unit of work of each process ahead of it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +40,7 @@ import duckdb
 
 from koubei.config import LAKE_ADDRESS
 from koubei.errors import KoubeiError
+from koubei.redaction import redact, remember
 
 if TYPE_CHECKING:
     from storage.keys import KeyChain
@@ -182,10 +185,38 @@ class LakeLocation:
     catalog_dsn: str
     data_path: str
 
+    def __post_init__(self) -> None:
+        # The DSN may hold the catalog's password, and DuckDB's and libpq's errors quote the DSN
+        # or pieces of it: every message koubei shows or logs goes through redact, which masks
+        # what it was told to remember.
+        remember(self.catalog_dsn)
+        password = self.conninfo().get("password", "")
+        for part in (password, *password.split()):
+            remember(part)
+
+    def conninfo(self) -> dict[str, str]:
+        """The DSN's parameters (host, dbname, user, password ...); empty when it does not parse."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            fields = conninfo_to_dict(self.catalog_dsn)  # key=value pairs or a postgresql:// URI
+        except psycopg.ProgrammingError:  # a malformed DSN: connecting says so (hidden, see hide)
+            return {}
+        return {key: str(value) for key, value in fields.items()}
+
     def __str__(self) -> str:
         # What messages show: the catalog's database and host, never a password from the DSN.
-        fields = dict(re.findall(r"(\w+)=(\S+)", self.catalog_dsn))
+        fields = self.conninfo()
         return f"ducklake:postgres:{fields.get('dbname', '?')}@{fields.get('host', 'localhost')} ({self.data_path})"
+
+    def __repr__(self) -> str:
+        return f"LakeLocation({self})"  # the dataclass's own would print the DSN with its password
+
+    def hide(self, text: object) -> str:
+        """`text` (an error of DuckDB, libpq or psycopg about this lake) without the catalog's
+        password: the whole DSN, the password and any `password=` pair masked."""
+        return redact(str(text).replace(self.catalog_dsn, str(self)))
 
     @property
     def address(self) -> str:
@@ -210,6 +241,10 @@ def location_of(path: str | Path | LakeLocation) -> str | Path | LakeLocation:
 
 
 LAKE_EXTENSIONS = ("ducklake", "postgres_scanner")
+LAKE_ALIAS = "lake"  # what a process attaches a lake as
+LAKE_METADATA_SCHEMA = "koubei_lake"  # the PostgreSQL schema of the lake's catalog tables
+# The catalog's own tables (ducklake_data_file, ducklake_delete_file, ...) as DuckDB reaches them.
+LAKE_METADATA = f"__ducklake_metadata_{LAKE_ALIAS}.{LAKE_METADATA_SCHEMA}"
 # No rows or deletes kept in the catalog instead of Parquet files: every delete is a Parquet
 # delete file. DuckLake's default (10) stores a delete of up to 10 rows in the catalog, and
 # its commit check does not compare those with a concurrent delete file of the same data file
@@ -246,6 +281,38 @@ _lakes: dict[LakeLocation, duckdb.DuckDBPyConnection] = {}
 _lakes_lock = threading.Lock()
 
 
+_passfiles: dict[str, str] = {}
+_passfiles_lock = threading.Lock()
+
+
+def _passfile(password: str) -> str:
+    """A libpq password file (mode 0600, deleted when the process exits) that gives `password`
+    for any server."""
+    with _passfiles_lock:
+        if password not in _passfiles:
+            handle, name = tempfile.mkstemp(prefix="koubei-pgpass-")  # readable by this user only
+            escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(f"*:*:*:*:{escaped}\n")
+            atexit.register(Path(name).unlink, missing_ok=True)
+            _passfiles[password] = name
+        return _passfiles[password]
+
+
+def _duckdb_dsn(location: LakeLocation) -> str:
+    """The catalog's DSN as DuckDB gets it: without the password, which libpq reads from a
+    password file instead. DuckDB's errors quote the DSN whole ('Unable to connect to Postgres
+    at "host=... password=..."'), also from any query once the catalog goes away, where no
+    handler of koubei's sees the message before a traceback, a log or the dashboard does."""
+    from psycopg.conninfo import make_conninfo
+
+    fields = location.conninfo()
+    password = fields.pop("password", "")
+    if not password:
+        return location.catalog_dsn
+    return make_conninfo("", **fields, passfile=_passfile(password))
+
+
 def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
     from duckdb_extensions import import_extension
 
@@ -258,13 +325,13 @@ def _attach_lake(location: LakeLocation) -> duckdb.DuckDBPyConnection:
         try:
             # ATTACH takes no parameters: the two strings go in as quoted literals.
             con.execute(
-                f"ATTACH {literal('ducklake:postgres:' + location.catalog_dsn)} AS lake"
-                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA 'koubei_lake',"
+                f"ATTACH {literal('ducklake:postgres:' + _duckdb_dsn(location))} AS {LAKE_ALIAS}"
+                f" (DATA_PATH {literal(location.data_path)}, METADATA_SCHEMA '{LAKE_METADATA_SCHEMA}',"
                 f" DATA_INLINING_ROW_LIMIT {DATA_INLINING_ROW_LIMIT})"
             )
         except duckdb.Error as exc:
             con.close()
-            raise StorageError(f"cannot open the lake {location}: {exc}") from exc
+            raise StorageError(f"cannot open the lake {location}: {location.hide(exc)}") from None
         con.execute("USE lake")
         _migrate(con, LAKE)
     return con
@@ -299,7 +366,11 @@ def _advisory_lock(location: LakeLocation, name: str) -> Iterator[None]:
     released when its session closes, also when the process dies."""
     import psycopg
 
-    with psycopg.connect(location.catalog_dsn, autocommit=True) as con:
+    try:
+        con = psycopg.connect(location.catalog_dsn, autocommit=True)
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot reach the lake's catalog {location}: {location.hide(exc)}") from None
+    with con:
         con.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
         yield
 
@@ -439,6 +510,9 @@ class Store:
             _migrate(self.con, self.backend)
         self._chain: KeyChain | None = None
 
+    def _hide(self, text: object) -> str:
+        return self.location.hide(text) if self.location is not None else str(text)
+
     @property
     def author_chain(self) -> KeyChain:
         """The keys this database's author hashes are made with (storage/keys.py), loaded on first use."""
@@ -457,12 +531,16 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def write_turn(self) -> AbstractContextManager[None]:
+        """On a lake, this process's turn to write (_WriteTurn): for what commits on its own,
+        outside `transaction` (DuckLake's maintenance calls). Nothing to wait for on the file."""
+        return _write_turn(self.location)() if self.location is not None else nullcontext()
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: a failure inside leaves the database as it was. On a lake, after
         the writes of other processes' transactions (_WriteTurn)."""
-        turn = _write_turn(self.location)() if self.location is not None else nullcontext()
-        with turn:
+        with self.write_turn():
             self.con.execute("BEGIN TRANSACTION")
             try:
                 yield self.con
@@ -472,7 +550,7 @@ class Store:
             try:
                 self.con.execute("COMMIT")
             except duckdb.TransactionException as exc:
-                raise WriteConflict(f"{self.path}: {exc}") from exc
+                raise WriteConflict(f"{self.path}: {self._hide(exc)}") from None
 
     def upsert(
         self,

@@ -63,7 +63,7 @@ def show_command(
         else:
             typer.echo(f"{key} = {toml_value(value)}  # {origin}")
     file = layers.settings.path or "no koubei.toml found, the defaults"
-    typer.echo(f"file: {file}; database: {layers.settings.db_path}", err=True)
+    typer.echo(f"file: {file}; database: {layers.settings.location}", err=True)  # a lake: never its password
     for path, setting in layers.saved.items():
         typer.echo(
             f"saved: {path_text(path)} by {setting.changed_by} at {setting.changed_at:%Y-%m-%d %H:%M} UTC", err=True

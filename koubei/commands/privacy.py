@@ -30,8 +30,8 @@ def forget_command(
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of --author, --mention, --text-contains")
     from storage.audit import default_actor, origin_of
-    from storage.compact import compact
     from storage.forget import Selector, SelectorError, forget, would_erase
+    from storage.lake_maintenance import compact_for_good
 
     selector = Selector(*chosen[0])
     try:
@@ -45,7 +45,7 @@ def forget_command(
         erased = forget(ctx.obj.open_store, selector, by or default_actor(), origin_of("koubei forget"))
     except SelectorError as exc:
         raise KoubeiError(str(exc)) from None
-    compact(ctx.obj.db_path)
+    compact_for_good(ctx.obj.settings.location)  # the file, or the lake's files
     typer.echo(
         f"erased {erased.mentions} mentions with their scores, aspects, triage, flags and labels"
         f" ({erased.labels} more labelled texts), their quotes in {erased.payloads} alert payloads and"

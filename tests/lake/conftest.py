@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import open_store
 from storage.db import LakeLocation
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
@@ -45,6 +46,19 @@ def run_koubei(config: Path, lake: LakeLocation, *args: str, timeout: float = 30
         timeout=timeout,
         env=koubei_env(lake),
     )
+
+
+def table_rows(where: Path | LakeLocation) -> dict[str, list[str]]:
+    """Every table's rows (but the migrations' record), sorted, as text: equal when the contents are."""
+    with open_store(where, read_only=True) as store:
+        names = [
+            str(n)
+            for (n,) in store.query(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                " AND table_name <> 'schema_migrations'"
+            )
+        ]
+        return {name: sorted(str(row) for row in store.query(f"SELECT * FROM {name}")) for name in names}
 
 
 def run_to_the_end(processes: Sequence[BaseProcess], timeout: float) -> None:

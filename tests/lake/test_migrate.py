@@ -5,21 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage import open_store
 from storage.db import LakeLocation
-from tests.lake.conftest import lake_config, run_koubei
-
-
-def _tables(store_path: Path | LakeLocation) -> dict[str, list[str]]:
-    with open_store(store_path, read_only=True) as store:
-        names = [
-            str(n)
-            for (n,) in store.query(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-                " AND table_name <> 'schema_migrations'"
-            )
-        ]
-        return {name: sorted(str(row) for row in store.query(f"SELECT * FROM {name}")) for name in names}
+from tests.lake.conftest import lake_config, run_koubei, table_rows
 
 
 def test_migrate_copies_every_table_of_a_file_into_the_lake(tmp_path: Path, lake: LakeLocation) -> None:
@@ -34,6 +21,6 @@ def test_migrate_copies_every_table_of_a_file_into_the_lake(tmp_path: Path, lake
         moved = run_koubei(lake_toml, lake, "--db", str(file), "migrate", "--to", "ducklake")
         assert moved.returncode == 0, moved.stderr
         assert "mentions:" in moved.stdout and "same in the lake" in moved.stdout
-    original, copy = _tables(file), _tables(lake)
+    original, copy = table_rows(file), table_rows(lake)
     assert original["mentions"] and original["sentiment"]
     assert original == copy
