@@ -108,3 +108,15 @@ def test_the_dashboard_on_a_lake_with_a_password_shows_none(tmp_path: Path, lake
         finally:
             browser.close()
     assert "Secret" not in log.read_text(errors="replace")
+
+
+def test_the_dashboard_names_a_lake_in_its_messages_without_the_password() -> None:
+    """Bug: the message for a database that predates this version quoted $KOUBEI_DB as given,
+    and a lake's address holds its DSN, password and all (dashboard/loaders.py)."""
+    from dashboard.loaders import database_name
+
+    lake = LakeLocation(_with_password("host=db.internal dbname=koubei_lake user=k"), "/data/lake/")
+    named = database_name(lake.address)
+    assert "Secret" not in named
+    assert "koubei_lake@db.internal" in named
+    assert database_name("/data/koubei.duckdb") == "/data/koubei.duckdb"
