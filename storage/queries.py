@@ -60,7 +60,8 @@ class Kpis:
         return self.negative / self.scored if self.scored else None
 
 
-def _filters(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
+def filter_clauses(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
+    """The brand, product and source conditions of `f` on the columns of `alias` (of mentions or a rollup)."""
     clauses, params = [], []
     for column, values in (("brand", f.brands), ("product", f.products), ("source", f.sources)):
         if values:
@@ -71,7 +72,7 @@ def _filters(f: MentionFilter, alias: str) -> tuple[list[str], list[Any]]:
 
 def filter_where(f: MentionFilter, alias: str = "m") -> tuple[str, list[Any]]:
     """The WHERE clause (and its parameters) that keeps the mentions `alias` of the filter `f`."""
-    clauses, params = _filters(f, alias)
+    clauses, params = filter_clauses(f, alias)
     return " AND ".join([f"{alias}.published_at >= ?", f"{alias}.published_at < ?", *clauses]), [
         f.start,
         f.end,
@@ -93,7 +94,7 @@ def counted_sql(
     buckets from the rollup, the partial ones at the window's edges from the rows (all rows when not
     `usable`), so the cost follows the window and the combinations in it, not the store."""
     cut = rollups.split(f.start, f.end, usable)
-    filters, params = _filters(f, "m")
+    filters, params = filter_clauses(f, "m")
     edges, edge_params = cut.edge_sql("m.published_at")
     keyed = "".join(f", m.{key}" for key in keys)
     parts = [
