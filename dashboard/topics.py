@@ -32,7 +32,7 @@ from storage.queries import MentionFilter
 from storage.topics import Sampled, aspect_series, per_day, period_sample, period_texts, question_candidates
 
 TEXTS = 1400  # mentions read per period for themes (the newest TEXTS // days of each day)
-SAMPLE = 20_000  # mentions of the period the FAQ candidates are counted in (the newest SAMPLE // days a day)
+SAMPLE = 10_000  # mentions of the period the FAQ candidates are counted in (the newest SAMPLE // days a day)
 THEMES = 15
 MIN_TEXTS = 3  # a theme must be in at least this many of the period's mentions
 FINE_SPAN = timedelta(days=3)  # up to this span aspects are drawn per 6 hours, beyond it per day
