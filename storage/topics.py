@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from storage import rollups
+from storage import bykey, rollups
+from storage.bykey import Key
 from storage.db import Store
 from storage.queries import LOCAL_BUCKET, MENTIONS, MentionFilter, filter_clauses, filter_where, rollup_usable
 from storage.reports import REACH_SQL, Candidate
@@ -115,19 +116,13 @@ def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
 
 def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]:
     """`sampled` mentions (questions, found by the caller) as FAQ candidates, most reach first (as
-    storage.reports.question_candidates orders a period's): their aspects and copy-paste group read
-    for these keys only (a semi join, no hash table over the aspects or flags of the store)."""
+    storage.reports.question_candidates orders a period's): their aspects looked up by key, their
+    copy-paste groups by a semi join on these keys (no hash table over the flags of the store)."""
     if not sampled:
         return []
     keys = _keys(sampled)
     picked = f"(source, native_id) IN (SELECT source, native_id FROM {_KEYS.format(times='')})"
-    aspects = {
-        (source, native_id): tuple(found)
-        for source, native_id, found in store.query(
-            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {picked} GROUP BY ALL",
-            keys,
-        )
-    }
+    aspects = _aspects_by_key(store, [(m.source, m.native_id) for m in sampled])
     groups = {
         (source, native_id): group
         for source, native_id, group in store.query(
@@ -149,6 +144,19 @@ def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]
         for m in sampled
     ]
     return sorted(candidates, key=lambda c: (-c.reach, datetime.max - c.published_at, c.source, c.native_id))
+
+
+def _aspects_by_key(store: Store, keys: list[Key]) -> dict[Key, tuple[str, ...]]:
+    """The aspects of these mentions, looked up through the index on native_id (storage/bykey.py):
+    a semi join on (source, native_id) scanned every stored aspect row (6.5M at 10M mentions)."""
+    found: dict[Key, tuple[str, ...]] = {}
+    for part in bykey.slices(keys):
+        rows = store.query(
+            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {bykey.BY_KEY} GROUP BY ALL",
+            bykey.key_params(part),
+        )
+        found.update({(source, native_id): tuple(aspects) for source, native_id, aspects in rows})
+    return found
 
 
 # The keys of sampled mentions (and with `times` their published_at), as a table from list parameters.
