@@ -3,15 +3,15 @@ page's data, read in one short read-only connection.
 
 A theme is a word of jieba's segmentation with koubei's stop list (sentiment/keywords.py: no
 stopwords, no times such as 上午, no fragments across two words such as 宝一 of 充电宝一天). It
-rises when the share of mentions holding it grew against the previous period of the same length;
-each period is read as at most TEXTS mentions (a fixed sample), so the page stays fast on a large
-store (jieba reads about 180k characters a second, far fewer on a loaded machine). The FAQ
-candidates and the aspects' sentiment over time come from a larger fixed sample of the period
-(SAMPLE mentions, whose first TEXTS are the themes' sample: one read of the window): their counts
-are of that sample, and only its aspects and its questions' copy-paste groups are read. A period
-with fewer mentions is read whole, so its counts are exact. Texts are
-segmented clause by clause with a cache: jieba never joins words across punctuation, and reviews
-repeat clauses (物流很快, 质量不错) far more than whole texts.
+rises when the share of mentions holding it grew against the previous period of the same length.
+Texts are read as a bounded sample, never all texts of a period: the newest TEXTS // days mentions
+of each day of each period for the themes (jieba reads about 180k characters a second, far fewer on
+a loaded machine), the newest SAMPLE // days of each day for the FAQ candidates (one read of the
+window, the themes' texts taken from it); only the sample's questions' aspects and copy-paste groups
+are read. A day with fewer mentions is read whole. The aspects' sentiment over time counts every
+trusted mention of the window, from the rollups kept at write time (storage/topics.aspect_series).
+Texts are segmented clause by clause with a cache: jieba never joins words across punctuation, and
+reviews repeat clauses (物流很快, 质量不错) far more than whole texts.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from reports.faq import Topic, asks, group_questions
 from sentiment.keywords import keyword_tokens
 from storage import Store, open_store
 from storage.queries import MentionFilter
-from storage.topics import Sampled, aspect_series, period_sample, period_texts, question_candidates
+from storage.topics import Sampled, aspect_series, per_day, period_sample, period_texts, question_candidates
 
-TEXTS = 3000  # mentions read per period for themes
-SAMPLE = 20_000  # mentions of the period the aspects' sentiment and the FAQ candidates are counted in
+TEXTS = 1400  # mentions read per period for themes (the newest TEXTS // days of each day)
+SAMPLE = 10_000  # mentions of the period the FAQ candidates are counted in (the newest SAMPLE // days a day)
 THEMES = 15
 MIN_TEXTS = 3  # a theme must be in at least this many of the period's mentions
 FINE_SPAN = timedelta(days=3)  # up to this span aspects are drawn per 6 hours, beyond it per day
@@ -105,27 +105,44 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
 
 @dataclass
 class TopicsData:
-    aspects: pd.DataFrame  # storage.topics.aspect_series of the sample
+    aspects: pd.DataFrame  # storage.topics.aspect_series of the window
     themes: list[Theme]
     faq: tuple[Topic, ...]
     texts_now: int
     texts_before: int
-    sampled: int  # the mentions the aspects and the FAQ's questions were counted in
+    sampled: int  # the mentions the FAQ's questions were counted in
+    texts_per_day: int  # the newest mentions of each day read for the themes
+    sample_per_day: int  # the same for the FAQ candidates
 
 
 def load_topics(db: str, f: MentionFilter, tz: str) -> TopicsData:
     bucket = timedelta(hours=6) if f.end - f.start <= FINE_SPAN else timedelta(days=1)
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
         sample = period_sample(store, f, max(TEXTS, SAMPLE))
-        current, previous = [m.text for m in sample[:TEXTS]], period_texts(store, f.previous(), TEXTS)
+        current, previous = newest_per_day(sample, f, TEXTS), period_texts(store, f.previous(), TEXTS)
         return TopicsData(
-            aspects=aspect_series(store, sample, bucket, tz),
+            aspects=aspect_series(store, f, bucket, tz),
             themes=rising_themes(current, previous),
             faq=sampled_faq(store, sample),
             texts_now=len(current),
             texts_before=len(previous),
             sampled=len(sample),
+            texts_per_day=per_day(f, TEXTS),
+            sample_per_day=per_day(f, max(TEXTS, SAMPLE)),
         )
+
+
+def newest_per_day(sample: list[Sampled], f: MentionFilter, limit: int) -> list[str]:
+    """The texts period_sample(f, limit) reads, taken from a larger sample of the same period."""
+    most = per_day(f, limit)
+    taken: Counter[int] = Counter()
+    texts = []
+    for m in sample:
+        day = (m.published_at - f.start) // timedelta(days=1)
+        if taken[day] < most:
+            taken[day] += 1
+            texts.append(m.text)
+    return texts
 
 
 def sampled_faq(store: Store, sample: list[Sampled]) -> tuple[Topic, ...]:

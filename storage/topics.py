@@ -10,31 +10,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
+from storage import bykey, rollups
+from storage.bykey import Key
 from storage.db import Store
-from storage.queries import MENTIONS, MentionFilter, filter_where
+from storage.queries import LOCAL_BUCKET, MENTIONS, MentionFilter, filter_clauses, filter_where, rollup_usable
 from storage.reports import REACH_SQL, Candidate
 
 
-def aspect_series(store: Store, sampled: list[Sampled], bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
-    """One row per local time bucket (in `tz`) and aspect the `sampled` mentions name in it: bucket, aspect,
-    mentions, positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own
-    polarity). The aspects of these keys only: no hash table over the window's or the store's aspects."""
-    step = f"{int(bucket.total_seconds())} seconds"
+def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
+    """One row per local time bucket (in `tz`) and aspect the filter's trusted mentions name in it: bucket,
+    aspect, mentions, scored, positive, negative, net_sentiment ((positive - negative) / scored, by the
+    mention's label: the rollups keep no per-aspect polarity). Whole 5-minute buckets from
+    `rollup_aspects`, only the rows of the partial buckets at the window's edges from the tables, so the
+    cost follows the window's buckets, not its mentions."""
+    seconds = int(bucket.total_seconds())
+    step = f"{seconds} seconds"
+    cut = rollups.split(f.start, f.end, rollup_usable(seconds, tz, f))
+    filters, params = filter_clauses(f, "m")
+    edges, edge_params = cut.edge_sql("m.published_at")
+    local = LOCAL_BUCKET.format(t="m.published_at")
+    parts = [
+        f"SELECT {local} AS bucket, a.aspect, coalesce(s.label, '') AS label, count(*) AS mentions"
+        f" FROM {MENTIONS} m JOIN mention_aspects a USING (source, native_id)"
+        " LEFT JOIN sentiment s USING (source, native_id)"
+        f" WHERE {' AND '.join([edges, *filters])} GROUP BY ALL"
+    ]
+    values: list[Any] = [step, tz, *edge_params, *params]
+    if cut.span is not None:
+        parts.append(
+            f"SELECT {LOCAL_BUCKET.format(t='m.bucket')} AS bucket, m.aspect, m.label, sum(m.mentions)"
+            f" FROM rollup_aspects m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
+            " GROUP BY ALL"
+        )
+        values += [step, tz, *cut.span, *params]
     return store.frame(
         f"""
-        SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket, a.aspect,
-               count(*) AS mentions, count(*) FILTER (WHERE a.polarity = 'pos') AS positive,
-               count(*) FILTER (WHERE a.polarity = 'neg') AS negative,
-               (count(*) FILTER (WHERE a.polarity = 'pos') - count(*) FILTER (WHERE a.polarity = 'neg'))
-                   / count(*) AS net_sentiment
-        FROM {_KEYS.format(times=", unnest(?::TIMESTAMP[]) AS published_at")} m
-        JOIN mention_aspects a USING (source, native_id)
-        GROUP BY ALL ORDER BY bucket, aspect
+        SELECT bucket, aspect, sum(mentions)::BIGINT AS mentions,
+               coalesce(sum(mentions) FILTER (WHERE label <> ''), 0)::BIGINT AS scored,
+               coalesce(sum(mentions) FILTER (WHERE label = 'pos'), 0)::BIGINT AS positive,
+               coalesce(sum(mentions) FILTER (WHERE label = 'neg'), 0)::BIGINT AS negative,
+               (positive - negative) / nullif(scored, 0) AS net_sentiment
+        FROM ({" UNION ALL ".join(parts)}) GROUP BY ALL HAVING sum(mentions) > 0 ORDER BY bucket, aspect
         """,
-        [step, tz, *_keys(sampled), [m.published_at for m in sampled]],
+        values,
     )
 
 
@@ -50,17 +72,41 @@ class Sampled:
 
 
 def period_sample(store: Store, f: MentionFilter, limit: int) -> list[Sampled]:
-    """At most `limit` mentions of the period: a fixed sample (by a hash of the key) when there are more,
-    so a share is measured on the same mentions every time; in the sample's order, so the first n of
-    it are the sample of n. One top-n read of the window: the page reads this many texts, whatever the
-    window holds."""
+    """At most `limit` trusted mentions of the period: the newest `limit // days` of each day of it (days
+    counted from f.start, the last one possibly shorter; at least one a day), so every day of the period
+    is in the sample and a read costs the same whatever the period holds. Each day is a top-n by time,
+    which DuckDB answers from the newest row groups of the day, not from every row of it; a day with
+    fewer mentions is read whole. Newest first within each day, the days in order."""
+    days = slices(f)
+    most = per_day(f, limit)
     where, params = filter_where(f)
+    one_day = (
+        f"(SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL} AS reach, ? AS day FROM mentions m"
+        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND NOT EXISTS"
+        " (SELECT 1 FROM excluded e WHERE e.source = m.source AND e.native_id = m.native_id)"
+        " ORDER BY m.published_at DESC, m.source, m.native_id LIMIT ?)"
+    )
+    values = [value for n, (start, end) in enumerate(days) for value in (n, *params, start, end, most)]
     rows = store.query(
-        f"SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL} FROM {MENTIONS} m WHERE {where}"
-        " ORDER BY hash(m.source, m.native_id), m.source, m.native_id LIMIT ?",
-        [*params, limit],
+        # The excluded keys are read once for every day (trusted_mentions would read them per day).
+        "WITH excluded AS MATERIALIZED (SELECT source, native_id FROM mention_flags WHERE excluded)"
+        f" SELECT source, native_id, published_at, text, reach FROM ({' UNION ALL '.join([one_day] * len(days))})"
+        " ORDER BY day, published_at DESC, source, native_id",
+        values,
     )
     return [Sampled(source, native_id, at, text, int(reach)) for source, native_id, at, text, reach in rows]
+
+
+def slices(f: MentionFilter) -> list[tuple[datetime, datetime]]:
+    """The period cut into days from f.start (the last one ends at f.end)."""
+    day = timedelta(days=1)
+    starts = [f.start + n * day for n in range(max(1, -(-(f.end - f.start) // day)))]
+    return [(start, min(start + day, f.end)) for start in starts]
+
+
+def per_day(f: MentionFilter, limit: int) -> int:
+    """How many mentions of each day period_sample(f, limit) reads."""
+    return max(1, limit // len(slices(f)))
 
 
 def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
@@ -70,19 +116,13 @@ def period_texts(store: Store, f: MentionFilter, limit: int) -> list[str]:
 
 def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]:
     """`sampled` mentions (questions, found by the caller) as FAQ candidates, most reach first (as
-    storage.reports.question_candidates orders a period's): their aspects and copy-paste group read
-    for these keys only (a semi join, no hash table over the aspects or flags of the store)."""
+    storage.reports.question_candidates orders a period's): their aspects looked up by key, their
+    copy-paste groups by a semi join on these keys (no hash table over the flags of the store)."""
     if not sampled:
         return []
     keys = _keys(sampled)
     picked = f"(source, native_id) IN (SELECT source, native_id FROM {_KEYS.format(times='')})"
-    aspects = {
-        (source, native_id): tuple(found)
-        for source, native_id, found in store.query(
-            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {picked} GROUP BY ALL",
-            keys,
-        )
-    }
+    aspects = _aspects_by_key(store, [(m.source, m.native_id) for m in sampled])
     groups = {
         (source, native_id): group
         for source, native_id, group in store.query(
@@ -104,6 +144,19 @@ def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]
         for m in sampled
     ]
     return sorted(candidates, key=lambda c: (-c.reach, datetime.max - c.published_at, c.source, c.native_id))
+
+
+def _aspects_by_key(store: Store, keys: list[Key]) -> dict[Key, tuple[str, ...]]:
+    """The aspects of these mentions, looked up through the index on native_id (storage/bykey.py):
+    a semi join on (source, native_id) scanned every stored aspect row (6.5M at 10M mentions)."""
+    found: dict[Key, tuple[str, ...]] = {}
+    for part in bykey.slices(keys):
+        rows = store.query(
+            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {bykey.BY_KEY} GROUP BY ALL",
+            bykey.key_params(part),
+        )
+        found.update({(source, native_id): tuple(aspects) for source, native_id, aspects in rows})
+    return found
 
 
 # The keys of sampled mentions (and with `times` their published_at), as a table from list parameters.

@@ -149,7 +149,7 @@ def body(db: str, f: Filters) -> None:
         st.info(t("topics.no_aspects"))
     else:
         st.plotly_chart(aspect_figure(view.aspects), key="topics_aspects", config={"displaylogo": False})
-        st.caption(t("topics.aspects_hint", few=charts.MIN_SCORED) + " " + t("topics.sample_hint", n=view.sampled))
+        st.caption(t("topics.aspects_hint", few=charts.MIN_SCORED))
 
     st.subheader(t("topics.themes_title"))
     prev_first, prev_last = f.start_day - timedelta(days=f.days), f.start_day - timedelta(days=1)
@@ -157,6 +157,7 @@ def body(db: str, f: Filters) -> None:
         t(
             "topics.themes_hint",
             prev=f"{prev_first:%Y-%m-%d} – {prev_last:%Y-%m-%d}",
+            per_day=view.texts_per_day,
             now=view.texts_now,
             before=view.texts_before,
         )
@@ -176,7 +177,7 @@ def body(db: str, f: Filters) -> None:
             st.caption(t("topics.pick_theme"))
 
     st.subheader(t("topics.faq_title"))
-    st.caption(t("topics.faq_hint", n=view.sampled))
+    st.caption(t("topics.faq_hint", per_day=view.sample_per_day, n=view.sampled))
     if not view.faq:
         st.info(t("topics.no_questions"))
     else:

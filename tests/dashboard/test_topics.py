@@ -3,8 +3,11 @@ per bucket, a theme's mentions (hand-made texts and rows with answers worked out
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +19,7 @@ from reports import faq
 from storage import Store, open_store, queries, upsert_mentions
 from storage.queries import MentionFilter, filter_options
 from storage.sentiment import write_scores
-from storage.topics import aspect_series, mentions_with, period_sample, period_texts
+from storage.topics import aspect_series, mentions_with, period_sample, period_texts, question_candidates
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = "Asia/Shanghai"
@@ -74,9 +77,9 @@ def filled(store: Store) -> Store:
 
 def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
     f = MentionFilter(DAY, DAY + timedelta(days=1))
-    series = aspect_series(filled, period_sample(filled, f, 10), timedelta(days=1))
-    got = {r.aspect: (r.mentions, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
-    assert got == {"物流": (2, 1, 1, 0.0), "质量": (2, 0, 2, -1.0)}
+    series = aspect_series(filled, f, timedelta(days=1))
+    got = {r.aspect: (r.mentions, r.scored, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
+    assert got == {"物流": (2, 2, 1, 1, 0.0), "质量": (2, 2, 0, 2, -1.0)}
     assert sorted(period_texts(filled, f, 10)) == sorted(["充电宝鼓包了", "物流很快", "充电宝鼓包，物流也慢"])
     assert len(period_texts(filled, f, 2)) == 2
     found = mentions_with(filled, f, "鼓包")
@@ -125,43 +128,121 @@ def whole_aspects(db: Path, f: MentionFilter) -> int:
         )
 
 
-def test_a_window_smaller_than_the_sample_is_read_whole(demo_db: Path) -> None:
-    """A window holding fewer mentions than the sample is read whole: the page's FAQ candidates are the
-    report's (reports/faq.py over every question of the period), counts, channels and examples alike,
-    and the aspects' counts are the window's."""
+def test_aspect_sentiment_is_read_from_the_rollups(filled: Store) -> None:
+    """Bug: the aspects' sentiment over time joined the sampled mentions to every stored aspect row (0.6-1.8
+    s at 10M mentions); it reads rollup_aspects, kept at write time, so a change there is what it shows."""
+    f = MentionFilter(DAY, DAY + timedelta(days=1))
+    filled.query("UPDATE rollup_aspects SET mentions = mentions * 10")
+    series = aspect_series(filled, f, timedelta(days=1))
+    assert dict(zip(series["aspect"], series["mentions"])) == {"物流": 20, "质量": 20}
+    assert aspect_series(filled, f, timedelta(hours=6)).groupby("aspect")["mentions"].sum().to_dict() == {
+        "物流": 20,
+        "质量": 20,
+    }
+
+
+def test_faq_candidates_look_their_aspects_up_by_key(filled: Store, tmp_path: Path) -> None:
+    """Bug: the FAQ candidates' aspects were read by a semi join on (source, native_id), which scanned every
+    stored aspect row (6.5M at 10M mentions, 1.3-1.7 s with the flags for 435 questions); they are looked
+    up through the index on native_id, so the rows read are the candidates' own."""
+    filled.query(  # other mentions' aspects, which a scan would read
+        "INSERT INTO mention_aspects (source, native_id, aspect, polarity)"
+        " SELECT 'demo.jd', 'other' || i, '质量', 'neg' FROM range(5000) t(i)"
+    )
+    f = MentionFilter(DAY, DAY + timedelta(days=1))
+    asked = [m for m in period_sample(filled, f, 10) if m.native_id == "c"]
+    found = question_candidates(filled, asked)
+    assert [(c.native_id, c.aspects) for c in found] == [("c", ("物流", "质量"))]
+    assert scan_types(filled, tmp_path, lambda: question_candidates(filled, asked), "mention_aspects") == {"Index Scan"}
+
+
+def scan_types(store: Store, tmp_path: Path, read: Callable[[], object], table: str) -> set[str]:
+    """How the queries `read` sent through `store.query` scanned `table` (DuckDB's profile of each)."""
+    out = tmp_path / "profile.json"
+    store.con.execute("SET enable_profiling = 'json'")
+    store.con.execute(f"SET profiling_output = '{out}'")
+    found: set[str] = set()
+    send = store.query
+
+    def profiled(*args: Any) -> Any:
+        result = send(*args)
+        nodes = [json.loads(out.read_text())]
+        while nodes:
+            node = nodes.pop()
+            info = node.get("extra_info") or {}
+            if node.get("operator_type") == "TABLE_SCAN" and str(info.get("Table", "")).endswith(f".{table}"):
+                found.add(info["Type"])
+            nodes += node.get("children", [])
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "query", profiled)
+        try:
+            read()
+        finally:
+            store.con.execute("PRAGMA disable_profiling")
+    return found
+
+
+def test_a_window_edge_off_the_rollup_buckets_reads_its_rows(filled: Store) -> None:
+    """A window starting inside a 5-minute bucket counts that bucket's part from the rows."""
+    f = MentionFilter(DAY + timedelta(hours=1, minutes=1), DAY + timedelta(days=1))
+    series = aspect_series(filled, f, timedelta(days=1))
+    assert dict(zip(series["aspect"], series["mentions"])) == {"物流": 2, "质量": 1}
+
+
+def test_a_window_whose_days_are_smaller_than_the_sample_is_read_whole(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window whose days each hold fewer mentions than the sample reads of a day is read whole: the
+    page's FAQ candidates are the report's (reports/faq.py over every question of the period), counts,
+    channels and examples alike, and the aspects' counts are the window's."""
     f = demo_window(demo_db)
+    monkeypatch.setattr(topics, "SAMPLE", 100_000 * DEFAULT_DAYS)
     view = load_topics(str(demo_db), f, TZ)
     with open_store(demo_db, read_only=True) as store:
         assert view.faq == faq.topics(store, f)
-        assert view.sampled == queries.kpis(store, f).mentions < topics.SAMPLE
+        assert view.sampled == queries.kpis(store, f).mentions
         whole = store.frame(
             "SELECT a.aspect, count(*) AS n FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
             " WHERE m.published_at >= ? AND m.published_at < ? GROUP BY ALL ORDER BY 1",
             [f.start, f.end],
         )
-    assert view.faq and view.texts_now == min(topics.TEXTS, view.sampled)
+    assert view.faq and 0 < view.texts_now <= topics.TEXTS
     assert view.aspects.groupby("aspect")["mentions"].sum().to_dict() == dict(zip(whole["aspect"], whole["n"]))
 
 
-def test_faq_and_aspects_count_a_bounded_sample_of_the_window(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bug: the topics page read and matched every text of the period for its FAQ candidates, joined to
-    every stored aspect and flag (4.9 s of its 12.7 s at 10M mentions), and joined every mention of the
-    period to every stored aspect for the aspects' sentiment (1.1 s): both come from a fixed sample of
-    SAMPLE mentions now, the themes' sample being its first TEXTS."""
+def newest_of_each_day(db: Path, f: MentionFilter, per_day: int) -> set[str]:
+    """The keys of the newest `per_day` trusted mentions of each day of `f`, worked out with a window function."""
+    with open_store(db, read_only=True) as store:
+        rows = store.query(
+            "SELECT native_id FROM trusted_mentions m WHERE m.published_at >= ? AND m.published_at < ?"
+            " QUALIFY row_number() OVER (PARTITION BY date_diff('second', ?::TIMESTAMP, m.published_at) // 86400"
+            " ORDER BY m.published_at DESC, m.source, m.native_id) <= ?",
+            [f.start, f.end, f.start, per_day],
+        )
+    return {native_id for (native_id,) in rows}
+
+
+def test_faq_and_themes_read_the_newest_mentions_of_each_day(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the topics page read every text of the period for its FAQ candidates, then a hash-ordered
+    sample of it (every key and text of the window read to pick 20,000 at 10M mentions): both the FAQ
+    candidates and the themes now read the newest SAMPLE // days (TEXTS // days) mentions of each day,
+    a bounded read of each day's newest rows; the aspects' counts still cover the whole window."""
     f = demo_window(demo_db)
-    monkeypatch.setattr(topics, "SAMPLE", 60)
-    monkeypatch.setattr(topics, "TEXTS", 25)
+    days = (f.end - f.start).days
+    monkeypatch.setattr(topics, "SAMPLE", 3 * days)
+    monkeypatch.setattr(topics, "TEXTS", 2 * days)
     view = load_topics(str(demo_db), f, TZ)
     with open_store(demo_db, read_only=True) as store:
         whole = sum(t.questions for t in faq.topics(store, f))
-        sample = period_sample(store, f, 60)
+        sample = period_sample(store, f, 3 * days)
+        themes_read = [m.text for m in period_sample(store, f, 2 * days)]
+    assert {m.native_id for m in sample} == newest_of_each_day(demo_db, f, 3)
+    assert (view.sample_per_day, view.texts_per_day) == (3, 2)
+    assert view.sampled == len(sample) <= 3 * days and 0 < view.texts_now <= 2 * days
+    assert topics.newest_per_day(sample, f, 2 * days) == themes_read
     asked = [m for m in sample if faq.asks(m.text)]
-    assert view.sampled == 60 and view.texts_now == 25
     assert 0 < sum(t.questions for t in view.faq) <= len(asked) < whole
     assert {e.native_id for t in view.faq for e in t.examples} <= {m.native_id for m in asked}
-    with open_store(demo_db, read_only=True) as store:
-        named = store.query(
-            "SELECT count(*) FROM mention_aspects WHERE list_contains(?::VARCHAR[], source || '/' || native_id)",
-            [[f"{m.source}/{m.native_id}" for m in sample]],
-        )[0][0]
-    assert 0 < view.aspects["mentions"].sum() == named < whole_aspects(demo_db, f)
+    assert view.aspects["mentions"].sum() == whole_aspects(demo_db, f)
