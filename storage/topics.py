@@ -10,53 +10,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import pandas as pd
 
-from storage import bykey, rollups
+from storage import bykey
 from storage.bykey import Key
 from storage.db import Store
-from storage.queries import LOCAL_BUCKET, MENTIONS, MentionFilter, filter_clauses, filter_where, rollup_usable
+from storage.queries import MENTIONS, MentionFilter, filter_where
 from storage.reports import REACH_SQL, Candidate
 
 
-def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
-    """One row per local time bucket (in `tz`) and aspect the filter's trusted mentions name in it: bucket,
-    aspect, mentions, scored, positive, negative, net_sentiment ((positive - negative) / scored, by the
-    mention's label: the rollups keep no per-aspect polarity). Whole 5-minute buckets from
-    `rollup_aspects`, only the rows of the partial buckets at the window's edges from the tables, so the
-    cost follows the window's buckets, not its mentions."""
-    seconds = int(bucket.total_seconds())
-    step = f"{seconds} seconds"
-    cut = rollups.split(f.start, f.end, rollup_usable(seconds, tz, f))
-    filters, params = filter_clauses(f, "m")
-    edges, edge_params = cut.edge_sql("m.published_at")
-    local = LOCAL_BUCKET.format(t="m.published_at")
-    parts = [
-        f"SELECT {local} AS bucket, a.aspect, coalesce(s.label, '') AS label, count(*) AS mentions"
-        f" FROM {MENTIONS} m JOIN mention_aspects a USING (source, native_id)"
-        " LEFT JOIN sentiment s USING (source, native_id)"
-        f" WHERE {' AND '.join([edges, *filters])} GROUP BY ALL"
-    ]
-    values: list[Any] = [step, tz, *edge_params, *params]
-    if cut.span is not None:
-        parts.append(
-            f"SELECT {LOCAL_BUCKET.format(t='m.bucket')} AS bucket, m.aspect, m.label, sum(m.mentions)"
-            f" FROM rollup_aspects m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
-            " GROUP BY ALL"
-        )
-        values += [step, tz, *cut.span, *params]
+def aspect_series(store: Store, sampled: list[Sampled], bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
+    """One row per local time bucket (in `tz`) and aspect the `sampled` mentions name in it: bucket, aspect,
+    mentions, positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own
+    polarity). The aspects of these keys only: no hash table over the window's or the store's aspects."""
+    step = f"{int(bucket.total_seconds())} seconds"
     return store.frame(
         f"""
-        SELECT bucket, aspect, sum(mentions)::BIGINT AS mentions,
-               coalesce(sum(mentions) FILTER (WHERE label <> ''), 0)::BIGINT AS scored,
-               coalesce(sum(mentions) FILTER (WHERE label = 'pos'), 0)::BIGINT AS positive,
-               coalesce(sum(mentions) FILTER (WHERE label = 'neg'), 0)::BIGINT AS negative,
-               (positive - negative) / nullif(scored, 0) AS net_sentiment
-        FROM ({" UNION ALL ".join(parts)}) GROUP BY ALL HAVING sum(mentions) > 0 ORDER BY bucket, aspect
+        SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket, a.aspect,
+               count(*) AS mentions, count(*) FILTER (WHERE a.polarity = 'pos') AS positive,
+               count(*) FILTER (WHERE a.polarity = 'neg') AS negative,
+               (count(*) FILTER (WHERE a.polarity = 'pos') - count(*) FILTER (WHERE a.polarity = 'neg'))
+                   / count(*) AS net_sentiment
+        FROM {_KEYS.format(times=", unnest(?::TIMESTAMP[]) AS published_at")} m
+        JOIN mention_aspects a USING (source, native_id)
+        GROUP BY ALL ORDER BY bucket, aspect
         """,
-        values,
+        [step, tz, *_keys(sampled), [m.published_at for m in sampled]],
     )
 
 
