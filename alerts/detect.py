@@ -223,6 +223,7 @@ def detect_incidents(
     # One open per pass: the file is held for the pass's seconds, not reopened per incident; and
     # the labels of the mentions any incident can reach are read once, not once per incident.
     with open_store() as store, series.RecentLabels(store, now - cfg.lookback - BASELINE) as recent:
+        series.prune_tokens(store, now - cfg.lookback - BASELINE)
         outages, down_incidents = check_sources(store, cfg, now)
         summary.source_down = sorted(outages.down)
         for incident in down_incidents:  # an outage has no driving mentions

@@ -9,7 +9,7 @@ put at tier 5 becomes a red alert, and its note says why.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from alerts.config import AlertSettings
 from storage import Store
@@ -41,11 +41,12 @@ def gather_facts(
         urgent = rows.urgent_count(window)
     keywords: tuple[str, ...] = ()
     if texts:
-        from sentiment.keywords import top_keywords
+        from sentiment.keywords import top_keywords_of
 
         # The brand's and product's own names say nothing the headline does not (声浪, P20).
         named = f"{incident.brand or ''} {incident.scope_value}"
-        candidates = top_keywords(texts, k=10 + KEYWORDS_NAMED, background=background or None)
+        docs, background_docs = _token_docs(store, [t for t in texts if t[0].strip()], background)
+        candidates = top_keywords_of(docs, k=10 + KEYWORDS_NAMED, background=background_docs or None)
         keywords = tuple(word for word, _ in candidates if word not in named)[:10]
     ratio = max((window.end - window.start) / BASELINE, 1e-9)
     rose = sorted(
@@ -64,6 +65,24 @@ def gather_facts(
         sources=tuple(SourceCount(source, count) for source, count in sources.items()),
     )
     return mentions, _tiered(cfg, found, urgent)
+
+
+def _token_docs(store: Store, *sides: list[tuple[str, datetime]]) -> list[list[tuple[str, ...]]]:
+    """Each side's texts cut into keyword tokens: those kept from an earlier pass read back, the
+    others cut with jieba and kept (jieba's cut of 600 texts per incident was most of a pass)."""
+    from sentiment.keywords import keyword_tokens, token_key
+
+    keys = {text: token_key(text) for side in sides for text, _ in side if text.strip()}
+    known = series.stored_tokens(store, sorted(set(keys.values())))
+    fresh: dict[int, tuple[datetime, tuple[str, ...]]] = {}
+    for side in sides:
+        for text, published in side:
+            key = keys.get(text)
+            if key is not None and key not in known:
+                known[key] = keyword_tokens(text)
+                fresh[key] = (published, known[key])
+    series.keep_tokens(store, [(key, published, tokens) for key, (published, tokens) in fresh.items()])
+    return [[known[keys[text]] if text in keys else () for text, _ in side] for side in sides]
 
 
 def scope_window(incident: Incident) -> ScopeWindow:

@@ -10,6 +10,7 @@ Each text is read as its bounded excerpt (sentiment/excerpt.py): jieba spent
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import re
@@ -84,11 +85,25 @@ def keyword_tokens(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _doc_freq(texts: list[str]) -> Counter[str]:
+@lru_cache(maxsize=1)
+def _vocabulary() -> bytes:
+    """A digest of what keyword_tokens' output depends on besides the text: kept tokens keyed
+    with it miss when a stopword list or lexicon changes."""
+    words = "\n".join(sorted(stopwords())) + "\0" + "\n".join(sorted(lexicon_words()))
+    return hashlib.blake2b(words.encode("utf-8"), digest_size=16).digest()
+
+
+def token_key(text: str) -> int:
+    """A signed 64-bit key of keyword_tokens(text) under this vocabulary (storage keeps tokens by it)."""
+    digest = hashlib.blake2b(_vocabulary() + text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def _doc_freq(docs: list[tuple[str, ...]]) -> Counter[str]:
     """In how many texts each word occurs (a copy-pasted word counts once per text)."""
     counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(set(keyword_tokens(text)))
+    for tokens in docs:
+        counts.update(set(tokens))
     return counts
 
 
@@ -102,9 +117,19 @@ def top_keywords(texts: list[str], k: int = 10, background: list[str] | None = N
     texts = [t for t in texts if t and t.strip()]
     if not texts or k <= 0:
         return []
+    docs = [keyword_tokens(t) for t in texts]
+    return top_keywords_of(docs, k, [keyword_tokens(t) for t in background] if background else None)
+
+
+def top_keywords_of(
+    docs: list[tuple[str, ...]], k: int = 10, background: list[tuple[str, ...]] | None = None
+) -> list[tuple[str, float]]:
+    """top_keywords of texts already cut into their keyword_tokens (one tuple per non-blank text)."""
+    if not docs or k <= 0:
+        return []
     idf, median_idf = _idf()
-    freq = _doc_freq(texts)
-    n = len(texts)
+    freq = _doc_freq(docs)
+    n = len(docs)
     bg = _doc_freq(background) if background else None
     bg_n = len(background) if background else 0
     scored: list[tuple[str, float]] = []

@@ -7,6 +7,7 @@ were written in, not in the bucket it was collected in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -220,12 +221,11 @@ class ScopeRows:
         )
         return [IncidentMention(rank, *row) for rank, row in enumerate(rows, 1)]
 
-    def texts(self, w: ScopeWindow, limit: int = 500) -> list[str]:
-        """The newest texts of the window."""
+    def texts(self, w: ScopeWindow, limit: int = 500) -> list[tuple[str, datetime]]:
+        """The newest texts of the window, with their published_at."""
         sql, params = self._labelled(w)
-        return [
-            r[0] for r in self.store.query(f"SELECT text{sql} ORDER BY published_at DESC LIMIT ?", [*params, limit])
-        ]
+        rows = self.store.query(f"SELECT text, published_at{sql} ORDER BY published_at DESC LIMIT ?", [*params, limit])
+        return [(str(text), published) for text, published in rows]
 
     def urgent_count(self, w: ScopeWindow) -> int:
         """How many mentions in the window the triage put at tier 5 (red alert), whatever their label."""
@@ -306,3 +306,28 @@ def source_buckets(store: Store, bucket_seconds: int, since: datetime, until: da
         " WHERE bucket >= ? AND bucket < ? GROUP BY ALL",
         "SELECT source, bucket, sum(total)::BIGINT AS total FROM ({parts}) GROUP BY ALL ORDER BY 1, 2",
     )
+
+
+def stored_tokens(store: Store, keys: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The keyword tokens kept for these text keys (migration 141), by key; absent keys are missing."""
+    if not keys:
+        return {}
+    rows = store.query(
+        "SELECT text_key, tokens FROM keyword_tokens WHERE text_key IN (SELECT unnest(?::BIGINT[]))", [list(keys)]
+    )
+    return {int(key): tuple(tokens) for key, tokens in rows}
+
+
+def keep_tokens(store: Store, rows: Sequence[tuple[int, datetime, Sequence[str]]]) -> None:
+    """Keep (text key, published_at, tokens) rows that stored_tokens just did not find."""
+    if rows:
+        keys, published, tokens = zip(*rows, strict=True)
+        store.con.execute(
+            "INSERT INTO keyword_tokens SELECT unnest(?::BIGINT[]), unnest(?::TIMESTAMP[]), unnest(?::VARCHAR[][])",
+            [list(keys), list(published), [list(t) for t in tokens]],
+        )
+
+
+def prune_tokens(store: Store, before: datetime) -> None:
+    """Forget the tokens of texts published before `before` (no detector window reaches them)."""
+    store.con.execute("DELETE FROM keyword_tokens WHERE published_at < ?", [before])

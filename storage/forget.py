@@ -238,6 +238,11 @@ def _erase_batch(store: Store, where: str, params: list[Any], limit: int, chain:
             forget_postings(store, "SELECT source, native_id FROM koubei_doomed")
             for table in DERIVED_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE {in_doomed}")
+            if chain is not None:
+                # Kept keyword tokens are keyed by a hash of the text, not by mention: an erasure
+                # drops them all (the next detection pass cuts what it needs again); retention
+                # need not, they are pruned long before a mention expires.
+                con.execute("DELETE FROM keyword_tokens")
             # Retention (no chain) leaves files alone: they are as old as what they quote, and kept or
             # thrown away by whoever keeps them; an erasure on request reaches every file koubei wrote.
             files = erase_covering(store, [published for _, _, published in rows]) if chain is not None else []

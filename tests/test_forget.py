@@ -19,6 +19,7 @@ from koubei.records import Mention
 from koubei.watch import watch
 from reports.schedule import queue_due_reports
 from storage import Store, duplicates, open_store, upsert_mentions
+from storage.alerts_series import keep_tokens
 from storage.audit import entries
 from storage.forget import DERIVED_TABLES
 from storage.incidents import Incident, OutboxRow, enqueue, outbox_rows, save_incident
@@ -97,6 +98,7 @@ def _derive_everything(db: Path) -> None:
               "duplicate_group": None, "duplicate_count": None, "excluded": False} for s, n in keys],
         )  # fmt: skip
         save_labels(store, [("shop", "1", "neg"), ("shop", "3", "pos")])
+        keep_tokens(store, [(1, T0, (NAME, "声浪X1耳机用了三天就坏了"))])  # an incident's keywords cut its texts
         save_tier_labels(store, [("shop", "1", 4), ("shop", "4", 3)])  # they keep a copy of the text
         group = [("shop", "1"), ("shop", "3"), ("shop", "5")]
         with store.transaction():

@@ -210,3 +210,17 @@ def test_koubei_score_opens_the_database_once(tmp_path: Path, monkeypatch: Any) 
     assert result.exit_code == 0, result.output
     assert f"scored {len(MENTIONS + COPIES)} mentions" in result.output
     assert opened.count((str(path), False)) == 1  # besides reading the saved settings
+
+
+def test_a_held_pass_leaves_its_checkpoint_to_its_close(tmp_path: Path) -> None:
+    """Bug: a pass on one held connection kept DuckDB's 16 MB checkpoint threshold, so a 10k
+    pass checkpointed inside two or three of its commits (one took 4.3 s at 1M mentions, load
+    10), rewriting the same row groups each time; its close checkpoints anyway."""
+    from storage.held import held
+
+    path = tmp_path / "k.duckdb"
+    with held(lambda: open_store(path)) as opener, opener() as store:
+        threshold = store.query("SELECT current_setting('checkpoint_threshold')")[0][0]
+    with open_store(path) as store:
+        default = store.query("SELECT current_setting('checkpoint_threshold')")[0][0]
+    assert (threshold, default) == ("953.6 MiB", "16.0 MiB")  # PASS_WAL (1 GB) during the pass; the default after

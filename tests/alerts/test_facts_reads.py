@@ -40,3 +40,21 @@ def test_a_detection_pass_reads_the_labels_once_for_all_its_incidents(demo_db: P
     assert summary.opened + summary.updated > 3
     assert len(reads(seen, "triage")) == 1, reads(seen, "triage")
     assert len([s for s in reads(seen, "mention_aspects") if "polarity" in s]) == 1
+
+
+def test_an_incident_s_keywords_cut_each_text_once_across_passes(demo_db: Path) -> None:
+    """Bug: each pass cut up to 600 texts per incident with jieba again (each `koubei run` is a
+    new process, so the in-memory cache was cold): 20-28 s of a pass at 1M-10M mentions. A
+    text's keyword tokens are kept in the store; a later pass reads them back, and the
+    keywords are the same."""
+    from sentiment.keywords import keyword_tokens
+
+    settings = settings_with({})
+    detect_incidents(lambda: open_store(demo_db), settings, now=DEMO_NOW)
+    with open_store(demo_db) as store:
+        found = [i for i in incidents.list_incidents(store) if i.kind == "negative" and i.keywords]
+        assert found, "the demo data holds negative bursts with keywords"
+        keyword_tokens.cache_clear()
+        _, again = gather_facts(store, load_alert_settings(settings), found[0])
+    assert keyword_tokens.cache_info().misses == 0
+    assert again.keywords == found[0].keywords
