@@ -3,8 +3,9 @@
 `mention_retention_days` erases mentions published longer ago than that, with
 everything derived from them; `raw_retention_days` drops the raw payloads of
 mentions collected longer ago. Unset keeps them forever. `koubei watch` purges
-when it starts and then every PURGE_EVERY; the file is rewritten afterwards
-(storage/compact.py) so that purged rows are gone from the disk too. At the same times a
+when it starts and then every PURGE_EVERY; the file, or every lake data file holding a
+purged row, is rewritten afterwards (storage/lake_maintenance.compact_for_good) so that purged
+rows are gone from the disk too. At the same times a
 file whose free blocks pass storage.compact.FREE_SHARE is compacted, retention or not.
 """
 
@@ -28,8 +29,8 @@ def purge(ctx: AppContext, now: datetime | None = None) -> Erased | None:
         _compact_if_fragmented(ctx)
         return None
     from storage.audit import origin_of
-    from storage.compact import compact
     from storage.forget import purge_expired
+    from storage.lake_maintenance import compact_for_good
 
     erased = purge_expired(
         ctx.open_store,
@@ -39,7 +40,7 @@ def purge(ctx: AppContext, now: datetime | None = None) -> Erased | None:
         origin_of("koubei watch"),
     )
     if erased.changed:
-        compact(ctx.db_path)
+        compact_for_good(ctx.settings.location)  # a lake's purged rows stayed in its Parquet files until then
     else:
         _compact_if_fragmented(ctx)
     return erased

@@ -154,3 +154,33 @@ def test_forget_on_a_lake_leaves_no_file_holding_the_erased_text(tmp_path: Path,
     assert "erased 2 mentions" in erased.stdout
     left = _parquet_text(lake.data_path)
     assert needle not in left and kept in left
+
+
+def test_retention_on_a_lake_leaves_no_file_holding_a_purged_text(
+    tmp_path: Path, lake: LakeLocation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: retention's purge compacted `ctx.db_path`, the single file's path: on a lake the purged
+    mentions stayed readable in their Parquet files (koubei/retention.py)."""
+    from koubei.context import AppContext
+    from koubei.retention import purge
+    from tests.lake.conftest import CATALOG_ENV
+
+    now = datetime.now(UTC)
+    expired, kept = "三年前的旧评论：电池鼓包了", "上周的评论：续航很好"
+    with open_store(lake) as store:
+        upsert_mentions(
+            store,
+            [
+                Mention(source="test", native_id="old", text=expired, published_at=now - timedelta(days=400)),
+                Mention(source="test", native_id="new", text=kept, published_at=now - timedelta(days=7)),
+            ],
+        )
+    assert expired in _parquet_text(lake.data_path)  # the check below can fail
+    config = lake_config(tmp_path, lake)
+    config.write_text(config.read_text("utf-8") + "\n[privacy]\nmention_retention_days = 365\n", "utf-8")
+    monkeypatch.setenv(CATALOG_ENV, lake.catalog_dsn)
+
+    erased = purge(AppContext(config_path=config), now)
+    assert erased is not None and erased.mentions == 1
+    left = _parquet_text(lake.data_path)
+    assert expired not in left and kept in left
