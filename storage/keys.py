@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storage.db import StorageError
+from storage.db import LakeLocation, StorageError
 
 if TYPE_CHECKING:
     from storage.db import Store
@@ -269,14 +269,17 @@ def rekey_stored(store: Store, chain: KeyChain, key: bytes) -> KeyChain:
     return KeyChain((*chain.keys, key))
 
 
-def rotate(db_path: str | Path, actor: str, origin: str) -> int:
-    """A new key for this database: every stored hash re-keyed with it (in a rewritten copy of the
-    file, storage/compact.py, so readers never wait); returns the new generation."""
+def rotate(where: str | Path | LakeLocation, actor: str, origin: str) -> int:
+    """A new key for this database: every stored hash re-keyed with it; returns the new generation.
+    The file is re-keyed in a rewritten copy (storage/compact.py), so readers never wait and no old
+    hash stays in its free blocks; a lake in one transaction, then every Parquet file holding an old
+    hash is rewritten and the older snapshots dropped (storage/lake_maintenance.compact_for_good)."""
     from storage.audit import record
     from storage.compact import compact
-    from storage.db import Store
+    from storage.db import open_store
+    from storage.lake_maintenance import compact_for_good
 
-    with Store(db_path) as store:
+    with open_store(where) as store:
         chain_for(store)  # records the chain of a database that has none yet, before the ring grows
     key = add_key()
     generations: list[int] = []
@@ -288,5 +291,10 @@ def rotate(db_path: str | Path, actor: str, origin: str) -> int:
             detail = {"generation": len(chain.keys), "fingerprint": fingerprint(key)}
             record(store, "rotate-key", "author-hashes", detail, actor, origin)
 
-    compact(db_path, transform)
+    if isinstance(where, LakeLocation):
+        with open_store(where) as store:
+            transform(store)
+        compact_for_good(where)
+    else:
+        compact(where, transform)
     return generations[0]

@@ -77,7 +77,7 @@ def keys_rotate(
     from storage.audit import default_actor, origin_of
     from storage.keys import rotate
 
-    generation = rotate(ctx.obj.db_path, by or default_actor(), origin_of("koubei keys rotate"))
+    generation = rotate(ctx.obj.settings.location, by or default_actor(), origin_of("koubei keys rotate"))
     typer.echo(
         f"author hashes re-keyed: generation {generation}. An earlier key alone no longer reverses any;"
         " keep the whole key ring secret (and backed up apart from the database)"

@@ -184,3 +184,35 @@ def test_retention_on_a_lake_leaves_no_file_holding_a_purged_text(
     assert erased is not None and erased.mentions == 1
     left = _parquet_text(lake.data_path)
     assert expired not in left and kept in left
+
+
+def test_keys_rotate_on_a_lake_rekeys_the_lake_and_leaves_no_old_hash_in_its_files(
+    tmp_path: Path, lake: LakeLocation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: `koubei keys rotate` re-keyed `ctx.db_path`, the single file's path, on a lake too: it
+    created or rewrote a file nobody used and left every hash of the lake under the old key."""
+    monkeypatch.delenv("KOUBEI_AUTHOR_KEY", raising=False)  # a key ring of this test's own, here and in the CLI
+    monkeypatch.delenv("KOUBEI_AUTHOR_KEY_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    with open_store(lake) as store:
+        upsert_mentions(
+            store, [Mention(source="shop", native_id="1", text="耳机音质不错", published_at=T0, author="张伟")]
+        )
+        (old,) = store.query("SELECT author_hash FROM mentions")[0]
+    assert old in _parquet_text(lake.data_path)  # the check below can fail
+
+    config = lake_config(tmp_path, lake)
+    rotated = subprocess.run(
+        [KOUBEI, "--config", str(config), "keys", "rotate", "--by", "dpo"],
+        capture_output=True,
+        text=True,
+        env=koubei_env(lake),
+        cwd=tmp_path,  # where the single file's default path (data/koubei.duckdb) would land
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    with open_store(lake, read_only=True) as store:
+        (new,) = store.query("SELECT author_hash FROM mentions")[0]
+        trail = store.query("SELECT actor, action FROM audit_log")
+    assert new != old and ("dpo", "rotate-key") in trail
+    assert old not in _parquet_text(lake.data_path)
+    assert not (tmp_path / "data").exists()
