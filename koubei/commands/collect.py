@@ -242,10 +242,11 @@ def sources_command(
     context = ctx.obj
     configs = configured_sources(context.settings, include_disabled=True)
     health: dict[str, SourceHealth] = {}
-    if Path(context.db_path).exists():
+    location = context.settings.location
+    if not isinstance(location, Path) or location.exists():  # a lake, or a file already made
         try:
             # Read-only: listing must not take the write lock a running collector or scorer needs.
-            with open_store(context.db_path, read_only=True) as store:
+            with open_store(location, read_only=True) as store:
                 health = {row.source: row for row in source_health(store)}
         except KoubeiError as exc:
             status_console().print(f"health unavailable: {exc}", highlight=False)
