@@ -1,6 +1,7 @@
-"""Read queries for the topics page (dashboard/pages/topics.py): a fixed sample of a period's mentions
-(its aspects' sentiment over time, rising themes and FAQ candidates are found in it), the aspects
-of the sample and the copy-paste groups of its questions, and the mentions of one theme.
+"""Read queries for the topics page (dashboard/pages/topics.py): the aspects' sentiment over time (every
+mention of the period, from the rollups), a fixed sample of a period's mentions (rising themes and FAQ
+candidates are found in it), the aspects and copy-paste groups of its questions, and the mentions of
+one theme.
 
 Like the overview they read `trusted_mentions`: copy-paste campaigns neither make a theme rise
 nor move an aspect's sentiment.
@@ -13,30 +14,48 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from storage import bykey
+from storage import bykey, rollups
 from storage.bykey import Key
 from storage.db import Store
-from storage.queries import MENTIONS, MentionFilter, filter_where
+from storage.queries import LOCAL_BUCKET, MENTIONS, MentionFilter, filter_clauses, filter_where, rollup_usable
 from storage.reports import REACH_SQL, Candidate
 
 
-def aspect_series(store: Store, sampled: list[Sampled], bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
-    """One row per local time bucket (in `tz`) and aspect the `sampled` mentions name in it: bucket, aspect,
-    mentions, positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's own
-    polarity). The aspects of these keys only: no hash table over the window's or the store's aspects."""
-    step = f"{int(bucket.total_seconds())} seconds"
+def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
+    """One row per local time bucket (in `tz`) and aspect the window's trusted mentions name in it: bucket,
+    aspect, mentions, positive, negative, net_sentiment ((positive - negative) / mentions, by the aspect's
+    own polarity, not the mention's label). Every mention of the window counts: whole 5-minute buckets
+    from rollup_aspects (migration 162 keys it by polarity), the partial ones at the window's edges from
+    the rows, as the overview's KPIs read (storage/queries.counted_sql)."""
+    seconds = int(bucket.total_seconds())
+    local = [f"{seconds} seconds", tz]
+    cut = rollups.split(f.start, f.end, rollup_usable(seconds, tz, f))
+    edges, edge_params = cut.edge_sql("m.published_at")
+    filters, params = filter_clauses(f, "m")
+    parts = [
+        f"SELECT {LOCAL_BUCKET.format(t='m.published_at')} AS bucket, a.aspect, a.polarity, count(*) AS n"
+        f" FROM {MENTIONS} m JOIN mention_aspects a USING (source, native_id)"
+        f" WHERE {' AND '.join([edges, *filters])} GROUP BY ALL"
+    ]
+    values = [*local, *edge_params, *params]
+    if cut.span is not None:
+        parts.append(
+            f"SELECT {LOCAL_BUCKET.format(t='m.bucket')}, m.aspect, m.polarity, sum(m.mentions)"
+            f" FROM rollup_aspects m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
+            " GROUP BY ALL"
+        )
+        values += [*local, *cut.span, *params]
+    # HAVING: on the lake the rollup is a log of signed counts, whose rows may sum to zero.
     return store.frame(
         f"""
-        SELECT time_bucket(?::INTERVAL, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket, a.aspect,
-               count(*) AS mentions, count(*) FILTER (WHERE a.polarity = 'pos') AS positive,
-               count(*) FILTER (WHERE a.polarity = 'neg') AS negative,
-               (count(*) FILTER (WHERE a.polarity = 'pos') - count(*) FILTER (WHERE a.polarity = 'neg'))
-                   / count(*) AS net_sentiment
-        FROM {_KEYS.format(times=", unnest(?::TIMESTAMP[]) AS published_at")} m
-        JOIN mention_aspects a USING (source, native_id)
-        GROUP BY ALL ORDER BY bucket, aspect
+        SELECT bucket, aspect, sum(n)::BIGINT AS mentions,
+               coalesce(sum(n) FILTER (WHERE polarity = 'pos'), 0)::BIGINT AS positive,
+               coalesce(sum(n) FILTER (WHERE polarity = 'neg'), 0)::BIGINT AS negative,
+               (positive - negative) / mentions AS net_sentiment
+        FROM ({" UNION ALL ".join(parts)})
+        GROUP BY ALL HAVING sum(n) > 0 ORDER BY bucket, aspect
         """,
-        [step, tz, *_keys(sampled), [m.published_at for m in sampled]],
+        values,
     )
 
 
