@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 
@@ -30,15 +31,15 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
     seconds = int(bucket.total_seconds())
     local = [f"{seconds} seconds", tz]
     cut = rollups.split(f.start, f.end, rollup_usable(seconds, tz, f))
-    edges, edge_params = cut.edge_sql("m.published_at")
-    filters, params = filter_clauses(f, "m")
+    times, aspects, polarities = _edge_aspects(store, f, cut)
     parts = [
-        f"SELECT {LOCAL_BUCKET.format(t='m.published_at')} AS bucket, a.aspect, a.polarity, count(*) AS n"
-        f" FROM {MENTIONS} m JOIN mention_aspects a USING (source, native_id)"
-        f" WHERE {' AND '.join([edges, *filters])} GROUP BY ALL"
+        f"SELECT {LOCAL_BUCKET.format(t='e.published_at')} AS bucket, e.aspect, e.polarity, count(*) AS n"
+        " FROM (SELECT unnest(?::TIMESTAMP[]) AS published_at, unnest(?::VARCHAR[]) AS aspect,"
+        " unnest(?::VARCHAR[]) AS polarity) e GROUP BY ALL"
     ]
-    values = [*local, *edge_params, *params]
+    values: list[Any] = [*local, times, aspects, polarities]
     if cut.span is not None:
+        filters, params = filter_clauses(f, "m")
         parts.append(
             f"SELECT {LOCAL_BUCKET.format(t='m.bucket')}, m.aspect, m.polarity, sum(m.mentions)"
             f" FROM rollup_aspects m WHERE {' AND '.join(['NOT m.excluded', 'm.bucket >= ?', 'm.bucket < ?', *filters])}"
@@ -56,6 +57,27 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
         GROUP BY ALL HAVING sum(n) > 0 ORDER BY bucket, aspect
         """,
         values,
+    )
+
+
+def _edge_aspects(store: Store, f: MentionFilter, cut: rollups.Split) -> tuple[list[datetime], list[str], list[str]]:
+    """The aspects (each with its mention's published_at, and its polarity) of the trusted mentions of
+    the window's partial buckets, as three lists. The aspects are looked up by key: a join of the edges'
+    mentions to mention_aspects scanned every stored aspect row (0.88 s at 10M mentions)."""
+    edges, edge_params = cut.edge_sql("m.published_at")
+    filters, params = filter_clauses(f, "m")
+    published = {
+        (source, native_id): at
+        for source, native_id, at in store.query(
+            f"SELECT m.source, m.native_id, m.published_at FROM {MENTIONS} m WHERE {' AND '.join([edges, *filters])}",
+            [*edge_params, *params],
+        )
+    }
+    rows = _aspect_rows_by_key(store, list(published))
+    return (
+        [published[(source, native_id)] for source, native_id, _, _ in rows],
+        [aspect for _, _, aspect, _ in rows],
+        [polarity for _, _, _, polarity in rows],
     )
 
 
@@ -148,14 +170,21 @@ def question_candidates(store: Store, sampled: list[Sampled]) -> list[Candidate]
 def _aspects_by_key(store: Store, keys: list[Key]) -> dict[Key, tuple[str, ...]]:
     """The aspects of these mentions, looked up through the index on native_id (storage/bykey.py):
     a semi join on (source, native_id) scanned every stored aspect row (6.5M at 10M mentions)."""
-    found: dict[Key, tuple[str, ...]] = {}
+    found: dict[Key, list[str]] = {}
+    for source, native_id, aspect, _ in _aspect_rows_by_key(store, keys):
+        found.setdefault((source, native_id), []).append(aspect)
+    return {key: tuple(sorted(aspects)) for key, aspects in found.items()}
+
+
+def _aspect_rows_by_key(store: Store, keys: list[Key]) -> list[tuple[str, str, str, str]]:
+    """(source, native_id, aspect, polarity) of these mentions, through the index on native_id."""
+    rows: list[tuple[str, str, str, str]] = []
     for part in bykey.slices(keys):
-        rows = store.query(
-            f"SELECT source, native_id, list(aspect ORDER BY aspect) FROM mention_aspects WHERE {bykey.BY_KEY} GROUP BY ALL",
+        rows += store.query(
+            f"SELECT source, native_id, aspect, polarity FROM mention_aspects WHERE {bykey.BY_KEY}",
             bykey.key_params(part),
         )
-        found.update({(source, native_id): tuple(aspects) for source, native_id, aspects in rows})
-    return found
+    return rows
 
 
 # The keys of sampled mentions (and with `times` their published_at), as a table from list parameters.

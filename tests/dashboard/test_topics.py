@@ -75,7 +75,7 @@ def filled(store: Store) -> Store:
     return store
 
 
-def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Store) -> None:
+def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Store, tmp_path: Path) -> None:
     """Bug (render25, taken back before release): the aspects' sentiment was read from rollup_aspects,
     which keep each mention's overall label, so "质量很好，物流太慢" (positive overall) counted for delivery."""
     at = (DAY + timedelta(hours=1)).replace(tzinfo=UTC)
@@ -99,6 +99,13 @@ def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Sto
     f = MentionFilter(DAY, DAY + timedelta(days=1))
     series = aspect_series(store, f, timedelta(days=1))
     assert dict(zip(series["aspect"], series["net_sentiment"])) == {"物流": -1.0, "质量": 1.0}
+    edge = MentionFilter(
+        at.replace(tzinfo=None) - timedelta(seconds=90), at.replace(tzinfo=None) + timedelta(minutes=2)
+    )
+    series = aspect_series(store, edge, timedelta(days=1))
+    assert dict(zip(series["aspect"], series["net_sentiment"])) == {"物流": -1.0, "质量": 1.0}, "read from the rows"
+    read = scan_types(store, tmp_path, lambda: aspect_series(store, edge, timedelta(days=1)), "mention_aspects")
+    assert read == {"Index Scan"}, "the edge's aspects looked up by key, not a scan of every aspect row"
 
 
 def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
