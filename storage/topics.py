@@ -21,6 +21,11 @@ from storage.db import Store
 from storage.queries import LOCAL_BUCKET, MENTIONS, MentionFilter, filter_clauses, filter_where, rollup_usable
 from storage.reports import REACH_SQL, Candidate
 
+# The keys the trust checks exclude (a few thousand), read once per query, and the condition keeping a
+# mention m that is not one of them: the trusted_mentions view's anti join is slower for a narrow read.
+_EXCLUDED = "WITH excluded AS MATERIALIZED (SELECT source, native_id FROM mention_flags WHERE excluded)"
+_TRUSTED = "NOT EXISTS (SELECT 1 FROM excluded e WHERE e.source = m.source AND e.native_id = m.native_id)"
+
 
 def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "UTC") -> pd.DataFrame:
     """One row per local time bucket (in `tz`) and aspect the window's trusted mentions name in it: bucket,
@@ -63,13 +68,15 @@ def aspect_series(store: Store, f: MentionFilter, bucket: timedelta, tz: str = "
 def _edge_aspects(store: Store, f: MentionFilter, cut: rollups.Split) -> tuple[list[datetime], list[str], list[str]]:
     """The aspects (each with its mention's published_at, and its polarity) of the trusted mentions of
     the window's partial buckets, as three lists. The aspects are looked up by key: a join of the edges'
-    mentions to mention_aspects scanned every stored aspect row (0.88 s at 10M mentions)."""
+    mentions to mention_aspects scanned every stored aspect row (0.88 s at 10M mentions), and the
+    trusted_mentions view took 0.25 s where the excluded keys read once take 0.03 s."""
     edges, edge_params = cut.edge_sql("m.published_at")
     filters, params = filter_clauses(f, "m")
     published = {
         (source, native_id): at
         for source, native_id, at in store.query(
-            f"SELECT m.source, m.native_id, m.published_at FROM {MENTIONS} m WHERE {' AND '.join([edges, *filters])}",
+            f"{_EXCLUDED} SELECT m.source, m.native_id, m.published_at FROM mentions m"
+            f" WHERE {' AND '.join([edges, *filters, _TRUSTED])}",
             [*edge_params, *params],
         )
     }
@@ -103,15 +110,13 @@ def period_sample(store: Store, f: MentionFilter, limit: int) -> list[Sampled]:
     where, params = filter_where(f)
     one_day = (
         f"(SELECT m.source, m.native_id, m.published_at, m.text, {REACH_SQL} AS reach, ? AS day FROM mentions m"
-        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND NOT EXISTS"
-        " (SELECT 1 FROM excluded e WHERE e.source = m.source AND e.native_id = m.native_id)"
+        f" WHERE {where} AND m.published_at >= ? AND m.published_at < ? AND {_TRUSTED}"
         " ORDER BY m.published_at DESC, m.source, m.native_id LIMIT ?)"
     )
     values = [value for n, (start, end) in enumerate(days) for value in (n, *params, start, end, most)]
     rows = store.query(
         # The excluded keys are read once for every day (trusted_mentions would read them per day).
-        "WITH excluded AS MATERIALIZED (SELECT source, native_id FROM mention_flags WHERE excluded)"
-        f" SELECT source, native_id, published_at, text, reach FROM ({' UNION ALL '.join([one_day] * len(days))})"
+        f"{_EXCLUDED} SELECT source, native_id, published_at, text, reach FROM ({' UNION ALL '.join([one_day] * len(days))})"
         " ORDER BY day, published_at DESC, source, native_id",
         values,
     )
