@@ -974,8 +974,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.aspects_title": {"zh": "各方面情感趋势", "en": "Sentiment per aspect over time"},
     "topics.axis_net": {"zh": "净情感", "en": "Net sentiment"},
     "topics.aspects_hint": {
-        "zh": "净情感 =（正面 − 负面）÷ 提到该方面的提及，按该方面自己的倾向计；提及少于 {few} 条的时段不画。",
-        "en": "Net sentiment = (positive − negative) ÷ mentions of the aspect, by the aspect's own polarity; buckets with fewer than {few} mentions of it are not drawn.",
+        "zh": "净情感 =（正面 − 负面）÷ 提到该方面的提及，按该方面自己的倾向计，统计本期全部提及（不含模板和复制粘贴评论）；提及少于 {few} 条的时段不画。",
+        "en": "Net sentiment = (positive − negative) ÷ mentions of the aspect, by the aspect's own polarity, over every mention of the period (template and copy-paste reviews left out); buckets with fewer than {few} mentions of it are not drawn.",
     },
     "topics.no_aspects": {"zh": "所选范围内没有提到任何方面。", "en": "No aspect is mentioned in range."},
     "topics.themes_title": {"zh": "上升话题", "en": "Rising themes"},
@@ -1004,10 +1004,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "topics.col_sources": {"zh": "渠道", "en": "Channels"},
     "topics.col_examples": {"zh": "示例问题", "en": "Example questions"},
     # Aspects and FAQ candidates from a bounded sample of the period (dashboard/topics.py SAMPLE)
-    "topics.sample_hint": {
-        "zh": "统计自本期每天最新的 {per_day} 条提及（共读取 {n} 条；某天提及更少时全部读取）。",
-        "en": "Counted among the newest {per_day} mentions of each day of the period ({n} read; a day with fewer is read whole).",
-    },
     "topics.faq_hint": {
         "zh": "提问数统计自本期每天最新的 {per_day} 条提及（共读取 {n} 条；某天提及更少时全部读取）。",
         "en": "Questions counted among the newest {per_day} mentions of each day of the period ({n} read; a day with fewer is read whole).",

@@ -8,9 +8,9 @@ Texts are read as a bounded sample, never all texts of a period: the newest TEXT
 of each day of each period for the themes (jieba reads about 180k characters a second, far fewer on
 a loaded machine), the newest SAMPLE // days of each day for the FAQ candidates (one read of the
 window, the themes' texts taken from it); only the sample's questions' aspects and copy-paste groups
-are read; the aspects' sentiment over time is counted in the same sample, by each aspect's own
-polarity (the rollups keep each mention's label, not its aspects' polarities). A day with fewer
-mentions is read whole.
+are read. A day with fewer mentions is read whole. The aspects' sentiment over time is not sampled:
+it counts every trusted mention of the period by each aspect's own polarity, from the rollups
+(storage/topics.aspect_series).
 Texts are segmented clause by clause with a cache: jieba never joins words across punctuation, and
 reviews repeat clauses (物流很快, 质量不错) far more than whole texts.
 """
@@ -106,12 +106,12 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
 
 @dataclass
 class TopicsData:
-    aspects: pd.DataFrame  # storage.topics.aspect_series of the FAQ's sample
+    aspects: pd.DataFrame  # storage.topics.aspect_series of the whole period
     themes: list[Theme]
     faq: tuple[Topic, ...]
     texts_now: int
     texts_before: int
-    sampled: int  # the mentions the aspects and the FAQ's questions were counted in
+    sampled: int  # the mentions the FAQ's questions were counted in
     texts_per_day: int  # the newest mentions of each day read for the themes
     sample_per_day: int  # the same for the FAQ candidates
 
@@ -122,7 +122,7 @@ def load_topics(db: str, f: MentionFilter, tz: str) -> TopicsData:
         sample = period_sample(store, f, max(TEXTS, SAMPLE))
         current, previous = newest_per_day(sample, f, TEXTS), period_texts(store, f.previous(), TEXTS)
         return TopicsData(
-            aspects=aspect_series(store, sample, bucket, tz),
+            aspects=aspect_series(store, f, bucket, tz),
             themes=rising_themes(current, previous),
             faq=sampled_faq(store, sample),
             texts_now=len(current),

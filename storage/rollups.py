@@ -2,9 +2,10 @@
 
 `rollup_mentions` holds, per 5-minute bucket of published_at (UTC) and brand, product,
 source, label, tier and excluded, how many mentions there are and the exact sum of their
-scores; `rollup_aspects` the same per aspect; `rollup_days` (migration 160) how many per UTC
-day, brand, product and source: what the dashboard's filters offer. Every write that changes what they count
-changes them in its own transaction:
+scores; `rollup_aspects` the same per aspect and the aspect's own polarity (migration 162);
+`rollup_days` (migration 160) how many per UTC day, brand, product and source: what the
+dashboard's filters offer. Every write that changes what they count changes them in its own
+transaction:
 
 - a new mention adds itself from the batch in hand (`add_new`): it has no score yet;
 - its first score moves it from unscored to its label, tier and aspects from the rows in hand
@@ -34,7 +35,7 @@ BUCKET_SECONDS = 300
 _BUCKET = f"time_bucket(INTERVAL {BUCKET_SECONDS} SECOND, m.published_at)"
 _KEYS = "koubei_rollup_keys"
 _MENTION_KEY = "bucket, brand, product, source, label, tier, excluded"
-_ASPECT_KEY = "bucket, brand, product, source, aspect, label, excluded"
+_ASPECT_KEY = "bucket, brand, product, source, aspect, polarity, label, excluded"
 _DIMS = "bucket, brand, product, source"
 _DAY_KEY = "day, brand, product, source"
 _STATE = "koubei_rollup_state"
@@ -80,7 +81,8 @@ def _mention_rows(state: str) -> str:
 
 def _aspect_rows(state: str, aspects: str = "mention_aspects") -> str:
     return (
-        f"SELECT bucket, brand, product, x.source, a.aspect, label, excluded, count(*) * $sign AS mentions FROM {state} x"
+        f"SELECT bucket, brand, product, x.source, a.aspect, a.polarity, label, excluded, count(*) * $sign AS mentions"
+        f" FROM {state} x"
         f" JOIN {aspects} a ON a.source = x.source AND a.native_id = x.native_id GROUP BY ALL"
     )
 
@@ -200,7 +202,7 @@ FIRST_SCORED_SCHEMA = pa.schema(
 
 def add_scored(store: Store, scored: pa.Table, aspects: pa.Table) -> None:
     """Move mentions scored for the first time (FIRST_SCORED_SCHEMA rows, and their (source,
-    native_id, aspect) rows) from unscored to their label, tier and aspects. Before this
+    native_id, aspect, polarity) rows) from unscored to their label, tier and aspects. Before this
     write they had no score, triage, aspects or flags, so what they counted as is known
     without reading those tables; only their bucket, brand and product are read (as stored
     now), within the batch's published_at range. Inside the caller's transaction, after the

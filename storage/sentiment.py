@@ -242,13 +242,13 @@ def _first_scored(
         if (r["source"], r["native_id"]) in keys
     ]
     aspect_rows = [
-        {"source": a["source"], "native_id": a["native_id"], "aspect": a["aspect"]}
+        {"source": a["source"], "native_id": a["native_id"], "aspect": a["aspect"], "polarity": a["polarity"]}
         for a in aspects
         if (a["source"], a["native_id"]) in keys
     ]
     return (
         pa.Table.from_pylist(first, schema=FIRST_SCORED_SCHEMA),
-        pa.Table.from_pylist(aspect_rows, schema=ASPECT_SCHEMA.remove(3)),
+        pa.Table.from_pylist(aspect_rows, schema=ASPECT_SCHEMA),
     )
 
 

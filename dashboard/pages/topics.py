@@ -149,11 +149,7 @@ def body(db: str, f: Filters) -> None:
         st.info(t("topics.no_aspects"))
     else:
         st.plotly_chart(aspect_figure(view.aspects), key="topics_aspects", config={"displaylogo": False})
-        st.caption(
-            t("topics.aspects_hint", few=charts.MIN_SCORED)
-            + " "
-            + t("topics.sample_hint", per_day=view.sample_per_day, n=view.sampled)
-        )
+        st.caption(t("topics.aspects_hint", few=charts.MIN_SCORED))
 
     st.subheader(t("topics.themes_title"))
     prev_first, prev_last = f.start_day - timedelta(days=f.days), f.start_day - timedelta(days=1)

@@ -75,7 +75,7 @@ def filled(store: Store) -> Store:
     return store
 
 
-def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Store) -> None:
+def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Store, tmp_path: Path) -> None:
     """Bug (render25, taken back before release): the aspects' sentiment was read from rollup_aspects,
     which keep each mention's overall label, so "质量很好，物流太慢" (positive overall) counted for delivery."""
     at = (DAY + timedelta(hours=1)).replace(tzinfo=UTC)
@@ -97,13 +97,20 @@ def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Sto
     ]  # fmt: skip
     write_scores(store, [score], aspects, [], [])
     f = MentionFilter(DAY, DAY + timedelta(days=1))
-    series = aspect_series(store, period_sample(store, f, 10), timedelta(days=1))
+    series = aspect_series(store, f, timedelta(days=1))
     assert dict(zip(series["aspect"], series["net_sentiment"])) == {"物流": -1.0, "质量": 1.0}
+    edge = MentionFilter(
+        at.replace(tzinfo=None) - timedelta(seconds=90), at.replace(tzinfo=None) + timedelta(minutes=2)
+    )
+    series = aspect_series(store, edge, timedelta(days=1))
+    assert dict(zip(series["aspect"], series["net_sentiment"])) == {"物流": -1.0, "质量": 1.0}, "read from the rows"
+    read = scan_types(store, tmp_path, lambda: aspect_series(store, edge, timedelta(days=1)), "mention_aspects")
+    assert read == {"Index Scan"}, "the edge's aspects looked up by key, not a scan of every aspect row"
 
 
 def test_aspect_sentiment_per_day_and_a_theme_s_mentions(filled: Store) -> None:
     f = MentionFilter(DAY, DAY + timedelta(days=1))
-    series = aspect_series(filled, period_sample(filled, f, 10), timedelta(days=1))
+    series = aspect_series(filled, f, timedelta(days=1))
     got = {r.aspect: (r.mentions, r.positive, r.negative, r.net_sentiment) for r in series.itertuples()}
     assert got == {"物流": (2, 1, 1, 0.0), "质量": (2, 0, 2, -1.0)}
     assert sorted(period_texts(filled, f, 10)) == sorted(["充电宝鼓包了", "物流很快", "充电宝鼓包，物流也慢"])
@@ -234,7 +241,8 @@ def test_faq_and_themes_read_the_newest_mentions_of_each_day(demo_db: Path, monk
     """Bug: the topics page read every text of the period for its FAQ candidates, then a hash-ordered
     sample of it (every key and text of the window read to pick 20,000 at 10M mentions): both the FAQ
     candidates and the themes now read the newest SAMPLE // days (TEXTS // days) mentions of each day,
-    a bounded read of each day's newest rows; the aspects' sentiment is counted in the same sample."""
+    a bounded read of each day's newest rows. The aspects' sentiment is not sampled: it counts every
+    trusted mention of the window."""
     f = demo_window(demo_db)
     days = (f.end - f.start).days
     monkeypatch.setattr(topics, "SAMPLE", 3 * days)
@@ -256,4 +264,37 @@ def test_faq_and_themes_read_the_newest_mentions_of_each_day(demo_db: Path, monk
             "SELECT count(*) FROM mention_aspects WHERE list_contains(?::VARCHAR[], source || '/' || native_id)",
             [[f"{m.source}/{m.native_id}" for m in sample]],
         )[0][0]
-    assert 0 < view.aspects["mentions"].sum() == named < whole_aspects(demo_db, f)
+    assert 0 < named < view.aspects["mentions"].sum() == whole_aspects(demo_db, f)
+
+
+# How often each aspect is named with each polarity per local day, counted from the rows: the reference
+# aspect_series must equal.
+RAW_ASPECTS = (
+    "SELECT time_bucket(INTERVAL 1 DAY, timezone(?, m.published_at AT TIME ZONE 'UTC')) AS bucket, a.aspect,"
+    " count(*) AS mentions, count(*) FILTER (WHERE a.polarity = 'pos') AS positive,"
+    " count(*) FILTER (WHERE a.polarity = 'neg') AS negative"
+    " FROM trusted_mentions m JOIN mention_aspects a USING (source, native_id)"
+    " WHERE m.published_at >= ? AND m.published_at < ? AND (? IS NULL OR m.brand = ?)"
+    " GROUP BY ALL ORDER BY bucket, aspect"
+)
+
+
+@pytest.mark.parametrize("misaligned", [timedelta(0), timedelta(minutes=2, seconds=31)])
+def test_aspect_series_counts_every_trusted_mention_of_the_window(demo_db: Path, misaligned: timedelta) -> None:
+    """The series (whole 5-minute buckets from rollup_aspects, the window's partial edge buckets from the
+    rows) equals a direct count over mention_aspects joined to the window's trusted mentions, for the
+    whole store and one brand, with the window on the rollup's boundaries and off them."""
+    window = demo_window(demo_db)
+    with open_store(demo_db, read_only=True) as store:
+        brand = store.query("SELECT min(brand) FROM mentions")[0][0]
+        for brands in ((), (brand,)):
+            f = MentionFilter(window.start + misaligned, window.end - misaligned, brands=brands)
+            series = aspect_series(store, f, timedelta(days=1), TZ)
+            one = brands[0] if brands else None
+            raw = store.frame(RAW_ASPECTS, [TZ, f.start, f.end, one, one])
+            assert len(raw) > 5
+            got = series[["bucket", "aspect", "mentions", "positive", "negative"]]
+            assert got.values.tolist() == raw.values.tolist()
+            assert series["net_sentiment"].tolist() == pytest.approx(
+                ((raw["positive"] - raw["negative"]) / raw["mentions"]).tolist()
+            )

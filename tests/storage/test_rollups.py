@@ -51,15 +51,19 @@ def _copy(i: int, author: str) -> Mention:
 def test_rebuild_equals_increments_after_ingest_score_rescore_mark_and_forget(db_path: Path) -> None:
     english = parse_settings({"sentiment": {"duplicate_window_days": 0}}, db=db_path)
     plain = parse_settings({"sentiment": {"duplicate_window_days": 0, "english": False}}, db=db_path)
+    mixed = mention(90, "手机质量很好，屏幕清晰，就是物流太慢了，等了一周")  # aspects of opposite polarity
     with open_store(db_path) as store:
-        upsert_mentions(store, MENTIONS + COPIES)
+        upsert_mentions(store, [*MENTIONS, *COPIES, mixed])
     first = _assert_rebuild_equals_incremental(db_path)
-    assert sum(row[7] for row in first[0]) == len(MENTIONS + COPIES)
+    assert sum(row[7] for row in first[0]) == len(MENTIONS + COPIES) + 1
 
     score_pending(opener(db_path), english)  # scores, aspects, triage, then the copies marked
     scored = _assert_rebuild_equals_incremental(db_path)
     assert {row[4] for row in scored[0]} >= {"pos", "neg"} and any(row[6] for row in scored[0])
     assert scored[1], "the demo texts name aspects"
+    assert {row[5] for row in scored[1] if row[3:5] == ("test", "物流")} >= {"neg"}
+    assert len({row[5] for row in scored[1]}) > 1, "aspects counted by their own polarity"
+    assert any(row[5] != row[6] for row in scored[1]), "an aspect's polarity differs from the mention's label"
 
     with open_store(db_path) as store:  # a content change moves a mention to another hour and product
         changed = replace(
@@ -95,7 +99,8 @@ def test_migration_fills_rollups_of_a_database_stored_before_them(db_path: Path)
     with open_store(db_path) as store:
         expected = rollups.snapshot(store)
         store.con.execute(
-            "DROP TABLE rollup_mentions; DROP TABLE rollup_aspects; DELETE FROM schema_migrations WHERE version = 70"
+            "DROP TABLE rollup_mentions; DROP TABLE rollup_aspects;"
+            " DELETE FROM schema_migrations WHERE version IN (70, 162)"
         )
     with open_store(db_path) as store:
         assert rollups.snapshot(store) == expected
@@ -178,3 +183,31 @@ def test_detector_bucket_counts_equal_the_rows(scored_demo: Path, scope_type: st
     assert len(counted) > 10
     assert counted.astype({"scope_value": str}).values.tolist() == raw.astype({"scope_value": str}).values.tolist()
     assert sources.values.tolist() == raw_sources.values.tolist()
+
+
+# The aspect rollup as migration 070 kept it (per mention's label, no polarity), counted from the rows.
+RAW_ASPECT_ROLLUP = (
+    "SELECT time_bucket(INTERVAL 300 SECOND, m.published_at), coalesce(m.brand, ''), coalesce(m.product, ''),"
+    " m.source, a.aspect, coalesce(s.label, ''), coalesce(f.excluded, FALSE), count(*)"
+    " FROM mentions m JOIN mention_aspects a USING (source, native_id)"
+    " LEFT JOIN sentiment s USING (source, native_id) LEFT JOIN mention_flags f USING (source, native_id)"
+    " GROUP BY ALL ORDER BY ALL"
+)
+
+
+def test_aspect_rollup_summed_over_polarity_is_the_count_per_label(scored_demo: Path) -> None:
+    """Migration 162 splits rollup_aspects' rows by the aspect's own polarity: its readers that count
+    an aspect's mentions per label (the detectors' aspect scopes) sum over polarity and must get the
+    counts of the rollup before it, with no mention counted twice."""
+    with open_store(scored_demo, read_only=True) as store:
+        summed = store.query(
+            "SELECT bucket, brand, product, source, aspect, label, excluded, sum(mentions)::BIGINT"
+            " FROM rollup_aspects GROUP BY ALL ORDER BY ALL"
+        )
+        split = store.query(
+            "SELECT count(*) FROM (SELECT count(*) AS n FROM rollup_aspects"
+            " GROUP BY bucket, brand, product, source, aspect, label, excluded HAVING n > 1)"
+        )[0][0]
+        raw = store.query(RAW_ASPECT_ROLLUP)
+    assert split > 0, "some combination holds two polarities"
+    assert summed == raw
