@@ -130,7 +130,7 @@ def _labelled(w: ScopeWindow) -> tuple[str, list[Any]]:
 
 
 class RecentLabels:
-    """The label, tier and negative aspects of every mention published since `floor`, read once
+    """The label, tier and aspects of every mention published since `floor`, read once
     for a detection pass into temp tables: each incident's ScopeRows then joins these instead of
     reading sentiment, triage and mention_aspects whole (no index serves a join on (source,
     native_id): at 10M mentions each incident's read took 1.7 s, load 8). Read on first use,
@@ -162,7 +162,8 @@ class RecentLabels:
             f" LEFT JOIN {rollups.keyed('sentiment', self._KEYS)} s ON s.source = k.source AND s.native_id = k.native_id"
             f" LEFT JOIN {rollups.keyed('triage', self._KEYS)} t ON t.source = k.source AND t.native_id = k.native_id"
         )
-        aspects = f"SELECT source, native_id, aspect FROM {rollups.keyed('mention_aspects', self._KEYS)} WHERE polarity = 'neg'"
+        # Every polarity: an aspect scope's mentions are those with its aspect, the facts count the negative ones.
+        aspects = f"SELECT source, native_id, aspect, polarity FROM {rollups.keyed('mention_aspects', self._KEYS)}"
         for table, rows in ((self.LABELS, labels), (self.ASPECTS, aspects)):
             con.execute(f"CREATE TEMP TABLE {table} AS {rows}" if self.since is None else f"INSERT INTO {table} {rows}")
         con.execute(f"DROP TABLE {self._KEYS}")
@@ -228,9 +229,7 @@ class ScopeRows:
         mentions are the keys with its aspect, the facts count the negative ones."""
         con = self.store.con
         self._look_up(self._ASPECTS, "SELECT source, native_id, aspect, polarity FROM mention_aspects WHERE {by_key}")
-        if w.scope_type == "aspect":
-            self._keep_aspect(w.scope_value)
-        con.execute(f"DELETE FROM {self._ASPECTS} WHERE polarity <> 'neg'")
+        self._keep_only_negative(w)
         self._look_up(self._LABELS, "SELECT source, native_id, label FROM sentiment WHERE {by_key}")
         self._look_up(self._TIERS, "SELECT source, native_id, urgency FROM triage WHERE {by_key}")
         con.execute(
@@ -240,21 +239,24 @@ class ScopeRows:
         )
 
     def _read_from(self, recent: RecentLabels, w: ScopeWindow, since: datetime) -> None:
-        """Labels, tiers and negative aspects of the base mentions from a pass's RecentLabels; an
-        aspect scope's own aspect (of any polarity) is looked up by key."""
-        if w.scope_type == "aspect":
-            self._look_up(self._ASPECTS, "SELECT source, native_id, aspect FROM mention_aspects WHERE {by_key}")
-            self._keep_aspect(w.scope_value)
+        """Labels, tiers and aspects of the base mentions from a pass's RecentLabels: no large table is read."""
         recent.cover(since)
         con = self.store.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS SELECT * FROM {rollups.keyed(recent.ASPECTS, self._BASE)}"
+        )
+        self._keep_only_negative(w)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, r.label, r.urgency FROM {self._BASE} b"
             f" LEFT JOIN {rollups.keyed(recent.LABELS, self._BASE)} r ON r.source = b.source AND r.native_id = b.native_id"
         )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS"
-            f" SELECT source, native_id, aspect FROM {rollups.keyed(recent.ASPECTS, self._BASE)}"
-        )
+
+    def _keep_only_negative(self, w: ScopeWindow) -> None:
+        """With _ASPECTS holding every aspect of the base mentions: keep an aspect scope's own
+        mentions (the base ones with its aspect, of any polarity), then only the negative aspects."""
+        if w.scope_type == "aspect":
+            self._keep_aspect(w.scope_value)
+        self.store.con.execute(f"DELETE FROM {self._ASPECTS} WHERE polarity <> 'neg'")
 
     def __enter__(self) -> ScopeRows:
         return self
