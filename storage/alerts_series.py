@@ -185,11 +185,11 @@ class ScopeRows:
     """One scope's mentions published from `since` to a window's end, read once (with their
     label, triage and negative aspects) into temp tables: an incident's facts, the window's and
     the week before's, are then small queries over those rows. The window's mention keys come
-    first (mentions by published_at and brand, and the scope's value but for an aspect); their
-    aspects, labels and tiers are looked up by key (storage/bykey.py), or with `recent` (a
-    detection pass's RecentLabels) read from its tables, so no large table is read whole (an
-    aspect scope joined all of mention_aspects: 0.9 s per incident at 10M mentions). Use as a
-    context manager; the temp tables go with it."""
+    first (mentions by published_at and brand, and the scope's value but for an aspect); with
+    `recent` (a detection pass's RecentLabels) their aspects, labels and tiers come from its
+    tables, so no large table but mentions is read (an aspect scope joined all of
+    mention_aspects: 0.9 s per incident at 10M mentions); without, they are looked up by key
+    (`_look_up`). Use as a context manager; the temp tables go with it."""
 
     _BASE = "koubei_scope_base"
     _ROWS = "koubei_scope_rows"
@@ -225,18 +225,8 @@ class ScopeRows:
         sql, params = bykey.lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
         self.store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
 
-    def _keep_aspect(self, aspect: str) -> None:
-        """Keep the base mentions that the rows of _ASPECTS give `aspect` (an aspect scope's own)."""
-        self.store.con.execute(
-            f"DELETE FROM {self._BASE} WHERE (source, native_id) NOT IN"
-            f" (SELECT source, native_id FROM {self._ASPECTS} WHERE aspect = ?)",
-            [aspect],
-        )
-
     def _read_by_key(self, w: ScopeWindow) -> None:
-        """Labels, tiers and negative aspects of the base mentions, through the native_id indexes;
-        each table in one statement. Every aspect of the keys is read once: an aspect scope's
-        mentions are the keys with its aspect, the facts count the negative ones."""
+        """Labels, tiers and negative aspects of the base mentions, each table read once by key."""
         con = self.store.con
         self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects")
         self._keep_only_negative(w)
@@ -264,9 +254,14 @@ class ScopeRows:
     def _keep_only_negative(self, w: ScopeWindow) -> None:
         """With _ASPECTS holding every aspect of the base mentions: keep an aspect scope's own
         mentions (the base ones with its aspect, of any polarity), then only the negative aspects."""
+        con = self.store.con
         if w.scope_type == "aspect":
-            self._keep_aspect(w.scope_value)
-        self.store.con.execute(f"DELETE FROM {self._ASPECTS} WHERE polarity <> 'neg'")
+            con.execute(
+                f"DELETE FROM {self._BASE} WHERE (source, native_id) NOT IN"
+                f" (SELECT source, native_id FROM {self._ASPECTS} WHERE aspect = ?)",
+                [w.scope_value],
+            )
+        con.execute(f"DELETE FROM {self._ASPECTS} WHERE polarity <> 'neg'")
 
     def __enter__(self) -> ScopeRows:
         return self
