@@ -12,11 +12,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from storage import rollups
+from storage import bykey, rollups
 from storage.db import Store
 from storage.incidents import IncidentMention
 
 RED_ALERT_TIER = 5
+# Up to this many keys ScopeRows looks rows up through the native_id index, past it one semi join
+# reads the table: 0.11-0.15 ms a key through the index at 1M and 10M mentions, against 0.08 s
+# (1M) and 0.3-0.7 s (10M) for a semi join on sentiment, triage or mention_aspects (load 6).
+LOOKUP_KEYS = 500
 # scope_type -> SQL for the scope value (brand-level scopes are per brand too).
 _SCOPE_VALUE = {
     "brand": "m.brand",
@@ -96,11 +100,26 @@ class ScopeWindow:
     negative_only: bool = False  # only the mentions labelled negative (for a negative spike)
 
 
+def _mentions_in(w: ScopeWindow) -> tuple[str, list[Any]]:
+    """(where, params) over mentions m alone: the window's mentions of the scope's brand and, but
+    for an aspect scope (aspects are not a column of mentions), of its value."""
+    value, _ = _scope_sql(w.scope_type)
+    where, params = (
+        "coalesce(m.brand, '') = ? AND m.published_at >= ? AND m.published_at < ?",
+        [w.brand, w.start, w.end],
+    )
+    if w.scope_type == "aspect":
+        return where, params
+    return f"{where} AND {value} = ?", [*params, w.scope_value]
+
+
 def _in_window(w: ScopeWindow) -> tuple[str, str, list[Any]]:
     """(join, where, params) selecting the window's mentions m, whatever their label."""
     value, join = _scope_sql(w.scope_type)
-    where = f"coalesce(m.brand, '') = ? AND {value} = ? AND m.published_at >= ? AND m.published_at < ?"
-    return join, where, [w.brand, w.scope_value, w.start, w.end]
+    where, params = _mentions_in(w)
+    if w.scope_type == "aspect":
+        return join, f"{where} AND {value} = ?", [*params, w.scope_value]
+    return join, where, params
 
 
 def _labelled(w: ScopeWindow) -> tuple[str, list[Any]]:
@@ -115,7 +134,7 @@ def _labelled(w: ScopeWindow) -> tuple[str, list[Any]]:
 
 
 class RecentLabels:
-    """The label, tier and negative aspects of every mention published since `floor`, read once
+    """The label, tier and aspects of every mention published since `floor`, read once
     for a detection pass into temp tables: each incident's ScopeRows then joins these instead of
     reading sentiment, triage and mention_aspects whole (no index serves a join on (source,
     native_id): at 10M mentions each incident's read took 1.7 s, load 8). Read on first use,
@@ -147,7 +166,8 @@ class RecentLabels:
             f" LEFT JOIN {rollups.keyed('sentiment', self._KEYS)} s ON s.source = k.source AND s.native_id = k.native_id"
             f" LEFT JOIN {rollups.keyed('triage', self._KEYS)} t ON t.source = k.source AND t.native_id = k.native_id"
         )
-        aspects = f"SELECT source, native_id, aspect FROM {rollups.keyed('mention_aspects', self._KEYS)} WHERE polarity = 'neg'"
+        # Every polarity: an aspect scope's mentions are those with its aspect, the facts count the negative ones.
+        aspects = f"SELECT source, native_id, aspect, polarity FROM {rollups.keyed('mention_aspects', self._KEYS)}"
         for table, rows in ((self.LABELS, labels), (self.ASPECTS, aspects)):
             con.execute(f"CREATE TEMP TABLE {table} AS {rows}" if self.since is None else f"INSERT INTO {table} {rows}")
         con.execute(f"DROP TABLE {self._KEYS}")
@@ -164,46 +184,90 @@ class RecentLabels:
 class ScopeRows:
     """One scope's mentions published from `since` to a window's end, read once (with their
     label, triage and negative aspects) into temp tables: an incident's facts, the window's and
-    the week before's, are then small queries over those rows. Each large table (mentions,
-    sentiment, triage, mention_aspects) is read once per incident, not once per fact; with
-    `recent` (a detection pass's RecentLabels) only the scope's mentions are, once per incident.
-    Use as a context manager; the temp tables go with it."""
+    the week before's, are then small queries over those rows. The window's mention keys come
+    first (mentions by published_at and brand, and the scope's value but for an aspect); with
+    `recent` (a detection pass's RecentLabels) their aspects, labels and tiers come from its
+    tables, so no large table but mentions is read (an aspect scope joined all of
+    mention_aspects: 0.9 s per incident at 10M mentions); without, they are looked up by key
+    (`_look_up`). Use as a context manager; the temp tables go with it."""
 
     _BASE = "koubei_scope_base"
     _ROWS = "koubei_scope_rows"
     _ASPECTS = "koubei_scope_aspects"
+    _LABELS = "koubei_scope_labels"
+    _TIERS = "koubei_scope_tiers"
 
     def __init__(self, store: Store, w: ScopeWindow, since: datetime, recent: RecentLabels | None = None) -> None:
         self.store = store
-        join, where, params = _in_window(replace(w, start=since))
+        where, params = _mentions_in(replace(w, start=since))
         store.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.url, m.text,"
             " m.published_at, coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach"
-            f" FROM mentions m{join} WHERE {where}",
+            f" FROM mentions m WHERE {where}",
             params,
         )
-        if recent is not None:
-            recent.cover(since)
-            labelled = (
-                f"SELECT b.*, r.label, r.urgency FROM {self._BASE} b LEFT JOIN {rollups.keyed(recent.LABELS, self._BASE)} r"
-                " ON r.source = b.source AND r.native_id = b.native_id"
-            )
-            negative = f"SELECT source, native_id, aspect FROM {rollups.keyed(recent.ASPECTS, self._BASE)}"
+        if recent is None:
+            self._read_by_key(w)
         else:
-            labelled = (
-                f"SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
-                f" LEFT JOIN {rollups.keyed('sentiment', self._BASE)} s ON s.source = b.source AND s.native_id = b.native_id"
-                f" LEFT JOIN {rollups.keyed('triage', self._BASE)} t ON t.source = b.source AND t.native_id = b.native_id"
+            self._read_from(recent, w, since)
+
+    def _look_up(self, into: str, columns: str, table: str) -> None:
+        """Temp table `into`: `columns` of `table`'s rows for the base mentions' keys, through the
+        native_id index for up to LOOKUP_KEYS keys, else by one semi join that reads the table.
+        The lookup is a statement of its own: inside a join or under a filter DuckDB pushes
+        conditions into it and scans the table once per slice instead."""
+        keys = [(str(s), str(n)) for s, n in self.store.query(f"SELECT source, native_id FROM {self._BASE}")]
+        if len(keys) > LOOKUP_KEYS:
+            self.store.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, self._BASE)}"
             )
-            negative = f"SELECT source, native_id, aspect FROM {rollups.keyed('mention_aspects', self._BASE)} WHERE polarity = 'neg'"
-        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS {labelled}")
-        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS {negative}")
+            return
+        sql, params = bykey.lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
+        self.store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
+
+    def _read_by_key(self, w: ScopeWindow) -> None:
+        """Labels, tiers and negative aspects of the base mentions, each table read once by key."""
+        con = self.store.con
+        self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects")
+        self._keep_only_negative(w)
+        self._look_up(self._LABELS, "source, native_id, label", "sentiment")
+        self._look_up(self._TIERS, "source, native_id, urgency", "triage")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
+            f" LEFT JOIN {self._LABELS} s ON s.source = b.source AND s.native_id = b.native_id"
+            f" LEFT JOIN {self._TIERS} t ON t.source = b.source AND t.native_id = b.native_id"
+        )
+
+    def _read_from(self, recent: RecentLabels, w: ScopeWindow, since: datetime) -> None:
+        """Labels, tiers and aspects of the base mentions from a pass's RecentLabels: no large table is read."""
+        recent.cover(since)
+        con = self.store.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS SELECT * FROM {rollups.keyed(recent.ASPECTS, self._BASE)}"
+        )
+        self._keep_only_negative(w)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, r.label, r.urgency FROM {self._BASE} b"
+            f" LEFT JOIN {rollups.keyed(recent.LABELS, self._BASE)} r ON r.source = b.source AND r.native_id = b.native_id"
+        )
+
+    def _keep_only_negative(self, w: ScopeWindow) -> None:
+        """With _ASPECTS holding every aspect of the base mentions: keep an aspect scope's own
+        mentions (the base ones with its aspect, of any polarity), then only the negative aspects."""
+        con = self.store.con
+        if w.scope_type == "aspect":
+            con.execute(
+                f"DELETE FROM {self._BASE} WHERE (source, native_id) NOT IN"
+                f" (SELECT source, native_id FROM {self._ASPECTS} WHERE aspect = ?)",
+                [w.scope_value],
+            )
+        con.execute(f"DELETE FROM {self._ASPECTS} WHERE polarity <> 'neg'")
 
     def __enter__(self) -> ScopeRows:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for table in (self._BASE, self._ROWS, self._ASPECTS):
+        for table in (self._BASE, self._ROWS, self._ASPECTS, self._LABELS, self._TIERS):
             self.store.con.execute(f"DROP TABLE IF EXISTS {table}")
 
     def _labelled(self, w: ScopeWindow) -> tuple[str, list[Any]]:

@@ -13,8 +13,16 @@ from collections.abc import Iterator, Sequence
 KEYS_PER_LOOKUP = 50
 Key = tuple[str, str]  # source, native_id
 
-# A condition on a table with source and native_id columns; its parameters are `key_params`'.
-BY_KEY = "native_id IN (SELECT unnest($ids)) AND list_contains($pairs, {'source': source, 'native_id': native_id})"
+
+def condition(name: str = "") -> str:
+    """A condition on a table with source and native_id columns; its parameters are `key_params(..., name)`'s."""
+    return (
+        f"native_id IN (SELECT unnest($ids{name}))"
+        f" AND list_contains($pairs{name}, {{'source': source, 'native_id': native_id}})"
+    )
+
+
+BY_KEY = condition()
 
 
 def slices(keys: Sequence[Key]) -> Iterator[Sequence[Key]]:
@@ -23,9 +31,19 @@ def slices(keys: Sequence[Key]) -> Iterator[Sequence[Key]]:
         yield keys[start : start + KEYS_PER_LOOKUP]
 
 
-def key_params(keys: Sequence[Key]) -> dict[str, object]:
-    """BY_KEY's parameters for these keys (at most KEYS_PER_LOOKUP)."""
+def key_params(keys: Sequence[Key], name: str = "") -> dict[str, object]:
+    """The parameters of `condition(name)` for these keys (at most KEYS_PER_LOOKUP)."""
     return {
-        "ids": [native_id for _, native_id in keys],
-        "pairs": [{"source": source, "native_id": native_id} for source, native_id in keys],
+        f"ids{name}": [native_id for _, native_id in keys],
+        f"pairs{name}": [{"source": source, "native_id": native_id} for source, native_id in keys],
     }
+
+
+def lookup(select: str, keys: Sequence[Key]) -> tuple[str, dict[str, object]]:
+    """One statement and its parameters: `select` (SQL whose `{by_key}` stands for the condition)
+    for every slice of `keys`, UNION ALL'd, so each slice is an index lookup however many keys."""
+    parts, params = [], {}
+    for number, part in enumerate(slices(keys)):
+        parts.append(select.format(by_key=condition(f"_{number}")))
+        params.update(key_params(part, f"_{number}"))
+    return " UNION ALL ".join(parts) or select.format(by_key="FALSE"), params
