@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from alerts.facts import gather_facts
 from storage import Store, incidents, open_store
 from storage.alerts_series import RecentLabels, ScopeRows, ScopeWindow
 from tests.alerts.conftest import DEMO_NOW, settings_with
+from tests.profiles import scans_in
 from tests.test_pass_reads import LARGE, Recorder, reads, recorded
 
 
@@ -128,13 +128,7 @@ def scans_of(store: Store, tmp_path: Path, table: str) -> tuple[set[str], Store]
     class Profiled(Recorder):
         def execute(self, sql: str, params: Any = None) -> Any:
             result = super().execute(sql, params)
-            nodes = [json.loads(out.read_text())]
-            while nodes:
-                node = nodes.pop()
-                info = node.get("extra_info") or {}
-                if node.get("operator_type") == "TABLE_SCAN" and str(info.get("Table", "")).endswith(f".{table}"):
-                    found.add(info["Type"])
-                nodes += node.get("children", [])
+            found.update(scans_in(out, table))
             return result
 
     store.con = Profiled(store.con)  # type: ignore[assignment]

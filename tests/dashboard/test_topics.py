@@ -3,7 +3,6 @@ per bucket, a theme's mentions (hand-made texts and rows with answers worked out
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from storage import Store, open_store, queries, upsert_mentions
 from storage.queries import MentionFilter, filter_options
 from storage.sentiment import write_scores
 from storage.topics import aspect_series, mentions_with, period_sample, period_texts, question_candidates
+from tests.profiles import scans_in
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = "Asia/Shanghai"
@@ -186,13 +186,7 @@ def scan_types(store: Store, tmp_path: Path, read: Callable[[], object], table: 
 
     def profiled(*args: Any) -> Any:
         result = send(*args)
-        nodes = [json.loads(out.read_text())]
-        while nodes:
-            node = nodes.pop()
-            info = node.get("extra_info") or {}
-            if node.get("operator_type") == "TABLE_SCAN" and str(info.get("Table", "")).endswith(f".{table}"):
-                found.add(info["Type"])
-            nodes += node.get("children", [])
+        found.update(scans_in(out, table))
         return result
 
     with pytest.MonkeyPatch.context() as patch:
