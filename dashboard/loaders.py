@@ -59,11 +59,6 @@ def settings_db(db: str) -> Path | None:
     return None if db.startswith(LAKE_ADDRESS) else Path(db)
 
 
-def database_name(db: str) -> str:
-    """The database as messages name it: a lake's address holds its catalog's password."""
-    return str(LakeLocation.from_address(db)) if db.startswith(LAKE_ADDRESS) else db
-
-
 def database_missing() -> bool:
     """No database file yet (a lake is never missing: opening it says what is wrong)."""
     db = db_path()
@@ -114,8 +109,8 @@ def store_stamp(db: str) -> tuple[int, ...]:
 def load_filter_options(db: str) -> dict[str, Any]:
     with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
         if missing := queries.missing_migrations(store):
-            raise StorageError(
-                f"{database_name(db)} predates this version of koubei (missing {', '.join(missing)}):"
+            raise StorageError(  # store.path names a lake without its password; `db`, its address, holds it
+                f"{store.path} predates this version of koubei (missing {', '.join(missing)}):"
                 " run `koubei run` (or any writing command) once to migrate it"
             )
         return queries.filter_options(store)

@@ -14,7 +14,7 @@ import pytest
 
 from koubei.config import LAKE_ADDRESS
 from storage import StorageError, open_store
-from storage.db import LakeLocation
+from storage.db import LakeLocation, location_of
 from tests.dashboard.browser import dashboard_server, free_port, launch
 from tests.lake.conftest import KOUBEI, lake_config, run_koubei
 
@@ -112,11 +112,10 @@ def test_the_dashboard_on_a_lake_with_a_password_shows_none(tmp_path: Path, lake
 
 def test_the_dashboard_names_a_lake_in_its_messages_without_the_password() -> None:
     """Bug: the message for a database that predates this version quoted $KOUBEI_DB as given,
-    and a lake's address holds its DSN, password and all (dashboard/loaders.py)."""
-    from dashboard.loaders import database_name
-
+    and a lake's address holds its DSN, password and all (dashboard/loaders.py): it names the
+    store as Store.path does, through storage.db.location_of."""
     lake = LakeLocation(_with_password("host=db.internal dbname=koubei_lake user=k"), "/data/lake/")
-    named = database_name(lake.address)
+    named = str(location_of(lake.address))
     assert "Secret" not in named
     assert "koubei_lake@db.internal" in named
-    assert database_name("/data/koubei.duckdb") == "/data/koubei.duckdb"
+    assert str(location_of("/data/koubei.duckdb")) == "/data/koubei.duckdb"
