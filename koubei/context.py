@@ -36,10 +36,6 @@ class AppContext:
         self._settings = load_effective_settings(self.config_path, self.db)
         return self._settings
 
-    @property
-    def db_path(self) -> Path:
-        return self.settings.db_path
-
     def open_store(self, read_only: bool = False) -> Store:
         """A short-lived connection; see storage/db.py for why."""
         from storage import open_store

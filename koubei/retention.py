@@ -12,6 +12,7 @@ file whose free blocks pass storage.compact.FREE_SHARE is compacted, retention o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,5 +50,6 @@ def purge(ctx: AppContext, now: datetime | None = None) -> Erased | None:
 def _compact_if_fragmented(ctx: AppContext) -> None:
     from storage.compact import compact_if_fragmented
 
-    if ctx.settings.storage.backend == "duckdb":  # a lake's Parquet files are compacted by the lake
-        compact_if_fragmented(ctx.db_path)
+    location = ctx.settings.location
+    if isinstance(location, Path):  # a lake's Parquet files are compacted by `koubei lake compact`
+        compact_if_fragmented(location)
