@@ -1,6 +1,6 @@
 """Read queries for the topics page (dashboard/pages/topics.py): the aspects' sentiment over time (every
-mention of the period, from the rollups), a fixed sample of a period's mentions (rising themes and FAQ
-candidates are found in it), the aspects and copy-paste groups of its questions, and the mentions of
+mention of the period, from the rollups), the newest mentions of each day of a period (rising themes
+and FAQ candidates are found in them), the aspects and copy-paste groups of its questions, and the mentions of
 one theme.
 
 Like the overview they read `trusted_mentions`: copy-paste campaigns neither make a theme rise
