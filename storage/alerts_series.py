@@ -211,13 +211,12 @@ class ScopeRows:
         else:
             self._read_from(recent, w, since)
 
-    def _look_up(self, into: str, columns: str, table: str) -> None:
-        """Temp table `into`: `columns` of `table`'s rows for the base mentions' keys, through the
-        native_id index for up to LOOKUP_KEYS keys, else by one semi join that reads the table.
+    def _look_up(self, into: str, columns: str, table: str, keys: list[tuple[str, str]] | None) -> None:
+        """Temp table `into`: `columns` of `table`'s rows for the base mentions' `keys` (None: more
+        than LOOKUP_KEYS), through the native_id index, else by one semi join that reads the table.
         The lookup is a statement of its own: inside a join or under a filter DuckDB pushes
         conditions into it and scans the table once per slice instead."""
-        keys = [(str(s), str(n)) for s, n in self.store.query(f"SELECT source, native_id FROM {self._BASE}")]
-        if len(keys) > LOOKUP_KEYS:
+        if keys is None:
             self.store.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, self._BASE)}"
             )
@@ -225,13 +224,20 @@ class ScopeRows:
         sql, params = bykey.lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
         self.store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
 
+    def _keys(self) -> list[tuple[str, str]] | None:
+        """The base mentions' keys, or None when there are more than LOOKUP_KEYS (only counted)."""
+        if self.store.query(f"SELECT count(*) FROM {self._BASE}")[0][0] > LOOKUP_KEYS:
+            return None
+        return [(str(s), str(n)) for s, n in self.store.query(f"SELECT source, native_id FROM {self._BASE}")]
+
     def _read_by_key(self, w: ScopeWindow) -> None:
         """Labels, tiers and negative aspects of the base mentions, each table read once by key."""
         con = self.store.con
-        self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects")
+        self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects", self._keys())
         self._keep_only_negative(w)
-        self._look_up(self._LABELS, "source, native_id, label", "sentiment")
-        self._look_up(self._TIERS, "source, native_id, urgency", "triage")
+        keys = self._keys()  # an aspect scope kept only its own mentions
+        self._look_up(self._LABELS, "source, native_id, label", "sentiment", keys)
+        self._look_up(self._TIERS, "source, native_id, urgency", "triage", keys)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
             f" LEFT JOIN {self._LABELS} s ON s.source = b.source AND s.native_id = b.native_id"
