@@ -10,4 +10,4 @@ process a test starts.
 
 import os
 
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # the shortest spin OpenBLAS allows
+os.environ["OPENBLAS_THREAD_TIMEOUT"] = os.environ.get("OPENBLAS_THREAD_TIMEOUT") or "4"  # the shortest spin allowed
