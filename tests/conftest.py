@@ -61,10 +61,11 @@ def runs_long(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first. `make test` hands each test to whichever xdist worker is free, in
-    this order (its xdist_group marks are not honoured under pytest 9.2: pytest-xdist issue
-    1386), so a long test started last would leave the other core idle while it runs; short
-    ones at the end keep both busy to the finish. Within each part, the collection's order."""
+    """The long tests first. `make test` (--dist loadgroup, pytest pinned below 9.2 so that
+    xdist_group is honoured: pytest-xdist issue 1386) hands the "browser" group to one worker as
+    a whole, then each other test to whichever worker is free, in this order, so a long test
+    started last would leave the other core idle while it runs; short ones at the end keep both
+    busy to the finish. Within each part, the collection's order."""
     items.sort(key=lambda item: not runs_long(item))
 
 
