@@ -31,9 +31,9 @@ from storage import DatabaseBusy, StorageError
 # (offline, or blocked in mainland China, the tab would have no icon).
 st.set_page_config(page_title="koubei 口碑监测", page_icon=str(ROOT / "dashboard" / "icon.png"), layout="wide")
 
-# The topics page segments texts with jieba, whose dictionary takes 0.6-2 s to load in a new server
-# process: loaded beside the first page a session opens (once per server), it is ready, or nearly,
-# when someone opens the topics page (docs/performance.md).
+# The topics page segments texts with jieba, whose dictionary takes 0.7 CPU s (2-3 s on a loaded
+# machine) to load in a new server process: loaded beside the first page a session opens (once per
+# server), it is ready, or nearly, when someone opens the topics page (docs/performance.md).
 warm_in_background()
 
 filters.language_switch()

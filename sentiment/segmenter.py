@@ -1,16 +1,18 @@
 """jieba, made ready once per process: its prefix dictionary loaded from a cache koubei keeps, and
 warmed in a background thread where a process (the dashboard server) knows it will need it.
 
-jieba builds its prefix dictionary from dict.txt (349k words) on first use: 1.1-2.2 s on this
-project's loaded 2-core machine, against 0.65 s for loading the marshal of it that jieba can keep
-(docs/performance.md). jieba's own default is one unversioned /tmp/jieba.cache, shared by every user
-and never invalidated for the default dictionary: after an upgrade of jieba it would keep loading the
-old dictionary. koubei's cache is named by a digest of jieba's version and dict.txt's bytes, so a
-changed dictionary misses and is rebuilt; it lives in koubei's cache folder ($KOUBEI_CACHE_DIR, else
-$XDG_CACHE_HOME/koubei or ~/.cache/koubei; the temporary folder when none of these is writable).
-koubei's lexicons are not added to jieba's dictionary (sentiment/keywords.py checks them beside it),
-so they are not part of the key. Nothing is ever downloaded: the cache is made from the installed
-package's dict.txt.
+jieba builds its prefix dictionary from dict.txt (349k words) on first use, and keeps a marshal of it
+to load instead. On this project's 2-core machine both cost the same: 0.65-0.68 CPU s to build,
+0.64-0.78 to load the marshal (2-3 s of wall time each at a load average of 15; docs/performance.md).
+So what takes the dictionary off the topics page's path is the warm-up, not the cache. The cache is
+kept, and named, for correctness: jieba's own default is one /tmp/jieba.cache shared by every user
+of the machine and never invalidated for the default dictionary, so after an upgrade of jieba it
+would keep loading the old dictionary. koubei's is named by a digest of jieba's version and dict.txt's
+bytes (a changed dictionary misses and is rebuilt) and lives in koubei's cache folder
+($KOUBEI_CACHE_DIR, else $XDG_CACHE_HOME/koubei or ~/.cache/koubei; the temporary folder when none
+of these is writable). koubei's lexicons are not added to jieba's dictionary (sentiment/keywords.py
+checks them beside it), so they are not part of the key. Nothing is ever downloaded: the cache is
+made from the installed package's dict.txt.
 """
 
 from __future__ import annotations
