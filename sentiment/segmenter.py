@@ -2,7 +2,7 @@
 warmed in a background thread where a process (the dashboard server) knows it will need it.
 
 jieba builds its prefix dictionary from dict.txt (349k words) on first use, and keeps a marshal of it
-to load instead. On this project's 2-core machine both cost the same: 0.65-0.68 CPU s to build,
+to load instead. On this project's 2-core machine both cost the same: 0.65-0.80 CPU s to build,
 0.64-0.78 to load the marshal (2-3 s of wall time each at a load average of 15; docs/performance.md).
 So what takes the dictionary off the topics page's path is the warm-up, not the cache. The cache is
 kept, and named, for correctness: jieba's own default is one /tmp/jieba.cache shared by every user
