@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from alerts.cases import Case
 from dashboard.components import escaped, when
-from dashboard.i18n import t, t_value
+from dashboard.i18n import aspect_name, t, t_value
 from koubei.privacy import mask_pii
 from reports.facts import RESPONSE_DEADLINES
 from storage.incidents import Incident, IncidentResponse
@@ -97,7 +97,7 @@ def subject(incident: Incident) -> str:
     value = escaped(incident.scope_value)
     brand = escaped(incident.brand or "")
     if incident.scope_type == "aspect":
-        return t("brief.subject_aspect", brand=brand, aspect=escaped(t_value("aspect", incident.scope_value)))
+        return t("brief.subject_aspect", brand=brand, aspect=escaped(aspect_name(incident.scope_value)))
     if incident.scope_type == "source" and brand:
         return t("brief.subject_source", brand=brand, source=value)
     return value

@@ -10,8 +10,14 @@ st.session_state["lang"] (the sidebar switch, kept in the URL as ?lang=en or
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard.strings import STRINGS
+
+if TYPE_CHECKING:
+    from koubei.settings.sections import AspectNames
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANG = "zh"
@@ -61,9 +67,45 @@ def t_value(family: str, value: object, lang: str | None = None) -> str:
     return t(key, lang) if key in STRINGS else str(value)
 
 
+def aspect_name(aspect: str, lang: str | None = None) -> str:
+    """An aspect in the page's language: the name koubei.toml gives it ([sentiment.aspect_names]), else
+    a built-in aspect's own, else the aspect as it is (its Chinese name)."""
+    lang = lang or current_lang()
+    names = configured_aspect_names().get(aspect)
+    named: str | None = getattr(names, lang, None) if names is not None else None
+    return named or t_value("aspect", aspect, lang)
+
+
+def configured_aspect_names() -> dict[str, AspectNames]:
+    """[sentiment.aspect_names] of the koubei.toml koubei reads, read again when the file changes;
+    none when there is no file or it is wrong (the CLI reports configuration errors)."""
+    from koubei.config import find_config
+    from koubei.errors import ConfigError
+
+    try:
+        path = find_config()
+        stamp = (str(path.resolve()), path.stat().st_mtime_ns) if path else None
+    except (ConfigError, OSError):
+        return {}
+    return _aspect_names(stamp)
+
+
+@lru_cache(maxsize=4)
+def _aspect_names(stamp: tuple[str, int] | None) -> dict[str, AspectNames]:
+    from koubei.config import load_settings
+    from koubei.errors import ConfigError
+
+    if stamp is None:
+        return {}
+    try:
+        return dict(load_settings(Path(stamp[0])).sentiment.aspect_names)
+    except ConfigError:
+        return {}
+
+
 def scope_value_words(scope_type: str, value: str, lang: str | None = None) -> str:
-    """A scope's value in words: a built-in aspect in the page's language; a brand, product or source as it is."""
-    return t_value("aspect", value, lang) if scope_type == "aspect" else value
+    """A scope's value in words: an aspect in the page's language; a brand, product or source as it is."""
+    return aspect_name(value, lang) if scope_type == "aspect" else value
 
 
 def widget_key(key: str, lang: str | None = None) -> str:

@@ -32,6 +32,7 @@ from koubei.settings.sections import (
     SentimentTable,
     StorageTable,
     Topic,
+    check_aspect_names,
     check_competitors,
     check_topics,
 )
@@ -63,6 +64,7 @@ class ConfigFile(Table):
     def __post_init__(self) -> None:
         check_competitors(self.brands)
         check_topics(self.topics)
+        check_aspect_names(self.sentiment, self.brands)
         for index, report in enumerate(self.reports):
             for channel in report.channels:
                 if channel not in self.alerts.channels:

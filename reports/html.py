@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from dashboard.i18n import t, t_value
+from dashboard.i18n import aspect_name as named_aspect
+from dashboard.i18n import t
 from koubei.privacy import mask_pii
 from reports import charts
 from reports.changes import Move
@@ -157,8 +158,8 @@ def _scope_args(facts: ReportFacts, product: str | None = None, source: str | No
 
 
 def aspect_name(aspect: str | None, lang: str) -> str:
-    """A built-in aspect in the report's language; an aspect the brand configured stays as written."""
-    return t_value("aspect", aspect, lang) if aspect else ""
+    """An aspect in the report's language (its configured name, a built-in one's own, else as written)."""
+    return named_aspect(aspect, lang) if aspect else ""
 
 
 def _what(move: Move, lang: str) -> str:

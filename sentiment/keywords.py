@@ -11,7 +11,6 @@ Each text is read as its bounded excerpt (sentiment/excerpt.py): jieba spent
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import re
 from collections import Counter
@@ -19,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.excerpt import excerpt
+from sentiment.segmenter import ready
 
 _TOKEN_OK = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+\-]*$")
 # Times of day and counts of days say when, not what ("三点", "上午", "两天").
@@ -48,12 +48,10 @@ def lexicon_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def _known(word: str) -> bool:
+def _known(word: str, dictionary: dict[str, int]) -> bool:
     """A word jieba's dictionary or koubei's lexicons know, or a model name (P20): jieba's
     guesses at unknown words are often fragments across two words (宝一 of 充电宝一天)."""
-    import jieba
-
-    return not _CJK.search(word) or jieba.dt.FREQ.get(word, 0) > 0 or word in lexicon_words()
+    return not _CJK.search(word) or dictionary.get(word, 0) > 0 or word in lexicon_words()
 
 
 @lru_cache(maxsize=1)
@@ -69,17 +67,14 @@ def _idf() -> tuple[dict[str, float], float]:
 # them again cost about 1 s per incident. Bounded: a pass reads a few thousand texts.
 @lru_cache(maxsize=20_000)
 def keyword_tokens(text: str) -> tuple[str, ...]:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict" chatter is noise on the CLI
-
+    jieba = ready()
     stop = stopwords()
     out = []
     for word in jieba.lcut(excerpt(text)):
         word = word.strip()
         if len(word) < 2 or word.lower() in stop or not _TOKEN_OK.match(word) or _WHEN.match(word):
             continue
-        if not _known(word):
+        if not _known(word, jieba.dt.FREQ):
             continue
         out.append(word)
     return tuple(out)

@@ -293,3 +293,30 @@ def test_a_source_requires_only_what_it_watches() -> None:
         required = {f.name for f in msgspec.structs.fields(cls.options_type) if f.required}
         assert required == {getattr(cls, "target_key", None), "selectors" if kind == "html" else None} - {None}
     assert parse_settings({}).effective()["sources"] == {}
+
+
+def test_aspect_names_are_read_and_must_name_an_aspect() -> None:
+    """Issue 13: an aspect configured for a brand (电池) had no English name: the English pages showed 电池."""
+    settings = parse_settings(
+        {
+            "brands": [{"name": "声浪", "aspects": {"续航": ["续航", "待机"]}}],
+            "sentiment": {
+                "aspects": {"电池": ["电池", "鼓包"]},
+                "aspect_names": {"电池": {"en": "battery"}, "续航": {"en": "battery life"}, "物流": {"en": "shipping"}},
+            },
+        }
+    )
+    names = settings.sentiment.aspect_names
+    assert {aspect: n.en for aspect, n in names.items()} == {
+        "电池": "battery",
+        "续航": "battery life",
+        "物流": "shipping",
+    }
+    assert parse_settings({}).sentiment.aspect_names == {}
+    sentiment = {"aspects": {"电池": ["电池"]}, "aspect_names": {"电池组": {"en": "battery"}}}
+    with pytest.raises(ConfigError, match=r"sentiment.aspect_names: '电池组' is no aspect \(did you mean '电池'\?\)"):
+        parse_settings({"sentiment": sentiment})
+    with pytest.raises(ConfigError, match=r"unknown key 'fr' \(valid: en\)"):
+        parse_settings({"sentiment": {"aspect_names": {"物流": {"fr": "livraison"}}}})
+    with pytest.raises(ConfigError, match="expected a non-empty string"):
+        parse_settings({"sentiment": {"aspect_names": {"物流": {"en": ""}}}})

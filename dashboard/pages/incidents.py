@@ -28,7 +28,7 @@ from alerts.delivery import queue_assignment
 from dashboard import auth, brief, charts, data, url
 from dashboard.components import escaped, local_times, masked, safe_url, when
 from dashboard.filters import current
-from dashboard.i18n import remember, scope_value_words, t, t_value
+from dashboard.i18n import aspect_name, remember, scope_value_words, t, t_value
 from koubei.config import load_settings
 from koubei.privacy import mask_pii
 from storage import Store, users
@@ -274,7 +274,7 @@ def evidence(b: data.BriefData, tz: str) -> None:
         right.subheader(t("brief.by_aspect"))
         right.plotly_chart(
             charts.breakdown_figure(
-                [t_value("aspect", a.aspect) for a in incident.aspects],
+                [aspect_name(a.aspect) for a in incident.aspects],
                 [a.observed for a in incident.aspects],
                 [a.expected for a in incident.aspects],
             ),

@@ -18,7 +18,7 @@ from dashboard import charts, data
 from dashboard.components import escaped, local_times, masked
 from dashboard.filters import Filters, current
 from dashboard.guarded import read_or_say
-from dashboard.i18n import t, t_value
+from dashboard.i18n import aspect_name, t, t_value
 from dashboard.loaders import LOCK_TIMEOUT, store_stamp
 from dashboard.topics import TopicsData, load_topics, themes_frame
 from reports.faq import OTHER
@@ -49,7 +49,7 @@ def aspect_figure(series: pd.DataFrame) -> go.Figure:
     """Net sentiment of each aspect per bucket; buckets with fewer than charts.MIN_SCORED mentions of it left out."""
     fig = go.Figure()
     for aspect, mine in series.groupby("aspect", sort=True):
-        name = escaped(t_value("aspect", aspect))
+        name = escaped(aspect_name(aspect))
         shown = mine["net_sentiment"].where(mine["mentions"] >= charts.MIN_SCORED)
         fig.add_trace(
             go.Scatter(
@@ -116,7 +116,7 @@ def mentions_table(frame: pd.DataFrame, tz: str) -> None:
 def faq_frame(view: TopicsData) -> pd.DataFrame:
     rows = [
         {
-            "aspect": t("topics.no_aspect") if topic.aspect == OTHER else t_value("aspect", topic.aspect),
+            "aspect": t("topics.no_aspect") if topic.aspect == OTHER else aspect_name(topic.aspect),
             "questions": topic.questions,
             "sources": "、".join(f"{source} {n}" for source, n in topic.sources),
             "examples": " ／ ".join(e.text for e in topic.examples),

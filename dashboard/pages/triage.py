@@ -17,7 +17,7 @@ from dashboard import auth, data, filters
 from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
-from dashboard.i18n import t, t_value
+from dashboard.i18n import aspect_name, t, t_value
 from storage import sentiment as db
 from storage.queries import MentionFilter
 
@@ -177,7 +177,7 @@ def main() -> None:
         pivot = aspects.pivot_table(
             index="aspect", columns="polarity", values="mentions", fill_value=0, aggfunc="sum"
         ).astype(int)
-        pivot.index = [t_value("aspect", a) for a in pivot.index]
+        pivot.index = [aspect_name(a) for a in pivot.index]
         pivot.index.name = t("triage.col_aspect")
         pivot.columns = [t_value("label", c) for c in pivot.columns]
         st.dataframe(pivot, width="stretch")

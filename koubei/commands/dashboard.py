@@ -1,6 +1,7 @@
 """`koubei dashboard`: serve the Streamlit dashboard.
 
-Runs `streamlit run streamlit_app.py` headless, passing the database as
+Runs `streamlit run streamlit_app.py` headless (through dashboard/serve.py, which warms jieba's
+dictionary from the server's start), passing the database as
 $KOUBEI_DB (and the config as $KOUBEI_CONFIG) so the app reads what the CLI
 would. The process is replaced by Streamlit (exec), so Ctrl-C and SIGTERM reach
 the server directly.
@@ -30,10 +31,11 @@ app = typer.Typer()
 
 
 def streamlit_command(port: int, address: str) -> list[str]:
+    """`streamlit run` through dashboard/serve.py, which starts loading jieba's dictionary with the server."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboard.serve",
         "run",
         str(APP),
         "--server.headless",

@@ -109,6 +109,18 @@ def check_competitors(brands: tuple[Brand, ...]) -> None:
         raise ValueError(f"brands[{index}]: competitor_of = {rival_of!r}: {problem}")
 
 
+def check_aspect_names(sentiment: SentimentTable, brands: tuple[Brand, ...]) -> None:
+    """Each aspect given names is a built-in one, one of [sentiment.aspects] or of a brand's `aspects`:
+    a name for a misspelt aspect would never show."""
+    from koubei.settings.errors import suggest
+    from sentiment.aspects import builtin_aspects
+
+    known = {*builtin_aspects(), *sentiment.aspects, *(a for b in brands for a in b.aspects)}
+    for aspect in sentiment.aspect_names:
+        if aspect not in known:
+            raise ValueError(f"sentiment.aspect_names: {aspect!r} is no aspect{suggest(aspect, known)}")
+
+
 class DashboardTable(Table):
     """[dashboard]"""
 
@@ -131,6 +143,12 @@ class PrivacyTable(Table):
         return self.mention_retention_days is None and self.raw_retention_days is None
 
 
+class AspectNames(Table):
+    """An aspect's display names by the dashboard's language (the aspect's own name is the Chinese one)."""
+
+    en: Text | None = None  # the English pages' and reports' name: "battery" for 电池
+
+
 class SentimentTable(Table):
     """[sentiment]"""
 
@@ -148,6 +166,8 @@ class SentimentTable(Table):
     exclude_duplicates: Literal["positive", "all", "none"] | bool = "positive"
     datasets_dir: Text | None = None  # for `koubei eval sentiment`; None: ../shared/datasets/sentiment
     aspects: dict[Text, Keywords] = {}  # extra aspect keywords for every brand
+    # Display names of aspects: "电池" = { en = "battery" }; a built-in aspect without one keeps its own.
+    aspect_names: dict[Text, AspectNames] = {}
 
     def __post_init__(self) -> None:
         if self.neutral_band is not None and self.neutral_band[0] > self.neutral_band[1]:

@@ -4,8 +4,10 @@ and English, every key there is used, and t() looks keys up directly."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,32 @@ def test_an_aspect_scope_is_named_in_the_page_s_language() -> None:
     assert scope_value_words("aspect", "物流", "zh") == "物流"
     assert scope_value_words("aspect", "续航", "en") == "续航"  # a brand's own aspect stays as configured
     assert scope_value_words("product", "物流", "en") == "物流"  # only aspects are codes
+
+
+def test_a_configured_aspect_is_named_in_english_and_a_changed_file_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: a brand-specific aspect (电池) showed untranslated on the English pages."""
+    from dashboard.i18n import aspect_name, scope_value_words
+
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        '[sentiment.aspects]\n"电池" = ["电池"]\n[sentiment.aspect_names]\n"电池" = { en = "battery" }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KOUBEI_CONFIG", str(config))
+    assert aspect_name("电池", "en") == "battery"
+    assert aspect_name("电池", "zh") == "电池"
+    assert scope_value_words("aspect", "电池", "en") == "battery"
+    assert aspect_name("物流", "en") == "delivery", "a built-in aspect without a name keeps its own"
+    assert aspect_name("续航", "en") == "续航", "an aspect without any name shows as configured"
+    config.write_text(
+        '[sentiment.aspects]\n"电池" = ["电池"]\n[sentiment.aspect_names]\n"电池" = { en = "cell" }\n"物流" = { en = "shipping" }\n',
+        encoding="utf-8",
+    )
+    os.utime(config, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))  # a new mtime however coarse the clock
+    assert aspect_name("电池", "en") == "cell"
+    assert aspect_name("物流", "en") == "shipping"
+    config.write_text("[sentiment]\nmodell = 1\n", encoding="utf-8")
+    os.utime(config, ns=(time.time_ns() + 2 * 10**9, time.time_ns() + 2 * 10**9))
+    assert aspect_name("电池", "en") == "电池", "a wrong file names nothing (the CLI reports it)"

@@ -3,6 +3,7 @@ per bucket, a theme's mentions (hand-made texts and rows with answers worked out
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -292,3 +293,47 @@ def test_aspect_series_counts_every_trusted_mention_of_the_window(demo_db: Path,
             assert series["net_sentiment"].tolist() == pytest.approx(
                 ((raw["positive"] - raw["negative"]) / raw["mentions"]).tolist()
             )
+
+
+def test_the_english_page_names_a_configured_aspect(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: an aspect configured for a brand (电池, [sentiment.aspects]) showed as 电池 on the English
+    topics page; [sentiment.aspect_names] names it, in the chart's legend and the FAQ's aspect column."""
+    from streamlit.testing.v1 import AppTest
+
+    rows = [(f"q{n}", n, "充电宝的电池鼓包了怎么办？", "电池") for n in range(4)] + [
+        (f"d{n}", 10 + n, "物流很快", "物流") for n in range(4)
+    ]
+    with open_store(db_path) as store:
+        upsert_mentions(
+            store,
+            [
+                Mention(source="demo.jd", native_id=i, text=text, brand="声浪", published_at=(DAY + timedelta(hours=h)).replace(tzinfo=UTC))
+                for i, h, text, _ in rows
+            ],
+        )  # fmt: skip
+        scores = [
+            {"source": "demo.jd", "native_id": i, "score": 0.2, "label": "neg", "model": "t", "model_version": "1", "text_hash": "-"}
+            for i, _, _, _ in rows
+        ]  # fmt: skip
+        aspects = [{"source": "demo.jd", "native_id": i, "aspect": a, "polarity": "neg"} for i, _, _, a in rows]
+        write_scores(store, scores, aspects, [], [])
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        '[sentiment.aspects]\n"电池" = ["电池", "鼓包"]\n\n[sentiment.aspect_names]\n"电池" = { en = "battery cells" }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KOUBEI_DB", str(db_path))
+    monkeypatch.setenv("KOUBEI_CONFIG", str(config))
+
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=180)
+    at.run()
+    at.segmented_control(key="lang").set_value("en").run()
+    at.switch_page("dashboard/pages/topics.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    legend = {trace["name"] for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    assert legend == {"battery cells", "delivery"}
+    faq = next(d.value for d in at.dataframe if "questions" in d.value.columns)
+    assert list(faq["aspect"]) == ["battery cells"]
