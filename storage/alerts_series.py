@@ -213,16 +213,14 @@ class ScopeRows:
 
     def _look_up(self, into: str, columns: str, table: str, keys: list[tuple[str, str]] | None) -> None:
         """Temp table `into`: `columns` of `table`'s rows for the base mentions' `keys` (None: more
-        than LOOKUP_KEYS), through the native_id index, else by one semi join that reads the table.
-        The lookup is a statement of its own: inside a join or under a filter DuckDB pushes
-        conditions into it and scans the table once per slice instead."""
+        than LOOKUP_KEYS), through the native_id index (bykey.into_temp), else by one semi join
+        that reads the table."""
         if keys is None:
             self.store.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, self._BASE)}"
             )
             return
-        sql, params = bykey.lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
-        self.store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
+        bykey.into_temp(self.store, into, columns, table, keys)
 
     def _keys(self) -> list[tuple[str, str]] | None:
         """The base mentions' keys, or None when there are more than LOOKUP_KEYS (only counted)."""

@@ -9,6 +9,10 @@ KEYS_PER_LOOKUP, and the source is checked on the rows the index found.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 KEYS_PER_LOOKUP = 50
 Key = tuple[str, str]  # source, native_id
@@ -47,3 +51,11 @@ def lookup(select: str, keys: Sequence[Key]) -> tuple[str, dict[str, object]]:
         parts.append(select.format(by_key=condition(f"_{number}")))
         params.update(key_params(part, f"_{number}"))
     return " UNION ALL ".join(parts) or select.format(by_key="FALSE"), params
+
+
+def into_temp(store: Store, into: str, columns: str, table: str, keys: Sequence[Key]) -> None:
+    """Temp table `into`: `columns` of `table`'s rows for `keys`, through the native_id index. A
+    statement of its own: inside a join or under a filter DuckDB pushes conditions into the lookup
+    and scans the table once per slice instead."""
+    sql, params = lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)

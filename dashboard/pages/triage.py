@@ -3,8 +3,8 @@ rule, a suggested reply, triage's own reading where it differs from the model's
 label, and an editor that stores label and tier corrections.
 
 Untrusted text (mention text, and anything derived from it) appears only in
-st.data_editor / st.dataframe cells, masked with koubei.privacy.mask_pii. All
-queries go through storage/sentiment.py; each unit of work opens its own
+st.data_editor / st.dataframe cells, masked with koubei.privacy.mask_pii. Its
+reads go through storage/triage.py; each unit of work opens its own
 short-lived Store (dashboard.data.reading / writing).
 """
 
@@ -18,7 +18,7 @@ from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import t, t_value
-from storage import sentiment as db
+from storage import triage as db
 from storage.queries import MentionFilter
 
 EDITOR_KEY = "triage_editor"
