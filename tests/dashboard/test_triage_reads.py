@@ -18,13 +18,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from benchmarks import yearstore
 from storage import Store, open_store
-from storage.sentiment import save_labels, save_tier_labels
+from storage.db import LakeLocation
 from storage.triage import aspect_summary, triage_counts, triage_queue
-from tests.conftest import built_once
+from tests.dashboard.conftest import with_corrections
 
-YEAR_N = 7_300
 # (tier floor, limit, include_excluded): the page's floors and limit, and the rest of the signature
 ASKED = ((1, 500, False), (2, 500, False), (3, 20, True), (5, 7, False))
 
@@ -100,23 +98,6 @@ def old_aspects(store: Store, **f: Any) -> pd.DataFrame:
     )
 
 
-def with_corrections(path: Path) -> None:
-    """Label and tier corrections on a few triaged mentions, so that those columns are not all empty."""
-    with open_store(path) as store:
-        keys = store.query("SELECT source, native_id FROM triage ORDER BY urgency DESC, native_id LIMIT 6")
-        save_labels(store, [(s, n, "pos") for s, n in keys[:3]])
-        save_tier_labels(store, [(s, n, 1) for s, n in keys[2:]])
-
-
-@pytest.fixture(scope="module")
-def year_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
-    def build(folder: Path) -> None:
-        yearstore.build(YEAR_N, folder / "year.duckdb")
-        with_corrections(folder / "year.duckdb")
-
-    return built_once(tmp_path_factory, worker_id, "triage-year", build) / "year.duckdb"
-
-
 @pytest.fixture(scope="module")
 def demo_corrected(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("triage-demo") / "koubei.duckdb"
@@ -146,12 +127,17 @@ def filters(store: Store) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture(params=["demo", "year"])
-def db(request: pytest.FixtureRequest) -> Path:
+@pytest.fixture(params=["demo", "year", "demo on a lake"])
+def db(request: pytest.FixtureRequest) -> Path | str:
+    """The demo (with corrections), the generated year store and the demo copied into a lake (whose
+    rollups are a log of signed counts)."""
+    if request.param == "demo on a lake":
+        lake: LakeLocation = request.getfixturevalue("demo_lake")
+        return lake.address
     return request.getfixturevalue("demo_corrected" if request.param == "demo" else "year_db")
 
 
-def test_the_triage_queue_is_the_old_queue(db: Path) -> None:
+def test_the_triage_queue_is_the_old_queue(db: Path | str) -> None:
     with open_store(db, read_only=True) as store:
         tried = 0
         for f in filters(store):
@@ -164,7 +150,7 @@ def test_the_triage_queue_is_the_old_queue(db: Path) -> None:
         assert not store.query("SELECT * FROM duckdb_tables() WHERE temporary")  # its temp tables are gone
 
 
-def test_the_tier_counts_and_aspects_are_the_old_joins(db: Path) -> None:
+def test_the_tier_counts_and_aspects_are_the_old_joins(db: Path | str) -> None:
     with open_store(db, read_only=True) as store:
         for f in filters(store):
             for include_excluded in (False, True):
