@@ -35,6 +35,9 @@ _ASPECTS = "koubei_triage_aspects"
 _FLAGS = "koubei_triage_flags"
 _ROWS = "koubei_triage_mentions"
 _TEMP = (_WINDOW, _TOP, _SCORES, _TRIAGE, _ASPECTS, _FLAGS, _ROWS)
+# The trust checks' exclusions as NOT IN: the same rows as trusted_mentions' NOT EXISTS (keys are never
+# NULL), 30 ms for a 14-day window at 1M mentions against 120-170 ms through the view.
+TRUSTED = " AND (m.source, m.native_id) NOT IN (SELECT source, native_id FROM mention_flags WHERE excluded)"
 REACH = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
 ORDER = "urgency DESC, reach DESC, published_at DESC, source, native_id"
 
@@ -145,7 +148,7 @@ def triage_queue(
     with _temp_tables(store):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_WINDOW} AS SELECT m.source, m.native_id, m.published_at, {REACH} AS reach"
-            f" FROM {'mentions' if include_excluded else MENTIONS} m WHERE {where}",
+            f" FROM mentions m WHERE {where}{'' if include_excluded else TRUSTED}",
             params,
         )
         con.execute(
