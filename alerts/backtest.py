@@ -157,7 +157,7 @@ def scope_trace(
     rule = _rule_for(cfg, incident)
     b = rule.bucket_seconds
     start, until = incident.window_start - cfg.lookback, incident.window_end + after
-    # The scope's own counts only: every scope's over the lookback was most of an incident brief's read.
+    # The scope's own counts only: it read every scope's over the lookback and kept one.
     frame = series.bucket_counts(
         store, incident.scope_type, b, start, until, (incident.brand or "", incident.scope_value)
     )
