@@ -157,10 +157,10 @@ def scope_trace(
     rule = _rule_for(cfg, incident)
     b = rule.bucket_seconds
     start, until = incident.window_start - cfg.lookback, incident.window_end + after
-    frame = series.bucket_counts(store, incident.scope_type, b, start, until)
-    frame = frame[
-        (frame["brand"] == (incident.brand or "")) & (frame["scope_value"].astype(str) == incident.scope_value)
-    ]
+    # The scope's own counts only: it read every scope's over the lookback and kept one.
+    frame = series.bucket_counts(
+        store, incident.scope_type, b, start, until, (incident.brand or "", incident.scope_value)
+    )
     first = max(int(start.replace(tzinfo=UTC).timestamp() // b), int(frame["bucket"].min()))
     last = int(until.replace(tzinfo=UTC).timestamp() // b)
     _, totals, negatives = dense_arrays(frame, first, last)

@@ -79,7 +79,7 @@ def timeseries_figure(series: pd.DataFrame, cases: Sequence[Case[Incident]], tz:
     top = max(float(series["mentions"].max()) if not series.empty else 1.0, 1.0)
     if cases:
         _mark_cases(fig, cases, tz, top)
-    fig.update_yaxes(range=[0, top * 1.28], row=1, col=1)  # room for the markers' "×n" labels
+    fig.update_yaxes(range=[0, top * 1.28], row=1, col=1)  # room for the markers over the bars
     # Numeric dates, not plotly's English month names, in either language.
     fig.update_xaxes(tickformatstops=TICKS, hoverformat="%Y-%m-%d %H:%M")
     fig.update_yaxes(title_text=t("chart.axis_volume"), rangemode="tozero", row=1, col=1)
@@ -124,7 +124,10 @@ def _mark_cases(fig: go.Figure, cases: Sequence[Case[Incident]], tz: str, top: f
             uid=INCIDENT_TRACE,
             marker={"symbol": "triangle-down", "size": 16, "color": "#C0392B"},
             text=[f"×{len(c.members)}" if c.related else "" for c in cases],
-            textposition="top center",
+            # Beside the marker, at its height (plotly's x autorange makes room for it at either end).
+            # Above it, the upper row's label left the plot area and was clipped: the axis keeps 0.1
+            # of its height over that marker, about 17 px, less than half the marker and a line of text.
+            textposition="middle right",
             textfont={"color": "#C0392B", "size": 11},
             # lead first: a click selects customdata[0]
             customdata=[[str(m.id) for m in c.members] for c in cases],

@@ -42,6 +42,8 @@ CACHE_TTL = 5
 BUCKETS = (3600, 6 * 3600, 86400)
 MENTIONS_PER_BUCKET = 20
 MAX_BUCKETS = 400
+TRIAGE_ROWS = 500  # rows in the triage page's editor; the tier counts above it cover everything
+TRIAGE_MIN_TIER = 2  # the triage page's tier floor until one is picked
 
 
 def db_path() -> str:

@@ -9,6 +9,12 @@ KEYS_PER_LOOKUP, and the source is checked on the rows the index found.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 KEYS_PER_LOOKUP = 50
 Key = tuple[str, str]  # source, native_id
@@ -47,3 +53,27 @@ def lookup(select: str, keys: Sequence[Key]) -> tuple[str, dict[str, object]]:
         parts.append(select.format(by_key=condition(f"_{number}")))
         params.update(key_params(part, f"_{number}"))
     return " UNION ALL ".join(parts) or select.format(by_key="FALSE"), params
+
+
+def into_temp(store: Store, into: str, columns: str, table: str, keys: Sequence[Key]) -> None:
+    """Temp table `into`: `columns` of `table`'s rows for `keys`, through the native_id index. A
+    statement of its own: inside a join or under a filter DuckDB pushes conditions into the lookup
+    and scans the table once per slice instead."""
+    sql, params = lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
+
+
+def fetch(store: Store, columns: str, table: str, keys: Sequence[Key], most: int) -> list[tuple[Any, ...]]:
+    """`columns` of `table`'s rows for `keys`: through the native_id index up to `most` keys, past it
+    by one semi join on the keys, which reads the table's key columns once but hashes only the keys."""
+    if len(keys) <= most:
+        sql, params = lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
+        return store.query(sql, params)
+    given = pa.table({"source": [s for s, _ in keys], "native_id": [n for _, n in keys]})
+    store.con.register("koubei_fetch_keys", given)
+    try:
+        return store.query(
+            f"SELECT {columns} FROM {table} WHERE (source, native_id) IN (SELECT source, native_id FROM koubei_fetch_keys)"
+        )
+    finally:
+        store.con.unregister("koubei_fetch_keys")

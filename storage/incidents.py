@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from koubei.redaction import redact
-from storage import audit, users
+from storage import audit, bykey, users
 from storage.db import Store
 from storage.users import Actor
 
@@ -220,15 +220,37 @@ def covering_brand_incident(store: Store, kind: str, brand: str, start: datetime
 
 
 def incident_mentions(store: Store, incident_id: str) -> list[IncidentMention]:
-    rows = store.query(
-        "SELECT im.rank, m.source, m.native_id, m.url, m.text, m.published_at,"
-        " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach, s.label"
-        " FROM incident_mentions im JOIN mentions m ON m.source = im.source AND m.native_id = im.native_id"
-        " LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        " WHERE im.incident_id = ? ORDER BY im.rank",
-        [incident_id],
+    """The incident's driving mentions, by rank. Read by key: a join of incident_mentions to
+    mentions and sentiment read every stored text and hashed every score for about 20 rows. The
+    drivers are mentions of the incident's window, so their rows are read within it first (zone
+    maps skip the rest of the table), and without it only for any not found there."""
+    ranked = store.query(
+        "SELECT rank, source, native_id FROM incident_mentions WHERE incident_id = ? ORDER BY rank", [incident_id]
     )
-    return [IncidentMention(*row) for row in rows]
+    keys = [(str(source), str(native_id)) for _, source, native_id in ranked]
+    pairs = [{"source": source, "native_id": native_id} for source, native_id in keys]
+    windows = store.query("SELECT window_start, window_end FROM incidents WHERE id = ?", [incident_id])
+    found: dict[tuple[str, str], tuple[str | None, str, datetime, int]] = {}
+    for bound in [*windows, None]:
+        if not keys or len(found) == len(keys):
+            break
+        within = "" if bound is None else " AND published_at BETWEEN ? AND ?"
+        rows = store.query(
+            "SELECT source, native_id, url, text, published_at,"
+            " coalesce(likes, 0) + coalesce(replies, 0) + coalesce(reposts, 0) AS reach FROM mentions"
+            f" WHERE list_contains(?, {{'source': source, 'native_id': native_id}}){within}",
+            [pairs, *(bound or ())],
+        )
+        found.update({(s, n): (url, text, at, reach) for s, n, url, text, at, reach in rows})
+    labels = {
+        (source, native_id): label
+        for source, native_id, label in bykey.fetch(store, "source, native_id, label", "sentiment", keys, len(keys))
+    }
+    return [
+        IncidentMention(rank, source, native_id, *found[(source, native_id)], labels.get((source, native_id)))
+        for rank, source, native_id in ranked
+        if (source, native_id) in found
+    ]
 
 
 def incident_drivers(store: Store, incident_ids: Sequence[str]) -> dict[str, frozenset[tuple[str, str]]]:

@@ -3,8 +3,8 @@ rule, a suggested reply, triage's own reading where it differs from the model's
 label, and an editor that stores label and tier corrections.
 
 Untrusted text (mention text, and anything derived from it) appears only in
-st.data_editor / st.dataframe cells, masked with koubei.privacy.mask_pii. All
-queries go through storage/sentiment.py; each unit of work opens its own
+st.data_editor / st.dataframe cells, masked with koubei.privacy.mask_pii. Its
+reads go through storage/triage.py; each unit of work opens its own
 short-lived Store (dashboard.data.reading / writing).
 """
 
@@ -18,11 +18,11 @@ from dashboard.codes import aspect_words, reason_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import aspect_name, t, t_value
-from storage import sentiment as db
+from dashboard.loaders import TRIAGE_MIN_TIER, TRIAGE_ROWS
+from storage import triage as db
 from storage.queries import MentionFilter
 
 EDITOR_KEY = "triage_editor"
-QUEUE_LIMIT = 500  # rows in the editor; the tier counts above it cover everything
 LABEL_CHOICES = ["", "pos", "neu", "neg"]
 TIER_CHOICES = [1, 2, 3, 4, 5]  # an empty cell is no correction
 TIER_LABELS = {
@@ -45,7 +45,7 @@ def load_queue(db_file: str, f: MentionFilter, min_tier: int) -> pd.DataFrame:
             start=f.start,
             end=f.end,
             min_urgency=min_tier,
-            limit=QUEUE_LIMIT,
+            limit=TRIAGE_ROWS,
         )
 
 
@@ -113,7 +113,9 @@ def main() -> None:
     chosen = filters.current()
     if chosen is None:
         return
-    min_tier = st.select_slider(t("triage.min_tier"), options=[1, 2, 3, 4, 5], value=2, key="triage_min_tier")
+    min_tier = st.select_slider(
+        t("triage.min_tier"), options=[1, 2, 3, 4, 5], value=TRIAGE_MIN_TIER, key="triage_min_tier"
+    )
     db_file = str(data.db_path())
     queue = load_queue(db_file, chosen.query, min_tier)
     counts = load_counts(db_file, chosen.query)

@@ -157,6 +157,37 @@ def demo_copy(demo_db: Path, request: pytest.FixtureRequest, backend: str) -> Pa
 _copies = itertools.count()  # numbers the catalog databases demo_copy makes in this process
 
 
+YEAR_N = 7_300  # mentions in the generated year store the read tests compare old and new queries on
+
+
+def with_corrections(path: Path) -> None:
+    """Label and tier corrections on a few triaged mentions, so that those columns are not all empty."""
+    from storage.sentiment import save_labels, save_tier_labels
+
+    with open_store(path) as store:
+        keys = store.query("SELECT source, native_id FROM triage ORDER BY urgency DESC, native_id LIMIT 6")
+        save_labels(store, [(s, n, "pos") for s, n in keys[:3]])
+        save_tier_labels(store, [(s, n, 1) for s, n in keys[2:]])
+
+
+@pytest.fixture(scope="session")
+def year_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A generated year store (benchmarks/yearstore.py) of YEAR_N mentions, with a detection pass as of
+    its newest mention and a few corrections, built once per test run; only read afterwards."""
+    from alerts.detect import detect_incidents
+    from benchmarks import yearstore
+
+    def build(folder: Path) -> None:
+        path = folder / "year.duckdb"
+        yearstore.build(YEAR_N, path)
+        with open_store(path, read_only=True) as store:
+            newest = store.query("SELECT max(published_at) FROM mentions")[0][0]
+        detect_incidents(lambda: open_store(path), parse_settings({}, db=path), now=newest)
+        with_corrections(path)
+
+    return built_once(tmp_path_factory, worker_id, "year-store", build) / "year.duckdb"
+
+
 @pytest.fixture
 def dashboard_env(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point the app at the demo database, as `koubei dashboard` does with $KOUBEI_DB."""

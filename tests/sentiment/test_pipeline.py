@@ -15,6 +15,7 @@ from koubei.records import Mention
 from sentiment.pipeline import score_pending
 from storage import Store, open_store, upsert_mentions
 from storage import sentiment as db
+from storage.triage import triage_queue
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -67,7 +68,7 @@ def test_scores_everything_once_then_skips(db_path: Path, settings: Settings) ->
         rows = {r[0]: r[1:] for r in store.query("SELECT native_id, label, model, model_version FROM sentiment")}
         assert rows["m3"][0] == "pos" and rows["m2"][0] == "neg" and rows["m5"][0] == "neg"
         assert rows["m5"][2].endswith("+vader")
-        queue = db.triage_queue(store)
+        queue = triage_queue(store)
     by_id = {r.native_id: r for r in queue.itertuples()}
     assert by_id["m1"].urgency == 5 and "safety" in by_id["m1"].reason
     assert by_id["m2"].urgency == 3 and by_id["m2"].motive == "尊重"

@@ -31,6 +31,7 @@ from sentiment.model import Scorer, load_model
 from sentiment.pipeline import score_pending
 from storage import open_store, upsert_mentions
 from storage import sentiment as db
+from storage.triage import triage_queue
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
 HEADER = "text\texpected_tier\texpected_polarity\tcategory\tdomain\tlanguage"
@@ -201,7 +202,7 @@ def test_the_queue_orders_by_reach_inside_a_tier_and_shows_both_readings(tmp_pat
         upsert_mentions(store, mentions)
     score_pending(lambda: open_store(path), parse_settings({}, db=path))
     with open_store(path, read_only=True) as store:
-        queue = db.triage_queue(store)
+        queue = triage_queue(store)
     assert list(queue["urgency"]) == [2, 2, 2]
     assert list(queue["native_id"]) == ["m1", "m2", "m0"]  # widest reach first inside a tier, not newest
     sarcastic = queue[queue["native_id"] == "m2"].iloc[0]
