@@ -1,0 +1,148 @@
+"""The learned reading (sentiment/triage_polarity.py), the in-passing praise guard
+(sentiment/triage.py) and the leave-one-suite-out estimate (evaluation/triage.py).
+Texts here are written for these tests (none is a suite row)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaluation.triage import CROSS_SYSTEMS, leave_one_suite_out, load_suite, suite_paths
+from sentiment.analysis import analyse, rule_triage
+from sentiment.aspects import AspectTagger
+from sentiment.model import Scorer, load_model
+from sentiment.triage import triage
+from sentiment.triage_polarity import PolarityModel, fit, load, relabel, shipped_model, tokens, verdict_clause
+from sentiment.triage_train import reading_pass, suite_examples
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer(load_model("builtin"))
+
+
+@pytest.fixture(scope="module")
+def tagger() -> AspectTagger:
+    return AspectTagger()
+
+
+def always(polarity: int) -> PolarityModel:
+    """A layer with no features that always reads pos (0), neu (1) or neg (2)."""
+    bias = np.full(3, -5.0)
+    bias[polarity] = 5.0
+    return PolarityModel({}, np.zeros((3, 0)), bias, {})
+
+
+def test_the_verdict_clause_is_after_the_turn_else_the_last_clause(scorer: Scorer, tagger: AspectTagger) -> None:
+    texts = ["包装很精美，但是用了两天就坏了", "物流很快，包装也好，很满意！"]
+    readings = rule_triage(scorer, tagger, texts, learned_reading=False).readings
+    assert [verdict_clause(r) for r in readings] == ["但是用了两天就坏了", "很满意！"]
+
+
+def test_features_mark_the_verdict_clause_and_the_rules_findings(scorer: Scorer, tagger: AspectTagger) -> None:
+    reading = rule_triage(scorer, tagger, ["包装很精美，但是坏了"], learned_reading=False).readings[0]
+    found = tokens(reading, "pos", 0.9)
+    assert {"§model:pos", "§score:4", "§turn", f"§rule:{reading.polarity}", "|坏了", "精美"} <= found
+    assert "|精美" not in found  # the praise before the turn is not in the verdict clause
+
+
+def test_the_layer_decides_the_reading_and_says_what_the_rules_read(scorer: Scorer, tagger: AspectTagger) -> None:
+    """World-knowledge sarcasm the rules read as praise: a layer that reads it as a complaint wins,
+    and the reason keeps the rules' reading for the duty manager."""
+    text = "感谢快递让我的包裹免费环游了全国一圈"
+    rules = rule_triage(scorer, tagger, [text], learned_reading=False)
+    learned = rule_triage(scorer, tagger, [text], learned_reading=always(2))
+    assert learned.readings[0].polarity == learned.triages[0].reading == "neg"
+    assert learned.triages[0].urgency >= 2
+    assert f"rules: {rules.readings[0].polarity}" in learned.readings[0].why
+    agreeing = relabel(rules.readings, rules.labels, rules.scores, always(("pos", "neu", "neg").index(rules.readings[0].polarity)))
+    assert agreeing == rules.readings  # a layer that agrees changes nothing
+
+
+def test_a_layer_reading_praise_never_lowers_a_crisis(scorer: Scorer, tagger: AspectTagger) -> None:
+    """Harm is a complaint whatever the tone: a tier-5 harm stays tier 5 under a layer that reads
+    everything as praise."""
+    texts = ["充电宝冒烟了，幸好客服态度很好，给退了", "孩子吃了这个果冻噎住了，送医院抢救"]
+    batch = rule_triage(scorer, tagger, texts, learned_reading=always(0))
+    assert [t.urgency for t in batch.triages] == [5, 5], [t.reason for t in batch.triages]
+
+
+def test_training_is_reproducible_and_saved_files_score_the_same(
+    scorer: Scorer, tagger: AspectTagger, tmp_path: Path
+) -> None:
+    examples = suite_examples()[:300]
+    _, found = reading_pass(scorer, tagger, examples)
+    polarities = [e.polarity for e in examples]
+    first, second = fit(found, polarities), fit(found, polarities)
+    assert first.vocabulary == second.vocabulary and np.array_equal(first.weights, second.weights)
+    first.save(tmp_path)
+    again = load(tmp_path)
+    assert np.allclose(first.probabilities(found[:50]), again.probabilities(found[:50]), atol=1e-5)
+
+
+def test_the_shipped_files_are_the_training_output(scorer: Scorer, tagger: AspectTagger) -> None:
+    """sentiment/models/triage/polarity.* is what `koubei train-triage` writes from the suites."""
+    shipped = shipped_model()
+    assert shipped is not None
+    examples = suite_examples()
+    _, found = reading_pass(scorer, tagger, examples)
+    trained = fit(found, [e.polarity for e in examples])
+    assert trained.vocabulary == shipped.vocabulary
+    assert np.allclose(trained.probabilities(found[:200]), shipped.probabilities(found[:200]), atol=1e-4)
+
+
+def test_scoring_a_batch_equals_scoring_each_text(scorer: Scorer, tagger: AspectTagger) -> None:
+    model = shipped_model()
+    assert model is not None
+    batch = rule_triage(scorer, tagger, ["很好用", "", "差评，再也不买了", "请问有货吗？"], learned_reading=False)
+    found = [tokens(r, label, s) for r, label, s in zip(batch.readings, batch.labels, batch.scores)]
+    together = model.probabilities(found)
+    alone = np.vstack([model.probabilities([f]) for f in found])
+    assert np.allclose(together, alone) and np.allclose(together.sum(axis=1), 1.0)
+    assert model.probabilities([]).shape == (0, 3)
+
+
+# ---------------------------------------------------------------- the in-passing praise guard
+@pytest.mark.parametrize(
+    "text",
+    [
+        "被烫伤过一次所以特别挑热水壶，这款防烫设计很贴心，推荐",  # a harm as the reason for a choice
+        "朋友是记者，推荐的这家店，菜很好吃",  # an occupation
+        "my friend is a lawyer, she recommended this place, the food was amazing",
+    ],
+)
+def test_a_risk_word_told_as_background_in_praise_does_not_escalate(text: str) -> None:
+    assert triage(text, "pos").urgency == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "充电宝冒烟了，幸好客服态度很好，给退了",  # a harm that happened, then praise
+        "律师函已经发了，不过客服态度还不错",  # a legal step taken
+        "被烫伤过一次所以再也不买了，太差",  # background, but the mention complains
+    ],
+)
+def test_a_risk_word_that_happened_still_escalates_beside_praise(text: str) -> None:
+    assert triage(text, "pos").urgency == 5
+
+
+def test_praise_with_a_risk_word_in_an_informational_clause_stays_tier_1(scorer: Scorer, tagger: AspectTagger) -> None:
+    texts = ["充电一晚上一点都不烫，很满意", "朋友是律师推荐的，果然名不虚传", "孩子过敏体质，用了这款面霜一点反应都没有，太好了"]
+    assert [a.triage.urgency for a in analyse(scorer, tagger, texts)] == [1, 1, 1]
+
+
+# ---------------------------------------------------------------- the leave-one-suite-out estimate
+def test_each_held_out_suite_is_read_by_layers_trained_without_it(scorer: Scorer, tagger: AspectTagger) -> None:
+    chosen = {"triage_hard_cases", "triage_fresh3", "triage_fresh6"}
+    suites = [(p.stem, load_suite(p)) for p in suite_paths() if p.stem in chosen]
+    run = leave_one_suite_out(suites, scorer, tagger)
+    assert run.folds == 2 and set(run.groups) == {"triage_fresh3", "triage_fresh6"}  # hard cases: training only
+    assert len(run.cases) == sum(len(c) for n, c in suites if n != "triage_hard_cases")
+    assert set(run.verdicts) == set(CROSS_SYSTEMS)
+    assert all(len(v) == len(run.cases) for v in run.verdicts.values())
+    scores = run.scores()
+    assert scores["rules+reading+model"].praise_escalated == 0
+    assert run.category_accuracy("rules", "negation", "triage_fresh6") is not None
