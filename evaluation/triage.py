@@ -20,12 +20,17 @@ import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evaluation.triage_previous import previous_tier
 from koubei.errors import KoubeiError
-from sentiment.analysis import analyse
+from sentiment.analysis import Ruled, analyse
 from sentiment.aspects import AspectTagger
 from sentiment.model import Scorer, SnowNLPModel, label_of
+from sentiment.triage_train import Example, layer_tokens, reading_pass, written_examples
+
+if TYPE_CHECKING:
+    from sentiment.triage_polarity import Features
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "sentiment" / "corpora"
 SUITE_GLOB = "triage_*.tsv"
@@ -298,22 +303,31 @@ FOLD_KEYS = ("suite", "domain", "category")
 class _Rows:
     """Every row read once by the rules alone, and its features for both learned layers."""
 
-    examples: list
-    ruled: object
-    reading_tokens: list[set[str]]
+    examples: list[Example]  # the suites' rows, then the stored corrections
+    written: list[Example]  # polarity rows only, after them in reading_features
+    ruled: Ruled
+    reading_features: Features
     layer_tokens: list[set[str]]
 
 
-def _rows(cases: Sequence[Case], groups: Sequence[str], scorer: Scorer, tagger: AspectTagger, corrections) -> _Rows:
-    from sentiment.triage_train import Example, layer_tokens, reading_pass
-
+def _rows(
+    cases: Sequence[Case],
+    groups: Sequence[str],
+    scorer: Scorer,
+    tagger: AspectTagger,
+    corrections: Sequence[tuple[str, int, int]],
+) -> _Rows:
     examples = [Example(c.text, 0, c.tier, g, c.polarity) for c, g in zip(cases, groups)]
     examples += [Example(t, r, tier, "corrections") for t, r, tier in corrections]
-    ruled, reading_tokens = reading_pass(scorer, tagger, examples)
-    return _Rows(examples, ruled, reading_tokens, layer_tokens(ruled))
+    written = written_examples()
+    ruled, found = reading_pass(scorer, tagger, examples + written)
+    ruled = Ruled(*(getattr(ruled, f)[: len(examples)] for f in Ruled.__dataclass_fields__))
+    return _Rows(examples, written, ruled, found, layer_tokens(ruled))
 
 
-def _layer(ruled, tokens: list[set[str]], examples: list, train: Sequence[int], test: Sequence[int]) -> dict[int, Verdict]:
+def _layer(
+    ruled: Ruled, tokens: list[set[str]], examples: list[Example], train: Sequence[int], test: Sequence[int]
+) -> dict[int, Verdict]:
     """The test rows' verdicts: the ruled triage, adjusted by a crisis and tier layer fitted on train."""
     from sentiment.triage_model import candidate, combine
     from sentiment.triage_train import fit
@@ -333,18 +347,20 @@ def _layer(ruled, tokens: list[set[str]], examples: list, train: Sequence[int], 
     return out
 
 
-def _fold(rows: _Rows, tagger: AspectTagger, train: Sequence[int], test: Sequence[int]) -> dict[str, dict[int, Verdict]]:
+def _fold(
+    rows: _Rows, tagger: AspectTagger, train: Sequence[int], test: Sequence[int]
+) -> dict[str, dict[int, Verdict]]:
     """One fold's verdicts of its test rows by each system, every layer fitted on train only."""
     from sentiment.analysis import retriage
     from sentiment.triage_polarity import fit as fit_polarity
     from sentiment.triage_polarity import relabel
-    from sentiment.triage_train import layer_tokens
 
     examples, ruled = rows.examples, rows.ruled
     rules = {i: Verdict(ruled.triages[i].urgency, ruled.triages[i].reading) for i in test}
     before = _layer(ruled, rows.layer_tokens, examples, train, test)
-    read = [i for i in train if examples[i].polarity]
-    polarity = fit_polarity([rows.reading_tokens[i] for i in read], [examples[i].polarity for i in read])
+    read = [i for i in train if examples[i].polarity] + list(range(len(examples), len(examples) + len(rows.written)))
+    labels = [examples[i].polarity for i in read if i < len(examples)] + [e.polarity for e in rows.written]
+    polarity = fit_polarity(rows.reading_features.select(read), labels)
     readings = relabel(ruled.readings, ruled.labels, ruled.scores, polarity)
     reaches = [e.reach for e in examples]
     reread = retriage(ruled, readings, tagger, reaches=reaches)
@@ -428,9 +444,7 @@ def cross_validation_lines(runs: Sequence[CrossValidation]) -> list[str]:
         )
         parts = [None, *sorted(set(run.groups))] if "suite" in run.by else [None]
         for group, system, s in [(g, k, v) for g in parts for k, v in run.scores(g).items()]:
-            categories = ", ".join(
-                f"{c} {_cell(run.category_accuracy(system, c, group))}" for c in READING_CATEGORIES
-            )
+            categories = ", ".join(f"{c} {_cell(run.category_accuracy(system, c, group))}" for c in READING_CATEGORIES)
             lines.append(
                 f"  {group or 'all':20} {system:19} crisis recall {_cell(s.crisis_recall)},"
                 f" praise escalated {s.praise_escalated}, tier within one {_cell(s.within_one)},"
@@ -448,9 +462,7 @@ def cross_validation_json(runs: Sequence[CrossValidation]) -> dict[str, object]:
         run.by: {
             "folds": run.folds,
             "systems": {k: scores(run, k, s, None) for k, s in run.scores().items()},
-            "groups": {
-                g: {k: scores(run, k, v, g) for k, v in run.scores(g).items()} for g in sorted(set(run.groups))
-            },
+            "groups": {g: {k: scores(run, k, v, g) for k, v in run.scores(g).items()} for g in sorted(set(run.groups))},
         }
         for run in runs
     }

@@ -104,9 +104,14 @@ def eval_triage(
     )
     payload = as_json(reports, corrections)
     if cross_validate or cross:
-        from evaluation.triage import FOLD_KEYS, cross_validation_json, cross_validation_lines, leave_one_suite_out
+        from evaluation.triage import (
+            FOLD_KEYS,
+            cross_validation_json,
+            cross_validation_lines,
+            leave_one_suite_out,
+            load_suite,
+        )
         from evaluation.triage import cross_validate as run_folds
-        from evaluation.triage import load_suite
 
         suites = [(path.stem, load_suite(path)) for path in paths]
         runs = [leave_one_suite_out(suites, scorer, tagger, corrections=stored)] if cross else []

@@ -14,7 +14,17 @@ from sentiment.analysis import analyse, rule_triage
 from sentiment.aspects import AspectTagger
 from sentiment.model import Scorer, load_model
 from sentiment.triage import triage
-from sentiment.triage_polarity import PolarityModel, fit, load, relabel, shipped_model, tokens, verdict_clause
+from sentiment.triage_polarity import (
+    BUCKETS,
+    PolarityModel,
+    features,
+    fit,
+    load,
+    relabel,
+    rule_tokens,
+    shipped_model,
+    verdict_clause,
+)
 from sentiment.triage_train import reading_pass, suite_examples
 
 
@@ -32,7 +42,7 @@ def always(polarity: int) -> PolarityModel:
     """A layer with no features that always reads pos (0), neu (1) or neg (2)."""
     bias = np.full(3, -5.0)
     bias[polarity] = 5.0
-    return PolarityModel({}, np.zeros((3, 0)), bias, {})
+    return PolarityModel(np.zeros(0, dtype=np.int64), np.zeros((3, 0)), bias, {})
 
 
 def test_the_verdict_clause_is_after_the_turn_else_the_last_clause(scorer: Scorer, tagger: AspectTagger) -> None:
@@ -41,11 +51,19 @@ def test_the_verdict_clause_is_after_the_turn_else_the_last_clause(scorer: Score
     assert [verdict_clause(r) for r in readings] == ["但是用了两天就坏了", "很满意"]
 
 
-def test_features_mark_the_verdict_clause_and_the_rules_findings(scorer: Scorer, tagger: AspectTagger) -> None:
-    reading = rule_triage(scorer, tagger, ["包装很精美，但是坏了"], learned_reading=False).readings[0]
-    found = tokens(reading, "pos", 0.9)
-    assert {"§model:pos", "§score:4", "§turn", f"§rule:{reading.polarity}", "|坏了", "精美"} <= found
-    assert "|精美" not in found  # the praise before the turn is not in the verdict clause
+def test_features_are_text_and_verdict_clause_ngrams_and_the_rules_findings(
+    scorer: Scorer, tagger: AspectTagger
+) -> None:
+    batch = rule_triage(scorer, tagger, ["包装很精美，但是坏了", "好"], learned_reading=False)
+    named = rule_tokens(batch.readings[0], "pos", 0.9)
+    assert {"model:pos", "score:4", "turn", f"rule:{batch.readings[0].polarity}"} <= set(named)
+    found = features(batch.readings, ["pos", "pos"], [0.9, 0.9])
+    text, clause = len("包装很精美，但是坏了"), len("但是坏了")
+    expected = [text + (text - 1) + (text - 2) + clause + (clause - 1) + len(named), 1 + 1 + 5]
+    assert list(np.bincount(found.rows)) == expected  # 1-3-grams of the text, 1-2-grams of the verdict clause
+    assert found.buckets.min() >= 0 and found.buckets.max() < BUCKETS
+    again = features(batch.readings, ["pos", "pos"], [0.9, 0.9])
+    assert np.array_equal(found.buckets, again.buckets)  # hashing is stable
 
 
 def test_the_layer_decides_the_reading_and_says_what_the_rules_read(scorer: Scorer, tagger: AspectTagger) -> None:
@@ -57,7 +75,9 @@ def test_the_layer_decides_the_reading_and_says_what_the_rules_read(scorer: Scor
     assert learned.readings[0].polarity == learned.triages[0].reading == "neg"
     assert learned.triages[0].urgency >= 2
     assert f"rules: {rules.readings[0].polarity}" in learned.readings[0].why
-    agreeing = relabel(rules.readings, rules.labels, rules.scores, always(("pos", "neu", "neg").index(rules.readings[0].polarity)))
+    agreeing = relabel(
+        rules.readings, rules.labels, rules.scores, always(("pos", "neu", "neg").index(rules.readings[0].polarity))
+    )
     assert agreeing == rules.readings  # a layer that agrees changes nothing
 
 
@@ -76,10 +96,11 @@ def test_training_is_reproducible_and_saved_files_score_the_same(
     _, found = reading_pass(scorer, tagger, examples)
     polarities = [e.polarity for e in examples]
     first, second = fit(found, polarities), fit(found, polarities)
-    assert first.vocabulary == second.vocabulary and np.array_equal(first.weights, second.weights)
+    assert np.array_equal(first.columns, second.columns) and np.array_equal(first.weights, second.weights)
     first.save(tmp_path)
     again = load(tmp_path)
-    assert np.allclose(first.probabilities(found[:50]), again.probabilities(found[:50]), atol=1e-5)
+    some = found.select(range(50))
+    assert np.allclose(first.probabilities(some), again.probabilities(some), atol=1e-5)
 
 
 def test_the_shipped_files_are_the_training_output(scorer: Scorer, tagger: AspectTagger) -> None:
@@ -89,19 +110,19 @@ def test_the_shipped_files_are_the_training_output(scorer: Scorer, tagger: Aspec
     examples = suite_examples()
     _, found = reading_pass(scorer, tagger, examples)
     trained = fit(found, [e.polarity for e in examples])
-    assert trained.vocabulary == shipped.vocabulary
-    assert np.allclose(trained.probabilities(found[:200]), shipped.probabilities(found[:200]), atol=1e-4)
+    assert np.array_equal(trained.columns, shipped.columns)
+    assert np.allclose(trained.probabilities(found), shipped.probabilities(found), atol=1e-4)
 
 
 def test_scoring_a_batch_equals_scoring_each_text(scorer: Scorer, tagger: AspectTagger) -> None:
     model = shipped_model()
     assert model is not None
     batch = rule_triage(scorer, tagger, ["很好用", "", "差评，再也不买了", "请问有货吗？"], learned_reading=False)
-    found = [tokens(r, label, s) for r, label, s in zip(batch.readings, batch.labels, batch.scores)]
+    found = features(batch.readings, batch.labels, batch.scores)
     together = model.probabilities(found)
-    alone = np.vstack([model.probabilities([f]) for f in found])
+    alone = np.vstack([model.probabilities(found.select([i])) for i in range(4)])
     assert np.allclose(together, alone) and np.allclose(together.sum(axis=1), 1.0)
-    assert model.probabilities([]).shape == (0, 3)
+    assert model.probabilities(found.select([])).shape == (0, 3)
 
 
 # ---------------------------------------------------------------- the in-passing praise guard
@@ -133,7 +154,11 @@ def test_praise_with_a_risk_word_in_an_informational_clause_is_never_escalated(
     scorer: Scorer, tagger: AspectTagger
 ) -> None:
     """Issue 15's praise guard through the whole path (model, learned reading, rules, learned tier)."""
-    texts = ["充电一晚上一点都不烫，很满意", "朋友是律师推荐的，果然名不虚传", "孩子过敏体质，用了这款面霜一点反应都没有，太好了"]
+    texts = [
+        "充电一晚上一点都不烫，很满意",
+        "朋友是律师推荐的，果然名不虚传",
+        "孩子过敏体质，用了这款面霜一点反应都没有，太好了",
+    ]
     assert all(a.triage.urgency < 3 for a in analyse(scorer, tagger, texts))
 
 
