@@ -25,7 +25,7 @@ from sentiment.triage_polarity import (
     shipped_model,
     verdict_clause,
 )
-from sentiment.triage_train import reading_pass, suite_examples
+from sentiment.triage_train import reading_pass, suite_examples, written_examples
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_the_shipped_files_are_the_training_output(scorer: Scorer, tagger: Aspec
     """sentiment/models/triage/polarity.* is what `koubei train-triage` writes from the suites."""
     shipped = shipped_model()
     assert shipped is not None
-    examples = suite_examples()
+    examples = suite_examples() + written_examples()
     _, found = reading_pass(scorer, tagger, examples)
     trained = fit(found, [e.polarity for e in examples])
     assert np.array_equal(trained.columns, shipped.columns)
