@@ -22,6 +22,7 @@ from sentiment.model import Scorer
 from sentiment.reading import Parsed, Reading, decide, parse
 from sentiment.triage import Triage, triage
 from sentiment.triage_model import refine
+from sentiment.triage_polarity import PolarityModel, relabel
 from sentiment.trust import is_default_review, rating_conflict
 
 
@@ -87,16 +88,35 @@ def rule_triage(
     brands: Sequence[str | None] | None = None,
     reaches: Sequence[int] | None = None,
     languages: Sequence[str | None] | None = None,
+    learned_reading: PolarityModel | bool = True,
 ) -> Ruled:
+    """The batch read and triaged by the rules, the reading backed by the learned polarity layer
+    (sentiment/triage_polarity.py: the shipped one when True, this one when given, none when False)."""
     texts = [excerpt(t) for t in texts]
     parsed = [parse(t) for t in texts]
     scores, labels = scorer.score(texts, languages, verdicts=[p.verdict for p in parsed])
     turn_labels = _turn_labels(scorer, parsed, languages)
     readings = [decide(parsed[i], labels[i], turn_labels.get(i)) for i in range(len(texts))]
+    if learned_reading:
+        model = None if learned_reading is True else learned_reading
+        readings = relabel(readings, labels, [float(s) for s in scores], model)
+    ruled = Ruled(texts, [float(s) for s in scores], list(labels), readings, [], [])
+    return retriage(ruled, readings, tagger, brands, reaches)
+
+
+def retriage(
+    ruled: Ruled,
+    readings: Sequence[Reading],
+    tagger: AspectTagger,
+    brands: Sequence[str | None] | None = None,
+    reaches: Sequence[int] | None = None,
+) -> Ruled:
+    """The batch's aspects and triage on these readings (the rules', or the learned layer's)."""
+    texts, labels = ruled.texts, ruled.labels
     tagged = [tagger.tag(t, r.polarity, brands[i] if brands else None) for i, (t, r) in enumerate(zip(texts, readings))]
     reach = [int(r) for r in reaches] if reaches else [0] * len(texts)
-    ruled = [triage(text, labels[i], reach[i], tagged[i], readings[i]) for i, text in enumerate(texts)]
-    return Ruled(texts, [float(s) for s in scores], list(labels), readings, tagged, ruled)
+    ruled_triages = [triage(text, labels[i], reach[i], tagged[i], readings[i]) for i, text in enumerate(texts)]
+    return Ruled(texts, ruled.scores, labels, list(readings), tagged, ruled_triages)
 
 
 def analyse(

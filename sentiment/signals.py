@@ -128,9 +128,7 @@ class Words:
         for pattern, _ in self._words_with_latin if _LATIN.search(text) else self._words_without_latin:
             if pattern.search(text):
                 return True
-        if self._any_expression is not None and self._any_expression.search(text):
-            return True
-        return any(p.search(text) for p in self._unguarded)
+        return self._expresses(text)
 
     def strip(self, text: str) -> str:
         """The text without these words (laughter left out of a clause's praise)."""
@@ -142,9 +140,20 @@ class Words:
         """Whether a word starts at `position`."""
         return any(p.match(text, position) for p, _ in self._patterns(text))
 
+    def _expresses(self, text: str) -> bool:
+        """Whether any expression occurs in `text` (one search of them all, as in search())."""
+        if self._any_expression is not None and self._any_expression.search(text):
+            return True
+        return any(p.search(text) for p in self._unguarded)
+
     def matches(self, text: str) -> list[tuple[re.Match[str], int]]:
         """(match, regex index or -1 for a word) in text order."""
-        patterns = self._patterns(text)
+        latin = bool(_LATIN.search(text))
+        patterns = self._with_latin if latin else self._without_latin
+        if len(patterns) > 1 and not self._expresses(text):
+            # No expression occurs: only the word patterns can match. Running each expression's
+            # finditer to find nothing was most of triage's cost on texts with an escalation word.
+            patterns = self._words_with_latin if latin else self._words_without_latin
         if len(patterns) == 1:  # Chinese words only: nothing to merge
             return [(m, patterns[0][1]) for m in patterns[0][0].finditer(text)]
         found = sorted(

@@ -47,6 +47,13 @@ _LIST_ITEM = 8
 _COMPARED_WITH = re.compile(r"比[^，。！？；,.!?;]{0,4}$")
 _COMPARISON_ADVERBS = frozenset("还更都要")
 _PROTECTION = "防"
+# After a harm word in its clause: the harm is why the customer chose (so, 所以 ...), a past reason.
+_BECAUSE_OF_IT = re.compile(r"所以|因此|于是|才(?:选|买|挑)|(?<![a-z])so (?:i|we)\b|that's why")
+# Before a harm word in its clause: a condition the customer had before the product (冬天脸颊常常干到脱皮),
+# not one it caused (用了之后经常头痛).
+_CHRONIC = re.compile(r"^(?:(?!用了|吃了|之后|以后|后来).)*(?:常常|经常|总是|一直|从小|小时候|以前|之前|曾经)")
+# Right before a legal or media word: it names what someone is (朋友是律师, as a journalist), not a step taken.
+_OCCUPATION = re.compile(r"(?:是|当|做)(?:一名|一个|个|名)?$|(?<![a-z])(?:i'm|i am|is|as) an? $")
 _THAN = re.compile(r"(?<![a-z])than (?:my |a |an |the |any |your )?$")
 
 
@@ -85,9 +92,33 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue  # "物业帮我找回了丢失的快递": the loss is told as found
             if rule.scope == "own" and not (clause.complaint < 0 or lexicon.contacts.search(clause.text)):
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
-            if not _cancelled(clause, word, reading.polarity == "pos") and not _handled(reading, index, word):
-                found.append(Signal(rule, word.word))
+            if _cancelled(clause, word, reading.polarity == "pos") or _handled(reading, index, word):
+                continue
+            if _in_passing(reading, index, word):
+                continue
+            found.append(Signal(rule, word.word))
     return found
+
+
+def _in_passing(reading: Reading, index: int, word: Found) -> bool:
+    """A risk word told as background in praise: the mention reads as praise, another clause
+    praises, the word's clause judges nothing else, and the word is someone's occupation
+    ("朋友是记者，推荐的这家店，菜很好吃"), a harm given as the reason for a choice ("被烫伤过一次所以
+    特别挑热水壶，这款防烫设计很贴心") or a condition the customer had before ("冬天脸颊常常干到脱皮，
+    朋友推荐了这款……会继续买"). A harm or a step told otherwise ("充电宝冒烟了，幸好客服很好"), or in a
+    mention read as a complaint, still counts."""
+    if reading.polarity != "pos" or len(reading.clauses) < 2 or word.rule is None:
+        return False
+    clause = reading.clauses[index]
+    before = clause.text[: word.start]
+    if word.rule.kind in THREAT_KINDS:
+        if not _OCCUPATION.search(before):
+            return False  # a legal step taken is no background: "律师函已经发了，不过客服态度还行"
+    elif not (_BECAUSE_OF_IT.search(clause.text, word.end) or _CHRONIC.search(before)):
+        return False
+    if reading_lexicon().figures(before + "，" + clause.text[word.end :]).hits:
+        return False
+    return any(c.figures.praise > 0 for i, c in enumerate(reading.clauses) if i != index)
 
 
 def _handled(reading: Reading, index: int, word: Found) -> bool:

@@ -76,6 +76,12 @@ def eval_triage(
         help="Also measure rules alone vs rules + the learned layer, the layer retrained without each fold"
         " (folds by suite, domain and category; a few minutes).",
     ),
+    cross: bool = typer.Option(
+        False,
+        "--cross",
+        help="Also the generalisation estimate: each fresh and hold-out suite read by learned layers trained on"
+        " every other suite (leave one suite out; a few minutes).",
+    ),
 ) -> None:
     """Triage on the team's hard-case suites beside the previous release and snownlp, and the tier corrections the current rules now get right; exit 1 if a target is missed."""
     from evaluation.triage import as_json, check_corrections, evaluate_suite, report_lines, suite_paths
@@ -97,12 +103,20 @@ def eval_triage(
         f"tier corrections: {corrections.total} stored; the current rules give {corrections.agree} the same tier"
     )
     payload = as_json(reports, corrections)
-    if cross_validate:
-        from evaluation.triage import FOLD_KEYS, cross_validation_json, cross_validation_lines, load_suite
+    if cross_validate or cross:
+        from evaluation.triage import (
+            FOLD_KEYS,
+            cross_validation_json,
+            cross_validation_lines,
+            leave_one_suite_out,
+            load_suite,
+        )
         from evaluation.triage import cross_validate as run_folds
 
         suites = [(path.stem, load_suite(path)) for path in paths]
-        runs = [run_folds(suites, scorer, tagger, by=key, corrections=stored) for key in FOLD_KEYS]
+        runs = [leave_one_suite_out(suites, scorer, tagger, corrections=stored)] if cross else []
+        if cross_validate:
+            runs += [run_folds(suites, scorer, tagger, by=key, corrections=stored) for key in FOLD_KEYS]
         for line in cross_validation_lines(runs):
             typer.echo(line)
         payload["cross_validation"] = cross_validation_json(runs)
