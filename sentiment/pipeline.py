@@ -132,29 +132,56 @@ def _score_queue(
     stop: threading.Event | None,
 ) -> bool:
     """Score the queue a read at a time, stored a batch at a time; whether `stop` ended it early.
-    `run`: the model's name and version, the batch size, the bucket of the queue (or None)."""
+    `run`: the model's name and version, the batch size, the bucket of the queue (or None).
+    The workers analyse a batch while this process writes the one before: the writer, not the
+    model, set the pace of a backlog (its workers were idle most of the time)."""
     name, version, batch_size, bucket = run
+    waiting: tuple[list[PendingMention], Started] | None = None
+    for batch in _batches(open_store, tally, batch_size, bucket, total):
+        started = analyser.start(batch, stop)
+        if waiting is not None and not _store_batch(open_store, tally, (name, version), waiting, total, progress):
+            return True
+        waiting = (batch, started)
+    return waiting is not None and not _store_batch(open_store, tally, (name, version), waiting, total, progress)
+
+
+def _batches(
+    open_store: Callable[[], Store], tally: _Tally, batch_size: int, bucket: queue.Bucket | None, total: int
+) -> Iterator[list[PendingMention]]:
+    """The queue's mentions, `batch_size` at a time, read READ_SIZE (or a batch) at a time."""
     after: queue.After | None = None
     while total:
         with tally.timed("pending"), open_store() as store:
             pending, after = queue.pending_mentions(store, max(batch_size, READ_SIZE), after=after, bucket=bucket)
         if after is None:
-            return False
+            return
         for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            with tally.timed("scoring"):
-                results = analyser.analyse(batch, stop)
-            if results is None:
-                return True
-            rows = score_rows(batch, results, name, version)
-            with tally.timed("writing"), open_store() as store:
-                db.write_scores(store, *rows, scored=batch)
-            tally.scored += len(batch)
-            tally.negatives += sum(r.label == "neg" for r in results)
-            tally.urgent += sum(r.needs_triage and r.triage.urgency >= 4 for r in results)
-            if progress:
-                progress(tally.scored, max(total, tally.scored))
-    return False
+            yield pending[start : start + batch_size]
+
+
+def _store_batch(
+    open_store: Callable[[], Store],
+    tally: _Tally,
+    model: tuple[str, str],
+    analysed: tuple[list[PendingMention], Started],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> bool:
+    """Wait for a batch's analyses and store them; False when a stop came first (nothing stored)."""
+    batch, started = analysed
+    with tally.timed("scoring"):
+        results = started.results()
+    if results is None:
+        return False
+    rows = score_rows(batch, results, *model)
+    with tally.timed("writing"), open_store() as store:
+        db.write_scores(store, *rows, scored=batch)
+    tally.scored += len(batch)
+    tally.negatives += sum(r.label == "neg" for r in results)
+    tally.urgent += sum(r.needs_triage and r.triage.urgency >= 4 for r in results)
+    if progress:
+        progress(tally.scored, max(total, tally.scored))
+    return True
 
 
 Rows = list[dict[str, Any]]
@@ -248,17 +275,29 @@ class Analyser:
             self._pool.terminate()  # a stop leaves chunks under way: nothing of theirs is kept
             self._pool.join()
 
-    def analyse(self, batch: Sequence[PendingMention], stop: threading.Event | None) -> list[Analysis] | None:
-        """The batch's analyses; None when `stop` was set before the end."""
+    def start(self, batch: Sequence[PendingMention], stop: threading.Event | None) -> Started:
+        """Start analysing `batch`: on the pool its chunks are queued now and analysed while the
+        caller goes on (behind any batch started before); serially, when the results are asked for."""
         chunks = [batch[i : i + ANALYSE_CHUNK] for i in range(0, len(batch), ANALYSE_CHUNK)]
         done: Iterator[list[Analysis]]
         if self._pool is None:
             done = (analyse_rows(self.scorer, self.tagger, chunk) for chunk in chunks)
         else:
             done = self._pool.imap(_analyse_chunk, chunks)  # imap keeps chunk order
+        return Started(len(chunks), done, stop)
+
+
+class Started:
+    """A batch under analysis: its chunks' results in order, as they come."""
+
+    def __init__(self, chunks: int, done: Iterator[list[Analysis]], stop: threading.Event | None) -> None:
+        self.chunks, self.done, self.stop = chunks, done, stop
+
+    def results(self) -> list[Analysis] | None:
+        """The batch's analyses; None when `stop` was set before the end."""
         results: list[Analysis] = []
-        for _ in chunks:
-            if stop is not None and stop.is_set():
+        for _ in range(self.chunks):
+            if self.stop is not None and self.stop.is_set():
                 return None
-            results += next(done)
+            results += next(self.done)
         return results
