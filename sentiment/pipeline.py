@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from multiprocessing.pool import Pool
 from typing import Any
 
+import pyarrow as pa
+
 from koubei.config import Settings
 from koubei.errors import Stopped
 from sentiment.analysis import Analysis, analyse_rows
@@ -188,57 +190,62 @@ def _store_batch(
     return True
 
 
-Rows = list[dict[str, Any]]
-
-
 def score_rows(
     batch: Sequence[PendingMention], results: Sequence[Analysis], name: str, version: str
-) -> tuple[Rows, Rows, Rows, Rows]:
-    """The (scores, aspects, triage, flags) rows of a batch, for db.write_scores."""
-    scores: Rows = []
-    aspects: Rows = []
-    triage_rows: Rows = []
-    flags: Rows = []
-    for m, r in zip(batch, results):
-        key = {"source": m.source, "native_id": m.native_id}
-        scores.append(
-            {
-                **key,
-                "score": r.score,
-                "label": r.label,
-                "model": name,
-                "model_version": version,
-                "text_hash": m.text_hash,
-            }
+) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """The (scores, aspects, triage, flags) tables of a batch, for db.write_scores; built a column
+    at a time (a dict a row cost the writer about 100 us a mention, with the workers waiting on it)."""
+    sources = [m.source for m in batch]
+    ids = [m.native_id for m in batch]
+    default_reviews = [r.default_review for r in results]
+    scores = {
+        "source": sources,
+        "native_id": ids,
+        "score": [r.score for r in results],
+        "label": [r.label for r in results],
+        "model": [name] * len(batch),
+        "model_version": [version] * len(batch),
+        "text_hash": [m.text_hash for m in batch],
+    }
+    aspects = [
+        (source, native_id, a, p) for source, native_id, r in zip(sources, ids, results) for a, p in r.aspects.items()
+    ]
+    triage = [
+        (
+            source,
+            native_id,
+            r.triage.urgency,
+            r.triage.motive or None,
+            r.triage.reason,
+            r.triage.reply,
+            json.dumps({"rating_conflict": r.rating_conflict, "default_review": r.default_review}, ensure_ascii=False),
+            r.triage.reading,
         )
-        aspects += [{**key, "aspect": a, "polarity": p} for a, p in r.aspects.items()]
-        if r.needs_triage:
-            t = r.triage
-            triage_rows.append(
-                {
-                    **key,
-                    "urgency": t.urgency,
-                    "motive": t.motive or None,
-                    "reason": t.reason,
-                    "reply": t.reply,
-                    "reading": t.reading,
-                    "flags": json.dumps(
-                        {"rating_conflict": r.rating_conflict, "default_review": r.default_review},
-                        ensure_ascii=False,
-                    ),
-                }
-            )
-        flags.append(
-            {
-                **key,
-                "rating_conflict": r.rating_conflict,
-                "default_review": r.default_review,
-                "duplicate_group": None,
-                "duplicate_count": None,
-                "excluded": r.default_review,
-            }
-        )
-    return scores, aspects, triage_rows, flags
+        for source, native_id, r in zip(sources, ids, results)
+        if r.needs_triage
+    ]
+    none = [None] * len(batch)
+    flags = {
+        "source": sources,
+        "native_id": ids,
+        "rating_conflict": [r.rating_conflict for r in results],
+        "default_review": default_reviews,
+        "duplicate_group": none,
+        "duplicate_count": none,
+        "excluded": default_reviews,
+    }
+    return (
+        pa.Table.from_pydict(scores, schema=db.SCORE_ROW_SCHEMA),
+        _columns(aspects, db.ASPECT_SCHEMA),
+        _columns(triage, db.TRIAGE_SCHEMA),
+        pa.Table.from_pydict(flags, schema=db.FLAG_ROW_SCHEMA),
+    )
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows of tuples (in `schema`'s column order) as a table."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
 
 
 # The worker processes' scorer and tagger: given at fork, never pickled.

@@ -19,7 +19,8 @@ from tests.sentiment.test_score_queue import _results, demo_db, opener  # noqa: 
 WAYS = {"small serial batches": (150, 1), "pipelined batches": (400, 2), "one large batch": (20_000, 2)}
 
 
-def _stored(db_path: Path) -> dict[str, Any]:
+def stored(db_path: Path) -> dict[str, Any]:
+    """Everything scoring stores, from a database with nothing left to score."""
     with open_store(db_path) as store:
         assert queue.count_pending(store) == 0
         kept = (*rollups.snapshot(store), rollups.day_snapshot(store))
@@ -36,11 +37,14 @@ def _score_twice(db_path: Path, batch_size: int, workers: int) -> dict[str, Any]
             "SELECT source, native_id, published_at, brand FROM mentions ORDER BY source, native_id LIMIT 40"
         )
         complaint = mention(0, "质量很差，发烫冒烟，客服不理人，我要投诉到12315")
-        changed = [replace(complaint, source=s, native_id=n, published_at=p.replace(tzinfo=UTC), brand=b) for s, n, p, b in keys]
+        changed = [
+            replace(complaint, source=s, native_id=n, published_at=p.replace(tzinfo=UTC), brand=b)
+            for s, n, p, b in keys
+        ]
         upsert_mentions(store, changed)
     again = score_pending(opener(db_path), settings, batch_size=batch_size, workers=workers)
     assert again.scored == 40
-    return _stored(db_path)
+    return stored(db_path)
 
 
 def test_large_pipelined_batches_store_what_small_serial_batches_store(demo_db: Path, tmp_path: Path) -> None:  # noqa: F811
