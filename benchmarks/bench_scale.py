@@ -200,11 +200,19 @@ def _median_passes(opener: Callable[[], Store], settings: Any, corpus: Corpus, r
 def _backlog(opener: Callable[[], Store], settings: Any, corpus: Corpus) -> str:
     """BACKLOG more mentions stored unscored, then score_pending as `koubei score` runs it."""
     stored = _store_new(opener, corpus, 100, count=BACKLOG)
+    before = os.times()
     started = time.perf_counter()
-    summary = score_pending(opener, settings)
+    with held(opener) as once:  # one open for the run, as the command holds it
+        summary = score_pending(once, settings)
     seconds = time.perf_counter() - started
+    after = os.times()
+    own = after.user + after.system - before.user - before.system
+    workers = after.children_user + after.children_system - before.children_user - before.children_system
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in summary.timings.items())
-    return f"backlog of {BACKLOG:,} (stored in {stored:.0f} s): {summary.scored:,} scored in {seconds:.2f} s ({stages})"
+    return (
+        f"backlog of {BACKLOG:,} (stored in {stored:.0f} s): {summary.scored:,} scored in {seconds:.2f} s"
+        f" = {summary.scored / seconds:,.0f}/s ({stages}; CPU: writer {own:.1f} s, analysis workers {workers:.1f} s)"
+    )
 
 
 def _overview_kpis(opener: Callable[[], Store]) -> str:

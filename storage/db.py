@@ -559,13 +559,15 @@ class Store:
         rows: str,
         updates: str | None = None,
         params: Sequence[Any] | dict[str, Any] | None = None,
+        unkeyed: bool = False,
     ) -> None:
         """Merge the rows of the query `rows` (its columns named as the table's) into `table`
         by `key`: a stored key gets `updates` (a SET list that reads the new row as `excluded`
         and the stored one as `<table>`; None keeps the stored row), a new key is inserted.
         Idempotent on both backends: ON CONFLICT on the file's primary key, MERGE on the lake,
-        which has no keys. Inside the caller's transaction."""
-        if self.backend == FILE:
+        which has no keys, and on a file table without one (`unkeyed`). Inside the caller's
+        transaction."""
+        if self.backend == FILE and not unkeyed:
             conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
             sql = f"INSERT INTO {table} BY NAME {rows} ON CONFLICT ({', '.join(key)}) {conflict}"
         else:

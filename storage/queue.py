@@ -14,6 +14,9 @@ slice at a time; a slice's mentions are read within its time range, which the me
 zone maps answer by skipping every row group outside it. Without that bound the join by key read
 the whole table for each slice (no index serves a join on two columns): a pass's 10k new
 mentions read every stored text, and a backlog read them all once per slice.
+
+The queue has no primary key (migration 150): a dequeue paid per key on its index, 0.1-0.3 ms a
+key. Its writes are MERGEs by key, so a key is still queued once.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def queue_for_scoring(store: Store, rows: Sequence[tuple[Any, ...]], rescore: bo
             "content_hash = excluded.content_hash, published_at = excluded.published_at,"
             " rescore = score_queue.rescore OR excluded.rescore",
             [rescore],
+            unkeyed=True,
         )
     finally:
         store.con.unregister("koubei_queued")
@@ -94,7 +98,7 @@ def queue_for_model(store: Store, model: str, version: str) -> int:
     )
     with store.transaction():
         queued = store.query(f"SELECT count(*) FROM ({scored_by_another})", [model, version])[0][0]
-        store.upsert("score_queue", KEY, scored_by_another, "rescore = TRUE", [model, version])
+        store.upsert("score_queue", KEY, scored_by_another, "rescore = TRUE", [model, version], unkeyed=True)
         store.con.execute("UPDATE score_model SET model = ?, model_version = ?", [model, version])
     return int(queued)
 

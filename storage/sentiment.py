@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -67,6 +67,10 @@ FLAG_SCHEMA = pa.schema(
         ("flagged_at", pa.timestamp("us")),
     ]
 )
+# The rows write_scores takes, without the time it stamps them with.
+SCORE_ROW_SCHEMA = SCORE_SCHEMA.remove(SCORE_SCHEMA.get_field_index("scored_at"))
+FLAG_ROW_SCHEMA = FLAG_SCHEMA.remove(FLAG_SCHEMA.get_field_index("flagged_at"))
+Rows: TypeAlias = Sequence[dict[str, Any]] | pa.Table
 ASPECT_KEY = "source, native_id, aspect"
 KEY = ("source", "native_id")
 LABELS = ("pos", "neu", "neg")
@@ -75,6 +79,25 @@ TIERS = (1, 2, 3, 4, 5)
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _table(rows: Rows, schema: pa.Schema) -> pa.Table:
+    """`rows` as a table of `schema`: sentiment.pipeline.score_rows gives tables, built a column at
+    a time (a dict a row, turned into a table, cost the writer about 100 us a mention), other
+    callers lists of dicts."""
+    if isinstance(rows, pa.Table):
+        return rows.select(schema.names).cast(schema)
+    return pa.Table.from_pylist(list(rows), schema=schema)
+
+
+def _stamped(rows: pa.Table, column: str, stamp: datetime) -> pa.Table:
+    return rows.append_column(
+        pa.field(column, pa.timestamp("us")), pa.array([stamp] * rows.num_rows, pa.timestamp("us"))
+    )
+
+
+def _pairs(rows: pa.Table) -> list[tuple[str, str]]:
+    return list(zip(rows["source"].to_pylist(), rows["native_id"].to_pylist(), strict=True))
 
 
 Fresh = set[tuple[str, str]]  # (source, native_id) of mentions scored for the first time: no rows to replace
@@ -90,8 +113,7 @@ def _write_rows(
     if not rows.num_rows:
         return
     keys = [k.strip() for k in key.split(",")]
-    pairs = zip(rows["source"].to_pylist(), rows["native_id"].to_pylist(), strict=True)
-    first = pa.array([pair in fresh for pair in pairs], pa.bool_())
+    first = pa.array([pair in fresh for pair in _pairs(rows)], pa.bool_())
     for part, append in ((rows.filter(first), True), (rows.filter(pc.invert(first)), False)):
         if not part.num_rows:
             continue
@@ -123,14 +145,16 @@ def _delete_keys(store: Store, tables: Sequence[str], keys: pa.Table) -> None:
 
 def write_scores(
     store: Store,
-    scores: Sequence[dict[str, Any]],
-    aspects: Sequence[dict[str, Any]],
-    triage: Sequence[dict[str, Any]],
-    flags: Sequence[dict[str, Any]],
+    scores: Rows,
+    aspects: Rows,
+    triage: Rows,
+    flags: Rows,
     scored: Sequence[PendingMention] | None = None,
 ) -> None:
     """One scoring batch: scores, and the aspects, triage and rating flags that
     replace whatever those mentions had before; the batch leaves the score queue.
+    Each kind of row as a list of dicts or an Arrow table (SCORE_ROW_SCHEMA, ASPECT_SCHEMA,
+    TRIAGE_SCHEMA, FLAG_ROW_SCHEMA).
     `scored`: the queued mentions the batch was read as (storage.queue), which say
     which mentions were scored before and so may have old aspects or triage to delete;
     without it every mention is taken to. All or nothing.
@@ -138,11 +162,16 @@ def write_scores(
     On a lake, DuckLake rolls back the later of two overlapping transactions that delete from
     one file (rare since lake writes take turns, storage.db._WriteTurn): the batch is written
     again (its analysis still holds) rather than analysed again."""
-    if not scores:
+    if not len(scores):
         return
+    tables = (
+        _table(aspects, ASPECT_SCHEMA),
+        _table(triage, TRIAGE_SCHEMA),
+        _table(flags, FLAG_ROW_SCHEMA),
+    )
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            _write_scores_once(store, scores, aspects, triage, flags, scored)
+            _write_scores_once(store, _table(scores, SCORE_ROW_SCHEMA), tables, scored)
             return
         except WriteConflict:
             if attempt == WRITE_ATTEMPTS - 1:
@@ -150,16 +179,12 @@ def write_scores(
             time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # apart from the worker it met
 
 
-def _write_scores_once(
-    store: Store,
-    scores: Sequence[dict[str, Any]],
-    aspects: Sequence[dict[str, Any]],
-    triage: Sequence[dict[str, Any]],
-    flags: Sequence[dict[str, Any]],
-    scored: Sequence[PendingMention] | None,
-) -> None:
+Tables = tuple[pa.Table, pa.Table, pa.Table]  # a batch's aspects, triage and flags
+
+
+def _write_scores_once(store: Store, scores: pa.Table, rows: Tables, scored: Sequence[PendingMention] | None) -> None:
     stamp = _now()
-    score_rows = pa.Table.from_pylist([{**s, "scored_at": stamp} for s in scores], schema=SCORE_SCHEMA)
+    score_rows = _stamped(scores, "scored_at", stamp)
     keys = done = score_rows.select(["source", "native_id"])
     first = pa.Table.from_pylist([], schema=keys.schema)
     if scored is not None:
@@ -173,16 +198,14 @@ def _write_scores_once(
     store.con.register("koubei_first", first)
     try:
         try:
-            _write_transaction(
-                store, score_rows, keys, (aspects, triage, flags), stamp, done, scored, store.backend == FILE
-            )
+            _write_transaction(store, score_rows, keys, rows, stamp, done, scored, store.backend == FILE)
         except duckdb.Error as exc:
             # A "fresh" mention held rows after all (an older database's leftovers): the
             # transaction rolled back whole; written again, every row merged by key. (A cleanup
             # in the aborted transaction may raise first, with the key's error as its context.)
             if not any(isinstance(e, duckdb.ConstraintException) for e in (exc, exc.__context__)):
                 raise
-            _write_transaction(store, score_rows, keys, (aspects, triage, flags), stamp, done, scored, False)
+            _write_transaction(store, score_rows, keys, rows, stamp, done, scored, False)
     finally:
         for name in ("koubei_scored", "koubei_first", "koubei_fresh"):
             store.con.unregister(name)
@@ -192,7 +215,7 @@ def _write_transaction(
     store: Store,
     score_rows: pa.Table,
     keys: pa.Table,
-    rows: tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], Sequence[dict[str, Any]]],
+    rows: Tables,
     stamp: datetime,
     done: pa.Table,
     scored: Sequence[PendingMention] | None,
@@ -219,44 +242,37 @@ def _write_transaction(
 
 
 def _first_scored(
-    fresh: pa.Table,
-    score_rows: pa.Table,
-    rows: tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], Sequence[dict[str, Any]]],
-    published: dict[tuple[str, str], datetime | None],
+    fresh: pa.Table, score_rows: pa.Table, rows: Tables, published: dict[tuple[str, str], datetime | None]
 ) -> tuple[pa.Table, pa.Table]:
     """rollups.add_scored's rows for the `fresh` mentions of a batch: label, score, tier,
     whether a rating flag excludes them (a first score has no duplicate group to keep) and
     when it was published as queued; `rows` the batch's aspects, triage and flags."""
     aspects, triage, flags = rows
-    keys = set(zip(fresh["source"].to_pylist(), fresh["native_id"].to_pylist(), strict=True))
-    tiers = {(t["source"], t["native_id"]): t["urgency"] for t in triage}
-    excluded = {(f["source"], f["native_id"]): bool(f["excluded"]) for f in flags}
-    first = [
-        {
-            **r,
-            "tier": tiers.get((r["source"], r["native_id"]), 0),
-            "excluded": excluded.get((r["source"], r["native_id"]), False),
-            "published_at": published.get((r["source"], r["native_id"])),
-        }
-        for r in score_rows.select(["source", "native_id", "label", "score"]).to_pylist()
-        if (r["source"], r["native_id"]) in keys
-    ]
-    aspect_rows = [
-        {"source": a["source"], "native_id": a["native_id"], "aspect": a["aspect"], "polarity": a["polarity"]}
-        for a in aspects
-        if (a["source"], a["native_id"]) in keys
-    ]
-    return (
-        pa.Table.from_pylist(first, schema=FIRST_SCORED_SCHEMA),
-        pa.Table.from_pylist(aspect_rows, schema=ASPECT_SCHEMA),
+    keys = set(_pairs(fresh))
+    tiers = dict(zip(_pairs(triage), triage["urgency"].to_pylist(), strict=True))
+    excluded = dict(zip(_pairs(flags), flags["excluded"].to_pylist(), strict=True))
+    scored_keys = _pairs(score_rows)
+    chosen = [k for k in scored_keys if k in keys]
+    first = score_rows.select(["source", "native_id", "label", "score"]).filter(
+        pa.array([k in keys for k in scored_keys], pa.bool_())
     )
+    for name, values in (
+        ("tier", [tiers.get(k, 0) for k in chosen]),
+        ("excluded", [bool(excluded.get(k, False)) for k in chosen]),
+        ("published_at", [published.get(k) for k in chosen]),
+    ):
+        first = first.append_column(
+            FIRST_SCORED_SCHEMA.field(name), pa.array(values, FIRST_SCORED_SCHEMA.field(name).type)
+        )
+    aspect_rows = aspects.filter(pa.array([k in keys for k in _pairs(aspects)], pa.bool_()))
+    return first, aspect_rows
 
 
 def _write_batch(
     store: Store,
     score_rows: pa.Table,
     keys: pa.Table,
-    rows: tuple[Sequence[dict[str, Any]], Sequence[dict[str, Any]], Sequence[dict[str, Any]]],
+    rows: Tables,
     stamp: datetime,
     done: pa.Table,
     fresh: Fresh,
@@ -266,10 +282,10 @@ def _write_batch(
     aspects, triage, flags = rows
     _write_rows(store, "sentiment", score_rows, fresh)
     _delete_keys(store, ("mention_aspects", "triage"), keys)
-    _write_rows(store, "mention_aspects", pa.Table.from_pylist(list(aspects), schema=ASPECT_SCHEMA), fresh, ASPECT_KEY)
-    _write_rows(store, "triage", pa.Table.from_pylist(list(triage), schema=TRIAGE_SCHEMA), fresh)
+    _write_rows(store, "mention_aspects", aspects, fresh, ASPECT_KEY)
+    _write_rows(store, "triage", triage, fresh)
     # Rating flags are per mention; duplicate groups are kept (they come from a separate pass).
-    flag_rows = pa.Table.from_pylist([{**f, "flagged_at": stamp} for f in flags], schema=FLAG_SCHEMA)
+    flag_rows = _stamped(flags, "flagged_at", stamp)
     _write_rows(
         store,
         "mention_flags",

@@ -34,7 +34,8 @@ def score(
     model: str | None = typer.Option(
         None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."
     ),
-    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Mentions per unit of work."),
+    # 20_000: sentiment.pipeline.BATCH_SIZE (imported only when scoring: it loads the models)
+    batch_size: int = typer.Option(20_000, "--batch-size", min=1, help="Mentions per unit of work."),
     workers: int | None = typer.Option(
         None,
         "--workers",

@@ -113,7 +113,7 @@ def test_database_scored_before_the_queue_scores_only_what_is_stale(db_path: Pat
     score_pending(opener(db_path), settings)
     with open_store(db_path) as store:  # back to before 050, with one mention unscored and one edited
         store.con.execute(
-            "DROP TABLE score_queue; DROP TABLE score_model; DELETE FROM schema_migrations WHERE version IN (50, 140)"
+            "DROP TABLE score_queue; DROP TABLE score_model; DELETE FROM schema_migrations WHERE version IN (50, 140, 150)"
         )
         store.con.execute("DELETE FROM sentiment WHERE native_id = 'm2'")
         store.con.execute("UPDATE sentiment SET text_hash = 'old' WHERE native_id = 'm3'")

@@ -59,7 +59,9 @@ def test_compaction_gives_back_the_blocks_deletes_freed(tmp_path: Path) -> None:
 
 
 def _fragmented(path: Path) -> None:
-    """A file with most of its blocks free: 60,000 mentions stored, 50,000 deleted with their queue rows."""
+    """A file with a large share of its blocks free (44 of 95): 60,000 mentions stored, 50,000 deleted
+    with their queue rows and search postings. (Without the postings 22 of 95 since the queue lost
+    its key's index, migration 150: under the compaction's share.)"""
     with open_store(path) as store:
         upsert_mentions(store, _mentions(60_000))
         cut = (T0 + timedelta(minutes=50_000)).replace(tzinfo=None)
@@ -68,6 +70,10 @@ def _fragmented(path: Path) -> None:
             " WHERE published_at < ?)",
             [cut],
         )
+        store.con.execute(
+            "DELETE FROM search_grams WHERE doc IN (SELECT doc FROM search_docs WHERE published_at < ?)", [cut]
+        )
+        store.con.execute("DELETE FROM search_docs WHERE published_at < ?", [cut])
         store.con.execute("DELETE FROM mentions WHERE published_at < ?", [cut])
         store.con.execute("CHECKPOINT")
 
