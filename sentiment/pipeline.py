@@ -49,7 +49,7 @@ READ_SIZE = 20_000  # queued mentions read per open: each read joins the mention
 # Mentions stored per transaction. Each batch's write pays per statement and per commit, not only
 # per row: on a 100k store a 50,000 backlog wrote in 49.5 s in batches of 2,000 (commits 18.8 s),
 # 25.1 s in batches of 20,000 (commits 5.3 s), load 15-18. A stop still waits for one ANALYSE_CHUNK.
-BATCH_SIZE = 20_000
+# The default is [sentiment] score_batch (20,000).
 PARALLEL_MIN = 2 * ANALYSE_CHUNK  # fewer pending mentions than this are not worth starting workers
 STAGES = ("pending", "scoring", "writing", "duplicates")
 
@@ -93,15 +93,15 @@ class _Tally:
 def score_pending(
     open_store: Callable[[], Store],
     settings: Settings,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     model: str | None = None,
     stop: threading.Event | None = None,
     workers: int | None = None,
     bucket: queue.Bucket | None = None,
 ) -> ScoreSummary:
-    """Score what the score queue holds (storage/queue.py), `batch_size` mentions per stored
-    unit of work, analysed on `workers` processes (default [sentiment] workers, else one per
+    """Score what the score queue holds (storage/queue.py), `batch_size` mentions (default
+    [sentiment] score_batch) per stored unit of work, analysed on `workers` processes (default [sentiment] workers, else one per
     core); then mark duplicates if owed. With `bucket` (a `koubei worker`'s claimed share of
     the queue) only that share is scored and duplicates are left to the worker."""
     scorer = scorer_from_settings(settings, model)
@@ -113,7 +113,8 @@ def score_pending(
         total = queue.count_pending(store, bucket)
     count = workers or settings.sentiment.workers or os.cpu_count() or 1
     with Analyser(scorer, tagger, count if total >= PARALLEL_MIN else 1) as analyser:
-        stopped = _score_queue(open_store, analyser, tally, (name, version, batch_size, bucket), total, progress, stop)
+        run = (name, version, batch_size or settings.sentiment.score_batch, bucket)
+        stopped = _score_queue(open_store, analyser, tally, run, total, progress, stop)
     # Groups only change when scores do: with marking not owed there is nothing to regroup
     # (keeps a `koubei watch` pass with no new mentions cheap).
     excluded = 0

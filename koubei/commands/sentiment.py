@@ -34,8 +34,9 @@ def score(
     model: str | None = typer.Option(
         None, "--model", help="builtin, snownlp or a trained model's name (default: [sentiment] model)."
     ),
-    # 20_000: sentiment.pipeline.BATCH_SIZE (imported only when scoring: it loads the models)
-    batch_size: int = typer.Option(20_000, "--batch-size", min=1, help="Mentions per unit of work."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Mentions per unit of work (default: [sentiment] score_batch, 20,000)."
+    ),
     workers: int | None = typer.Option(
         None,
         "--workers",

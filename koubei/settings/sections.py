@@ -159,6 +159,9 @@ class SentimentTable(Table):
     neutral_band: tuple[Share, Share] | None = None
     english: bool = True  # English mentions are scored by VADER
     workers: Annotated[int, msgspec.Meta(ge=1, le=64, description="processes")] | None = None  # scoring processes
+    # Mentions scored and stored per transaction by `koubei watch`, `run` and `score` (whose --batch-size
+    # overrides it); a stop drops at most one batch's unstored analysis.
+    score_batch: Annotated[int, msgspec.Meta(ge=1, le=1_000_000, description="mentions")] = 20_000
     # Near-duplicate / template reviews across accounts (刷单, copy-paste campaigns):
     duplicate_window_days: Annotated[float, msgspec.Meta(ge=0, le=3650, description="days; 0 means all")] = 30
     duplicate_min_accounts: Annotated[int, msgspec.Meta(ge=2, le=1000, description="distinct accounts")] = 3

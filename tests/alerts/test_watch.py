@@ -132,7 +132,7 @@ def test_sigterm_stops_gracefully_after_the_current_pass(tmp_path: Path) -> None
 
 BACKLOG = {"days": 28, "seed": 7, "end": "2026-11-23T12:00:00+00:00"}
 STOP_WITHIN = 5.0  # seconds from SIGTERM to exit
-SCORE_BATCH = 2000  # koubei watch scores in batches of score_pending's default
+SCORE_BATCH = 2000  # [sentiment] score_batch in the test's config: a backlog of several batches
 
 
 def _scoring(db: Path) -> bool:
@@ -155,7 +155,7 @@ def test_sigterm_stops_a_watch_within_seconds_with_whole_batches(stage: str, tmp
     assert result.ok, result.error
     config = tmp_path / "koubei.toml"
     config.write_text(
-        '[sentiment]\nduplicate_window_days = 0\n\n[sources.demo]\ninterval = "1h"\n'
+        f'[sentiment]\nduplicate_window_days = 0\nscore_batch = {SCORE_BATCH}\n\n[sources.demo]\ninterval = "1h"\n'
         + "".join(f"{k} = {json.dumps(v)}\n" for k, v in BACKLOG.items())
     )
     proc = koubei(config, db, "watch")
