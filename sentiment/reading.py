@@ -9,10 +9,8 @@ duty manager reads at a glance. The reading keeps the model's label except:
      (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
      text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
      正好给我儿子穿);
-  2. questions, requests and suggestions that judge nothing are neutral ("请问有停车场吗？",
-     要是有个收纳袋就更好了: reading.tsv's suggest rows); a rhetorical question (为什么, 怎么就, ？？)
-     judges, and so does a suggestion that complains (希望下次别再发错货了); a plain statement of
-     fact with no verdict word is neutral (今天下单了，明天到: statement rows);
+  2. questions and requests that judge nothing are neutral ("请问有停车场吗？");
+     a rhetorical question (为什么, 怎么就, ？？) judges;
   3. a turn (但是, 可是, 就是, 结果, 不过, 可惜, but ...): the clauses from the last
      turn on carry the verdict - their strong lexicon verdict, else the model's
      label of those clauses alone ("虽然包装精美，但是里面的东西是坏的"); a concession
@@ -81,10 +79,6 @@ STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without as
 # ("hardly worth the money", 不太好, 并不满意); on longer texts the scan for it cost about 5% of scoring
 # time and changed no suite review.
 DENIAL_CHARS = 50
-# A plain statement is short: a longer text without a verdict word still tells one the model may read.
-STATEMENT_UNITS = 16
-_EXCLAIMS = re.compile(r"[!！]")
-_SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff\[]")  # emoji and Weibo's [泪]: a mood
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
@@ -149,13 +143,6 @@ class Clause(Asking):
         return bool(grammar.TURN.search(self.text) or grammar.CAVEAT.search(self.text))
 
     @once
-    def request(self) -> bool:
-        """A request at the clause's start (请, 建议, please) or a suggestion frame of reading.tsv anywhere
-        in it (要是有个收纳袋就更好了, would be nice if ...), that neither complains nor reports a failure:
-        "希望下次别再发错货了" complains."""
-        return self._lexicon.suggests(self.text, bool(grammar.REQUEST.search(self.text)))
-
-    @once
     def rhetorical(self) -> bool:
         """A question that complains rather than asks: 为什么没有辣椒？ 送的可乐呢？？"""
         if not self.question:
@@ -206,7 +193,7 @@ class Parsed:
     @once
     def asks(self) -> bool:
         """Whether any clause may ask or request (one search of the text before any per clause)."""
-        return bool(grammar.asks_anywhere(self.text)) or self._lexicon.suggestions.search(self.text)
+        return bool(grammar.asks_anywhere(self.text))
 
     @once
     def judged(self) -> tuple[Clause, ...]:
@@ -328,10 +315,6 @@ class ReadingLexicon:
         self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
         self.feared = Words(self.frames)
         self.summing_up = Words({w for kind, w, _ in rows if kind == "verdict"})
-        self.suggestions = _words_and_expressions(w for kind, w, _ in rows if kind == "suggest")
-        self.unwished = _words_and_expressions(w for kind, w, _ in rows if kind == "unwished")
-        self.statements = _words_and_expressions(w for kind, w, _ in rows if kind == "statement")
-        self.judging = _words_and_expressions([*self.degree, *(w for kind, w, _ in rows if kind == "judging")])
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -468,16 +451,6 @@ class ReadingLexicon:
             if not _NEGATED_BEFORE.search(text, 0, match.start()):
                 return match
         return None
-
-    def suggests(self, text: str, requests: bool = False) -> bool:
-        """Whether a clause that `requests` or holds a suggestion frame judges nothing else: "would be nice
-        if it didn't break" complains (a complaint word or a failure in it), and so does a wish that
-        something not happen again ("希望下次别再发错货了": unwished rows)."""
-        if not (requests or self.suggestions.search(text)):
-            return False
-        if self.unwished.search(text):
-            return False
-        return not (self.figures(text).complaint < 0 or self.failure(text) is not None)
 
     def fails(self, text: str) -> bool:
         """Whether a clause after an ironic opener reports a failure: the opener's wider failure
@@ -763,14 +736,10 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         mild = lexicon.mild_complaint(parsed)
         if mild:
             return _NEG, f"mild complaint: {mild}"
-    if model_label == _NEG and _suggests_without_complaint(parsed):
-        return (_POS if parsed.figures.praise > 0 else _NEU), "a suggestion, no complaint"
     if parsed.turn is not None:
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
-    if model_label != _NEU and _plain_statement(parsed):
-        return _NEU, "a plain statement: no verdict word"
     framed = lexicon.verdict_frames.search(parsed.text)
     if framed and lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
@@ -798,56 +767,6 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
-
-
-def _suggests_without_complaint(parsed: Parsed) -> bool:
-    """A short text that suggests (a request or suggestion clause) and whose other clauses hold a verdict
-    word but no complaint word, failure, hedge or sad emoticon ("房间很干净，要是早餐再丰富点就更好了"): a model's
-    complaint there reads the wish as a flaw. "电池不耐用，建议改进" complains; so, on the project's written
-    reviews, do most texts whose other clauses hold no verdict word the lexicon knows ("汤都被吸干了，建议
-    商家汤和粉分开装")."""
-    if not parsed.asks or not any(c.request for c in parsed.clauses):
-        return False
-    lexicon = parsed._lexicon
-    judged = "，".join(c.text for c in parsed.judged)
-    if (
-        not parsed.figures.hits
-        or parsed.figures.complaint < 0
-        or lexicon.fails(judged)
-        or lexicon.emoticons(parsed.text) < 0
-    ):
-        return False
-    return not (lexicon.mild_complaint(parsed) or _escalates(judged))
-
-
-def _plain_statement(parsed: Parsed) -> bool:
-    """A short statement of fact that judges nothing ("今天下单了，明天到", "this is my second one",
-    "買給媽媽用的"): a fact of reading.tsv's statement rows in every clause, at most STATEMENT_UNITS, and
-    no verdict word, degree word, negator, judging row, hedge, turn, question, exclamation, emoji, failure,
-    harm or escalation word. The model's label of such a text is noise (DOMAIN.md: statements are neutral,
-    tier 1). The lexicon misses many verdict words (很锋利, 有点窄): degree words and negators stand in."""
-    text, lexicon = parsed.text, parsed._lexicon
-    if not lexicon.statements.search(text) or units(text) > STATEMENT_UNITS:  # most texts: one search
-        return False
-    if not all(lexicon.statements.search(c.text) for c in parsed.clauses):
-        return False
-    if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
-        return False
-    if parsed.figures.hits or parsed.may_fail or _FAILURE.search(text) or _SYMBOL.search(text):
-        return False
-    if lexicon.judging.search(text) or lexicon.has_negator.search(text) or lexicon.mild.search(text):
-        return False
-    return not _escalates(text)
-
-
-def _escalates(text: str) -> bool:
-    """Whether an escalation word of triage.tsv may count in a text without a complaint word: one that
-    needs a complaint in its own clause (第三次购买 repeats a purchase) counts only beside a contact word."""
-    lexicon = escalation_lexicon()
-    if not lexicon.words.search(text):
-        return False
-    contacted = lexicon.contacts.search(text)
-    return any(w.rule is not None and (w.rule.scope != "own" or contacted) for w in lexicon.find(text))
 
 
 def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str | None:
