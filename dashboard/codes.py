@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.i18n import current_lang, t, t_value
+from dashboard.i18n import aspect_name, current_lang, t, t_value
 
 ASPECT_TAG = re.compile(r"([^\s:]+):(pos|neu|neg)")
 # The triage's fixed phrases -> their code in the "reason" family, longest first so a phrase
@@ -40,7 +40,7 @@ def aspect_words(tags: object) -> str:
     """ "质量:neg 物流:pos" as "质量 (负面)、物流 (正面)" in the page's language."""
     if not isinstance(tags, str):
         return ""
-    return "、".join(f"{t_value('aspect', a)} ({t_value('label', p)})" for a, p in ASPECT_TAG.findall(tags))
+    return "、".join(f"{aspect_name(a)} ({t_value('label', p)})" for a, p in ASPECT_TAG.findall(tags))
 
 
 def reason_words(reason: object) -> str:

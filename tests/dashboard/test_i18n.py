@@ -167,3 +167,21 @@ def test_a_configured_aspect_is_named_in_english_and_a_changed_file_is_read_agai
     config.write_text("[sentiment]\nmodell = 1\n", encoding="utf-8")
     os.utime(config, ns=(time.time_ns() + 2 * 10**9, time.time_ns() + 2 * 10**9))
     assert aspect_name("电池", "en") == "电池", "a wrong file names nothing (the CLI reports it)"
+
+
+def test_the_triage_and_mentions_aspect_column_names_a_configured_aspect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in the browser: the English triage queue's aspects column showed 电池 (Negative) while the
+    aspect table under it said battery (aspect_words named only built-in aspects)."""
+    import dashboard.i18n
+    from dashboard.codes import aspect_words
+
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        '[sentiment.aspects]\n"电池" = ["电池"]\n[sentiment.aspect_names]\n"电池" = { en = "battery" }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KOUBEI_CONFIG", str(config))
+    monkeypatch.setattr(dashboard.i18n, "current_lang", lambda: "en")
+    assert aspect_words("电池:neg 物流:pos") == "battery (Negative)、delivery (Positive)"
