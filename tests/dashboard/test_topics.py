@@ -52,6 +52,16 @@ DAY = datetime(2026, 11, 10)
 @pytest.fixture
 def filled(store: Store) -> Store:
     rows = [("a", 1, "充电宝鼓包了", "neg"), ("b", 2, "物流很快", "pos"), ("c", 3, "充电宝鼓包，物流也慢", "neg")]
+    aspects = [("a", "质量", "neg"), ("b", "物流", "pos"), ("c", "质量", "neg"), ("c", "物流", "neg")]
+    store_scored(store, rows, aspects)
+    return store
+
+
+def store_scored(
+    store: Store, rows: list[tuple[str, int, str, str]], aspects: list[tuple[str, str, str]], score: float = 0.5
+) -> None:
+    """Mentions of 声浪 on demo.jd, `rows` as (id, hours after DAY, text, label), scored `score` with
+    their label, and their `aspects` as (id, aspect, polarity)."""
     upsert_mentions(
         store,
         [
@@ -60,20 +70,11 @@ def filled(store: Store) -> Store:
         ],
     )  # fmt: skip
     scores = [
-        {"source": "demo.jd", "native_id": i, "score": 0.5, "label": lb, "model": "t", "model_version": "1", "text_hash": "-"}
-        for i, _, _, lb in rows
+        {"source": "demo.jd", "native_id": i, "score": score, "label": label, "model": "t", "model_version": "1", "text_hash": "-"}
+        for i, _, _, label in rows
     ]  # fmt: skip
-    aspects = [
-        {"source": "demo.jd", "native_id": i, "aspect": aspect, "polarity": polarity}
-        for i, aspect, polarity in [
-            ("a", "质量", "neg"),
-            ("b", "物流", "pos"),
-            ("c", "质量", "neg"),
-            ("c", "物流", "neg"),
-        ]
-    ]
-    write_scores(store, scores, aspects, [], [])
-    return store
+    tagged = [{"source": "demo.jd", "native_id": i, "aspect": a, "polarity": p} for i, a, p in aspects]
+    write_scores(store, scores, tagged, [], [])
 
 
 def test_an_aspect_counts_by_its_own_polarity_not_the_mention_s_label(store: Store, tmp_path: Path) -> None:
@@ -302,23 +303,12 @@ def test_the_english_page_names_a_configured_aspect(
     topics page; [sentiment.aspect_names] names it, in the chart's legend and the FAQ's aspect column."""
     from streamlit.testing.v1 import AppTest
 
-    rows = [(f"q{n}", n, "充电宝的电池鼓包了怎么办？", "电池") for n in range(4)] + [
-        (f"d{n}", 10 + n, "物流很快", "物流") for n in range(4)
+    rows = [(f"q{n}", n, "充电宝的电池鼓包了怎么办？", "neg") for n in range(4)] + [
+        (f"d{n}", 10 + n, "物流很快", "neg") for n in range(4)
     ]
+    aspects = [(f"q{n}", "电池", "neg") for n in range(4)] + [(f"d{n}", "物流", "neg") for n in range(4)]
     with open_store(db_path) as store:
-        upsert_mentions(
-            store,
-            [
-                Mention(source="demo.jd", native_id=i, text=text, brand="声浪", published_at=(DAY + timedelta(hours=h)).replace(tzinfo=UTC))
-                for i, h, text, _ in rows
-            ],
-        )  # fmt: skip
-        scores = [
-            {"source": "demo.jd", "native_id": i, "score": 0.2, "label": "neg", "model": "t", "model_version": "1", "text_hash": "-"}
-            for i, _, _, _ in rows
-        ]  # fmt: skip
-        aspects = [{"source": "demo.jd", "native_id": i, "aspect": a, "polarity": "neg"} for i, _, _, a in rows]
-        write_scores(store, scores, aspects, [], [])
+        store_scored(store, rows, aspects, score=0.2)
     config = tmp_path / "koubei.toml"
     config.write_text(
         '[sentiment.aspects]\n"电池" = ["电池", "鼓包"]\n\n[sentiment.aspect_names]\n"电池" = { en = "battery cells" }\n',

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from koubei.config import Settings, parse_settings
+from sentiment.aspects import AspectTagger
+from sentiment.model import Scorer, load_model
 
 POSITIVE = [
     "质量很好，物流很快，非常满意",
@@ -43,3 +45,14 @@ def tiny_corpus(copies: int = 3) -> tuple[list[str], list[int]]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return parse_settings({"sentiment": {"models_dir": str(tmp_path / "models")}}, db=tmp_path / "k.duckdb")
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    """The shipped default model (the triage tests read with it)."""
+    return Scorer(load_model("builtin"))
+
+
+@pytest.fixture(scope="module")
+def tagger() -> AspectTagger:
+    return AspectTagger()

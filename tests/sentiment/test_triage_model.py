@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from evaluation.triage import Case, cross_validate, load_suite, score, suite_paths
 from sentiment.analysis import Ruled, analyse, rule_triage
 from sentiment.aspects import AspectTagger
-from sentiment.model import Scorer, load_model
+from sentiment.model import Scorer
 from sentiment.triage_model import (
     CRISIS_RAISE,
     TriageModel,
@@ -41,16 +40,6 @@ PRAISE_WITH_RISK = [
     "酒店的经理很热心，帮我们处理了行李的问题，点赞",
     "边吃边夸，完全没有拉肚子，干净又好吃",
 ]
-
-
-@pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer(load_model("builtin"))
-
-
-@pytest.fixture(scope="module")
-def tagger() -> AspectTagger:
-    return AspectTagger()
 
 
 def always(crisis: float, tiers: tuple[float, ...] = (0, 0, 0, 0, 0)) -> TriageModel:

@@ -12,7 +12,7 @@ import pytest
 from evaluation.triage import CROSS_SYSTEMS, leave_one_suite_out, load_suite, suite_paths
 from sentiment.analysis import analyse, rule_triage
 from sentiment.aspects import AspectTagger
-from sentiment.model import Scorer, load_model
+from sentiment.model import Scorer
 from sentiment.triage import triage
 from sentiment.triage_polarity import (
     BUCKETS,
@@ -26,16 +26,6 @@ from sentiment.triage_polarity import (
     verdict_clause,
 )
 from sentiment.triage_train import reading_pass, suite_examples, written_examples
-
-
-@pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer(load_model("builtin"))
-
-
-@pytest.fixture(scope="module")
-def tagger() -> AspectTagger:
-    return AspectTagger()
 
 
 def always(polarity: int) -> PolarityModel:
