@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, filters
-from dashboard.codes import aspect_words
+from dashboard.codes import aspect_column
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import t
@@ -91,7 +91,7 @@ def table(page: pd.DataFrame, tz: str) -> pd.DataFrame:
     shown["corrected_tier"] = shown["corrected_tier"].astype("Int64")
     shown["tier"] = shown["tier"].astype("Int64")
     shown["label"] = shown["label"].map(label_choice)
-    shown["aspects"] = shown["aspects"].map(aspect_words)
+    shown["aspects"] = aspect_column(shown["aspects"])
     return shown[COLUMNS]
 
 

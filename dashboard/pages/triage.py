@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, data, filters
-from dashboard.codes import aspect_words, reason_words
+from dashboard.codes import aspect_column, reason_words
 from dashboard.components import local_times, masked
 from dashboard.corrections import label_choice, save_and_notify
 from dashboard.i18n import aspect_name, t, t_value
@@ -79,7 +79,7 @@ def table(queue: pd.DataFrame, tz: str) -> pd.DataFrame:
     shown["corrected_tier"] = shown["corrected_tier"].astype("Int64")
     # Triage's reading only where it differs from the model's label (the tier follows it).
     shown["reading"] = shown["reading"].where(shown["reading"] != shown["label"], "").fillna("").map(label_choice)
-    shown["aspects"] = shown["aspects"].map(aspect_words)
+    shown["aspects"] = aspect_column(shown["aspects"])
     shown["reason"] = shown["reason"].map(reason_words)
     shown["label"] = shown["label"].map(label_choice)
     # Motives are stored in DOMAIN.md's words; the page names them in its language.

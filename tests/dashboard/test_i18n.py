@@ -174,8 +174,10 @@ def test_the_triage_and_mentions_aspect_column_names_a_configured_aspect(
 ) -> None:
     """Seen in the browser: the English triage queue's aspects column showed 电池 (Negative) while the
     aspect table under it said battery (aspect_words named only built-in aspects)."""
+    import pandas as pd
+
     import dashboard.i18n
-    from dashboard.codes import aspect_words
+    from dashboard.codes import aspect_column, aspect_words
 
     config = tmp_path / "koubei.toml"
     config.write_text(
@@ -185,3 +187,5 @@ def test_the_triage_and_mentions_aspect_column_names_a_configured_aspect(
     monkeypatch.setenv("KOUBEI_CONFIG", str(config))
     monkeypatch.setattr(dashboard.i18n, "current_lang", lambda: "en")
     assert aspect_words("电池:neg 物流:pos") == "battery (Negative)、delivery (Positive)"
+    column = aspect_column(pd.Series(["电池:neg", None, "物流:pos", "电池:neg"]))
+    assert list(column) == ["battery (Negative)", "", "delivery (Positive)", "battery (Negative)"]
