@@ -169,3 +169,23 @@ def test_several_values_are_saved_together_or_not_at_all(config: Path, tmp_path:
         == 2
     )
     assert set(load_effective_settings(config, db).alerts.channels) == {"ops", "mail"}
+
+
+def test_deleting_a_brand_whose_aspect_the_file_names_is_saved_and_the_name_dropped(tmp_path: Path) -> None:
+    """[sentiment.aspect_names] may name an aspect only a brand of the file has; once the database's
+    brands leave that brand out, the name would never show: it is dropped, not a reason to refuse
+    the brands (the file alone still refuses a name for an aspect nobody has)."""
+    config = tmp_path / "koubei.toml"
+    config.write_text(
+        CONFIG
+        + '\n[[brands]]\nname = "声浪"\nkeywords = ["声浪"]\n'
+        + '\n[[brands]]\nname = "北辰"\nkeywords = ["北辰"]\naspects = { "续航" = ["续航", "掉电"] }\n'
+        + '\n[sentiment.aspect_names]\n"续航" = { en = "battery life" }\n"物流" = { en = "shipping" }\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "k.duckdb"
+    assert load_effective_settings(config, db).sentiment.aspect_names["续航"].en == "battery life"
+    assert save_checked(("brands",), [{"name": "声浪", "keywords": ["声浪"]}], "alice", config, db)
+    effective = load_effective_settings(config, db)
+    assert [b.name for b in effective.brands] == ["声浪"]
+    assert set(effective.sentiment.aspect_names) == {"物流"}

@@ -97,7 +97,30 @@ def reset_saved(path: SettingPath, changed_by: str, config_path: Path | None = N
 
 def _parse(raw: dict[str, Any], saved: dict[SettingPath, Any], base: Settings) -> Settings:
     """The settings with the saved ones over the file; errors name both ("koubei.toml + database: [alerts] ...")."""
-    return parse_settings(apply_saved(raw, saved), base.path, base.db_override, f"{base.file} + database")
+    merged = without_orphaned_names(apply_saved(raw, saved))
+    return parse_settings(merged, base.path, base.db_override, f"{base.file} + database")
+
+
+def without_orphaned_names(merged: dict[str, Any]) -> dict[str, Any]:
+    """`merged` without the file's [sentiment.aspect_names] of aspects no brand has any more. The names
+    are only ever the file's (they cannot be saved), checked there against the file's brands; when
+    saved brands leave out the one whose aspect a name was for, the name would never show, and
+    refusing the brands for it would make a brand impossible to delete in the dashboard."""
+    from sentiment.aspects import builtin_aspects
+
+    sentiment = merged.get("sentiment")
+    names = sentiment.get("aspect_names") if isinstance(sentiment, dict) else None
+    if not isinstance(names, dict):
+        return merged
+    known = {*builtin_aspects(), *_keys(sentiment.get("aspects"))}
+    for brand in merged.get("brands") or ():
+        known |= _keys(brand.get("aspects") if isinstance(brand, dict) else None)
+    sentiment["aspect_names"] = {aspect: name for aspect, name in names.items() if aspect in known}
+    return merged
+
+
+def _keys(table: object) -> set[str]:
+    return set(table) if isinstance(table, dict) else set()
 
 
 def _at(raw: dict[str, Any], path: SettingPath) -> Any:
