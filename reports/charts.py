@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.i18n import aspect_name, t
-from reports.facts import ReportFacts
+from dashboard.i18n import t
+from reports.facts import ReportFacts, aspect_name
 
 WIDTH = 680
 FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, sans-serif"
@@ -111,7 +111,7 @@ def trend_figure(facts: ReportFacts) -> go.Figure:
 def aspect_figure(facts: ReportFacts) -> go.Figure:
     """Negative share per aspect, this period against the previous one."""
     lang = facts.request.lang
-    names = [html.escape(aspect_name(a.aspect, lang)) for a in facts.aspects]
+    names = [html.escape(aspect_name(a.aspect, lang, facts.request.aspect_names)) for a in facts.aspects]
     fig = go.Figure()
     for key, values, color in (
         ("report.chart_previous", [a.previous_share for a in facts.aspects], "#BAB0AC"),

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from alerts.cases import Case, load_cases
+from dashboard.i18n import t_value
 from reports import faq
 from reports.changes import Move, candidates, largest_moves
 from reports.period import Period
 from storage import Store, open_store, queries
 from storage import reports as stored
 from storage.incidents import Incident, IncidentMention, IncidentResponse, incident_mentions
+
+if TYPE_CHECKING:
+    from koubei.settings.sections import AspectNames
 
 TIERS = (2, 3, 4, 5)  # a spike is at least tier 2 (alerts/events.py)
 # How long each tier may wait for a first response, in minutes. Tier 2 is the
@@ -34,6 +39,9 @@ TOP_ASPECTS = 6
 VOICES_PER_ASPECT = 3
 CITED_PER_MOVE = 3
 DRIVERS_PER_CASE = 3
+
+
+AspectWords = tuple[tuple[str, str], ...]  # (aspect, its name in a report's language)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,23 @@ class ReportRequest:
     period: Period
     scope: Scope = Scope()
     lang: str = "zh"
+    # (aspect, its name in `lang`) from the settings in force ([sentiment.aspect_names]): the report is
+    # written with the names of the koubei.toml the command read (`--config`), not of the one found by
+    # default; an aspect not here keeps its built-in name (aspect_names_in).
+    aspect_names: AspectWords = ()
+
+
+def aspect_names_in(names: Mapping[str, AspectNames], lang: str) -> AspectWords:
+    """[sentiment.aspect_names] as a request carries them: each aspect named in `lang`."""
+    return tuple(sorted((aspect, named) for aspect, each in names.items() if (named := getattr(each, lang, None))))
+
+
+def aspect_name(aspect: str | None, lang: str, names: AspectWords = ()) -> str:
+    """An aspect in the report's language: the name the request's settings give it (`names`, its
+    aspect_names), else a built-in one's own, else as written."""
+    if not aspect:
+        return ""
+    return dict(names).get(aspect) or t_value("aspect", aspect, lang)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from dashboard.i18n import aspect_name as named_aspect
 from dashboard.i18n import t
 from koubei.privacy import mask_pii
 from reports import charts
 from reports.changes import Move
 from reports.exports import CODE_WORDS
-from reports.facts import CitedMove, ReportFacts
+from reports.facts import AspectWords, CitedMove, ReportFacts, aspect_name
 from reports.period import Period
 
 # (anchor, title key): the sections in order; the table of contents and the PDF's page lookup follow it.
@@ -157,34 +156,33 @@ def _scope_args(facts: ReportFacts, product: str | None = None, source: str | No
     return args
 
 
-def aspect_name(aspect: str | None, lang: str) -> str:
-    """An aspect in the report's language (its configured name, a built-in one's own, else as written)."""
-    return named_aspect(aspect, lang) if aspect else ""
-
-
-def _what(move: Move, lang: str) -> str:
+def _what(move: Move, lang: str, names: AspectWords) -> str:
     driver = move.driver
     if driver is None:
         return ""
     if driver.dimension == "product_aspect" and move.kind == "product":
-        return t("report.what_aspect", lang, aspect=aspect_name(driver.key[1], lang))  # the product is the subject
+        return t(
+            "report.what_aspect", lang, aspect=aspect_name(driver.key[1], lang, names)
+        )  # the product is the subject
     if driver.dimension == "product_aspect" and move.kind == "aspect":
         return driver.key[0]  # the aspect is the sentence's subject: the product is what is left to name
     if driver.dimension == "product_aspect":
-        return t("report.what_product_aspect", lang, product=driver.key[0], aspect=aspect_name(driver.key[1], lang))
+        return t(
+            "report.what_product_aspect", lang, product=driver.key[0], aspect=aspect_name(driver.key[1], lang, names)
+        )
     return t("report.what_source", lang, source=driver.key[0])
 
 
-def move_sentence(move: Move, lang: str) -> str:
+def move_sentence(move: Move, lang: str, names: AspectWords = ()) -> str:
     """One sentence per move, every figure from the move's stored counts."""
     if move.kind == "negative_share":
         before, after = pct(move.before), pct(move.after)
     else:
         before, after = number(move.before), number(move.after)
-    subject = aspect_name(move.subject, lang) if move.kind == "aspect" else move.subject
+    subject = aspect_name(move.subject, lang, names) if move.kind == "aspect" else move.subject
     text = t(MOVE_KEYS[move.kind, move.rising], lang, subject=subject or "", before=before, after=after)
     if move.driver is not None:
-        text += t(DRIVER_KEYS[move.rising], lang, what=_what(move, lang), delta=signed(move.driver.delta))
+        text += t(DRIVER_KEYS[move.rising], lang, what=_what(move, lang, names), delta=signed(move.driver.delta))
     return text + ("。" if lang == "zh" else ".")
 
 
@@ -196,7 +194,7 @@ def move_basis(facts: ReportFacts, cited: CitedMove) -> str:
     if move.kind in ("product", "aspect", "source") and move.subject is not None:
         what, count, label = move.subject, int(move.after), "neg"
         if move.kind == "aspect":
-            what = aspect_name(move.subject, lang)
+            what = aspect_name(move.subject, lang, facts.request.aspect_names)
         product = move.subject if move.kind == "product" else None
         source = move.subject if move.kind == "source" else None
     return t(
@@ -269,8 +267,8 @@ def render_html(facts: ReportFacts, page_numbers: dict[str, int] | None = None) 
             number=number,
             signed=signed,
             local=_local(period.tz),
-            move_sentence=lambda m: move_sentence(m, lang),
-            aspect=lambda a: aspect_name(a, lang),
+            move_sentence=lambda m: move_sentence(m, lang, facts.request.aspect_names),
+            aspect=lambda a: aspect_name(a, lang, facts.request.aspect_names),
             move_basis=lambda cm: move_basis(facts, cm),
         )
     )

@@ -28,7 +28,7 @@ from dashboard.i18n import t
 from koubei.config import Settings
 from koubei.settings.reports import ReportTable
 from reports.build import write_report
-from reports.facts import ReportFacts, ReportRequest, Scope, read_facts
+from reports.facts import ReportFacts, ReportRequest, Scope, aspect_names_in, read_facts
 from reports.html import move_sentence, number, pct, points, scope_title
 from reports.period import Period, parse_period
 from storage import Store
@@ -83,7 +83,7 @@ def payload(due: Due, facts: ReportFacts) -> dict[str, Any]:
         "negative_share": h.negative_share.current,
         "negative_share_previous": h.negative_share.previous,
         "cases": sum(int(c.current or 0) for c in h.cases_by_tier.values()),
-        "changes": [move_sentence(m.move, lang) for m in facts.moves],
+        "changes": [move_sentence(m.move, lang, facts.request.aspect_names) for m in facts.moves],
     }
 
 
@@ -106,7 +106,9 @@ def queue_due_reports(
             waiting = [c for c, i in ids.items() if i not in queued(store, list(ids.values()))]
             if not waiting:
                 continue
-            request = ReportRequest(due.period, Scope(report.brands, report.products, report.sources), report.language)
+            scope = Scope(report.brands, report.products, report.sources)
+            names = aspect_names_in(settings.sentiment.aspect_names, report.language)
+            request = ReportRequest(due.period, scope, report.language, names)
             facts = read_facts(store, request)
         if not due.path.exists():
             _write(due, facts)

@@ -15,9 +15,9 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.filters import Filters, current
-from dashboard.i18n import current_lang, t
+from dashboard.i18n import configured_aspect_names, current_lang, t
 from reports.build import write_report
-from reports.facts import ReportRequest, Scope, build_facts
+from reports.facts import ReportRequest, Scope, aspect_names_in, build_facts
 from reports.html import render_html
 from reports.pdf import PdfError, find_chromium
 from reports.period import Period, parse_period
@@ -62,7 +62,8 @@ def main() -> None:
         or "filters"
     )
     period = chosen_period(choice, f)
-    request = ReportRequest(period, Scope(f.brands, f.products, f.sources), lang)
+    names = aspect_names_in(configured_aspect_names(), lang)  # the pages' names: the report says what they say
+    request = ReportRequest(period, Scope(f.brands, f.products, f.sources), lang, names)
     st.caption(t("reports.scope_note", period=period.label()))
     with st.spinner(t("reports.building")):
         html = report_html(db, request)

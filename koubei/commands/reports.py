@@ -57,10 +57,12 @@ def report_command(
     _choice(lang, ("zh", "en"), "--lang")
     _choice(fmt, ("html", "pdf"), "--format")
     from reports.build import write_report
-    from reports.facts import ReportRequest, Scope, read_facts
+    from reports.facts import ReportRequest, Scope, aspect_names_in, read_facts
     from reports.period import parse_period
 
-    request = ReportRequest(parse_period(period, timezone), Scope(tuple(brand), tuple(product), tuple(source)), lang)
+    scope = Scope(tuple(brand), tuple(product), tuple(source))
+    names = aspect_names_in(ctx.obj.settings.sentiment.aspect_names, lang)
+    request = ReportRequest(parse_period(period, timezone), scope, lang, names)
     with ctx.obj.open_store(read_only=True) as store:
         facts = read_facts(store, request)
     write_report(facts, fmt, output)

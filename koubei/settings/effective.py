@@ -109,8 +109,7 @@ def without_orphaned_names(merged: dict[str, Any]) -> dict[str, Any]:
     from sentiment.aspects import builtin_aspects
 
     sentiment = merged.get("sentiment")
-    names = sentiment.get("aspect_names") if isinstance(sentiment, dict) else None
-    if not isinstance(names, dict):
+    if not isinstance(sentiment, dict) or not isinstance(names := sentiment.get("aspect_names"), dict):
         return merged
     known = {*builtin_aspects(), *_keys(sentiment.get("aspects"))}
     for brand in merged.get("brands") or ():

@@ -71,3 +71,22 @@ def test_cli_export_and_report_are_in_the_audit_trail(demo_db: Path, tmp_path: P
     assert [
         e["detail"]["format"] for e in logged if e["action"] == "report" and e["detail"]["file"] == str(report)
     ] == ["html"]
+
+
+def test_report_names_aspects_as_the_config_it_was_given_says(demo_db: Path, tmp_path: Path) -> None:
+    """`koubei --config FILE report` wrote the aspects with the names of the koubei.toml found by
+    default (./koubei.toml), not of FILE: the report's aspects now come from the settings read."""
+    config = tmp_path / "koubei.toml"
+    config.write_text('[sentiment.aspect_names]\n"物流" = { en = "shipping and courier" }\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    args = ["report", "--period", "2026-11-17..2026-11-20", "--brand", "声浪", "--lang", "en", "-o", str(out)]
+    done = subprocess.run(
+        [KOUBEI, "--db", str(demo_db), "--config", str(config), *args], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert "shipping and courier" in out.read_text(encoding="utf-8")
+    default = _run(demo_db, *args)
+    assert default.returncode == 0, default.stderr
+    assert "shipping and courier" not in out.read_text(encoding="utf-8") and "delivery" in out.read_text(
+        encoding="utf-8"
+    )
