@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 from benchmarks.yearstore import COMPETITORS, OWN_BRANDS, year_store
 from dashboard.data import CACHE_TTL
 from dashboard.filters import DEFAULT_DAYS, Filters, local_day
+from dashboard.i18n import t
 from dashboard.loaders import TRIAGE_MIN_TIER, TRIAGE_ROWS
 from koubei.config import parse_settings
 from storage import Store, open_store
@@ -279,6 +280,55 @@ def share_of_voice_change(browser: Browser, url: str, run: int) -> float:
         context.close()
 
 
+def topics_from_overview(browser: Browser, overview: str) -> float:
+    """Seconds from clicking the topics page's link in the sidebar of a drawn overview (`overview`: its
+    window no earlier step asked for) to the topics page drawn and settled: how a manager reaches the
+    page, in a session whose Streamlit client is loaded (first_render pays that client's download and
+    start in every run; the bare page pays it too, 2.5-3 s of its first render on this machine)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    try:
+        page = context.new_page()
+        page.goto(overview, wait_until="commit")
+        drawn(page)
+        link = page.locator("[data-testid=stSidebarNav] a[href$='/topics']").first
+        started = time.perf_counter()
+        link.click()
+        page.wait_for_function(
+            f"() => location.pathname.endsWith('/topics') && document.querySelector('{FAILED}') === null"
+            f" && document.body.innerText.includes({t('topics.title', 'zh')!r}) && ({SETTLED})()",
+            timeout=300_000,
+            polling=50,
+        )
+        drawn(page)
+        return time.perf_counter() - started
+    finally:
+        context.close()
+
+
+def topics_in_session(path: Path, folder: Path, last_day: date) -> float:
+    """topics_from_overview in one dashboard server, RUNS times (each a window no run asked for): the median."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with (
+        dashboard_server(
+            path, folder / "dashboard-session.log", timeout=120, config=brands_config(folder)
+        ) as dashboard,
+        sync_playwright() as p,
+    ):
+        browser = launch(p)
+        try:
+            for run in range(RUNS):
+                time.sleep(CACHE_WAIT)
+                times.append(topics_from_overview(browser, window_url(f"{dashboard}/", last_day, run)))
+                print(f"  topics page from the overview: {times[-1]:.2f} s (load average {_load()})", flush=True)
+        finally:
+            browser.close()
+    median = statistics.median(times)
+    print(f"topics page from the overview: median {median:.2f} s ({', '.join(f'{x:.2f}' for x in times)})", flush=True)
+    return median
+
+
 def topics_in_new_servers(path: Path, folder: Path, last_day: date, idle: float = 0.0) -> float:
     """The topics page's first render, each run in a new dashboard server opened at the topics page
     `idle` seconds after it answered its health check (0: at once, the server still starting up; what
@@ -423,6 +473,7 @@ def measure(path: Path, folder: Path) -> None:
                     "topics page first render": lambda run: first_render(
                         browser, window_url(f"{dashboard}/topics", last_day, run)
                     ),
+                    "topics page from the overview": lambda run: topics_from_overview(browser, window(3 * RUNS + run)),
                     "triage page first render": lambda run: first_render(
                         browser, window_url(f"{dashboard}/triage", last_day, run), settled(QUEUE)
                     ),
@@ -457,6 +508,7 @@ def measure(path: Path, folder: Path) -> None:
         f"{name} {results[name]:.2f} s > {target} s"
         for name, target in (
             ("topics page first render", TARGET_TOPICS),
+            ("topics page from the overview", TARGET_TOPICS),
             ("topics page in a new server", TARGET_TOPICS),
             ("topics page in a new server, idle first", TARGET_TOPICS),
             ("share-of-voice view change", TARGET_SHARE_OF_VOICE),
@@ -482,11 +534,13 @@ def main() -> None:
         if os.environ.get("KOUBEI_BENCH_RENDER_TOPICS_ONLY"):  # the topics page needs no incident: no copy
             print(f"store {store} (as it is), the topics page in new servers only", flush=True)
             last_day = last_local_day(store)
+            in_session = topics_in_session(store, folder, last_day)
             new_server = [topics_in_new_servers(store, folder, last_day, idle) for idle in (0.0, IDLE)]
             print(f"load average {_load()}")
-            if max(new_server) > TARGET_TOPICS:
+            if max(in_session, *new_server) > TARGET_TOPICS:
                 raise AssertionError(
-                    f"topics page in a new server {new_server[0]:.2f} s, idle first {new_server[1]:.2f} s > {TARGET_TOPICS} s"
+                    f"topics page from the overview {in_session:.2f} s, in a new server {new_server[0]:.2f} s,"
+                    f" idle first {new_server[1]:.2f} s > {TARGET_TOPICS} s"
                 )
             return
         path = with_incidents(store, folder)

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 # Words built on 好/快 that praise nothing: 说好的 (as promised), 好几天, 尽快.
 _NOT_PRAISE = re.compile(r"说好|约好|讲好|谈好|好像|好几|只好|正好|刚好|好不容易|好久|好歹|尽快|赶快|快点|快要")
+# Words built on a negator that negate nothing: 没想到物流这么快 (surprise), 不管是包装还是质量都很好 and
+# 无论 (concession), 不仅便宜 (not only), 七天无理由退货 (the no-questions-asked return policy). Left in,
+# the lexicon's negator flipped the praise after them. 不管 alone stays: 客服根本不管 is a complaint.
+_NOT_NEGATING = re.compile(r"没想到|想不到|无论|不论|不管(?=是|怎么|多|什么|哪|谁|有没有)|不仅|不但|不只|无理由|不得不")
 
 
 def parse_keywords(words: Iterable[str]) -> tuple[tuple[str, ...], dict[str, float]]:
@@ -163,7 +167,7 @@ class AspectTagger:
             # A verdict flips when negated (不耐用); a plain keyword negated is a failure (不回复, 没发货).
             weight = verdicts.get(match.group(), -1.0 if negated else 0.0)
             total += -weight if negated and match.group() in verdicts else weight
-        masked = _NOT_PRAISE.sub(" ", every.sub(" ", clause))
+        masked = _NOT_NEGATING.sub(" ", _NOT_PRAISE.sub(" ", every.sub(" ", clause)))
         return total + self.lexicon.score(masked).words
 
 

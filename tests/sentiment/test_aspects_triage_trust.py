@@ -37,6 +37,20 @@ def test_aspect_polarity_reads_turns_questions_requests_and_verdict_keywords() -
     assert tagger.tag("申请退款一周了还没处理，外婆很喜欢", "neg") == {"售后": "neg"}
 
 
+def test_words_built_on_a_negator_that_negate_nothing_leave_the_praise_after_them() -> None:
+    """The demo report's after-sales "top complaints" were praise: 七天无理由退货很痛快 read 售后 neg,
+    the 无 of the return policy's name flipping 痛快. Surprise, concession and "not only" did the same."""
+    tagger = AspectTagger()
+    assert tagger.tag("七天无理由退货很痛快", "pos") == {"售后": "pos"}
+    assert tagger.tag("没想到物流这么快", "pos") == {"物流": "pos"}
+    assert tagger.tag("不管是包装还是质量都很好", "pos") == {"包装": "pos", "质量": "pos"}
+    assert tagger.tag("无论客服还是物流都很满意", "pos") == {"客服": "pos", "物流": "pos"}
+    # The same words before a complaint, and a negator that does negate, still read negative.
+    assert tagger.tag("没想到质量这么差", "neg") == {"质量": "neg"}
+    assert tagger.tag("物流不快", "neg") == {"物流": "neg"}
+    assert tagger.tag("客服根本不管", "neg") == {"客服": "neg"}
+
+
 def test_product_names_name_no_aspect() -> None:
     tagger = AspectTagger({"电池": ("电池", "充电"), "物流": ("配送",)}, names=["声浪P20充电宝", "鲜到家生鲜配送"])
     assert tagger.tag("声浪P20充电宝的颜色很好看", "pos") == {}
