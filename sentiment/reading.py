@@ -79,6 +79,10 @@ STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without as
 # ("hardly worth the money", 不太好, 并不满意); on longer texts the scan for it cost about 5% of scoring
 # time and changed no suite review.
 DENIAL_CHARS = 50
+# A plain statement is short: a longer text without a verdict word still tells one the model may read.
+STATEMENT_UNITS = 16
+_EXCLAIMS = re.compile(r"[!！]")
+_SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff\[]")  # emoji and Weibo's [泪]: a mood
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
@@ -143,6 +147,13 @@ class Clause(Asking):
         return bool(grammar.TURN.search(self.text) or grammar.CAVEAT.search(self.text))
 
     @once
+    def request(self) -> bool:
+        """A request at the clause's start (请, 建议, please) or a suggestion frame of reading.tsv anywhere
+        in it (要是有个收纳袋就更好了, would be nice if ...), that neither complains nor reports a failure:
+        "希望下次别再发错货了" complains."""
+        return self._lexicon.suggests(self.text, bool(grammar.REQUEST.search(self.text)))
+
+    @once
     def rhetorical(self) -> bool:
         """A question that complains rather than asks: 为什么没有辣椒？ 送的可乐呢？？"""
         if not self.question:
@@ -193,7 +204,7 @@ class Parsed:
     @once
     def asks(self) -> bool:
         """Whether any clause may ask or request (one search of the text before any per clause)."""
-        return bool(grammar.asks_anywhere(self.text))
+        return bool(grammar.asks_anywhere(self.text)) or self._lexicon.suggestions.search(self.text)
 
     @once
     def judged(self) -> tuple[Clause, ...]:
@@ -315,6 +326,12 @@ class ReadingLexicon:
         self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
         self.feared = Words(self.frames)
         self.summing_up = Words({w for kind, w, _ in rows if kind == "verdict"})
+        self.suggestions = _words_and_expressions(w for kind, w, _ in rows if kind == "suggest")
+        self.unwished = _words_and_expressions(w for kind, w, _ in rows if kind == "unwished")
+        self.statements = _words_and_expressions(w for kind, w, _ in rows if kind == "statement")
+        self.judging = _words_and_expressions(
+            [*self.degree, *(w for kind, w, _ in rows if kind == "judging")]
+        )
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -451,6 +468,16 @@ class ReadingLexicon:
             if not _NEGATED_BEFORE.search(text, 0, match.start()):
                 return match
         return None
+
+    def suggests(self, text: str, requests: bool = False) -> bool:
+        """Whether a clause that `requests` or holds a suggestion frame judges nothing else: "would be nice
+        if it didn't break" complains (a complaint word or a failure in it), and so does a wish that
+        something not happen again ("希望下次别再发错货了": unwished rows)."""
+        if not (requests or self.suggestions.search(text)):
+            return False
+        if self.unwished.search(text):
+            return False
+        return not (self.figures(text).complaint < 0 or self.failure(text) is not None)
 
     def fails(self, text: str) -> bool:
         """Whether a clause after an ironic opener reports a failure: the opener's wider failure
@@ -740,6 +767,8 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
+    if model_label != _NEU and _plain_statement(parsed):
+        return _NEU, "a plain statement: no verdict word"
     framed = lexicon.verdict_frames.search(parsed.text)
     if framed and lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
@@ -767,6 +796,34 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _plain_statement(parsed: Parsed) -> bool:
+    """A short statement of fact that judges nothing ("今天下单了，明天到", "this is my second one",
+    "買給媽媽用的"): a fact of reading.tsv's statement rows in every clause, at most STATEMENT_UNITS, and
+    no verdict word, degree word, negator, judging row, hedge, turn, question, exclamation, emoji, failure,
+    harm or escalation word. The model's label of such a text is noise (DOMAIN.md: statements are neutral,
+    tier 1). The lexicon misses many verdict words (很锋利, 有点窄): degree words and negators stand in."""
+    text, lexicon = parsed.text, parsed._lexicon
+    if units(text) > STATEMENT_UNITS or not all(lexicon.statements.search(c.text) for c in parsed.clauses):
+        return False
+    if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
+        return False
+    if parsed.figures.hits or parsed.may_fail or _FAILURE.search(text) or _SYMBOL.search(text):
+        return False
+    if lexicon.judging.search(text) or lexicon.has_negator.search(text) or lexicon.mild.search(text):
+        return False
+    return not _escalates(text)
+
+
+def _escalates(text: str) -> bool:
+    """Whether an escalation word of triage.tsv may count in a text without a complaint word: one that
+    needs a complaint in its own clause (第三次购买 repeats a purchase) counts only beside a contact word."""
+    lexicon = escalation_lexicon()
+    if not lexicon.words.search(text):
+        return False
+    contacted = lexicon.contacts.search(text)
+    return any(w.rule is not None and (w.rule.scope != "own" or contacted) for w in lexicon.find(text))
 
 
 def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str | None:
