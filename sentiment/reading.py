@@ -763,6 +763,8 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         mild = lexicon.mild_complaint(parsed)
         if mild:
             return _NEG, f"mild complaint: {mild}"
+    if model_label == _NEG and _suggests_without_complaint(parsed):
+        return (_POS if parsed.figures.praise > 0 else _NEU), "a suggestion, no complaint"
     if parsed.turn is not None:
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
@@ -796,6 +798,21 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"
+
+
+def _suggests_without_complaint(parsed: Parsed) -> bool:
+    """A short text that suggests (a request or suggestion clause) and whose other clauses hold a verdict
+    word but no complaint word, failure, hedge or sad emoticon ("质量还行，要是有个收纳袋就更好了"): a model's
+    complaint there reads the wish as a flaw. "电池不耐用，建议改进" complains; so, on the project's written
+    reviews, do most texts whose other clauses hold no verdict word the lexicon knows ("汤都被吸干了，建议
+    商家汤和粉分开装")."""
+    if not parsed.asks or not any(c.request for c in parsed.clauses):
+        return False
+    lexicon = parsed._lexicon
+    judged = "，".join(c.text for c in parsed.judged)
+    if not parsed.figures.hits or parsed.figures.complaint < 0 or lexicon.fails(judged) or lexicon.emoticons(parsed.text) < 0:
+        return False
+    return not (lexicon.mild_complaint(parsed) or _escalates(judged))
 
 
 def _plain_statement(parsed: Parsed) -> bool:

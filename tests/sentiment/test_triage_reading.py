@@ -221,3 +221,9 @@ def test_a_statement_that_weighs_something_keeps_the_models_label(text: str) -> 
     label = read(text, "neg").polarity
     assert label != "neu" or read(text, "pos").polarity != "neu"
     assert read(text, "pos").why != "a plain statement: no verdict word"
+
+
+def test_praise_beside_a_suggestion_is_no_complaint_whatever_the_model() -> None:
+    assert polarity("房间很干净，要是早餐再丰富点就更好了", "neg") == "pos"
+    assert polarity("Great blender, would be nice if it came with a second jar", "neg") == "pos"
+    assert polarity("米线都坨了，汤被吸干了，建议汤和粉分开装", "neg") == "neg"  # no verdict word the lexicon knows
