@@ -329,9 +329,7 @@ class ReadingLexicon:
         self.suggestions = _words_and_expressions(w for kind, w, _ in rows if kind == "suggest")
         self.unwished = _words_and_expressions(w for kind, w, _ in rows if kind == "unwished")
         self.statements = _words_and_expressions(w for kind, w, _ in rows if kind == "statement")
-        self.judging = _words_and_expressions(
-            [*self.degree, *(w for kind, w, _ in rows if kind == "judging")]
-        )
+        self.judging = _words_and_expressions([*self.degree, *(w for kind, w, _ in rows if kind == "judging")])
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -810,7 +808,12 @@ def _suggests_without_complaint(parsed: Parsed) -> bool:
         return False
     lexicon = parsed._lexicon
     judged = "，".join(c.text for c in parsed.judged)
-    if not parsed.figures.hits or parsed.figures.complaint < 0 or lexicon.fails(judged) or lexicon.emoticons(parsed.text) < 0:
+    if (
+        not parsed.figures.hits
+        or parsed.figures.complaint < 0
+        or lexicon.fails(judged)
+        or lexicon.emoticons(parsed.text) < 0
+    ):
         return False
     return not (lexicon.mild_complaint(parsed) or _escalates(judged))
 
