@@ -825,7 +825,9 @@ def _plain_statement(parsed: Parsed) -> bool:
     harm or escalation word. The model's label of such a text is noise (DOMAIN.md: statements are neutral,
     tier 1). The lexicon misses many verdict words (很锋利, 有点窄): degree words and negators stand in."""
     text, lexicon = parsed.text, parsed._lexicon
-    if units(text) > STATEMENT_UNITS or not all(lexicon.statements.search(c.text) for c in parsed.clauses):
+    if not lexicon.statements.search(text) or units(text) > STATEMENT_UNITS:  # most texts: one search
+        return False
+    if not all(lexicon.statements.search(c.text) for c in parsed.clauses):
         return False
     if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
         return False
