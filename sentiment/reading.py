@@ -9,8 +9,10 @@ duty manager reads at a glance. The reading keeps the model's label except:
      (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
      text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
      正好给我儿子穿);
-  2. questions and requests that judge nothing are neutral ("请问有停车场吗？");
-     a rhetorical question (为什么, 怎么就, ？？) judges;
+  2. questions, requests and suggestions that judge nothing are neutral ("请问有停车场吗？",
+     要是有个收纳袋就更好了: reading.tsv's suggest rows); a rhetorical question (为什么, 怎么就, ？？)
+     judges, and so does a suggestion that complains (希望下次别再发错货了); a plain statement of
+     fact with no verdict word is neutral (今天下单了，明天到: statement rows);
   3. a turn (但是, 可是, 就是, 结果, 不过, 可惜, but ...): the clauses from the last
      turn on carry the verdict - their strong lexicon verdict, else the model's
      label of those clauses alone ("虽然包装精美，但是里面的东西是坏的"); a concession
@@ -800,7 +802,7 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
 
 def _suggests_without_complaint(parsed: Parsed) -> bool:
     """A short text that suggests (a request or suggestion clause) and whose other clauses hold a verdict
-    word but no complaint word, failure, hedge or sad emoticon ("质量还行，要是有个收纳袋就更好了"): a model's
+    word but no complaint word, failure, hedge or sad emoticon ("房间很干净，要是早餐再丰富点就更好了"): a model's
     complaint there reads the wish as a flaw. "电池不耐用，建议改进" complains; so, on the project's written
     reviews, do most texts whose other clauses hold no verdict word the lexicon knows ("汤都被吸干了，建议
     商家汤和粉分开装")."""
