@@ -82,7 +82,12 @@ STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without as
 # time and changed no suite review.
 DENIAL_CHARS = 50
 # A plain statement is short: a longer text without a verdict word still tells one the model may read.
-STATEMENT_UNITS = 16
+STATEMENT_UNITS = 24  # 16 left out English statements ("booked a flight to seoul for next month": 22)
+FACT_UNITS = 8  # a clause of a statement this short may hold no statement row (房间在十八楼)
+# Not yet used or opened: a fact, not a complaint (她还没拆, haven't opened it yet).
+_NOT_YET = re.compile(
+    r"还没(?:拆封|拆|开封|打开|用|试|穿|装|吃|喝|开始)|(?<![a-z])(?:haven't|hasn't|not) (?:opened|tried|used|worn)(?: it| them)? yet\b"
+)
 _EXCLAIMS = re.compile(r"[!！]")
 _SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff\[]")  # emoji and Weibo's [泪]: a mood
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
@@ -224,15 +229,30 @@ class Parsed:
     @once
     def turn(self) -> int | None:
         """Index of the last judging clause that turns."""
+        lexicon = self._lexicon
         if not grammar.turns_anywhere(self.text):
-            return None
+            return self._lexicon_turn() if lexicon._turns.search(self.text) or lexicon._then.search(self.text) else None
         turns = [i for i, c in enumerate(self.clauses) if c.turn and c.judges]
         if turns:
             return turns[-1]
         # A concession without a turn word: the clause after it turns ("although the screen is
         # gorgeous, the battery dies by lunch"; "虽然价格便宜，用了两次拉链就坏了").
         conceding = [i for i, c in enumerate(self.clauses[:-1]) if grammar.CONCESSION.search(c.text)]
-        return conceding[-1] + 1 if conceding else None
+        return conceding[-1] + 1 if conceding else self._lexicon_turn()
+
+    def _lexicon_turn(self) -> int | None:
+        """A turn reading.tsv names: a clause that starts with a turn row ("on the other hand", 相比之下), or
+        the present set against the past: a clause of now rows (这次, 现在, lately) after one of then rows
+        (以前, 之前一直, used to): "以前一直很喜欢这个牌子，这次买的精华质地变稀了"."""
+        lexicon, clauses = self._lexicon, self.clauses
+        turns = [i for i, c in enumerate(clauses) if c.judges and _opens(lexicon._turns, c.text)]
+        if turns:
+            return turns[-1]
+        then = next((i for i, c in enumerate(clauses) if _opens(lexicon._then, c.text)), None)
+        if then is None:
+            return None
+        now = [i for i, c in enumerate(clauses[then + 1 :], then + 1) if _opens(lexicon._now, c.text)]
+        return now[-1] if now and clauses[now[-1]].judges else None
 
     @once
     def irony(self) -> tuple[str, bool]:
@@ -273,8 +293,9 @@ class Parsed:
         if self.short:
             return None
         last_two = _SENTENCES.split(self.text.rstrip(_SENTENCE_ENDS))[-2:]
-        found = next((s for s in reversed(last_two) if self._lexicon.summing_up.search(s)), None)
-        return None if found is None or grammar.asks_anywhere(found) else found
+        # A closing request ("please bring back the simple version") asks: the sentence before may sum up.
+        found = (s for s in reversed(last_two) if self._lexicon.summing_up.search(s) and not grammar.asks_anywhere(s))
+        return next(found, None)
 
 
 @dataclass(frozen=True)
@@ -342,6 +363,13 @@ class ReadingLexicon:
         )
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
+        # A purpose imputed to the seller that trains or tests the customer (在培养我的耐心, 锻炼家长的视力):
+        # sarcasm on its own. Quoted claims of a feature (“防水”, “静音”) are praise a quote can mock.
+        self._imputed = _words_and_expressions(w for kind, w, _ in rows if kind == "imputed")
+        self._claims = _words_and_expressions(w for kind, w, _ in rows if kind == "claim")
+        self._turns = _words_and_expressions(w for kind, w, _ in rows if kind == "turn")
+        self._then = _words_and_expressions(w for kind, w, _ in rows if kind == "then")
+        self._now = _words_and_expressions(w for kind, w, _ in rows if kind == "now")
         self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
         # Sneers are irony rows too (呵呵): the markers cover every word the sarcasm rules start from.
         self._markers = Words({w for kind, w, _ in rows if kind in ("irony", "idiom", "closer")})
@@ -507,7 +535,7 @@ class ReadingLexicon:
             return ""
         found = next((f for f in map(self.failure, (c.text for c in after if c.judges)) if f), None)
         if found:
-            return "" if any(c.figures.praise for c in after) else found
+            return "" if any(c.figures.praise and not self.closes(c) for c in after) else found
         # Harm the text ends on, that its praise does not outweigh and no cure follows (宝宝湿疹好了很多).
         last = after[-1]
         if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
@@ -546,6 +574,17 @@ class ReadingLexicon:
             return clauses
         text, cut = clauses[0].text, found.start()
         return (self.clause(text[:cut]), self.clause(text[cut:]), *clauses[1:])
+
+    def closes(self, clause: Clause) -> bool:
+        """Whether a clause after a failure is an ironic closer and nothing more: a short clause whose praise
+        is all closer or irony rows (真稳, 好稳定, 惊喜感拉满, amazing engineering): "客服超有效率的，每次打去
+        都在忙线中，好稳定" stays sarcasm, "等了半小时才上菜，味道很好" praises another aspect."""
+        text = clause.text
+        if len(_CJK.findall(text)) > OPENER_CHARS or len(_LATIN_WORD.findall(text)) > OPENER_WORDS // 2:
+            return False
+        if not (self._closers.search(text) or self._irony.search(text)):
+            return False
+        return self.figures(self._closers.strip(self.strip_irony(text))).praise <= 0
 
     def _complains(self, clause: Clause) -> bool:
         """Whether a clause reports a failure or complains (its laughter aside)."""
@@ -610,6 +649,9 @@ class ReadingLexicon:
         if marked and self._idioms.search(text):
             if _FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses):
                 return "sarcastic idiom before a complaint", True
+        imputed = _first(self._imputed, text)
+        if imputed and not _NEGATED_BEFORE.search(text, 0, imputed.start()):
+            return f"a flaw told as a purpose: {imputed.group()}", True
         question = grammar.SARCASTIC_QUESTION.search(text)
         if question:
             return f"rhetorical question: {question.group().strip()}", True
@@ -625,8 +667,10 @@ class ReadingLexicon:
         openers = [(0, tail)] if tail is not None else []
         for quoted in _QUOTED.findall(text) if quoted_any else ():
             praised = self.figures(quoted).score > 0 or (not _CJK.search(quoted) and len(quoted.split()) <= 2)
+            praised = praised or bool(self._claims.search(quoted))
             others = [c for i, c in enumerate(parts) if quoted not in c.text and i not in dict(openers)]
-            if praised and not any(c.score > 0 for c in others):
+            # Praise around the quote that is all irony (amazing, 真厉害) is part of the sarcasm.
+            if praised and not any(self.figures(self.strip_irony(c.text)).score > 0 for c in others):
                 return f"praise in quotes: {quoted}", True
         for index, tail in openers:
             rest = [self.clause(tail), *parts[index + 1 :]]
@@ -717,6 +761,22 @@ def _reaches(text: str, negator_end: int, start: int, latin: bool) -> bool:
     return start - negator_end <= NEGATION_GAP
 
 
+def _first(words: Words, text: str) -> re.Match[str] | None:
+    """The first match of a word list in a text (None if none)."""
+    found = words.matches(text)
+    return min((m for m, _ in found), key=lambda m: m.start()) if found else None
+
+
+def _opens(words: Words, text: str) -> bool:
+    """Whether a word of a list opens a clause (a few characters or two words may precede it: 但这次,
+    "the battery, on the other hand")."""
+    found = _first(words, text)
+    if found is None:
+        return False
+    head = text[: found.start()]
+    return len(_CJK.findall(head)) <= OPENER_LEAD and len(_LATIN_WORD.findall(head)) <= OPENER_LEAD
+
+
 def _sign(value: float) -> str:
     return _POS if value > 0 else _NEG
 
@@ -758,6 +818,8 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
+    if _suggestion_first(parsed):
+        return _NEU, "a suggestion; its reason only hedges"
     lexicon = reading_lexicon()
     if model_label != _NEG:
         mild = lexicon.mild_complaint(parsed)
@@ -820,6 +882,24 @@ def _suggests_without_complaint(parsed: Parsed) -> bool:
     return not (lexicon.mild_complaint(parsed) or _escalates(judged))
 
 
+def _suggestion_first(parsed: Parsed) -> bool:
+    """A short text that opens with a suggestion and gives at most a mild reason for it ("建议加个夜间模式，
+    晚上看久了眼睛有点酸", "would love a dark mode, my eyes get tired at night"): a feature request, neutral and
+    tier 1 whatever the model reads into the reason (DOMAIN.md: 给建议). Not when the rest reports a failure or
+    a delay (the wide opener pattern: 又, 才, 还没, 等了…小时), complains at least STRONG, or holds an escalation
+    word or a sad emoticon: "希望尽快处理，已经等了三天还没发货" complains."""
+    clauses = parsed.clauses
+    if not parsed.asks or len(clauses) < 2 or not clauses[0].request:
+        return False
+    lexicon = parsed._lexicon
+    rest = "，".join(c.text for c in clauses[1:])
+    if lexicon.fails(rest) or lexicon.unwished.search(rest) or lexicon.emoticons(parsed.text) < 0:
+        return False
+    if sum(c.complaint for c in clauses[1:]) <= -STRONG:
+        return False
+    return not _escalates(rest)
+
+
 def _plain_statement(parsed: Parsed) -> bool:
     """A short statement of fact that judges nothing ("今天下单了，明天到", "this is my second one",
     "買給媽媽用的"): a fact of reading.tsv's statement rows in every clause, at most STATEMENT_UNITS, and
@@ -829,13 +909,15 @@ def _plain_statement(parsed: Parsed) -> bool:
     text, lexicon = parsed.text, parsed._lexicon
     if not lexicon.statements.search(text) or units(text) > STATEMENT_UNITS:  # most texts: one search
         return False
-    if not all(lexicon.statements.search(c.text) for c in parsed.clauses):
+    # A clause too short to judge in words the lexicon lacks may go with the facts (房间在十八楼, 经济舱).
+    if not all(lexicon.statements.search(c.text) or units(c.text) <= FACT_UNITS for c in parsed.clauses):
         return False
     if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
         return False
-    if parsed.figures.hits or parsed.may_fail or _FAILURE.search(text) or _SYMBOL.search(text):
+    facts = _NOT_YET.sub("", text)  # 还没拆 (a gift not yet opened) is a fact, 还没到 a complaint
+    if parsed.figures.hits or parsed.may_fail or _FAILURE.search(facts) or _SYMBOL.search(text):
         return False
-    if lexicon.judging.search(text) or lexicon.has_negator.search(text) or lexicon.mild.search(text):
+    if lexicon.judging.search(text) or lexicon.has_negator.search(facts) or lexicon.mild.search(text):
         return False
     return not _escalates(text)
 
@@ -856,7 +938,11 @@ def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str 
     closing = parsed.summing_up
     if closing is None or turn_label not in (_POS, _NEG) or turn_label == model_label:
         return None
-    score = parsed._lexicon.figures(closing).score
+    lexicon = parsed._lexicon
+    # The clauses that hold the summing-up word decide ("整体来说有点失望，…应该可以做得更好才对": the
+    # should-be-better clause praises nothing); the whole sentence when they hold no verdict word.
+    summing = [c for c in grammar.split(closing) if lexicon.summing_up.search(c)]
+    score = lexicon.figures("，".join(summing)).score or lexicon.figures(closing).score
     return turn_label if score and _sign(score) == turn_label else None
 
 
