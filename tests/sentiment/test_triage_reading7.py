@@ -65,6 +65,20 @@ def test_a_quoted_word_that_claims_nothing_is_no_sarcasm() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "老板真贴心，裤子做大了两个码",
+        "民宿隔音真好，隔壁说话听得一清二楚",
+        "充电宝真耐用，下午就没电了",
+        "冰咖啡送到变成温的了，谢谢骑手帮我加热",
+    ],
+)
+def test_everyday_failures_beside_praise_or_thanks_read_as_sarcasm(text: str) -> None:
+    """A size off by codes, a battery empty by the afternoon, neighbours heard through the wall, a drink gone warm."""
+    assert reading(text, "pos")[0] == "neg"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "真棒，用完皮肤反而更干了",
         "太好了，买的黑色收到是白色的",
         "绝了，电脑自己重启了五次",
