@@ -83,12 +83,12 @@ STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without as
 DENIAL_CHARS = 50
 # A plain statement is short: a longer text without a verdict word still tells one the model may read.
 STATEMENT_UNITS = 24  # 16 left out English statements ("booked a flight to seoul for next month": 22)
-FACT_UNITS = 8  # a clause of a statement this short may hold no statement row (房间在十八楼)
 # Not yet used or opened: a fact, not a complaint (她还没拆, haven't opened it yet).
 _NOT_YET = re.compile(
     r"还没(?:拆封|拆|开封|打开|用|试|穿|装|吃|喝|开始)|(?<![a-z])(?:haven't|hasn't|not) (?:opened|tried|used|worn)(?: it| them)? yet\b"
 )
 _EXCLAIMS = re.compile(r"[!！]")
+_HOPELESS = re.compile(r"[不没]抱[^，。！？；,.!?;]{0,4}希望|不指望|没指望")  # 希望 that hopes for nothing
 _SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff\[]")  # emoji and Weibo's [泪]: a mood
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
@@ -243,12 +243,13 @@ class Parsed:
     def _lexicon_turn(self) -> int | None:
         """A turn reading.tsv names: a clause that starts with a turn row ("on the other hand", 相比之下), or
         the present set against the past: a clause of now rows (这次, 现在, lately) after one of then rows
-        (以前, 之前一直, used to): "以前一直很喜欢这个牌子，这次买的精华质地变稀了"."""
+        (以前, 之前一直, used to) that praises: "以前一直很喜欢这个牌子，这次买的精华质地变稀了". A past told
+        without praise is the old trouble the new product ends (以前要等好久，现在秒开): no turn."""
         lexicon, clauses = self._lexicon, self.clauses
         turns = [i for i, c in enumerate(clauses) if c.judges and _opens(lexicon._turns, c.text)]
         if turns:
             return turns[-1]
-        then = next((i for i, c in enumerate(clauses) if _opens(lexicon._then, c.text)), None)
+        then = next((i for i, c in enumerate(clauses) if _opens(lexicon._then, c.text) and c.figures.praise > 0), None)
         if then is None:
             return None
         now = [i for i, c in enumerate(clauses[then + 1 :], then + 1) if _opens(lexicon._now, c.text)]
@@ -889,13 +890,18 @@ def _suggestion_first(parsed: Parsed) -> bool:
     a delay (the wide opener pattern: 又, 才, 还没, 等了…小时), complains at least STRONG, or holds an escalation
     word or a sad emoticon: "希望尽快处理，已经等了三天还没发货" complains."""
     clauses = parsed.clauses
-    if not parsed.asks or len(clauses) < 2 or not clauses[0].request:
-        return False
     lexicon = parsed._lexicon
+    # A suggestion frame (建议, 希望, 要是…就好了, would love), not any request: "拜托三小时了，不要了" complains.
+    if not parsed.asks or len(clauses) < 2 or not lexicon.suggestions.search(clauses[0].text):
+        return False
+    # 不抱希望 hopes for nothing; a turn (本来没抱希望，结果…) is the contrast rule's.
+    if not clauses[0].request or parsed.turn is not None or _HOPELESS.search(clauses[0].text):
+        return False
     rest = "，".join(c.text for c in clauses[1:])
     if lexicon.fails(rest) or lexicon.unwished.search(rest) or lexicon.emoticons(parsed.text) < 0:
         return False
-    if sum(c.complaint for c in clauses[1:]) <= -STRONG:
+    # A verdict of its own beside the wish (房间和服务都很好, 太难吃了) is no reason given for it.
+    if sum(c.complaint for c in clauses[1:]) <= -STRONG or sum(c.figures.praise for c in clauses[1:]) >= STRONG:
         return False
     return not _escalates(rest)
 
@@ -909,8 +915,7 @@ def _plain_statement(parsed: Parsed) -> bool:
     text, lexicon = parsed.text, parsed._lexicon
     if not lexicon.statements.search(text) or units(text) > STATEMENT_UNITS:  # most texts: one search
         return False
-    # A clause too short to judge in words the lexicon lacks may go with the facts (房间在十八楼, 经济舱).
-    if not all(lexicon.statements.search(c.text) or units(c.text) <= FACT_UNITS for c in parsed.clauses):
+    if not all(lexicon.statements.search(c.text) for c in parsed.clauses):
         return False
     if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
         return False

@@ -93,7 +93,7 @@ def test_the_new_failure_rows_after_praise_read_as_sarcasm(text: str) -> None:
 # ---------------------------------------------------------------- turns
 @pytest.mark.parametrize(
     "text",
-    ["The screen is lovely; the speakers, on the other hand, sound tinny.", "外观很好看，唯一的缺点是开机要等半分钟"],
+    ["The screen is lovely; the speakers, on the other hand, sound tinny.", "这家的面很筋道，相比之下汤头就寡淡多了"],
 )
 def test_a_turn_row_of_reading_tsv_carries_the_verdict(text: str) -> None:
     polarity, why = reading(text, "pos", "neg")
@@ -101,8 +101,13 @@ def test_a_turn_row_of_reading_tsv_carries_the_verdict(text: str) -> None:
 
 
 def test_the_present_set_against_the_past_turns_at_the_present() -> None:
-    assert reading("之前一直买这家的咖啡豆，这次的豆子喝起来一股糊味", "pos", "neg")[0] == "neg"
+    assert reading("之前一直很喜欢这家的咖啡豆，这次的豆子喝起来一股糊味", "pos", "neg")[0] == "neg"
     assert reading("以前用别家的，这次换了这家，很好用", "pos", "pos")[0] == "pos"
+
+
+def test_a_past_told_without_praise_is_no_turn() -> None:
+    """The old trouble the new product ends: 以前要等好久 praises nothing, so 现在 does not turn."""
+    assert read("控油效果明显，以前一天一洗，现在两天洗一次", "pos").parsed.turn is None
 
 
 def test_a_then_clause_alone_is_no_turn() -> None:
@@ -162,7 +167,7 @@ def test_a_suggestion_beside_a_failure_a_delay_or_a_strong_complaint_complains(t
         "今天在柜台开了一个账户。",
         "Opened a new account at the branch on Monday.",
         "买来送同事的，还没拆",
-        "住了三晚，房间在五楼",
+        "住了三晚，订的是大床房",
     ],
 )
 def test_plain_statements_of_the_new_kinds_are_neutral(text: str) -> None:
