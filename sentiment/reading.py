@@ -9,8 +9,10 @@ duty manager reads at a glance. The reading keeps the model's label except:
      (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
      text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
      正好给我儿子穿);
-  2. questions and requests that judge nothing are neutral ("请问有停车场吗？");
-     a rhetorical question (为什么, 怎么就, ？？) judges;
+  2. questions, requests and suggestions that judge nothing are neutral ("请问有停车场吗？",
+     要是有个收纳袋就更好了: reading.tsv's suggest rows); a rhetorical question (为什么, 怎么就, ？？)
+     judges, and so does a suggestion that complains (希望下次别再发错货了); a plain statement of
+     fact with no verdict word is neutral (今天下单了，明天到: statement rows);
   3. a turn (但是, 可是, 就是, 结果, 不过, 可惜, but ...): the clauses from the last
      turn on carry the verdict - their strong lexicon verdict, else the model's
      label of those clauses alone ("虽然包装精美，但是里面的东西是坏的"); a concession
@@ -79,6 +81,15 @@ STRONG = 2.0  # a turn's lexicon verdict at least this strong decides without as
 # ("hardly worth the money", 不太好, 并不满意); on longer texts the scan for it cost about 5% of scoring
 # time and changed no suite review.
 DENIAL_CHARS = 50
+# A plain statement is short: a longer text without a verdict word still tells one the model may read.
+STATEMENT_UNITS = 24  # 16 left out English statements ("booked a flight to seoul for next month": 22)
+# Not yet used or opened: a fact, not a complaint (她还没拆, haven't opened it yet).
+_NOT_YET = re.compile(
+    r"还没(?:拆封|拆|开封|打开|用|试|穿|装|吃|喝|开始)|(?<![a-z])(?:haven't|hasn't|not) (?:opened|tried|used|worn)(?: it| them)? yet\b"
+)
+_EXCLAIMS = re.compile(r"[!！]")
+_HOPELESS = re.compile(r"[不没]抱[^，。！？；,.!?;]{0,4}希望|不指望|没指望")  # 希望 that hopes for nothing
+_SYMBOL = re.compile(r"[\u2600-\u27bf\U0001f000-\U0001faff\[]")  # emoji and Weibo's [泪]: a mood
 RHETORICAL_COMPLAINT = -2.5  # a question with a complaint this strong complains ("退货运费谁出" does not)
 HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
@@ -143,6 +154,13 @@ class Clause(Asking):
         return bool(grammar.TURN.search(self.text) or grammar.CAVEAT.search(self.text))
 
     @once
+    def request(self) -> bool:
+        """A request at the clause's start (请, 建议, please) or a suggestion frame of reading.tsv anywhere
+        in it (要是有个收纳袋就更好了, would be nice if ...), that neither complains nor reports a failure:
+        "希望下次别再发错货了" complains."""
+        return self._lexicon.suggests(self.text, bool(grammar.REQUEST.search(self.text)))
+
+    @once
     def rhetorical(self) -> bool:
         """A question that complains rather than asks: 为什么没有辣椒？ 送的可乐呢？？"""
         if not self.question:
@@ -193,7 +211,7 @@ class Parsed:
     @once
     def asks(self) -> bool:
         """Whether any clause may ask or request (one search of the text before any per clause)."""
-        return bool(grammar.asks_anywhere(self.text))
+        return bool(grammar.asks_anywhere(self.text)) or self._lexicon.suggestions.search(self.text)
 
     @once
     def judged(self) -> tuple[Clause, ...]:
@@ -211,15 +229,31 @@ class Parsed:
     @once
     def turn(self) -> int | None:
         """Index of the last judging clause that turns."""
+        lexicon = self._lexicon
         if not grammar.turns_anywhere(self.text):
-            return None
+            return self._lexicon_turn() if lexicon._turns.search(self.text) or lexicon._then.search(self.text) else None
         turns = [i for i, c in enumerate(self.clauses) if c.turn and c.judges]
         if turns:
             return turns[-1]
         # A concession without a turn word: the clause after it turns ("although the screen is
         # gorgeous, the battery dies by lunch"; "虽然价格便宜，用了两次拉链就坏了").
         conceding = [i for i, c in enumerate(self.clauses[:-1]) if grammar.CONCESSION.search(c.text)]
-        return conceding[-1] + 1 if conceding else None
+        return conceding[-1] + 1 if conceding else self._lexicon_turn()
+
+    def _lexicon_turn(self) -> int | None:
+        """A turn reading.tsv names: a clause that starts with a turn row ("on the other hand", 相比之下), or
+        the present set against the past: a clause of now rows (这次, 现在, lately) after one of then rows
+        (以前, 之前一直, used to) that praises: "以前一直很喜欢这个牌子，这次买的精华质地变稀了". A past told
+        without praise is the old trouble the new product ends (以前要等好久，现在秒开): no turn."""
+        lexicon, clauses = self._lexicon, self.clauses
+        turns = [i for i, c in enumerate(clauses) if c.judges and _opens(lexicon._turns, c.text)]
+        if turns:
+            return turns[-1]
+        then = next((i for i, c in enumerate(clauses) if _opens(lexicon._then, c.text) and c.figures.praise > 0), None)
+        if then is None:
+            return None
+        now = [i for i, c in enumerate(clauses[then + 1 :], then + 1) if _opens(lexicon._now, c.text)]
+        return now[-1] if now and clauses[now[-1]].judges else None
 
     @once
     def irony(self) -> tuple[str, bool]:
@@ -260,8 +294,9 @@ class Parsed:
         if self.short:
             return None
         last_two = _SENTENCES.split(self.text.rstrip(_SENTENCE_ENDS))[-2:]
-        found = next((s for s in reversed(last_two) if self._lexicon.summing_up.search(s)), None)
-        return None if found is None or grammar.asks_anywhere(found) else found
+        # A closing request ("please bring back the simple version") asks: the sentence before may sum up.
+        found = (s for s in reversed(last_two) if self._lexicon.summing_up.search(s) and not grammar.asks_anywhere(s))
+        return next(found, None)
 
 
 @dataclass(frozen=True)
@@ -315,6 +350,10 @@ class ReadingLexicon:
         self.benefits = Words({w for kind, w, _ in rows if kind == "benefit"})
         self.feared = Words(self.frames)
         self.summing_up = Words({w for kind, w, _ in rows if kind == "verdict"})
+        self.suggestions = _words_and_expressions(w for kind, w, _ in rows if kind == "suggest")
+        self.unwished = _words_and_expressions(w for kind, w, _ in rows if kind == "unwished")
+        self.statements = _words_and_expressions(w for kind, w, _ in rows if kind == "statement")
+        self.judging = _words_and_expressions([*self.degree, *(w for kind, w, _ in rows if kind == "judging")])
         neutral = {w for kind, w, _ in rows if kind == "neutral"}
         self.neutral = Words(neutral)
         # One search spares the neutral and affirm searches in most texts.
@@ -325,6 +364,13 @@ class ReadingLexicon:
         )
         self._irony = Words({w for kind, w, _ in rows if kind == "irony"})
         self._idioms = Words({w for kind, w, _ in rows if kind == "idiom"})
+        # A purpose imputed to the seller that trains or tests the customer (在培养我的耐心, 锻炼家长的视力):
+        # sarcasm on its own. Quoted claims of a feature (“防水”, “静音”) are praise a quote can mock.
+        self._imputed = _words_and_expressions(w for kind, w, _ in rows if kind == "imputed")
+        self._claims = _words_and_expressions(w for kind, w, _ in rows if kind == "claim")
+        self._turns = _words_and_expressions(w for kind, w, _ in rows if kind == "turn")
+        self._then = _words_and_expressions(w for kind, w, _ in rows if kind == "then")
+        self._now = _words_and_expressions(w for kind, w, _ in rows if kind == "now")
         self._sneers = Words({w for kind, w, _ in rows if kind == "sneer"})
         # Sneers are irony rows too (呵呵): the markers cover every word the sarcasm rules start from.
         self._markers = Words({w for kind, w, _ in rows if kind in ("irony", "idiom", "closer")})
@@ -452,6 +498,16 @@ class ReadingLexicon:
                 return match
         return None
 
+    def suggests(self, text: str, requests: bool = False) -> bool:
+        """Whether a clause that `requests` or holds a suggestion frame judges nothing else: "would be nice
+        if it didn't break" complains (a complaint word or a failure in it), and so does a wish that
+        something not happen again ("希望下次别再发错货了": unwished rows)."""
+        if not (requests or self.suggestions.search(text)):
+            return False
+        if self.unwished.search(text):
+            return False
+        return not (self.figures(text).complaint < 0 or self.failure(text) is not None)
+
     def fails(self, text: str) -> bool:
         """Whether a clause after an ironic opener reports a failure: the opener's wider failure
         pattern (又, 才, 还没 ...: the opener already marks irony) or a concrete failure."""
@@ -480,7 +536,7 @@ class ReadingLexicon:
             return ""
         found = next((f for f in map(self.failure, (c.text for c in after if c.judges)) if f), None)
         if found:
-            return "" if any(c.figures.praise for c in after) else found
+            return "" if any(c.figures.praise and not self.closes(c) for c in after) else found
         # Harm the text ends on, that its praise does not outweigh and no cure follows (宝宝湿疹好了很多).
         last = after[-1]
         if not (last.judges and self.harm_words.search(last.text) and sum(c.score for c in after) < 0):
@@ -519,6 +575,17 @@ class ReadingLexicon:
             return clauses
         text, cut = clauses[0].text, found.start()
         return (self.clause(text[:cut]), self.clause(text[cut:]), *clauses[1:])
+
+    def closes(self, clause: Clause) -> bool:
+        """Whether a clause after a failure is an ironic closer and nothing more: a short clause whose praise
+        is all closer or irony rows (真稳, 好稳定, 惊喜感拉满, amazing engineering): "客服超有效率的，每次打去
+        都在忙线中，好稳定" stays sarcasm, "等了半小时才上菜，味道很好" praises another aspect."""
+        text = clause.text
+        if len(_CJK.findall(text)) > OPENER_CHARS or len(_LATIN_WORD.findall(text)) > OPENER_WORDS // 2:
+            return False
+        if not (self._closers.search(text) or self._irony.search(text)):
+            return False
+        return self.figures(self._closers.strip(self.strip_irony(text))).praise <= 0
 
     def _complains(self, clause: Clause) -> bool:
         """Whether a clause reports a failure or complains (its laughter aside)."""
@@ -583,6 +650,9 @@ class ReadingLexicon:
         if marked and self._idioms.search(text):
             if _FAILURE.search(text) or any(c.score < 0 for c in parsed.clauses):
                 return "sarcastic idiom before a complaint", True
+        imputed = _first(self._imputed, text)
+        if imputed and not _NEGATED_BEFORE.search(text, 0, imputed.start()):
+            return f"a flaw told as a purpose: {imputed.group()}", True
         question = grammar.SARCASTIC_QUESTION.search(text)
         if question:
             return f"rhetorical question: {question.group().strip()}", True
@@ -598,8 +668,10 @@ class ReadingLexicon:
         openers = [(0, tail)] if tail is not None else []
         for quoted in _QUOTED.findall(text) if quoted_any else ():
             praised = self.figures(quoted).score > 0 or (not _CJK.search(quoted) and len(quoted.split()) <= 2)
+            praised = praised or bool(self._claims.search(quoted))
             others = [c for i, c in enumerate(parts) if quoted not in c.text and i not in dict(openers)]
-            if praised and not any(c.score > 0 for c in others):
+            # Praise around the quote that is all irony (amazing, 真厉害) is part of the sarcasm.
+            if praised and not any(self.figures(self.strip_irony(c.text)).score > 0 for c in others):
                 return f"praise in quotes: {quoted}", True
         for index, tail in openers:
             rest = [self.clause(tail), *parts[index + 1 :]]
@@ -690,6 +762,22 @@ def _reaches(text: str, negator_end: int, start: int, latin: bool) -> bool:
     return start - negator_end <= NEGATION_GAP
 
 
+def _first(words: Words, text: str) -> re.Match[str] | None:
+    """The first match of a word list in a text (None if none)."""
+    found = words.matches(text)
+    return min((m for m, _ in found), key=lambda m: m.start()) if found else None
+
+
+def _opens(words: Words, text: str) -> bool:
+    """Whether a word of a list opens a clause (a few characters or two words may precede it: 但这次,
+    "the battery, on the other hand")."""
+    found = _first(words, text)
+    if found is None:
+        return False
+    head = text[: found.start()]
+    return len(_CJK.findall(head)) <= OPENER_LEAD and len(_LATIN_WORD.findall(head)) <= OPENER_LEAD
+
+
 def _sign(value: float) -> str:
     return _POS if value > 0 else _NEG
 
@@ -731,15 +819,21 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         if model_label == _NEU and parsed.figures.score:  # the model has no verdict: the words have one
             return _sign(parsed.figures.score), "lexicon (long text, model neutral)"
         return model_label, "model (long text)"
+    if _suggestion_first(parsed):
+        return _NEU, "a suggestion; its reason only hedges"
     lexicon = reading_lexicon()
     if model_label != _NEG:
         mild = lexicon.mild_complaint(parsed)
         if mild:
             return _NEG, f"mild complaint: {mild}"
+    if model_label == _NEG and _suggests_without_complaint(parsed):
+        return (_POS if parsed.figures.praise > 0 else _NEU), "a suggestion, no complaint"
     if parsed.turn is not None:
         verdict = _turn_verdict(parsed.clauses, parsed.turn, turn_label)
         if verdict in (_POS, _NEG):
             return verdict, f"turn: {parsed.clauses[parsed.turn].text.strip()}"
+    if model_label != _NEU and _plain_statement(parsed):
+        return _NEU, "a plain statement: no verdict word"
     framed = lexicon.verdict_frames.search(parsed.text)
     if framed and lexicon.neutral.search(parsed.text) and abs(parsed.figures.score) < STRONG:
         return _NEU, "neither praise nor complaint"
@@ -769,13 +863,91 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     return model_label, "model"
 
 
+def _suggests_without_complaint(parsed: Parsed) -> bool:
+    """A short text that suggests (a request or suggestion clause) and whose other clauses hold a verdict
+    word but no complaint word, failure, hedge or sad emoticon ("房间很干净，要是早餐再丰富点就更好了"): a model's
+    complaint there reads the wish as a flaw. "电池不耐用，建议改进" complains; so, on the project's written
+    reviews, do most texts whose other clauses hold no verdict word the lexicon knows ("汤都被吸干了，建议
+    商家汤和粉分开装")."""
+    if not parsed.asks or not any(c.request for c in parsed.clauses):
+        return False
+    lexicon = parsed._lexicon
+    judged = "，".join(c.text for c in parsed.judged)
+    if (
+        not parsed.figures.hits
+        or parsed.figures.complaint < 0
+        or lexicon.fails(judged)
+        or lexicon.emoticons(parsed.text) < 0
+    ):
+        return False
+    return not (lexicon.mild_complaint(parsed) or _escalates(judged))
+
+
+def _suggestion_first(parsed: Parsed) -> bool:
+    """A short text that opens with a suggestion and gives at most a mild reason for it ("建议加个夜间模式，
+    晚上看久了眼睛有点酸", "would love a dark mode, my eyes get tired at night"): a feature request, neutral and
+    tier 1 whatever the model reads into the reason (DOMAIN.md: 给建议). Not when the rest reports a failure or
+    a delay (the wide opener pattern: 又, 才, 还没, 等了…小时), complains at least STRONG, or holds an escalation
+    word or a sad emoticon: "希望尽快处理，已经等了三天还没发货" complains."""
+    clauses = parsed.clauses
+    lexicon = parsed._lexicon
+    # A suggestion frame (建议, 希望, 要是…就好了, would love), not any request: "拜托三小时了，不要了" complains.
+    if not parsed.asks or len(clauses) < 2 or not lexicon.suggestions.search(clauses[0].text):
+        return False
+    # 不抱希望 hopes for nothing; a turn (本来没抱希望，结果…) is the contrast rule's.
+    if not clauses[0].request or parsed.turn is not None or _HOPELESS.search(clauses[0].text):
+        return False
+    rest = "，".join(c.text for c in clauses[1:])
+    if lexicon.fails(rest) or lexicon.unwished.search(rest) or lexicon.emoticons(parsed.text) < 0:
+        return False
+    # A verdict of its own beside the wish (房间和服务都很好, 太难吃了) is no reason given for it.
+    if sum(c.complaint for c in clauses[1:]) <= -STRONG or sum(c.figures.praise for c in clauses[1:]) >= STRONG:
+        return False
+    return not _escalates(rest)
+
+
+def _plain_statement(parsed: Parsed) -> bool:
+    """A short statement of fact that judges nothing ("今天下单了，明天到", "this is my second one",
+    "買給媽媽用的"): a fact of reading.tsv's statement rows in every clause, at most STATEMENT_UNITS, and
+    no verdict word, degree word, negator, judging row, hedge, turn, question, exclamation, emoji, failure,
+    harm or escalation word. The model's label of such a text is noise (DOMAIN.md: statements are neutral,
+    tier 1). The lexicon misses many verdict words (很锋利, 有点窄): degree words and negators stand in."""
+    text, lexicon = parsed.text, parsed._lexicon
+    if not lexicon.statements.search(text) or units(text) > STATEMENT_UNITS:  # most texts: one search
+        return False
+    if not all(lexicon.statements.search(c.text) for c in parsed.clauses):
+        return False
+    if parsed.turn is not None or parsed.asks or _EXCLAIMS.search(text):
+        return False
+    facts = _NOT_YET.sub("", text)  # 还没拆 (a gift not yet opened) is a fact, 还没到 a complaint
+    if parsed.figures.hits or parsed.may_fail or _FAILURE.search(facts) or _SYMBOL.search(text):
+        return False
+    if lexicon.judging.search(text) or lexicon.has_negator.search(facts) or lexicon.mild.search(text):
+        return False
+    return not _escalates(text)
+
+
+def _escalates(text: str) -> bool:
+    """Whether an escalation word of triage.tsv may count in a text without a complaint word: one that
+    needs a complaint in its own clause (第三次购买 repeats a purchase) counts only beside a contact word."""
+    lexicon = escalation_lexicon()
+    if not lexicon.words.search(text):
+        return False
+    contacted = lexicon.contacts.search(text)
+    return any(w.rule is not None and (w.rule.scope != "own" or contacted) for w in lexicon.find(text))
+
+
 def _summed_up(parsed: Parsed, model_label: str, turn_label: str | None) -> str | None:
     """The verdict of a long text's summing-up against the model's label of the whole: the model's
     label of that sentence read alone, unless the lexicon reads the sentence the other way."""
     closing = parsed.summing_up
     if closing is None or turn_label not in (_POS, _NEG) or turn_label == model_label:
         return None
-    score = parsed._lexicon.figures(closing).score
+    lexicon = parsed._lexicon
+    # The clauses that hold the summing-up word decide ("整体来说有点失望，…应该可以做得更好才对": the
+    # should-be-better clause praises nothing); the whole sentence when they hold no verdict word.
+    summing = [c for c in grammar.split(closing) if lexicon.summing_up.search(c)]
+    score = lexicon.figures("，".join(summing)).score or lexicon.figures(closing).score
     return turn_label if score and _sign(score) == turn_label else None
 
 

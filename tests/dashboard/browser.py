@@ -73,7 +73,7 @@ def dashboard_server(
                 try:
                     if requests.get(f"{url}/_stcore/health", timeout=2).ok:
                         break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # a starting server on a busy machine
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"dashboard not healthy after {timeout}s: {log.read_text(errors='replace')}")

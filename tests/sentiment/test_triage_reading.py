@@ -156,3 +156,74 @@ def test_the_label_of_a_question_is_neutral_not_negative() -> None:
     assert scores[0] < 0.4 and labels == ["neu", "neg"]
     _, band_only = scorer.score(["酒店有停车场吗？要收费吗？"], verdicts=False)
     assert band_only == ["neg"]  # the previous release's label
+
+
+# ---------------------------------------------------------------- suggestions and plain statements (issue 15, part 4)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是有个收纳袋就更好了",  # a wish anywhere in the clause, not only a request at its start
+        "个人建议出个大容量版本",
+        "期待出更多口味",
+        "可以考慮出無糖版本",  # zh-TW
+        "如果再大一點就完美了",
+        "would be nice if the app had a dark mode",
+        "I wish it came in blue",
+        "I suggest adding a second strap",
+    ],
+)
+def test_a_suggestion_alone_reads_neutral(text: str) -> None:
+    assert polarity(text, "pos") == "neu"
+    assert polarity(text, "neg") == "neu"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "电池不耐用，要是能换个大电池就好了",  # a complaint before the suggestion decides
+        "電池不耐用，可以考慮改進",  # zh-TW
+        "the strap broke in a week, would be nice if it were sturdier",
+        "希望下次别再发错货了",  # the wish itself reports a failure
+    ],
+)
+def test_a_suggestion_after_a_complaint_or_holding_one_stays_a_complaint(text: str) -> None:
+    assert polarity(text, "neg") == "neg"
+
+
+def test_recommending_or_warning_is_no_suggestion() -> None:
+    assert polarity("强烈建议购买", "pos") == "pos"
+    assert polarity("不建议购买", "neg") == "neg"
+    assert polarity("很好用，期待下次再来", "pos") == "pos"
+
+
+@pytest.mark.parametrize(
+    "text", ["今天下单了，明天到", "买给我妈用的", "這是第三次購買", "訂了兩晚，週末入住", "this is my second one"]
+)
+def test_a_plain_statement_reads_neutral_whatever_the_model(text: str) -> None:
+    assert polarity(text, "pos") == "neu"
+    assert polarity(text, "neg") == "neu"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "座位间距有点窄",  # a degree word weighs what the lexicon does not know
+        "屏幕稍微偏黄",
+        "櫃檯人員很親切",  # zh-TW
+        "一點都不油",
+        "heavier than I expected",
+        "really comfy",
+        "收到了！",  # an exclamation
+        "😊 面霜用完脸上一直起皮",  # an emoji
+    ],
+)
+def test_a_statement_that_weighs_something_keeps_the_models_label(text: str) -> None:
+    label = read(text, "neg").polarity
+    assert label != "neu" or read(text, "pos").polarity != "neu"
+    assert read(text, "pos").why != "a plain statement: no verdict word"
+
+
+def test_praise_beside_a_suggestion_is_no_complaint_whatever_the_model() -> None:
+    assert polarity("房间很干净，要是早餐再丰富点就更好了", "neg") == "pos"
+    assert polarity("Great blender, would be nice if it came with a second jar", "neg") == "pos"
+    assert polarity("米线都坨了，汤被吸干了，建议汤和粉分开装", "neg") == "neg"  # no verdict word the lexicon knows
