@@ -94,18 +94,28 @@ class Anchors:
             asked = clause.question and not clause.rhetorical
             # "a journalist colleague", 当律师的朋友: the authority names someone, no step was taken
             person = kind == "authority" and names_a_person(clause.text[match.end() - offset :])
-            out.append(Anchor(kind, match.group(), negated or asked or person or _framed(clause.text, before, kind)))
+            start, end = match.start() - offset, match.end() - offset
+            framed = _framed(clause.text, before, kind) or (kind == "harm" and _background(clause.text, start, end))
+            out.append(Anchor(kind, match.group(), negated or asked or person or framed))
         return out
 
 
 def _framed(clause: str, before: str, kind: str) -> bool:
     """A harm feared or supposed (怕孩子摔下来, 如果过敏) or any anchor inside hearsay (看了新闻说): triage's
     frames. A supposed authority is still a threat (如果再不退款就找记者), so frames before it do not count."""
-    frames = escalation_lexicon().frames
-    if kind == "harm" and frames.search(before):
+    lexicon = escalation_lexicon()
+    if kind == "harm" and lexicon.frames.search(before):
         return True
     start = len(before)
-    return any(m.start() <= start < m.end() for m, _ in frames.matches(clause))
+    return any(m.start() <= start < m.end() for m, _ in lexicon.frames.matches(clause))
+
+
+def _background(clause: str, start: int, end: int) -> bool:
+    """An anchor inside a longer word that is no signal (花生过敏 named as a trait, i'm allergic,
+    过敏体质) or right before a word that makes it a condition or a rule (湿疹期间, 过热保护)."""
+    lexicon = escalation_lexicon()
+    inside = any(f.rule is None and f.start <= start < f.end for f in lexicon.find(clause))
+    return inside or lexicon.frames_after.at(clause, end)
 
 
 @lru_cache(maxsize=1)

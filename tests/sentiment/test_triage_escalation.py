@@ -199,3 +199,16 @@ def test_an_anchor_feared_heard_of_or_naming_a_person_is_not_named() -> None:
         assert found and all(a.negated for a in found), (text, found)
     named = anchors().find(read("孩子从床上摔下来了", "neg"))
     assert any(not a.negated for a in named)
+
+
+def test_an_anchor_named_as_a_trait_or_a_condition_is_not_named() -> None:
+    """An anchor inside a word that is no signal (花生过敏 as a trait, i'm allergic) or before a frame
+    word (湿疹期间) tells no event; an allergy that happened is named."""
+    for text in (
+        "孩子花生过敏，商家特别细心",
+        "I'm allergic to most creams, this one is fine.",
+        "湿疹期间用的这款面霜",
+    ):
+        found = [a for a in anchors().find(read(text, "neg")) if a.kind == "harm"]
+        assert found and all(a.negated for a in found), (text, found)
+    assert any(not a.negated for a in anchors().find(read("孩子吃了花生过敏了", "neg")))
