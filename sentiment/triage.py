@@ -34,7 +34,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.reading import Clause, Reading, read, reading_lexicon
-from sentiment.signals import HARM_KINDS, THREAT_KINDS, Found, Signal, escalation_lexicon
+from sentiment.signals import HARM_KINDS, THREAT_KINDS, Found, Signal, Words, escalation_lexicon
 
 RED, CRITICAL, URGENT = 5, 4, 3
 VENT = "发泄"
@@ -43,6 +43,7 @@ _ZH_GAP = 2  # characters allowed between a Chinese negator and the word it canc
 # A word joined to the item before it ("没有长痘痘或过敏"): that item, negated, this far back.
 _JOINED = re.compile(r"(?:或者?|和|与|、|以及|也没有?|也不|(?<![a-z])(?:or|nor|and)\s)\s*$")
 _LIST_ITEM = 8
+_RUN_ITEM = 4  # characters of a negated complaint word right before the word it carries its negation to
 # A comparison whose standard is the word: 比 a few characters before it and 还/更 right after it, or "than".
 _COMPARED_WITH = re.compile(r"比[^，。！？；,.!?;]{0,4}$")
 _COMPARISON_ADVERBS = frozenset("还更都要")
@@ -55,11 +56,32 @@ _CHRONIC = re.compile(r"^(?:(?!用了|吃了|之后|以后|后来).)*(?:常常|�
 # Right before a legal or media word: it names what someone is (朋友是律师, as a journalist), not a step taken.
 _OCCUPATION = re.compile(r"(?:是|当|做)(?:一名|一个|个|名)?$|(?<![a-z])(?:i'm|i am|is|as) an? $")
 _THAN = re.compile(r"(?<![a-z])than (?:my |a |an |the |any |your )?$")
+# Kinds a hypothetical frame does not cancel: the condition is the threat ("如果再不退款就起诉", "if nobody
+# senior answers by Friday I'll be posting this on every review site").
+_CONDITIONAL_THREATS = (*THREAT_KINDS, "publicise")
+# How a deed is done, between a negator and the word it negates: "也不会偷偷自动续费".
+_MANNER = re.compile(r"(?:偷偷摸摸|偷偷|私自|擅自|随意|随便|莫名其妙|莫名|乱)地?$")
+_FEATURE_REACH = 10  # characters after a word in which a feature word makes it a feature's name
+_RATE_GAP = 3  # characters between a rate (一天) and the repeat it measures (跳十几次)
+# The praise-guard classes of triage.tsv (rows "-" of these kinds; see its comments).
+GUARD_KINDS = ("person", "feature", "rate", "intent", "works", "settled")
+_WORKPLACE_REACH = 4  # characters after an authority word in which 上班/工作 make it a workplace (市场监管局上班)
+_WORKPLACE_GAP = 5  # characters between "works at" and the authority it names ("works at the fda")
 
 
 def _lines(name: str) -> list[list[str]]:
     text = resources.files("sentiment").joinpath(f"lexicons/{name}").read_text(encoding="utf-8")
     return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def _guards() -> dict[str, Words]:
+    """triage.tsv's praise-guard word classes (person, feature, rate, intent), Chinese and English."""
+    words: dict[str, list[str]] = {kind: [] for kind in GUARD_KINDS}
+    for tier, kind, _lang, _scope, _reason, field in _lines("triage.tsv"):
+        if tier == "-" and kind in words:
+            words[kind].extend(w.strip().lower() for w in field.split(",") if w.strip())
+    return {kind: Words(found) for kind, found in words.items()}
 
 
 def _alternation(words: list[str]) -> re.Pattern[str]:
@@ -94,7 +116,7 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if _cancelled(clause, word, reading.polarity == "pos") or _handled(reading, index, word):
                 continue
-            if _in_passing(reading, index, word):
+            if _in_passing(reading, index, word) or _background(reading, index, word):
                 continue
             found.append(Signal(rule, word.word))
     return found
@@ -119,6 +141,57 @@ def _in_passing(reading: Reading, index: int, word: Found) -> bool:
     if reading_lexicon().figures(before + "，" + clause.text[word.end :]).hits:
         return False
     return any(c.figures.praise > 0 for i, c in enumerate(reading.clauses) if i != index)
+
+
+def _background(reading: Reading, index: int, word: Found) -> bool:
+    """A risk word that reports no event, whatever the reading: it names a person (当消保官的朋友, a
+    journalist colleague), a feature (加个一键冻结卡片的功能), a rate (一天跳十几次: how often, not a failure
+    repeated), or a step the customer meant to take and did not, a remedy or praise following with no
+    complaint (本来都准备打12315了，结果当天就给换了新的，服务点赞)."""
+    rule, clause, guards = word.rule, reading.clauses[index], _guards()
+    if rule is None:
+        return False
+    after = clause.text[word.end :]
+    if rule.kind in THREAT_KINDS and (names_a_person(after) or _workplace(clause.text[: word.start], after)):
+        return True
+    if guards["feature"].search(after[:_FEATURE_REACH]):
+        return True
+    if rule.kind == "repeated" and _rate(clause.text[: word.start], after):
+        return True
+    return rule.kind in THREAT_KINDS and _abandoned(reading, index, word)
+
+
+def names_a_person(after: str) -> bool:
+    """Whether the text right after an authority word makes it name someone: 消保官的朋友, a journalist colleague."""
+    return _guards()["person"].at(after.lstrip(" 的"), 0)
+
+
+def _workplace(before: str, after: str) -> bool:
+    """An authority named as where someone works: 我妹妹在市场监管局上班, "my cousin works at the FDA"."""
+    works = _guards()["works"]
+    return works.search(after[:_WORKPLACE_REACH]) or any(
+        len(before) - m.end() <= _WORKPLACE_GAP for m, _ in works.matches(before)
+    )
+
+
+def _rate(before: str, after: str) -> bool:
+    """A repeat measured per unit of time: "一天跳十几次", "ten times a day"."""
+    rates = _guards()["rate"]
+    if rates.at(after.lstrip(), 0):
+        return True
+    return any(len(before) - m.end() <= _RATE_GAP for m, _ in rates.matches(before))
+
+
+def _abandoned(reading: Reading, index: int, word: Found) -> bool:
+    """A legal, regulator or media step meant (本来, 差点, was about to) before the word in its clause,
+    and after it a settlement (退了款, refunded) or praise with nothing that complains: the step was not taken."""
+    if not _guards()["intent"].search(reading.clauses[index].text[: word.start]):
+        return False
+    rest = [c.text for c in reading.clauses[index + 1 :]]
+    if not rest or any(reading_lexicon().figures(part).complaint > 0 for part in rest):
+        return False
+    settled = _guards()["settled"]
+    return any(settled.search(part) for part in rest) or any(c.figures.praise > 0 for c in reading.clauses[index + 1 :])
 
 
 def _handled(reading: Reading, index: int, word: Found) -> bool:
@@ -196,14 +269,15 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     """A negation, frame, question or praise around the word in its clause."""
     lexicon = escalation_lexicon()
     before = clause.text[: word.start]
-    if reading_lexicon().negated_at_end(before, _ZH_GAP) or lexicon.negated_en.search(before):
+    negatable = _MANNER.sub("", before)  # "也不会偷偷自动续费": the manner sits between negator and word
+    if reading_lexicon().negated_at_end(negatable, _ZH_GAP) or lexicon.negated_en.search(before):
         return True
-    if _negated_list(before):
+    if _negated_list(before) or (word.rule is not None and word.rule.kind in HARM_KINDS and negated_run(negatable)):
         return True
     if before.endswith(_PROTECTION):  # a feature that prevents the harm: 防漏电设计, 防过敏配方
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
-    hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in THREAT_KINDS)
+    hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in _CONDITIONAL_THREATS)
     if hypothetical or lexicon.frames_after.at(clause.text, after) or _compared(clause.text, before, word.end):
         return True
     if lexicon.elsewhere.search(clause.text):
@@ -222,6 +296,17 @@ def _compared(text: str, before: str, end: int) -> bool:
     if _THAN.search(before):
         return True
     return bool(_COMPARED_WITH.search(before)) and text[end : end + 1] in _COMPARISON_ADVERBS
+
+
+def negated_run(before: str) -> bool:
+    """The word follows a negated complaint word with nothing between: "从来没有发烫冒烟过", "没有红肿发痒"
+    (the negation reaches the run of words it starts)."""
+    lexicon = reading_lexicon()
+    for length in range(1, _RUN_ITEM + 1):
+        head, tail = before[:-length], before[-length:]
+        if len(tail) == length and lexicon.figures(tail).complaint < 0 and lexicon.negated_at_end(head, _ZH_GAP):
+            return True
+    return False
 
 
 def _negated_list(before: str) -> bool:

@@ -39,7 +39,7 @@ import numpy as np
 from sentiment.reading import Reading, reading_lexicon
 from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
-from sentiment.triage import RED, URGENT, Triage, red_reply
+from sentiment.triage import RED, URGENT, Triage, names_a_person, negated_run, red_reply
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
 NGRAMS = (1, 3)
@@ -58,7 +58,7 @@ _EN_NEGATION = re.compile(r"\b(?:no|not|never|without|zero|n't|nothing|nor)\b(?:
 class Anchor:
     kind: str  # harm | authority
     word: str
-    negated: bool  # negated or only asked about in its clause
+    negated: bool  # negated, only asked about, or naming a person (a lawyer friend) in its clause
 
 
 class Anchors:
@@ -89,9 +89,33 @@ class Anchors:
             offset = text.rfind(clause.text, 0, match.start() + len(clause.text))  # the clause holds the match
             before = clause.text[: match.start() - offset]
             negated = lexicon.negated_at_end(before, _NEGATED_GAP) or bool(_EN_NEGATION.search(before))
+            kind = self.kind[match.group()]
+            negated = negated or (kind == "harm" and negated_run(before))  # 从来没有发烫冒烟过
             asked = clause.question and not clause.rhetorical
-            out.append(Anchor(self.kind[match.group()], match.group(), negated or asked))
+            # "a journalist colleague", 当律师的朋友: the authority names someone, no step was taken
+            person = kind == "authority" and names_a_person(clause.text[match.end() - offset :])
+            start, end = match.start() - offset, match.end() - offset
+            framed = _framed(clause.text, before, kind) or (kind == "harm" and _background(clause.text, start, end))
+            out.append(Anchor(kind, match.group(), negated or asked or person or framed))
         return out
+
+
+def _framed(clause: str, before: str, kind: str) -> bool:
+    """A harm feared or supposed (怕孩子摔下来, 如果过敏) or any anchor inside hearsay (看了新闻说): triage's
+    frames. A supposed authority is still a threat (如果再不退款就找记者), so frames before it do not count."""
+    lexicon = escalation_lexicon()
+    if kind == "harm" and lexicon.frames.search(before):
+        return True
+    start = len(before)
+    return any(m.start() <= start < m.end() for m, _ in lexicon.frames.matches(clause))
+
+
+def _background(clause: str, start: int, end: int) -> bool:
+    """An anchor inside a longer word that is no signal (花生过敏 named as a trait, i'm allergic,
+    过敏体质) or right before a word that makes it a condition or a rule (湿疹期间, 过热保护)."""
+    lexicon = escalation_lexicon()
+    inside = any(f.rule is None and f.start <= start < f.end for f in lexicon.find(clause))
+    return inside or lexicon.frames_after.at(clause, end)
 
 
 @lru_cache(maxsize=1)
