@@ -1,0 +1,26 @@
+"""The matching machinery's fast forms find what their plain forms find (sentiment/lexicon.py,
+signals.py, text.py): speed work must not change a match."""
+
+import random
+import re
+
+from sentiment.lexicon import trie_regex
+
+
+def _random_words(rng: random.Random, alphabet: str, count: int) -> list[str]:
+    return sorted({"".join(rng.choices(alphabet, k=rng.randint(1, 4))) for _ in range(count)})
+
+
+def test_grouped_trie_finds_the_longest_word_at_each_position_as_a_flat_alternation_does() -> None:
+    rng = random.Random(27)
+    # Enough first characters (and children of one node) that trie_regex groups them behind look-aheads,
+    # with characters a character class must escape.
+    alphabet = "的不没很好差快慢贵吗呢了是有一二三四五六七八九十百千万亿天地人和风雨雷电山水火土木金abc-]^\\.，！"
+    for _ in range(20):
+        words = _random_words(rng, alphabet, rng.randint(40, 400))
+        flat = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+        trie = re.compile(trie_regex(words))
+        assert "(?=[" in trie.pattern or len({w[0] for w in words}) <= 32
+        for _ in range(50):
+            text = "".join(rng.choices(alphabet + "   ", k=rng.randint(0, 80)))
+            assert [m.span() for m in trie.finditer(text)] == [m.span() for m in flat.finditer(text)]
