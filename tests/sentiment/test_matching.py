@@ -5,6 +5,7 @@ import random
 import re
 
 from sentiment.lexicon import trie_regex
+from sentiment.text import detect_language, detect_languages
 
 
 def _random_words(rng: random.Random, alphabet: str, count: int) -> list[str]:
@@ -15,12 +16,38 @@ def test_grouped_trie_finds_the_longest_word_at_each_position_as_a_flat_alternat
     rng = random.Random(27)
     # Enough first characters (and children of one node) that trie_regex groups them behind look-aheads,
     # with characters a character class must escape.
-    alphabet = "的不没很好差快慢贵吗呢了是有一二三四五六七八九十百千万亿天地人和风雨雷电山水火土木金abc-]^\\.，！"
+    alphabet = "的不没很好差快慢贵吗呢了是有一二三四五六七八九十百千万亿天地人和风雨雷电山水火土木金东南西北上下左右前后abc-]^\\.，！"
     for _ in range(20):
-        words = _random_words(rng, alphabet, rng.randint(40, 400))
+        words = _random_words(rng, alphabet, rng.randint(200, 2000))
         flat = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
         trie = re.compile(trie_regex(words))
-        assert "(?=[" in trie.pattern or len({w[0] for w in words}) <= 32
+        assert trie.pattern.count("(?=[") > 2  # the root's children (and more) in groups
         for _ in range(50):
             text = "".join(rng.choices(alphabet + "   ", k=rng.randint(0, 80)))
             assert [m.span() for m in trie.finditer(text)] == [m.span() for m in flat.finditer(text)]
+
+
+def test_languages_detected_for_a_batch_are_each_text_s_own() -> None:
+    rng = random.Random(15)
+    pieces = [
+        "手机",
+        "太烫",
+        "iPhone",
+        "a",
+        "Z",
+        "ok",
+        " ",
+        "\n",
+        "123",
+        "😀",
+        "é",
+        "\0",
+        "\ud83d",
+        "[哈哈]",
+        "B2B",
+        "xY",
+    ]
+    texts = ["", "a", "ab", "手", "This phone is terrible", "iPhone 手机太烫了", "😀😀 123"]
+    texts += ["".join(rng.choices(pieces, k=rng.randint(0, 12))) for _ in range(2000)]
+    assert detect_languages(texts) == [detect_language(t) for t in texts]
+    assert detect_languages([]) == []
