@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,7 +33,6 @@ DEFAULT_REVIEW = re.compile(
     r"^(系统默认好评|此用户未填写评价内容|此用户没有填写评价|该用户未(填写|做出)评价|默认好评|用户未及时(作出|做出)?评价[，,]?系统默认好评)"
 )
 _NOISE = re.compile(r"[\W\d_]+", re.UNICODE)
-_REVIEW_CHARS = ("评", *(t for t, s in traditional_pairs() if s == "评"))  # 评 and what to_simplified makes 评
 _BANDS, _ROWS = 8, 3  # MinHash LSH: 8 bands of 3 hashes
 _BUCKET_PROBES = 8
 _STOP_EVERY = 1000  # texts between two looks at `stop`
@@ -41,7 +41,13 @@ _STOP_EVERY = 1000  # texts between two looks at `stop`
 def _may_be_default(text: str) -> bool:
     """Every default phrase holds 评: a text without it, or a character simplified to it, is none
     (one scan instead of normalising every text)."""
-    return any(char in text for char in _REVIEW_CHARS)
+    return any(char in text for char in _review_chars())
+
+
+@lru_cache(maxsize=1)
+def _review_chars() -> tuple[str, ...]:
+    """评 and the characters to_simplified makes 评 (評)."""
+    return ("评", *(t for t, s in traditional_pairs() if s == "评"))
 
 
 def normalise(text: str) -> str:
