@@ -12,7 +12,9 @@ very long mention costs what a long review does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -127,6 +129,34 @@ def analyse(
     reaches: Sequence[int] | None = None,
     ratings: Sequence[float | None] | None = None,
     languages: Sequence[str | None] | None = None,
+) -> list[Analysis]:
+    with _collector_paused():
+        return _analyse(scorer, tagger, texts, brands, reaches, ratings, languages)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for one batch, as it was after it. A batch builds some 20
+    objects a text (clauses, readings, matches) that live until it ends; the collector kept walking
+    them all, for nothing: 8% of analyse's time on 20,000 benchmark texts. What the batch leaves
+    behind is collected at the next collection after it, as before."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(
+    scorer: Scorer,
+    tagger: AspectTagger,
+    texts: Sequence[str],
+    brands: Sequence[str | None] | None,
+    reaches: Sequence[int] | None,
+    ratings: Sequence[float | None] | None,
+    languages: Sequence[str | None] | None,
 ) -> list[Analysis]:
     ruled = rule_triage(scorer, tagger, texts, brands, reaches, languages)
     triages = refine(ruled.readings, ruled.triages, ruled.labels, ruled.scores)

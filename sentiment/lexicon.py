@@ -12,6 +12,7 @@ word.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,10 @@ def trie_regex(words: list[str]) -> str:
     """One regex alternation with shared prefixes factored out (很好|很差 -> 很(?:好|差)).
     Python's re tries alternatives one by one at every position; a trie-shaped
     pattern lets it drop most of them after the first character. Longer words
-    still win: at each node the longer continuations come before the end."""
+    still win: at each node the longer continuations come before the end.
+    A node with many children (the root of a lexicon: hundreds of first characters)
+    splits them into groups behind look-aheads (_grouped): re would otherwise test
+    every child's first character in turn at every position a word may start."""
     trie: dict[str, dict] = {}
     for word in words:
         node = trie
@@ -35,13 +39,46 @@ def trie_regex(words: list[str]) -> str:
 
     def build(node: dict[str, dict]) -> str:
         ends = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        chars = sorted(char for char in node if char)
+        branches = [re.escape(char) + build(node[char]) for char in chars]
         if not branches:
             return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if len(branches) == 1:
+            body = branches[0]
+        elif len(branches) <= _FAN_OUT:
+            body = "(?:" + "|".join(branches) + ")"
+        else:
+            body = _grouped(chars, branches)
         return f"(?:{body})?" if ends else body
 
     return build(trie)
+
+
+# Children a trie node tries in turn before they are grouped, and about how many a group holds.
+# re checks a child's first character in a few nanoseconds and a look-ahead in several times that.
+# Measured on 20,000 benchmark texts against one flat alternation per node: the escalation words'
+# search 2.6x, the reading lexicon's scan 2.6x and the lexicon's findall 1.6x faster; groups of 16
+# or 24 children, about sqrt(n) of them, or nodes grouped from 96 children were slower.
+_FAN_OUT = _GROUP = 48
+
+
+def _grouped(chars: list[str], branches: list[str]) -> str:
+    """A node's branches (one per child character, sorted) in groups of about _GROUP, each behind a
+    look-ahead on its characters, all behind one on every child's: a position no child starts at
+    fails at once, and one that does tries one group's first characters, not all n. The groups
+    split distinct first characters, so at most one branch can match: the same match as the flat
+    alternation."""
+    count = math.ceil(len(branches) / _GROUP)
+    size = math.ceil(len(branches) / count)
+    groups = [
+        f"(?={_char_class(chars[i : i + size])})(?:{'|'.join(branches[i : i + size])})"
+        for i in range(0, len(branches), size)
+    ]
+    return f"(?={_char_class(chars)})(?:{'|'.join(groups)})"
+
+
+def _char_class(chars: list[str]) -> str:
+    return "[" + "".join(re.escape(char) for char in chars) + "]"
 
 
 def _read(name: str) -> list[str]:
@@ -74,8 +111,8 @@ class Lexicon:
         self.emoticons = emoticons
         words = sorted(set(polarity) | negators | set(degree))
         # Greedy trie: the longest entry wins, so 不错 beats 不 and 很好 beats 很. The clause ends are
-        # leaves of the same trie: every alternative then starts with a literal, so re skips the
-        # positions no entry starts at (a trailing "|[...]" class disabled that: findall 2.3x slower).
+        # leaves of the same trie, so one look-ahead on the first characters fails every position no
+        # entry starts at (a trailing "|[...]" class after a flat trie made findall 2.3x slower).
         self._pattern = re.compile(trie_regex(sorted({*words, *_CLAUSE_END})))
 
     def score(self, text: str) -> LexiconScore:

@@ -24,7 +24,7 @@ import numpy as np
 from koubei.errors import ConfigError
 from koubei.settings.sections import SentimentTable
 from sentiment.reading import has_verdict
-from sentiment.text import detect_language, to_simplified
+from sentiment.text import detect_languages, to_simplified
 
 if TYPE_CHECKING:
     from koubei.config import Settings
@@ -183,7 +183,7 @@ class Scorer:
         `verdicts`: whether each text judges anything (True: work it out with
         sentiment.reading.has_verdict; False: label by the band alone, as releases
         before the neutral class did)."""
-        langs = [(languages[i] if languages else None) or detect_language(t) for i, t in enumerate(texts)]
+        langs = _languages(texts, languages)
         scores = np.full(len(texts), 0.5)
         bands: list[tuple[float, float]] = [self.neutral] * len(texts)
         en = [i for i, lang in enumerate(langs) if lang.startswith("en")] if self.english else []
@@ -201,6 +201,15 @@ class Scorer:
             judged = list(verdicts)
         labels = [label_of(float(s), b, v) for s, b, v in zip(scores, bands, judged)]
         return scores, labels
+
+
+def _languages(texts: Sequence[str], languages: Sequence[str | None] | None) -> list[str]:
+    """Each text's language as stored, else as detected (for the batch at once)."""
+    langs: list[str | None] = list(languages) if languages else [None] * len(texts)
+    missing = [i for i, lang in enumerate(langs) if not lang]
+    for i, lang in zip(missing, detect_languages([texts[i] for i in missing])):
+        langs[i] = lang
+    return [lang or "und" for lang in langs]
 
 
 def scorer_from_settings(settings: Settings | None = None, model: str | None = None) -> Scorer:

@@ -22,11 +22,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
 from koubei.errors import Stopped
-from sentiment.text import to_simplified
+from sentiment.text import to_simplified, traditional_pairs
 
 DEFAULT_REVIEW = re.compile(
     r"^(系统默认好评|此用户未填写评价内容|此用户没有填写评价|该用户未(填写|做出)评价|默认好评|用户未及时(作出|做出)?评价[，,]?系统默认好评)"
@@ -37,11 +38,25 @@ _BUCKET_PROBES = 8
 _STOP_EVERY = 1000  # texts between two looks at `stop`
 
 
+def _may_be_default(text: str) -> bool:
+    """Every default phrase holds 评: a text without it, or a character simplified to it, is none
+    (one scan instead of normalising every text)."""
+    return any(char in text for char in _review_chars())
+
+
+@lru_cache(maxsize=1)
+def _review_chars() -> tuple[str, ...]:
+    """评 and the characters to_simplified makes 评 (評)."""
+    return ("评", *(t for t, s in traditional_pairs() if s == "评"))
+
+
 def normalise(text: str) -> str:
     return _NOISE.sub("", to_simplified(text).lower())
 
 
 def is_default_review(text: str) -> bool:
+    if not _may_be_default(text):
+        return False
     return bool(DEFAULT_REVIEW.match(normalise(text) or text.strip())) or bool(DEFAULT_REVIEW.match(text.strip()))
 
 
