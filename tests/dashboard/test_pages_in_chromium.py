@@ -29,7 +29,7 @@ from storage.textindex import candidates, index_complete
 from tests.dashboard.browser import KOUBEI, REPO, dashboard_server
 from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 PLOT = ".js-plotly-plot .main-svg"
 PAGES = {

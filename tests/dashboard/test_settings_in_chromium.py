@@ -27,7 +27,7 @@ from tests.dashboard.test_pages_in_chromium import (
     writable_copy,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 RULE = ("alerts", "rules", "negative-spike")
 
 

@@ -33,7 +33,7 @@ from tests.dashboard.browser import KOUBEI, dashboard_server
 from tests.dashboard.conftest import demo_copy
 from tests.dashboard.test_auth import PASSWORD, crisis_id, team
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 SIDEBAR = "[data-testid=stSidebar]"
 CATALOG_ENV = "KOUBEI_TEST_SCENE_CATALOG"
