@@ -45,8 +45,8 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
 
 
 # Modules whose tests take a minute or more each (AppTest on a lake, multi-process lake workers,
-# detection over three weeks of demo data): they run first, with the browser tests and the slow
-# ones (the model's retrain). Tests that time a process (tests/alerts/test_watch.py's stop within
+# detection over three weeks of demo data): they run first, after the browser groups and the slow
+# tests (the model's retrain). Tests that time a process (tests/alerts/test_watch.py's stop within
 # 5 s) stay in their place among short tests: beside a long test on a 2-core machine they run late.
 LONG_MODULES = (
     "tests/dashboard/test_auth.py",
@@ -85,8 +85,15 @@ def module_of(item: pytest.Item) -> str:
 
 
 def runs_long(item: pytest.Item) -> bool:
-    marked = item.get_closest_marker("browser") or item.get_closest_marker("slow")
-    return marked is not None or module_of(item).startswith(LONG_MODULES)
+    return item.get_closest_marker("browser") is not None or module_of(item).startswith(LONG_MODULES)
+
+
+def starting_rank(item: pytest.Item) -> int:
+    """0 for the slow tests (the longest single ones: the retrain, about two minutes), 1 for the
+    long ones, 2 for the rest."""
+    if item.get_closest_marker("slow") is not None:
+        return 0
+    return 1 if runs_long(item) else 2
 
 
 def browser_group(item: pytest.Item) -> str | None:
@@ -101,7 +108,7 @@ def browser_group(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which names the group in the node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each browser test in its group (BROWSER_GROUPS), and the long tests first. `make test`
+    """Each browser test in its group (BROWSER_GROUPS), and the slow then long tests first. `make test`
     (--dist loadgroup, pytest pinned below 9.2 so that xdist_group is honoured: pytest-xdist
     issue 1386) hands out the groups first (they hold the most tests), one to each worker, then
     each other test to whichever worker is free, in this order, so a long test started last
@@ -110,7 +117,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if group := browser_group(item):
             item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: not runs_long(item))
+    items.sort(key=starting_rank)
 
 
 def built_once(
