@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from collectors.demo.server import DemoSite, demo_sources_config, serve
@@ -128,6 +128,10 @@ def act(page: Page, button: str, choose: str | None = None) -> None:
         if choose is not None:
             form.locator("[data-testid=stSelectbox]").click()
             page.get_by_role("option", name=choose).click()
+            # Under load the list closes late and a submit clicked meanwhile is lost (the dialog stayed
+            # open, "ada" chosen): wait until it has closed on the choice.
+            page.get_by_role("option", name=choose).wait_for(state="hidden", timeout=30_000)
+            expect(form.locator("[data-testid=stSelectbox]")).to_contain_text(choose, timeout=30_000)
         form.locator("[data-testid=stFormSubmitButton] button").click()
         page.wait_for_selector("[role=dialog]", state="detached", timeout=60_000)
     except PlaywrightError:
