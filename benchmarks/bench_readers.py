@@ -6,7 +6,7 @@ refreshing ten times a second) in the other. Issue 17, part 12: before bounded b
 slowest read of a 500k-row import waited 9.95 s of the dashboard's 10 s lock
 timeout, and one read in 51 failed at 1M rows. Target: the slowest read under
 2 s at any size, no read failing. tests/storage/test_reader_waits.py runs the
-same measurement on 220,000 rows.
+same measurement on 130,000 rows.
 """
 
 from __future__ import annotations

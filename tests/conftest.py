@@ -45,28 +45,79 @@ def author_key_ring(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
 
 
 # Modules whose tests take a minute or more each (AppTest on a lake, multi-process lake workers,
-# detection over three weeks of demo data): they run first, with the browser tests. Tests that
-# time a process (tests/alerts/test_watch.py's stop within 5 s, the xdist_group("browser") ones)
-# stay in their place among short tests: beside a long test on a 2-core machine they run late.
+# detection over three weeks of demo data): they run first, after the browser groups and the slow
+# tests (the model's retrain). Tests that time a process (tests/alerts/test_watch.py's stop within
+# 5 s) stay in their place among short tests: beside a long test on a 2-core machine they run late.
 LONG_MODULES = (
     "tests/dashboard/test_auth.py",
     "tests/alerts/test_red_alert.py",
     "tests/lake/",
 )
 
+# The browser tests in two xdist groups of about equal time (seconds: the slowest durations of a
+# full CI run, 2026-12-07 16h27, loaded machine). `--dist loadgroup` gives each group to one worker
+# as a whole, the larger (in tests) to gw0 and the other to gw1, before anything else: both workers
+# drive Chromium from the start, each at most one Chromium and one dashboard server at a time, and
+# a module's module-scoped server and browser start once. One group (every browser test on one
+# worker, until session 27) left that worker 750 s of serial browser work. A new browser module
+# must be placed here (collection fails otherwise): put it in the lighter group.
+BROWSER_GROUPS = {
+    "tests/dashboard/test_pages_in_chromium.py": "browser-1",  # 319
+    "tests/dashboard/test_e2e.py": "browser-1",  # 28
+    "tests/reports/test_pdf.py": "browser-1",  # 10
+    "tests/reports/test_browser.py": "browser-1",  # < 5
+    "tests/dashboard/test_overview_chart_in_chromium.py": "browser-1",  # < 5
+    "tests/storage/test_reader_waits.py": "browser-2",  # 109, no browser: see GROUPED_WITHOUT_BROWSER
+    "tests/dashboard/test_team_on_lake_in_chromium.py": "browser-2",  # 82
+    "tests/dashboard/test_compare_sources_in_chromium.py": "browser-2",  # 65
+    "tests/dashboard/test_settings_in_chromium.py": "browser-2",  # 60
+    "tests/dashboard/test_sign_in_in_chromium.py": "browser-2",  # 43
+    "tests/reports/test_schedule.py": "browser-2",  # 36 (its one browser test)
+}
+# Long multi-process tests that balance a browser group: in a group they run on one worker
+# after another, never beside each other (a 130,000-row import beside a lake's three workers
+# would stretch every hold of the file).
+GROUPED_WITHOUT_BROWSER = ("tests/storage/test_reader_waits.py",)
+
+
+def module_of(item: pytest.Item) -> str:
+    return Path(str(item.path)).relative_to(REPO).as_posix()
+
 
 def runs_long(item: pytest.Item) -> bool:
-    path = Path(str(item.path)).relative_to(REPO).as_posix()
-    return item.get_closest_marker("browser") is not None or path.startswith(LONG_MODULES)
+    return item.get_closest_marker("browser") is not None or module_of(item).startswith(LONG_MODULES)
 
 
+def starting_rank(item: pytest.Item) -> int:
+    """0 for the slow tests (the longest single ones: the retrain, about two minutes), 1 for the
+    long ones, 2 for the rest."""
+    if item.get_closest_marker("slow") is not None:
+        return 0
+    return 1 if runs_long(item) else 2
+
+
+def browser_group(item: pytest.Item) -> str | None:
+    """The xdist group of a browser test (or of a test grouped with them), else None."""
+    module = module_of(item)
+    if item.get_closest_marker("browser") is None and module not in GROUPED_WITHOUT_BROWSER:
+        return None
+    if module not in BROWSER_GROUPS:
+        raise pytest.UsageError(f"{module}: a browser test's module must be in tests/conftest.py's BROWSER_GROUPS")
+    return BROWSER_GROUPS[module]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which names the group in the node id
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first. `make test` (--dist loadgroup, pytest pinned below 9.2 so that
-    xdist_group is honoured: pytest-xdist issue 1386) hands the "browser" group to one worker as
-    a whole, then each other test to whichever worker is free, in this order, so a long test
-    started last would leave the other core idle while it runs; short ones at the end keep both
-    busy to the finish. Within each part, the collection's order."""
-    items.sort(key=lambda item: not runs_long(item))
+    """Each browser test in its group (BROWSER_GROUPS), and the slow then long tests first. `make test`
+    (--dist loadgroup, pytest pinned below 9.2 so that xdist_group is honoured: pytest-xdist
+    issue 1386) hands out the groups first (they hold the most tests), one to each worker, then
+    each other test to whichever worker is free, in this order, so a long test started last
+    would leave the other core idle while it runs; short ones at the end keep both busy to the
+    finish. Within each part, the collection's order."""
+    for item in items:
+        if group := browser_group(item):
+            item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=starting_rank)
 
 
 def built_once(

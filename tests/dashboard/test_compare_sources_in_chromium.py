@@ -28,7 +28,7 @@ from tests.conftest import built_once
 from tests.dashboard.browser import dashboard_server
 from tests.dashboard.conftest import DEMO_END, DEMO_OPTIONS, demo_settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 PLOT = ".js-plotly-plot .main-svg"
 

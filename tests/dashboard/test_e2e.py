@@ -41,7 +41,6 @@ def _incident_trace(page: Page) -> dict[str, object]:
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("browser")
 def test_dashboard_in_chromium_shows_chart_and_seeded_incident(
     demo_db: Path, artifacts_dir: Path, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ from dashboard.charts import timeseries_figure
 from storage.incidents import Incident
 from tests.dashboard.test_helpers import _incident
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 WIDTH = 1000  # about the overview's main column at the benchmark's 1400 px viewport
 
 

@@ -29,7 +29,7 @@ from storage.textindex import candidates, index_complete
 from tests.dashboard.browser import KOUBEI, REPO, dashboard_server
 from tests.dashboard.conftest import CRISIS_PRODUCT, is_seeded_crisis
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 PLOT = ".js-plotly-plot .main-svg"
 PAGES = {
@@ -373,6 +373,7 @@ def test_the_small_things_a_manager_notices(server: str, browser: Browser) -> No
     assert "按天汇总" in main_text(page)
     page.goto(f"{server}/incidents", wait_until="domcontentloaded")
     page.locator(".brief-headline").wait_for(timeout=60_000)
+    page.locator(".brief-chip").first.wait_for(timeout=60_000)  # drawn after the headline: empty if read at once
     chips = page.locator(".brief-chip").all_inner_texts()
     assert chips and not {"声浪", "P20", "宝一", "充着"} & set(chips), chips
     page.close()

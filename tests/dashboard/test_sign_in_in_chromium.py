@@ -18,7 +18,7 @@ from storage.incidents import list_incidents, responses
 from tests.dashboard.browser import dashboard_server, free_port
 from tests.dashboard.conftest import is_seeded_crisis
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 SIDEBAR = "[data-testid=stSidebar]"
 PASSWORD = "correct horse battery"

@@ -33,11 +33,14 @@ from tests.dashboard.browser import KOUBEI, dashboard_server
 from tests.dashboard.conftest import demo_copy
 from tests.dashboard.test_auth import PASSWORD, crisis_id, team
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 MAIN = "[data-testid=stMainBlockContainer]"
 SIDEBAR = "[data-testid=stSidebar]"
 CATALOG_ENV = "KOUBEI_TEST_SCENE_CATALOG"
 HTTP_SOURCE = "weibo"  # one source kind served by the demo server, fetched over HTTP
+# The dialog's selectbox shows `choice` (as text, or held in its input, depending on the widget).
+CHOSEN = """choice => [...document.querySelectorAll('[role=dialog] [data-testid=stSelectbox]')].some(
+    box => box.textContent.includes(choice) || [...box.querySelectorAll('input')].some(i => i.value === choice))"""
 
 
 def scene_config(folder: Path, lake: LakeLocation, base: str) -> Path:
@@ -128,6 +131,10 @@ def act(page: Page, button: str, choose: str | None = None) -> None:
         if choose is not None:
             form.locator("[data-testid=stSelectbox]").click()
             page.get_by_role("option", name=choose).click()
+            # Under load the list closes late and a submit clicked meanwhile is lost (the dialog stayed
+            # open, "ada" chosen): wait until it has closed on the choice.
+            page.get_by_role("option", name=choose).wait_for(state="hidden", timeout=30_000)
+            page.wait_for_function(CHOSEN, arg=choose, timeout=30_000)
         form.locator("[data-testid=stFormSubmitButton] button").click()
         page.wait_for_selector("[role=dialog]", state="detached", timeout=60_000)
     except PlaywrightError:

@@ -12,7 +12,7 @@ from reports.build import write_report
 from reports.facts import ReportFacts
 from tests.dashboard.browser import launch
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def _open(path: Path, shot: Path | None = None) -> tuple[str, list[str], list[str], int]:

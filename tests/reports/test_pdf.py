@@ -17,7 +17,7 @@ from tests.conftest import ARTIFACTS
 from tests.dashboard.conftest import MASKED_PHONE, PHONE
 from tests.reports.conftest import BRAND
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def _squeezed(text: str) -> str:

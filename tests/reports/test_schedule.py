@@ -231,7 +231,6 @@ def _heartbeat(db: Path) -> datetime | None:
 
 
 @pytest.mark.browser
-@pytest.mark.xdist_group("browser")
 def test_the_scheduled_report_is_delivered_exactly_once_across_kill_and_restart(tmp_path: Path) -> None:
     db, log = tmp_path / "k.duckdb", tmp_path / "watch.log"
     _demo_db(db)
