@@ -198,17 +198,31 @@ def drawn(page: Page, ready: str = SETTLED) -> None:
         raise AssertionError(f"{page.url} shows an exception: {page.locator(FAILED).first.inner_text()[:500]}")
 
 
-def first_render(browser: Browser, url: str, ready: str = SETTLED) -> float:
-    """Seconds from navigation in a fresh session to the page drawn and settled (`ready`)."""
+@contextmanager
+def session(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser session (nothing cached, no Streamlit client loaded yet), closed after."""
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     try:
-        page = context.new_page()
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def first_render(browser: Browser, url: str, ready: str = SETTLED) -> float:
+    """Seconds from navigation in a fresh session to the page drawn and settled (`ready`)."""
+    with session(browser) as page:
         started = time.perf_counter()
         page.goto(url, wait_until="commit")
         drawn(page, ready)
         return time.perf_counter() - started
-    finally:
-        context.close()
+
+
+def seconds_until(page: Page, act: Callable[[], object], done: str) -> float:
+    """Seconds from `act` (a click) to `done` (a JavaScript condition, as `drawn` takes it) holding."""
+    started = time.perf_counter()
+    act()
+    drawn(page, done)
+    return time.perf_counter() - started
 
 
 def opened(page: Page, widget: str, option: str) -> Locator:
@@ -230,28 +244,20 @@ def opened(page: Page, widget: str, option: str) -> Locator:
 def filter_change(browser: Browser, url: str, option: str) -> float:
     """Seconds from picking `option` in the sidebar's first multiselect to the page redrawn (its first
     metric changed, nothing running or stale, the chart drawn)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    try:
-        page = context.new_page()
+    with session(browser) as page:
         page.goto(url, wait_until="commit")
         drawn(page)
-        metric = page.locator("[data-testid=stMetricValue]").first
-        before = metric.inner_text()
+        before = page.locator("[data-testid=stMetricValue]").first.inner_text()
         time.sleep(CACHE_WAIT)
         choice = opened(page, "[data-testid=stSidebar] [data-testid=stMultiSelect]", option)
-        started = time.perf_counter()
-        choice.click()
-        page.wait_for_function(
+        return seconds_until(
+            page,
+            choice.click,
             f"""() => {{
                 const m = document.querySelector('[data-testid=stMetricValue]');
                 return m !== null && m.innerText !== {before!r} && ({SETTLED})();
             }}""",
-            timeout=300_000,
-            polling=50,
         )
-        return time.perf_counter() - started
-    finally:
-        context.close()
 
 
 def share_of_voice_change(browser: Browser, url: str, run: int) -> float:
@@ -259,25 +265,18 @@ def share_of_voice_change(browser: Browser, url: str, run: int) -> float:
     comparison redrawn: its chart's legend names that brand's competitor, nothing running or stale."""
     own = list(OWN_BRANDS)[run + 1]
     rival = next(name for name, (of, _) in COMPETITORS.items() if of == own)
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    try:
-        page = context.new_page()
+    with session(browser) as page:
         page.goto(url, wait_until="commit")
         drawn(page)
         page.wait_for_selector(".js-plotly-plot .legendtext", timeout=300_000)
         time.sleep(CACHE_WAIT)
         choice = opened(page, "[data-testid=stMain] [data-testid=stSelectbox]", own)
-        started = time.perf_counter()
-        choice.click()
-        page.wait_for_function(
+        return seconds_until(
+            page,
+            choice.click,
             f"""() => [...document.querySelectorAll('.js-plotly-plot .legendtext')]
                 .some(e => e.textContent === {rival!r}) && ({SETTLED})()""",
-            timeout=300_000,
-            polling=50,
         )
-        return time.perf_counter() - started
-    finally:
-        context.close()
 
 
 def topics_from_overview(browser: Browser, overview: str) -> float:
@@ -285,24 +284,17 @@ def topics_from_overview(browser: Browser, overview: str) -> float:
     window no earlier step asked for) to the topics page drawn and settled: how a manager reaches the
     page, in a session whose Streamlit client is loaded (first_render pays that client's download and
     start in every run; the bare page pays it too, 2.5-3 s of its first render on this machine)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    try:
-        page = context.new_page()
+    with session(browser) as page:
         page.goto(overview, wait_until="commit")
         drawn(page)
         link = page.locator("[data-testid=stSidebarNav] a[href$='/topics']").first
-        started = time.perf_counter()
-        link.click()
-        page.wait_for_function(
-            f"() => location.pathname.endsWith('/topics') && document.querySelector('{FAILED}') === null"
-            f" && document.body.innerText.includes({t('topics.title', 'zh')!r}) && ({SETTLED})()",
-            timeout=300_000,
-            polling=50,
+        title = t("topics.title", "zh")
+        return seconds_until(
+            page,
+            link.click,
+            f"() => location.pathname.endsWith('/topics') && document.body.innerText.includes({title!r})"
+            f" && ({SETTLED})()",
         )
-        drawn(page)
-        return time.perf_counter() - started
-    finally:
-        context.close()
 
 
 def topics_in_session(path: Path, folder: Path, last_day: date) -> float:
