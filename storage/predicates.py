@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from querylang import FIELDS, Near, Node, Query, Term
@@ -31,36 +32,78 @@ class Predicate:
 
 def predicate(query: Query, alias: str = "") -> Predicate:
     """The query as a WHERE condition on mentions (columns prefixed with `alias.` when given)."""
+    return _compiled(query, alias, _Joiners(_where_all, _where_any))
+
+
+def column(query: Query, alias: str = "") -> Predicate:
+    """The query as a boolean column of a SELECT: the same truth as `predicate`, its AND and OR
+    written as CASE, which evaluates a branch only on the rows that reach it. In a select list
+    DuckDB (1.5) evaluates every operand of AND on every row (as a WHERE it does not): `contains
+    AND regexp_matches` ran the expression on all rows, 100x slower than the CASE on 1M rows."""
+    return _compiled(query, alias, _Joiners(_case_all, _case_any))
+
+
+@dataclass(frozen=True)
+class _Joiners:
+    every: Callable[[list[str]], str]  # SQL true where every part is
+    some: Callable[[list[str]], str]  # SQL true where some part is
+
+
+def _compiled(query: Query, alias: str, joiners: _Joiners) -> Predicate:
     prefix = f"{alias}." if alias else ""
     params: list[object] = []
-    sql = _compile(query.root, prefix, params)
+    sql = _compile(query.root, prefix, params, joiners)
     return Predicate(sql, params)
 
 
-def _compile(node: Node, prefix: str, params: list[object]) -> str:
+def _where_all(parts: list[str]) -> str:
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _where_any(parts: list[str]) -> str:
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _case_all(parts: list[str]) -> str:
+    # nested so that the parts keep their order in the text (their ? parameters are in that order)
+    sql = parts[-1]
+    for part in reversed(parts[:-1]):
+        sql = f"(CASE WHEN {part} THEN {sql} ELSE false END)"
+    return sql
+
+
+def _case_any(parts: list[str]) -> str:
+    sql = parts[-1]
+    for part in reversed(parts[:-1]):
+        sql = f"(CASE WHEN {part} THEN true ELSE {sql} END)"
+    return sql
+
+
+def _compile(node: Node, prefix: str, params: list[object], joiners: _Joiners) -> str:
     match node:
         case Term(word):
-            return _term(normalise(word), prefix, params)
+            return _term(normalise(word), prefix, params, joiners)
         case Field(name, value):
             params.append(value)
             return f"coalesce({prefix}{FIELDS[name]}, '') = ?"
         case Near(left, right, distance):
             # both terms occurring is a quick necessary condition for the regular expression
-            both = f"{_term(normalise(left.text), prefix, params)} AND {_term(normalise(right.text), prefix, params)}"
+            both = [_term(normalise(left.text), prefix, params, joiners)]
+            both.append(_term(normalise(right.text), prefix, params, joiners))
             a, b = term_pattern(normalise(left.text)), term_pattern(normalise(right.text))
             gap = f".{{0,{distance}}}"
             params.append(f"(?s){a}{gap}{b}|{b}{gap}{a}")
-            return f"({both} AND regexp_matches({prefix}text, ?))"
+            return joiners.every([*both, f"regexp_matches({prefix}text, ?)"])
         case Not(operand):
-            return f"(NOT {_compile(operand, prefix, params)})"
+            return f"(NOT {_compile(operand, prefix, params, joiners)})"
         case All(operands):
-            return "(" + " AND ".join(_compile(o, prefix, params) for o in operands) + ")"
+            return joiners.every([_compile(o, prefix, params, joiners) for o in operands])
         case Any(operands):
-            return "(" + " OR ".join(_compile(o, prefix, params) for o in operands) + ")"
+            return joiners.some([_compile(o, prefix, params, joiners) for o in operands])
     raise TypeError(node)
 
 
-def _term(word: str, prefix: str, params: list[object]) -> str:
+def _term(word: str, prefix: str, params: list[object], joiners: _Joiners) -> str:
     """The fastest exact form: DuckDB's `contains` is many times faster than a regular expression."""
     table = variants()
     if not any(c in table for c in word):
@@ -69,7 +112,7 @@ def _term(word: str, prefix: str, params: list[object]) -> str:
     spellings = spellings_of(word)
     if spellings is not None:
         params += spellings
-        return "(" + " OR ".join(f"contains({prefix}text, ?)" for _ in spellings) + ")"
+        return joiners.some([f"contains({prefix}text, ?)" for _ in spellings])
     params.append(term_pattern(word))
     matched = f"regexp_matches({prefix}text, ?)"
     anchor = max(_ASCII_RUN.findall(word), key=len, default="")
@@ -78,7 +121,7 @@ def _term(word: str, prefix: str, params: list[object]) -> str:
     # Lower-casing the text keeps every ASCII run of it that normalises to the anchor: a quick
     # necessary condition, so the expression runs only on candidates.
     params.insert(len(params) - 1, anchor)
-    return f"(contains(lower({prefix}text), ?) AND {matched})"
+    return joiners.every([f"contains(lower({prefix}text), ?)", matched])
 
 
 def spellings_of(word: str) -> list[str] | None:

@@ -16,8 +16,9 @@ from querylang import Query
 from querylang.match import normalise
 from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
-from storage.predicates import predicate, spellings_of, term_pattern
-from storage.textindex import candidates, index_complete
+from storage.predicates import Predicate, predicate, spellings_of, term_pattern
+from storage.rulematch import HITS, Rule, Scope, match_rules
+from storage.textindex import candidates, exact_docs, index_complete
 
 
 @dataclass(frozen=True)
@@ -33,148 +34,227 @@ class BrandRule:
     query: Query
 
 
+MISSING = "(c.brand IS NULL OR c.product IS NULL)"
+PRODUCT, BRAND = "product", "brand"
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """A product or brand rule as numbered for one retag (products first, longest name first,
+    then brands in configuration order: `rank` within its kind) and as recorded in tag_rules."""
+
+    rule: int
+    kind: str
+    rank: int
+    brand: str
+    product: str | None
+    query: Query
+
+
+def tag_rules(products: Sequence[ProductRule], brands: Sequence[BrandRule]) -> list[TagRule]:
+    numbered = [TagRule(n, PRODUCT, n, p.brand, p.product, p.query) for n, p in enumerate(products)]
+    return numbered + [TagRule(len(products) + n, BRAND, n, b.brand, None, b.query) for n, b in enumerate(brands)]
+
+
 def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Sequence[BrandRule]) -> int:
     """Fill in missing brands and products from the queries, after clearing those an earlier retag
-    filled in (query_tags); returns how many mentions' brand or product changed."""
-    if not products and not brands and not store.query("SELECT 1 FROM query_tags LIMIT 1"):
+    filled in (query_tags); returns how many mentions' brand or product changed. When only some
+    rules' queries changed since the last retag (tag_rules: same rules in the same order), only
+    the mentions those rules' old tags or new matches touch are cleared and tagged again (a
+    mention neither touches keeps what the unchanged rules gave it); else every mention."""
+    rules = tag_rules(products, brands)
+    recorded = _recorded_rules(store)
+    if not rules and not recorded and not store.query("SELECT 1 FROM query_tags LIMIT 1"):
         return 0
-    params: list[object] = []
+    changed = _changed(recorded, rules)
     indexed = index_complete(store)
-    product_hits = _product_hits(products, params, indexed)
-    brand_hits = _brand_hits(brands, params, indexed)
-    # in the order the statement uses their parameters
-    product_brand = _by_rank("bp.rank", [p.brand for p in products], params)
-    brand_name = _by_rank("bb.rank", [b.brand for b in brands], params)
-    product_name = _by_rank("bp.rank", [p.product for p in products], params)
-    tags = f"""
-        WITH product_hits AS ({product_hits}),
-        best_product AS (SELECT source, native_id, min(rank) AS rank FROM product_hits GROUP BY ALL),
-        brand_hits AS ({brand_hits}),
-        best_brand AS (SELECT source, native_id, arg_min(rank, row(first_at, rank)) AS rank FROM brand_hits GROUP BY ALL),
-        hit AS (SELECT source, native_id FROM best_product UNION SELECT source, native_id FROM best_brand)
-        SELECT c.source, c.native_id,
-               coalesce(c.brand, {product_brand}, {brand_name}) AS brand,
-               coalesce(c.product, {product_name}) AS product,
-               c.brand AS given_brand, c.product AS given_product
-        FROM hit JOIN koubei_candidates c USING (source, native_id)
-        LEFT JOIN best_product bp USING (source, native_id)
-        LEFT JOIN best_brand bb USING (source, native_id)
-    """
     with store.transaction() as con:
-        _untag(con)
-        _read_candidates(con, [*(p.query for p in products), *(b.query for b in brands)], indexed)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE koubei_new_tags AS SELECT source, native_id, brand, product,"
-            " CASE WHEN given_brand IS NULL THEN brand END AS by_query_brand,"
-            " CASE WHEN given_product IS NULL THEN product END AS by_query_product"
-            f" FROM ({tags}) WHERE given_brand IS DISTINCT FROM brand OR given_product IS DISTINCT FROM product",
-            params,
-        )
-        con.execute(
-            "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_new_tags t"
-            " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
-        )
-        con.execute(
-            "INSERT INTO query_tags SELECT source, native_id, by_query_brand, by_query_product FROM koubei_new_tags"
-        )
-        changed = _count(
-            con,
-            "SELECT (SELECT count(*) FROM koubei_untagged u LEFT JOIN koubei_new_tags t USING (source, native_id)"
-            " WHERE (u.brand, u.product) IS DISTINCT FROM"
-            " (CASE WHEN t.source IS NULL THEN u.untagged_brand ELSE t.brand END,"
-            " CASE WHEN t.source IS NULL THEN u.untagged_product ELSE t.product END))"
-            " + (SELECT count(*) FROM koubei_new_tags t ANTI JOIN koubei_untagged u USING (source, native_id))",
-            [],
-        )
-        for table in ("koubei_untagged", "koubei_new_tags", "koubei_candidates"):
-            con.execute(f"DROP TABLE {table}")
+        con.register("koubei_rules", _rules_table(rules))
+        try:
+            within = None if changed is None else _touched(con, [r for r in rules if r.rule in changed], indexed)
+            _untag(con, within)
+            match_rules(con, [_rule(r) for r in rules], indexed, Scope(MISSING, within))
+            count = _tag(con, rules)
+            _record(con, rules)
+        finally:
+            con.unregister("koubei_rules")
+            con.execute("DROP TABLE IF EXISTS koubei_touched")
+    return count
+
+
+def _recorded_rules(store: Store) -> list[tuple[int, str, str, str | None, str]]:
+    return [tuple(r) for r in store.query("SELECT rule, kind, brand, product, query FROM tag_rules ORDER BY rule")]
+
+
+def _changed(recorded: Sequence[tuple[int, str, str, str | None, str]], rules: Sequence[TagRule]) -> set[int] | None:
+    """The numbers of the rules whose query changed since the last retag; None when the rules
+    themselves changed (added, removed, renamed, reordered) or none was recorded: retag all."""
+    if not recorded or [r[:4] for r in recorded] != [(r.rule, r.kind, r.brand, r.product) for r in rules]:
+        return None
+    return {rule.rule for rule, row in zip(rules, recorded, strict=True) if row[4] != rule.query.text}
+
+
+def _rules_table(rules: Sequence[TagRule]) -> pa.Table:
+    return pa.table(
+        {
+            "rule": pa.array([r.rule for r in rules], pa.int32()),
+            "kind": pa.array([r.kind for r in rules], pa.string()),
+            "rank": pa.array([r.rank for r in rules], pa.int32()),
+            "brand": pa.array([r.brand for r in rules], pa.string()),
+            "product": pa.array([r.product for r in rules], pa.string()),
+        }
+    )
+
+
+def _rule(rule: TagRule) -> Rule:
+    """The rule for matching: a brand rule applies where the brand is missing, a product rule where
+    the brand is missing or its own."""
+    if rule.kind == BRAND:
+        return Rule(rule.rule, rule.query, Predicate("c.brand IS NULL"))
+    return Rule(rule.rule, rule.query, Predicate("(c.brand IS NULL OR c.brand = ?)", [rule.brand]))
+
+
+def _touched(con: duckdb.DuckDBPyConnection, changed: Sequence[TagRule], indexed: bool) -> str:
+    """TEMP TABLE koubei_touched: the mentions a changed rule's old query tagged (query_tags
+    holding its brand or product) or its new query matches; its name."""
+    match_rules(con, [Rule(r.rule, r.query) for r in changed], indexed, Scope())
+    brands = [r.brand for r in changed if r.kind == BRAND]
+    products = [r.product for r in changed if r.kind == PRODUCT]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_touched AS SELECT source, native_id FROM koubei_hits"
+        " UNION SELECT source, native_id FROM query_tags WHERE list_contains(?, brand) OR list_contains(?, product)",
+        [brands, products],
+    )
+    return "koubei_touched"
+
+
+def _tag(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> int:
+    """From koubei_hits: each hit mention's brand and product as the rules decide them (a product
+    first, else the brand matching with a word earliest in its text), written to mentions and
+    query_tags; how many mentions' brand or product changed."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_hit_mentions AS SELECT c.source, c.native_id, c.brand, c.product FROM"
+        " (SELECT m.source, m.native_id, nullif(m.brand, '') AS brand, nullif(m.product, '') AS product"
+        f" FROM mentions m SEMI JOIN {HITS} USING (source, native_id)) c WHERE {MISSING}"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_valid_hits AS SELECT h.source, h.native_id, r.kind, r.rank, r.brand,"
+        f" r.product FROM {HITS} h JOIN koubei_rules r USING (rule) JOIN koubei_hit_mentions c USING (source, native_id)"
+        f" WHERE (r.kind = '{PRODUCT}' AND (c.brand IS NULL OR c.brand = r.brand))"
+        f" OR (r.kind = '{BRAND}' AND c.brand IS NULL)"
+    )
+    _first_at(con, [r for r in rules if r.kind == BRAND])
+    tags = f"""
+        WITH best_product AS (
+            SELECT source, native_id, arg_min(brand, rank) AS brand, arg_min(product, rank) AS product
+            FROM koubei_valid_hits WHERE kind = '{PRODUCT}' GROUP BY ALL),
+        best_brand AS (
+            SELECT h.source, h.native_id, arg_min(h.brand, row(coalesce(f.first_at, 0), h.rank)) AS brand
+            FROM koubei_valid_hits h LEFT JOIN koubei_first_at f USING (source, native_id, rank)
+            WHERE h.kind = '{BRAND}' GROUP BY ALL)
+        SELECT c.source, c.native_id, coalesce(c.brand, bp.brand, bb.brand) AS brand,
+               coalesce(c.product, bp.product) AS product, c.brand AS given_brand, c.product AS given_product
+        FROM koubei_hit_mentions c LEFT JOIN best_product bp USING (source, native_id)
+        LEFT JOIN best_brand bb USING (source, native_id)
+        WHERE bp.brand IS NOT NULL OR bb.brand IS NOT NULL
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_new_tags AS SELECT source, native_id, brand, product,"
+        " CASE WHEN given_brand IS NULL THEN brand END AS by_query_brand,"
+        " CASE WHEN given_product IS NULL THEN product END AS by_query_product"
+        f" FROM ({tags}) WHERE given_brand IS DISTINCT FROM brand OR given_product IS DISTINCT FROM product"
+    )
+    _update_mentions(con, "koubei_new_tags")
+    con.execute(
+        "INSERT INTO query_tags SELECT source, native_id, by_query_brand, by_query_product FROM koubei_new_tags"
+    )
+    changed = _count(
+        con,
+        "SELECT (SELECT count(*) FROM koubei_untagged u LEFT JOIN koubei_new_tags t USING (source, native_id)"
+        " WHERE (u.brand, u.product) IS DISTINCT FROM"
+        " (CASE WHEN t.source IS NULL THEN u.untagged_brand ELSE t.brand END,"
+        " CASE WHEN t.source IS NULL THEN u.untagged_product ELSE t.product END))"
+        " + (SELECT count(*) FROM koubei_new_tags t ANTI JOIN koubei_untagged u USING (source, native_id))",
+        [],
+    )
+    for table in (
+        "koubei_untagged",
+        "koubei_new_tags",
+        "koubei_hit_mentions",
+        "koubei_valid_hits",
+        "koubei_first_at",
+        HITS,
+    ):
+        con.execute(f"DROP TABLE {table}")
     return changed
 
 
-def _read_candidates(con: duckdb.DuckDBPyConnection, queries: Sequence[Query], indexed: bool) -> None:
-    """TEMP TABLE koubei_candidates: the mentions missing a brand or product that a query can match
-    (the union of the queries' candidates in the full-text index; without it, or when a query cannot
-    be narrowed, every such mention), read once for every query to match (a CTE read by each query
-    joined mentions to search_docs each time: 156 s at 10,000,000 mentions)."""
-    found = [candidates(query) for query in queries] if indexed else [None]
-    columns = (
-        "m.source, m.native_id, m.text, m.language, nullif(m.brand, '') AS brand, nullif(m.product, '') AS product"
-    )
-    missing = "(m.brand IS NULL OR m.product IS NULL)"
-    narrowed = [f for f in found if f is not None]
-    if not found or len(narrowed) < len(found):
-        joined = (
-            ", d.doc FROM mentions m JOIN search_docs d USING (source, native_id)"
-            if indexed
-            else ", NULL::BIGINT AS doc FROM mentions m"
-        )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE koubei_candidates AS SELECT {columns}{joined} WHERE {missing}")
-        return
-    docs = " UNION ".join(f"({sql})" for sql, _ in narrowed)
+def _update_mentions(con: duckdb.DuckDBPyConnection, tags: str) -> None:
+    """The one place retag writes mentions' brand and product: from `tags` (source, native_id,
+    brand, product)."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE koubei_candidates AS SELECT {columns}, d.doc FROM mentions m"
-        f" JOIN (SELECT doc, source, native_id FROM search_docs WHERE doc IN ({docs})) d USING (source, native_id)"
-        f" WHERE {missing}",
-        [param for _, params in narrowed for param in params],
+        f"UPDATE mentions SET brand = t.brand, product = t.product FROM {tags} t"
+        " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
     )
 
 
-def _untag(con: duckdb.DuckDBPyConnection) -> None:
-    """Clear the brands and products an earlier retag filled in from a query, so the queries as
-    configured now decide them again; a value changed since (by a person) is kept. TEMP TABLE
-    koubei_untagged keeps each cleared mention's brand and product before and after."""
+def _first_at(con: duckdb.DuckDBPyConnection, brands: Sequence[TagRule]) -> None:
+    """TEMP TABLE koubei_first_at (source, native_id, rank, first_at): where each brand's first word
+    occurs, for the mentions more than one brand matches (the only ones it decides: their texts
+    alone are read)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE koubei_contested AS SELECT m.source, m.native_id, m.text FROM mentions m"
+        " SEMI JOIN (SELECT source, native_id FROM koubei_valid_hits"
+        f" WHERE kind = '{BRAND}' GROUP BY ALL HAVING count(*) > 1) USING (source, native_id)"
+    )
+    params: list[object] = []
+    parts = [
+        f"SELECT h.source, h.native_id, h.rank, {_first_word_at(rule.query, params)} AS first_at"
+        f" FROM koubei_valid_hits h JOIN koubei_contested c USING (source, native_id)"
+        f" WHERE h.kind = '{BRAND}' AND h.rank = {rule.rank}"
+        for rule in brands
+    ]
+    empty = (
+        "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS native_id, NULL::INTEGER AS rank, NULL::BIGINT AS first_at"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE koubei_first_at AS {' UNION ALL '.join(parts) or empty + ' WHERE false'}", params
+    )
+    con.execute("DROP TABLE koubei_contested")
+
+
+def _record(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> None:
+    """The rules query_tags was computed with, for the next retag to tell which changed."""
+    con.execute("DELETE FROM tag_rules")
+    con.executemany(
+        "INSERT INTO tag_rules VALUES (?, ?, ?, ?, ?)",
+        [[r.rule, r.kind, r.brand, r.product, r.query.text] for r in rules],
+    )
+
+
+def _untag(con: duckdb.DuckDBPyConnection, within: str | None) -> None:
+    """Clear the brands and products an earlier retag filled in from a query (of the mentions in the
+    table `within` names, else of all), so the queries as configured now decide them again; a
+    value changed since (by a person) is kept. TEMP TABLE koubei_untagged keeps each cleared
+    mention's brand and product before and after."""
+    tagged = f"(SELECT * FROM query_tags SEMI JOIN {within} USING (source, native_id))" if within else "query_tags"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE koubei_untagged AS SELECT m.source, m.native_id, m.brand, m.product,"
         " CASE WHEN q.brand IS NOT NULL AND m.brand = q.brand THEN NULL ELSE m.brand END AS untagged_brand,"
         " CASE WHEN q.product IS NOT NULL AND m.product = q.product THEN NULL ELSE m.product END AS untagged_product"
-        " FROM mentions m JOIN query_tags q USING (source, native_id)"
+        f" FROM mentions m JOIN {tagged} q USING (source, native_id)"
     )
     con.execute(
-        "UPDATE mentions SET brand = u.untagged_brand, product = u.untagged_product FROM koubei_untagged u"
-        " WHERE mentions.source = u.source AND mentions.native_id = u.native_id"
-        " AND (u.brand, u.product) IS DISTINCT FROM (u.untagged_brand, u.untagged_product)"
+        "CREATE OR REPLACE TEMP TABLE koubei_cleared AS SELECT source, native_id, untagged_brand AS brand,"
+        " untagged_product AS product FROM koubei_untagged"
+        " WHERE (brand, product) IS DISTINCT FROM (untagged_brand, untagged_product)"
     )
-    con.execute("DELETE FROM query_tags")
-
-
-def _narrowed(query: Query, params: list[object], indexed: bool) -> str:
-    """A condition keeping the mentions the full-text index lists as the query's candidates (the
-    predicate then runs on those alone); empty without the index or when it cannot narrow."""
-    found = candidates(query) if indexed else None
-    if found is None:
-        return ""
-    params += found[1]
-    return f" AND c.doc IN ({found[0]})"
-
-
-def _product_hits(products: Sequence[ProductRule], params: list[object], indexed: bool) -> str:
-    parts = []
-    for rank, rule in enumerate(products):
-        matched = predicate(rule.query, alias="c")
-        params += [rule.brand, *matched.params]
-        narrowed = _narrowed(rule.query, params, indexed)
-        parts.append(
-            f"SELECT source, native_id, {rank} AS rank FROM koubei_candidates c"
-            f" WHERE (c.brand IS NULL OR c.brand = ?) AND {matched.sql}{narrowed}"
-        )
-    return " UNION ALL ".join(parts) or "SELECT NULL AS source, NULL AS native_id, NULL::INTEGER AS rank WHERE false"
-
-
-def _brand_hits(brands: Sequence[BrandRule], params: list[object], indexed: bool) -> str:
-    parts = []
-    for rank, rule in enumerate(brands):
-        at = _first_word_at(rule.query, params)
-        matched = predicate(rule.query, alias="c")
-        params += matched.params
-        narrowed = _narrowed(rule.query, params, indexed)
-        parts.append(
-            f"SELECT source, native_id, {at} AS first_at, {rank} AS rank FROM koubei_candidates c"
-            f" WHERE c.brand IS NULL AND {matched.sql}{narrowed}"
-        )
-    return (
-        " UNION ALL ".join(parts)
-        or "SELECT NULL AS source, NULL AS native_id, NULL::BIGINT AS first_at, NULL::INTEGER AS rank WHERE false"
-    )
+    _update_mentions(con, "koubei_cleared")
+    con.execute("DROP TABLE koubei_cleared")
+    if within:
+        con.execute(f"DELETE FROM query_tags WHERE (source, native_id) IN (SELECT source, native_id FROM {within})")
+    else:
+        con.execute("DELETE FROM query_tags")
 
 
 def _first_word_at(query: Query, params: list[object]) -> str:
@@ -193,14 +273,6 @@ def _first_word_at(query: Query, params: list[object]) -> str:
     if not found:
         return "length(c.text)"
     return f"coalesce(least({', '.join(found)}), length(c.text))"
-
-
-def _by_rank(rank: str, names: Sequence[str], params: list[object]) -> str:
-    """SQL for the name at a rank."""
-    if not names:
-        return "NULL"
-    params += [value for n, name in enumerate(names) for value in (n, name)]
-    return f"CASE {rank} " + " ".join("WHEN ? THEN ?" for _ in names) + " END"
 
 
 @dataclass(frozen=True)
@@ -259,6 +331,33 @@ def retag_topics(store: Store, rules: Sequence[TopicRule]) -> int:
 
 def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> int:
     """Replace one topic's tags with those its query gives now; how many tags changed."""
+    _topic_matches(con, rule, indexed)
+    old = "(SELECT source, native_id FROM mention_topics WHERE topic = ?)"
+    new = "(SELECT source, native_id FROM koubei_topic_new)"
+    changed = _count(
+        con,
+        f"SELECT (SELECT count(*) FROM ({new} EXCEPT {old})) + (SELECT count(*) FROM ({old} EXCEPT {new}))",
+        [rule.topic, rule.topic],
+    )
+    con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
+    con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
+    con.execute("DROP TABLE koubei_topic_new")
+    con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
+    con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
+    return changed
+
+
+def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> None:
+    """TEMP TABLE koubei_topic_new: the mentions the topic's query matches. An exact query's docs
+    come from the postings alone; another's candidates alone are read and matched."""
+    exact = exact_docs(rule.query) if indexed else None
+    if exact is not None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS SELECT d.source, d.native_id, ?::VARCHAR AS topic"
+            f" FROM ({exact[0]}) e JOIN search_docs d USING (doc)",
+            [rule.topic, *exact[1]],
+        )
+        return
     matched = predicate(rule.query, alias="c")
     params: list[object] = [rule.topic]
     found = candidates(rule.query) if indexed else None
@@ -275,19 +374,6 @@ def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: b
         f" SELECT c.source, c.native_id, ?::VARCHAR AS topic FROM {scope} c WHERE {matched.sql}",
         [*params, *matched.params],
     )
-    old = "(SELECT source, native_id FROM mention_topics WHERE topic = ?)"
-    new = "(SELECT source, native_id FROM koubei_topic_new)"
-    changed = _count(
-        con,
-        f"SELECT (SELECT count(*) FROM ({new} EXCEPT {old})) + (SELECT count(*) FROM ({old} EXCEPT {new}))",
-        [rule.topic, rule.topic],
-    )
-    con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
-    con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
-    con.execute("DROP TABLE koubei_topic_new")
-    con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
-    con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
-    return changed
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> int:

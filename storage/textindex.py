@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from querylang import Field, Near, Node, Query, Term
 from querylang.match import normalise, variants
-from querylang.tree import All, Any
+from querylang.tree import All, Any, Not
 from storage.db import FILE, StorageError, Store
 
 GRAM_SHIFT = 21  # code points need 21 bits: gram = first << 21 | second
@@ -242,6 +242,54 @@ def _exact_words(node: Node) -> bool:
         case All(operands) | Any(operands):
             return all(map(_exact_words, operands))
     return False
+
+
+ALL_DOCS: Sql = ("SELECT doc FROM search_docs", [])
+
+
+def exact_docs(query: Query) -> Sql | None:
+    """A SELECT of exactly the docs the query matches, from the postings (and search_docs' sources)
+    alone, reading no text; None when only the texts can tell (a word of one or of three or more
+    characters, NEAR, a field other than source:). A two-character word's one bigram is the word,
+    so its postings are its matches; AND intersects doc sets, OR unites them, NOT takes them away."""
+    return _exact(query.root)
+
+
+def _exact(node: Node) -> Sql | None:
+    match node:
+        case Term(word):
+            grams = sorted(bigrams(normalise(word)))
+            return ("SELECT doc FROM search_grams WHERE gram = ?", [grams[0]]) if len(normalise(word)) == 2 else None
+        case Field("source", value):
+            return "SELECT doc FROM search_docs WHERE source = ?", [value]
+        case Not(operand):
+            return _all_but([ALL_DOCS], [operand])
+        case All(operands):
+            kept = [_exact(o) for o in operands if not isinstance(o, Not)]
+            return _all_but(kept or [ALL_DOCS], [o.operand for o in operands if isinstance(o, Not)])
+        case Any(operands):
+            parts = [_exact(o) for o in operands]
+            return None if None in parts else _set_operation("UNION", parts)
+    return None
+
+
+def _all_but(kept: Sequence[Sql | None], removed: Sequence[Node]) -> Sql | None:
+    """The docs in every one of `kept` and in none of `removed`'s."""
+    taken = [_exact(o) for o in removed]
+    if None in kept or None in taken:
+        return None
+    both = _set_operation("INTERSECT", kept)
+    if not taken:
+        return both
+    return _set_operation("EXCEPT", [both, _set_operation("UNION", taken)])
+
+
+def _set_operation(operator: str, parts: Sequence[Sql | None]) -> Sql:
+    known = [p for p in parts if p is not None]
+    if len(known) == 1:
+        return known[0]
+    sql = f" {operator} ".join(f"({p[0]})" for p in known)
+    return f"SELECT doc FROM ({sql})", [param for p in known for param in p[1]]
 
 
 def _joined(operator: str, parts: Sequence[Sql | None]) -> Sql | None:
