@@ -17,7 +17,7 @@ import duckdb
 
 from querylang import Query
 from storage.predicates import Predicate, column
-from storage.textindex import Sql, candidates, exact_docs
+from storage.textindex import Sql, candidates, copied_postings, exact_docs
 
 HITS = "koubei_hits"
 _BITS = 63  # rules per candidate mask column (a BIGINT's bits, the sign's left alone)
@@ -45,9 +45,14 @@ def match_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], indexed: 
     """Fill TEMP TABLE koubei_hits with every rule's matches. Exact rules' hits are not checked
     against `scope.eligible` (that needs the mentions: the caller joins them)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {HITS} (source VARCHAR, native_id VARCHAR, rule INTEGER)")
-    exact = {rule.number: found for rule in rules if indexed and (found := exact_docs(rule.query)) is not None}
+    postings = copied_postings(con, [rule.query for rule in rules]) if indexed else ""
+    exact = {
+        rule.number: found for rule in rules if indexed and (found := exact_docs(rule.query, postings)) is not None
+    }
     _insert_exact(con, [(number, sql) for number, sql in exact.items()], scope)
-    _insert_scanned(con, [rule for rule in rules if rule.number not in exact], indexed, scope)
+    _insert_scanned(con, [rule for rule in rules if rule.number not in exact], postings, scope)
+    if indexed:
+        con.execute(f"DROP TABLE {postings}")
 
 
 def _insert_exact(con: duckdb.DuckDBPyConnection, found: Sequence[tuple[int, Sql]], scope: Scope) -> None:
@@ -62,11 +67,12 @@ def _insert_exact(con: duckdb.DuckDBPyConnection, found: Sequence[tuple[int, Sql
     )
 
 
-def _insert_scanned(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], indexed: bool, scope: Scope) -> None:
-    """The other rules, matched on the texts in one pass (one column per rule)."""
+def _insert_scanned(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], postings: str, scope: Scope) -> None:
+    """The other rules, matched on the texts in one pass (one column per rule); `postings`: the
+    table of their grams' postings, empty without the index."""
     if not rules:
         return
-    found = {rule.number: candidates(rule.query) for rule in rules} if indexed else {}
+    found = {rule.number: candidates(rule.query, postings) for rule in rules} if postings else {}
     narrowed = [(rule.number, sql) for rule in rules if (sql := found.get(rule.number)) is not None]
     bit = {number: (n // _BITS, 1 << (n % _BITS)) for n, (number, _) in enumerate(narrowed)}
     params: list[object] = []

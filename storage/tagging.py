@@ -18,7 +18,7 @@ from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import Predicate, predicate, spellings_of, term_pattern
 from storage.rulematch import HITS, Rule, Scope, match_rules
-from storage.textindex import candidates, exact_docs, index_complete
+from storage.textindex import candidates, copied_postings, exact_docs, index_complete
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,8 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     filled in (query_tags); returns how many mentions' brand or product changed. When only some
     rules' queries changed since the last retag (tag_rules: same rules in the same order), only
     the mentions those rules' old tags or new matches touch are cleared and tagged again (a
-    mention neither touches keeps what the unchanged rules gave it); else every mention."""
+    mention neither touches keeps what the unchanged rules gave it); else every mention, as
+    when nothing changed (a repair: what was cleared since is filled in again)."""
     rules = tag_rules(products, brands)
     recorded = _recorded_rules(store)
     if not rules and not recorded and not store.query("SELECT 1 FROM query_tags LIMIT 1"):
@@ -88,10 +89,13 @@ def _recorded_rules(store: Store) -> list[tuple[int, str, str, str | None, str]]
 
 def _changed(recorded: Sequence[tuple[int, str, str, str | None, str]], rules: Sequence[TagRule]) -> set[int] | None:
     """The numbers of the rules whose query changed since the last retag; None when the rules
-    themselves changed (added, removed, renamed, reordered) or none was recorded: retag all."""
+    themselves changed (added, removed, renamed, reordered), none was recorded or none changed:
+    retag all."""
     if not recorded or [r[:4] for r in recorded] != [(r.rule, r.kind, r.brand, r.product) for r in rules]:
         return None
-    return {rule.rule for rule, row in zip(rules, recorded, strict=True) if row[4] != rule.query.text}
+    changed = {rule.rule for rule, row in zip(rules, recorded, strict=True) if row[4] != rule.query.text}
+    # nothing changed: all again, as a repair (a mention's brand cleared since is filled in again)
+    return changed or None
 
 
 def _rules_table(rules: Sequence[TagRule]) -> pa.Table:
@@ -342,6 +346,7 @@ def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: b
     con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
     con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
     con.execute("DROP TABLE koubei_topic_new")
+    con.execute("DROP TABLE IF EXISTS koubei_postings")
     con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
     con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
     return changed
@@ -350,7 +355,8 @@ def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: b
 def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> None:
     """TEMP TABLE koubei_topic_new: the mentions the topic's query matches. An exact query's docs
     come from the postings alone; another's candidates alone are read and matched."""
-    exact = exact_docs(rule.query) if indexed else None
+    postings = copied_postings(con, [rule.query]) if indexed else "search_grams"
+    exact = exact_docs(rule.query, postings) if indexed else None
     if exact is not None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS SELECT d.source, d.native_id, ?::VARCHAR AS topic"
@@ -360,7 +366,7 @@ def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: boo
         return
     matched = predicate(rule.query, alias="c")
     params: list[object] = [rule.topic]
-    found = candidates(rule.query) if indexed else None
+    found = candidates(rule.query, postings) if indexed else None
     scope = "mentions"
     if found is not None:
         # only the mentions the index lists as candidates are read and matched

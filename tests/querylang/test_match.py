@@ -1,4 +1,4 @@
-"""The SQL predicate (storage/predicates.py) and the Python matcher give the same answer on random
+"""The SQL predicate (storage/predicates.py; as a WHERE condition and as a column) and the Python matcher give the same answer on random
 queries and texts, traditional characters, case and regex metacharacters included."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from querylang import Document, matches, parse
-from storage.predicates import predicate
+from storage.predicates import column, predicate
 
 # Simplified and traditional forms, Latin letters in both cases, regex metacharacters, space, and
 # characters whose lower case is or holds an ASCII letter (the Kelvin sign K, dotted İ).
@@ -61,10 +61,11 @@ def test_sql_predicate_and_python_matcher_agree(
     con: duckdb.DuckDBPyConnection, query: str, text: str, source: str, language: str | None
 ) -> None:
     parsed = parse(query)
-    compiled = predicate(parsed)
-    in_sql = con.execute(
-        f"SELECT {compiled.sql} FROM (SELECT ? AS text, ? AS source, ? AS language, NULL AS brand, NULL AS product)",
-        [*compiled.params, text, source, language],
-    ).fetchone()
-    assert in_sql is not None
-    assert bool(in_sql[0]) == matches(parsed, Document(text, source, language))
+    expected = matches(parsed, Document(text, source, language))
+    for compiled in (predicate(parsed), column(parsed)):  # as a WHERE condition and as a CASE column
+        in_sql = con.execute(
+            f"SELECT {compiled.sql} FROM (SELECT ? AS text, ? AS source, ? AS language, NULL AS brand, NULL AS product)",
+            [*compiled.params, text, source, language],
+        ).fetchone()
+        assert in_sql is not None
+        assert bool(in_sql[0]) == expected, compiled.sql

@@ -6,25 +6,37 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from collectors.options import parse_source
 from collectors.sources.demo import DemoCollector
-from koubei.brands import retag
+from koubei import topics
+from koubei.brands import BrandMatcher, retag
 from koubei.records import Mention
-from koubei.settings.sections import Brand
-from querylang import parse
+from koubei.settings.sections import Brand, Topic
+from querylang import Document, matches, parse
 from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
-from storage import Store, open_store, upsert_mentions
+from storage import Store, open_store, tagging, upsert_mentions
 from storage.db import migration_files
 from storage.forget import Selector, forget
 from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
-from storage.textindex import GRAM_SHIFT, SORT_RANGES, bigrams, candidates, exact, rebuild_index, required_sources
+from storage.textindex import (
+    GRAM_SHIFT,
+    SORT_RANGES,
+    bigrams,
+    candidates,
+    exact,
+    exact_docs,
+    rebuild_index,
+    required_sources,
+)
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -169,6 +181,10 @@ def test_a_store_with_mentions_before_the_index_scans_until_rebuilt(tmp_path: Pa
 def _retagged(store: Store, brands: list[Brand]) -> set[tuple[str, str, str | None, str | None]]:
     store.con.execute("UPDATE mentions SET brand = NULL, product = NULL")
     retag(store, brands)
+    return _tagged(store)
+
+
+def _tagged(store: Store) -> set[tuple[str, str, str | None, str | None]]:
     return {(s, n, b, p) for s, n, b, p in store.query("SELECT source, native_id, brand, product FROM mentions")}
 
 
@@ -186,6 +202,87 @@ def test_retag_through_the_index_tags_as_the_scan_does(stored: tuple[Path, list[
         store.con.execute("UPDATE search_index_state SET complete = false")
         assert indexed == _retagged(store, brands)
         assert {"b0", "b1", "single", None} <= {b for _, _, b, _ in indexed}  # narrowed, not narrowed, untagged
+
+
+# Exact: answered from the postings alone. Each set operation has a query whose answer a wrong one
+# (AND as OR, NOT dropped or taken from the wrong side) changes on the demo and generated stores.
+EXACT_QUERIES = (
+    "客服 物流",
+    "客服 OR 物流",
+    "质量 NOT 退款",
+    "NOT 客服",
+    "(质量 OR 价格) NOT (退款 OR 物流)",
+    "发烫 NOT (客服 NOT 物流)",
+    "(發燙 OR 质量) source:{source}",
+    "NOT (质量 OR 物流)",
+)
+
+
+def test_exact_docs_are_exactly_the_matches(stored: tuple[Path, list[Mention]]) -> None:
+    path, mentions = stored
+    documents = {(m.source, m.native_id): Document(m.text, m.source, m.language) for m in mentions}
+    largest = Counter(m.source for m in mentions).most_common(1)[0][0]
+    with open_store(path) as store:
+        for text in EXACT_QUERIES:
+            query = parse(text.format(source=largest))
+            found = exact_docs(query)
+            assert found is not None, text
+            keys = store.query(f"SELECT source, native_id FROM ({found[0]}) JOIN search_docs USING (doc)", found[1])
+            expected = {key for key, document in documents.items() if matches(query, document)}
+            assert len(keys) == len(set(keys)) and set(keys) == expected, text
+            assert 0 < len(expected) < len(documents), text  # the query tells mentions apart
+
+
+def test_exact_docs_refuse_what_only_the_text_tells() -> None:
+    for text in (
+        "充电宝",
+        "好",
+        "客服 NEAR/3 物流",
+        "客服 lang:en",
+        "客服 brand:声浪",
+        "客服 OR 充电宝",
+        "客服 NOT 好",
+    ):
+        assert exact_docs(parse(text)) is None, text
+
+
+def _topic_tags(store: Store, wanted: Sequence[Topic]) -> set[tuple[str, str, str]]:
+    store.con.execute("DELETE FROM topic_queries")
+    topics.retag(store, wanted)
+    return {(s, n, t) for s, n, t in store.query("SELECT source, native_id, topic FROM mention_topics")}
+
+
+def test_retag_of_exact_non_exact_and_mixed_queries_tags_as_the_scan_and_ingest_do(
+    stored: tuple[Path, list[Mention]],
+) -> None:
+    path, mentions = stored
+    brands = [
+        Brand(
+            name="exact", query="(质量 OR 价格) NOT 退款", products=("e-p",), product_queries={"e-p": "价格 NOT 退款"}
+        ),
+        Brand(name="text", query="充电宝 OR 好", products=("t-p",), product_queries={"t-p": "电池 NEAR/5 差"}),
+        Brand(name="mixed", query="客服 OR 充电宝", products=("m-p",), product_queries={"m-p": "客服 NOT 物流"}),
+        Brand(name="late", query="物流 NOT 快递"),
+    ]
+    largest = Counter(m.source for m in mentions).most_common(1)[0][0]
+    wanted = (
+        Topic(name="exact", query="(退款 OR 退货) NOT 客服"),
+        Topic(name="text", query="质量 NEAR/6 差"),
+        Topic(name="source", query=f"(物流 OR 客服) source:{largest}"),
+    )
+    expected = {
+        (m.source, m.native_id, *BrandMatcher.of(brands).fill(m.text, None, None, m.source, m.language))
+        for m in mentions
+    }
+    with open_store(path) as store:
+        indexed = _retagged(store, brands), _topic_tags(store, wanted)
+        store.con.execute("UPDATE search_index_state SET complete = false")
+        assert indexed == (_retagged(store, brands), _topic_tags(store, wanted))
+    assert indexed[0] == expected
+    assert {b for _, _, b, _ in expected} == {"exact", "text", "mixed", "late", None}
+    assert {p for _, _, _, p in expected} >= {"e-p", "m-p"}
+    assert indexed[1] == set(topics.topic_tags(topics.topic_rules(wanted), mentions))
+    assert {t for _, _, t in indexed[1]} == {"exact", "text", "source"}
 
 
 def test_source_filters_are_pushed_into_the_candidate_step(stored: tuple[Path, list[Mention]]) -> None:
@@ -255,3 +352,33 @@ def test_migration_191_and_rebuild_sort_by_the_same_ranges() -> None:
 
 def _in_stored_order(store: Store) -> list[tuple[int, int]]:
     return [(g, d) for g, d in store.query("SELECT gram, doc FROM search_grams ORDER BY rowid")]
+
+
+def test_one_changed_query_retags_only_what_it_touches_as_retagging_all_does(
+    stored: tuple[Path, list[Mention]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, mentions = stored
+    words = ("质量", "物流", "客服", "价格")
+    brands = [
+        Brand(name=f"b{n}", query=f"{w} NOT 退款", products=(f"p{n}",), product_queries={f"p{n}": f"{w} NEAR/3 好"})
+        for n, w in enumerate(words)
+    ]
+    changed = list(brands)
+    changed[0] = Brand(name="b0", query="质量 NOT 退货", products=("p0",), product_queries={"p0": "质量 NEAR/3 好"})
+    changed[2] = Brand(name="b2", query="客服 NOT 退款", products=("p2",), product_queries={"p2": "客服 NEAR/5 差"})
+    untagged: list[int | None] = []  # how many mentions each retag cleared and tagged again (None: all)
+    real_untag = tagging._untag
+
+    def counted_untag(con: duckdb.DuckDBPyConnection, within: str | None) -> None:
+        untagged.append(None if within is None else con.execute(f"SELECT count(*) FROM {within}").fetchall()[0][0])
+        real_untag(con, within)
+
+    monkeypatch.setattr(tagging, "_untag", counted_untag)
+    with open_store(path) as store:
+        _retagged(store, brands)
+        retag(store, changed)
+        incremental = _tagged(store)
+        store.con.execute("DELETE FROM tag_rules")  # no record of the rules: all retagged
+        assert _retagged(store, changed) == incremental
+    assert untagged[0] is None and untagged[2] is None
+    assert untagged[1] is not None and 0 < untagged[1] < len(mentions) / 2
