@@ -327,15 +327,20 @@ def retag_topics(store: Store, rules: Sequence[TopicRule]) -> int:
         changed += _count(con, f"SELECT count(*) FROM mention_topics WHERE {unwanted}", names)
         con.execute(f"DELETE FROM mention_topics WHERE {unwanted}", names)
         con.execute(f"DELETE FROM topic_queries WHERE {unwanted}", names)
-        for rule in rules:
-            if stored.get(rule.topic) != rule.query.text:
-                changed += _recompute_topic(con, rule, indexed)
+        recomputed = [rule for rule in rules if stored.get(rule.topic) != rule.query.text]
+        # the postings of every recomputed topic's grams in one read (storage/textindex.copied_postings)
+        postings = copied_postings(con, [rule.query for rule in recomputed]) if indexed and recomputed else ""
+        for rule in recomputed:
+            changed += _recompute_topic(con, rule, postings)
+        if postings:
+            con.execute(f"DROP TABLE {postings}")
     return changed
 
 
-def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> int:
-    """Replace one topic's tags with those its query gives now; how many tags changed."""
-    _topic_matches(con, rule, indexed)
+def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, postings: str) -> int:
+    """Replace one topic's tags with those its query gives now (`postings`: the copy of its grams'
+    postings; empty without the index); how many tags changed."""
+    _topic_matches(con, rule, postings)
     old = "(SELECT source, native_id FROM mention_topics WHERE topic = ?)"
     new = "(SELECT source, native_id FROM koubei_topic_new)"
     changed = _count(
@@ -346,17 +351,15 @@ def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: b
     con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
     con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
     con.execute("DROP TABLE koubei_topic_new")
-    con.execute("DROP TABLE IF EXISTS koubei_postings")
     con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
     con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
     return changed
 
 
-def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: bool) -> None:
+def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, postings: str) -> None:
     """TEMP TABLE koubei_topic_new: the mentions the topic's query matches. An exact query's docs
     come from the postings alone; another's candidates alone are read and matched."""
-    postings = copied_postings(con, [rule.query]) if indexed else "search_grams"
-    exact = exact_docs(rule.query, postings) if indexed else None
+    exact = exact_docs(rule.query, postings) if postings else None
     if exact is not None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS SELECT d.source, d.native_id, ?::VARCHAR AS topic"
@@ -366,7 +369,7 @@ def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, indexed: boo
         return
     matched = predicate(rule.query, alias="c")
     params: list[object] = [rule.topic]
-    found = candidates(rule.query, postings) if indexed else None
+    found = candidates(rule.query, postings) if postings else None
     scope = "mentions"
     if found is not None:
         # only the mentions the index lists as candidates are read and matched
