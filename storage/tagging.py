@@ -16,9 +16,9 @@ from querylang import Query
 from querylang.match import normalise
 from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
-from storage.predicates import Predicate, predicate, spellings_of, term_pattern
+from storage.predicates import Predicate, spellings_of, term_pattern
 from storage.rulematch import HITS, Rule, Scope, match_rules
-from storage.textindex import candidates, copied_postings, exact_docs, index_complete
+from storage.textindex import index_complete
 
 
 @dataclass(frozen=True)
@@ -328,61 +328,31 @@ def retag_topics(store: Store, rules: Sequence[TopicRule]) -> int:
         con.execute(f"DELETE FROM mention_topics WHERE {unwanted}", names)
         con.execute(f"DELETE FROM topic_queries WHERE {unwanted}", names)
         recomputed = [rule for rule in rules if stored.get(rule.topic) != rule.query.text]
-        # the postings of every recomputed topic's grams in one read (storage/textindex.copied_postings)
-        postings = copied_postings(con, [rule.query for rule in recomputed]) if indexed and recomputed else ""
-        for rule in recomputed:
-            changed += _recompute_topic(con, rule, postings)
-        if postings:
-            con.execute(f"DROP TABLE {postings}")
+        if recomputed:
+            # every recomputed topic at once: one read of the postings and of the candidates' texts
+            match_rules(con, [Rule(n, rule.query) for n, rule in enumerate(recomputed)], indexed, Scope())
+            changed += sum(_recompute_topic(con, rule, n) for n, rule in enumerate(recomputed))
+            con.execute(f"DROP TABLE {HITS}")
     return changed
 
 
-def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, postings: str) -> int:
-    """Replace one topic's tags with those its query gives now (`postings`: the copy of its grams'
-    postings; empty without the index); how many tags changed."""
-    _topic_matches(con, rule, postings)
+def _recompute_topic(con: duckdb.DuckDBPyConnection, rule: TopicRule, number: int) -> int:
+    """Replace one topic's tags with those its query gives now (koubei_hits' rule `number`); how
+    many tags changed."""
     old = "(SELECT source, native_id FROM mention_topics WHERE topic = ?)"
-    new = "(SELECT source, native_id FROM koubei_topic_new)"
+    new = f"(SELECT source, native_id FROM {HITS} WHERE rule = ?)"
     changed = _count(
         con,
         f"SELECT (SELECT count(*) FROM ({new} EXCEPT {old})) + (SELECT count(*) FROM ({old} EXCEPT {new}))",
-        [rule.topic, rule.topic],
+        [number, rule.topic, rule.topic, number],
     )
     con.execute("DELETE FROM mention_topics WHERE topic = ?", [rule.topic])
-    con.execute("INSERT INTO mention_topics SELECT source, native_id, topic FROM koubei_topic_new")
-    con.execute("DROP TABLE koubei_topic_new")
+    con.execute(
+        f"INSERT INTO mention_topics SELECT source, native_id, ? FROM {HITS} WHERE rule = ?", [rule.topic, number]
+    )
     con.execute("DELETE FROM topic_queries WHERE topic = ?", [rule.topic])
     con.execute("INSERT INTO topic_queries VALUES (?, ?)", [rule.topic, rule.query.text])
     return changed
-
-
-def _topic_matches(con: duckdb.DuckDBPyConnection, rule: TopicRule, postings: str) -> None:
-    """TEMP TABLE koubei_topic_new: the mentions the topic's query matches. An exact query's docs
-    come from the postings alone; another's candidates alone are read and matched."""
-    exact = exact_docs(rule.query, postings) if postings else None
-    if exact is not None:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS SELECT d.source, d.native_id, ?::VARCHAR AS topic"
-            f" FROM ({exact[0]}) e JOIN search_docs d USING (doc)",
-            [rule.topic, *exact[1]],
-        )
-        return
-    matched = predicate(rule.query, alias="c")
-    params: list[object] = [rule.topic]
-    found = candidates(rule.query, postings) if postings else None
-    scope = "mentions"
-    if found is not None:
-        # only the mentions the index lists as candidates are read and matched
-        scope = (
-            "(SELECT * FROM mentions WHERE (source, native_id) IN"
-            f" (SELECT source, native_id FROM search_docs WHERE doc IN ({found[0]})))"
-        )
-        params += found[1]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE koubei_topic_new AS"
-        f" SELECT c.source, c.native_id, ?::VARCHAR AS topic FROM {scope} c WHERE {matched.sql}",
-        [*params, *matched.params],
-    )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> int:
