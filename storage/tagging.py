@@ -74,7 +74,8 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
         try:
             within = None if changed is None else _touched(con, [r for r in rules if r.rule in changed], indexed)
             _untag(con, within)
-            match_rules(con, [_rule(r) for r in rules], indexed, Scope(MISSING, within))
+            brands_rules = [r.rule for r in rules if r.kind == BRAND]
+            match_rules(con, [_rule(r) for r in rules], indexed, Scope(MISSING, within), texts_of=brands_rules)
             count = _tag(con, rules)
             _record(con, rules)
         finally:
@@ -187,6 +188,7 @@ def _tag(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> int:
         "koubei_hit_mentions",
         "koubei_valid_hits",
         "koubei_first_at",
+        "koubei_texts",
         HITS,
     ):
         con.execute(f"DROP TABLE {table}")
@@ -204,10 +206,12 @@ def _update_mentions(con: duckdb.DuckDBPyConnection, tags: str) -> None:
 
 def _first_at(con: duckdb.DuckDBPyConnection, brands: Sequence[TagRule]) -> None:
     """TEMP TABLE koubei_first_at (source, native_id, rank, first_at): where each brand's first word
-    occurs, for the mentions more than one brand matches (the only ones it decides: their texts
-    alone are read)."""
+    occurs, for the mentions more than one brand matches (the only ones it decides), from their
+    texts as the pass over texts kept them (koubei_texts: storage/rulematch.py)."""
+    if not brands:  # no brand: no text kept, no position wanted
+        con.execute("CREATE OR REPLACE TEMP TABLE koubei_texts (source VARCHAR, native_id VARCHAR, text VARCHAR)")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE koubei_contested AS SELECT m.source, m.native_id, m.text FROM mentions m"
+        "CREATE OR REPLACE TEMP TABLE koubei_contested AS SELECT m.source, m.native_id, m.text FROM koubei_texts m"
         " SEMI JOIN (SELECT source, native_id FROM koubei_valid_hits"
         f" WHERE kind = '{BRAND}' GROUP BY ALL HAVING count(*) > 1) USING (source, native_id)"
     )
