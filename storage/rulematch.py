@@ -10,7 +10,8 @@ every query is such a column over every eligible mention.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -41,24 +42,35 @@ class Scope:
     within: str | None = None
 
 
+@contextmanager
+def read_postings(con: duckdb.DuckDBPyConnection, queries: Sequence[Query], indexed: bool) -> Iterator[str]:
+    """The postings of the queries' grams, read once (textindex.copied_postings) for every
+    `match_rules` inside, inside the caller's transaction; '' without the index."""
+    if not indexed:
+        yield ""
+        return
+    postings = copied_postings(con, queries)
+    yield postings
+    con.execute(f"DROP TABLE {postings}")
+
+
 def match_rules(
-    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], indexed: bool, scope: Scope, texts_of: Sequence[int] = ()
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], postings: str, scope: Scope, texts_of: Sequence[int] = ()
 ) -> None:
-    """Fill TEMP TABLE koubei_hits with every rule's matches. Exact rules' hits are not checked
-    against `scope.eligible` (that needs the mentions: the caller joins them). `texts_of`: rule
-    numbers; the texts of the mentions two or more of them match (ignoring their conditions)
-    are kept in TEMP TABLE koubei_texts (source, native_id, text), read in the same pass."""
+    """Fill TEMP TABLE koubei_hits with every rule's matches; `postings`: `read_postings`' table
+    of their grams' postings, '' without the index (every rule is matched on the texts). Exact
+    rules' hits are not checked against `scope.eligible` (that needs the mentions: the caller
+    joins them). `texts_of`: rule numbers; the texts of the mentions two or more of them match
+    (ignoring their conditions) are kept in TEMP TABLE koubei_texts (source, native_id, text),
+    read in the same pass."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {HITS} (source VARCHAR, native_id VARCHAR, rule INTEGER)")
-    postings = copied_postings(con, [rule.query for rule in rules]) if indexed else ""
     exact = {
-        rule.number: found for rule in rules if indexed and (found := exact_docs(rule.query, postings)) is not None
+        rule.number: found for rule in rules if postings and (found := exact_docs(rule.query, postings)) is not None
     }
     _insert_exact(con, [(number, sql) for number, sql in exact.items()], scope)
     scanned = [rule for rule in rules if rule.number not in exact]
     kept = [(number, sql) for number, sql in exact.items() if number in texts_of]
     _insert_scanned(con, _Pass(scanned, kept, frozenset(texts_of)), postings, scope)
-    if indexed:
-        con.execute(f"DROP TABLE {postings}")
 
 
 def _insert_exact(con: duckdb.DuckDBPyConnection, found: Sequence[tuple[int, Sql]], scope: Scope) -> None:

@@ -17,7 +17,7 @@ from querylang.match import normalise
 from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import Predicate, spellings_of, term_pattern
-from storage.rulematch import HITS, Rule, Scope, match_rules
+from storage.rulematch import HITS, Rule, Scope, match_rules, read_postings
 from storage.textindex import index_complete
 
 
@@ -72,10 +72,11 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
     with store.transaction() as con:
         con.register("koubei_rules", _rules_table(rules))
         try:
-            within = None if changed is None else _touched(con, [r for r in rules if r.rule in changed], indexed)
-            _untag(con, within)
-            brands_rules = [r.rule for r in rules if r.kind == BRAND]
-            match_rules(con, [_rule(r) for r in rules], indexed, Scope(MISSING, within), texts_of=brands_rules)
+            with read_postings(con, [r.query for r in rules], indexed) as postings:
+                within = None if changed is None else _touched(con, [r for r in rules if r.rule in changed], postings)
+                _untag(con, within)
+                brands_rules = [r.rule for r in rules if r.kind == BRAND]
+                match_rules(con, [_rule(r) for r in rules], postings, Scope(MISSING, within), texts_of=brands_rules)
             count = _tag(con, rules)
             _record(con, rules)
         finally:
@@ -119,10 +120,10 @@ def _rule(rule: TagRule) -> Rule:
     return Rule(rule.rule, rule.query, Predicate("(c.brand IS NULL OR c.brand = ?)", [rule.brand]))
 
 
-def _touched(con: duckdb.DuckDBPyConnection, changed: Sequence[TagRule], indexed: bool) -> str:
+def _touched(con: duckdb.DuckDBPyConnection, changed: Sequence[TagRule], postings: str) -> str:
     """TEMP TABLE koubei_touched: the mentions a changed rule's old query tagged (query_tags
     holding its brand or product) or its new query matches; its name."""
-    match_rules(con, [Rule(r.rule, r.query) for r in changed], indexed, Scope())
+    match_rules(con, [Rule(r.rule, r.query) for r in changed], postings, Scope())
     brands = [r.brand for r in changed if r.kind == BRAND]
     products = [r.product for r in changed if r.kind == PRODUCT]
     con.execute(
@@ -215,18 +216,14 @@ def _first_at(con: duckdb.DuckDBPyConnection, brands: Sequence[TagRule]) -> None
         " SEMI JOIN (SELECT source, native_id FROM koubei_valid_hits"
         f" WHERE kind = '{BRAND}' GROUP BY ALL HAVING count(*) > 1) USING (source, native_id)"
     )
+    # one join, each brand's position a branch of a CASE (evaluated on its own rows only)
     params: list[object] = []
-    parts = [
-        f"SELECT h.source, h.native_id, h.rank, {_first_word_at(rule.query, params)} AS first_at"
-        f" FROM koubei_valid_hits h JOIN koubei_contested c USING (source, native_id)"
-        f" WHERE h.kind = '{BRAND}' AND h.rank = {rule.rank}"
-        for rule in brands
-    ]
-    empty = (
-        "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS native_id, NULL::INTEGER AS rank, NULL::BIGINT AS first_at"
-    )
+    branches = " ".join(f"WHEN {rule.rank} THEN {_first_word_at(rule.query, params)}" for rule in brands)
+    position = f"CASE h.rank {branches} END" if brands else "NULL::BIGINT"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE koubei_first_at AS {' UNION ALL '.join(parts) or empty + ' WHERE false'}", params
+        f"CREATE OR REPLACE TEMP TABLE koubei_first_at AS SELECT h.source, h.native_id, h.rank, {position} AS first_at"
+        f" FROM koubei_valid_hits h JOIN koubei_contested c USING (source, native_id) WHERE h.kind = '{BRAND}'",
+        params,
     )
     con.execute("DROP TABLE koubei_contested")
 
@@ -334,7 +331,9 @@ def retag_topics(store: Store, rules: Sequence[TopicRule]) -> int:
         recomputed = [rule for rule in rules if stored.get(rule.topic) != rule.query.text]
         if recomputed:
             # every recomputed topic at once: one read of the postings and of the candidates' texts
-            match_rules(con, [Rule(n, rule.query) for n, rule in enumerate(recomputed)], indexed, Scope())
+            rules_of = [Rule(n, rule.query) for n, rule in enumerate(recomputed)]
+            with read_postings(con, [rule.query for rule in recomputed], indexed) as postings:
+                match_rules(con, rules_of, postings, Scope())
             changed += sum(_recompute_topic(con, rule, n) for n, rule in enumerate(recomputed))
             con.execute(f"DROP TABLE {HITS}")
     return changed
