@@ -382,3 +382,17 @@ def test_one_changed_query_retags_only_what_it_touches_as_retagging_all_does(
         assert _retagged(store, changed) == incremental
     assert untagged[0] is None and untagged[2] is None
     assert untagged[1] is not None and 0 < untagged[1] < len(mentions) / 2
+
+
+def test_exact_docs_match_any_case_and_script_as_the_matcher_does(tmp_path: Path) -> None:
+    texts = ["OK的", "还ok", "Ok吧", "發燙了", "发烫", "o k", "不发 烫"]
+    mentions = [Mention("weibo", str(n), text, NOW) for n, text in enumerate(texts)]
+    with open_store(tmp_path / "exact.duckdb") as store:
+        upsert_mentions(store, mentions)
+        for text in ("ok", "OK", "发烫", "發燙 NOT ok", "ok OR 發燙", "NOT (ok OR 发烫)"):
+            query = parse(text)
+            found = exact_docs(query)
+            assert found is not None, text
+            ids = store.query(f"SELECT native_id FROM ({found[0]}) JOIN search_docs USING (doc)", found[1])
+            expected = {m.native_id for m in mentions if matches(query, Document(m.text, m.source))}
+            assert {i for (i,) in ids} == expected and expected, text
