@@ -1,5 +1,5 @@
-"""Filling in the brand and product of stored mentions from the configured watch queries, in one
-SQL statement (`koubei retag`). koubei/brands.py decides the same for one mention at ingest; the
+"""Filling in the brand and product of stored mentions from the configured watch queries, in the
+database (`koubei retag`; which mentions each query matches: storage/rulematch.py). koubei/brands.py decides the same for one mention at ingest; the
 rules are its: a product (longest name first, of the mention's brand if it has one), else the
 brand whose query matches with one of its words earliest in the text, configuration order
 breaking ties."""
