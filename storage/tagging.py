@@ -231,6 +231,8 @@ def _first_at(con: duckdb.DuckDBPyConnection, brands: Sequence[TagRule]) -> None
 def _record(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> None:
     """The rules query_tags was computed with, for the next retag to tell which changed."""
     con.execute("DELETE FROM tag_rules")
+    if not rules:
+        return
     con.executemany(
         "INSERT INTO tag_rules VALUES (?, ?, ?, ?, ?)",
         [[r.rule, r.kind, r.brand, r.product, r.query.text] for r in rules],

@@ -170,3 +170,16 @@ def test_retag_after_a_query_changed_removes_the_tags_it_no_longer_gives(db_path
             ("4", "鲜到家", None),  # the person's brand kept (and 声浪's product no longer fits it)
         ]
         assert retag(store, [Brand(name="声浪", query="SonicWave", products=("声浪P20充电宝",))]) == 0
+
+
+def test_retag_without_brands_clears_what_a_retag_gave_and_a_new_brand_tags_again(db_path: Path) -> None:
+    """Bug: with no brand left, retag failed recording the (empty) list of rules it applied."""
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with open_store(db_path) as store:
+        upsert_mentions(store, [Mention("s", "1", "声浪耳机不错", at), Mention("s", "2", "鲜到家送错了", at)])
+        assert retag(store, [Brand(name="声浪", query="声浪", products=("声浪耳机",))]) == 1
+        assert retag(store, []) == 1
+        assert store.query("SELECT brand, product FROM mentions ORDER BY native_id") == [(None, None), (None, None)]
+        assert retag(store, [Brand(name="鲜到家", query="鲜到 OR 耳机")]) == 2
+        assert retag(store, [Brand(name="鲜到家", query="鲜到")]) == 1  # one query changed: only what it touches
+        assert store.query("SELECT brand FROM mentions ORDER BY native_id") == [(None,), ("鲜到家",)]
