@@ -7,7 +7,8 @@ explorer in the real browser. Medians of 5:
    without and with a brand (the store's largest);
 3. on a copy of the store (deleted after; `KOUBEI_BENCH_RETAG=0` skips it): retagging every
    mention after the brand configuration changed (brands and products cleared), then after one
-   brand's query changed (its old tags cleared), four new topics, then one topic's query changed;
+   brand's query changed (only what its old and new query touch retagged), four new topics, then
+   one topic's query changed;
 4. (`KOUBEI_BENCH_BROWSER=0` skips it) a search typed into the Mentions page of `koubei dashboard`
    in headless Chromium, from Enter to the page redrawn, three queries.
 
@@ -125,7 +126,7 @@ def _retag(store: Store) -> list[str]:
     changed = retag(store, brands)
     brand_seconds = time.perf_counter() - started
     print(f"retag after a brand configuration change: {changed:,} mentions in {brand_seconds:.1f} s ({_load()})")
-    # one brand's query changed: the tags its old query gave are cleared and every query applied again
+    # one brand's query changed: only the mentions its old tags or its new query touch are tagged again
     first = brands[0]
     brands[0] = Brand(
         name=first.name,

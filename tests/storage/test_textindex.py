@@ -396,3 +396,20 @@ def test_exact_docs_match_any_case_and_script_as_the_matcher_does(tmp_path: Path
             ids = store.query(f"SELECT native_id FROM ({found[0]}) JOIN search_docs USING (doc)", found[1])
             expected = {m.native_id for m in mentions if matches(query, Document(m.text, m.source))}
             assert {i for (i,) in ids} == expected and expected, text
+
+
+def test_retag_of_more_rules_than_a_mask_holds_tags_as_the_scan_does(tmp_path: Path) -> None:
+    """Over 63 narrowed queries their candidates take two mask columns (storage/rulematch.py)."""
+    mentions = generated_mentions(800, seed=9)
+    with open_store(tmp_path / "many.duckdb") as store:
+        upsert_mentions(store, mentions)
+        words = ("质量", "服务", "价格", "物流", "客服", "味道", "环境")
+        brands = [
+            Brand(name=f"b{n}", query=f"{words[n % len(words)]} NEAR/{1 + n // len(words)} 好") for n in range(70)
+        ]
+        indexed = _retagged(store, brands)
+        store.con.execute("UPDATE search_index_state SET complete = false")
+        assert indexed == _retagged(store, brands)
+    matcher = BrandMatcher.of(brands)
+    assert indexed == {(m.source, m.native_id, *matcher.fill(m.text, None, None, m.source)) for m in mentions}
+    assert len({b for _, _, b, _ in indexed}) > len(words)  # a later rank wins some mentions too
