@@ -79,9 +79,10 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
                 match_rules(con, [_rule(r) for r in rules], postings, Scope(MISSING, within), texts_of=brands_rules)
             count = _tag(con, rules)
             _record(con, rules)
-        finally:
-            con.unregister("koubei_rules")
             con.execute("DROP TABLE IF EXISTS koubei_touched")
+        finally:
+            # no statement here: after a failed one the transaction refuses any until rolled back
+            con.unregister("koubei_rules")
     return count
 
 
