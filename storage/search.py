@@ -227,9 +227,10 @@ def _exact_page(
     offset: int,
     order: Order,
 ) -> list[Found] | None:
-    """A page when the candidates are exactly the matches: by time, its keys from search_docs alone;
-    by reach, the top by reach among the candidates' keys and counts (no text is read). Then only
-    the page's own mentions are read."""
+    """A page when the candidates are exactly the matches, its keys from the postings and
+    search_docs alone (no text, nothing of mentions): by time, the newest candidates; with brands or
+    products, or by reach, the top among the candidates' docs. Then only the page's own mentions
+    are read."""
     docs = _candidates(store, query, window)
     if docs is None:
         return None
@@ -246,7 +247,7 @@ def _exact_page(
             [*docs_params, limit + offset, limit, offset],
         )
     else:
-        listed, listed_params = _candidate_mentions(docs, window)
+        listed, listed_params = _candidate_docs(docs, window)
         keys = store.query(
             f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?",
             [*listed_params, limit, offset],
@@ -254,28 +255,25 @@ def _exact_page(
     return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
 
 
-def _candidate_mentions(docs: Sql, window: Window) -> Sql:
-    """A SELECT of the candidates' mentions (source, native_id, published_at, reach) of the window's
-    brands and products: their keys from search_docs, their brand, product and counts from
-    mentions, both read within the window's times (zone maps); no text is read."""
+def _candidate_docs(docs: Sql, window: Window) -> Sql:
+    """A SELECT of the candidates' (source, native_id, published_at, reach) of the window's brands
+    and products, from search_docs alone (migration 193 keeps brand, product and reach there as
+    mentions have them), joined to the candidates by `doc` and read within the window's times
+    (zone maps); no text, nothing of mentions."""
     sql, params = docs
-    conditions: dict[str, list[str]] = {"d": [], "m": []}
-    timed: dict[str, list[object]] = {"d": [], "m": []}
-    for alias in ("d", "m"):
-        for bound, operator in ((window.since, ">="), (window.until, "<")):
-            if bound is not None:
-                conditions[alias].append(f" AND {alias}.published_at {operator} ?")
-                timed[alias].append(bound)
+    conditions = [f"d.doc IN (SELECT doc FROM ({sql}))"]
+    listed_params = list(params)
+    for bound, operator in ((window.since, ">="), (window.until, "<")):
+        if bound is not None:
+            conditions.append(f"d.published_at {operator} ?")
+            listed_params.append(bound)
     for column, values in (("brand", window.brands), ("product", window.products)):
         if values:
-            conditions["m"].append(f" AND m.{column} IN ({', '.join('?' for _ in values)})")
-            timed["m"] += values
+            conditions.append(f"d.{column} IN ({', '.join('?' for _ in values)})")
+            listed_params += values
     return (
-        f"WITH listed AS MATERIALIZED (SELECT d.source, d.native_id FROM search_docs d"
-        f" WHERE d.doc IN (SELECT doc FROM ({sql})){''.join(conditions['d'])})"
-        f" SELECT m.source, m.native_id, m.published_at, {_REACH} AS reach FROM mentions m"
-        f" SEMI JOIN listed USING (source, native_id) WHERE true{''.join(conditions['m'])}",
-        [*params, *timed["d"], *timed["m"]],
+        f"SELECT d.source, d.native_id, d.published_at, d.reach FROM search_docs d WHERE {' AND '.join(conditions)}",
+        listed_params,
     )
 
 
@@ -290,6 +288,7 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
     return [row[0] for row in rows]
 
 
+# search_docs.reach is the same sum (storage/textindex.py REACH): pages from either sort alike.
 _REACH = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
 # What a page and its predicate read of a mention.
 _READ = "source, native_id, published_at, text, url, likes, reposts, replies, brand, product, language"
@@ -400,7 +399,7 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
 
 def _index_answers(query: Query | None, window: Window) -> bool:
     """Whether search_docs' candidates are exactly the matches (storage/textindex.py `exact`) and
-    the window asks nothing but times, sources, brands and products (read from mentions by key)."""
+    the window asks nothing but times, sources, brands and products (search_docs has them all)."""
     return query is not None and exact(query) and not window.topics
 
 
@@ -412,7 +411,7 @@ def _counted_by_index(store: Store, query: Query | None, window: Window) -> int 
     if docs is None:
         return None
     if window.brands or window.products:
-        sql, params = _candidate_mentions(docs, window)
+        sql, params = _candidate_docs(docs, window)
     else:
         sql, params = docs
     return int(store.query(f"SELECT count(*) FROM ({sql})", params)[0][0])

@@ -17,7 +17,7 @@ from querylang.match import normalise
 from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import predicate, spellings_of, term_pattern
-from storage.textindex import candidates, index_complete
+from storage.textindex import candidates, follow_mentions, index_complete
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,10 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
         con.execute(
             "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_new_tags t"
             " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
+        )
+        # the explorer filters by brand and product in search_docs: it follows what changed here
+        follow_mentions(
+            store, "SELECT source, native_id FROM koubei_untagged UNION SELECT source, native_id FROM koubei_new_tags"
         )
         con.execute(
             "INSERT INTO query_tags SELECT source, native_id, by_query_brand, by_query_product FROM koubei_new_tags"
