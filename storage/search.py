@@ -112,6 +112,8 @@ def search(
         times = _candidate_times(store, query, window)
         if times is not None and len(times) <= READ_ALL:
             found = _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
+        elif times is not None:
+            found = _widest_among_candidates(store, query, window, where, params, limit, offset)
     return _page(store, where, params, limit, offset, order) if found is None else found
 
 
@@ -139,6 +141,57 @@ def _newest_among_candidates(
     found.sort(key=lambda k: (k[0], k[1]))
     found.sort(key=lambda k: k[2], reverse=True)
     return _read(store, where, params, found[offset:wanted])
+
+
+# A page by reach of a query that is not exact reads its candidates by key, widest first, at most
+# this many; past it (matches rare among the candidates, or a page far down) it scans instead.
+BY_KEY_BUDGET = 2_000
+
+
+def _widest_among_candidates(
+    store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
+) -> list[Found] | None:
+    """The page by reach from the candidates alone: their search_docs rows in the page's order
+    (reach, time, key; migration 193), a slice at a time, each slice's mentions read by key and
+    matched, until the slices hold a page of matches. Every match is a candidate and the slices
+    follow the page's order, so no later candidate can be on the page. None without the index, or
+    when BY_KEY_BUDGET candidates read hold no page of matches (the scan answers)."""
+    docs = _candidates(store, query, window)
+    if docs is None:
+        return None
+    listed, listed_params = _candidate_docs(docs, window)
+    wanted = limit + offset
+    found: list[Key] = []
+    read = 0
+    size = wanted * FIRST_RANGE
+    while len(found) < wanted:
+        if read + size > BY_KEY_BUDGET:
+            return None
+        keys = store.query(
+            f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER['reach']} LIMIT ? OFFSET ?",
+            [*listed_params, size, read],
+        )
+        found += _matching(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
+        if len(keys) < size:
+            break  # no candidate left
+        read += size
+        # as many more candidates as the matches so far say a page needs (every candidate, none found)
+        size = size * 4 if not found else int(size * (wanted - len(found)) / len(found)) + 1
+    return _read(store, where, params, found[offset:wanted])
+
+
+def _matching(store: Store, where: str, params: list[object], keys: list[Key]) -> list[Key]:
+    """The keys among `keys` whose mentions `where` holds for, in their order: only the mentions at
+    their times are read (the index on published_at; by key would scan: mentions has no index
+    DuckDB uses for its key) and matched."""
+    times = sorted({at for _, _, at in keys})
+    rows = store.query(
+        f"WITH scope AS {_at(times)} SELECT m.source, m.native_id FROM scope m"
+        f" WHERE {where} AND list_contains(?, {{'source': m.source, 'native_id': m.native_id}})",
+        [*times, *params, [{"source": s, "native_id": n} for s, n, _ in keys]],
+    )
+    matched = {(str(s), str(n)) for s, n in rows}
+    return [k for k in keys if (k[0], k[1]) in matched]
 
 
 def _newest_times(store: Store, docs: Sql, newer_than: datetime | None, listed: int) -> list[datetime]:

@@ -18,7 +18,7 @@ from querylang import parse
 from storage import Store, open_store, upsert_mentions
 from storage.mentions import set_brands
 from storage.predicates import predicate
-from storage.search import Found, Window, count_found, search
+from storage.search import READ_ALL, Found, Window, _candidate_times, count_found, search
 from tests.storage.test_textindex import generated_mentions
 
 DETAIL_TABLES = ("sentiment", "triage", "mention_aspects")
@@ -217,3 +217,14 @@ def test_an_explorer_count_of_a_brand_reads_no_mention(scored: Store) -> None:
         [window.since, *where.params],
     )
     assert counted == [expected[0][0]] and counted[0] > 0
+
+
+def test_a_page_by_reach_of_a_query_that_is_not_exact_reads_its_candidates_times_only(scored: Store) -> None:
+    """Bug: a page by reach of a query with more than READ_ALL candidates scanned every text. Its candidates are now taken widest first from search_docs (migration 193) and only the
+    mentions at their times are read."""
+    query = parse("(房间 OR 就是) NOT 酒店")
+    assert len(_candidate_times(scored, query, Window()) or ()) > READ_ALL
+    found: list[Found] = []
+    scans = _mentions_scans(scored, lambda: found.extend(search(scored, query, limit=LIMIT, order="reach")))
+    assert scans and all("published_at" in json.dumps(scan.get("Filters", "")) for scan in scans), scans
+    assert len(found) == LIMIT

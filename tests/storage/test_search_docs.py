@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from koubei.brands import retag
 from koubei.records import Mention
 from koubei.settings.sections import Brand
 from querylang import parse
+import storage.search as search_module
 from storage import Store, open_store, upsert_mentions
 from storage.forget import Selector, forget
 from storage.mentions import set_brands
@@ -168,3 +170,37 @@ def test_explorer_pages_of_brands_and_products_equal_the_scan(tmp_path: Path, me
                     assert indexed == scanned, (query, window, order)
                     compared += bool(scanned[1])
         assert compared > len(EXACT) * len(windows)  # most combinations find something
+
+
+NOT_EXACT = ("充电宝", '"质量很好"', "物流 NOT 快递", "(退货 OR 退款) 客服", "电池 NEAR/5 差", "delivery", "质量 brand:甲")
+
+
+@pytest.mark.parametrize("budget", [1_000_000, 60], ids=["walked", "scanned-past-budget"])
+def test_a_page_by_reach_of_a_query_that_is_not_exact_equals_the_scan(
+    branded: tuple[Path, list[Mention]], monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    """Its candidates are read widest first from search_docs, a slice at a time (more than
+    READ_ALL of them: before, the page scanned every mention)."""
+    path, _ = branded
+    monkeypatch.setattr(search_module, "READ_ALL", 5)  # every query here has more candidates
+    monkeypatch.setattr(search_module, "BY_KEY_BUDGET", budget)
+    walked: list[bool] = []
+    walk = search_module._widest_among_candidates
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        found = walk(*args, **kwargs)
+        walked.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search_module, "_widest_among_candidates", recorded)
+    windows = [Window(), Window(brands=("甲",)), Window(since=datetime(2026, 11, 5), products=("甲一", "乙一"))]
+    with open_store(path) as store:
+        for query in NOT_EXACT:
+            for window in windows:
+                indexed = _pages(store, query, window, "reach")
+                store.con.execute("UPDATE search_index_state SET complete = false")
+                try:
+                    assert indexed == _pages(store, query, window, "reach"), (query, window)
+                finally:
+                    store.con.execute("UPDATE search_index_state SET complete = true")
+    assert any(walked) and (budget > 100 or not all(walked))
