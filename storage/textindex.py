@@ -96,7 +96,9 @@ def index_written(store: Store, keys: Sequence[tuple[str, str]], table: str, rep
                 f"UPDATE search_docs SET {_FOLLOWED} FROM koubei_rewritten m"
                 f" WHERE search_docs.doc = m.doc AND NOT m.reindexed AND {_DIFFERENT}"
             )
-            written += " SEMI JOIN (SELECT source, native_id FROM koubei_rewritten WHERE reindexed) USING (source, native_id)"
+            written += (
+                " SEMI JOIN (SELECT source, native_id FROM koubei_rewritten WHERE reindexed) USING (source, native_id)"
+            )
         rows = con.execute(written).fetchall()
     finally:
         con.unregister("koubei_indexed")
@@ -108,7 +110,9 @@ def index_written(store: Store, keys: Sequence[tuple[str, str]], table: str, rep
 REACH = "coalesce(likes, 0) + coalesce(reposts, 0) + coalesce(replies, 0)"
 _INDEXED = f"source, native_id, published_at, text, brand, product, {REACH} AS reach"
 _FOLLOWED = "brand = m.brand, product = m.product, reach = m.reach"
-_DIFFERENT = "(search_docs.brand, search_docs.product, search_docs.reach) IS DISTINCT FROM (m.brand, m.product, m.reach)"
+_DIFFERENT = (
+    "(search_docs.brand, search_docs.product, search_docs.reach) IS DISTINCT FROM (m.brand, m.product, m.reach)"
+)
 Indexed = tuple[str, str, datetime, str, str | None, str | None, int]  # _INDEXED's columns
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+import storage.search as search_module
 from koubei.brands import retag
 from koubei.records import Mention
 from koubei.settings.sections import Brand
 from querylang import parse
-import storage.search as search_module
 from storage import Store, open_store, upsert_mentions
 from storage.forget import Selector, forget
 from storage.mentions import set_brands
@@ -172,7 +172,15 @@ def test_explorer_pages_of_brands_and_products_equal_the_scan(tmp_path: Path, me
         assert compared > len(EXACT) * len(windows)  # most combinations find something
 
 
-NOT_EXACT = ("充电宝", '"质量很好"', "物流 NOT 快递", "(退货 OR 退款) 客服", "电池 NEAR/5 差", "delivery", "质量 brand:甲")
+NOT_EXACT = (
+    "充电宝",
+    '"质量很好"',
+    "物流 NOT 快递",
+    "(退货 OR 退款) 客服",
+    "电池 NEAR/5 差",
+    "delivery",
+    "质量 brand:甲",
+)
 
 
 @pytest.mark.parametrize("budget", [1_000_000, 60], ids=["walked", "scanned-past-budget"])
