@@ -84,8 +84,9 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
 # A search whose candidates are not exactly its matches (NOT, phrases, NEAR, Latin words) by time:
 # the newest candidates are read a time range at a time, each range holding about as many more
 # candidates as the matches found so far say a page needs, and only those candidates' texts are
-# matched (NEAR's distance, a phrase). A page by reach and a count read all the candidates only
-# when they are at most READ_ALL, else scan.
+# matched (NEAR's distance, a phrase). A page by reach reads all the candidates when they are at
+# most READ_ALL, else walks them widest first (_widest_among_candidates); a count reads them all
+# when they are at most READ_ALL, else scans.
 READ_ALL = 500
 FIRST_RANGE = 4  # candidates read in the first range, per mention the page wants
 MAX_RANGE = 200_000  # candidates a range reads at most: about 0.2 s of texts at 10,000,000 mentions
@@ -143,8 +144,8 @@ def _newest_among_candidates(
     return _read(store, where, params, found[offset:wanted])
 
 
-# A page by reach of a query that is not exact reads its candidates by key, widest first, at most
-# this many; past it (matches rare among the candidates, or a page far down) it scans instead.
+# A page by reach of a query that is not exact reads its candidates widest first, at most this
+# many; past it (matches rare among the candidates, or a page far down) it scans instead.
 BY_KEY_BUDGET = 2_000
 
 
@@ -152,8 +153,8 @@ def _widest_among_candidates(
     store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
 ) -> list[Found] | None:
     """The page by reach from the candidates alone: their search_docs rows in the page's order
-    (reach, time, key; migration 193), a slice at a time, each slice's mentions read by key and
-    matched, until the slices hold a page of matches. Every match is a candidate and the slices
+    (reach, time, key; migration 193), a slice at a time, each slice's mentions read at their
+    times and matched, until the slices hold a page of matches. Every match is a candidate and the slices
     follow the page's order, so no later candidate can be on the page. None without the index, or
     when BY_KEY_BUDGET candidates read hold no page of matches (the scan answers)."""
     docs = _candidates(store, query, window)
