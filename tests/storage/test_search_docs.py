@@ -201,8 +201,16 @@ def test_a_page_by_reach_of_a_query_that_is_not_exact_equals_the_scan(
         return found
 
     monkeypatch.setattr(search_module, "_widest_among_candidates", recorded)
-    windows = [Window(), Window(brands=("甲",)), Window(since=datetime(2026, 11, 5), products=("甲一", "乙一"))]
+    windows = [
+        Window(),
+        Window(brands=("甲",)),
+        Window(since=datetime(2026, 11, 5), products=("甲一", "乙一")),
+        Window(topics=("t",)),  # not in search_docs: verified on the mentions read
+    ]
     with open_store(path) as store:
+        store.con.execute(
+            "INSERT INTO mention_topics SELECT source, native_id, 't' FROM mentions WHERE native_id LIKE '%1'"
+        )
         for query in NOT_EXACT:
             for window in windows:
                 indexed = _pages(store, query, window, "reach")
