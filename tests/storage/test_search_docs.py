@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +220,25 @@ def test_a_page_by_reach_of_a_query_that_is_not_exact_equals_the_scan(
                 finally:
                     store.con.execute("UPDATE search_index_state SET complete = true")
     assert any(walked) and (budget > 100 or not all(walked))
+
+
+def test_a_page_cut_through_ties_in_time_and_reach_equals_the_scan(tmp_path: Path) -> None:
+    """The top is found by time and reach alone (ties at the last kept), then sorted by key: a page
+    whose edge falls among mentions of the same time and reach takes them in key order."""
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    mentions = [
+        Mention(f"s{i % 3}", f"t{i}", "客服回复慢", at - timedelta(hours=i // 10), brand="甲", likes=(i // 5) % 2)
+        for i in range(40)
+    ]
+    with open_store(tmp_path / "ties.duckdb") as store:
+        upsert_mentions(store, mentions)
+        window = Window(brands=("甲",))
+        for order in ("time", "reach"):
+            for offset in (0, 3, 8, 17):
+                found = [f.id for f in search(store, parse("客服"), window, limit=4, offset=offset, order=order)]
+                store.con.execute("UPDATE search_index_state SET complete = false")
+                try:
+                    scanned = [f.id for f in search(store, parse("客服"), window, limit=4, offset=offset, order=order)]
+                finally:
+                    store.con.execute("UPDATE search_index_state SET complete = true")
+                assert found == scanned and len(found) == 4, (order, offset)
