@@ -23,7 +23,7 @@ from storage.forget import without_forgotten
 from storage.keys import KeyChain, current_chain
 from storage.queue import QUEUED, queue_for_scoring
 from storage.rollups import NEW_COLUMNS, add_new, changing
-from storage.textindex import index_written
+from storage.textindex import follow_mentions, index_written
 
 MENTION_SCHEMA = pa.schema(
     [
@@ -250,6 +250,7 @@ def set_brands(store: Store, rows: Sequence[tuple[str, str, str | None, str | No
                 "UPDATE mentions SET brand = t.brand, product = t.product FROM koubei_tags t"
                 " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
             ).fetchone()
+            follow_mentions(store, "SELECT source, native_id FROM koubei_tags")
     finally:
         con.unregister("koubei_tags")
     return int(updated[0]) if updated else 0

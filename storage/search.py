@@ -84,8 +84,9 @@ def _where(query: Query | None, window: Window) -> tuple[str, list[object]]:
 # A search whose candidates are not exactly its matches (NOT, phrases, NEAR, Latin words) by time:
 # the newest candidates are read a time range at a time, each range holding about as many more
 # candidates as the matches found so far say a page needs, and only those candidates' texts are
-# matched (NEAR's distance, a phrase). A page by reach and a count read all the candidates only
-# when they are at most READ_ALL, else scan.
+# matched (NEAR's distance, a phrase). A page by reach reads all the candidates when they are at
+# most READ_ALL, else walks them widest first (_widest_among_candidates); a count reads them all
+# when they are at most READ_ALL, else scans.
 READ_ALL = 500
 FIRST_RANGE = 4  # candidates read in the first range, per mention the page wants
 MAX_RANGE = 200_000  # candidates a range reads at most: about 0.2 s of texts at 10,000,000 mentions
@@ -112,6 +113,8 @@ def search(
         times = _candidate_times(store, query, window)
         if times is not None and len(times) <= READ_ALL:
             found = _page(store, where, params, limit, offset, order, sorted(set(times))) if times else []
+        elif times is not None:
+            found = _widest_among_candidates(store, query, window, where, params, limit, offset)
     return _page(store, where, params, limit, offset, order) if found is None else found
 
 
@@ -139,6 +142,57 @@ def _newest_among_candidates(
     found.sort(key=lambda k: (k[0], k[1]))
     found.sort(key=lambda k: k[2], reverse=True)
     return _read(store, where, params, found[offset:wanted])
+
+
+# A page by reach of a query that is not exact reads its candidates widest first, at most this
+# many; past it (matches rare among the candidates, or a page far down) it scans instead.
+BY_KEY_BUDGET = 2_000
+
+
+def _widest_among_candidates(
+    store: Store, query: Query | None, window: Window, where: str, params: list[object], limit: int, offset: int
+) -> list[Found] | None:
+    """The page by reach from the candidates alone: their search_docs rows in the page's order
+    (reach, time, key; migration 193), a slice at a time, each slice's mentions read at their
+    times and matched, until the slices hold a page of matches. Every match is a candidate and the slices
+    follow the page's order, so no later candidate can be on the page. None without the index, or
+    when BY_KEY_BUDGET candidates read hold no page of matches (the scan answers)."""
+    docs = _candidates(store, query, window)
+    if docs is None:
+        return None
+    listed, listed_params = _candidate_docs(docs, window)
+    wanted = limit + offset
+    found: list[Key] = []
+    read = 0
+    size = wanted * FIRST_RANGE
+    while len(found) < wanted:
+        if read + size > BY_KEY_BUDGET:
+            return None
+        keys = store.query(
+            f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER['reach']} LIMIT ? OFFSET ?",
+            [*listed_params, size, read],
+        )
+        found += _matching(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
+        if len(keys) < size:
+            break  # no candidate left
+        read += size
+        # as many more candidates as the matches so far say a page needs (every candidate, none found)
+        size = size * 4 if not found else int(size * (wanted - len(found)) / len(found)) + 1
+    return _read(store, where, params, found[offset:wanted])
+
+
+def _matching(store: Store, where: str, params: list[object], keys: list[Key]) -> list[Key]:
+    """The keys among `keys` whose mentions `where` holds for, in their order: only the mentions at
+    their times are read (the index on published_at; by key would scan: mentions has no index
+    DuckDB uses for its key) and matched."""
+    times = sorted({at for _, _, at in keys})
+    rows = store.query(
+        f"WITH scope AS {_at(times)} SELECT m.source, m.native_id FROM scope m"
+        f" WHERE {where} AND list_contains(?, {{'source': m.source, 'native_id': m.native_id}})",
+        [*times, *params, [{"source": s, "native_id": n} for s, n, _ in keys]],
+    )
+    matched = {(str(s), str(n)) for s, n in rows}
+    return [k for k in keys if (k[0], k[1]) in matched]
 
 
 def _newest_times(store: Store, docs: Sql, newer_than: datetime | None, listed: int) -> list[datetime]:
@@ -227,9 +281,10 @@ def _exact_page(
     offset: int,
     order: Order,
 ) -> list[Found] | None:
-    """A page when the candidates are exactly the matches: by time, its keys from search_docs alone;
-    by reach, the top by reach among the candidates' keys and counts (no text is read). Then only
-    the page's own mentions are read."""
+    """A page when the candidates are exactly the matches, its keys from the postings and
+    search_docs alone (no text, nothing of mentions): by time, the newest candidates; with brands or
+    products, or by reach, the top among the candidates' docs. Then only the page's own mentions
+    are read."""
     docs = _candidates(store, query, window)
     if docs is None:
         return None
@@ -246,7 +301,7 @@ def _exact_page(
             [*docs_params, limit + offset, limit, offset],
         )
     else:
-        listed, listed_params = _candidate_mentions(docs, window)
+        listed, listed_params = _candidate_docs(docs, window)
         keys = store.query(
             f"SELECT m.source, m.native_id, m.published_at FROM ({listed}) m ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?",
             [*listed_params, limit, offset],
@@ -254,28 +309,25 @@ def _exact_page(
     return _read(store, where, params, [(str(s), str(n), at) for s, n, at in keys])
 
 
-def _candidate_mentions(docs: Sql, window: Window) -> Sql:
-    """A SELECT of the candidates' mentions (source, native_id, published_at, reach) of the window's
-    brands and products: their keys from search_docs, their brand, product and counts from
-    mentions, both read within the window's times (zone maps); no text is read."""
+def _candidate_docs(docs: Sql, window: Window) -> Sql:
+    """A SELECT of the candidates' (source, native_id, published_at, reach) of the window's brands
+    and products, from search_docs alone (migration 193 keeps brand, product and reach there as
+    mentions have them), joined to the candidates by `doc` and read within the window's times
+    (zone maps); no text, nothing of mentions."""
     sql, params = docs
-    conditions: dict[str, list[str]] = {"d": [], "m": []}
-    timed: dict[str, list[object]] = {"d": [], "m": []}
-    for alias in ("d", "m"):
-        for bound, operator in ((window.since, ">="), (window.until, "<")):
-            if bound is not None:
-                conditions[alias].append(f" AND {alias}.published_at {operator} ?")
-                timed[alias].append(bound)
+    conditions = [f"d.doc IN (SELECT doc FROM ({sql}))"]
+    listed_params = list(params)
+    for bound, operator in ((window.since, ">="), (window.until, "<")):
+        if bound is not None:
+            conditions.append(f"d.published_at {operator} ?")
+            listed_params.append(bound)
     for column, values in (("brand", window.brands), ("product", window.products)):
         if values:
-            conditions["m"].append(f" AND m.{column} IN ({', '.join('?' for _ in values)})")
-            timed["m"] += values
+            conditions.append(f"d.{column} IN ({', '.join('?' for _ in values)})")
+            listed_params += values
     return (
-        f"WITH listed AS MATERIALIZED (SELECT d.source, d.native_id FROM search_docs d"
-        f" WHERE d.doc IN (SELECT doc FROM ({sql})){''.join(conditions['d'])})"
-        f" SELECT m.source, m.native_id, m.published_at, {_REACH} AS reach FROM mentions m"
-        f" SEMI JOIN listed USING (source, native_id) WHERE true{''.join(conditions['m'])}",
-        [*params, *timed["d"], *timed["m"]],
+        f"SELECT d.source, d.native_id, d.published_at, d.reach FROM search_docs d WHERE {' AND '.join(conditions)}",
+        listed_params,
     )
 
 
@@ -290,6 +342,7 @@ def _candidate_times(store: Store, query: Query | None, window: Window) -> list[
     return [row[0] for row in rows]
 
 
+# search_docs.reach is the same sum (storage/textindex.py REACH): pages from either sort alike.
 _REACH = "coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0)"
 # What a page and its predicate read of a mention.
 _READ = "source, native_id, published_at, text, url, likes, reposts, replies, brand, product, language"
@@ -400,7 +453,7 @@ def count_found(store: Store, query: Query | None, window: Window = Window()) ->
 
 def _index_answers(query: Query | None, window: Window) -> bool:
     """Whether search_docs' candidates are exactly the matches (storage/textindex.py `exact`) and
-    the window asks nothing but times, sources, brands and products (read from mentions by key)."""
+    the window asks nothing but times, sources, brands and products (search_docs has them all)."""
     return query is not None and exact(query) and not window.topics
 
 
@@ -412,7 +465,7 @@ def _counted_by_index(store: Store, query: Query | None, window: Window) -> int 
     if docs is None:
         return None
     if window.brands or window.products:
-        sql, params = _candidate_mentions(docs, window)
+        sql, params = _candidate_docs(docs, window)
     else:
         sql, params = docs
     return int(store.query(f"SELECT count(*) FROM ({sql})", params)[0][0])

@@ -18,7 +18,7 @@ from storage.bykey import BY_KEY, key_params, slices
 from storage.db import Store
 from storage.predicates import Predicate, spellings_of, term_pattern
 from storage.rulematch import HITS, Rule, Scope, match_rules, read_postings
-from storage.textindex import index_complete
+from storage.textindex import follow_mentions, index_complete
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,10 @@ def retag_in_database(store: Store, products: Sequence[ProductRule], brands: Seq
         try:
             with read_postings(con, [r.query for r in rules], indexed) as postings:
                 within = None if changed is None else _touched(con, [r for r in rules if r.rule in changed], postings)
-                _untag(con, within)
+                _untag(store, within)
                 brands_rules = [r.rule for r in rules if r.kind == BRAND]
                 match_rules(con, [_rule(r) for r in rules], postings, Scope(MISSING, within), texts_of=brands_rules)
-            count = _tag(con, rules)
+            count = _tag(store, rules)
             _record(con, rules)
             con.execute("DROP TABLE IF EXISTS koubei_touched")
         finally:
@@ -135,10 +135,11 @@ def _touched(con: duckdb.DuckDBPyConnection, changed: Sequence[TagRule], posting
     return "koubei_touched"
 
 
-def _tag(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> int:
+def _tag(store: Store, rules: Sequence[TagRule]) -> int:
     """From koubei_hits: each hit mention's brand and product as the rules decide them (a product
     first, else the brand matching with a word earliest in its text), written to mentions and
     query_tags; how many mentions' brand or product changed."""
+    con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE koubei_hit_mentions AS SELECT c.source, c.native_id, c.brand, c.product FROM"
         " (SELECT m.source, m.native_id, nullif(m.brand, '') AS brand, nullif(m.product, '') AS product"
@@ -171,7 +172,7 @@ def _tag(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> int:
         " CASE WHEN given_product IS NULL THEN product END AS by_query_product"
         f" FROM ({tags}) WHERE given_brand IS DISTINCT FROM brand OR given_product IS DISTINCT FROM product"
     )
-    _update_mentions(con, "koubei_new_tags")
+    _update_mentions(store, "koubei_new_tags")
     con.execute(
         "INSERT INTO query_tags SELECT source, native_id, by_query_brand, by_query_product FROM koubei_new_tags"
     )
@@ -197,13 +198,15 @@ def _tag(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> int:
     return changed
 
 
-def _update_mentions(con: duckdb.DuckDBPyConnection, tags: str) -> None:
+def _update_mentions(store: Store, tags: str) -> None:
     """The one place retag writes mentions' brand and product: from `tags` (source, native_id,
     brand, product)."""
-    con.execute(
+    store.con.execute(
         f"UPDATE mentions SET brand = t.brand, product = t.product FROM {tags} t"
         " WHERE mentions.source = t.source AND mentions.native_id = t.native_id"
     )
+    # the explorer filters by brand and product in search_docs: it follows what changed here
+    follow_mentions(store, f"SELECT source, native_id FROM {tags}")
 
 
 def _first_at(con: duckdb.DuckDBPyConnection, brands: Sequence[TagRule]) -> None:
@@ -240,11 +243,12 @@ def _record(con: duckdb.DuckDBPyConnection, rules: Sequence[TagRule]) -> None:
     )
 
 
-def _untag(con: duckdb.DuckDBPyConnection, within: str | None) -> None:
+def _untag(store: Store, within: str | None) -> None:
     """Clear the brands and products an earlier retag filled in from a query (of the mentions in the
     table `within` names, else of all), so the queries as configured now decide them again; a
     value changed since (by a person) is kept. TEMP TABLE koubei_untagged keeps each cleared
     mention's brand and product before and after."""
+    con = store.con
     tagged = f"(SELECT * FROM query_tags SEMI JOIN {within} USING (source, native_id))" if within else "query_tags"
     con.execute(
         "CREATE OR REPLACE TEMP TABLE koubei_untagged AS SELECT m.source, m.native_id, m.brand, m.product,"
@@ -257,7 +261,7 @@ def _untag(con: duckdb.DuckDBPyConnection, within: str | None) -> None:
         " untagged_product AS product FROM koubei_untagged"
         " WHERE (brand, product) IS DISTINCT FROM (untagged_brand, untagged_product)"
     )
-    _update_mentions(con, "koubei_cleared")
+    _update_mentions(store, "koubei_cleared")
     con.execute("DROP TABLE koubei_cleared")
     if within:
         con.execute(f"DELETE FROM query_tags WHERE (source, native_id) IN (SELECT source, native_id FROM {within})")

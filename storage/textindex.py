@@ -10,6 +10,11 @@ Postings are appended at ingest, deleted and appended again when a mention's tex
 deleted with a forgotten mention, and written sorted by gram by `rebuild_index` (`koubei
 rebuild-index`), which is what lets a gram's postings be read through zone maps: ingest appends
 unsorted postings, so rebuild now and then.
+
+search_docs also carries each mention's brand, product and reach (migration 193), so an explorer
+page filters and sorts its candidates without reading mentions. They are kept equal to mentions':
+at ingest (a re-collect that changes only counts updates reach without reindexing the text), and by
+`follow_mentions`, which whatever else writes mentions' brand, product or counts calls.
 """
 
 from __future__ import annotations
@@ -75,27 +80,59 @@ def index_written(store: Store, keys: Sequence[tuple[str, str]], table: str, rep
         return
     con = store.con
     con.register("koubei_indexed", pa.table({"source": [k[0] for k in keys], "native_id": [k[1] for k in keys]}))
-    written = (
-        f"SELECT source, native_id, published_at, text FROM {table} SEMI JOIN koubei_indexed USING (source, native_id)"
-    )
+    written = f"SELECT {_INDEXED} FROM {table} SEMI JOIN koubei_indexed USING (source, native_id)"
     try:
         if replacing:
             con.execute(
-                "CREATE OR REPLACE TEMP TABLE koubei_reindexed AS SELECT w.source, w.native_id, d.doc"
+                "CREATE OR REPLACE TEMP TABLE koubei_rewritten AS"
+                " SELECT w.source, w.native_id, w.brand, w.product, w.reach, d.doc,"
+                " d.doc IS NULL OR d.text_hash <> hash(w.text) OR d.published_at <> w.published_at AS reindexed"
                 f" FROM ({written}) w LEFT JOIN search_docs d USING (source, native_id)"
-                " WHERE d.doc IS NULL OR d.text_hash <> hash(w.text) OR d.published_at <> w.published_at"
             )
-            con.execute("DELETE FROM search_grams WHERE doc IN (SELECT doc FROM koubei_reindexed)")
-            con.execute("DELETE FROM search_docs WHERE doc IN (SELECT doc FROM koubei_reindexed)")
-            written += " SEMI JOIN koubei_reindexed USING (source, native_id)"
+            reindexed = "SELECT doc FROM koubei_rewritten WHERE reindexed"
+            con.execute(f"DELETE FROM search_grams WHERE doc IN ({reindexed})")
+            con.execute(f"DELETE FROM search_docs WHERE doc IN ({reindexed})")
+            # the others keep their postings: only their brand, product or counts may have changed
+            con.execute(
+                f"UPDATE search_docs SET {_FOLLOWED} FROM koubei_rewritten m"
+                f" WHERE search_docs.doc = m.doc AND NOT m.reindexed AND {_DIFFERENT}"
+            )
+            written += (
+                " SEMI JOIN (SELECT source, native_id FROM koubei_rewritten WHERE reindexed) USING (source, native_id)"
+            )
         rows = con.execute(written).fetchall()
     finally:
         con.unregister("koubei_indexed")
-        con.execute("DROP TABLE IF EXISTS koubei_reindexed")
+        con.execute("DROP TABLE IF EXISTS koubei_rewritten")
     _append(store, rows)
 
 
-def _append(store: Store, rows: Sequence[tuple[str, str, datetime, str]]) -> None:
+# What search_docs copies of a mention (migration 193), as storage/search.py's _REACH sums it.
+REACH = "coalesce(likes, 0) + coalesce(reposts, 0) + coalesce(replies, 0)"
+_INDEXED = f"source, native_id, published_at, text, brand, product, {REACH} AS reach"
+_FOLLOWED = "brand = m.brand, product = m.product, reach = m.reach"
+_DIFFERENT = (
+    "(search_docs.brand, search_docs.product, search_docs.reach) IS DISTINCT FROM (m.brand, m.product, m.reach)"
+)
+Indexed = tuple[str, str, datetime, str, str | None, str | None, int]  # _INDEXED's columns
+
+
+def follow_mentions(store: Store, changed: str, params: Sequence[object] = ()) -> None:
+    """Copy the brand, product and reach of the mentions `changed` (a SELECT of source, native_id)
+    lists from mentions to search_docs, inside the caller's transaction, after it wrote them there
+    (`koubei retag`, set_brands): an explorer page reads them from search_docs alone. Only the rows
+    that differ are written."""
+    if store.backend != FILE:
+        return
+    store.con.execute(
+        f"UPDATE search_docs SET {_FOLLOWED} FROM (SELECT source, native_id, brand, product, {REACH} AS reach"
+        f" FROM mentions WHERE (source, native_id) IN ({changed})) m"
+        f" WHERE search_docs.source = m.source AND search_docs.native_id = m.native_id AND {_DIFFERENT}",
+        list(params),
+    )
+
+
+def _append(store: Store, rows: Sequence[Indexed]) -> None:
     con = store.con
     first = int(con.execute("SELECT coalesce(max(doc), 0) + 1 FROM search_docs").fetchall()[0][0])
     docs = np.arange(first, first + len(rows), dtype=np.int64)
@@ -109,13 +146,19 @@ def _append(store: Store, rows: Sequence[tuple[str, str, datetime, str]]) -> Non
                 "native_id": [r[1] for r in rows],
                 "published_at": pa.array([r[2] for r in rows], pa.timestamp("us")),
                 "text": [r[3] for r in rows],
+                "brand": pa.array([r[4] for r in rows], pa.string()),
+                "product": pa.array([r[5] for r in rows], pa.string()),
+                "reach": pa.array([r[6] for r in rows], pa.int64()),
             }
         ),
     )
     times = np.array([r[2] for r in rows], dtype="datetime64[us]")
     con.register("koubei_grams", pa.table({"gram": grams, "doc": docs[position], "published_at": times[position]}))
     try:
-        con.execute("INSERT INTO search_docs SELECT doc, source, native_id, published_at, hash(text) FROM koubei_docs")
+        con.execute(
+            "INSERT INTO search_docs (doc, source, native_id, published_at, text_hash, brand, product, reach)"
+            " SELECT doc, source, native_id, published_at, hash(text), brand, product, reach FROM koubei_docs"
+        )
         con.execute("INSERT INTO search_grams SELECT gram, doc, published_at FROM koubei_grams")
     finally:
         con.unregister("koubei_docs")
@@ -168,13 +211,11 @@ def rebuild_index(store: Store) -> int:
     return indexed
 
 
-def _stored_mentions(store: Store) -> Iterator[list[tuple[str, str, datetime, str]]]:
+def _stored_mentions(store: Store) -> Iterator[list[Indexed]]:
     # its own cursor: the index's writes on the store's connection would end a result it streams
-    reader = (
-        store.con.cursor().execute("SELECT source, native_id, published_at, text FROM mentions").to_arrow_reader(_CHUNK)
-    )
+    reader = store.con.cursor().execute(f"SELECT {_INDEXED} FROM mentions").to_arrow_reader(_CHUNK)
     for batch in reader:
-        columns = [batch.column(i).to_pylist() for i in range(4)]
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
         yield list(zip(*columns, strict=True))
 
 

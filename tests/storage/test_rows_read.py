@@ -16,8 +16,9 @@ from koubei import topics
 from koubei.settings.sections import Topic
 from querylang import parse
 from storage import Store, open_store, upsert_mentions
+from storage.mentions import set_brands
 from storage.predicates import predicate
-from storage.search import Found, Window, count_found, search
+from storage.search import READ_ALL, Found, Window, _candidate_times, count_found, search
 from tests.storage.test_textindex import generated_mentions
 
 DETAIL_TABLES = ("sentiment", "triage", "mention_aspects")
@@ -92,8 +93,14 @@ def test_a_page_reads_its_details_by_key_not_by_scanning_their_tables(scored: St
     assert {(f.label, f.tier, f.aspects) for f in found} == {("neg", 3, ("质量:neg",))}
 
 
+def _brand_source(store: Store, source: str, brand: str) -> None:
+    """Give every mention of `source` the brand, as storage writes it (search_docs follows)."""
+    keys = store.query("SELECT source, native_id, product FROM mentions WHERE source = ?", [source])
+    set_brands(store, [(s, n, brand, p) for s, n, p in keys])
+
+
 def test_an_explorer_page_with_a_brand_and_its_count_read_no_detail_table(scored: Store) -> None:
-    scored.con.execute("UPDATE mentions SET brand = 'b' WHERE source = 'gen1'")
+    _brand_source(scored, "gen1", "b")
     window = Window(since=datetime(2026, 11, 1), brands=("b",))
     scanned = _rows_scanned(
         scored,
@@ -194,17 +201,30 @@ def test_near_matches_the_texts_of_its_candidates_only(scored: Store) -> None:
     assert [f.native_id for f in found] == [row[0] for row in scanned] and found
 
 
-def test_an_explorer_count_of_a_brand_reads_no_text(scored: Store) -> None:
+def test_an_explorer_count_of_a_brand_reads_no_mention(scored: Store) -> None:
     """Bug: the brand filter was not in the index path: an explorer page's count of one brand
-    matched every text of the window (1.0-1.4 s a page at 10,000,000 mentions)."""
-    scored.con.execute("UPDATE mentions SET brand = 'b' WHERE source = 'gen1'")
+    matched every text of the window (1.0-1.4 s a page at 10,000,000 mentions). Then it joined the
+    candidates' keys to the window's mentions by (source, native_id) for their brands (0.7 s at
+    10,000,000): search_docs now has the brand, and the count reads no mention at all."""
+    _brand_source(scored, "gen1", "b")
     window = Window(since=datetime(2026, 11, 1), brands=("b",))
     counted: list[int] = []
     scans = _mentions_scans(scored, lambda: counted.append(count_found(scored, parse("客服 OR 物流"), window)))
-    assert scans and not any("text" in json.dumps(scan.get("Projections", "")) for scan in scans), scans
+    assert scans == []
     where = predicate(parse("客服 OR 物流"), "m")
     expected = scored.query(
         f"SELECT count(*) FROM mentions m WHERE brand = 'b' AND published_at >= ? AND {where.sql}",
         [window.since, *where.params],
     )
     assert counted == [expected[0][0]] and counted[0] > 0
+
+
+def test_a_page_by_reach_of_a_query_that_is_not_exact_reads_its_candidates_times_only(scored: Store) -> None:
+    """Bug: a page by reach of a query with more than READ_ALL candidates scanned every text. Its candidates are now taken widest first from search_docs (migration 193) and only the
+    mentions at their times are read."""
+    query = parse("(房间 OR 就是) NOT 酒店")
+    assert len(_candidate_times(scored, query, Window()) or ()) > READ_ALL
+    found: list[Found] = []
+    scans = _mentions_scans(scored, lambda: found.extend(search(scored, query, limit=LIMIT, order="reach")))
+    assert scans and all("published_at" in json.dumps(scan.get("Filters", "")) for scan in scans), scans
+    assert len(found) == LIMIT
