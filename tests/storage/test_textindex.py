@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from collectors.options import parse_source
@@ -369,9 +368,9 @@ def test_one_changed_query_retags_only_what_it_touches_as_retagging_all_does(
     untagged: list[int | None] = []  # how many mentions each retag cleared and tagged again (None: all)
     real_untag = tagging._untag
 
-    def counted_untag(con: duckdb.DuckDBPyConnection, within: str | None) -> None:
-        untagged.append(None if within is None else con.execute(f"SELECT count(*) FROM {within}").fetchall()[0][0])
-        real_untag(con, within)
+    def counted_untag(store: Store, within: str | None) -> None:
+        untagged.append(None if within is None else store.query(f"SELECT count(*) FROM {within}")[0][0])
+        real_untag(store, within)
 
     monkeypatch.setattr(tagging, "_untag", counted_untag)
     with open_store(path) as store:
