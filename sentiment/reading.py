@@ -727,6 +727,8 @@ class ReadingLexicon:
         found: set[str] = set()
         if _THANKS.search(text) or self._irony.search(text) or parsed.figures.praise > 0 or self._rates(parsed):
             found.add("praise")
+        elif self._mocks.search(text) and _LATIN_WORD.search(text):
+            found.add("praise")  # love that, thrilled to, cheers to: English mocking frames are praise frames
         if self.failure(text) is not None:
             found.add("loss")
         if any(_MEASURED.search(c.text) and not self._praises(c) for c in parsed.clauses):
@@ -760,9 +762,12 @@ class ReadingLexicon:
         if "praise" not in cues:
             return ""
         event, markers = cues & STORY_CUES, cues & MARKER_CUES
-        # A story with a marker, or two kinds of marker. On the 14,784 written reviews praise with a story
-        # and a marker is a complaint 40 times in 45 short texts; praise with a story alone only half the time.
-        if not ((event and markers) or len(markers | (event & {"hyperbole"})) >= 2):
+        # A loss or a hyperbole with a marker, a measured story with a claim or a wink (a mocking frame praises
+        # in earnest beside a number as often: "love that it arrived in two days"), or two kinds of marker. On
+        # the 14,784 written reviews praise with a story and a marker is a complaint 40 times in 45 short
+        # texts; praise with a story alone about half the time.
+        told = bool(event - {"measured"} and markers) or bool("measured" in event and markers - {"mock"})
+        if not (told or len(markers | (event & {"hyperbole"})) >= 2):
             return ""
         if escalation_lexicon().remedies.search(parsed.text):
             return ""
@@ -966,7 +971,10 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
     novel = figures.novel
     total = figures.score + emoticons
     if novel and total == novel and _sign(novel) != model_label:
-        return _sign(novel), "slang the model does not know"
+        # Praise slang beside a story marked as irony is the sarcasm the model read ("Wonderful airline ...
+        # supposed to ... four days later"): the model's complaint stands.
+        if not (model_label == _NEG and lexicon.ironic_praise(parsed)):
+            return _sign(novel), "slang the model does not know"
     if model_label == _NEU and total:
         return _sign(total), "lexicon (model neutral)"
     return model_label, "model"

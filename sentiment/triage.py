@@ -64,7 +64,7 @@ _MANNER = re.compile(r"(?:偷偷摸摸|偷偷|私自|擅自|随意|随便|莫名
 _FEATURE_REACH = 10  # characters after a word in which a feature word makes it a feature's name
 _RATE_GAP = 3  # characters between a rate (一天) and the repeat it measures (跳十几次)
 # The praise-guard classes of triage.tsv (rows "-" of these kinds; see its comments).
-GUARD_KINDS = ("person", "feature", "rate", "intent", "works", "settled", "place")
+GUARD_KINDS = ("person", "feature", "rate", "intent", "works", "settled", "place", "approves")
 _WORKPLACE_REACH = 4  # characters after an authority word in which 上班/工作 make it a workplace (市场监管局上班)
 _PLACE_GAP = 1  # characters between "next to the" and the authority it places ("next to the police station")
 _WORKPLACE_GAP = 5  # characters between "works at" and the authority it names ("works at the fda")
@@ -174,6 +174,11 @@ def _workplace(before: str, after: str) -> bool:
     return works.search(after[:_WORKPLACE_REACH]) or any(
         len(before) - m.end() <= _WORKPLACE_GAP for m, _ in works.matches(before)
     )
+
+
+def approves(after: str) -> bool:
+    """Whether the text right after a doctor or a hospital approves: 医生也说可以用, dermatologist-approved."""
+    return _guards()["approves"].at(after.lstrip(), 0)
 
 
 def _landmark(before: str, after: str) -> bool:
