@@ -766,7 +766,10 @@ class ReadingLexicon:
         # in earnest beside a number as often: "love that it arrived in two days"), or two kinds of marker. On
         # the 14,784 written reviews praise with a story and a marker is a complaint 40 times in 45 short
         # texts; praise with a story alone about half the time.
-        told = bool(event - {"measured"} and markers) or bool("measured" in event and markers - {"mock"})
+        # Thanks that open the text are a marker of their own before a loss or a hyperbole (感谢快递小哥，让我的一箱
+        # 鸡蛋变成了蛋液): on the written reviews no short text opens with thanks and then tells one in earnest.
+        thanked = len(parsed.clauses) > 1 and bool(_THANKS.search(parsed.clauses[0].text))
+        told = bool(event - {"measured"} and (markers or thanked)) or bool("measured" in event and markers - {"mock"})
         if not (told or len(markers | (event & {"hyperbole"})) >= 2):
             return ""
         if escalation_lexicon().remedies.search(parsed.text):

@@ -58,6 +58,13 @@ def test_praise_with_one_kind_of_cue_or_earnest_praise_after_the_story_stays_pra
     assert reading(text, "pos")[0] == "pos", reading(text, "pos")
 
 
+def test_thanks_that_open_a_loss_or_a_hyperbole_are_sarcasm() -> None:
+    """Thanks in the first clause mark what follows as irony when it is a loss or a hyperbole, not a wait:
+    "谢谢快递小哥，下雨天送了两个小时" thanks for an effort."""
+    assert reading("谢谢航空公司，我的行李箱直接变成了两半", "pos")[0] == "neg"
+    assert reading("谢谢快递小哥，下雨天送了两个小时", "pos")[0] == "pos"
+
+
 def test_a_hyperbole_of_praise_is_no_story() -> None:
     """The hyperbole must sit in a clause that praises nothing: 好吃到可以舔盘子 praises."""
     assert "hyperbole" not in parse("真的太好吃了，好吃到可以舔盘子👏").cues
