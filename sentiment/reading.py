@@ -399,8 +399,8 @@ class ReadingLexicon:
         self._claimed = _words_and_expressions(w for kind, w, _ in rows if kind == "claimed")
         self._winks = Words({w for kind, w, _ in rows if kind == "wink"})
         self._mocks = _words_and_expressions(w for kind, w, _ in rows if kind == "mock")
-        # One search tells whether a text may hold any of them (most texts hold none).
-        self._cued = _words_and_expressions(w for kind, w, _ in rows if kind in IRONY_CUE_KINDS)
+        # One search tells whether a text may hold any of them or an idiom row (most texts hold none).
+        self._cued = _words_and_expressions(w for kind, w, _ in rows if kind in (*IRONY_CUE_KINDS, "idiom"))
         # Sneers are irony rows too (呵呵): the markers cover every word the sarcasm rules start from.
         self._markers = Words({w for kind, w, _ in rows if kind in ("irony", "idiom", "closer")})
         self.affirmations = Words({w for kind, w, _ in rows if kind == "affirm"})
@@ -720,20 +720,27 @@ class ReadingLexicon:
         failure or loss (`loss`), a hyperbole in a clause that praises nothing (`hyperbole`: 油多到可以直接
         炒菜, 压得跟饼一样), a claim or a quote set against what came (`claimed`: 说是, 说好的, supposed to),
         a wink (`wink`: 🙂 👏 after the story) and a mocking frame (`mock`: 给我上了一课, love that, at least).
-        Empty for a long text. Each is a feature of the learned reading (triage_polarity.rule_tokens)."""
+        Empty for a long text, and for one with no marker, number or thanks. Each is a feature of the learned reading (triage_polarity.rule_tokens)."""
         text = parsed.text
         if not parsed.short:
             return frozenset()
+        # A text with no marker, number or thanks has no cue worth a feature (most texts; a loss beside praise
+        # alone is a complaint about half the time): cheap whole-text searches spare it the scans below.
+        marked = self._cued.search(text) or _QUOTED.search(text)
+        if not (marked or _MEASURED.search(text) or _THANKS.search(text)):
+            return frozenset()
         found: set[str] = set()
-        if _THANKS.search(text) or self._irony.search(text) or parsed.figures.praise > 0 or self._rates(parsed):
+        # Whole-text searches first: most texts need no clause of theirs looked at for a cue.
+        rated = _RATES.search(text) and self._rates(parsed)
+        if _THANKS.search(text) or self._irony.search(text) or parsed.figures.praise > 0 or rated:
             found.add("praise")
         elif self._mocks.search(text) and _LATIN_WORD.search(text):
             found.add("praise")  # love that, thrilled to, cheers to: English mocking frames are praise frames
-        if self.failure(text) is not None:
+        if parsed.may_fail and self.failure(text) is not None:
             found.add("loss")
-        if any(_MEASURED.search(c.text) and not self._praises(c) for c in parsed.clauses):
+        if _MEASURED.search(text) and any(_MEASURED.search(c.text) and not self._praises(c) for c in parsed.clauses):
             found.add("measured")
-        if not (self._cued.search(text) or self._idioms.search(text) or _QUOTED.search(text)):
+        if not marked:
             return frozenset(found)
         if any(self._hyperbole.search(c.text) and not self._praises(c) for c in parsed.clauses):
             found.add("hyperbole")
@@ -756,10 +763,10 @@ class ReadingLexicon:
         loss ("这面霜真是神奇，涂完脸上的油多到可以直接炒菜了👏", "Great update, now it takes 7 taps to do what
         used to take 2. Truly innovative."). Not across a turn (a contrast reads it), not with a remedy, and
         not when a clause after the story praises in earnest (only a closer or a mocking frame may)."""
-        if not parsed.short or parsed.turn is not None:
+        if not parsed.short:
             return ""
-        cues = parsed.cues
-        if "praise" not in cues:
+        cues = parsed.cues  # computed once a text: the learned reading's features use them too
+        if "praise" not in cues or len(cues) < 2 or parsed.turn is not None:
             return ""
         event, markers = cues & STORY_CUES, cues & MARKER_CUES
         # A loss or a hyperbole with a marker, a measured story with a claim or a wink (a mocking frame praises
