@@ -720,12 +720,13 @@ class ReadingLexicon:
         failure or loss (`loss`), a hyperbole in a clause that praises nothing (`hyperbole`: 油多到可以直接
         炒菜, 压得跟饼一样), a claim or a quote set against what came (`claimed`: 说是, 说好的, supposed to),
         a wink (`wink`: 🙂 👏 after the story) and a mocking frame (`mock`: 给我上了一课, love that, at least).
-        Empty for a long text, and for one with no marker, number or thanks. Each is a feature of the learned reading (triage_polarity.rule_tokens)."""
+        Empty for a long text, and for one with no marker, number or thanks. Each is a feature of the learned
+        reading (triage_polarity.rule_tokens)."""
         text = parsed.text
         if not parsed.short:
             return frozenset()
-        # A text with no marker, number or thanks has no cue worth a feature (most texts; a loss beside praise
-        # alone is a complaint about half the time): cheap whole-text searches spare it the scans below.
+        # A text with no marker, number or thanks has no cue worth a feature (most texts; praise beside a story
+        # alone is rated a complaint 118 times in 528 written reviews): cheap whole-text searches spare it the rest.
         marked = self._cued.search(text) or _QUOTED.search(text)
         if not (marked or _MEASURED.search(text) or _THANKS.search(text)):
             return frozenset()
@@ -760,8 +761,8 @@ class ReadingLexicon:
     def ironic_praise(self, parsed: Parsed) -> str:
         """The story a short text praises ironically ("" if none): praise or thanks beside a loss or a
         hyperbole of a flaw, marked as irony by a claim, a wink, a mocking frame, or a hyperbole beside a
-        loss ("这面霜真是神奇，涂完脸上的油多到可以直接炒菜了👏", "Great update, now it takes 7 taps to do what
-        used to take 2. Truly innovative."). Not across a turn (a contrast reads it), not with a remedy, and
+        loss ("这家的牛排真嫩，硬得跟轮胎一样👏", "Wonderful airline. My bag was supposed to land with me and it
+        turned up four days later"). Not across a turn (a contrast reads it), not with a remedy, and
         not when a clause after the story praises in earnest (only a closer or a mocking frame may)."""
         if not parsed.short:
             return ""
@@ -771,8 +772,8 @@ class ReadingLexicon:
         event, markers = cues & STORY_CUES, cues & MARKER_CUES
         # A loss or a hyperbole with a marker, a measured story with a claim or a wink (a mocking frame praises
         # in earnest beside a number as often: "love that it arrived in two days"), or two kinds of marker. On
-        # the 14,784 written reviews praise with a story and a marker is a complaint 40 times in 45 short
-        # texts; praise with a story alone about half the time.
+        # the 14,784 written reviews (short, no turn) praise with a story and a marker is rated a complaint 22
+        # times in 27, praise with a story alone 118 times in 528.
         # Thanks that open the text are a marker of their own before a loss or a hyperbole (感谢快递小哥，让我的一箱
         # 鸡蛋变成了蛋液): on the written reviews no short text opens with thanks and then tells one in earnest.
         thanked = len(parsed.clauses) > 1 and bool(_THANKS.search(parsed.clauses[0].text))
