@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from sentiment.reading import parse, read
+from sentiment.reading import parse, read, reading_lexicon
 from sentiment.triage import triage
 from sentiment.triage_model import anchors
 from sentiment.triage_polarity import irony_tokens
@@ -94,6 +94,14 @@ def test_an_additive_pair_adds_and_does_not_turn(text: str, label: str, expected
 
 def test_an_additive_pair_with_words_on_both_sides_keeps_the_model() -> None:
     assert reading("不仅价格便宜，而且质量差", "neg")[1] != "additive: 不仅…而且 adds, it does not turn"
+
+
+def test_no_longer_needing_to_is_no_complaint() -> None:
+    """再也不用 + a verb is a benefit ("no longer need to"), not 再也不 (never again): after a turn it
+    used to outweigh the praise it follows."""
+    assert reading("界面是有点老气，但是真的很好用，报销再也不用手抄单据了", "neu")[0] == "pos"
+    assert reading_lexicon().figures("再也不来了").complaint < 0  # 再也不 stays a complaint word
+    assert reading_lexicon().figures("报销再也不用手抄单据了").complaint == 0
 
 
 # ---------------------------------------------------------------- praise guards
