@@ -108,6 +108,10 @@ _MEASURED = re.compile(
     r"|第[二三四五六七八九十\d]+次|一整[周天晚夜年]|\d+(?:\.\d+)?%"
     r"|(?<![a-z])(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several)[ -](?:minutes?|hours?|days?|weeks?|months?|times|taps|clicks|calls|people)\b"
 )
+# A claim the text confirms is no irony: 说是三十年老店，去吃了果然名不虚传; "lived up to the hype".
+_CONFIRMED = re.compile(
+    r"果然|名不虚传|名副其实|不愧是|不负|(?<![a-z])(?:lived up to|lives up to|as advertised|as promised)\b"
+)
 # The kinds of cue that tell the story, and the kinds that mark praise of it as irony (ironic_praise).
 STORY_CUES = frozenset({"loss", "hyperbole", "measured"})
 MARKER_CUES = frozenset({"claimed", "wink", "mock"})
@@ -719,8 +723,8 @@ class ReadingLexicon:
         """The cues a reader takes sarcasm from, in a short text: praise or thanks (`praise`), a concrete
         failure or loss (`loss`), a hyperbole in a clause that praises nothing (`hyperbole`: 油多到可以直接
         炒菜, 压得跟饼一样), a claim or a quote set against what came (`claimed`: 说是, 说好的, supposed to),
-        a wink (`wink`: 🙂 👏 after the story) and a mocking frame (`mock`: 给我上了一课, love that, at least).
-        Empty for a long text, and for one with no marker, number or thanks. Each is a feature of the learned
+        a wink (`wink`: 🙂 👏 after the story), a mocking frame (`mock`: 给我上了一课, love that, at least), and
+        a claim borne out (`confirmed`: 果然, lived up to), which rules irony out. Empty for a long text, and for one with no marker, number or thanks. Each is a feature of the learned
         reading (triage_polarity.rule_tokens)."""
         text = parsed.text
         if not parsed.short:
@@ -741,6 +745,8 @@ class ReadingLexicon:
             found.add("loss")
         if _MEASURED.search(text) and any(_MEASURED.search(c.text) and not self._praises(c) for c in parsed.clauses):
             found.add("measured")
+        if _CONFIRMED.search(text):
+            found.add("confirmed")  # the text bears a claim out: no irony, whatever else it holds
         if not marked:
             return frozenset(found)
         if any(self._hyperbole.search(c.text) and not self._praises(c) for c in parsed.clauses):
@@ -780,7 +786,7 @@ class ReadingLexicon:
         told = bool(event - {"measured"} and (markers or thanked)) or bool("measured" in event and markers - {"mock"})
         if not (told or len(markers | (event & {"hyperbole"})) >= 2):
             return ""
-        if escalation_lexicon().remedies.search(parsed.text):
+        if "confirmed" in cues or escalation_lexicon().remedies.search(parsed.text):
             return ""
         clauses = parsed.clauses
         told_at = [i for i, c in enumerate(clauses) if self._tells_a_flaw(c)]

@@ -94,7 +94,7 @@ def irony_tokens(cues: frozenset[str]) -> list[str]:
     frame) is what a reader takes irony from, whatever the words that tell it."""
     found = [f"cue:{c}" for c in sorted(cues)]
     story, marked = bool(cues & STORY_CUES), bool(cues & MARKER_CUES)
-    if "praise" in cues:
+    if "praise" in cues and "confirmed" not in cues:  # a claim borne out (果然, lived up to) is no irony
         found += (
             ["cue:praise+story"] * story
             + ["cue:praise+marker"] * marked

@@ -52,6 +52,7 @@ def test_praise_beside_a_story_marked_as_irony_is_sarcasm(text: str, story: str,
         "吹了二十分钟就全干了🙂，真的很好用，推荐",  # earnest praise after the story
         "说好的三天到，结果两天就到了，超级满意",  # a turn: the contrast reads it
         "Love that the battery lasts two days",  # a mocking frame and a measured story: no claim or wink
+        "朋友说是开了二十年的老店，去吃了果然名不虚传",  # a claim the text confirms
     ],
 )
 def test_praise_with_one_kind_of_cue_or_earnest_praise_after_the_story_stays_praise(text: str) -> None:
@@ -75,6 +76,8 @@ def test_the_cues_are_features_of_the_learned_reading() -> None:
     found = irony_tokens(frozenset({"praise", "measured", "wink"}))
     assert {"cue:praise", "cue:measured", "cue:wink", "cue:praise+story+marker"} <= set(found)
     assert irony_tokens(frozenset({"praise"})) == ["cue:praise"]
+    confirmed = irony_tokens(frozenset({"praise", "measured", "claimed", "confirmed"}))
+    assert not [t for t in confirmed if "+" in t]  # a claim borne out combines into no irony
     assert parse("这是一段超过六十个字的长评论，" * 6).cues == frozenset()  # long texts keep the model's label
 
 
