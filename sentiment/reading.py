@@ -7,8 +7,9 @@ duty manager reads at a glance. The reading keeps the model's label except:
      ironic opener (真是谢谢你们了, 太棒了, 笑死, 呵呵, thanks a lot) followed by a
      clause that reads negative or reports a failure, an ironic closer after one
      (……已经是冰汤了，真是好棒的服务), a question that holds up a standard the
-     text fails (这就是你们的服务？), or a failure told as a benefit (缩了两个码，
-     正好给我儿子穿);
+     text fails (这就是你们的服务？), a failure told as a benefit (缩了两个码，
+     正好给我儿子穿), or praise beside a story (a loss, a hyperbole, a measured
+     wait) marked as irony by a claim, a wink or a mocking frame (irony_cues);
   2. questions, requests and suggestions that judge nothing are neutral ("请问有停车场吗？",
      要是有个收纳袋就更好了: reading.tsv's suggest rows); a rhetorical question (为什么, 怎么就, ？？)
      judges, and so does a suggestion that complains (希望下次别再发错货了); a plain statement of
