@@ -64,8 +64,9 @@ _MANNER = re.compile(r"(?:偷偷摸摸|偷偷|私自|擅自|随意|随便|莫名
 _FEATURE_REACH = 10  # characters after a word in which a feature word makes it a feature's name
 _RATE_GAP = 3  # characters between a rate (一天) and the repeat it measures (跳十几次)
 # The praise-guard classes of triage.tsv (rows "-" of these kinds; see its comments).
-GUARD_KINDS = ("person", "feature", "rate", "intent", "works", "settled")
+GUARD_KINDS = ("person", "feature", "rate", "intent", "works", "settled", "place", "approves")
 _WORKPLACE_REACH = 4  # characters after an authority word in which 上班/工作 make it a workplace (市场监管局上班)
+_PLACE_GAP = 1  # characters between "next to the" and the authority it places ("next to the police station")
 _WORKPLACE_GAP = 5  # characters between "works at" and the authority it names ("works at the fda")
 
 
@@ -76,7 +77,7 @@ def _lines(name: str) -> list[list[str]]:
 
 @lru_cache(maxsize=1)
 def _guards() -> dict[str, Words]:
-    """triage.tsv's praise-guard word classes (person, feature, rate, intent), Chinese and English."""
+    """triage.tsv's praise-guard word classes (person, feature, rate, intent, works, settled, place), Chinese and English."""
     words: dict[str, list[str]] = {kind: [] for kind in GUARD_KINDS}
     for tier, kind, _lang, _scope, _reason, field in _lines("triage.tsv"):
         if tier == "-" and kind in words:
@@ -152,7 +153,8 @@ def _background(reading: Reading, index: int, word: Found) -> bool:
     if rule is None:
         return False
     after = clause.text[word.end :]
-    if rule.kind in THREAT_KINDS and (names_a_person(after) or _workplace(clause.text[: word.start], after)):
+    before = clause.text[: word.start]
+    if rule.kind in THREAT_KINDS and (names_a_person(after) or _workplace(before, after) or _landmark(before, after)):
         return True
     if guards["feature"].search(after[:_FEATURE_REACH]):
         return True
@@ -172,6 +174,19 @@ def _workplace(before: str, after: str) -> bool:
     return works.search(after[:_WORKPLACE_REACH]) or any(
         len(before) - m.end() <= _WORKPLACE_GAP for m, _ in works.matches(before)
     )
+
+
+def approves(after: str) -> bool:
+    """Whether the text right after a doctor or a hospital approves: 医生也说可以用, dermatologist-approved."""
+    return _guards()["approves"].at(after.lstrip(), 0)
+
+
+def _landmark(before: str, after: str) -> bool:
+    """An authority named as where the venue is: 就在派出所对面, "right next to the police station"."""
+    places = _guards()["place"]
+    if places.at(after.lstrip(" 的"), 0):
+        return True
+    return any(len(before.rstrip()) - m.end() <= _PLACE_GAP for m, _ in places.matches(before))
 
 
 def _rate(before: str, after: str) -> bool:

@@ -39,7 +39,7 @@ import numpy as np
 from sentiment.reading import Reading, reading_lexicon
 from sentiment.signals import Words, escalation_lexicon
 from sentiment.text import to_simplified
-from sentiment.triage import RED, URGENT, Triage, names_a_person, negated_run, red_reply
+from sentiment.triage import RED, URGENT, Triage, approves, names_a_person, negated_run, red_reply
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
 NGRAMS = (1, 3)
@@ -50,6 +50,13 @@ NGRAMS = (1, 3)
 CRISIS_RAISE = 0.7
 PRAISE_LOWER = 0.6  # P(tier <= 2) at which the tier model lowers a praising tier 3-4 mention
 _NEGATED_GAP = 3  # characters between a Chinese negator and the anchor it negates (没有任何过敏)
+# A harm feared as what would happen: "I was scared the hair dye would burn my scalp" (not "I was scared the
+# whole time the heater sparked": nothing supposed).
+_FEARED_WOULD = re.compile(
+    r"\b(?:scared|afraid|worried|nervous|feared|fear|worry)\b[^.!?;]{0,40}\b(?:would|might|could)\b[^.!?;]*$"
+)
+# Words between a doctor and the approval (医生也说可以用: 也; "the doctor also said it was fine").
+_APPROVER_FILLER = re.compile(r"^(?:也|都|还|们|们也|also |too |even )")
 _EMOTICON = re.compile(r"\[[^\[\]]{1,8}\]")
 _EN_NEGATION = re.compile(r"\b(?:no|not|never|without|zero|n't|nothing|nor)\b(?:\W+\w+){0,2}\W*$")
 
@@ -96,7 +103,9 @@ class Anchors:
             person = kind == "authority" and names_a_person(clause.text[match.end() - offset :])
             start, end = match.start() - offset, match.end() - offset
             framed = _framed(clause.text, before, kind) or (kind == "harm" and _background(clause.text, start, end))
-            out.append(Anchor(kind, match.group(), negated or asked or person or framed))
+            # 医生也说可以用, dermatologist-approved: a doctor who approves the product names no visit
+            approved = approves(_APPROVER_FILLER.sub("", clause.text[end:]))
+            out.append(Anchor(kind, match.group(), negated or asked or person or framed or approved))
         return out
 
 
@@ -104,7 +113,7 @@ def _framed(clause: str, before: str, kind: str) -> bool:
     """A harm feared or supposed (怕孩子摔下来, 如果过敏) or any anchor inside hearsay (看了新闻说): triage's
     frames. A supposed authority is still a threat (如果再不退款就找记者), so frames before it do not count."""
     lexicon = escalation_lexicon()
-    if kind == "harm" and lexicon.frames.search(before):
+    if kind == "harm" and (lexicon.frames.search(before) or _FEARED_WOULD.search(before)):
         return True
     start = len(before)
     return any(m.start() <= start < m.end() for m, _ in lexicon.frames.matches(clause))

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.reading import Reading
+from sentiment.reading import MARKER_CUES, STORY_CUES, Reading
 
 POLARITIES = ("pos", "neu", "neg")
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "triage"
@@ -85,6 +85,21 @@ def rule_tokens(reading: Reading, label: str, score: float) -> list[str]:
         found.append("negator")
     if _LATIN.search(text):
         found.append("latin")
+    return found + irony_tokens(reading.parsed.cues)
+
+
+def irony_tokens(cues: frozenset[str]) -> list[str]:
+    """The sarcasm cues of a short text (reading.ReadingLexicon.irony_cues) and how they combine: praise
+    beside a story (a loss, a hyperbole, a measured wait) or beside a marker (a claim, a wink, a mocking
+    frame) is what a reader takes irony from, whatever the words that tell it."""
+    found = [f"cue:{c}" for c in sorted(cues)]
+    story, marked = bool(cues & STORY_CUES), bool(cues & MARKER_CUES)
+    if "praise" in cues and "confirmed" not in cues:  # a claim borne out (果然, lived up to) is no irony
+        found += (
+            ["cue:praise+story"] * story
+            + ["cue:praise+marker"] * marked
+            + ["cue:praise+story+marker"] * (story and marked)
+        )
     return found
 
 

@@ -49,7 +49,9 @@ def test_features_are_text_and_verdict_clause_ngrams_and_the_rules_findings(
     assert {"model:pos", "score:4", "turn", f"rule:{batch.readings[0].polarity}"} <= set(named)
     found = features(batch.readings, ["pos", "pos"], [0.9, 0.9])
     text, clause = len("包装很精美，但是坏了"), len("但是坏了")
-    expected = [text + (text - 1) + (text - 2) + clause + (clause - 1) + len(named), 1 + 1 + 5]
+    short = rule_tokens(batch.readings[1], "pos", 0.9)  # the five findings; no story or marker, no sarcasm cue
+    assert not [t for t in short if t.startswith("cue:")]
+    expected = [text + (text - 1) + (text - 2) + clause + (clause - 1) + len(named), 1 + 1 + len(short)]
     assert list(np.bincount(found.rows)) == expected  # 1-3-grams of the text, 1-2-grams of the verdict clause
     assert found.buckets.min() >= 0 and found.buckets.max() < BUCKETS
     again = features(batch.readings, ["pos", "pos"], [0.9, 0.9])
