@@ -203,7 +203,9 @@ def rebuild_index(store: Store) -> int:
     _require_file(store)
     con = store.con
     with store.transaction():
-        con.execute("DELETE FROM search_grams")
+        # a new table, not a DELETE of every posting (see _sort_after)
+        con.execute("DROP TABLE search_grams")
+        con.execute(f"CREATE TABLE search_grams ({_POSTINGS_COLUMNS})")
         con.execute("DELETE FROM search_docs")
         con.execute("DELETE FROM search_index_state")
         con.execute("INSERT INTO search_index_state (complete, sorted_through) VALUES (true, 0)")
@@ -249,12 +251,14 @@ def _require_file(store: Store) -> None:
 
 
 def _sort_after(store: Store, through: int) -> int:
-    """Inside the caller's transaction: the postings of the docs after `through` deleted and
-    inserted again sorted by (gram, doc), one range of grams at a time into a scratch table (no
-    sort holds more than SORT_POSTINGS of them), and sorted_through set to the highest doc."""
+    """Inside the caller's transaction: the postings of the docs after `through` written again
+    sorted by (gram, doc), one range of grams at a time into a scratch table (no sort holds more
+    than SORT_POSTINGS of them), and sorted_through set to the highest doc. The tail's postings
+    are deleted and the run appended; all of them (`through` 0) replace the table instead: a
+    DELETE of every posting would hold a delete mark per row in memory (8 bytes: 4.4 GB at 10M)."""
     con = store.con
     last = int(con.execute("SELECT coalesce(max(doc), 0) FROM search_docs").fetchall()[0][0])
-    con.execute("CREATE OR REPLACE TABLE koubei_grams_sorted AS SELECT * FROM search_grams LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TABLE koubei_grams_sorted ({_POSTINGS_COLUMNS})")
     try:
         for low, high in _gram_ranges(store, through):
             con.execute(
@@ -262,14 +266,23 @@ def _sort_after(store: Store, through: int) -> int:
                 " WHERE doc > ? AND gram >= ? AND gram < ? ORDER BY gram, doc",
                 [through, low, high],
             )
-        con.execute("DELETE FROM search_grams WHERE doc > ?", [through])
-        # in insertion order (DuckDB keeps it): the run is sorted as the scratch table holds it
-        con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
         moved = int(con.execute("SELECT count(*) FROM koubei_grams_sorted").fetchall()[0][0])
+        if through == 0:
+            con.execute("DROP TABLE search_grams")
+            con.execute("ALTER TABLE koubei_grams_sorted RENAME TO search_grams")
+        else:
+            con.execute("DELETE FROM search_grams WHERE doc > ?", [through])
+            # in insertion order (DuckDB keeps it): the run is stored as sorted; the deleted tail's
+            # row groups go at the next checkpoint
+            con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
     finally:
         con.execute("DROP TABLE IF EXISTS koubei_grams_sorted")
     con.execute("UPDATE search_index_state SET sorted_through = greatest(sorted_through, ?)", [last])
     return moved
+
+
+# search_grams as migration 191 created it
+_POSTINGS_COLUMNS = "gram BIGINT NOT NULL, doc BIGINT NOT NULL, published_at TIMESTAMP NOT NULL"
 
 
 def _gram_ranges(store: Store, through: int) -> list[tuple[int, int]]:
