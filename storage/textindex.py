@@ -46,6 +46,9 @@ SORT_RANGES = (0, 0x5000, 0x6000, 0x7000, 0x8000, 0x110000)
 # Postings per sort: the peak memory of a sort follows its rows, not the store's size, so the
 # figure measured at 1M holds at 10M (docs/performance.md, round 28).
 SORT_POSTINGS = 8_000_000
+# DuckDB's memory while sorting (its default is 80% of RAM, and the blocks a full sort reads stay
+# cached up to it: 10M's postings are 5 GB): a sort past it spills to disk instead.
+SORT_MEMORY = "2GB"
 # Docs in the unsorted tail worth a pass's sort: ~55 postings each, one sort of a few seconds.
 TAIL_DOCS = 50_000
 
@@ -258,6 +261,8 @@ def _sort_after(store: Store, through: int) -> int:
     DELETE of every posting would hold a delete mark per row in memory (8 bytes: 4.4 GB at 10M)."""
     con = store.con
     last = int(con.execute("SELECT coalesce(max(doc), 0) FROM search_docs").fetchall()[0][0])
+    memory = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{SORT_MEMORY}'")
     con.execute(f"CREATE OR REPLACE TABLE koubei_grams_sorted ({_POSTINGS_COLUMNS})")
     try:
         for low, high in _gram_ranges(store, through):
@@ -277,6 +282,7 @@ def _sort_after(store: Store, through: int) -> int:
             con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
     finally:
         con.execute("DROP TABLE IF EXISTS koubei_grams_sorted")
+        con.execute(f"SET memory_limit = '{memory}'")
     con.execute("UPDATE search_index_state SET sorted_through = greatest(sorted_through, ?)", [last])
     return moved
 
