@@ -7,23 +7,35 @@ sorts would have left it after a checkpoint (no row groups of deleted postings):
 - runs-N: a sorted body, then the newest RUN_TAIL docs' postings as N runs each sorted by (gram, doc);
 - tail: a sorted body, then the newest month's docs' postings unsorted;
 - sort-tail: `sort_postings_tail` of whatever tail there is (timed), row groups counted before,
-  after it and after a checkpoint (do the deleted tail's row groups stay in the way?)."""
+  after it and after a checkpoint (do the deleted tail's row groups stay in the way?).
+Each then prints how many segments of search_grams.gram a word's zone maps let through (what a
+lookup of the word reads, whatever the machine's load)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
 from storage import Store, open_store
-from storage.textindex import _POSTINGS_COLUMNS, sort_postings, sort_postings_tail
+from storage.textindex import _POSTINGS_COLUMNS, bigrams, sort_postings, sort_postings_tail
 
 RUN_TAIL = 400_000  # docs the runs hold: 10 runs of 40,000 or 40 of 10,000
 MONTH = 1 / 12
+WORDS = ("发热", "客服", "质量", "电池")
 BY_GRAM, BY_DOC = "gram, doc", "doc, gram"
 
 
 def _row_groups(store: Store) -> int:
     return int(store.query("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('search_grams')")[0][0])
+
+
+def _admitted(store: Store, word: str) -> int:
+    """Segments of search_grams.gram whose zone map (min, max) holds the word's gram."""
+    (gram,) = bigrams(word)
+    stats = store.query("SELECT stats FROM pragma_storage_info('search_grams') WHERE column_name = 'gram'")
+    bounds = [re.search(r"Min: (-?\d+), Max: (-?\d+)", s) for (s,) in stats]
+    return sum(1 for b in bounds if b and int(b[1]) <= gram <= int(b[2]))
 
 
 def _laid_out(store: Store, parts: list[tuple[int, int, str]], sorted_through: int) -> None:
@@ -75,6 +87,9 @@ def main() -> None:
             )
         through = store.query("SELECT sorted_through FROM search_index_state")[0][0]
         print(f"{layout}: {_row_groups(store)} row groups, sorted_through {through}")
+        segments = len(store.query("SELECT 1 FROM pragma_storage_info('search_grams') WHERE column_name = 'gram'"))
+        admitted = ", ".join(f"{word} {_admitted(store, word)}" for word in WORDS)
+        print(f"{layout}: gram segments a word's zone maps let through, of {segments}: {admitted}")
 
 
 if __name__ == "__main__":
