@@ -261,7 +261,6 @@ def _sort_after(store: Store, through: int) -> int:
     DELETE of every posting would hold a delete mark per row in memory (8 bytes: 4.4 GB at 10M)."""
     con = store.con
     last = int(con.execute("SELECT coalesce(max(doc), 0) FROM search_docs").fetchall()[0][0])
-    memory = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{SORT_MEMORY}'")
     con.execute(f"CREATE OR REPLACE TABLE koubei_grams_sorted ({_POSTINGS_COLUMNS})")
     try:
@@ -282,7 +281,9 @@ def _sort_after(store: Store, through: int) -> int:
             con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
     finally:
         con.execute("DROP TABLE IF EXISTS koubei_grams_sorted")
-        con.execute(f"SET memory_limit = '{memory}'")
+        # back to DuckDB's default, which nothing else changes: setting back the value read
+        # (rounded, "18.8 GiB") would shrink it a little each time
+        con.execute("RESET memory_limit")
     con.execute("UPDATE search_index_state SET sorted_through = greatest(sorted_through, ?)", [last])
     return moved
 

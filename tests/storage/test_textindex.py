@@ -510,3 +510,23 @@ def test_migration_195_marks_nothing_sorted_on_a_store_from_before(tmp_path: Pat
         store.con.execute("DELETE FROM schema_migrations WHERE version = 195")
     with open_store(path) as store:
         assert _sorted_through(store) == 0 and unsorted_docs(store) == 50
+
+
+def test_a_sort_limits_duckdbs_memory_and_leaves_the_default_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits: list[str] = []
+    real = textindex._gram_ranges
+
+    def seen(store: Store, through: int) -> list[tuple[int, int]]:
+        limits.append(store.query("SELECT current_setting('memory_limit')")[0][0])
+        return real(store, through)
+
+    monkeypatch.setattr(textindex, "_gram_ranges", seen)
+    with open_store(tmp_path / "limit.duckdb") as store:
+        default = store.query("SELECT current_setting('memory_limit')")[0][0]
+        upsert_mentions(store, generated_mentions(20))
+        for _ in range(3):
+            sort_postings(store)
+        assert limits == ["1.8 GiB"] * 3  # SORT_MEMORY, 2GB, as DuckDB shows it
+        assert store.query("SELECT current_setting('memory_limit')")[0][0] == default
