@@ -7,9 +7,13 @@ where the candidates are. A single character has no bigram and NOT and fields co
 a query with no word of two characters or more outside a NOT is answered by the scan.
 
 Postings are appended at ingest, deleted and appended again when a mention's text or time changes,
-deleted with a forgotten mention, and written sorted by gram by `rebuild_index` (`koubei
-rebuild-index`), which is what lets a gram's postings be read through zone maps: ingest appends
-unsorted postings, so rebuild now and then.
+deleted with a forgotten mention. Sorted by (gram, doc), a gram's postings sit in a few row groups
+that zone maps find; appended unsorted, they are spread over every row group the tail holds. So
+search_grams is a sorted body and sorted runs, then an unsorted tail: the docs after
+search_index_state.sorted_through (migration 195), numbered in the order they were appended.
+`sort_postings_tail` rewrites the tail as one more sorted run (a pass does once it holds TAIL_DOCS
+docs: koubei/pipeline.py), `sort_postings` rewrites all of them as one run (`koubei rebuild-index
+--sort-only`), and `rebuild_index` re-reads every text and then sorts.
 
 search_docs also carries each mention's brand, product and reach (migration 193), so an explorer
 page filters and sorts its candidates without reading mentions. They are kept equal to mentions':
@@ -19,7 +23,6 @@ at ingest (a re-collect that changes only counts updates reach without reindexin
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -35,11 +38,19 @@ from storage.db import FILE, StorageError, Store
 
 GRAM_SHIFT = 21  # code points need 21 bits: gram = first << 21 | second
 _CHUNK = 100_000  # mentions per rebuild step
-# The postings are sorted a range of first characters at a time (migration 191 uses the same
-# ranges): at 10,000,000 mentions, about 550 million postings, one sort of them all would hold
-# about 25 GB in memory or spill as much to disk. No range holds more than a quarter of the
-# postings of Chinese text (measured on the 1M year store: 13.5 of 55.1 million, 0x5000-0x5fff).
+# Migration 191 sorted the postings a range of first characters at a time, these ranges: at
+# 10,000,000 mentions (about 550 million postings) one sort of them all would hold about 25 GB.
+# The largest of them still held a quarter of the postings (13.5 of 55.1 million on the 1M year
+# store; 11 GB peak at 10M), so sorts now cut ranges of whole grams by count (_gram_ranges).
 SORT_RANGES = (0, 0x5000, 0x6000, 0x7000, 0x8000, 0x110000)
+# Postings per sort: the peak memory of a sort follows its rows, not the store's size, so the
+# figure measured at 1M holds at 10M (docs/performance.md, round 28).
+SORT_POSTINGS = 8_000_000
+# DuckDB's memory while sorting (its default is 80% of RAM, and the blocks a full sort reads stay
+# cached up to it: 10M's postings are 5 GB): a sort past it spills to disk instead.
+SORT_MEMORY = "2GB"
+# Docs in the unsorted tail worth a pass's sort: ~55 postings each, one sort of a few seconds.
+TAIL_DOCS = 50_000
 
 
 def bigrams(text: str) -> set[int]:
@@ -134,7 +145,14 @@ def follow_mentions(store: Store, changed: str, params: Sequence[object] = ()) -
 
 def _append(store: Store, rows: Sequence[Indexed]) -> None:
     con = store.con
-    first = int(con.execute("SELECT coalesce(max(doc), 0) + 1 FROM search_docs").fetchall()[0][0])
+    # never at or below sorted_through (its highest docs may have been forgotten): a new doc's
+    # postings are in the unsorted tail
+    first = int(
+        con.execute(
+            "SELECT greatest(coalesce(max(doc), 0), (SELECT coalesce(max(sorted_through), 0) FROM search_index_state))"
+            " + 1 FROM search_docs"
+        ).fetchall()[0][0]
+    )
     docs = np.arange(first, first + len(rows), dtype=np.int64)
     position, grams = _grams_of([r[3] for r in rows])
     con.register(
@@ -185,30 +203,112 @@ def index_complete(store: Store) -> bool:
 
 def rebuild_index(store: Store) -> int:
     """Index every stored mention afresh, postings sorted by gram; returns how many mentions."""
-    if store.backend != FILE:
-        raise StorageError("the full-text index is kept in a database file only: on the lake, searches scan")
+    _require_file(store)
     con = store.con
     with store.transaction():
-        con.execute("DELETE FROM search_grams")
+        # a new table, not a DELETE of every posting (see _sort_after)
+        con.execute("DROP TABLE search_grams")
+        con.execute(f"CREATE TABLE search_grams ({_POSTINGS_COLUMNS})")
         con.execute("DELETE FROM search_docs")
+        con.execute("DELETE FROM search_index_state")
+        con.execute("INSERT INTO search_index_state (complete, sorted_through) VALUES (true, 0)")
         indexed = 0
         for rows in _stored_mentions(store):
             _append(store, rows)
             indexed += len(rows)
-        # sorted by gram, each gram's postings sit in few row groups, found by their zone maps
-        con.execute("CREATE TABLE koubei_grams_sorted AS SELECT * FROM search_grams LIMIT 0")
-        for low, high in itertools.pairwise(SORT_RANGES):
+        _sort_after(store, 0)
+    return indexed
+
+
+def sort_postings(store: Store) -> int:
+    """Rewrite all the postings sorted by (gram, doc) as one run, reading no text (`koubei
+    rebuild-index --sort-only`); returns how many postings."""
+    _require_file(store)
+    with store.transaction():
+        return _sort_after(store, 0)
+
+
+def unsorted_docs(store: Store) -> int:
+    """How many docs the unsorted tail holds (those after sorted_through)."""
+    if store.backend != FILE:
+        return 0
+    return int(store.query(f"SELECT count(*) FROM search_docs WHERE doc > ({_SORTED_THROUGH})")[0][0])
+
+
+def sort_postings_tail(store: Store, at_least: int = 1) -> int:
+    """Rewrite the postings of the docs after sorted_through sorted by (gram, doc), as one run
+    appended after the others, when the tail holds `at_least` docs; returns how many postings."""
+    if store.backend != FILE or unsorted_docs(store) < max(at_least, 1):
+        return 0
+    with store.transaction():
+        through = int(store.query(_SORTED_THROUGH)[0][0])
+        return _sort_after(store, through)
+
+
+_SORTED_THROUGH = "SELECT coalesce(max(sorted_through), 0) FROM search_index_state"
+
+
+def _require_file(store: Store) -> None:
+    if store.backend != FILE:
+        raise StorageError("the full-text index is kept in a database file only: on the lake, searches scan")
+
+
+def _sort_after(store: Store, through: int) -> int:
+    """Inside the caller's transaction: the postings of the docs after `through` written again
+    sorted by (gram, doc), one range of grams at a time into a scratch table (no sort holds more
+    than SORT_POSTINGS of them), and sorted_through set to the highest doc. The tail's postings
+    are deleted and the run appended; all of them (`through` 0) replace the table instead: a
+    DELETE of every posting would hold a delete mark per row in memory (8 bytes: 4.4 GB at 10M)."""
+    con = store.con
+    last = int(con.execute("SELECT coalesce(max(doc), 0) FROM search_docs").fetchall()[0][0])
+    con.execute(f"SET memory_limit = '{SORT_MEMORY}'")
+    con.execute(f"CREATE OR REPLACE TABLE koubei_grams_sorted ({_POSTINGS_COLUMNS})")
+    try:
+        for low, high in _gram_ranges(store, through):
             con.execute(
                 "INSERT INTO koubei_grams_sorted SELECT * FROM search_grams"
-                " WHERE gram >= ? AND gram < ? ORDER BY gram, doc",
-                [low << GRAM_SHIFT, high << GRAM_SHIFT],
+                " WHERE doc > ? AND gram >= ? AND gram < ? ORDER BY gram, doc",
+                [through, low, high],
             )
-        con.execute("DELETE FROM search_grams")
-        con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
-        con.execute("DROP TABLE koubei_grams_sorted")
-        con.execute("DELETE FROM search_index_state")
-        con.execute("INSERT INTO search_index_state VALUES (true)")
-    return indexed
+        moved = int(con.execute("SELECT count(*) FROM koubei_grams_sorted").fetchall()[0][0])
+        if through == 0:
+            con.execute("DROP TABLE search_grams")
+            con.execute("ALTER TABLE koubei_grams_sorted RENAME TO search_grams")
+        else:
+            con.execute("DELETE FROM search_grams WHERE doc > ?", [through])
+            # in insertion order (DuckDB keeps it): the run is stored as sorted; the deleted tail's
+            # row groups go at the next checkpoint
+            con.execute("INSERT INTO search_grams SELECT * FROM koubei_grams_sorted")
+    finally:
+        con.execute("DROP TABLE IF EXISTS koubei_grams_sorted")
+        # back to DuckDB's default, which nothing else changes: setting back the value read
+        # (rounded, "18.8 GiB") would shrink it a little each time
+        con.execute("RESET memory_limit")
+    con.execute("UPDATE search_index_state SET sorted_through = greatest(sorted_through, ?)", [last])
+    return moved
+
+
+# search_grams as migration 191 created it
+_POSTINGS_COLUMNS = "gram BIGINT NOT NULL, doc BIGINT NOT NULL, published_at TIMESTAMP NOT NULL"
+
+
+def _gram_ranges(store: Store, through: int) -> list[tuple[int, int]]:
+    """[low, high) ranges of grams covering the postings of the docs after `through`, each holding
+    at most SORT_POSTINGS of them (or one gram's, if it alone holds more)."""
+    counts = store.con.execute(
+        "SELECT gram, count(*) AS postings FROM search_grams WHERE doc > ? GROUP BY gram ORDER BY gram", [through]
+    ).fetchnumpy()
+    grams, sizes = counts["gram"], counts["postings"]
+    ranges: list[tuple[int, int]] = []
+    low, held = 0, 0
+    for gram, size in zip(grams.tolist(), sizes.tolist(), strict=True):
+        if held and held + size > SORT_POSTINGS:
+            ranges.append((low, gram))
+            low, held = gram, 0
+        held += size
+    if held:
+        ranges.append((low, 1 << (2 * GRAM_SHIFT)))
+    return ranges
 
 
 def _stored_mentions(store: Store) -> Iterator[list[Indexed]]:

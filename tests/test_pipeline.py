@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from koubei.context import AppContext
 from koubei.watch import watch
 
@@ -84,3 +86,31 @@ def test_watch_log_line_gives_each_stage_seconds(tmp_path: Path) -> None:
     )
     passes = [line for line in lines if line.startswith("watch: pass 1")]
     assert passes and re.search(rf"\[{STAGE_SECONDS}, deliver [\d.]+s\]$", passes[0]), lines
+
+
+def _sorted_through(db: Path) -> tuple[int, int]:
+    """(sorted_through, the highest doc) of the full-text index."""
+    from storage import open_store
+
+    with open_store(db, read_only=True) as store:
+        row = store.query("SELECT (SELECT sorted_through FROM search_index_state), max(doc) FROM search_docs")[0]
+    return int(row[0]), int(row[1])
+
+
+def test_a_pass_sorts_an_index_tail_over_the_threshold_and_leaves_a_smaller_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 (round 28): a store that collects keeps its postings sorted with no rebuild-index."""
+    import storage.textindex
+
+    config = write_config(tmp_path, '[sources.demo]\ndays = 1\nend = "2026-11-20T12:00:00+08:00"\n')
+    small, large = tmp_path / "small.duckdb", tmp_path / "large.duckdb"
+    lines: list[str] = []
+    watch(AppContext(config_path=config, db=small), max_passes=1, log=lines.append, install_signals=False)
+    assert "sort index" not in lines[-1] and _sorted_through(small)[0] == 0, lines  # below TAIL_DOCS: left alone
+    monkeypatch.setattr(storage.textindex, "TAIL_DOCS", 100)
+    watch(AppContext(config_path=config, db=large), max_passes=1, log=lines.append, install_signals=False)
+    passes = [line for line in lines if line.startswith("watch: pass 1")]
+    assert re.search(r", sort index [\d.]+s\]$", passes[-1]), lines
+    through, last = _sorted_through(large)
+    assert last > 100 and through == last

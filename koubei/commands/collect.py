@@ -148,6 +148,17 @@ def import_command(
         f"imported {result.rows} rows from {file} as {source}: {result.inserted} new, "
         f"{result.updated} updated, {result.unchanged} unchanged"
     )
+    _sort_index_tail(ctx)
+
+
+def _sort_index_tail(ctx: typer.Context) -> None:
+    """A large import leaves a long unsorted tail of postings: sort it now, as a pass would."""
+    from storage.textindex import TAIL_DOCS, sort_postings_tail
+
+    with ctx.obj.open_store() as store:
+        sorted_postings = sort_postings_tail(store, at_least=TAIL_DOCS)
+    if sorted_postings:
+        typer.echo(f"full-text index: {sorted_postings:,} new postings sorted")
 
 
 @app.command("retag")

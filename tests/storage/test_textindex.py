@@ -4,6 +4,7 @@ re-ingest; the index kept at ingest equals a rebuilt one."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections import Counter
@@ -22,7 +23,7 @@ from koubei.settings.sections import Brand, Topic
 from querylang import Document, matches, parse
 from sentiment.corpus import written_corpus
 from sentiment.text import traditional_pairs
-from storage import Store, open_store, tagging, upsert_mentions
+from storage import Store, open_store, tagging, textindex, upsert_mentions
 from storage.db import migration_files
 from storage.forget import Selector, forget
 from storage.search import Order, Window, _candidate_times, _counted_by_index, count_found, search
@@ -35,6 +36,9 @@ from storage.textindex import (
     exact_docs,
     rebuild_index,
     required_sources,
+    sort_postings,
+    sort_postings_tail,
+    unsorted_docs,
 )
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
@@ -412,3 +416,117 @@ def test_retag_of_more_rules_than_a_mask_holds_tags_as_the_scan_does(tmp_path: P
     matcher = BrandMatcher.of(brands)
     assert indexed == {(m.source, m.native_id, *matcher.fill(m.text, None, None, m.source)) for m in mentions}
     assert len({b for _, _, b, _ in indexed}) > len(words)  # a later rank wins some mentions too
+
+
+def _sorted_through(store: Store) -> int:
+    return int(store.query("SELECT sorted_through FROM search_index_state")[0][0])
+
+
+def _runs_in_stored_order(store: Store, bounds: Sequence[int]) -> list[list[tuple[int, int]]]:
+    """The stored postings cut where the docs of one run (bounds[i-1] < doc <= bounds[i]) end."""
+    stored = store.query("SELECT gram, doc FROM search_grams ORDER BY rowid")
+    return [[(g, d) for g, d in stored if low < d <= high] for low, high in itertools.pairwise([0, *bounds])]
+
+
+def test_tail_sorts_append_sorted_runs_with_a_rebuilds_postings_and_answers(
+    stored: tuple[Path, list[Mention]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 (round 28): ingest appends postings unsorted; each tail sort leaves them one more
+    run sorted by (gram, doc), after the runs before, and changes no answer."""
+    path, mentions = stored
+    monkeypatch.setattr(textindex, "SORT_POSTINGS", 5_000)  # several gram ranges per sort
+    with open_store(path) as store:
+        first = int(store.query("SELECT max(doc) FROM search_docs")[0][0])
+        assert _sorted_through(store) == 0 and unsorted_docs(store) == first
+        assert sort_postings_tail(store) > 0
+        assert _sorted_through(store) == first and unsorted_docs(store) == 0
+        assert sort_postings_tail(store) == 0  # nothing after sorted_through
+        changed = [Mention(m.source, m.native_id, m.text[::-1], m.published_at) for m in mentions[:300]]
+        upsert_mentions(store, changed)  # new docs: an unsorted tail after the run
+        second = int(store.query("SELECT max(doc) FROM search_docs")[0][0])
+        assert unsorted_docs(store) == 300
+        assert sort_postings_tail(store, at_least=301) == 0 and _sorted_through(store) == first
+        sort_postings_tail(store, at_least=300)
+        assert _sorted_through(store) == second
+        for run in _runs_in_stored_order(store, [first, second]):
+            assert run and run == sorted(run)
+        _assert_index_equals_scan(store)
+        kept = _postings(store)
+        rebuild_index(store)
+        assert _postings(store) == kept
+
+
+def test_sort_postings_writes_one_run_as_a_rebuild_does(stored: tuple[Path, list[Mention]]) -> None:
+    path, _ = stored
+    with open_store(path) as store:
+        before = _postings(store)
+        assert _in_stored_order(store) != sorted(_in_stored_order(store))
+        assert sort_postings(store) == len(before)
+        assert _in_stored_order(store) == sorted(_in_stored_order(store))
+        assert _postings(store) == before
+        assert _sorted_through(store) == store.query("SELECT max(doc) FROM search_docs")[0][0]
+        _assert_index_equals_scan(store)
+
+
+def test_docs_indexed_after_the_sorted_ones_were_forgotten_land_in_the_tail(tmp_path: Path) -> None:
+    """Bug: a doc was numbered after the highest doc left, which could be at or below
+    sorted_through once the newest sorted mentions were forgotten: its postings, appended
+    unsorted, counted as sorted and no tail sort would reach them."""
+    path = tmp_path / "renumbered.duckdb"
+    with open_store(path) as store:
+        upsert_mentions(store, [Mention("weibo", "1", "第一条评论", NOW), Mention("weibo", "2", "第二条评论", NOW)])
+        sort_postings_tail(store)
+        assert _sorted_through(store) == 2
+    forget(lambda: open_store(path), Selector("mention", "weibo:2"), "test", "test")
+    with open_store(path) as store:
+        upsert_mentions(store, [Mention("weibo", "3", "第三条评论", NOW)])
+        assert store.query("SELECT doc FROM search_docs WHERE native_id = '3'")[0][0] > 2
+        assert unsorted_docs(store) == 1
+
+
+def test_gram_ranges_hold_at_most_sort_postings_each(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A sort's peak memory follows the postings it holds: the ranges cut by count cover every
+    posting once, none holding more than SORT_POSTINGS unless one gram alone does."""
+    monkeypatch.setattr(textindex, "SORT_POSTINGS", 2_000)
+    with open_store(tmp_path / "ranges.duckdb") as store:
+        upsert_mentions(store, generated_mentions(600))
+        ranges = textindex._gram_ranges(store, 0)
+        assert len(ranges) > 3 and ranges[0][0] == 0
+        assert all(high == low for (_, high), (low, _) in itertools.pairwise(ranges))
+        sizes = [
+            store.query("SELECT count(*) FROM search_grams WHERE gram >= ? AND gram < ?", [low, high])[0][0]
+            for low, high in ranges
+        ]
+        assert sum(sizes) == store.query("SELECT count(*) FROM search_grams")[0][0]
+        assert max(sizes) <= 2_000
+
+
+def test_migration_195_marks_nothing_sorted_on_a_store_from_before(tmp_path: Path) -> None:
+    path = tmp_path / "before195.duckdb"
+    with open_store(path) as store:
+        upsert_mentions(store, generated_mentions(50))
+        sort_postings(store)
+        store.con.execute("ALTER TABLE search_index_state DROP COLUMN sorted_through")
+        store.con.execute("DELETE FROM schema_migrations WHERE version = 195")
+    with open_store(path) as store:
+        assert _sorted_through(store) == 0 and unsorted_docs(store) == 50
+
+
+def test_a_sort_limits_duckdbs_memory_and_leaves_the_default_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits: list[str] = []
+    real = textindex._gram_ranges
+
+    def seen(store: Store, through: int) -> list[tuple[int, int]]:
+        limits.append(store.query("SELECT current_setting('memory_limit')")[0][0])
+        return real(store, through)
+
+    monkeypatch.setattr(textindex, "_gram_ranges", seen)
+    with open_store(tmp_path / "limit.duckdb") as store:
+        default = store.query("SELECT current_setting('memory_limit')")[0][0]
+        upsert_mentions(store, generated_mentions(20))
+        for _ in range(3):
+            sort_postings(store)
+        assert limits == ["1.8 GiB"] * 3  # SORT_MEMORY, 2GB, as DuckDB shows it
+        assert store.query("SELECT current_setting('memory_limit')")[0][0] == default
