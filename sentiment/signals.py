@@ -156,9 +156,11 @@ class Words:
             patterns = self._words_with_latin if latin else self._words_without_latin
         if len(patterns) == 1:  # Chinese words only: nothing to merge
             return [(m, patterns[0][1]) for m in patterns[0][0].finditer(text)]
+        # at one position the longest match wins, as within one pattern: 没送到儿童医院 (no hospital
+        # visit, a regex of the words that are no signal) over 没送到 (a lost parcel, a word)
         found = sorted(
             ((m, i) for p, i in patterns for m in p.finditer(text)),
-            key=lambda item: item[0].start(),
+            key=lambda item: (item[0].start(), -item[0].end()),
         )
         kept: list[tuple[re.Match[str], int]] = []
         for match, index in found:

@@ -353,3 +353,11 @@ def test_negating_a_risk_word_in_praise_never_escalates(
 ) -> None:
     text = f"{before}{negation}{risk}{after}"
     assert tier(text, label) <= 2, triage(text, label).reason
+
+
+def test_at_one_position_the_longest_escalation_match_wins() -> None:
+    """Found by the property above in CI: 没送到 (a lost parcel, a word) beat the longer 没送到儿童医院 (no
+    hospital visit: no signal, a pattern) that starts where it does."""
+    assert tier("用了一个月没送到儿童医院，很满意", "neg") <= 2
+    assert tier("快递三天了还没送到，客服也不回", "neg") == 3  # the lost parcel itself still counts
+    assert tier("包裹一直没送到，医院的药也耽误了", "neg") == 3
