@@ -59,14 +59,20 @@ class Query:
         """The terms the query looks for (not those under NOT), in order of appearance."""
         return tuple(dict.fromkeys(_words(self.root)))
 
+    def every_word(self) -> tuple[str, ...]:
+        """Every term of the query, those under NOT too (the postings a search reads)."""
+        return tuple(dict.fromkeys(_words(self.root, negated=True)))
 
-def _words(node: Node) -> list[str]:
+
+def _words(node: Node, negated: bool = False) -> list[str]:
     match node:
         case Term(text):
             return [text]
         case Near(left, right, _):
             return [left.text, right.text]
+        case Not(operand) if negated:
+            return _words(operand, negated)
         case All(operands) | Any(operands):
-            return [w for operand in operands for w in _words(operand)]
+            return [w for operand in operands for w in _words(operand, negated)]
         case _:
             return []

@@ -330,20 +330,7 @@ def candidates(query: Query, postings: str = "search_grams") -> Sql | None:
 
 def query_grams(query: Query) -> set[int]:
     """The grams of every word of the query, those under NOT too."""
-    return {gram for word in _terms(query.root) for gram in bigrams(normalise(word))}
-
-
-def _terms(node: Node) -> list[str]:
-    match node:
-        case Term(word):
-            return [word]
-        case Near(left, right, _):
-            return [left.text, right.text]
-        case Not(operand):
-            return _terms(operand)
-        case All(operands) | Any(operands):
-            return [word for operand in operands for word in _terms(operand)]
-    return []
+    return {gram for word in query.every_word() for gram in bigrams(normalise(word))}
 
 
 def copied_postings(con: duckdb.DuckDBPyConnection, queries: Sequence[Query]) -> str:
