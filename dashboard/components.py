@@ -11,6 +11,8 @@ masked with mask_pii first. Links: http and https only.
 from __future__ import annotations
 
 import html
+import re
+import string
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +24,7 @@ import pandas as pd
 from koubei.privacy import mask_pii
 
 SAFE_SCHEMES = ("http", "https")
+_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
 
 
 def safe_url(url: object) -> str | None:
@@ -41,6 +44,12 @@ def safe_url(url: object) -> str | None:
 def escaped(text: object) -> str:
     """An untrusted string made safe for st.html or a plotly label or hover (masked, HTML-escaped)."""
     return html.escape(mask_pii(text if isinstance(text, str) else str(text or "")))
+
+
+def markdown_literal(text: str) -> str:
+    """Text shown as typed inside Streamlit markdown (st.error, st.info): every ASCII punctuation
+    mark backslash-escaped, so `**`, links, `:red[...]` or `$...$` in it are not markup."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def _mask_cell(value: Any) -> str:

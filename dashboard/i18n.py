@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dashboard.strings import STRINGS
+from dashboard.strings import QUERY_ERRORS_ZH, QUERY_TERMINALS_ZH, STRINGS
+from querylang.errors import TERMINALS, QueryError
 
 if TYPE_CHECKING:
     from koubei.settings.sections import AspectNames
@@ -59,6 +60,13 @@ def t(key: str, lang: str | None = None, **fmt: object) -> str:
         return text
     text = text.format(**fmt)
     return _ONE.sub(lambda m: f"1 {m.group(1)}{SINGULAR[m.group(2)]}", text) if lang == "en" else text
+
+
+def query_error_words(error: QueryError, lang: str | None = None) -> str:
+    """A malformed query's error in the reader's language (querylang words it in English)."""
+    if (lang or current_lang()) == "en":
+        return error.message
+    return error.worded(QUERY_ERRORS_ZH, TERMINALS | QUERY_TERMINALS_ZH, separator=" 或 ")
 
 
 def t_value(family: str, value: object, lang: str | None = None) -> str:

@@ -1009,3 +1009,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Questions counted among the newest {per_day} mentions of each day of the period ({n} read; a day with fewer is read whole).",
     },
 }
+
+# The query language's errors (querylang/errors.py MESSAGES and TERMINALS, worded there in English).
+QUERY_ERRORS_ZH: dict[str, str] = {
+    "empty": "查询为空",
+    "unclosed_quote": '引号没有闭合：缺少结尾的 "',
+    "unexpected_character": "无法识别的字符 {char}",
+    "term_after": "{before} 后面应跟一个词或短语，这里却是 {found}",
+    "word_after_near": "{before} 后面应跟一个词或带引号的短语，这里却是 {found}",
+    "near_needs_left": "{near} 左边需要一个词或短语",
+    "unopened_paren": "多了一个 )，前面没有与之对应的 (",
+    "unclosed_paren": "括号没有闭合：应为 )，这里却是 {found}",
+    "ends_early": "查询不完整",
+    "unexpected": "这里不应出现 {found}，应为 {wanted}",
+    "empty_phrase": "引号中的短语为空",
+    "near_distance": "{near}：距离须在 1 到 {most} 个字之间",
+    "unknown_field": "未知字段 {field}:（可用：{known}）",
+}
+QUERY_TERMINALS_ZH: dict[str, str] = {
+    "FIELD": "字段（如 source:）",
+    "PHRASE": "词或短语",
+    "WORD": "词或短语",
+    "$END": "查询结尾",
+}

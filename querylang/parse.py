@@ -7,7 +7,7 @@ from functools import lru_cache
 import lark
 from lark import Lark, Token, Transformer, v_args
 
-from querylang.errors import QueryError
+from querylang.errors import END, QueryError
 from querylang.tree import FIELDS, All, Any, Field, Near, Node, Not, Query, Term
 
 # Precedence, loosest first: OR, AND (also implicit between terms), NOT, NEAR.
@@ -36,19 +36,6 @@ WORD: /[^\s()"]+/
 %ignore WS
 """
 
-# Names of the grammar's terminals as a reader knows them.
-_WHAT = {
-    "_OR": "OR",
-    "_AND": "AND",
-    "_NOT": "NOT",
-    "NEAR": "NEAR/n",
-    "FIELD": "a field such as source:",
-    "PHRASE": "a term",
-    "WORD": "a term",
-    "LPAR": "(",
-    "RPAR": ")",
-    "$END": "the end",
-}
 MAX_NEAR = 1000  # RE2, which storage matches NEAR with, repeats at most 1000 times
 _TERM_STARTS = {"WORD", "PHRASE", "LPAR", "_NOT", "FIELD"}
 
@@ -61,7 +48,7 @@ def _parser() -> Lark:
 def parse(text: str) -> Query:
     """The query as a tree; QueryError saying what is wrong and at which column."""
     if not text.strip():
-        raise QueryError("the query is empty", text, 1)
+        raise QueryError("empty", text, 1)
     try:
         return Query(text, _ToTree(text).transform(_parser().parse(text)))
     except lark.exceptions.UnexpectedCharacters as error:
@@ -76,8 +63,8 @@ def parse(text: str) -> Query:
 
 def _unexpected_character(text: str, column: int) -> QueryError:
     if text[column - 1] == '"':
-        return QueryError('the quote is not closed: expected a closing "', text, column)
-    return QueryError(f"unexpected character {text[column - 1]!r}", text, column)
+        return QueryError("unclosed_quote", text, column)
+    return QueryError("unexpected_character", text, column, char=repr(text[column - 1]))
 
 
 def _unexpected_token(text: str, error: lark.exceptions.UnexpectedToken) -> QueryError:
@@ -85,22 +72,21 @@ def _unexpected_token(text: str, error: lark.exceptions.UnexpectedToken) -> Quer
     at_end = token.type == "$END"
     column = len(text.rstrip()) + 1 if at_end else int(token.column or 1)
     before = _token_before(text, column)
-    found = "the end of the query" if at_end else repr(str(token))
+    found = END if at_end else repr(str(token))
     expected = {str(name) for name in error.expected}
     if expected & _TERM_STARTS and before is not None and before.type in {"_OR", "_AND", "_NOT", "FIELD", "LPAR"}:
-        return QueryError(f"expected a term after {_shown(before)}, found {found}", text, column)
+        return QueryError("term_after", text, column, before=_shown(before), found=found)
     if before is not None and before.type == "NEAR":
-        return QueryError(f"expected a word or phrase after {before}, found {found}", text, column)
+        return QueryError("word_after_near", text, column, before=str(before), found=found)
     if token.type == "NEAR":
-        return QueryError(f"{token} needs a word or phrase on its left", text, column)
+        return QueryError("near_needs_left", text, column, near=str(token))
     if token.type == "RPAR":
-        return QueryError(") without a ( before it", text, column)
+        return QueryError("unopened_paren", text, column)
     if "RPAR" in expected:
-        return QueryError(f"expected ) to close a parenthesis, found {found}", text, column)
+        return QueryError("unclosed_paren", text, column, found=found)
     if at_end:
-        return QueryError("the query ends too early", text, column)
-    wanted = " or ".join(sorted({_WHAT.get(name, name) for name in expected}))
-    return QueryError(f"unexpected {found}: expected {wanted}", text, column)
+        return QueryError("ends_early", text, column)
+    return QueryError("unexpected", text, column, found=found, wanted=tuple(sorted(expected)))
 
 
 def _token_before(text: str, column: int) -> Token | None:
@@ -131,22 +117,20 @@ class _ToTree(Transformer[Token, Node]):
         if token.type == "PHRASE":
             word = word[1:-1]
             if not word.strip():
-                raise QueryError("the quoted phrase is empty", self.text, int(token.column or 1))
+                raise QueryError("empty_phrase", self.text, int(token.column or 1))
         return Term(word)
 
     def near(self, left: Term, near: Token, right: Term) -> Near:
         distance = int(str(near).removeprefix("NEAR/"))
         if not 0 < distance <= MAX_NEAR:
-            raise QueryError(
-                f"{near}: the distance must be from 1 to {MAX_NEAR} characters", self.text, int(near.column or 1)
-            )
+            raise QueryError("near_distance", self.text, int(near.column or 1), near=str(near), most=str(MAX_NEAR))
         return Near(left, right, distance)
 
     def field(self, name: Token, value: Term) -> Field:
         field = str(name)[:-1]
         if field not in FIELDS:
             known = ", ".join(f"{f}:" for f in FIELDS)
-            raise QueryError(f"unknown field {field}: (known: {known})", self.text, int(name.column or 1))
+            raise QueryError("unknown_field", self.text, int(name.column or 1), field=field, known=known)
         return Field(field, value.text)
 
     def negation(self, operand: Node) -> Not:

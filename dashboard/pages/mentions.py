@@ -13,9 +13,9 @@ import streamlit as st
 
 from dashboard import auth, data, filters
 from dashboard.codes import aspect_column
-from dashboard.components import local_times, masked
+from dashboard.components import local_times, markdown_literal, masked
 from dashboard.corrections import label_choice, save_and_notify
-from dashboard.i18n import t
+from dashboard.i18n import query_error_words, t
 from koubei.errors import ConfigError
 from koubei.settings.effective import load_effective_settings
 from querylang import Query, QueryError, parse
@@ -109,7 +109,7 @@ def read_query(text: str) -> Query | None:
     try:
         return parse(text)
     except QueryError as error:
-        st.error(t("explorer.bad_query", message=error.message, column=error.column))
+        st.error(t("explorer.bad_query", message=markdown_literal(query_error_words(error)), column=error.column))
         st.code(error.caret(), language=None)  # the user's own query, shown as plain text
         st.stop()
     return None

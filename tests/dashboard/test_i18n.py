@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.i18n import LANGUAGES, t, t_value
-from dashboard.strings import STRINGS
+from dashboard.i18n import LANGUAGES, query_error_words, t, t_value
+from dashboard.strings import QUERY_ERRORS_ZH, QUERY_TERMINALS_ZH, STRINGS
+from querylang import QueryError, parse
+from querylang.errors import MESSAGES, TERMINALS
 
 REPO = Path(__file__).resolve().parents[2]
 # The code that shows strings; not the table itself, where every key is a constant (with it,
@@ -101,11 +103,36 @@ def test_every_key_in_the_table_is_used() -> None:
 
 
 def test_both_languages_take_the_same_placeholders() -> None:
-    def fields(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
     for key, values in STRINGS.items():
         assert fields(values["zh"]) == fields(values["en"]), key
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_query_error_has_chinese_words_with_the_same_placeholders() -> None:
+    assert QUERY_ERRORS_ZH.keys() == MESSAGES.keys()
+    for code, english in MESSAGES.items():
+        assert fields(QUERY_ERRORS_ZH[code]) == fields(english), code
+    assert QUERY_TERMINALS_ZH.keys() <= TERMINALS.keys()
+
+
+@pytest.mark.parametrize(
+    ("query", "chinese"),
+    [
+        ("充电宝 AND NOT", "NOT 后面应跟一个词或短语，这里却是 查询结尾"),
+        ("(a OR b", "括号没有闭合：应为 )，这里却是 查询结尾"),
+        ("a )", "多了一个 )，前面没有与之对应的 ("),
+        ("colour:red", "未知字段 colour:（可用：source:, lang:, brand:, product:）"),
+        ("a NEAR/0 b", "NEAR/0：距离须在 1 到 1000 个字之间"),
+    ],
+)
+def test_a_query_error_in_either_language(query: str, chinese: str) -> None:
+    with pytest.raises(QueryError) as raised:
+        parse(query)
+    assert query_error_words(raised.value, "zh") == chinese
+    assert query_error_words(raised.value, "en") == raised.value.message
 
 
 def test_lookup_formatting_and_stored_codes() -> None:

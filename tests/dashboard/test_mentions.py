@@ -66,10 +66,19 @@ def test_the_search_box_takes_traditional_characters_and_pii_is_masked(dashboard
     assert shown(traditional) == shown(simplified) and shown(simplified)
 
 
-def test_a_malformed_query_says_what_and_where(dashboard_env: Path) -> None:
+def test_a_malformed_query_says_what_and_where_in_the_page_s_language(dashboard_env: Path) -> None:
     at = open_mentions("充电宝 AND NOT")
-    assert "expected a term after NOT" in at.error[0].value and "第 12 列" in at.error[0].value
+    assert at.error[0].value == "查询有误：NOT 后面应跟一个词或短语，这里却是 查询结尾（第 12 列）"
     assert not at.dataframe
+    at.session_state["lang"] = "en"
+    at.run()
+    assert r"expected a term after NOT\, found the end of the query (column 12)" in at.error[0].value
+    assert not at.dataframe
+
+
+def test_what_the_query_typed_is_shown_as_text_not_markup_in_the_error(dashboard_env: Path) -> None:
+    at = open_mentions("__bold__:x")  # an unknown field, named in the error as typed
+    assert r"未知字段 \_\_bold\_\_\:" in at.error[0].value  # escaped: markdown would make it bold
 
 
 def test_a_sentiment_and_tier_correction_is_stored(
