@@ -100,3 +100,27 @@ def test_a_bad_role_is_refused_before_the_password_is_asked(tmp_path: Path) -> N
     done = koubei(tmp_path / "k.duckdb", "users", "add", "bob", "--role", "boss", stdin="")
     assert done.returncode == 2 and "role must be one of viewer, responder, admin" in done.stderr
     assert "password" not in done.stdout + done.stderr
+
+
+def test_an_unknown_name_is_checked_against_a_hash_made_as_an_account_s_would_be(tmp_path: Path) -> None:
+    """The dummy an unknown name is verified against has the hasher's parameters (else its check
+    would take another time than a real account's and tell which names exist), and no password
+    opens it."""
+    assert not users._hasher.check_needs_rehash(users._DUMMY)
+    with open_store(tmp_path / "k.duckdb") as store:
+        assert users.check_password(store, "nobody", "koubei-no-such-account") is None
+        assert users.check_password(store, "nobody", "") is None
+
+
+def test_importing_storage_hashes_nothing() -> None:
+    """A process that imports storage (each koubei command, each new dashboard server) pays no argon2 hash."""
+    code = (
+        "import argon2, time\n"
+        "calls = []\n"
+        "real = argon2.PasswordHasher.hash\n"
+        "argon2.PasswordHasher.hash = lambda self, *a, **k: calls.append(1) or real(self, *a, **k)\n"
+        "import storage.users, dashboard.loaders\n"
+        "print(len(calls))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0"
