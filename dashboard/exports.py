@@ -13,13 +13,10 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-
-import streamlit as st
 
 from dashboard.filters import Filters
-from dashboard.loaders import LOCK_TIMEOUT, store_stamp
-from reports.exports import ExportRequest, count_rows, write_csv
+from dashboard.loaders import LOCK_TIMEOUT
+from reports.exports import ExportRequest, write_csv
 from reports.facts import Scope
 from reports.period import Period
 from reports.workbook import write_workbook
@@ -28,29 +25,10 @@ from storage.audit import record
 from storage.users import Actor
 
 
-@dataclass(frozen=True)
-class RowCounts:
-    mentions: int  # the CSV's rows
-    negative: int  # the Excel's negative-mentions sheet
-
-
 def request(f: Filters, what: str, lang: str, label: str | None = None) -> ExportRequest:
     return ExportRequest(
         what, Period(f.start_day, f.end_day, f.tz), Scope(f.brands, f.products, f.sources), lang, label
     )
-
-
-def row_counts(db: str, f: Filters) -> RowCounts:
-    """What the two downloads would hold now, read again only when the store changed."""
-    return _row_counts(db, f, store_stamp(db))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _row_counts(db: str, f: Filters, stamp: tuple[int, ...]) -> RowCounts:
-    with open_store(db, read_only=True, lock_timeout=LOCK_TIMEOUT) as store:
-        return RowCounts(
-            count_rows(store, request(f, "mentions", "zh")), count_rows(store, request(f, "mentions", "zh", "neg"))
-        )
 
 
 @contextmanager

@@ -197,13 +197,13 @@ def mention_table(frame: pd.DataFrame, key: str, tz: str) -> None:
     )
 
 
-def export_section(db: str, f: Filters) -> None:
-    """Complete exports of the selection, with how many rows each holds said before downloading."""
+def export_section(db: str, f: Filters, view: data.OverviewData) -> None:
+    """Complete exports of the selection, with how many rows each holds (read with the overview) said
+    before downloading."""
     lang = current_lang()
     stamp = f"{f.start_day:%Y%m%d}-{f.end_day:%Y%m%d}"
     st.subheader(t("overview.export"))
-    counts = exports.row_counts(db, f)
-    st.caption(t("overview.export_rows", mentions=f"{counts.mentions:,}", negative=f"{counts.negative:,}"))
+    st.caption(t("overview.export_rows", mentions=f"{view.export_mentions:,}", negative=f"{view.export_negative:,}"))
     left, right = st.columns(2)
     # Deferred: built only when clicked, on another thread, so the language and who asks are captured now.
     # Audited when someone signed in; without sign-in a download stays the read it always was.
@@ -272,7 +272,7 @@ def body(db: str, f: Filters, bucket_seconds: int | None, refresh: int) -> None:
         mention_table(view.latest_negative, key="overview_latest_negative", tz=f.tz)
 
     compare.section(db, f.query, f.brands, bucket_seconds, f.tz)
-    export_section(db, f)
+    export_section(db, f, view)
     loaded = view.loaded_at.astimezone(ZoneInfo(f.tz))
     st.caption(t("overview.updated_at", at=f"{loaded:%Y-%m-%d %H:%M:%S}", every=refresh))
 

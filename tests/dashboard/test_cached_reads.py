@@ -15,6 +15,7 @@ import pytest
 from dashboard import compare, data, exports
 from dashboard.filters import Filters
 from koubei.records import Mention
+from reports.exports import count_rows
 from storage import open_store, upsert_mentions
 from storage.queries import MentionFilter
 
@@ -57,17 +58,19 @@ def test_overview_comparison_and_export_counts_are_read_again_when_the_store_cha
     compared = MentionFilter(f.start, f.end, ("声浪", "律动"))
     overview_reads = counted(monkeypatch, data, "load_overview")
     comparison_reads = counted(monkeypatch, compare, "load_comparison")
-    for cached in (data._overview, compare._comparison, exports._row_counts):
+    for cached in (data._overview, compare._comparison):
         cached.clear()
 
     def read() -> tuple[int, int, int]:
         shown = data.overview(str(db), f.query, None, TZ)
         shares = compare.comparison(str(db), compared, None, TZ)
-        return shown.current.mentions, int(shares.channels["mentions"].sum()), exports.row_counts(str(db), f).mentions
+        return shown.current.mentions, int(shares.channels["mentions"].sum()), shown.export_mentions
 
     assert read() == read() == (2, 2, 2)
     assert len(overview_reads) == len(comparison_reads) == 1, "an unchanged store is read once"
     with open_store(db) as store:
         upsert_mentions(store, [mention(3, "声浪")])
     assert read() == (3, 3, 3), "the next read after a write sees it"
+    with open_store(db, read_only=True) as store:  # the counts shown are those of the downloads
+        assert count_rows(store, exports.request(f, "mentions", "zh")) == 3
     assert len(overview_reads) == len(comparison_reads) == 2
