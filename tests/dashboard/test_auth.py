@@ -5,12 +5,15 @@ and audited, the audit page for admins only."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import auth, data, loaders
 from dashboard.i18n import t
 from storage import open_store, users
 from storage.audit import entries
@@ -78,6 +81,33 @@ def test_without_accounts_nobody_is_asked_to_sign_in(dashboard_env: Path) -> Non
     assert not at.exception
     assert t("auth.title") not in [title.value for title in at.title]
     assert not [b for b in at.button if b.key == "auth_sign_out"]
+
+
+def test_whether_accounts_exist_is_read_again_when_the_store_changed_and_only_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: the answer was kept 5 s (CACHE_TTL), so nearly every page run opened and closed the file to
+    ask (0.1-0.2 s at 10M mentions); keyed by the store's stamp, the first account is seen at once."""
+    db = tmp_path / "accounts.duckdb"
+    with open_store(db):
+        pass
+    monkeypatch.setenv("KOUBEI_DB", str(db))
+    opened: list[int] = []
+    reading = loaders.reading
+
+    def counted() -> Any:
+        opened.append(1)
+        return reading()
+
+    monkeypatch.setattr(data, "reading", counted)
+    auth._accounts_exist.clear()
+    assert not auth.accounts_exist(str(db)) and not auth.accounts_exist(str(db))
+    time.sleep(loaders.CACHE_TTL + 0.5)
+    assert not auth.accounts_exist(str(db))
+    assert len(opened) == 1, "an unchanged store is asked once"
+    with open_store(db) as store:
+        users.add(store, "vera", "admin", PASSWORD, CLI)
+    assert auth.accounts_exist(str(db)), "the first account is seen on the next run"
 
 
 def test_sign_in_form_refuses_a_wrong_password_and_lets_the_right_one_in(team_db: Path | str) -> None:
