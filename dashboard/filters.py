@@ -67,6 +67,14 @@ def local_day(moment: datetime | None, tz: str) -> date | None:
     return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
 
 
+def default_days(options: dict[str, Any], tz: str) -> tuple[date, date, date]:
+    """The data's first local day, the default window's first (DEFAULT_DAYS back from the last, not
+    before the first) and the data's last (today when there is none), from load_filter_options."""
+    last = local_day(options["last"], tz) or datetime.now(UTC).date()
+    first = local_day(options["first"], tz) or last
+    return first, max(first, last - timedelta(days=DEFAULT_DAYS - 1)), last
+
+
 def language_switch() -> str:
     """Sidebar switch; the label is bilingual and fixed so the widget keeps its identity."""
     url.seed(LANG_KEY, list(LANGUAGES), DEFAULT_LANG, LANG_ALIASES)
@@ -93,9 +101,7 @@ def render(options: dict[str, Any], tz: str) -> Filters:
     sources = sidebar.multiselect(
         t("filters.source"), options["sources"], key=KEYS["sources"], placeholder=t("filters.all"), bind="query-params"
     )
-    last = local_day(options["last"], tz) or datetime.now(UTC).date()
-    first = local_day(options["first"], tz) or last
-    default_start = max(first, last - timedelta(days=DEFAULT_DAYS - 1))
+    first, default_start, last = default_days(options, tz)
     picked = sidebar.date_input(
         t("filters.date_range"),
         value=(default_start, last),

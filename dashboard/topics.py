@@ -18,6 +18,7 @@ reviews repeat clauses (物流很快, 质量不错) far more than whole texts.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,6 +40,16 @@ MIN_TEXTS = 3  # a theme must be in at least this many of the period's mentions
 FINE_SPAN = timedelta(days=3)  # up to this span aspects are drawn per 6 hours, beyond it per day
 TEXT_CHARS = 500  # of each text: a theme is in the first lines of a post
 CLAUSE = re.compile(r"[\s，。！？、；：,.!?;:~～…（）()\[\]【】#]+")
+
+
+# One segmentation at a time in a server: jieba's Python holds the GIL, so two sessions (or a session and
+# the warm-up) cutting at once take as long as one after the other, and the later one finds the clauses
+# the earlier one cut in clause_words' cache instead of cutting them again.
+SEGMENTING = threading.Lock()
+# A new server reads and cuts the default window's texts (warm_default_window) only for a store at
+# least this large: below it the first topics page takes well under a second anyway (the demo), and
+# the work would only compete with the first visit.
+WARM_MIN_BYTES = 1 << 30
 
 
 @lru_cache(maxsize=200_000)
@@ -76,7 +87,8 @@ def rising_themes(current: list[str], previous: list[str], k: int = THEMES, min_
     """The k words whose share of the texts grew most from `previous` to `current`."""
     if not current:
         return []
-    now, before = doc_freq(current), doc_freq(previous)
+    with SEGMENTING:
+        now, before = doc_freq(current), doc_freq(previous)
     n, m = len(current), len(previous)
     themes = [
         Theme(word, count, before.get(word, 0), count / n, before.get(word, 0) / m if m else 0.0)
@@ -149,3 +161,17 @@ def newest_per_day(sample: list[Sampled], f: MentionFilter, limit: int) -> list[
 def sampled_faq(store: Store, sample: list[Sampled]) -> tuple[Topic, ...]:
     """The FAQ candidates (reports/faq.py's grouping) among the sample's questions."""
     return group_questions(question_candidates(store, [m for m in sample if asks(m.text)]))
+
+
+def warm_default_window(db: str, tz: str) -> TopicsData | None:
+    """What the topics page opened with its default filters (every brand, the last DEFAULT_DAYS days with
+    data) reads and cuts, done once in a new server before anyone asks (dashboard/serve.py): its first
+    visitor finds the clauses cut and the file's pages in the OS cache. None when the store is empty."""
+    from dashboard.filters import Filters, default_days
+    from dashboard.loaders import load_filter_options
+
+    options = load_filter_options(db)
+    if options["last"] is None:
+        return None
+    _, start, end = default_days(options, tz)
+    return load_topics(db, Filters(start, end, tz).query, tz)
