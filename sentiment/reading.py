@@ -140,6 +140,8 @@ _DENIED_AFTER = re.compile(r"[性感]?[都也](?:没有|没|不见|少了)")  # 
 _ZERO = "零"
 _RUN_GAP = 1  # characters between a negated complaint word and the next one its negation reaches
 _RUN_JOINERS = "过了或和、与及"
+# Complaint words that find something: negated, the complaint words right after them are what was not found.
+_FINDINGS = frozenset({"吃出", "喝出", "吃到", "喝到", "发现", "看到", "找到", "出现"})
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
     r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
@@ -455,10 +457,12 @@ class ReadingLexicon:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
                 # 不太好; not a word further on ("都没了还没送饮料"). A word that holds its own
                 # negation and praises continues a negated list ("一点都不红不痒"): not flipped again.
-                # A complaint word right after a negated one continues its negation ("从来没吃出过头发
-                # 虫子": 没 reaches 吃出, and 吃出 the 头发 and 虫子 it names).
+                # A negated finding (没吃出, 没发现) carries its negation to the complaint words right after
+                # it, which name what was found ("从来没吃出过头发虫子"); not any complaint word after a
+                # negated one ("不能超时一个半小时": the duration is the complaint).
                 negated = negated and _reaches(text, negator_end, match.start(), latin)
-                negated = negated or (polarity[token] < 0 and _continues(text, run_end, match.start()))
+                continued = not negated and polarity[token] < 0 and _continues(text, run_end, match.start())
+                negated = negated or continued
                 negated = negated and not (token[0] in _OWN_NEGATION and polarity[token] > 0)
                 base = polarity[token] * scale
                 if base < 0 and not negated and self._denied(text, match, token):
@@ -470,7 +474,7 @@ class ReadingLexicon:
                 hits += 1
                 if negated and base < 0:
                     relief += weight
-                    run_end = match.end()
+                    run_end = match.end() if continued or token in _FINDINGS else -1
                 elif weight < 0:
                     complaint += weight
                     direct_now = negated and direct and (latin or match.start() - negator_end <= 1)

@@ -81,10 +81,26 @@ def test_a_harm_outside_the_negation_or_the_even_frame_is_still_tier_5(text: str
     assert triage(text, "neg").urgency == 5, triage(text, "neg").reason
 
 
-def test_a_negated_complaint_word_carries_its_negation_only_to_the_word_right_after_it() -> None:
-    """没 reaches 头发 through 吃出过, not a complaint word a clause later."""
+def test_a_negated_finding_carries_its_negation_only_to_the_words_right_after_it() -> None:
+    """没 reaches 头发 through 吃出过, not a complaint word a clause later, and a negated complaint word
+    that finds nothing (超时) does not carry it to the duration after it."""
     assert read("从来没吃出过头发虫子", "neg").polarity == "pos"
     assert read("从来没吃出过头发，菜都是凉的很难吃", "neu").polarity == "neg"
+    assert read("高峰期也不能超时一个半小时吧", "neg").polarity == "neg"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "polarity"),
+    [
+        ("新买的书桌没有一点油漆味，装好就能用", "neg", "pos"),
+        ("這款App完全沒有開屏廣告，介面清爽", "neg", "pos"),
+        ("乳液擦起来不黏不厚重，吸收很快", "neu", "pos"),
+        ("口红一点都不持久，喝口水就没了", "neu", "neg"),
+        ("衣柜一股油漆味，散了一周还有", "neu", "neg"),
+    ],
+)
+def test_everyday_flaws_of_smell_ads_and_feel_read_negated_as_praise(text: str, label: str, polarity: str) -> None:
+    assert read(text, label).polarity == polarity, read(text, label).why
 
 
 # ---------------------------------------------------------------- crises told plainly or as a question
