@@ -103,7 +103,9 @@ _EVEN_FINE = re.compile(
     r"连([^，。！？；,.!?;]{1,16}?)(?:用了?|吃了?|穿了?|擦了?|涂了?)?[都也](?:完全|一点)?(?:ok|能用|可以用?|没问题|没事|不过敏|没过敏|适合|能吃|能穿|受得了|hold住|扛得住)"
 )
 # Approval the lexicon does not score: a thumbs-up, a tick, 推荐, "that's how it should work".
-_APPROVAL = re.compile(r"👍|✅|👏🏻|推荐|靠谱|给力|效率[超很真太好]|how it should (?:work|be)|how it's done|kudos|well done|impressed|props to")
+_APPROVAL = re.compile(
+    r"👍|✅|👏🏻|推荐|靠谱|给力|效率[超很真太好]|how it should (?:work|be)|how it's done|kudos|well done|impressed|props to"
+)
 # Remedy words that a sarcastic benefit uses too (帮我控制了饭量, 帮我省钱): no remedy after a failure alone.
 _IRONIC_REMEDIES = frozenset({"帮我"})
 _FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
@@ -803,7 +805,9 @@ class ReadingLexicon:
         # Thanks that open the text are a marker of their own before a loss or a hyperbole (感谢快递小哥，让我的一箱
         # 鸡蛋变成了蛋液): on the written reviews no short text opens with thanks and then tells one in earnest.
         # Thanks that close it after the story mark it too (…收到四个只剩一个完整，谢谢喔): thanks for a loss.
-        thanked = len(parsed.clauses) > 1 and any(_THANKS.search(c.text) for c in (parsed.clauses[0], parsed.clauses[-1]))
+        thanked = len(parsed.clauses) > 1 and any(
+            _THANKS.search(c.text) for c in (parsed.clauses[0], parsed.clauses[-1])
+        )
         told = bool(event - {"measured"} and (markers or thanked)) or bool("measured" in event and markers - {"mock"})
         if not (told or len(markers | (event & {"hyperbole"})) >= 2):
             return ""
@@ -1190,7 +1194,10 @@ def averted(parsed: Parsed) -> tuple[int, str] | None:
         unhurt = escalation.unhurt.at(clause.text, match.start())
         if not unhurt and (lexicon.negated_at_end(before, NEGATION_GAP) or _PROMISED_UNDO.search(before)):
             return None
-        after = [_without_undoing(part) for part in (clause.text[match.end() :], *(c.text for c in parsed.clauses[index + 1 :]))]
+        after = [
+            _without_undoing(part)
+            for part in (clause.text[match.end() :], *(c.text for c in parsed.clauses[index + 1 :]))
+        ]
         if any(lexicon.figures(part).complaint < 0 or _FAILURE.search(part) for part in after):
             return None
         # Sarcasm is read before this rule, so praise here is taken at its word ("Great service.").

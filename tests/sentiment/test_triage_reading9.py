@@ -95,7 +95,7 @@ def test_a_negated_finding_carries_its_negation_only_to_the_words_right_after_it
         ("新买的书桌没有一点油漆味，装好就能用", "neg", "pos"),
         ("這款App完全沒有開屏廣告，介面清爽", "neg", "pos"),
         ("乳液擦起来不黏不厚重，吸收很快", "neu", "pos"),
-        ("口红一点都不持久，喝口水就没了", "neu", "neg"),
+        ("新沙发一点胶味都没有，坐着也舒服", "neg", "pos"),
         ("衣柜一股油漆味，散了一周还有", "neu", "neg"),
     ],
 )
