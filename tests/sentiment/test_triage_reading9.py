@@ -126,6 +126,7 @@ def test_bed_bugs_a_privacy_leak_and_many_people_cut_off_are_tier_5(text: str) -
         ("No bed bugs, spotless room, lovely staff", "pos"),  # negated
         ("看了别人的评价才下单的，果然不错", "pos"),  # others' reviews, no data shown
         ("好多人都说好吃，果然名不虚传", "pos"),  # many people, no complaint
+        ("很多人一般都选这家，不过这次上菜太慢了", "neg"),  # a habit of many, not what happened to them
         ("担心信息泄露，所以没绑卡", "neu"),  # a fear
     ],
 )
