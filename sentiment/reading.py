@@ -19,9 +19,13 @@ duty manager reads at a glance. The reading keeps the model's label except:
      label of those clauses alone ("虽然包装精美，但是里面的东西是坏的"); a concession
      (虽然, although) turns at the next clause without a turn word;
   3b. a remedy (补过来, 帮我处理好, handled) with praise or thanks and no complaint
-     after it is praise ("店长很负责，发现少送了马上补过来");
+     after it is praise ("店长很负责，发现少送了马上补过来"); so is a harm or a loss
+     undone or hurting nobody (全额退回, 拦截, 毫发无伤, refunded) with praise, thanks
+     or approval and nothing failing after it (averted), and the "even the hardest
+     case is fine" frame (连我这种吃一点辣就拉肚子的人都能吃: even_fine);
   4. negated complaints are praise (没有色差, 不油不腻, 一点都不差, 没起疹子) when
-     nothing else in the text complains;
+     nothing else in the text complains; a negated finding carries its negation to
+     what it names (从来没吃出过头发虫子);
   5. slang and jargon the model does not know (yyds, 踩雷, 智商税) decide when they
      are the only verdict words.
 Rules 1 and 3-5 apply to short texts only (SHORT_UNITS): on long reviews they
@@ -804,7 +808,7 @@ class ReadingLexicon:
         # times in 27, praise with a story alone 118 times in 528.
         # Thanks that open the text are a marker of their own before a loss or a hyperbole (感谢快递小哥，让我的一箱
         # 鸡蛋变成了蛋液): on the written reviews no short text opens with thanks and then tells one in earnest.
-        # Thanks that close it after the story mark it too (…收到四个只剩一个完整，谢谢喔): thanks for a loss.
+        # Thanks that close it after the story mark it too (…六个碗只剩两个完整，谢谢喔): thanks for a loss.
         thanked = len(parsed.clauses) > 1 and any(
             _THANKS.search(c.text) for c in (parsed.clauses[0], parsed.clauses[-1])
         )
@@ -819,7 +823,7 @@ class ReadingLexicon:
             return ""
         for clause in clauses[told_at[-1] + 1 :]:
             if not self._praises(self.clause(_THANKS.sub("", clause.text))):
-                continue  # thanks alone after the story are for the loss: "收到四个只剩一个完整，谢谢喔"
+                continue  # thanks alone after the story are for the loss: "六个碗只剩两个完整，谢谢喔"
             earnest = clause.figures.praise > 0 and not self.closes(clause) and not self._mocks.search(clause.text)
             if earnest and not self._winks.search(clause.text):
                 return ""
@@ -1172,8 +1176,8 @@ def _remedy(parsed: Parsed) -> str | None:
 
 def averted(parsed: Parsed) -> tuple[int, str] | None:
     """A harm or a loss told as undone or as hurting nobody, in a short text that praises or thanks:
-    the clause and the word that undid it ("卡片被盗刷，银行当天就冻结还全额退回，效率超高👍", "朋友出了车祸，
-    孩子坐这款一点事都没有", "the bank caught a fraudulent charge and reversed it the same day"). Not when
+    the clause and the word that undid it ("信用卡被人盗刷了两笔，银行第二天就全额退回了，服务真好", "儿子骑车摔了
+    一跤，戴着这款头盔毫发无伤", "the bank caught it and reversed it. Impressed."). Not when
     the undoing is negated or only promised (说会帮我冻结), when nothing harmful comes before it, nor when
     anything after it complains or fails. None otherwise."""
     escalation = escalation_lexicon()
@@ -1208,14 +1212,14 @@ def averted(parsed: Parsed) -> tuple[int, str] | None:
 
 
 def even_fine(text: str) -> re.Match[str] | None:
-    """The "even the hardest case is fine" frame in a text (连我这种一碰就过敏的皮肤都OK): harm words inside it
+    """The "even the hardest case is fine" frame in a text (連我這種一擦就過敏的皮膚都沒問題): harm words inside it
     name a trait, not an event."""
     return _EVEN_FINE.search(text) if "连" in text else None
 
 
 def _fine_even_for(parsed: Parsed) -> str | None:
     """What a short text says the product suits even though it is the hardest case, the harm words
-    in it a trait ("连我这种一碰就过敏的皮肤都OK", "连湿疹宝宝用了都没事"), with nothing else complaining; None otherwise."""
+    in it a trait ("连我这种吃一点辣就拉肚子的人都能吃", "连湿疹宝宝用了都没事"), with nothing else complaining; None otherwise."""
     found = even_fine(parsed.text) if parsed.short else None
     if not found:
         return None
@@ -1233,7 +1237,7 @@ def _without_undoing(text: str) -> str:
 
 
 def _remedied(text: str) -> bool:
-    """A remedy word in the text other than 帮我, which thanks for a loss use too (多谢店家帮我降温)."""
+    """A remedy word in the text other than 帮我, which thanks for a loss use too (谢谢店家帮我省了一顿饭)."""
     return any(m.group() not in _IRONIC_REMEDIES for m, _ in escalation_lexicon().remedies.matches(text))
 
 

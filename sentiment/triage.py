@@ -119,7 +119,7 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
             if _cancelled(clause, word, reading.polarity == "pos") or _handled(reading, index, word):
                 continue
             if saved is not None and index <= saved[0] and (rule.kind in HARM_KINDS or rule.tier == URGENT):
-                continue  # "卡片被盗刷，银行当天就冻结还全额退回，效率超高": the risk averted, praised
+                continue  # "信用卡被盗刷，银行第二天就全额退回了，服务真好": the risk averted, praised
             if _in_passing(reading, index, word) or _background(reading, index, word):
                 continue
             found.append(Signal(rule, word.word))
