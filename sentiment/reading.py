@@ -19,9 +19,13 @@ duty manager reads at a glance. The reading keeps the model's label except:
      label of those clauses alone ("虽然包装精美，但是里面的东西是坏的"); a concession
      (虽然, although) turns at the next clause without a turn word;
   3b. a remedy (补过来, 帮我处理好, handled) with praise or thanks and no complaint
-     after it is praise ("店长很负责，发现少送了马上补过来");
+     after it is praise ("店长很负责，发现少送了马上补过来"); so is a harm or a loss
+     undone or hurting nobody (全额退回, 拦截, 毫发无伤, refunded) with praise, thanks
+     or approval and nothing failing after it (averted), and the "even the hardest
+     case is fine" frame (连我这种吃一点辣就拉肚子的人都能吃: even_fine);
   4. negated complaints are praise (没有色差, 不油不腻, 一点都不差, 没起疹子) when
-     nothing else in the text complains;
+     nothing else in the text complains; a negated finding carries its negation to
+     what it names (从来没吃出过头发虫子);
   5. slang and jargon the model does not know (yyds, 踩雷, 智商税) decide when they
      are the only verdict words.
 Rules 1 and 3-5 apply to short texts only (SHORT_UNITS): on long reviews they
@@ -96,13 +100,23 @@ HARM_WEIGHT = -2.0
 # A remedy promised is none: 说帮我处理, will sort it (the words just before a remedy word).
 _PROMISE = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)\W{0,2}$")
 _THANKS = re.compile(r"感谢|谢谢|多谢|thank")
+# A harm undone only in words (说会帮我冻结, will refund): the words just before the undoing word.
+_PROMISED_UNDO = re.compile(r"(?:说|会|答应|承诺|要|将|will|said|promised|would)(?:帮我|帮忙|给我|帮|be|have)?\W{0,2}$")
+# "Even the hardest case is fine": 连 + who or what (a trait that may hold a harm word) + 都/也 + fine.
+_EVEN_FINE = re.compile(
+    r"连([^，。！？；,.!?;]{1,16}?)(?:用了?|吃了?|穿了?|擦了?|涂了?)?[都也](?:完全|一点)?(?:ok|能用|可以用?|没问题|没事|不过敏|没过敏|适合|能吃|能穿|受得了|hold住|扛得住)"
+)
+# Approval the lexicon does not score: a thumbs-up, a tick, 推荐, "that's how it should work".
+_APPROVAL = re.compile(
+    r"👍|✅|👏🏻|推荐|靠谱|给力|效率[超很真太好]|how it should (?:work|be)|how it's done|kudos|well done|impressed|props to"
+)
 # Remedy words that a sarcastic benefit uses too (帮我控制了饭量, 帮我省钱): no remedy after a failure alone.
 _IRONIC_REMEDIES = frozenset({"帮我"})
 _FRIENDLY = re.compile(r"[!！\[^~～]|[哦啦呀嘛]")
 # reading.tsv's kinds of sarcasm cue besides praise and loss (ReadingLexicon.irony_cues).
 IRONY_CUE_KINDS = ("hyperbole", "claimed", "wink", "mock")
 # A rating frame (真是神奇, 真天才, 太贴心): praise when its clause complains of nothing.
-_RATES = re.compile(r"(?:真是|真的很|真的是|可真是?|真(?![的是正实])|太(?!阳|多|少|久|慢|晚))[\u4e00-\u9fff]")
+_RATES = re.compile(r"(?:真是|真的(?!是不是|吗)|可真是?|真(?![的是正实])|太(?!阳|多|少|久|慢|晚))[\u4e00-\u9fff]")
 # A story told in numbers (三个小时, 第四次, 47分钟, six times a day, 0.01%): sarcasm quantifies the absurd.
 _MEASURED = re.compile(
     r"(?:\d+|[一二两三四五六七八九十几半百]+)(?:个|整)?(?:小时|钟头|分钟|天|晚上|周|星期|个月|年|次|遍|趟|回|个人|人|层|个纸箱)"
@@ -130,6 +144,10 @@ _OWN_NEGATION = "不没无"  # the first character of a word that holds its own 
 # it (零过敏): relief, as a negator before it would be.
 _DENIED_AFTER = re.compile(r"[性感]?[都也](?:没有|没|不见|少了)")  # 刺激性都没有, 灼热感也没有
 _ZERO = "零"
+_RUN_GAP = 1  # characters between a negated complaint word and the next one its negation reaches
+_RUN_JOINERS = "过了或和、与及"
+# Complaint words that find something: negated, the complaint words right after them are what was not found.
+_FINDINGS = frozenset({"吃出", "喝出", "吃到", "喝到", "发现", "看到", "找到", "出现"})
 # A failure or hedge word right after a negator is none: 没坏, 从来没掉过, never broke, not a bit.
 _NEGATED_BEFORE = re.compile(
     r"(?:[没不未无别][^，。！？；,.!?;]{0,2}|没有一[^，。！？；,.!?;]{0,8}|(?<![a-z])(?:never|n't|not|no|without) (?:[a-z]+ )?)$"
@@ -431,6 +449,7 @@ class ReadingLexicon:
         # worth): not one carried on over other words (没装 服务很好) or through a comparison.
         direct = False
         framed, harm = False, self.harm
+        run_end = -1  # the end of the last negated complaint word
         for match, _ in self._words.matches(text):
             token = match.group()
             # A text may be scanned whole: negation, degree and a frame stop at the end of a clause.
@@ -444,7 +463,12 @@ class ReadingLexicon:
                 # A negator reaches the word right after it (degree words aside): 没有色差,
                 # 不太好; not a word further on ("都没了还没送饮料"). A word that holds its own
                 # negation and praises continues a negated list ("一点都不红不痒"): not flipped again.
+                # A negated finding (没吃出, 没发现) carries its negation to the complaint words right after
+                # it, which name what was found ("从来没吃出过头发虫子"); not any complaint word after a
+                # negated one ("不能超时一个半小时": the duration is the complaint).
                 negated = negated and _reaches(text, negator_end, match.start(), latin)
+                continued = not negated and polarity[token] < 0 and _continues(text, run_end, match.start())
+                negated = negated or continued
                 negated = negated and not (token[0] in _OWN_NEGATION and polarity[token] > 0)
                 base = polarity[token] * scale
                 if base < 0 and not negated and self._denied(text, match, token):
@@ -456,6 +480,7 @@ class ReadingLexicon:
                 hits += 1
                 if negated and base < 0:
                     relief += weight
+                    run_end = match.end() if continued or token in _FINDINGS else -1
                 elif weight < 0:
                     complaint += weight
                     direct_now = negated and direct and (latin or match.start() - negator_end <= 1)
@@ -783,17 +808,22 @@ class ReadingLexicon:
         # times in 27, praise with a story alone 118 times in 528.
         # Thanks that open the text are a marker of their own before a loss or a hyperbole (感谢快递小哥，让我的一箱
         # 鸡蛋变成了蛋液): on the written reviews no short text opens with thanks and then tells one in earnest.
-        thanked = len(parsed.clauses) > 1 and bool(_THANKS.search(parsed.clauses[0].text))
+        # Thanks that close it after the story mark it too (…六个碗只剩两个完整，谢谢喔): thanks for a loss.
+        thanked = len(parsed.clauses) > 1 and any(
+            _THANKS.search(c.text) for c in (parsed.clauses[0], parsed.clauses[-1])
+        )
         told = bool(event - {"measured"} and (markers or thanked)) or bool("measured" in event and markers - {"mock"})
         if not (told or len(markers | (event & {"hyperbole"})) >= 2):
             return ""
-        if "confirmed" in cues or escalation_lexicon().remedies.search(parsed.text):
+        if "confirmed" in cues or _remedied(parsed.text):
             return ""
         clauses = parsed.clauses
         told_at = [i for i, c in enumerate(clauses) if self._tells_a_flaw(c)]
         if not told_at:
             return ""
         for clause in clauses[told_at[-1] + 1 :]:
+            if not self._praises(self.clause(_THANKS.sub("", clause.text))):
+                continue  # thanks alone after the story are for the loss: "六个碗只剩两个完整，谢谢喔"
             earnest = clause.figures.praise > 0 and not self.closes(clause) and not self._mocks.search(clause.text)
             if earnest and not self._winks.search(clause.text):
                 return ""
@@ -806,8 +836,9 @@ class ReadingLexicon:
         return self.figures(self._mocks.strip(self.strip_irony(clause.text))).praise > 0
 
     def _tells_a_flaw(self, clause: Clause) -> bool:
-        """A clause that praises nothing and tells a loss or a hyperbole."""
-        if self._praises(clause):
+        """A clause that praises nothing (thanks aside: "谢谢店家让我吃到一碗只有汤的牛肉面") and tells a
+        loss or a hyperbole."""
+        if self._praises(self.clause(_THANKS.sub("", clause.text)) if _THANKS.search(clause.text) else clause):
             return False
         text = clause.text
         return bool(self._hyperbole.search(text) or _MEASURED.search(text)) or self._failure_at(text) is not None
@@ -888,6 +919,12 @@ def _reaches(text: str, negator_end: int, start: int, latin: bool) -> bool:
     return start - negator_end <= NEGATION_GAP
 
 
+def _continues(text: str, run_end: int, start: int) -> bool:
+    """Whether a word starting at `start` continues the negated complaint word ending at `run_end`:
+    nothing between them but an aspect particle or a joining word (没吃出过头发虫子, 没有红肿或刺痛)."""
+    return run_end >= 0 and start - run_end <= _RUN_GAP and all(c in _RUN_JOINERS for c in text[run_end:start])
+
+
 def _first(words: Words, text: str) -> re.Match[str] | None:
     """The first match of a word list in a text (None if none)."""
     found = words.matches(text)
@@ -938,6 +975,12 @@ def _decide(parsed: Parsed, model_label: str, turn_label: str | None) -> tuple[s
         return _NEU, "only questions or requests"
     if parsed.asks and _only_asks(parsed):
         return _NEU, "a question; the rest holds no verdict or escalation word"
+    even = _fine_even_for(parsed)
+    if even:
+        return _POS, f"even {even} is fine"
+    saved = averted(parsed)
+    if saved is not None:
+        return _POS, f"harm averted: {saved[1]}"
     remedy = _remedy(parsed) if model_label != _POS else None
     if remedy:
         return _POS, f"remedy: {remedy}"
@@ -1129,6 +1172,81 @@ def _remedy(parsed: Parsed) -> str | None:
         praised = any(lexicon.figures(lexicon.strip_irony(c.text)).praise > 0 for c in parsed.judged)
         return match.group() if praised or _THANKS.search(parsed.text) else None
     return None
+
+
+def averted(parsed: Parsed) -> tuple[int, str] | None:
+    """A harm or a loss told as undone or as hurting nobody, in a short text that praises or thanks:
+    the clause and the word that undid it ("信用卡被人盗刷了两笔，银行第二天就全额退回了，服务真好", "儿子骑车摔了
+    一跤，戴着这款头盔毫发无伤", "the bank caught it and reversed it. Impressed."). Not when
+    the undoing is negated or only promised (说会帮我冻结), when nothing harmful comes before it, nor when
+    anything after it complains or fails. None otherwise."""
+    escalation = escalation_lexicon()
+    text = parsed.text
+    if not parsed.short or not (escalation.undone.search(text) or escalation.unhurt.search(text)):
+        return None
+    lexicon = parsed._lexicon
+    for index, clause in enumerate(parsed.clauses):
+        found = escalation.undone.matches(clause.text) + escalation.unhurt.matches(clause.text)
+        if not found:
+            continue
+        told_before = [c.text for c in parsed.clauses[:index]]
+        harmed = [m for m, _ in found if any(_harmful(p, lexicon) for p in [*told_before, clause.text[: m.start()]])]
+        if not harmed:
+            continue  # "一分没少" or "caught a" with no loss before it reports nothing undone
+        match = min(harmed, key=lambda m: m.start())
+        before = clause.text[: match.start()]
+        unhurt = escalation.unhurt.at(clause.text, match.start())
+        if not unhurt and (lexicon.negated_at_end(before, NEGATION_GAP) or _PROMISED_UNDO.search(before)):
+            return None
+        after = [
+            _without_undoing(part)
+            for part in (clause.text[match.end() :], *(c.text for c in parsed.clauses[index + 1 :]))
+        ]
+        if any(lexicon.figures(part).complaint < 0 or _FAILURE.search(part) for part in after):
+            return None
+        # Sarcasm is read before this rule, so praise here is taken at its word ("Great service.").
+        if parsed.figures.praise > 0 or _THANKS.search(text) or _APPROVAL.search(text):
+            return index, match.group()
+        return None
+    return None
+
+
+def even_fine(text: str) -> re.Match[str] | None:
+    """The "even the hardest case is fine" frame in a text (連我這種一擦就過敏的皮膚都沒問題): harm words inside it
+    name a trait, not an event."""
+    return _EVEN_FINE.search(text) if "连" in text else None
+
+
+def _fine_even_for(parsed: Parsed) -> str | None:
+    """What a short text says the product suits even though it is the hardest case, the harm words
+    in it a trait ("连我这种吃一点辣就拉肚子的人都能吃", "连湿疹宝宝用了都没事"), with nothing else complaining; None otherwise."""
+    found = even_fine(parsed.text) if parsed.short else None
+    if not found:
+        return None
+    rest = parsed.text[: found.start()] + "，" + parsed.text[found.end() :]
+    if parsed._lexicon.figures(rest).complaint < 0 or _FAILURE.search(rest):
+        return None
+    return found.group(1)
+
+
+def _without_undoing(text: str) -> str:
+    """The text with its undoing words cut out (refunded reads as a complaint word on its own)."""
+    for found, _ in reversed(escalation_lexicon().undone.matches(text)):
+        text = text[: found.start()] + "，" + text[found.end() :]
+    return text
+
+
+def _remedied(text: str) -> bool:
+    """A remedy word in the text other than 帮我, which thanks for a loss use too (谢谢店家帮我省了一顿饭)."""
+    return any(m.group() not in _IRONIC_REMEDIES for m, _ in escalation_lexicon().remedies.matches(text))
+
+
+def _harmful(text: str, lexicon: ReadingLexicon) -> bool:
+    """Whether a piece of text tells a harm or a loss: an escalation word, a complaint word or a failure."""
+    if lexicon.figures(text).complaint < 0 or _FAILURE.search(text):
+        return True
+    escalation = escalation_lexicon()
+    return escalation.words.search(text) and any(w.rule is not None for w in escalation.find(text))
 
 
 def _only_asks(parsed: Parsed) -> bool:

@@ -25,6 +25,7 @@ HARM_KINDS = ("injury", "hazard", "food")  # harm to a person: its words also re
 # the hypothetical frames that cancel a harm word (担心会过敏, if it catches fire) do not cancel these.
 THREAT_KINDS = ("legal", "regulator", "media")
 _EN_GAP = 2  # words allowed between an English negator and the word it cancels (didn't even break out)
+_CAUSING = r"(?:give|gives|gave|given|cause|causes|caused|leave|leaves|left|trigger|triggers|triggered)"
 _REGEX = re.compile(r"^/(.+)/$")
 # \b would not do: Chinese characters are word characters too.
 _ALONE_BEFORE, _ALONE_AFTER = r"(?<![a-z0-9])", r"(?![a-z0-9])"
@@ -202,8 +203,11 @@ class EscalationLexicon:
         self.remedies = _either(extra, "remedy")
         self.causes = _either(extra, "cause")
         self.cures = _either(extra, "cure")
+        self.undone = _either(extra, "undone")  # a harm or a loss undone: 退回, 拦下, reversed
+        self.unhurt = _either(extra, "unhurt")  # nobody was hurt: 一点事都没有, without a scratch
         negators = standalone(extra.get(("negator", "en"), []))
-        self.negated_en = re.compile(rf"{negators}(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
+        # A causing verb after the negator carries it on: "doesn't give me a rash", "never caused any breakouts".
+        self.negated_en = re.compile(rf"{negators}(?:\W+{_CAUSING})?(?:\W+\w+){{0,{_EN_GAP}}}\W*$")
 
     def find(self, text: str) -> list[Found]:
         """Every escalation word in `text`, in order (with rule None for the words that are no signal)."""

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from sentiment.reading import Clause, Reading, read, reading_lexicon
+from sentiment.reading import Clause, Reading, averted, even_fine, read, reading_lexicon
 from sentiment.signals import HARM_KINDS, THREAT_KINDS, Found, Signal, Words, escalation_lexicon
 
 RED, CRITICAL, URGENT = 5, 4, 3
@@ -99,6 +99,7 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
     turned = None if complaint else _turns_to_complaint(reading)
     found: list[Signal] = []
     clauses = reading.clauses
+    saved = averted(reading.parsed)  # a harm or loss undone, or one that hurt nobody, told with praise
     for index, clause in enumerate(clauses):
         for word in lexicon.find(clause.text):
             rule = word.rule
@@ -117,6 +118,8 @@ def signals(reading: Reading, base_negative: bool) -> list[Signal]:
                 continue  # "第三次入住" repeats a stay, "第三次反映" a failure
             if _cancelled(clause, word, reading.polarity == "pos") or _handled(reading, index, word):
                 continue
+            if saved is not None and index <= saved[0] and (rule.kind in HARM_KINDS or rule.tier == URGENT):
+                continue  # "信用卡被盗刷，银行第二天就全额退回了，服务真好": the risk averted, praised
             if _in_passing(reading, index, word) or _background(reading, index, word):
                 continue
             found.append(Signal(rule, word.word))
@@ -290,6 +293,9 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
     if _negated_list(before) or (word.rule is not None and word.rule.kind in HARM_KINDS and negated_run(negatable)):
         return True
     if before.endswith(_PROTECTION):  # a feature that prevents the harm: 防漏电设计, 防过敏配方
+        return True
+    even = even_fine(clause.text)
+    if even and even.start() <= word.start < even.end():  # 连我这种一吃辣就拉肚子的人都能吃: a trait
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in _CONDITIONAL_THREATS)
