@@ -7,7 +7,7 @@ were written in, not in the bucket it was collected in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,9 @@ _ROLLUP_VALUE = {
 }
 
 
+EdgeReader = Callable[[Store, str, list[Any]], None]
+
+
 def _rows_and_rollup(
     store: Store,
     since: datetime,
@@ -57,18 +60,60 @@ def _rows_and_rollup(
     rollup: str,
     outer: str,
     scope_params: Sequence[Any] = (),
+    read_edges: EdgeReader | None = None,
 ) -> Any:
     """`outer` over the UNION ALL ({parts}) of `raw` (the rows of the window's partial buckets,
     selected by {edges}) and `rollup` (the whole 5-minute buckets, between its two parameters);
-    `scope_params` are those of conditions each part has after its time's."""
+    `scope_params` are those of conditions each part has after its time's. With `read_edges`,
+    that reads the partial buckets' rows (given their condition on m.published_at) into temp
+    tables first, `raw` reads those and {edges} is TRUE."""
     cut = rollups.split(since, until, bucket_seconds % rollups.BUCKET_SECONDS == 0)
     edges, params = cut.edge_sql("m.published_at")
+    if read_edges is not None:
+        read_edges(store, edges, params)
+        edges, params = "TRUE", []
     params += list(scope_params)
     parts = [raw.format(edges=edges)]
     if cut.span is not None:
         parts.append(rollup)
         params += [*cut.span, *scope_params]
     return store.frame(outer.format(parts=" UNION ALL ".join(parts)), params)
+
+
+_EDGE_MENTIONS = "koubei_edge_mentions"
+_EDGE_LABELS = "koubei_edge_labels"
+_EDGE_ASPECTS = "koubei_edge_aspects"
+
+
+def _keyed_rows(store: Store, into: str, columns: str, table: str, keys_table: str) -> None:
+    """Temp table `into`: `columns` of `table`'s rows for the keys of `keys_table`: through the
+    native_id index up to LOOKUP_KEYS keys, past that by one semi join (which reads the table's
+    keys but hashes only the given ones)."""
+    if store.query(f"SELECT count(*) FROM {keys_table}")[0][0] > LOOKUP_KEYS:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, keys_table)}"
+        )
+        return
+    keys = [(str(s), str(n)) for s, n in store.query(f"SELECT source, native_id FROM {keys_table}")]
+    bykey.into_temp(store, into, columns, table, keys)
+
+
+def _edge_reader(aspects: bool) -> EdgeReader:
+    """Reads the edge buckets' mentions first, then their labels (and aspects) by key: a join of
+    those few rows to sentiment and mention_aspects hashed or scanned the whole tables (an
+    aspect scope's counts took 4.4 s at 10M mentions for the second after `now`, load 9)."""
+
+    def read(store: Store, edges: str, params: list[Any]) -> None:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_EDGE_MENTIONS} AS SELECT m.source, m.native_id, m.brand, m.product,"
+            f" m.published_at FROM mentions m WHERE {edges}",
+            params,
+        )
+        _keyed_rows(store, _EDGE_LABELS, "source, native_id, label", "sentiment", _EDGE_MENTIONS)
+        if aspects:
+            _keyed_rows(store, _EDGE_ASPECTS, "source, native_id, aspect", "mention_aspects", _EDGE_MENTIONS)
+
+    return read
 
 
 def bucket_counts(
@@ -83,7 +128,12 @@ def bucket_counts(
     or of one (`scope`: brand, scope value). Whole 5-minute buckets come from the rollups, the
     partial ones at the window's edges from the rows (all of them when the bucket is not a
     multiple of 5 minutes)."""
-    value, join = _scope_sql(scope_type)
+    value, _ = _scope_sql(scope_type)
+    join = (
+        f" JOIN {_EDGE_ASPECTS} a ON a.source = m.source AND a.native_id = m.native_id"
+        if scope_type == "aspect"
+        else ""
+    )
     table, column = _ROLLUP_VALUE[scope_type]
     b = int(bucket_seconds)
     raw_scope, rollup_scope = (
@@ -94,24 +144,29 @@ def bucket_counts(
             f" AND r.brand = ? AND {column} = ?",
         )
     )
-    return _rows_and_rollup(
-        store,
-        since,
-        until,
-        b,
-        f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
-        f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
-        " count(*) AS total, count(s.label) AS scored,"
-        " count(*) FILTER (WHERE s.label = 'neg') AS negative"
-        f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {{edges}} AND {value} IS NOT NULL{raw_scope} GROUP BY ALL",
-        f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
-        " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
-        f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> ''{rollup_scope} GROUP BY ALL",
-        "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
-        " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
-        [] if scope is None else list(scope),
-    )
+    try:
+        return _rows_and_rollup(
+            store,
+            since,
+            until,
+            b,
+            f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
+            f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
+            " count(*) AS total, count(s.label) AS scored,"
+            " count(*) FILTER (WHERE s.label = 'neg') AS negative"
+            f" FROM {_EDGE_MENTIONS} m{join} LEFT JOIN {_EDGE_LABELS} s ON s.source = m.source AND s.native_id = m.native_id"
+            f" WHERE {{edges}} AND {value} IS NOT NULL{raw_scope} GROUP BY ALL",
+            f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
+            " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
+            f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> ''{rollup_scope} GROUP BY ALL",
+            "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
+            " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
+            [] if scope is None else list(scope),
+            _edge_reader(scope_type == "aspect"),
+        )
+    finally:
+        for temp in (_EDGE_MENTIONS, _EDGE_LABELS, _EDGE_ASPECTS):
+            store.con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 @dataclass(frozen=True)
