@@ -54,7 +54,12 @@ TIMED = (
     ("storage.alerts_series", "prune_tokens"),
     ("storage.incidents", "save_incident"),
     ("alerts.delivery", "queue_alert"),
+    ("storage.rollups", "_apply_keys"),
+    ("sentiment.keywords", "_idf"),
 )
+# Functions whose argument at this position is a size worth seeing (how many keys a rollup move had).
+SIZES = {"_apply_keys": 2}
+sizes: dict[str, list[int]] = defaultdict(list)
 
 seconds: dict[str, float] = defaultdict(float)
 calls: dict[str, int] = defaultdict(int)
@@ -65,6 +70,8 @@ _depth: dict[str, int] = defaultdict(int)  # a recursive or nested call is timed
 def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if name in SIZES:
+            sizes[name].append(args[SIZES[name]])
         _depth[name] += 1
         started = time.perf_counter()
         try:
@@ -141,6 +148,8 @@ def _report(stages: dict[str, float], top: int) -> None:
     print("functions (wall s, calls):")
     for name, spent in sorted(seconds.items(), key=lambda kv: -kv[1]):
         print(f"  {spent:8.2f}  {calls[name]:6d}  {name}")
+    for name, seen in sizes.items():
+        print(f"  sizes of {name}: {seen}")
     print(f"statements, top {top} by total (total s, count, max s):")
     ranked = sorted(statements.items(), key=lambda kv: -sum(kv[1]))[:top]
     for sql, times in ranked:
@@ -148,7 +157,7 @@ def _report(stages: dict[str, float], top: int) -> None:
 
 
 def _reset() -> None:
-    for table in (seconds, calls, statements):
+    for table in (seconds, calls, statements, sizes):
         table.clear()
 
 
