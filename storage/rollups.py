@@ -111,9 +111,10 @@ def _merge(store: Store, table: str, key: str, rows: str, sign: int) -> None:
 
 
 # Up to this many keys a change's state reads sentiment, triage and mention_aspects through their
-# native_id indexes (migration 190; 0.11-0.15 ms a key at 1M and 10M mentions), past it by a semi
-# join that reads each table's keys whole (1-3 s a statement at 10M mentions, load 9).
-BY_INDEX = 500
+# native_id indexes (migration 190; 0.11-0.15 ms a key a table at 1M and 10M mentions), past it by a
+# semi join that reads each table's keys whole (0.5-1 s a table at 10M mentions, load 7-9): the
+# index wins up to about 4,000 keys. A 10k pass at 10M flipped about 500 copies' exclusion.
+BY_INDEX = 2_000
 # table -> (its stand-in temp table, the columns the state reads), for the index lookups.
 _INDEXED = {
     "sentiment": ("koubei_rollup_sentiment", "source, native_id, label, score"),
