@@ -84,10 +84,13 @@ def _warm() -> None:
 
 def warm_in_background() -> threading.Thread:
     """Load jieba's dictionary and its IDF table in a daemon thread, once per process: each
-    `koubei run` is a new process, and its first incident paid for both (2.9 s and 1.9 s of
-    wall time at a load of 8). A pass starts this when it stores new mentions, so the loading
-    overlaps scoring (whose workers leave the main thread waiting); a caller that needs either
-    before it is done waits for the load under way (jieba's initialisation and _idf hold locks)."""
+    `koubei run` is a new process, and its first incident paid for both on detection's path
+    (2.9 s and 1.9 s of wall time at a load of 8; about 1.0 and 0.25 CPU s now). A pass starts
+    this when it stores new mentions, so the loading overlaps scoring, where the main thread
+    only waits for the workers. Where the workers take every core it competes with them: on 2
+    cores the scoring stage grew by 1.3-1.6 s at the medians while detection's keyword steps
+    shrank by 2-4 s (round 29 in docs/performance.md). A caller that needs either before it is done waits for
+    the load under way (jieba's initialisation and _idf hold locks)."""
     global _warming
     with _idf_lock:
         if _warming is None:
