@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from storage import bykey, rollups
-from storage.db import Store
+from storage.db import FILE, Store
 from storage.incidents import IncidentMention
 
 RED_ALERT_TIER = 5
@@ -87,9 +87,10 @@ _EDGE_ASPECTS = "koubei_edge_aspects"
 
 def _keyed_rows(store: Store, into: str, columns: str, table: str, keys_table: str) -> None:
     """Temp table `into`: `columns` of `table`'s rows for the keys of `keys_table`: through the
-    native_id index up to LOOKUP_KEYS keys, past that by one semi join (which reads the table's
-    keys but hashes only the given ones)."""
-    if store.query(f"SELECT count(*) FROM {keys_table}")[0][0] > LOOKUP_KEYS:
+    native_id index up to LOOKUP_KEYS keys, past that (or on the lake, which has no index: each
+    slice of keys would scan the table) by one semi join, which reads the table's keys but hashes
+    only the given ones."""
+    if store.backend != FILE or store.query(f"SELECT count(*) FROM {keys_table}")[0][0] > LOOKUP_KEYS:
         store.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, keys_table)}"
         )
