@@ -21,7 +21,7 @@ import numpy as np
 from alerts.config import AlertSettings, Rule, load_alert_settings
 from alerts.events import Event, detect_negative, detect_volume
 from alerts.facts import BASELINE
-from alerts.incidents import Recorded, record_in
+from alerts.incidents import Recorded, facts_reach, record_in
 from alerts.outages import Outages, check_sources
 from koubei.config import Settings
 from storage import Store
@@ -221,17 +221,23 @@ def detect_incidents(
     now = naive_utc(now or datetime.now(UTC))
     summary = DetectSummary()
     # One open per pass: the file is held for the pass's seconds, not reopened per incident; and
-    # the labels of the mentions any incident can reach are read once, not once per incident.
-    with open_store() as store, series.RecentLabels(store, now - cfg.lookback - BASELINE) as recent:
+    # the rows every incident's facts are read from are read once, not once per incident.
+    with open_store() as store, series.PassRows(store) as recent:
         series.prune_tokens(store, now - cfg.lookback - BASELINE)
         outages, down_incidents = check_sources(store, cfg, now)
         summary.source_down = sorted(outages.down)
         for incident in down_incidents:  # an outage has no driving mentions
             summary.add(record_in(store, cfg, incident, [], now))
+        found: list[list[Incident]] = []
         for rule, scope_type in ((r, scope) for r in cfg.rules for scope in r.scopes):
             if stop is not None and stop.is_set():
                 break
-            for incident in _rule_incidents(store, cfg, rule, scope_type, outages, now):
+            found.append(_rule_incidents(store, cfg, rule, scope_type, outages, now))
+        recent.cover([reach for incidents in found for i in incidents if (reach := facts_reach(store, cfg, i))])
+        for incidents in found:
+            if stop is not None and stop.is_set():
+                break
+            for incident in incidents:
                 summary.add(record_in(store, cfg, incident, None, now, recent))
     summary.seconds = time.perf_counter() - started
     return summary

@@ -24,11 +24,11 @@ BASELINE = timedelta(days=7)
 
 
 def gather_facts(
-    store: Store, cfg: AlertSettings, incident: Incident, recent: series.RecentLabels | None = None
+    store: Store, cfg: AlertSettings, incident: Incident, recent: series.PassRows | None = None
 ) -> tuple[list[IncidentMention], Incident]:
     """The incident's driving mentions, and the incident with its keywords, aspects and sources.
-    The scope's rows of the window and the week before are read once (series.ScopeRows), their
-    labels from `recent` when a detection pass gives it."""
+    The scope's rows of the window and the week before are read once (series.ScopeRows), from
+    `recent` when a detection pass read them for all its incidents."""
     window = scope_window(incident)
     week_before = replace(window, start=window.start - BASELINE, end=window.start)
     with series.ScopeRows(store, window, week_before.start, recent) as rows:

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from alerts.config import AlertSettings
 from alerts.delivery import queue_alert
-from alerts.facts import gather_facts
+from alerts.facts import BASELINE, gather_facts, scope_window
 from storage import Store
 from storage import incidents as stored
-from storage.alerts_series import RecentLabels
+from storage.alerts_series import PassRows
 from storage.incidents import Incident, IncidentMention
 
 ALERT_HORIZON = timedelta(hours=24)  # incidents that ended longer ago are stored, not sent
@@ -102,16 +102,9 @@ def record(
         return record_in(store, cfg, incident, mentions, now)
 
 
-def record_in(
-    store: Store,
-    cfg: AlertSettings,
-    incident: Incident,
-    mentions: Sequence[IncidentMention] | None,
-    now: datetime,
-    recent: RecentLabels | None = None,
-) -> Recorded | None:
-    """`record` in an open store (a detection pass records all its incidents in one, reading
-    their mentions' labels once: `recent`)."""
+def _resolved(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[Incident, Incident | None] | None:
+    """The incident as it would be stored (merged into an unresolved one of the same burst) and
+    the stored one it updates; None when it brings nothing new."""
     existing = stored.get_incident(store, incident.id)
     if existing is None and incident.kind != "source_down":
         merge = stored.find_mergeable(
@@ -126,6 +119,34 @@ def record_in(
             existing, incident = merge, _merged(incident, merge)
     if existing is not None and _nothing_new(incident, existing):
         return None
+    return incident, existing
+
+
+def facts_reach(store: Store, cfg: AlertSettings, incident: Incident) -> tuple[str, datetime, datetime] | None:
+    """(brand, since, until): the mentions recording `incident` would read its facts from, as the
+    store is now (None: it would not gather facts). A detection pass reads these for all its
+    incidents at once (PassRows) before recording them one by one."""
+    resolved = _resolved(store, cfg, incident)
+    if resolved is None:
+        return None
+    window = scope_window(resolved[0])
+    return window.brand, window.start - BASELINE, window.end
+
+
+def record_in(
+    store: Store,
+    cfg: AlertSettings,
+    incident: Incident,
+    mentions: Sequence[IncidentMention] | None,
+    now: datetime,
+    recent: PassRows | None = None,
+) -> Recorded | None:
+    """`record` in an open store (a detection pass records all its incidents in one, their
+    facts' rows read once for the pass: `recent`)."""
+    resolved = _resolved(store, cfg, incident)
+    if resolved is None:
+        return None
+    incident, existing = resolved
     if mentions is None:
         mentions, incident = gather_facts(store, cfg, incident, recent)
     incident = replace(

@@ -141,6 +141,10 @@ def run_once(ctx: AppContext, sources: list[str] | None = None, deliver: bool = 
     with held(ctx.open_store) as open_store:
         with _timed(summary, "collect"):
             summary.collected = collect(open_store, ctx.settings, sources, stop=ctx.stop)
+        if summary.new_mentions:  # new mentions may move incidents: their keywords need jieba
+            from sentiment.keywords import warm_in_background
+
+            warm_in_background()
         if not ctx.stop.is_set():
             summary.scored = score_step(ctx, open_store)
         if not ctx.stop.is_set():  # stopped: the next pass detects, over everything scored by then

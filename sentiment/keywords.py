@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
@@ -54,12 +55,48 @@ def _known(word: str, dictionary: dict[str, int]) -> bool:
     return not _CJK.search(word) or dictionary.get(word, 0) > 0 or word in lexicon_words()
 
 
-@lru_cache(maxsize=1)
-def _idf() -> tuple[dict[str, float], float]:
-    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+_idf_lock = threading.Lock()  # the warm-up thread and a caller load the table once between them
+_warming: threading.Thread | None = None
 
-    loader = IDFLoader(DEFAULT_IDF)
-    return loader.idf_freq, loader.median_idf
+
+@lru_cache(maxsize=1)
+def _load_idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table and its median, read as jieba.analyse's IDFLoader reads them, without
+    importing jieba.analyse: that import loads jieba.posseg's tables, 0.78 of the 1.04 CPU
+    seconds the table cost each new process (a `koubei run` pass's first incident)."""
+    content = resources.files("jieba").joinpath("analyse", "idf.txt").read_bytes().decode("utf-8")
+    idf: dict[str, float] = {}
+    for line in content.splitlines():
+        word, freq = line.strip().split(" ")
+        idf[word] = float(freq)
+    return idf, sorted(idf.values())[len(idf) // 2]
+
+
+def _idf() -> tuple[dict[str, float], float]:
+    with _idf_lock:
+        return _load_idf()
+
+
+def _warm() -> None:
+    ready()
+    _idf()
+
+
+def warm_in_background() -> threading.Thread:
+    """Load jieba's dictionary and its IDF table in a daemon thread, once per process: each
+    `koubei run` is a new process, and its first incident paid for both on detection's path
+    (2.9 s and 1.9 s of wall time at a load of 8; about 1.0 and 0.25 CPU s now). A pass starts
+    this when it stores new mentions, so the loading overlaps scoring, where the main thread
+    only waits for the workers. Where the workers take every core it competes with them: on 2
+    cores the scoring stage grew by 1.3-1.6 s at the medians while detection's keyword steps
+    shrank by 2-4 s (round 29 in docs/performance.md). A caller that needs either before it is done waits for
+    the load under way (jieba's initialisation and _idf hold locks)."""
+    global _warming
+    with _idf_lock:
+        if _warming is None:
+            _warming = threading.Thread(target=_warm, name="koubei-keywords-warm-up", daemon=True)
+            _warming.start()
+        return _warming
 
 
 # A detection pass extracts keywords for every incident it updates: the scopes of one burst

@@ -7,13 +7,13 @@ were written in, not in the bucket it was collected in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from storage import bykey, rollups
-from storage.db import Store
+from storage.db import FILE, Store
 from storage.incidents import IncidentMention
 
 RED_ALERT_TIER = 5
@@ -48,6 +48,9 @@ _ROLLUP_VALUE = {
 }
 
 
+EdgeReader = Callable[[Store, str, list[Any]], None]
+
+
 def _rows_and_rollup(
     store: Store,
     since: datetime,
@@ -57,18 +60,61 @@ def _rows_and_rollup(
     rollup: str,
     outer: str,
     scope_params: Sequence[Any] = (),
+    read_edges: EdgeReader | None = None,
 ) -> Any:
     """`outer` over the UNION ALL ({parts}) of `raw` (the rows of the window's partial buckets,
     selected by {edges}) and `rollup` (the whole 5-minute buckets, between its two parameters);
-    `scope_params` are those of conditions each part has after its time's."""
+    `scope_params` are those of conditions each part has after its time's. With `read_edges`,
+    that reads the partial buckets' rows (given their condition on m.published_at) into temp
+    tables first, `raw` reads those and {edges} is TRUE."""
     cut = rollups.split(since, until, bucket_seconds % rollups.BUCKET_SECONDS == 0)
     edges, params = cut.edge_sql("m.published_at")
+    if read_edges is not None:
+        read_edges(store, edges, params)
+        edges, params = "TRUE", []
     params += list(scope_params)
     parts = [raw.format(edges=edges)]
     if cut.span is not None:
         parts.append(rollup)
         params += [*cut.span, *scope_params]
     return store.frame(outer.format(parts=" UNION ALL ".join(parts)), params)
+
+
+_EDGE_MENTIONS = "koubei_edge_mentions"
+_EDGE_LABELS = "koubei_edge_labels"
+_EDGE_ASPECTS = "koubei_edge_aspects"
+
+
+def _keyed_rows(store: Store, into: str, columns: str, table: str, keys_table: str) -> None:
+    """Temp table `into`: `columns` of `table`'s rows for the keys of `keys_table`: through the
+    native_id index up to LOOKUP_KEYS keys, past that (or on the lake, which has no index: each
+    slice of keys would scan the table) by one semi join, which reads the table's keys but hashes
+    only the given ones."""
+    if store.backend != FILE or store.query(f"SELECT count(*) FROM {keys_table}")[0][0] > LOOKUP_KEYS:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, keys_table)}"
+        )
+        return
+    keys = [(str(s), str(n)) for s, n in store.query(f"SELECT source, native_id FROM {keys_table}")]
+    bykey.into_temp(store, into, columns, table, keys)
+
+
+def _edge_reader(aspects: bool) -> EdgeReader:
+    """Reads the edge buckets' mentions first, then their labels (and aspects) by key: a join of
+    those few rows to sentiment and mention_aspects hashed or scanned the whole tables (an
+    aspect scope's counts took 4.4 s at 10M mentions for the second after `now`, load 9)."""
+
+    def read(store: Store, edges: str, params: list[Any]) -> None:
+        store.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_EDGE_MENTIONS} AS SELECT m.source, m.native_id, m.brand, m.product,"
+            f" m.published_at FROM mentions m WHERE {edges}",
+            params,
+        )
+        _keyed_rows(store, _EDGE_LABELS, "source, native_id, label", "sentiment", _EDGE_MENTIONS)
+        if aspects:
+            _keyed_rows(store, _EDGE_ASPECTS, "source, native_id, aspect", "mention_aspects", _EDGE_MENTIONS)
+
+    return read
 
 
 def bucket_counts(
@@ -83,7 +129,12 @@ def bucket_counts(
     or of one (`scope`: brand, scope value). Whole 5-minute buckets come from the rollups, the
     partial ones at the window's edges from the rows (all of them when the bucket is not a
     multiple of 5 minutes)."""
-    value, join = _scope_sql(scope_type)
+    value, _ = _scope_sql(scope_type)
+    join = (
+        f" JOIN {_EDGE_ASPECTS} a ON a.source = m.source AND a.native_id = m.native_id"
+        if scope_type == "aspect"
+        else ""
+    )
     table, column = _ROLLUP_VALUE[scope_type]
     b = int(bucket_seconds)
     raw_scope, rollup_scope = (
@@ -94,24 +145,29 @@ def bucket_counts(
             f" AND r.brand = ? AND {column} = ?",
         )
     )
-    return _rows_and_rollup(
-        store,
-        since,
-        until,
-        b,
-        f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
-        f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
-        " count(*) AS total, count(s.label) AS scored,"
-        " count(*) FILTER (WHERE s.label = 'neg') AS negative"
-        f" FROM mentions m{join} LEFT JOIN sentiment s ON s.source = m.source AND s.native_id = m.native_id"
-        f" WHERE {{edges}} AND {value} IS NOT NULL{raw_scope} GROUP BY ALL",
-        f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
-        " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
-        f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> ''{rollup_scope} GROUP BY ALL",
-        "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
-        " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
-        [] if scope is None else list(scope),
-    )
+    try:
+        return _rows_and_rollup(
+            store,
+            since,
+            until,
+            b,
+            f"SELECT coalesce(m.brand, '') AS brand, {value} AS scope_value,"
+            f" floor(epoch(m.published_at) / {b})::BIGINT AS bucket,"
+            " count(*) AS total, count(s.label) AS scored,"
+            " count(*) FILTER (WHERE s.label = 'neg') AS negative"
+            f" FROM {_EDGE_MENTIONS} m{join} LEFT JOIN {_EDGE_LABELS} s ON s.source = m.source AND s.native_id = m.native_id"
+            f" WHERE {{edges}} AND {value} IS NOT NULL{raw_scope} GROUP BY ALL",
+            f"SELECT r.brand, {column}, floor(epoch(r.bucket) / {b})::BIGINT, sum(r.mentions),"
+            " sum(r.mentions) FILTER (WHERE r.label <> ''), sum(r.mentions) FILTER (WHERE r.label = 'neg')"
+            f" FROM {table} r WHERE r.bucket >= ? AND r.bucket < ? AND {column} <> ''{rollup_scope} GROUP BY ALL",
+            "SELECT brand, scope_value, bucket, sum(total)::BIGINT AS total, coalesce(sum(scored), 0)::BIGINT AS scored,"
+            " coalesce(sum(negative), 0)::BIGINT AS negative FROM ({parts}) GROUP BY ALL ORDER BY 1, 2, 3",
+            [] if scope is None else list(scope),
+            _edge_reader(scope_type == "aspect"),
+        )
+    finally:
+        for temp in (_EDGE_MENTIONS, _EDGE_LABELS, _EDGE_ASPECTS):
+            store.con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 @dataclass(frozen=True)
@@ -148,63 +204,91 @@ def _in_window(w: ScopeWindow) -> tuple[str, str, list[Any]]:
     return join, where, params
 
 
-class RecentLabels:
-    """The label, tier and aspects of every mention published since `floor`, read once
-    for a detection pass into temp tables: each incident's ScopeRows then joins these instead of
-    reading sentiment, triage and mention_aspects whole (no index serves a join on (source,
-    native_id): at 10M mentions each incident's read took 1.7 s, load 8). Read on first use,
-    extended further back if an incident reaches before `floor`; gone with the context."""
+Interval = tuple[str, datetime, datetime]  # brand, published from, published until (excluded)
 
-    LABELS = "koubei_recent_labels"
-    ASPECTS = "koubei_recent_aspects"
-    _KEYS = "koubei_recent_keys"
 
-    def __init__(self, store: Store, floor: datetime) -> None:
-        self.store, self.floor = store, floor
-        self.since: datetime | None = None  # what the tables cover: mentions published from then on
+def _merged(intervals: Sequence[Interval]) -> list[Interval]:
+    """Each brand's intervals with the overlapping or touching ones joined."""
+    out: list[Interval] = []
+    for brand, start, end in sorted(intervals):
+        if out and out[-1][0] == brand and start <= out[-1][2]:
+            out[-1] = (brand, out[-1][1], max(out[-1][2], end))
+        else:
+            out.append((brand, start, end))
+    return out
 
-    def cover(self, since: datetime) -> None:
-        """Make the tables hold every mention published from `since` on."""
-        if self.since is not None and since >= self.since:
-            return
-        start = min(since, self.floor)
-        within, params = "published_at >= ?", [start]
-        if self.since is not None:
-            within, params = within + " AND published_at < ?", [start, self.since]
+
+class PassRows:
+    """The mentions every incident of a detection pass reads its facts from, read once for the
+    pass: each updated incident's scope over its window and the week before, with their label,
+    tier and aspects (every polarity), in temp tables. Each incident's ScopeRows then selects its
+    rows from these instead of reading mentions, sentiment, triage and mention_aspects again (one
+    read per incident took 0.4-0.9 s at 10M mentions, load 9: 17 incidents, 14.5 s of a pass).
+    `cover` takes the (brand, since, until) of every window at once; a window it does not hold
+    is read by key, as outside a pass. Gone with the context."""
+
+    ROWS = "koubei_pass_rows"
+    ASPECTS = "koubei_pass_aspects"
+    _BASE = "koubei_pass_base"
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.intervals: list[Interval] = []  # what the tables hold, per brand
+
+    def cover(self, windows: Sequence[Interval]) -> None:
+        """Read, in one statement per table, every mention of each window's brand published in
+        its [since, until); replaces what the tables held."""
+        self.intervals = _merged(windows)
         con = self.store.con
+        if not self.intervals:
+            con.execute(f"DROP TABLE IF EXISTS {self.ROWS}")
+            con.execute(f"DROP TABLE IF EXISTS {self.ASPECTS}")
+            return
+        # The outer range lets the zone maps on published_at skip the rest of the table.
+        either = " OR ".join(
+            "(coalesce(m.brand, '') = ? AND m.published_at >= ? AND m.published_at < ?)" for _ in self.intervals
+        )
+        params: list[Any] = [min(i[1] for i in self.intervals), max(i[2] for i in self.intervals)]
+        params += [value for interval in self.intervals for value in interval]
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self._KEYS} AS SELECT source, native_id FROM mentions WHERE {within}",
+            f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.brand,"
+            " m.product, m.url, m.text, m.published_at,"
+            " coalesce(m.likes, 0) + coalesce(m.reposts, 0) + coalesce(m.replies, 0) AS reach"
+            f" FROM mentions m WHERE m.published_at >= ? AND m.published_at < ? AND ({either})",
             params,
         )
-        labels = (
-            f"SELECT k.source, k.native_id, s.label, t.urgency FROM {self._KEYS} k"
-            f" LEFT JOIN {rollups.keyed('sentiment', self._KEYS)} s ON s.source = k.source AND s.native_id = k.native_id"
-            f" LEFT JOIN {rollups.keyed('triage', self._KEYS)} t ON t.source = k.source AND t.native_id = k.native_id"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
+            f" LEFT JOIN {rollups.keyed('sentiment', self._BASE)} s ON s.source = b.source AND s.native_id = b.native_id"
+            f" LEFT JOIN {rollups.keyed('triage', self._BASE)} t ON t.source = b.source AND t.native_id = b.native_id"
         )
-        # Every polarity: an aspect scope's mentions are those with its aspect, the facts count the negative ones.
-        aspects = f"SELECT source, native_id, aspect, polarity FROM {rollups.keyed('mention_aspects', self._KEYS)}"
-        for table, rows in ((self.LABELS, labels), (self.ASPECTS, aspects)):
-            con.execute(f"CREATE TEMP TABLE {table} AS {rows}" if self.since is None else f"INSERT INTO {table} {rows}")
-        con.execute(f"DROP TABLE {self._KEYS}")
-        self.since = start
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.ASPECTS} AS SELECT source, native_id, aspect, polarity"
+            f" FROM {rollups.keyed('mention_aspects', self._BASE)}"
+        )
+        con.execute(f"DROP TABLE {self._BASE}")
 
-    def __enter__(self) -> RecentLabels:
+    def holds(self, brand: str, since: datetime, until: datetime) -> bool:
+        """Whether the tables hold every mention of `brand` published in [since, until)."""
+        return any(b == brand and start <= since and until <= end for b, start, end in self.intervals)
+
+    def __enter__(self) -> PassRows:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for table in (self.LABELS, self.ASPECTS, self._KEYS):
+        for table in (self.ROWS, self.ASPECTS, self._BASE):
             self.store.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 class ScopeRows:
-    """One scope's mentions published from `since` to a window's end, read once (with their
-    label, triage and negative aspects) into temp tables: an incident's facts, the window's and
-    the week before's, are then small queries over those rows. The window's mention keys come
-    first (mentions by published_at and brand, and the scope's value but for an aspect); with
-    `recent` (a detection pass's RecentLabels) their aspects, labels and tiers come from its
-    tables, so no large table but mentions is read (an aspect scope joined all of
-    mention_aspects: 0.9 s per incident at 10M mentions); without, they are looked up by key
-    (`_look_up`). Use as a context manager; the temp tables go with it."""
+    """One scope's mentions published from `since` to a window's end (with their label, triage
+    and negative aspects) in temp tables: an incident's facts, the window's and the week
+    before's, are then small queries over those rows. In a detection pass that read its
+    incidents' rows at once (`recent`, a PassRows holding the window), they are selected from
+    the pass's tables and no stored table is read. Otherwise the window's mention keys come first
+    (mentions by published_at and brand, and the scope's value but for an aspect), and their
+    aspects, labels and tiers are looked up by key (`_look_up`). Use as a context manager; the
+    temp tables go with it."""
 
     _BASE = "koubei_scope_base"
     _ROWS = "koubei_scope_rows"
@@ -212,8 +296,11 @@ class ScopeRows:
     _LABELS = "koubei_scope_labels"
     _TIERS = "koubei_scope_tiers"
 
-    def __init__(self, store: Store, w: ScopeWindow, since: datetime, recent: RecentLabels | None = None) -> None:
+    def __init__(self, store: Store, w: ScopeWindow, since: datetime, recent: PassRows | None = None) -> None:
         self.store = store
+        if recent is not None and recent.holds(w.brand, since, w.end):
+            self._read_from(recent, w, since)
+            return
         where, params = _mentions_in(replace(w, start=since))
         store.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.url, m.text,"
@@ -221,10 +308,7 @@ class ScopeRows:
             f" FROM mentions m WHERE {where}",
             params,
         )
-        if recent is None:
-            self._read_by_key(w)
-        else:
-            self._read_from(recent, w, since)
+        self._read_by_key(w)
 
     def _look_up(self, into: str, columns: str, table: str, keys: list[tuple[str, str]] | None) -> None:
         """Temp table `into`: `columns` of `table`'s rows for the base mentions' `keys` (None: more
@@ -257,18 +341,20 @@ class ScopeRows:
             f" LEFT JOIN {self._TIERS} t ON t.source = b.source AND t.native_id = b.native_id"
         )
 
-    def _read_from(self, recent: RecentLabels, w: ScopeWindow, since: datetime) -> None:
-        """Labels, tiers and aspects of the base mentions from a pass's RecentLabels: no large table is read."""
-        recent.cover(since)
+    def _read_from(self, recent: PassRows, w: ScopeWindow, since: datetime) -> None:
+        """The scope's rows, labels, tiers and aspects selected from the pass's tables."""
+        where, params = _mentions_in(replace(w, start=since))
         con = self.store.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self._BASE} AS SELECT m.source, m.native_id, m.url, m.text,"
+            f" m.published_at, m.reach, m.label, m.urgency FROM {recent.ROWS} m WHERE {where}",
+            params,
+        )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._ASPECTS} AS SELECT * FROM {rollups.keyed(recent.ASPECTS, self._BASE)}"
         )
         self._keep_only_negative(w)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, r.label, r.urgency FROM {self._BASE} b"
-            f" LEFT JOIN {rollups.keyed(recent.LABELS, self._BASE)} r ON r.source = b.source AND r.native_id = b.native_id"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT * FROM {self._BASE}")
 
     def _keep_only_negative(self, w: ScopeWindow) -> None:
         """With _ASPECTS holding every aspect of the base mentions: keep an aspect scope's own

@@ -15,8 +15,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from storage.db import Store, naive_utc
-from storage.rollups import changing, keyed
+from storage import bykey
+from storage.db import FILE, Store, naive_utc
+from storage.rollups import BY_INDEX, changing
 
 Mention = tuple[str, str, str | None, str, datetime]  # source, native_id, author_hash, text, published_at
 TEXT_SCHEMA = pa.schema(
@@ -176,19 +177,23 @@ def add(store: Store, texts: Sequence[dict[str, Any]], bands: Sequence[dict[str,
 
 
 def members(store: Store, components: Sequence[int], since: datetime | None) -> list[tuple[int, Mention, str | None]]:
-    """(component, mention, label) of every member of `components`."""
+    """(component, mention, label) of every member of `components`. The labels are looked up by
+    key afterwards (through the native_id index for up to BY_INDEX members): joined in the read,
+    they came from a semi join that read the sentiment table whole (1.4 s at 10M mentions)."""
     window, params = _in_window(since)
     with _registered(store, "koubei_values", _values(components)):
         rows = _with_texts(
             store,
             "SELECT t.component, t.source, t.native_id, t.published_at FROM duplicate_texts t"
             f" WHERE t.component IN (SELECT value FROM koubei_values){window.replace('m.published_at', 't.published_at')}",
-            "k.component, m.source, m.native_id, m.author_hash, m.text, m.published_at, s.label",
+            "k.component, m.source, m.native_id, m.author_hash, m.text, m.published_at",
             "",
             params,
-            f" LEFT JOIN {keyed('sentiment', 'koubei_members')} s ON s.source = m.source AND s.native_id = m.native_id",
         )
-    return [(row[0], (row[1], row[2], row[3], row[4], row[5]), row[6]) for row in rows]
+    keys = [(str(row[1]), str(row[2])) for row in rows]
+    most = BY_INDEX if store.backend == FILE else 0  # the lake has no index: one semi join
+    labels = {(s, n): label for s, n, label in bykey.fetch(store, "source, native_id, label", "sentiment", keys, most)}
+    return [(row[0], (row[1], row[2], row[3], row[4], row[5]), labels.get((row[1], row[2]))) for row in rows]
 
 
 def write_groups(store: Store, groups: Sequence[dict[str, Any]], scope: Sequence[tuple[str, str]]) -> None:

@@ -43,3 +43,23 @@ def test_keywords_are_words_not_segmentation_debris_or_times() -> None:
     assert "发烫" in words and "鼓包" in words  # known to koubei's lexicons, not to jieba's dictionary
     for debris in ("宝一", "充着", "三点", "上午", "今天上午"):
         assert debris not in words, (debris, words)
+
+
+def test_the_idf_table_is_jieba_s_without_importing_jieba_analyse() -> None:
+    """Bug: the IDF table came from jieba.analyse's IDFLoader, whose import loads jieba.posseg's
+    tables: 0.78 of the 1.04 CPU seconds it cost each `koubei run` process. It is read from the
+    same file as IDFLoader reads it, without that import, and equals IDFLoader's."""
+    import subprocess
+    import sys
+
+    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+
+    from sentiment.keywords import _load_idf
+
+    loader = IDFLoader(DEFAULT_IDF)
+    assert _load_idf() == (loader.idf_freq, loader.median_idf)
+    check = "import sys; from sentiment.keywords import _idf; _idf(); print('jieba.analyse' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
