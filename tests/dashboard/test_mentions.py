@@ -57,6 +57,26 @@ def test_a_search_shows_the_matching_mentions_newest_first(dashboard_env: Path) 
     assert shown(at) == [mask_pii(texts[key]) for key in expected[:50]]
 
 
+def test_a_later_page_then_a_narrower_query_show_the_right_rows(dashboard_env: Path) -> None:
+    """The count and the asked page are read together (one connection): page 2 is the next 50, and a
+    query with a single page after it shows its first page, not an empty one."""
+    broad = "充电宝 OR 耳机 OR 客服 OR 物流"
+    at = open_mentions(broad)
+    expected = expected_keys(dashboard_env, at, broad)
+    assert len(expected) > 50
+    with open_store(dashboard_env, read_only=True) as store:
+        texts = dict(((s, n), t) for s, n, t in store.query("SELECT source, native_id, text FROM mentions"))
+    at.number_input(key="mentions_page").set_value(2).run()
+    assert shown(at) == [mask_pii(texts[key]) for key in expected[50:100]]
+    narrow = "充电宝 NEAR/2 发烫"
+    at.text_input(key="mentions_query").set_value(narrow).run()
+    assert not at.exception, [e.message for e in at.exception]
+    fewer = expected_keys(dashboard_env, at, narrow)
+    assert 0 < len(fewer) <= 50
+    assert at.number_input(key="mentions_page").value == 1
+    assert shown(at) == [mask_pii(texts[key]) for key in fewer]
+
+
 def test_the_search_box_takes_traditional_characters_and_pii_is_masked(dashboard_env: Path) -> None:
     at = open_mentions(PHONE)
     assert all(PHONE not in text for text in shown(at))
