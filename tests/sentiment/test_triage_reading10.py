@@ -57,12 +57,20 @@ def test_many_people_with_nothing_failing_are_no_mass_incident(text: str, label:
         "监护器半夜报警提醒宝宝呛奶了，幸好及时发现，推荐",  # 报警 of a monitor is its alarm
         "积木块都做得很大，宝宝吞不下去，不用担心误吞，推荐",  # a worry negated
         "之前那个吹风机会冒火花，换了这个完全没问题，很安心",  # the previous product's harm
-        "過敏的話店家可以不放蝦，很貼心，吃了完全沒事",  # a conditional harm
     ],
 )
 @pytest.mark.parametrize("label", ["neg", "neu"])
 def test_a_risk_averted_or_only_feared_told_with_praise_is_tier_1_praise(text: str, label: str) -> None:
     assert tier_and_reading(text, label) == (1, "pos"), triage(text, label).reason
+
+
+@pytest.mark.parametrize("text", ["過敏的話店家可以不放蝦，很貼心，吃了完全沒事", "过敏的话可以备注不要芒果，老板很贴心"])
+@pytest.mark.parametrize("label", ["neu", "pos"])
+def test_a_harm_told_as_a_condition_is_no_signal(text: str, label: str) -> None:
+    # 的话 after the harm word is a condition; a "neg" label stays the model's here, as for any praise
+    # that reverses nothing (the rules flip a negative label only for what they read, e.g. a harm averted).
+    assert tier_and_reading(text, label) == (1, "pos"), triage(text, label).reason
+    assert triage(text, "neg").urgency < 5
 
 
 @pytest.mark.parametrize(
