@@ -96,7 +96,7 @@ def test_a_harm_that_happened_beside_those_frames_is_still_tier_5(text: str) -> 
         "用完脸更油了，真是神仙水呢",
         "服务真是一流，排了一个小时轮到我就说关门了",
         "謝謝這次更新，讓我的聊天記錄全部消失",
-        "感谢新版本，让收藏夹全部不见了",
+        "感谢新版本，让夜间模式直接没了",
     ],
 )
 @pytest.mark.parametrize("label", ["pos", "neu"])
@@ -111,7 +111,7 @@ def test_praise_with_a_sarcasm_cue_beside_a_flaw_is_a_complaint(text: str, label
         "分量是真的足，两个人都吃不完",
         "真是神仙水呢，用完脸水润了好多",
         "服务真是一流，十分钟就办好了",
-        "谢谢这次更新，闪退全部消失了",  # what disappeared was a flaw
+        "谢谢这次更新，广告全部消失了",  # what disappeared was a flaw
     ],
 )
 def test_the_same_praise_without_a_flaw_stays_praise(text: str) -> None:
