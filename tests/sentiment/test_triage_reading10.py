@@ -56,6 +56,7 @@ def test_many_people_with_nothing_failing_are_no_mass_incident(text: str, label:
         "Someone used my card online, the bank froze it within minutes and I lost nothing. Great team.",
         "监护器半夜报警提醒宝宝呛奶了，幸好及时发现，推荐",  # 报警 of a monitor is its alarm
         "积木块都做得很大，宝宝吞不下去，不用担心误吞，推荐",  # a worry negated
+        "小零件都缝得很牢，扯不下来，不用担心噎到",  # a hazard word, then the worry of it negated
         "之前那个吹风机会冒火花，换了这个完全没问题，很安心",  # the previous product's harm
     ],
 )
@@ -80,6 +81,8 @@ def test_a_harm_told_as_a_condition_is_no_signal(text: str, label: str) -> None:
         "之前那台会漏电，换了这台还是漏电",  # the harm again in this product
         "过敏的话别买，我吃了起了一身疹子",  # the harm happened
         "不用担心？宝宝已经噎到送医了",
+        "小零件掉了一地，不用担心噎到是骗人的",  # the reassurance denied
+        "有小零件，不用担心噎到？宝宝已经噎到了",
     ],
 )
 def test_a_harm_that_happened_beside_those_frames_is_still_tier_5(text: str) -> None:
