@@ -65,7 +65,9 @@ def test_a_risk_averted_or_only_feared_told_with_praise_is_tier_1_praise(text: s
     assert tier_and_reading(text, label) == (1, "pos"), triage(text, label).reason
 
 
-@pytest.mark.parametrize("text", ["過敏的話店家可以不放蝦，很貼心，吃了完全沒事", "过敏的话可以备注不要芒果，老板很贴心"])
+@pytest.mark.parametrize(
+    "text", ["過敏的話店家可以不放蝦，很貼心，吃了完全沒事", "过敏的话可以备注不要芒果，老板很贴心"]
+)
 @pytest.mark.parametrize("label", ["neu", "pos"])
 def test_a_harm_told_as_a_condition_is_no_signal(text: str, label: str) -> None:
     # 的话 after the harm word is a condition; a "neg" label stays the model's here, as for any praise
