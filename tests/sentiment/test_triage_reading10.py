@@ -102,6 +102,8 @@ def test_a_harm_that_happened_beside_those_frames_is_still_tier_5(text: str) -> 
         "服务真是一流，排了一个小时轮到我就说关门了",
         "謝謝這次更新，讓我的聊天記錄全部消失",
         "感谢新版本，让夜间模式直接没了",
+        "感谢这次升级，让原来好用的筛选全部消失",  # praise of what it was before praises nothing now
+        "五星好评送给房间里的小强，半夜出来打招呼",  # 小强: the cockroach
     ],
 )
 @pytest.mark.parametrize("label", ["pos", "neu"])
