@@ -42,6 +42,7 @@ def test_everyone_or_many_people_counted_then_what_failed_is_tier_5(text: str) -
         ("Works great for everyone in the family, even grandma", "pos"),
         ("Half the reviews said it runs small, so I sized up and it fits perfectly", "pos"),
         ("所有住客都有免费早餐，不过咖啡有点淡", "neg"),  # everyone has a perk: nothing failed
+        ("入口很难找，前台说好多客人都找不到，建议加个指示牌", "neg"),  # a search, not a loss
     ],
 )
 def test_many_people_with_nothing_failing_are_no_mass_incident(text: str, label: str) -> None:
@@ -119,6 +120,8 @@ def test_praise_with_a_sarcasm_cue_beside_a_flaw_is_a_complaint(text: str, label
         "真是神仙水呢，用完脸水润了好多",
         "服务真是一流，十分钟就办好了",
         "谢谢这次更新，广告全部消失了",  # what disappeared was a flaw
+        "排了十来分钟，但是服务真是一流，问题一次解决",  # a wait of minutes is no failure beside praise
+        "味道真香，一口下去烦恼都没了",  # 都没了 of a worry
     ],
 )
 def test_the_same_praise_without_a_flaw_stays_praise(text: str) -> None:
