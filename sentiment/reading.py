@@ -108,7 +108,7 @@ _EVEN_FINE = re.compile(
 )
 # Approval the lexicon does not score: a thumbs-up, a tick, 推荐, "that's how it should work".
 _APPROVAL = re.compile(
-    r"👍|✅|👏🏻|推荐|靠谱|给力|效率[超很真太好]|how it should (?:work|be)|how it's done|kudos|well done|impressed|props to"
+    r"👍|✅|👏🏻|推荐|靠谱|给力|效率[超很真太好]|不用担心|不必担心|how it should (?:work|be)|how it's done|kudos|well done|impressed|props to"
 )
 # Remedy words that a sarcastic benefit uses too (帮我控制了饭量, 帮我省钱): no remedy after a failure alone.
 _IRONIC_REMEDIES = frozenset({"帮我"})

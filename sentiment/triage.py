@@ -299,7 +299,8 @@ def _cancelled(clause: Clause, word: Found, praise: bool) -> bool:
         return True
     after = word.end + (clause.text[word.end : word.end + 1] == "的")  # 消费者协会的比较试验
     hypothetical = lexicon.frames.search(before) and not (word.rule and word.rule.kind in _CONDITIONAL_THREATS)
-    if hypothetical or lexicon.frames_after.at(clause.text, after) or _compared(clause.text, before, word.end):
+    framed_after = lexicon.frames_after.at(clause.text, word.end) or lexicon.frames_after.at(clause.text, after)
+    if hypothetical or framed_after or _compared(clause.text, before, word.end):  # 过敏的话: a condition
         return True
     if lexicon.elsewhere.search(clause.text):
         return True
