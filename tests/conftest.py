@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import multiprocessing
 import multiprocessing.context
 import os
+import resource
 import sys
+import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -118,6 +121,47 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if group := browser_group(item):
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=starting_rank)
+
+
+# KOUBEI_TEST_TIMELINE=folder: each process (each xdist worker) writes one JSON line per phase
+# of each test (setup, call, teardown: worker, start, stop, outcome) to folder/<worker>.jsonl, so
+# where a run's wall goes (a worker idle, a fixture paid many times, a test that waits more than
+# it computes: its CPU seconds) can be read back by tests/timeline.py. Off unless the variable is set.
+TIMELINE_FOLDER = os.environ.get("KOUBEI_TEST_TIMELINE")
+
+
+def write_timeline(line: dict[str, object]) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "master")
+    folder = Path(str(TIMELINE_FOLDER))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{worker}.jsonl", "a") as log:
+        log.write(json.dumps({"worker": worker, **line}) + "\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if TIMELINE_FOLDER:
+        write_timeline({"nodeid": "", "when": "sessionstart", "start": time.time(), "stop": time.time()})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if TIMELINE_FOLDER:
+        write_timeline({"nodeid": "", "when": "sessionfinish", "start": time.time(), "stop": time.time()})
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    relayed = os.environ.get("PYTEST_XDIST_WORKER") is None and hasattr(report, "node")
+    if not TIMELINE_FOLDER or relayed:  # the xdist controller relays each worker's report: the worker wrote it
+        return
+    phase = {"nodeid": report.nodeid, "when": report.when, "start": report.start, "stop": report.stop}
+    write_timeline({**phase, "outcome": report.outcome, "cpu": cpu_seconds()})
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (dashboard servers, `koubei`
+    commands, a module's Chromium when its Playwright driver exits), so far: the difference
+    between two phases of one worker is what the first of them cost."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def built_once(
