@@ -57,25 +57,26 @@ LONG_MODULES = (
     "tests/lake/",
 )
 
-# The browser tests in two xdist groups of about equal time (seconds: the slowest durations of a
-# full CI run, 2026-12-07 16h27, loaded machine). `--dist loadgroup` gives each group to one worker
+# The browser tests in two xdist groups of about equal time (seconds: each module's setup, call and
+# teardown summed, from a full run's KOUBEI_TEST_TIMELINE, 2026-12-08 01h00, load 5 to 14 from other
+# processes: 538 s a group). `--dist loadgroup` gives each group to one worker
 # as a whole, the larger (in tests) to gw0 and the other to gw1, before anything else: both workers
 # drive Chromium from the start, each at most one Chromium and one dashboard server at a time, and
 # a module's module-scoped server and browser start once. One group (every browser test on one
 # worker, until session 27) left that worker 750 s of serial browser work. A new browser module
 # must be placed here (collection fails otherwise): put it in the lighter group.
 BROWSER_GROUPS = {
-    "tests/dashboard/test_pages_in_chromium.py": "browser-1",  # 319
-    "tests/dashboard/test_e2e.py": "browser-1",  # 28
-    "tests/reports/test_pdf.py": "browser-1",  # 10
-    "tests/reports/test_browser.py": "browser-1",  # < 5
-    "tests/dashboard/test_overview_chart_in_chromium.py": "browser-1",  # < 5
-    "tests/storage/test_reader_waits.py": "browser-2",  # 109, no browser: see GROUPED_WITHOUT_BROWSER
-    "tests/dashboard/test_team_on_lake_in_chromium.py": "browser-2",  # 82
-    "tests/dashboard/test_compare_sources_in_chromium.py": "browser-2",  # 65
-    "tests/dashboard/test_settings_in_chromium.py": "browser-2",  # 60
-    "tests/dashboard/test_sign_in_in_chromium.py": "browser-2",  # 43
-    "tests/reports/test_schedule.py": "browser-2",  # 36 (its one browser test)
+    "tests/dashboard/test_pages_in_chromium.py": "browser-1",  # 431
+    "tests/dashboard/test_e2e.py": "browser-1",  # 69
+    "tests/reports/test_pdf.py": "browser-1",  # 17
+    "tests/reports/test_browser.py": "browser-1",  # 13
+    "tests/dashboard/test_overview_chart_in_chromium.py": "browser-1",  # 8
+    "tests/storage/test_reader_waits.py": "browser-2",  # 67, no browser: see GROUPED_WITHOUT_BROWSER
+    "tests/dashboard/test_team_on_lake_in_chromium.py": "browser-2",  # 111
+    "tests/dashboard/test_compare_sources_in_chromium.py": "browser-2",  # 142
+    "tests/dashboard/test_settings_in_chromium.py": "browser-2",  # 124
+    "tests/dashboard/test_sign_in_in_chromium.py": "browser-2",  # 56
+    "tests/reports/test_schedule.py": "browser-2",  # 38 (its one browser test)
 }
 # Long multi-process tests that balance a browser group: in a group they run on one worker
 # after another, never beside each other (a 130,000-row import beside a lake's three workers
@@ -92,8 +93,10 @@ def runs_long(item: pytest.Item) -> bool:
 
 
 def starting_rank(item: pytest.Item) -> int:
-    """0 for the slow tests (the longest single ones: the retrain, about two minutes), 1 for the
-    long ones, 2 for the rest."""
+    """0 for the slow tests (the longest single ones: the retrain, 152 s in a clean CI run, 189 s
+    at load 5 to 7), 1 for the long ones, 2 for the rest. First among the tests outside the browser
+    groups, not first of all: --dist loadgroup gives a worker its next unit only when at most two
+    of its tests are left, so the retrain starts when a group ends (558 s into that run)."""
     if item.get_closest_marker("slow") is not None:
         return 0
     return 1 if runs_long(item) else 2
