@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import multiprocessing
 import multiprocessing.context
 import os
+import resource
 import sys
+import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -54,25 +57,26 @@ LONG_MODULES = (
     "tests/lake/",
 )
 
-# The browser tests in two xdist groups of about equal time (seconds: the slowest durations of a
-# full CI run, 2026-12-07 16h27, loaded machine). `--dist loadgroup` gives each group to one worker
+# The browser tests in two xdist groups of about equal time (seconds: each module's setup, call and
+# teardown summed, from a full run's KOUBEI_TEST_TIMELINE, 2026-12-08 01h00, load 5 to 14 from other
+# processes: 538 s a group). `--dist loadgroup` gives each group to one worker
 # as a whole, the larger (in tests) to gw0 and the other to gw1, before anything else: both workers
 # drive Chromium from the start, each at most one Chromium and one dashboard server at a time, and
 # a module's module-scoped server and browser start once. One group (every browser test on one
 # worker, until session 27) left that worker 750 s of serial browser work. A new browser module
 # must be placed here (collection fails otherwise): put it in the lighter group.
 BROWSER_GROUPS = {
-    "tests/dashboard/test_pages_in_chromium.py": "browser-1",  # 319
-    "tests/dashboard/test_e2e.py": "browser-1",  # 28
-    "tests/reports/test_pdf.py": "browser-1",  # 10
-    "tests/reports/test_browser.py": "browser-1",  # < 5
-    "tests/dashboard/test_overview_chart_in_chromium.py": "browser-1",  # < 5
-    "tests/storage/test_reader_waits.py": "browser-2",  # 109, no browser: see GROUPED_WITHOUT_BROWSER
-    "tests/dashboard/test_team_on_lake_in_chromium.py": "browser-2",  # 82
-    "tests/dashboard/test_compare_sources_in_chromium.py": "browser-2",  # 65
-    "tests/dashboard/test_settings_in_chromium.py": "browser-2",  # 60
-    "tests/dashboard/test_sign_in_in_chromium.py": "browser-2",  # 43
-    "tests/reports/test_schedule.py": "browser-2",  # 36 (its one browser test)
+    "tests/dashboard/test_pages_in_chromium.py": "browser-1",  # 431
+    "tests/dashboard/test_e2e.py": "browser-1",  # 69
+    "tests/reports/test_pdf.py": "browser-1",  # 17
+    "tests/reports/test_browser.py": "browser-1",  # 13
+    "tests/dashboard/test_overview_chart_in_chromium.py": "browser-1",  # 8
+    "tests/storage/test_reader_waits.py": "browser-2",  # 67, no browser: see GROUPED_WITHOUT_BROWSER
+    "tests/dashboard/test_team_on_lake_in_chromium.py": "browser-2",  # 111
+    "tests/dashboard/test_compare_sources_in_chromium.py": "browser-2",  # 142
+    "tests/dashboard/test_settings_in_chromium.py": "browser-2",  # 124
+    "tests/dashboard/test_sign_in_in_chromium.py": "browser-2",  # 56
+    "tests/reports/test_schedule.py": "browser-2",  # 38 (its one browser test)
 }
 # Long multi-process tests that balance a browser group: in a group they run on one worker
 # after another, never beside each other (a 130,000-row import beside a lake's three workers
@@ -89,8 +93,10 @@ def runs_long(item: pytest.Item) -> bool:
 
 
 def starting_rank(item: pytest.Item) -> int:
-    """0 for the slow tests (the longest single ones: the retrain, about two minutes), 1 for the
-    long ones, 2 for the rest."""
+    """0 for the slow tests (the longest single ones: the retrain, 152 s in a clean CI run, 189 s
+    at load 5 to 7), 1 for the long ones, 2 for the rest. First among the tests outside the browser
+    groups, not first of all: --dist loadgroup gives a worker its next unit only when at most two
+    of its tests are left, so the retrain starts when a group ends (558 s into that run)."""
     if item.get_closest_marker("slow") is not None:
         return 0
     return 1 if runs_long(item) else 2
@@ -118,6 +124,47 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if group := browser_group(item):
             item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=starting_rank)
+
+
+# KOUBEI_TEST_TIMELINE=folder: each process (each xdist worker) writes one JSON line per phase
+# of each test (setup, call, teardown: worker, start, stop, outcome) to folder/<worker>.jsonl, so
+# where a run's wall goes (a worker idle, a fixture paid many times, a test that waits more than
+# it computes: its CPU seconds) can be read back by tests/timeline.py. Off unless the variable is set.
+TIMELINE_FOLDER = os.environ.get("KOUBEI_TEST_TIMELINE")
+
+
+def write_timeline(line: dict[str, object]) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "master")
+    folder = Path(str(TIMELINE_FOLDER))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{worker}.jsonl", "a") as log:
+        log.write(json.dumps({"worker": worker, **line}) + "\n")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if TIMELINE_FOLDER:
+        write_timeline({"nodeid": "", "when": "sessionstart", "start": time.time(), "stop": time.time()})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if TIMELINE_FOLDER:
+        write_timeline({"nodeid": "", "when": "sessionfinish", "start": time.time(), "stop": time.time()})
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    relayed = os.environ.get("PYTEST_XDIST_WORKER") is None and hasattr(report, "node")
+    if not TIMELINE_FOLDER or relayed:  # the xdist controller relays each worker's report: the worker wrote it
+        return
+    phase = {"nodeid": report.nodeid, "when": report.when, "start": report.start, "stop": report.stop}
+    write_timeline({**phase, "outcome": report.outcome, "cpu": cpu_seconds()})
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that ended (dashboard servers, `koubei`
+    commands, a module's Chromium when its Playwright driver exits), so far: the difference
+    between two phases of one worker is what the first of them cost."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def built_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from storage.audit import entries
 from storage.forget import DERIVED_TABLES
 from storage.incidents import Incident, OutboxRow, enqueue, outbox_rows, save_incident
 from storage.sentiment import save_labels, save_tier_labels, write_scores
+from tests.conftest import built_once
 
 KOUBEI = str(Path(sys.executable).with_name("koubei"))
 NAME, EMAIL = "王小明", "Zhao.Liu@Example.com"
@@ -139,13 +141,23 @@ def _keys_left(store: Store, table: str) -> set[str]:
     return {row[0] for row in store.query(f"SELECT native_id FROM {table}")}
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "k.duckdb"
-    imported = koubei(path, "import", str(_export(tmp_path / "export.csv", ROWS)), "--source", "shop")
+def _imported_and_derived(folder: Path) -> None:
+    path = folder / "k.duckdb"
+    imported = koubei(path, "import", str(_export(folder / "export.csv", ROWS)), "--source", "shop")
     assert imported.returncode == 0, imported.stderr
     _derive_everything(path)
-    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A copy, byte for byte (its .wal too, if any), of a store imported by `koubei import` and
+    derived once per test run (tests/conftest.py built_once: a `koubei import` process per test
+    was 40 s of setups in a run at load 7); each test forgets in its own copy."""
+    built = built_once(tmp_path_factory, worker_id, "forget-store", _imported_and_derived)
+    for name in ("k.duckdb", "k.duckdb.wal"):
+        if (built / name).exists():
+            shutil.copy(built / name, tmp_path / name)
+    return tmp_path / "k.duckdb"
 
 
 def test_forgetting_an_author_leaves_no_byte_of_them_in_the_file(db: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ duplicate groups and excluded copies equal an uninterrupted run's (issue 17, ite
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 from pathlib import Path
@@ -15,6 +16,7 @@ from collectors.options import parse_source
 from collectors.runner import run_collector
 from collectors.sources.demo import DemoCollector
 from storage import open_store
+from tests.conftest import built_once
 from tests.processes import finish, koubei, query, scoring_progress, wait_until
 from tests.sentiment.test_backlog import stored
 
@@ -27,29 +29,42 @@ GROUPS = (
 TRIALS = 3  # a kill that lands after the stage it aims at is no trial: tried again
 
 
-@pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(config, database of demo mentions, none scored)."""
-    folder = tmp_path_factory.mktemp("crash")
+def collect_and_score(folder: Path) -> None:
+    """collected.duckdb: the demo's mentions, none scored; reference.duckdb: the same, scored by one
+    `koubei score` that was not killed, and what it stored (reference.pickle: its duplicate groups
+    and tests/sentiment/test_backlog.py's stored()); and the config both were made with."""
     db = folder / "collected.duckdb"
     result = run_collector(DemoCollector(parse_source("demo", DEMO)), lambda: open_store(db))
     assert result.ok, result.error
-    config = folder / "koubei.toml"
-    config.write_text(CONFIG)
-    return config, db
+    (folder / "koubei.toml").write_text(CONFIG)
+    reference = folder / "reference.duckdb"
+    shutil.copy(db, reference)
+    finish(koubei(folder / "koubei.toml", reference, "score"))
+    # read here, by the one worker that built it (stored() opens the file for writing)
+    (folder / "reference.pickle").write_bytes(pickle.dumps((query(reference, GROUPS), stored(reference))))
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(collected: tuple[Path, Path]) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Built once per test run (tests/conftest.py built_once): the two stages' tests ran on both
+    xdist workers, each collecting and scoring the demo again (14 s of setup each at load 7).
+    Only read afterwards: each test kills and reruns its own copy."""
+    return built_once(tmp_path_factory, worker_id, "score-crash", collect_and_score)
+
+
+@pytest.fixture(scope="module")
+def collected(built: Path) -> tuple[Path, Path]:
+    """(config, database of demo mentions, none scored)."""
+    return built / "koubei.toml", built / "collected.duckdb"
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(built: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
     """The duplicate groups and everything else stored (tests/sentiment/test_backlog.py's) of a
     run that was not killed."""
-    config, db = collected
-    reference = db.with_name("reference.duckdb")
-    shutil.copy(db, reference)
-    finish(koubei(config, reference, "score"))
-    groups = query(reference, GROUPS)
+    groups, reference = pickle.loads((built / "reference.pickle").read_bytes())
     assert sum(1 for row in groups if row[4]) > 10  # the demo's templates: enough to lose
-    return groups, stored(reference)
+    return groups, reference
 
 
 def _in_stage(stage: str, db: Path) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from storage.textindex import (
     sort_postings_tail,
     unsorted_docs,
 )
+from tests.conftest import built_once
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 QUERIES = (
@@ -112,13 +114,30 @@ def _postings(store: Store) -> set[tuple[str, str, int]]:
     return {(s, n, g) for s, n, g in rows}
 
 
-@pytest.fixture(params=[_demo, generated_mentions], ids=["demo", "generated"])
-def stored(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, list[Mention]]]:
-    mentions = request.param()
-    path = tmp_path / "index.duckdb"
+def ingest(mentions: list[Mention], path: Path) -> None:
+    """The mentions stored (and indexed at ingest) in batches of 1,000, as a collector's pages come."""
     with open_store(path) as store:
         for start in range(0, len(mentions), 1000):
             upsert_mentions(store, mentions[start : start + 1000])
+
+
+@pytest.fixture(params=[_demo, generated_mentions], ids=["demo", "generated"])
+def stored(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> Iterator[tuple[Path, list[Mention]]]:
+    """A copy of a store the mentions were ingested into once per test run (tests/conftest.py
+    built_once: 22 tests ingested them again, 43 s of setups in a run at load 7); each test may write to
+    its copy. The mentions are made again (the same for the same seed), not shared."""
+    mentions = request.param()
+    built = built_once(
+        tmp_path_factory,
+        worker_id,
+        f"textindex-{request.param.__name__}",
+        lambda f: ingest(mentions, f / "index.duckdb"),
+    )
+    path = tmp_path / "index.duckdb"
+    assert not (built / "index.duckdb.wal").exists()  # closed, so checkpointed: the file is the whole store
+    shutil.copy(built / "index.duckdb", path)
     yield path, mentions
 
 
