@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sentiment.excerpt import excerpt
-from sentiment.segmenter import ready
+from sentiment.segmenter import once_in_background, ready
 
 _TOKEN_OK = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9+\-]*$")
 # Times of day and counts of days say when, not what ("三点", "上午", "两天").
@@ -56,7 +56,6 @@ def _known(word: str, dictionary: dict[str, int]) -> bool:
 
 
 _idf_lock = threading.Lock()  # the warm-up thread and a caller load the table once between them
-_warming: threading.Thread | None = None
 
 
 @lru_cache(maxsize=1)
@@ -91,12 +90,7 @@ def warm_in_background() -> threading.Thread:
     cores the scoring stage grew by 1.3-1.6 s at the medians while detection's keyword steps
     shrank by 2-4 s (round 29 in docs/performance.md). A caller that needs either before it is done waits for
     the load under way (jieba's initialisation and _idf hold locks)."""
-    global _warming
-    with _idf_lock:
-        if _warming is None:
-            _warming = threading.Thread(target=_warm, name="koubei-keywords-warm-up", daemon=True)
-            _warming.start()
-        return _warming
+    return once_in_background("koubei-keywords-warm-up", _warm)
 
 
 # A detection pass extracts keywords for every incident it updates: the scopes of one burst

@@ -22,6 +22,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -30,8 +31,9 @@ from types import ModuleType
 CACHE_PREFIX = "jieba-"
 CACHE_SUFFIX = ".cache"
 
-_warming: threading.Thread | None = None
-_warming_lock = threading.Lock()
+JIEBA_WARM_UP = "koubei-jieba-warm-up"  # the name of the thread that loads jieba's dictionary
+_background: dict[str, threading.Thread] = {}  # by name: each started once per process
+_background_lock = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -91,9 +93,13 @@ def warm_in_background() -> threading.Thread:
     """Start loading jieba's dictionary in a daemon thread, once per process; returns that thread.
     A caller that segments before it is done is still right: jieba's initialisation holds a lock,
     so the caller waits for the load under way instead of starting a second one."""
-    global _warming
-    with _warming_lock:
-        if _warming is None:
-            _warming = threading.Thread(target=ready, name="koubei-jieba-warm-up", daemon=True)
-            _warming.start()
-        return _warming
+    return once_in_background(JIEBA_WARM_UP, ready)
+
+
+def once_in_background(name: str, target: Callable[[], object]) -> threading.Thread:
+    """`target` in a daemon thread called `name`, started once per process: later calls return it."""
+    with _background_lock:
+        if name not in _background:
+            _background[name] = threading.Thread(target=target, name=name, daemon=True)
+            _background[name].start()
+        return _background[name]

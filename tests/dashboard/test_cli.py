@@ -37,7 +37,7 @@ def test_the_server_starts_loading_jieba_before_any_session() -> None:
         "def served(prog_name):\n"
         "    import jieba\n"
         "    from sentiment import segmenter\n"
-        "    started = segmenter._warming is not None\n"  # by the launcher, before Streamlit's main
+        "    started = segmenter.JIEBA_WARM_UP in segmenter._background\n"  # by the launcher, before Streamlit's main
         "    segmenter.warm_in_background().join(120)\n"
         "    print(started, jieba.dt.initialized, prog_name)\n"
         "cli.main = served\n"
