@@ -10,11 +10,7 @@ from __future__ import annotations
 import pytest
 
 from sentiment.triage import triage
-
-
-def tier_and_reading(text: str, label: str) -> tuple[int, str]:
-    found = triage(text, label)
-    return found.urgency, found.reading
+from tests.sentiment.test_triage_reading9 import tier_and_reading
 
 
 # ---------------------------------------------------------------- mass incidents told plainly
