@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from storage import bykey, rollups
-from storage.db import FILE, Store
+from storage.db import Store
 from storage.incidents import IncidentMention
 
 RED_ALERT_TIER = 5
@@ -85,20 +85,6 @@ _EDGE_LABELS = "koubei_edge_labels"
 _EDGE_ASPECTS = "koubei_edge_aspects"
 
 
-def _keyed_rows(store: Store, into: str, columns: str, table: str, keys_table: str) -> None:
-    """Temp table `into`: `columns` of `table`'s rows for the keys of `keys_table`: through the
-    native_id index up to LOOKUP_KEYS keys, past that (or on the lake, which has no index: each
-    slice of keys would scan the table) by one semi join, which reads the table's keys but hashes
-    only the given ones."""
-    if store.backend != FILE or store.query(f"SELECT count(*) FROM {keys_table}")[0][0] > LOOKUP_KEYS:
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, keys_table)}"
-        )
-        return
-    keys = [(str(s), str(n)) for s, n in store.query(f"SELECT source, native_id FROM {keys_table}")]
-    bykey.into_temp(store, into, columns, table, keys)
-
-
 def _edge_reader(aspects: bool) -> EdgeReader:
     """Reads the edge buckets' mentions first, then their labels (and aspects) by key: a join of
     those few rows to sentiment and mention_aspects hashed or scanned the whole tables (an
@@ -110,9 +96,11 @@ def _edge_reader(aspects: bool) -> EdgeReader:
             f" m.published_at FROM mentions m WHERE {edges}",
             params,
         )
-        _keyed_rows(store, _EDGE_LABELS, "source, native_id, label", "sentiment", _EDGE_MENTIONS)
+        bykey.rows_into_temp(store, _EDGE_LABELS, "source, native_id, label", "sentiment", _EDGE_MENTIONS, LOOKUP_KEYS)
         if aspects:
-            _keyed_rows(store, _EDGE_ASPECTS, "source, native_id, aspect", "mention_aspects", _EDGE_MENTIONS)
+            bykey.rows_into_temp(
+                store, _EDGE_ASPECTS, "source, native_id, aspect", "mention_aspects", _EDGE_MENTIONS, LOOKUP_KEYS
+            )
 
     return read
 
@@ -310,31 +298,17 @@ class ScopeRows:
         )
         self._read_by_key(w)
 
-    def _look_up(self, into: str, columns: str, table: str, keys: list[tuple[str, str]] | None) -> None:
-        """Temp table `into`: `columns` of `table`'s rows for the base mentions' `keys` (None: more
-        than LOOKUP_KEYS), through the native_id index (bykey.into_temp), else by one semi join
-        that reads the table."""
-        if keys is None:
-            self.store.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {rollups.keyed(table, self._BASE)}"
-            )
-            return
-        bykey.into_temp(self.store, into, columns, table, keys)
-
-    def _keys(self) -> list[tuple[str, str]] | None:
-        """The base mentions' keys, or None when there are more than LOOKUP_KEYS (only counted)."""
-        if self.store.query(f"SELECT count(*) FROM {self._BASE}")[0][0] > LOOKUP_KEYS:
-            return None
-        return [(str(s), str(n)) for s, n in self.store.query(f"SELECT source, native_id FROM {self._BASE}")]
+    def _look_up(self, into: str, columns: str, table: str) -> None:
+        """Temp table `into`: `columns` of `table`'s rows for the base mentions (bykey.rows_into_temp)."""
+        bykey.rows_into_temp(self.store, into, columns, table, self._BASE, LOOKUP_KEYS)
 
     def _read_by_key(self, w: ScopeWindow) -> None:
         """Labels, tiers and negative aspects of the base mentions, each table read once by key."""
         con = self.store.con
-        self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects", self._keys())
-        self._keep_only_negative(w)
-        keys = self._keys()  # an aspect scope kept only its own mentions
-        self._look_up(self._LABELS, "source, native_id, label", "sentiment", keys)
-        self._look_up(self._TIERS, "source, native_id, urgency", "triage", keys)
+        self._look_up(self._ASPECTS, "source, native_id, aspect, polarity", "mention_aspects")
+        self._keep_only_negative(w)  # an aspect scope keeps only its own mentions: the lookups below follow
+        self._look_up(self._LABELS, "source, native_id, label", "sentiment")
+        self._look_up(self._TIERS, "source, native_id, urgency", "triage")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {self._ROWS} AS SELECT b.*, s.label, t.urgency FROM {self._BASE} b"
             f" LEFT JOIN {self._LABELS} s ON s.source = b.source AND s.native_id = b.native_id"

@@ -63,10 +63,30 @@ def into_temp(store: Store, into: str, columns: str, table: str, keys: Sequence[
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {sql}", params)
 
 
+def rows_into_temp(store: Store, into: str, columns: str, table: str, keys_table: str, most: int) -> None:
+    """Temp table `into`: `columns` of `table`'s rows for the (source, native_id) keys of `keys_table`:
+    through the native_id index up to `most` keys in a database file; past that, or on the lake (no
+    index: each slice of keys would scan the table), by one semi join, which reads the table's keys
+    but hashes only the given ones."""
+    from storage.db import FILE
+
+    if store.backend == FILE and store.query(f"SELECT count(*) FROM {keys_table}")[0][0] <= most:
+        keys = [(str(s), str(n)) for s, n in store.query(f"SELECT source, native_id FROM {keys_table}")]
+        into_temp(store, into, columns, table, keys)
+        return
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT {columns} FROM {table}"
+        f" WHERE (source, native_id) IN (SELECT source, native_id FROM {keys_table})"
+    )
+
+
 def fetch(store: Store, columns: str, table: str, keys: Sequence[Key], most: int) -> list[tuple[Any, ...]]:
-    """`columns` of `table`'s rows for `keys`: through the native_id index up to `most` keys, past it
-    by one semi join on the keys, which reads the table's key columns once but hashes only the keys."""
-    if len(keys) <= most:
+    """`columns` of `table`'s rows for `keys`: through the native_id index up to `most` keys in a
+    database file; past it, or on the lake (no index), by one semi join on the keys, which reads the
+    table's key columns once but hashes only the keys."""
+    from storage.db import FILE
+
+    if store.backend == FILE and len(keys) <= most:
         sql, params = lookup(f"SELECT {columns} FROM {table} WHERE {{by_key}}", keys)
         return store.query(sql, params)
     given = pa.table({"source": [s for s, _ in keys], "native_id": [n for _, n in keys]})

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from storage import bykey
-from storage.db import FILE, Store, naive_utc
+from storage.db import Store, naive_utc
 from storage.rollups import BY_INDEX, changing
 
 Mention = tuple[str, str, str | None, str, datetime]  # source, native_id, author_hash, text, published_at
@@ -191,8 +191,9 @@ def members(store: Store, components: Sequence[int], since: datetime | None) -> 
             params,
         )
     keys = [(str(row[1]), str(row[2])) for row in rows]
-    most = BY_INDEX if store.backend == FILE else 0  # the lake has no index: one semi join
-    labels = {(s, n): label for s, n, label in bykey.fetch(store, "source, native_id, label", "sentiment", keys, most)}
+    labels = {
+        (s, n): label for s, n, label in bykey.fetch(store, "source, native_id, label", "sentiment", keys, BY_INDEX)
+    }
     return [(row[0], (row[1], row[2], row[3], row[4], row[5]), labels.get((row[1], row[2]))) for row in rows]
 
 
